@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs mloop's build, test and benchmark dependencies from Debian 12 packages.
+# Idempotent: when every package is already installed it returns in well under a second.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  g++ cmake ninja-build make pkg-config clang-format git
+  # libraries
+  libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libfmt-dev
+  libfast-float-dev libzstd-dev zlib1g-dev libssl-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev sqlite3 zstd gzip
+  # outside references (pandas for the ingest benchmark; scikit-learn ships the example datasets)
+  python3 python3-pandas python3-sklearn
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,25 @@
+// Small string helpers used across stages.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mloop {
+
+// Levenshtein distance; used to suggest the nearest valid name for a typo.
+size_t EditDistance(std::string_view a, std::string_view b);
+
+// The candidate closest to `name`, or "" when none is reasonably close (distance > max(2, n/3)).
+std::string NearestName(std::string_view name, const std::vector<std::string>& candidates);
+
+// " (did you mean 'x'?)" or "" when there is no close candidate.
+std::string DidYouMean(std::string_view name, const std::vector<std::string>& candidates);
+
+std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+
+// Makes arbitrary bytes safe to show on one line of a terminal: control characters and invalid
+// UTF-8 become escapes (\n, \t, \xNN), and text longer than `max_len` bytes is cut with "...".
+std::string Printable(std::string_view text, size_t max_len = 80);
+
+}  // namespace mloop

@@ -1,0 +1,38 @@
+// Sequential byte input from a file, transparently decompressing gzip and zstd.
+//
+// The compression is recognised by the file's magic bytes, not its name, so "data.csv.gz",
+// "data.gz" and a mislabelled "data.csv" that is really gzip all read the same way.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace mloop {
+
+enum class Compression { kNone, kGzip, kZstd };
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Reads up to `size` bytes of (decompressed) data into `buffer`; returns 0 only at the end.
+  // Throws IoError on read failure and DataError on corrupt compressed data.
+  virtual size_t Read(char* buffer, size_t size) = 0;
+};
+
+struct FileInfo {
+  std::string path;
+  int64_t size = 0;      // bytes on disk (compressed size for compressed files)
+  int64_t mtime_ns = 0;  // modification time, nanoseconds since the Unix epoch
+  Compression compression = Compression::kNone;
+};
+
+// Opens `path` for reading. Throws NotFound / IoError when it cannot be opened.
+std::unique_ptr<ByteSource> OpenByteSource(const std::filesystem::path& path, FileInfo* info);
+
+// Reads the whole (decompressed) content of `path` into memory.
+std::string ReadWholeFile(const std::filesystem::path& path);
+
+}  // namespace mloop

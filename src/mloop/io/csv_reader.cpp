@@ -1,0 +1,692 @@
+#include "mloop/io/csv_reader.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include "mloop/core/error.h"
+#include "mloop/core/parallel.h"
+#include "mloop/core/strings.h"
+
+namespace mloop {
+
+namespace {
+
+constexpr size_t kBlockSize = size_t{16} << 20;  // bytes parsed per round
+constexpr size_t kMinPartSize = size_t{256} << 10;
+
+struct FieldRef {
+  const char* begin;
+  const char* end;
+  bool quoted;
+  bool escaped;  // contains doubled quotes to undo
+};
+
+enum class RowStatus { kOk, kUnterminatedQuote, kBadQuote };
+
+struct Row {
+  const char* begin = nullptr;  // row text, without its line terminator
+  const char* end = nullptr;
+  const char* next = nullptr;  // where the next row starts
+  RowStatus status = RowStatus::kOk;
+  const char* error_at = nullptr;
+  int64_t line_breaks = 0;  // line breaks inside the row (within quoted fields), plus its end
+};
+
+// Tokenises the row starting at `p`; `end` is a row boundary or the end of the input.
+Row TokenizeRow(const char* p, const char* end, char delim, std::vector<FieldRef>& fields) {
+  fields.clear();
+  Row row;
+  row.begin = p;
+  while (true) {
+    const char* fs = p;
+    if (p < end && *p == '"') {
+      ++p;
+      bool escaped = false;
+      while (true) {
+        const char* q = static_cast<const char*>(std::memchr(p, '"', end - p));
+        if (!q) {
+          row.status = RowStatus::kUnterminatedQuote;
+          row.error_at = fs;
+          row.end = row.next = end;
+          for (const char* c = fs; c < end; ++c) row.line_breaks += (*c == '\n');
+          return row;
+        }
+        if (q + 1 < end && q[1] == '"') {
+          escaped = true;
+          p = q + 2;
+          continue;
+        }
+        p = q + 1;
+        break;
+      }
+      for (const char* c = fs + 1; c < p - 1; ++c) row.line_breaks += (*c == '\n');
+      fields.push_back({fs + 1, p - 1, true, escaped});
+      if (p == end) {
+        row.end = row.next = p;
+        return row;
+      }
+      if (*p == delim) {
+        ++p;
+        continue;
+      }
+      if (*p == '\n' || (*p == '\r' && (p + 1 == end || p[1] == '\n'))) {
+        row.end = p;
+        row.next = (*p == '\r' && p + 1 < end) ? p + 2 : p + 1;
+        row.line_breaks += 1;
+        return row;
+      }
+      row.status = RowStatus::kBadQuote;
+      row.error_at = p;
+      // Resynchronise at the next line break so that a skipped row does not swallow the file.
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+      row.next = nl ? nl + 1 : end;
+      row.end = nl ? (nl > row.begin && nl[-1] == '\r' ? nl - 1 : nl) : end;
+      if (nl) row.line_breaks += 1;
+      return row;
+    }
+    while (p < end && *p != delim && *p != '\n') ++p;
+    const char* fe = p;
+    if (fe > fs && fe[-1] == '\r' && (p == end || *p == '\n')) --fe;
+    fields.push_back({fs, fe, false, false});
+    if (p == end) {
+      row.end = fe;
+      row.next = end;
+      return row;
+    }
+    if (*p == delim) {
+      ++p;
+      continue;
+    }
+    row.end = fe;
+    row.next = p + 1;
+    row.line_breaks += 1;
+    return row;
+  }
+}
+
+std::string_view FieldText(const FieldRef& f, std::string& scratch) {
+  if (!f.escaped) return {f.begin, static_cast<size_t>(f.end - f.begin)};
+  scratch.clear();
+  for (const char* c = f.begin; c < f.end; ++c) {
+    scratch += *c;
+    if (*c == '"') ++c;  // doubled quote
+  }
+  return scratch;
+}
+
+// Start positions of rows after a cut: every row end in [p, end) at which the input may be split.
+// Returns the end of the last complete row (or `end` at EOF), and fills `cuts` with up to
+// `parts - 1` interior row boundaries spread evenly.
+const char* FindCuts(const char* p, const char* end, char delim, bool eof, int parts,
+                     std::vector<const char*>& cuts) {
+  cuts.clear();
+  const char* last = nullptr;
+  if (!std::memchr(p, '"', end - p)) {
+    if (eof) {
+      last = end;
+    } else {
+      const char* nl = static_cast<const char*>(memrchr(p, '\n', end - p));
+      if (!nl) return nullptr;
+      last = nl + 1;
+    }
+    for (int k = 1; k < parts; ++k) {
+      const char* target = p + (last - p) * k / parts;
+      const char* nl = static_cast<const char*>(std::memchr(target, '\n', last - target));
+      if (nl && nl + 1 < last && (cuts.empty() || nl + 1 > cuts.back())) cuts.push_back(nl + 1);
+    }
+    return last;
+  }
+  // Quotes present: follow the quoting state so that line breaks inside fields are not cuts.
+  std::vector<const char*> row_ends;
+  bool in_quotes = false, field_start = true;
+  for (const char* c = p; c < end; ++c) {
+    char ch = *c;
+    if (in_quotes) {
+      if (ch == '"') {
+        if (c + 1 < end && c[1] == '"') {
+          ++c;
+        } else {
+          in_quotes = false;
+        }
+      }
+      continue;
+    }
+    if (ch == '"' && field_start) {
+      in_quotes = true;
+      field_start = false;
+    } else if (ch == delim) {
+      field_start = true;
+    } else if (ch == '\n') {
+      row_ends.push_back(c + 1);
+      field_start = true;
+    } else {
+      field_start = false;
+    }
+  }
+  if (eof) {
+    last = end;
+  } else if (!row_ends.empty()) {
+    last = row_ends.back();
+  } else {
+    return nullptr;
+  }
+  for (int k = 1; k < parts; ++k) {
+    const char* target = p + (last - p) * k / parts;
+    auto it = std::lower_bound(row_ends.begin(), row_ends.end(), target);
+    if (it != row_ends.end() && *it < last && (cuts.empty() || *it > cuts.back())) {
+      cuts.push_back(*it);
+    }
+  }
+  return last;
+}
+
+char DetectDelimiter(const char* p, const char* end, bool eof) {
+  static const char kCandidates[] = {',', ';', '\t', '|'};
+  char best = ',';
+  int64_t best_agree = 0, best_fields = 1;
+  std::vector<FieldRef> fields;
+  for (char d : kCandidates) {
+    std::vector<size_t> counts;
+    const char* q = p;
+    while (q < end && counts.size() < 20) {
+      Row row = TokenizeRow(q, end, d, fields);
+      if (row.next == end && !eof) break;  // possibly incomplete row
+      if (row.status == RowStatus::kOk && row.end > row.begin) counts.push_back(fields.size());
+      q = row.next;
+    }
+    if (counts.empty()) continue;
+    // The most common field count, and how many rows agree with it.
+    std::vector<size_t> sorted = counts;
+    std::sort(sorted.begin(), sorted.end());
+    size_t mode = sorted[0], mode_n = 0;
+    for (size_t i = 0; i < sorted.size();) {
+      size_t j = i;
+      while (j < sorted.size() && sorted[j] == sorted[i]) ++j;
+      if (j - i > mode_n) {
+        mode_n = j - i;
+        mode = sorted[i];
+      }
+      i = j;
+    }
+    if (mode <= 1) continue;
+    auto agree = static_cast<int64_t>(mode_n);
+    if (agree > best_agree || (agree == best_agree && static_cast<int64_t>(mode) > best_fields)) {
+      best = d;
+      best_agree = agree;
+      best_fields = static_cast<int64_t>(mode);
+    }
+  }
+  return best;
+}
+
+// Line and 1-based column of `at` inside a row starting at `row_begin` on line `row_line`.
+void Locate(const char* row_begin, const char* at, int64_t row_line, int64_t* line,
+            int64_t* column) {
+  const char* line_start = row_begin;
+  int64_t l = row_line;
+  for (const char* c = row_begin; c < at; ++c) {
+    if (*c == '\n') {
+      ++l;
+      line_start = c + 1;
+    }
+  }
+  *line = l;
+  *column = (at - line_start) + 1;
+}
+
+struct ColumnPlan {
+  std::string name;
+  DataType type;
+  bool declared;
+};
+
+struct Plan {
+  char delim;
+  std::vector<ColumnPlan> columns;
+  const MissingTokens* missing;
+  int64_t avg_row_bytes;
+};
+
+struct ChunkOut {
+  std::vector<ColumnBuilder> builders;
+  std::vector<RejectedRow> rejected;  // `line` relative to the chunk's first line (0-based)
+  std::vector<std::optional<DataType>> widen;  // per column: a wider inferred type is needed
+  int64_t line_breaks = 0;
+  bool failed = false;  // a bad row was found (the first one is rejected.front())
+};
+
+struct Cell {
+  bool valid;
+  union {
+    double d;
+    int64_t i;
+  };
+  std::string_view s;
+};
+
+std::string Quoted(std::string_view text) {
+  return "'" + Printable(text, 60) + "'";
+}
+
+void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_at_first_error,
+                ChunkOut& out) {
+  const size_t ncols = plan.columns.size();
+  out.builders.clear();
+  out.widen.assign(ncols, std::nullopt);
+  const int64_t expected_rows = (end - begin) / std::max<int64_t>(plan.avg_row_bytes, 1) + 16;
+  for (const auto& c : plan.columns) {
+    out.builders.emplace_back(c.type);
+    out.builders.back().Reserve(expected_rows);
+  }
+  const bool utf8_ok = simdjson::validate_utf8(begin, end - begin);
+  std::vector<FieldRef> fields;
+  fields.reserve(ncols + 1);
+  std::vector<Cell> cells(ncols);
+  std::vector<std::string> scratch(ncols);
+  int64_t line = 0;  // relative line of the current row
+
+  auto reject = [&](const Row& row, const char* at, std::string reason) {
+    RejectedRow r;
+    int64_t col = 0;
+    Locate(row.begin, at ? at : row.begin, line, &r.line, &col);
+    r.column = at ? col : 0;
+    r.reason = std::move(reason);
+    r.text.assign(row.begin, row.end);
+    out.rejected.push_back(std::move(r));
+    out.failed = true;
+  };
+
+  const char* p = begin;
+  while (p < end) {
+    Row row = TokenizeRow(p, end, plan.delim, fields);
+    p = row.next;
+    if (row.status == RowStatus::kUnterminatedQuote) {
+      reject(row, row.error_at, "unterminated quoted field: the quote opened here is never closed");
+    } else if (row.status == RowStatus::kBadQuote) {
+      reject(row, row.error_at,
+             "unexpected text after a closing quote (a quote inside a quoted field must be "
+             "doubled: \"\")");
+    } else if (row.end == row.begin && fields.size() == 1) {
+      // Blank line: skipped.
+    } else if (fields.size() != ncols) {
+      const char* at = fields.size() > ncols ? fields[ncols].begin - 1 : row.end;
+      reject(
+          row, at,
+          "expected " + std::to_string(ncols) + " fields, found " + std::to_string(fields.size()));
+    } else {
+      bool ok = true;
+      for (size_t j = 0; j < ncols && ok; ++j) {
+        const FieldRef& f = fields[j];
+        std::string_view text = FieldText(f, scratch[j]);
+        Cell& cell = cells[j];
+        cell.valid = true;
+        if (plan.missing->Contains(text)) {
+          cell.valid = false;
+          continue;
+        }
+        const ColumnPlan& cp = plan.columns[j];
+        bool parsed = false;
+        switch (cp.type) {
+          case DataType::kFloat64:
+            parsed = ParseFloat64(text, &cell.d);
+            break;
+          case DataType::kInt64:
+            parsed = ParseInt64(text, &cell.i);
+            break;
+          case DataType::kBool: {
+            bool b;
+            parsed = ParseBool(text, &b);
+            if (!parsed && cp.declared && (text == "0" || text == "1")) {
+              b = text == "1";
+              parsed = true;
+            }
+            cell.i = b;
+            break;
+          }
+          case DataType::kTimestamp:
+            parsed = ParseTimestamp(text, cp.declared, &cell.i);
+            break;
+          case DataType::kString:
+            parsed = true;
+            if (!utf8_ok && !simdjson::validate_utf8(text.data(), text.size())) {
+              reject(row, f.begin, "invalid UTF-8 in column '" + cp.name + "'");
+              ok = false;
+            }
+            cell.s = text;
+            break;
+        }
+        if (!parsed) {
+          if (cp.declared) {
+            reject(row, f.begin,
+                   Quoted(text) + " is not a valid " + std::string(DataTypeName(cp.type)) +
+                       " (column '" + cp.name + "' is declared " +
+                       std::string(DataTypeName(cp.type)) + ")");
+            ok = false;
+          } else {
+            DataType current = out.widen[j].value_or(cp.type);
+            out.widen[j] = JoinTypes(current, InferValueType(text));
+            cell.valid = false;
+          }
+        }
+      }
+      if (ok) {
+        for (size_t j = 0; j < ncols; ++j) {
+          const Cell& cell = cells[j];
+          ColumnBuilder& b = out.builders[j];
+          if (!cell.valid) {
+            b.AppendNull();
+            continue;
+          }
+          switch (plan.columns[j].type) {
+            case DataType::kFloat64:
+              b.AppendDouble(cell.d);
+              break;
+            case DataType::kInt64:
+            case DataType::kTimestamp:
+              b.AppendInt(cell.i);
+              break;
+            case DataType::kBool:
+              b.AppendBool(cell.i != 0);
+              break;
+            case DataType::kString:
+              b.AppendString(cell.s);
+              break;
+          }
+        }
+      }
+    }
+    line += row.line_breaks;
+    if (out.failed && stop_at_first_error) break;
+  }
+  out.line_breaks = line;
+}
+
+class CsvReader {
+ public:
+  CsvReader(const std::filesystem::path& path, const ReadOptions& options,
+            const std::map<std::string, DataType>& widened)
+      : path_(path), options_(options), widened_(widened) {}
+
+  // Reads the file. Returns false when a value fell outside its inferred type; widened() then
+  // holds the wider types and the caller reads again.
+  bool Run(ReadResult* result);
+  const std::map<std::string, DataType>& widened() const { return widened_; }
+
+ private:
+  // Appends input to buf_ until it holds at least `want` bytes after pos_, or the input ends.
+  void Fill(size_t want);
+  void ReadHeader();
+  void InferTypes();
+  [[noreturn]] void FailAt(int64_t line, const char* row_begin, const char* row_end, const char* at,
+                           const std::string& reason);
+
+  std::filesystem::path path_;
+  const ReadOptions& options_;
+  std::map<std::string, DataType> widened_;
+  std::unique_ptr<ByteSource> source_;
+  FileInfo info_;
+  std::vector<char> buf_;
+  size_t pos_ = 0, end_ = 0;
+  bool eof_ = false;
+  int64_t bytes_read_ = 0;
+  int64_t line_ = 1;  // line of the row at pos_
+  Plan plan_{};
+};
+
+void CsvReader::Fill(size_t want) {
+  if (pos_ > 0) {
+    std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+    end_ -= pos_;
+    pos_ = 0;
+  }
+  if (buf_.size() < want + 1) buf_.resize(want + 1);
+  while (!eof_ && end_ < want) {
+    size_t n = source_->Read(buf_.data() + end_, buf_.size() - 1 - end_);
+    if (n == 0) {
+      eof_ = true;
+      break;
+    }
+    end_ += n;
+    bytes_read_ += static_cast<int64_t>(n);
+  }
+}
+
+void CsvReader::FailAt(int64_t line, const char* row_begin, const char* row_end, const char* at,
+                       const std::string& reason) {
+  RejectedRow r;
+  Locate(row_begin, at, line, &r.line, &r.column);
+  r.reason = reason;
+  r.text.assign(row_begin, row_end);
+  throw DataError(FormatRowError(path_.string(), r));
+}
+
+void CsvReader::ReadHeader() {
+  const char* data = buf_.data();
+  const char* end = data + end_;
+  const char* p = data + pos_;
+  std::vector<FieldRef> fields;
+  Row row = TokenizeRow(p, end, plan_.delim, fields);
+  while (row.end == row.begin && fields.size() == 1 && row.next < end) {  // leading blank lines
+    line_ += row.line_breaks;
+    p = row.next;
+    row = TokenizeRow(p, end, plan_.delim, fields);
+  }
+  if (row.end == row.begin && fields.size() == 1) {
+    throw DataError(path_.string() + ": the file has no rows (only blank lines)");
+  }
+  if (row.status == RowStatus::kUnterminatedQuote) {
+    FailAt(line_, row.begin, row.end, row.error_at,
+           "unterminated quoted field in the header: the quote opened here is never closed");
+  }
+  if (row.status == RowStatus::kBadQuote) {
+    FailAt(line_, row.begin, row.end, row.error_at, "unexpected text after a closing quote");
+  }
+  std::vector<std::string> names;
+  std::string scratch;
+  for (size_t j = 0; j < fields.size(); ++j) {
+    if (!options_.header) {
+      names.push_back("column_" + std::to_string(j + 1));
+      continue;
+    }
+    std::string name(FieldText(fields[j], scratch));
+    if (!simdjson::validate_utf8(name.data(), name.size())) {
+      FailAt(line_, row.begin, row.end, fields[j].begin,
+             "header: invalid UTF-8 in the name of column " + std::to_string(j + 1));
+    }
+    if (name.empty()) {
+      FailAt(line_, row.begin, row.end, fields[j].begin,
+             "header: column " + std::to_string(j + 1) + " has an empty name");
+    }
+    for (size_t k = 0; k < names.size(); ++k) {
+      if (names[k] == name) {
+        FailAt(line_, row.begin, row.end, fields[j].begin,
+               "header: duplicate column name '" + name + "' (columns " + std::to_string(k + 1) +
+                   " and " + std::to_string(j + 1) + ")");
+      }
+    }
+    names.push_back(std::move(name));
+  }
+  if (options_.header) {
+    line_ += row.line_breaks;
+    pos_ = row.next - data;
+  } else {
+    pos_ = p - data;
+  }
+  for (const auto& [name, type] : options_.types) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      throw InvalidArgument("a type is declared for column '" + name + "', which " +
+                                path_.string() + " does not have" + DidYouMean(name, names),
+                            "columns: " + Join(names, ", "));
+    }
+  }
+  for (const auto& [name, role] : options_.roles) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      throw InvalidArgument("a role is given for column '" + name + "', which " + path_.string() +
+                                " does not have" + DidYouMean(name, names),
+                            "columns: " + Join(names, ", "));
+    }
+  }
+  plan_.columns.clear();
+  for (auto& name : names) {
+    auto it = options_.types.find(name);
+    bool declared = it != options_.types.end();
+    plan_.columns.push_back({name, declared ? it->second : DataType::kFloat64, declared});
+  }
+}
+
+void CsvReader::InferTypes() {
+  const size_t ncols = plan_.columns.size();
+  std::vector<std::optional<DataType>> inferred(ncols);
+  std::vector<FieldRef> fields;
+  std::string scratch;
+  const char* p = buf_.data() + pos_;
+  const char* end = buf_.data() + end_;
+  int64_t rows = 0;
+  const char* start = p;
+  while (p < end && rows < options_.sample_rows) {
+    Row row = TokenizeRow(p, end, plan_.delim, fields);
+    if (row.next == end && !eof_) break;  // may be incomplete
+    p = row.next;
+    if (row.status != RowStatus::kOk || fields.size() != ncols) continue;
+    ++rows;
+    for (size_t j = 0; j < ncols; ++j) {
+      if (plan_.columns[j].declared) continue;
+      std::string_view text = FieldText(fields[j], scratch);
+      if (options_.missing.Contains(text)) continue;
+      DataType t = InferValueType(text);
+      inferred[j] = inferred[j] ? JoinTypes(*inferred[j], t) : t;
+    }
+  }
+  plan_.avg_row_bytes = rows > 0 ? std::max<int64_t>(1, (p - start) / rows) : 64;
+  for (size_t j = 0; j < ncols; ++j) {
+    ColumnPlan& c = plan_.columns[j];
+    if (c.declared) continue;
+    // A column with no value in the sample starts as float64, like pandas; a later value of
+    // another kind widens it.
+    c.type = inferred[j].value_or(DataType::kFloat64);
+    auto w = widened_.find(c.name);
+    if (w != widened_.end()) c.type = JoinTypes(c.type, w->second);
+  }
+}
+
+bool CsvReader::Run(ReadResult* result) {
+  source_ = OpenByteSource(path_, &info_);
+  Fill(kBlockSize);
+  // UTF-8 byte order mark.
+  if (end_ >= 3 && static_cast<unsigned char>(buf_[0]) == 0xEF &&
+      static_cast<unsigned char>(buf_[1]) == 0xBB && static_cast<unsigned char>(buf_[2]) == 0xBF) {
+    pos_ = 3;
+  }
+  if (pos_ == end_) throw DataError(path_.string() + ": the file is empty");
+  {
+    size_t probe = std::min<size_t>(end_ - pos_, 1 << 16);
+    const void* nul = std::memchr(buf_.data() + pos_, '\0', probe);
+    if (nul) {
+      auto offset = static_cast<const char*>(nul) - buf_.data();
+      throw DataError(path_.string() + ": this is not a text file (a NUL byte at offset " +
+                          std::to_string(offset) + ")",
+                      "mloop reads CSV, JSON Lines (.jsonl) and SQLite queries (--sql)");
+    }
+  }
+  plan_.delim = options_.delimiter ? options_.delimiter
+                                   : DetectDelimiter(buf_.data() + pos_, buf_.data() + end_, eof_);
+  plan_.missing = &options_.missing;
+  ReadHeader();
+  InferTypes();
+
+  const size_t ncols = plan_.columns.size();
+  std::vector<ColumnBuilder> builders;
+  for (const auto& c : plan_.columns) builders.emplace_back(c.type);
+  if (info_.compression == Compression::kNone && plan_.avg_row_bytes > 0) {
+    int64_t estimate = info_.size / plan_.avg_row_bytes;
+    for (auto& b : builders) b.Reserve(estimate + estimate / 32 + 16);
+  }
+  const int threads = options_.threads > 0 ? options_.threads : DefaultThreads();
+  const bool fail_fast = options_.on_bad_rows == BadRowPolicy::kFail;
+  std::vector<RejectedRow> rejected;
+  std::vector<ChunkOut> outs(threads);
+  std::vector<const char*> cuts;
+  size_t block = kBlockSize;
+
+  while (pos_ < end_ || !eof_) {
+    const char* p = buf_.data() + pos_;
+    const char* end = buf_.data() + end_;
+    int parts = static_cast<int>(
+        std::clamp<size_t>((end_ - pos_) / kMinPartSize, 1, static_cast<size_t>(threads)));
+    const char* last = FindCuts(p, end, plan_.delim, eof_, parts, cuts);
+    if (!last) {
+      // Not one complete row in the buffer: a row longer than the block. Read more.
+      block *= 2;
+      Fill(end_ - pos_ + block);
+      continue;
+    }
+    std::vector<const char*> bounds{p};
+    bounds.insert(bounds.end(), cuts.begin(), cuts.end());
+    bounds.push_back(last);
+    const int n = static_cast<int>(bounds.size()) - 1;
+    ParallelFor(n, threads,
+                [&](int i) { ParseChunk(bounds[i], bounds[i + 1], plan_, fail_fast, outs[i]); });
+    bool restart = false;
+    for (int i = 0; i < n; ++i) {
+      ChunkOut& out = outs[i];
+      for (auto& r : out.rejected) {
+        r.line += line_;
+        if (fail_fast) throw DataError(FormatRowError(path_.string(), r));
+        rejected.push_back(std::move(r));
+      }
+      out.rejected.clear();
+      for (size_t j = 0; j < ncols; ++j) {
+        if (!out.widen[j]) continue;
+        auto& w = widened_[plan_.columns[j].name];
+        w = JoinTypes(JoinTypes(plan_.columns[j].type, *out.widen[j]),
+                      widened_.count(plan_.columns[j].name) ? w : *out.widen[j]);
+        restart = true;
+      }
+      if (restart) continue;
+      for (size_t j = 0; j < ncols; ++j) builders[j].AppendColumn(out.builders[j].Finish());
+      line_ += out.line_breaks;
+    }
+    if (restart) return false;
+    pos_ = last - buf_.data();
+    if (options_.progress) {
+      options_.progress(bytes_read_, info_.compression == Compression::kNone ? info_.size : 0);
+    }
+    if (pos_ == end_ && eof_) break;
+    Fill(block);
+  }
+
+  std::vector<Field> fields;
+  std::vector<Column> columns;
+  for (size_t j = 0; j < ncols; ++j) {
+    Field f{plan_.columns[j].name, plan_.columns[j].type, Role::kFeature};
+    auto r = options_.roles.find(f.name);
+    if (r != options_.roles.end()) f.role = r->second;
+    fields.push_back(std::move(f));
+    columns.push_back(builders[j].Finish());
+  }
+  result->table = Table(Schema(std::move(fields)), std::move(columns));
+  result->rejected = std::move(rejected);
+  result->source = info_;
+  result->delimiter = plan_.delim;
+  return true;
+}
+
+}  // namespace
+
+ReadResult ReadCsv(const std::filesystem::path& path, const ReadOptions& options) {
+  std::map<std::string, DataType> widened;
+  ReadResult result;
+  for (int attempt = 0;; ++attempt) {
+    CsvReader reader(path, options, widened);
+    if (reader.Run(&result)) {
+      result.restarts = attempt;
+      return result;
+    }
+    widened = reader.widened();
+  }
+}
+
+}  // namespace mloop

@@ -1,0 +1,23 @@
+// CSV reader: RFC 4180 with the variations found in the wild.
+//
+// - Quoted fields with doubled quotes and line breaks inside; LF or CRLF line ends; a UTF-8 BOM.
+// - Delimiter detected among , ; tab | (or given). Blank lines are skipped.
+// - Types inferred from the first `sample_rows` rows, then every value is checked: a value that
+//   does not fit an inferred type widens the column (int64 -> float64 -> string) and the file is
+//   read again, so inference never rejects a row. Declared types are never widened: a value that
+//   does not fit is a bad row.
+// - Missing-value tokens (default: empty, NA, NaN, null) become missing values, quoted or not.
+// - gzip and zstd input; large inputs are parsed by several threads in blocks.
+// - Bad rows stop the read with "file:line:column: reason" and the offending text
+//   (BadRowPolicy::kFail), or are returned verbatim with their reason (kSkip).
+#pragma once
+
+#include <filesystem>
+
+#include "mloop/io/read_options.h"
+
+namespace mloop {
+
+ReadResult ReadCsv(const std::filesystem::path& path, const ReadOptions& options);
+
+}  // namespace mloop

@@ -1,0 +1,114 @@
+#include "mloop/io/value_parse.h"
+
+#include <fast_float/fast_float.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "mloop/core/time.h"
+
+namespace mloop {
+
+MissingTokens::MissingTokens() : MissingTokens(std::vector<std::string>{"", "NA", "NaN", "null"}) {}
+
+MissingTokens::MissingTokens(std::vector<std::string> tokens) : tokens_(std::move(tokens)) {
+  for (const auto& t : tokens_) {
+    max_len_ = std::max(max_len_, t.size());
+    if (t.empty()) has_empty_ = true;
+  }
+}
+
+namespace {
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+}  // namespace
+
+bool ParseInt64(std::string_view text, int64_t* out) {
+  text = Trim(text);
+  if (text.empty()) return false;
+  const char* first = text.data();
+  const char* last = first + text.size();
+  if (*first == '+') ++first;
+  if (first == last) return false;
+  auto [ptr, ec] = std::from_chars(first, last, *out);
+  return ec == std::errc() && ptr == last;
+}
+
+bool ParseFloat64(std::string_view text, double* out) {
+  text = Trim(text);
+  if (text.empty()) return false;
+  const char* first = text.data();
+  const char* last = first + text.size();
+  if (*first == '+') ++first;  // fast_float follows from_chars, which rejects a leading '+'
+  if (first == last) return false;
+  auto [ptr, ec] = fast_float::from_chars(first, last, *out);
+  if (ptr != last) return false;
+  // Out-of-range magnitudes: fast_float rounds to inf or 0 and reports result_out_of_range.
+  return ec == std::errc() || ec == std::errc::result_out_of_range;
+}
+
+bool ParseBool(std::string_view text, bool* out) {
+  text = Trim(text);
+  if (text == "true" || text == "True" || text == "TRUE") {
+    *out = true;
+    return true;
+  }
+  if (text == "false" || text == "False" || text == "FALSE") {
+    *out = false;
+    return true;
+  }
+  return false;
+}
+
+bool ParseTimestamp(std::string_view text, bool allow_epoch, int64_t* micros) {
+  text = Trim(text);
+  if (ParseIsoTimestamp(text, micros)) return true;
+  if (!allow_epoch) return false;
+  int64_t seconds;
+  if (ParseInt64(text, &seconds)) {
+    if (seconds > INT64_MAX / 1000000 || seconds < INT64_MIN / 1000000) return false;
+    *micros = seconds * 1000000;
+    return true;
+  }
+  double fractional;
+  if (ParseFloat64(text, &fractional) && std::isfinite(fractional) &&
+      std::fabs(fractional) < 9.2e12) {
+    *micros = static_cast<int64_t>(std::llround(fractional * 1e6));
+    return true;
+  }
+  return false;
+}
+
+DataType InferValueType(std::string_view text) {
+  bool b;
+  int64_t i;
+  double d;
+  if (ParseBool(text, &b)) return DataType::kBool;
+  if (ParseInt64(text, &i)) return DataType::kInt64;
+  if (ParseFloat64(text, &d)) return DataType::kFloat64;
+  if (text.size() >= 10 && ParseIsoTimestamp(Trim(text), &i)) return DataType::kTimestamp;
+  return DataType::kString;
+}
+
+DataType JoinTypes(DataType a, DataType b) {
+  if (a == b) return a;
+  if ((a == DataType::kInt64 && b == DataType::kFloat64) ||
+      (a == DataType::kFloat64 && b == DataType::kInt64)) {
+    return DataType::kFloat64;
+  }
+  return DataType::kString;
+}
+
+std::string FormatDouble(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[32];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, ptr);
+}
+
+}  // namespace mloop

@@ -1,0 +1,54 @@
+// Parsing of single text values into typed values, shared by the CSV, JSON Lines and SQL readers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mloop/core/types.h"
+
+namespace mloop {
+
+// Tokens read as a missing value (compared exactly, case-sensitive). Unquoted fields only: a
+// quoted "NA" in a CSV file is the two-letter string.
+class MissingTokens {
+ public:
+  MissingTokens();  // "", "NA", "NaN", "null"
+  explicit MissingTokens(std::vector<std::string> tokens);
+  bool Contains(std::string_view text) const {
+    if (text.size() > max_len_) return false;
+    if (text.empty()) return has_empty_;
+    for (const auto& t : tokens_) {
+      if (t == text) return true;
+    }
+    return false;
+  }
+  const std::vector<std::string>& tokens() const { return tokens_; }
+
+ private:
+  std::vector<std::string> tokens_;
+  size_t max_len_ = 0;
+  bool has_empty_ = false;
+};
+
+// Whole-text parses; surrounding ASCII spaces are allowed. Each returns false when `text` is not
+// entirely a value of its type (no partial parses, no silent overflow).
+bool ParseInt64(std::string_view text, int64_t* out);
+bool ParseFloat64(std::string_view text, double* out);
+// true/false in lower, upper or title case.
+bool ParseBool(std::string_view text, bool* out);
+// ISO 8601 (see core/time.h); with `allow_epoch`, also a number of seconds since the Unix epoch.
+bool ParseTimestamp(std::string_view text, bool allow_epoch, int64_t* micros);
+
+// The narrowest type that holds `text`: bool, int64, float64, timestamp (ISO only), or string.
+DataType InferValueType(std::string_view text);
+
+// The narrowest type holding values of both types: equal types stay, int64+float64 -> float64,
+// anything else -> string.
+DataType JoinTypes(DataType a, DataType b);
+
+// Shortest text that reads back as the same double ("0.1", "1e+300", "nan", "inf").
+std::string FormatDouble(double v);
+
+}  // namespace mloop
