@@ -1,0 +1,246 @@
+#include "mloop/io/csv_reader.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "mloop/core/error.h"
+#include "mloop/core/time.h"
+#include "test_util.h"
+
+namespace mloop {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+class CsvReaderTest : public ::testing::Test {
+ protected:
+  ReadResult Read(const std::string& content, ReadOptions options = {}) {
+    return ReadCsv(WriteFile(dir_ / "in.csv", content), options);
+  }
+  // The message of the DataError that reading `content` raises.
+  std::string ErrorOf(const std::string& content, ReadOptions options = {}) {
+    try {
+      Read(content, options);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+  TempDir dir_;
+};
+
+TEST_F(CsvReaderTest, InfersTypes) {
+  auto r = Read(
+      "i,f,b,s,t,m\n"
+      "1,1.5,true,x,2024-01-02,\n"
+      "-2,3,False,y,2024-01-03T04:05:06Z,NA\n");
+  const Table& t = r.table;
+  ASSERT_EQ(t.num_rows(), 2);
+  EXPECT_EQ(t.column("i").type(), DataType::kInt64);
+  EXPECT_EQ(t.column("f").type(), DataType::kFloat64);
+  EXPECT_EQ(t.column("b").type(), DataType::kBool);
+  EXPECT_EQ(t.column("s").type(), DataType::kString);
+  EXPECT_EQ(t.column("t").type(), DataType::kTimestamp);
+  EXPECT_EQ(t.column("m").type(), DataType::kFloat64);  // all missing, like pandas
+  EXPECT_EQ(t.column("i").i64()[1], -2);
+  EXPECT_EQ(t.column("f").f64()[1], 3.0);
+  EXPECT_EQ(t.column("b").bools()[1], 0);
+  EXPECT_EQ(t.column("s").StringAt(1), "y");
+  EXPECT_EQ(t.column("t").i64()[1], (DaysFromCivil(2024, 1, 3) * 86400 + 4 * 3600 + 5 * 60 + 6) *
+                                        int64_t{1000000});
+  EXPECT_EQ(t.column("m").null_count(), 2);
+}
+
+TEST_F(CsvReaderTest, Rfc4180Quoting) {
+  auto r = Read("a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\r\n\"two\nlines\",z\r\n");
+  ASSERT_EQ(r.table.num_rows(), 2);
+  EXPECT_EQ(r.table.column("a").StringAt(0), "x, y");
+  EXPECT_EQ(r.table.column("b").StringAt(0), "say \"hi\"");
+  EXPECT_EQ(r.table.column("a").StringAt(1), "two\nlines");
+  EXPECT_EQ(r.table.column("b").StringAt(1), "z");
+}
+
+TEST_F(CsvReaderTest, BomAndNoTrailingNewline) {
+  auto r = Read("\xEF\xBB\xBFid,v\n1,2");
+  EXPECT_EQ(r.table.schema().field(0).name, "id");
+  ASSERT_EQ(r.table.num_rows(), 1);
+  EXPECT_EQ(r.table.column("v").i64()[0], 2);
+}
+
+TEST_F(CsvReaderTest, DetectsDelimiters) {
+  for (char d : {',', ';', '\t', '|'}) {
+    std::string s = std::string("a") + d + "b" + d + "c\n1" + d + "2,5" + d + "x\n3" + d + "4" +
+                    d + "y\n";
+    if (d == ',') s = "a,b,c\n1,25,x\n3,4,y\n";
+    auto r = Read(s);
+    EXPECT_EQ(r.delimiter, d);
+    EXPECT_EQ(r.table.num_columns(), 3) << d;
+  }
+}
+
+TEST_F(CsvReaderTest, NoHeaderNamesColumns) {
+  ReadOptions o;
+  o.header = false;
+  auto r = Read("1,2\n3,4\n", o);
+  EXPECT_EQ(r.table.schema().field(1).name, "column_2");
+  EXPECT_EQ(r.table.num_rows(), 2);
+}
+
+TEST_F(CsvReaderTest, MissingTokensAreConfigurable) {
+  ReadOptions o;
+  o.missing = MissingTokens({"-", "?"});
+  auto r = Read("a,b\n1,-\n?,x\nNA,y\n", o);
+  EXPECT_EQ(r.table.column("a").type(), DataType::kString);  // "NA" is now a value
+  EXPECT_FALSE(r.table.column("a").IsValid(1));
+  EXPECT_FALSE(r.table.column("b").IsValid(0));
+}
+
+TEST_F(CsvReaderTest, WholeColumnIsValidatedBeyondTheSample) {
+  ReadOptions o;
+  o.sample_rows = 2;
+  auto r = Read("a,b\n1,1\n2,2\n3,2.5\n4,zzz\n", o);
+  EXPECT_EQ(r.table.column("a").type(), DataType::kInt64);
+  EXPECT_EQ(r.table.column("b").type(), DataType::kString);
+  EXPECT_EQ(r.table.column("b").StringAt(2), "2.5");
+  EXPECT_EQ(r.table.num_rows(), 4);
+  EXPECT_GE(r.restarts, 1);
+}
+
+TEST_F(CsvReaderTest, IntWidensToFloatBeyondSample) {
+  ReadOptions o;
+  o.sample_rows = 1;
+  auto r = Read("a\n1\n2.5\n", o);
+  EXPECT_EQ(r.table.column("a").type(), DataType::kFloat64);
+  EXPECT_EQ(r.table.column("a").f64()[1], 2.5);
+}
+
+TEST_F(CsvReaderTest, DeclaredTypesOverrideInference) {
+  ReadOptions o;
+  o.types = {{"id", DataType::kString}, {"t", DataType::kTimestamp}, {"f", DataType::kBool}};
+  auto r = Read("id,t,f\n007,1700000000,1\n008,2024-01-01,0\n", o);
+  EXPECT_EQ(r.table.column("id").StringAt(0), "007");
+  EXPECT_EQ(r.table.column("t").i64()[0], int64_t{1700000000} * 1000000);
+  EXPECT_EQ(r.table.column("f").bools()[0], 1);
+}
+
+TEST_F(CsvReaderTest, DeclaringAnUnknownColumnNamesTheNearest) {
+  ReadOptions o;
+  o.types = {{"agee", DataType::kInt64}};
+  std::string msg = ErrorOf("age,x\n1,2\n", o);
+  EXPECT_NE(msg.find("did you mean 'age'"), std::string::npos) << msg;
+}
+
+TEST_F(CsvReaderTest, GzipAndZstdInput) {
+  std::string csv = "a,b\n1,x\n2,y\n";
+  // gzip
+  {
+    gzFile gz = gzopen((dir_ / "in.csv.gz").c_str(), "wb");
+    gzwrite(gz, csv.data(), static_cast<unsigned>(csv.size()));
+    gzclose(gz);
+    auto r = ReadCsv(dir_ / "in.csv.gz", {});
+    EXPECT_EQ(r.table.num_rows(), 2);
+    EXPECT_EQ(r.source.compression, Compression::kGzip);
+  }
+  // zstd
+  {
+    std::string out(ZSTD_compressBound(csv.size()), '\0');
+    out.resize(ZSTD_compress(out.data(), out.size(), csv.data(), csv.size(), 3));
+    auto r = ReadCsv(WriteFile(dir_ / "in.csv.zst", out), {});
+    EXPECT_EQ(r.table.num_rows(), 2);
+    EXPECT_EQ(r.table.column("b").StringAt(1), "y");
+    // Truncated compressed input is reported, not read as a shorter file.
+    WriteFile(dir_ / "cut.zst", out.substr(0, out.size() - 3));
+    EXPECT_THROW(ReadCsv(dir_ / "cut.zst", {}), Error);
+  }
+}
+
+TEST_F(CsvReaderTest, LargeInputParsedInParallelMatchesSerial) {
+  std::string csv = "id,x,s\n";
+  for (int i = 0; i < 200000; ++i) {
+    csv += std::to_string(i) + "," + std::to_string(i * 0.25) + ",\"v" + std::to_string(i % 7) +
+           (i % 1000 == 0 ? "\nline2" : "") + "\"\n";
+  }
+  ReadOptions one;
+  one.threads = 1;
+  ReadOptions many;
+  many.threads = 4;
+  auto a = Read(csv, one);
+  auto b = Read(csv, many);
+  ASSERT_EQ(a.table.num_rows(), 200000);
+  EXPECT_TRUE(a.table.Equals(b.table));
+  EXPECT_EQ(b.table.column("id").i64()[199999], 199999);
+  EXPECT_EQ(b.table.column("s").StringAt(1000), "v6\nline2");
+}
+
+// --- Malformed input: each case names file, line and column and shows the text. --------------
+
+struct BadCase {
+  const char* name;
+  std::string content;
+  std::string expected;  // a substring of the error message
+};
+
+class MalformedCsvTest : public CsvReaderTest, public ::testing::WithParamInterface<BadCase> {};
+
+TEST_P(MalformedCsvTest, FailsWithLocation) {
+  const BadCase& c = GetParam();
+  ReadOptions o;
+  o.types = {{"n", DataType::kInt64}};
+  std::string content = c.content;
+  std::string msg;
+  try {
+    Read(content, o);
+    msg = "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kDataError);
+    msg = e.what();
+  }
+  EXPECT_NE(msg.find(c.expected), std::string::npos) << c.name << ": " << msg;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Corpus, MalformedCsvTest,
+    ::testing::Values(
+        BadCase{"ragged_short", "n,s\n1,a\n2\n", "in.csv:3:2: expected 2 fields, found 1\n  3 | 2"},
+        BadCase{"ragged_long", "n,s\n1,a\n2,b,c\n", "in.csv:3:4: expected 2 fields, found 3"},
+        BadCase{"unterminated", "n,s\n1,\"abc\n2,x\n", "in.csv:2:3: unterminated quoted field"},
+        BadCase{"text_after_quote", "n,s\n1,\"ab\"c\n", "in.csv:2:7: unexpected text after"},
+        BadCase{"invalid_utf8", "n,s\n1,ok\n2,a\xFF\xFE\n", "in.csv:3:3: invalid UTF-8"},
+        BadCase{"declared_type", "n,s\n1,a\nabc,b\n",
+                "in.csv:3:1: 'abc' is not a valid int64 (column 'n' is declared int64)\n  3 | abc,b"},
+        BadCase{"int_overflow", "n,s\n99999999999999999999,a\n", "in.csv:2:1: '9999"},
+        BadCase{"duplicate_header", "n,s,n\n1,2,3\n", "in.csv:1:5: header: duplicate column name"},
+        BadCase{"empty_header", "n,,s\n1,2,3\n", "in.csv:1:3: header: column 2 has an empty name"},
+        BadCase{"empty_file", "", "in.csv: the file is empty"},
+        BadCase{"only_bom", "\xEF\xBB\xBF", "the file is empty"},
+        BadCase{"binary", std::string("SQLite format 3\0\0\0", 18) + "n,s",
+                "this is not a text file"},
+        BadCase{"line_after_multiline_field", "n,s\n1,\"a\nb\"\n2,x,y\n",
+                "in.csv:4:4: expected 2 fields"}),
+    [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.name; });
+
+TEST_F(CsvReaderTest, SkipPolicyKeepsGoodRowsAndReturnsEveryBadOne) {
+  ReadOptions o;
+  o.on_bad_rows = BadRowPolicy::kSkip;
+  o.types = {{"n", DataType::kInt64}};
+  auto r = Read("n,s\n1,a\nx,b\n3\n4,d\n5,\"e\n", o);
+  EXPECT_EQ(r.table.num_rows(), 2);
+  ASSERT_EQ(r.rejected.size(), 3u);
+  EXPECT_EQ(r.rejected[0].line, 3);
+  EXPECT_EQ(r.rejected[0].text, "x,b");
+  EXPECT_EQ(r.rejected[1].line, 4);
+  EXPECT_EQ(r.rejected[1].text, "3");
+  EXPECT_EQ(r.rejected[2].line, 6);
+  EXPECT_EQ(r.rejected[2].text, "5,\"e\n");
+}
+
+TEST_F(CsvReaderTest, HeaderOnlyFileHasNoRows) {
+  auto r = Read("a,b\n");
+  EXPECT_EQ(r.table.num_rows(), 0);
+  EXPECT_EQ(r.table.num_columns(), 2);
+}
+
+}  // namespace
+}  // namespace mloop
