@@ -48,8 +48,8 @@ TEST_F(CsvReaderTest, InfersTypes) {
   EXPECT_EQ(t.column("f").f64()[1], 3.0);
   EXPECT_EQ(t.column("b").bools()[1], 0);
   EXPECT_EQ(t.column("s").StringAt(1), "y");
-  EXPECT_EQ(t.column("t").i64()[1], (DaysFromCivil(2024, 1, 3) * 86400 + 4 * 3600 + 5 * 60 + 6) *
-                                        int64_t{1000000});
+  EXPECT_EQ(t.column("t").i64()[1],
+            (DaysFromCivil(2024, 1, 3) * 86400 + 4 * 3600 + 5 * 60 + 6) * int64_t{1000000});
   EXPECT_EQ(t.column("m").null_count(), 2);
 }
 
@@ -71,8 +71,8 @@ TEST_F(CsvReaderTest, BomAndNoTrailingNewline) {
 
 TEST_F(CsvReaderTest, DetectsDelimiters) {
   for (char d : {',', ';', '\t', '|'}) {
-    std::string s = std::string("a") + d + "b" + d + "c\n1" + d + "2,5" + d + "x\n3" + d + "4" +
-                    d + "y\n";
+    std::string s =
+        std::string("a") + d + "b" + d + "c\n1" + d + "2,5" + d + "x\n3" + d + "4" + d + "y\n";
     if (d == ',') s = "a,b,c\n1,25,x\n3,4,y\n";
     auto r = Read(s);
     EXPECT_EQ(r.delimiter, d);
@@ -208,8 +208,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"unterminated", "n,s\n1,\"abc\n2,x\n", "in.csv:2:3: unterminated quoted field"},
         BadCase{"text_after_quote", "n,s\n1,\"ab\"c\n", "in.csv:2:7: unexpected text after"},
         BadCase{"invalid_utf8", "n,s\n1,ok\n2,a\xFF\xFE\n", "in.csv:3:3: invalid UTF-8"},
-        BadCase{"declared_type", "n,s\n1,a\nabc,b\n",
-                "in.csv:3:1: 'abc' is not a valid int64 (column 'n' is declared int64)\n  3 | abc,b"},
+        BadCase{
+            "declared_type", "n,s\n1,a\nabc,b\n",
+            "in.csv:3:1: 'abc' is not a valid int64 (column 'n' is declared int64)\n  3 | abc,b"},
         BadCase{"int_overflow", "n,s\n99999999999999999999,a\n", "in.csv:2:1: '9999"},
         BadCase{"duplicate_header", "n,s,n\n1,2,3\n", "in.csv:1:5: header: duplicate column name"},
         BadCase{"empty_header", "n,,s\n1,2,3\n", "in.csv:1:3: header: column 2 has an empty name"},

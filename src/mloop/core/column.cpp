@@ -336,6 +336,72 @@ void ColumnBuilder::AppendColumn(const Column& column) {
   }
 }
 
+void ColumnBuilder::AppendAndClear(ColumnBuilder& other) {
+  if (other.type() != type()) throw Internal("AppendAndClear between builders of different types");
+  internal::ColumnData& src = *other.data_;
+  const int64_t n = src.length;
+  if (type() == DataType::kString || src.null_count > 0) {
+    // Re-coding strings or merging bitmaps: go value by value.
+    const bool has_bitmap = !src.validity.empty();
+    for (int64_t i = 0; i < n; ++i) {
+      if (has_bitmap && !BitIsSet(src.validity.data(), i)) {
+        AppendNull();
+        continue;
+      }
+      switch (type()) {
+        case DataType::kFloat64:
+          AppendDouble(src.f64[i]);
+          break;
+        case DataType::kInt64:
+        case DataType::kTimestamp:
+          AppendInt(src.i64[i]);
+          break;
+        case DataType::kBool:
+          AppendBool(src.b8[i] != 0);
+          break;
+        case DataType::kString:
+          AppendString((*other.dictionary_)[src.codes[i]]);
+          break;
+      }
+    }
+  } else {
+    switch (type()) {
+      case DataType::kFloat64:
+        data_->f64.insert(data_->f64.end(), src.f64.begin(), src.f64.end());
+        break;
+      case DataType::kInt64:
+      case DataType::kTimestamp:
+        data_->i64.insert(data_->i64.end(), src.i64.begin(), src.i64.end());
+        break;
+      case DataType::kBool:
+        data_->b8.insert(data_->b8.end(), src.b8.begin(), src.b8.end());
+        break;
+      case DataType::kString:
+        break;
+    }
+    if (data_->validity.empty()) {
+      data_->length += n;
+    } else {
+      for (int64_t i = 0; i < n; ++i) MarkValid();
+    }
+  }
+  other.Clear();
+}
+
+void ColumnBuilder::Clear() {
+  data_->f64.clear();
+  data_->i64.clear();
+  data_->b8.clear();
+  data_->codes.clear();
+  data_->validity.clear();
+  data_->length = 0;
+  data_->null_count = 0;
+  if (type() == DataType::kString) {
+    dictionary_->clear();
+    index_->codes.clear();
+  }
+}
+
 void ColumnBuilder::ConvertTo(DataType type) {
   if (type == data_->type) return;
   if (AllNull()) {
@@ -355,7 +421,7 @@ void ColumnBuilder::ConvertTo(DataType type) {
         if (!BitIsSet(data_->validity.data(), i)) data_->f64[i] = std::nan("");
       }
     }
-    std::vector<int64_t>().swap(data_->i64);
+    BigVector<int64_t>().swap(data_->i64);
     data_->type = type;
     return;
   }

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mloop/core/big_allocator.h"
 #include "mloop/core/types.h"
 
 namespace mloop {
@@ -24,10 +25,10 @@ namespace internal {
 struct ColumnData {
   DataType type = DataType::kFloat64;
   int64_t length = 0;
-  std::vector<double> f64;
-  std::vector<int64_t> i64;  // int64 and timestamp
-  std::vector<uint8_t> b8;   // bool: 0 or 1
-  std::vector<int32_t> codes;
+  BigVector<double> f64;
+  BigVector<int64_t> i64;  // int64 and timestamp
+  BigVector<uint8_t> b8;   // bool: 0 or 1
+  BigVector<int32_t> codes;
   std::shared_ptr<const Dictionary> dictionary;
   std::vector<uint64_t> validity;  // empty when no value is missing
   int64_t null_count = 0;
@@ -102,6 +103,12 @@ class ColumnBuilder {
   // Appends every value of `column`, which must have this builder's type. Strings are re-coded
   // into this builder's dictionary.
   void AppendColumn(const Column& column);
+
+  // Appends every value of `other` (same type) and empties `other`, which keeps its capacity
+  // for reuse: readers parse each block into the same per-thread builders.
+  void AppendAndClear(ColumnBuilder& other);
+  // Removes every value, keeping the allocated capacity.
+  void Clear();
 
   // Converts the values appended so far to float64 (int64 -> double) or, when every value so
   // far is missing, to any type. Used by readers that widen an inferred type mid-stream.
