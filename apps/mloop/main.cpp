@@ -1,3 +1,61 @@
-int main() {
+// mloop: the machine-learning lifecycle in one program. This file parses the command line,
+// dispatches to the command groups, and is the one place where errors become messages and exit
+// codes: 0 ok, 1 error, 2 usage, 3 a quality gate failed.
+#include <cstdio>
+#include <iostream>
+
+#include "cli.h"
+#include "mloop/core/error.h"
+#include "mloop/version.h"
+
+namespace {
+
+int Run(int argc, char** argv) {
+  CLI::App app{"mloop: the machine-learning lifecycle in one program", "mloop"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("mloop ") + mloop::kVersion);
+  mloop::cli::GlobalOptions global;
+  app.add_option("-w,--workspace", global.workspace,
+                 "Workspace directory (default: nearest above the current directory, or "
+                 "$MLOOP_WORKSPACE)");
+  app.add_option("--threads", global.threads, "Worker threads (0: one per core)")
+      ->check(CLI::Range(0, 1024));
+  app.footer("Run `mloop COMMAND --help` for a command's options. Docs: docs/cli.md");
+  mloop::cli::RegisterInit(app, global);
+  mloop::cli::RegisterData(app, global);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "error: %s\nhint: run `mloop --help` or `mloop COMMAND --help`\n",
+                 e.what());
+    return 2;
+  }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  try {
+    return Run(argc, argv);
+  } catch (const mloop::Error& e) {
+    std::cout.flush();
+    std::fprintf(stderr, "error: %s\n", e.what());
+    if (!e.hint().empty()) std::fprintf(stderr, "hint: %s\n", e.hint().c_str());
+    return e.code() == mloop::ErrorCode::kUsage ? 2 : 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: internal error: %s\nhint: please report this as a bug\n",
+                 e.what());
+    return 1;
+  }
 }

@@ -1,11 +1,13 @@
 #include "mloop/core/column.h"
 
 #include <bit>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <unordered_map>
 
 #include "mloop/core/error.h"
+#include "mloop/core/time.h"
 
 namespace mloop {
 
@@ -164,6 +166,29 @@ bool Column::Equals(const Column& other) const {
     }
   }
   return true;
+}
+
+std::string CellToString(const Column& c, int64_t i) {
+  if (!c.IsValid(i)) return {};
+  switch (c.type()) {
+    case DataType::kFloat64: {
+      double v = c.f64()[i];
+      if (std::isnan(v)) return "nan";
+      if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+      char buf[32];
+      auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
+      return std::string(buf, ptr);
+    }
+    case DataType::kInt64:
+      return std::to_string(c.i64()[i]);
+    case DataType::kBool:
+      return c.bools()[i] ? "true" : "false";
+    case DataType::kString:
+      return std::string(c.StringAt(i));
+    case DataType::kTimestamp:
+      return FormatTimestamp(c.i64()[i]);
+  }
+  return {};
 }
 
 // --- ColumnBuilder ----------------------------------------------------------------------------

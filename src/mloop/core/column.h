@@ -83,6 +83,10 @@ class Column {
   int64_t length_ = 0;
 };
 
+// The value at row `i` as text: shortest round-trip doubles, true/false, ISO 8601 timestamps;
+// "" for a missing value.
+std::string CellToString(const Column& column, int64_t i);
+
 // Builds a Column by appending values. Not thread-safe; one builder per thread.
 class ColumnBuilder {
  public:

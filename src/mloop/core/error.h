@@ -11,7 +11,8 @@
 namespace mloop {
 
 enum class ErrorCode {
-  kInvalidArgument,     // the caller asked for something malformed (bad flag value, bad config)
+  kUsage,               // the command line is wrong (unknown flag, bad flag value): exit code 2
+  kInvalidArgument,     // the caller asked for something malformed (bad config, bad request)
   kNotFound,            // a named thing does not exist (dataset, version, file, workspace)
   kAlreadyExists,       // creating something that is already there
   kFailedPrecondition,  // the system is not in a state that allows the operation
@@ -39,6 +40,9 @@ class Error : public std::runtime_error {
 };
 
 // Shorthands that read well at the throw site: throw NotFound("dataset 'x'").
+inline Error UsageError(std::string msg, std::string hint = {}) {
+  return Error(ErrorCode::kUsage, std::move(msg), std::move(hint));
+}
 inline Error InvalidArgument(std::string msg, std::string hint = {}) {
   return Error(ErrorCode::kInvalidArgument, std::move(msg), std::move(hint));
 }

@@ -1,0 +1,106 @@
+#include "cli.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "mloop/core/error.h"
+
+namespace mloop::cli {
+
+std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global) {
+  auto env = MloopEnvironment();
+  std::filesystem::path dir = global.workspace;
+  if (dir.empty() && env.count("MLOOP_WORKSPACE")) dir = env["MLOOP_WORKSPACE"];
+  auto ws = Workspace::Open(dir, std::filesystem::current_path(), env);
+  if (global.threads >= 0) ws->mutable_config().threads = global.threads;
+  return ws;
+}
+
+void PrintJson(const nlohmann::json& j) {
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+namespace {
+// Display width of UTF-8 text: counts code points, not bytes.
+size_t Width(const std::string& s) {
+  size_t w = 0;
+  for (unsigned char c : s) w += (c & 0xC0) != 0x80;
+  return w;
+}
+}  // namespace
+
+void PrintTable(const std::vector<std::string>& header,
+                const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
+  std::vector<size_t> widths(header.size());
+  for (size_t i = 0; i < header.size(); ++i) widths[i] = Width(header[i]);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], Width(row[i]));
+    }
+  }
+  auto print_row = [&](const std::vector<std::string>& row) {
+    std::string line = indent;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - Width(row[i]) + 2, ' ');
+    }
+    std::cout << line << "\n";
+  };
+  print_row(header);
+  for (const auto& row : rows) print_row(row);
+}
+
+std::string HumanBytes(int64_t bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1000 && u < 4) {
+    v /= 1000;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+std::string HumanCount(int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+std::string HumanSeconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, s < 10 ? "%.2f s" : "%.1f s", s);
+  return buf;
+}
+
+Progress::Progress(std::string label) : label_(std::move(label)), enabled_(isatty(2) == 1) {}
+
+Progress::~Progress() {
+  if (drawn_) std::fprintf(stderr, "\r\033[K");
+}
+
+void Progress::Update(int64_t done, int64_t total) {
+  if (!enabled_) return;
+  if (total > 0) {
+    int percent = static_cast<int>(100 * done / total);
+    if (percent == last_percent_) return;
+    last_percent_ = percent;
+    int filled = percent / 4;
+    std::fprintf(stderr, "\r%s [%s%s] %3d%% %s", label_.c_str(), std::string(filled, '#').c_str(),
+                 std::string(25 - filled, ' ').c_str(), percent, HumanBytes(done).c_str());
+  } else {
+    std::fprintf(stderr, "\r%s %s", label_.c_str(), HumanBytes(done).c_str());
+  }
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+}  // namespace mloop::cli

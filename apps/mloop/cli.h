@@ -1,0 +1,51 @@
+// Shared pieces of the mloop command line: global options, opening the workspace, output.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "mloop/store/workspace.h"
+
+namespace mloop::cli {
+
+struct GlobalOptions {
+  std::string workspace;  // --workspace DIR (or MLOOP_WORKSPACE)
+  int threads = -1;       // --threads N; -1: from the configuration
+};
+
+// Opens the workspace named by --workspace / MLOOP_WORKSPACE, or the nearest one above the
+// current directory, with flags applied over the configuration.
+std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global);
+
+// Each command group registers its subcommands on `app`.
+void RegisterInit(CLI::App& app, GlobalOptions& global);
+void RegisterData(CLI::App& app, GlobalOptions& global);
+
+// Output helpers. Human output goes to stdout; progress and messages to stderr.
+void PrintJson(const nlohmann::json& j);
+// Prints rows as an aligned text table with a header line.
+void PrintTable(const std::vector<std::string>& header,
+                const std::vector<std::vector<std::string>>& rows, const std::string& indent = "");
+std::string HumanBytes(int64_t bytes);
+std::string HumanCount(int64_t n);   // 1234567 -> "1,234,567"
+std::string HumanSeconds(double s);  // "0.42 s", "3.1 s"
+
+// A progress reporter for long reads: draws on stderr only when it is a terminal.
+class Progress {
+ public:
+  explicit Progress(std::string label);
+  ~Progress();
+  void Update(int64_t done, int64_t total);
+
+ private:
+  std::string label_;
+  bool enabled_;
+  bool drawn_ = false;
+  int last_percent_ = -1;
+};
+
+}  // namespace mloop::cli

@@ -1,0 +1,317 @@
+// mloop data import | list | show | export
+#include <iostream>
+
+#include "cli.h"
+#include "mloop/core/error.h"
+#include "mloop/core/time.h"
+#include "mloop/data/datasets.h"
+#include "mloop/data/schema_spec.h"
+#include "mloop/io/csv_writer.h"
+#include "mloop/io/jsonl_writer.h"
+
+namespace mloop::cli {
+
+namespace {
+
+nlohmann::json VersionJson(const DatasetVersion& v) {
+  nlohmann::json schema = nlohmann::json::parse(v.schema_json);
+  return {{"name", v.name},
+          {"version", v.version},
+          {"ref", v.name + "@" + std::to_string(v.version)},
+          {"content_hash", v.content_hash},
+          {"snapshot_bytes", v.snapshot_bytes},
+          {"rows", v.num_rows},
+          {"columns", v.num_columns},
+          {"schema", schema},
+          {"source",
+           {{"uri", v.source_uri},
+            {"format", v.source_format},
+            {"size", v.source_size},
+            {"modified", FormatTimestamp(v.source_mtime_us)}}},
+          {"rejected_rows", v.rejected_rows},
+          {"options", nlohmann::json::parse(v.options_json)},
+          {"created", FormatTimestamp(v.created_at_us)}};
+}
+
+// --- import -----------------------------------------------------------------------------------
+
+struct ImportArgs {
+  std::string file, name, format = "auto", sql, db, schema, delimiter, on_bad_rows, rejects;
+  std::vector<std::string> types, roles, na;
+  std::string target;
+  bool no_header = false, json = false;
+};
+
+void RunImport(const GlobalOptions& global, const ImportArgs& a) {
+  auto ws = OpenWorkspace(global);
+  ImportRequest req;
+  req.name = a.name;
+  if (!a.sql.empty() || !a.db.empty()) {
+    if (a.sql.empty() || a.db.empty()) throw UsageError("--sql and --db go together");
+    if (!a.file.empty()) throw UsageError("give either FILE or --sql/--db, not both");
+    req.sql = a.sql;
+    req.sqlite_db = a.db;
+  } else if (a.file.empty()) {
+    throw UsageError("nothing to import: give FILE, or --sql QUERY --db FILE");
+  }
+  req.file = a.file;
+  if (a.format == "csv") {
+    req.format = SourceFormat::kCsv;
+  } else if (a.format == "jsonl") {
+    req.format = SourceFormat::kJsonLines;
+  } else if (a.format != "auto") {
+    throw UsageError("--format must be auto, csv or jsonl, not '" + a.format + "'");
+  }
+  const Config& config = ws->config();
+  req.read.missing = MissingTokens(a.na.empty() ? config.missing_values : a.na);
+  req.read.on_bad_rows = a.on_bad_rows.empty() ? config.on_bad_rows
+                                               : ParseBadRowPolicy(a.on_bad_rows, "--on-bad-rows");
+  req.read.threads = config.threads;
+  req.read.header = !a.no_header;
+  if (!a.delimiter.empty()) {
+    std::string d = a.delimiter == "\\t" || a.delimiter == "tab" ? "\t" : a.delimiter;
+    if (d.size() != 1) throw UsageError("--delimiter must be one character (or 'tab')");
+    req.read.delimiter = d[0];
+  }
+  if (!a.schema.empty()) ApplySchemaFile(a.schema, req.read);
+  for (const auto& t : a.types) ApplyTypeSpec(t, req.read);
+  for (const auto& r : a.roles) ApplyRoleSpec(r, req.read);
+  if (!a.target.empty()) req.read.roles[a.target] = Role::kTarget;
+  req.rejects_path = a.rejects;
+
+  ImportResult r;
+  {
+    Progress progress("reading " + (req.sql.empty() ? req.file.string() : std::string("query")));
+    req.read.progress = [&progress](int64_t done, int64_t total) { progress.Update(done, total); };
+    r = ImportDataset(*ws, req);
+  }  // the progress line is erased here, before the summary
+
+  const DatasetVersion& v = r.version;
+  const std::string ref = v.name + "@" + std::to_string(v.version);
+  if (a.json) {
+    nlohmann::json j = VersionJson(v);
+    j["created_now"] = r.created;
+    j["rows_imported"] = r.rows_imported;
+    j["rows_rejected"] = r.rows_rejected;
+    if (!r.rejects_path.empty()) j["rejects_file"] = r.rejects_path.string();
+    j["read_seconds"] = r.read_seconds;
+    j["store_seconds"] = r.store_seconds;
+    PrintJson(j);
+    return;
+  }
+  if (r.created) {
+    std::cout << "Imported " << ref << ": " << HumanCount(r.rows_imported) << " rows x "
+              << v.num_columns << " columns";
+  } else {
+    std::cout << "Unchanged: the content is identical to " << ref << " (" << HumanCount(v.num_rows)
+              << " rows); no new version";
+  }
+  std::cout << " (read " << HumanSeconds(r.read_seconds) << ", stored "
+            << HumanSeconds(r.store_seconds) << ")\n";
+  if (r.rows_rejected > 0) {
+    std::cout << "Rejected " << HumanCount(r.rows_rejected) << " rows, written with reasons to "
+              << r.rejects_path.string() << "\n"
+              << "Rows read: " << HumanCount(r.rows_imported + r.rows_rejected) << " = "
+              << HumanCount(r.rows_imported) << " imported + " << HumanCount(r.rows_rejected)
+              << " rejected\n";
+  }
+}
+
+// --- list -------------------------------------------------------------------------------------
+
+void RunList(const GlobalOptions& global, bool json) {
+  auto ws = OpenWorkspace(global);
+  auto datasets = ws->metadata().ListDatasets();
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& d : datasets) {
+      nlohmann::json j = VersionJson(d.latest);
+      j["versions"] = d.versions;
+      out.push_back(std::move(j));
+    }
+    PrintJson(out);
+    return;
+  }
+  if (datasets.empty()) {
+    std::cout << "No datasets yet. Import one: mloop data import FILE --name NAME\n";
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& d : datasets) {
+    rows.push_back({d.name, std::to_string(d.latest.version), std::to_string(d.versions),
+                    HumanCount(d.latest.num_rows), std::to_string(d.latest.num_columns),
+                    HumanBytes(d.latest.snapshot_bytes), FormatTimestamp(d.latest.created_at_us)});
+  }
+  PrintTable({"NAME", "LATEST", "VERSIONS", "ROWS", "COLUMNS", "SIZE", "CREATED"}, rows);
+}
+
+// --- show -------------------------------------------------------------------------------------
+
+void RunShow(const GlobalOptions& global, const std::string& ref_text, int64_t head, bool json) {
+  auto ws = OpenWorkspace(global);
+  DatasetVersion v = ResolveDataset(*ws, ParseDatasetRef(ref_text));
+  Table t = LoadDataset(*ws, v);
+  const int64_t n = std::min<int64_t>(std::max<int64_t>(head, 0), t.num_rows());
+  if (json) {
+    nlohmann::json j = VersionJson(v);
+    for (int c = 0; c < t.num_columns(); ++c) {
+      j["schema"][c]["missing"] = t.column(c).null_count();
+    }
+    nlohmann::json rows = nlohmann::json::array();
+    for (int64_t r = 0; r < n; ++r) {
+      nlohmann::json row = nlohmann::json::object();
+      for (int c = 0; c < t.num_columns(); ++c) {
+        const Column& col = t.column(c);
+        row[t.schema().field(c).name] =
+            col.IsValid(r) ? nlohmann::json(CellToString(col, r)) : nlohmann::json(nullptr);
+      }
+      rows.push_back(std::move(row));
+    }
+    j["head"] = std::move(rows);
+    auto versions = ws->metadata().ListDatasetVersions(v.name);
+    j["versions"] = versions.size();
+    PrintJson(j);
+    return;
+  }
+  std::cout << v.name << "@" << v.version << "\n"
+            << "  rows:      " << HumanCount(v.num_rows) << "\n"
+            << "  columns:   " << v.num_columns << "\n"
+            << "  hash:      sha256:" << v.content_hash << "\n"
+            << "  snapshot:  " << HumanBytes(v.snapshot_bytes) << " (in memory "
+            << HumanBytes(t.MemoryBytes()) << ")\n"
+            << "  source:    " << v.source_uri << " (" << v.source_format << ", "
+            << HumanBytes(v.source_size) << ", modified " << FormatTimestamp(v.source_mtime_us)
+            << ")\n"
+            << "  created:   " << FormatTimestamp(v.created_at_us) << "\n";
+  if (v.rejected_rows > 0) {
+    std::cout << "  rejected:  " << HumanCount(v.rejected_rows) << " rows at import\n";
+  }
+  std::cout << "\nschema:\n";
+  std::vector<std::vector<std::string>> rows;
+  for (int c = 0; c < t.num_columns(); ++c) {
+    const Field& f = t.schema().field(c);
+    int64_t missing = t.column(c).null_count();
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%.1f%%",
+                  t.num_rows() ? 100.0 * static_cast<double>(missing) / t.num_rows() : 0.0);
+    rows.push_back({f.name, std::string(DataTypeName(f.type)), std::string(RoleName(f.role)),
+                    HumanCount(missing), pct});
+  }
+  PrintTable({"COLUMN", "TYPE", "ROLE", "MISSING", "%"}, rows, "  ");
+  if (n > 0) {
+    std::cout << "\nfirst " << n << " rows:\n";
+    std::vector<std::vector<std::string>> head_rows;
+    for (int64_t r = 0; r < n; ++r) {
+      std::vector<std::string> row;
+      for (int c = 0; c < t.num_columns(); ++c) {
+        std::string s = t.column(c).IsValid(r) ? CellToString(t.column(c), r) : "NA";
+        if (s.size() > 24) s = s.substr(0, 21) + "...";
+        for (auto& ch : s) {
+          if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
+        }
+        row.push_back(std::move(s));
+      }
+      head_rows.push_back(std::move(row));
+    }
+    PrintTable(t.schema().names(), head_rows, "  ");
+  }
+}
+
+// --- export -----------------------------------------------------------------------------------
+
+void RunExport(const GlobalOptions& global, const std::string& ref_text, const std::string& format,
+               const std::string& output) {
+  auto ws = OpenWorkspace(global);
+  DatasetVersion v = ResolveDataset(*ws, ParseDatasetRef(ref_text));
+  Table t = LoadDataset(*ws, v);
+  std::string fmt = format;
+  if (fmt.empty()) {
+    fmt = output != "-" && DetectFormat(output) == SourceFormat::kJsonLines ? "jsonl" : "csv";
+  }
+  if (fmt != "csv" && fmt != "jsonl") {
+    throw UsageError("--format must be csv or jsonl, not '" + fmt + "'");
+  }
+  if (output == "-") {
+    if (fmt == "csv") {
+      WriteCsv(t, std::cout);
+    } else {
+      WriteJsonLines(t, std::cout);
+    }
+    std::cout.flush();
+    return;
+  }
+  if (fmt == "csv") {
+    WriteCsvFile(t, output);
+  } else {
+    WriteJsonLinesFile(t, output);
+  }
+  std::cerr << "Exported " << v.name << "@" << v.version << " (" << HumanCount(t.num_rows())
+            << " rows) to " << output << "\n";
+}
+
+}  // namespace
+
+void RegisterData(CLI::App& app, GlobalOptions& global) {
+  auto* data = app.add_subcommand("data", "Import, list, show and export versioned datasets");
+  data->require_subcommand(1);
+
+  auto a = std::make_shared<ImportArgs>();
+  auto* imp = data->add_subcommand("import",
+                                   "Import a CSV / JSON Lines file or an SQLite query "
+                                   "as a new immutable dataset version");
+  imp->add_option("FILE", a->file, "CSV or JSON Lines file (.gz and .zst are decompressed)");
+  imp->add_option("-n,--name", a->name, "Dataset name")->required();
+  imp->add_option("--format", a->format, "auto (by extension), csv or jsonl");
+  imp->add_option("--sql", a->sql, "Import the result of this query instead of a file");
+  imp->add_option("--db", a->db, "SQLite database file for --sql");
+  imp->add_option("--schema", a->schema, "YAML file declaring column types and roles");
+  imp->add_option("--type", a->types,
+                  "Declare a column type: COL=TYPE (float64, int64, bool, "
+                  "string, timestamp); repeatable");
+  imp->add_option("--role", a->roles,
+                  "Declare a column role: COL=ROLE (target, id, event_time, "
+                  "ignored); repeatable");
+  imp->add_option("--target", a->target, "Shorthand for --role COL=target");
+  imp->add_option("--delimiter", a->delimiter, "CSV delimiter (default: detect , ; tab |)");
+  imp->add_flag("--no-header", a->no_header, "The CSV has no header row");
+  imp->add_option("--na", a->na,
+                  "A token read as a missing value (repeatable; replaces the "
+                  "defaults: empty, NA, NaN, null)");
+  imp->add_option("--on-bad-rows", a->on_bad_rows,
+                  "fail (default): stop at the first bad row; skip: import the others and write "
+                  "the rejected rows to --rejects");
+  imp->add_option("--rejects", a->rejects, "Rejects file (default: NAME.rejects.jsonl)");
+  imp->add_flag("--json", a->json, "Print the result as JSON");
+  imp->callback([&global, a] { RunImport(global, *a); });
+
+  auto list_json = std::make_shared<bool>(false);
+  auto* list = data->add_subcommand("list", "List datasets with their latest version");
+  list->add_flag("--json", *list_json, "Print as JSON");
+  list->callback([&global, list_json] { RunList(global, *list_json); });
+
+  auto show_ref = std::make_shared<std::string>();
+  auto show_rows = std::make_shared<int64_t>(10);
+  auto show_json = std::make_shared<bool>(false);
+  auto* show = data->add_subcommand("show",
+                                    "Show a dataset version: schema, counts, hash, "
+                                    "lineage and first rows");
+  show->add_option("DATASET", *show_ref, "NAME (latest) or NAME@VERSION")->required();
+  show->add_option("--rows", *show_rows, "How many rows to show (default 10)");
+  show->add_flag("--json", *show_json, "Print as JSON");
+  show->callback([&global, show_ref, show_rows, show_json] {
+    RunShow(global, *show_ref, *show_rows, *show_json);
+  });
+
+  auto exp_ref = std::make_shared<std::string>();
+  auto exp_format = std::make_shared<std::string>();
+  auto exp_output = std::make_shared<std::string>();
+  auto* exp = data->add_subcommand("export", "Write a dataset version as CSV or JSON Lines");
+  exp->add_option("DATASET", *exp_ref, "NAME (latest) or NAME@VERSION")->required();
+  exp->add_option("--format", *exp_format, "csv or jsonl (default: from the output's extension)");
+  exp->add_option("-o,--output", *exp_output, "Output file, or - for stdout")->required();
+  exp->callback([&global, exp_ref, exp_format, exp_output] {
+    RunExport(global, *exp_ref, *exp_format, *exp_output);
+  });
+}
+
+}  // namespace mloop::cli

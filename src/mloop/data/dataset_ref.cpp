@@ -1,0 +1,42 @@
+#include "mloop/data/dataset_ref.h"
+
+#include "mloop/core/error.h"
+
+namespace mloop {
+
+std::string DatasetRef::ToString() const {
+  return version > 0 ? name + "@" + std::to_string(version) : name;
+}
+
+void ValidateDatasetName(const std::string& name) {
+  bool ok =
+      !name.empty() && name.size() <= 128 && std::isalnum(static_cast<unsigned char>(name[0]));
+  for (char c : name) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.');
+  }
+  if (!ok) {
+    throw InvalidArgument("invalid dataset name '" + name + "'",
+                          "use 1-128 letters, digits, '_', '-' or '.', starting with a letter or "
+                          "digit");
+  }
+}
+
+DatasetRef ParseDatasetRef(const std::string& text) {
+  DatasetRef ref;
+  size_t at = text.rfind('@');
+  ref.name = text.substr(0, at);
+  ValidateDatasetName(ref.name);
+  if (at != std::string::npos) {
+    std::string v = text.substr(at + 1);
+    bool digits = !v.empty() && v.size() < 12 && v.find_first_not_of("0123456789") == v.npos;
+    if (v == "latest") return ref;
+    if (!digits || std::stoll(v) < 1) {
+      throw InvalidArgument("invalid dataset version '" + v + "' in '" + text + "'",
+                            "write NAME for the latest version or NAME@N with N = 1, 2, ...");
+    }
+    ref.version = std::stoll(v);
+  }
+  return ref;
+}
+
+}  // namespace mloop

@@ -1,0 +1,162 @@
+#include "mloop/data/datasets.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "mloop/core/error.h"
+#include "mloop/core/strings.h"
+#include "mloop/io/csv_reader.h"
+#include "mloop/io/jsonl_reader.h"
+#include "mloop/io/snapshot.h"
+#include "mloop/io/sql_source.h"
+
+namespace mloop {
+
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string OptionsJson(const ImportRequest& r, const ReadResult& result, SourceFormat format) {
+  nlohmann::json j;
+  nlohmann::json types = nlohmann::json::object();
+  for (const auto& [k, v] : r.read.types) types[k] = DataTypeName(v);
+  nlohmann::json roles = nlohmann::json::object();
+  for (const auto& [k, v] : r.read.roles) roles[k] = RoleName(v);
+  j["types"] = types;
+  j["roles"] = roles;
+  j["missing_values"] = r.read.missing.tokens();
+  j["on_bad_rows"] = r.read.on_bad_rows == BadRowPolicy::kFail ? "fail" : "skip";
+  if (format == SourceFormat::kCsv) {
+    j["delimiter"] = std::string(1, result.delimiter);
+    j["header"] = r.read.header;
+  }
+  return j.dump();
+}
+
+}  // namespace
+
+SourceFormat DetectFormat(const std::filesystem::path& file) {
+  std::filesystem::path p = file;
+  std::string ext = p.extension().string();
+  if (ext == ".gz" || ext == ".zst" || ext == ".zstd") ext = p.stem().extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(c));
+  if (ext == ".jsonl" || ext == ".ndjson" || ext == ".json") return SourceFormat::kJsonLines;
+  return SourceFormat::kCsv;
+}
+
+std::string SchemaToJson(const Schema& schema) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& f : schema.fields()) {
+    j.push_back({{"name", f.name}, {"type", DataTypeName(f.type)}, {"role", RoleName(f.role)}});
+  }
+  return j.dump();
+}
+
+Schema SchemaFromJson(const std::string& json) {
+  try {
+    std::vector<Field> fields;
+    for (const auto& f : nlohmann::json::parse(json)) {
+      auto type = ParseDataType(f.at("type").get<std::string>());
+      auto role = ParseRole(f.at("role").get<std::string>());
+      if (!type || !role) throw Corruption("stored schema has an unknown type or role");
+      fields.push_back({f.at("name").get<std::string>(), *type, *role});
+    }
+    return Schema(std::move(fields));
+  } catch (const nlohmann::json::exception& e) {
+    throw Corruption(std::string("stored schema is not valid: ") + e.what());
+  }
+}
+
+ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
+                           const ImportFaultHook& before_commit) {
+  ValidateDatasetName(request.name);
+  auto start = std::chrono::steady_clock::now();
+  ReadResult read;
+  SourceFormat format = request.format;
+  std::string source_uri;
+  if (!request.sql.empty()) {
+    read = ReadSqlQuery(request.sqlite_db, request.sql, request.read);
+    source_uri =
+        "sqlite:" + std::filesystem::absolute(request.sqlite_db).string() + "?" + request.sql;
+  } else {
+    if (format == SourceFormat::kAuto) format = DetectFormat(request.file);
+    read = format == SourceFormat::kJsonLines ? ReadJsonLines(request.file, request.read)
+                                              : ReadCsv(request.file, request.read);
+    source_uri = std::filesystem::absolute(request.file).lexically_normal().string();
+  }
+  ImportResult result;
+  result.read_seconds = SecondsSince(start);
+  result.rows_imported = read.table.num_rows();
+  result.rows_rejected = static_cast<int64_t>(read.rejected.size());
+  if (!read.rejected.empty()) {
+    result.rejects_path = request.rejects_path.empty()
+                              ? std::filesystem::path(request.name + ".rejects.jsonl")
+                              : request.rejects_path;
+    WriteRejects(read.rejected, result.rejects_path);
+  }
+  if (read.table.num_rows() == 0) {
+    throw DataError("no rows to import from " +
+                        (request.sql.empty() ? request.file.string() : std::string("the query")) +
+                        (result.rows_rejected > 0
+                             ? " (all " + std::to_string(result.rows_rejected) +
+                                   " rows were rejected; see " + result.rejects_path.string() + ")"
+                             : ""),
+                    "nothing was stored");
+  }
+
+  start = std::chrono::steady_clock::now();
+  auto writer = ws.artifacts().NewWriter();
+  SnapshotWriteOptions snapshot_options;
+  snapshot_options.threads = request.read.threads;
+  int64_t bytes = WriteSnapshot(read.table, *writer, snapshot_options);
+  std::string hash = writer->Commit();
+
+  DatasetVersion v;
+  v.name = request.name;
+  v.content_hash = hash;
+  v.snapshot_bytes = bytes;
+  v.num_rows = read.table.num_rows();
+  v.num_columns = read.table.num_columns();
+  v.schema_json = SchemaToJson(read.table.schema());
+  v.source_uri = source_uri;
+  v.source_format = !request.sql.empty()                 ? "sql"
+                    : format == SourceFormat::kJsonLines ? "jsonl"
+                                                         : "csv";
+  v.source_size = read.source.size;
+  v.source_mtime_us = read.source.mtime_ns / 1000;
+  v.rejected_rows = result.rows_rejected;
+  v.options_json = OptionsJson(request, read, format);
+  v.created_at_us = ws.clock().NowMicros();
+  if (before_commit) before_commit();
+  result.version = ws.metadata().AddDatasetVersion(v, &result.created);
+  result.store_seconds = SecondsSince(start);
+  return result;
+}
+
+DatasetVersion ResolveDataset(Workspace& ws, const DatasetRef& ref) {
+  auto found = ws.metadata().FindDatasetVersion(ref.name, ref.version);
+  if (found) return *found;
+  auto versions = ws.metadata().ListDatasetVersions(ref.name);
+  if (!versions.empty()) {
+    throw NotFound("dataset '" + ref.name + "' has no version " + std::to_string(ref.version),
+                   "versions: 1 to " + std::to_string(versions.back().version));
+  }
+  std::vector<std::string> names;
+  for (const auto& d : ws.metadata().ListDatasets()) names.push_back(d.name);
+  throw NotFound("no dataset '" + ref.name + "'" + DidYouMean(ref.name, names),
+                 names.empty() ? "import one with `mloop data import FILE --name NAME`"
+                               : "datasets: " + Join(names, ", "));
+}
+
+Table LoadDataset(Workspace& ws, const DatasetVersion& version) {
+  Table t = ReadSnapshot(ws.artifacts().Fetch(version.content_hash), ws.config().threads);
+  if (t.num_rows() != version.num_rows || !(t.schema() == SchemaFromJson(version.schema_json))) {
+    throw Corruption("snapshot of " + version.name + "@" + std::to_string(version.version) +
+                     " does not match its catalogue entry");
+  }
+  return t;
+}
+
+}  // namespace mloop

@@ -1,0 +1,62 @@
+// Datasets: importing data into immutable, versioned snapshots and reading them back.
+//
+// An import reads the whole source first (CSV, JSON Lines or an SQLite query), writes the
+// snapshot into the artifact store (atomic, content-addressed), and only then records the new
+// version in the metadata store, in one transaction. A failure at any point leaves no version
+// behind; importing content identical to an existing version returns that version.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "mloop/core/table.h"
+#include "mloop/data/dataset_ref.h"
+#include "mloop/io/read_options.h"
+#include "mloop/store/workspace.h"
+
+namespace mloop {
+
+enum class SourceFormat { kAuto, kCsv, kJsonLines };
+
+struct ImportRequest {
+  std::string name;
+  std::filesystem::path file;  // CSV or JSON Lines (plain, .gz or .zst)
+  SourceFormat format = SourceFormat::kAuto;
+  std::filesystem::path sqlite_db;  // with `sql`: a query source instead of a file
+  std::string sql;
+  ReadOptions read;
+  // Where rejected rows go under BadRowPolicy::kSkip (default: <name>.rejects.jsonl in the
+  // current directory).
+  std::filesystem::path rejects_path;
+};
+
+struct ImportResult {
+  DatasetVersion version;
+  bool created = false;  // false: identical content was already stored as `version`
+  int64_t rows_imported = 0;
+  int64_t rows_rejected = 0;
+  std::filesystem::path rejects_path;  // set when rows were rejected
+  double read_seconds = 0;
+  double store_seconds = 0;
+};
+
+// Test hook: called between writing the snapshot and recording the version.
+using ImportFaultHook = std::function<void()>;
+
+ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
+                           const ImportFaultHook& before_commit = {});
+
+// The stored version `ref` refers to. kNotFound names the dataset's versions or similar names.
+DatasetVersion ResolveDataset(Workspace& ws, const DatasetRef& ref);
+
+// Loads the snapshot of `version`.
+Table LoadDataset(Workspace& ws, const DatasetVersion& version);
+
+// The schema as stored in DatasetVersion::schema_json, and back.
+std::string SchemaToJson(const Schema& schema);
+Schema SchemaFromJson(const std::string& json);
+
+SourceFormat DetectFormat(const std::filesystem::path& file);
+
+}  // namespace mloop

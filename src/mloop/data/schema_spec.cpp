@@ -1,0 +1,110 @@
+#include "mloop/data/schema_spec.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include "mloop/core/error.h"
+#include "mloop/core/strings.h"
+
+namespace mloop {
+
+namespace {
+
+const std::vector<std::string> kTypeNames = {"float64", "int64", "bool", "string", "timestamp"};
+const std::vector<std::string> kRoleNames = {"feature", "target", "id", "event_time", "ignored"};
+
+std::string Where(const std::string& file, const YAML::Node& n) {
+  auto m = n.Mark();
+  if (m.line < 0) return file;
+  return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+DataType TypeOrThrow(const std::string& text, const std::string& where, bool usage) {
+  auto t = ParseDataType(text);
+  if (!t) {
+    std::string msg = where + ": unknown type '" + text + "'" + DidYouMean(text, kTypeNames);
+    std::string hint = "types: " + Join(kTypeNames, ", ");
+    throw usage ? UsageError(msg, hint) : InvalidArgument(msg, hint);
+  }
+  return *t;
+}
+
+Role RoleOrThrow(const std::string& text, const std::string& where, bool usage) {
+  auto r = ParseRole(text);
+  if (!r) {
+    std::string msg = where + ": unknown role '" + text + "'" + DidYouMean(text, kRoleNames);
+    std::string hint = "roles: " + Join(kRoleNames, ", ");
+    throw usage ? UsageError(msg, hint) : InvalidArgument(msg, hint);
+  }
+  return *r;
+}
+
+std::pair<std::string, std::string> SplitSpec(const std::string& spec, const char* flag) {
+  size_t eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+    throw UsageError(std::string(flag) + " expects COLUMN=VALUE, got '" + spec + "'");
+  }
+  return {spec.substr(0, eq), spec.substr(eq + 1)};
+}
+
+}  // namespace
+
+void ApplySchemaFile(const std::filesystem::path& path, ReadOptions& options) {
+  const std::string file = path.string();
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::BadFile&) {
+    throw NotFound("cannot read schema file '" + file + "'");
+  } catch (const YAML::Exception& e) {
+    throw InvalidArgument(file + ":" + std::to_string(e.mark.line + 1) + ":" +
+                          std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
+  }
+  if (!root.IsMap()) throw InvalidArgument(file + ": a schema file is a mapping with 'columns'");
+  for (const auto& top : root) {
+    const std::string key = top.first.as<std::string>();
+    if (key != "columns") {
+      throw InvalidArgument(Where(file, top.first) + ": unknown key '" + key + "'" +
+                            DidYouMean(key, {"columns"}));
+    }
+    if (!top.second.IsMap()) {
+      throw InvalidArgument(Where(file, top.second) + ": 'columns' maps column names to types");
+    }
+    for (const auto& col : top.second) {
+      const std::string name = col.first.as<std::string>();
+      const YAML::Node& spec = col.second;
+      if (spec.IsScalar()) {
+        options.types[name] = TypeOrThrow(spec.as<std::string>(), Where(file, spec), false);
+        continue;
+      }
+      if (!spec.IsMap()) {
+        throw InvalidArgument(Where(file, spec) + ": column '" + name +
+                              "' needs a type or {type: ..., role: ...}");
+      }
+      for (const auto& kv : spec) {
+        const std::string k = kv.first.as<std::string>();
+        if (k == "type") {
+          options.types[name] =
+              TypeOrThrow(kv.second.as<std::string>(), Where(file, kv.second), false);
+        } else if (k == "role") {
+          options.roles[name] =
+              RoleOrThrow(kv.second.as<std::string>(), Where(file, kv.second), false);
+        } else {
+          throw InvalidArgument(Where(file, kv.first) + ": unknown key '" + k + "'" +
+                                DidYouMean(k, {"type", "role"}));
+        }
+      }
+    }
+  }
+}
+
+void ApplyTypeSpec(const std::string& spec, ReadOptions& options) {
+  auto [col, type] = SplitSpec(spec, "--type");
+  options.types[col] = TypeOrThrow(type, "--type " + spec, true);
+}
+
+void ApplyRoleSpec(const std::string& spec, ReadOptions& options) {
+  auto [col, role] = SplitSpec(spec, "--role");
+  options.roles[col] = RoleOrThrow(role, "--role " + spec, true);
+}
+
+}  // namespace mloop

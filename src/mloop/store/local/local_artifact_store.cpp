@@ -1,0 +1,136 @@
+#include "mloop/store/local/local_artifact_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <random>
+
+#include "mloop/core/error.h"
+#include "mloop/core/hash.h"
+
+namespace mloop {
+
+namespace {
+
+void FsyncDirectory(const std::filesystem::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+class LocalWriter : public ArtifactWriter {
+ public:
+  LocalWriter(const LocalArtifactStore& store, std::filesystem::path tmp_dir) : store_(store) {
+    std::random_device rd;
+    tmp_ = tmp_dir / ("put-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw IoErrorFromErrno("cannot create temporary artifact", tmp_.string());
+  }
+  ~LocalWriter() override {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) {
+      std::error_code ec;
+      std::filesystem::remove(tmp_, ec);
+    }
+  }
+
+  void Write(const void* data, size_t size) override {
+    hash_.Update(data, size);
+    auto* p = static_cast<const char*>(data);
+    while (size > 0) {
+      ssize_t n = ::write(fd_, p, size);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw IoErrorFromErrno("cannot write artifact", tmp_.string());
+      }
+      p += n;
+      size -= static_cast<size_t>(n);
+    }
+  }
+
+  std::string Commit() override {
+    if (committed_) throw Internal("artifact committed twice");
+    if (::fsync(fd_) != 0) throw IoErrorFromErrno("cannot sync artifact", tmp_.string());
+    ::close(fd_);
+    fd_ = -1;
+    std::string hash = hash_.HexDigest();
+    std::filesystem::path dest = store_.PathOf(hash);
+    std::error_code ec;
+    std::filesystem::create_directories(dest.parent_path(), ec);
+    if (std::filesystem::exists(dest)) {
+      std::filesystem::remove(tmp_, ec);  // same bytes are already stored
+    } else {
+      if (::rename(tmp_.c_str(), dest.c_str()) != 0) {
+        throw IoErrorFromErrno("cannot move artifact into place", dest.string());
+      }
+      FsyncDirectory(dest.parent_path());
+    }
+    committed_ = true;
+    return hash;
+  }
+
+ private:
+  const LocalArtifactStore& store_;
+  std::filesystem::path tmp_;
+  int fd_ = -1;
+  Sha256 hash_;
+  bool committed_ = false;
+};
+
+void CheckHash(const std::string& hash) {
+  if (!IsSha256Hex(hash)) throw InvalidArgument("'" + hash + "' is not a SHA-256 address");
+}
+
+}  // namespace
+
+LocalArtifactStore::LocalArtifactStore(std::filesystem::path root, bool create)
+    : root_(std::move(root)) {
+  if (!std::filesystem::is_directory(root_)) {
+    if (!create) throw NotFound("artifact store '" + root_.string() + "' does not exist");
+    std::error_code ec;
+    std::filesystem::create_directories(root_, ec);
+    if (ec) throw IoError("cannot create artifact store '" + root_.string() + "': " + ec.message());
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(root_ / "tmp", ec);
+  std::filesystem::create_directories(root_ / "sha256", ec);
+}
+
+std::unique_ptr<ArtifactWriter> LocalArtifactStore::NewWriter() {
+  return std::make_unique<LocalWriter>(*this, root_ / "tmp");
+}
+
+std::filesystem::path LocalArtifactStore::PathOf(const std::string& hash) const {
+  return root_ / "sha256" / hash.substr(0, 2) / hash;
+}
+
+bool LocalArtifactStore::Contains(const std::string& hash) {
+  CheckHash(hash);
+  return std::filesystem::exists(PathOf(hash));
+}
+
+std::filesystem::path LocalArtifactStore::Fetch(const std::string& hash) {
+  CheckHash(hash);
+  auto path = PathOf(hash);
+  if (!std::filesystem::exists(path)) {
+    throw NotFound("artifact " + hash + " is missing from " + root_.string(),
+                   "the workspace's artifact store was modified outside mloop");
+  }
+  return path;
+}
+
+int64_t LocalArtifactStore::Size(const std::string& hash) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(Fetch(hash), ec);
+  return ec ? -1 : static_cast<int64_t>(size);
+}
+
+std::string ArtifactStore::Put(std::string_view bytes) {
+  auto writer = NewWriter();
+  writer->Write(bytes.data(), bytes.size());
+  return writer->Commit();
+}
+
+}  // namespace mloop

@@ -1,0 +1,44 @@
+// The numbered schema migrations of the metadata store. Append only: a released migration is
+// never edited, a change is a new step. Written in SQL that PostgreSQL also accepts, apart from
+// the key type (the PostgreSQL backend maps INTEGER PRIMARY KEY to BIGINT GENERATED ... IDENTITY).
+#pragma once
+
+namespace mloop::sqlite {
+
+struct Migration {
+  int version;
+  const char* description;
+  const char* sql;
+};
+
+inline constexpr Migration kMigrations[] = {
+    {1, "datasets and dataset versions",
+     R"sql(
+CREATE TABLE datasets (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at_us BIGINT NOT NULL
+);
+CREATE TABLE dataset_versions (
+  id INTEGER PRIMARY KEY,
+  dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+  version INTEGER NOT NULL,
+  content_hash TEXT NOT NULL,
+  snapshot_bytes BIGINT NOT NULL,
+  num_rows BIGINT NOT NULL,
+  num_columns INTEGER NOT NULL,
+  schema_json TEXT NOT NULL,
+  source_uri TEXT NOT NULL,
+  source_format TEXT NOT NULL,
+  source_size BIGINT NOT NULL,
+  source_mtime_us BIGINT NOT NULL,
+  rejected_rows BIGINT NOT NULL,
+  options_json TEXT NOT NULL,
+  created_at_us BIGINT NOT NULL,
+  UNIQUE (dataset_id, version),
+  UNIQUE (dataset_id, content_hash)
+);
+)sql"},
+};
+
+}  // namespace mloop::sqlite

@@ -1,0 +1,186 @@
+#include "mloop/store/sqlite/sqlite_metadata_store.h"
+
+#include <filesystem>
+
+#include "mloop/core/error.h"
+#include "mloop/store/sqlite/migrations.h"
+
+namespace mloop {
+
+namespace {
+
+constexpr const char* kVersionColumns =
+    "d.name, v.version, v.content_hash, v.snapshot_bytes, v.num_rows, v.num_columns, "
+    "v.schema_json, v.source_uri, v.source_format, v.source_size, v.source_mtime_us, "
+    "v.rejected_rows, v.options_json, v.created_at_us";
+
+DatasetVersion VersionFromRow(sqlite::Statement& s) {
+  DatasetVersion v;
+  v.name = s.Text(0);
+  v.version = s.Int(1);
+  v.content_hash = s.Text(2);
+  v.snapshot_bytes = s.Int(3);
+  v.num_rows = s.Int(4);
+  v.num_columns = s.Int(5);
+  v.schema_json = s.Text(6);
+  v.source_uri = s.Text(7);
+  v.source_format = s.Text(8);
+  v.source_size = s.Int(9);
+  v.source_mtime_us = s.Int(10);
+  v.rejected_rows = s.Int(11);
+  v.options_json = s.Text(12);
+  v.created_at_us = s.Int(13);
+  return v;
+}
+
+}  // namespace
+
+int SqliteMetadataStore::LatestSchemaVersion() {
+  return std::end(sqlite::kMigrations)[-1].version;
+}
+
+SqliteMetadataStore::SqliteMetadataStore(const std::string& path, bool create) {
+  if (!create && !std::filesystem::exists(path)) {
+    throw NotFound("metadata store '" + path + "' does not exist");
+  }
+  db_ = std::make_unique<sqlite::Db>(path, create);
+  sqlite3_busy_timeout(db_->handle(), 10000);
+  db_->Exec("PRAGMA foreign_keys = ON");
+  db_->Exec("PRAGMA journal_mode = WAL");
+  db_->Exec("PRAGMA synchronous = NORMAL");
+  Migrate();
+}
+
+void SqliteMetadataStore::Migrate() {
+  db_->Exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+      "description TEXT NOT NULL, applied_at_us BIGINT NOT NULL)");
+  const int current = SchemaVersion();
+  const int latest = LatestSchemaVersion();
+  if (current > latest) {
+    throw FailedPrecondition("metadata store '" + db_->path() + "' has schema version " +
+                                 std::to_string(current) + ", newer than this mloop knows (" +
+                                 std::to_string(latest) + ")",
+                             "upgrade mloop to open this workspace");
+  }
+  for (const auto& m : sqlite::kMigrations) {
+    if (m.version <= current) continue;
+    sqlite::Transaction tx(*db_);
+    db_->Exec(m.sql);
+    db_->Prepare(
+           "INSERT INTO schema_migrations (version, description, applied_at_us) VALUES (?, ?, "
+           "CAST(strftime('%s','now') AS INTEGER) * 1000000)")
+        .Bind(1, int64_t{m.version})
+        .Bind(2, m.description)
+        .Step();
+    tx.Commit();
+  }
+}
+
+int SqliteMetadataStore::SchemaVersion() {
+  auto s = db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  s.Step();
+  return static_cast<int>(s.Int(0));
+}
+
+DatasetVersion SqliteMetadataStore::AddDatasetVersion(const DatasetVersion& v, bool* created) {
+  sqlite::Transaction tx(*db_);
+  int64_t dataset_id = 0;
+  {
+    auto s = db_->Prepare("SELECT id FROM datasets WHERE name = ?");
+    s.Bind(1, v.name);
+    if (s.Step()) dataset_id = s.Int(0);
+  }
+  if (dataset_id == 0) {
+    db_->Prepare("INSERT INTO datasets (name, created_at_us) VALUES (?, ?)")
+        .Bind(1, v.name)
+        .Bind(2, v.created_at_us)
+        .Step();
+    dataset_id = sqlite3_last_insert_rowid(db_->handle());
+  } else {
+    auto s = db_->Prepare(std::string("SELECT ") + kVersionColumns +
+                          " FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id "
+                          "WHERE v.dataset_id = ? AND v.content_hash = ?");
+    s.Bind(1, dataset_id).Bind(2, v.content_hash);
+    if (s.Step()) {
+      *created = false;
+      return VersionFromRow(s);
+    }
+  }
+  int64_t next = 1;
+  {
+    auto s = db_->Prepare(
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions "
+        "WHERE dataset_id = ?");
+    s.Bind(1, dataset_id);
+    s.Step();
+    next = s.Int(0);
+  }
+  db_->Prepare(
+         "INSERT INTO dataset_versions (dataset_id, version, content_hash, snapshot_bytes, "
+         "num_rows, num_columns, schema_json, source_uri, source_format, source_size, "
+         "source_mtime_us, rejected_rows, options_json, created_at_us) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .Bind(1, dataset_id)
+      .Bind(2, next)
+      .Bind(3, v.content_hash)
+      .Bind(4, v.snapshot_bytes)
+      .Bind(5, v.num_rows)
+      .Bind(6, v.num_columns)
+      .Bind(7, v.schema_json)
+      .Bind(8, v.source_uri)
+      .Bind(9, v.source_format)
+      .Bind(10, v.source_size)
+      .Bind(11, v.source_mtime_us)
+      .Bind(12, v.rejected_rows)
+      .Bind(13, v.options_json)
+      .Bind(14, v.created_at_us)
+      .Step();
+  tx.Commit();
+  *created = true;
+  DatasetVersion out = v;
+  out.version = next;
+  return out;
+}
+
+std::optional<DatasetVersion> SqliteMetadataStore::FindDatasetVersion(const std::string& name,
+                                                                      int64_t version) {
+  std::string sql = std::string("SELECT ") + kVersionColumns +
+                    " FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id "
+                    "WHERE d.name = ? ";
+  sql += version > 0 ? "AND v.version = ?" : "ORDER BY v.version DESC LIMIT 1";
+  auto s = db_->Prepare(sql);
+  s.Bind(1, name);
+  if (version > 0) s.Bind(2, version);
+  if (!s.Step()) return std::nullopt;
+  return VersionFromRow(s);
+}
+
+std::vector<DatasetVersion> SqliteMetadataStore::ListDatasetVersions(const std::string& name) {
+  auto s = db_->Prepare(std::string("SELECT ") + kVersionColumns +
+                        " FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id "
+                        "WHERE d.name = ? ORDER BY v.version");
+  s.Bind(1, name);
+  std::vector<DatasetVersion> out;
+  while (s.Step()) out.push_back(VersionFromRow(s));
+  return out;
+}
+
+std::vector<DatasetSummary> SqliteMetadataStore::ListDatasets() {
+  auto s = db_->Prepare(std::string("SELECT ") + kVersionColumns +
+                        ", (SELECT COUNT(*) FROM dataset_versions c WHERE c.dataset_id = d.id) "
+                        "FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id "
+                        "WHERE v.version = (SELECT MAX(version) FROM dataset_versions m "
+                        "WHERE m.dataset_id = d.id) ORDER BY d.name");
+  std::vector<DatasetSummary> out;
+  while (s.Step()) {
+    DatasetSummary d;
+    d.latest = VersionFromRow(s);
+    d.name = d.latest.name;
+    d.versions = s.Int(14);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace mloop
