@@ -1,0 +1,134 @@
+#include "mloop/io/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <random>
+#include <streambuf>
+#include <string>
+#include <vector>
+
+#include "mloop/core/error.h"
+
+namespace mloop {
+
+namespace {
+
+// An output stream buffer over a file descriptor that remembers the errno of a failed write.
+class FdStreamBuf : public std::streambuf {
+ public:
+  explicit FdStreamBuf(int fd) : fd_(fd), buffer_(size_t{1} << 16) {
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+  }
+  int error() const { return error_; }
+
+ protected:
+  int_type overflow(int_type ch) override {
+    if (!Drain()) return traits_type::eof();
+    if (!traits_type::eq_int_type(ch, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(ch);
+      pbump(1);
+    }
+    return traits_type::not_eof(ch);
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (n > epptr() - pptr()) {
+      if (!Drain()) return 0;
+      if (n >= static_cast<std::streamsize>(buffer_.size())) return WriteAll(s, n) ? n : 0;
+    }
+    std::copy(s, s + n, pptr());
+    pbump(static_cast<int>(n));
+    return n;
+  }
+  int sync() override { return Drain() ? 0 : -1; }
+
+ private:
+  bool Drain() {
+    bool ok = WriteAll(pbase(), pptr() - pbase());
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+    return ok;
+  }
+  bool WriteAll(const char* p, std::streamsize n) {
+    while (n > 0 && error_ == 0) {
+      ssize_t w = ::write(fd_, p, static_cast<size_t>(n));
+      if (w < 0) {
+        if (errno != EINTR) error_ = errno;
+        continue;
+      }
+      p += w;
+      n -= w;
+    }
+    return error_ == 0;
+  }
+
+  int fd_;
+  std::vector<char> buffer_;
+  int error_ = 0;
+};
+
+// Creates a new, uniquely named file next to `path`; returns its descriptor and sets `*tmp`.
+int CreateTempFile(const std::filesystem::path& path, std::filesystem::path* tmp) {
+  std::random_device rd;
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  for (int attempt = 0;; ++attempt) {
+    *tmp = dir / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
+                  std::to_string(rd()));
+    int fd = ::open(tmp->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0) return fd;
+    if (errno != EEXIST || attempt == 100) {
+      throw IoErrorFromErrno("cannot create a temporary file in", dir.string());
+    }
+  }
+}
+
+void SyncDirectory(const std::filesystem::path& path) {
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // best effort: the file itself is complete and renamed
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+void WriteFileAtomically(const std::filesystem::path& path,
+                         const std::function<void(std::ostream&)>& write) {
+  std::filesystem::path tmp;
+  int fd = CreateTempFile(path, &tmp);
+  auto fail = [&](const Error& error) -> Error {
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp.c_str());
+    return error;
+  };
+  FdStreamBuf buf(fd);
+  try {
+    std::ostream out(&buf);
+    write(out);
+    out.flush();
+    if (buf.error() == 0 && !out) throw IoError("cannot write '" + path.string() + "'");
+  } catch (const Error& e) {
+    if (buf.error() == 0) throw fail(e);
+  } catch (const std::exception& e) {
+    if (buf.error() == 0) {
+      throw fail(Internal("writing '" + path.string() + "' failed: " + e.what()));
+    }
+  } catch (...) {
+    throw fail(Internal("writing '" + path.string() + "' failed: unknown exception"));
+  }
+  if (buf.error() != 0) {
+    errno = buf.error();  // the system's reason beats the stream's "output stream failed"
+    throw fail(IoErrorFromErrno("cannot write", path.string()));
+  }
+  if (::fsync(fd) != 0) throw fail(IoErrorFromErrno("cannot sync", path.string()));
+  int rc = ::close(fd);
+  fd = -1;
+  if (rc != 0) throw fail(IoErrorFromErrno("cannot close", path.string()));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    throw fail(IoErrorFromErrno("cannot replace", path.string()));
+  }
+  SyncDirectory(path);
+}
+
+}  // namespace mloop
