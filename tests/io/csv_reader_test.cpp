@@ -245,3 +245,19 @@ TEST_F(CsvReaderTest, HeaderOnlyFileHasNoRows) {
 
 }  // namespace
 }  // namespace mloop
+
+namespace mloop {
+namespace {
+
+TEST_F(CsvReaderTest, QuotedTokensAreLiteralInStringColumnsOnly) {
+  auto r = Read("s,n\n\"NA\",\"\"\nNA,\"2\"\nx,NA\n");
+  EXPECT_EQ(r.table.column("s").type(), DataType::kString);
+  EXPECT_EQ(r.table.column("s").StringAt(0), "NA");
+  EXPECT_FALSE(r.table.column("s").IsValid(1));
+  EXPECT_EQ(r.table.column("n").type(), DataType::kInt64);
+  EXPECT_FALSE(r.table.column("n").IsValid(0));
+  EXPECT_EQ(r.table.column("n").i64()[1], 2);
+}
+
+}  // namespace
+}  // namespace mloop

@@ -10,6 +10,10 @@ namespace mloop {
 namespace {
 
 const std::vector<std::string> kTypeNames = {"float64", "int64", "bool", "string", "timestamp"};
+// Names a typo is matched against: the canonical names and their aliases.
+const std::vector<std::string> kTypeSpellings = {
+    "float64", "int64",   "bool",    "string", "timestamp", "float",   "double",
+    "int",     "integer", "boolean", "str",    "category",  "datetime"};
 const std::vector<std::string> kRoleNames = {"feature", "target", "id", "event_time", "ignored"};
 
 std::string Where(const std::string& file, const YAML::Node& n) {
@@ -21,7 +25,7 @@ std::string Where(const std::string& file, const YAML::Node& n) {
 DataType TypeOrThrow(const std::string& text, const std::string& where, bool usage) {
   auto t = ParseDataType(text);
   if (!t) {
-    std::string msg = where + ": unknown type '" + text + "'" + DidYouMean(text, kTypeNames);
+    std::string msg = where + ": unknown type '" + text + "'" + DidYouMean(text, kTypeSpellings);
     std::string hint = "types: " + Join(kTypeNames, ", ");
     throw usage ? UsageError(msg, hint) : InvalidArgument(msg, hint);
   }

@@ -333,8 +333,8 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
       reject(row, row.error_at,
              "unexpected text after a closing quote (a quote inside a quoted field must be "
              "doubled: \"\")");
-    } else if (row.end == row.begin && fields.size() == 1) {
-      // Blank line: skipped.
+    } else if (row.end == row.begin && fields.size() == 1 && ncols > 1) {
+      // Blank line: skipped (with one column it is a row whose value is missing).
     } else if (fields.size() != ncols) {
       const char* at = fields.size() > ncols ? fields[ncols].begin - 1 : row.end;
       reject(
@@ -347,11 +347,13 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
         std::string_view text = FieldText(f, scratch[j]);
         Cell& cell = cells[j];
         cell.valid = true;
-        if (plan.missing->Contains(text)) {
+        const ColumnPlan& cp = plan.columns[j];
+        // A quoted field in a string column is always its literal text, so the string "NA"
+        // survives a round trip; elsewhere a missing-value token means missing, quoted or not.
+        if (plan.missing->Contains(text) && (!f.quoted || cp.type != DataType::kString)) {
           cell.valid = false;
           continue;
         }
-        const ColumnPlan& cp = plan.columns[j];
         bool parsed = false;
         switch (cp.type) {
           case DataType::kFloat64:

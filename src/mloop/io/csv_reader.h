@@ -1,12 +1,14 @@
 // CSV reader: RFC 4180 with the variations found in the wild.
 //
 // - Quoted fields with doubled quotes and line breaks inside; LF or CRLF line ends; a UTF-8 BOM.
-// - Delimiter detected among , ; tab | (or given). Blank lines are skipped.
+// - Delimiter detected among , ; tab | (or given). Blank lines are skipped, except in a
+//   one-column file, where a blank line is a missing value.
 // - Types inferred from the first `sample_rows` rows, then every value is checked: a value that
 //   does not fit an inferred type widens the column (int64 -> float64 -> string) and the file is
 //   read again, so inference never rejects a row. Declared types are never widened: a value that
 //   does not fit is a bad row.
-// - Missing-value tokens (default: empty, NA, NaN, null) become missing values, quoted or not.
+// - Missing-value tokens (default: empty, NA, NaN, null) become missing values, except quoted
+//   fields of string columns, which keep their literal text ("NA" quoted is the string NA).
 // - gzip and zstd input; large inputs are parsed by several threads in blocks.
 // - Bad rows stop the read with "file:line:column: reason" and the offending text
 //   (BadRowPolicy::kFail), or are returned verbatim with their reason (kSkip).

@@ -80,7 +80,10 @@ void WriteCsv(const Table& table, std::ostream& out, const CsvWriteOptions& opti
       if (j > 0) buf += d;
       const Column& c = table.column(j);
       if (!c.IsValid(i)) {
-        if (ncols == 1) buf += "\"\"";  // a blank line would be skipped by readers
+        // One column: a blank line is a missing value to mloop, but pandas skips blank lines,
+        // so non-string columns write "" (missing to both). A quoted "" in a string column is
+        // the empty string, so there a missing value stays a blank line.
+        if (ncols == 1 && c.type() != DataType::kString) buf += "\"\"";
         continue;
       }
       switch (c.type()) {

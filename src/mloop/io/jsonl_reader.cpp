@@ -101,7 +101,7 @@ simdjson::error_code Walk(ondemand::value v) {
       return simdjson::SUCCESS;
     }
     case ondemand::json_type::number:
-      return v.get_double().error();
+      return v.get_number().error();
     case ondemand::json_type::string:
       return v.get_string().error();
     case ondemand::json_type::boolean:
@@ -155,7 +155,7 @@ std::optional<DataType> ValueType(dom::element v) {
       std::string_view s = v.get_string().value_unsafe();
       int64_t micros;
       return s.size() >= 10 && ParseTimestamp(s, false, &micros) ? DataType::kTimestamp
-                                                                  : DataType::kString;
+                                                                 : DataType::kString;
     }
     default:
       return DataType::kString;  // object or array
@@ -302,7 +302,9 @@ class JsonLinesReader {
   void Scan(const Line& line);
   void Reject(const Line& line, size_t offset, std::string reason);
   void CheckNames() const;
-  std::string_view Text(const Line& line) const { return {content_.data() + line.offset, line.size}; }
+  std::string_view Text(const Line& line) const {
+    return {content_.data() + line.offset, line.size};
+  }
   simdjson::padded_string_view Padded(const Line& line) const {
     return simdjson::padded_string_view(content_.data() + line.offset, line.size,
                                         size_ + simdjson::SIMDJSON_PADDING - line.offset);
@@ -329,12 +331,14 @@ class JsonLinesReader {
   std::vector<int64_t> stamp_;
   int64_t scan_id_ = 0;
   std::vector<std::string_view> new_keys_;
+  std::vector<int> slots_;  // column of each key of the current line, -1 for a new key
   Cell cell_;
 };
 
 void JsonLinesReader::Load() {
   auto source = OpenByteSource(path_, &info_);
   const int64_t total = info_.compression == Compression::kNone ? info_.size : 0;
+  content_.reserve(static_cast<size_t>(total) + kReadChunk + simdjson::SIMDJSON_PADDING);
   while (true) {
     size_t old = content_.size();
     content_.resize(old + kReadChunk);
@@ -399,8 +403,10 @@ size_t JsonLinesReader::LocateField(const Line& line, std::string_view key, int 
 
 void JsonLinesReader::Scan(const Line& line) {
   std::string_view text = Text(line);
-  size_t bad = InvalidUtf8Offset(text);
-  if (bad != std::string_view::npos) return Reject(line, bad, "invalid UTF-8");
+  if (!simdjson::validate_utf8(text.data(), text.size())) {
+    size_t bad = InvalidUtf8Offset(text);
+    return Reject(line, bad == std::string_view::npos ? 0 : bad, "invalid UTF-8");
+  }
   dom::element root;
   if (auto error = parser_.parse(text.data(), text.size(), false).get(root)) {
     std::string reason = std::string("not valid JSON: ") + simdjson::error_message(error);
@@ -417,10 +423,13 @@ void JsonLinesReader::Scan(const Line& line) {
   }
   ++scan_id_;
   new_keys_.clear();
+  slots_.clear();
   for (auto [key, value] : object) {
     if (key.empty()) return Reject(line, LocateField(line, key, 0, false), "empty key");
     bool duplicate;
-    if (auto it = index_.find(key); it != index_.end()) {
+    auto it = index_.find(key);
+    slots_.push_back(it == index_.end() ? -1 : it->second);
+    if (it != index_.end()) {
       duplicate = stamp_[it->second] == scan_id_;
       stamp_[it->second] = scan_id_;
     } else {
@@ -431,19 +440,27 @@ void JsonLinesReader::Scan(const Line& line) {
       return Reject(line, LocateField(line, key, 1, false),
                     "duplicate key '" + Printable(key, 60) + "'");
     }
-    auto d = declared_.find(key);
-    if (d != declared_.end() && !ToCell(value, d->second, true, &cell_)) {
-      const std::string type(DataTypeName(d->second));
+    std::optional<DataType> declared;
+    if (slots_.back() >= 0) {
+      const ColumnState& c = columns_[slots_.back()];
+      if (c.declared) declared = c.type;
+    } else if (auto d = declared_.find(key); d != declared_.end()) {
+      declared = d->second;
+    }
+    if (declared && !ToCell(value, *declared, true, &cell_)) {
+      const std::string type(DataTypeName(*declared));
       return Reject(line, LocateField(line, key, 0, true),
                     "value for '" + Printable(key, 60) + "' (" +
                         Printable(simdjson::minify(value), 60) + ") is not a valid " + type +
                         " (the column is declared " + type + ")");
     }
   }
+  size_t k = 0;
   for (auto [key, value] : object) {
-    auto it = index_.find(key);
-    if (it == index_.end()) {
-      it = index_.emplace(std::string(key), static_cast<int>(columns_.size())).first;
+    int j = slots_[k++];
+    if (j < 0) {
+      j = static_cast<int>(columns_.size());
+      index_.emplace(std::string(key), j);
       ColumnState c;
       c.name = std::string(key);
       auto d = declared_.find(key);
@@ -452,7 +469,7 @@ void JsonLinesReader::Scan(const Line& line) {
       columns_.push_back(std::move(c));
       stamp_.push_back(scan_id_);
     }
-    ColumnState& c = columns_[it->second];
+    ColumnState& c = columns_[j];
     if (c.declared) continue;
     std::optional<DataType> t = ValueType(value);
     if (!t) continue;

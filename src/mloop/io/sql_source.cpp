@@ -152,7 +152,7 @@ std::optional<DataType> ValueType(const RawColumn& c, size_t i) {
       int64_t micros;
       std::string_view s = c.Text(i);
       return s.size() >= 10 && ParseTimestamp(s, false, &micros) ? DataType::kTimestamp
-                                                                  : DataType::kString;
+                                                                 : DataType::kString;
     }
     default:
       return std::nullopt;
@@ -214,8 +214,7 @@ void Prepare(sqlite3* db, const std::string& path, const std::string& sql, StmtH
                           Printable(std::string_view(tail), 60));
   }
   if (!sqlite3_stmt_readonly(out->stmt)) {
-    throw InvalidArgument("the SQL query must only read data (use SELECT): " +
-                          Printable(sql, 200));
+    throw InvalidArgument("the SQL query must only read data (use SELECT): " + Printable(sql, 200));
   }
   if (sqlite3_column_count(out->stmt) == 0) {
     throw InvalidArgument("the SQL statement returns no columns: " + Printable(sql, 200));
@@ -282,15 +281,16 @@ void Fetch(sqlite3* db, sqlite3_stmt* stmt, const std::string& path, const std::
       } else if (kind == SQLITE_FLOAT) {
         bits = std::bit_cast<int64_t>(sqlite3_column_double(stmt, static_cast<int>(j)));
       } else if (kind == SQLITE_TEXT) {
-        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, static_cast<int>(j)));
+        const auto* p =
+            reinterpret_cast<const char*>(sqlite3_column_text(stmt, static_cast<int>(j)));
         size = static_cast<uint32_t>(sqlite3_column_bytes(stmt, static_cast<int>(j)));
         bits = static_cast<int64_t>(c.text.size());
         c.text.append(p, size);
       } else if (kind == SQLITE_BLOB) {
-        throw DataError("column '" + c.name + "' of the query result holds a BLOB (result row " +
-                            std::to_string(row) + "); mloop reads numbers and text only",
-                        "convert it in the query, e.g. hex(" + c.name + ") or CAST(" + c.name +
-                            " AS TEXT)");
+        throw DataError(
+            "column '" + c.name + "' of the query result holds a BLOB (result row " +
+                std::to_string(row) + "); mloop reads numbers and text only",
+            "convert it in the query, e.g. hex(" + c.name + ") or CAST(" + c.name + " AS TEXT)");
       }
       c.kind.push_back(static_cast<uint8_t>(kind));
       c.bits.push_back(bits);
@@ -315,6 +315,9 @@ ReadResult ReadSqlQuery(const std::filesystem::path& db, const std::string& sql,
   int rc = sqlite3_open_v2(path.c_str(), &handle.db, SQLITE_OPEN_READONLY, nullptr);
   if (rc != SQLITE_OK) throw SqlError(handle.db, rc, path, sql);
   sqlite3_busy_timeout(handle.db, 5000);
+  // Reading the schema checks that the file is a database, whatever the query touches.
+  rc = sqlite3_exec(handle.db, "SELECT 1 FROM sqlite_master LIMIT 1", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) throw SqlError(handle.db, rc, path, sql);
   StmtHandle stmt;
   Prepare(handle.db, path, sql, &stmt);
   const std::vector<std::string> names = ColumnNames(stmt.stmt);
@@ -362,7 +365,8 @@ ReadResult ReadSqlQuery(const std::filesystem::path& db, const std::string& sql,
         std::optional<DataType> t = ValueType(c, i);
         if (t) type = type ? JoinTypes(*type, *t) : *t;
       }
-      if (!type) type = TypeFromDeclaration(sqlite3_column_decltype(stmt.stmt, static_cast<int>(j)));
+      if (!type)
+        type = TypeFromDeclaration(sqlite3_column_decltype(stmt.stmt, static_cast<int>(j)));
     }
     ColumnBuilder b(*type);
     b.Reserve(static_cast<int64_t>(nrows));

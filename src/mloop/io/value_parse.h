@@ -10,8 +10,8 @@
 
 namespace mloop {
 
-// Tokens read as a missing value (compared exactly, case-sensitive). Unquoted fields only: a
-// quoted "NA" in a CSV file is the two-letter string.
+// Tokens read as a missing value (compared exactly, case-sensitive). Readers decide where they
+// apply: the CSV reader keeps quoted fields of string columns literal.
 class MissingTokens {
  public:
   MissingTokens();  // "", "NA", "NaN", "null"

@@ -25,7 +25,8 @@ class LocalWriter : public ArtifactWriter {
   LocalWriter(const LocalArtifactStore& store, std::filesystem::path tmp_dir) : store_(store) {
     std::random_device rd;
     tmp_ = tmp_dir / ("put-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                 0444);  // stored blobs are read-only
     if (fd_ < 0) throw IoErrorFromErrno("cannot create temporary artifact", tmp_.string());
   }
   ~LocalWriter() override {

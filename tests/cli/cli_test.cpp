@@ -1,0 +1,142 @@
+// Drives the real mloop binary as a user would: commands, output, exit codes.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+
+#include "test_util.h"
+
+namespace mloop {
+namespace {
+
+using testing::ReadFile;
+using testing::TempDir;
+using testing::WriteFile;
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  Result Run(const std::string& args) {
+    std::string cmd = "cd '" + dir_.path().string() + "' && env -u MLOOP_WORKSPACE " +
+                      MLOOP_BINARY + " " + args + " > out.txt 2> err.txt < /dev/null";
+    int status = std::system(cmd.c_str());
+    Result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = ReadFile(dir_ / "out.txt");
+    r.err = ReadFile(dir_ / "err.txt");
+    return r;
+  }
+  TempDir dir_;
+};
+
+#define EXPECT_CONTAINS(haystack, needle) \
+  EXPECT_NE((haystack).find(needle), std::string::npos) << (haystack)
+
+TEST_F(CliTest, HelpAndVersion) {
+  auto r = Run("--help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_CONTAINS(r.out, "data");
+  EXPECT_CONTAINS(r.out, "init");
+  EXPECT_EQ(Run("data import --help").code, 0);
+  EXPECT_CONTAINS(Run("--version").out, "mloop 0.");
+}
+
+TEST_F(CliTest, UsageErrorsExitWithTwo) {
+  auto r = Run("frobnicate");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "error:");
+  EXPECT_EQ(Run("data import").code, 2);  // --name is required
+  Run("init");
+  r = Run("data import x.csv --name d --type a=integr");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "did you mean 'integer'");
+  EXPECT_EQ(Run("data import x.csv --name d --on-bad-rows maybe").code, 1);
+}
+
+TEST_F(CliTest, WithoutWorkspaceTheHintSaysInit) {
+  auto r = Run("data list");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "error: no mloop workspace");
+  EXPECT_CONTAINS(r.err, "hint: create one with `mloop init`");
+}
+
+TEST_F(CliTest, ImportListShowExportRoundTrip) {
+  ASSERT_EQ(Run("init").code, 0);
+  WriteFile(dir_ / "d.csv",
+            "id,score,label,when\n1,0.5,yes,2024-01-01\n2,,no,2024-01-02T10:00:00Z\n");
+  auto r = Run("data import d.csv --name d --role id=id --target label");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "Imported d@1: 2 rows x 4 columns");
+
+  r = Run("data import d.csv --name d");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_CONTAINS(r.out, "d@2");  // roles differ, so the content differs
+  r = Run("data import d.csv --name d");
+  EXPECT_CONTAINS(r.out, "Unchanged: the content is identical to d@2");
+
+  r = Run("data list --json");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_CONTAINS(r.out, "\"versions\": 2");
+
+  r = Run("data show d@1");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_CONTAINS(r.out, "d@1");
+  EXPECT_CONTAINS(r.out, "sha256:");
+  EXPECT_CONTAINS(r.out, "target");
+  EXPECT_CONTAINS(r.out, "timestamp");
+
+  r = Run("data show d --json");
+  EXPECT_CONTAINS(r.out, "\"missing\": 1");
+
+  ASSERT_EQ(Run("data export d@1 --output out.csv").code, 0);
+  EXPECT_EQ(ReadFile(dir_ / "out.csv"),
+            "id,score,label,when\n1,0.5,yes,2024-01-01T00:00:00Z\n2,,no,2024-01-02T10:00:00Z\n");
+  ASSERT_EQ(Run("data export d@1 --output out.jsonl").code, 0);
+  EXPECT_CONTAINS(ReadFile(dir_ / "out.jsonl"), "\"score\":null");
+  r = Run("data export d@1 --format jsonl --output -");
+  EXPECT_CONTAINS(r.out, "\"label\":\"yes\"");
+}
+
+TEST_F(CliTest, BadRowsFailByDefaultAndNothingIsStored) {
+  ASSERT_EQ(Run("init").code, 0);
+  WriteFile(dir_ / "bad.csv", "a,b\n1,2\n3\n4,5\n");
+  auto r = Run("data import bad.csv --name bad");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "bad.csv:3:2: expected 2 fields, found 1");
+  EXPECT_CONTAINS(r.err, "3 | 3");
+  EXPECT_CONTAINS(Run("data list").out, "No datasets yet");
+
+  r = Run("data import bad.csv --name bad --on-bad-rows skip");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "Rejected 1 rows");
+  EXPECT_CONTAINS(r.out, "Rows read: 3 = 2 imported + 1 rejected");
+  EXPECT_CONTAINS(ReadFile(dir_ / "bad.rejects.jsonl"), "\"text\":\"3\"");
+}
+
+TEST_F(CliTest, ConfigErrorsNameTheKey) {
+  ASSERT_EQ(Run("init").code, 0);
+  WriteFile(dir_ / "mloop.yaml", "version: 1\nthread: 2\n");
+  auto r = Run("data list");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "unknown key 'thread' (did you mean 'threads'?)");
+}
+
+TEST_F(CliTest, WorkspaceFlagAndSqlSource) {
+  ASSERT_EQ(Run("init ws").code, 0);
+  ASSERT_EQ(std::system(("sqlite3 '" + (dir_ / "src.db").string() +
+                         "' 'CREATE TABLE t(a INTEGER, b TEXT); INSERT INTO t VALUES (1,\"x\"),"
+                         "(2,NULL);'")
+                            .c_str()),
+            0);
+  auto r = Run("--workspace ws data import --sql 'SELECT * FROM t' --db src.db --name q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "Imported q@1: 2 rows x 2 columns");
+  EXPECT_CONTAINS(Run("-w ws data show q").out, "sqlite:");
+}
+
+}  // namespace
+}  // namespace mloop

@@ -1,0 +1,143 @@
+#include "mloop/data/datasets.h"
+
+#include <gtest/gtest.h>
+
+#include "mloop/core/error.h"
+#include "test_util.h"
+
+namespace mloop {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+size_t FilesUnder(const std::filesystem::path& dir) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) n += e.is_regular_file();
+  return n;
+}
+
+class DatasetsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ws_ = Workspace::Init(dir_ / "ws");
+    ws_->set_clock(std::make_unique<ManualClock>(1700000000000000));
+  }
+  ImportResult Import(const std::string& name, const std::string& csv) {
+    ImportRequest r;
+    r.name = name;
+    r.file = WriteFile(dir_ / (name + ".csv"), csv);
+    return ImportDataset(*ws_, r);
+  }
+  TempDir dir_;
+  std::unique_ptr<Workspace> ws_;
+};
+
+TEST_F(DatasetsTest, ImportLoadAndVersioning) {
+  auto r1 = Import("d", "a,b\n1,x\n2,y\n");
+  EXPECT_TRUE(r1.created);
+  EXPECT_EQ(r1.version.version, 1);
+  EXPECT_EQ(r1.version.num_rows, 2);
+  EXPECT_EQ(r1.version.created_at_us, 1700000000000000);
+  Table t = LoadDataset(*ws_, ResolveDataset(*ws_, ParseDatasetRef("d@1")));
+  EXPECT_EQ(t.column("b").StringAt(1), "y");
+
+  // The same content again (even from another file with CRLF line ends): no new version.
+  auto same = Import("d", "a,b\r\n1,x\r\n2,y\r\n");
+  EXPECT_FALSE(same.created);
+  EXPECT_EQ(same.version.version, 1);
+
+  auto r2 = Import("d", "a,b\n1,x\n2,y\n3,z\n");
+  EXPECT_TRUE(r2.created);
+  EXPECT_EQ(r2.version.version, 2);
+  EXPECT_EQ(ResolveDataset(*ws_, ParseDatasetRef("d")).version, 2);
+  EXPECT_EQ(ResolveDataset(*ws_, ParseDatasetRef("d@1")).num_rows, 2);
+}
+
+TEST_F(DatasetsTest, FailedImportStoresNothing) {
+  EXPECT_THROW(Import("d", "a,b\n1,x\n2\n"), Error);
+  EXPECT_TRUE(ws_->metadata().ListDatasets().empty());
+  EXPECT_EQ(FilesUnder(ws_->root() / ".mloop" / "artifacts"), 0u);
+}
+
+TEST_F(DatasetsTest, InterruptionBeforeCommitLeavesNoDataset) {
+  ImportRequest r;
+  r.name = "d";
+  r.file = WriteFile(dir_ / "d.csv", "a\n1\n");
+  EXPECT_THROW(ImportDataset(*ws_, r, [] { throw IoError("simulated crash before commit"); }),
+               Error);
+  EXPECT_TRUE(ws_->metadata().ListDatasets().empty());
+  EXPECT_THROW(ResolveDataset(*ws_, ParseDatasetRef("d")), Error);
+  // The next import succeeds and is version 1.
+  EXPECT_EQ(ImportDataset(*ws_, r).version.version, 1);
+}
+
+TEST_F(DatasetsTest, SkipPolicyNumbersAddUp) {
+  ImportRequest r;
+  r.name = "d";
+  r.file = WriteFile(dir_ / "d.csv", "a,b\n1,x\n2\n3,z\n4,w,extra\n");
+  r.read.on_bad_rows = BadRowPolicy::kSkip;
+  r.rejects_path = dir_ / "rejects.jsonl";
+  auto res = ImportDataset(*ws_, r);
+  EXPECT_EQ(res.rows_imported, 2);
+  EXPECT_EQ(res.rows_rejected, 2);
+  EXPECT_EQ(res.version.rejected_rows, 2);
+  std::string rejects = testing::ReadFile(dir_ / "rejects.jsonl");
+  EXPECT_NE(rejects.find("\"line\":3"), std::string::npos) << rejects;
+  EXPECT_NE(rejects.find("\"text\":\"4,w,extra\""), std::string::npos) << rejects;
+}
+
+TEST_F(DatasetsTest, UnknownDatasetsSuggestNames) {
+  Import("customers", "a\n1\n");
+  try {
+    ResolveDataset(*ws_, ParseDatasetRef("customer"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("did you mean 'customers'"), std::string::npos);
+  }
+  try {
+    ResolveDataset(*ws_, ParseDatasetRef("customers@5"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no version 5"), std::string::npos);
+  }
+  EXPECT_THROW(ParseDatasetRef("bad name"), Error);
+  EXPECT_THROW(ParseDatasetRef("x@0"), Error);
+  EXPECT_THROW(ParseDatasetRef("x@-1"), Error);
+  EXPECT_EQ(ParseDatasetRef("x@latest").version, 0);
+}
+
+TEST_F(DatasetsTest, CorruptedSnapshotIsReportedNotRead) {
+  auto r = Import("d", "a,b\n1,x\n2,y\n");
+  auto path = ws_->artifacts().Fetch(r.version.content_hash);
+  std::string bytes = testing::ReadFile(path);
+  bytes[20] = static_cast<char>(bytes[20] ^ 1);
+  std::filesystem::permissions(path, std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::add);
+  WriteFile(path, bytes);
+  try {
+    LoadDataset(*ws_, r.version);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCorruption);
+  }
+}
+
+TEST(WorkspaceTest, FoundByWalkingUpAndInitTwiceFails) {
+  TempDir dir;
+  Workspace::Init(dir / "w");
+  std::filesystem::create_directories(dir / "w" / "a" / "b");
+  auto ws = Workspace::Open({}, dir / "w" / "a" / "b", {});
+  EXPECT_EQ(ws->root(), std::filesystem::canonical(dir / "w"));
+  EXPECT_THROW(Workspace::Init(dir / "w"), Error);
+  try {
+    Workspace::Open({}, dir.path(), {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+    EXPECT_NE(e.hint().find("mloop init"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace mloop
