@@ -454,7 +454,7 @@ class CsvReader {
   std::map<std::string, DataType> widened_;
   std::unique_ptr<ByteSource> source_;
   FileInfo info_;
-  std::vector<char> buf_;
+  BigVector<char> buf_;  // resize() does not zero it
   size_t pos_ = 0, end_ = 0;
   bool eof_ = false;
   int64_t bytes_read_ = 0;
@@ -600,7 +600,12 @@ void CsvReader::InferTypes() {
 
 bool CsvReader::Run(ReadResult* result) {
   source_ = OpenByteSource(path_, &info_);
-  Fill(kBlockSize);
+  // A small file needs a small buffer: allocating and faulting in a whole block would dominate.
+  size_t first = kBlockSize;
+  if (info_.compression == Compression::kNone) {
+    first = std::min<size_t>(kBlockSize, static_cast<size_t>(info_.size) + 1);
+  }
+  Fill(first);
   // UTF-8 byte order mark.
   if (end_ >= 3 && static_cast<unsigned char>(buf_[0]) == 0xEF &&
       static_cast<unsigned char>(buf_[1]) == 0xBB && static_cast<unsigned char>(buf_[2]) == 0xBF) {

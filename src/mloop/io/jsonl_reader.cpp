@@ -297,11 +297,19 @@ class JsonLinesReader {
   ReadResult Run();
 
  private:
+  // Reads the whole (decompressed) input into content_.
   void Load();
+  // Throws for an empty or binary input; returns where the text starts (after a BOM).
+  size_t CheckText() const;
+  // Pass 1: Scan() on every non-blank line from `pos`.
+  void ScanLines(size_t pos);
   // Validates one line; on success registers its keys and their value types.
   void Scan(const Line& line);
   void Reject(const Line& line, size_t offset, std::string reason);
+  // Throws InvalidArgument for a declared type or role naming no column.
   void CheckNames() const;
+  // Pass 2: the table of the lines that passed.
+  Table Build();
   std::string_view Text(const Line& line) const {
     return {content_.data() + line.offset, line.size};
   }
@@ -498,8 +506,7 @@ void JsonLinesReader::CheckNames() const {
   }
 }
 
-ReadResult JsonLinesReader::Run() {
-  Load();
+size_t JsonLinesReader::CheckText() const {
   size_t pos = 0;
   if (size_ >= 3 && std::memcmp(content_.data(), "\xEF\xBB\xBF", 3) == 0) pos = 3;
   if (pos == size_) throw DataError(path_.string() + ": the file is empty");
@@ -509,8 +516,10 @@ ReadResult JsonLinesReader::Run() {
                         std::to_string(offset) + ")",
                     "mloop reads CSV, JSON Lines (.jsonl) and SQLite queries (--sql)");
   }
+  return pos;
+}
 
-  // Pass 1: validate every line, collect the keys and infer the types.
+void JsonLinesReader::ScanLines(size_t pos) {
   bool any_text = false;
   for (int64_t number = 1; pos < size_; ++number) {
     const char* begin = content_.data() + pos;
@@ -524,9 +533,9 @@ ReadResult JsonLinesReader::Run() {
     Scan(line);
   }
   if (!any_text) throw DataError(path_.string() + ": the file has no rows (only blank lines)");
-  CheckNames();
+}
 
-  // Pass 2: build the columns from the lines that passed.
+Table JsonLinesReader::Build() {
   const size_t ncols = columns_.size();
   std::vector<ColumnBuilder> builders;
   for (const auto& c : columns_) {
@@ -554,7 +563,6 @@ ReadResult JsonLinesReader::Run() {
       if (filled[j] != static_cast<int64_t>(row)) builders[j].AppendNull();
     }
   }
-
   std::vector<Field> fields;
   std::vector<Column> columns;
   for (size_t j = 0; j < ncols; ++j) {
@@ -564,8 +572,15 @@ ReadResult JsonLinesReader::Run() {
     fields.push_back(std::move(f));
     columns.push_back(builders[j].Finish());
   }
+  return Table(Schema(std::move(fields)), std::move(columns));
+}
+
+ReadResult JsonLinesReader::Run() {
+  Load();
+  ScanLines(CheckText());  // pass 1: validate every line, collect the keys, infer the types
+  CheckNames();
   ReadResult result;
-  result.table = Table(Schema(std::move(fields)), std::move(columns));
+  result.table = Build();  // pass 2: build the columns from the lines that passed
   result.rejected = std::move(rejected_);
   result.source = info_;
   return result;

@@ -171,6 +171,50 @@ DataType TypeFromDeclaration(const char* decl) {
   return DataType::kFloat64;
 }
 
+// The join of the types of the kept values of `c`; without any, the declaration's affinity.
+DataType InferType(const RawColumn& c, const std::vector<bool>& keep, const char* declaration) {
+  std::optional<DataType> type;
+  for (size_t i = 0; i < c.kind.size(); ++i) {
+    if (!keep[i]) continue;
+    std::optional<DataType> t = ValueType(c, i);
+    if (t) type = type ? JoinTypes(*type, *t) : *t;
+  }
+  return type ? *type : TypeFromDeclaration(declaration);
+}
+
+Column BuildColumn(const RawColumn& c, const std::vector<bool>& keep, DataType type,
+                   bool declared) {
+  ColumnBuilder b(type);
+  b.Reserve(static_cast<int64_t>(c.kind.size()));
+  Cell cell;
+  for (size_t i = 0; i < c.kind.size(); ++i) {
+    if (!keep[i]) continue;
+    if (c.kind[i] == SQLITE_NULL) {
+      b.AppendNull();
+      continue;
+    }
+    if (!ToCell(c, i, type, declared, &cell)) {
+      throw Internal("SQL source: a value of column '" + c.name + "' does not fit its type");
+    }
+    switch (type) {
+      case DataType::kFloat64:
+        b.AppendDouble(cell.d);
+        break;
+      case DataType::kInt64:
+      case DataType::kTimestamp:
+        b.AppendInt(cell.i);
+        break;
+      case DataType::kBool:
+        b.AppendBool(cell.i != 0);
+        break;
+      case DataType::kString:
+        b.AppendString(cell.s);
+        break;
+    }
+  }
+  return b.Finish();
+}
+
 // A result row as SQL literals, for a rejected row: 1, 2.5, 'text', NULL.
 std::string RowText(const std::vector<RawColumn>& columns, size_t i) {
   std::string out, scratch;
@@ -188,6 +232,38 @@ std::string RowText(const std::vector<RawColumn>& columns, size_t i) {
     }
   }
   return out;
+}
+
+// Which rows to keep: false for a row with a value outside its declared type, which is added to
+// `rejected` (BadRowPolicy::kSkip) or thrown as a DataError (kFail).
+std::vector<bool> CheckDeclaredTypes(const std::vector<RawColumn>& raw,
+                                     const std::vector<std::optional<DataType>>& declared,
+                                     const std::string& path, const ReadOptions& options,
+                                     std::vector<RejectedRow>* rejected) {
+  const size_t nrows = raw[0].kind.size();
+  std::vector<bool> keep(nrows, true);
+  Cell cell;
+  for (size_t i = 0; i < nrows && !options.types.empty(); ++i) {
+    for (size_t j = 0; j < raw.size(); ++j) {
+      const RawColumn& c = raw[j];
+      if (!declared[j] || c.kind[i] == SQLITE_NULL || ToCell(c, i, *declared[j], true, &cell)) {
+        continue;
+      }
+      const std::string type(DataTypeName(*declared[j]));
+      std::string scratch;
+      RejectedRow r;
+      r.line = static_cast<int64_t>(i + 1);
+      r.reason = "result row " + std::to_string(i + 1) + ": value for '" + c.name + "' (" +
+                 Printable(ValueText(c, i, scratch), 60) + ") is not a valid " + type +
+                 " (the column is declared " + type + ")";
+      r.text = RowText(raw, i);
+      if (options.on_bad_rows == BadRowPolicy::kFail) throw DataError(FormatRowError(path, r));
+      rejected->push_back(std::move(r));
+      keep[i] = false;
+      break;
+    }
+  }
+  return keep;
 }
 
 FileInfo StatFile(const std::filesystem::path& db) {
@@ -326,80 +402,28 @@ ReadResult ReadSqlQuery(const std::filesystem::path& db, const std::string& sql,
   std::vector<RawColumn> raw(names.size());
   for (size_t j = 0; j < names.size(); ++j) raw[j].name = names[j];
   Fetch(handle.db, stmt.stmt, path, sql, raw);
-  const size_t nrows = raw[0].kind.size();
   const size_t ncols = raw.size();
 
-  // Rows with a value outside its declared type are bad rows.
-  std::vector<bool> keep(nrows, true);
-  Cell cell;
-  for (size_t i = 0; i < nrows; ++i) {
-    for (const auto& [name, type] : options.types) {
-      const RawColumn& c = raw[std::find(names.begin(), names.end(), name) - names.begin()];
-      if (c.kind[i] == SQLITE_NULL || ToCell(c, i, type, true, &cell)) continue;
-      std::string scratch;
-      RejectedRow r;
-      r.line = static_cast<int64_t>(i + 1);
-      r.reason = "result row " + std::to_string(i + 1) + ": value for '" + name + "' (" +
-                 Printable(ValueText(c, i, scratch), 60) + ") is not a valid " +
-                 std::string(DataTypeName(type)) + " (the column is declared " +
-                 std::string(DataTypeName(type)) + ")";
-      r.text = RowText(raw, i);
-      if (options.on_bad_rows == BadRowPolicy::kFail) throw DataError(FormatRowError(path, r));
-      result.rejected.push_back(std::move(r));
-      keep[i] = false;
-      break;
-    }
+  std::vector<std::optional<DataType>> declared(ncols);
+  for (size_t j = 0; j < ncols; ++j) {
+    auto it = options.types.find(names[j]);
+    if (it != options.types.end()) declared[j] = it->second;
   }
+
+  const std::vector<bool> keep = CheckDeclaredTypes(raw, declared, path, options, &result.rejected);
 
   std::vector<Field> fields;
   std::vector<Column> columns;
   for (size_t j = 0; j < ncols; ++j) {
-    const RawColumn& c = raw[j];
-    auto declared = options.types.find(c.name);
-    std::optional<DataType> type;
-    if (declared != options.types.end()) {
-      type = declared->second;
-    } else {
-      for (size_t i = 0; i < nrows; ++i) {
-        if (!keep[i]) continue;
-        std::optional<DataType> t = ValueType(c, i);
-        if (t) type = type ? JoinTypes(*type, *t) : *t;
-      }
-      if (!type)
-        type = TypeFromDeclaration(sqlite3_column_decltype(stmt.stmt, static_cast<int>(j)));
-    }
-    ColumnBuilder b(*type);
-    b.Reserve(static_cast<int64_t>(nrows));
-    for (size_t i = 0; i < nrows; ++i) {
-      if (!keep[i]) continue;
-      if (c.kind[i] == SQLITE_NULL) {
-        b.AppendNull();
-        continue;
-      }
-      if (!ToCell(c, i, *type, declared != options.types.end(), &cell)) {
-        throw Internal("SQL source: a value does not fit its inferred type");
-      }
-      switch (*type) {
-        case DataType::kFloat64:
-          b.AppendDouble(cell.d);
-          break;
-        case DataType::kInt64:
-        case DataType::kTimestamp:
-          b.AppendInt(cell.i);
-          break;
-        case DataType::kBool:
-          b.AppendBool(cell.i != 0);
-          break;
-        case DataType::kString:
-          b.AppendString(cell.s);
-          break;
-      }
-    }
-    Field f{c.name, *type, Role::kFeature};
-    auto role = options.roles.find(c.name);
+    const DataType type =
+        declared[j]
+            ? *declared[j]
+            : InferType(raw[j], keep, sqlite3_column_decltype(stmt.stmt, static_cast<int>(j)));
+    Field f{names[j], type, Role::kFeature};
+    auto role = options.roles.find(names[j]);
     if (role != options.roles.end()) f.role = role->second;
     fields.push_back(std::move(f));
-    columns.push_back(b.Finish());
+    columns.push_back(BuildColumn(raw[j], keep, type, declared[j].has_value()));
   }
   result.table = Table(Schema(std::move(fields)), std::move(columns));
   return result;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <future>
 #include <random>
 
 #include "mloop/core/error.h"
@@ -25,8 +26,8 @@ class LocalWriter : public ArtifactWriter {
   LocalWriter(const LocalArtifactStore& store, std::filesystem::path tmp_dir) : store_(store) {
     std::random_device rd;
     tmp_ = tmp_dir / ("put-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                 0444);  // stored blobs are read-only
+    // Stored blobs are read-only: nothing should ever change bytes under their address.
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
     if (fd_ < 0) throw IoErrorFromErrno("cannot create temporary artifact", tmp_.string());
   }
   ~LocalWriter() override {
@@ -38,17 +39,20 @@ class LocalWriter : public ArtifactWriter {
   }
 
   void Write(const void* data, size_t size) override {
-    hash_.Update(data, size);
-    auto* p = static_cast<const char*>(data);
-    while (size > 0) {
-      ssize_t n = ::write(fd_, p, size);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        throw IoErrorFromErrno("cannot write artifact", tmp_.string());
-      }
-      p += n;
-      size -= static_cast<size_t>(n);
+    if (size < kOverlapThreshold) {
+      hash_.Update(data, size);
+      WriteAll(static_cast<const char*>(data), size);
+      return;
     }
+    // Large buffers: write on a second thread while this one hashes, and start the disk
+    // writeback at once so that the final fsync has little left to wait for.
+    auto done = std::async(std::launch::async, [this, data, size] {
+      WriteAll(static_cast<const char*>(data), size);
+      ::sync_file_range(fd_, static_cast<off_t>(written_ - size), static_cast<off_t>(size),
+                        SYNC_FILE_RANGE_WRITE);
+    });
+    hash_.Update(data, size);
+    done.get();
   }
 
   std::string Commit() override {
@@ -73,10 +77,26 @@ class LocalWriter : public ArtifactWriter {
   }
 
  private:
+  static constexpr size_t kOverlapThreshold = size_t{1} << 20;
+
+  void WriteAll(const char* p, size_t size) {
+    written_ += size;
+    while (size > 0) {
+      ssize_t n = ::write(fd_, p, size);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw IoErrorFromErrno("cannot write artifact", tmp_.string());
+      }
+      p += n;
+      size -= static_cast<size_t>(n);
+    }
+  }
+
   const LocalArtifactStore& store_;
   std::filesystem::path tmp_;
   int fd_ = -1;
   Sha256 hash_;
+  uint64_t written_ = 0;
   bool committed_ = false;
 };
 
