@@ -182,6 +182,11 @@ struct BadCase {
   std::string expected;  // a substring of the error message
 };
 
+// Test names show the case name rather than the bytes of the struct.
+void PrintTo(const BadCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
 class MalformedCsvTest : public CsvReaderTest, public ::testing::WithParamInterface<BadCase> {};
 
 TEST_P(MalformedCsvTest, FailsWithLocation) {
@@ -257,6 +262,45 @@ TEST_F(CsvReaderTest, QuotedTokensAreLiteralInStringColumnsOnly) {
   EXPECT_EQ(r.table.column("n").type(), DataType::kInt64);
   EXPECT_FALSE(r.table.column("n").IsValid(0));
   EXPECT_EQ(r.table.column("n").i64()[1], 2);
+}
+
+}  // namespace
+}  // namespace mloop
+
+namespace mloop {
+namespace {
+
+// Under the skip policy every data row is either imported or rejected: none disappears.
+TEST_F(CsvReaderTest, SkipPolicyAccountsForEveryRow) {
+  std::string csv = "a,b\n";
+  int good = 0, bad = 0;
+  for (int i = 0; i < 5000; ++i) {
+    switch (i % 7) {
+      case 3:
+        csv += "1,2,3\n", ++bad;
+        break;  // too many fields
+      case 5:
+        csv += "x\n", ++bad;
+        break;  // too few
+      case 6:
+        csv += "\"q\"z,1\n", ++bad;
+        break;  // text after a closing quote
+      default:
+        csv += std::to_string(i) + ",v\n", ++good;
+    }
+  }
+  ReadOptions o;
+  o.on_bad_rows = BadRowPolicy::kSkip;
+  o.threads = 2;
+  auto r = Read(csv, o);
+  EXPECT_EQ(r.table.num_rows(), good);
+  EXPECT_EQ(static_cast<int>(r.rejected.size()), bad);
+  // Rejected rows come back in file order with their own line numbers.
+  for (size_t k = 1; k < r.rejected.size(); ++k) {
+    EXPECT_LT(r.rejected[k - 1].line, r.rejected[k].line);
+  }
+  EXPECT_EQ(r.rejected[0].line, 5);  // row i=3 is on line 5 (header is line 1)
+  EXPECT_EQ(r.rejected[0].text, "1,2,3");
 }
 
 }  // namespace

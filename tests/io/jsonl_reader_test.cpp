@@ -209,6 +209,11 @@ struct BadCase {
   std::string expected;  // a substring of the error message
 };
 
+// Test names show the case name rather than the bytes of the struct.
+void PrintTo(const BadCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
 class MalformedJsonlTest : public JsonlReaderTest, public ::testing::WithParamInterface<BadCase> {};
 
 TEST_P(MalformedJsonlTest, FailsWithLocation) {
