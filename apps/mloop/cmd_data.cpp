@@ -220,7 +220,7 @@ void RunShow(const GlobalOptions& global, const std::string& ref_text, int64_t h
 // --- export -----------------------------------------------------------------------------------
 
 void RunExport(const GlobalOptions& global, const std::string& ref_text, const std::string& format,
-               const std::string& output) {
+               const std::string& output, bool json) {
   auto ws = OpenWorkspace(global);
   DatasetVersion v = ResolveDataset(*ws, ParseDatasetRef(ref_text));
   Table t = LoadDataset(*ws, v);
@@ -232,6 +232,7 @@ void RunExport(const GlobalOptions& global, const std::string& ref_text, const s
     throw UsageError("--format must be csv or jsonl, not '" + fmt + "'");
   }
   if (output == "-") {
+    if (json) throw UsageError("--json cannot go with --output - (the data goes to stdout)");
     if (fmt == "csv") {
       WriteCsv(t, std::cout);
     } else {
@@ -245,7 +246,14 @@ void RunExport(const GlobalOptions& global, const std::string& ref_text, const s
   } else {
     WriteJsonLinesFile(t, output);
   }
-  std::cerr << "Exported " << v.name << "@" << v.version << " (" << HumanCount(t.num_rows())
+  if (json) {
+    PrintJson({{"ref", v.name + "@" + std::to_string(v.version)},
+               {"rows", t.num_rows()},
+               {"format", fmt},
+               {"output", output}});
+    return;
+  }
+  std::cout << "Exported " << v.name << "@" << v.version << " (" << HumanCount(t.num_rows())
             << " rows) to " << output << "\n";
 }
 
@@ -309,8 +317,10 @@ void RegisterData(CLI::App& app, GlobalOptions& global) {
   exp->add_option("DATASET", *exp_ref, "NAME (latest) or NAME@VERSION")->required();
   exp->add_option("--format", *exp_format, "csv or jsonl (default: from the output's extension)");
   exp->add_option("-o,--output", *exp_output, "Output file, or - for stdout")->required();
-  exp->callback([&global, exp_ref, exp_format, exp_output] {
-    RunExport(global, *exp_ref, *exp_format, *exp_output);
+  auto exp_json = std::make_shared<bool>(false);
+  exp->add_flag("--json", *exp_json, "Print the result as JSON (not with --output -)");
+  exp->callback([&global, exp_ref, exp_format, exp_output, exp_json] {
+    RunExport(global, *exp_ref, *exp_format, *exp_output, *exp_json);
   });
 }
 

@@ -6,9 +6,40 @@
 
 #include "cli.h"
 #include "mloop/core/error.h"
+#include "mloop/core/strings.h"
 #include "mloop/version.h"
 
 namespace {
+
+// When the command line names a subcommand that does not exist ("mloop data impor"), CLI11 only
+// says that a subcommand is required. This finds the unknown word and the nearest valid one.
+std::string UnknownCommandMessage(CLI::App& app, int argc, char** argv) {
+  CLI::App* current = &app;
+  std::string path = "mloop";
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-w" || arg == "--workspace" || arg == "--threads") {
+      ++i;  // skip the option's value
+      continue;
+    }
+    if (arg.empty() || arg[0] == '-') continue;
+    auto subs = current->get_subcommands([](CLI::App*) { return true; });
+    if (subs.empty()) return {};
+    std::vector<std::string> names;
+    CLI::App* next = nullptr;
+    for (auto* sub : subs) {
+      names.push_back(sub->get_name());
+      if (sub->get_name() == arg) next = sub;
+    }
+    if (!next) {
+      return "unknown command '" + arg + "' for '" + path + "'" + mloop::DidYouMean(arg, names) +
+             "; commands: " + mloop::Join(names, ", ");
+    }
+    current = next;
+    path += " " + arg;
+  }
+  return {};
+}
 
 int Run(int argc, char** argv) {
   CLI::App app{"mloop: the machine-learning lifecycle in one program", "mloop"};
@@ -32,8 +63,10 @@ int Run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    std::string message = UnknownCommandMessage(app, argc, argv);
+    if (message.empty()) message = e.what();
     std::fprintf(stderr, "error: %s\nhint: run `mloop --help` or `mloop COMMAND --help`\n",
-                 e.what());
+                 message.c_str());
     return 2;
   }
   return 0;

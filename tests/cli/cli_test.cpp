@@ -57,6 +57,14 @@ TEST_F(CliTest, UsageErrorsExitWithTwo) {
   EXPECT_EQ(Run("data import x.csv --name d --on-bad-rows maybe").code, 1);
 }
 
+TEST_F(CliTest, UnknownCommandsSuggestTheNearest) {
+  auto r = Run("data impor x.csv");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "unknown command 'impor' for 'mloop data' (did you mean 'import'?)");
+  r = Run("-w somewhere dat list");
+  EXPECT_CONTAINS(r.err, "unknown command 'dat' for 'mloop' (did you mean 'data'?)");
+}
+
 TEST_F(CliTest, WithoutWorkspaceTheHintSaysInit) {
   auto r = Run("data list");
   EXPECT_EQ(r.code, 1);
@@ -95,7 +103,9 @@ TEST_F(CliTest, ImportListShowExportRoundTrip) {
   ASSERT_EQ(Run("data export d@1 --output out.csv").code, 0);
   EXPECT_EQ(ReadFile(dir_ / "out.csv"),
             "id,score,label,when\n1,0.5,yes,2024-01-01T00:00:00Z\n2,,no,2024-01-02T10:00:00Z\n");
-  ASSERT_EQ(Run("data export d@1 --output out.jsonl").code, 0);
+  r = Run("data export d@1 --output out.jsonl --json");
+  ASSERT_EQ(r.code, 0);
+  EXPECT_CONTAINS(r.out, "\"rows\": 2");
   EXPECT_CONTAINS(ReadFile(dir_ / "out.jsonl"), "\"score\":null");
   r = Run("data export d@1 --format jsonl --output -");
   EXPECT_CONTAINS(r.out, "\"label\":\"yes\"");
