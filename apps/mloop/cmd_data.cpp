@@ -1,4 +1,5 @@
 // mloop data import | list | show | export
+#include <cstring>
 #include <iostream>
 
 #include "cli.h"
@@ -12,6 +13,15 @@
 namespace mloop::cli {
 
 namespace {
+
+// A dataset reference typed on the command line: a malformed one is a usage error (exit 2).
+DatasetRef RefFromArg(const std::string& text) {
+  try {
+    return ParseDatasetRef(text);
+  } catch (const Error& e) {
+    throw UsageError(e.what(), e.hint());
+  }
+}
 
 nlohmann::json VersionJson(const DatasetVersion& v) {
   nlohmann::json schema = nlohmann::json::parse(v.schema_json);
@@ -43,6 +53,11 @@ struct ImportArgs {
 };
 
 void RunImport(const GlobalOptions& global, const ImportArgs& a) {
+  try {
+    ValidateDatasetName(a.name);
+  } catch (const Error& e) {
+    throw UsageError(e.what(), e.hint());
+  }
   auto ws = OpenWorkspace(global);
   ImportRequest req;
   req.name = a.name;
@@ -64,6 +79,9 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
   }
   const Config& config = ws->config();
   req.read.missing = MissingTokens(a.na.empty() ? config.missing_values : a.na);
+  if (!a.on_bad_rows.empty() && a.on_bad_rows != "fail" && a.on_bad_rows != "skip") {
+    throw UsageError("--on-bad-rows must be 'fail' or 'skip', not '" + a.on_bad_rows + "'");
+  }
   req.read.on_bad_rows = a.on_bad_rows.empty() ? config.on_bad_rows
                                                : ParseBadRowPolicy(a.on_bad_rows, "--on-bad-rows");
   req.read.threads = config.threads;
@@ -149,7 +167,7 @@ void RunList(const GlobalOptions& global, bool json) {
 
 void RunShow(const GlobalOptions& global, const std::string& ref_text, int64_t head, bool json) {
   auto ws = OpenWorkspace(global);
-  DatasetVersion v = ResolveDataset(*ws, ParseDatasetRef(ref_text));
+  DatasetVersion v = ResolveDataset(*ws, RefFromArg(ref_text));
   Table t = LoadDataset(*ws, v);
   const int64_t n = std::min<int64_t>(std::max<int64_t>(head, 0), t.num_rows());
   if (json) {
@@ -157,17 +175,18 @@ void RunShow(const GlobalOptions& global, const std::string& ref_text, int64_t h
     for (int c = 0; c < t.num_columns(); ++c) {
       j["schema"][c]["missing"] = t.column(c).null_count();
     }
+    // The first rows as {"columns": [...], "rows": [[...], ...]}: values in column order, as
+    // text (missing: null), the same text `data export` writes.
     nlohmann::json rows = nlohmann::json::array();
     for (int64_t r = 0; r < n; ++r) {
-      nlohmann::json row = nlohmann::json::object();
+      nlohmann::json row = nlohmann::json::array();
       for (int c = 0; c < t.num_columns(); ++c) {
         const Column& col = t.column(c);
-        row[t.schema().field(c).name] =
-            col.IsValid(r) ? nlohmann::json(CellToString(col, r)) : nlohmann::json(nullptr);
+        row.push_back(col.IsValid(r) ? nlohmann::json(CellToString(col, r)) : nullptr);
       }
       rows.push_back(std::move(row));
     }
-    j["head"] = std::move(rows);
+    j["head"] = {{"columns", t.schema().names()}, {"rows", std::move(rows)}};
     auto versions = ws->metadata().ListDatasetVersions(v.name);
     j["versions"] = versions.size();
     PrintJson(j);
@@ -204,7 +223,7 @@ void RunShow(const GlobalOptions& global, const std::string& ref_text, int64_t h
     for (int64_t r = 0; r < n; ++r) {
       std::vector<std::string> row;
       for (int c = 0; c < t.num_columns(); ++c) {
-        std::string s = t.column(c).IsValid(r) ? CellToString(t.column(c), r) : "NA";
+        std::string s = t.column(c).IsValid(r) ? CellToString(t.column(c), r) : "<NA>";
         if (s.size() > 24) s = s.substr(0, 21) + "...";
         for (auto& ch : s) {
           if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
@@ -222,8 +241,15 @@ void RunShow(const GlobalOptions& global, const std::string& ref_text, int64_t h
 void RunExport(const GlobalOptions& global, const std::string& ref_text, const std::string& format,
                const std::string& output, bool json) {
   auto ws = OpenWorkspace(global);
-  DatasetVersion v = ResolveDataset(*ws, ParseDatasetRef(ref_text));
+  DatasetVersion v = ResolveDataset(*ws, RefFromArg(ref_text));
   Table t = LoadDataset(*ws, v);
+  for (const char* ext : {".gz", ".zst", ".zstd"}) {
+    if (output.size() > std::strlen(ext) &&
+        output.compare(output.size() - std::strlen(ext), std::string::npos, ext) == 0) {
+      throw UsageError("compressed output ('" + output + "') is not supported yet",
+                       "export uncompressed, then compress with gzip or zstd");
+    }
+  }
   std::string fmt = format;
   if (fmt.empty()) {
     fmt = output != "-" && DetectFormat(output) == SourceFormat::kJsonLines ? "jsonl" : "csv";
@@ -275,16 +301,19 @@ void RegisterData(CLI::App& app, GlobalOptions& global) {
   imp->add_option("--schema", a->schema, "YAML file declaring column types and roles");
   imp->add_option("--type", a->types,
                   "Declare a column type: COL=TYPE (float64, int64, bool, "
-                  "string, timestamp); repeatable");
+                  "string, timestamp); repeatable")
+      ->allow_extra_args(false);  // one value per flag, so FILE after it stays FILE
   imp->add_option("--role", a->roles,
-                  "Declare a column role: COL=ROLE (target, id, event_time, "
-                  "ignored); repeatable");
+                  "Declare a column role: COL=ROLE (feature, target, id, event_time, "
+                  "ignored); repeatable")
+      ->allow_extra_args(false);
   imp->add_option("--target", a->target, "Shorthand for --role COL=target");
   imp->add_option("--delimiter", a->delimiter, "CSV delimiter (default: detect , ; tab |)");
   imp->add_flag("--no-header", a->no_header, "The CSV has no header row");
   imp->add_option("--na", a->na,
                   "A token read as a missing value (repeatable; replaces the "
-                  "defaults: empty, NA, NaN, null)");
+                  "defaults: empty, NA, NaN, null)")
+      ->allow_extra_args(false);
   imp->add_option("--on-bad-rows", a->on_bad_rows,
                   "fail (default): stop at the first bad row; skip: import the others and write "
                   "the rejected rows to --rejects");

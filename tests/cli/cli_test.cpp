@@ -54,7 +54,11 @@ TEST_F(CliTest, UsageErrorsExitWithTwo) {
   r = Run("data import x.csv --name d --type a=integr");
   EXPECT_EQ(r.code, 2);
   EXPECT_CONTAINS(r.err, "did you mean 'integer'");
-  EXPECT_EQ(Run("data import x.csv --name d --on-bad-rows maybe").code, 1);
+  EXPECT_EQ(Run("data import x.csv --name d --on-bad-rows maybe").code, 2);
+  EXPECT_EQ(Run("data show 'bad name'").code, 2);
+  // Repeatable flags take one value each and leave FILE alone.
+  r = Run("data import --type a=int64 x.csv --name d");
+  EXPECT_CONTAINS(r.err, "cannot open 'x.csv'");
 }
 
 TEST_F(CliTest, UnknownCommandsSuggestTheNearest) {

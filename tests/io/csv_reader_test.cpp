@@ -305,3 +305,31 @@ TEST_F(CsvReaderTest, SkipPolicyAccountsForEveryRow) {
 
 }  // namespace
 }  // namespace mloop
+
+namespace mloop {
+namespace {
+
+TEST(ValueParseTest, RefusesWhatItCannotRepresent) {
+  int64_t i;
+  double d;
+  EXPECT_FALSE(ParseInt64("+-5", &i));
+  EXPECT_FALSE(ParseFloat64("+-5", &d));
+  EXPECT_TRUE(ParseInt64("+5", &i));
+  EXPECT_EQ(i, 5);
+  EXPECT_FALSE(ParseFloat64("1e400", &d));  // would be infinity
+  EXPECT_TRUE(ParseFloat64("1e-400", &d));  // rounds to zero
+  EXPECT_EQ(d, 0.0);
+  EXPECT_TRUE(ParseFloat64("inf", &d));  // written explicitly
+  EXPECT_FALSE(ParseTimestamp("2024-01-01T00:00:00+05:", false, &i));
+  EXPECT_TRUE(ParseTimestamp("2024-01-01T00:00:00+05:30", false, &i));
+  EXPECT_TRUE(ParseTimestamp("2024-01-01T00:00:00+0530", false, &i));
+}
+
+TEST_F(CsvReaderTest, OneColumnBlankLines) {
+  auto r = Read("a\n1\n\n3\n\n");
+  ASSERT_EQ(r.table.num_rows(), 3);  // the middle blank line is a missing value, the last is not
+  EXPECT_FALSE(r.table.column("a").IsValid(1));
+}
+
+}  // namespace
+}  // namespace mloop

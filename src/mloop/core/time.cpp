@@ -93,8 +93,9 @@ bool ParseIsoTimestamp(std::string_view s, int64_t* micros) {
         unsigned oh, om = 0;
         if (!Digits(s, p + 1, 2, &oh)) return false;
         size_t q = p + 3;
-        if (q < s.size() && s[q] == ':') ++q;
-        if (q < s.size()) {
+        const bool colon = q < s.size() && s[q] == ':';
+        if (colon) ++q;
+        if (q < s.size() || colon) {  // "+05:" needs its minutes
           if (!Digits(s, q, 2, &om)) return false;
           q += 2;
         }

@@ -26,9 +26,9 @@ std::string OptionsJson(const ImportRequest& r, const ReadResult& result, Source
   for (const auto& [k, v] : r.read.roles) roles[k] = RoleName(v);
   j["types"] = types;
   j["roles"] = roles;
-  j["missing_values"] = r.read.missing.tokens();
   j["on_bad_rows"] = r.read.on_bad_rows == BadRowPolicy::kFail ? "fail" : "skip";
-  if (format == SourceFormat::kCsv) {
+  if (format == SourceFormat::kCsv && r.sql.empty()) {
+    j["missing_values"] = r.read.missing.tokens();
     j["delimiter"] = std::string(1, result.delimiter);
     j["header"] = r.read.header;
   }
@@ -79,7 +79,8 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
   if (!request.sql.empty()) {
     read = ReadSqlQuery(request.sqlite_db, request.sql, request.read);
     source_uri =
-        "sqlite:" + std::filesystem::absolute(request.sqlite_db).string() + "?" + request.sql;
+        "sqlite:" + std::filesystem::absolute(request.sqlite_db).lexically_normal().string() + "?" +
+        request.sql;
   } else {
     if (format == SourceFormat::kAuto) format = DetectFormat(request.file);
     read = format == SourceFormat::kJsonLines ? ReadJsonLines(request.file, request.read)

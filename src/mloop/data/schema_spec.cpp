@@ -52,7 +52,22 @@ std::pair<std::string, std::string> SplitSpec(const std::string& spec, const cha
 
 }  // namespace
 
+namespace {
+void ApplySchemaNodes(const std::filesystem::path& path, ReadOptions& options);
+}  // namespace
+
 void ApplySchemaFile(const std::filesystem::path& path, ReadOptions& options) {
+  try {
+    ApplySchemaNodes(path, options);
+  } catch (const YAML::Exception& e) {
+    // A value of the wrong shape (a list where a type name belongs, ...).
+    throw InvalidArgument(path.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
+                          std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+}
+
+namespace {
+void ApplySchemaNodes(const std::filesystem::path& path, ReadOptions& options) {
   const std::string file = path.string();
   YAML::Node root;
   try {
@@ -100,6 +115,8 @@ void ApplySchemaFile(const std::filesystem::path& path, ReadOptions& options) {
     }
   }
 }
+
+}  // namespace
 
 void ApplyTypeSpec(const std::string& spec, ReadOptions& options) {
   auto [col, type] = SplitSpec(spec, "--type");

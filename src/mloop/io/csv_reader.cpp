@@ -293,7 +293,7 @@ std::string Quoted(std::string_view text) {
 }
 
 void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_at_first_error,
-                ChunkOut& out) {
+                bool at_eof, ChunkOut& out) {
   const size_t ncols = plan.columns.size();
   out.widen.assign(ncols, std::nullopt);
   if (out.builders.size() != ncols) {
@@ -333,8 +333,10 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
       reject(row, row.error_at,
              "unexpected text after a closing quote (a quote inside a quoted field must be "
              "doubled: \"\")");
-    } else if (row.end == row.begin && fields.size() == 1 && ncols > 1) {
-      // Blank line: skipped (with one column it is a row whose value is missing).
+    } else if (row.end == row.begin && fields.size() == 1 &&
+               (ncols > 1 || (at_eof && row.next == end))) {
+      // Blank line: skipped. With one column it is a row whose value is missing, except a
+      // blank last line of the file.
     } else if (fields.size() != ncols) {
       const char* at = fields.size() > ncols ? fields[ncols].begin - 1 : row.end;
       reject(
@@ -658,8 +660,9 @@ bool CsvReader::Run(ReadResult* result) {
     bounds.insert(bounds.end(), cuts.begin(), cuts.end());
     bounds.push_back(last);
     const int n = static_cast<int>(bounds.size()) - 1;
-    ParallelFor(n, threads,
-                [&](int i) { ParseChunk(bounds[i], bounds[i + 1], plan_, fail_fast, outs[i]); });
+    ParallelFor(n, threads, [&](int i) {
+      ParseChunk(bounds[i], bounds[i + 1], plan_, fail_fast, eof_ && i == n - 1, outs[i]);
+    });
     bool restart = false;
     for (int i = 0; i < n; ++i) {
       ChunkOut& out = outs[i];
@@ -671,9 +674,11 @@ bool CsvReader::Run(ReadResult* result) {
       out.rejected.clear();
       for (size_t j = 0; j < ncols; ++j) {
         if (!out.widen[j]) continue;
-        auto& w = widened_[plan_.columns[j].name];
-        w = JoinTypes(JoinTypes(plan_.columns[j].type, *out.widen[j]),
-                      widened_.count(plan_.columns[j].name) ? w : *out.widen[j]);
+        // The next read uses the join of the current type and every value seen outside it.
+        const std::string& name = plan_.columns[j].name;
+        DataType wider = JoinTypes(plan_.columns[j].type, *out.widen[j]);
+        auto it = widened_.find(name);
+        widened_[name] = it == widened_.end() ? wider : JoinTypes(it->second, wider);
         restart = true;
       }
       if (restart) continue;

@@ -271,11 +271,16 @@ class SnapshotFile {
       Corrupt("footer checksum mismatch");
     }
     footer_offset_ = footer_offset;
+    nlohmann::json footer;
     try {
-      return nlohmann::json::parse(text);
+      footer = nlohmann::json::parse(text);
+      if (footer.at("format_version").get<uint32_t>() != *version) {
+        Corrupt("the footer's format version differs from the header's");
+      }
     } catch (const nlohmann::json::exception& e) {
-      Corrupt(std::string("footer is not valid JSON: ") + e.what());
+      Corrupt(std::string("footer is not valid: ") + e.what());
     }
+    return footer;
   }
 
   // Reads a buffer described by `desc` into `out`, which has exactly raw_size bytes.
@@ -435,6 +440,9 @@ SnapshotSummary ReadSnapshotSummary(const std::filesystem::path& path) {
     out.schema = Schema(std::move(fields));
   } catch (const nlohmann::json::exception& e) {
     file.Corrupt(std::string("footer has an unexpected shape: ") + e.what());
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kCorruption) throw;
+    file.Corrupt(e.what());  // e.g. duplicate column names in the footer
   }
   return out;
 }

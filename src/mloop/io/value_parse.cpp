@@ -33,7 +33,7 @@ bool ParseInt64(std::string_view text, int64_t* out) {
   const char* first = text.data();
   const char* last = first + text.size();
   if (*first == '+') ++first;
-  if (first == last) return false;
+  if (first == last || (text[0] == '+' && (*first == '-' || *first == '+'))) return false;
   auto [ptr, ec] = std::from_chars(first, last, *out);
   return ec == std::errc() && ptr == last;
 }
@@ -44,11 +44,16 @@ bool ParseFloat64(std::string_view text, double* out) {
   const char* first = text.data();
   const char* last = first + text.size();
   if (*first == '+') ++first;  // fast_float follows from_chars, which rejects a leading '+'
-  if (first == last) return false;
+  if (first == last || (text[0] == '+' && (*first == '-' || *first == '+'))) return false;
   auto [ptr, ec] = fast_float::from_chars(first, last, *out);
   if (ptr != last) return false;
-  // Out-of-range magnitudes: fast_float rounds to inf or 0 and reports result_out_of_range.
-  return ec == std::errc() || ec == std::errc::result_out_of_range;
+  if (ec != std::errc() && ec != std::errc::result_out_of_range) return false;
+  // A magnitude too small rounds to 0 (or a subnormal), which keeps the value's meaning; one too
+  // large would become an infinity nobody wrote, so it is refused. "inf" written out is fine.
+  if (std::isinf(*out)) {
+    return std::any_of(first, last, [](char c) { return c == 'i' || c == 'I'; });
+  }
+  return true;
 }
 
 bool ParseBool(std::string_view text, bool* out) {

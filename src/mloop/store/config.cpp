@@ -96,7 +96,22 @@ void SetConfigValue(Config& config, const std::string& key, const std::string& v
   }
 }
 
+namespace {
+Config ParseConfigNodes(const std::string& yaml, const std::string& origin);
+}  // namespace
+
 Config ParseConfig(const std::string& yaml, const std::string& origin) {
+  try {
+    return ParseConfigNodes(yaml, origin);
+  } catch (const YAML::Exception& e) {
+    // A value of the wrong shape (a list where a string belongs, ...).
+    throw InvalidArgument(origin + ":" + std::to_string(e.mark.line + 1) + ":" +
+                          std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+}
+
+namespace {
+Config ParseConfigNodes(const std::string& yaml, const std::string& origin) {
   Config config;
   YAML::Node root;
   try {
@@ -141,6 +156,7 @@ Config ParseConfig(const std::string& yaml, const std::string& origin) {
   }
   return config;
 }
+}  // namespace
 
 void ApplyEnvironment(Config& config, const std::map<std::string, std::string>& env) {
   std::vector<std::string> names;

@@ -38,22 +38,35 @@ std::unique_ptr<Workspace> Workspace::Init(const std::filesystem::path& dir) {
   if (std::filesystem::exists(root / kConfigFile) || std::filesystem::exists(root / kStateDir)) {
     throw AlreadyExists("'" + root.string() + "' already holds an mloop workspace");
   }
-  // Build in a temporary directory, then rename: a failed init leaves nothing behind.
+  // Build everything under temporary names, then rename: a failed init leaves nothing behind.
   std::filesystem::path tmp = root / ".mloop-init.tmp";
+  std::filesystem::path tmp_config = root / ".mloop-init.yaml.tmp";
   std::filesystem::remove_all(tmp, ec);
   try {
     std::filesystem::create_directories(tmp);
     OpenMetadataStore("sqlite://" + (tmp / "metadata.db").string(), true);
     OpenArtifactStore("file://" + (tmp / "artifacts").string(), true);
+    {
+      std::ofstream out(tmp_config, std::ios::binary);
+      out << DefaultConfigYaml();
+      out.flush();
+      if (!out) throw IoErrorFromErrno("cannot write", tmp_config.string());
+    }
     std::filesystem::rename(tmp, root / kStateDir);
+    try {
+      std::filesystem::rename(tmp_config, root / kConfigFile);
+    } catch (...) {
+      std::filesystem::remove_all(root / kStateDir, ec);
+      throw;
+    }
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::filesystem::remove_all(tmp, ec);
+    std::filesystem::remove(tmp_config, ec);
+    throw IoError("cannot create the workspace in '" + root.string() + "': " + e.what());
   } catch (...) {
     std::filesystem::remove_all(tmp, ec);
+    std::filesystem::remove(tmp_config, ec);
     throw;
-  }
-  {
-    std::ofstream out(root / kConfigFile, std::ios::binary);
-    out << DefaultConfigYaml();
-    if (!out) throw IoErrorFromErrno("cannot write", (root / kConfigFile).string());
   }
   return Open(root, root, {});
 }
@@ -88,12 +101,26 @@ std::unique_ptr<Workspace> Workspace::Open(const std::filesystem::path& dir,
   return std::unique_ptr<Workspace>(new Workspace(root, std::move(config)));
 }
 
+namespace {
+// A store URI with a relative path ("sqlite://meta.db", "file://store") is relative to the
+// workspace root, not to the directory the command runs in.
+std::string ResolveUri(const std::string& uri, const std::string& scheme,
+                       const std::filesystem::path& root) {
+  std::string prefix = scheme + "://";
+  std::string path = uri.rfind(prefix, 0) == 0 ? uri.substr(prefix.size()) : uri;
+  if (path.find("://") != std::string::npos) return uri;  // another scheme: the factory decides
+  std::filesystem::path p(path);
+  if (p.is_relative()) p = root / p;
+  return prefix + p.lexically_normal().string();
+}
+}  // namespace
+
 MetadataStore& Workspace::metadata() {
   if (!metadata_) {
-    std::string uri = config_.metadata_uri == "default"
-                          ? "sqlite://" + (root_ / kStateDir / "metadata.db").string()
-                          : config_.metadata_uri;
-    metadata_ = OpenMetadataStore(uri, config_.metadata_uri == "default");
+    const bool builtin = config_.metadata_uri == "default";
+    std::string uri = builtin ? "sqlite://" + (root_ / kStateDir / "metadata.db").string()
+                              : ResolveUri(config_.metadata_uri, "sqlite", root_);
+    metadata_ = OpenMetadataStore(uri, builtin);
   }
   return *metadata_;
 }
@@ -102,7 +129,7 @@ ArtifactStore& Workspace::artifacts() {
   if (!artifacts_) {
     std::string uri = config_.artifacts_uri == "default"
                           ? "file://" + (root_ / kStateDir / "artifacts").string()
-                          : config_.artifacts_uri;
+                          : ResolveUri(config_.artifacts_uri, "file", root_);
     artifacts_ = OpenArtifactStore(uri, true);
   }
   return *artifacts_;

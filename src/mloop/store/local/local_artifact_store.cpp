@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <future>
 #include <random>
 
@@ -117,6 +118,14 @@ LocalArtifactStore::LocalArtifactStore(std::filesystem::path root, bool create)
   std::error_code ec;
   std::filesystem::create_directories(root_ / "tmp", ec);
   std::filesystem::create_directories(root_ / "sha256", ec);
+  // Temporary files of writers that died (a killed import) are removed once they are a day old;
+  // a live writer's file is never that old.
+  const auto cutoff = std::filesystem::file_time_type::clock::now() - std::chrono::hours(24);
+  for (const auto& entry : std::filesystem::directory_iterator(root_ / "tmp", ec)) {
+    if (entry.is_regular_file(ec) && entry.last_write_time(ec) < cutoff) {
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
 }
 
 std::unique_ptr<ArtifactWriter> LocalArtifactStore::NewWriter() {

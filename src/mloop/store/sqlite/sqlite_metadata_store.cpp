@@ -55,6 +55,9 @@ void SqliteMetadataStore::Migrate() {
   db_->Exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
       "description TEXT NOT NULL, applied_at_us BIGINT NOT NULL)");
+  // One write transaction for the check and every step: two processes opening a fresh store
+  // at once apply each migration exactly once (the second waits, then finds nothing to do).
+  sqlite::Transaction tx(*db_);
   const int current = SchemaVersion();
   const int latest = LatestSchemaVersion();
   if (current > latest) {
@@ -65,7 +68,6 @@ void SqliteMetadataStore::Migrate() {
   }
   for (const auto& m : sqlite::kMigrations) {
     if (m.version <= current) continue;
-    sqlite::Transaction tx(*db_);
     db_->Exec(m.sql);
     db_->Prepare(
            "INSERT INTO schema_migrations (version, description, applied_at_us) VALUES (?, ?, "
@@ -73,8 +75,8 @@ void SqliteMetadataStore::Migrate() {
         .Bind(1, int64_t{m.version})
         .Bind(2, m.description)
         .Step();
-    tx.Commit();
   }
+  tx.Commit();
 }
 
 int SqliteMetadataStore::SchemaVersion() {
