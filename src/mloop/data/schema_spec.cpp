@@ -62,7 +62,8 @@ void ApplySchemaFile(const std::filesystem::path& path, ReadOptions& options) {
   } catch (const YAML::Exception& e) {
     // A value of the wrong shape (a list where a type name belongs, ...).
     throw InvalidArgument(path.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
-                          std::to_string(e.mark.column + 1) + ": " + e.msg);
+                          std::to_string(e.mark.column + 1) + ": this value has the wrong shape (" +
+                          e.msg + ")");
   }
 }
 

@@ -106,7 +106,8 @@ Config ParseConfig(const std::string& yaml, const std::string& origin) {
   } catch (const YAML::Exception& e) {
     // A value of the wrong shape (a list where a string belongs, ...).
     throw InvalidArgument(origin + ":" + std::to_string(e.mark.line + 1) + ":" +
-                          std::to_string(e.mark.column + 1) + ": " + e.msg);
+                          std::to_string(e.mark.column + 1) + ": this value has the wrong shape (" +
+                          e.msg + ")");
   }
 }
 
