@@ -279,15 +279,6 @@ struct ChunkOut {
   bool failed = false;  // a bad row was found (the first one is rejected.front())
 };
 
-struct Cell {
-  bool valid;
-  union {
-    double d;
-    int64_t i;
-  };
-  std::string_view s;
-};
-
 std::string Quoted(std::string_view text) {
   return "'" + Printable(text, 60) + "'";
 }
@@ -308,7 +299,7 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
   const bool utf8_ok = simdjson::validate_utf8(begin, end - begin);
   std::vector<FieldRef> fields;
   fields.reserve(ncols + 1);
-  std::vector<Cell> cells(ncols);
+  std::vector<TypedValue> cells(ncols);
   std::vector<std::string> scratch(ncols);
   int64_t line = 0;  // relative line of the current row
 
@@ -347,7 +338,7 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
       for (size_t j = 0; j < ncols && ok; ++j) {
         const FieldRef& f = fields[j];
         std::string_view text = FieldText(f, scratch[j]);
-        Cell& cell = cells[j];
+        TypedValue& cell = cells[j];
         cell.valid = true;
         const ColumnPlan& cp = plan.columns[j];
         // A quoted field in a string column is always its literal text, so the string "NA"
@@ -356,35 +347,11 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
           cell.valid = false;
           continue;
         }
-        bool parsed = false;
-        switch (cp.type) {
-          case DataType::kFloat64:
-            parsed = ParseFloat64(text, &cell.d);
-            break;
-          case DataType::kInt64:
-            parsed = ParseInt64(text, &cell.i);
-            break;
-          case DataType::kBool: {
-            bool b;
-            parsed = ParseBool(text, &b);
-            if (!parsed && cp.declared && (text == "0" || text == "1")) {
-              b = text == "1";
-              parsed = true;
-            }
-            cell.i = b;
-            break;
-          }
-          case DataType::kTimestamp:
-            parsed = ParseTimestamp(text, cp.declared, &cell.i);
-            break;
-          case DataType::kString:
-            parsed = true;
-            if (!utf8_ok && !simdjson::validate_utf8(text.data(), text.size())) {
-              reject(row, f.begin, "invalid UTF-8 in column '" + cp.name + "'");
-              ok = false;
-            }
-            cell.s = text;
-            break;
+        bool parsed = ParseTyped(text, cp.type, cp.declared, &cell);
+        if (cp.type == DataType::kString && !utf8_ok &&
+            !simdjson::validate_utf8(text.data(), text.size())) {
+          reject(row, f.begin, "invalid UTF-8 in column '" + cp.name + "'");
+          ok = false;
         }
         if (!parsed) {
           if (cp.declared) {
@@ -401,29 +368,7 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
         }
       }
       if (ok) {
-        for (size_t j = 0; j < ncols; ++j) {
-          const Cell& cell = cells[j];
-          ColumnBuilder& b = out.builders[j];
-          if (!cell.valid) {
-            b.AppendNull();
-            continue;
-          }
-          switch (plan.columns[j].type) {
-            case DataType::kFloat64:
-              b.AppendDouble(cell.d);
-              break;
-            case DataType::kInt64:
-            case DataType::kTimestamp:
-              b.AppendInt(cell.i);
-              break;
-            case DataType::kBool:
-              b.AppendBool(cell.i != 0);
-              break;
-            case DataType::kString:
-              b.AppendString(cell.s);
-              break;
-          }
-        }
+        for (size_t j = 0; j < ncols; ++j) AppendTyped(out.builders[j], cells[j]);
       }
     }
     line += row.line_breaks;

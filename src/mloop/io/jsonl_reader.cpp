@@ -162,11 +162,8 @@ std::optional<DataType> ValueType(dom::element v) {
   }
 }
 
-struct Cell {
-  bool valid = false;
-  int64_t i = 0;  // int64, timestamp, bool
-  double d = 0;
-  std::string_view s;
+// A parsed value plus room for text that had to be built (escapes, numbers as text).
+struct Cell : TypedValue {
   std::string scratch;
 };
 
@@ -209,51 +206,7 @@ bool ToCell(dom::element v, DataType type, bool declared, Cell* cell) {
     return false;
   }
   std::string_view text = TextOf(v, cell->scratch);
-  switch (type) {
-    case DataType::kBool: {
-      bool b;
-      if (ParseBool(text, &b)) {
-        cell->i = b;
-        return true;
-      }
-      if (text == "0" || text == "1") {
-        cell->i = text == "1";
-        return true;
-      }
-      return false;
-    }
-    case DataType::kInt64:
-      return ParseInt64(text, &cell->i);
-    case DataType::kFloat64:
-      return ParseFloat64(text, &cell->d);
-    case DataType::kTimestamp:
-      return ParseTimestamp(text, true, &cell->i);
-    case DataType::kString:
-      return true;
-  }
-  return false;
-}
-
-void Append(ColumnBuilder& b, const Cell& cell) {
-  if (!cell.valid) {
-    b.AppendNull();
-    return;
-  }
-  switch (b.type()) {
-    case DataType::kFloat64:
-      b.AppendDouble(cell.d);
-      break;
-    case DataType::kInt64:
-    case DataType::kTimestamp:
-      b.AppendInt(cell.i);
-      break;
-    case DataType::kBool:
-      b.AppendBool(cell.i != 0);
-      break;
-    case DataType::kString:
-      b.AppendString(cell.s);
-      break;
-  }
+  return ParseTyped(text, type, /*declared=*/true, cell);
 }
 
 std::string_view KindName(dom::element_type kind) {
@@ -556,7 +509,7 @@ Table JsonLinesReader::Build() {
         throw Internal("JSON Lines: a value on line " + std::to_string(line.number) +
                        " does not fit its inferred type");
       }
-      Append(builders[j], cell);
+      AppendTyped(builders[j], cell);
       filled[j] = static_cast<int64_t>(row);
     }
     for (size_t j = 0; j < ncols; ++j) {

@@ -81,10 +81,8 @@ std::string_view ValueText(const RawColumn& c, size_t i, std::string& scratch) {
   }
 }
 
-struct Cell {
-  int64_t i = 0;
-  double d = 0;
-  std::string_view s;
+// A parsed value plus room for text that had to be built (escapes, numbers as text).
+struct Cell : TypedValue {
   std::string scratch;
 };
 
@@ -116,29 +114,7 @@ bool ToCell(const RawColumn& c, size_t i, DataType type, bool declared, Cell* ce
   }
   if (!declared) return false;
   std::string_view text = ValueText(c, i, cell->scratch);
-  switch (type) {
-    case DataType::kBool: {
-      bool b;
-      if (ParseBool(text, &b)) {
-        cell->i = b;
-        return true;
-      }
-      if (text == "0" || text == "1") {
-        cell->i = text == "1";
-        return true;
-      }
-      return false;
-    }
-    case DataType::kInt64:
-      return ParseInt64(text, &cell->i);
-    case DataType::kFloat64:
-      return ParseFloat64(text, &cell->d);
-    case DataType::kTimestamp:
-      return ParseTimestamp(text, true, &cell->i);
-    case DataType::kString:
-      return true;
-  }
-  return false;
+  return ParseTyped(text, type, /*declared=*/true, cell);
 }
 
 // The type a value suggests; nullopt for NULL.
@@ -196,21 +172,8 @@ Column BuildColumn(const RawColumn& c, const std::vector<bool>& keep, DataType t
     if (!ToCell(c, i, type, declared, &cell)) {
       throw Internal("SQL source: a value of column '" + c.name + "' does not fit its type");
     }
-    switch (type) {
-      case DataType::kFloat64:
-        b.AppendDouble(cell.d);
-        break;
-      case DataType::kInt64:
-      case DataType::kTimestamp:
-        b.AppendInt(cell.i);
-        break;
-      case DataType::kBool:
-        b.AppendBool(cell.i != 0);
-        break;
-      case DataType::kString:
-        b.AppendString(cell.s);
-        break;
-    }
+    cell.valid = true;
+    AppendTyped(b, cell);
   }
   return b.Finish();
 }

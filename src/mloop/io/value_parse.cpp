@@ -88,6 +88,56 @@ bool ParseTimestamp(std::string_view text, bool allow_epoch, int64_t* micros) {
   return false;
 }
 
+bool ParseTyped(std::string_view text, DataType type, bool declared, TypedValue* out) {
+  out->valid = true;
+  switch (type) {
+    case DataType::kFloat64:
+      return ParseFloat64(text, &out->d);
+    case DataType::kInt64:
+      return ParseInt64(text, &out->i);
+    case DataType::kBool: {
+      bool b;
+      if (ParseBool(text, &b)) {
+        out->i = b;
+        return true;
+      }
+      if (declared && (text == "0" || text == "1")) {
+        out->i = text == "1";
+        return true;
+      }
+      return false;
+    }
+    case DataType::kTimestamp:
+      return ParseTimestamp(text, declared, &out->i);
+    case DataType::kString:
+      out->s = text;
+      return true;
+  }
+  return false;
+}
+
+void AppendTyped(ColumnBuilder& builder, const TypedValue& v) {
+  if (!v.valid) {
+    builder.AppendNull();
+    return;
+  }
+  switch (builder.type()) {
+    case DataType::kFloat64:
+      builder.AppendDouble(v.d);
+      break;
+    case DataType::kInt64:
+    case DataType::kTimestamp:
+      builder.AppendInt(v.i);
+      break;
+    case DataType::kBool:
+      builder.AppendBool(v.i != 0);
+      break;
+    case DataType::kString:
+      builder.AppendString(v.s);
+      break;
+  }
+}
+
 DataType InferValueType(std::string_view text) {
   bool b;
   int64_t i;

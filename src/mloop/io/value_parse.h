@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mloop/core/column.h"
 #include "mloop/core/types.h"
 
 namespace mloop {
@@ -40,6 +41,23 @@ bool ParseFloat64(std::string_view text, double* out);
 bool ParseBool(std::string_view text, bool* out);
 // ISO 8601 (see core/time.h); with `allow_epoch`, also a number of seconds since the Unix epoch.
 bool ParseTimestamp(std::string_view text, bool allow_epoch, int64_t* micros);
+
+// A value parsed for a column of a known type, on its way into a ColumnBuilder.
+struct TypedValue {
+  bool valid = false;  // false: a missing value
+  int64_t i = 0;       // int64, timestamp (microseconds), bool (0 or 1)
+  double d = 0;        // float64
+  std::string_view s;  // string; points into the caller's buffer
+};
+
+// Parses `text` as a value of `type` into `out` (which it marks valid). With `declared` (a type
+// the user asked for rather than one inferred), bool also accepts 0/1 and timestamp also Unix
+// seconds. Returns false when `text` is not a value of that type. Every reader uses this, so a
+// declared type means the same in CSV, JSON Lines and SQL sources.
+bool ParseTyped(std::string_view text, DataType type, bool declared, TypedValue* out);
+
+// Appends `v`, or a missing value when !v.valid, to `builder` (of the type `v` was parsed for).
+void AppendTyped(ColumnBuilder& builder, const TypedValue& v);
 
 // The narrowest type that holds `text`: bool, int64, float64, timestamp (ISO only), or string.
 DataType InferValueType(std::string_view text);
