@@ -327,8 +327,9 @@ TEST(ValueParseTest, RefusesWhatItCannotRepresent) {
 
 TEST_F(CsvReaderTest, OneColumnBlankLines) {
   auto r = Read("a\n1\n\n3\n\n");
-  ASSERT_EQ(r.table.num_rows(), 3);  // the middle blank line is a missing value, the last is not
+  ASSERT_EQ(r.table.num_rows(), 4);  // each blank line is a row with a missing value
   EXPECT_FALSE(r.table.column("a").IsValid(1));
+  EXPECT_FALSE(r.table.column("a").IsValid(3));
 }
 
 }  // namespace

@@ -168,17 +168,21 @@ bool Column::Equals(const Column& other) const {
   return true;
 }
 
+std::string FormatDouble(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[32];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  std::string s(buf, ptr);
+  if (s.find_first_not_of("-0123456789") == std::string::npos) s += ".0";
+  return s;
+}
+
 std::string CellToString(const Column& c, int64_t i) {
   if (!c.IsValid(i)) return {};
   switch (c.type()) {
-    case DataType::kFloat64: {
-      double v = c.f64()[i];
-      if (std::isnan(v)) return "nan";
-      if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-      char buf[32];
-      auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
-      return std::string(buf, ptr);
-    }
+    case DataType::kFloat64:
+      return FormatDouble(c.f64()[i]);
     case DataType::kInt64:
       return std::to_string(c.i64()[i]);
     case DataType::kBool:

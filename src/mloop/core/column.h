@@ -83,7 +83,11 @@ class Column {
   int64_t length_ = 0;
 };
 
-// The value at row `i` as text: shortest round-trip doubles, true/false, ISO 8601 timestamps;
+// Shortest text that reads back as the same double, with ".0" on integral values so that it also
+// reads back as float64 ("0.1", "3.0", "1e+300", "nan", "inf", "-inf").
+std::string FormatDouble(double v);
+
+// The value at row `i` as text: FormatDouble for doubles, true/false, ISO 8601 timestamps;
 // "" for a missing value.
 std::string CellToString(const Column& column, int64_t i);
 

@@ -284,7 +284,7 @@ std::string Quoted(std::string_view text) {
 }
 
 void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_at_first_error,
-                bool at_eof, ChunkOut& out) {
+                ChunkOut& out) {
   const size_t ncols = plan.columns.size();
   out.widen.assign(ncols, std::nullopt);
   if (out.builders.size() != ncols) {
@@ -324,10 +324,9 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
       reject(row, row.error_at,
              "unexpected text after a closing quote (a quote inside a quoted field must be "
              "doubled: \"\")");
-    } else if (row.end == row.begin && fields.size() == 1 &&
-               (ncols > 1 || (at_eof && row.next == end))) {
-      // Blank line: skipped. With one column it is a row whose value is missing, except a
-      // blank last line of the file.
+    } else if (row.end == row.begin && fields.size() == 1 && ncols > 1) {
+      // Blank line: skipped. With one column it is a row whose value is missing (the CSV writer
+      // writes a missing string that way), wherever it is.
     } else if (fields.size() != ncols) {
       const char* at = fields.size() > ncols ? fields[ncols].begin - 1 : row.end;
       reject(
@@ -605,9 +604,8 @@ bool CsvReader::Run(ReadResult* result) {
     bounds.insert(bounds.end(), cuts.begin(), cuts.end());
     bounds.push_back(last);
     const int n = static_cast<int>(bounds.size()) - 1;
-    ParallelFor(n, threads, [&](int i) {
-      ParseChunk(bounds[i], bounds[i + 1], plan_, fail_fast, eof_ && i == n - 1, outs[i]);
-    });
+    ParallelFor(n, threads,
+                [&](int i) { ParseChunk(bounds[i], bounds[i + 1], plan_, fail_fast, outs[i]); });
     bool restart = false;
     for (int i = 0; i < n; ++i) {
       ChunkOut& out = outs[i];

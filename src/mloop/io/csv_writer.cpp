@@ -15,14 +15,6 @@ namespace {
 
 constexpr size_t kFlushBytes = size_t{1} << 16;
 
-// FormatDouble, with ".0" added to integral values ("3" -> "3.0") so that they read back as
-// float64 rather than int64.
-std::string FloatText(double v) {
-  std::string s = FormatDouble(v);
-  if (s.find_first_not_of("-0123456789") == std::string::npos) s += ".0";
-  return s;
-}
-
 bool NeedsQuotes(std::string_view s, char delim, bool is_string, const MissingTokens& missing) {
   if (s.empty()) return is_string;
   if (s.front() == ' ' || s.front() == '\t' || s.back() == ' ' || s.back() == '\t') return true;
@@ -88,7 +80,7 @@ void WriteCsv(const Table& table, std::ostream& out, const CsvWriteOptions& opti
       }
       switch (c.type()) {
         case DataType::kFloat64:
-          buf += FloatText(c.f64()[i]);
+          buf += FormatDouble(c.f64()[i]);
           break;
         case DataType::kInt64:
           buf.append(num, std::to_chars(num, num + sizeof num, c.i64()[i]).ptr);

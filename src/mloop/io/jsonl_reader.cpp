@@ -131,7 +131,9 @@ std::string_view TextOf(dom::element v, std::string& scratch) {
       return scratch;
     }
     case dom::element_type::DOUBLE:
+      // Without FormatDouble's ".0", so that 3.0 in JSON fits a column declared int64.
       scratch = FormatDouble(v.get_double().value_unsafe());
+      if (scratch.ends_with(".0")) scratch.resize(scratch.size() - 2);
       return scratch;
     default:
       scratch = simdjson::minify(v);

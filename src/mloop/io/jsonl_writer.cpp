@@ -60,13 +60,6 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
 }
 
-// FormatDouble, with ".0" added to integral values so that they read back as float64.
-std::string FloatText(double v) {
-  std::string s = FormatDouble(v);
-  if (s.find_first_not_of("-0123456789") == std::string::npos) s += ".0";
-  return s;
-}
-
 // The JSON text of each dictionary entry of string column `j`, checked for valid UTF-8.
 std::vector<std::string> EncodeDictionary(const Table& table, int j) {
   const Column& c = table.column(j);
@@ -115,7 +108,7 @@ void WriteJsonLines(const Table& table, std::ostream& out) {
       switch (c.type()) {
         case DataType::kFloat64: {
           double v = c.f64()[i];
-          buf += std::isfinite(v) ? FloatText(v) : "null";
+          buf += std::isfinite(v) ? FormatDouble(v) : "null";
           break;
         }
         case DataType::kInt64:

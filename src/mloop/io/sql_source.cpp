@@ -59,12 +59,6 @@ struct RawColumn {
   std::string_view Text(size_t i) const { return {text.data() + bits[i], size[i]}; }
 };
 
-std::string RealText(double v) {
-  std::string s = FormatDouble(v);
-  if (s.find_first_not_of("-0123456789") == std::string::npos) s += ".0";
-  return s;
-}
-
 // A value's text: integers and reals formatted, text as is.
 std::string_view ValueText(const RawColumn& c, size_t i, std::string& scratch) {
   switch (c.kind[i]) {
@@ -74,7 +68,7 @@ std::string_view ValueText(const RawColumn& c, size_t i, std::string& scratch) {
       return scratch;
     }
     case SQLITE_FLOAT:
-      scratch = RealText(c.Real(i));
+      scratch = FormatDouble(c.Real(i));
       return scratch;
     default:
       return c.Text(i);

@@ -158,12 +158,4 @@ DataType JoinTypes(DataType a, DataType b) {
   return DataType::kString;
 }
 
-std::string FormatDouble(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[32];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, ptr);
-}
-
 }  // namespace mloop

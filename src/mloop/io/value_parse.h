@@ -66,7 +66,4 @@ DataType InferValueType(std::string_view text);
 // anything else -> string.
 DataType JoinTypes(DataType a, DataType b);
 
-// Shortest text that reads back as the same double ("0.1", "1e+300", "nan", "inf").
-std::string FormatDouble(double v);
-
 }  // namespace mloop
