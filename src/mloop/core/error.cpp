@@ -7,6 +7,8 @@ namespace mloop {
 
 std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
+    case ErrorCode::kUsage:
+      return "usage";
     case ErrorCode::kInvalidArgument:
       return "invalid argument";
     case ErrorCode::kNotFound:
