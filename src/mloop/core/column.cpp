@@ -230,14 +230,6 @@ void ColumnBuilder::Reserve(int64_t n) {
   }
 }
 
-inline void ColumnBuilder::MarkValid() {
-  if (!data_->validity.empty()) {
-    int64_t i = data_->length;
-    if (static_cast<size_t>(i >> 6) >= data_->validity.size()) data_->validity.push_back(0);
-    data_->validity[i >> 6] |= uint64_t{1} << (i & 63);
-  }
-  ++data_->length;
-}
 
 void ColumnBuilder::AppendNull() {
   int64_t i = data_->length;
@@ -267,18 +259,6 @@ void ColumnBuilder::AppendNull() {
   ++data_->length;
 }
 
-void ColumnBuilder::AppendDouble(double v) {
-  data_->f64.push_back(v);
-  MarkValid();
-}
-void ColumnBuilder::AppendInt(int64_t v) {
-  data_->i64.push_back(v);
-  MarkValid();
-}
-void ColumnBuilder::AppendBool(bool v) {
-  data_->b8.push_back(v ? 1 : 0);
-  MarkValid();
-}
 void ColumnBuilder::AppendString(std::string_view v) {
   auto it = index_->codes.find(v);
   int32_t code;

@@ -104,9 +104,19 @@ class ColumnBuilder {
   void Reserve(int64_t n);
 
   void AppendNull();
-  void AppendDouble(double v);
-  void AppendInt(int64_t v);  // int64 and timestamp
-  void AppendBool(bool v);
+  // Inline: these run once per parsed value.
+  void AppendDouble(double v) {
+    data_->f64.push_back(v);
+    MarkValid();
+  }
+  void AppendInt(int64_t v) {  // int64 and timestamp
+    data_->i64.push_back(v);
+    MarkValid();
+  }
+  void AppendBool(bool v) {
+    data_->b8.push_back(v ? 1 : 0);
+    MarkValid();
+  }
   void AppendString(std::string_view v);
   // Appends every value of `column`, which must have this builder's type. Strings are re-coded
   // into this builder's dictionary.
@@ -126,7 +136,14 @@ class ColumnBuilder {
   Column Finish();
 
  private:
-  void MarkValid();
+  void MarkValid() {
+    if (!data_->validity.empty()) {
+      int64_t i = data_->length;
+      if (static_cast<size_t>(i >> 6) >= data_->validity.size()) data_->validity.push_back(0);
+      data_->validity[i >> 6] |= uint64_t{1} << (i & 63);
+    }
+    ++data_->length;
+  }
   std::unique_ptr<internal::ColumnData> data_;
   std::unique_ptr<Dictionary> dictionary_;
   struct Index;

@@ -21,7 +21,7 @@ constexpr char kMagic[8] = {'M', 'L', 'O', 'O', 'P', 'S', 'N', 'P'};
 constexpr char kEndMagic[8] = {'M', 'L', 'O', 'O', 'P', 'E', 'N', 'D'};
 constexpr size_t kHeaderSize = 16;
 constexpr size_t kTrailerSize = 32;
-constexpr size_t kCompressionProbe = size_t{256} << 10;
+constexpr size_t kCompressionProbe = size_t{64} << 10;
 
 std::string Hex64(uint64_t v) {
   char buf[17];

@@ -27,34 +27,7 @@ std::string_view Trim(std::string_view s) {
 }
 }  // namespace
 
-bool ParseInt64(std::string_view text, int64_t* out) {
-  text = Trim(text);
-  if (text.empty()) return false;
-  const char* first = text.data();
-  const char* last = first + text.size();
-  if (*first == '+') ++first;
-  if (first == last || (text[0] == '+' && (*first == '-' || *first == '+'))) return false;
-  auto [ptr, ec] = std::from_chars(first, last, *out);
-  return ec == std::errc() && ptr == last;
-}
 
-bool ParseFloat64(std::string_view text, double* out) {
-  text = Trim(text);
-  if (text.empty()) return false;
-  const char* first = text.data();
-  const char* last = first + text.size();
-  if (*first == '+') ++first;  // fast_float follows from_chars, which rejects a leading '+'
-  if (first == last || (text[0] == '+' && (*first == '-' || *first == '+'))) return false;
-  auto [ptr, ec] = fast_float::from_chars(first, last, *out);
-  if (ptr != last) return false;
-  if (ec != std::errc() && ec != std::errc::result_out_of_range) return false;
-  // A magnitude too small rounds to 0 (or a subnormal), which keeps the value's meaning; one too
-  // large would become an infinity nobody wrote, so it is refused. "inf" written out is fine.
-  if (std::isinf(*out)) {
-    return std::any_of(first, last, [](char c) { return c == 'i' || c == 'I'; });
-  }
-  return true;
-}
 
 bool ParseBool(std::string_view text, bool* out) {
   text = Trim(text);
@@ -88,55 +61,7 @@ bool ParseTimestamp(std::string_view text, bool allow_epoch, int64_t* micros) {
   return false;
 }
 
-bool ParseTyped(std::string_view text, DataType type, bool declared, TypedValue* out) {
-  out->valid = true;
-  switch (type) {
-    case DataType::kFloat64:
-      return ParseFloat64(text, &out->d);
-    case DataType::kInt64:
-      return ParseInt64(text, &out->i);
-    case DataType::kBool: {
-      bool b;
-      if (ParseBool(text, &b)) {
-        out->i = b;
-        return true;
-      }
-      if (declared && (text == "0" || text == "1")) {
-        out->i = text == "1";
-        return true;
-      }
-      return false;
-    }
-    case DataType::kTimestamp:
-      return ParseTimestamp(text, declared, &out->i);
-    case DataType::kString:
-      out->s = text;
-      return true;
-  }
-  return false;
-}
 
-void AppendTyped(ColumnBuilder& builder, const TypedValue& v) {
-  if (!v.valid) {
-    builder.AppendNull();
-    return;
-  }
-  switch (builder.type()) {
-    case DataType::kFloat64:
-      builder.AppendDouble(v.d);
-      break;
-    case DataType::kInt64:
-    case DataType::kTimestamp:
-      builder.AppendInt(v.i);
-      break;
-    case DataType::kBool:
-      builder.AppendBool(v.i != 0);
-      break;
-    case DataType::kString:
-      builder.AppendString(v.s);
-      break;
-  }
-}
 
 DataType InferValueType(std::string_view text) {
   bool b;

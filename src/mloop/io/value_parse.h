@@ -1,6 +1,11 @@
 // Parsing of single text values into typed values, shared by the CSV, JSON Lines and SQL readers.
 #pragma once
 
+#include <fast_float/fast_float.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -35,8 +40,8 @@ class MissingTokens {
 
 // Whole-text parses; surrounding ASCII spaces are allowed. Each returns false when `text` is not
 // entirely a value of its type (no partial parses, no silent overflow).
-bool ParseInt64(std::string_view text, int64_t* out);
-bool ParseFloat64(std::string_view text, double* out);
+bool ParseInt64(std::string_view text, int64_t* out);   // defined inline below
+bool ParseFloat64(std::string_view text, double* out);  // defined inline below
 // true/false in lower, upper or title case.
 bool ParseBool(std::string_view text, bool* out);
 // ISO 8601 (see core/time.h); with `allow_epoch`, also a number of seconds since the Unix epoch.
@@ -65,5 +70,94 @@ DataType InferValueType(std::string_view text);
 // The narrowest type holding values of both types: equal types stay, int64+float64 -> float64,
 // anything else -> string.
 DataType JoinTypes(DataType a, DataType b);
+
+// --- Inline definitions: these run once per value read. ---------------------------------------
+
+namespace internal {
+inline std::string_view TrimSpaces(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+}  // namespace internal
+
+inline bool ParseInt64(std::string_view text, int64_t* out) {
+  text = internal::TrimSpaces(text);
+  if (text.empty()) return false;
+  const char* first = text.data();
+  const char* last = first + text.size();
+  if (*first == '+') ++first;
+  if (first == last || (text[0] == '+' && (*first == '-' || *first == '+'))) return false;
+  auto [ptr, ec] = std::from_chars(first, last, *out);
+  return ec == std::errc() && ptr == last;
+}
+
+inline bool ParseFloat64(std::string_view text, double* out) {
+  text = internal::TrimSpaces(text);
+  if (text.empty()) return false;
+  const char* first = text.data();
+  const char* last = first + text.size();
+  if (*first == '+') ++first;  // fast_float follows from_chars, which rejects a leading '+'
+  if (first == last || (text[0] == '+' && (*first == '-' || *first == '+'))) return false;
+  auto [ptr, ec] = fast_float::from_chars(first, last, *out);
+  if (ptr != last) return false;
+  if (ec != std::errc() && ec != std::errc::result_out_of_range) return false;
+  // A magnitude too small rounds to 0 (or a subnormal), which keeps the value's meaning; one too
+  // large would become an infinity nobody wrote, so it is refused. "inf" written out is fine.
+  if (std::isinf(*out)) {
+    return std::any_of(first, last, [](char c) { return c == 'i' || c == 'I'; });
+  }
+  return true;
+}
+
+inline bool ParseTyped(std::string_view text, DataType type, bool declared, TypedValue* out) {
+  out->valid = true;
+  switch (type) {
+    case DataType::kFloat64:
+      return ParseFloat64(text, &out->d);
+    case DataType::kInt64:
+      return ParseInt64(text, &out->i);
+    case DataType::kBool: {
+      bool b;
+      if (ParseBool(text, &b)) {
+        out->i = b;
+        return true;
+      }
+      if (declared && (text == "0" || text == "1")) {
+        out->i = text == "1";
+        return true;
+      }
+      return false;
+    }
+    case DataType::kTimestamp:
+      return ParseTimestamp(text, declared, &out->i);
+    case DataType::kString:
+      out->s = text;
+      return true;
+  }
+  return false;
+}
+
+inline void AppendTyped(ColumnBuilder& builder, const TypedValue& v) {
+  if (!v.valid) {
+    builder.AppendNull();
+    return;
+  }
+  switch (builder.type()) {
+    case DataType::kFloat64:
+      builder.AppendDouble(v.d);
+      break;
+    case DataType::kInt64:
+    case DataType::kTimestamp:
+      builder.AppendInt(v.i);
+      break;
+    case DataType::kBool:
+      builder.AppendBool(v.i != 0);
+      break;
+    case DataType::kString:
+      builder.AppendString(v.s);
+      break;
+  }
+}
 
 }  // namespace mloop
