@@ -8,11 +8,11 @@ PACKAGES=(
   g++ cmake ninja-build make pkg-config clang-format git
   # libraries
   libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libfmt-dev
-  libfast-float-dev libzstd-dev zlib1g-dev libssl-dev libxxhash-dev
+  libfast-float-dev libzstd-dev zlib1g-dev libssl-dev libxxhash-dev libxgboost-dev libeigen3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev sqlite3 zstd gzip
   # outside references (pandas for the ingest benchmark; scikit-learn ships the example datasets)
-  python3 python3-pandas python3-sklearn
+  python3 python3-pandas python3-sklearn python3-xgboost
 )
 
 missing=()

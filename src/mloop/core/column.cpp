@@ -230,7 +230,6 @@ void ColumnBuilder::Reserve(int64_t n) {
   }
 }
 
-
 void ColumnBuilder::AppendNull() {
   int64_t i = data_->length;
   if (data_->validity.empty()) {

@@ -78,6 +78,41 @@ Table Table::Slice(int64_t offset, int64_t length) const {
   return out;
 }
 
+Table Table::Take(const std::vector<int64_t>& indices) const {
+  std::vector<Column> cols;
+  cols.reserve(columns_.size());
+  for (const auto& c : columns_) {
+    ColumnBuilder b(c.type());
+    b.Reserve(static_cast<int64_t>(indices.size()));
+    for (int64_t i : indices) {
+      if (i < 0 || i >= num_rows_) throw InvalidArgument("row index out of range");
+      if (!c.IsValid(i)) {
+        b.AppendNull();
+        continue;
+      }
+      switch (c.type()) {
+        case DataType::kFloat64:
+          b.AppendDouble(c.f64()[i]);
+          break;
+        case DataType::kInt64:
+        case DataType::kTimestamp:
+          b.AppendInt(c.i64()[i]);
+          break;
+        case DataType::kBool:
+          b.AppendBool(c.bools()[i] != 0);
+          break;
+        case DataType::kString:
+          b.AppendString(c.StringAt(i));
+          break;
+      }
+    }
+    cols.push_back(b.Finish());
+  }
+  Table out(schema_, std::move(cols));
+  out.num_rows_ = static_cast<int64_t>(indices.size());
+  return out;
+}
+
 Table Table::Select(const std::vector<std::string>& names) const {
   std::vector<Field> fields;
   std::vector<Column> cols;

@@ -62,6 +62,8 @@ class Table {
 
   // Rows [offset, offset + length), sharing values.
   Table Slice(int64_t offset, int64_t length) const;
+  // The rows at `indices` (in that order; repeats allowed), copied into new columns.
+  Table Take(const std::vector<int64_t>& indices) const;
   // The named columns, in the given order, sharing values.
   Table Select(const std::vector<std::string>& names) const;
   Table WithRole(std::string_view name, Role role) const;

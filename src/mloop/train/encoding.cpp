@@ -1,0 +1,187 @@
+#include "mloop/train/encoding.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "mloop/core/error.h"
+
+namespace mloop {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The numeric value of row `i` of a non-string column, or NaN when missing.
+double NumericAt(const Column& c, int64_t i) {
+  if (!c.IsValid(i)) return kNaN;
+  switch (c.type()) {
+    case DataType::kFloat64:
+      return c.f64()[i];
+    case DataType::kInt64:
+      return static_cast<double>(c.i64()[i]);
+    case DataType::kBool:
+      return c.bools()[i];
+    case DataType::kTimestamp:
+      return static_cast<double>(c.i64()[i]) / 1e6;
+    case DataType::kString:
+      break;
+  }
+  return kNaN;
+}
+
+}  // namespace
+
+Encoding Encoding::Fit(const Table& train, const EncodingOptions& options) {
+  Encoding e;
+  e.impute_ = options.impute;
+  for (int c = 0; c < train.num_columns(); ++c) {
+    const Field& f = train.schema().field(c);
+    if (f.role != Role::kFeature) continue;
+    Input in;
+    in.field = f;
+    const Column& col = train.column(c);
+    if (f.type == DataType::kString) {
+      // Most frequent categories first; ties keep their first appearance.
+      std::vector<int64_t> counts(col.dictionary().size(), 0);
+      std::vector<int64_t> first(col.dictionary().size(), -1);
+      for (int64_t i = 0; i < col.size(); ++i) {
+        if (!col.IsValid(i)) continue;
+        int32_t code = col.codes()[i];
+        if (first[code] < 0) first[code] = i;
+        ++counts[code];
+      }
+      std::vector<int32_t> order;
+      for (size_t k = 0; k < counts.size(); ++k) {
+        if (counts[k] > 0) order.push_back(static_cast<int32_t>(k));
+      }
+      std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+        return counts[a] != counts[b] ? counts[a] > counts[b] : first[a] < first[b];
+      });
+      if (static_cast<int>(order.size()) > options.max_categories) {
+        order.resize(static_cast<size_t>(options.max_categories));
+      }
+      for (int32_t k : order) {
+        in.categories.push_back(col.dictionary()[k]);
+        e.feature_names_.push_back(f.name + "=" + col.dictionary()[k]);
+      }
+    } else {
+      double sum = 0;
+      int64_t n = 0;
+      for (int64_t i = 0; i < col.size(); ++i) {
+        double v = NumericAt(col, i);
+        if (!std::isnan(v)) {
+          sum += v;
+          ++n;
+        }
+      }
+      in.fill = n > 0 ? sum / static_cast<double>(n) : 0.0;
+      e.feature_names_.push_back(f.name);
+    }
+    e.inputs_.push_back(f);
+    e.columns_.push_back(std::move(in));
+  }
+  if (e.feature_names_.empty()) {
+    throw InvalidArgument("no feature columns to train on",
+                          "every column is the target, an id, an event time or ignored");
+  }
+  return e;
+}
+
+DenseMatrix Encoding::Transform(const Table& table) const {
+  DenseMatrix out(table.num_rows(), static_cast<int64_t>(feature_names_.size()));
+  int64_t offset = 0;
+  for (const Input& in : columns_) {
+    int idx = table.schema().IndexOf(in.field.name);
+    if (idx < 0) {
+      throw InvalidArgument("the data has no column '" + in.field.name +
+                            "', which the model takes as input");
+    }
+    const Column& col = table.column(idx);
+    if (in.field.type == DataType::kString) {
+      if (col.type() != DataType::kString) {
+        throw InvalidArgument("column '" + in.field.name + "' holds " +
+                              std::string(DataTypeName(col.type())) +
+                              " values; the model was trained on strings");
+      }
+      // Map this column's dictionary codes to one-hot positions once.
+      std::unordered_map<std::string_view, int64_t> position;
+      for (size_t k = 0; k < in.categories.size(); ++k) {
+        position[in.categories[k]] = static_cast<int64_t>(k);
+      }
+      std::vector<int64_t> code_to_pos(col.dictionary().size(), -1);
+      for (size_t k = 0; k < col.dictionary().size(); ++k) {
+        auto it = position.find(col.dictionary()[k]);
+        if (it != position.end()) code_to_pos[k] = it->second;
+      }
+      for (int64_t i = 0; i < col.size(); ++i) {
+        if (!col.IsValid(i)) continue;
+        int64_t pos = code_to_pos[col.codes()[i]];
+        if (pos >= 0) out.at(i, offset + pos) = 1.0;
+      }
+      offset += static_cast<int64_t>(in.categories.size());
+    } else {
+      if (col.type() == DataType::kString) {
+        throw InvalidArgument("column '" + in.field.name +
+                              "' holds strings; the model was trained on " +
+                              std::string(DataTypeName(in.field.type)) + " values");
+      }
+      for (int64_t i = 0; i < col.size(); ++i) {
+        double v = NumericAt(col, i);
+        out.at(i, offset) = std::isnan(v) && impute_ ? in.fill : v;
+      }
+      offset += 1;
+    }
+  }
+  return out;
+}
+
+std::string Encoding::ToJson() const {
+  nlohmann::json j;
+  j["format_version"] = 1;
+  j["impute"] = impute_;
+  j["feature_names"] = feature_names_;
+  nlohmann::json cols = nlohmann::json::array();
+  for (const Input& in : columns_) {
+    nlohmann::json c = {
+        {"name", in.field.name}, {"type", DataTypeName(in.field.type)}, {"fill", in.fill}};
+    if (in.field.type == DataType::kString) c["categories"] = in.categories;
+    cols.push_back(std::move(c));
+  }
+  j["inputs"] = std::move(cols);
+  return j.dump();
+}
+
+Encoding Encoding::FromJson(const std::string& json) {
+  try {
+    auto j = nlohmann::json::parse(json);
+    if (j.at("format_version").get<int>() != 1) {
+      throw FailedPrecondition("encoding format version " +
+                               std::to_string(j.at("format_version").get<int>()) +
+                               " is not supported");
+    }
+    Encoding e;
+    e.impute_ = j.at("impute").get<bool>();
+    e.feature_names_ = j.at("feature_names").get<std::vector<std::string>>();
+    for (const auto& c : j.at("inputs")) {
+      Input in;
+      in.field.name = c.at("name").get<std::string>();
+      auto type = ParseDataType(c.at("type").get<std::string>());
+      if (!type) throw Corruption("encoding names an unknown type");
+      in.field.type = *type;
+      in.fill = c.at("fill").get<double>();
+      if (c.contains("categories")) {
+        in.categories = c.at("categories").get<std::vector<std::string>>();
+      }
+      e.inputs_.push_back(in.field);
+      e.columns_.push_back(std::move(in));
+    }
+    return e;
+  } catch (const nlohmann::json::exception& ex) {
+    throw Corruption(std::string("encoding is not valid: ") + ex.what());
+  }
+}
+
+}  // namespace mloop

@@ -1,0 +1,55 @@
+#include "mloop/train/registry.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+#include "mloop/core/error.h"
+#include "mloop/core/strings.h"
+#include "mloop/train/xgboost/xgboost_estimator.h"
+
+namespace mloop {
+
+namespace {
+
+// Every algorithm, filled here explicitly: one line each.
+const std::map<std::string, std::function<std::unique_ptr<Estimator>()>>& Factories() {
+  static const std::map<std::string, std::function<std::unique_ptr<Estimator>()>> factories = {
+      {"xgboost", MakeXGBoost},
+      {"random_forest", MakeRandomForest},
+  };
+  return factories;
+}
+
+}  // namespace
+
+std::string_view TaskName(Task task) {
+  switch (task) {
+    case Task::kBinary:
+      return "binary";
+    case Task::kMulticlass:
+      return "multiclass";
+    case Task::kRegression:
+      return "regression";
+    case Task::kClustering:
+      return "clustering";
+  }
+  return "unknown";
+}
+
+std::unique_ptr<Estimator> CreateEstimator(const std::string& name) {
+  auto it = Factories().find(name);
+  if (it == Factories().end()) {
+    throw InvalidArgument("unknown algorithm '" + name + "'" + DidYouMean(name, EstimatorNames()),
+                          "algorithms: " + Join(EstimatorNames(), ", "));
+  }
+  return it->second();
+}
+
+std::vector<std::string> EstimatorNames() {
+  std::vector<std::string> names;
+  for (const auto& [name, factory] : Factories()) names.push_back(name);
+  return names;
+}
+
+}  // namespace mloop

@@ -1,0 +1,189 @@
+#include "mloop/train/split.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <random>
+
+#include "mloop/core/error.h"
+
+namespace mloop {
+
+namespace {
+
+// std::shuffle's result depends on the standard library; this Fisher-Yates with splitmix64 does
+// not, so a seed means the same split everywhere.
+uint64_t SplitMix(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+void Shuffle(std::vector<int64_t>& v, uint64_t seed) {
+  uint64_t state = seed;
+  for (size_t i = v.size(); i > 1; --i) {
+    size_t j = static_cast<size_t>(SplitMix(state) % i);
+    std::swap(v[i - 1], v[j]);
+  }
+}
+
+double ParseFraction(const std::string& text, const std::string& spec) {
+  try {
+    size_t used = 0;
+    double f = std::stod(text, &used);
+    if (used == text.size() && f > 0 && f < 1) return f;
+  } catch (const std::exception&) {
+  }
+  throw InvalidArgument("split '" + spec +
+                        "': the validation fraction must be between 0 and 1, "
+                        "not '" +
+                        text + "'");
+}
+
+void SortBoth(SplitIndices& s) {
+  std::sort(s.train.begin(), s.train.end());
+  std::sort(s.valid.begin(), s.valid.end());
+}
+
+}  // namespace
+
+std::string SplitSpec::ToString() const {
+  char f[32];
+  std::snprintf(f, sizeof f, "%g", valid_fraction);
+  switch (kind) {
+    case Kind::kNone:
+      return "none";
+    case Kind::kRandom:
+      return std::string("random:") + f;
+    case Kind::kStratified:
+      return std::string("stratified:") + f;
+    case Kind::kTime:
+      return "time:" + time_column + ":" + f;
+  }
+  return "none";
+}
+
+SplitSpec ParseSplit(const std::string& text) {
+  SplitSpec s;
+  if (text == "none") {
+    s.kind = SplitSpec::Kind::kNone;
+    return s;
+  }
+  size_t colon = text.find(':');
+  std::string kind = text.substr(0, colon);
+  std::string rest = colon == std::string::npos ? "" : text.substr(colon + 1);
+  if (kind == "random" || kind == "stratified") {
+    s.kind = kind == "random" ? SplitSpec::Kind::kRandom : SplitSpec::Kind::kStratified;
+    if (!rest.empty()) s.valid_fraction = ParseFraction(rest, text);
+    return s;
+  }
+  if (kind == "time") {
+    s.kind = SplitSpec::Kind::kTime;
+    size_t c2 = rest.rfind(':');
+    if (rest.empty()) throw InvalidArgument("split 'time' needs a column: time:COLUMN[:FRACTION]");
+    if (c2 != std::string::npos) {
+      s.time_column = rest.substr(0, c2);
+      s.valid_fraction = ParseFraction(rest.substr(c2 + 1), text);
+    } else {
+      s.time_column = rest;
+    }
+    return s;
+  }
+  throw InvalidArgument("unknown split '" + text + "'",
+                        "splits: random[:F], stratified[:F], time:COLUMN[:F], none");
+}
+
+SplitIndices MakeSplit(const Table& table, const std::vector<double>& labels, const SplitSpec& spec,
+                       uint64_t seed) {
+  const int64_t n = table.num_rows();
+  SplitIndices out;
+  if (spec.kind == SplitSpec::Kind::kNone) {
+    out.train.resize(static_cast<size_t>(n));
+    std::iota(out.train.begin(), out.train.end(), 0);
+    return out;
+  }
+  if (spec.kind == SplitSpec::Kind::kTime) {
+    const Column& t = table.column(spec.time_column);
+    if (t.type() == DataType::kString || t.type() == DataType::kBool) {
+      throw InvalidArgument("time split column '" + spec.time_column +
+                            "' must be a timestamp or "
+                            "a number, not " +
+                            std::string(DataTypeName(t.type())));
+    }
+    auto key = [&](int64_t i) -> double {
+      if (!t.IsValid(i)) return -INFINITY;  // unknown times count as the oldest
+      return t.type() == DataType::kFloat64 ? t.f64()[i] : static_cast<double>(t.i64()[i]);
+    };
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return key(a) < key(b); });
+    int64_t cut = n - static_cast<int64_t>(std::llround(spec.valid_fraction * n));
+    // Keep ties together: move the cut back to where the time changes.
+    while (cut > 0 && cut < n && key(order[cut]) == key(order[cut - 1])) --cut;
+    out.train.assign(order.begin(), order.begin() + cut);
+    out.valid.assign(order.begin() + cut, order.end());
+    SortBoth(out);
+    return out;
+  }
+  if (spec.kind == SplitSpec::Kind::kRandom || labels.empty()) {
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    std::iota(order.begin(), order.end(), 0);
+    Shuffle(order, seed);
+    int64_t nvalid = static_cast<int64_t>(std::llround(spec.valid_fraction * n));
+    out.valid.assign(order.begin(), order.begin() + nvalid);
+    out.train.assign(order.begin() + nvalid, order.end());
+    SortBoth(out);
+    return out;
+  }
+  // Stratified: split each class on its own.
+  std::map<double, std::vector<int64_t>> by_class;
+  for (int64_t i = 0; i < n; ++i) by_class[labels[i]].push_back(i);
+  uint64_t salt = 0;
+  for (auto& [label, rows] : by_class) {
+    Shuffle(rows, seed + 0x632BE59BD9B4E019ULL * ++salt);
+    int64_t nvalid = static_cast<int64_t>(std::llround(spec.valid_fraction * rows.size()));
+    out.valid.insert(out.valid.end(), rows.begin(), rows.begin() + nvalid);
+    out.train.insert(out.train.end(), rows.begin() + nvalid, rows.end());
+  }
+  SortBoth(out);
+  return out;
+}
+
+std::vector<SplitIndices> MakeFolds(int64_t rows, int k, const std::vector<double>& labels,
+                                    uint64_t seed) {
+  if (k < 2 || k > rows) {
+    throw InvalidArgument("cross-validation needs 2 to " + std::to_string(rows) + " folds, not " +
+                          std::to_string(k));
+  }
+  std::vector<int> fold_of(static_cast<size_t>(rows), 0);
+  if (labels.empty()) {
+    std::vector<int64_t> order(static_cast<size_t>(rows));
+    std::iota(order.begin(), order.end(), 0);
+    Shuffle(order, seed);
+    for (int64_t i = 0; i < rows; ++i) fold_of[order[i]] = static_cast<int>(i % k);
+  } else {
+    std::map<double, std::vector<int64_t>> by_class;
+    for (int64_t i = 0; i < rows; ++i) by_class[labels[i]].push_back(i);
+    int next = 0;
+    uint64_t salt = 0;
+    for (auto& [label, members] : by_class) {
+      Shuffle(members, seed + 0x632BE59BD9B4E019ULL * ++salt);
+      for (int64_t i : members) {
+        fold_of[i] = next;
+        next = (next + 1) % k;
+      }
+    }
+  }
+  std::vector<SplitIndices> folds(static_cast<size_t>(k));
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int f = 0; f < k; ++f) {
+      (f == fold_of[i] ? folds[f].valid : folds[f].train).push_back(i);
+    }
+  }
+  return folds;
+}
+
+}  // namespace mloop

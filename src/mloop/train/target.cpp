@@ -1,0 +1,151 @@
+#include "mloop/train/target.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "mloop/core/error.h"
+
+namespace mloop {
+
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr size_t kMaxIntClasses = 20;
+}  // namespace
+
+std::optional<Task> ParseTask(const std::string& text) {
+  if (text == "binary") return Task::kBinary;
+  if (text == "multiclass") return Task::kMulticlass;
+  if (text == "regression") return Task::kRegression;
+  if (text == "clustering") return Task::kClustering;
+  if (text == "classification") return Task::kMulticlass;  // narrowed to binary by class count
+  return std::nullopt;
+}
+
+Target InferTarget(const Table& table, const std::string& column, std::optional<Task> task) {
+  const int idx = table.schema().Require(column);
+  const Column& col = table.column(idx);
+  Target t;
+  t.column = column;
+  t.type = col.type();
+  bool classification;
+  if (task) {
+    classification = *task == Task::kBinary || *task == Task::kMulticlass;
+    if (*task == Task::kRegression && (t.type == DataType::kString)) {
+      throw InvalidArgument("target '" + column + "' holds strings; it cannot be regressed",
+                            "use --task binary or multiclass");
+    }
+  } else if (t.type == DataType::kString || t.type == DataType::kBool) {
+    classification = true;
+  } else if (t.type == DataType::kInt64) {
+    std::set<int64_t> distinct;
+    for (int64_t i = 0; i < col.size() && distinct.size() <= kMaxIntClasses; ++i) {
+      if (col.IsValid(i)) distinct.insert(col.i64()[i]);
+    }
+    classification = distinct.size() <= kMaxIntClasses;
+  } else {
+    classification = false;
+  }
+  if (!classification) {
+    t.task = Task::kRegression;
+    return t;
+  }
+  // Sorted class labels.
+  if (t.type == DataType::kString) {
+    std::set<std::string> labels;
+    for (int64_t i = 0; i < col.size(); ++i) {
+      if (col.IsValid(i)) labels.insert(std::string(col.StringAt(i)));
+    }
+    t.classes.assign(labels.begin(), labels.end());
+  } else if (t.type == DataType::kFloat64) {
+    std::set<double> labels;
+    for (int64_t i = 0; i < col.size(); ++i) {
+      if (col.IsValid(i)) labels.insert(col.f64()[i]);
+    }
+    for (double v : labels) t.classes.push_back(FormatDouble(v));
+  } else {
+    std::set<int64_t> labels;
+    for (int64_t i = 0; i < col.size(); ++i) {
+      if (!col.IsValid(i)) continue;
+      labels.insert(t.type == DataType::kBool ? col.bools()[i] : col.i64()[i]);
+    }
+    for (int64_t v : labels) {
+      t.classes.push_back(t.type == DataType::kBool ? (v ? "true" : "false") : std::to_string(v));
+    }
+  }
+  if (t.classes.size() < 2) {
+    throw InvalidArgument("target '" + column + "' has " + std::to_string(t.classes.size()) +
+                          " class; classification needs at least 2");
+  }
+  if (task == Task::kBinary && t.classes.size() != 2) {
+    throw InvalidArgument("target '" + column + "' has " + std::to_string(t.classes.size()) +
+                          " classes; --task binary needs exactly 2");
+  }
+  t.task = t.classes.size() == 2 ? Task::kBinary : Task::kMulticlass;
+  return t;
+}
+
+std::vector<double> Target::Encode(const Table& table) const {
+  const Column& col = table.column(column);
+  std::vector<double> out(static_cast<size_t>(col.size()), kNaN);
+  if (task == Task::kRegression) {
+    for (int64_t i = 0; i < col.size(); ++i) {
+      if (!col.IsValid(i)) continue;
+      switch (col.type()) {
+        case DataType::kFloat64:
+          out[i] = col.f64()[i];
+          break;
+        case DataType::kInt64:
+          out[i] = static_cast<double>(col.i64()[i]);
+          break;
+        case DataType::kBool:
+          out[i] = col.bools()[i];
+          break;
+        case DataType::kTimestamp:
+          out[i] = static_cast<double>(col.i64()[i]) / 1e6;
+          break;
+        case DataType::kString:
+          throw InvalidArgument("target '" + column + "' holds strings in this data");
+      }
+    }
+    return out;
+  }
+  std::map<std::string, double, std::less<>> index;
+  for (size_t k = 0; k < classes.size(); ++k) index[classes[k]] = static_cast<double>(k);
+  for (int64_t i = 0; i < col.size(); ++i) {
+    if (!col.IsValid(i)) continue;
+    auto it = index.find(CellToString(col, i));
+    if (it != index.end()) out[i] = it->second;
+  }
+  return out;
+}
+
+std::string Target::ToJson() const {
+  nlohmann::json j = {{"column", column},
+                      {"type", DataTypeName(type)},
+                      {"task", TaskName(task)},
+                      {"classes", classes}};
+  return j.dump();
+}
+
+Target Target::FromJson(const std::string& json) {
+  try {
+    auto j = nlohmann::json::parse(json);
+    Target t;
+    t.column = j.at("column").get<std::string>();
+    auto type = ParseDataType(j.at("type").get<std::string>());
+    auto task = ParseTask(j.at("task").get<std::string>());
+    if (!type || !task) throw Corruption("target description names an unknown type or task");
+    t.type = *type;
+    t.task = *task;
+    t.classes = j.at("classes").get<std::vector<std::string>>();
+    return t;
+  } catch (const nlohmann::json::exception& e) {
+    throw Corruption(std::string("target description is not valid: ") + e.what());
+  }
+}
+
+}  // namespace mloop

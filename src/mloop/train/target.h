@@ -1,0 +1,38 @@
+// The target column: which task it implies and how its values become numbers.
+//
+// Task inference (override with an explicit task): string and bool targets are classification;
+// int64 targets with at most 20 distinct values are classification, otherwise regression;
+// float64 and timestamp targets are regression. Classes are sorted (numerically for numbers,
+// by text for strings; false < true), and a class's index in that order is its label: for a
+// binary task the second class is the positive one (1, true, "yes" after "no").
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mloop/core/table.h"
+#include "mloop/train/estimator.h"
+
+namespace mloop {
+
+struct Target {
+  std::string column;
+  DataType type = DataType::kFloat64;
+  Task task = Task::kRegression;
+  std::vector<std::string> classes;  // classification: labels as text, in label order
+
+  // Label (class index) or value per row; NaN where the target is missing or (for a model
+  // applied to new data) a class the model does not know.
+  std::vector<double> Encode(const Table& table) const;
+  std::string ToJson() const;
+  static Target FromJson(const std::string& json);
+};
+
+// Throws NotFound for an unknown column and InvalidArgument when the column cannot be the target
+// of `task` (fewer than 2 classes, a string target for regression, ...).
+Target InferTarget(const Table& table, const std::string& column, std::optional<Task> task);
+
+std::optional<Task> ParseTask(const std::string& text);  // binary, multiclass, regression, ...
+
+}  // namespace mloop

@@ -1,0 +1,397 @@
+#include "mloop/train/xgboost/xgboost_estimator.h"
+
+#include <xgboost/c_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "mloop/core/error.h"
+#include "mloop/core/parallel.h"
+#include "mloop/core/strings.h"
+
+namespace mloop {
+
+namespace {
+
+// Turns a failed C API call into an mloop::Error with XGBoost's own message.
+void Check(int rc, const char* what) {
+  if (rc != 0) {
+    throw Error(ErrorCode::kInvalidArgument,
+                std::string("XGBoost: ") + what + " failed: " + XGBGetLastError());
+  }
+}
+
+// XGBoost's parameter names (1.7): general, tree booster, linear booster, learning task.
+const std::vector<std::string>& XGBoostParameterNames() {
+  static const std::vector<std::string> names = {"booster",
+                                                 "verbosity",
+                                                 "nthread",
+                                                 "disable_default_eval_metric",
+                                                 "eta",
+                                                 "learning_rate",
+                                                 "gamma",
+                                                 "min_split_loss",
+                                                 "max_depth",
+                                                 "min_child_weight",
+                                                 "max_delta_step",
+                                                 "subsample",
+                                                 "sampling_method",
+                                                 "colsample_bytree",
+                                                 "colsample_bylevel",
+                                                 "colsample_bynode",
+                                                 "lambda",
+                                                 "reg_lambda",
+                                                 "alpha",
+                                                 "reg_alpha",
+                                                 "tree_method",
+                                                 "sketch_eps",
+                                                 "scale_pos_weight",
+                                                 "updater",
+                                                 "refresh_leaf",
+                                                 "process_type",
+                                                 "grow_policy",
+                                                 "max_leaves",
+                                                 "max_bin",
+                                                 "predictor",
+                                                 "num_parallel_tree",
+                                                 "monotone_constraints",
+                                                 "interaction_constraints",
+                                                 "max_cat_to_onehot",
+                                                 "max_cat_threshold",
+                                                 "feature_selector",
+                                                 "top_k",
+                                                 "objective",
+                                                 "base_score",
+                                                 "eval_metric",
+                                                 "seed",
+                                                 "seed_per_iteration",
+                                                 "num_class",
+                                                 "tweedie_variance_power",
+                                                 "huber_slope",
+                                                 "quantile_alpha",
+                                                 "aft_loss_distribution",
+                                                 "aft_loss_distribution_scale",
+                                                 "lambdarank_pair_method",
+                                                 "multi_strategy",
+                                                 "rate_drop",
+                                                 "one_drop",
+                                                 "skip_drop",
+                                                 "sample_type",
+                                                 "normalize_type",
+                                                 "validate_parameters"};
+  return names;
+}
+
+const std::vector<std::string>& MloopParameterNames() {
+  static const std::vector<std::string> names = {"num_boost_round", "early_stopping_rounds"};
+  return names;
+}
+
+int ParseInt(const std::string& key, const std::string& value, int min) {
+  try {
+    size_t used = 0;
+    long v = std::stol(value, &used);
+    if (used == value.size() && v >= min && v <= 1000000) return static_cast<int>(v);
+  } catch (const std::exception&) {
+  }
+  throw InvalidArgument("parameter " + key + " must be a whole number >= " + std::to_string(min) +
+                        ", not '" + value + "'");
+}
+
+// Owns a DMatrix handle.
+class DMatrix {
+ public:
+  DMatrix(const DenseMatrix& x, std::span<const double> y, std::span<const double> w,
+          const std::vector<std::string>& names, int threads) {
+    std::vector<float> values(x.data.size());
+    for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(x.data[i]);
+    Check(XGDMatrixCreateFromMat_omp(values.data(), static_cast<bst_ulong>(x.rows),
+                                     static_cast<bst_ulong>(x.cols),
+                                     std::numeric_limits<float>::quiet_NaN(), &handle_, threads),
+          "creating the training matrix");
+    if (!y.empty()) SetFloats("label", y);
+    if (!w.empty()) SetFloats("weight", w);
+    if (!names.empty()) {
+      std::vector<const char*> ptrs;
+      for (const auto& n : names) ptrs.push_back(n.c_str());
+      Check(XGDMatrixSetStrFeatureInfo(handle_, "feature_name", ptrs.data(), ptrs.size()),
+            "setting feature names");
+    }
+  }
+  ~DMatrix() { XGDMatrixFree(handle_); }
+  DMatrix(const DMatrix&) = delete;
+  DMatrix& operator=(const DMatrix&) = delete;
+  DMatrixHandle get() const { return handle_; }
+
+ private:
+  void SetFloats(const char* field, std::span<const double> v) {
+    std::vector<float> f(v.begin(), v.end());
+    Check(XGDMatrixSetFloatInfo(handle_, field, f.data(), f.size()), "setting labels");
+  }
+  DMatrixHandle handle_ = nullptr;
+};
+
+class XGBoostEstimator : public Estimator {
+ public:
+  explicit XGBoostEstimator(bool random_forest) : random_forest_(random_forest) {
+    if (random_forest_) {
+      params_ = {{"num_parallel_tree", "100"},
+                 {"subsample", "0.8"},
+                 {"colsample_bynode", "0.8"},
+                 {"learning_rate", "1"}};
+      num_boost_round_ = 1;
+    }
+  }
+  ~XGBoostEstimator() override {
+    if (booster_) XGBoosterFree(booster_);
+  }
+
+  std::string_view name() const override { return random_forest_ ? "random_forest" : "xgboost"; }
+  bool Supports(Task task) const override { return task != Task::kClustering; }
+
+  void SetParams(const std::map<std::string, std::string>& params) override {
+    std::vector<std::string> valid = XGBoostParameterNames();
+    valid.insert(valid.end(), MloopParameterNames().begin(), MloopParameterNames().end());
+    for (const auto& [key, value] : params) {
+      if (key == "num_boost_round") {
+        num_boost_round_ = ParseInt(key, value, 1);
+      } else if (key == "early_stopping_rounds") {
+        early_stopping_rounds_ = ParseInt(key, value, 1);
+      } else if (std::find(valid.begin(), valid.end(), key) != valid.end()) {
+        params_[key] = value;
+      } else {
+        throw InvalidArgument(
+            "unknown " + std::string(name()) + " parameter '" + key + "'" + DidYouMean(key, valid),
+            "parameters use XGBoost's names (max_depth, eta, subsample, ...) "
+            "plus num_boost_round and early_stopping_rounds");
+      }
+    }
+  }
+
+  void Fit(const FitInput& in) override {
+    if (!Supports(in.task)) {
+      throw InvalidArgument(std::string(name()) + " cannot do " + std::string(TaskName(in.task)));
+    }
+    if (early_stopping_rounds_ > 0 && !in.valid_x) {
+      throw InvalidArgument("early_stopping_rounds needs validation data",
+                            "give --valid DATASET or --split");
+    }
+    task_ = in.task;
+    num_classes_ = in.num_classes;
+    num_features_ = in.x->cols;
+    feature_names_ = in.feature_names;
+    const int threads = in.threads > 0 ? in.threads : DefaultThreads();
+    DMatrix train(*in.x, in.y, in.weight, feature_names_, threads);
+    std::unique_ptr<DMatrix> valid;
+    std::vector<DMatrixHandle> handles{train.get()};
+    std::vector<const char*> names{"train"};
+    if (in.valid_x) {
+      valid = std::make_unique<DMatrix>(*in.valid_x, in.valid_y, std::span<const double>(),
+                                        feature_names_, threads);
+      handles.push_back(valid->get());
+      names.push_back("valid");
+    }
+    if (booster_) XGBoosterFree(booster_);
+    booster_ = nullptr;
+    Check(XGBoosterCreate(handles.data(), handles.size(), &booster_), "creating the booster");
+    std::map<std::string, std::string> p = params_;
+    if (!p.count("objective")) {
+      p["objective"] = task_ == Task::kBinary       ? "binary:logistic"
+                       : task_ == Task::kMulticlass ? "multi:softprob"
+                                                    : "reg:squarederror";
+    }
+    if (task_ == Task::kMulticlass) p["num_class"] = std::to_string(num_classes_);
+    if (!p.count("nthread")) p["nthread"] = std::to_string(threads);
+    if (!p.count("seed")) p["seed"] = std::to_string(in.seed);
+    if (!p.count("verbosity")) p["verbosity"] = "0";
+    if (!p.count("validate_parameters")) p["validate_parameters"] = "1";
+    for (const auto& [k, v] : p) {
+      Check(XGBoosterSetParam(booster_, k.c_str(), v.c_str()), ("setting " + k).c_str());
+    }
+    resolved_params_ = p;
+
+    double best = 0;
+    int best_iter = -1;
+    bool minimise = true;
+    for (int iter = 0; iter < num_boost_round_; ++iter) {
+      Check(XGBoosterUpdateOneIter(booster_, iter, train.get()), "training a round");
+      const char* eval = nullptr;
+      Check(
+          XGBoosterEvalOneIter(booster_, iter, handles.data(), names.data(), handles.size(), &eval),
+          "evaluating a round");
+      IterationLog log = ParseEval(iter, eval);
+      if (in.on_iteration) in.on_iteration(log);
+      if (early_stopping_rounds_ > 0) {
+        // The last validation metric decides, as in Python's xgboost.
+        auto it = std::find_if(log.metrics.rbegin(), log.metrics.rend(),
+                               [](const auto& kv) { return kv.first.rfind("valid-", 0) == 0; });
+        if (it == log.metrics.rend()) continue;
+        minimise = !(it->first.find("auc") != std::string::npos ||
+                     it->first.find("map") != std::string::npos ||
+                     it->first.find("ndcg") != std::string::npos);
+        double v = it->second;
+        if (best_iter < 0 || (minimise ? v < best : v > best)) {
+          best = v;
+          best_iter = iter;
+        } else if (iter - best_iter >= early_stopping_rounds_) {
+          break;
+        }
+      }
+    }
+    if (early_stopping_rounds_ > 0 && best_iter >= 0) {
+      BoosterHandle sliced = nullptr;
+      Check(XGBoosterSlice(booster_, 0, best_iter + 1, 1, &sliced), "keeping the best rounds");
+      XGBoosterFree(booster_);
+      booster_ = sliced;
+      best_iteration_ = best_iter;
+    }
+  }
+
+  DenseMatrix Predict(const DenseMatrix& x) const override {
+    if (!booster_) throw FailedPrecondition("the model is not trained");
+    if (x.cols != num_features_) {
+      throw InvalidArgument("the model takes " + std::to_string(num_features_) +
+                            " features, the data has " + std::to_string(x.cols));
+    }
+    DMatrix d(x, {}, {}, feature_names_, 1);
+    const char* config =
+        R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0,)"
+        R"( "strict_shape": false})";
+    const bst_ulong* shape = nullptr;
+    bst_ulong dim = 0;
+    const float* result = nullptr;
+    Check(XGBoosterPredictFromDMatrix(booster_, d.get(), config, &shape, &dim, &result),
+          "predicting");
+    int64_t cols = (task_ == Task::kMulticlass) ? num_classes_ : 1;
+    DenseMatrix out(x.rows, cols);
+    for (size_t i = 0; i < out.data.size(); ++i) out.data[i] = result[i];
+    return out;
+  }
+
+  std::string SaveModel() const override {
+    if (!booster_) throw FailedPrecondition("the model is not trained");
+    bst_ulong len = 0;
+    const char* buf = nullptr;
+    Check(XGBoosterSaveModelToBuffer(booster_, R"({"format": "json"})", &len, &buf),
+          "saving the model");
+    return std::string(buf, len);
+  }
+
+  void LoadModel(std::string_view json) override {
+    if (booster_) XGBoosterFree(booster_);
+    booster_ = nullptr;
+    Check(XGBoosterCreate(nullptr, 0, &booster_), "creating the booster");
+    Check(XGBoosterLoadModelFromBuffer(booster_, json.data(), json.size()), "loading the model");
+    bst_ulong n = 0;
+    Check(XGBoosterGetNumFeature(booster_, &n), "reading the feature count");
+    num_features_ = static_cast<int64_t>(n);
+  }
+
+  std::string SaveConfig() const override {
+    nlohmann::json j;
+    j["algorithm"] = name();
+    j["task"] = TaskName(task_);
+    j["num_classes"] = num_classes_;
+    j["num_features"] = num_features_;
+    j["feature_names"] = feature_names_;
+    j["params"] = resolved_params_.empty() ? params_ : resolved_params_;
+    j["num_boost_round"] = num_boost_round_;
+    j["early_stopping_rounds"] = early_stopping_rounds_;
+    if (best_iteration_ >= 0) j["best_iteration"] = best_iteration_;
+    return j.dump();
+  }
+
+  void LoadConfig(std::string_view json) override {
+    try {
+      auto j = nlohmann::json::parse(json);
+      std::string task = j.at("task").get<std::string>();
+      task_ = task == "binary"       ? Task::kBinary
+              : task == "multiclass" ? Task::kMulticlass
+                                     : Task::kRegression;
+      num_classes_ = j.at("num_classes").get<int>();
+      num_features_ = j.at("num_features").get<int64_t>();
+      feature_names_ = j.at("feature_names").get<std::vector<std::string>>();
+      params_ = j.at("params").get<std::map<std::string, std::string>>();
+      resolved_params_ = params_;
+      num_boost_round_ = j.at("num_boost_round").get<int>();
+      early_stopping_rounds_ = j.at("early_stopping_rounds").get<int>();
+      best_iteration_ = j.value("best_iteration", -1);
+    } catch (const nlohmann::json::exception& e) {
+      throw Corruption(std::string("xgboost configuration is not valid: ") + e.what());
+    }
+  }
+
+  std::vector<double> FeatureImportance() const override {
+    if (!booster_ || num_features_ == 0) return {};
+    bst_ulong n_features = 0, out_dim = 0;
+    const char** features = nullptr;
+    const bst_ulong* shape = nullptr;
+    const float* scores = nullptr;
+    Check(XGBoosterFeatureScore(booster_, R"({"importance_type": "gain"})", &n_features, &features,
+                                &out_dim, &shape, &scores),
+          "computing feature importance");
+    std::vector<double> out(static_cast<size_t>(num_features_), 0.0);
+    for (bst_ulong i = 0; i < n_features; ++i) {
+      std::string f = features[i];
+      auto it = std::find(feature_names_.begin(), feature_names_.end(), f);
+      size_t idx;
+      if (it != feature_names_.end()) {
+        idx = static_cast<size_t>(it - feature_names_.begin());
+      } else if (f.size() > 1 && f[0] == 'f') {
+        idx = std::stoul(f.substr(1));
+      } else {
+        continue;
+      }
+      if (idx < out.size()) out[idx] = scores[i];
+    }
+    return out;
+  }
+
+ private:
+  // "[3]\ttrain-logloss:0.31\tvalid-logloss:0.35" -> {train-logloss: 0.31, ...}
+  static IterationLog ParseEval(int iter, const char* text) {
+    IterationLog log;
+    log.iteration = iter;
+    std::string s(text ? text : "");
+    size_t pos = s.find('\t');
+    while (pos != std::string::npos) {
+      size_t next = s.find('\t', pos + 1);
+      std::string item = s.substr(pos + 1, next == std::string::npos ? next : next - pos - 1);
+      size_t colon = item.rfind(':');
+      if (colon != std::string::npos) {
+        try {
+          log.metrics[item.substr(0, colon)] = std::stod(item.substr(colon + 1));
+        } catch (const std::exception&) {
+        }
+      }
+      pos = next;
+    }
+    return log;
+  }
+
+  bool random_forest_;
+  std::map<std::string, std::string> params_;
+  std::map<std::string, std::string> resolved_params_;
+  int num_boost_round_ = 100;
+  int early_stopping_rounds_ = 0;
+  int best_iteration_ = -1;
+  Task task_ = Task::kBinary;
+  int num_classes_ = 2;
+  int64_t num_features_ = 0;
+  std::vector<std::string> feature_names_;
+  BoosterHandle booster_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Estimator> MakeXGBoost() {
+  return std::make_unique<XGBoostEstimator>(false);
+}
+std::unique_ptr<Estimator> MakeRandomForest() {
+  return std::make_unique<XGBoostEstimator>(true);
+}
+
+}  // namespace mloop
