@@ -24,6 +24,7 @@ std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global);
 // Each command group registers its subcommands on `app`.
 void RegisterInit(CLI::App& app, GlobalOptions& global);
 void RegisterData(CLI::App& app, GlobalOptions& global);
+void RegisterTrain(CLI::App& app, GlobalOptions& global);
 
 // Output helpers. Human output goes to stdout; progress and messages to stderr.
 void PrintJson(const nlohmann::json& j);

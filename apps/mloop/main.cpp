@@ -54,6 +54,7 @@ int Run(int argc, char** argv) {
   app.footer("Run `mloop COMMAND --help` for a command's options. Docs: docs/cli.md");
   mloop::cli::RegisterInit(app, global);
   mloop::cli::RegisterData(app, global);
+  mloop::cli::RegisterTrain(app, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -11,9 +11,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mloop {
@@ -43,6 +45,31 @@ struct DatasetSummary {
   DatasetVersion latest;
 };
 
+// A training run's life: running -> finished | failed | killed. No other move is allowed; the
+// store refuses it (kFailedPrecondition).
+enum class RunStatus { kRunning, kFinished, kFailed, kKilled };
+std::string_view RunStatusName(RunStatus status);
+bool RunStatusFromName(std::string_view name, RunStatus* out);
+bool RunTransitionAllowed(RunStatus from, RunStatus to);
+
+struct RunRecord {
+  int64_t id = 0;
+  std::string experiment;
+  RunStatus status = RunStatus::kRunning;
+  std::string algorithm;
+  std::string task;
+  std::string params_json = "{}";  // the parameters as given
+  std::string tags_json = "{}";
+  std::string lineage_json = "{}";  // dataset name/version/hash, mloop version, git, seed, host
+  std::string model_hash;           // the model bundle's manifest, when finished
+  std::string host;
+  int64_t pid = 0;
+  int64_t started_at_us = 0;
+  int64_t ended_at_us = 0;                // 0 while running
+  std::string error;                      // why a run failed
+  std::map<std::string, double> metrics;  // final metrics
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -60,6 +87,21 @@ class MetadataStore {
   virtual std::vector<DatasetVersion> ListDatasetVersions(const std::string& name) = 0;
   // Every dataset with its latest version, by name.
   virtual std::vector<DatasetSummary> ListDatasets() = 0;
+
+  // Starts a run (status running) in `run.experiment`, created if needed; returns its id.
+  virtual int64_t CreateRun(const RunRecord& run) = 0;
+  // Records metric values at `step` (an iteration); step -1 holds the final values.
+  virtual void LogMetrics(int64_t run, int64_t step,
+                          const std::map<std::string, double>& values) = 0;
+  // Ends a run: `to` must be allowed from its status (kFailedPrecondition otherwise).
+  virtual void EndRun(int64_t run, RunStatus to, int64_t ended_at_us, const std::string& model_hash,
+                      const std::string& error) = 0;
+  virtual std::optional<RunRecord> GetRun(int64_t id) = 0;
+  // Runs newest first; all experiments when `experiment` is empty.
+  virtual std::vector<RunRecord> ListRuns(const std::string& experiment) = 0;
+  // One metric's values per step (step >= 0), in step order.
+  virtual std::vector<std::pair<int64_t, double>> MetricHistory(int64_t run,
+                                                                const std::string& key) = 0;
 
   // The schema version this store is at.
   virtual int SchemaVersion() = 0;

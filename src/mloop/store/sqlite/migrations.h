@@ -39,6 +39,37 @@ CREATE TABLE dataset_versions (
   UNIQUE (dataset_id, content_hash)
 );
 )sql"},
+    {2, "experiments, runs and run metrics",
+     R"sql(
+CREATE TABLE experiments (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at_us BIGINT NOT NULL
+);
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+  status TEXT NOT NULL,
+  algorithm TEXT NOT NULL,
+  task TEXT NOT NULL,
+  params_json TEXT NOT NULL,
+  tags_json TEXT NOT NULL,
+  lineage_json TEXT NOT NULL,
+  model_hash TEXT NOT NULL,
+  host TEXT NOT NULL,
+  pid BIGINT NOT NULL,
+  started_at_us BIGINT NOT NULL,
+  ended_at_us BIGINT NOT NULL,
+  error TEXT NOT NULL
+);
+CREATE TABLE run_metrics (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  key TEXT NOT NULL,
+  step BIGINT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (run_id, key, step)
+);
+)sql"},
 };
 
 }  // namespace mloop::sqlite

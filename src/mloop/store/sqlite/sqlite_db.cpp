@@ -62,6 +62,12 @@ Statement& Statement::Bind(int i, std::string_view v) {
   return *this;
 }
 
+Statement& Statement::BindDouble(int i, double v) {
+  int rc = sqlite3_bind_double(stmt_, i, v);
+  if (rc != SQLITE_OK) db_->Fail("bind", rc);
+  return *this;
+}
+
 bool Statement::Step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;

@@ -41,6 +41,15 @@ class Statement {
 
   Statement& Bind(int i, int64_t v);
   Statement& Bind(int i, std::string_view v);
+  Statement& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
+  Statement& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
+  Statement& BindDouble(int i, double v);
+  // Clears bindings and rewinds, to run the statement again.
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  sqlite3_stmt* handle() { return stmt_; }
   // Steps once: true when a row is available.
   bool Step();
   int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }

@@ -79,6 +79,140 @@ void SqliteMetadataStore::Migrate() {
   tx.Commit();
 }
 
+namespace {
+constexpr const char* kRunColumns =
+    "r.id, e.name, r.status, r.algorithm, r.task, r.params_json, r.tags_json, r.lineage_json, "
+    "r.model_hash, r.host, r.pid, r.started_at_us, r.ended_at_us, r.error";
+}  // namespace
+
+RunRecord SqliteMetadataStore::RunFromRow(sqlite::Statement& s) {
+  RunRecord r;
+  r.id = s.Int(0);
+  r.experiment = s.Text(1);
+  if (!RunStatusFromName(s.Text(2), &r.status)) throw Corruption("run with an unknown status");
+  r.algorithm = s.Text(3);
+  r.task = s.Text(4);
+  r.params_json = s.Text(5);
+  r.tags_json = s.Text(6);
+  r.lineage_json = s.Text(7);
+  r.model_hash = s.Text(8);
+  r.host = s.Text(9);
+  r.pid = s.Int(10);
+  r.started_at_us = s.Int(11);
+  r.ended_at_us = s.Int(12);
+  r.error = s.Text(13);
+  auto m = db_->Prepare("SELECT key, value FROM run_metrics WHERE run_id = ? AND step = -1");
+  m.Bind(1, r.id);
+  while (m.Step()) r.metrics[m.Text(0)] = sqlite3_column_double(m.handle(), 1);
+  return r;
+}
+
+int64_t SqliteMetadataStore::CreateRun(const RunRecord& run) {
+  sqlite::Transaction tx(*db_);
+  int64_t experiment_id = 0;
+  {
+    auto s = db_->Prepare("SELECT id FROM experiments WHERE name = ?");
+    s.Bind(1, run.experiment);
+    if (s.Step()) experiment_id = s.Int(0);
+  }
+  if (experiment_id == 0) {
+    db_->Prepare("INSERT INTO experiments (name, created_at_us) VALUES (?, ?)")
+        .Bind(1, run.experiment)
+        .Bind(2, run.started_at_us)
+        .Step();
+    experiment_id = sqlite3_last_insert_rowid(db_->handle());
+  }
+  db_->Prepare(
+         "INSERT INTO runs (experiment_id, status, algorithm, task, params_json, tags_json, "
+         "lineage_json, model_hash, host, pid, started_at_us, ended_at_us, error) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, 0, '')")
+      .Bind(1, experiment_id)
+      .Bind(2, RunStatusName(RunStatus::kRunning))
+      .Bind(3, run.algorithm)
+      .Bind(4, run.task)
+      .Bind(5, run.params_json)
+      .Bind(6, run.tags_json)
+      .Bind(7, run.lineage_json)
+      .Bind(8, run.host)
+      .Bind(9, run.pid)
+      .Bind(10, run.started_at_us)
+      .Step();
+  int64_t id = sqlite3_last_insert_rowid(db_->handle());
+  tx.Commit();
+  return id;
+}
+
+void SqliteMetadataStore::LogMetrics(int64_t run, int64_t step,
+                                     const std::map<std::string, double>& values) {
+  sqlite::Transaction tx(*db_);
+  auto s = db_->Prepare(
+      "INSERT INTO run_metrics (run_id, key, step, value) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (run_id, key, step) DO UPDATE SET value = excluded.value");
+  for (const auto& [key, value] : values) {
+    s.Reset();
+    s.Bind(1, run).Bind(2, key).Bind(3, step).BindDouble(4, value).Step();
+  }
+  tx.Commit();
+}
+
+void SqliteMetadataStore::EndRun(int64_t run, RunStatus to, int64_t ended_at_us,
+                                 const std::string& model_hash, const std::string& error) {
+  sqlite::Transaction tx(*db_);
+  RunStatus from;
+  {
+    auto s = db_->Prepare("SELECT status FROM runs WHERE id = ?");
+    s.Bind(1, run);
+    if (!s.Step()) throw NotFound("no run " + std::to_string(run));
+    if (!RunStatusFromName(s.Text(0), &from)) throw Corruption("run with an unknown status");
+  }
+  if (!RunTransitionAllowed(from, to)) {
+    throw FailedPrecondition("run " + std::to_string(run) + " cannot go from " +
+                             std::string(RunStatusName(from)) + " to " +
+                             std::string(RunStatusName(to)));
+  }
+  db_->Prepare(
+         "UPDATE runs SET status = ?, ended_at_us = ?, model_hash = ?, error = ? "
+         "WHERE id = ?")
+      .Bind(1, RunStatusName(to))
+      .Bind(2, ended_at_us)
+      .Bind(3, model_hash)
+      .Bind(4, error)
+      .Bind(5, run)
+      .Step();
+  tx.Commit();
+}
+
+std::optional<RunRecord> SqliteMetadataStore::GetRun(int64_t id) {
+  auto s = db_->Prepare(std::string("SELECT ") + kRunColumns +
+                        " FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ?");
+  s.Bind(1, id);
+  if (!s.Step()) return std::nullopt;
+  return RunFromRow(s);
+}
+
+std::vector<RunRecord> SqliteMetadataStore::ListRuns(const std::string& experiment) {
+  std::string sql = std::string("SELECT ") + kRunColumns +
+                    " FROM runs r JOIN experiments e ON e.id = r.experiment_id";
+  if (!experiment.empty()) sql += " WHERE e.name = ?";
+  sql += " ORDER BY r.id DESC";
+  auto s = db_->Prepare(sql);
+  if (!experiment.empty()) s.Bind(1, experiment);
+  std::vector<RunRecord> out;
+  while (s.Step()) out.push_back(RunFromRow(s));
+  return out;
+}
+
+std::vector<std::pair<int64_t, double>> SqliteMetadataStore::MetricHistory(int64_t run,
+                                                                           const std::string& key) {
+  auto s = db_->Prepare(
+      "SELECT step, value FROM run_metrics WHERE run_id = ? AND key = ? AND "
+      "step >= 0 ORDER BY step");
+  s.Bind(1, run).Bind(2, key);
+  std::vector<std::pair<int64_t, double>> out;
+  while (s.Step()) out.emplace_back(s.Int(0), sqlite3_column_double(s.handle(), 1));
+  return out;
+}
+
 int SqliteMetadataStore::SchemaVersion() {
   auto s = db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
   s.Step();

@@ -21,6 +21,14 @@ class SqliteMetadataStore : public MetadataStore {
                                                    int64_t version) override;
   std::vector<DatasetVersion> ListDatasetVersions(const std::string& name) override;
   std::vector<DatasetSummary> ListDatasets() override;
+  int64_t CreateRun(const RunRecord& run) override;
+  void LogMetrics(int64_t run, int64_t step, const std::map<std::string, double>& values) override;
+  void EndRun(int64_t run, RunStatus to, int64_t ended_at_us, const std::string& model_hash,
+              const std::string& error) override;
+  std::optional<RunRecord> GetRun(int64_t id) override;
+  std::vector<RunRecord> ListRuns(const std::string& experiment) override;
+  std::vector<std::pair<int64_t, double>> MetricHistory(int64_t run,
+                                                        const std::string& key) override;
   int SchemaVersion() override;
 
   // The newest schema version this build knows.
@@ -28,6 +36,7 @@ class SqliteMetadataStore : public MetadataStore {
 
  private:
   void Migrate();
+  RunRecord RunFromRow(sqlite::Statement& s);
   std::unique_ptr<sqlite::Db> db_;
 };
 

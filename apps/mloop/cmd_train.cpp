@@ -1,0 +1,362 @@
+// mloop train | runs list | runs show | predict
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include "cli.h"
+#include "mloop/core/error.h"
+#include "mloop/core/strings.h"
+#include "mloop/core/time.h"
+#include "mloop/io/csv_reader.h"
+#include "mloop/io/csv_writer.h"
+#include "mloop/io/jsonl_writer.h"
+#include "mloop/model/bundle.h"
+#include "mloop/track/runs.h"
+#include "mloop/train/registry.h"
+
+namespace mloop::cli {
+
+namespace {
+
+DatasetRef RefArg(const std::string& text) {
+  try {
+    return ParseDatasetRef(text);
+  } catch (const Error& e) {
+    throw UsageError(e.what(), e.hint());
+  }
+}
+
+std::string Fixed(double v, int digits = 4) {
+  if (std::isnan(v)) return "nan";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+// --- train ------------------------------------------------------------------------------------
+
+struct TrainArgs {
+  std::string dataset, target, algo = "xgboost", valid, split, task, experiment = "default";
+  std::vector<std::string> params, tags;
+  int cv = 0;
+  uint64_t seed = 42;
+  bool json = false, quiet = false;
+};
+
+void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
+  TrainCommand cmd;
+  cmd.data = RefArg(a.dataset);
+  if (!a.valid.empty()) {
+    if (!a.split.empty()) throw UsageError("give --valid or --split, not both");
+    cmd.valid = RefArg(a.valid);
+  }
+  TrainRequest& req = cmd.request;
+  req.algorithm = a.algo;
+  req.target = a.target;
+  req.seed = a.seed;
+  req.cv_folds = a.cv;
+  if (a.cv == 1 || a.cv < 0) throw UsageError("--cv needs 2 or more folds");
+  try {
+    if (!a.split.empty()) req.split = ParseSplit(a.split);
+  } catch (const Error& e) {
+    throw UsageError(e.what(), e.hint());
+  }
+  if (!a.task.empty()) {
+    req.task = ParseTask(a.task);
+    if (!req.task) {
+      throw UsageError("unknown task '" + a.task + "'",
+                       "tasks: binary, multiclass, regression (default: from the target)");
+    }
+  }
+  for (const auto& p : a.params) {
+    size_t eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError("--param expects KEY=VALUE, got '" + p + "'");
+    req.params[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  for (const auto& t : a.tags) {
+    size_t eq = t.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError("--tag expects KEY=VALUE, got '" + t + "'");
+    cmd.tags[t.substr(0, eq)] = t.substr(eq + 1);
+  }
+  cmd.experiment = a.experiment;
+  CreateEstimator(a.algo);  // an unknown algorithm is reported before any work
+
+  auto ws = OpenWorkspace(global);
+  req.threads = ws->config().threads;
+  const bool show_progress = !a.json && !a.quiet;
+  cmd.on_start = [&](int64_t id) {
+    if (show_progress) {
+      std::cerr << "run " << id << ": training " << a.algo << " on " << a.dataset << " (target "
+                << a.target << ")\n";
+    }
+  };
+  req.on_iteration = [&](const IterationLog& log) {
+    if (!show_progress) return;
+    // Every 10th round, and the first: "[10] train-logloss 0.2311  valid-logloss 0.2590".
+    if (log.iteration % 10 != 0 && log.iteration != 0) return;
+    std::cerr << "[" << log.iteration << "]";
+    for (const auto& [k, v] : log.metrics) std::cerr << "  " << k << " " << Fixed(v);
+    std::cerr << "\n";
+  };
+  TrainOutcome out = TrainAndRecord(*ws, cmd);
+  const TrainResult& r = out.result;
+  if (a.json) {
+    nlohmann::json cv = nlohmann::json::object();
+    for (const auto& [k, s] : r.cv) cv[k] = {{"mean", s.mean}, {"std", s.std}};
+    PrintJson({{"run_id", out.run_id},
+               {"model", out.model_hash},
+               {"algorithm", a.algo},
+               {"task", TaskName(r.task)},
+               {"dataset", out.dataset.name + "@" + std::to_string(out.dataset.version)},
+               {"train_rows", r.train_rows},
+               {"valid_rows", r.valid_rows},
+               {"dropped_rows", r.dropped_rows},
+               {"metrics", r.metrics},
+               {"metrics_on", r.metrics_on_training_data ? "training" : "validation"},
+               {"cv", cv}});
+    return;
+  }
+  std::cout << "Run " << out.run_id << " finished: " << a.algo << " (" << TaskName(r.task)
+            << ") on " << out.dataset.name << "@" << out.dataset.version << ", "
+            << HumanCount(r.train_rows) << " training rows";
+  if (r.valid_rows > 0) std::cout << ", " << HumanCount(r.valid_rows) << " validation rows";
+  std::cout << "\n";
+  if (r.dropped_rows > 0) {
+    std::cout << "  (" << HumanCount(r.dropped_rows) << " rows without a target were left out)\n";
+  }
+  std::cout << "Metrics on the " << (r.metrics_on_training_data ? "training" : "validation")
+            << " data:\n";
+  // The headline metrics of the task; every metric is in --json and `mloop runs show`.
+  static const std::map<Task, std::vector<std::string>> kHeadline = {
+      {Task::kBinary,
+       {"roc_auc", "average_precision", "accuracy", "balanced_accuracy", "precision", "recall",
+        "f1", "log_loss", "brier"}},
+      {Task::kMulticlass,
+       {"accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "log_loss",
+        "roc_auc_ovr_macro"}},
+      {Task::kRegression, {"rmse", "mae", "r2", "mape", "explained_variance"}}};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& k : kHeadline.at(r.task)) {
+    auto it = r.metrics.find(k);
+    if (it == r.metrics.end()) continue;
+    const double v = it->second;
+    std::vector<std::string> row{k, Fixed(v)};
+    auto cv = r.cv.find(k);
+    if (!r.cv.empty()) {
+      row.push_back(cv == r.cv.end() ? "" : Fixed(cv->second.mean) + " ± " + Fixed(cv->second.std));
+    }
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::string> header{"METRIC", "VALUE"};
+  if (!r.cv.empty()) header.push_back(std::to_string(a.cv) + "-FOLD CV (MEAN ± STD)");
+  PrintTable(header, rows, "  ");
+  std::cout << "Model: " << out.model_hash.substr(0, 12) << " (mloop runs show " << out.run_id
+            << ")\n";
+}
+
+// --- runs -------------------------------------------------------------------------------------
+
+nlohmann::json RunJson(const RunRecord& r) {
+  return {{"id", r.id},
+          {"experiment", r.experiment},
+          {"status", RunStatusName(r.status)},
+          {"algorithm", r.algorithm},
+          {"task", r.task},
+          {"params", nlohmann::json::parse(r.params_json)},
+          {"tags", nlohmann::json::parse(r.tags_json)},
+          {"lineage", nlohmann::json::parse(r.lineage_json)},
+          {"model", r.model_hash},
+          {"host", r.host},
+          {"pid", r.pid},
+          {"started", FormatTimestamp(r.started_at_us)},
+          {"ended", r.ended_at_us ? FormatTimestamp(r.ended_at_us) : ""},
+          {"error", r.error},
+          {"metrics", r.metrics}};
+}
+
+void RunsList(const GlobalOptions& global, const std::string& experiment, bool json) {
+  auto ws = OpenWorkspace(global);
+  RecoverStaleRuns(*ws);
+  auto runs = ws->metadata().ListRuns(experiment);
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : runs) out.push_back(RunJson(r));
+    PrintJson(out);
+    return;
+  }
+  if (runs.empty()) {
+    std::cout << "No runs yet. Train one: mloop train DATASET --target COL\n";
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : runs) {
+    auto lineage = nlohmann::json::parse(r.lineage_json);
+    std::string data = lineage.contains("dataset")
+                           ? lineage["dataset"]["name"].get<std::string>() + "@" +
+                                 std::to_string(lineage["dataset"]["version"].get<int64_t>())
+                           : "";
+    std::string key_metric;
+    for (const char* k : {"roc_auc", "roc_auc_ovr_macro", "accuracy", "rmse", "r2"}) {
+      auto it = r.metrics.find(k);
+      if (it != r.metrics.end()) {
+        key_metric = std::string(k) + " " + Fixed(it->second);
+        break;
+      }
+    }
+    rows.push_back({std::to_string(r.id), r.experiment, std::string(RunStatusName(r.status)),
+                    r.algorithm, data, key_metric, FormatTimestamp(r.started_at_us)});
+  }
+  PrintTable({"ID", "EXPERIMENT", "STATUS", "ALGORITHM", "DATASET", "METRIC", "STARTED"}, rows);
+}
+
+void RunsShow(const GlobalOptions& global, int64_t id, bool json) {
+  auto ws = OpenWorkspace(global);
+  RecoverStaleRuns(*ws);
+  auto run = ws->metadata().GetRun(id);
+  if (!run) throw NotFound("no run " + std::to_string(id), "list them with `mloop runs list`");
+  if (json) {
+    PrintJson(RunJson(*run));
+    return;
+  }
+  const RunRecord& r = *run;
+  std::cout << "run " << r.id << " (" << r.experiment << "): " << RunStatusName(r.status) << "\n"
+            << "  algorithm: " << r.algorithm << "\n"
+            << "  params:    " << r.params_json << "\n"
+            << "  lineage:   " << r.lineage_json << "\n"
+            << "  started:   " << FormatTimestamp(r.started_at_us) << " on " << r.host << " (pid "
+            << r.pid << ")\n";
+  if (r.ended_at_us) {
+    std::cout << "  ended:     " << FormatTimestamp(r.ended_at_us) << " ("
+              << HumanSeconds(static_cast<double>(r.ended_at_us - r.started_at_us) / 1e6) << ")\n";
+  }
+  if (!r.error.empty()) std::cout << "  error:     " << r.error << "\n";
+  if (!r.model_hash.empty()) std::cout << "  model:     " << r.model_hash << "\n";
+  if (!r.metrics.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [k, v] : r.metrics) rows.push_back({k, Fixed(v, 6)});
+    std::cout << "metrics:\n";
+    PrintTable({"METRIC", "VALUE"}, rows, "  ");
+  }
+}
+
+// --- predict ----------------------------------------------------------------------------------
+
+// A model reference: a run id ("run:3" or "3") or a model address (hash prefix).
+std::string ResolveModel(Workspace& ws, const std::string& ref) {
+  std::string id = ref.rfind("run:", 0) == 0 ? ref.substr(4) : ref;
+  if (!id.empty() && id.size() < 12 && id.find_first_not_of("0123456789") == std::string::npos) {
+    auto run = ws.metadata().GetRun(std::stoll(id));
+    if (!run) throw NotFound("no run " + id);
+    if (run->model_hash.empty()) {
+      throw FailedPrecondition("run " + id + " has no model (status " +
+                               std::string(RunStatusName(run->status)) + ")");
+    }
+    return run->model_hash;
+  }
+  for (const auto& r : ws.metadata().ListRuns("")) {
+    if (!r.model_hash.empty() && r.model_hash.rfind(ref, 0) == 0) return r.model_hash;
+  }
+  throw NotFound("no model '" + ref + "'", "name a model by its run id or its address prefix");
+}
+
+void RunPredict(const GlobalOptions& global, const std::string& model, const std::string& data,
+                const std::string& output, bool keep_input) {
+  auto ws = OpenWorkspace(global);
+  Predictor predictor(LoadBundle(ws->artifacts(), ResolveModel(*ws, model)));
+  Table input;
+  if (std::filesystem::exists(data)) {
+    ReadOptions options;
+    options.threads = ws->config().threads;
+    input = ReadCsv(data, options).table;
+  } else {
+    input = LoadDataset(*ws, ResolveDataset(*ws, RefArg(data)));
+  }
+  Table pred = predictor.Predict(input);
+  if (keep_input) {
+    std::vector<Field> fields = input.schema().fields();
+    std::vector<Column> cols = input.columns();
+    for (int c = 0; c < pred.num_columns(); ++c) {
+      Field f = pred.schema().field(c);
+      while (input.schema().IndexOf(f.name) >= 0) f.name = "predicted_" + f.name;
+      fields.push_back(f);
+      cols.push_back(pred.column(c));
+    }
+    pred = Table(Schema(std::move(fields)), std::move(cols));
+  }
+  if (output == "-") {
+    WriteCsv(pred, std::cout);
+  } else if (output.size() > 6 && output.substr(output.size() - 6) == ".jsonl") {
+    WriteJsonLinesFile(pred, output);
+  } else {
+    WriteCsvFile(pred, output);
+  }
+  if (output != "-") {
+    std::cout << "Wrote " << HumanCount(pred.num_rows()) << " predictions to " << output << "\n";
+  }
+}
+
+}  // namespace
+
+void RegisterTrain(CLI::App& app, GlobalOptions& global) {
+  auto a = std::make_shared<TrainArgs>();
+  auto* train = app.add_subcommand("train", "Train a model on a dataset; the run is recorded");
+  train->add_option("DATASET", a->dataset, "NAME or NAME@VERSION")->required();
+  train->add_option("-t,--target", a->target, "The column to predict")->required();
+  train->add_option("-a,--algo", a->algo,
+                    "Algorithm: " + Join(EstimatorNames(), ", ") + " (default xgboost)");
+  train->add_option("-p,--param", a->params, "KEY=VALUE, the algorithm's own names; repeatable")
+      ->allow_extra_args(false);
+  train->add_option("--valid", a->valid, "Validation dataset (instead of --split)");
+  train->add_option("--split", a->split,
+                    "random[:F] | stratified[:F] | time:COL[:F] | none (default: stratified:0.2 "
+                    "for classification, random:0.2 for regression)");
+  train->add_option("--cv", a->cv,
+                    "Also cross-validate with K folds (stratified when classifying)");
+  train->add_option("--task", a->task,
+                    "binary | multiclass | regression (default: from the target)");
+  train->add_option("--seed", a->seed, "Random seed (default 42)");
+  train->add_option("--experiment", a->experiment, "Experiment name (default: default)");
+  train->add_option("--tag", a->tags, "KEY=VALUE; repeatable")->allow_extra_args(false);
+  train->add_flag("-q,--quiet", a->quiet, "No progress on stderr");
+  train->add_flag("--json", a->json, "Print the result as JSON");
+  train->callback([&global, a] {
+    TrainArgs args = *a;
+    if (args.split.empty() && args.valid.empty()) args.split = "";
+    RunTrain(global, args);
+  });
+
+  auto* runs = app.add_subcommand("runs", "List and show training runs");
+  runs->require_subcommand(1);
+  auto list_exp = std::make_shared<std::string>();
+  auto list_json = std::make_shared<bool>(false);
+  auto* list = runs->add_subcommand("list", "Runs, newest first");
+  list->add_option("--experiment", *list_exp, "Only this experiment");
+  list->add_flag("--json", *list_json, "Print as JSON");
+  list->callback([&global, list_exp, list_json] { RunsList(global, *list_exp, *list_json); });
+  auto show_id = std::make_shared<int64_t>(0);
+  auto show_json = std::make_shared<bool>(false);
+  auto* show = runs->add_subcommand("show", "One run: parameters, metrics, lineage, model");
+  show->add_option("ID", *show_id, "Run id")->required();
+  show->add_flag("--json", *show_json, "Print as JSON");
+  show->callback([&global, show_id, show_json] { RunsShow(global, *show_id, *show_json); });
+
+  auto model = std::make_shared<std::string>();
+  auto data = std::make_shared<std::string>();
+  auto output = std::make_shared<std::string>("-");
+  auto keep = std::make_shared<bool>(false);
+  auto* predict = app.add_subcommand("predict", "Predict with a trained model");
+  predict->add_option("MODEL", *model, "A run id (3 or run:3) or a model address prefix")
+      ->required();
+  predict->add_option("-d,--data", *data, "A CSV file or a dataset NAME[@VERSION]")->required();
+  predict->add_option("-o,--output", *output, "CSV or .jsonl file, or - for stdout (default)");
+  predict->add_flag("--keep-input", *keep, "Write the input columns too");
+  predict->callback(
+      [&global, model, data, output, keep] { RunPredict(global, *model, *data, *output, *keep); });
+}
+
+}  // namespace mloop::cli

@@ -1,0 +1,125 @@
+#include "mloop/model/bundle.h"
+
+#include <fstream>
+
+#include "mloop/core/error.h"
+#include "mloop/io/byte_source.h"
+#include "mloop/train/registry.h"
+
+namespace mloop {
+
+namespace {
+
+const char* const kParts[] = {"target.json", "encoding.json", "model.json", "config.json"};
+
+std::string* PartOf(ModelBundle& b, const std::string& name) {
+  if (name == "target.json") return &b.target_json;
+  if (name == "encoding.json") return &b.encoding_json;
+  if (name == "model.json") return &b.model_json;
+  if (name == "config.json") return &b.config_json;
+  return nullptr;
+}
+
+}  // namespace
+
+std::string SaveBundle(const ModelBundle& bundle, ArtifactStore& store) {
+  nlohmann::json manifest = bundle.manifest;
+  manifest["format_version"] = kBundleFormatVersion;
+  nlohmann::json files = nlohmann::json::object();
+  ModelBundle copy = bundle;
+  for (const char* part : kParts) files[part] = store.Put(*PartOf(copy, part));
+  manifest["files"] = files;
+  return store.Put(manifest.dump(2));
+}
+
+ModelBundle LoadBundle(ArtifactStore& store, const std::string& manifest_hash) {
+  ModelBundle b;
+  try {
+    b.manifest = nlohmann::json::parse(ReadWholeFile(store.Fetch(manifest_hash)));
+    int version = b.manifest.at("format_version").get<int>();
+    if (version > kBundleFormatVersion) {
+      throw FailedPrecondition("model " + manifest_hash.substr(0, 12) + " has bundle format " +
+                                   std::to_string(version) + "; this mloop reads up to " +
+                                   std::to_string(kBundleFormatVersion),
+                               "upgrade mloop");
+    }
+    for (const char* part : kParts) {
+      *PartOf(b, part) = ReadWholeFile(store.Fetch(b.manifest.at("files").at(part)));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Corruption("model manifest " + manifest_hash.substr(0, 12) +
+                     " is not valid: " + e.what());
+  }
+  return b;
+}
+
+void ExportBundle(const ModelBundle& bundle, const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  ModelBundle copy = bundle;
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) throw IoErrorFromErrno("cannot write", (dir / name).string());
+  };
+  for (const char* part : kParts) write(part, *PartOf(copy, part));
+  nlohmann::json manifest = bundle.manifest;
+  manifest.erase("files");
+  manifest["format_version"] = kBundleFormatVersion;
+  write("manifest.json", manifest.dump(2));
+}
+
+Predictor::Predictor(const ModelBundle& bundle)
+    : target_(Target::FromJson(bundle.target_json)),
+      encoding_(Encoding::FromJson(bundle.encoding_json)) {
+  estimator_ = CreateEstimator(bundle.manifest.at("algorithm").get<std::string>());
+  estimator_->LoadConfig(bundle.config_json);
+  estimator_->LoadModel(bundle.model_json);
+}
+
+DenseMatrix Predictor::Scores(const Table& table) const {
+  return estimator_->Predict(encoding_.Transform(table));
+}
+
+Table Predictor::Predict(const Table& table) const {
+  DenseMatrix s = Scores(table);
+  std::vector<Field> fields;
+  std::vector<Column> cols;
+  if (target_.task == Task::kRegression) {
+    ColumnBuilder b(DataType::kFloat64);
+    for (int64_t i = 0; i < s.rows; ++i) b.AppendDouble(s.at(i, 0));
+    fields.push_back({"prediction", DataType::kFloat64});
+    cols.push_back(b.Finish());
+    return Table(Schema(std::move(fields)), std::move(cols));
+  }
+  ColumnBuilder label(DataType::kString);
+  const int64_t k = static_cast<int64_t>(target_.classes.size());
+  for (int64_t i = 0; i < s.rows; ++i) {
+    int64_t best = 0;
+    if (target_.task == Task::kBinary) {
+      best = s.at(i, 0) >= 0.5 ? 1 : 0;
+    } else {
+      for (int64_t c = 1; c < k; ++c) {
+        if (s.at(i, c) > s.at(i, best)) best = c;
+      }
+    }
+    label.AppendString(target_.classes[best]);
+  }
+  fields.push_back({"prediction", DataType::kString});
+  cols.push_back(label.Finish());
+  if (target_.task == Task::kBinary) {
+    ColumnBuilder p(DataType::kFloat64);
+    for (int64_t i = 0; i < s.rows; ++i) p.AppendDouble(s.at(i, 0));
+    fields.push_back({"probability", DataType::kFloat64});
+    cols.push_back(p.Finish());
+  } else {
+    for (int64_t c = 0; c < k; ++c) {
+      ColumnBuilder p(DataType::kFloat64);
+      for (int64_t i = 0; i < s.rows; ++i) p.AppendDouble(s.at(i, c));
+      fields.push_back({"probability_" + target_.classes[c], DataType::kFloat64});
+      cols.push_back(p.Finish());
+    }
+  }
+  return Table(Schema(std::move(fields)), std::move(cols));
+}
+
+}  // namespace mloop

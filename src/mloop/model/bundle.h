@@ -1,0 +1,67 @@
+// The model bundle: everything needed to use a trained model, self-describing and versioned.
+//
+// Stored in the artifact store as blobs: `manifest.json` names the other parts by SHA-256, and
+// the manifest's own address is the model's address.
+//   manifest.json   format version, task, algorithm, input schema, output description, classes,
+//                   feature names, metrics, lineage, and the addresses of the parts below
+//   target.json     the target column and class labels
+//   encoding.json   the fitted default encoding (train/encoding.h)
+//   model.json      the estimator's learned state (XGBoost's JSON model for xgboost)
+//   config.json     the estimator's configuration
+// ExportBundle writes the same files into a directory, which ImportBundle reads back.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "mloop/core/table.h"
+#include "mloop/store/artifact_store.h"
+#include "mloop/train/encoding.h"
+#include "mloop/train/estimator.h"
+#include "mloop/train/target.h"
+
+namespace mloop {
+
+inline constexpr int kBundleFormatVersion = 1;
+
+struct ModelBundle {
+  nlohmann::json manifest;  // without the "files" entry, which SaveBundle fills
+  std::string target_json;
+  std::string encoding_json;
+  std::string model_json;
+  std::string config_json;
+};
+
+// Stores the parts and the manifest; returns the manifest's SHA-256 (the model's address).
+std::string SaveBundle(const ModelBundle& bundle, ArtifactStore& store);
+// Reads a bundle by address. Corruption when a part is missing or the manifest is malformed;
+// FailedPrecondition for a newer format version.
+ModelBundle LoadBundle(ArtifactStore& store, const std::string& manifest_hash);
+
+void ExportBundle(const ModelBundle& bundle, const std::filesystem::path& dir);
+
+// A loaded model, ready to predict on Tables. Const after construction: safe to share between
+// threads.
+class Predictor {
+ public:
+  explicit Predictor(const ModelBundle& bundle);
+
+  const Target& target() const { return target_; }
+  const Encoding& encoding() const { return encoding_; }
+  Task task() const { return target_.task; }
+  // The raw scores of each row (see Estimator::Predict).
+  DenseMatrix Scores(const Table& table) const;
+  // Scores as a table: classification -> `prediction` (the class label, in the target's type as
+  // text) plus `probability` (binary: of the positive class) or `probability_<class>` columns;
+  // regression -> `prediction`.
+  Table Predict(const Table& table) const;
+
+ private:
+  Target target_;
+  Encoding encoding_;
+  std::unique_ptr<Estimator> estimator_;
+};
+
+}  // namespace mloop

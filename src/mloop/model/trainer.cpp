@@ -1,0 +1,198 @@
+#include "mloop/model/trainer.h"
+
+#include <cmath>
+
+#include "mloop/core/error.h"
+#include "mloop/eval/metrics.h"
+#include "mloop/train/registry.h"
+#include "mloop/train/target.h"
+
+namespace mloop {
+
+namespace {
+
+bool HandlesMissing(const std::string& algorithm) {
+  return algorithm == "xgboost" || algorithm == "random_forest";
+}
+
+// Rows whose target is known.
+std::vector<int64_t> LabelledRows(const std::vector<double>& y) {
+  std::vector<int64_t> rows;
+  rows.reserve(y.size());
+  for (size_t i = 0; i < y.size(); ++i) {
+    if (!std::isnan(y[i])) rows.push_back(static_cast<int64_t>(i));
+  }
+  return rows;
+}
+
+std::vector<double> Pick(const std::vector<double>& v, const std::vector<int64_t>& rows) {
+  std::vector<double> out;
+  out.reserve(rows.size());
+  for (int64_t r : rows) out.push_back(v[r]);
+  return out;
+}
+
+struct Fitted {
+  Encoding encoding;
+  std::unique_ptr<Estimator> estimator;
+};
+
+Fitted FitOnce(const Table& train, const std::vector<double>& y, const Table* valid,
+               const std::vector<double>* valid_y, const Target& target, const TrainRequest& req,
+               const std::function<void(const IterationLog&)>& on_iteration) {
+  Fitted f{Encoding::Fit(train, {.impute = !HandlesMissing(req.algorithm)}),
+           CreateEstimator(req.algorithm)};
+  f.estimator->SetParams(req.params);
+  DenseMatrix x = f.encoding.Transform(train);
+  DenseMatrix vx;
+  FitInput in;
+  in.x = &x;
+  in.y = y;
+  in.task = target.task;
+  in.num_classes = static_cast<int>(target.classes.size());
+  in.seed = req.seed;
+  in.threads = req.threads;
+  in.feature_names = f.encoding.feature_names();
+  in.on_iteration = on_iteration;
+  if (valid) {
+    vx = f.encoding.Transform(*valid);
+    in.valid_x = &vx;
+    in.valid_y = *valid_y;
+  }
+  f.estimator->Fit(in);
+  return f;
+}
+
+}  // namespace
+
+std::map<std::string, double> StandardMetrics(Task task, const std::vector<double>& y,
+                                              const DenseMatrix& scores) {
+  std::map<std::string, double> out;
+  EvalInputs in;
+  in.y_true = y;
+  std::vector<double> score;
+  if (task == Task::kMulticlass) {
+    in.proba = &scores;
+  } else {
+    score.assign(scores.data.begin(), scores.data.end());
+    in.y_score = score;
+  }
+  for (const auto& name : MetricNames(task)) {
+    try {
+      out[name] = ComputeMetric(name, in);
+    } catch (const Error&) {
+      // A metric undefined on this data (AUC with one class present) is left out.
+    }
+  }
+  return out;
+}
+
+TrainResult Train(const Table& data, const TrainRequest& req) {
+  const Target target = InferTarget(data, req.target, req.task);
+  auto probe = CreateEstimator(req.algorithm);
+  if (!probe->Supports(target.task)) {
+    throw InvalidArgument(req.algorithm + " cannot do " + std::string(TaskName(target.task)) +
+                          " (target '" + req.target + "')");
+  }
+  probe->SetParams(req.params);  // reject bad parameters before any work
+  Table table = data.WithRole(req.target, Role::kTarget);
+
+  TrainResult result;
+  result.task = target.task;
+  std::vector<double> y_all = target.Encode(table);
+  std::vector<int64_t> labelled = LabelledRows(y_all);
+  result.dropped_rows = table.num_rows() - static_cast<int64_t>(labelled.size());
+  if (labelled.empty()) throw InvalidArgument("no row has a value in target '" + req.target + "'");
+  if (result.dropped_rows > 0) {
+    table = table.Take(labelled);
+    y_all = Pick(y_all, labelled);
+  }
+  const bool classification = target.task != Task::kRegression;
+
+  // Cross-validation first (reported beside the final model's metrics).
+  if (req.cv_folds > 1) {
+    auto folds = MakeFolds(table.num_rows(), req.cv_folds,
+                           classification ? y_all : std::vector<double>(), req.seed);
+    std::map<std::string, std::vector<double>> per_metric;
+    for (const auto& fold : folds) {
+      Table tr = table.Take(fold.train), va = table.Take(fold.valid);
+      std::vector<double> ytr = Pick(y_all, fold.train), yva = Pick(y_all, fold.valid);
+      Fitted f = FitOnce(tr, ytr, nullptr, nullptr, target, req, {});
+      auto m = StandardMetrics(target.task, yva, f.estimator->Predict(f.encoding.Transform(va)));
+      for (const auto& [k, v] : m) per_metric[k].push_back(v);
+    }
+    for (const auto& [k, values] : per_metric) {
+      double mean = 0;
+      for (double v : values) mean += v;
+      mean /= static_cast<double>(values.size());
+      double var = 0;
+      for (double v : values) var += (v - mean) * (v - mean);
+      result.cv[k] = {mean, std::sqrt(var / static_cast<double>(values.size()))};
+    }
+  }
+
+  // The model: train/validation split (or the given validation table).
+  Table train_table, valid_table;
+  std::vector<double> y_train, y_valid;
+  if (req.valid) {
+    train_table = table;
+    y_train = y_all;
+    valid_table = req.valid->WithRole(req.target, Role::kTarget);
+    std::vector<double> yv = target.Encode(valid_table);
+    std::vector<int64_t> vl = LabelledRows(yv);
+    valid_table = valid_table.Take(vl);
+    y_valid = Pick(yv, vl);
+  } else {
+    SplitIndices s =
+        MakeSplit(table, classification ? y_all : std::vector<double>(), req.split, req.seed);
+    train_table = table.Take(s.train);
+    y_train = Pick(y_all, s.train);
+    if (!s.valid.empty()) {
+      valid_table = table.Take(s.valid);
+      y_valid = Pick(y_all, s.valid);
+    }
+  }
+  const bool has_valid = valid_table.num_rows() > 0;
+  auto on_iteration = [&](const IterationLog& log) {
+    result.history.push_back(log);
+    if (req.on_iteration) req.on_iteration(log);
+  };
+  Fitted f = FitOnce(train_table, y_train, has_valid ? &valid_table : nullptr,
+                     has_valid ? &y_valid : nullptr, target, req, on_iteration);
+  result.train_rows = train_table.num_rows();
+  result.valid_rows = valid_table.num_rows();
+  const Table& scored = has_valid ? valid_table : train_table;
+  result.metrics = StandardMetrics(target.task, has_valid ? y_valid : y_train,
+                                   f.estimator->Predict(f.encoding.Transform(scored)));
+  result.metrics_on_training_data = !has_valid;
+
+  ModelBundle& b = result.bundle;
+  b.target_json = target.ToJson();
+  b.encoding_json = f.encoding.ToJson();
+  b.model_json = f.estimator->SaveModel();
+  b.config_json = f.estimator->SaveConfig();
+  nlohmann::json inputs = nlohmann::json::array();
+  for (const Field& field : f.encoding.inputs()) {
+    inputs.push_back({{"name", field.name}, {"type", DataTypeName(field.type)}});
+  }
+  nlohmann::json importance = nlohmann::json::object();
+  std::vector<double> imp = f.estimator->FeatureImportance();
+  for (size_t i = 0; i < imp.size() && i < f.encoding.feature_names().size(); ++i) {
+    importance[f.encoding.feature_names()[i]] = imp[i];
+  }
+  b.manifest = {{"algorithm", req.algorithm},
+                {"task", TaskName(target.task)},
+                {"target", {{"name", target.column}, {"type", DataTypeName(target.type)}}},
+                {"classes", target.classes},
+                {"input_schema", inputs},
+                {"feature_names", f.encoding.feature_names()},
+                {"params", req.params},
+                {"metrics", result.metrics},
+                {"metrics_on", has_valid ? "validation" : "training"},
+                {"feature_importance", importance},
+                {"train_rows", result.train_rows},
+                {"valid_rows", result.valid_rows}};
+  return result;
+}
+
+}  // namespace mloop

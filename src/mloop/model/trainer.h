@@ -1,0 +1,54 @@
+// Training end to end on a Table: target, split, encoding, fit, validation metrics, and the
+// model bundle. It sits in model/ because it joins train/, eval/ and the bundle.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mloop/core/table.h"
+#include "mloop/model/bundle.h"
+#include "mloop/train/estimator.h"
+#include "mloop/train/split.h"
+
+namespace mloop {
+
+struct TrainRequest {
+  std::string algorithm = "xgboost";
+  std::map<std::string, std::string> params;
+  std::string target;
+  std::optional<Task> task;  // inferred from the target when absent
+  SplitSpec split;           // used when `valid` is null
+  const Table* valid = nullptr;
+  int cv_folds = 0;  // > 1: k-fold cross-validation (stratified for classification)
+  uint64_t seed = 42;
+  int threads = 0;
+  std::function<void(const IterationLog&)> on_iteration;
+};
+
+struct MetricSummary {
+  double mean = 0;
+  double std = 0;  // population standard deviation over the folds
+};
+
+struct TrainResult {
+  ModelBundle bundle;  // manifest filled except lineage, which the caller adds
+  Task task = Task::kBinary;
+  std::map<std::string, double> metrics;  // on the validation data (training data without one)
+  bool metrics_on_training_data = false;
+  std::map<std::string, MetricSummary> cv;  // per metric over the folds, when cv_folds > 1
+  std::vector<IterationLog> history;
+  int64_t train_rows = 0;
+  int64_t valid_rows = 0;
+  int64_t dropped_rows = 0;  // rows without a target value
+};
+
+TrainResult Train(const Table& data, const TrainRequest& request);
+
+// The standard metrics of `task` computed from a model's scores on `y` (labels or values).
+std::map<std::string, double> StandardMetrics(Task task, const std::vector<double>& y,
+                                              const DenseMatrix& scores);
+
+}  // namespace mloop

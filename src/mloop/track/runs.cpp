@@ -1,0 +1,107 @@
+#include "mloop/track/runs.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
+
+#include "mloop/core/error.h"
+#include "mloop/version.h"
+
+namespace mloop {
+
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+int RecoverStaleRuns(Workspace& ws) {
+  int marked = 0;
+  const std::string host = HostName();
+  for (const RunRecord& r : ws.metadata().ListRuns("")) {
+    if (r.status != RunStatus::kRunning || r.host != host) continue;
+    bool alive = ::kill(static_cast<pid_t>(r.pid), 0) == 0 || errno == EPERM;
+    if (alive) continue;
+    ws.metadata().EndRun(
+        r.id, RunStatus::kFailed, ws.clock().NowMicros(), "",
+        "the process (pid " + std::to_string(r.pid) + ") ended without finishing the run");
+    ++marked;
+  }
+  return marked;
+}
+
+TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& cmd) {
+  RecoverStaleRuns(ws);
+  TrainOutcome out;
+  out.dataset = ResolveDataset(ws, cmd.data);
+  std::optional<DatasetVersion> valid_version;
+  if (cmd.valid) valid_version = ResolveDataset(ws, *cmd.valid);
+
+  RunRecord run;
+  run.experiment = cmd.experiment;
+  run.algorithm = cmd.request.algorithm;
+  run.task = cmd.request.task ? std::string(TaskName(*cmd.request.task)) : "auto";
+  run.params_json = nlohmann::json(cmd.request.params).dump();
+  run.tags_json = nlohmann::json(cmd.tags).dump();
+  nlohmann::json lineage = {
+      {"dataset",
+       {{"name", out.dataset.name},
+        {"version", out.dataset.version},
+        {"hash", out.dataset.content_hash}}},
+      {"target", cmd.request.target},
+      {"split", cmd.valid ? "valid:" + cmd.valid->ToString() : cmd.request.split.ToString()},
+      {"cv_folds", cmd.request.cv_folds},
+      {"seed", cmd.request.seed},
+      {"mloop_version", kVersion},
+      {"git_commit", kGitCommit},
+      {"host", HostName()}};
+  if (valid_version) {
+    lineage["valid_dataset"] = {{"name", valid_version->name},
+                                {"version", valid_version->version},
+                                {"hash", valid_version->content_hash}};
+  }
+  run.lineage_json = lineage.dump();
+  run.host = HostName();
+  run.pid = ::getpid();
+  run.started_at_us = ws.clock().NowMicros();
+  out.run_id = ws.metadata().CreateRun(run);
+  if (cmd.on_start) cmd.on_start(out.run_id);
+
+  try {
+    Table data = LoadDataset(ws, out.dataset);
+    Table valid;
+    TrainRequest req = cmd.request;
+    if (valid_version) {
+      valid = LoadDataset(ws, *valid_version);
+      req.valid = &valid;
+    }
+    out.result = Train(data, req);
+    // Per-iteration metrics, then the final ones (step -1) and the cross-validation summary.
+    for (const IterationLog& log : out.result.history) {
+      ws.metadata().LogMetrics(out.run_id, log.iteration, log.metrics);
+    }
+    std::map<std::string, double> final_metrics = out.result.metrics;
+    for (const auto& [k, s] : out.result.cv) {
+      final_metrics["cv_" + k + "_mean"] = s.mean;
+      final_metrics["cv_" + k + "_std"] = s.std;
+    }
+    ws.metadata().LogMetrics(out.run_id, -1, final_metrics);
+    out.result.bundle.manifest["lineage"] = lineage;
+    out.result.bundle.manifest["lineage"]["run_id"] = out.run_id;
+    out.model_hash = SaveBundle(out.result.bundle, ws.artifacts());
+    ws.metadata().EndRun(out.run_id, RunStatus::kFinished, ws.clock().NowMicros(), out.model_hash,
+                         "");
+  } catch (const std::exception& e) {
+    try {
+      ws.metadata().EndRun(out.run_id, RunStatus::kFailed, ws.clock().NowMicros(), "", e.what());
+    } catch (...) {
+      // The original error matters more than a failure to record it.
+    }
+    throw;
+  }
+  return out;
+}
+
+}  // namespace mloop

@@ -1,0 +1,43 @@
+// Tracked training: every `mloop train` is a run in the metadata store, with its parameters,
+// per-iteration and final metrics, status, times, the model it produced and its lineage
+// (dataset name/version/hash, mloop version and git commit, seed, host).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "mloop/data/datasets.h"
+#include "mloop/model/trainer.h"
+#include "mloop/store/workspace.h"
+
+namespace mloop {
+
+struct TrainCommand {
+  DatasetRef data;
+  std::optional<DatasetRef> valid;
+  TrainRequest request;
+  std::string experiment = "default";
+  std::map<std::string, std::string> tags;
+  // Called once the run exists (its id), before training starts.
+  std::function<void(int64_t)> on_start;
+};
+
+struct TrainOutcome {
+  int64_t run_id = 0;
+  std::string model_hash;
+  DatasetVersion dataset;
+  TrainResult result;
+};
+
+// Trains and records the run. A failure marks the run failed (with the error) and rethrows.
+TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& command);
+
+// Marks as failed every `running` run whose process, on this host, no longer exists (a run
+// killed midway). Returns how many were marked. Called before runs are started or listed.
+int RecoverStaleRuns(Workspace& ws);
+
+// This machine's host name.
+std::string HostName();
+
+}  // namespace mloop
