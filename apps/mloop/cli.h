@@ -25,6 +25,7 @@ std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global);
 void RegisterInit(CLI::App& app, GlobalOptions& global);
 void RegisterData(CLI::App& app, GlobalOptions& global);
 void RegisterTrain(CLI::App& app, GlobalOptions& global);
+void RegisterModels(CLI::App& app, GlobalOptions& global);
 
 // Output helpers. Human output goes to stdout; progress and messages to stderr.
 void PrintJson(const nlohmann::json& j);

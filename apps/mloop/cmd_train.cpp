@@ -14,6 +14,7 @@
 #include "mloop/io/csv_writer.h"
 #include "mloop/io/jsonl_writer.h"
 #include "mloop/model/bundle.h"
+#include "mloop/track/registry.h"
 #include "mloop/track/runs.h"
 #include "mloop/train/registry.h"
 
@@ -246,28 +247,10 @@ void RunsShow(const GlobalOptions& global, int64_t id, bool json) {
 
 // --- predict ----------------------------------------------------------------------------------
 
-// A model reference: a run id ("run:3" or "3") or a model address (hash prefix).
-std::string ResolveModel(Workspace& ws, const std::string& ref) {
-  std::string id = ref.rfind("run:", 0) == 0 ? ref.substr(4) : ref;
-  if (!id.empty() && id.size() < 12 && id.find_first_not_of("0123456789") == std::string::npos) {
-    auto run = ws.metadata().GetRun(std::stoll(id));
-    if (!run) throw NotFound("no run " + id);
-    if (run->model_hash.empty()) {
-      throw FailedPrecondition("run " + id + " has no model (status " +
-                               std::string(RunStatusName(run->status)) + ")");
-    }
-    return run->model_hash;
-  }
-  for (const auto& r : ws.metadata().ListRuns("")) {
-    if (!r.model_hash.empty() && r.model_hash.rfind(ref, 0) == 0) return r.model_hash;
-  }
-  throw NotFound("no model '" + ref + "'", "name a model by its run id or its address prefix");
-}
-
 void RunPredict(const GlobalOptions& global, const std::string& model, const std::string& data,
                 const std::string& output, bool keep_input) {
   auto ws = OpenWorkspace(global);
-  Predictor predictor(LoadBundle(ws->artifacts(), ResolveModel(*ws, model)));
+  Predictor predictor(LoadBundle(ws->artifacts(), ResolveModelRef(*ws, model).model_hash));
   Table input;
   if (std::filesystem::exists(data)) {
     ReadOptions options;
@@ -350,7 +333,10 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global) {
   auto output = std::make_shared<std::string>("-");
   auto keep = std::make_shared<bool>(false);
   auto* predict = app.add_subcommand("predict", "Predict with a trained model");
-  predict->add_option("MODEL", *model, "A run id (3 or run:3) or a model address prefix")
+  predict
+      ->add_option("MODEL", *model,
+                   "NAME/VERSION, NAME@ALIAS, NAME@latest, a run id (3 or run:3) or a model "
+                   "address prefix")
       ->required();
   predict->add_option("-d,--data", *data, "A CSV file or a dataset NAME[@VERSION]")->required();
   predict->add_option("-o,--output", *output, "CSV or .jsonl file, or - for stdout (default)");

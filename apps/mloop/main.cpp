@@ -55,6 +55,7 @@ int Run(int argc, char** argv) {
   mloop::cli::RegisterInit(app, global);
   mloop::cli::RegisterData(app, global);
   mloop::cli::RegisterTrain(app, global);
+  mloop::cli::RegisterModels(app, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -70,6 +70,31 @@ struct RunRecord {
   std::map<std::string, double> metrics;  // final metrics
 };
 
+// Model registry. Approval status of a model version: PendingManualApproval (new), Approved,
+// Rejected (as SageMaker's model registry).
+struct ModelVersionRecord {
+  std::string name;
+  int64_t version = 0;
+  std::string model_hash;  // the bundle's manifest address
+  int64_t run_id = 0;      // 0 when the model came from outside (import)
+  std::string status = "PendingManualApproval";
+  std::string description;
+  int64_t created_at_us = 0;
+  std::vector<std::string> aliases;  // aliases pointing at this version
+};
+
+// One entry of a registered model's append-only history.
+struct ModelEvent {
+  std::string name;
+  int64_t version = 0;
+  std::string kind;    // registered, alias, status, deleted
+  std::string detail;  // the alias name for alias events
+  std::string from;    // previous value ("" when none)
+  std::string to;      // new value ("" when removed)
+  std::string actor;
+  int64_t at_us = 0;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -102,6 +127,31 @@ class MetadataStore {
   // One metric's values per step (step >= 0), in step order.
   virtual std::vector<std::pair<int64_t, double>> MetricHistory(int64_t run,
                                                                 const std::string& key) = 0;
+
+  // Registers `model_hash` as the next version of model `name` (created if needed), status
+  // PendingManualApproval, and records a `registered` event.
+  virtual ModelVersionRecord RegisterModelVersion(const std::string& name,
+                                                  const std::string& model_hash, int64_t run_id,
+                                                  const std::string& description,
+                                                  const std::string& actor, int64_t at_us) = 0;
+  // Version `version` (> 0) of `name`; nullopt when absent or deleted.
+  virtual std::optional<ModelVersionRecord> FindModelVersion(const std::string& name,
+                                                             int64_t version) = 0;
+  // The version `alias` points at; nullopt when the alias is not set.
+  virtual std::optional<ModelVersionRecord> FindModelAlias(const std::string& name,
+                                                           const std::string& alias) = 0;
+  // Versions of `name` (every model when empty), by name then version; deleted ones left out.
+  virtual std::vector<ModelVersionRecord> ListModelVersions(const std::string& name) = 0;
+  // Points `alias` at `version` (one version per alias), recording the move.
+  virtual void SetModelAlias(const std::string& name, const std::string& alias, int64_t version,
+                             const std::string& actor, int64_t at_us) = 0;
+  virtual void SetModelStatus(const std::string& name, int64_t version, const std::string& status,
+                              const std::string& actor, int64_t at_us) = 0;
+  // Deletes a version; kFailedPrecondition while an alias points at it.
+  virtual void DeleteModelVersion(const std::string& name, int64_t version,
+                                  const std::string& actor, int64_t at_us) = 0;
+  // Every event of `name`, oldest first.
+  virtual std::vector<ModelEvent> ModelHistory(const std::string& name) = 0;
 
   // The schema version this store is at.
   virtual int SchemaVersion() = 0;

@@ -70,6 +70,43 @@ CREATE TABLE run_metrics (
   PRIMARY KEY (run_id, key, step)
 );
 )sql"},
+    {3, "model registry: models, versions, aliases, history",
+     R"sql(
+CREATE TABLE registered_models (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at_us BIGINT NOT NULL
+);
+CREATE TABLE model_versions (
+  id INTEGER PRIMARY KEY,
+  model_id INTEGER NOT NULL REFERENCES registered_models(id),
+  version INTEGER NOT NULL,
+  model_hash TEXT NOT NULL,
+  run_id BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  description TEXT NOT NULL,
+  created_at_us BIGINT NOT NULL,
+  deleted INTEGER NOT NULL,
+  UNIQUE (model_id, version)
+);
+CREATE TABLE model_aliases (
+  model_id INTEGER NOT NULL REFERENCES registered_models(id),
+  alias TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (model_id, alias)
+);
+CREATE TABLE model_events (
+  id INTEGER PRIMARY KEY,
+  model_id INTEGER NOT NULL REFERENCES registered_models(id),
+  version INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  from_value TEXT NOT NULL,
+  to_value TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  at_us BIGINT NOT NULL
+);
+)sql"},
 };
 
 }  // namespace mloop::sqlite

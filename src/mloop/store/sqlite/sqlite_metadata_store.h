@@ -29,6 +29,21 @@ class SqliteMetadataStore : public MetadataStore {
   std::vector<RunRecord> ListRuns(const std::string& experiment) override;
   std::vector<std::pair<int64_t, double>> MetricHistory(int64_t run,
                                                         const std::string& key) override;
+  ModelVersionRecord RegisterModelVersion(const std::string& name, const std::string& model_hash,
+                                          int64_t run_id, const std::string& description,
+                                          const std::string& actor, int64_t at_us) override;
+  std::optional<ModelVersionRecord> FindModelVersion(const std::string& name,
+                                                     int64_t version) override;
+  std::optional<ModelVersionRecord> FindModelAlias(const std::string& name,
+                                                   const std::string& alias) override;
+  std::vector<ModelVersionRecord> ListModelVersions(const std::string& name) override;
+  void SetModelAlias(const std::string& name, const std::string& alias, int64_t version,
+                     const std::string& actor, int64_t at_us) override;
+  void SetModelStatus(const std::string& name, int64_t version, const std::string& status,
+                      const std::string& actor, int64_t at_us) override;
+  void DeleteModelVersion(const std::string& name, int64_t version, const std::string& actor,
+                          int64_t at_us) override;
+  std::vector<ModelEvent> ModelHistory(const std::string& name) override;
   int SchemaVersion() override;
 
   // The newest schema version this build knows.
@@ -37,6 +52,11 @@ class SqliteMetadataStore : public MetadataStore {
  private:
   void Migrate();
   RunRecord RunFromRow(sqlite::Statement& s);
+  ModelVersionRecord ModelVersionFromRow(sqlite::Statement& s);
+  int64_t ModelId(const std::string& name);  // 0 when absent
+  void AddEvent(int64_t model_id, int64_t version, const std::string& kind,
+                const std::string& detail, const std::string& from, const std::string& to,
+                const std::string& actor, int64_t at_us);
   std::unique_ptr<sqlite::Db> db_;
 };
 

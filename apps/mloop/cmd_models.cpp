@@ -1,0 +1,255 @@
+// mloop models register | list | show | alias | approve | reject | history | delete | export
+#include <iostream>
+
+#include "cli.h"
+#include "mloop/core/error.h"
+#include "mloop/core/time.h"
+#include "mloop/model/bundle.h"
+#include "mloop/track/registry.h"
+#include "mloop/track/runs.h"
+
+namespace mloop::cli {
+
+namespace {
+
+nlohmann::json VersionJson(const ModelVersionRecord& v) {
+  return {{"name", v.name},
+          {"version", v.version},
+          {"ref", v.name + "/" + std::to_string(v.version)},
+          {"model", v.model_hash},
+          {"run_id", v.run_id},
+          {"status", v.status},
+          {"description", v.description},
+          {"aliases", v.aliases},
+          {"created", FormatTimestamp(v.created_at_us)}};
+}
+
+void Register(const GlobalOptions& global, const std::string& run_ref, const std::string& name,
+              const std::string& description, bool json) {
+  ValidateModelName(name);
+  auto ws = OpenWorkspace(global);
+  ResolvedModel m = ResolveModelRef(*ws, run_ref);
+  int64_t run_id = 0;
+  std::string id = run_ref.rfind("run:", 0) == 0 ? run_ref.substr(4) : run_ref;
+  if (!id.empty() && id.find_first_not_of("0123456789") == std::string::npos) {
+    run_id = std::stoll(id);
+  }
+  LoadBundle(ws->artifacts(), m.model_hash);  // the bundle must be whole before it is registered
+  ModelVersionRecord v = ws->metadata().RegisterModelVersion(
+      name, m.model_hash, run_id, description, CurrentActor(), ws->clock().NowMicros());
+  if (json) {
+    PrintJson(VersionJson(v));
+    return;
+  }
+  std::cout << "Registered " << name << "/" << v.version << " (from " << m.description
+            << "), status " << v.status << "\n";
+}
+
+void List(const GlobalOptions& global, const std::string& name, bool json) {
+  auto ws = OpenWorkspace(global);
+  auto versions = ws->metadata().ListModelVersions(name);
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& v : versions) out.push_back(VersionJson(v));
+    PrintJson(out);
+    return;
+  }
+  if (versions.empty()) {
+    std::cout << "No registered models. Register one: mloop models register RUN --name NAME\n";
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& v : versions) {
+    std::string aliases;
+    for (const auto& a : v.aliases) aliases += (aliases.empty() ? "" : ",") + a;
+    rows.push_back({v.name + "/" + std::to_string(v.version), v.status, aliases,
+                    v.run_id ? std::to_string(v.run_id) : "", v.model_hash.substr(0, 12),
+                    FormatTimestamp(v.created_at_us)});
+  }
+  PrintTable({"MODEL", "STATUS", "ALIASES", "RUN", "ADDRESS", "CREATED"}, rows);
+}
+
+void Show(const GlobalOptions& global, const std::string& ref, bool json) {
+  auto ws = OpenWorkspace(global);
+  ResolvedModel m = ResolveModelRef(*ws, ref);
+  ModelBundle b = LoadBundle(ws->artifacts(), m.model_hash);
+  if (json) {
+    nlohmann::json j = {{"ref", m.description}, {"model", m.model_hash}, {"manifest", b.manifest}};
+    if (m.version) j["registry"] = VersionJson(*m.version);
+    PrintJson(j);
+    return;
+  }
+  const auto& man = b.manifest;
+  std::cout << m.description << "  (" << m.model_hash << ")\n";
+  if (m.version) {
+    std::cout << "  status:    " << m.version->status << "\n";
+    if (!m.version->aliases.empty()) {
+      std::string aliases;
+      for (const auto& a : m.version->aliases) aliases += (aliases.empty() ? "" : ", ") + a;
+      std::cout << "  aliases:   " << aliases << "\n";
+    }
+    if (!m.version->description.empty())
+      std::cout << "  about:     " << m.version->description << "\n";
+  }
+  std::cout << "  algorithm: " << man.value("algorithm", "") << " (" << man.value("task", "")
+            << ")\n"
+            << "  target:    " << man["target"].value("name", "") << "\n"
+            << "  inputs:    " << man["input_schema"].size() << " columns\n";
+  if (man.contains("lineage") && man["lineage"].contains("dataset")) {
+    const auto& d = man["lineage"]["dataset"];
+    std::cout << "  trained on " << d.value("name", "") << "@" << d.value("version", 0) << " (run "
+              << man["lineage"].value("run_id", 0) << ")\n";
+  }
+  if (man.contains("metrics")) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [k, v] : man["metrics"].items()) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.4f", v.get<double>());
+      rows.push_back({k, buf});
+    }
+    std::cout << "metrics (" << man.value("metrics_on", "validation") << "):\n";
+    PrintTable({"METRIC", "VALUE"}, rows, "  ");
+  }
+}
+
+void Alias(const GlobalOptions& global, const std::string& ref, const std::string& alias) {
+  auto [name, version] = ParseVersionRef(ref);
+  ValidateAliasName(alias);
+  auto ws = OpenWorkspace(global);
+  auto before = ws->metadata().FindModelAlias(name, alias);
+  ws->metadata().SetModelAlias(name, alias, version, CurrentActor(), ws->clock().NowMicros());
+  std::cout << name << "@" << alias << " -> " << name << "/" << version;
+  if (before && before->version != version) std::cout << " (was " << before->version << ")";
+  std::cout << "\n";
+}
+
+void SetStatus(const GlobalOptions& global, const std::string& ref, const char* status) {
+  auto [name, version] = ParseVersionRef(ref);
+  auto ws = OpenWorkspace(global);
+  ws->metadata().SetModelStatus(name, version, status, CurrentActor(), ws->clock().NowMicros());
+  std::cout << name << "/" << version << ": " << status << "\n";
+}
+
+void History(const GlobalOptions& global, const std::string& name, bool json) {
+  ValidateModelName(name);
+  auto ws = OpenWorkspace(global);
+  auto events = ws->metadata().ModelHistory(name);
+  if (events.empty()) throw NotFound("no registered model '" + name + "'");
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& e : events) {
+      out.push_back({{"version", e.version},
+                     {"kind", e.kind},
+                     {"alias", e.detail},
+                     {"from", e.from},
+                     {"to", e.to},
+                     {"actor", e.actor},
+                     {"at", FormatTimestamp(e.at_us)}});
+    }
+    PrintJson(out);
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& e : events) {
+    std::string what;
+    if (e.kind == "registered") {
+      what = "registered version " + std::to_string(e.version);
+    } else if (e.kind == "alias") {
+      what = "alias " + e.detail + ": " + (e.from.empty() ? "(none)" : e.from) + " -> " + e.to;
+    } else if (e.kind == "status") {
+      what = "version " + std::to_string(e.version) + ": " + e.from + " -> " + e.to;
+    } else {
+      what = e.kind + " version " + std::to_string(e.version);
+    }
+    rows.push_back({FormatTimestamp(e.at_us), e.actor, what});
+  }
+  PrintTable({"WHEN", "WHO", "WHAT"}, rows);
+}
+
+void Delete(const GlobalOptions& global, const std::string& ref) {
+  auto [name, version] = ParseVersionRef(ref);
+  auto ws = OpenWorkspace(global);
+  ws->metadata().DeleteModelVersion(name, version, CurrentActor(), ws->clock().NowMicros());
+  std::cout << "Deleted " << ref << " (its bundle stays in the artifact store)\n";
+}
+
+void Export(const GlobalOptions& global, const std::string& ref, const std::string& dir) {
+  auto ws = OpenWorkspace(global);
+  ResolvedModel m = ResolveModelRef(*ws, ref);
+  ExportBundle(LoadBundle(ws->artifacts(), m.model_hash), dir);
+  std::cout << "Exported " << m.description << " to " << dir
+            << " (model.json is XGBoost's JSON format for xgboost models)\n";
+}
+
+}  // namespace
+
+void RegisterModels(CLI::App& app, GlobalOptions& global) {
+  auto* models = app.add_subcommand("models", "The model registry: versions, aliases, approval");
+  models->require_subcommand(1);
+
+  auto run = std::make_shared<std::string>();
+  auto name = std::make_shared<std::string>();
+  auto desc = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  auto* reg = models->add_subcommand("register", "Register a run's model as a new version");
+  reg->add_option("RUN", *run, "Run id (or any model reference)")->required();
+  reg->add_option("-n,--name", *name, "Registered model name")->required();
+  reg->add_option("--description", *desc, "What this version is");
+  reg->add_flag("--json", *json, "Print as JSON");
+  reg->callback([&global, run, name, desc, json] { Register(global, *run, *name, *desc, *json); });
+
+  auto list_name = std::make_shared<std::string>();
+  auto list_json = std::make_shared<bool>(false);
+  auto* list = models->add_subcommand("list", "Registered model versions");
+  list->add_option("NAME", *list_name, "Only this model");
+  list->add_flag("--json", *list_json, "Print as JSON");
+  list->callback([&global, list_name, list_json] { List(global, *list_name, *list_json); });
+
+  auto show_ref = std::make_shared<std::string>();
+  auto show_json = std::make_shared<bool>(false);
+  auto* show = models->add_subcommand("show", "A model: manifest, metrics, lineage, status");
+  show->add_option("MODEL", *show_ref, "NAME/V, NAME@ALIAS, NAME@latest, run id")->required();
+  show->add_flag("--json", *show_json, "Print as JSON");
+  show->callback([&global, show_ref, show_json] { Show(global, *show_ref, *show_json); });
+
+  auto alias_ref = std::make_shared<std::string>();
+  auto alias_name = std::make_shared<std::string>();
+  auto* alias = models->add_subcommand("alias",
+                                       "Point an alias (production, staging, ...) at a "
+                                       "version");
+  alias->add_option("VERSION", *alias_ref, "NAME/VERSION")->required();
+  alias->add_option("ALIAS", *alias_name, "Alias name")->required();
+  alias->callback([&global, alias_ref, alias_name] { Alias(global, *alias_ref, *alias_name); });
+
+  for (auto [cmd, status, help] : {std::tuple{"approve", kStatusApproved, "Approve a version"},
+                                   std::tuple{"reject", kStatusRejected, "Reject a version"}}) {
+    auto ref = std::make_shared<std::string>();
+    auto* sub = models->add_subcommand(cmd, help);
+    sub->add_option("VERSION", *ref, "NAME/VERSION")->required();
+    const char* s = status;
+    sub->callback([&global, ref, s] { SetStatus(global, *ref, s); });
+  }
+
+  auto hist_name = std::make_shared<std::string>();
+  auto hist_json = std::make_shared<bool>(false);
+  auto* hist = models->add_subcommand("history",
+                                      "Every registration, alias move and status "
+                                      "change of a model");
+  hist->add_option("NAME", *hist_name, "Registered model name")->required();
+  hist->add_flag("--json", *hist_json, "Print as JSON");
+  hist->callback([&global, hist_name, hist_json] { History(global, *hist_name, *hist_json); });
+
+  auto del_ref = std::make_shared<std::string>();
+  auto* del = models->add_subcommand("delete", "Delete a version (refused while aliased)");
+  del->add_option("VERSION", *del_ref, "NAME/VERSION")->required();
+  del->callback([&global, del_ref] { Delete(global, *del_ref); });
+
+  auto exp_ref = std::make_shared<std::string>();
+  auto exp_dir = std::make_shared<std::string>();
+  auto* exp = models->add_subcommand("export", "Write a model bundle's files into a directory");
+  exp->add_option("MODEL", *exp_ref, "Model reference")->required();
+  exp->add_option("-o,--output", *exp_dir, "Directory")->required();
+  exp->callback([&global, exp_ref, exp_dir] { Export(global, *exp_ref, *exp_dir); });
+}
+
+}  // namespace mloop::cli

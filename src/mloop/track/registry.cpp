@@ -1,0 +1,131 @@
+#include "mloop/track/registry.h"
+
+#include <cstdlib>
+
+#include "mloop/core/error.h"
+#include "mloop/core/hash.h"
+#include "mloop/data/dataset_ref.h"
+
+namespace mloop {
+
+void ValidateModelName(const std::string& name) {
+  try {
+    ValidateDatasetName(name);  // the same rules
+  } catch (const Error&) {
+    throw UsageError("invalid model name '" + name + "'",
+                     "use 1-128 letters, digits, '_', '-' or '.', starting with a letter or digit");
+  }
+}
+
+void ValidateAliasName(const std::string& alias) {
+  bool ok =
+      !alias.empty() && alias.size() <= 64 && std::isalpha(static_cast<unsigned char>(alias[0]));
+  for (char c : alias)
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+  if (!ok) {
+    throw UsageError("invalid alias '" + alias + "'",
+                     "use letters, digits, '_' and '-', starting with a letter");
+  }
+  if (alias == "latest")
+    throw UsageError("'latest' is reserved: it always means the newest version");
+}
+
+std::pair<std::string, int64_t> ParseVersionRef(const std::string& ref) {
+  size_t slash = ref.rfind('/');
+  std::string v = slash == std::string::npos ? "" : ref.substr(slash + 1);
+  if (slash == std::string::npos || v.empty() || v.size() > 12 ||
+      v.find_first_not_of("0123456789") != std::string::npos || std::stoll(v) < 1) {
+    throw UsageError("'" + ref + "' is not a model version", "write NAME/VERSION, e.g. churn/3");
+  }
+  std::string name = ref.substr(0, slash);
+  ValidateModelName(name);
+  return {name, std::stoll(v)};
+}
+
+std::string CurrentActor() {
+  for (const char* var : {"MLOOP_USER", "USER"}) {
+    const char* v = std::getenv(var);
+    if (v && *v) return v;
+  }
+  return "unknown";
+}
+
+ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref) {
+  ResolvedModel out;
+  // run:7 or 7
+  std::string id = ref.rfind("run:", 0) == 0 ? ref.substr(4) : ref;
+  if (!id.empty() && id.size() < 12 && id.find_first_not_of("0123456789") == std::string::npos) {
+    auto run = ws.metadata().GetRun(std::stoll(id));
+    if (!run) throw NotFound("no run " + id, "list runs with `mloop runs list`");
+    if (run->model_hash.empty()) {
+      throw FailedPrecondition("run " + id + " has no model (status " +
+                               std::string(RunStatusName(run->status)) + ")");
+    }
+    out.model_hash = run->model_hash;
+    out.description = "run " + id;
+    return out;
+  }
+  // NAME/3
+  size_t slash = ref.rfind('/');
+  if (slash != std::string::npos) {
+    auto [name, version] = ParseVersionRef(ref);
+    auto v = ws.metadata().FindModelVersion(name, version);
+    if (!v) {
+      auto all = ws.metadata().ListModelVersions(name);
+      throw NotFound("no model version " + ref,
+                     all.empty()
+                         ? "no registered model '" + name + "'"
+                         : "versions of " + name + ": 1 to " + std::to_string(all.back().version));
+    }
+    out.model_hash = v->model_hash;
+    out.description = ref;
+    out.version = v;
+    return out;
+  }
+  // NAME@alias
+  size_t at = ref.rfind('@');
+  if (at != std::string::npos) {
+    std::string name = ref.substr(0, at), alias = ref.substr(at + 1);
+    ValidateModelName(name);
+    std::optional<ModelVersionRecord> v;
+    if (alias == "latest") {
+      auto all = ws.metadata().ListModelVersions(name);
+      if (!all.empty()) v = all.back();
+    } else {
+      v = ws.metadata().FindModelAlias(name, alias);
+    }
+    if (!v) {
+      throw NotFound("no model " + ref, ws.metadata().ListModelVersions(name).empty()
+                                            ? "no registered model '" + name +
+                                                  "'; register one with `mloop models "
+                                                  "register RUN --name " +
+                                                  name + "`"
+                                            : "set the alias with `mloop models alias " + name +
+                                                  "/VERSION " + alias + "`");
+    }
+    out.model_hash = v->model_hash;
+    out.description = name + "/" + std::to_string(v->version);
+    out.version = v;
+    return out;
+  }
+  // A bundle address prefix.
+  if (ref.size() >= 8 && ref.size() <= 64 &&
+      ref.find_first_not_of("0123456789abcdef") == std::string::npos) {
+    if (ref.size() == 64 && ws.artifacts().Contains(ref)) {
+      out.model_hash = ref;
+      out.description = ref.substr(0, 12);
+      return out;
+    }
+    for (const auto& r : ws.metadata().ListRuns("")) {
+      if (!r.model_hash.empty() && r.model_hash.rfind(ref, 0) == 0) {
+        out.model_hash = r.model_hash;
+        out.description = ref;
+        return out;
+      }
+    }
+  }
+  throw NotFound("no model '" + ref + "'",
+                 "a model is NAME/VERSION, NAME@ALIAS, NAME@latest, a run id, or an address");
+}
+
+}  // namespace mloop

@@ -1,0 +1,40 @@
+// The model registry's references and rules on top of the metadata store.
+//
+// Model references, everywhere a command takes a model:
+//   NAME/3            version 3 of registered model NAME
+//   NAME@production   the version an alias points at (any alias name)
+//   NAME@latest       the newest version
+//   run:7 or 7        the model trained by run 7
+//   a hash prefix     a model bundle by its address (at least 8 hex characters)
+#pragma once
+
+#include <string>
+
+#include "mloop/store/workspace.h"
+
+namespace mloop {
+
+struct ResolvedModel {
+  std::string model_hash;
+  std::string description;  // "churn/3", "run 7", ...
+  std::optional<ModelVersionRecord> version;
+};
+
+ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref);
+
+// NAME/V only (what alias, approve, reject and delete act on). kUsage when malformed.
+std::pair<std::string, int64_t> ParseVersionRef(const std::string& ref);
+
+// Registered model names: like dataset names. Alias names: letters, digits, '_' and '-',
+// starting with a letter; "latest" is reserved.
+void ValidateModelName(const std::string& name);
+void ValidateAliasName(const std::string& alias);
+
+inline constexpr const char* kStatusPending = "PendingManualApproval";
+inline constexpr const char* kStatusApproved = "Approved";
+inline constexpr const char* kStatusRejected = "Rejected";
+
+// Who is acting: $MLOOP_USER, else $USER, else "unknown".
+std::string CurrentActor();
+
+}  // namespace mloop
