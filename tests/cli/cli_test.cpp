@@ -180,6 +180,42 @@ TEST_F(CliTest, KilledImportLeavesNoPartialDataset) {
   EXPECT_CONTAINS(Run("data show big --rows 0").out, "rows:      400,000");
 }
 
+TEST_F(CliTest, TrainRegisterAliasPredict) {
+  ASSERT_EQ(Run("init").code, 0);
+  ASSERT_EQ(Run(std::string("data import ") + MLOOP_SOURCE_DIR +
+                "/examples/data/breast_cancer.csv --name bc")
+                .code,
+            0);
+  auto r = Run("train bc --target target --param num_boost_round=20 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "\"roc_auc\"");
+  EXPECT_CONTAINS(r.out, "\"run_id\": 1");
+  EXPECT_CONTAINS(Run("runs list").out, "finished");
+  r = Run("runs show 1 --json");
+  EXPECT_CONTAINS(r.out, "\"git_commit\"");
+  EXPECT_CONTAINS(r.out, "\"hash\"");
+
+  ASSERT_EQ(Run("models register 1 --name bc").code, 0);
+  ASSERT_EQ(Run("models alias bc/1 production").code, 0);
+  r = Run("predict bc@production --data bc -o preds.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(ReadFile(dir_ / "preds.csv"), "prediction,probability\n");
+  r = Run("models delete bc/1");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "still aliased");
+  EXPECT_CONTAINS(Run("models history bc").out, "alias production: (none) -> 1");
+
+  // Bad input: unknown algorithm, parameter, target, model.
+  r = Run("train bc --target target --algo xgbost");
+  EXPECT_CONTAINS(r.err, "did you mean 'xgboost'");
+  r = Run("train bc --target target --param max_dept=3");
+  EXPECT_CONTAINS(r.err, "did you mean 'max_depth'");
+  r = Run("train bc --target targt");
+  EXPECT_CONTAINS(r.err, "did you mean 'target'");
+  EXPECT_CONTAINS(Run("runs list").out, "failed");  // a run that failed is recorded as failed
+  EXPECT_EQ(Run("predict bc@staging --data bc").code, 1);
+}
+
 // The demo's synthetic world is the same bytes on every run and machine for a seed, and the
 // drift knob changes it.
 TEST_F(CliTest, ChurnGeneratorIsDeterministic) {

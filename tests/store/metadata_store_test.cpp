@@ -73,6 +73,64 @@ TEST_F(MetadataStoreContract, FindListAndLatest) {
   EXPECT_EQ(found.created_at_us, 1700000000000000);
 }
 
+TEST_F(MetadataStoreContract, RunsFollowTheTransitionTable) {
+  RunRecord run;
+  run.experiment = "exp";
+  run.algorithm = "xgboost";
+  run.task = "binary";
+  run.host = "h";
+  run.pid = 1;
+  run.started_at_us = 10;
+  int64_t id = store_->CreateRun(run);
+  store_->LogMetrics(id, 0, {{"train-logloss", 0.5}});
+  store_->LogMetrics(id, 1, {{"train-logloss", 0.4}});
+  store_->LogMetrics(id, -1, {{"roc_auc", 0.9}});
+  store_->LogMetrics(id, -1, {{"roc_auc", 0.91}});  // the last value wins
+  auto got = store_->GetRun(id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, RunStatus::kRunning);
+  EXPECT_EQ(got->metrics.at("roc_auc"), 0.91);
+  EXPECT_EQ(store_->MetricHistory(id, "train-logloss").size(), 2u);
+  store_->EndRun(id, RunStatus::kFinished, 20, "abc", "");
+  EXPECT_EQ(store_->GetRun(id)->status, RunStatus::kFinished);
+  // Once ended, a run never changes status again.
+  for (RunStatus to : {RunStatus::kRunning, RunStatus::kFailed, RunStatus::kKilled}) {
+    EXPECT_THROW(store_->EndRun(id, to, 30, "", ""), Error);
+  }
+  EXPECT_EQ(store_->ListRuns("exp").size(), 1u);
+  EXPECT_TRUE(store_->ListRuns("other").empty());
+}
+
+TEST_F(MetadataStoreContract, RegistryAliasesStatusAndHistory) {
+  auto v1 = store_->RegisterModelVersion("churn", "h1", 1, "first", "ann", 100);
+  auto v2 = store_->RegisterModelVersion("churn", "h2", 2, "", "ann", 200);
+  EXPECT_EQ(v1.version, 1);
+  EXPECT_EQ(v2.version, 2);
+  EXPECT_EQ(v2.status, "PendingManualApproval");
+  store_->SetModelAlias("churn", "production", 1, "bob", 300);
+  store_->SetModelAlias("churn", "production", 2, "bob", 400);  // one version per alias
+  EXPECT_EQ(store_->FindModelAlias("churn", "production")->version, 2);
+  EXPECT_TRUE(store_->FindModelVersion("churn", 1)->aliases.empty());
+  EXPECT_THROW(store_->SetModelAlias("churn", "x", 9, "bob", 1), Error);
+  store_->SetModelStatus("churn", 2, "Approved", "cid", 500);
+  EXPECT_EQ(store_->FindModelVersion("churn", 2)->status, "Approved");
+  // A version with an alias cannot be deleted; without, it can.
+  EXPECT_THROW(store_->DeleteModelVersion("churn", 2, "x", 600), Error);
+  store_->DeleteModelVersion("churn", 1, "x", 600);
+  EXPECT_FALSE(store_->FindModelVersion("churn", 1));
+  EXPECT_EQ(store_->ListModelVersions("churn").size(), 1u);
+  auto history = store_->ModelHistory("churn");
+  ASSERT_EQ(history.size(), 6u);
+  EXPECT_EQ(history[3].kind, "alias");
+  EXPECT_EQ(history[3].from, "1");
+  EXPECT_EQ(history[3].to, "2");
+  EXPECT_EQ(history[3].actor, "bob");
+  EXPECT_EQ(history[4].from, "PendingManualApproval");
+  EXPECT_EQ(history[5].kind, "deleted");
+  // Version numbers are never reused.
+  EXPECT_EQ(store_->RegisterModelVersion("churn", "h3", 0, "", "x", 700).version, 3);
+}
+
 TEST(SqliteMetadataStoreTest, MigratesAndRecordsSchemaVersion) {
   TempDir dir;
   auto path = (dir / "m.db").string();
