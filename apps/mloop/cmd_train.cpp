@@ -92,8 +92,9 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
   const bool show_progress = !a.json && !a.quiet;
   cmd.on_start = [&](int64_t id) {
     if (show_progress) {
-      std::cerr << "run " << id << ": training " << a.algo << " on " << a.dataset << " (target "
-                << a.target << ")\n";
+      std::cerr << "run " << id << ": training " << a.algo << " on " << a.dataset
+                << (a.target.empty() ? std::string(" (clustering)") : " (target " + a.target + ")")
+                << "\n";
     }
   };
   req.on_iteration = [&](const IterationLog& log) {
@@ -140,7 +141,8 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
       {Task::kMulticlass,
        {"accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "log_loss",
         "roc_auc_ovr_macro"}},
-      {Task::kRegression, {"rmse", "mae", "r2", "mape", "explained_variance"}}};
+      {Task::kRegression, {"rmse", "mae", "r2", "mape", "explained_variance"}},
+      {Task::kClustering, {"silhouette"}}};
   std::vector<std::vector<std::string>> rows;
   for (const auto& k : kHeadline.at(r.task)) {
     auto it = r.metrics.find(k);
@@ -289,7 +291,8 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global) {
   auto a = std::make_shared<TrainArgs>();
   auto* train = app.add_subcommand("train", "Train a model on a dataset; the run is recorded");
   train->add_option("DATASET", a->dataset, "NAME or NAME@VERSION")->required();
-  train->add_option("-t,--target", a->target, "The column to predict")->required();
+  train->add_option("-t,--target", a->target,
+                    "The column to predict (none for clustering: --algo kmeans)");
   train->add_option("-a,--algo", a->algo,
                     "Algorithm: " + Join(EstimatorNames(), ", ") + " (default xgboost)");
   train->add_option("-p,--param", a->params, "KEY=VALUE, the algorithm's own names; repeatable")

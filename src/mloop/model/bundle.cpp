@@ -84,6 +84,13 @@ Table Predictor::Predict(const Table& table) const {
   DenseMatrix s = Scores(table);
   std::vector<Field> fields;
   std::vector<Column> cols;
+  if (target_.task == Task::kClustering) {
+    ColumnBuilder b(DataType::kInt64);
+    for (int64_t i = 0; i < s.rows; ++i) b.AppendInt(static_cast<int64_t>(s.at(i, 0)));
+    fields.push_back({"cluster", DataType::kInt64});
+    cols.push_back(b.Finish());
+    return Table(Schema(std::move(fields)), std::move(cols));
+  }
   if (target_.task == Task::kRegression) {
     ColumnBuilder b(DataType::kFloat64);
     for (int64_t i = 0; i < s.rows; ++i) b.AppendDouble(s.at(i, 0));

@@ -12,6 +12,7 @@ namespace mloop {
 namespace {
 
 bool HandlesMissing(const std::string& algorithm) {
+  // xgboost learns where missing values go; the others need them filled in.
   return algorithm == "xgboost" || algorithm == "random_forest";
 }
 
@@ -87,7 +88,75 @@ std::map<std::string, double> StandardMetrics(Task task, const std::vector<doubl
   return out;
 }
 
+namespace {
+
+// Clustering: no target and no split; the model is fitted on every row and scored by the
+// silhouette (on a deterministic sample of at most 5,000 rows: it is quadratic in the rows).
+TrainResult TrainClustering(const Table& data, const TrainRequest& req) {
+  TrainResult result;
+  result.task = Task::kClustering;
+  Target target;
+  target.task = Task::kClustering;
+  Fitted f = FitOnce(data, {}, nullptr, nullptr, target, req, [&](const IterationLog& log) {
+    result.history.push_back(log);
+    if (req.on_iteration) req.on_iteration(log);
+  });
+  DenseMatrix x = f.encoding.Transform(data);
+  DenseMatrix labels = f.estimator->Predict(x);
+  std::vector<int64_t> sample;
+  const int64_t step = std::max<int64_t>(1, (x.rows + 4999) / 5000);
+  for (int64_t i = 0; i < x.rows; i += step) sample.push_back(i);
+  DenseMatrix xs(static_cast<int64_t>(sample.size()), x.cols);
+  std::vector<int32_t> ls;
+  for (size_t r = 0; r < sample.size(); ++r) {
+    std::copy(x.row(sample[r]), x.row(sample[r]) + x.cols, xs.row(static_cast<int64_t>(r)));
+    ls.push_back(static_cast<int32_t>(labels.at(sample[r], 0)));
+  }
+  EvalInputs in;
+  in.x = &xs;
+  in.y_pred = ls;
+  try {
+    result.metrics["silhouette"] = ComputeMetric("silhouette", in);
+  } catch (const Error&) {
+    // One cluster only: the silhouette is undefined.
+  }
+  result.metrics_on_training_data = true;
+  result.train_rows = data.num_rows();
+  ModelBundle& b = result.bundle;
+  b.target_json = target.ToJson();
+  b.encoding_json = f.encoding.ToJson();
+  b.model_json = f.estimator->SaveModel();
+  b.config_json = f.estimator->SaveConfig();
+  nlohmann::json inputs = nlohmann::json::array();
+  for (const Field& field : f.encoding.inputs()) {
+    inputs.push_back({{"name", field.name}, {"type", DataTypeName(field.type)}});
+  }
+  b.manifest = {{"algorithm", req.algorithm},
+                {"task", "clustering"},
+                {"target", {{"name", ""}}},
+                {"classes", nlohmann::json::array()},
+                {"input_schema", inputs},
+                {"feature_names", f.encoding.feature_names()},
+                {"params", req.params},
+                {"metrics", result.metrics},
+                {"metrics_on", "training"},
+                {"train_rows", result.train_rows},
+                {"valid_rows", 0}};
+  return result;
+}
+
+}  // namespace
+
 TrainResult Train(const Table& data, const TrainRequest& req) {
+  if (req.target.empty()) {
+    auto probe = CreateEstimator(req.algorithm);
+    if (!probe->Supports(Task::kClustering)) {
+      throw InvalidArgument(req.algorithm + " needs a target (--target COLUMN)",
+                            "without a target, use a clustering algorithm: kmeans");
+    }
+    probe->SetParams(req.params);
+    return TrainClustering(data, req);
+  }
   const Target target = InferTarget(data, req.target, req.task);
   auto probe = CreateEstimator(req.algorithm);
   if (!probe->Supports(target.task)) {

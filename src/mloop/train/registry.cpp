@@ -6,6 +6,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
+#include "mloop/train/kmeans/kmeans.h"
 #include "mloop/train/xgboost/xgboost_estimator.h"
 
 namespace mloop {
@@ -17,6 +18,7 @@ const std::map<std::string, std::function<std::unique_ptr<Estimator>()>>& Factor
   static const std::map<std::string, std::function<std::unique_ptr<Estimator>()>> factories = {
       {"xgboost", MakeXGBoost},
       {"random_forest", MakeRandomForest},
+      {"kmeans", MakeKMeans},
   };
   return factories;
 }
