@@ -10,7 +10,7 @@ PACKAGES=(
   libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libfmt-dev
   libfast-float-dev libzstd-dev zlib1g-dev libssl-dev libxxhash-dev libxgboost-dev libeigen3-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev sqlite3 zstd gzip
+  libgtest-dev libgmock-dev libbenchmark-dev sqlite3 zstd gzip bc
   # outside references (pandas for the ingest benchmark; scikit-learn ships the example datasets)
   python3 python3-pandas python3-sklearn python3-xgboost
 )
