@@ -15,6 +15,7 @@
 #include "mloop/io/jsonl_writer.h"
 #include "mloop/model/bundle.h"
 #include "mloop/track/registry.h"
+#include "mloop/track/run_query.h"
 #include "mloop/track/runs.h"
 #include "mloop/train/registry.h"
 
@@ -182,10 +183,27 @@ nlohmann::json RunJson(const RunRecord& r) {
           {"metrics", r.metrics}};
 }
 
-void RunsList(const GlobalOptions& global, const std::string& experiment, bool json) {
+void RunsList(const GlobalOptions& global, const std::string& experiment, const std::string& where,
+              const std::string& sort, bool json) {
+  std::optional<RunFilter> filter;
+  try {
+    if (!where.empty()) filter = RunFilter::Parse(where);
+  } catch (const Error& e) {
+    throw UsageError(e.what(), e.hint());
+  }
   auto ws = OpenWorkspace(global);
   RecoverStaleRuns(*ws);
   auto runs = ws->metadata().ListRuns(experiment);
+  if (filter) {
+    std::erase_if(runs, [&](const RunRecord& r) { return !filter->Matches(r); });
+  }
+  if (!sort.empty()) {
+    try {
+      SortRuns(runs, sort);
+    } catch (const Error& e) {
+      throw UsageError(e.what(), e.hint());
+    }
+  }
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : runs) out.push_back(RunJson(r));
@@ -193,7 +211,8 @@ void RunsList(const GlobalOptions& global, const std::string& experiment, bool j
     return;
   }
   if (runs.empty()) {
-    std::cout << "No runs yet. Train one: mloop train DATASET --target COL\n";
+    std::cout << (filter ? "No run matches.\n"
+                         : "No runs yet. Train one: mloop train DATASET --target COL\n");
     return;
   }
   std::vector<std::vector<std::string>> rows;
@@ -245,6 +264,58 @@ void RunsShow(const GlobalOptions& global, int64_t id, bool json) {
     std::cout << "metrics:\n";
     PrintTable({"METRIC", "VALUE"}, rows, "  ");
   }
+}
+
+void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, bool json) {
+  if (ids.size() < 2) throw UsageError("runs compare needs at least two run ids");
+  auto ws = OpenWorkspace(global);
+  std::vector<RunRecord> runs;
+  for (int64_t id : ids) {
+    auto r = ws->metadata().GetRun(id);
+    if (!r) throw NotFound("no run " + std::to_string(id));
+    runs.push_back(*r);
+  }
+  // Every parameter and metric any of the runs has, as rows; one column per run.
+  std::map<std::string, std::vector<std::string>> table;
+  auto add = [&](const std::string& key, size_t i, const std::string& value) {
+    auto& row = table[key];
+    row.resize(runs.size());
+    row[i] = value;
+  };
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const RunRecord& r = runs[i];
+    add(" algorithm", i, r.algorithm);
+    add(" dataset", i,
+        nlohmann::json::parse(r.lineage_json).value("/dataset/name"_json_pointer, std::string()));
+    add(" status", i, std::string(RunStatusName(r.status)));
+    const nlohmann::json params = nlohmann::json::parse(r.params_json);  // outlives the loop
+    for (const auto& [k, v] : params.items()) {
+      add("params." + k, i, v.is_string() ? v.get<std::string>() : v.dump());
+    }
+    for (const auto& [k, v] : r.metrics) add("metrics." + k, i, Fixed(v, 6));
+  }
+  if (json) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [k, row] : table) out[k.substr(k[0] == ' ' ? 1 : 0)] = row;
+    PrintJson({{"runs", ids}, {"fields", out}});
+    return;
+  }
+  const bool tty = isatty(1) == 1;
+  std::vector<std::string> header{"FIELD"};
+  for (int64_t id : ids) header.push_back("RUN " + std::to_string(id));
+  header.push_back("");
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [key, values] : table) {
+    bool differs = std::any_of(values.begin(), values.end(),
+                               [&](const std::string& v) { return v != values[0]; });
+    std::vector<std::string> row{key[0] == ' ' ? key.substr(1) : key};
+    for (const auto& v : values) row.push_back(v.empty() ? "-" : v);
+    // Differences are marked: a '*' at the end, and in bold on a terminal.
+    row.push_back(differs ? "*" : "");
+    if (differs && tty) row[0] = "\033[1m" + row[0] + "\033[0m";
+    rows.push_back(std::move(row));
+  }
+  PrintTable(header, rows);
 }
 
 // --- predict ----------------------------------------------------------------------------------
@@ -319,11 +390,24 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global) {
   auto* runs = app.add_subcommand("runs", "List and show training runs");
   runs->require_subcommand(1);
   auto list_exp = std::make_shared<std::string>();
+  auto list_where = std::make_shared<std::string>();
+  auto list_sort = std::make_shared<std::string>();
   auto list_json = std::make_shared<bool>(false);
   auto* list = runs->add_subcommand("list", "Runs, newest first");
   list->add_option("--experiment", *list_exp, "Only this experiment");
+  list->add_option("--where", *list_where,
+                   "Conditions, e.g. 'metrics.roc_auc > 0.8 and params.max_depth = 6'");
+  list->add_option("--sort", *list_sort, "FIELD[:asc|:desc], e.g. metrics.roc_auc");
   list->add_flag("--json", *list_json, "Print as JSON");
-  list->callback([&global, list_exp, list_json] { RunsList(global, *list_exp, *list_json); });
+  list->callback([&global, list_exp, list_where, list_sort, list_json] {
+    RunsList(global, *list_exp, *list_where, *list_sort, *list_json);
+  });
+  auto cmp_ids = std::make_shared<std::vector<int64_t>>();
+  auto cmp_json = std::make_shared<bool>(false);
+  auto* cmp = runs->add_subcommand("compare", "Parameters and metrics of runs side by side");
+  cmp->add_option("IDS", *cmp_ids, "Two or more run ids")->required();
+  cmp->add_flag("--json", *cmp_json, "Print as JSON");
+  cmp->callback([&global, cmp_ids, cmp_json] { RunsCompare(global, *cmp_ids, *cmp_json); });
   auto show_id = std::make_shared<int64_t>(0);
   auto show_json = std::make_shared<bool>(false);
   auto* show = runs->add_subcommand("show", "One run: parameters, metrics, lineage, model");

@@ -1,0 +1,133 @@
+#include "mloop/track/run_query.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "mloop/core/error.h"
+#include "mloop/core/strings.h"
+#include "mloop/io/value_parse.h"
+
+namespace mloop {
+
+namespace {
+
+std::string Trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(0, 1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  if (s.size() >= 2 && (s.front() == '\'' || s.front() == '"') && s.back() == s.front()) {
+    s = s.substr(1, s.size() - 2);
+  }
+  return s;
+}
+
+std::optional<std::string> JsonField(const std::string& json, const std::string& key) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (j.is_discarded() || !j.contains(key)) return std::nullopt;
+  const auto& v = j[key];
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+const std::vector<std::string> kPlainFields = {"status", "algorithm", "experiment", "task", "id"};
+
+void CheckField(const std::string& field) {
+  for (const char* prefix : {"metrics.", "params.", "tags."}) {
+    if (field.rfind(prefix, 0) == 0 && field.size() > std::string(prefix).size()) return;
+  }
+  if (std::find(kPlainFields.begin(), kPlainFields.end(), field) != kPlainFields.end()) return;
+  std::vector<std::string> known = kPlainFields;
+  known.insert(known.end(), {"metrics.NAME", "params.NAME", "tags.NAME"});
+  throw InvalidArgument("unknown run field '" + field + "'" + DidYouMean(field, known),
+                        "fields: " + Join(known, ", "));
+}
+
+}  // namespace
+
+std::optional<std::string> RunField(const RunRecord& run, const std::string& field) {
+  if (field.rfind("metrics.", 0) == 0) {
+    auto it = run.metrics.find(field.substr(8));
+    if (it == run.metrics.end()) return std::nullopt;
+    return FormatDouble(it->second);
+  }
+  if (field.rfind("params.", 0) == 0) return JsonField(run.params_json, field.substr(7));
+  if (field.rfind("tags.", 0) == 0) return JsonField(run.tags_json, field.substr(5));
+  if (field == "status") return std::string(RunStatusName(run.status));
+  if (field == "algorithm") return run.algorithm;
+  if (field == "experiment") return run.experiment;
+  if (field == "task") return run.task;
+  if (field == "id") return std::to_string(run.id);
+  return std::nullopt;
+}
+
+RunFilter RunFilter::Parse(const std::string& text) {
+  RunFilter f;
+  std::string rest = text;
+  while (true) {
+    // Split on " and " (case-insensitive enough for the two spellings people type).
+    size_t pos = rest.find(" and ");
+    if (pos == std::string::npos) pos = rest.find(" AND ");
+    std::string part = rest.substr(0, pos);
+    static const char* kOps[] = {"<=", ">=", "!=", "=", "<", ">"};
+    Condition c;
+    for (const char* op : kOps) {
+      size_t at = part.find(op);
+      if (at != std::string::npos) {
+        c.field = Trim(part.substr(0, at));
+        c.op = op;
+        c.value = Trim(part.substr(at + std::string(op).size()));
+        break;
+      }
+    }
+    if (c.op.empty() || c.field.empty() || c.value.empty()) {
+      throw InvalidArgument("cannot read the condition '" + Trim(part) + "' in --where",
+                            "write FIELD OP VALUE, e.g. metrics.roc_auc > 0.8");
+    }
+    CheckField(c.field);
+    f.conditions_.push_back(std::move(c));
+    if (pos == std::string::npos) break;
+    rest = rest.substr(pos + 5);
+  }
+  return f;
+}
+
+bool RunFilter::Matches(const RunRecord& run) const {
+  for (const Condition& c : conditions_) {
+    auto v = RunField(run, c.field);
+    if (!v) return false;
+    double a, b;
+    int cmp;
+    if (ParseFloat64(*v, &a) && ParseFloat64(c.value, &b)) {
+      cmp = a < b ? -1 : a > b ? 1 : 0;
+    } else {
+      cmp = v->compare(c.value);
+      cmp = cmp < 0 ? -1 : cmp > 0 ? 1 : 0;
+    }
+    bool ok = (c.op == "=" && cmp == 0) || (c.op == "!=" && cmp != 0) || (c.op == "<" && cmp < 0) ||
+              (c.op == "<=" && cmp <= 0) || (c.op == ">" && cmp > 0) || (c.op == ">=" && cmp >= 0);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void SortRuns(std::vector<RunRecord>& runs, const std::string& spec) {
+  std::string field = spec;
+  bool ascending = false;
+  size_t colon = spec.rfind(':');
+  if (colon != std::string::npos) {
+    std::string dir = spec.substr(colon + 1);
+    if (dir != "asc" && dir != "desc") {
+      throw InvalidArgument("--sort takes FIELD[:asc|:desc], not '" + spec + "'");
+    }
+    ascending = dir == "asc";
+    field = spec.substr(0, colon);
+  }
+  CheckField(field);
+  std::stable_sort(runs.begin(), runs.end(), [&](const RunRecord& x, const RunRecord& y) {
+    auto a = RunField(x, field), b = RunField(y, field);
+    if (!a || !b) return a.has_value() && !b.has_value();  // runs without the field go last
+    double da, db;
+    if (ParseFloat64(*a, &da) && ParseFloat64(*b, &db)) return ascending ? da < db : da > db;
+    return ascending ? *a < *b : *a > *b;
+  });
+}
+
+}  // namespace mloop

@@ -1,0 +1,49 @@
+#include "mloop/track/run_query.h"
+
+#include <gtest/gtest.h>
+
+#include "mloop/core/error.h"
+
+namespace mloop {
+namespace {
+
+RunRecord Run(int64_t id, double auc, const std::string& depth, RunStatus status) {
+  RunRecord r;
+  r.id = id;
+  r.algorithm = "xgboost";
+  r.status = status;
+  r.params_json = "{\"max_depth\": \"" + depth + "\"}";
+  r.metrics["roc_auc"] = auc;
+  return r;
+}
+
+TEST(RunQueryTest, WhereAndSort) {
+  std::vector<RunRecord> runs = {
+      Run(1, 0.81, "4", RunStatus::kFinished), Run(2, 0.92, "6", RunStatus::kFinished),
+      Run(3, 0.88, "6", RunStatus::kFailed), Run(4, 0.7, "6", RunStatus::kFinished)};
+  RunFilter f = RunFilter::Parse("metrics.roc_auc > 0.8 and params.max_depth = 6");
+  EXPECT_FALSE(f.Matches(runs[0]));
+  EXPECT_TRUE(f.Matches(runs[1]));
+  EXPECT_TRUE(f.Matches(runs[2]));
+  EXPECT_FALSE(f.Matches(runs[3]));
+  EXPECT_TRUE(RunFilter::Parse("status = finished AND metrics.roc_auc >= 0.92").Matches(runs[1]));
+  EXPECT_FALSE(RunFilter::Parse("metrics.log_loss < 1").Matches(runs[1]));  // no such metric
+
+  SortRuns(runs, "metrics.roc_auc");
+  EXPECT_EQ(runs[0].id, 2);
+  EXPECT_EQ(runs[3].id, 4);
+  SortRuns(runs, "metrics.roc_auc:asc");
+  EXPECT_EQ(runs[0].id, 4);
+
+  EXPECT_THROW(RunFilter::Parse("metrics.roc_auc"), Error);
+  try {
+    RunFilter::Parse("metric.auc > 1");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown run field"), std::string::npos);
+  }
+  EXPECT_THROW(SortRuns(runs, "metrics.roc_auc:up"), Error);
+}
+
+}  // namespace
+}  // namespace mloop
