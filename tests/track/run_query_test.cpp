@@ -7,7 +7,7 @@
 namespace mloop {
 namespace {
 
-RunRecord Run(int64_t id, double auc, const std::string& depth, RunStatus status) {
+RunRecord MakeRun(int64_t id, double auc, const std::string& depth, RunStatus status) {
   RunRecord r;
   r.id = id;
   r.algorithm = "xgboost";
@@ -19,8 +19,8 @@ RunRecord Run(int64_t id, double auc, const std::string& depth, RunStatus status
 
 TEST(RunQueryTest, WhereAndSort) {
   std::vector<RunRecord> runs = {
-      Run(1, 0.81, "4", RunStatus::kFinished), Run(2, 0.92, "6", RunStatus::kFinished),
-      Run(3, 0.88, "6", RunStatus::kFailed), Run(4, 0.7, "6", RunStatus::kFinished)};
+      MakeRun(1, 0.81, "4", RunStatus::kFinished), MakeRun(2, 0.92, "6", RunStatus::kFinished),
+      MakeRun(3, 0.88, "6", RunStatus::kFailed), MakeRun(4, 0.7, "6", RunStatus::kFinished)};
   RunFilter f = RunFilter::Parse("metrics.roc_auc > 0.8 and params.max_depth = 6");
   EXPECT_FALSE(f.Matches(runs[0]));
   EXPECT_TRUE(f.Matches(runs[1]));
