@@ -26,6 +26,8 @@ void RegisterInit(CLI::App& app, GlobalOptions& global);
 void RegisterData(CLI::App& app, GlobalOptions& global);
 void RegisterTrain(CLI::App& app, GlobalOptions& global);
 void RegisterModels(CLI::App& app, GlobalOptions& global);
+// `eval` sets *exit_code to 3 when a quality gate misses.
+void RegisterEval(CLI::App& app, GlobalOptions& global, int* exit_code);
 
 // Output helpers. Human output goes to stdout; progress and messages to stderr.
 void PrintJson(const nlohmann::json& j);

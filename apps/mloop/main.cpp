@@ -56,6 +56,8 @@ int Run(int argc, char** argv) {
   mloop::cli::RegisterData(app, global);
   mloop::cli::RegisterTrain(app, global);
   mloop::cli::RegisterModels(app, global);
+  int exit_code = 0;
+  mloop::cli::RegisterEval(app, global, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -71,7 +73,7 @@ int Run(int argc, char** argv) {
                  message.c_str());
     return 2;
   }
-  return 0;
+  return exit_code;
 }
 
 }  // namespace

@@ -205,6 +205,25 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
   EXPECT_CONTAINS(r.err, "still aliased");
   EXPECT_CONTAINS(Run("models history bc").out, "alias production: (none) -> 1");
 
+  // Evaluation: metrics, business value, report, quality gates (exit code 3).
+  WriteFile(dir_ / "business.yaml",
+            "currency: \"$\"\noutcomes: {true_positive: 10, false_positive: -1, true_negative: 0, "
+            "false_negative: -5}\n");
+  r = Run("eval bc@production --data bc --business business.yaml --html report.html --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "\"best_threshold\"");
+  EXPECT_CONTAINS(ReadFile(dir_ / "report.html"), "<svg");
+  r = Run("eval bc@production --data bc --fail-under auc=1.01");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_CONTAINS(r.err, "quality gate missed: roc_auc");
+  EXPECT_EQ(Run("eval bc@production --data bc --fail-under auc=0.5 --fail-over log_loss=5").code,
+            0);
+  EXPECT_EQ(Run("eval bc@production --data bc --fail-under aucc=0.5").code, 2);
+  ASSERT_EQ(Run("predict bc/1 --data bc --keep-input -o p.csv").code, 0);
+  r = Run("eval --predictions p.csv --label target --score probability --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "\"roc_auc\"");
+
   // Bad input: unknown algorithm, parameter, target, model.
   r = Run("train bc --target target --algo xgbost");
   EXPECT_CONTAINS(r.err, "did you mean 'xgboost'");

@@ -1,0 +1,213 @@
+// mloop eval MODEL --data DATASET|FILE | mloop eval --predictions FILE --label COL --score COL
+// Exit code 3 when a quality gate (--fail-under / --fail-over) misses.
+#include <cmath>
+#include <fstream>
+#include <iostream>
+
+#include "cli.h"
+#include "mloop/core/error.h"
+#include "mloop/core/strings.h"
+#include "mloop/data/datasets.h"
+#include "mloop/eval/metrics.h"
+#include "mloop/io/csv_reader.h"
+#include "mloop/model/evaluate.h"
+#include "mloop/track/registry.h"
+
+namespace mloop::cli {
+
+namespace {
+
+struct EvalArgs {
+  std::string model, data, business, html, predictions, label, score, positive, task;
+  std::vector<std::string> fail_under, fail_over;
+  double threshold = 0.5;
+  bool json = false;
+};
+
+struct Gate {
+  std::string metric;
+  double bound;
+  bool under;  // true: fail when metric < bound; false: fail when metric > bound
+};
+
+std::vector<Gate> ParseGates(const EvalArgs& a) {
+  std::vector<Gate> gates;
+  auto parse = [&](const std::string& spec, bool under) {
+    size_t eq = spec.find('=');
+    double v = 0;
+    bool ok = eq != std::string::npos && eq > 0;
+    if (ok) {
+      try {
+        size_t used = 0;
+        v = std::stod(spec.substr(eq + 1), &used);
+        ok = used == spec.size() - eq - 1;
+      } catch (const std::exception&) {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      throw UsageError(std::string(under ? "--fail-under" : "--fail-over") +
+                       " expects METRIC=NUMBER, got '" + spec + "'");
+    }
+    std::string name = CanonicalMetricName(spec.substr(0, eq));
+    auto names = AllMetricNames();
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      throw UsageError("unknown metric '" + name + "' in a quality gate" + DidYouMean(name, names),
+                       "metrics: " + Join(names, ", "));
+    }
+    gates.push_back({name, v, under});
+  };
+  for (const auto& s : a.fail_under) parse(s, true);
+  for (const auto& s : a.fail_over) parse(s, false);
+  return gates;
+}
+
+Table LoadData(Workspace& ws, const std::string& data) {
+  if (std::filesystem::exists(data)) {
+    ReadOptions options;
+    options.threads = ws.config().threads;
+    return ReadCsv(data, options).table;
+  }
+  DatasetRef ref;
+  try {
+    ref = ParseDatasetRef(data);
+  } catch (const Error& e) {
+    throw UsageError("'" + data + "' is neither a file nor a dataset name", e.hint());
+  }
+  return LoadDataset(ws, ResolveDataset(ws, ref));
+}
+
+int RunEval(const GlobalOptions& global, const EvalArgs& a) {
+  const bool from_predictions = !a.predictions.empty();
+  if (from_predictions && (!a.model.empty() || !a.data.empty())) {
+    throw UsageError("give either MODEL --data ... or --predictions FILE, not both");
+  }
+  if (!from_predictions && (a.model.empty() || a.data.empty())) {
+    throw UsageError(
+        "nothing to evaluate: give MODEL --data DATASET, or --predictions FILE "
+        "--label COL --score COL");
+  }
+  if (from_predictions && (a.label.empty() || a.score.empty())) {
+    throw UsageError("--predictions needs --label COL and --score COL");
+  }
+  std::optional<Task> task;
+  if (!a.task.empty()) {
+    task = ParseTask(a.task);
+    if (!task) throw UsageError("unknown task '" + a.task + "'");
+  }
+  const std::vector<Gate> gates = ParseGates(a);
+  EvaluationOptions options;
+  options.threshold = a.threshold;
+  if (!a.business.empty()) options.business = LoadBusinessSpec(a.business);
+
+  auto ws = OpenWorkspace(global);
+  Evaluation ev;
+  std::string subject;
+  if (from_predictions) {
+    ReadOptions ro;
+    ro.threads = ws->config().threads;
+    Table t = ReadCsv(a.predictions, ro).table;
+    subject = a.predictions;
+    options.title = "Evaluation of " + a.predictions;
+    options.facts = {{"predictions", a.predictions}, {"label", a.label}, {"score", a.score}};
+    ev = EvaluatePredictions(t, a.label, a.score, task, a.positive, options);
+  } else {
+    ResolvedModel m = ResolveModelRef(*ws, a.model);
+    ModelBundle bundle = LoadBundle(ws->artifacts(), m.model_hash);
+    Table t = LoadData(*ws, a.data);
+    subject = m.description;
+    options.title = "Evaluation of " + m.description;
+    options.facts = {{"model", m.description},
+                     {"algorithm", bundle.manifest.value("algorithm", "")},
+                     {"data", a.data}};
+    ev = EvaluateModel(bundle, t, options);
+  }
+  if (!a.html.empty()) {
+    std::ofstream out(a.html, std::ios::binary | std::ios::trunc);
+    out << ev.html;
+    if (!out) throw IoErrorFromErrno("cannot write the report", a.html);
+  }
+  // Quality gates.
+  std::vector<std::string> missed;
+  for (const Gate& g : gates) {
+    auto it = ev.metrics.find(g.metric);
+    if (it == ev.metrics.end()) {
+      throw InvalidArgument("metric '" + g.metric + "' is not defined for this " +
+                            std::string(TaskName(ev.task)) + " evaluation");
+    }
+    bool fail = g.under ? it->second < g.bound : it->second > g.bound;
+    if (fail) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "%s = %.6g is %s %.6g", g.metric.c_str(), it->second,
+                    g.under ? "under" : "over", g.bound);
+      missed.push_back(buf);
+    }
+  }
+  if (a.json) {
+    nlohmann::json j = {{"subject", subject},    {"task", TaskName(ev.task)},
+                        {"rows", ev.rows},       {"dropped_rows", ev.dropped_rows},
+                        {"metrics", ev.metrics}, {"quality_gates_missed", missed}};
+    if (ev.business) {
+      const BusinessResult& b = *ev.business;
+      j["business"] = {{"threshold", b.at_threshold.threshold},
+                       {"profit_total", b.at_threshold.profit.total},
+                       {"profit_per_unit", b.at_threshold.profit.per_unit},
+                       {"best_threshold", b.best.threshold},
+                       {"best_profit_total", b.best.profit.total},
+                       {"no_model", NoModelName(b.no_model_choice)},
+                       {"no_model_profit_total", b.no_model.total},
+                       {"uplift_vs_no_model_total", b.at_threshold.uplift_vs_no_model.total},
+                       {"uplift_vs_random_total", b.at_threshold.uplift_vs_random.total},
+                       {"summary", BusinessSummary(b, *options.business)}};
+    }
+    if (!a.html.empty()) j["report"] = a.html;
+    PrintJson(j);
+  } else {
+    std::cout << "Evaluated " << subject << " on " << HumanCount(ev.rows) << " rows ("
+              << TaskName(ev.task) << ")";
+    if (ev.dropped_rows > 0) std::cout << "; " << HumanCount(ev.dropped_rows) << " without a label";
+    std::cout << "\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [k, v] : ev.metrics) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.6f", v);
+      rows.push_back({k, buf});
+    }
+    PrintTable({"METRIC", "VALUE"}, rows, "  ");
+    if (ev.business) std::cout << BusinessSummary(*ev.business, *options.business) << "\n";
+    if (!a.html.empty()) std::cout << "Report: " << a.html << "\n";
+  }
+  if (!missed.empty()) {
+    for (const auto& m : missed) std::cerr << "quality gate missed: " << m << "\n";
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterEval(CLI::App& app, GlobalOptions& global, int* exit_code) {
+  auto a = std::make_shared<EvalArgs>();
+  auto* eval = app.add_subcommand("eval",
+                                  "Evaluate a model (or predictions) on labelled data: "
+                                  "metrics, business value, HTML report, quality gates");
+  eval->add_option("MODEL", a->model, "NAME/V, NAME@ALIAS, run id, ...");
+  eval->add_option("-d,--data", a->data, "A dataset NAME[@V] or a CSV file, with the target");
+  eval->add_option("--predictions", a->predictions, "A CSV of predictions made anywhere");
+  eval->add_option("--label", a->label, "With --predictions: the true label column");
+  eval->add_option("--score", a->score,
+                   "With --predictions: the score (binary) or predicted value (regression)");
+  eval->add_option("--positive", a->positive, "With --predictions: the positive class label");
+  eval->add_option("--task", a->task, "With --predictions: binary or regression");
+  eval->add_option("--business", a->business, "YAML with the value of each outcome");
+  eval->add_option("--threshold", a->threshold, "Decision threshold for business value (0.5)");
+  eval->add_option("--html", a->html, "Write the HTML report here");
+  eval->add_option("--fail-under", a->fail_under, "METRIC=VALUE: exit 3 when the metric is lower")
+      ->allow_extra_args(false);
+  eval->add_option("--fail-over", a->fail_over, "METRIC=VALUE: exit 3 when the metric is higher")
+      ->allow_extra_args(false);
+  eval->add_flag("--json", a->json, "Print the result as JSON");
+  eval->callback([&global, a, exit_code] { *exit_code = RunEval(global, *a); });
+}
+
+}  // namespace mloop::cli

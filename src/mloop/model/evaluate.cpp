@@ -1,0 +1,138 @@
+#include "mloop/model/evaluate.h"
+
+#include <cmath>
+
+#include "mloop/core/error.h"
+#include "mloop/eval/metrics.h"
+#include "mloop/eval/report.h"
+#include "mloop/model/trainer.h"
+
+namespace mloop {
+
+namespace {
+
+// Keeps the rows whose label is known.
+void DropUnlabelled(std::vector<double>& y, DenseMatrix& scores, int64_t* dropped) {
+  std::vector<double> ky;
+  DenseMatrix ks(0, scores.cols);
+  for (size_t i = 0; i < y.size(); ++i) {
+    if (std::isnan(y[i])) continue;
+    ky.push_back(y[i]);
+    ks.data.insert(ks.data.end(), scores.row(static_cast<int64_t>(i)),
+                   scores.row(static_cast<int64_t>(i)) + scores.cols);
+    ++ks.rows;
+  }
+  *dropped = static_cast<int64_t>(y.size()) - static_cast<int64_t>(ky.size());
+  y = std::move(ky);
+  scores = std::move(ks);
+}
+
+Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
+                  const std::vector<std::string>& classes,
+                  std::vector<std::pair<std::string, double>> importance,
+                  const EvaluationOptions& options) {
+  Evaluation ev;
+  ev.task = task;
+  DropUnlabelled(y, scores, &ev.dropped_rows);
+  ev.rows = static_cast<int64_t>(y.size());
+  if (ev.rows == 0) throw InvalidArgument("no row has a known label to evaluate against");
+  ev.metrics = StandardMetrics(task, y, scores);
+  std::vector<double> score;
+  if (task != Task::kMulticlass) score.assign(scores.data.begin(), scores.data.end());
+  if (options.business) {
+    if (task != Task::kBinary) {
+      throw InvalidArgument("business value needs a binary classifier, this task is " +
+                            std::string(TaskName(task)));
+    }
+    std::vector<int32_t> labels(y.begin(), y.end());
+    ev.business = EvaluateBusiness(labels, score, {}, *options.business, options.threshold);
+  }
+  EvalReport report;
+  report.title = options.title;
+  report.model_facts = options.facts;
+  report.model_facts.emplace_back("rows evaluated", std::to_string(ev.rows));
+  report.task = task;
+  report.y_true = y;
+  if (task == Task::kMulticlass) {
+    report.proba = &scores;
+  } else {
+    report.scores = score;
+  }
+  report.class_labels = classes;
+  report.metrics = ev.metrics;
+  report.feature_importance = std::move(importance);
+  report.importance_kind = "gain";
+  if (ev.business) {
+    report.business = ev.business;
+    report.business_spec = options.business;
+  }
+  ev.html = RenderEvalReport(report);
+  return ev;
+}
+
+}  // namespace
+
+std::string CanonicalMetricName(const std::string& name) {
+  if (name == "auc") return "roc_auc";
+  if (name == "logloss") return "log_loss";
+  return name;
+}
+
+Evaluation EvaluateModel(const ModelBundle& bundle, const Table& data,
+                         const EvaluationOptions& options) {
+  Predictor predictor(bundle);
+  const Target& target = predictor.target();
+  if (target.task == Task::kClustering) {
+    throw InvalidArgument("evaluating a clustering model is not supported yet",
+                          "its silhouette is recorded in the training run");
+  }
+  if (data.schema().IndexOf(target.column) < 0) {
+    throw InvalidArgument("the data has no column '" + target.column +
+                          "', the model's target, to evaluate against");
+  }
+  std::vector<double> y = target.Encode(data);
+  DenseMatrix scores = predictor.Scores(data);
+  std::vector<std::pair<std::string, double>> importance;
+  if (bundle.manifest.contains("feature_importance")) {
+    for (const auto& [k, v] : bundle.manifest["feature_importance"].items()) {
+      importance.emplace_back(k, v.get<double>());
+    }
+  }
+  return Finish(target.task, std::move(y), std::move(scores), target.classes, std::move(importance),
+                options);
+}
+
+Evaluation EvaluatePredictions(const Table& data, const std::string& label,
+                               const std::string& score, std::optional<Task> task,
+                               const std::string& positive, const EvaluationOptions& options) {
+  Target target = InferTarget(data, label, task);
+  if (target.task == Task::kMulticlass) {
+    throw InvalidArgument("--predictions evaluates binary and regression predictions",
+                          "for a multiclass model, evaluate the model itself: mloop eval MODEL");
+  }
+  if (!positive.empty() && target.task == Task::kBinary) {
+    auto it = std::find(target.classes.begin(), target.classes.end(), positive);
+    if (it == target.classes.end()) {
+      throw InvalidArgument("--positive '" + positive + "' is not a value of '" + label + "'",
+                            "values: " + target.classes[0] + ", " + target.classes[1]);
+    }
+    if (it == target.classes.begin()) std::swap(target.classes[0], target.classes[1]);
+  }
+  std::vector<double> y = target.Encode(data);
+  const Column& s = data.column(score);
+  if (s.type() != DataType::kFloat64 && s.type() != DataType::kInt64) {
+    throw InvalidArgument("score column '" + score + "' must be numeric, not " +
+                          std::string(DataTypeName(s.type())));
+  }
+  DenseMatrix scores(data.num_rows(), 1);
+  for (int64_t i = 0; i < data.num_rows(); ++i) {
+    if (!s.IsValid(i)) {
+      y[i] = std::nan("");  // no prediction: left out like a missing label
+      continue;
+    }
+    scores.at(i, 0) = s.type() == DataType::kFloat64 ? s.f64()[i] : static_cast<double>(s.i64()[i]);
+  }
+  return Finish(target.task, std::move(y), std::move(scores), target.classes, {}, options);
+}
+
+}  // namespace mloop

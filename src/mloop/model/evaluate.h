@@ -1,0 +1,47 @@
+// Evaluating a model, or predictions made anywhere, on labelled data: metrics (equal to
+// scikit-learn's), optional business value, and the HTML report.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mloop/core/table.h"
+#include "mloop/eval/business.h"
+#include "mloop/model/bundle.h"
+
+namespace mloop {
+
+struct EvaluationOptions {
+  std::optional<BusinessSpec> business;
+  double threshold = 0.5;  // binary: the operating threshold for business value
+  std::string title = "Model evaluation";
+  std::vector<std::pair<std::string, std::string>> facts;  // header facts for the report
+};
+
+struct Evaluation {
+  Task task = Task::kBinary;
+  int64_t rows = 0;          // rows scored (rows with a known label)
+  int64_t dropped_rows = 0;  // rows without a label (or with a class the model does not know)
+  std::map<std::string, double> metrics;
+  std::optional<BusinessResult> business;
+  std::string html;  // the report
+};
+
+// Scores `data` with `bundle`'s model and evaluates against its target column.
+Evaluation EvaluateModel(const ModelBundle& bundle, const Table& data,
+                         const EvaluationOptions& options);
+
+// Evaluates predictions from any tool: `label` holds the truth, `score` the prediction (binary:
+// the probability or score of the positive class; regression: the predicted value). The task is
+// inferred from the label (see train/target.h) unless given; for binary labels the positive class
+// is the second in sorted order unless `positive` names it.
+Evaluation EvaluatePredictions(const Table& data, const std::string& label,
+                               const std::string& score, std::optional<Task> task,
+                               const std::string& positive, const EvaluationOptions& options);
+
+// "auc" -> "roc_auc", other names unchanged (the short names people type in quality gates).
+std::string CanonicalMetricName(const std::string& name);
+
+}  // namespace mloop
