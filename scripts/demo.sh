@@ -53,4 +53,45 @@ step "Export a version back to CSV"
 run data export iris@1 --output "$DEMO/iris_export.csv"
 head -3 "$DEMO/iris_export.csv"
 
-printf '\nDemo workspace left in %s (remove it when done).\n' "$DEMO/workspace"
+step "Hold out every 5th row of the breast-cancer data for evaluation"
+awk 'NR == 1 || NR % 5 != 0' "$ROOT/examples/data/breast_cancer.csv" > "$DEMO/bc_train.csv"
+awk 'NR == 1 || NR % 5 == 0' "$ROOT/examples/data/breast_cancer.csv" > "$DEMO/bc_test.csv"
+run data import "$DEMO/bc_train.csv" --name bc_train
+run data import "$DEMO/bc_test.csv" --name bc_test
+
+step "Train two models: XGBoost and logistic regression (tracked runs)"
+run train bc_train --target target --algo xgboost --param max_depth=4 --param eta=0.1 \
+  --cv 5 --seed 7 -q
+run train bc_train --target target --algo logistic --param C=0.5 --param max_iter=2000 \
+  --seed 7 -q
+run runs list
+
+step "Evaluate both on the held-out rows with a business-value file; each gets an HTML report"
+json_field() { /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+best_run=""; best_auc=0
+for id in 1 2; do
+  args=(eval "run:$id" --data bc_test --business "$ROOT/examples/business/breast_cancer.yaml"
+        --html "$DEMO/eval_run$id.html" --json)
+  printf '$ mloop %s\n' "${args[*]}"
+  "$MLOOP" "${args[@]}" > "$DEMO/eval_run$id.json"
+  auc=$(json_field "['metrics']['roc_auc']" < "$DEMO/eval_run$id.json")
+  summary=$(json_field "['business']['summary']" < "$DEMO/eval_run$id.json")
+  printf '  run %s: ROC AUC %.4f. %s\n' "$id" "$auc" "$summary"
+  if /usr/bin/python3 -c "import sys; sys.exit(0 if $auc > $best_auc else 1)"; then
+    best_run=$id; best_auc=$auc
+  fi
+done
+run runs compare 1 2
+
+step "Register the better model (run $best_run) and make it production"
+run models register "$best_run" --name breast_cancer --description "best ROC AUC in the demo"
+run models alias breast_cancer/1 production
+run models approve breast_cancer/1
+run models list
+run predict breast_cancer@production --data bc_test -o "$DEMO/predictions.csv"
+head -3 "$DEMO/predictions.csv"
+run eval breast_cancer@production --data bc_test --fail-under auc=0.95 > /dev/null \
+  && echo "quality gate: ROC AUC >= 0.95 passed"
+
+printf '\nHTML reports: %s and %s\n' "$DEMO/eval_run1.html" "$DEMO/eval_run2.html"
+printf 'Demo workspace left in %s (remove it when done).\n' "$DEMO/workspace"

@@ -50,7 +50,6 @@ Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
   EvalReport report;
   report.title = options.title;
   report.model_facts = options.facts;
-  report.model_facts.emplace_back("rows evaluated", std::to_string(ev.rows));
   report.task = task;
   report.y_true = y;
   if (task == Task::kMulticlass) {

@@ -7,6 +7,7 @@
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
 #include "mloop/train/kmeans/kmeans.h"
+#include "mloop/train/linear/register.h"
 #include "mloop/train/xgboost/xgboost_estimator.h"
 
 namespace mloop {
@@ -19,6 +20,8 @@ const std::map<std::string, std::function<std::unique_ptr<Estimator>()>>& Factor
       {"xgboost", MakeXGBoost},
       {"random_forest", MakeRandomForest},
       {"kmeans", MakeKMeans},
+      {"linear", MakeLinearRegression},
+      {"logistic", MakeLogisticRegression},
   };
   return factories;
 }
