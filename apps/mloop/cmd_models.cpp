@@ -4,7 +4,9 @@
 #include "cli.h"
 #include "mloop/core/error.h"
 #include "mloop/core/time.h"
+#include "mloop/io/byte_source.h"
 #include "mloop/model/bundle.h"
+#include "mloop/model/import.h"
 #include "mloop/track/registry.h"
 #include "mloop/track/runs.h"
 
@@ -181,6 +183,30 @@ void Export(const GlobalOptions& global, const std::string& ref, const std::stri
             << " (model.json is XGBoost's JSON format for xgboost models)\n";
 }
 
+void Import(const GlobalOptions& global, const std::string& file, const std::string& name,
+            const std::string& features, const std::string& target) {
+  ValidateModelName(name);
+  ModelImportOptions options;
+  options.target = target;
+  size_t start = 0;
+  while (!features.empty() && start <= features.size()) {
+    size_t comma = features.find(',', start);
+    std::string f = features.substr(start, comma == std::string::npos ? comma : comma - start);
+    if (f.empty()) throw UsageError("--features has an empty name: '" + features + "'");
+    options.features.push_back(f);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  auto ws = OpenWorkspace(global);
+  ModelBundle bundle = ImportXGBoostModel(ReadWholeFile(file), options);
+  std::string hash = SaveBundle(bundle, ws->artifacts());
+  ModelVersionRecord v = ws->metadata().RegisterModelVersion(
+      name, hash, 0, "imported from " + file, CurrentActor(), ws->clock().NowMicros());
+  std::cout << "Imported " << file << " as " << name << "/" << v.version << " ("
+            << bundle.manifest["task"].get<std::string>() << ", "
+            << bundle.manifest["feature_names"].size() << " input columns)\n";
+}
+
 }  // namespace
 
 void RegisterModels(CLI::App& app, GlobalOptions& global) {
@@ -243,6 +269,24 @@ void RegisterModels(CLI::App& app, GlobalOptions& global) {
   auto* del = models->add_subcommand("delete", "Delete a version (refused while aliased)");
   del->add_option("VERSION", *del_ref, "NAME/VERSION")->required();
   del->callback([&global, del_ref] { Delete(global, *del_ref); });
+
+  auto imp_file = std::make_shared<std::string>();
+  auto imp_name = std::make_shared<std::string>();
+  auto imp_features = std::make_shared<std::string>();
+  auto imp_target = std::make_shared<std::string>();
+  auto* imp = models->add_subcommand("import",
+                                     "Register an XGBoost JSON model trained elsewhere "
+                                     "(e.g. in Python)");
+  imp->add_option("FILE", *imp_file, "XGBoost JSON model (booster.save_model(\"m.json\"))")
+      ->required();
+  imp->add_option("-n,--name", *imp_name, "Registered model name")->required();
+  imp->add_option("--features", *imp_features,
+                  "Input columns in the model's order, comma-separated (default: the names "
+                  "stored in the model)");
+  imp->add_option("--target", *imp_target, "The label column, for `mloop eval`");
+  imp->callback([&global, imp_file, imp_name, imp_features, imp_target] {
+    Import(global, *imp_file, *imp_name, *imp_features, *imp_target);
+  });
 
   auto exp_ref = std::make_shared<std::string>();
   auto exp_dir = std::make_shared<std::string>();

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <sstream>
 
 #include "test_util.h"
 
@@ -233,6 +234,45 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
   EXPECT_CONTAINS(r.err, "did you mean 'target'");
   EXPECT_CONTAINS(Run("runs list").out, "failed");  // a run that failed is recorded as failed
   EXPECT_EQ(Run("predict bc@staging --data bc").code, 1);
+}
+
+// An XGBoost model trained in Python is imported, registered, and predicts what Python predicts.
+TEST_F(CliTest, ImportPythonXGBoostModel) {
+  ASSERT_EQ(Run("init").code, 0);
+  std::string data = std::string(MLOOP_SOURCE_DIR) + "/examples/data/breast_cancer.csv";
+  ASSERT_EQ(Run("data import " + data + " --name bc").code, 0);
+  WriteFile(dir_ / "train.py", R"(
+import sys, pandas as pd, xgboost as xgb
+df = pd.read_csv(sys.argv[1]); y = df.pop("target")
+b = xgb.train({"objective": "binary:logistic", "max_depth": 3, "nthread": 1}, xgb.DMatrix(df, label=y), 15)
+b.save_model(sys.argv[2] + "/py_model.json")
+pd.DataFrame({"p": b.predict(xgb.DMatrix(df))}).to_csv(sys.argv[2] + "/py_pred.csv", index=False)
+)");
+  ASSERT_EQ(std::system(("/usr/bin/python3 '" + (dir_ / "train.py").string() + "' '" + data +
+                         "' '" + dir_.path().string() + "'")
+                            .c_str()),
+            0);
+  auto r = Run("models import py_model.json --name pymodel --target target");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "as pymodel/1 (binary, 30 input columns)");
+  ASSERT_EQ(Run("predict pymodel/1 --data bc -o ours.csv").code, 0);
+  std::istringstream ours(ReadFile(dir_ / "ours.csv")), theirs(ReadFile(dir_ / "py_pred.csv"));
+  std::string a, b;
+  std::getline(ours, a);
+  std::getline(theirs, b);
+  int rows = 0;
+  while (std::getline(ours, a) && std::getline(theirs, b)) {
+    double pa = std::stod(a.substr(a.find(',') + 1)), pb = std::stod(b);
+    EXPECT_NEAR(pa, pb, 1e-6) << "row " << rows;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 569);
+  r = Run("eval pymodel/1 --data bc --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "\"roc_auc\"");
+  // A wrong feature list is refused with the count the model needs.
+  r = Run("models import py_model.json --name bad --features a,b");
+  EXPECT_CONTAINS(r.err, "the model takes 30 features, 2 were named");
 }
 
 // The demo's synthetic world is the same bytes on every run and machine for a seed, and the

@@ -90,6 +90,19 @@ Encoding Encoding::Fit(const Table& train, const EncodingOptions& options) {
   return e;
 }
 
+Encoding Encoding::Numeric(const std::vector<std::string>& columns) {
+  if (columns.empty()) throw InvalidArgument("a model needs at least one input column");
+  Encoding e;
+  for (const auto& name : columns) {
+    Input in;
+    in.field = {name, DataType::kFloat64, Role::kFeature};
+    e.inputs_.push_back(in.field);
+    e.columns_.push_back(std::move(in));
+    e.feature_names_.push_back(name);
+  }
+  return e;
+}
+
 DenseMatrix Encoding::Transform(const Table& table) const {
   DenseMatrix out(table.num_rows(), static_cast<int64_t>(feature_names_.size()));
   int64_t offset = 0;

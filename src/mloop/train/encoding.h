@@ -32,6 +32,10 @@ class Encoding {
   // Learns the feature columns, category lists and means from `train`.
   static Encoding Fit(const Table& train, const EncodingOptions& options);
 
+  // An encoding that passes numeric columns through unchanged, in this order (missing -> NaN):
+  // what a model trained elsewhere on a plain numeric matrix expects.
+  static Encoding Numeric(const std::vector<std::string>& columns);
+
   // Encodes `table`, which must hold every input column (extra columns are ignored; a missing
   // or mistyped one is InvalidArgument naming it).
   DenseMatrix Transform(const Table& table) const;
