@@ -68,7 +68,7 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
   }
   if (!a.task.empty()) {
     req.task = ParseTask(a.task);
-    if (!req.task) {
+    if (!req.task || *req.task == Task::kClustering || a.task == "classification") {
       throw UsageError("unknown task '" + a.task + "'",
                        "tasks: binary, multiclass, regression (default: from the target)");
     }
@@ -86,7 +86,12 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
     cmd.tags[t.substr(0, eq)] = t.substr(eq + 1);
   }
   cmd.experiment = a.experiment;
-  CreateEstimator(a.algo);  // an unknown algorithm is reported before any work
+  // An unknown algorithm or parameter is a usage error, reported before a run is recorded.
+  try {
+    CreateEstimator(a.algo)->SetParams(req.params);
+  } catch (const Error& e) {
+    throw UsageError(e.what(), e.hint());
+  }
 
   auto ws = OpenWorkspace(global);
   req.threads = ws->config().threads;
@@ -387,7 +392,7 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global) {
     RunTrain(global, args);
   });
 
-  auto* runs = app.add_subcommand("runs", "List and show training runs");
+  auto* runs = app.add_subcommand("runs", "List, show and compare training runs");
   runs->require_subcommand(1);
   auto list_exp = std::make_shared<std::string>();
   auto list_where = std::make_shared<std::string>();

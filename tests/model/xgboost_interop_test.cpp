@@ -95,7 +95,8 @@ x = np.genfromtxt(d + "/x.csv", delimiter=",", dtype=np.float64, filling_values=
 if x.ndim == 1: x = x.reshape(-1, 1)
 b = xgb.Booster()
 b.load_model(d + "/model.json")
-p = b.predict(xgb.DMatrix(x.astype(np.float32), missing=np.nan))
+assert b.feature_names and len(b.feature_names) == x.shape[1], b.feature_names
+p = b.predict(xgb.DMatrix(x.astype(np.float32), missing=np.nan, feature_names=b.feature_names))
 np.savetxt(d + "/py.txt", p.reshape(len(x), -1), fmt="%.9g")
 )");
   std::string cmd =

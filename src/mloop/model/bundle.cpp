@@ -103,7 +103,7 @@ Table Predictor::Predict(const Table& table) const {
   for (int64_t i = 0; i < s.rows; ++i) {
     int64_t best = 0;
     if (target_.task == Task::kBinary) {
-      best = s.at(i, 0) >= 0.5 ? 1 : 0;
+      best = s.at(i, 0) > 0.5 ? 1 : 0;  // as the metrics and xgboost's predict do
     } else {
       for (int64_t c = 1; c < k; ++c) {
         if (s.at(i, c) > s.at(i, best)) best = c;

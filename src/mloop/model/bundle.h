@@ -8,7 +8,7 @@
 //   encoding.json   the fitted default encoding (train/encoding.h)
 //   model.json      the estimator's learned state (XGBoost's JSON model for xgboost)
 //   config.json     the estimator's configuration
-// ExportBundle writes the same files into a directory, which ImportBundle reads back.
+// ExportBundle writes the same files into a directory.
 #pragma once
 
 #include <filesystem>
@@ -36,8 +36,8 @@ struct ModelBundle {
 
 // Stores the parts and the manifest; returns the manifest's SHA-256 (the model's address).
 std::string SaveBundle(const ModelBundle& bundle, ArtifactStore& store);
-// Reads a bundle by address. Corruption when a part is missing or the manifest is malformed;
-// FailedPrecondition for a newer format version.
+// Reads a bundle by address. NotFound when a part is missing from the store, Corruption when the
+// manifest is malformed, FailedPrecondition for a newer format version.
 ModelBundle LoadBundle(ArtifactStore& store, const std::string& manifest_hash);
 
 void ExportBundle(const ModelBundle& bundle, const std::filesystem::path& dir);

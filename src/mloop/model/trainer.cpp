@@ -80,7 +80,8 @@ std::map<std::string, double> StandardMetrics(Task task, const std::vector<doubl
   }
   for (const auto& name : MetricNames(task)) {
     try {
-      out[name] = ComputeMetric(name, in);
+      double v = ComputeMetric(name, in);
+      if (std::isfinite(v)) out[name] = v;  // NaN (R2 of one row) is not a measurement
     } catch (const Error&) {
       // A metric undefined on this data (AUC with one class present) is left out.
     }
@@ -186,7 +187,8 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
     for (const auto& fold : folds) {
       Table tr = table.Take(fold.train), va = table.Take(fold.valid);
       std::vector<double> ytr = Pick(y_all, fold.train), yva = Pick(y_all, fold.valid);
-      Fitted f = FitOnce(tr, ytr, nullptr, nullptr, target, req, {});
+      // The fold's own validation part also serves early stopping, when it is asked for.
+      Fitted f = FitOnce(tr, ytr, &va, &yva, target, req, {});
       auto m = StandardMetrics(target.task, yva, f.estimator->Predict(f.encoding.Transform(va)));
       for (const auto& [k, v] : m) per_metric[k].push_back(v);
     }
@@ -212,10 +214,16 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
     valid_table = valid_table.Take(vl);
     y_valid = Pick(yv, vl);
   } else {
+    // The default split is stratified for classification and random for regression.
+    result.split = req.split;
+    if (!classification && result.split.kind == SplitSpec::Kind::kStratified) {
+      result.split.kind = SplitSpec::Kind::kRandom;
+    }
     SplitIndices s =
-        MakeSplit(table, classification ? y_all : std::vector<double>(), req.split, req.seed);
-    train_table = table.Take(s.train);
-    y_train = Pick(y_all, s.train);
+        MakeSplit(table, classification ? y_all : std::vector<double>(), result.split, req.seed);
+    // Without a validation part the whole table trains: no copy.
+    train_table = s.valid.empty() ? table : table.Take(s.train);
+    y_train = s.valid.empty() ? y_all : Pick(y_all, s.train);
     if (!s.valid.empty()) {
       valid_table = table.Take(s.valid);
       y_valid = Pick(y_all, s.valid);

@@ -43,6 +43,7 @@ struct TrainResult {
   int64_t train_rows = 0;
   int64_t valid_rows = 0;
   int64_t dropped_rows = 0;  // rows without a target value
+  SplitSpec split;           // the split actually made (when no validation table was given)
 };
 
 TrainResult Train(const Table& data, const TrainRequest& request);

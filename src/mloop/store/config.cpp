@@ -167,11 +167,15 @@ void ApplyEnvironment(Config& config, const std::map<std::string, std::string>& 
     names.push_back(name);
   }
   for (const auto& [name, value] : env) {
-    if (name.rfind("MLOOP_", 0) != 0 || name == "MLOOP_WORKSPACE") continue;
+    // Not configuration keys: where the workspace is, and who is acting (the registry's actor).
+    if (name.rfind("MLOOP_", 0) != 0 || name == "MLOOP_WORKSPACE" || name == "MLOOP_USER") {
+      continue;
+    }
     auto it = std::find(names.begin(), names.end(), name);
     if (it == names.end()) {
       std::vector<std::string> valid = names;
       valid.push_back("MLOOP_WORKSPACE");
+      valid.push_back("MLOOP_USER");
       throw InvalidArgument("unknown environment variable " + name + DidYouMean(name, valid),
                             "valid: " + Join(valid, ", "));
     }

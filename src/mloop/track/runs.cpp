@@ -78,6 +78,7 @@ TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& cmd) {
       req.valid = &valid;
     }
     out.result = Train(data, req);
+    if (!cmd.valid) lineage["split"] = out.result.split.ToString();
     // Per-iteration metrics, then the final ones (step -1) and the cross-validation summary.
     for (const IterationLog& log : out.result.history) {
       ws.metadata().LogMetrics(out.run_id, log.iteration, log.metrics);

@@ -241,6 +241,13 @@ class XGBoostEstimator : public Estimator {
         }
       }
     }
+    // Feature names in the saved model, so that Python's xgboost shows them too.
+    if (!feature_names_.empty()) {
+      std::vector<const char*> ptrs;
+      for (const auto& n : feature_names_) ptrs.push_back(n.c_str());
+      Check(XGBoosterSetStrFeatureInfo(booster_, "feature_name", ptrs.data(), ptrs.size()),
+            "recording feature names");
+    }
     if (early_stopping_rounds_ > 0 && best_iter >= 0) {
       BoosterHandle sliced = nullptr;
       Check(XGBoosterSlice(booster_, 0, best_iter + 1, 1, &sliced), "keeping the best rounds");
