@@ -103,14 +103,14 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
                 << "\n";
     }
   };
-  req.on_iteration = [&](const IterationLog& log) {
-    if (!show_progress) return;
-    // Every 10th round, and the first: "[10] train-logloss 0.2311  valid-logloss 0.2590".
-    if (log.iteration % 10 != 0 && log.iteration != 0) return;
-    std::cerr << "[" << log.iteration << "]";
-    for (const auto& [k, v] : log.metrics) std::cerr << "  " << k << " " << Fixed(v);
-    std::cerr << "\n";
-  };
+  if (show_progress)
+    req.on_iteration = [&](const IterationLog& log) {
+      // Every 10th round, and the first: "[10] train-logloss 0.2311  valid-logloss 0.2590".
+      if (log.iteration % 10 != 0 && log.iteration != 0) return;
+      std::cerr << "[" << log.iteration << "]";
+      for (const auto& [k, v] : log.metrics) std::cerr << "  " << k << " " << Fixed(v);
+      std::cerr << "\n";
+    };
   TrainOutcome out = TrainAndRecord(*ws, cmd);
   const TrainResult& r = out.result;
   if (a.json) {
@@ -125,7 +125,9 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
                {"valid_rows", r.valid_rows},
                {"dropped_rows", r.dropped_rows},
                {"metrics", r.metrics},
-               {"metrics_on", r.metrics_on_training_data ? "training" : "validation"},
+               {"metrics_on", r.metrics.empty()            ? "none"
+                              : r.metrics_on_training_data ? "training"
+                                                           : "validation"},
                {"cv", cv}});
     return;
   }
@@ -137,8 +139,14 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
   if (r.dropped_rows > 0) {
     std::cout << "  (" << HumanCount(r.dropped_rows) << " rows without a target were left out)\n";
   }
-  std::cout << "Metrics on the " << (r.metrics_on_training_data ? "training" : "validation")
-            << " data:\n";
+  if (r.metrics.empty() && r.task != Task::kClustering) {
+    std::cout << "No validation data (--split none), so no metrics; measure the model with "
+                 "`mloop eval run:"
+              << out.run_id << " --data DATASET`\n";
+  } else {
+    std::cout << "Metrics on the " << (r.metrics_on_training_data ? "training" : "validation")
+              << " data:\n";
+  }
   // The headline metrics of the task; every metric is in --json and `mloop runs show`.
   static const std::map<Task, std::vector<std::string>> kHeadline = {
       {Task::kBinary,
@@ -163,7 +171,7 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
   }
   std::vector<std::string> header{"METRIC", "VALUE"};
   if (!r.cv.empty()) header.push_back(std::to_string(a.cv) + "-FOLD CV (MEAN ± STD)");
-  PrintTable(header, rows, "  ");
+  if (!rows.empty()) PrintTable(header, rows, "  ");
   std::cout << "Model: " << out.model_hash.substr(0, 12) << " (mloop runs show " << out.run_id
             << ")\n";
 }

@@ -234,14 +234,21 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
     result.history.push_back(log);
     if (req.on_iteration) req.on_iteration(log);
   };
+  // Per-round history only when there is validation data or someone watches progress.
+  std::function<void(const IterationLog&)> watch;
+  if (has_valid || req.on_iteration) watch = on_iteration;
   Fitted f = FitOnce(train_table, y_train, has_valid ? &valid_table : nullptr,
-                     has_valid ? &y_valid : nullptr, target, req, on_iteration);
+                     has_valid ? &y_valid : nullptr, target, req, watch);
   result.train_rows = train_table.num_rows();
   result.valid_rows = valid_table.num_rows();
-  const Table& scored = has_valid ? valid_table : train_table;
-  result.metrics = StandardMetrics(target.task, has_valid ? y_valid : y_train,
-                                   f.estimator->Predict(f.encoding.Transform(scored)));
-  result.metrics_on_training_data = !has_valid;
+  // Metrics come from validation data only: scores on the training rows flatter the model, and
+  // computing them costs a full prediction pass (seconds on a million rows). Without validation
+  // data (--split none) the run has no metrics; `mloop eval` measures the model on other data.
+  if (has_valid) {
+    result.metrics = StandardMetrics(target.task, y_valid,
+                                     f.estimator->Predict(f.encoding.Transform(valid_table)));
+  }
+  result.metrics_on_training_data = false;
 
   ModelBundle& b = result.bundle;
   b.target_json = target.ToJson();
@@ -265,7 +272,7 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
                 {"feature_names", f.encoding.feature_names()},
                 {"params", req.params},
                 {"metrics", result.metrics},
-                {"metrics_on", has_valid ? "validation" : "training"},
+                {"metrics_on", has_valid ? "validation" : "none"},
                 {"feature_importance", importance},
                 {"train_rows", result.train_rows},
                 {"valid_rows", result.valid_rows}};
