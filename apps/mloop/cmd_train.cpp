@@ -334,7 +334,7 @@ void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, b
 // --- predict ----------------------------------------------------------------------------------
 
 void RunPredict(const GlobalOptions& global, const std::string& model, const std::string& data,
-                const std::string& output, bool keep_input) {
+                const std::string& output, bool keep_input, bool explain) {
   auto ws = OpenWorkspace(global);
   Predictor predictor(LoadBundle(ws->artifacts(), ResolveModelRef(*ws, model).model_hash));
   Table input;
@@ -346,6 +346,16 @@ void RunPredict(const GlobalOptions& global, const std::string& model, const std
     input = LoadDataset(*ws, ResolveDataset(*ws, RefArg(data)));
   }
   Table pred = predictor.Predict(input);
+  if (explain) {
+    Table contributions = predictor.Explain(input);
+    std::vector<Field> fields = pred.schema().fields();
+    std::vector<Column> cols = pred.columns();
+    for (int c = 0; c < contributions.num_columns(); ++c) {
+      fields.push_back(contributions.schema().field(c));
+      cols.push_back(contributions.column(c));
+    }
+    pred = Table(Schema(std::move(fields)), std::move(cols));
+  }
   if (keep_input) {
     std::vector<Field> fields = input.schema().fields();
     std::vector<Column> cols = input.columns();
@@ -432,6 +442,7 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global) {
   auto data = std::make_shared<std::string>();
   auto output = std::make_shared<std::string>("-");
   auto keep = std::make_shared<bool>(false);
+  auto explain = std::make_shared<bool>(false);
   auto* predict = app.add_subcommand("predict", "Predict with a trained model");
   predict
       ->add_option("MODEL", *model,
@@ -441,8 +452,12 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global) {
   predict->add_option("-d,--data", *data, "A CSV file or a dataset NAME[@VERSION]")->required();
   predict->add_option("-o,--output", *output, "CSV or .jsonl file, or - for stdout (default)");
   predict->add_flag("--keep-input", *keep, "Write the input columns too");
-  predict->callback(
-      [&global, model, data, output, keep] { RunPredict(global, *model, *data, *output, *keep); });
+  predict->add_flag("--explain", *explain,
+                    "Add each feature's contribution (SHAP value) to the raw score (xgboost, "
+                    "random_forest; binary and regression)");
+  predict->callback([&global, model, data, output, keep, explain] {
+    RunPredict(global, *model, *data, *output, *keep, *explain);
+  });
 }
 
 }  // namespace mloop::cli

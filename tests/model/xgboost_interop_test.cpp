@@ -120,6 +120,36 @@ INSTANTIATE_TEST_SUITE_P(Tasks, XGBoostInteropTest, ::testing::Values(2, 3, 0),
                                                     : std::string("regression");
                          });
 
+// SHAP contributions add up to the raw score: log-odds of the probability (binary), the
+// prediction itself (regression).
+TEST(TrainerTest, ContributionsSumToTheRawScore) {
+  for (int classes : {2, 0}) {
+    Table data = MakeData(classes);
+    TrainRequest req;
+    req.target = "y";
+    req.params = {{"num_boost_round", "15"}};
+    Predictor p(Train(data, req).bundle);
+    DenseMatrix scores = p.Scores(data);
+    Table contributions = p.Explain(data);
+    ASSERT_EQ(contributions.num_columns(),
+              static_cast<int>(p.encoding().feature_names().size()) + 1);
+    EXPECT_EQ(contributions.schema().field(0).name, "contribution_a");
+    for (int64_t i = 0; i < data.num_rows(); i += 37) {
+      double sum = 0;
+      for (int c = 0; c < contributions.num_columns(); ++c) sum += contributions.column(c).f64()[i];
+      double raw = classes ? std::log(scores.at(i, 0) / (1 - scores.at(i, 0))) : scores.at(i, 0);
+      EXPECT_NEAR(sum, raw, 1e-4) << "row " << i;
+    }
+  }
+  // Algorithms without contributions say so.
+  Table data = MakeData(2);
+  TrainRequest req;
+  req.target = "y";
+  req.algorithm = "logistic";
+  Predictor p(Train(data, req).bundle);
+  EXPECT_THROW(p.Explain(data), Error);
+}
+
 TEST(TrainerTest, EarlyStoppingKeepsTheBestRounds) {
   Table data = MakeData(2);
   TrainRequest req;

@@ -80,6 +80,21 @@ DenseMatrix Predictor::Scores(const Table& table) const {
   return estimator_->Predict(encoding_.Transform(table));
 }
 
+Table Predictor::Explain(const Table& table) const {
+  DenseMatrix c = estimator_->Contributions(encoding_.Transform(table));
+  std::vector<Field> fields;
+  std::vector<Column> cols;
+  const auto& names = encoding_.feature_names();
+  for (int64_t j = 0; j < c.cols; ++j) {
+    ColumnBuilder b(DataType::kFloat64);
+    for (int64_t i = 0; i < c.rows; ++i) b.AppendDouble(c.at(i, j));
+    std::string name = j < static_cast<int64_t>(names.size()) ? names[j] : "bias";
+    fields.push_back({"contribution_" + name, DataType::kFloat64});
+    cols.push_back(b.Finish());
+  }
+  return Table(Schema(std::move(fields)), std::move(cols));
+}
+
 Table Predictor::Predict(const Table& table) const {
   DenseMatrix s = Scores(table);
   std::vector<Field> fields;

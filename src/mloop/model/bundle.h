@@ -57,6 +57,9 @@ class Predictor {
   // text) plus `probability` (binary: of the positive class) or `probability_<class>` columns;
   // regression -> `prediction`.
   Table Predict(const Table& table) const;
+  // Per-feature contributions (SHAP values): a column `contribution_<feature>` per encoded
+  // feature and `contribution_bias`, summing to the raw score (log-odds for binary).
+  Table Explain(const Table& table) const;
 
  private:
   Target target_;

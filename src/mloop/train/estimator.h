@@ -71,6 +71,11 @@ class Estimator {
   virtual std::string SaveConfig() const = 0;
   virtual void LoadConfig(std::string_view json) = 0;
 
+  // Per-feature contributions to each row's raw score (SHAP values for tree models): n x (d+1),
+  // the last column the bias, summing to the margin (log-odds for binary). Binary and
+  // regression tasks. FailedPrecondition for algorithms that do not provide them.
+  virtual DenseMatrix Contributions(const DenseMatrix& x) const;
+
   // Importance per feature (same order as the training columns); empty when not defined.
   virtual std::vector<double> FeatureImportance() const { return {}; }
 };

@@ -28,6 +28,11 @@ const std::map<std::string, std::function<std::unique_ptr<Estimator>()>>& Factor
 
 }  // namespace
 
+DenseMatrix Estimator::Contributions(const DenseMatrix&) const {
+  throw FailedPrecondition(std::string(name()) + " does not give per-feature contributions",
+                           "contributions (SHAP values) come from xgboost and random_forest");
+}
+
 std::string_view TaskName(Task task) {
   switch (task) {
     case Task::kBinary:

@@ -278,6 +278,30 @@ class XGBoostEstimator : public Estimator {
     return out;
   }
 
+  DenseMatrix Contributions(const DenseMatrix& x) const override {
+    if (!booster_) throw FailedPrecondition("the model is not trained");
+    if (task_ == Task::kMulticlass) {
+      throw FailedPrecondition("contributions are given for binary and regression models");
+    }
+    if (x.cols != num_features_) {
+      throw InvalidArgument("the model takes " + std::to_string(num_features_) +
+                            " features, the data has " + std::to_string(x.cols));
+    }
+    DMatrix d(x, {}, {}, feature_names_, 1);
+    // type 2: SHAP contributions (TreeSHAP), one column per feature plus the bias.
+    const char* config =
+        R"({"type": 2, "training": false, "iteration_begin": 0, "iteration_end": 0,)"
+        R"( "strict_shape": false})";
+    const bst_ulong* shape = nullptr;
+    bst_ulong dim = 0;
+    const float* result = nullptr;
+    Check(XGBoosterPredictFromDMatrix(booster_, d.get(), config, &shape, &dim, &result),
+          "computing contributions");
+    DenseMatrix out(x.rows, num_features_ + 1);
+    for (size_t i = 0; i < out.data.size(); ++i) out.data[i] = result[i];
+    return out;
+  }
+
   std::string SaveModel() const override {
     if (!booster_) throw FailedPrecondition("the model is not trained");
     bst_ulong len = 0;
