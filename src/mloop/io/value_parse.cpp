@@ -27,8 +27,6 @@ std::string_view Trim(std::string_view s) {
 }
 }  // namespace
 
-
-
 bool ParseBool(std::string_view text, bool* out) {
   text = Trim(text);
   if (text == "true" || text == "True" || text == "TRUE") {
@@ -60,8 +58,6 @@ bool ParseTimestamp(std::string_view text, bool allow_epoch, int64_t* micros) {
   }
   return false;
 }
-
-
 
 DataType InferValueType(std::string_view text) {
   bool b;

@@ -258,48 +258,15 @@ class XGBoostEstimator : public Estimator {
   }
 
   DenseMatrix Predict(const DenseMatrix& x) const override {
-    if (!booster_) throw FailedPrecondition("the model is not trained");
-    if (x.cols != num_features_) {
-      throw InvalidArgument("the model takes " + std::to_string(num_features_) +
-                            " features, the data has " + std::to_string(x.cols));
-    }
-    DMatrix d(x, {}, {}, feature_names_, 1);
-    const char* config =
-        R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0,)"
-        R"( "strict_shape": false})";
-    const bst_ulong* shape = nullptr;
-    bst_ulong dim = 0;
-    const float* result = nullptr;
-    Check(XGBoosterPredictFromDMatrix(booster_, d.get(), config, &shape, &dim, &result),
-          "predicting");
-    int64_t cols = (task_ == Task::kMulticlass) ? num_classes_ : 1;
-    DenseMatrix out(x.rows, cols);
-    for (size_t i = 0; i < out.data.size(); ++i) out.data[i] = result[i];
-    return out;
+    return Run(x, 0, task_ == Task::kMulticlass ? num_classes_ : 1, "predicting");
   }
 
   DenseMatrix Contributions(const DenseMatrix& x) const override {
-    if (!booster_) throw FailedPrecondition("the model is not trained");
-    if (task_ == Task::kMulticlass) {
+    if (booster_ && task_ == Task::kMulticlass) {
       throw FailedPrecondition("contributions are given for binary and regression models");
     }
-    if (x.cols != num_features_) {
-      throw InvalidArgument("the model takes " + std::to_string(num_features_) +
-                            " features, the data has " + std::to_string(x.cols));
-    }
-    DMatrix d(x, {}, {}, feature_names_, 1);
-    // type 2: SHAP contributions (TreeSHAP), one column per feature plus the bias.
-    const char* config =
-        R"({"type": 2, "training": false, "iteration_begin": 0, "iteration_end": 0,)"
-        R"( "strict_shape": false})";
-    const bst_ulong* shape = nullptr;
-    bst_ulong dim = 0;
-    const float* result = nullptr;
-    Check(XGBoosterPredictFromDMatrix(booster_, d.get(), config, &shape, &dim, &result),
-          "computing contributions");
-    DenseMatrix out(x.rows, num_features_ + 1);
-    for (size_t i = 0; i < out.data.size(); ++i) out.data[i] = result[i];
-    return out;
+    // Type 2: SHAP contributions (TreeSHAP), one column per feature plus the bias.
+    return Run(x, 2, num_features_ + 1, "computing contributions");
   }
 
   std::string SaveModel() const override {
@@ -382,6 +349,28 @@ class XGBoostEstimator : public Estimator {
   }
 
  private:
+  // XGBoost's prediction of `type` (0: values, 2: contributions) for every row of `x`, as an
+  // n x `cols` matrix.
+  DenseMatrix Run(const DenseMatrix& x, int type, int64_t cols, const char* what) const {
+    if (!booster_) throw FailedPrecondition("the model is not trained");
+    if (x.cols != num_features_) {
+      throw InvalidArgument("the model takes " + std::to_string(num_features_) +
+                            " features, the data has " + std::to_string(x.cols));
+    }
+    DMatrix d(x, {}, {}, feature_names_, 1);
+    const std::string config = R"({"type": )" + std::to_string(type) +
+                               R"(, "training": false, "iteration_begin": 0, )"
+                               R"("iteration_end": 0, "strict_shape": false})";
+    const bst_ulong* shape = nullptr;
+    bst_ulong dim = 0;
+    const float* result = nullptr;
+    Check(XGBoosterPredictFromDMatrix(booster_, d.get(), config.c_str(), &shape, &dim, &result),
+          what);
+    DenseMatrix out(x.rows, cols);
+    for (size_t i = 0; i < out.data.size(); ++i) out.data[i] = result[i];
+    return out;
+  }
+
   // "[3]\ttrain-logloss:0.31\tvalid-logloss:0.35" -> {train-logloss: 0.31, ...}
   static IterationLog ParseEval(int iter, const char* text) {
     IterationLog log;
