@@ -22,6 +22,29 @@ std::string* PartOf(ModelBundle& b, const std::string& name) {
 
 }  // namespace
 
+nlohmann::json OutputSchema(const Target& target) {
+  nlohmann::json out = nlohmann::json::array();
+  switch (target.task) {
+    case Task::kClustering:
+      out.push_back({{"name", "cluster"}, {"type", "int64"}});
+      break;
+    case Task::kRegression:
+      out.push_back({{"name", "prediction"}, {"type", "float64"}});
+      break;
+    case Task::kBinary:
+      out.push_back({{"name", "prediction"}, {"type", "string"}});
+      out.push_back({{"name", "probability"}, {"type", "float64"}});
+      break;
+    case Task::kMulticlass:
+      out.push_back({{"name", "prediction"}, {"type", "string"}});
+      for (const auto& c : target.classes) {
+        out.push_back({{"name", "probability_" + c}, {"type", "float64"}});
+      }
+      break;
+  }
+  return out;
+}
+
 std::string SaveBundle(const ModelBundle& bundle, ArtifactStore& store) {
   nlohmann::json manifest = bundle.manifest;
   manifest["format_version"] = kBundleFormatVersion;

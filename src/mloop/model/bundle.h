@@ -34,6 +34,10 @@ struct ModelBundle {
   std::string config_json;
 };
 
+// The columns Predictor::Predict returns for a model of this target, as manifest JSON:
+// [{"name": "prediction", "type": "string"}, {"name": "probability", "type": "float64"}, ...].
+nlohmann::json OutputSchema(const Target& target);
+
 // Stores the parts and the manifest; returns the manifest's SHA-256 (the model's address).
 std::string SaveBundle(const ModelBundle& bundle, ArtifactStore& store);
 // Reads a bundle by address. NotFound when a part is missing from the store, Corruption when the

@@ -80,6 +80,7 @@ ModelBundle ImportXGBoostModel(const std::string& model_json, const ModelImportO
                 {"target", {{"name", target.column}, {"type", DataTypeName(target.type)}}},
                 {"classes", target.classes},
                 {"input_schema", inputs},
+                {"output_schema", OutputSchema(target)},
                 {"feature_names", features},
                 {"params", nlohmann::json::object()},
                 {"metrics", nlohmann::json::object()},

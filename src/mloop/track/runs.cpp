@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mloop/core/error.h"
+#include "mloop/git_version.h"
 #include "mloop/version.h"
 
 namespace mloop {
