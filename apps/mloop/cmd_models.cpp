@@ -125,6 +125,14 @@ void Alias(const GlobalOptions& global, const std::string& ref, const std::strin
   std::cout << "\n";
 }
 
+void Unalias(const GlobalOptions& global, const std::string& name, const std::string& alias) {
+  ValidateModelName(name);
+  ValidateAliasName(alias);
+  auto ws = OpenWorkspace(global);
+  ws->metadata().RemoveModelAlias(name, alias, CurrentActor(), ws->clock().NowMicros());
+  std::cout << "Removed " << name << "@" << alias << "\n";
+}
+
 void SetStatus(const GlobalOptions& global, const std::string& ref, const char* status) {
   auto [name, version] = ParseVersionRef(ref);
   auto ws = OpenWorkspace(global);
@@ -157,7 +165,8 @@ void History(const GlobalOptions& global, const std::string& name, bool json) {
     if (e.kind == "registered") {
       what = "registered version " + std::to_string(e.version);
     } else if (e.kind == "alias") {
-      what = "alias " + e.detail + ": " + (e.from.empty() ? "(none)" : e.from) + " -> " + e.to;
+      what = "alias " + e.detail + ": " + (e.from.empty() ? "(none)" : e.from) + " -> " +
+             (e.to.empty() ? "(removed)" : e.to);
     } else if (e.kind == "status") {
       what = "version " + std::to_string(e.version) + ": " + e.from + " -> " + e.to;
     } else {
@@ -246,6 +255,13 @@ void RegisterModels(CLI::App& app, GlobalOptions& global) {
   alias->add_option("VERSION", *alias_ref, "NAME/VERSION")->required();
   alias->add_option("ALIAS", *alias_name, "Alias name")->required();
   alias->callback([&global, alias_ref, alias_name] { Alias(global, *alias_ref, *alias_name); });
+
+  auto un_name = std::make_shared<std::string>();
+  auto un_alias = std::make_shared<std::string>();
+  auto* unalias = models->add_subcommand("unalias", "Remove an alias");
+  unalias->add_option("NAME", *un_name, "Registered model name")->required();
+  unalias->add_option("ALIAS", *un_alias, "Alias name")->required();
+  unalias->callback([&global, un_name, un_alias] { Unalias(global, *un_name, *un_alias); });
 
   for (auto [cmd, status, help] : {std::tuple{"approve", kStatusApproved, "Approve a version"},
                                    std::tuple{"reject", kStatusRejected, "Reject a version"}}) {

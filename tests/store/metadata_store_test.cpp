@@ -97,6 +97,8 @@ TEST_F(MetadataStoreContract, RunsFollowTheTransitionTable) {
   for (RunStatus to : {RunStatus::kRunning, RunStatus::kFailed, RunStatus::kKilled}) {
     EXPECT_THROW(store_->EndRun(id, to, 30, "", ""), Error);
   }
+  store_->SetRunTask(id, "binary");
+  EXPECT_EQ(store_->GetRun(id)->task, "binary");
   EXPECT_EQ(store_->ListRuns("exp").size(), 1u);
   EXPECT_TRUE(store_->ListRuns("other").empty());
 }
@@ -127,6 +129,12 @@ TEST_F(MetadataStoreContract, RegistryAliasesStatusAndHistory) {
   EXPECT_EQ(history[3].actor, "bob");
   EXPECT_EQ(history[4].from, "PendingManualApproval");
   EXPECT_EQ(history[5].kind, "deleted");
+  // Removing the alias frees the version for deletion, and is recorded.
+  EXPECT_THROW(store_->RemoveModelAlias("churn", "staging", "x", 650), Error);
+  store_->RemoveModelAlias("churn", "production", "x", 650);
+  EXPECT_FALSE(store_->FindModelAlias("churn", "production"));
+  store_->DeleteModelVersion("churn", 2, "x", 660);
+  EXPECT_EQ(store_->ModelHistory("churn")[6].to, "");
   // Version numbers are never reused.
   EXPECT_EQ(store_->RegisterModelVersion("churn", "h3", 0, "", "x", 700).version, 3);
 }

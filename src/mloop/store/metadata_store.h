@@ -121,6 +121,8 @@ class MetadataStore {
   // Ends a run: `to` must be allowed from its status (kFailedPrecondition otherwise).
   virtual void EndRun(int64_t run, RunStatus to, int64_t ended_at_us, const std::string& model_hash,
                       const std::string& error) = 0;
+  // Records the task once it is known (a run starts with the task as asked, possibly "auto").
+  virtual void SetRunTask(int64_t run, const std::string& task) = 0;
   virtual std::optional<RunRecord> GetRun(int64_t id) = 0;
   // Runs newest first; all experiments when `experiment` is empty.
   virtual std::vector<RunRecord> ListRuns(const std::string& experiment) = 0;
@@ -145,6 +147,9 @@ class MetadataStore {
   // Points `alias` at `version` (one version per alias), recording the move.
   virtual void SetModelAlias(const std::string& name, const std::string& alias, int64_t version,
                              const std::string& actor, int64_t at_us) = 0;
+  // Removes `alias` (kNotFound when it is not set), recording the removal.
+  virtual void RemoveModelAlias(const std::string& name, const std::string& alias,
+                                const std::string& actor, int64_t at_us) = 0;
   virtual void SetModelStatus(const std::string& name, int64_t version, const std::string& status,
                               const std::string& actor, int64_t at_us) = 0;
   // Deletes a version; kFailedPrecondition while an alias points at it.

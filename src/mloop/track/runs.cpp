@@ -79,6 +79,7 @@ TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& cmd) {
       req.valid = &valid;
     }
     out.result = Train(data, req);
+    ws.metadata().SetRunTask(out.run_id, std::string(TaskName(out.result.task)));
     if (!cmd.valid) lineage["split"] = out.result.split.ToString();
     // Per-iteration metrics, then the final ones (step -1) and the cross-validation summary.
     for (const IterationLog& log : out.result.history) {

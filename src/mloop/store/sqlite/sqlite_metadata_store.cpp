@@ -182,6 +182,10 @@ void SqliteMetadataStore::EndRun(int64_t run, RunStatus to, int64_t ended_at_us,
   tx.Commit();
 }
 
+void SqliteMetadataStore::SetRunTask(int64_t run, const std::string& task) {
+  db_->Prepare("UPDATE runs SET task = ? WHERE id = ?").Bind(1, task).Bind(2, run).Step();
+}
+
 std::optional<RunRecord> SqliteMetadataStore::GetRun(int64_t id) {
   auto s = db_->Prepare(std::string("SELECT ") + kRunColumns +
                         " FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ?");

@@ -25,6 +25,7 @@ class SqliteMetadataStore : public MetadataStore {
   void LogMetrics(int64_t run, int64_t step, const std::map<std::string, double>& values) override;
   void EndRun(int64_t run, RunStatus to, int64_t ended_at_us, const std::string& model_hash,
               const std::string& error) override;
+  void SetRunTask(int64_t run, const std::string& task) override;
   std::optional<RunRecord> GetRun(int64_t id) override;
   std::vector<RunRecord> ListRuns(const std::string& experiment) override;
   std::vector<std::pair<int64_t, double>> MetricHistory(int64_t run,
@@ -39,6 +40,8 @@ class SqliteMetadataStore : public MetadataStore {
   std::vector<ModelVersionRecord> ListModelVersions(const std::string& name) override;
   void SetModelAlias(const std::string& name, const std::string& alias, int64_t version,
                      const std::string& actor, int64_t at_us) override;
+  void RemoveModelAlias(const std::string& name, const std::string& alias, const std::string& actor,
+                        int64_t at_us) override;
   void SetModelStatus(const std::string& name, int64_t version, const std::string& status,
                       const std::string& actor, int64_t at_us) override;
   void DeleteModelVersion(const std::string& name, int64_t version, const std::string& actor,

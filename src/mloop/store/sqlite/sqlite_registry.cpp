@@ -144,6 +144,25 @@ void SqliteMetadataStore::SetModelAlias(const std::string& name, const std::stri
   tx.Commit();
 }
 
+void SqliteMetadataStore::RemoveModelAlias(const std::string& name, const std::string& alias,
+                                           const std::string& actor, int64_t at_us) {
+  sqlite::Transaction tx(*db_);
+  const int64_t model_id = ModelId(name);
+  int64_t version = 0;
+  {
+    auto s = db_->Prepare("SELECT version FROM model_aliases WHERE model_id = ? AND alias = ?");
+    s.Bind(1, model_id).Bind(2, alias);
+    if (!s.Step()) throw NotFound("no alias " + name + "@" + alias);
+    version = s.Int(0);
+  }
+  db_->Prepare("DELETE FROM model_aliases WHERE model_id = ? AND alias = ?")
+      .Bind(1, model_id)
+      .Bind(2, alias)
+      .Step();
+  AddEvent(model_id, version, "alias", alias, std::to_string(version), "", actor, at_us);
+  tx.Commit();
+}
+
 void SqliteMetadataStore::SetModelStatus(const std::string& name, int64_t version,
                                          const std::string& status, const std::string& actor,
                                          int64_t at_us) {
