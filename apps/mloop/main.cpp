@@ -58,6 +58,10 @@ int Run(int argc, char** argv) {
   mloop::cli::RegisterModels(app, global);
   int exit_code = 0;
   mloop::cli::RegisterEval(app, global, &exit_code);
+  if (argc == 1) {  // no command: show what there is
+    std::fprintf(stderr, "%s", app.help().c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
