@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <ostream>
 #include <random>
 #include <string>
 
@@ -40,6 +41,19 @@ inline std::filesystem::path WriteFile(const std::filesystem::path& path, const 
 inline std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// One case of a reader's malformed-input corpus: the input and a substring of the error
+// message it must produce.
+struct BadCase {
+  const char* name;
+  std::string content;
+  std::string expected;
+};
+
+// Parameterised test names show the case name rather than the bytes of the struct.
+inline void PrintTo(const BadCase& c, std::ostream* os) {
+  *os << c.name;
 }
 
 }  // namespace mloop::testing

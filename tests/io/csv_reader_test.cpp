@@ -176,16 +176,7 @@ TEST_F(CsvReaderTest, LargeInputParsedInParallelMatchesSerial) {
 
 // --- Malformed input: each case names file, line and column and shows the text. --------------
 
-struct BadCase {
-  const char* name;
-  std::string content;
-  std::string expected;  // a substring of the error message
-};
-
-// Test names show the case name rather than the bytes of the struct.
-void PrintTo(const BadCase& c, std::ostream* os) {
-  *os << c.name;
-}
+using testing::BadCase;
 
 class MalformedCsvTest : public CsvReaderTest, public ::testing::WithParamInterface<BadCase> {};
 

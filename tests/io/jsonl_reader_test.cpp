@@ -203,16 +203,7 @@ TEST_F(JsonlReaderTest, ManyRows) {
 
 // --- Malformed input: each case names file, line and column and shows the text. --------------
 
-struct BadCase {
-  const char* name;
-  std::string content;
-  std::string expected;  // a substring of the error message
-};
-
-// Test names show the case name rather than the bytes of the struct.
-void PrintTo(const BadCase& c, std::ostream* os) {
-  *os << c.name;
-}
+using testing::BadCase;
 
 class MalformedJsonlTest : public JsonlReaderTest, public ::testing::WithParamInterface<BadCase> {};
 
