@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "mloop/core/error.h"
+#include "mloop/io/csv_reader.h"
 
 namespace mloop::cli {
 
@@ -16,6 +17,29 @@ std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global) {
   auto ws = Workspace::Open(dir, std::filesystem::current_path(), env);
   if (global.threads >= 0) ws->mutable_config().threads = global.threads;
   return ws;
+}
+
+DatasetRef DatasetRefArg(const std::string& text) {
+  try {
+    return ParseDatasetRef(text);
+  } catch (const Error& e) {
+    throw UsageError(e.what(), e.hint());
+  }
+}
+
+Table LoadTableArg(Workspace& ws, const std::string& data) {
+  if (std::filesystem::exists(data)) {
+    ReadOptions options;
+    options.threads = ws.config().threads;
+    return ReadCsv(data, options).table;
+  }
+  DatasetRef ref;
+  try {
+    ref = ParseDatasetRef(data);
+  } catch (const Error& e) {
+    throw UsageError("'" + data + "' is neither a file nor a dataset name", e.hint());
+  }
+  return LoadDataset(ws, ResolveDataset(ws, ref));
 }
 
 void PrintJson(const nlohmann::json& j) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "mloop/data/datasets.h"
 #include "mloop/store/workspace.h"
 
 namespace mloop::cli {
@@ -20,6 +21,12 @@ struct GlobalOptions {
 // Opens the workspace named by --workspace / MLOOP_WORKSPACE, or the nearest one above the
 // current directory, with flags applied over the configuration.
 std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global);
+
+// A dataset reference typed on the command line; a malformed one is a usage error (exit 2).
+DatasetRef DatasetRefArg(const std::string& text);
+// --data of predict and eval: a CSV file when one of that name exists (read with the workspace's
+// thread setting), otherwise a dataset NAME[@VERSION].
+Table LoadTableArg(Workspace& ws, const std::string& data);
 
 // Each command group registers its subcommands on `app`.
 void RegisterInit(CLI::App& app, GlobalOptions& global);

@@ -14,15 +14,6 @@ namespace mloop::cli {
 
 namespace {
 
-// A dataset reference typed on the command line: a malformed one is a usage error (exit 2).
-DatasetRef RefFromArg(const std::string& text) {
-  try {
-    return ParseDatasetRef(text);
-  } catch (const Error& e) {
-    throw UsageError(e.what(), e.hint());
-  }
-}
-
 nlohmann::json VersionJson(const DatasetVersion& v) {
   nlohmann::json schema = nlohmann::json::parse(v.schema_json);
   return {{"name", v.name},
@@ -167,7 +158,7 @@ void RunList(const GlobalOptions& global, bool json) {
 
 void RunShow(const GlobalOptions& global, const std::string& ref_text, int64_t head, bool json) {
   auto ws = OpenWorkspace(global);
-  DatasetVersion v = ResolveDataset(*ws, RefFromArg(ref_text));
+  DatasetVersion v = ResolveDataset(*ws, DatasetRefArg(ref_text));
   Table t = LoadDataset(*ws, v);
   const int64_t n = std::min<int64_t>(std::max<int64_t>(head, 0), t.num_rows());
   if (json) {
@@ -241,7 +232,7 @@ void RunShow(const GlobalOptions& global, const std::string& ref_text, int64_t h
 void RunExport(const GlobalOptions& global, const std::string& ref_text, const std::string& format,
                const std::string& output, bool json) {
   auto ws = OpenWorkspace(global);
-  DatasetVersion v = ResolveDataset(*ws, RefFromArg(ref_text));
+  DatasetVersion v = ResolveDataset(*ws, DatasetRefArg(ref_text));
   Table t = LoadDataset(*ws, v);
   for (const char* ext : {".gz", ".zst", ".zstd"}) {
     if (output.size() > std::strlen(ext) &&

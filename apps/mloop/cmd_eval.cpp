@@ -62,21 +62,6 @@ std::vector<Gate> ParseGates(const EvalArgs& a) {
   return gates;
 }
 
-Table LoadData(Workspace& ws, const std::string& data) {
-  if (std::filesystem::exists(data)) {
-    ReadOptions options;
-    options.threads = ws.config().threads;
-    return ReadCsv(data, options).table;
-  }
-  DatasetRef ref;
-  try {
-    ref = ParseDatasetRef(data);
-  } catch (const Error& e) {
-    throw UsageError("'" + data + "' is neither a file nor a dataset name", e.hint());
-  }
-  return LoadDataset(ws, ResolveDataset(ws, ref));
-}
-
 int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   const bool from_predictions = !a.predictions.empty();
   if (from_predictions && (!a.model.empty() || !a.data.empty())) {
@@ -114,7 +99,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   } else {
     ResolvedModel m = ResolveModelRef(*ws, a.model);
     ModelBundle bundle = LoadBundle(ws->artifacts(), m.model_hash);
-    Table t = LoadData(*ws, a.data);
+    Table t = LoadTableArg(*ws, a.data);
     subject = m.description;
     options.title = "Evaluation of " + m.description;
     options.facts = {{"model", m.description},

@@ -23,14 +23,6 @@ namespace mloop::cli {
 
 namespace {
 
-DatasetRef RefArg(const std::string& text) {
-  try {
-    return ParseDatasetRef(text);
-  } catch (const Error& e) {
-    throw UsageError(e.what(), e.hint());
-  }
-}
-
 std::string Fixed(double v, int digits = 4) {
   if (std::isnan(v)) return "nan";
   char buf[64];
@@ -50,10 +42,10 @@ struct TrainArgs {
 
 void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
   TrainCommand cmd;
-  cmd.data = RefArg(a.dataset);
+  cmd.data = DatasetRefArg(a.dataset);
   if (!a.valid.empty()) {
     if (!a.split.empty()) throw UsageError("give --valid or --split, not both");
-    cmd.valid = RefArg(a.valid);
+    cmd.valid = DatasetRefArg(a.valid);
   }
   TrainRequest& req = cmd.request;
   req.algorithm = a.algo;
@@ -337,14 +329,7 @@ void RunPredict(const GlobalOptions& global, const std::string& model, const std
                 const std::string& output, bool keep_input, bool explain) {
   auto ws = OpenWorkspace(global);
   Predictor predictor(LoadBundle(ws->artifacts(), ResolveModelRef(*ws, model).model_hash));
-  Table input;
-  if (std::filesystem::exists(data)) {
-    ReadOptions options;
-    options.threads = ws->config().threads;
-    input = ReadCsv(data, options).table;
-  } else {
-    input = LoadDataset(*ws, ResolveDataset(*ws, RefArg(data)));
-  }
+  Table input = LoadTableArg(*ws, data);
   Table pred = predictor.Predict(input);
   if (explain) {
     Table contributions = predictor.Explain(input);
