@@ -45,7 +45,8 @@ inline std::vector<int32_t> Ints(const nlohmann::json& v) {
 
 inline DenseMatrix Matrix(const nlohmann::json& flat, int64_t cols) {
   DenseMatrix m(static_cast<int64_t>(flat.size()) / cols, cols);
-  m.data = Doubles(flat);
+  std::vector<double> values = Doubles(flat);
+  m.data.assign(values.begin(), values.end());
   return m;
 }
 

@@ -115,7 +115,7 @@ TEST(MetricsFixtureTest, ConfusionMatrixEqualsSklearn) {
     int k = c["kind"] == "binary" ? 2 : c["k"].get<int>();
     DenseMatrix cm = ConfusionMatrix(y_true, inputs.y_pred, k, inputs.weight);
     EXPECT_EQ(cm.rows, k);
-    EXPECT_TRUE(AllNear(cm.data, Doubles(c["confusion_matrix"])));
+    EXPECT_TRUE(AllNear({cm.data.begin(), cm.data.end()}, Doubles(c["confusion_matrix"])));
   }
 }
 
@@ -339,7 +339,8 @@ TEST(MetricsTest, ConfusionMatrixInfersSizeAndIgnoresOutOfRange) {
   EXPECT_EQ(cm.at(1, 1), 2);
   EXPECT_EQ(cm.at(2, 2), 3);
   DenseMatrix small = ConfusionMatrix(y, p, 2);
-  EXPECT_EQ(small.data, (std::vector<double>{1, 0, 0, 1}));
+  EXPECT_EQ(std::vector<double>(small.data.begin(), small.data.end()),
+            (std::vector<double>{1, 0, 0, 1}));
 }
 
 TEST(MetricsTest, SilhouetteTwoClusters) {

@@ -41,7 +41,8 @@ Dataset LoadDataset(const std::string& name) {
   const json& d = Fixtures().at("datasets").at(name);
   Dataset ds;
   ds.x = DenseMatrix(d.at("rows").get<int64_t>(), d.at("cols").get<int64_t>());
-  ds.x.data = d.at("x").get<std::vector<double>>();
+  auto x = d.at("x").get<std::vector<double>>();
+  ds.x.data.assign(x.begin(), x.end());
   ds.y = d.at("y").get<std::vector<double>>();
   ds.w = d.at("w").get<std::vector<double>>();
   return ds;

@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <vector>
 
+#include "mloop/core/big_allocator.h"
+
 namespace mloop {
 
 struct DenseMatrix {
   int64_t rows = 0;
   int64_t cols = 0;
-  std::vector<double> data;  // rows * cols, row-major
+  BigVector<double> data;  // rows * cols, row-major; huge pages when large
 
   DenseMatrix() = default;
   DenseMatrix(int64_t r, int64_t c, double fill = 0.0)

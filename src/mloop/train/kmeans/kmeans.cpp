@@ -131,7 +131,8 @@ class KMeans : public Estimator {
       k_ = j.at("k").get<int>();
       d_ = j.at("features").get<int64_t>();
       centres_ = DenseMatrix(k_, d_);
-      centres_.data = j.at("centres").get<std::vector<double>>();
+      auto centres = j.at("centres").get<std::vector<double>>();
+      centres_.data.assign(centres.begin(), centres.end());
       inertia_ = j.at("inertia").get<double>();
       if (static_cast<int64_t>(centres_.data.size()) != k_ * d_) throw Corruption("centre count");
     } catch (const nlohmann::json::exception& e) {

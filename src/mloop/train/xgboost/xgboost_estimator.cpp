@@ -7,6 +7,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <span>
 
 #include "mloop/core/error.h"
 #include "mloop/core/parallel.h"
@@ -101,35 +102,77 @@ int ParseInt(const std::string& key, const std::string& value, int min) {
                         ", not '" + value + "'");
 }
 
+// "<f8" array interface (version 3) for `n` values of a row-major rows x cols double array.
+std::string ArrayInterface(const double* data, int64_t rows, int64_t cols) {
+  nlohmann::json j;
+  j["data"] = {reinterpret_cast<uintptr_t>(data), true};
+  j["shape"] = cols > 0 ? nlohmann::json{rows, cols} : nlohmann::json{rows};
+  j["typestr"] = "<f8";
+  j["version"] = 3;
+  return j.dump();
+}
+
 // Owns a DMatrix handle.
 class DMatrix {
  public:
-  DMatrix(const DenseMatrix& x, std::span<const double> y, std::span<const double> w,
-          const std::vector<std::string>& names, int threads) {
+  // A plain DMatrix: XGBoost copies the rows into its own sparse pages.
+  DMatrix(const DenseMatrix& x, const std::vector<std::string>& names, int threads) {
     std::vector<float> values(x.data.size());
     for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(x.data[i]);
     Check(XGDMatrixCreateFromMat_omp(values.data(), static_cast<bst_ulong>(x.rows),
                                      static_cast<bst_ulong>(x.cols),
                                      std::numeric_limits<float>::quiet_NaN(), &handle_, threads),
           "creating the training matrix");
-    if (!y.empty()) SetFloats("label", y);
-    if (!w.empty()) SetFloats("weight", w);
-    if (!names.empty()) {
-      std::vector<const char*> ptrs;
-      for (const auto& n : names) ptrs.push_back(n.c_str());
-      Check(XGDMatrixSetStrFeatureInfo(handle_, "feature_name", ptrs.data(), ptrs.size()),
-            "setting feature names");
-    }
+    SetNames(names);
   }
+
+  // A quantile DMatrix for the hist tree method: XGBoost sketches the doubles in place and keeps
+  // only their bin indices (one byte per value for up to 256 bins), never a copy of the values.
+  // `ref` (the training matrix) supplies the bin boundaries for a validation matrix.
+  DMatrix(const DenseMatrix& x, const std::vector<std::string>& names, int threads, int max_bin,
+          const DMatrix* ref) {
+    DMatrixHandle proxy = nullptr;
+    Check(XGProxyDMatrixCreate(&proxy), "creating a proxy matrix");
+    struct Batches {
+      const DenseMatrix* x;
+      DMatrixHandle proxy;
+      std::string interface;
+      bool done = false;
+    } it{&x, proxy, ArrayInterface(x.data.data(), x.rows, x.cols)};
+    auto reset = [](DataIterHandle h) { static_cast<Batches*>(h)->done = false; };
+    auto next = [](DataIterHandle h) -> int {
+      auto* b = static_cast<Batches*>(h);
+      if (b->done) return 0;
+      b->done = true;
+      return XGProxyDMatrixSetDataDense(b->proxy, b->interface.c_str()) == 0 ? 1 : 0;
+    };
+    const std::string config = R"({"missing": NaN, "nthread": )" + std::to_string(threads) +
+                               R"(, "max_bin": )" + std::to_string(max_bin) + "}";
+    int rc = XGQuantileDMatrixCreateFromCallback(&it, proxy, ref ? ref->get() : nullptr, reset,
+                                                 next, config.c_str(), &handle_);
+    XGDMatrixFree(proxy);
+    Check(rc, "creating the training matrix");
+    SetNames(names);
+  }
+
   ~DMatrix() { XGDMatrixFree(handle_); }
   DMatrix(const DMatrix&) = delete;
   DMatrix& operator=(const DMatrix&) = delete;
   DMatrixHandle get() const { return handle_; }
 
- private:
   void SetFloats(const char* field, std::span<const double> v) {
+    if (v.empty()) return;
     std::vector<float> f(v.begin(), v.end());
     Check(XGDMatrixSetFloatInfo(handle_, field, f.data(), f.size()), "setting labels");
+  }
+
+ private:
+  void SetNames(const std::vector<std::string>& names) {
+    if (names.empty()) return;
+    std::vector<const char*> ptrs;
+    for (const auto& n : names) ptrs.push_back(n.c_str());
+    Check(XGDMatrixSetStrFeatureInfo(handle_, "feature_name", ptrs.data(), ptrs.size()),
+          "setting feature names");
   }
   DMatrixHandle handle_ = nullptr;
 };
@@ -184,19 +227,6 @@ class XGBoostEstimator : public Estimator {
     num_features_ = in.x->cols;
     feature_names_ = in.feature_names;
     const int threads = in.threads > 0 ? in.threads : DefaultThreads();
-    DMatrix train(*in.x, in.y, in.weight, feature_names_, threads);
-    std::unique_ptr<DMatrix> valid;
-    std::vector<DMatrixHandle> handles{train.get()};
-    std::vector<const char*> names{"train"};
-    if (in.valid_x) {
-      valid = std::make_unique<DMatrix>(*in.valid_x, in.valid_y, std::span<const double>(),
-                                        feature_names_, threads);
-      handles.push_back(valid->get());
-      names.push_back("valid");
-    }
-    if (booster_) XGBoosterFree(booster_);
-    booster_ = nullptr;
-    Check(XGBoosterCreate(handles.data(), handles.size(), &booster_), "creating the booster");
     std::map<std::string, std::string> p = params_;
     if (!p.count("objective")) {
       p["objective"] = task_ == Task::kBinary       ? "binary:logistic"
@@ -208,6 +238,31 @@ class XGBoostEstimator : public Estimator {
     if (!p.count("seed")) p["seed"] = std::to_string(in.seed);
     if (!p.count("verbosity")) p["verbosity"] = "0";
     if (!p.count("validate_parameters")) p["validate_parameters"] = "1";
+    const bool trees = !p.count("booster") || p["booster"] != "gblinear";
+    // Histogram trees by default, as in XGBoost 2.0 (1.7 picks exact or approx by data size).
+    if (trees && !p.count("tree_method")) p["tree_method"] = "hist";
+    const bool quantile = trees && p.count("tree_method") && p["tree_method"] == "hist";
+    const int max_bin = p.count("max_bin") ? ParseInt("max_bin", p["max_bin"], 2) : 256;
+
+    auto make = [&](const DenseMatrix& x, const DMatrix* ref) {
+      return quantile ? std::make_unique<DMatrix>(x, feature_names_, threads, max_bin, ref)
+                      : std::make_unique<DMatrix>(x, feature_names_, threads);
+    };
+    std::unique_ptr<DMatrix> train = make(*in.x, nullptr);
+    train->SetFloats("label", in.y);
+    train->SetFloats("weight", in.weight);
+    std::unique_ptr<DMatrix> valid;
+    std::vector<DMatrixHandle> handles{train->get()};
+    std::vector<const char*> names{"train"};
+    if (in.valid_x) {
+      valid = make(*in.valid_x, train.get());
+      valid->SetFloats("label", in.valid_y);
+      handles.push_back(valid->get());
+      names.push_back("valid");
+    }
+    if (booster_) XGBoosterFree(booster_);
+    booster_ = nullptr;
+    Check(XGBoosterCreate(handles.data(), handles.size(), &booster_), "creating the booster");
     for (const auto& [k, v] : p) {
       Check(XGBoosterSetParam(booster_, k.c_str(), v.c_str()), ("setting " + k).c_str());
     }
@@ -217,7 +272,7 @@ class XGBoostEstimator : public Estimator {
     int best_iter = -1;
     bool minimise = true;
     for (int iter = 0; iter < num_boost_round_; ++iter) {
-      Check(XGBoosterUpdateOneIter(booster_, iter, train.get()), "training a round");
+      Check(XGBoosterUpdateOneIter(booster_, iter, train->get()), "training a round");
       const char* eval = nullptr;
       Check(
           XGBoosterEvalOneIter(booster_, iter, handles.data(), names.data(), handles.size(), &eval),
@@ -357,7 +412,7 @@ class XGBoostEstimator : public Estimator {
       throw InvalidArgument("the model takes " + std::to_string(num_features_) +
                             " features, the data has " + std::to_string(x.cols));
     }
-    DMatrix d(x, {}, {}, feature_names_, 1);
+    DMatrix d(x, feature_names_, 1);
     const std::string config = R"({"type": )" + std::to_string(type) +
                                R"(, "training": false, "iteration_begin": 0, )"
                                R"("iteration_end": 0, "strict_shape": false})";
