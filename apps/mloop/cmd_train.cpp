@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -40,12 +41,35 @@ struct TrainArgs {
   bool json = false, quiet = false;
 };
 
+// A data file given to train is imported first, as a dataset named after the file, so that the
+// run's lineage points at a stored version. The imported table is kept for training.
+DatasetRef ImportForTraining(Workspace& ws, const std::string& file, bool announce,
+                             ImportResult* imported) {
+  ImportRequest req;
+  req.file = file;
+  req.name = DatasetNameFromFile(file);
+  req.read.threads = ws.config().threads;
+  req.keep_table = true;
+  *imported = ImportDataset(ws, req);
+  const DatasetVersion& v = imported->version;
+  if (announce) {
+    std::cerr << (imported->created ? "imported " : "already stored: ") << file << " as " << v.name
+              << "@" << v.version << " (" << HumanCount(v.num_rows) << " rows)\n";
+  }
+  return {v.name, v.version};
+}
+
+bool IsFile(const std::string& arg) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(arg, ec);
+}
+
 void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
   TrainCommand cmd;
-  cmd.data = DatasetRefArg(a.dataset);
+  if (!IsFile(a.dataset)) cmd.data = DatasetRefArg(a.dataset);
   if (!a.valid.empty()) {
     if (!a.split.empty()) throw UsageError("give --valid or --split, not both");
-    cmd.valid = DatasetRefArg(a.valid);
+    if (!IsFile(a.valid)) cmd.valid = DatasetRefArg(a.valid);
   }
   TrainRequest& req = cmd.request;
   req.algorithm = a.algo;
@@ -88,6 +112,15 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
   auto ws = OpenWorkspace(global);
   req.threads = ws->config().threads;
   const bool show_progress = !a.json && !a.quiet;
+  ImportResult data_import, valid_import;
+  if (IsFile(a.dataset)) {
+    cmd.data = ImportForTraining(*ws, a.dataset, show_progress, &data_import);
+    cmd.data_table = &data_import.table;
+  }
+  if (!a.valid.empty() && IsFile(a.valid)) {
+    cmd.valid = ImportForTraining(*ws, a.valid, show_progress, &valid_import);
+    cmd.valid_table = &valid_import.table;
+  }
   cmd.on_start = [&](int64_t id) {
     if (show_progress) {
       std::cerr << "run " << id << ": training " << a.algo << " on " << a.dataset
@@ -369,14 +402,18 @@ void RunPredict(const GlobalOptions& global, const std::string& model, const std
 void RegisterTrain(CLI::App& app, GlobalOptions& global) {
   auto a = std::make_shared<TrainArgs>();
   auto* train = app.add_subcommand("train", "Train a model on a dataset; the run is recorded");
-  train->add_option("DATASET", a->dataset, "NAME or NAME@VERSION")->required();
+  train
+      ->add_option("DATASET", a->dataset,
+                   "NAME or NAME@VERSION, or a CSV / JSON Lines file (imported as a dataset "
+                   "named after it)")
+      ->required();
   train->add_option("-t,--target", a->target,
                     "The column to predict (none for clustering: --algo kmeans)");
   train->add_option("-a,--algo", a->algo,
                     "Algorithm: " + Join(EstimatorNames(), ", ") + " (default xgboost)");
   train->add_option("-p,--param", a->params, "KEY=VALUE, the algorithm's own names; repeatable")
       ->allow_extra_args(false);
-  train->add_option("--valid", a->valid, "Validation dataset (instead of --split)");
+  train->add_option("--valid", a->valid, "Validation dataset or file (instead of --split)");
   train->add_option("--split", a->split,
                     "random[:F] | stratified[:F] | time:COL[:F] | none (default: stratified:0.2 "
                     "for classification, random:0.2 for regression)");

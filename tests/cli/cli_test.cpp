@@ -236,6 +236,28 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
   EXPECT_EQ(Run("predict bc@staging --data bc").code, 1);
 }
 
+// A data file given to train is imported as a dataset named after it, and the run's lineage
+// points at that version; training the same file again reuses it.
+TEST_F(CliTest, TrainOnAFileImportsItFirst) {
+  ASSERT_EQ(Run("init").code, 0);
+  WriteFile(dir_ / "train set.csv", "x,y\n1,0\n2,0\n3,0\n4,1\n5,1\n6,1\n7,0\n8,1\n");
+  auto r = Run("train 'train set.csv' --target y --algo logistic --split none");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "imported train set.csv as train_set@1 (8 rows)");
+  EXPECT_CONTAINS(Run("data list").out, "train_set");
+  r = Run("train 'train set.csv' --target y --algo logistic --split none --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "\"dataset\": \"train_set@1\"");
+  EXPECT_CONTAINS(Run("runs show 2 --json").out, "\"name\": \"train_set\"");
+  // A validation file is imported the same way; a missing file is a dataset name and not found.
+  r = Run("train 'train set.csv' --target y --algo logistic --valid 'train set.csv' --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "\"valid_rows\": 8");
+  r = Run("train missing.csv --target y");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "no dataset 'missing.csv'");
+}
+
 // An XGBoost model trained in Python is imported, registered, and predicts what Python predicts.
 TEST_F(CliTest, ImportPythonXGBoostModel) {
   ASSERT_EQ(Run("init").code, 0);

@@ -21,6 +21,22 @@ void ValidateDatasetName(const std::string& name) {
   }
 }
 
+std::string DatasetNameFromFile(const std::string& path) {
+  std::string name = path.substr(path.find_last_of('/') + 1);
+  for (const char* ext : {".gz", ".zst", ".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json"}) {
+    const std::string e = ext;
+    if (name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0) {
+      name.resize(name.size() - e.size());
+    }
+  }
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') c = '_';
+  }
+  if (name.empty() || !std::isalnum(static_cast<unsigned char>(name[0]))) name = "d" + name;
+  if (name.size() > 128) name.resize(128);
+  return name;
+}
+
 DatasetRef ParseDatasetRef(const std::string& text) {
   DatasetRef ref;
   size_t at = text.rfind('@');

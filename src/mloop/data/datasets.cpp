@@ -133,6 +133,7 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
   if (before_commit) before_commit();
   result.version = ws.metadata().AddDatasetVersion(v, &result.created);
   result.store_seconds = SecondsSince(start);
+  if (request.keep_table) result.table = std::move(read.table);
   return result;
 }
 

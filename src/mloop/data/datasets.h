@@ -29,6 +29,8 @@ struct ImportRequest {
   // Where rejected rows go under BadRowPolicy::kSkip (default: <name>.rejects.jsonl in the
   // current directory).
   std::filesystem::path rejects_path;
+  // Keep the imported table in ImportResult::table (a caller about to use it skips re-reading).
+  bool keep_table = false;
 };
 
 struct ImportResult {
@@ -39,6 +41,7 @@ struct ImportResult {
   std::filesystem::path rejects_path;  // set when rows were rejected
   double read_seconds = 0;
   double store_seconds = 0;
+  Table table;  // with ImportRequest::keep_table
 };
 
 // Test hook: called between writing the snapshot and recording the version.

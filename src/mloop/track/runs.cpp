@@ -71,14 +71,14 @@ TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& cmd) {
   if (cmd.on_start) cmd.on_start(out.run_id);
 
   try {
-    Table data = LoadDataset(ws, out.dataset);
-    Table valid;
+    Table data, valid;
+    if (!cmd.data_table) data = LoadDataset(ws, out.dataset);
     TrainRequest req = cmd.request;
     if (valid_version) {
-      valid = LoadDataset(ws, *valid_version);
-      req.valid = &valid;
+      if (!cmd.valid_table) valid = LoadDataset(ws, *valid_version);
+      req.valid = cmd.valid_table ? cmd.valid_table : &valid;
     }
-    out.result = Train(data, req);
+    out.result = Train(cmd.data_table ? *cmd.data_table : data, req);
     ws.metadata().SetRunTask(out.run_id, std::string(TaskName(out.result.task)));
     if (!cmd.valid) lineage["split"] = out.result.split.ToString();
     // Per-iteration metrics, then the final ones (step -1) and the cross-validation summary.

@@ -19,6 +19,10 @@ struct TrainCommand {
   TrainRequest request;
   std::string experiment = "default";
   std::map<std::string, std::string> tags;
+  // The tables of `data` and `valid` when the caller has them already (just imported); otherwise
+  // their snapshots are read.
+  const Table* data_table = nullptr;
+  const Table* valid_table = nullptr;
   // Called once the run exists (its id), before training starts.
   std::function<void(int64_t)> on_start;
 };
