@@ -1,0 +1,112 @@
+// Recipes: an ordered list of preprocessing steps, written in YAML, fitted once on training data
+// and applied identically wherever the model sees data (training, evaluation, batch, serving).
+//
+//   steps:
+//     - impute: {columns: numeric, strategy: median, add_indicator: true}
+//     - scale: {columns: [age, income], method: standard}
+//     - one_hot: {columns: [plan], max_categories: 10, handle_unknown: ignore}
+//     - derive: {name: spend_per_month, expr: "total_spend / (tenure_months + 1)"}
+//     - filter: "age >= 18"
+//
+// Recipe::Parse checks the YAML's structure (unknown step or key: the step number, the key and
+// the nearest valid name); Recipe::Check checks it against a schema (columns that do not exist,
+// types a step cannot take), both before any data is touched. Recipe::Fit learns each step's
+// state on the training table only; the FittedRecipe applies it anywhere and is saved as
+// versioned JSON inside the model bundle. The steps and their definitions (each equal to its
+// scikit-learn counterpart where there is one) are in docs/formats.md, "Recipes".
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mloop/core/table.h"
+
+namespace mloop {
+
+inline constexpr int kFittedRecipeFormatVersion = 1;
+
+class Step;         // one step's specification (prep/steps.h)
+class FittedStep;   // one step's learned state
+
+struct RecipeFitOptions {
+  // The target column: kept through the recipe untouched, never selected by a type selector
+  // ("numeric", "string", ...), and the label target encoding learns from. Empty: none.
+  std::string target;
+  uint64_t seed = 42;  // out-of-fold target encoding
+  int threads = 0;     // 0: all cores
+};
+
+// Where a table is being transformed. Steps that remove rows (filter, drop_duplicates) apply to
+// datasets (kDataset: training data, `mloop prep apply`) but not to scoring (kScoring: predict,
+// eval, batch, serving), which must return one prediction per input row.
+enum class ApplyMode { kDataset, kScoring };
+
+class FittedRecipe {
+ public:
+  FittedRecipe();
+  ~FittedRecipe();
+  FittedRecipe(FittedRecipe&&) noexcept;
+  FittedRecipe& operator=(FittedRecipe&&) noexcept;
+  FittedRecipe(const FittedRecipe&);
+  FittedRecipe& operator=(const FittedRecipe&);
+
+  // Applies every step. The table needs the recipe's input columns (the target is optional in
+  // kScoring); a missing column or a wrong type throws InvalidArgument naming it and the step.
+  Table Transform(const Table& table, ApplyMode mode = ApplyMode::kScoring) const;
+
+  // The columns the recipe reads, with their types, and the schema it produces from them.
+  const Schema& input_schema() const;
+  const Schema& output_schema() const;
+  bool empty() const;
+
+  // {"format": "mloop.recipe.fitted", "format_version": 1, "source": <the recipe's YAML as
+  // JSON>, "steps": [{"step": "scale", ...learned state...}, ...]}.
+  nlohmann::json ToJson() const;
+  static FittedRecipe FromJson(const nlohmann::json& json);
+
+ private:
+  friend class Recipe;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+class Recipe {
+ public:
+  Recipe();
+  ~Recipe();
+  Recipe(Recipe&&) noexcept;
+  Recipe& operator=(Recipe&&) noexcept;
+  Recipe(const Recipe&);
+  Recipe& operator=(const Recipe&);
+
+  // Parses a recipe document. Errors (InvalidArgument) say "step N (kind): ..." with the nearest
+  // valid step or key name in the hint.
+  static Recipe Parse(std::string_view yaml);
+  static Recipe Load(const std::filesystem::path& file);  // Parse, with the file in the message
+
+  // Checks every step against `input` in order (each step sees the schema the previous one
+  // produced) and returns the output schema. Throws InvalidArgument / NotFound naming the step.
+  Schema Check(const Schema& input, const RecipeFitOptions& options = {}) const;
+
+  // Learns every step's state on `train`. When `transformed` is given it receives `train`
+  // transformed for training (ApplyMode::kDataset), which for target encoding uses out-of-fold
+  // values (each row encoded by the other folds) so the model never sees its own label.
+  FittedRecipe Fit(const Table& train, const RecipeFitOptions& options = {},
+                   Table* transformed = nullptr) const;
+
+  size_t size() const;
+  // The recipe as JSON (what FittedRecipe::ToJson keeps as "source").
+  nlohmann::json ToJson() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mloop
