@@ -9,6 +9,7 @@ MLOOP="$BUILD/apps/mloop/mloop"
 GEN="$BUILD/examples/gen_churn"
 DEMO="$(mktemp -d "${TMPDIR:-/tmp}/mloop-demo.XXXXXX")"
 
+json_field() { /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ mloop %s\n' "$*"; "$MLOOP" "$@"; }
 
@@ -67,7 +68,6 @@ run train bc_train --target target --algo logistic --param C=0.5 --param max_ite
 run runs list
 
 step "Evaluate both on the held-out rows with a business-value file; each gets an HTML report"
-json_field() { /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 best_run=""; best_auc=0
 for id in 1 2; do
   args=(eval "run:$id" --data bc_test --business "$ROOT/examples/business/breast_cancer.yaml"
@@ -93,5 +93,28 @@ head -3 "$DEMO/predictions.csv"
 run eval breast_cancer@production --data bc_test --fail-under auc=0.95 > /dev/null \
   && echo "quality gate: ROC AUC >= 0.95 passed"
 
-printf '\nHTML reports: %s and %s\n' "$DEMO/eval_run1.html" "$DEMO/eval_run2.html"
+step "Explore: profile the churn training table (customers + their churn label) against its target"
+# One row per customer in both files, in the same order: the label is the last column.
+paste -d, "$DEMO/churn/customers.csv" <(cut -d, -f3 "$DEMO/churn/labels.csv") > "$DEMO/churn_train.csv"
+run data import "$DEMO/churn_train.csv" --name churn_train --role customer_id=id
+run profile churn_train --target churned --html "$DEMO/profile_churn.html"
+
+step "Prepare: a recipe that derives features (total spend, spend per year of age, signup date parts)"
+cat "$ROOT/examples/churn/recipe.yaml"
+run prep preview "$ROOT/examples/churn/recipe.yaml" --data churn_train --target churned --rows 3
+
+step "Train on the recipe: it is fitted on the training rows and saved inside the model"
+args=(train churn_train --target churned --recipe "$ROOT/examples/churn/recipe.yaml"
+      --param max_depth=4 --param eta=0.1 --seed 7 --json)
+printf '$ mloop %s\n' "${args[*]}"
+"$MLOOP" "${args[@]}" > "$DEMO/churn_run.json"
+churn_run=$(json_field "['run_id']" < "$DEMO/churn_run.json")
+printf '  run %s: ROC AUC %.4f on the validation split\n' "$churn_run" \
+  "$(json_field "['metrics']['roc_auc']" < "$DEMO/churn_run.json")"
+step "The model applies its own recipe: predict takes the raw customer columns"
+run predict "run:$churn_run" --data churn_train -o "$DEMO/churn_predictions.csv"
+head -3 "$DEMO/churn_predictions.csv"
+
+printf '\nHTML reports: %s (profile), %s and %s (evaluation)\n' "$DEMO/profile_churn.html" \
+  "$DEMO/eval_run1.html" "$DEMO/eval_run2.html"
 printf 'Demo workspace left in %s (remove it when done).\n' "$DEMO/workspace"

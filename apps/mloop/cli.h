@@ -31,7 +31,10 @@ Table LoadTableArg(Workspace& ws, const std::string& data);
 // Each command group registers its subcommands on `app`.
 void RegisterInit(CLI::App& app, GlobalOptions& global);
 void RegisterData(CLI::App& app, GlobalOptions& global);
+// `profile`, and `data diff` into the `data` group: call after RegisterData.
+void RegisterProfile(CLI::App& app, GlobalOptions& global);
 void RegisterTrain(CLI::App& app, GlobalOptions& global);
+void RegisterPrep(CLI::App& app, GlobalOptions& global);
 void RegisterModels(CLI::App& app, GlobalOptions& global);
 // `eval` sets *exit_code to 3 when a quality gate misses.
 void RegisterEval(CLI::App& app, GlobalOptions& global, int* exit_code);

@@ -1,4 +1,4 @@
-// mloop data import | list | show | export
+// mloop data import | list | show | export (data diff: cmd_profile.cpp)
 #include <cstring>
 #include <iostream>
 
@@ -277,7 +277,8 @@ void RunExport(const GlobalOptions& global, const std::string& ref_text, const s
 }  // namespace
 
 void RegisterData(CLI::App& app, GlobalOptions& global) {
-  auto* data = app.add_subcommand("data", "Import, list, show and export versioned datasets");
+  auto* data =
+      app.add_subcommand("data", "Import, list, show, export and compare versioned datasets");
   data->require_subcommand(1);
 
   auto a = std::make_shared<ImportArgs>();

@@ -15,6 +15,7 @@
 #include "mloop/io/csv_writer.h"
 #include "mloop/io/jsonl_writer.h"
 #include "mloop/model/bundle.h"
+#include "mloop/prep/recipe.h"
 #include "mloop/track/registry.h"
 #include "mloop/track/run_query.h"
 #include "mloop/track/runs.h"
@@ -34,7 +35,7 @@ std::string Fixed(double v, int digits = 4) {
 // --- train ------------------------------------------------------------------------------------
 
 struct TrainArgs {
-  std::string dataset, target, algo = "xgboost", valid, split, task, experiment = "default";
+  std::string dataset, target, algo = "xgboost", valid, split, task, experiment = "default", recipe;
   std::vector<std::string> params, tags;
   int cv = 0;
   uint64_t seed = 42;
@@ -136,6 +137,19 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
       for (const auto& [k, v] : log.metrics) std::cerr << "  " << k << " " << Fixed(v);
       std::cerr << "\n";
     };
+  std::optional<Recipe> recipe;
+  if (!a.recipe.empty()) {
+    recipe = Recipe::Load(a.recipe);
+    req.recipe = &*recipe;
+    cmd.recipe_file = a.recipe;
+    // A recipe that does not fit the data is reported before a run is recorded.
+    const Schema schema = cmd.data_table
+                              ? cmd.data_table->schema()
+                              : SchemaFromJson(ResolveDataset(*ws, cmd.data).schema_json);
+    RecipeFitOptions check;
+    check.target = a.target;
+    recipe->Check(schema, check);
+  }
   TrainOutcome out = TrainAndRecord(*ws, cmd);
   const TrainResult& r = out.result;
   if (a.json) {
@@ -413,6 +427,9 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global) {
                     "Algorithm: " + Join(EstimatorNames(), ", ") + " (default xgboost)");
   train->add_option("-p,--param", a->params, "KEY=VALUE, the algorithm's own names; repeatable")
       ->allow_extra_args(false);
+  train->add_option("--recipe", a->recipe,
+                    "Preprocessing recipe (YAML): fitted on the training rows, saved with the "
+                    "model, applied wherever it predicts");
   train->add_option("--valid", a->valid, "Validation dataset or file (instead of --split)");
   train->add_option("--split", a->split,
                     "random[:F] | stratified[:F] | time:COL[:F] | none (default: stratified:0.2 "

@@ -54,6 +54,8 @@ int Run(int argc, char** argv) {
   app.footer("Run `mloop COMMAND --help` for a command's options. Docs: docs/cli.md");
   mloop::cli::RegisterInit(app, global);
   mloop::cli::RegisterData(app, global);
+  mloop::cli::RegisterProfile(app, global);
+  mloop::cli::RegisterPrep(app, global);
   mloop::cli::RegisterTrain(app, global);
   mloop::cli::RegisterModels(app, global);
   int exit_code = 0;

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "mloop/core/error.h"
+#include "mloop/store/sqlite/migrations.h"
 #include "mloop/store/sqlite/sqlite_metadata_store.h"
 #include "test_util.h"
 
@@ -137,6 +138,66 @@ TEST_F(MetadataStoreContract, RegistryAliasesStatusAndHistory) {
   EXPECT_EQ(store_->ModelHistory("churn")[6].to, "");
   // Version numbers are never reused.
   EXPECT_EQ(store_->RegisterModelVersion("churn", "h3", 0, "", "x", 700).version, 3);
+}
+
+TEST_F(MetadataStoreContract, ProfilesBelongToDatasetVersionsAndTheNewestWins) {
+  bool created;
+  store_->AddDatasetVersion(Version("a", "h1"), &created);
+  store_->AddDatasetVersion(Version("a", "h2"), &created);
+  EXPECT_FALSE(store_->FindProfile("a", 1, ""));
+  ProfileRecord p{"a", 1, "", "p1", 100};
+  store_->AddProfile(p);
+  store_->AddProfile({"a", 1, "label", "p2", 200});
+  store_->AddProfile({"a", 2, "", "p3", 300});
+  auto found = store_->FindProfile("a", 1, "");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->dataset, "a");
+  EXPECT_EQ(found->version, 1);
+  EXPECT_EQ(found->target, "");
+  EXPECT_EQ(found->profile_hash, "p1");
+  EXPECT_EQ(found->created_at_us, 100);
+  EXPECT_EQ(store_->FindProfile("a", 1, "label")->profile_hash, "p2");
+  EXPECT_EQ(store_->FindProfile("a", 2, "")->profile_hash, "p3");
+  EXPECT_FALSE(store_->FindProfile("a", 2, "label"));
+  // Profiling again: the newest profile wins, even with the same time.
+  store_->AddProfile({"a", 1, "", "p4", 100});
+  EXPECT_EQ(store_->FindProfile("a", 1, "")->profile_hash, "p4");
+  // A profile needs its dataset version.
+  try {
+    store_->AddProfile({"a", 3, "", "p5", 1});
+    FAIL() << "profiled a missing version";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+  }
+  EXPECT_THROW(store_->AddProfile({"zzz", 1, "", "p5", 1}), Error);
+  EXPECT_FALSE(store_->FindProfile("zzz", 1, ""));
+}
+
+TEST(SqliteMetadataStoreTest, ProfilesMigrationUpgradesAnOlderStore) {
+  TempDir dir;
+  auto path = (dir / "m.db").string();
+  // A store at schema 3, as mloop left it before profiles.
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                         "description TEXT NOT NULL, applied_at_us BIGINT NOT NULL)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  for (const auto& m : sqlite::kMigrations) {
+    if (m.version > 3) break;
+    ASSERT_EQ(sqlite3_exec(db, m.sql, nullptr, nullptr, nullptr), SQLITE_OK);
+    std::string row =
+        "INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", 'old', 0)";
+    ASSERT_EQ(sqlite3_exec(db, row.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  sqlite3_close(db);
+  SqliteMetadataStore store(path, false);
+  EXPECT_EQ(store.SchemaVersion(), SqliteMetadataStore::LatestSchemaVersion());
+  bool created;
+  store.AddDatasetVersion(Version("a", "h1"), &created);
+  store.AddProfile({"a", 1, "", "p1", 1});
+  EXPECT_TRUE(store.FindProfile("a", 1, ""));
 }
 
 TEST(SqliteMetadataStoreTest, MigratesAndRecordsSchemaVersion) {

@@ -69,6 +69,46 @@ Schema SchemaFromJson(const std::string& json) {
   }
 }
 
+namespace {
+
+// Writes the snapshot of `table`, then records `v` (its lineage fields already set) as the next
+// version of v.name in one transaction, or returns the version that holds identical content.
+DatasetVersion StoreVersion(Workspace& ws, const Table& table, DatasetVersion v, int threads,
+                            const ImportFaultHook& before_commit, bool* created) {
+  auto writer = ws.artifacts().NewWriter();
+  SnapshotWriteOptions snapshot_options;
+  snapshot_options.threads = threads;
+  v.snapshot_bytes = WriteSnapshot(table, *writer, snapshot_options);
+  v.content_hash = writer->Commit();
+  v.num_rows = table.num_rows();
+  v.num_columns = table.num_columns();
+  v.schema_json = SchemaToJson(table.schema());
+  v.created_at_us = ws.clock().NowMicros();
+  if (before_commit) before_commit();
+  return ws.metadata().AddDatasetVersion(v, created);
+}
+
+}  // namespace
+
+ImportResult StoreDerivedDataset(Workspace& ws, const std::string& name, const Table& table,
+                                 const DerivedSource& source, int threads) {
+  ValidateDatasetName(name);
+  if (table.num_rows() == 0) {
+    throw DataError("no rows to store as dataset '" + name + "'", "nothing was stored");
+  }
+  auto start = std::chrono::steady_clock::now();
+  DatasetVersion v;
+  v.name = name;
+  v.source_uri = source.uri;
+  v.source_format = source.format;
+  v.options_json = source.details.dump();
+  ImportResult result;
+  result.rows_imported = table.num_rows();
+  result.version = StoreVersion(ws, table, v, threads, {}, &result.created);
+  result.store_seconds = SecondsSince(start);
+  return result;
+}
+
 ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
                            const ImportFaultHook& before_commit) {
   ValidateDatasetName(request.name);
@@ -108,19 +148,8 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
   }
 
   start = std::chrono::steady_clock::now();
-  auto writer = ws.artifacts().NewWriter();
-  SnapshotWriteOptions snapshot_options;
-  snapshot_options.threads = request.read.threads;
-  int64_t bytes = WriteSnapshot(read.table, *writer, snapshot_options);
-  std::string hash = writer->Commit();
-
   DatasetVersion v;
   v.name = request.name;
-  v.content_hash = hash;
-  v.snapshot_bytes = bytes;
-  v.num_rows = read.table.num_rows();
-  v.num_columns = read.table.num_columns();
-  v.schema_json = SchemaToJson(read.table.schema());
   v.source_uri = source_uri;
   v.source_format = !request.sql.empty()                 ? "sql"
                     : format == SourceFormat::kJsonLines ? "jsonl"
@@ -129,9 +158,8 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
   v.source_mtime_us = read.source.mtime_ns / 1000;
   v.rejected_rows = result.rows_rejected;
   v.options_json = OptionsJson(request, read, format);
-  v.created_at_us = ws.clock().NowMicros();
-  if (before_commit) before_commit();
-  result.version = ws.metadata().AddDatasetVersion(v, &result.created);
+  result.version =
+      StoreVersion(ws, read.table, v, request.read.threads, before_commit, &result.created);
   result.store_seconds = SecondsSince(start);
   if (request.keep_table) result.table = std::move(read.table);
   return result;

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "mloop/core/table.h"
@@ -49,6 +50,18 @@ using ImportFaultHook = std::function<void()>;
 
 ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
                            const ImportFaultHook& before_commit = {});
+
+// Where a dataset made by mloop itself came from (a recipe applied to another version, ...).
+struct DerivedSource {
+  std::string uri;         // e.g. "recipe:<sha256> applied to churn@2"
+  std::string format;      // e.g. "recipe"
+  nlohmann::json details;  // stored as the version's options: inputs, recipe, ...
+};
+
+// Stores `table` as the next version of dataset `name` with the given lineage (or returns the
+// version already holding identical content, created = false). Atomic like ImportDataset.
+ImportResult StoreDerivedDataset(Workspace& ws, const std::string& name, const Table& table,
+                                 const DerivedSource& source, int threads = 0);
 
 // The stored version `ref` refers to. kNotFound names the dataset's versions or similar names.
 DatasetVersion ResolveDataset(Workspace& ws, const DatasetRef& ref);

@@ -51,6 +51,7 @@ std::string SaveBundle(const ModelBundle& bundle, ArtifactStore& store) {
   nlohmann::json files = nlohmann::json::object();
   ModelBundle copy = bundle;
   for (const char* part : kParts) files[part] = store.Put(*PartOf(copy, part));
+  if (!bundle.recipe_json.empty()) files["recipe.json"] = store.Put(bundle.recipe_json);
   manifest["files"] = files;
   return store.Put(manifest.dump(2));
 }
@@ -69,6 +70,9 @@ ModelBundle LoadBundle(ArtifactStore& store, const std::string& manifest_hash) {
     for (const char* part : kParts) {
       *PartOf(b, part) = ReadWholeFile(store.Fetch(b.manifest.at("files").at(part)));
     }
+    if (b.manifest.at("files").contains("recipe.json")) {
+      b.recipe_json = ReadWholeFile(store.Fetch(b.manifest["files"]["recipe.json"]));
+    }
   } catch (const nlohmann::json::exception& e) {
     throw Corruption("model manifest " + manifest_hash.substr(0, 12) +
                      " is not valid: " + e.what());
@@ -85,6 +89,7 @@ void ExportBundle(const ModelBundle& bundle, const std::filesystem::path& dir) {
     if (!out) throw IoErrorFromErrno("cannot write", (dir / name).string());
   };
   for (const char* part : kParts) write(part, *PartOf(copy, part));
+  if (!bundle.recipe_json.empty()) write("recipe.json", bundle.recipe_json);
   nlohmann::json manifest = bundle.manifest;
   manifest.erase("files");
   manifest["format_version"] = kBundleFormatVersion;
@@ -97,14 +102,25 @@ Predictor::Predictor(const ModelBundle& bundle)
   estimator_ = CreateEstimator(bundle.manifest.at("algorithm").get<std::string>());
   estimator_->LoadConfig(bundle.config_json);
   estimator_->LoadModel(bundle.model_json);
+  if (!bundle.recipe_json.empty()) {
+    try {
+      recipe_ = FittedRecipe::FromJson(nlohmann::json::parse(bundle.recipe_json));
+    } catch (const nlohmann::json::exception& e) {
+      throw Corruption(std::string("the model's recipe is not valid JSON: ") + e.what());
+    }
+  }
+}
+
+Table Predictor::Prepare(const Table& table) const {
+  return recipe_ ? recipe_->Transform(table, ApplyMode::kScoring) : table;
 }
 
 DenseMatrix Predictor::Scores(const Table& table) const {
-  return estimator_->Predict(encoding_.Transform(table));
+  return estimator_->Predict(encoding_.Transform(Prepare(table)));
 }
 
 Table Predictor::Explain(const Table& table) const {
-  DenseMatrix c = estimator_->Contributions(encoding_.Transform(table));
+  DenseMatrix c = estimator_->Contributions(encoding_.Transform(Prepare(table)));
   std::vector<Field> fields;
   std::vector<Column> cols;
   const auto& names = encoding_.feature_names();

@@ -8,15 +8,20 @@
 //   encoding.json   the fitted default encoding (train/encoding.h)
 //   model.json      the estimator's learned state (XGBoost's JSON model for xgboost)
 //   config.json     the estimator's configuration
+//   recipe.json     the fitted preprocessing recipe (prep/recipe.h), when the model has one:
+//                   applied to every table before the encoding, in predict, eval, batch and
+//                   serving alike
 // ExportBundle writes the same files into a directory.
 #pragma once
 
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "mloop/core/table.h"
+#include "mloop/prep/recipe.h"
 #include "mloop/store/artifact_store.h"
 #include "mloop/train/encoding.h"
 #include "mloop/train/estimator.h"
@@ -24,7 +29,8 @@
 
 namespace mloop {
 
-inline constexpr int kBundleFormatVersion = 1;
+// 2: the optional recipe.json part. Version 1 bundles (no recipe) are read unchanged.
+inline constexpr int kBundleFormatVersion = 2;
 
 struct ModelBundle {
   nlohmann::json manifest;  // without the "files" entry, which SaveBundle fills
@@ -32,6 +38,7 @@ struct ModelBundle {
   std::string encoding_json;
   std::string model_json;
   std::string config_json;
+  std::string recipe_json;  // empty: no recipe
 };
 
 // The columns Predictor::Predict returns for a model of this target, as manifest JSON:
@@ -54,6 +61,11 @@ class Predictor {
 
   const Target& target() const { return target_; }
   const Encoding& encoding() const { return encoding_; }
+  // The fitted recipe, or null when the model has none.
+  const FittedRecipe* recipe() const { return recipe_ ? &*recipe_ : nullptr; }
+  // `table` as the model's encoding receives it: through the recipe (scoring mode: every row
+  // kept), or unchanged without one.
+  Table Prepare(const Table& table) const;
   Task task() const { return target_.task; }
   // The raw scores of each row (see Estimator::Predict).
   DenseMatrix Scores(const Table& table) const;
@@ -68,6 +80,7 @@ class Predictor {
  private:
   Target target_;
   Encoding encoding_;
+  std::optional<FittedRecipe> recipe_;
   std::unique_ptr<Estimator> estimator_;
 };
 

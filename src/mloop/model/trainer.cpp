@@ -1,6 +1,7 @@
 #include "mloop/model/trainer.h"
 
 #include <cmath>
+#include <optional>
 
 #include "mloop/core/error.h"
 #include "mloop/eval/metrics.h"
@@ -34,18 +35,66 @@ std::vector<double> Pick(const std::vector<double>& v, const std::vector<int64_t
 }
 
 struct Fitted {
+  std::optional<FittedRecipe> recipe;
   Encoding encoding;
   std::unique_ptr<Estimator> estimator;
+  int64_t train_rows = 0;       // after the recipe (a filter may remove rows)
+  DenseMatrix valid_x;          // the validation rows, encoded
+  std::vector<double> valid_y;  // and their labels
 };
 
-Fitted FitOnce(const Table& train, const std::vector<double>& y, const Table* valid,
-               const std::vector<double>* valid_y, const Target& target, const TrainRequest& req,
+// The recipe's output for the model: the target keeps its role (a recipe may rebuild the
+// schema), and rows that lost their label are left out.
+Table AfterRecipe(const Table& t, const Target& target) {
+  if (target.column.empty()) return t;
+  return t.WithRole(target.column, Role::kTarget);
+}
+
+// Fits the request's recipe (when there is one) on `train_in`, then the encoding and the
+// estimator; `valid_in` goes through the same fitted recipe. Labels are taken after the recipe,
+// which may drop rows (filter, drop_duplicates).
+Fitted FitOnce(const Table& train_in, const Table* valid_in, const Target& target,
+               const TrainRequest& req,
                const std::function<void(const IterationLog&)>& on_iteration) {
-  Fitted f{Encoding::Fit(train, {.impute = !HandlesMissing(req.algorithm)}),
-           CreateEstimator(req.algorithm)};
+  Fitted f;
+  Table train = train_in, valid;
+  if (req.recipe) {
+    RecipeFitOptions ro;
+    ro.target = target.column;
+    ro.seed = req.seed;
+    ro.threads = req.threads;
+    Table transformed;
+    f.recipe = req.recipe->Fit(train_in, ro, &transformed);
+    train = AfterRecipe(transformed, target);
+    if (train.num_rows() == 0) {
+      throw InvalidArgument("the recipe left no training rows", "check its filter steps");
+    }
+    if (valid_in) valid = AfterRecipe(f.recipe->Transform(*valid_in, ApplyMode::kDataset), target);
+  } else if (valid_in) {
+    valid = *valid_in;
+  }
+  std::vector<double> y;
+  if (target.task != Task::kClustering) {
+    y = target.Encode(train);
+    std::vector<int64_t> labelled = LabelledRows(y);
+    if (labelled.size() < y.size()) {
+      train = train.Take(labelled);
+      y = Pick(y, labelled);
+    }
+    if (valid_in) {
+      f.valid_y = target.Encode(valid);
+      std::vector<int64_t> vl = LabelledRows(f.valid_y);
+      if (vl.size() < f.valid_y.size()) {
+        valid = valid.Take(vl);
+        f.valid_y = Pick(f.valid_y, vl);
+      }
+    }
+  }
+  f.train_rows = train.num_rows();
+  f.encoding = Encoding::Fit(train, {.impute = !HandlesMissing(req.algorithm)});
+  f.estimator = CreateEstimator(req.algorithm);
   f.estimator->SetParams(req.params);
   DenseMatrix x = f.encoding.Transform(train);
-  DenseMatrix vx;
   FitInput in;
   in.x = &x;
   in.y = y;
@@ -55,10 +104,10 @@ Fitted FitOnce(const Table& train, const std::vector<double>& y, const Table* va
   in.threads = req.threads;
   in.feature_names = f.encoding.feature_names();
   in.on_iteration = on_iteration;
-  if (valid) {
-    vx = f.encoding.Transform(*valid);
-    in.valid_x = &vx;
-    in.valid_y = *valid_y;
+  if (valid_in && valid.num_rows() > 0) {
+    f.valid_x = f.encoding.Transform(valid);
+    in.valid_x = &f.valid_x;
+    in.valid_y = f.valid_y;
   }
   f.estimator->Fit(in);
   return f;
@@ -91,6 +140,26 @@ std::map<std::string, double> StandardMetrics(Task task, const std::vector<doubl
 
 namespace {
 
+// What the model reads: the recipe's input columns when it has a recipe, else the encoding's.
+nlohmann::json InputSchema(const Fitted& f, const Target& target) {
+  nlohmann::json inputs = nlohmann::json::array();
+  const std::vector<Field>& fields =
+      f.recipe ? f.recipe->input_schema().fields() : f.encoding.inputs();
+  for (const Field& field : fields) {
+    if (field.name == target.column) continue;
+    inputs.push_back({{"name", field.name}, {"type", DataTypeName(field.type)}});
+  }
+  return inputs;
+}
+
+void FillBundleParts(const Fitted& f, const Target& target, ModelBundle* b) {
+  b->target_json = target.ToJson();
+  b->encoding_json = f.encoding.ToJson();
+  b->model_json = f.estimator->SaveModel();
+  b->config_json = f.estimator->SaveConfig();
+  if (f.recipe) b->recipe_json = f.recipe->ToJson().dump();
+}
+
 // Clustering: no target and no split; the model is fitted on every row and scored by the
 // silhouette (on a deterministic sample of at most 5,000 rows: it is quadratic in the rows).
 TrainResult TrainClustering(const Table& data, const TrainRequest& req) {
@@ -98,11 +167,12 @@ TrainResult TrainClustering(const Table& data, const TrainRequest& req) {
   result.task = Task::kClustering;
   Target target;
   target.task = Task::kClustering;
-  Fitted f = FitOnce(data, {}, nullptr, nullptr, target, req, [&](const IterationLog& log) {
+  Fitted f = FitOnce(data, nullptr, target, req, [&](const IterationLog& log) {
     result.history.push_back(log);
     if (req.on_iteration) req.on_iteration(log);
   });
-  DenseMatrix x = f.encoding.Transform(data);
+  DenseMatrix x =
+      f.encoding.Transform(f.recipe ? f.recipe->Transform(data, ApplyMode::kDataset) : data);
   DenseMatrix labels = f.estimator->Predict(x);
   std::vector<int64_t> sample;
   const int64_t step = std::max<int64_t>(1, (x.rows + 4999) / 5000);
@@ -122,16 +192,10 @@ TrainResult TrainClustering(const Table& data, const TrainRequest& req) {
     // One cluster only: the silhouette is undefined.
   }
   result.metrics_on_training_data = true;
-  result.train_rows = data.num_rows();
+  result.train_rows = f.train_rows;
   ModelBundle& b = result.bundle;
-  b.target_json = target.ToJson();
-  b.encoding_json = f.encoding.ToJson();
-  b.model_json = f.estimator->SaveModel();
-  b.config_json = f.estimator->SaveConfig();
-  nlohmann::json inputs = nlohmann::json::array();
-  for (const Field& field : f.encoding.inputs()) {
-    inputs.push_back({{"name", field.name}, {"type", DataTypeName(field.type)}});
-  }
+  FillBundleParts(f, target, &b);
+  nlohmann::json inputs = InputSchema(f, target);
   b.manifest = {{"algorithm", req.algorithm},
                 {"task", "clustering"},
                 {"target", {{"name", ""}}},
@@ -187,10 +251,11 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
     std::map<std::string, std::vector<double>> per_metric;
     for (const auto& fold : folds) {
       Table tr = table.Take(fold.train), va = table.Take(fold.valid);
-      std::vector<double> ytr = Pick(y_all, fold.train), yva = Pick(y_all, fold.valid);
-      // The fold's own validation part also serves early stopping, when it is asked for.
-      Fitted f = FitOnce(tr, ytr, &va, &yva, target, req, {});
-      auto m = StandardMetrics(target.task, yva, f.estimator->Predict(f.encoding.Transform(va)));
+      // The fold's own validation part also serves early stopping, when it is asked for. The
+      // recipe is fitted on the fold's training part only.
+      Fitted f = FitOnce(tr, &va, target, req, {});
+      if (f.valid_y.empty()) continue;
+      auto m = StandardMetrics(target.task, f.valid_y, f.estimator->Predict(f.valid_x));
       for (const auto& [k, v] : m) per_metric[k].push_back(v);
     }
     for (const auto& [k, values] : per_metric) {
@@ -205,15 +270,12 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
 
   // The model: train/validation split (or the given validation table).
   Table train_table, valid_table;
-  std::vector<double> y_train, y_valid;
   if (req.valid) {
     train_table = table;
-    y_train = y_all;
     valid_table = req.valid->WithRole(req.target, Role::kTarget);
-    std::vector<double> yv = target.Encode(valid_table);
-    std::vector<int64_t> vl = LabelledRows(yv);
-    valid_table = valid_table.Take(vl);
-    y_valid = Pick(yv, vl);
+    std::vector<int64_t> vl = LabelledRows(target.Encode(valid_table));
+    if (static_cast<int64_t>(vl.size()) < valid_table.num_rows())
+      valid_table = valid_table.Take(vl);
   } else {
     // The default split is stratified for classification and random for regression.
     result.split = req.split;
@@ -224,11 +286,7 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
         MakeSplit(table, classification ? y_all : std::vector<double>(), result.split, req.seed);
     // Without a validation part the whole table trains: no copy.
     train_table = s.valid.empty() ? table : table.Take(s.train);
-    y_train = s.valid.empty() ? y_all : Pick(y_all, s.train);
-    if (!s.valid.empty()) {
-      valid_table = table.Take(s.valid);
-      y_valid = Pick(y_all, s.valid);
-    }
+    if (!s.valid.empty()) valid_table = table.Take(s.valid);
   }
   const bool has_valid = valid_table.num_rows() > 0;
   auto on_iteration = [&](const IterationLog& log) {
@@ -238,28 +296,20 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
   // Per-round history only when there is validation data or someone watches progress.
   std::function<void(const IterationLog&)> watch;
   if (has_valid || req.on_iteration) watch = on_iteration;
-  Fitted f = FitOnce(train_table, y_train, has_valid ? &valid_table : nullptr,
-                     has_valid ? &y_valid : nullptr, target, req, watch);
-  result.train_rows = train_table.num_rows();
-  result.valid_rows = valid_table.num_rows();
+  Fitted f = FitOnce(train_table, has_valid ? &valid_table : nullptr, target, req, watch);
+  result.train_rows = f.train_rows;
+  result.valid_rows = f.valid_x.rows;
   // Metrics come from validation data only: scores on the training rows flatter the model, and
   // computing them costs a full prediction pass (seconds on a million rows). Without validation
   // data (--split none) the run has no metrics; `mloop eval` measures the model on other data.
-  if (has_valid) {
-    result.metrics = StandardMetrics(target.task, y_valid,
-                                     f.estimator->Predict(f.encoding.Transform(valid_table)));
+  if (f.valid_x.rows > 0) {
+    result.metrics = StandardMetrics(target.task, f.valid_y, f.estimator->Predict(f.valid_x));
   }
   result.metrics_on_training_data = false;
 
   ModelBundle& b = result.bundle;
-  b.target_json = target.ToJson();
-  b.encoding_json = f.encoding.ToJson();
-  b.model_json = f.estimator->SaveModel();
-  b.config_json = f.estimator->SaveConfig();
-  nlohmann::json inputs = nlohmann::json::array();
-  for (const Field& field : f.encoding.inputs()) {
-    inputs.push_back({{"name", field.name}, {"type", DataTypeName(field.type)}});
-  }
+  FillBundleParts(f, target, &b);
+  nlohmann::json inputs = InputSchema(f, target);
   nlohmann::json importance = nlohmann::json::object();
   std::vector<double> imp = f.estimator->FeatureImportance();
   for (size_t i = 0; i < imp.size() && i < f.encoding.feature_names().size(); ++i) {
@@ -274,7 +324,7 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
                 {"feature_names", f.encoding.feature_names()},
                 {"params", req.params},
                 {"metrics", result.metrics},
-                {"metrics_on", has_valid ? "validation" : "none"},
+                {"metrics_on", f.valid_x.rows > 0 ? "validation" : "none"},
                 {"feature_importance", importance},
                 {"train_rows", result.train_rows},
                 {"valid_rows", result.valid_rows}};

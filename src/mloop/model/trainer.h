@@ -10,6 +10,7 @@
 
 #include "mloop/core/table.h"
 #include "mloop/model/bundle.h"
+#include "mloop/prep/recipe.h"
 #include "mloop/train/estimator.h"
 #include "mloop/train/split.h"
 
@@ -22,6 +23,9 @@ struct TrainRequest {
   std::optional<Task> task;  // inferred from the target when absent
   SplitSpec split;           // used when `valid` is null
   const Table* valid = nullptr;
+  // Preprocessing fitted on the training rows only (per fold under cross-validation) and saved
+  // in the bundle. Null: none.
+  const Recipe* recipe = nullptr;
   int cv_folds = 0;  // > 1: k-fold cross-validation (stratified for classification)
   uint64_t seed = 42;
   int threads = 0;

@@ -19,20 +19,16 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "mloop/core/table.h"
 
 namespace mloop {
 
 inline constexpr int kFittedRecipeFormatVersion = 1;
-
-class Step;         // one step's specification (prep/steps.h)
-class FittedStep;   // one step's learned state
 
 struct RecipeFitOptions {
   // The target column: kept through the recipe untouched, never selected by a type selector
@@ -56,17 +52,29 @@ class FittedRecipe {
   FittedRecipe(const FittedRecipe&);
   FittedRecipe& operator=(const FittedRecipe&);
 
-  // Applies every step. The table needs the recipe's input columns (the target is optional in
-  // kScoring); a missing column or a wrong type throws InvalidArgument naming it and the step.
+  // Applies every step. The table needs the recipe's input columns (input_schema(); the target
+  // is optional and passes through whatever its type); other columns are ignored and do not
+  // reach the output. An int64 or bool column where the recipe was fitted on float64 is widened;
+  // a missing column or another type throws InvalidArgument naming it and the step that reads
+  // it. A default-constructed FittedRecipe returns `table` unchanged.
   Table Transform(const Table& table, ApplyMode mode = ApplyMode::kScoring) const;
 
-  // The columns the recipe reads, with their types, and the schema it produces from them.
+  // The columns the recipe needs (those a step reads or that reach the output, in the training
+  // table's order, with their training types and roles), and the schema it produces: the
+  // output of Transform on training data (one-hot columns included).
   const Schema& input_schema() const;
   const Schema& output_schema() const;
   bool empty() const;
+  // The target column named when fitting ("" when none).
+  const std::string& target() const;
+  // Threads for Transform (0, the default: all cores). Not saved in the JSON.
+  void set_threads(int threads);
 
   // {"format": "mloop.recipe.fitted", "format_version": 1, "source": <the recipe's YAML as
-  // JSON>, "steps": [{"step": "scale", ...learned state...}, ...]}.
+  // JSON>, "target": ..., "input_schema": [...], "output_schema": [...], "steps": [{"step":
+  // "scale", ...learned state...}, ...]} (docs/formats.md, "Recipes"). Doubles are written so
+  // that they read back bit for bit; FromJson refuses a newer format_version
+  // (FailedPrecondition) and throws Corruption on anything malformed.
   nlohmann::json ToJson() const;
   static FittedRecipe FromJson(const nlohmann::json& json);
 
@@ -89,9 +97,14 @@ class Recipe {
   // valid step or key name in the hint.
   static Recipe Parse(std::string_view yaml);
   static Recipe Load(const std::filesystem::path& file);  // Parse, with the file in the message
+  // The recipe from its JSON form (ToJson(), or a fitted recipe's "source").
+  static Recipe FromJson(const nlohmann::json& source);
 
   // Checks every step against `input` in order (each step sees the schema the previous one
   // produced) and returns the output schema. Throws InvalidArgument / NotFound naming the step.
+  // Columns that depend on the data are not in it: one_hot's columns ("plan=basic"; later steps
+  // may still name them) and, when add_indicator is set, impute's "<col>_missing" columns are
+  // assumed for every imputed column.
   Schema Check(const Schema& input, const RecipeFitOptions& options = {}) const;
 
   // Learns every step's state on `train`. When `transformed` is given it receives `train`

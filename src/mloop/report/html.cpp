@@ -19,7 +19,7 @@ header h1{margin:0 0 10px;font-size:24px;font-weight:600}
 .facts{display:flex;flex-wrap:wrap;gap:6px 22px;margin:0;font-size:13px}
 .facts div{white-space:nowrap}.facts dt{display:inline;color:#aeb8c6}
 .facts dd{display:inline;margin:0 0 0 5px;font-weight:600}
-nav{margin:14px 0 0;font-size:13px}nav a{color:#2a5d9f;margin-right:14px;text-decoration:none}
+nav{margin:14px 0 0;font-size:13px;line-height:1.8}nav a{color:#2a5d9f;margin-right:14px;text-decoration:none}
 section{background:#fff;border:1px solid #dfe2e6;border-radius:6px;margin:18px 0;padding:14px 20px}
 h2{font-size:18px;margin:4px 0 12px;font-weight:600}h3{font-size:15px;margin:16px 0 8px}
 .cards{display:flex;flex-wrap:wrap;gap:12px}
@@ -177,7 +177,8 @@ std::string HtmlPage::Render() const {
     out += "<nav>";
     for (const Section& s : sections_) {
       if (s.heading.empty()) continue;
-      out += "<a href=\"#" + s.id + "\">" + EscapeXml(s.heading) + "</a>";
+      // A space between links lets a long contents bar wrap instead of overflowing.
+      out += "<a href=\"#" + s.id + "\">" + EscapeXml(s.heading) + "</a> ";
     }
     out += "</nav>\n";
   }

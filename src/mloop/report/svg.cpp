@@ -584,7 +584,32 @@ std::string HeatColor(double t) {
   return buf;
 }
 
-std::string CellValue(double v) {
+// Blue (-1) -> white (0) -> red (+1), ColorBrewer's RdBu.
+std::string DivergingColor(double t) {
+  if (!std::isfinite(t)) return "#e4e4e4";
+  t = std::clamp(t, -1.0, 1.0);
+  const double stops[5][3] = {
+      {33, 102, 172}, {146, 197, 222}, {255, 255, 255}, {244, 165, 130}, {178, 24, 43}};
+  double pos = (t + 1.0) * 2.0;  // 0..4
+  int seg = std::min(3, static_cast<int>(std::floor(pos)));
+  double u = pos - seg;
+  char buf[16];
+  int rgb[3];
+  for (int c = 0; c < 3; ++c) {
+    rgb[c] = static_cast<int>(std::lround(stops[seg][c] + (stops[seg + 1][c] - stops[seg][c]) * u));
+  }
+  std::snprintf(buf, sizeof buf, "#%02x%02x%02x", rgb[0], rgb[1], rgb[2]);
+  return buf;
+}
+
+std::string CellValue(double v, int decimals = -1) {
+  if (decimals >= 0 && std::isfinite(v)) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", std::min(decimals, 10), v);
+    std::string s = buf;
+    if (s.find_first_not_of("-0.") == std::string::npos && s[0] == '-') s.erase(0, 1);  // "-0.00"
+    return s;
+  }
   if (std::isfinite(v) && v == std::round(v) && std::fabs(v) < 1e15) return FormatGrouped(v, 0);
   return FormatNumber(v, 4);
 }
@@ -598,9 +623,10 @@ std::string RenderSvg(const Heatmap& chart) {
   double vmax = 0.0;
   for (const auto& r : chart.values) {
     for (double v : r) {
-      if (std::isfinite(v)) vmax = std::max(vmax, v);
+      if (std::isfinite(v)) vmax = std::max(vmax, chart.diverging ? std::fabs(v) : v);
     }
   }
+  if (chart.scale_max > 0) vmax = chart.scale_max;
   auto label = [](const std::vector<std::string>& labels, size_t i) {
     return i < labels.size() ? labels[i] : std::to_string(i);
   };
@@ -614,10 +640,24 @@ std::string RenderSvg(const Heatmap& chart) {
   double cell = std::clamp(avail / static_cast<double>(std::max<size_t>(cols, 1)), 16.0, 120.0);
   double top = chart.title.empty() ? 14 : 38;
   double grid_h = cell * static_cast<double>(rows);
-  int height = chart.height > 0 ? chart.height : static_cast<int>(top + grid_h + 58);
+  // Room under the grid for the column labels (and the axis name).
+  double col_label_h = 16;
+  // Rotated labels are one cell apart: smaller type for small cells keeps them from touching.
+  const double rotated_font = std::clamp(cell * 0.62, 7.0, 10.5);
+  if (chart.rotate_col_labels) {
+    double w = 0;
+    for (size_t j = 0; j < cols; ++j) {
+      w = std::max(w, TextWidth(Truncate(label(chart.col_labels, j), 20), rotated_font));
+    }
+    col_label_h = 10 + w * 0.7072;
+  }
+  double axis_h = chart.col_axis.empty() ? 8 : 42;
+  int height =
+      chart.height > 0 ? chart.height : static_cast<int>(top + grid_h + col_label_h + axis_h);
   std::string s = Open(chart.width, height, chart.title);
   double grid_w = cell * static_cast<double>(cols);
   double font = std::clamp(cell * 0.2, 8.0, 15.0);
+  if (chart.diverging || chart.decimals >= 0) font = std::clamp(cell * 0.26, 8.0, 14.0);
   size_t label_chars = static_cast<size_t>(std::max(3.0, cell / (10.5 * kCharWidth)));
   for (size_t i = 0; i < rows; ++i) {
     double row_sum = 0.0;
@@ -629,15 +669,24 @@ std::string RenderSvg(const Heatmap& chart) {
       double v = j < chart.values[i].size() ? chart.values[i][j] : 0.0;
       double t = vmax > 0 ? v / vmax : 0.0;
       double x = left + cell * static_cast<double>(j);
+      std::string text = CellValue(v, chart.decimals);
+      std::string color = chart.diverging ? DivergingColor(t) : HeatColor(t);
       s += "<rect x=\"" + C(x) + "\" y=\"" + C(y) + "\" width=\"" + C(cell) + "\" height=\"" +
-           C(cell) + "\" fill=\"" + HeatColor(t) + "\" stroke=\"#fff\"><title>" +
+           C(cell) + "\" fill=\"" + color + "\" stroke=\"#fff\"><title>" +
            EscapeXml(chart.row_axis + " " + label(chart.row_labels, i) + ", " + chart.col_axis +
-                     " " + label(chart.col_labels, j) + ": " + CellValue(v)) +
+                     " " + label(chart.col_labels, j) + ": " + text) +
            "</title></rect>";
+      if (chart.diverging) {
+        if (!std::isfinite(v) || TextWidth(text, font) > cell - 4) continue;
+        std::string fill = std::fabs(t) > 0.6 ? "#fff" : "#111";
+        s += Text(x + cell / 2, y + cell / 2 + font * 0.35, text, font, "middle",
+                  "fill=\"" + fill + "\"");
+        continue;
+      }
       std::string fill = t > 0.55 ? "#fff" : "#111";
       bool pct = chart.row_percent && row_sum > 0 && cell >= 40;
       double cy = y + cell / 2 + (pct ? -2 : font * 0.35);
-      s += Text(x + cell / 2, cy, CellValue(v), font, "middle",
+      s += Text(x + cell / 2, cy, text, font, "middle",
                 "fill=\"" + fill + "\" font-weight=\"bold\"");
       if (pct) {
         s += Text(x + cell / 2, cy + font + 1, FormatNumber(100.0 * v / row_sum, 3) + "%",
@@ -647,27 +696,44 @@ std::string RenderSvg(const Heatmap& chart) {
   }
   for (size_t j = 0; j < cols; ++j) {
     double x = left + cell * (static_cast<double>(j) + 0.5);
-    s += Text(x, top + grid_h + 16, Truncate(label(chart.col_labels, j), label_chars), 10.5,
-              "middle", "fill=\"#222\"");
+    if (chart.rotate_col_labels) {
+      double y = top + grid_h + 10;
+      s += Text(x + 3, y, Truncate(label(chart.col_labels, j), 20), rotated_font, "end",
+                "fill=\"#222\" transform=\"rotate(-45 " + C(x + 3) + " " + C(y) + ")\"");
+    } else {
+      s += Text(x, top + grid_h + 16, Truncate(label(chart.col_labels, j), label_chars), 10.5,
+                "middle", "fill=\"#222\"");
+    }
   }
   s += "<rect x=\"" + C(left) + "\" y=\"" + C(top) + "\" width=\"" + C(grid_w) + "\" height=\"" +
        C(grid_h) + "\" fill=\"none\" stroke=\"#999\"/>";
-  s += Text(left + grid_w / 2, top + grid_h + 36, chart.col_axis, 12.5, "middle", "fill=\"#222\"");
-  double cy = top + grid_h / 2;
-  s += "<text x=\"" + C(-cy) + "\" y=\"16\" font-size=\"12.5\" text-anchor=\"middle\" " +
-       "fill=\"#222\" transform=\"rotate(-90)\">" + EscapeXml(chart.row_axis) + "</text>";
-  // Colour scale: 20 steps from 0 (bottom) to the maximum (top).
+  if (!chart.col_axis.empty()) {
+    s += Text(left + grid_w / 2, top + grid_h + col_label_h + 20, chart.col_axis, 12.5, "middle",
+              "fill=\"#222\"");
+  }
+  if (!chart.row_axis.empty()) {
+    double cy = top + grid_h / 2;
+    s += "<text x=\"" + C(-cy) + "\" y=\"16\" font-size=\"12.5\" text-anchor=\"middle\" " +
+         "fill=\"#222\" transform=\"rotate(-90)\">" + EscapeXml(chart.row_axis) + "</text>";
+  }
+  // Colour scale: 20 steps from 0 (or -max) at the bottom to the maximum at the top.
   double sx = left + grid_w + 18;
   double sh = std::max(60.0, grid_h);
   for (int k = 0; k < 20; ++k) {
     double y = top + sh - sh * (k + 1) / 20.0;
+    double u = (k + 0.5) / 20.0;
     s += "<rect x=\"" + C(sx) + "\" y=\"" + C(y) + "\" width=\"14\" height=\"" + C(sh / 20 + 0.5) +
-         "\" fill=\"" + HeatColor((k + 0.5) / 20.0) + "\"/>";
+         "\" fill=\"" + (chart.diverging ? DivergingColor(2 * u - 1) : HeatColor(u)) + "\"/>";
   }
   s += "<rect x=\"" + C(sx) + "\" y=\"" + C(top) + "\" width=\"14\" height=\"" + C(sh) +
        "\" fill=\"none\" stroke=\"#999\"/>";
-  s += Text(sx + 18, top + 10, CellValue(vmax), 10.5, "start", "fill=\"#444\"");
-  s += Text(sx + 18, top + sh, "0", 10.5, "start", "fill=\"#444\"");
+  s += Text(sx + 18, top + 10, CellValue(vmax, chart.decimals), 10.5, "start", "fill=\"#444\"");
+  if (chart.diverging) {
+    s += Text(sx + 18, top + sh / 2 + 4, "0", 10.5, "start", "fill=\"#444\"");
+    s += Text(sx + 18, top + sh, CellValue(-vmax, chart.decimals), 10.5, "start", "fill=\"#444\"");
+  } else {
+    s += Text(sx + 18, top + sh, "0", 10.5, "start", "fill=\"#444\"");
+  }
   return s + Close();
 }
 

@@ -101,6 +101,10 @@ struct BarChart {
 // labelled row_labels[i] and column j col_labels[j]. Each cell shows its value (integers without
 // decimals) and, with `row_percent`, its share of the row. The colour runs from white (0) to
 // dark blue (the largest value); a colour scale is drawn on the right.
+//
+// With `diverging` (correlations), the colour runs from blue (-scale_max) through white (0) to
+// red (+scale_max), non-finite cells are grey and blank, and a cell's value is left out when it
+// does not fit in the cell (it stays in the cell's tooltip).
 struct Heatmap {
   std::string title;
   std::string row_axis = "actual";
@@ -109,6 +113,10 @@ struct Heatmap {
   std::vector<std::string> col_labels;
   std::vector<std::vector<double>> values;
   bool row_percent = true;
+  bool diverging = false;
+  double scale_max = 0.0;          // the value at the dark end(s); 0 = the largest (absolute) value
+  int decimals = -1;               // cell values with this many decimals; -1 = as described above
+  bool rotate_col_labels = false;  // column labels at 45 degrees (long names), not cut short
   int width = 560;
   int height = 0;  // 0 = from the number of rows
 };

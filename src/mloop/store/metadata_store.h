@@ -95,6 +95,15 @@ struct ModelEvent {
   int64_t at_us = 0;
 };
 
+// A data profile stored with a dataset version: the profile's JSON is an artifact.
+struct ProfileRecord {
+  std::string dataset;       // dataset name
+  int64_t version = 0;       // dataset version
+  std::string target;        // the target column it was computed against; "" for none
+  std::string profile_hash;  // SHA-256 of the profile JSON, its artifact address
+  int64_t created_at_us = 0;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -157,6 +166,14 @@ class MetadataStore {
                                   const std::string& actor, int64_t at_us) = 0;
   // Every event of `name`, oldest first.
   virtual std::vector<ModelEvent> ModelHistory(const std::string& name) = 0;
+
+  // Records a profile of dataset version (p.dataset, p.version), which must exist (kNotFound
+  // otherwise). A version may have several profiles, also for the same target; the newest wins.
+  virtual void AddProfile(const ProfileRecord& p) = 0;
+  // The newest profile of dataset version (`dataset`, `version`) against `target` ("" = the
+  // profile without a target); nullopt when there is none.
+  virtual std::optional<ProfileRecord> FindProfile(const std::string& dataset, int64_t version,
+                                                   const std::string& target) = 0;
 
   // The schema version this store is at.
   virtual int SchemaVersion() = 0;

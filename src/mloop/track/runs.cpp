@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "mloop/core/error.h"
+#include "mloop/core/hash.h"
 #include "mloop/git_version.h"
 #include "mloop/version.h"
 
@@ -58,6 +60,14 @@ TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& cmd) {
       {"mloop_version", kVersion},
       {"git_commit", kGitCommit},
       {"host", HostName()}};
+  if (cmd.request.recipe) {
+    lineage["recipe"] = {{"steps", cmd.request.recipe->size()}};
+    if (!cmd.recipe_file.empty()) {
+      lineage["recipe"]["file"] =
+          std::filesystem::absolute(cmd.recipe_file).lexically_normal().string();
+      lineage["recipe"]["sha256"] = Sha256File(cmd.recipe_file);
+    }
+  }
   if (valid_version) {
     lineage["valid_dataset"] = {{"name", valid_version->name},
                                 {"version", valid_version->version},

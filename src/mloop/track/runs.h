@@ -23,6 +23,8 @@ struct TrainCommand {
   // their snapshots are read.
   const Table* data_table = nullptr;
   const Table* valid_table = nullptr;
+  // Where request.recipe came from (recorded in the lineage with its SHA-256).
+  std::string recipe_file;
   // Called once the run exists (its id), before training starts.
   std::function<void(int64_t)> on_start;
 };

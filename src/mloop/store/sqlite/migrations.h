@@ -107,6 +107,17 @@ CREATE TABLE model_events (
   at_us BIGINT NOT NULL
 );
 )sql"},
+    {4, "data profiles of dataset versions",
+     R"sql(
+CREATE TABLE dataset_profiles (
+  id INTEGER PRIMARY KEY,
+  dataset_version_id INTEGER NOT NULL REFERENCES dataset_versions(id),
+  target TEXT NOT NULL,
+  profile_hash TEXT NOT NULL,
+  created_at_us BIGINT NOT NULL
+);
+CREATE INDEX dataset_profiles_by_version ON dataset_profiles (dataset_version_id, target);
+)sql"},
 };
 
 }  // namespace mloop::sqlite

@@ -323,4 +323,50 @@ std::vector<DatasetSummary> SqliteMetadataStore::ListDatasets() {
   return out;
 }
 
+// ---- Profiles ----------------------------------------------------------------------------------
+
+void SqliteMetadataStore::AddProfile(const ProfileRecord& p) {
+  sqlite::Transaction tx(*db_);
+  int64_t version_id = 0;
+  {
+    auto s = db_->Prepare(
+        "SELECT v.id FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id "
+        "WHERE d.name = ? AND v.version = ?");
+    s.Bind(1, p.dataset).Bind(2, p.version);
+    if (s.Step()) version_id = s.Int(0);
+  }
+  if (version_id == 0) {
+    throw NotFound("no dataset version " + p.dataset + "@" + std::to_string(p.version) +
+                   " to attach a profile to");
+  }
+  db_->Prepare(
+         "INSERT INTO dataset_profiles (dataset_version_id, target, profile_hash, created_at_us) "
+         "VALUES (?, ?, ?, ?)")
+      .Bind(1, version_id)
+      .Bind(2, p.target)
+      .Bind(3, p.profile_hash)
+      .Bind(4, p.created_at_us)
+      .Step();
+  tx.Commit();
+}
+
+std::optional<ProfileRecord> SqliteMetadataStore::FindProfile(const std::string& dataset,
+                                                              int64_t version,
+                                                              const std::string& target) {
+  auto s = db_->Prepare(
+      "SELECT d.name, v.version, p.target, p.profile_hash, p.created_at_us "
+      "FROM dataset_profiles p JOIN dataset_versions v ON v.id = p.dataset_version_id "
+      "JOIN datasets d ON d.id = v.dataset_id "
+      "WHERE d.name = ? AND v.version = ? AND p.target = ? ORDER BY p.id DESC LIMIT 1");
+  s.Bind(1, dataset).Bind(2, version).Bind(3, target);
+  if (!s.Step()) return std::nullopt;
+  ProfileRecord r;
+  r.dataset = s.Text(0);
+  r.version = s.Int(1);
+  r.target = s.Text(2);
+  r.profile_hash = s.Text(3);
+  r.created_at_us = s.Int(4);
+  return r;
+}
+
 }  // namespace mloop

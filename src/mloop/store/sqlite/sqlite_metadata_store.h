@@ -47,6 +47,9 @@ class SqliteMetadataStore : public MetadataStore {
   void DeleteModelVersion(const std::string& name, int64_t version, const std::string& actor,
                           int64_t at_us) override;
   std::vector<ModelEvent> ModelHistory(const std::string& name) override;
+  void AddProfile(const ProfileRecord& p) override;
+  std::optional<ProfileRecord> FindProfile(const std::string& dataset, int64_t version,
+                                           const std::string& target) override;
   int SchemaVersion() override;
 
   // The newest schema version this build knows.

@@ -1,0 +1,340 @@
+#include "mloop/prep/recipe.h"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "mloop/core/error.h"
+#include "mloop/core/parallel.h"
+#include "mloop/core/strings.h"
+#include "mloop/prep/steps.h"
+
+namespace mloop {
+
+using nlohmann::json;
+using prep::ParsedRecipe;
+using prep::Step;
+using prep::StepSpec;
+
+namespace {
+
+constexpr const char* kFormat = "mloop.recipe.fitted";
+
+json FieldJson(const Field& f) {
+  return json{{"name", f.name},
+              {"type", std::string(DataTypeName(f.type))},
+              {"role", std::string(RoleName(f.role))}};
+}
+
+Field FieldFromJson(const json& j) {
+  Field f;
+  f.name = j.at("name").get<std::string>();
+  auto type = ParseDataType(j.at("type").get<std::string>());
+  auto role = ParseRole(j.at("role").get<std::string>());
+  if (!type || !role) throw Corruption("fitted recipe: bad field " + Printable(j.dump()));
+  f.type = *type;
+  f.role = *role;
+  return f;
+}
+
+}  // namespace
+
+// --- Recipe -----------------------------------------------------------------------------------
+
+struct Recipe::Impl {
+  json source = json{{"steps", json::array()}};
+  std::vector<std::shared_ptr<const Step>> steps;
+};
+
+Recipe::Recipe() : impl_(std::make_unique<Impl>()) {}
+Recipe::~Recipe() = default;
+Recipe::Recipe(Recipe&&) noexcept = default;
+Recipe& Recipe::operator=(Recipe&&) noexcept = default;
+Recipe::Recipe(const Recipe& other) : impl_(std::make_unique<Impl>(*other.impl_)) {}
+Recipe& Recipe::operator=(const Recipe& other) {
+  if (this != &other) impl_ = std::make_unique<Impl>(*other.impl_);
+  return *this;
+}
+
+Recipe Recipe::Parse(std::string_view yaml) {
+  ParsedRecipe parsed = prep::ParseYaml(yaml, "");
+  Recipe r;
+  r.impl_->source = std::move(parsed.source);
+  r.impl_->steps = std::move(parsed.steps);
+  return r;
+}
+
+Recipe Recipe::Load(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw IoErrorFromErrno("opening recipe", file.string());
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  ParsedRecipe parsed = prep::ParseYaml(buffer.str(), file.string());
+  Recipe r;
+  r.impl_->source = std::move(parsed.source);
+  r.impl_->steps = std::move(parsed.steps);
+  return r;
+}
+
+Recipe Recipe::FromJson(const json& source) {
+  ParsedRecipe parsed = prep::BuildRecipe(source, {}, "");
+  Recipe r;
+  r.impl_->source = std::move(parsed.source);
+  r.impl_->steps = std::move(parsed.steps);
+  return r;
+}
+
+size_t Recipe::size() const {
+  return impl_->steps.size();
+}
+json Recipe::ToJson() const {
+  return impl_->source;
+}
+
+Schema Recipe::Check(const Schema& input, const RecipeFitOptions& options) const {
+  if (!options.target.empty() && input.IndexOf(options.target) < 0) {
+    throw NotFound("the target column '" + Printable(options.target) + "' is not in the data" +
+                   DidYouMean(options.target, input.names()));
+  }
+  prep::CheckContext ctx;
+  ctx.target = options.target;
+  ctx.preflight = true;
+  Schema schema = input;
+  for (const auto& step : impl_->steps) schema = step->Check(schema, ctx);
+  return schema;
+}
+
+// --- FittedRecipe -----------------------------------------------------------------------------
+
+struct FittedRecipe::Impl {
+  bool fitted = false;  // false: default-constructed, Transform returns its input
+  json source = json{{"steps", json::array()}};
+  std::string target;
+  std::vector<std::shared_ptr<const Step>> steps;
+  Schema input_schema;
+  std::vector<int> read_by;  // per input field: the first step reading it (0: passed through)
+  Schema output_schema;
+  int threads = 0;
+};
+
+FittedRecipe::FittedRecipe() : impl_(std::make_unique<Impl>()) {}
+FittedRecipe::~FittedRecipe() = default;
+FittedRecipe::FittedRecipe(FittedRecipe&&) noexcept = default;
+FittedRecipe& FittedRecipe::operator=(FittedRecipe&&) noexcept = default;
+FittedRecipe::FittedRecipe(const FittedRecipe& other)
+    : impl_(std::make_unique<Impl>(*other.impl_)) {}
+FittedRecipe& FittedRecipe::operator=(const FittedRecipe& other) {
+  if (this != &other) impl_ = std::make_unique<Impl>(*other.impl_);
+  return *this;
+}
+
+const Schema& FittedRecipe::input_schema() const {
+  return impl_->input_schema;
+}
+const Schema& FittedRecipe::output_schema() const {
+  return impl_->output_schema;
+}
+bool FittedRecipe::empty() const {
+  return impl_->steps.empty();
+}
+const std::string& FittedRecipe::target() const {
+  return impl_->target;
+}
+void FittedRecipe::set_threads(int threads) {
+  impl_->threads = threads;
+}
+
+FittedRecipe Recipe::Fit(const Table& train, const RecipeFitOptions& options,
+                         Table* transformed) const {
+  Check(train.schema(), options);  // everything that can be checked before touching the data
+  prep::FitContext fctx;
+  fctx.target = options.target;
+  fctx.seed = options.seed;
+  fctx.threads = options.threads > 0 ? options.threads : DefaultThreads();
+  prep::CheckContext cctx;
+  cctx.target = options.target;
+
+  FittedRecipe out;
+  FittedRecipe::Impl& f = *out.impl_;
+  f.fitted = true;
+  f.source = impl_->source;
+  f.target = options.target;
+  f.threads = options.threads;
+
+  // origin[name]: the input column a current column carries (renames keep it; new columns have
+  // none). first_read[input name]: the first step that reads it.
+  std::map<std::string, std::string> origin;
+  for (const Field& field : train.schema().fields()) origin[field.name] = field.name;
+  std::map<std::string, int> first_read;
+
+  Table current = train;
+  for (const auto& step : impl_->steps) {
+    step->Check(current.schema(), cctx);
+    Table next;
+    std::shared_ptr<const Step> fitted = step->Fit(current, fctx, &next);
+    for (const std::string& name : fitted->Reads()) {
+      auto it = origin.find(name);
+      if (it != origin.end()) first_read.try_emplace(it->second, step->number());
+    }
+    std::map<std::string, std::string> next_origin;
+    for (const Field& field : next.schema().fields()) {
+      auto it = origin.find(fitted->RenamedFrom(field.name));
+      if (it != origin.end()) next_origin[field.name] = it->second;
+    }
+    origin = std::move(next_origin);
+    f.steps.push_back(std::move(fitted));
+    current = std::move(next);
+  }
+  prep::ReleaseScratch();
+  for (const auto& [name, input] : origin) first_read.try_emplace(input, 0);
+
+  std::vector<Field> inputs;
+  for (const Field& field : train.schema().fields()) {
+    auto it = first_read.find(field.name);
+    if (it == first_read.end()) continue;
+    inputs.push_back(field);
+    f.read_by.push_back(it->second);
+  }
+  f.input_schema = Schema(std::move(inputs));
+  f.output_schema = current.schema();
+  if (transformed) *transformed = std::move(current);
+  return out;
+}
+
+Table FittedRecipe::Transform(const Table& table, ApplyMode mode) const {
+  const Impl& f = *impl_;
+  if (!f.fitted) return table;
+  auto reader = [&](int i) {
+    int n = f.read_by[i];
+    return n == 0 ? std::string("the recipe passes it through")
+                  : f.steps[n - 1]->Where() + " reads it";
+  };
+  std::vector<Field> fields;
+  std::vector<Column> columns;
+  for (int i = 0; i < f.input_schema.size(); ++i) {
+    const Field& want = f.input_schema.field(i);
+    int j = table.schema().IndexOf(want.name);
+    if (j < 0) {
+      if (want.name == f.target) continue;  // the target is optional
+      std::string nearest = NearestName(want.name, table.schema().names());
+      throw InvalidArgument("column '" + Printable(want.name) + "' is missing (" + reader(i) + ")",
+                            (nearest.empty() ? "" : "did you mean '" + nearest + "'? ") +
+                                "the data needs every column the recipe reads or passes through");
+    }
+    Column c = table.column(j);
+    if (c.type() != want.type && want.name != f.target) {  // the target passes as it comes
+      if (want.type == DataType::kFloat64 &&
+          (c.type() == DataType::kInt64 || c.type() == DataType::kBool)) {
+        c = prep::ToDoubles(c);  // a float64 column that came in as whole numbers
+      } else {
+        throw InvalidArgument("column '" + Printable(want.name) + "' is " +
+                              std::string(DataTypeName(c.type())) + "; the recipe was fitted on " +
+                              std::string(DataTypeName(want.type)) + " (" + reader(i) + ")");
+      }
+    }
+    fields.push_back(Field{want.name, c.type(), want.role});
+    columns.push_back(std::move(c));
+  }
+  Table current(Schema(std::move(fields)), std::move(columns));
+  prep::ApplyContext actx;
+  actx.mode = mode;
+  actx.threads = f.threads > 0 ? f.threads : DefaultThreads();
+  actx.target = f.target;
+  for (const auto& step : f.steps) current = step->Transform(current, actx);
+  return current;
+}
+
+json FittedRecipe::ToJson() const {
+  const Impl& f = *impl_;
+  json j;
+  j["format"] = kFormat;
+  j["format_version"] = kFittedRecipeFormatVersion;
+  j["source"] = f.source;
+  j["target"] = f.target;
+  json inputs = json::array();
+  for (int i = 0; i < f.input_schema.size(); ++i) {
+    json field = FieldJson(f.input_schema.field(i));
+    field["read_by"] = f.read_by[i];
+    inputs.push_back(std::move(field));
+  }
+  j["input_schema"] = std::move(inputs);
+  json outputs = json::array();
+  for (const Field& field : f.output_schema.fields()) outputs.push_back(FieldJson(field));
+  j["output_schema"] = std::move(outputs);
+  json steps = json::array();
+  for (const auto& step : f.steps) steps.push_back(step->State());
+  j["steps"] = std::move(steps);
+  return j;
+}
+
+FittedRecipe FittedRecipe::FromJson(const json& j) {
+  try {
+    if (!j.is_object() || j.value("format", "") != kFormat) {
+      throw Corruption("not a fitted recipe (expected \"format\": \"" + std::string(kFormat) +
+                       "\")");
+    }
+    int version = j.at("format_version").get<int>();
+    if (version > kFittedRecipeFormatVersion) {
+      throw FailedPrecondition("the fitted recipe has format version " + std::to_string(version) +
+                                   "; this mloop reads up to " +
+                                   std::to_string(kFittedRecipeFormatVersion),
+                               "upgrade mloop");
+    }
+    if (version < 1) throw Corruption("bad format_version " + std::to_string(version));
+    ParsedRecipe parsed;
+    try {
+      parsed = prep::BuildRecipe(j.at("source"), {}, "");
+    } catch (const Error& e) {
+      throw Corruption(std::string("its recipe source is not valid: ") + e.what());
+    }
+    const json& states = j.at("steps");
+    if (!states.is_array() || states.size() != parsed.steps.size()) {
+      throw Corruption("it has " + std::to_string(parsed.steps.size()) + " steps but " +
+                       std::to_string(states.is_array() ? states.size() : 0) + " fitted states");
+    }
+    FittedRecipe out;
+    Impl& f = *out.impl_;
+    f.fitted = true;
+    f.source = std::move(parsed.source);
+    f.target = j.at("target").get<std::string>();
+    std::vector<Field> inputs;
+    for (const json& field : j.at("input_schema")) {
+      inputs.push_back(FieldFromJson(field));
+      int by = field.at("read_by").get<int>();
+      if (by < 0 || by > static_cast<int>(parsed.steps.size())) {
+        throw Corruption("input column '" + inputs.back().name + "' is read by step " +
+                         std::to_string(by) + ", which does not exist");
+      }
+      f.read_by.push_back(by);
+    }
+    f.input_schema = Schema(std::move(inputs));
+    std::vector<Field> outputs;
+    for (const json& field : j.at("output_schema")) outputs.push_back(FieldFromJson(field));
+    f.output_schema = Schema(std::move(outputs));
+    for (size_t i = 0; i < parsed.steps.size(); ++i) {
+      const json& state = states[i];
+      const Step& step = *parsed.steps[i];
+      if (state.at("step").get<std::string>() != step.kind()) {
+        throw Corruption(step.Where() + ": the fitted state is for '" +
+                         state.at("step").get<std::string>() + "'");
+      }
+      try {
+        f.steps.push_back(step.Load(state));
+      } catch (const Error& e) {
+        throw Corruption(step.Where() + ": " + e.what());
+      } catch (const json::exception& e) {
+        throw Corruption(step.Where() + ": " + e.what());
+      }
+    }
+    return out;
+  } catch (const json::exception& e) {
+    throw Corruption(std::string("fitted recipe is not valid: ") + e.what());
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kCorruption) {
+      throw Corruption(std::string("fitted recipe is not valid: ") + e.what(), e.hint());
+    }
+    throw;
+  }
+}
+
+}  // namespace mloop

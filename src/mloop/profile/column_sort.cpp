@@ -1,0 +1,245 @@
+// The one sort every numeric column goes through: its present values, with their rows, in
+// ascending order (-inf first, +inf last); and SortByKey, the same for any keys (row hashes).
+//
+// A bucket sort on the values' range: one pass finds the range, one counts the values per
+// bucket, one scatters (key, row) pairs straight from the column into the buckets; each bucket
+// (a few hundred pairs, in cache) is then sorted the same way over its own range, and the
+// smallest by insertion. Compared with an LSD radix sort of 64-bit keys (8 passes over 16-byte
+// pairs) it moves the data through memory once. The mapping v -> bucket is monotone, so the
+// buckets are in order; within a bucket the order is by the exact key. Skewed data recurses
+// into its crowded buckets; a bucket that cannot be split (deep recursion, a range that
+// overflows, int64 values equal as doubles) falls back to std::sort. Integers over a small
+// range take a counting sort instead.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+
+#include "mloop/profile/internal.h"
+
+namespace mloop::profile_internal {
+
+namespace {
+
+constexpr size_t kMaxBuckets = 1024;       // first level: open write positions stay in cache
+constexpr size_t kMaxInnerBuckets = 4096;  // later levels, on data already in cache
+constexpr size_t kInsertionSortMax = 24;
+constexpr int kMaxDepth = 8;
+
+// Monotone maps from keys to doubles that place keys in buckets. `injective`: equal doubles
+// mean equal keys (a bucket whose values are all equal is sorted).
+struct FloatKeys {
+  static constexpr bool injective = true;
+  double operator()(uint64_t key) const { return DoubleOfKey(key); }
+};
+struct IntKeys {  // int64 beyond 2^53 share doubles
+  static constexpr bool injective = false;
+  double operator()(uint64_t key) const { return static_cast<double>(IntOfKey(key)); }
+};
+struct OffsetKeys {  // any uint64 keys, e.g. hashes
+  static constexpr bool injective = false;
+  uint64_t min;
+  double operator()(uint64_t key) const { return static_cast<double>(key - min); }
+};
+
+bool KeyLess(const KeyRow& a, const KeyRow& b) {
+  return a.key < b.key;
+}
+
+void InsertionSort(KeyRow* a, size_t n) {
+  for (size_t i = 1; i < n; ++i) {
+    const KeyRow x = a[i];
+    size_t j = i;
+    for (; j > 0 && a[j - 1].key > x.key; --j) a[j] = a[j - 1];
+    a[j] = x;
+  }
+}
+
+size_t BucketCount(size_t n) {
+  return std::clamp<size_t>(n / 4, 16, kMaxBuckets);
+}
+
+// Sorts a[0, n) by key, using tmp[0, n) as scratch: about one element per bucket, so that one
+// insertion pass over the whole range (a few inversions per bucket, no unpredictable branch for
+// most elements) finishes the job; crowded buckets (skewed data) recurse first.
+template <class K>
+void BucketSort(const K& value, KeyRow* a, KeyRow* tmp, size_t n, int depth) {
+  if (n <= kInsertionSortMax) {
+    InsertionSort(a, n);
+    return;
+  }
+  double lo = value(a[0].key);
+  double hi = lo;
+  for (size_t i = 1; i < n; ++i) {
+    const double v = value(a[i].key);
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+  }
+  const size_t buckets = std::min(n, kMaxInnerBuckets);
+  const double scale = static_cast<double>(buckets) / (hi - lo);
+  if (lo == hi || depth >= kMaxDepth || !std::isfinite(scale)) {
+    if (lo != hi || !K::injective) std::sort(a, a + n, KeyLess);
+    return;
+  }
+  auto bucket = [&](uint64_t key) {
+    return std::min(buckets - 1, static_cast<size_t>((value(key) - lo) * scale));
+  };
+  std::array<uint32_t, kMaxInnerBuckets + 1> offsets;
+  std::fill(offsets.begin(), offsets.begin() + buckets + 1, 0);
+  for (size_t i = 0; i < n; ++i) ++offsets[bucket(a[i].key) + 1];
+  for (size_t b = 1; b <= buckets; ++b) offsets[b] += offsets[b - 1];
+  for (size_t i = 0; i < n; ++i) tmp[offsets[bucket(a[i].key)]++] = a[i];
+  std::memcpy(a, tmp, n * sizeof(KeyRow));
+  size_t start = 0;
+  for (size_t b = 0; b < buckets; ++b) {  // offsets[b] is now the end of bucket b
+    const size_t end = offsets[b];
+    if (end - start > kInsertionSortMax) {
+      BucketSort(value, a + start, tmp + start, end - start, depth + 1);
+    }
+    start = end;
+  }
+  InsertionSort(a, n);
+}
+
+// Scatters the (key, row) pairs produced by `each` (values in [lo, hi]) into buckets in
+// `items`, then sorts every bucket. `each(emit)` calls emit(key, row, value) for every pair.
+template <class K, class Each>
+void BucketSortFrom(const K& value, const Each& each, size_t count, double lo, double hi,
+                    KeyRow* items, KeyRow* scratch) {
+  const size_t buckets = BucketCount(count);
+  const double scale = static_cast<double>(buckets) / (hi - lo);
+  if (lo == hi || !std::isfinite(scale)) {
+    size_t at = 0;
+    each([&](uint64_t key, uint32_t row, double) { items[at++] = {key, row}; });
+    if (lo != hi || !K::injective) std::sort(items, items + count, KeyLess);
+    return;
+  }
+  std::vector<uint32_t> offsets(buckets + 1, 0);
+  auto bucket = [&](double v) {
+    return std::min(buckets - 1, static_cast<size_t>((v - lo) * scale));
+  };
+  each([&](uint64_t, uint32_t, double v) { ++offsets[bucket(v) + 1]; });
+  for (size_t b = 1; b <= buckets; ++b) offsets[b] += offsets[b - 1];
+  each([&](uint64_t key, uint32_t row, double v) { items[offsets[bucket(v)]++] = {key, row}; });
+  size_t start = 0;
+  for (size_t b = 0; b < buckets; ++b) {
+    const size_t end = offsets[b];
+    if (end - start > 1) BucketSort(value, items + start, scratch + start, end - start, 1);
+    start = end;
+  }
+}
+
+FiniteRange SortFloat(const Column& c, KeyRows& items, KeyRows& scratch) {
+  const int64_t n = c.size();
+  const double* v = c.f64();
+  const bool nulls = c.has_nulls();
+  auto present = [&](int64_t i) { return (!nulls || c.IsValid(i)) && !std::isnan(v[i]); };
+  size_t count = 0;
+  size_t neg_inf = 0;
+  size_t pos_inf = 0;
+  double lo = INFINITY;
+  double hi = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) {
+    if (!present(i)) continue;
+    const double x = v[i];
+    ++count;
+    if (std::isinf(x)) {
+      (x > 0 ? pos_inf : neg_inf) += 1;
+    } else {
+      lo = x < lo ? x : lo;
+      hi = x > hi ? x : hi;
+    }
+  }
+  const size_t finite = count - neg_inf - pos_inf;
+  items.resize(count);
+  scratch.resize(count);
+  // Infinities go straight to the ends, in row order.
+  size_t at_neg = 0;
+  size_t at_pos = neg_inf + finite;
+  for (int64_t i = 0; i < n && neg_inf + pos_inf > 0; ++i) {
+    if (!present(i) || !std::isinf(v[i])) continue;
+    items[v[i] < 0 ? at_neg++ : at_pos++] = {KeyOfDouble(v[i]), static_cast<uint32_t>(i)};
+  }
+  auto each = [&](const auto& emit) {
+    for (int64_t i = 0; i < n; ++i) {
+      if (present(i) && !std::isinf(v[i])) emit(KeyOfDouble(v[i]), static_cast<uint32_t>(i), v[i]);
+    }
+  };
+  if (finite > 0) {
+    BucketSortFrom(FloatKeys{}, each, finite, lo, hi, items.data() + neg_inf,
+                   scratch.data() + neg_inf);
+  }
+  return {neg_inf, neg_inf + finite};
+}
+
+// int64, timestamp (int64 keys) and bool (keys 0 and 1) columns: every present value is finite.
+FiniteRange SortInteger(const Column& c, KeyRows& items, KeyRows& scratch) {
+  const int64_t n = c.size();
+  const bool nulls = c.has_nulls();
+  const bool is_bool = c.type() == DataType::kBool;
+  const int64_t* ints = is_bool ? nullptr : c.i64();
+  const uint8_t* bools = is_bool ? c.bools() : nullptr;
+  auto key = [&](int64_t i) { return is_bool ? uint64_t{bools[i]} : KeyOfInt(ints[i]); };
+  size_t count = 0;
+  uint64_t kmin = UINT64_MAX;
+  uint64_t kmax = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (nulls && !c.IsValid(i)) continue;
+    const uint64_t k = key(i);
+    ++count;
+    kmin = std::min(kmin, k);
+    kmax = std::max(kmax, k);
+  }
+  items.resize(count);
+  scratch.resize(count);
+  if (count == 0) return {0, 0};
+  auto each = [&](const auto& emit) {
+    for (int64_t i = 0; i < n; ++i) {
+      if (nulls && !c.IsValid(i)) continue;
+      const uint64_t k = key(i);
+      emit(k, static_cast<uint32_t>(i), is_bool ? static_cast<double>(k) : IntKeys{}(k));
+    }
+  };
+  const uint64_t span = kmax - kmin;
+  if (span < 2 * count + 1024) {  // a counting sort over the range
+    BigVector<uint32_t> offsets(span + 2, 0);
+    each([&](uint64_t k, uint32_t, double) { ++offsets[k - kmin + 1]; });
+    for (size_t b = 1; b < offsets.size(); ++b) offsets[b] += offsets[b - 1];
+    each([&](uint64_t k, uint32_t row, double) { items[offsets[k - kmin]++] = {k, row}; });
+    return {0, count};
+  }
+  BucketSortFrom(IntKeys{}, each, count, IntKeys{}(kmin), IntKeys{}(kmax), items.data(),
+                 scratch.data());
+  return {0, count};
+}
+
+}  // namespace
+
+void SortByKey(KeyRows& items, KeyRows& scratch) {
+  const size_t n = items.size();
+  if (n < 2) return;
+  uint64_t kmin = items[0].key;
+  uint64_t kmax = kmin;
+  for (const KeyRow& it : items) {
+    kmin = std::min(kmin, it.key);
+    kmax = std::max(kmax, it.key);
+  }
+  scratch.resize(n);
+  const uint64_t span = kmax - kmin;
+  if (span < 2 * n + 1024) {  // a counting sort over the range
+    BigVector<uint32_t> offsets(span + 2, 0);
+    for (const KeyRow& it : items) ++offsets[it.key - kmin + 1];
+    for (size_t b = 1; b < offsets.size(); ++b) offsets[b] += offsets[b - 1];
+    for (const KeyRow& it : items) scratch[offsets[it.key - kmin]++] = it;
+    items.swap(scratch);
+    return;
+  }
+  BucketSort(OffsetKeys{kmin}, items.data(), scratch.data(), n, 0);
+}
+
+FiniteRange SortColumnKeys(const Column& column, KeyRows& items, KeyRows& scratch) {
+  return column.type() == DataType::kFloat64 ? SortFloat(column, items, scratch)
+                                             : SortInteger(column, items, scratch);
+}
+
+}  // namespace mloop::profile_internal

@@ -1,0 +1,804 @@
+// ComputeProfile: every column profiled on its own thread (one sort per numeric column gives the
+// quantiles, distinct count, top values, histogram, ranks and the target association), then
+// the correlations, duplicate rows, the target's profile and the alerts.
+#include "mloop/profile/profile.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "mloop/core/error.h"
+#include "mloop/core/parallel.h"
+#include "mloop/core/strings.h"
+#include "mloop/core/time.h"
+#include "mloop/profile/internal.h"
+
+namespace mloop {
+
+using namespace profile_internal;
+
+std::string_view SemanticTypeName(SemanticType t) {
+  switch (t) {
+    case SemanticType::kNumeric:
+      return "numeric";
+    case SemanticType::kCategorical:
+      return "categorical";
+    case SemanticType::kBoolean:
+      return "boolean";
+    case SemanticType::kDatetime:
+      return "datetime";
+    case SemanticType::kText:
+      return "text";
+    case SemanticType::kIdLike:
+      return "id_like";
+    case SemanticType::kConstant:
+      return "constant";
+    case SemanticType::kEmpty:
+      return "empty";
+  }
+  return "numeric";
+}
+
+const ColumnProfile* Profile::Find(std::string_view column) const {
+  for (const ColumnProfile& c : column_profiles) {
+    if (c.name == column) return &c;
+  }
+  return nullptr;
+}
+
+namespace {
+
+// Semantic-type thresholds (docs/formats.md, "Profile").
+constexpr int64_t kIdLikeMinCount = 10;    // fewer present values prove nothing
+constexpr double kTextMinMeanLength = 30;  // code points
+constexpr double kTextMinDistinctShare = 0.5;
+constexpr size_t kMaxIntClasses = 20;  // as train/target.h: more means regression
+
+const std::vector<std::pair<std::string, double>> kQuantiles = {
+    {"p1", 0.01},  {"p5", 0.05},  {"p25", 0.25}, {"p50", 0.5},
+    {"p75", 0.75}, {"p95", 0.95}, {"p99", 0.99}};
+
+enum class TargetKind { kNone, kBinary, kMulticlass, kRegression };
+
+// The target, encoded once for every feature's association.
+struct TargetData {
+  int column = -1;
+  TargetKind kind = TargetKind::kNone;
+  BigVector<int32_t> label;              // classification: class index per row, -1 where missing
+  std::vector<std::string> class_names;  // in class order
+  std::vector<int64_t> class_sizes;
+  BigVector<double> value;  // regression: per row, NaN where missing or not finite
+};
+
+// What a column's profile needs beyond ColumnProfile.
+struct ColumnExtras {
+  double normalized_mi = kNaN;  // multiclass: MI / H(target), for the leakage alert
+};
+
+std::string Fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string Short(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+// --- The target --------------------------------------------------------------------------------
+
+void SetClasses(TargetData& t, std::vector<std::string> names, BigVector<int32_t> label) {
+  t.class_names = std::move(names);
+  t.label = std::move(label);
+  t.class_sizes.assign(t.class_names.size(), 0);
+  for (int32_t l : t.label) {
+    if (l >= 0) ++t.class_sizes[l];
+  }
+  t.kind = t.class_names.size() == 2 ? TargetKind::kBinary : TargetKind::kMulticlass;
+}
+
+TargetData PrepareTarget(const Table& table, const std::string& name) {
+  TargetData t;
+  if (name.empty()) return t;
+  t.column = table.schema().IndexOf(name);
+  if (t.column < 0) {
+    throw NotFound("target column '" + name + "' is not in the table" +
+                   DidYouMean(name, table.schema().names()));
+  }
+  const Column& c = table.column(t.column);
+  const int64_t n = c.size();
+  BigVector<int32_t> label(n, -1);
+  if (c.type() == DataType::kBool) {
+    bool seen[2] = {false, false};
+    for (int64_t i = 0; i < n; ++i) {
+      if (c.IsValid(i)) seen[c.bools()[i]] = true;
+    }
+    std::vector<std::string> names;
+    int32_t index[2] = {-1, -1};
+    for (int v = 0; v < 2; ++v) {
+      if (seen[v]) {
+        index[v] = static_cast<int32_t>(names.size());
+        names.push_back(v ? "true" : "false");
+      }
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      if (c.IsValid(i)) label[i] = index[c.bools()[i]];
+    }
+    SetClasses(t, std::move(names), std::move(label));
+    return t;
+  }
+  if (c.type() == DataType::kString) {
+    const std::vector<int32_t> canonical = CanonicalCodes(c.dictionary());
+    std::vector<char> present(canonical.size(), 0);
+    for (int64_t i = 0; i < n; ++i) {
+      if (c.IsValid(i)) present[canonical[c.codes()[i]]] = 1;
+    }
+    std::vector<int32_t> codes;
+    for (size_t k = 0; k < present.size(); ++k) {
+      if (present[k]) codes.push_back(static_cast<int32_t>(k));
+    }
+    const Dictionary& dict = c.dictionary();
+    std::sort(codes.begin(), codes.end(), [&](int32_t a, int32_t b) { return dict[a] < dict[b]; });
+    std::vector<int32_t> index(canonical.size(), -1);
+    std::vector<std::string> names;
+    for (int32_t k : codes) {
+      index[k] = static_cast<int32_t>(names.size());
+      names.push_back(dict[k]);
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      if (c.IsValid(i)) label[i] = index[canonical[c.codes()[i]]];
+    }
+    SetClasses(t, std::move(names), std::move(label));
+    return t;
+  }
+  if (c.type() == DataType::kInt64) {
+    std::set<int64_t> distinct;
+    for (int64_t i = 0; i < n && distinct.size() <= kMaxIntClasses; ++i) {
+      if (c.IsValid(i)) distinct.insert(c.i64()[i]);
+    }
+    if (distinct.size() <= kMaxIntClasses) {
+      std::vector<int64_t> classes(distinct.begin(), distinct.end());
+      std::vector<std::string> names;
+      for (int64_t v : classes) names.push_back(std::to_string(v));
+      for (int64_t i = 0; i < n; ++i) {
+        if (!c.IsValid(i)) continue;
+        label[i] = static_cast<int32_t>(
+            std::lower_bound(classes.begin(), classes.end(), c.i64()[i]) - classes.begin());
+      }
+      SetClasses(t, std::move(names), std::move(label));
+      return t;
+    }
+  }
+  t.kind = TargetKind::kRegression;
+  t.value.assign(n, kNaN);
+  for (int64_t i = 0; i < n; ++i) {
+    if (!c.IsValid(i)) continue;
+    double v = c.type() == DataType::kFloat64 ? c.f64()[i] : static_cast<double>(c.i64()[i]);
+    if (std::isfinite(v)) t.value[i] = v;
+  }
+  return t;
+}
+
+// --- Top values --------------------------------------------------------------------------------
+
+// The k largest counts offered in ascending value order; ties keep the earlier (smaller) value.
+class TopK {
+ public:
+  explicit TopK(size_t k) : k_(k) {}
+  void Offer(int64_t count, size_t id) {
+    if (k_ == 0 || (best_.size() == k_ && count <= best_.back().first)) return;
+    auto at = std::upper_bound(best_.begin(), best_.end(), count,
+                               [](int64_t c, const auto& e) { return c > e.first; });
+    best_.insert(at, {count, id});
+    if (best_.size() > k_) best_.pop_back();
+  }
+  const std::vector<std::pair<int64_t, size_t>>& best() const { return best_; }
+
+ private:
+  size_t k_;
+  std::vector<std::pair<int64_t, size_t>> best_;
+};
+
+std::string KeyText(DataType type, uint64_t key) {
+  switch (type) {
+    case DataType::kFloat64:
+      return FormatDouble(DoubleOfKey(key));
+    case DataType::kBool:
+      return key ? "true" : "false";
+    case DataType::kTimestamp:
+      return FormatTimestamp(IntOfKey(key));
+    default:
+      return std::to_string(IntOfKey(key));
+  }
+}
+
+double KeyValue(DataType type, uint64_t key) {
+  switch (type) {
+    case DataType::kFloat64:
+      return DoubleOfKey(key);
+    case DataType::kBool:
+      return static_cast<double>(key);
+    default:
+      return static_cast<double>(IntOfKey(key));
+  }
+}
+
+// --- Semantic types ----------------------------------------------------------------------------
+
+SemanticType Classify(const ColumnProfile& p) {
+  if (p.count == 0) return SemanticType::kEmpty;
+  if (p.distinct <= 1) return SemanticType::kConstant;
+  const bool all_distinct = p.distinct == p.count && p.count >= kIdLikeMinCount;
+  switch (p.type) {
+    case DataType::kBool:
+      return SemanticType::kBoolean;
+    case DataType::kTimestamp:
+      return SemanticType::kDatetime;
+    case DataType::kString:
+      if (p.length_mean.value_or(0) >= kTextMinMeanLength &&
+          static_cast<double>(p.distinct) >= kTextMinDistinctShare * static_cast<double>(p.count)) {
+        return SemanticType::kText;
+      }
+      return all_distinct ? SemanticType::kIdLike : SemanticType::kCategorical;
+    case DataType::kInt64:
+      return all_distinct ? SemanticType::kIdLike : SemanticType::kNumeric;
+    case DataType::kFloat64:
+      return SemanticType::kNumeric;
+  }
+  return SemanticType::kNumeric;
+}
+
+// --- Numeric and timestamp columns ---------------------------------------------------------------
+
+// A sortable column's present values in ascending order, with their rows. One per thread,
+// reused from column to column: fresh memory costs a page fault per page.
+struct SortedColumn {
+  KeyRows items;
+  size_t begin = 0;  // items[begin, end) hold the finite values
+  size_t end = 0;
+  BigVector<double> values;  // the finite values, ascending
+  KeyRows scratch;
+
+  void Sort(const Column& c) {
+    const FiniteRange finite = SortColumnKeys(c, items, scratch);
+    begin = finite.begin;
+    end = finite.end;
+    values.resize(end - begin);
+    for (size_t i = begin; i < end; ++i) values[i - begin] = KeyValue(c.type(), items[i].key);
+  }
+};
+
+void DistinctAndTop(const SortedColumn& s, DataType type, int top_k, ColumnProfile& out) {
+  TopK top(static_cast<size_t>(std::max(top_k, 0)));
+  int64_t distinct = 0;
+  for (size_t i = 0; i < s.items.size();) {
+    size_t j = i + 1;
+    while (j < s.items.size() && s.items[j].key == s.items[i].key) ++j;
+    ++distinct;
+    top.Offer(static_cast<int64_t>(j - i), i);
+    i = j;
+  }
+  out.distinct = distinct;
+  for (const auto& [count, at] : top.best()) {
+    out.top_values.push_back({KeyText(type, s.items[at].key), count});
+  }
+}
+
+void NumericSummary(const SortedColumn& s, const ProfileOptions& options, ColumnProfile& out) {
+  const double* v = s.values.data();
+  const size_t n = s.values.size();
+  const Moments m = ComputeMoments(v, n);
+  out.mean = m.mean;
+  out.std = m.std;
+  out.skewness = m.skewness;
+  out.kurtosis = m.kurtosis;
+  out.sum = PairwiseSum(v, n);
+  out.min = n ? v[0] : kNaN;
+  out.max = n ? v[n - 1] : kNaN;
+  for (const auto& [name, q] : kQuantiles) out.quantiles[name] = Quantile(v, n, q);
+  const double* end = v + n;
+  out.negatives = std::lower_bound(v, end, 0.0) - v;
+  out.zeros = (std::upper_bound(v, end, 0.0) - v) - out.negatives;
+  if (n > 0) {
+    const double q1 = out.quantiles["p25"];
+    const double q3 = out.quantiles["p75"];
+    const double iqr = q3 - q1;
+    out.outliers = (std::lower_bound(v, end, q1 - 1.5 * iqr) - v) +
+                   (end - std::upper_bound(v, end, q3 + 1.5 * iqr));
+  }
+}
+
+// Doubled average ranks (ties averaged) of the finite values, per row, and their rows in order.
+void Ranks(const SortedColumn& s, int64_t rows, bool keep_order, NumericWork& work) {
+  work.twice_rank.assign(rows, 0);
+  for (size_t i = s.begin; i < s.end;) {
+    size_t j = i + 1;
+    while (j < s.end && s.items[j].key == s.items[i].key) ++j;
+    // Positions i + 1 .. j (1-based) share rank (i + 1 + j) / 2.
+    const uint32_t twice_rank = static_cast<uint32_t>((i - s.begin) + 1 + (j - s.begin));
+    for (size_t k = i; k < j; ++k) work.twice_rank[s.items[k].row] = twice_rank;
+    i = j;
+  }
+  if (keep_order) {
+    work.order.resize(s.end - s.begin);
+    for (size_t i = s.begin; i < s.end; ++i) work.order[i - s.begin] = s.items[i].row;
+  }
+}
+
+// The feature's values per row as doubles, NaN where missing or not finite.
+BigVector<double> RowValues(const Column& c) {
+  BigVector<double> out(c.size(), kNaN);
+  for (int64_t i = 0; i < c.size(); ++i) {
+    if (!c.IsValid(i)) continue;
+    double v = c.type() == DataType::kFloat64 ? c.f64()[i]
+               : c.type() == DataType::kBool  ? c.bools()[i]
+                                              : static_cast<double>(c.i64()[i]);
+    if (std::isfinite(v)) out[i] = v;
+  }
+  return out;
+}
+
+// The association of a sortable feature with the target (see TargetProfile::association_kind).
+void NumericAssociation(const Column& c, const SortedColumn& s, const TargetData& target,
+                        const ColumnProfile& profile, ColumnProfile& out, ColumnExtras& extras) {
+  if (s.values.empty()) return;
+  double value = kNaN;
+  if (target.kind == TargetKind::kBinary) {
+    std::vector<TieGroup> groups;
+    for (size_t i = s.begin; i < s.end;) {
+      TieGroup g;
+      size_t j = i;
+      for (; j < s.end && s.items[j].key == s.items[i].key; ++j) {
+        const int32_t l = target.label[s.items[j].row];
+        if (l == 1) ++g.positives;
+        if (l == 0) ++g.negatives;
+      }
+      groups.push_back(g);
+      i = j;
+    }
+    value = RocAucOfGroups(groups);
+    if (!std::isnan(value)) value = std::max(value, 1 - value);
+  } else if (target.kind == TargetKind::kMulticlass) {
+    const Histogram& h = *profile.histogram;
+    const int bins = static_cast<int>(h.counts.size());
+    const int classes = static_cast<int>(target.class_names.size());
+    std::vector<int64_t> table(static_cast<size_t>(classes) * bins, 0);
+    size_t i = s.begin;
+    for (int b = 0; b < bins; ++b) {  // the values are sorted: each bin is one stretch
+      for (int64_t k = 0; k < h.counts[b]; ++k, ++i) {
+        const int32_t l = target.label[s.items[i].row];
+        if (l >= 0) ++table[static_cast<size_t>(l) * bins + b];
+      }
+    }
+    value = MutualInformation(table, classes, bins, &extras.normalized_mi);
+  } else if (target.kind == TargetKind::kRegression) {
+    const BigVector<double> x = RowValues(c);
+    value = std::fabs(PearsonComplete(x.data(), target.value.data(), x.size()));
+    if (!std::isnan(value)) value = std::min(value, 1.0);
+  }
+  if (!std::isnan(value)) out.target_association = value;
+}
+
+void ProfileSortable(const Column& c, const ProfileOptions& options, const TargetData& target,
+                     bool is_target, bool keep_order, SortedColumn& s, ColumnProfile& out,
+                     NumericWork* work, ColumnExtras& extras) {
+  s.Sort(c);
+  out.count = static_cast<int64_t>(s.items.size());
+  out.infinite = static_cast<int64_t>(s.items.size() - s.values.size());
+  DistinctAndTop(s, c.type(), options.top_k, out);
+  if (c.type() == DataType::kTimestamp) {
+    if (!s.values.empty()) {
+      out.min = s.values.front();
+      out.max = s.values.back();
+      out.first_time = FormatTimestamp(IntOfKey(s.items.front().key));
+      out.last_time = FormatTimestamp(IntOfKey(s.items.back().key));
+    }
+  } else {
+    NumericSummary(s, options, out);
+  }
+  if (!s.values.empty()) {
+    Histogram h;
+    h.edges = HistogramEdges(s.values.front(), s.values.back(), options.bins);
+    h.counts = HistogramCounts(s.values.data(), s.values.size(), h.edges);
+    out.histogram = std::move(h);
+  }
+  if (work) {
+    Ranks(s, c.size(), keep_order, *work);
+    work->complete = static_cast<int64_t>(s.values.size()) == c.size();
+    work->constant = s.values.empty() || s.values.front() == s.values.back();
+    work->mean = out.mean.value_or(kNaN);
+  }
+  if (target.kind != TargetKind::kNone && !is_target) {
+    NumericAssociation(c, s, target, out, out, extras);
+  }
+}
+
+// --- String columns ------------------------------------------------------------------------------
+
+size_t CodePoints(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char ch : s) n += (ch & 0xC0) != 0x80;
+  return n;
+}
+
+void StringAssociation(const Column& c, const std::vector<int32_t>& canonical,
+                       const TargetData& target, ColumnProfile& out, ColumnExtras& extras) {
+  const int64_t n = c.size();
+  const size_t codes = canonical.size();
+  const int32_t* code = c.codes();
+  double value = kNaN;
+  if (target.kind == TargetKind::kBinary) {
+    // Score = the category's positive rate; categories with equal rates tie.
+    std::vector<TieGroup> per_code(codes);
+    for (int64_t i = 0; i < n; ++i) {
+      if (!c.IsValid(i)) continue;
+      const int32_t l = target.label[i];
+      TieGroup& g = per_code[canonical[code[i]]];
+      if (l == 1) ++g.positives;
+      if (l == 0) ++g.negatives;
+    }
+    std::vector<std::pair<double, TieGroup>> rated;
+    for (const TieGroup& g : per_code) {
+      const int64_t total = g.positives + g.negatives;
+      if (total > 0) rated.push_back({static_cast<double>(g.positives) / total, g});
+    }
+    std::sort(rated.begin(), rated.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<TieGroup> groups;
+    for (size_t i = 0; i < rated.size(); ++i) {
+      if (i == 0 || rated[i].first != rated[i - 1].first) groups.emplace_back();
+      groups.back().positives += rated[i].second.positives;
+      groups.back().negatives += rated[i].second.negatives;
+    }
+    value = RocAucOfGroups(groups);
+    if (!std::isnan(value)) value = std::max(value, 1 - value);
+  } else if (target.kind == TargetKind::kMulticlass) {
+    const int classes = static_cast<int>(target.class_names.size());
+    std::vector<int32_t> dense(codes, -1);
+    int categories = 0;
+    for (size_t k = 0; k < codes; ++k) {
+      if (canonical[k] == static_cast<int32_t>(k)) dense[k] = categories++;
+    }
+    std::vector<int64_t> table(static_cast<size_t>(classes) * categories, 0);
+    for (int64_t i = 0; i < n; ++i) {
+      if (!c.IsValid(i) || target.label[i] < 0) continue;
+      ++table[static_cast<size_t>(target.label[i]) * categories + dense[canonical[code[i]]]];
+    }
+    value = MutualInformation(table, classes, categories, &extras.normalized_mi);
+  } else if (target.kind == TargetKind::kRegression) {
+    // Value = the category's mean target (over rows where both are present).
+    std::vector<double> sum(codes, 0.0);
+    std::vector<int64_t> count(codes, 0);
+    for (int64_t i = 0; i < n; ++i) {
+      if (!c.IsValid(i) || std::isnan(target.value[i])) continue;
+      sum[canonical[code[i]]] += target.value[i];
+      ++count[canonical[code[i]]];
+    }
+    BigVector<double> x(n, kNaN);
+    for (int64_t i = 0; i < n; ++i) {
+      if (!c.IsValid(i)) continue;
+      const int32_t k = canonical[code[i]];
+      if (count[k] > 0) x[i] = sum[k] / static_cast<double>(count[k]);
+    }
+    value = std::fabs(PearsonComplete(x.data(), target.value.data(), x.size()));
+    if (!std::isnan(value)) value = std::min(value, 1.0);
+  }
+  if (!std::isnan(value)) out.target_association = value;
+}
+
+void ProfileString(const Column& c, const ProfileOptions& options, const TargetData& target,
+                   bool is_target, ColumnProfile& out, ColumnExtras& extras) {
+  const Dictionary& dict = c.dictionary();
+  const std::vector<int32_t> canonical = CanonicalCodes(dict);
+  std::vector<int64_t> counts(dict.size(), 0);
+  const int32_t* code = c.codes();
+  for (int64_t i = 0; i < c.size(); ++i) {
+    if (c.IsValid(i)) ++counts[canonical[code[i]]];
+  }
+  std::vector<int32_t> present;
+  size_t min_length = std::numeric_limits<size_t>::max();
+  size_t max_length = 0;
+  double total_length = 0;
+  for (size_t k = 0; k < counts.size(); ++k) {
+    if (counts[k] == 0) continue;
+    present.push_back(static_cast<int32_t>(k));
+    out.count += counts[k];
+    const size_t length = CodePoints(dict[k]);
+    min_length = std::min(min_length, length);
+    max_length = std::max(max_length, length);
+    total_length += static_cast<double>(length) * static_cast<double>(counts[k]);
+  }
+  out.distinct = static_cast<int64_t>(present.size());
+  if (out.count > 0) {
+    out.length_min = static_cast<double>(min_length);
+    out.length_max = static_cast<double>(max_length);
+    out.length_mean = total_length / static_cast<double>(out.count);
+  }
+  const size_t k = std::min(present.size(), static_cast<size_t>(std::max(options.top_k, 0)));
+  std::partial_sort(present.begin(), present.begin() + k, present.end(), [&](int32_t a, int32_t b) {
+    return counts[a] != counts[b] ? counts[a] > counts[b] : dict[a] < dict[b];
+  });
+  for (size_t i = 0; i < k; ++i) out.top_values.push_back({dict[present[i]], counts[present[i]]});
+  out.semantic = Classify(out);
+  const bool scorable =
+      out.semantic != SemanticType::kIdLike && out.semantic != SemanticType::kText;
+  if (target.kind != TargetKind::kNone && !is_target && scorable) {
+    StringAssociation(c, canonical, target, out, extras);
+  }
+}
+
+// --- Target profile and alerts -----------------------------------------------------------------
+
+TargetProfile BuildTargetProfile(const Profile& p, const TargetData& t) {
+  TargetProfile tp;
+  const ColumnProfile& column = p.column_profiles[t.column];
+  tp.column = column.name;
+  if (t.kind == TargetKind::kRegression) {
+    tp.task = "regression";
+    tp.association_kind = "pearson";
+    tp.distribution = column.histogram;
+  } else {
+    tp.task = t.kind == TargetKind::kBinary ? "binary" : "multiclass";
+    tp.association_kind = t.kind == TargetKind::kBinary ? "roc_auc" : "mutual_information";
+    std::vector<size_t> order(t.class_names.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return t.class_sizes[a] > t.class_sizes[b]; });
+    for (size_t i : order) tp.class_counts.push_back({t.class_names[i], t.class_sizes[i]});
+  }
+  for (const ColumnProfile& c : p.column_profiles) {
+    if (c.target_association) tp.ranking.push_back({c.name, *c.target_association});
+  }
+  std::stable_sort(tp.ranking.begin(), tp.ranking.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  return tp;
+}
+
+Alert MakeAlert(std::string kind, std::string column, std::string message,
+                nlohmann::json evidence) {
+  return Alert{std::move(kind), std::move(column), std::move(message), std::move(evidence)};
+}
+
+void ColumnAlerts(const ColumnProfile& c, const ProfileOptions& o, int64_t rows, bool is_target,
+                  std::vector<Alert>& alerts) {
+  const std::string q = "'" + c.name + "'";
+  if (c.semantic == SemanticType::kConstant) {
+    const std::string value = c.top_values.empty() ? "" : c.top_values[0].value;
+    alerts.push_back(
+        MakeAlert("constant", c.name,
+                  q + " has the same value (" + Printable(value, 40) + ") in every present row",
+                  {{"value", value}, {"count", c.count}}));
+  }
+  if (c.semantic == SemanticType::kIdLike && !is_target) {
+    alerts.push_back(MakeAlert("id_like", c.name,
+                               q + " has a different value in every row: an identifier, not a "
+                                   "feature",
+                               {{"distinct", c.distinct}, {"count", c.count}}));
+  }
+  if (c.missing_percent > o.high_missing_percent) {
+    alerts.push_back(MakeAlert("high_missing", c.name,
+                               q + " is " + Fixed(c.missing_percent, 1) + "% missing (" +
+                                   std::to_string(c.missing) + " of " + std::to_string(rows) +
+                                   " rows)",
+                               {{"missing", c.missing},
+                                {"rows", rows},
+                                {"missing_percent", c.missing_percent},
+                                {"threshold", o.high_missing_percent}}));
+  }
+  if (c.semantic == SemanticType::kCategorical && c.distinct > o.high_cardinality) {
+    alerts.push_back(MakeAlert("high_cardinality", c.name,
+                               q + " has " + std::to_string(c.distinct) + " distinct values",
+                               {{"distinct", c.distinct}, {"threshold", o.high_cardinality}}));
+  }
+  if (c.infinite > 0) {
+    alerts.push_back(MakeAlert(
+        "infinite_values", c.name,
+        q + " has " + std::to_string(c.infinite) + " infinite values (left out of its statistics)",
+        {{"infinite", c.infinite}, {"count", c.count}}));
+  }
+  if (c.semantic == SemanticType::kNumeric && c.skewness && std::isfinite(*c.skewness) &&
+      std::fabs(*c.skewness) > o.skewness) {
+    alerts.push_back(MakeAlert("skewed", c.name,
+                               q + " is highly skewed (skewness " + Short(*c.skewness) + ")",
+                               {{"skewness", *c.skewness}, {"threshold", o.skewness}}));
+  }
+}
+
+void PairAlerts(const std::vector<std::string>& names, const std::vector<std::vector<double>>& m,
+                const std::string& method, const std::string& label, const std::string& target,
+                double threshold, std::vector<Alert>& alerts) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    for (size_t j = i + 1; j < names.size(); ++j) {
+      const double v = m[i][j];
+      if (names[i] == target || names[j] == target || !(std::fabs(v) >= threshold)) continue;
+      alerts.push_back(MakeAlert("high_correlation", names[i] + "," + names[j],
+                                 "'" + names[i] + "' and '" + names[j] +
+                                     "' are highly correlated (" + label + " " + Short(v) + ")",
+                                 {{"method", method}, {"value", v}, {"threshold", threshold}}));
+    }
+  }
+}
+
+void TargetAlerts(const Profile& p, const ProfileOptions& o,
+                  const std::vector<ColumnExtras>& extras, std::vector<Alert>& alerts) {
+  const TargetProfile& t = *p.target;
+  if (t.class_counts.size() >= 2) {
+    const ValueCount& major = t.class_counts.front();
+    const ValueCount& minor = t.class_counts.back();
+    const double ratio = static_cast<double>(minor.count) / static_cast<double>(major.count);
+    if (ratio < o.imbalance_ratio) {
+      alerts.push_back(MakeAlert("imbalance", t.column,
+                                 "target '" + t.column + "' is imbalanced: class '" +
+                                     Printable(minor.value, 40) + "' has " +
+                                     std::to_string(minor.count) + " rows against " +
+                                     std::to_string(major.count) + " for '" +
+                                     Printable(major.value, 40) + "' (ratio " + Short(ratio) + ")",
+                                 {{"minority_class", minor.value},
+                                  {"minority_count", minor.count},
+                                  {"majority_class", major.value},
+                                  {"majority_count", major.count},
+                                  {"ratio", ratio},
+                                  {"threshold", o.imbalance_ratio}}));
+    }
+  }
+  for (size_t i = 0; i < p.column_profiles.size(); ++i) {
+    const ColumnProfile& c = p.column_profiles[i];
+    if (!c.target_association) continue;
+    const bool mi = t.association_kind == "mutual_information";
+    const double strength = mi ? extras[i].normalized_mi : *c.target_association;
+    if (!(strength >= o.leakage_association)) continue;
+    nlohmann::json evidence = {{"association_kind", t.association_kind},
+                               {"association", *c.target_association},
+                               {"threshold", o.leakage_association}};
+    if (mi) evidence["normalized"] = strength;
+    const std::string what = t.association_kind == "roc_auc" ? "ROC AUC"
+                             : mi                            ? "share of the target's entropy"
+                                                             : "|Pearson r|";
+    alerts.push_back(MakeAlert("possible_leakage", c.name,
+                               "'" + c.name + "' predicts target '" + t.column +
+                                   "' almost perfectly (" + what + " " + Short(strength) +
+                                   "): check that it is known before the outcome",
+                               std::move(evidence)));
+  }
+}
+
+std::vector<Alert> BuildAlerts(const Profile& p, const ProfileOptions& o,
+                               const std::vector<ColumnExtras>& extras) {
+  std::vector<Alert> alerts;
+  if (p.duplicate_rows > 0) {
+    const double percent =
+        100.0 * static_cast<double>(p.duplicate_rows) / static_cast<double>(p.rows);
+    alerts.push_back(
+        MakeAlert("duplicates", "",
+                  std::to_string(p.duplicate_rows) + " rows (" + Fixed(percent, 1) +
+                      "%) repeat an earlier row",
+                  {{"duplicate_rows", p.duplicate_rows}, {"rows", p.rows}, {"percent", percent}}));
+  }
+  const std::string target = p.target ? p.target->column : "";
+  for (const ColumnProfile& c : p.column_profiles) {
+    ColumnAlerts(c, o, p.rows, c.name == target, alerts);
+  }
+  const Correlations& corr = p.correlations;
+  PairAlerts(corr.numeric, corr.pearson, "pearson", "Pearson r", target, o.high_correlation,
+             alerts);
+  PairAlerts(corr.categorical, corr.cramers_v, "cramers_v", "Cramer's V", target,
+             o.high_correlation, alerts);
+  if (p.target) TargetAlerts(p, o, extras, alerts);
+  return alerts;
+}
+
+bool IsNumeric(DataType t) {
+  return t == DataType::kFloat64 || t == DataType::kInt64 || t == DataType::kBool;
+}
+
+// True when the column has no missing, NaN or infinite value.
+bool IsComplete(const Column& c) {
+  if (c.has_nulls()) return false;
+  if (c.type() != DataType::kFloat64) return true;
+  const double* v = c.f64();
+  for (int64_t i = 0; i < c.size(); ++i) {
+    if (!std::isfinite(v[i])) return false;
+  }
+  return true;
+}
+
+void CheckOptions(const ProfileOptions& o) {
+  if (o.bins < 1) throw InvalidArgument("profile: bins must be at least 1");
+  if (o.top_k < 0) throw InvalidArgument("profile: top_k must not be negative");
+}
+
+}  // namespace
+
+Profile ComputeProfile(const Table& table, const ProfileOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  CheckOptions(options);
+  if (table.num_rows() > std::numeric_limits<int32_t>::max()) {
+    throw InvalidArgument("profile: tables of more than 2,147,483,647 rows are not supported");
+  }
+  const int threads = options.threads > 0 ? options.threads : DefaultThreads();
+  const TargetData target = PrepareTarget(table, options.target);
+  const int k = table.num_columns();
+  const int64_t rows = table.num_rows();
+
+  Profile p;
+  p.rows = rows;
+  p.columns = k;
+  p.memory_bytes = table.MemoryBytes();
+  p.column_profiles.resize(k);
+
+  // Numeric columns take part in Pearson and Spearman; Spearman over incomplete columns needs
+  // every numeric column's sorted row order.
+  std::vector<int> numeric_index(k, -1);
+  std::vector<NumericWork> numeric;
+  for (int c = 0; c < k; ++c) {
+    if (!IsNumeric(table.schema().field(c).type)) continue;
+    numeric_index[c] = static_cast<int>(numeric.size());
+    numeric.emplace_back().column = c;
+  }
+  std::vector<char> complete(numeric.size(), 0);
+  ParallelFor(static_cast<int>(numeric.size()), threads,
+              [&](int i) { complete[i] = IsComplete(table.column(numeric[i].column)); });
+  const bool keep_order = std::count(complete.begin(), complete.end(), 0) > 0;
+
+  std::vector<ColumnExtras> extras(k);
+  auto trace = [&, last = std::chrono::steady_clock::now()](const char* what) mutable {  // TRACE
+    if (!std::getenv("MLOOP_PROFILE_TRACE")) return;
+    auto now = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "%-14s %8.1f ms\n", what,
+                 std::chrono::duration<double, std::milli>(now - last).count());
+    last = now;
+  };
+  trace("prepare");
+  // Columns are handed out one at a time (they differ in cost); each worker keeps its buffers.
+  std::atomic<int> next_column{0};
+  ParallelFor(std::min(threads, std::max(k, 1)), threads, [&](int) {
+    SortedColumn sorted;
+    for (int c = next_column++; c < k; c = next_column++) {
+      const Field& field = table.schema().field(c);
+      const Column& column = table.column(c);
+      ColumnProfile& out = p.column_profiles[c];
+      out.name = field.name;
+      out.type = field.type;
+      const bool is_target = c == target.column;
+      if (field.type == DataType::kString) {
+        ProfileString(column, options, target, is_target, out, extras[c]);
+      } else {
+        NumericWork* work = numeric_index[c] >= 0 ? &numeric[numeric_index[c]] : nullptr;
+        ProfileSortable(column, options, target, is_target, keep_order, sorted, out, work,
+                        extras[c]);
+        out.semantic = Classify(out);
+      }
+      out.missing = rows - out.count;
+      out.missing_percent =
+          rows ? 100.0 * static_cast<double>(out.missing) / static_cast<double>(rows) : 0.0;
+    }
+  });
+  std::vector<int> categorical;
+  for (int c = 0; c < k; ++c) {
+    const ColumnProfile& cp = p.column_profiles[c];
+    if (cp.semantic == SemanticType::kCategorical &&
+        cp.distinct <= options.max_cramers_categories) {
+      categorical.push_back(c);
+    }
+  }
+  trace("columns");
+  p.correlations = ComputeCorrelations(table, numeric, categorical, threads);
+  trace("correlations");
+  numeric.clear();
+  numeric.shrink_to_fit();
+  p.duplicate_rows = CountDuplicateRows(table, threads);
+  trace("duplicates");
+  if (target.kind != TargetKind::kNone) p.target = BuildTargetProfile(p, target);
+  p.alerts = BuildAlerts(p, options, extras);
+  p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return p;
+}
+
+}  // namespace mloop

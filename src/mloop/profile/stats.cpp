@@ -1,0 +1,261 @@
+// The numeric building blocks of the profile: NumPy's quantiles and
+// histogram edges, pandas' moments, ROC AUC and mutual information (definitions in
+// docs/formats.md, "Profile").
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <unordered_map>
+
+#include "mloop/profile/internal.h"
+
+namespace mloop::profile_internal {
+
+namespace {
+
+// NumPy's pairwise summation of f(0) .. f(n - 1) (numpy/core/src/umath/loops_utils.h).
+template <class F>
+double Pairwise(size_t begin, size_t n, const F& f) {
+  if (n < 8) {
+    double res = 0.0;
+    for (size_t i = 0; i < n; ++i) res += f(begin + i);
+    return res;
+  }
+  if (n <= 128) {
+    double r[8];
+    for (size_t j = 0; j < 8; ++j) r[j] = f(begin + j);
+    size_t i = 8;
+    for (; i < n - (n % 8); i += 8) {
+      for (size_t j = 0; j < 8; ++j) r[j] += f(begin + i + j);
+    }
+    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) res += f(begin + i);
+    return res;
+  }
+  size_t n2 = n / 2;
+  n2 -= n2 % 8;
+  return Pairwise(begin, n2, f) + Pairwise(begin + n2, n - n2, f);
+}
+
+// pandas' nanops._zero_out_fperr: sums of powers below 1e-14 count as floating-point noise.
+double ZeroOutFpErr(double v) {
+  return std::fabs(v) < 1e-14 ? 0.0 : v;
+}
+
+}  // namespace
+
+double PairwiseSum(const double* v, size_t n) {
+  return Pairwise(0, n, [v](size_t i) { return v[i]; });
+}
+
+double Quantile(const double* sorted, size_t n, double q) {
+  if (n == 0) return kNaN;
+  // numpy.lib.function_base._quantile, method "linear" (alpha = beta = 1).
+  const double nd = static_cast<double>(n);
+  const double virtual_index = nd * q + (1.0 + q * (1.0 - 1.0 - 1.0)) - 1.0;
+  const double previous = std::floor(virtual_index);
+  auto clamp = [n](double i) {
+    return static_cast<size_t>(std::clamp(i, 0.0, static_cast<double>(n - 1)));
+  };
+  const double a = sorted[clamp(previous)];
+  const double b = sorted[clamp(previous + 1)];
+  const double t = virtual_index - previous;
+  // numpy's _lerp: from the nearer end, so that t = 1 gives b exactly.
+  const double diff = b - a;
+  return t >= 0.5 ? b - diff * (1.0 - t) : a + diff * t;
+}
+
+std::vector<double> HistogramEdges(double min, double max, int bins) {
+  if (min == max) {
+    min -= 0.5;
+    max += 0.5;
+  }
+  std::vector<double> edges(bins + 1);
+  const double delta = max - min;
+  const double step = delta / bins;
+  for (int i = 0; i < bins; ++i) {
+    // numpy.linspace: i * step + start, or (i / div) * delta when the step underflows to 0.
+    const double scaled =
+        step == 0 ? (static_cast<double>(i) / bins) * delta : static_cast<double>(i) * step;
+    edges[i] = scaled + min;
+  }
+  edges[bins] = max;
+  return edges;
+}
+
+int BinOf(const std::vector<double>& edges, double v) {
+  // numpy.histogram's own assignment (lib/histograms.py, equal bins): an index from the value's
+  // position, then one correction against the edges. It differs from "the last edge <= v" when
+  // rounding makes edges equal (a range of a few ulps, as [v - 0.5, v + 0.5] around 1.6e15).
+  const int bins = static_cast<int>(edges.size()) - 1;
+  const double norm = bins / (edges.back() - edges.front());
+  if (!std::isfinite(norm)) return 0;  // v +- 0.5 == v (|v| > 2^53): every edge is v
+  int index = static_cast<int>((v - edges.front()) * norm);
+  if (index >= bins) index = bins - 1;
+  if (v < edges[index]) {
+    --index;
+  } else if (index != bins - 1 && v >= edges[index + 1]) {
+    ++index;
+  }
+  return index;
+}
+
+std::vector<int64_t> HistogramCounts(const double* sorted, size_t n,
+                                     const std::vector<double>& edges) {
+  // BinOf is non-decreasing in v, so each bin is one stretch of the sorted values.
+  const int bins = static_cast<int>(edges.size()) - 1;
+  std::vector<int64_t> counts(bins);
+  const double* start = sorted;
+  for (int b = 0; b < bins; ++b) {
+    const double* end =
+        b + 1 == bins ? sorted + n : std::partition_point(start, sorted + n, [&](double v) {
+          return BinOf(edges, v) <= b;
+        });
+    counts[b] = end - start;
+    start = end;
+  }
+  return counts;
+}
+
+Moments ComputeMoments(const double* v, size_t n) {
+  Moments m;
+  if (n == 0) return m;
+  // Shifting by the first value makes the mean of a constant column exact.
+  const double shift = v[0];
+  m.mean = shift + Pairwise(0, n, [&](size_t i) { return v[i] - shift; }) / static_cast<double>(n);
+  double m2 = Pairwise(0, n, [&](size_t i) {
+    const double d = v[i] - m.mean;
+    return d * d;
+  });
+  double m3 = Pairwise(0, n, [&](size_t i) {
+    const double d = v[i] - m.mean;
+    return d * d * d;
+  });
+  double m4 = Pairwise(0, n, [&](size_t i) {
+    const double d = v[i] - m.mean;
+    const double d2 = d * d;
+    return d2 * d2;
+  });
+  const double c = static_cast<double>(n);
+  if (n >= 2) m.std = std::sqrt(m2 / (c - 1));
+  // pandas.core.nanops.nanskew and nankurt, corner cases included.
+  if (n >= 3) {
+    const double z2 = ZeroOutFpErr(m2);
+    const double z3 = ZeroOutFpErr(m3);
+    m.skewness = z2 == 0 ? 0.0 : (c * std::pow(c - 1, 0.5) / (c - 2)) * (z3 / std::pow(z2, 1.5));
+  }
+  if (n >= 4) {
+    const double adj = 3 * (c - 1) * (c - 1) / ((c - 2) * (c - 3));
+    const double numerator = ZeroOutFpErr(c * (c + 1) * (c - 1) * m4);
+    const double denominator = ZeroOutFpErr((c - 2) * (c - 3) * m2 * m2);
+    m.kurtosis = denominator == 0 ? 0.0 : numerator / denominator - adj;
+  }
+  return m;
+}
+
+double PearsonComplete(const double* x, const double* y, size_t n) {
+  size_t count = 0;
+  double shift_x = 0;
+  double shift_y = 0;
+  double sum_x = 0;
+  double sum_y = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i]) || !std::isfinite(y[i])) continue;
+    if (count == 0) {
+      shift_x = x[i];
+      shift_y = y[i];
+    }
+    ++count;
+    sum_x += x[i] - shift_x;
+    sum_y += y[i] - shift_y;
+  }
+  if (count < 2) return kNaN;
+  const double mean_x = shift_x + sum_x / static_cast<double>(count);
+  const double mean_y = shift_y + sum_y / static_cast<double>(count);
+  double sxx = 0;
+  double syy = 0;
+  double sxy = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i]) || !std::isfinite(y[i])) continue;
+    const double dx = x[i] - mean_x;
+    const double dy = y[i] - mean_y;
+    sxx += dx * dx;
+    syy += dy * dy;
+    sxy += dx * dy;
+  }
+  const double divisor = std::sqrt(sxx * syy);
+  return divisor == 0 ? kNaN : sxy / divisor;
+}
+
+double MutualInformation(const std::vector<int64_t>& table, int rows, int cols,
+                         double* normalized) {
+  if (normalized) *normalized = kNaN;
+  std::vector<int64_t> pi(rows, 0);
+  std::vector<int64_t> pj(cols, 0);
+  int64_t total = 0;
+  for (int i = 0; i < rows; ++i) {
+    for (int j = 0; j < cols; ++j) {
+      const int64_t c = table[static_cast<size_t>(i) * cols + j];
+      pi[i] += c;
+      pj[j] += c;
+      total += c;
+    }
+  }
+  if (total == 0) return kNaN;
+  const double n = static_cast<double>(total);
+  const double log_n = std::log(n);
+  double mi = 0;
+  const auto nonzero = [](const std::vector<int64_t>& v) {
+    return std::count_if(v.begin(), v.end(), [](int64_t c) { return c > 0; });
+  };
+  // sklearn.metrics.mutual_info_score; one row or one column means no information.
+  if (nonzero(pi) > 1 && nonzero(pj) > 1) {
+    for (int i = 0; i < rows; ++i) {
+      for (int j = 0; j < cols; ++j) {
+        const int64_t c = table[static_cast<size_t>(i) * cols + j];
+        if (c == 0) continue;
+        const double p = static_cast<double>(c) / n;
+        const double log_outer = -std::log(static_cast<double>(pi[i] * pj[j])) + log_n + log_n;
+        double term = p * (std::log(static_cast<double>(c)) - log_n) + p * log_outer;
+        if (std::fabs(term) < std::numeric_limits<double>::epsilon()) term = 0;
+        mi += term;
+      }
+    }
+    mi = std::max(mi, 0.0);
+  }
+  if (normalized) {
+    double entropy = 0;  // of the rows (the target), over the same counts
+    for (int64_t c : pi) {
+      if (c > 0) entropy -= (static_cast<double>(c) / n) * std::log(static_cast<double>(c) / n);
+    }
+    *normalized = entropy > 0 ? mi / entropy : kNaN;
+  }
+  return mi;
+}
+
+double RocAucOfGroups(const std::vector<TieGroup>& groups) {
+  // 2U = sum over groups of positives * (2 * negatives scored lower + negatives tied), exact.
+  unsigned __int128 twice_u = 0;
+  int64_t negatives_below = 0;
+  int64_t positives = 0;
+  for (const TieGroup& g : groups) {
+    twice_u += static_cast<unsigned __int128>(g.positives) *
+               static_cast<uint64_t>(2 * negatives_below + g.negatives);
+    negatives_below += g.negatives;
+    positives += g.positives;
+  }
+  if (positives == 0 || negatives_below == 0) return kNaN;
+  return static_cast<double>(twice_u) /
+         (2.0 * static_cast<double>(positives) * static_cast<double>(negatives_below));
+}
+
+std::vector<int32_t> CanonicalCodes(const Dictionary& dictionary) {
+  std::vector<int32_t> canonical(dictionary.size());
+  std::unordered_map<std::string_view, int32_t> first;
+  first.reserve(dictionary.size());
+  for (size_t i = 0; i < dictionary.size(); ++i) {
+    canonical[i] = first.emplace(dictionary[i], static_cast<int32_t>(i)).first->second;
+  }
+  return canonical;
+}
+
+}  // namespace mloop::profile_internal

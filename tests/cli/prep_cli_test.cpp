@@ -1,0 +1,141 @@
+// Recipes through the real binary: prep fit / apply / preview, train --recipe, and a model that
+// applies its own recipe when it predicts and evaluates.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace mloop {
+namespace {
+
+using testing::ReadFile;
+using testing::TempDir;
+using testing::WriteFile;
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+class PrepCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(Run("init").code, 0);
+    // y is 1 exactly when x + 2 z > 10; `city` has a missing value; the last row is a duplicate.
+    std::string csv = "id,x,z,city,y\n";
+    for (int i = 0; i < 60; ++i) {
+      const int x = i % 10, z = (i * 7) % 5;
+      const std::string city = i % 13 == 0 ? "" : (i % 3 == 0 ? "Oslo" : "Lima");
+      csv += std::to_string(i) + "," + std::to_string(x) + "," + std::to_string(z) + "," + city +
+             "," + (x + 2 * z > 10 ? "1" : "0") + "\n";
+    }
+    csv += "59,9,3,Lima,1\n";
+    WriteFile(dir_ / "d.csv", csv);
+    ASSERT_EQ(Run("data import d.csv --name d").code, 0);
+    WriteFile(dir_ / "recipe.yaml",
+              "steps:\n"
+              "  - drop: {columns: [id]}\n"
+              "  - derive: {name: s, expr: \"x + 2 * z\"}\n"
+              "  - impute: {columns: [city], strategy: most_frequent}\n"
+              "  - one_hot: {columns: [city]}\n"
+              "  - filter: \"x >= 1\"\n");
+  }
+
+  Result Run(const std::string& args) {
+    std::string cmd = "cd '" + dir_.path().string() + "' && env -u MLOOP_WORKSPACE " +
+                      MLOOP_BINARY + " " + args + " > out.txt 2> err.txt < /dev/null";
+    int status = std::system(cmd.c_str());
+    Result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = ReadFile(dir_ / "out.txt");
+    r.err = ReadFile(dir_ / "err.txt");
+    return r;
+  }
+  TempDir dir_;
+};
+
+#define EXPECT_CONTAINS(haystack, needle) \
+  EXPECT_NE((haystack).find(needle), std::string::npos) << (haystack)
+
+TEST_F(PrepCliTest, FitApplyPreview) {
+  auto r = Run("prep fit recipe.yaml --data d --target y -o fitted.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "Fitted 5 steps on d@1 (61 rows)");
+  auto fitted = nlohmann::json::parse(ReadFile(dir_ / "fitted.json"));
+  EXPECT_EQ(fitted["format"], "mloop.recipe.fitted");
+  EXPECT_EQ(fitted["fitted_on"]["dataset"], "d");
+
+  // apply: a new dataset version whose lineage names the input and the recipe; the filter drops
+  // the rows with x = 0 (6 of 61).
+  r = Run("prep apply recipe.yaml --data d --target y --output d_prepared --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["ref"], "d_prepared@1");
+  EXPECT_EQ(j["rows"], 55);
+  EXPECT_EQ(j["input"]["dataset"], "d");
+  r = Run("data show d_prepared --json");
+  EXPECT_CONTAINS(r.out, "recipe:");
+  EXPECT_CONTAINS(r.out, "city=Lima");
+  EXPECT_EQ(r.out.find("\"id\""), std::string::npos);
+  // The fitted recipe applies as it is, and identical output is the same version.
+  r = Run("prep apply fitted.json --data d --output d_prepared --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["ref"], "d_prepared@1");
+
+  r = Run("prep preview recipe.yaml --data d --target y --rows 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "removed id");
+  EXPECT_CONTAINS(r.out, "added s");
+  EXPECT_CONTAINS(r.out, "rows 61 -> 55");
+}
+
+TEST_F(PrepCliTest, BadRecipesAreReportedBeforeAnythingRuns) {
+  WriteFile(dir_ / "typo.yaml", "steps:\n  - scale: {columns: [x], methd: standard}\n");
+  auto r = Run("prep fit typo.yaml --data d");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "step 1 (scale): unknown key 'methd'");
+  EXPECT_CONTAINS(r.err, "did you mean 'method'");
+  WriteFile(dir_ / "col.yaml", "steps:\n  - scale: {columns: [zz], method: standard}\n");
+  r = Run("train d --target y --recipe col.yaml");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "no column 'zz'");
+  EXPECT_CONTAINS(Run("runs list").out, "No runs");  // nothing was recorded
+  EXPECT_EQ(Run("prep apply recipe.yaml --data d --output 'bad name'").code, 2);
+  EXPECT_EQ(Run("prep apply recipe.yaml --data nope --output x").code, 1);
+  EXPECT_EQ(Run("prep frobnicate").code, 2);
+}
+
+TEST_F(PrepCliTest, TrainedModelAppliesItsRecipe) {
+  auto r = Run("train d --target y --algo logistic --recipe recipe.yaml --split none --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "\"train_rows\": 55");  // the filter ran before training
+  r = Run("runs show 1 --json");
+  EXPECT_CONTAINS(r.out, "\"recipe\"");
+  EXPECT_CONTAINS(r.out, "\"sha256\"");
+  // predict takes the raw columns (no label needed) and keeps every row: filters do not apply
+  // when scoring.
+  WriteFile(dir_ / "new.csv", "id,x,z,city\n100,0,1,Oslo\n101,9,4,Quito\n102,3,0,\n");
+  r = Run("predict run:1 --data new.csv -o p.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string preds = ReadFile(dir_ / "p.csv");
+  EXPECT_EQ(preds.substr(0, 23), "prediction,probability\n");
+  EXPECT_EQ(std::count(preds.begin(), preds.end(), '\n'), 4);
+  // A column the recipe reads is missing: named, with the step.
+  WriteFile(dir_ / "noz.csv", "id,x,city\n1,2,Oslo\n");
+  r = Run("predict run:1 --data noz.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "'z'");
+  // eval and an exported bundle carry the recipe too.
+  EXPECT_EQ(Run("eval run:1 --data d --json").code, 0);
+  ASSERT_EQ(Run("models register 1 --name m").code, 0);
+  ASSERT_EQ(Run("models export m/1 --output exported").code, 0);
+  EXPECT_CONTAINS(ReadFile(dir_ / "exported" / "recipe.json"), "mloop.recipe.fitted");
+  EXPECT_CONTAINS(ReadFile(dir_ / "exported" / "manifest.json"), "\"format_version\": 2");
+}
+
+}  // namespace
+}  // namespace mloop

@@ -1,0 +1,200 @@
+// Drives the real mloop binary: `mloop profile` and `mloop data diff`.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "test_util.h"
+
+namespace mloop {
+namespace {
+
+using testing::ReadFile;
+using testing::TempDir;
+using testing::WriteFile;
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+#define EXPECT_CONTAINS(haystack, needle) \
+  EXPECT_NE((haystack).find(needle), std::string::npos) << (haystack)
+
+class ProfileCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_EQ(Run("init").code, 0); }
+  Result Run(const std::string& args) {
+    std::string cmd = "cd '" + dir_.path().string() + "' && env -u MLOOP_WORKSPACE " +
+                      MLOOP_BINARY + " " + args + " > out.txt 2> err.txt < /dev/null";
+    int status = std::system(cmd.c_str());
+    Result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = ReadFile(dir_ / "out.txt");
+    r.err = ReadFile(dir_ / "err.txt");
+    return r;
+  }
+  // A CSV of `n` rows: `amount` around `shift`, a categorical `city` (with `new_city` in every
+  // fifth row when given), a binary `label`, and `extra` only when asked.
+  std::string Csv(int n, double shift, const std::string& new_city = "", bool extra = false) {
+    std::string csv = "id,amount,city,label" + std::string(extra ? ",extra" : "") + "\n";
+    const char* cities[] = {"Berlin", "Paris", "Rome"};
+    for (int i = 0; i < n; ++i) {
+      std::string city = !new_city.empty() && i % 5 == 0 ? new_city : cities[i % 3];
+      csv += std::to_string(i) + "," + std::to_string(shift + (i % 10) * 1.5) + "," + city + "," +
+             (i % 4 == 0 ? "yes" : "no") + (extra ? "," + std::to_string(i % 7) : "") + "\n";
+    }
+    return csv;
+  }
+  TempDir dir_;
+};
+
+TEST_F(ProfileCliTest, SummaryJsonAndReport) {
+  WriteFile(dir_ / "d.csv", Csv(200, 10));
+  ASSERT_EQ(Run("data import d.csv --name d").code, 0);
+  auto r = Run("profile d --target label --html report.html");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "Profile of d@1: 200 rows x 4 columns");
+  EXPECT_CONTAINS(r.out, "target: label (binary): no 75.0%, yes 25.0%");
+  EXPECT_CONTAINS(r.out, "stored: profile sha256:");
+  EXPECT_CONTAINS(r.out, "Columns:");
+  EXPECT_CONTAINS(r.out, "amount");
+  EXPECT_CONTAINS(r.out, "Report: report.html");
+  std::string html = ReadFile(dir_ / "report.html");
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_CONTAINS(html, "Data profile: d@1");
+  EXPECT_CONTAINS(html, "<svg");
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+
+  r = Run("profile d@1 --json --bins 5 --top 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("format"), "mloop.profile");
+  EXPECT_EQ(j.at("rows"), 200);
+  bool found = false;
+  for (const auto& c : j.at("column_profiles")) {
+    if (c.at("name") == "amount") {
+      found = true;
+      EXPECT_EQ(c.at("histogram").at("counts").size(), 5u);
+    }
+    if (c.at("name") == "city") EXPECT_EQ(c.at("top_values").size(), 2u);
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(ProfileCliTest, AFileIsImportedFirst) {
+  WriteFile(dir_ / "sales.csv", Csv(50, 1));
+  auto r = Run("profile sales.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "imported sales.csv as sales@1 (50 rows)");
+  EXPECT_CONTAINS(r.out, "Profile of sales@1: 50 rows x 4 columns");
+  // Again: the same content is already stored, the profile is stored with it once more.
+  r = Run("profile sales.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "already stored: sales.csv as sales@1");
+  EXPECT_CONTAINS(Run("data list").out, "sales");
+}
+
+TEST_F(ProfileCliTest, BadInput) {
+  WriteFile(dir_ / "d.csv", Csv(20, 0));
+  ASSERT_EQ(Run("data import d.csv --name orders").code, 0);
+  // Unknown dataset, version or target: exit 1 naming the nearest.
+  auto r = Run("profile ordres");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "error: no dataset 'ordres'");
+  EXPECT_CONTAINS(r.err, "did you mean 'orders'");
+  EXPECT_EQ(Run("profile orders@7").code, 1);
+  r = Run("profile orders --target lable");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err,
+                  "error: no column 'lable' in orders@1 for --target (did you mean 'label'?)");
+  EXPECT_CONTAINS(r.err, "hint: columns: id, amount, city, label");
+  // Bad flags and references: exit 2.
+  EXPECT_EQ(Run("profile").code, 2);
+  EXPECT_EQ(Run("profile orders --bins 0").code, 2);
+  EXPECT_EQ(Run("profile orders --top x").code, 2);
+  EXPECT_EQ(Run("profile orders --frobnicate").code, 2);
+  EXPECT_EQ(Run("profile 'bad name'").code, 2);
+  EXPECT_EQ(Run("profile orders@0").code, 2);
+  // An HTML path in a missing directory fails without a partial file.
+  r = Run("profile orders --html nowhere/r.html");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "error:");
+}
+
+TEST_F(ProfileCliTest, DiffRanksTheLargestChangesFirst) {
+  WriteFile(dir_ / "a.csv", Csv(500, 10));
+  WriteFile(dir_ / "b.csv", Csv(500, 14, "Oslo", true));
+  ASSERT_EQ(Run("data import a.csv --name d").code, 0);
+  ASSERT_EQ(Run("data import b.csv --name d").code, 0);
+  ASSERT_EQ(Run("profile d@1").code, 0);  // A's profile is stored; B's is computed by diff
+
+  auto r = Run("data diff d@1 d@2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "profiled d@2");
+  EXPECT_CONTAINS(r.out, "A: d@1  500 rows x 4 columns");
+  EXPECT_CONTAINS(r.out, "B: d@2  500 rows x 5 columns");
+  EXPECT_CONTAINS(r.out, "Columns added: extra");
+  EXPECT_CONTAINS(r.out, "Largest changes:");
+  EXPECT_CONTAINS(r.out, "top values B:");
+  // The table: added column first, then by PSI: amount (shifted) before city (a new value)
+  // before label (unchanged).
+  size_t extra = r.out.find("\nextra "), amount = r.out.find("\namount "),
+         city = r.out.find("\ncity "), label = r.out.find("\nlabel ");
+  ASSERT_NE(label, std::string::npos) << r.out;
+  EXPECT_LT(extra, amount);
+  EXPECT_LT(amount, city);
+  EXPECT_LT(city, label);
+
+  r = Run("data diff d@1 d@2 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("a").at("ref"), "d@1");
+  EXPECT_EQ(j.at("b").at("ref"), "d@2");
+  EXPECT_EQ(j.at("score"), "psi");
+  const auto& cols = j.at("columns");
+  ASSERT_EQ(cols.size(), 5u);
+  EXPECT_EQ(cols[0].at("name"), "extra");
+  EXPECT_EQ(cols[0].at("status"), "added");
+  EXPECT_TRUE(cols[0].at("a").is_null());
+  EXPECT_EQ(cols[1].at("name"), "amount");
+  EXPECT_EQ(cols[1].at("level"), "major");
+  EXPECT_GT(cols[1].at("psi").get<double>(), 0.25);
+  EXPECT_GT(cols[1].at("smd").get<double>(), 0.5);
+  EXPECT_NEAR(cols[1].at("b").at("mean").get<double>() - cols[1].at("a").at("mean").get<double>(),
+              4.0, 1e-9);
+  for (const auto& c : cols) {
+    if (c.at("name") == "label" || c.at("name") == "id") {
+      EXPECT_EQ(c.at("level"), "stable") << c.dump();
+      EXPECT_LT(c.at("psi").get<double>(), 1e-9);
+    }
+  }
+
+  // A version against itself: nothing changed.
+  r = Run("data diff d d@2 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const auto& c : nlohmann::json::parse(r.out).at("columns")) {
+    EXPECT_LT(c.at("psi").get<double>(), 1e-9) << c.dump();
+  }
+}
+
+TEST_F(ProfileCliTest, DiffBadInput) {
+  WriteFile(dir_ / "a.csv", Csv(20, 0));
+  ASSERT_EQ(Run("data import a.csv --name sales").code, 0);
+  auto r = Run("data diff sales@1 slaes");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "did you mean 'sales'");
+  r = Run("data diff sales@1 sales@3");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "has no version 3");
+  EXPECT_EQ(Run("data diff sales@1").code, 2);
+  EXPECT_EQ(Run("data diff sales@x sales@1").code, 2);
+  EXPECT_EQ(Run("data diff sales sales --bins 3").code, 2);
+  EXPECT_EQ(Run("data diff --help").code, 0);
+}
+
+}  // namespace
+}  // namespace mloop

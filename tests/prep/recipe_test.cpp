@@ -1,0 +1,607 @@
+#include "mloop/prep/recipe.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "mloop/core/error.h"
+#include "mloop/io/csv_reader.h"
+#include "test_util.h"
+
+namespace mloop {
+namespace {
+
+using nlohmann::json;
+
+// tests/data/prep/fixtures.json, written by make_fixtures.py with scikit-learn 1.2.1 (and the
+// TargetEncoder algorithm of 1.3 written out by hand), over train.csv and test.csv.
+const json& Fixtures() {
+  static const json doc = [] {
+    std::ifstream in(MLOOP_TEST_DATA "/prep/fixtures.json");
+    if (!in) throw std::runtime_error("cannot open " MLOOP_TEST_DATA "/prep/fixtures.json");
+    return json::parse(in);
+  }();
+  return doc;
+}
+
+Table ReadData(const std::string& name) {
+  ReadOptions options;
+  options.threads = 1;
+  return ReadCsv(MLOOP_TEST_DATA "/prep/" + name, options).table;
+}
+const Table& TrainData() {
+  static const Table t = ReadData("train.csv");
+  return t;
+}
+const Table& TestData() {
+  static const Table t = ReadData("test.csv");
+  return t;
+}
+
+double ExpectedNumber(const json& v) {
+  if (v.is_null()) return std::numeric_limits<double>::quiet_NaN();
+  if (v.is_string()) {
+    return v == "inf" ? std::numeric_limits<double>::infinity()
+                      : -std::numeric_limits<double>::infinity();
+  }
+  return v.get<double>();
+}
+
+// A numeric column's values as doubles; missing is NaN.
+std::vector<double> Doubles(const Column& c) {
+  std::vector<double> out;
+  for (int64_t i = 0; i < c.size(); ++i) {
+    if (!c.IsValid(i)) {
+      out.push_back(std::nan(""));
+    } else if (c.type() == DataType::kFloat64) {
+      out.push_back(c.f64()[i]);
+    } else if (c.type() == DataType::kBool) {
+      out.push_back(c.bools()[i]);
+    } else {
+      out.push_back(static_cast<double>(c.i64()[i]));
+    }
+  }
+  return out;
+}
+
+// |actual - expected| <= 1e-9 * max(1, |expected|); NaN and infinities must match exactly.
+::testing::AssertionResult Near(double actual, double expected) {
+  if (std::isnan(expected) || std::isinf(expected)) {
+    if ((std::isnan(expected) && std::isnan(actual)) || actual == expected) {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure() << "got " << actual << ", expected " << expected;
+  }
+  if (std::fabs(actual - expected) <= 1e-9 * std::max(1.0, std::fabs(expected))) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "got " << ::testing::PrintToString(actual)
+                                       << ", expected " << ::testing::PrintToString(expected);
+}
+
+void CompareColumns(const Table& out, const json& expected, const std::string& which) {
+  for (const auto& [name, values] : expected.items()) {
+    SCOPED_TRACE(which + " column " + name);
+    int idx = out.schema().IndexOf(name);
+    ASSERT_GE(idx, 0) << "no output column " << name;
+    const Column& c = out.column(idx);
+    ASSERT_EQ(c.size(), static_cast<int64_t>(values.size()));
+    if (c.type() == DataType::kString) {
+      for (size_t i = 0; i < values.size(); ++i) {
+        if (values[i].is_null()) {
+          EXPECT_FALSE(c.IsValid(i)) << "row " << i;
+        } else {
+          ASSERT_TRUE(c.IsValid(i)) << "row " << i;
+          EXPECT_EQ(c.StringAt(i), values[i].get<std::string>()) << "row " << i;
+        }
+      }
+      continue;
+    }
+    std::vector<double> got = Doubles(c);
+    for (size_t i = 0; i < values.size(); ++i) {
+      EXPECT_TRUE(Near(got[i], ExpectedNumber(values[i]))) << "row " << i;
+    }
+  }
+}
+
+const json& Case(const std::string& name) {
+  for (const json& c : Fixtures()["cases"]) {
+    if (c["name"] == name) return c;
+  }
+  throw std::runtime_error("no fixture case " + name);
+}
+
+std::vector<std::string> CaseNames() {
+  std::vector<std::string> out;
+  for (const json& c : Fixtures()["cases"]) out.push_back(c["name"]);
+  return out;
+}
+
+class RecipeSklearnTest : public ::testing::TestWithParam<std::string> {};
+
+// Every step against scikit-learn (or pandas): fit on train.csv, the training output
+// (kDataset), the transform of test.csv (kScoring), then the same after a JSON round trip,
+// bit for bit.
+TEST_P(RecipeSklearnTest, MatchesReference) {
+  const json& c = Case(GetParam());
+  SCOPED_TRACE(c["recipe"].get<std::string>());
+  Recipe recipe = Recipe::Parse(c["recipe"].get<std::string>());
+  RecipeFitOptions options;
+  options.target = c["target"];
+  Table fitted_out;
+  FittedRecipe fitted = recipe.Fit(TrainData(), options, &fitted_out);
+  EXPECT_EQ(fitted_out.schema().names(), c["output_columns"].get<std::vector<std::string>>());
+  EXPECT_EQ(fitted.output_schema(), fitted_out.schema());
+  CompareColumns(fitted_out, c["train"], "train");
+  Table test_out = fitted.Transform(TestData(), ApplyMode::kScoring);
+  CompareColumns(test_out, c["test"], "test");
+
+  FittedRecipe loaded = FittedRecipe::FromJson(json::parse(fitted.ToJson().dump()));
+  EXPECT_EQ(loaded.ToJson(), fitted.ToJson());
+  EXPECT_TRUE(loaded.Transform(TestData(), ApplyMode::kScoring).Equals(test_out));
+  // The training data transformed again (not out of fold) by the loaded recipe.
+  EXPECT_TRUE(loaded.Transform(TrainData(), ApplyMode::kDataset)
+                  .Equals(fitted.Transform(TrainData(), ApplyMode::kDataset)));
+}
+
+INSTANTIATE_TEST_SUITE_P(RecipeSklearn, RecipeSklearnTest, ::testing::ValuesIn(CaseNames()),
+                         [](const auto& info) { return info.param; });
+
+// --- Parse ------------------------------------------------------------------------------------
+
+// The message and hint of the error `fn` throws.
+template <typename F>
+std::pair<std::string, std::string> ErrorOf(F fn, ErrorCode code = ErrorCode::kInvalidArgument) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), code) << e.what();
+    return {e.what(), e.hint()};
+  }
+  ADD_FAILURE() << "no error";
+  return {};
+}
+
+std::pair<std::string, std::string> ParseError(const std::string& yaml) {
+  return ErrorOf([&] { Recipe::Parse(yaml); });
+}
+
+TEST(RecipeParseTest, UnknownKeyNamesStepKeyAndNearest) {
+  auto [msg, hint] = ParseError(
+      "steps:\n  - select: [a, b]\n  - drop: b\n  - scale: {columns: [a], methd: robust}\n");
+  EXPECT_EQ(msg, "step 3 (scale): unknown key 'methd'");
+  EXPECT_NE(hint.find("did you mean 'method'?"), std::string::npos) << hint;
+  EXPECT_NE(hint.find("columns, method"), std::string::npos) << hint;
+}
+
+TEST(RecipeParseTest, UnknownStep) {
+  auto [msg, hint] = ParseError("steps:\n  - scal: {columns: [a]}\n");
+  EXPECT_EQ(msg, "step 1: unknown step 'scal'");
+  EXPECT_NE(hint.find("did you mean 'scale'?"), std::string::npos) << hint;
+}
+
+TEST(RecipeParseTest, BadEnumListsValidValues) {
+  auto [msg, hint] = ParseError("steps:\n  - scale: {columns: [a], method: standrd}\n");
+  EXPECT_EQ(msg, "step 1 (scale): 'method' must be one of standard, minmax, robust, not 'standrd'");
+  EXPECT_EQ(hint, "did you mean 'standard'?");
+}
+
+TEST(RecipeParseTest, WrongValueTypes) {
+  EXPECT_EQ(ParseError("steps:\n  - bucketize: {columns: [a], bins: five}\n").first,
+            "step 1 (bucketize): 'bins' must be a whole number, not a string ('five')");
+  EXPECT_EQ(ParseError("steps:\n  - bucketize: {columns: [a], bins: 2.5}\n").first,
+            "step 1 (bucketize): 'bins' must be a whole number, not a number (2.5)");
+  EXPECT_EQ(ParseError("steps:\n  - impute: {columns: [a], add_indicator: maybe}\n").first,
+            "step 1 (impute): 'add_indicator' must be true or false, not 'maybe'");
+  EXPECT_EQ(ParseError("steps:\n  - clip: {columns: [a], min: low}\n").first,
+            "step 1 (clip): 'min' must be a number, not a string ('low')");
+  EXPECT_NE(ParseError("steps:\n  - scale: {columns: {a: 1}}\n")
+                .first.find("'columns' must be a column name, a list of column names, or one of "
+                            "numeric, string, timestamp, all"),
+            std::string::npos);
+  EXPECT_EQ(ParseError("steps:\n  - power: {columns: [a], exponent: '2'}\n").first,
+            "step 1 (power): 'exponent' must be a number, not a string ('2')");
+}
+
+TEST(RecipeParseTest, MissingAndInconsistentOptions) {
+  EXPECT_EQ(ParseError("steps:\n  - cast: {columns: [a]}\n").first,
+            "step 1 (cast): missing key 'to'");
+  EXPECT_EQ(ParseError("steps:\n  - scale: {method: minmax}\n").first,
+            "step 1 (scale): missing key 'columns'");
+  EXPECT_EQ(ParseError("steps:\n  - clip: {columns: [a]}\n").first,
+            "step 1 (clip): needs 'min', 'max' or both");
+  EXPECT_EQ(ParseError("steps:\n  - bucketize: {columns: a, edges: [1, 0]}\n").first,
+            "step 1 (bucketize): 'edges' must be increasing");
+  EXPECT_EQ(ParseError("steps:\n  - winsorize: {columns: a, lower: 0.9, upper: 0.1}\n").first,
+            "step 1 (winsorize): needs 0 <= lower < upper <= 1 (quantiles), got lower 0.9 and "
+            "upper 0.1");
+  EXPECT_EQ(ParseError("steps:\n  - date_parts: {columns: t, parts: [year, days_since]}\n").first,
+            "step 1 (date_parts): the part days_since needs 'reference' (a date such as "
+            "'2024-01-01')");
+  EXPECT_EQ(ParseError("steps:\n  - one_hot: {columns: a, min_frequency: 1.5}\n").first,
+            "step 1 (one_hot): 'min_frequency' must be a count (a whole number >= 1) or a "
+            "fraction in (0, 1], not 1.5");
+}
+
+TEST(RecipeParseTest, DocumentShape) {
+  EXPECT_EQ(ParseError("stpes:\n  - drop: a\n").first,
+            "unknown top-level key 'stpes' (did you mean 'steps'?)");
+  EXPECT_NE(ParseError("steps:\n  - scale\n").first.find("step 1: expected a one-key map"),
+            std::string::npos);
+  EXPECT_NE(ParseError("steps:\n  - {scale: {columns: a}, drop: b}\n")
+                .first.find("step 1: expected a one-key map"),
+            std::string::npos);
+  EXPECT_NE(ParseError("steps: [\n").first.find("invalid YAML"), std::string::npos);
+  EXPECT_NE(ParseError("").first.find("the recipe is empty"), std::string::npos);
+  EXPECT_EQ(ParseError("steps:\n  - derive: \"no equals sign\"\n").first,
+            "step 1 (derive): expected 'NAME = EXPRESSION', got 'no equals sign'");
+  EXPECT_NE(ParseError("steps:\n  - filter: \"age >= \"\n").first.find("step 1 (filter): "),
+            std::string::npos);
+}
+
+TEST(RecipeParseTest, ShorthandsAndSource) {
+  Recipe r = Recipe::Parse(
+      "steps:\n"
+      "  - drop: id\n"
+      "  - log1p: [a, b]\n"
+      "  - filter: \"age >= 18\"\n"
+      "  - derive: \"ratio = a / b\"\n"
+      "  - drop_duplicates:\n"
+      "  - impute: {columns: numeric, strategy: median}\n");
+  EXPECT_EQ(r.size(), 6u);
+  json expected = json::parse(R"({"steps": [
+      {"drop": {"columns": "id"}}, {"log1p": {"columns": ["a", "b"]}},
+      {"filter": {"expr": "age >= 18"}}, {"derive": {"name": "ratio", "expr": "a / b"}},
+      {"drop_duplicates": {}}, {"impute": {"columns": "numeric", "strategy": "median"}}]})");
+  EXPECT_EQ(r.ToJson(), expected);
+  EXPECT_EQ(Recipe::FromJson(r.ToJson()).ToJson(), expected);
+  // Quoted scalars stay strings; plain ones are typed.
+  EXPECT_EQ(Recipe::Parse("steps:\n  - impute: {columns: a, strategy: constant, fill_value: "
+                          "'0'}\n")
+                .ToJson()["steps"][0]["impute"]["fill_value"],
+            "0");
+  EXPECT_EQ(Recipe::Parse("steps: []\n").size(), 0u);
+}
+
+TEST(RecipeParseTest, LoadPutsFileAndLineInMessages) {
+  testing::TempDir dir;
+  auto path = testing::WriteFile(dir / "prep.yaml",
+                                 "steps:\n  - drop: a\n  - scale: {columns: b, methd: x}\n");
+  auto [msg, hint] = ErrorOf([&] { Recipe::Load(path); });
+  EXPECT_EQ(msg, path.string() + ":3: step 2 (scale): unknown key 'methd'");
+  ErrorOf([&] { Recipe::Load(dir / "missing.yaml"); }, ErrorCode::kNotFound);
+}
+
+// --- Check ------------------------------------------------------------------------------------
+
+std::pair<std::string, std::string> CheckError(const std::string& yaml, ErrorCode code,
+                                               const std::string& target = "y_bin") {
+  Recipe r = Recipe::Parse(yaml);
+  RecipeFitOptions options;
+  options.target = target;
+  return ErrorOf([&] { r.Check(TrainData().schema(), options); }, code);
+}
+
+TEST(RecipeCheckTest, MissingColumnNamesNearest) {
+  auto [msg, hint] = CheckError("steps:\n  - drop: id\n  - scale: {columns: [num_a, nm_b]}\n",
+                                ErrorCode::kNotFound);
+  EXPECT_EQ(msg, "step 2 (scale): no column 'nm_b' (did you mean 'num_b'?)");
+  EXPECT_NE(hint.find("num_a, num_b"), std::string::npos) << hint;
+  // A column removed by an earlier step.
+  EXPECT_EQ(CheckError("steps:\n  - drop: num_a\n  - log: num_a\n", ErrorCode::kNotFound).first,
+            "step 2 (log): no column 'num_a' (did you mean 'num_b'?)");
+}
+
+TEST(RecipeCheckTest, WrongTypes) {
+  EXPECT_EQ(CheckError("steps:\n  - scale: {columns: [num_a, plan]}\n", ErrorCode::kInvalidArgument)
+                .first,
+            "step 1 (scale): column 'plan' is string; scale takes numeric columns (float64, "
+            "int64, bool)");
+  EXPECT_EQ(CheckError("steps:\n  - impute: {columns: city, strategy: median}\n",
+                       ErrorCode::kInvalidArgument)
+                .first,
+            "step 1 (impute): column 'city' is string; impute with strategy median takes "
+            "numeric columns (float64, int64, bool)");
+  EXPECT_NE(CheckError("steps:\n  - date_parts: {columns: plan}\n", ErrorCode::kInvalidArgument)
+                .first.find("column 'plan' is string; date_parts takes timestamp columns"),
+            std::string::npos);
+  EXPECT_EQ(CheckError("steps:\n  - one_hot: ts\n", ErrorCode::kInvalidArgument).first,
+            "step 1 (one_hot): column 'ts' is timestamp; one_hot takes string, int64, bool or "
+            "float64 columns");
+  EXPECT_NE(CheckError("steps:\n  - filter: \"num_a + 1\"\n", ErrorCode::kInvalidArgument)
+                .first.find("step 1 (filter): the expression gives float64"),
+            std::string::npos);
+}
+
+TEST(RecipeCheckTest, NameClashesAndTarget) {
+  EXPECT_EQ(
+      CheckError("steps:\n  - derive: \"num_a = num_b * 2\"\n", ErrorCode::kInvalidArgument).first,
+      "step 1 (derive): the new column 'num_a' clashes with an existing column");
+  EXPECT_NE(
+      CheckError("steps:\n  - rename: {mapping: {num_a: num_b}}\n", ErrorCode::kInvalidArgument)
+          .first.find("clashes"),
+      std::string::npos);
+  EXPECT_EQ(CheckError("steps:\n  - scale: [num_a, y_bin]\n", ErrorCode::kInvalidArgument).first,
+            "step 1 (scale): 'y_bin' is the target column, which a recipe passes through "
+            "untouched");
+  EXPECT_NE(CheckError("steps:\n  - derive: \"leak = y_bin * 2\"\n", ErrorCode::kInvalidArgument)
+                .first.find("reads the target column 'y_bin'"),
+            std::string::npos);
+  EXPECT_EQ(CheckError("steps:\n  - target_encode: city\n", ErrorCode::kInvalidArgument, "").first,
+            "step 1 (target_encode): needs the target column to learn from");
+  EXPECT_NE(CheckError("steps:\n  - drop: id\n", ErrorCode::kNotFound, "label")
+                .first.find("the target column 'label' is not in the data"),
+            std::string::npos);
+}
+
+TEST(RecipeCheckTest, WalksTheSchema) {
+  Recipe r = Recipe::Parse(
+      "steps:\n"
+      "  - rename: {mapping: {num_a: age}}\n"
+      "  - impute: {columns: [age], strategy: median, add_indicator: true}\n"
+      "  - scale: [age, age_missing]\n"
+      "  - one_hot: plan\n"
+      "  - derive: \"basic_age = `plan=basic` * age\"\n"
+      "  - date_parts: {columns: ts, parts: [year]}\n"
+      "  - drop: [ts, id]\n"
+      "  - cast: {columns: num_c, to: string}\n");
+  RecipeFitOptions options;
+  options.target = "y_bin";
+  Schema out = r.Check(TrainData().schema(), options);
+  std::vector<std::string> names = out.names();
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"age", "num_b", "num_c", "num_const", "flag", "city",
+                                      "ts_year", "y_bin", "y_reg", "age_missing", "basic_age"}));
+  EXPECT_EQ(out.field(out.IndexOf("num_c")).type, DataType::kString);
+  EXPECT_EQ(out.field(out.IndexOf("age")).type, DataType::kFloat64);
+  EXPECT_EQ(out.field(out.IndexOf("ts_year")).type, DataType::kInt64);
+  // Fitting agrees and adds the one-hot columns.
+  Table t;
+  FittedRecipe f = r.Fit(TrainData(), options, &t);
+  EXPECT_GE(t.schema().IndexOf("plan=basic"), 0);
+  EXPECT_GE(t.schema().IndexOf("basic_age"), 0);
+}
+
+// --- Fit and Transform ------------------------------------------------------------------------
+
+TEST(RecipeTransformTest, RowRemovingStepsApplyToDatasetsOnly) {
+  Recipe r =
+      Recipe::Parse("steps:\n  - filter: \"num_c >= 3\"\n  - drop_duplicates: {columns: [plan]}\n");
+  RecipeFitOptions options;
+  options.target = "y_bin";
+  Table fit_out;
+  FittedRecipe f = r.Fit(TrainData(), options, &fit_out);
+  EXPECT_LE(fit_out.num_rows(), 6);  // one row per plan, missing included
+  EXPECT_GE(fit_out.num_rows(), 5);
+  EXPECT_EQ(f.Transform(TestData(), ApplyMode::kScoring).num_rows(), TestData().num_rows());
+  EXPECT_LT(f.Transform(TestData(), ApplyMode::kDataset).num_rows(), TestData().num_rows());
+}
+
+TEST(RecipeTransformTest, DropDuplicatesComparesWholeRows) {
+  ColumnBuilder x(DataType::kFloat64), s(DataType::kString), y(DataType::kInt64);
+  const double values[] = {1.0, -0.0, 1.0, 0.0, std::nan(""), 2.0};
+  for (double v : values) x.AppendDouble(v);
+  x.AppendNull();
+  for (const char* t : {"a", "b", "a", "b", "c", "c", "c"}) s.AppendString(t);
+  for (int v : {1, 1, 1, 1, 1, 1, 1}) y.AppendInt(v);
+  Table t(Schema({Field{"x"}, Field{"s", DataType::kString}, Field{"y", DataType::kInt64}}),
+          {x.Finish(), s.Finish(), y.Finish()});
+  Table out;
+  Recipe::Parse("steps:\n  - drop_duplicates:\n").Fit(t, {}, &out);
+  // Rows 2 (= row 0) and 3 (-0.0 = 0.0, = row 1) go; NaN and missing are one value (row 6 = 4).
+  EXPECT_EQ(out.num_rows(), 4);
+  EXPECT_TRUE(std::isnan(out.column("x").f64()[2]));
+  EXPECT_EQ(out.column("x").f64()[3], 2.0);
+  std::vector<std::string> texts;
+  for (int64_t i = 0; i < out.num_rows(); ++i)
+    texts.push_back(std::string(out.column("s").StringAt(i)));
+  EXPECT_EQ(texts, (std::vector<std::string>{"a", "b", "c", "c"}));
+}
+
+TEST(RecipeTransformTest, TargetPassesThroughAndIsOptionalWhenScoring) {
+  Recipe r = Recipe::Parse(
+      "steps:\n  - select: [num_a, num_b]\n  - impute: {columns: numeric, strategy: median}\n"
+      "  - scale: numeric\n");
+  RecipeFitOptions options;
+  options.target = "y_reg";
+  Table out;
+  FittedRecipe f = r.Fit(TrainData(), options, &out);
+  EXPECT_EQ(out.schema().names(), (std::vector<std::string>{"num_a", "num_b", "y_reg"}));
+  EXPECT_TRUE(out.column("y_reg").Equals(TrainData().column("y_reg")));
+  EXPECT_EQ(f.target(), "y_reg");
+  // Without the target (and without the columns the recipe never needs).
+  Table features = TestData().Select({"num_b", "num_a", "plan"});
+  Table scored = f.Transform(features, ApplyMode::kScoring);
+  EXPECT_EQ(scored.schema().names(), (std::vector<std::string>{"num_a", "num_b"}));
+  EXPECT_EQ(f.input_schema().names(), (std::vector<std::string>{"num_a", "num_b", "y_reg"}));
+}
+
+TEST(RecipeTransformTest, InputErrorsNameColumnAndStep) {
+  Recipe r = Recipe::Parse("steps:\n  - drop: id\n  - scale: [num_a, num_b]\n  - one_hot: plan\n");
+  FittedRecipe f = r.Fit(TrainData(), {});
+  auto [msg, hint] = ErrorOf([&] { f.Transform(TestData().Select({"num_a", "plan", "num_c"})); });
+  EXPECT_EQ(msg, "column 'num_b' is missing (step 2 (scale) reads it)");
+  EXPECT_EQ(hint,
+            "did you mean 'num_a'? the data needs every column the recipe reads or passes through");
+  // Columns the recipe only drops are not needed; pass-through ones are.
+  EXPECT_NE(ErrorOf([&] {
+              f.Transform(TestData().Select({"num_a", "num_b", "plan"}));
+            }).first.find("column 'num_c' is missing (the recipe passes it through)"),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf([&] {
+              f.Transform(TestData().Select({"num_a", "num_b", "num_c"}));
+            }).first,
+            "column 'num_const' is missing (the recipe passes it through)");
+  Table no_plan = TestData().Select(
+      {"num_a", "num_b", "num_c", "num_const", "flag", "city", "ts", "y_bin", "y_reg"});
+  EXPECT_EQ(ErrorOf([&] { f.Transform(no_plan); }).first,
+            "column 'plan' is missing (step 3 (one_hot) reads it)");
+  // A float64 column that arrives as int64 is widened; a string one is refused.
+  ColumnBuilder b(DataType::kFloat64);
+  for (int i = 0; i < 10; ++i) b.AppendDouble(i * 0.5);
+  FittedRecipe f2 =
+      Recipe::Parse("steps:\n  - scale: [x]\n").Fit(Table(Schema({Field{"x"}}), {b.Finish()}), {});
+  Table ints(Schema({Field{"x", DataType::kInt64}}), {TestData().column("num_c")});
+  Table widened = f2.Transform(ints);
+  EXPECT_EQ(widened.schema().field(0).type, DataType::kFloat64);
+  EXPECT_FALSE(widened.column(0).IsValid(3));
+  Table strings(Schema({Field{"x", DataType::kString}}), {TestData().column("plan")});
+  EXPECT_EQ(ErrorOf([&] { f2.Transform(strings); }).first,
+            "column 'x' is string; the recipe was fitted on float64 (step 1 (scale) reads it)");
+}
+
+TEST(RecipeTransformTest, UnknownCategories) {
+  auto fit = [](const std::string& yaml) {
+    RecipeFitOptions options;
+    options.target = "y_bin";
+    return Recipe::Parse(yaml).Fit(TrainData(), options);
+  };
+  FittedRecipe one_hot = fit("steps:\n  - one_hot: {columns: plan, handle_unknown: error}\n");
+  auto [msg, hint] = ErrorOf([&] { one_hot.Transform(TestData()); }, ErrorCode::kDataError);
+  EXPECT_EQ(msg,
+            "step 1 (one_hot): column 'plan' has 'zzz' (row 3), which was not seen when the "
+            "recipe was fitted");
+  FittedRecipe ordinal = fit("steps:\n  - ordinal: city\n");
+  EXPECT_NE(ErrorOf([&] { ordinal.Transform(TestData()); }, ErrorCode::kDataError)
+                .first.find("column 'city' has 'atlantis' (row 5)"),
+            std::string::npos);
+  // "other": unknown values go to the other column, which exists even without rare ones.
+  FittedRecipe other = fit("steps:\n  - one_hot: {columns: plan, handle_unknown: other}\n");
+  Table t = other.Transform(TestData());
+  ASSERT_GE(t.schema().IndexOf("plan=__other__"), 0);
+  EXPECT_EQ(t.column("plan=__other__").f64()[2], 1.0);
+  EXPECT_EQ(t.column("plan=basic").f64()[2], 0.0);
+  EXPECT_EQ(t.column("plan=__missing__").f64()[2], 0.0);
+  // target_encode: unknown categories get the target mean.
+  FittedRecipe te = fit("steps:\n  - target_encode: plan\n");
+  json state = te.ToJson()["steps"][0];
+  EXPECT_EQ(te.Transform(TestData()).column("plan").f64()[2], state["target_mean"].get<double>());
+}
+
+TEST(RecipeTransformTest, Cast) {
+  RecipeFitOptions options;
+  options.target = "y_bin";
+  Recipe r = Recipe::Parse(
+      "steps:\n"
+      "  - cast: {columns: [num_c, flag], to: float64}\n"
+      "  - cast: {columns: num_a, to: int64}\n"
+      "  - cast: {columns: [ts, num_b], to: string}\n"
+      "  - cast: {columns: ts, to: timestamp}\n"
+      "  - cast: {columns: num_const, to: bool}\n");
+  Table out;
+  r.Fit(TrainData(), options, &out);
+  EXPECT_EQ(out.column("num_c").type(), DataType::kFloat64);
+  EXPECT_EQ(out.column("flag").f64()[0], TrainData().column("flag").bools()[0] ? 1.0 : 0.0);
+  EXPECT_EQ(out.column("num_a").type(), DataType::kInt64);
+  EXPECT_EQ(out.column("num_a").i64()[0], 62);  // 62.2 truncated
+  EXPECT_EQ(out.column("num_b").StringAt(0), "101.365");
+  EXPECT_TRUE(out.column("ts").Equals(TrainData().column("ts")));
+  EXPECT_EQ(out.column("num_const").bools()[0], 1);
+
+  Recipe bad = Recipe::Parse("steps:\n  - cast: {columns: plan, to: float64}\n");
+  EXPECT_EQ(ErrorOf([&] { bad.Fit(TrainData(), options); }, ErrorCode::kDataError).first,
+            "step 1 (cast): cannot cast 'premium' (column 'plan', row 1) to float64");
+  EXPECT_EQ(
+      CheckError("steps:\n  - cast: {columns: ts, to: bool}\n", ErrorCode::kInvalidArgument).first,
+      "step 1 (cast): cannot cast column 'ts' from timestamp to bool");
+}
+
+TEST(RecipeTransformTest, EmptyRecipeAndSelectors) {
+  FittedRecipe none = Recipe::Parse("steps: []\n").Fit(TrainData(), {});
+  EXPECT_TRUE(none.empty());
+  EXPECT_TRUE(none.Transform(TrainData()).Equals(TrainData()));
+  // A default FittedRecipe passes tables through.
+  EXPECT_TRUE(FittedRecipe().Transform(TestData()).Equals(TestData()));
+  // Type selectors skip the target; "string" and "all".
+  RecipeFitOptions options;
+  options.target = "num_b";
+  Table out;
+  Recipe::Parse("steps:\n  - drop: string\n  - log1p: numeric\n").Fit(TrainData(), options, &out);
+  EXPECT_EQ(out.schema().IndexOf("plan"), -1);
+  EXPECT_TRUE(out.column("num_b").Equals(TrainData().column("num_b")));
+  EXPECT_EQ(out.column("num_c").type(), DataType::kFloat64);
+  Recipe::Parse("steps:\n  - select: timestamp\n").Fit(TrainData(), options, &out);
+  EXPECT_EQ(out.schema().names(), (std::vector<std::string>{"ts", "num_b"}));
+}
+
+TEST(RecipeTransformTest, PipelineRoundTripsBitForBit) {
+  Recipe r = Recipe::Parse(
+      "steps:\n"
+      "  - drop: id\n"
+      "  - impute: {columns: numeric, strategy: median, add_indicator: true}\n"
+      "  - impute: {columns: string, strategy: most_frequent}\n"
+      "  - winsorize: {columns: num_b}\n"
+      "  - scale: {columns: [num_a, num_b], method: robust}\n"
+      "  - bucketize: {columns: num_c, bins: 4, strategy: uniform}\n"
+      "  - one_hot: {columns: plan, max_categories: 3}\n"
+      "  - target_encode: {columns: city}\n"
+      "  - date_parts: {columns: ts, parts: [month, days_since], reference: '2022-01-01'}\n"
+      "  - derive: \"score = num_a * 2 + `plan=basic`\"\n"
+      "  - filter: \"num_a > -3\"\n");
+  RecipeFitOptions options;
+  options.target = "y_bin";
+  options.seed = 7;
+  FittedRecipe f = r.Fit(TrainData(), options);
+  std::string text = f.ToJson().dump(1);
+  FittedRecipe g = FittedRecipe::FromJson(json::parse(text));
+  EXPECT_EQ(g.ToJson().dump(1), text);
+  EXPECT_EQ(g.input_schema(), f.input_schema());
+  EXPECT_EQ(g.output_schema(), f.output_schema());
+  for (ApplyMode mode : {ApplyMode::kScoring, ApplyMode::kDataset}) {
+    Table a = f.Transform(TestData(), mode);
+    Table b = g.Transform(TestData(), mode);
+    ASSERT_TRUE(a.Equals(b));
+    for (int c = 0; c < a.num_columns(); ++c) {
+      if (a.column(c).type() != DataType::kFloat64) continue;
+      for (int64_t i = 0; i < a.num_rows(); ++i) {
+        double x = a.column(c).f64()[i], y = b.column(c).f64()[i];
+        ASSERT_EQ(std::memcmp(&x, &y, sizeof x), 0) << a.schema().field(c).name << " row " << i;
+      }
+    }
+  }
+  // Copies share the fitted state.
+  FittedRecipe copy = f;
+  EXPECT_TRUE(copy.Transform(TestData()).Equals(f.Transform(TestData())));
+}
+
+TEST(RecipeJsonTest, RefusesNewerAndMalformed) {
+  FittedRecipe f = Recipe::Parse("steps:\n  - scale: [num_a]\n").Fit(TrainData(), {});
+  json j = f.ToJson();
+  EXPECT_EQ(j["format"], "mloop.recipe.fitted");
+  EXPECT_EQ(j["format_version"], 1);
+  json newer = j;
+  newer["format_version"] = 2;
+  ErrorOf([&] { FittedRecipe::FromJson(newer); }, ErrorCode::kFailedPrecondition);
+  auto corrupt = [&](const std::function<void(json&)>& edit) {
+    json bad = j;
+    edit(bad);
+    ErrorOf([&] { FittedRecipe::FromJson(bad); }, ErrorCode::kCorruption);
+  };
+  corrupt([](json& b) { b["format"] = "something else"; });
+  corrupt([](json& b) { b.erase("steps"); });
+  corrupt([](json& b) { b["steps"] = json::array(); });
+  corrupt([](json& b) { b["steps"][0]["values"] = "x"; });
+  corrupt([](json& b) { b["steps"][0]["values"][0] = json::array({1.0}); });
+  corrupt([](json& b) { b["steps"][0]["step"] = "log"; });
+  corrupt([](json& b) { b["source"]["steps"][0] = json{{"scal", json::object()}}; });
+  corrupt([](json& b) { b["input_schema"][0]["type"] = "complex"; });
+  corrupt([](json& b) { b["input_schema"][0]["read_by"] = 5; });
+  corrupt([](json& b) { b = json::array(); });
+  // NaN and infinities survive the round trip.
+  ColumnBuilder col(DataType::kFloat64);
+  col.AppendNull();
+  col.AppendNull();
+  Table empty(Schema({Field{"x"}}), {col.Finish()});
+  FittedRecipe nan = Recipe::Parse("steps:\n  - scale: x\n").Fit(empty, {});
+  FittedRecipe back = FittedRecipe::FromJson(json::parse(nan.ToJson().dump()));
+  EXPECT_EQ(back.ToJson(), nan.ToJson());
+}
+
+}  // namespace
+}  // namespace mloop

@@ -1,0 +1,624 @@
+// The profile against pandas / NumPy / SciPy / scikit-learn (tests/data/profile/fixtures.json,
+// written by make_fixtures.py), its JSON form, its alerts and its edge cases.
+//
+// Tolerance, as in the eval tests: |actual - expected| <= 1e-9 * max(1, |expected|), i.e.
+// relative 1e-9 for magnitudes above 1 and absolute 1e-9 below (a skewness of 1e-17 from pandas
+// is 0 here). A null in the fixtures is NaN and must be NaN.
+#include "mloop/profile/profile.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <random>
+
+#include "mloop/core/error.h"
+#include "mloop/io/csv_reader.h"
+#include "mloop/profile/internal.h"
+
+namespace mloop {
+namespace {
+
+using Json = nlohmann::json;
+
+const Json& Fixtures() {
+  static const Json doc = [] {
+    std::ifstream in(MLOOP_TEST_DATA "/profile/fixtures.json");
+    if (!in) throw std::runtime_error("cannot open " MLOOP_TEST_DATA "/profile/fixtures.json");
+    return Json::parse(in);
+  }();
+  return doc;
+}
+
+Table ReadFixtureCsv(const std::string& name) {
+  return ReadCsv(MLOOP_TEST_DATA "/profile/" + name, ReadOptions{}).table;
+}
+
+// The profile of each fixture case, computed once.
+const Profile& ProfileOf(const Json& c) {
+  static std::map<std::string, Profile> cache;
+  const std::string name = c["name"];
+  auto it = cache.find(name);
+  if (it == cache.end()) {
+    ProfileOptions options;
+    options.target = c["target"];
+    it = cache.emplace(name, ComputeProfile(ReadFixtureCsv(c["csv"]), options)).first;
+  }
+  return it->second;
+}
+
+double JsonNumber(const Json& v) {
+  if (v.is_null()) return std::nan("");
+  if (v.is_string()) return std::stod(v.get<std::string>());  // "inf", "-inf"
+  return v.get<double>();
+}
+
+::testing::AssertionResult Near(double actual, double expected) {
+  if (std::isnan(expected)) {
+    if (std::isnan(actual)) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "expected NaN, got " << actual;
+  }
+  const double tolerance = 1e-9 * std::max(1.0, std::fabs(expected));
+  if (actual == expected || std::fabs(actual - expected) <= tolerance) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "expected " << expected << ", got " << actual
+                                       << " (difference " << actual - expected << ")";
+}
+
+::testing::AssertionResult Near(const std::optional<double>& actual, const Json& expected) {
+  if (!actual) return ::testing::AssertionFailure() << "absent, expected " << expected.dump();
+  return Near(*actual, JsonNumber(expected));
+}
+
+// Runs `check(case, expected column, actual column)` for every column of every case.
+template <class F>
+void ForEachColumn(const F& check) {
+  for (const Json& c : Fixtures()["cases"]) {
+    const Profile& p = ProfileOf(c);
+    ASSERT_EQ(p.column_profiles.size(), c["columns"].size()) << c["name"];
+    for (size_t i = 0; i < p.column_profiles.size(); ++i) {
+      const Json& want = c["columns"][i];
+      SCOPED_TRACE(c["name"].get<std::string>() + " / " + want["name"].get<std::string>());
+      check(c, want, p.column_profiles[i]);
+    }
+  }
+}
+
+bool IsNumericType(const std::string& type) {
+  return type == "float64" || type == "int64" || type == "bool";
+}
+
+TEST(ProfileFixtureTest, HasEveryCase) {
+  EXPECT_EQ(Fixtures()["cases"].size(), 10u);
+  EXPECT_EQ(Fixtures()["pandas_version"], "1.5.3");
+}
+
+TEST(ProfileFixtureTest, ShapeAndDuplicateRowsEqualPandas) {
+  for (const Json& c : Fixtures()["cases"]) {
+    SCOPED_TRACE(c["name"].get<std::string>());
+    const Profile& p = ProfileOf(c);
+    EXPECT_EQ(p.rows, c["rows"].get<int64_t>());
+    EXPECT_EQ(p.columns, static_cast<int64_t>(c["columns"].size()));
+    EXPECT_EQ(p.duplicate_rows, c["duplicate_rows"].get<int64_t>());
+    EXPECT_GT(p.memory_bytes, 0);
+  }
+}
+
+TEST(ProfileFixtureTest, CountsTypesAndSemanticTypes) {
+  ForEachColumn([](const Json&, const Json& want, const ColumnProfile& got) {
+    EXPECT_EQ(got.name, want["name"].get<std::string>());
+    EXPECT_EQ(DataTypeName(got.type), want["type"].get<std::string>());
+    EXPECT_EQ(SemanticTypeName(got.semantic), want["semantic"].get<std::string>());
+    EXPECT_EQ(got.count, want["count"].get<int64_t>());
+    EXPECT_EQ(got.missing, want["missing"].get<int64_t>());
+    EXPECT_TRUE(Near(got.missing_percent, want["missing_percent"].get<double>()));
+    EXPECT_EQ(got.distinct, want["distinct"].get<int64_t>());
+  });
+}
+
+TEST(ProfileFixtureTest, MomentsAndQuantilesEqualPandas) {
+  const char* kKeys[] = {"min", "max", "mean", "std", "skewness", "kurtosis", "sum"};
+  ForEachColumn([&](const Json&, const Json& want, const ColumnProfile& got) {
+    if (!IsNumericType(want["type"])) {
+      EXPECT_FALSE(got.mean.has_value());
+      EXPECT_TRUE(got.quantiles.empty());
+      return;
+    }
+    const std::optional<double>* values[] = {&got.min,      &got.max,      &got.mean, &got.std,
+                                             &got.skewness, &got.kurtosis, &got.sum};
+    for (size_t i = 0; i < std::size(kKeys); ++i) {
+      EXPECT_TRUE(Near(*values[i], want[kKeys[i]])) << kKeys[i];
+    }
+    ASSERT_EQ(got.quantiles.size(), want["quantiles"].size());
+    for (const auto& [name, q] : want["quantiles"].items()) {
+      ASSERT_TRUE(got.quantiles.count(name)) << name;
+      EXPECT_TRUE(Near(got.quantiles.at(name), JsonNumber(q))) << name;
+    }
+    EXPECT_EQ(got.zeros, want["zeros"].get<int64_t>());
+    EXPECT_EQ(got.negatives, want["negatives"].get<int64_t>());
+    EXPECT_EQ(got.outliers, want["outliers"].get<int64_t>());
+    EXPECT_EQ(got.infinite, want["infinite"].get<int64_t>());
+  });
+}
+
+TEST(ProfileFixtureTest, HistogramsEqualNumpy) {
+  ForEachColumn([](const Json&, const Json& want, const ColumnProfile& got) {
+    if (want["type"] == "string") {
+      EXPECT_FALSE(got.histogram.has_value());
+      return;
+    }
+    if (want["histogram"].is_null()) {
+      EXPECT_FALSE(got.histogram.has_value());
+      return;
+    }
+    ASSERT_TRUE(got.histogram.has_value());
+    const Json& h = want["histogram"];
+    ASSERT_EQ(got.histogram->edges.size(), h["edges"].size());
+    for (size_t i = 0; i < h["edges"].size(); ++i) {
+      // numpy.linspace's operations are replicated, so the edges are the same doubles.
+      EXPECT_EQ(got.histogram->edges[i], h["edges"][i].get<double>()) << "edge " << i;
+    }
+    EXPECT_EQ(got.histogram->counts, h["counts"].get<std::vector<int64_t>>());
+  });
+}
+
+TEST(ProfileFixtureTest, TopValuesEqualValueCounts) {
+  ForEachColumn([](const Json&, const Json& want, const ColumnProfile& got) {
+    const Json& top = want["top_values"];
+    ASSERT_EQ(got.top_values.size(), top.size());
+    const bool numeric = want["type"] == "float64" || want["type"] == "int64";
+    for (size_t i = 0; i < top.size(); ++i) {
+      EXPECT_EQ(got.top_values[i].count, top[i]["count"].get<int64_t>()) << i;
+      if (numeric) {
+        EXPECT_TRUE(Near(std::stod(got.top_values[i].value), JsonNumber(top[i]["value"])))
+            << i << ": " << got.top_values[i].value;
+      } else {
+        EXPECT_EQ(got.top_values[i].value, top[i]["value"].get<std::string>()) << i;
+      }
+    }
+  });
+}
+
+TEST(ProfileFixtureTest, StringLengthsAndTimeRanges) {
+  ForEachColumn([](const Json&, const Json& want, const ColumnProfile& got) {
+    if (want["type"] == "string" && want["count"].get<int64_t>() > 0) {
+      EXPECT_TRUE(Near(got.length_min, want["length_min"]));
+      EXPECT_TRUE(Near(got.length_max, want["length_max"]));
+      EXPECT_TRUE(Near(got.length_mean, want["length_mean"]));
+    } else {
+      EXPECT_FALSE(got.length_mean.has_value());
+    }
+    if (want["type"] == "timestamp" && want["count"].get<int64_t>() > 0) {
+      EXPECT_EQ(got.first_time, want["first_time"].get<std::string>());
+      EXPECT_EQ(got.last_time, want["last_time"].get<std::string>());
+      EXPECT_TRUE(Near(got.min, want["min"]));
+      EXPECT_TRUE(Near(got.max, want["max"]));
+    } else {
+      EXPECT_FALSE(got.first_time.has_value());
+    }
+  });
+}
+
+void ExpectMatrixNear(const std::vector<std::vector<double>>& got, const Json& want,
+                      const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got[i].size(), want[i].size()) << what;
+    for (size_t j = 0; j < got[i].size(); ++j) {
+      EXPECT_TRUE(Near(got[i][j], JsonNumber(want[i][j]))) << what << "[" << i << "][" << j << "]";
+    }
+  }
+}
+
+TEST(ProfileFixtureTest, CorrelationsEqualPandasAndScipy) {
+  for (const Json& c : Fixtures()["cases"]) {
+    SCOPED_TRACE(c["name"].get<std::string>());
+    const Correlations& got = ProfileOf(c).correlations;
+    const Json& want = c["correlations"];
+    EXPECT_EQ(got.numeric, want["numeric"].get<std::vector<std::string>>());
+    ExpectMatrixNear(got.pearson, want["pearson"], "pearson");
+    ExpectMatrixNear(got.spearman, want["spearman"], "spearman");
+    EXPECT_EQ(got.categorical, want["categorical"].get<std::vector<std::string>>());
+    ExpectMatrixNear(got.cramers_v, want["cramers_v"], "cramers_v");
+  }
+}
+
+TEST(ProfileFixtureTest, TargetAssociationEqualsSklearn) {
+  ForEachColumn([](const Json& c, const Json& want, const ColumnProfile& got) {
+    if (!want.contains("target_association") || want["target_association"].is_null()) {
+      EXPECT_FALSE(got.target_association.has_value()) << *got.target_association;
+    } else {
+      EXPECT_TRUE(Near(got.target_association, want["target_association"]));
+    }
+  });
+}
+
+TEST(ProfileFixtureTest, TargetProfileEqualsPandas) {
+  for (const Json& c : Fixtures()["cases"]) {
+    SCOPED_TRACE(c["name"].get<std::string>());
+    const Profile& p = ProfileOf(c);
+    const Json& want = c["target_profile"];
+    if (want.is_null()) {
+      EXPECT_FALSE(p.target.has_value());
+      continue;
+    }
+    ASSERT_TRUE(p.target.has_value());
+    EXPECT_EQ(p.target->column, want["column"].get<std::string>());
+    EXPECT_EQ(p.target->task, want["task"].get<std::string>());
+    EXPECT_EQ(p.target->association_kind, want["association_kind"].get<std::string>());
+    ASSERT_EQ(p.target->class_counts.size(), want["class_counts"].size());
+    for (size_t i = 0; i < want["class_counts"].size(); ++i) {
+      EXPECT_EQ(p.target->class_counts[i].value, want["class_counts"][i]["value"]);
+      EXPECT_EQ(p.target->class_counts[i].count, want["class_counts"][i]["count"]);
+    }
+    std::vector<std::string> ranking;
+    for (const auto& [name, v] : p.target->ranking) ranking.push_back(name);
+    EXPECT_EQ(ranking, want["ranking"].get<std::vector<std::string>>());
+    EXPECT_EQ(p.target->distribution.has_value(), want["task"] == "regression");
+  }
+}
+
+TEST(ProfileFixtureTest, AlertsFollowTheRules) {
+  for (const Json& c : Fixtures()["cases"]) {
+    SCOPED_TRACE(c["name"].get<std::string>());
+    std::vector<std::vector<std::string>> got;
+    for (const Alert& a : ProfileOf(c).alerts) got.push_back({a.kind, a.column});
+    EXPECT_EQ(got, c["alerts"].get<std::vector<std::vector<std::string>>>());
+  }
+}
+
+// --- Alerts: evidence and messages -------------------------------------------------------------
+
+const Alert* FindAlert(const Profile& p, const std::string& kind, const std::string& column) {
+  for (const Alert& a : p.alerts) {
+    if (a.kind == kind && a.column == column) return &a;
+  }
+  return nullptr;
+}
+
+const Json& CaseNamed(const std::string& name) {
+  for (const Json& c : Fixtures()["cases"]) {
+    if (c["name"] == name) return c;
+  }
+  throw std::runtime_error("no fixture case " + name);
+}
+
+TEST(ProfileAlertTest, EveryAlertHasAOneLineMessageAndEvidence) {
+  for (const Json& c : Fixtures()["cases"]) {
+    for (const Alert& a : ProfileOf(c).alerts) {
+      EXPECT_FALSE(a.message.empty()) << a.kind;
+      EXPECT_EQ(a.message.find('\n'), std::string::npos) << a.message;
+      EXPECT_TRUE(a.evidence.is_object()) << a.kind;
+      EXPECT_FALSE(a.evidence.empty()) << a.kind;
+    }
+  }
+}
+
+TEST(ProfileAlertTest, EvidenceCarriesTheNumbers) {
+  const Profile& binary = ProfileOf(CaseNamed("mixed_binary"));
+  const Alert* missing = FindAlert(binary, "high_missing", "color");
+  ASSERT_NE(missing, nullptr);
+  EXPECT_EQ(missing->evidence["missing"], binary.Find("color")->missing);
+  EXPECT_EQ(missing->evidence["threshold"], 20.0);
+  EXPECT_NE(missing->message.find("% missing"), std::string::npos) << missing->message;
+
+  const Alert* corr = FindAlert(binary, "high_correlation", "score,twin");
+  ASSERT_NE(corr, nullptr);
+  EXPECT_EQ(corr->evidence["method"], "pearson");
+  EXPECT_GT(corr->evidence["value"].get<double>(), 0.9);
+
+  const Alert* leak = FindAlert(binary, "possible_leakage", "leak");
+  ASSERT_NE(leak, nullptr);
+  EXPECT_EQ(leak->evidence["association_kind"], "roc_auc");
+  EXPECT_EQ(leak->evidence["association"].get<double>(), *binary.Find("leak")->target_association);
+
+  const Alert* imbalance = FindAlert(binary, "imbalance", "y_bin");
+  ASSERT_NE(imbalance, nullptr);
+  EXPECT_EQ(imbalance->evidence["minority_class"], "yes");
+  EXPECT_LT(imbalance->evidence["ratio"].get<double>(), 0.1);
+
+  const Alert* skewed = FindAlert(binary, "skewed", "income");
+  ASSERT_NE(skewed, nullptr);
+  EXPECT_EQ(skewed->evidence["skewness"].get<double>(), *binary.Find("income")->skewness);
+
+  const Profile& dups = ProfileOf(CaseNamed("dups"));
+  const Alert* duplicates = FindAlert(dups, "duplicates", "");
+  ASSERT_NE(duplicates, nullptr);
+  EXPECT_EQ(duplicates->evidence["duplicate_rows"], 5);
+  EXPECT_EQ(duplicates->message, "5 rows (41.7%) repeat an earlier row");
+}
+
+TEST(ProfileAlertTest, ThresholdsComeFromTheOptions) {
+  Table t = ReadFixtureCsv("mixed.csv");
+  ProfileOptions strict;
+  strict.high_missing_percent = 1;  // now 'age', 'income', ... are flagged too
+  strict.skewness = 100;            // and nothing is skewed enough
+  strict.high_cardinality = 1000;
+  Profile p = ComputeProfile(t, strict);
+  EXPECT_NE(FindAlert(p, "high_missing", "age"), nullptr);
+  EXPECT_EQ(FindAlert(p, "skewed", "income"), nullptr);
+  EXPECT_EQ(FindAlert(p, "high_cardinality", "zip"), nullptr);
+}
+
+// --- JSON ----------------------------------------------------------------------------------------
+
+Json WithoutSeconds(Json j) {
+  j.erase("seconds");
+  return j;
+}
+
+TEST(ProfileJsonTest, RoundTripKeepsEveryFigure) {
+  for (const Json& c : Fixtures()["cases"]) {
+    SCOPED_TRACE(c["name"].get<std::string>());
+    const Profile& p = ProfileOf(c);
+    const Json j = ProfileToJson(p);
+    EXPECT_EQ(j["format"], "mloop.profile");
+    EXPECT_EQ(j["format_version"], 1);
+    // Through text, as a file would go.
+    const Profile back = ProfileFromJson(Json::parse(j.dump()));
+    EXPECT_EQ(ProfileToJson(back), j);
+    ASSERT_EQ(back.column_profiles.size(), p.column_profiles.size());
+    for (size_t i = 0; i < p.column_profiles.size(); ++i) {
+      const ColumnProfile& a = p.column_profiles[i];
+      const ColumnProfile& b = back.column_profiles[i];
+      EXPECT_EQ(a.mean.has_value(), b.mean.has_value());
+      if (a.mean && !std::isnan(*a.mean)) EXPECT_EQ(*a.mean, *b.mean);
+      EXPECT_EQ(a.top_values.size(), b.top_values.size());
+      EXPECT_EQ(a.semantic, b.semantic);
+    }
+  }
+}
+
+TEST(ProfileJsonTest, UndefinedAndInfiniteNumbersSurvive) {
+  Profile p;
+  p.rows = 3;
+  ColumnProfile c;
+  c.name = "x";
+  c.std = std::nan("");
+  c.max = INFINITY;
+  c.min = -INFINITY;
+  c.quantiles["p50"] = std::nan("");
+  p.column_profiles.push_back(c);
+  const Json j = ProfileToJson(p);
+  EXPECT_TRUE(j["column_profiles"][0]["std"].is_null());
+  EXPECT_EQ(j["column_profiles"][0]["max"], "inf");
+  EXPECT_FALSE(j["column_profiles"][0].contains("mean"));  // absent stays absent
+  const Profile back = ProfileFromJson(j);
+  const ColumnProfile& b = back.column_profiles[0];
+  ASSERT_TRUE(b.std.has_value());
+  EXPECT_TRUE(std::isnan(*b.std));
+  EXPECT_EQ(*b.max, INFINITY);
+  EXPECT_EQ(*b.min, -INFINITY);
+  EXPECT_FALSE(b.mean.has_value());
+  EXPECT_TRUE(std::isnan(b.quantiles.at("p50")));
+}
+
+TEST(ProfileJsonTest, RefusesANewerFormatVersion) {
+  Json j = ProfileToJson(ProfileOf(CaseNamed("edge")));
+  j["format_version"] = 2;
+  try {
+    ProfileFromJson(j);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kFailedPrecondition);
+    EXPECT_NE(std::string(e.what()).find("format version 2"), std::string::npos) << e.what();
+    EXPECT_EQ(e.hint(), "upgrade mloop");
+  }
+}
+
+TEST(ProfileJsonTest, MalformedInputIsCorruption) {
+  const Json good = ProfileToJson(ProfileOf(CaseNamed("edge")));
+  std::vector<std::pair<std::string, Json>> cases;
+  cases.emplace_back("not an object", Json::array());
+  cases.emplace_back("no format", Json{{"format_version", 1}});
+  Json wrong_format = good;
+  wrong_format["format"] = "something.else";
+  cases.emplace_back("wrong format", wrong_format);
+  Json no_rows = good;
+  no_rows.erase("rows");
+  cases.emplace_back("missing rows", no_rows);
+  Json bad_count = good;
+  bad_count["column_profiles"][0]["count"] = "three";
+  cases.emplace_back("count is text", bad_count);
+  Json bad_type = good;
+  bad_type["column_profiles"][0]["type"] = "complex128";
+  cases.emplace_back("unknown type", bad_type);
+  Json bad_semantic = good;
+  bad_semantic["column_profiles"][0]["semantic"] = "weird";
+  cases.emplace_back("unknown semantic", bad_semantic);
+  Json bad_histogram = good;
+  bad_histogram["column_profiles"][0]["histogram"]["counts"].push_back(1);
+  cases.emplace_back("histogram counts and edges disagree", bad_histogram);
+  Json bad_matrix = good;
+  bad_matrix["correlations"]["pearson"] = 5;
+  cases.emplace_back("matrix is a number", bad_matrix);
+  Json ragged = good;
+  ragged["correlations"]["pearson"][0].push_back(0.5);
+  cases.emplace_back("matrix is not square", ragged);
+  Json bad_number = good;
+  bad_number["column_profiles"][0]["mean"] = "lots";
+  cases.emplace_back("number is text", bad_number);
+  Json old = good;
+  old["format_version"] = 0;
+  cases.emplace_back("version 0", old);
+  for (const auto& [name, j] : cases) {
+    try {
+      ProfileFromJson(j);
+      ADD_FAILURE() << name << ": expected Corruption";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kCorruption) << name << ": " << e.what();
+    }
+  }
+}
+
+// --- Errors and edge cases
+// ------------------------------------------------------------------------
+
+TEST(ProfileTest, UnknownTargetIsNotFoundNamingTheNearestColumn) {
+  ProfileOptions options;
+  options.target = "y_bim";
+  try {
+    ComputeProfile(ReadFixtureCsv("mixed.csv"), options);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+    EXPECT_NE(std::string(e.what()).find("'y_bim'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("did you mean 'y_bin'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ProfileTest, InvalidOptionsAreRefused) {
+  ProfileOptions options;
+  options.bins = 0;
+  EXPECT_THROW(ComputeProfile(ReadFixtureCsv("edge.csv"), options), Error);
+}
+
+Column BuildColumn(DataType type, int64_t rows, bool missing) {
+  ColumnBuilder b(type);
+  for (int64_t i = 0; i < rows; ++i) {
+    if (missing) {
+      b.AppendNull();
+    } else if (type == DataType::kString) {
+      b.AppendString("v");
+    } else {
+      b.AppendDouble(1.0);
+    }
+  }
+  return b.Finish();
+}
+
+TEST(ProfileTest, EmptyTable) {
+  Table t(Schema({{"x", DataType::kFloat64}, {"s", DataType::kString}}),
+          {BuildColumn(DataType::kFloat64, 0, false), BuildColumn(DataType::kString, 0, false)});
+  Profile p = ComputeProfile(t);
+  EXPECT_EQ(p.rows, 0);
+  EXPECT_EQ(p.duplicate_rows, 0);
+  ASSERT_EQ(p.column_profiles.size(), 2u);
+  const ColumnProfile& x = p.column_profiles[0];
+  EXPECT_EQ(x.semantic, SemanticType::kEmpty);
+  EXPECT_EQ(x.count, 0);
+  EXPECT_EQ(x.missing_percent, 0.0);
+  EXPECT_TRUE(std::isnan(*x.mean));
+  EXPECT_EQ(*x.sum, 0.0);  // pandas: the sum of nothing is 0
+  EXPECT_FALSE(x.histogram.has_value());
+  EXPECT_EQ(p.column_profiles[1].semantic, SemanticType::kEmpty);
+  EXPECT_TRUE(std::isnan(p.correlations.pearson[0][0]));
+  ProfileFromJson(ProfileToJson(p));  // and it serialises
+}
+
+TEST(ProfileTest, AllMissingColumns) {
+  Table t(Schema({{"x", DataType::kFloat64}, {"s", DataType::kString}, {"b", DataType::kBool}}),
+          {BuildColumn(DataType::kFloat64, 5, true), BuildColumn(DataType::kString, 5, true),
+           BuildColumn(DataType::kBool, 5, true)});
+  ProfileOptions options;
+  options.target = "b";
+  Profile p = ComputeProfile(t, options);
+  for (const ColumnProfile& c : p.column_profiles) {
+    EXPECT_EQ(c.semantic, SemanticType::kEmpty) << c.name;
+    EXPECT_EQ(c.missing, 5);
+    EXPECT_EQ(c.missing_percent, 100.0);
+    EXPECT_EQ(c.distinct, 0);
+    EXPECT_TRUE(c.top_values.empty());
+    EXPECT_FALSE(c.target_association.has_value());
+  }
+  EXPECT_EQ(p.duplicate_rows, 4);  // every row is (missing, missing, missing)
+  ASSERT_TRUE(p.target.has_value());
+  EXPECT_TRUE(p.target->class_counts.empty());
+  EXPECT_NE(FindAlert(p, "high_missing", "x"), nullptr);
+}
+
+TEST(ProfileTest, SingleRowLeavesSpreadUndefined) {
+  const Profile& p = ProfileOf(CaseNamed("single"));
+  const ColumnProfile& x = *p.Find("x");
+  EXPECT_EQ(*x.mean, 4.25);
+  EXPECT_TRUE(std::isnan(*x.std));
+  EXPECT_TRUE(std::isnan(*x.skewness));
+  EXPECT_EQ(x.quantiles.at("p99"), 4.25);
+  EXPECT_EQ(x.histogram->edges.front(), 3.75);  // numpy: a constant v spans [v - 0.5, v + 0.5]
+  EXPECT_EQ(x.histogram->edges.back(), 4.75);
+  EXPECT_EQ(p.Find("t")->first_time, "2020-09-13T12:26:40.123456Z");
+  EXPECT_EQ(p.Find("nope"), nullptr);
+}
+
+TEST(ProfileTest, ResultDoesNotDependOnTheThreadCount) {
+  Table t = ReadFixtureCsv("wide.csv");
+  ProfileOptions options;
+  options.target = "klass";
+  Json reference;
+  for (int threads : {1, 2, 3, 8}) {
+    options.threads = threads;
+    Json j = WithoutSeconds(ProfileToJson(ComputeProfile(t, options)));
+    if (reference.is_null()) {
+      reference = j;
+    } else {
+      EXPECT_EQ(j, reference) << threads << " threads";
+    }
+  }
+}
+
+TEST(ProfileTest, SlicedTablesProfileTheirRows) {
+  Table t = ReadFixtureCsv("mixed.csv");
+  Profile whole = ComputeProfile(t.Slice(0, 100));
+  Profile copied = ComputeProfile(t.Take([] {
+    std::vector<int64_t> rows(100);
+    for (int i = 0; i < 100; ++i) rows[i] = i;
+    return rows;
+  }()));
+  EXPECT_EQ(WithoutSeconds(ProfileToJson(whole))["column_profiles"],
+            WithoutSeconds(ProfileToJson(copied))["column_profiles"]);
+}
+
+// --- The sort every numeric column goes through ----------------------------------------------
+
+TEST(ProfileSortTest, SortsLikeStdSortOnEveryKind) {
+  using profile_internal::KeyOfDouble;
+  using profile_internal::KeyOfInt;
+  using profile_internal::KeyRow;
+  std::mt19937_64 rng(7);
+  std::vector<std::vector<uint64_t>> inputs;
+  for (size_t n : {0, 1, 2, 50, 65, 1000, 70000}) {
+    std::vector<uint64_t> normal, ties, ints, wide, special;
+    std::normal_distribution<double> gauss(0, 10);
+    for (size_t i = 0; i < n; ++i) {
+      normal.push_back(KeyOfDouble(gauss(rng)));
+      ties.push_back(KeyOfDouble(std::round(gauss(rng))));
+      ints.push_back(KeyOfInt(static_cast<int64_t>(rng() % 1000) - 500));
+      wide.push_back(KeyOfInt(static_cast<int64_t>(rng())));
+      const double pick[] = {0.0, -0.0, INFINITY, -INFINITY, 1e300, -1e-300, 5e-324, 2.5};
+      special.push_back(KeyOfDouble(pick[rng() % 8]));
+    }
+    for (auto* v : {&normal, &ties, &ints, &wide, &special}) inputs.push_back(*v);
+  }
+  for (const auto& keys : inputs) {
+    profile_internal::KeyRows items, scratch;
+    for (size_t i = 0; i < keys.size(); ++i) items.push_back({keys[i], static_cast<uint32_t>(i)});
+    profile_internal::SortByKey(items, scratch);
+    std::vector<uint64_t> want = keys;
+    std::sort(want.begin(), want.end());
+    ASSERT_EQ(items.size(), want.size());
+    std::vector<char> seen(keys.size(), 0);
+    for (size_t i = 0; i < items.size(); ++i) {
+      ASSERT_EQ(items[i].key, want[i]) << "n=" << keys.size() << " at " << i;
+      ASSERT_EQ(keys[items[i].row], items[i].key);  // each row carries its own key
+      ASSERT_FALSE(seen[items[i].row]);
+      seen[items[i].row] = 1;
+    }
+  }
+}
+
+TEST(ProfileSortTest, KeysOrderNumbersAndMergeSignedZeros) {
+  using profile_internal::DoubleOfKey;
+  using profile_internal::KeyOfDouble;
+  const double values[] = {-INFINITY, -1e300, -1.0, -5e-324, 0.0, 5e-324, 1.0, 1e300, INFINITY};
+  for (size_t i = 0; i + 1 < std::size(values); ++i) {
+    EXPECT_LT(KeyOfDouble(values[i]), KeyOfDouble(values[i + 1])) << values[i];
+    EXPECT_EQ(DoubleOfKey(KeyOfDouble(values[i])), values[i]);
+  }
+  EXPECT_EQ(KeyOfDouble(-0.0), KeyOfDouble(0.0));
+}
+
+}  // namespace
+}  // namespace mloop
