@@ -1,6 +1,9 @@
 // Helpers shared by the tests: temporary directories and files.
 #pragma once
 
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
@@ -56,4 +59,27 @@ inline void PrintTo(const BadCase& c, std::ostream* os) {
   *os << c.name;
 }
 
+// What the real mloop binary did when run in `dir` as a user would (no MLOOP_WORKSPACE, no
+// stdin): its exit code, stdout and stderr.
+struct CliResult {
+  int code = -1;
+  std::string out, err;
+};
+
+#ifdef MLOOP_BINARY
+inline CliResult RunMloop(const std::filesystem::path& dir, const std::string& args) {
+  const std::string cmd = "cd '" + dir.string() + "' && env -u MLOOP_WORKSPACE " + MLOOP_BINARY +
+                          " " + args + " > out.txt 2> err.txt < /dev/null";
+  const int status = std::system(cmd.c_str());
+  CliResult r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = ReadFile(dir / "out.txt");
+  r.err = ReadFile(dir / "err.txt");
+  return r;
+}
+#endif
+
 }  // namespace mloop::testing
+
+#define EXPECT_CONTAINS(haystack, needle) \
+  EXPECT_NE((haystack).find(needle), std::string::npos) << (haystack)

@@ -14,28 +14,13 @@ using testing::ReadFile;
 using testing::TempDir;
 using testing::WriteFile;
 
-struct Result {
-  int code;
-  std::string out, err;
-};
+using Result = testing::CliResult;
 
 class CliTest : public ::testing::Test {
  protected:
-  Result Run(const std::string& args) {
-    std::string cmd = "cd '" + dir_.path().string() + "' && env -u MLOOP_WORKSPACE " +
-                      MLOOP_BINARY + " " + args + " > out.txt 2> err.txt < /dev/null";
-    int status = std::system(cmd.c_str());
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = ReadFile(dir_ / "out.txt");
-    r.err = ReadFile(dir_ / "err.txt");
-    return r;
-  }
+  Result Run(const std::string& args) { return testing::RunMloop(dir_.path(), args); }
   TempDir dir_;
 };
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE((haystack).find(needle), std::string::npos) << (haystack)
 
 TEST_F(CliTest, HelpAndVersion) {
   auto r = Run("--help");

@@ -15,27 +15,12 @@ using testing::ReadFile;
 using testing::TempDir;
 using testing::WriteFile;
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE((haystack).find(needle), std::string::npos) << (haystack)
+using Result = testing::CliResult;
 
 class ProfileCliTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_EQ(Run("init").code, 0); }
-  Result Run(const std::string& args) {
-    std::string cmd = "cd '" + dir_.path().string() + "' && env -u MLOOP_WORKSPACE " +
-                      MLOOP_BINARY + " " + args + " > out.txt 2> err.txt < /dev/null";
-    int status = std::system(cmd.c_str());
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = ReadFile(dir_ / "out.txt");
-    r.err = ReadFile(dir_ / "err.txt");
-    return r;
-  }
+  Result Run(const std::string& args) { return testing::RunMloop(dir_.path(), args); }
   // A CSV of `n` rows: `amount` around `shift`, a categorical `city` (with `new_city` in every
   // fifth row when given), a binary `label`, and `extra` only when asked.
   std::string Csv(int n, double shift, const std::string& new_city = "", bool extra = false) {

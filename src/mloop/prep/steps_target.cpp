@@ -6,7 +6,7 @@
 //                  target mean when lambda is NaN: no rows, or no variance at all)
 //   smooth: m      encoding = (sum_c + m * mean_y) / (n_c + m)
 // Fitting encodes the training rows out of fold: each row by encodings learned on the other
-// folds (k folds as the trainer makes them: a splitmix64 Fisher-Yates shuffle, stratified for a
+// folds (k folds from AssignFolds in core/shuffle.h, as the trainer makes them: stratified for a
 // binary target), so a model never sees its own label. Transform uses the encodings learned on
 // every row; unknown categories get the target mean.
 #include <algorithm>
@@ -14,6 +14,7 @@
 #include <map>
 #include <numeric>
 
+#include "mloop/core/shuffle.h"
 #include "mloop/core/strings.h"
 #include "mloop/prep/categories.h"
 #include "mloop/prep/steps.h"
@@ -23,45 +24,6 @@ namespace mloop::prep {
 using nlohmann::json;
 
 namespace {
-
-uint64_t SplitMix(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-void Shuffle(std::vector<int64_t>& v, uint64_t seed) {
-  uint64_t state = seed;
-  for (size_t i = v.size(); i > 1; --i) {
-    size_t j = static_cast<size_t>(SplitMix(state) % i);
-    std::swap(v[i - 1], v[j]);
-  }
-}
-
-// The fold of every row, as train/split.cpp's MakeFolds assigns them.
-std::vector<int> FoldOf(int64_t rows, int k, const std::vector<double>* classes, uint64_t seed) {
-  std::vector<int> fold_of(static_cast<size_t>(rows), 0);
-  if (!classes) {
-    std::vector<int64_t> order(static_cast<size_t>(rows));
-    std::iota(order.begin(), order.end(), 0);
-    Shuffle(order, seed);
-    for (int64_t i = 0; i < rows; ++i) fold_of[order[i]] = static_cast<int>(i % k);
-    return fold_of;
-  }
-  std::map<double, std::vector<int64_t>> by_class;
-  for (int64_t i = 0; i < rows; ++i) by_class[(*classes)[i]].push_back(i);
-  int next = 0;
-  uint64_t salt = 0;
-  for (auto& [label, members] : by_class) {
-    Shuffle(members, seed + 0x632BE59BD9B4E019ULL * ++salt);
-    for (int64_t i : members) {
-      fold_of[i] = next;
-      next = (next + 1) % k;
-    }
-  }
-  return fold_of;
-}
 
 struct YStats {
   double mean = 0;
@@ -276,7 +238,7 @@ class TargetEncodeStep : public StepBase<TargetEncodeStep> {
         throw Fail("cv: " + std::to_string(cv_) + " needs at least " + std::to_string(cv_) +
                    " rows, and there are " + std::to_string(n));
       }
-      fold_of = FoldOf(n, cv_, binary_ ? &y : nullptr, ctx.seed);
+      fold_of = AssignFolds(n, cv_, binary_ ? &y : nullptr, ctx.seed);
       for (int f = 0; f < cv_; ++f) fold_stats.push_back(Stats(y, fold_of, f));
       oof->assign(columns_.size(), Column());
     }

@@ -2,8 +2,8 @@
 // earlier row, where missing equals missing (NaN included) and -0.0 equals 0.0.
 //
 // Each row is hashed (XXH3 over one 64-bit word per cell), the rows are sorted by hash, and
-// only rows whose hashes collide are compared cell by cell, so a hash collision can never count
-// two different rows as duplicates.
+// rows with equal hashes are compared cell by cell, so a hash collision can never count two
+// different rows as duplicates.
 #include <xxhash.h>
 
 #include <algorithm>
@@ -88,8 +88,9 @@ class CellReader {
 // A word no present value produces in practice; collisions with it are resolved by Cell::==.
 constexpr uint64_t kMissingWord = 0x6d6c6f6f704e554cULL;
 
-BigVector<uint64_t> RowHashes(const std::vector<CellReader>& readers, int64_t n, int threads) {
-  BigVector<uint64_t> hashes(n);
+// items[row] = {hash of the row, row}.
+void RowHashes(const std::vector<CellReader>& readers, int64_t n, int threads, KeyRows& items) {
+  items.resize(n);
   const size_t k = readers.size();
   constexpr int64_t kBlock = 512;
   const int64_t blocks = (n + kBlock - 1) / kBlock;
@@ -101,48 +102,47 @@ BigVector<uint64_t> RowHashes(const std::vector<CellReader>& readers, int64_t n,
       const int64_t len = std::min(kBlock, n - begin);
       for (size_t c = 0; c < k; ++c) readers[c].Fill(begin, len, kMissingWord, &words[c], k);
       for (int64_t r = 0; r < len; ++r) {
-        hashes[begin + r] = XXH3_64bits(words.data() + r * k, k * sizeof(uint64_t));
+        const int64_t row = begin + r;
+        items[row] = {XXH3_64bits(words.data() + r * k, k * sizeof(uint64_t)),
+                      static_cast<uint32_t>(row)};
       }
     }
   });
-  return hashes;
 }
 
 }  // namespace
 
-int64_t CountDuplicateRows(const Table& table, int threads) {
+int64_t CountDuplicateRows(const Table& table, int threads, KeyRows& items, KeyRows& scratch) {
   const int64_t n = table.num_rows();
   if (n < 2 || table.num_columns() == 0) return 0;
   std::vector<CellReader> readers;
   readers.reserve(table.num_columns());
   for (const Column& c : table.columns()) readers.emplace_back(c);
-  const BigVector<uint64_t> hashes = RowHashes(readers, n, threads);
-
-  // Sorting by the top 32 bits of the hash (half the radix passes) groups every set of equal
-  // rows; rows within a group stay in row order (the sort is stable).
-  KeyRows items(n);
-  for (int64_t i = 0; i < n; ++i) items[i] = {hashes[i] >> 32, static_cast<uint32_t>(i)};
-  KeyRows scratch;
-  SortByKey(items, scratch);
+  RowHashes(readers, n, threads, items);
+  SortByKey(items, scratch);  // equal rows are now next to each other
 
   auto rows_equal = [&](uint32_t a, uint32_t b) {
-    if (hashes[a] != hashes[b]) return false;
     for (const CellReader& r : readers) {
       if (!(r.At(a) == r.At(b))) return false;
     }
     return true;
   };
   int64_t duplicates = 0;
+  std::vector<uint32_t> group;
   std::vector<uint32_t> firsts;  // the first row of each distinct row seen in the group
   for (size_t i = 0; i < items.size();) {
     size_t j = i + 1;
     while (j < items.size() && items[j].key == items[i].key) ++j;
     if (j - i > 1) {
+      // The sort is not stable: put the group back in row order, so that the first occurrence
+      // of a row is the one not counted.
+      group.clear();
+      for (size_t g = i; g < j; ++g) group.push_back(items[g].row);
+      std::sort(group.begin(), group.end());
       firsts.clear();
-      for (size_t g = i; g < j; ++g) {
-        const uint32_t row = items[g].row;
-        bool seen = std::any_of(firsts.begin(), firsts.end(),
-                                [&](uint32_t first) { return rows_equal(first, row); });
+      for (uint32_t row : group) {
+        const bool seen = std::any_of(firsts.begin(), firsts.end(),
+                                      [&](uint32_t first) { return rows_equal(first, row); });
         if (seen) {
           ++duplicates;
         } else {

@@ -133,7 +133,8 @@ Correlations ComputeCorrelations(const Table& table, const std::vector<NumericWo
                                  const std::vector<int>& categorical, int threads);
 
 // Rows equal to an earlier row in every column (pandas' DataFrame.duplicated().sum()).
-int64_t CountDuplicateRows(const Table& table, int threads);
+// `items` and `scratch` are work buffers (a row's hash and index each).
+int64_t CountDuplicateRows(const Table& table, int threads, KeyRows& items, KeyRows& scratch);
 
 // Code -> canonical code (the first code with the same text), so that equal strings compare
 // equal even if a dictionary held one twice.

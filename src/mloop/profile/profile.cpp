@@ -258,36 +258,58 @@ SemanticType Classify(const ColumnProfile& p) {
 // --- Numeric and timestamp columns ---------------------------------------------------------------
 
 // A sortable column's present values in ascending order, with their rows. One per thread,
-// reused from column to column: fresh memory costs a page fault per page.
+// reused from column to column (and by the duplicate-row count): fresh memory costs a page
+// fault per page, which in a VM costs more than the work done on the page.
 struct SortedColumn {
   KeyRows items;
   size_t begin = 0;  // items[begin, end) hold the finite values
   size_t end = 0;
   BigVector<double> values;  // the finite values, ascending
   KeyRows scratch;
-
-  void Sort(const Column& c) {
-    const FiniteRange finite = SortColumnKeys(c, items, scratch);
-    begin = finite.begin;
-    end = finite.end;
-    values.resize(end - begin);
-    for (size_t i = begin; i < end; ++i) values[i - begin] = KeyValue(c.type(), items[i].key);
-  }
 };
 
-void DistinctAndTop(const SortedColumn& s, DataType type, int top_k, ColumnProfile& out) {
+// Sorts the column, then walks the sorted values once: distinct count, top values, the finite
+// values in order and, for a numeric column (`work`), the doubled average ranks per row.
+void SortAndWalk(const Column& c, int top_k, bool keep_order, SortedColumn& s, ColumnProfile& out,
+                 NumericWork* work) {
+  const FiniteRange finite = SortColumnKeys(c, s.items, s.scratch);
+  s.begin = finite.begin;
+  s.end = finite.end;
+  s.values.resize(s.end - s.begin);
+  if (work) work->twice_rank.resize(c.size());
+  if (work && s.values.size() != static_cast<size_t>(c.size())) {
+    std::fill(work->twice_rank.begin(), work->twice_rank.end(), 0);
+  }
+  const DataType type = c.type();
+  const KeyRow* items = s.items.data();
+  const size_t n = s.items.size();
   TopK top(static_cast<size_t>(std::max(top_k, 0)));
   int64_t distinct = 0;
-  for (size_t i = 0; i < s.items.size();) {
+  for (size_t i = 0; i < n;) {
     size_t j = i + 1;
-    while (j < s.items.size() && s.items[j].key == s.items[i].key) ++j;
+    while (j < n && items[j].key == items[i].key) ++j;
     ++distinct;
     top.Offer(static_cast<int64_t>(j - i), i);
+    if (i >= s.begin && i < s.end) {  // a run of equal finite values
+      const double v = KeyValue(type, items[i].key);
+      std::fill(s.values.begin() + (i - s.begin), s.values.begin() + (j - s.begin), v);
+      if (work) {
+        // Positions i + 1 .. j (1-based) share the average rank (i + 1 + j) / 2.
+        const uint32_t twice_rank = static_cast<uint32_t>((i - s.begin) + 1 + (j - s.begin));
+        for (size_t k = i; k < j; ++k) work->twice_rank[items[k].row] = twice_rank;
+      }
+    }
     i = j;
   }
+  out.count = static_cast<int64_t>(n);
+  out.infinite = static_cast<int64_t>(n - s.values.size());
   out.distinct = distinct;
   for (const auto& [count, at] : top.best()) {
-    out.top_values.push_back({KeyText(type, s.items[at].key), count});
+    out.top_values.push_back({KeyText(type, items[at].key), count});
+  }
+  if (work && keep_order) {
+    work->order.resize(s.end - s.begin);
+    for (size_t i = s.begin; i < s.end; ++i) work->order[i - s.begin] = items[i].row;
   }
 }
 
@@ -312,23 +334,6 @@ void NumericSummary(const SortedColumn& s, const ProfileOptions& options, Column
     const double iqr = q3 - q1;
     out.outliers = (std::lower_bound(v, end, q1 - 1.5 * iqr) - v) +
                    (end - std::upper_bound(v, end, q3 + 1.5 * iqr));
-  }
-}
-
-// Doubled average ranks (ties averaged) of the finite values, per row, and their rows in order.
-void Ranks(const SortedColumn& s, int64_t rows, bool keep_order, NumericWork& work) {
-  work.twice_rank.assign(rows, 0);
-  for (size_t i = s.begin; i < s.end;) {
-    size_t j = i + 1;
-    while (j < s.end && s.items[j].key == s.items[i].key) ++j;
-    // Positions i + 1 .. j (1-based) share rank (i + 1 + j) / 2.
-    const uint32_t twice_rank = static_cast<uint32_t>((i - s.begin) + 1 + (j - s.begin));
-    for (size_t k = i; k < j; ++k) work.twice_rank[s.items[k].row] = twice_rank;
-    i = j;
-  }
-  if (keep_order) {
-    work.order.resize(s.end - s.begin);
-    for (size_t i = s.begin; i < s.end; ++i) work.order[i - s.begin] = s.items[i].row;
   }
 }
 
@@ -389,10 +394,7 @@ void NumericAssociation(const Column& c, const SortedColumn& s, const TargetData
 void ProfileSortable(const Column& c, const ProfileOptions& options, const TargetData& target,
                      bool is_target, bool keep_order, SortedColumn& s, ColumnProfile& out,
                      NumericWork* work, ColumnExtras& extras) {
-  s.Sort(c);
-  out.count = static_cast<int64_t>(s.items.size());
-  out.infinite = static_cast<int64_t>(s.items.size() - s.values.size());
-  DistinctAndTop(s, c.type(), options.top_k, out);
+  SortAndWalk(c, options.top_k, keep_order, s, out, work);
   if (c.type() == DataType::kTimestamp) {
     if (!s.values.empty()) {
       out.min = s.values.front();
@@ -410,7 +412,6 @@ void ProfileSortable(const Column& c, const ProfileOptions& options, const Targe
     out.histogram = std::move(h);
   }
   if (work) {
-    Ranks(s, c.size(), keep_order, *work);
     work->complete = static_cast<int64_t>(s.values.size()) == c.size();
     work->constant = s.values.empty() || s.values.front() == s.values.back();
     work->mean = out.mean.value_or(kNaN);
@@ -758,8 +759,10 @@ Profile ComputeProfile(const Table& table, const ProfileOptions& options) {
   trace("prepare");
   // Columns are handed out one at a time (they differ in cost); each worker keeps its buffers.
   std::atomic<int> next_column{0};
-  ParallelFor(std::min(threads, std::max(k, 1)), threads, [&](int) {
-    SortedColumn sorted;
+  const int workers = std::min(threads, std::max(k, 1));
+  std::vector<SortedColumn> workspaces(workers);
+  ParallelFor(workers, threads, [&](int worker) {
+    SortedColumn& sorted = workspaces[worker];
     for (int c = next_column++; c < k; c = next_column++) {
       const Field& field = table.schema().field(c);
       const Column& column = table.column(c);
@@ -793,7 +796,7 @@ Profile ComputeProfile(const Table& table, const ProfileOptions& options) {
   trace("correlations");
   numeric.clear();
   numeric.shrink_to_fit();
-  p.duplicate_rows = CountDuplicateRows(table, threads);
+  p.duplicate_rows = CountDuplicateRows(table, threads, workspaces[0].items, workspaces[0].scratch);
   trace("duplicates");
   if (target.kind != TargetKind::kNone) p.target = BuildTargetProfile(p, target);
   p.alerts = BuildAlerts(p, options, extras);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <type_traits>
 #include <unordered_map>
 
 #include "mloop/profile/internal.h"
@@ -12,22 +13,31 @@ namespace mloop::profile_internal {
 
 namespace {
 
-// NumPy's pairwise summation of f(0) .. f(n - 1) (numpy/core/src/umath/loops_utils.h).
-template <class F>
-double Pairwise(size_t begin, size_t n, const F& f) {
+struct PowerSums {
+  double m2 = 0;
+  double m3 = 0;
+  double m4 = 0;
+  PowerSums operator+(const PowerSums& o) const { return {m2 + o.m2, m3 + o.m3, m4 + o.m4}; }
+  PowerSums& operator+=(const PowerSums& o) { return *this = *this + o; }
+};
+
+// NumPy's pairwise summation of f(0) .. f(n - 1) (numpy/core/src/umath/loops_utils.h), for
+// doubles or for several sums at once.
+template <class F, class T = std::invoke_result_t<F, size_t>>
+T Pairwise(size_t begin, size_t n, const F& f) {
   if (n < 8) {
-    double res = 0.0;
+    T res{};
     for (size_t i = 0; i < n; ++i) res += f(begin + i);
     return res;
   }
   if (n <= 128) {
-    double r[8];
+    T r[8];
     for (size_t j = 0; j < 8; ++j) r[j] = f(begin + j);
     size_t i = 8;
     for (; i < n - (n % 8); i += 8) {
       for (size_t j = 0; j < 8; ++j) r[j] += f(begin + i + j);
     }
-    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    T res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
     for (; i < n; ++i) res += f(begin + i);
     return res;
   }
@@ -122,19 +132,15 @@ Moments ComputeMoments(const double* v, size_t n) {
   // Shifting by the first value makes the mean of a constant column exact.
   const double shift = v[0];
   m.mean = shift + Pairwise(0, n, [&](size_t i) { return v[i] - shift; }) / static_cast<double>(n);
-  double m2 = Pairwise(0, n, [&](size_t i) {
-    const double d = v[i] - m.mean;
-    return d * d;
-  });
-  double m3 = Pairwise(0, n, [&](size_t i) {
-    const double d = v[i] - m.mean;
-    return d * d * d;
-  });
-  double m4 = Pairwise(0, n, [&](size_t i) {
+  // The three centred power sums in one pass.
+  const PowerSums sums = Pairwise(0, n, [&](size_t i) {
     const double d = v[i] - m.mean;
     const double d2 = d * d;
-    return d2 * d2;
+    return PowerSums{d2, d2 * d, d2 * d2};
   });
+  const double m2 = sums.m2;
+  const double m3 = sums.m3;
+  const double m4 = sums.m4;
   const double c = static_cast<double>(n);
   if (n >= 2) m.std = std::sqrt(m2 / (c - 1));
   // pandas.core.nanops.nanskew and nankurt, corner cases included.

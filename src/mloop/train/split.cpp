@@ -7,27 +7,11 @@
 #include <random>
 
 #include "mloop/core/error.h"
+#include "mloop/core/shuffle.h"
 
 namespace mloop {
 
 namespace {
-
-// std::shuffle's result depends on the standard library; this Fisher-Yates with splitmix64 does
-// not, so a seed means the same split everywhere.
-uint64_t SplitMix(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-void Shuffle(std::vector<int64_t>& v, uint64_t seed) {
-  uint64_t state = seed;
-  for (size_t i = v.size(); i > 1; --i) {
-    size_t j = static_cast<size_t>(SplitMix(state) % i);
-    std::swap(v[i - 1], v[j]);
-  }
-}
 
 double ParseFraction(const std::string& text, const std::string& spec) {
   try {
@@ -131,7 +115,7 @@ SplitIndices MakeSplit(const Table& table, const std::vector<double>& labels, co
   if (spec.kind == SplitSpec::Kind::kRandom || labels.empty()) {
     std::vector<int64_t> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), 0);
-    Shuffle(order, seed);
+    ShuffleIndices(order, seed);
     int64_t nvalid = static_cast<int64_t>(std::llround(spec.valid_fraction * n));
     out.valid.assign(order.begin(), order.begin() + nvalid);
     out.train.assign(order.begin() + nvalid, order.end());
@@ -143,7 +127,7 @@ SplitIndices MakeSplit(const Table& table, const std::vector<double>& labels, co
   for (int64_t i = 0; i < n; ++i) by_class[labels[i]].push_back(i);
   uint64_t salt = 0;
   for (auto& [label, rows] : by_class) {
-    Shuffle(rows, seed + 0x632BE59BD9B4E019ULL * ++salt);
+    ShuffleIndices(rows, seed + 0x632BE59BD9B4E019ULL * ++salt);
     int64_t nvalid = static_cast<int64_t>(std::llround(spec.valid_fraction * rows.size()));
     out.valid.insert(out.valid.end(), rows.begin(), rows.begin() + nvalid);
     out.train.insert(out.train.end(), rows.begin() + nvalid, rows.end());
@@ -158,25 +142,7 @@ std::vector<SplitIndices> MakeFolds(int64_t rows, int k, const std::vector<doubl
     throw InvalidArgument("cross-validation needs 2 to " + std::to_string(rows) + " folds, not " +
                           std::to_string(k));
   }
-  std::vector<int> fold_of(static_cast<size_t>(rows), 0);
-  if (labels.empty()) {
-    std::vector<int64_t> order(static_cast<size_t>(rows));
-    std::iota(order.begin(), order.end(), 0);
-    Shuffle(order, seed);
-    for (int64_t i = 0; i < rows; ++i) fold_of[order[i]] = static_cast<int>(i % k);
-  } else {
-    std::map<double, std::vector<int64_t>> by_class;
-    for (int64_t i = 0; i < rows; ++i) by_class[labels[i]].push_back(i);
-    int next = 0;
-    uint64_t salt = 0;
-    for (auto& [label, members] : by_class) {
-      Shuffle(members, seed + 0x632BE59BD9B4E019ULL * ++salt);
-      for (int64_t i : members) {
-        fold_of[i] = next;
-        next = (next + 1) % k;
-      }
-    }
-  }
+  const std::vector<int> fold_of = AssignFolds(rows, k, labels.empty() ? nullptr : &labels, seed);
   std::vector<SplitIndices> folds(static_cast<size_t>(k));
   for (int64_t i = 0; i < rows; ++i) {
     for (int f = 0; f < k; ++f) {
