@@ -493,7 +493,7 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global) {
   predict->add_flag("--keep-input", *keep, "Write the input columns too");
   predict->add_flag("--explain", *explain,
                     "Add each feature's contribution (SHAP value) to the raw score (xgboost, "
-                    "random_forest; binary and regression)");
+                    "random_forest)");
   predict->callback([&global, model, data, output, keep, explain] {
     RunPredict(global, *model, *data, *output, *keep, *explain);
   });

@@ -141,6 +141,32 @@ TEST(TrainerTest, ContributionsSumToTheRawScore) {
       EXPECT_NEAR(sum, raw, 1e-4) << "row " << i;
     }
   }
+  // Multiclass: one block per class; the softmax of the block sums gives the probabilities.
+  {
+    Table data = MakeData(3);
+    TrainRequest req;
+    req.target = "y";
+    req.params = {{"num_boost_round", "10"}};
+    Predictor p(Train(data, req).bundle);
+    DenseMatrix proba = p.Scores(data);
+    Table contributions = p.Explain(data);
+    const int width = static_cast<int>(p.encoding().feature_names().size()) + 1;
+    ASSERT_EQ(contributions.num_columns(), 3 * width);
+    EXPECT_EQ(contributions.schema().field(width).name,
+              "contribution_" + p.target().classes[1] + "_a");
+    EXPECT_EQ(contributions.schema().field(2 * width - 1).name,
+              "contribution_" + p.target().classes[1] + "_bias");
+    for (int64_t i = 0; i < data.num_rows(); i += 41) {
+      std::vector<double> margin(3, 0.0);
+      for (int c = 0; c < contributions.num_columns(); ++c) {
+        margin[c / width] += contributions.column(c).f64()[i];
+      }
+      double z = std::exp(margin[0]) + std::exp(margin[1]) + std::exp(margin[2]);
+      for (int k = 0; k < 3; ++k) {
+        EXPECT_NEAR(std::exp(margin[k]) / z, proba.at(i, k), 1e-4) << "row " << i;
+      }
+    }
+  }
   // Algorithms without contributions say so.
   Table data = MakeData(2);
   TrainRequest req;

@@ -124,10 +124,15 @@ Table Predictor::Explain(const Table& table) const {
   std::vector<Field> fields;
   std::vector<Column> cols;
   const auto& names = encoding_.feature_names();
+  const int64_t width = static_cast<int64_t>(names.size()) + 1;  // features and the bias
+  const bool per_class = target_.task == Task::kMulticlass;
   for (int64_t j = 0; j < c.cols; ++j) {
     ColumnBuilder b(DataType::kFloat64);
     for (int64_t i = 0; i < c.rows; ++i) b.AppendDouble(c.at(i, j));
-    std::string name = j < static_cast<int64_t>(names.size()) ? names[j] : "bias";
+    const int64_t f = j % width;
+    std::string name = f < width - 1 ? names[f] : "bias";
+    // Multiclass: contribution_<class>_<feature>, one block per class.
+    if (per_class) name = target_.classes[j / width] + "_" + name;
     fields.push_back({"contribution_" + name, DataType::kFloat64});
     cols.push_back(b.Finish());
   }

@@ -74,7 +74,9 @@ class Predictor {
   // regression -> `prediction`.
   Table Predict(const Table& table) const;
   // Per-feature contributions (SHAP values): a column `contribution_<feature>` per encoded
-  // feature and `contribution_bias`, summing to the raw score (log-odds for binary).
+  // feature and `contribution_bias`, summing to the raw score (log-odds for binary); for
+  // multiclass `contribution_<class>_<feature>` and `contribution_<class>_bias` per class,
+  // summing to that class's margin.
   Table Explain(const Table& table) const;
 
  private:

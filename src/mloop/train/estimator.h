@@ -72,8 +72,9 @@ class Estimator {
   virtual void LoadConfig(std::string_view json) = 0;
 
   // Per-feature contributions to each row's raw score (SHAP values for tree models): n x (d+1),
-  // the last column the bias, summing to the margin (log-odds for binary). Binary and
-  // regression tasks. FailedPrecondition for algorithms that do not provide them.
+  // the last column the bias, summing to the margin (log-odds for binary); for multiclass
+  // n x k(d+1), one block per class summing to that class's margin (softmax gives the
+  // probabilities). FailedPrecondition for algorithms that do not provide them.
   virtual DenseMatrix Contributions(const DenseMatrix& x) const;
 
   // Importance per feature (same order as the training columns); empty when not defined.

@@ -317,11 +317,10 @@ class XGBoostEstimator : public Estimator {
   }
 
   DenseMatrix Contributions(const DenseMatrix& x) const override {
-    if (booster_ && task_ == Task::kMulticlass) {
-      throw FailedPrecondition("contributions are given for binary and regression models");
-    }
-    // Type 2: SHAP contributions (TreeSHAP), one column per feature plus the bias.
-    return Run(x, 2, num_features_ + 1, "computing contributions");
+    // Type 2: SHAP contributions (TreeSHAP), one column per feature plus the bias; for
+    // multiclass one such block per class (XGBoost's rows x classes x (features + 1) order).
+    const int64_t blocks = task_ == Task::kMulticlass ? num_classes_ : 1;
+    return Run(x, 2, blocks * (num_features_ + 1), "computing contributions");
   }
 
   std::string SaveModel() const override {
