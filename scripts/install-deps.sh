@@ -9,6 +9,7 @@ PACKAGES=(
   # libraries
   libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libsimdjson-dev libcli11-dev libfmt-dev
   libfast-float-dev libzstd-dev zlib1g-dev libssl-dev libxxhash-dev libxgboost-dev libeigen3-dev
+  libnlopt-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev sqlite3 zstd gzip bc
   # outside references (pandas for the ingest benchmark; scikit-learn ships the example datasets)

@@ -36,6 +36,8 @@ void RegisterProfile(CLI::App& app, GlobalOptions& global);
 void RegisterTrain(CLI::App& app, GlobalOptions& global);
 void RegisterPrep(CLI::App& app, GlobalOptions& global);
 void RegisterModels(CLI::App& app, GlobalOptions& global);
+// `tune FILE`: hyperparameter tuning jobs.
+void RegisterTune(CLI::App& app, GlobalOptions& global);
 // `eval` sets *exit_code to 3 when a quality gate misses.
 void RegisterEval(CLI::App& app, GlobalOptions& global, int* exit_code);
 

@@ -58,6 +58,7 @@ int Run(int argc, char** argv) {
   mloop::cli::RegisterPrep(app, global);
   mloop::cli::RegisterTrain(app, global);
   mloop::cli::RegisterModels(app, global);
+  mloop::cli::RegisterTune(app, global);
   int exit_code = 0;
   mloop::cli::RegisterEval(app, global, &exit_code);
   if (argc == 1) {  // no command: show what there is

@@ -1,0 +1,462 @@
+#include "mloop/tune/job.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "mloop/core/error.h"
+#include "mloop/core/strings.h"
+
+namespace mloop::tune {
+
+namespace {
+
+const std::vector<std::string> kKeys = {
+    "name",     "objective",    "strategy",    "strategy_options",
+    "pruner",   "max_trials",   "max_seconds", "target",
+    "patience", "seed",         "parallel",    "parameters",
+    "command",  "metric_regex", "metric_json", "timeout_seconds"};
+const std::vector<std::string> kObjectiveKeys = {"metric", "goal"};
+const std::vector<std::string> kPrunerKeys = {"name", "options"};
+const std::vector<std::string> kGoals = {"minimize", "maximize"};
+
+std::string Where(const std::string& origin, const YAML::Mark& m) {
+  if (m.line < 0) return origin;
+  return origin + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+std::string Where(const std::string& origin, const YAML::Node& n) {
+  return Where(origin, n.Mark());
+}
+
+// A plain scalar as a number, when all of it reads as one (not "inf" or "nan" words: those stay
+// text, so a category named nan is not a NaN). YAML's .inf / -.inf / .nan are numbers.
+bool PlainNumber(const std::string& s, nlohmann::json* out) {
+  if (s.empty()) return false;
+  if (s == ".inf" || s == "+.inf" || s == ".Inf" || s == ".INF") {
+    *out = std::numeric_limits<double>::infinity();
+    return true;
+  }
+  if (s == "-.inf" || s == "-.Inf" || s == "-.INF") {
+    *out = -std::numeric_limits<double>::infinity();
+    return true;
+  }
+  const char c = s[0];
+  if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '+' || c == '.')) {
+    return false;
+  }
+  for (char ch : s) {
+    if (!(std::isdigit(static_cast<unsigned char>(ch)) || ch == '-' || ch == '+' || ch == '.' ||
+          ch == 'e' || ch == 'E' || ch == '_')) {
+      return false;
+    }
+  }
+  std::string t;
+  for (char ch : s) {
+    if (ch != '_') t += ch;
+  }
+  const bool integral = t.find_first_of(".eE") == std::string::npos;
+  errno = 0;
+  char* end = nullptr;
+  if (integral) {
+    long long v = std::strtoll(t.c_str(), &end, 10);
+    if (end == t.c_str() + t.size() && errno == 0) {
+      *out = static_cast<int64_t>(v);
+      return true;
+    }
+    errno = 0;
+  }
+  double d = std::strtod(t.c_str(), &end);
+  if (end != t.c_str() + t.size() || t.find_first_of("0123456789") == std::string::npos) {
+    return false;
+  }
+  *out = d;
+  return true;
+}
+
+nlohmann::json ToJson(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null:
+      return nullptr;
+    case YAML::NodeType::Sequence: {
+      nlohmann::json a = nlohmann::json::array();
+      for (const auto& item : node) a.push_back(ToJson(item));
+      return a;
+    }
+    case YAML::NodeType::Map: {
+      nlohmann::json o = nlohmann::json::object();
+      for (const auto& kv : node) o[kv.first.as<std::string>()] = ToJson(kv.second);
+      return o;
+    }
+    case YAML::NodeType::Scalar:
+      break;
+  }
+  const std::string& s = node.Scalar();
+  if (node.Tag() != "?") return s;  // quoted or explicitly tagged: text
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  if (s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
+  nlohmann::json number;
+  if (PlainNumber(s, &number)) return number;
+  return s;
+}
+
+YAML::Node LoadYaml(const std::string& text, const std::string& origin) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw InvalidArgument(Where(origin, e.mark) + ": invalid YAML: " + e.msg);
+  }
+}
+
+void CheckKeys(const std::string& origin, const YAML::Node& map,
+               const std::vector<std::string>& valid, const std::string& where_in) {
+  std::set<std::string> seen;
+  for (const auto& kv : map) {
+    if (!kv.first.IsScalar()) {
+      throw InvalidArgument(Where(origin, kv.first) + ": keys " + where_in + " must be names");
+    }
+    const std::string key = kv.first.Scalar();
+    if (std::find(valid.begin(), valid.end(), key) == valid.end()) {
+      throw InvalidArgument(Where(origin, kv.first) + ": unknown key '" + Printable(key) + "' " +
+                                where_in + DidYouMean(key, valid),
+                            "valid keys " + where_in + ": " + Join(valid, ", "));
+    }
+    if (!seen.insert(key).second) {
+      throw InvalidArgument(Where(origin, kv.first) + ": duplicate key '" + key + "'");
+    }
+  }
+}
+
+std::string String(const std::string& origin, const YAML::Node& node, const std::string& key) {
+  if (!node.IsScalar() || node.Scalar().empty()) {
+    throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be a non-empty string");
+  }
+  return node.Scalar();
+}
+
+double Number(const std::string& origin, const YAML::Node& node, const std::string& key) {
+  nlohmann::json j;
+  if (!node.IsScalar() || !PlainNumber(node.Scalar(), &j) || !std::isfinite(j.get<double>())) {
+    throw InvalidArgument(
+        Where(origin, node) + ": '" + key + "' must be a finite number, got '" +
+        Printable(node.IsScalar() ? node.Scalar()
+                                  : std::string("a ") + (node.IsMap() ? "mapping" : "sequence")) +
+        "'");
+  }
+  return j.get<double>();
+}
+
+int64_t Integer(const std::string& origin, const YAML::Node& node, const std::string& key,
+                int64_t min) {
+  nlohmann::json j;
+  if (!node.IsScalar() || !PlainNumber(node.Scalar(), &j) || !j.is_number_integer()) {
+    throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be an integer, got '" +
+                          Printable(node.IsScalar() ? node.Scalar() : "a collection") + "'");
+  }
+  const int64_t v = j.get<int64_t>();
+  if (v < min) {
+    throw InvalidArgument(Where(origin, node) + ": '" + key +
+                          "' must be >= " + std::to_string(min) + ", got " + std::to_string(v));
+  }
+  return v;
+}
+
+nlohmann::json Options(const std::string& origin, const YAML::Node& node, const std::string& key) {
+  if (node.IsNull()) return nlohmann::json::object();
+  if (!node.IsMap()) {
+    throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be a mapping of options");
+  }
+  return ToJson(node);
+}
+
+bool NameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+}
+
+// Calls on_text for literal text and on_param for each placeholder.
+template <typename Text, typename Param>
+void ScanCommand(std::string_view command, Text on_text, Param on_param) {
+  size_t i = 0;
+  while (i < command.size()) {
+    const char c = command[i];
+    if (c == '{' && i + 1 < command.size() && command[i + 1] == '{') {
+      on_text("{");
+      i += 2;
+      continue;
+    }
+    if (c == '}' && i + 1 < command.size() && command[i + 1] == '}') {
+      on_text("}");
+      i += 2;
+      continue;
+    }
+    if (c == '{' && !(i > 0 && command[i - 1] == '$')) {
+      size_t j = i + 1;
+      while (j < command.size() && NameChar(command[j])) ++j;
+      if (j > i + 1 && j < command.size() && command[j] == '}') {
+        on_param(command.substr(i + 1, j - i - 1));
+        i = j + 1;
+        continue;
+      }
+    }
+    on_text(command.substr(i, 1));
+    ++i;
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& TuningJobKeys() {
+  return kKeys;
+}
+
+nlohmann::json YamlTextToJson(const std::string& yaml_text) {
+  return ToJson(LoadYaml(yaml_text, "<yaml>"));
+}
+
+std::string ShellQuote(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  out += "'";
+  return out;
+}
+
+std::vector<std::string> CommandPlaceholders(std::string_view command) {
+  std::vector<std::string> names;
+  ScanCommand(
+      command, [](std::string_view) {}, [&](std::string_view n) { names.emplace_back(n); });
+  return names;
+}
+
+std::string SubstituteCommand(std::string_view command, const SearchSpace& space,
+                              const ParamValues& values) {
+  std::string out;
+  ScanCommand(
+      command, [&](std::string_view t) { out += t; },
+      [&](std::string_view n) {
+        if (!space.Find(n)) {
+          std::vector<std::string> names;
+          for (const auto& p : space.params()) names.push_back(p.name);
+          throw InvalidArgument("the command's placeholder {" + std::string(n) +
+                                    "} names no parameter" + DidYouMean(n, names),
+                                "parameters: " + Join(names, ", "));
+        }
+        auto it = values.find(std::string(n));
+        out += ShellQuote(it == values.end() ? std::string() : ParamValueText(it->second));
+      });
+  return out;
+}
+
+TuningJob ParseTuningJob(const std::string& yaml_text, const std::string& origin,
+                         const std::filesystem::path& working_dir) {
+  YAML::Node root = LoadYaml(yaml_text, origin);
+  if (!root.IsDefined() || root.IsNull()) {
+    throw InvalidArgument(origin +
+                          ": the tuning job is empty; it needs 'objective', "
+                          "'parameters' and 'command'");
+  }
+  if (!root.IsMap()) {
+    throw InvalidArgument(Where(origin, root) +
+                          ": a tuning job is a mapping (objective, "
+                          "parameters, command, ...)");
+  }
+  CheckKeys(origin, root, kKeys, "of a tuning job");
+  TuningJob job;
+  job.origin = origin;
+  job.working_dir = working_dir;
+  job.name = std::filesystem::path(origin).stem().string();
+  bool has_objective = false, has_parameters = false;
+  YAML::Node parameters_node, command_node;
+  for (const auto& kv : root) {
+    const std::string key = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    if (key == "name") {
+      job.name = String(origin, v, key);
+      for (char c : job.name) {
+        if (!NameChar(c)) {
+          throw InvalidArgument(Where(origin, v) +
+                                ": 'name' may hold letters, digits, '_', "
+                                "'-' and '.' only, got '" +
+                                Printable(job.name) + "'");
+        }
+      }
+    } else if (key == "objective") {
+      if (!v.IsMap()) {
+        throw InvalidArgument(
+            Where(origin, v) +
+            ": 'objective' is a mapping: {metric: NAME, goal: minimize|maximize}");
+      }
+      CheckKeys(origin, v, kObjectiveKeys, "in 'objective'");
+      if (!v["goal"]) {
+        throw InvalidArgument(Where(origin, v) +
+                              ": 'objective' needs 'goal' (minimize or maximize)");
+      }
+      const std::string goal = String(origin, v["goal"], "goal");
+      if (goal == "minimize") {
+        job.direction = Direction::kMinimize;
+      } else if (goal == "maximize") {
+        job.direction = Direction::kMaximize;
+      } else {
+        throw InvalidArgument(Where(origin, v["goal"]) +
+                              ": 'goal' must be minimize or maximize, "
+                              "got '" +
+                              Printable(goal) + "'" + DidYouMean(goal, kGoals));
+      }
+      if (v["metric"]) job.metric = String(origin, v["metric"], "metric");
+      has_objective = true;
+    } else if (key == "strategy") {
+      job.strategy = String(origin, v, key);
+    } else if (key == "strategy_options") {
+      job.strategy_options = Options(origin, v, key);
+    } else if (key == "pruner") {
+      if (v.IsScalar()) {
+        job.pruner = String(origin, v, key);
+      } else if (v.IsMap()) {
+        CheckKeys(origin, v, kPrunerKeys, "in 'pruner'");
+        if (!v["name"]) {
+          throw InvalidArgument(Where(origin, v) + ": 'pruner' needs 'name' (none, median, asha)");
+        }
+        job.pruner = String(origin, v["name"], "name");
+        if (v["options"]) job.pruner_options = Options(origin, v["options"], "options");
+      } else {
+        throw InvalidArgument(Where(origin, v) + ": 'pruner' is a name or {name, options}");
+      }
+    } else if (key == "max_trials") {
+      job.stop.max_trials =
+          static_cast<int>(std::min<int64_t>(Integer(origin, v, key, 1), 1 << 30));
+    } else if (key == "max_seconds") {
+      job.stop.max_seconds = Number(origin, v, key);
+      if (job.stop.max_seconds <= 0) {
+        throw InvalidArgument(Where(origin, v) + ": 'max_seconds' must be > 0");
+      }
+    } else if (key == "target") {
+      job.stop.target = Number(origin, v, key);
+    } else if (key == "patience") {
+      job.stop.patience = static_cast<int>(std::min<int64_t>(Integer(origin, v, key, 0), 1 << 30));
+    } else if (key == "seed") {
+      job.seed = static_cast<uint64_t>(Integer(origin, v, key, 0));
+    } else if (key == "parallel") {
+      job.parallel = static_cast<int>(std::min<int64_t>(Integer(origin, v, key, 1), 1024));
+    } else if (key == "parameters") {
+      if (!v.IsMap() || v.size() == 0) {
+        throw InvalidArgument(Where(origin, v) +
+                              ": 'parameters' is a non-empty mapping of "
+                              "NAME: {type: ..., ...}");
+      }
+      parameters_node = v;
+      has_parameters = true;
+    } else if (key == "command") {
+      job.command = String(origin, v, key);
+      command_node = v;
+    } else if (key == "metric_regex") {
+      job.metric_regex = String(origin, v, key);
+      try {
+        std::regex re(job.metric_regex);
+        (void)re;
+      } catch (const std::regex_error& e) {
+        throw InvalidArgument(Where(origin, v) +
+                              ": 'metric_regex' is not a valid regular "
+                              "expression: " +
+                              e.what());
+      }
+    } else if (key == "metric_json") {
+      job.metric_json = String(origin, v, key);
+    } else if (key == "timeout_seconds") {
+      job.timeout_seconds = Number(origin, v, key);
+      if (job.timeout_seconds <= 0) {
+        throw InvalidArgument(Where(origin, v) + ": 'timeout_seconds' must be > 0");
+      }
+    }
+  }
+  if (!has_objective) {
+    throw InvalidArgument(origin +
+                          ": the tuning job needs 'objective: {metric: NAME, goal: "
+                          "minimize|maximize}'");
+  }
+  if (!has_parameters) {
+    throw InvalidArgument(origin + ": the tuning job needs 'parameters' (the search space)");
+  }
+  job.parameters = ToJson(parameters_node);
+  try {
+    job.space = SearchSpace::FromJson(job.parameters);
+  } catch (const Error& e) {
+    throw Error(e.code(), Where(origin, parameters_node) + ": in 'parameters': " + e.what(),
+                e.hint());
+  }
+  if (job.command.empty()) {
+    throw InvalidArgument(origin +
+                              ": the tuning job needs 'command' (the program a trial runs, "
+                              "with {param} placeholders)",
+                          "tuning mloop's own algorithms on a dataset is not built yet");
+  }
+  if (job.metric_regex.empty() == job.metric_json.empty()) {
+    throw InvalidArgument(origin +
+                          ": give exactly one of 'metric_regex' (a regular expression "
+                          "whose first group is the value) and 'metric_json' (a key "
+                          "of a JSON line of the output)");
+  }
+  std::vector<std::string> names;
+  for (const auto& p : job.space.params()) names.push_back(p.name);
+  for (const auto& n : CommandPlaceholders(job.command)) {
+    if (!job.space.Find(n)) {
+      throw InvalidArgument(Where(origin, command_node) + ": the command's placeholder {" + n +
+                                "} names no parameter" + DidYouMean(n, names),
+                            "parameters: " + Join(names, ", "));
+    }
+  }
+  return job;
+}
+
+TuningJob LoadTuningJob(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (!std::filesystem::exists(path)) {
+      throw NotFound("tuning job '" + path.string() + "' does not exist");
+    }
+    throw IoErrorFromErrno("cannot read", path.string());
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
+  return ParseTuningJob(ss.str(), path.string(), dir);
+}
+
+nlohmann::json TuningJobToJson(const TuningJob& job) {
+  nlohmann::json j;
+  j["name"] = job.name;
+  j["objective"] = {{"metric", job.metric},
+                    {"goal", job.direction == Direction::kMinimize ? "minimize" : "maximize"}};
+  j["strategy"] = job.strategy;
+  j["strategy_options"] = job.strategy_options;
+  j["pruner"] = {{"name", job.pruner}, {"options", job.pruner_options}};
+  j["max_trials"] = job.stop.max_trials;
+  if (job.stop.max_seconds > 0) j["max_seconds"] = job.stop.max_seconds;
+  if (job.stop.target) j["target"] = *job.stop.target;
+  if (job.stop.patience > 0) j["patience"] = job.stop.patience;
+  j["seed"] = job.seed;
+  j["parallel"] = job.parallel;
+  j["parameters"] = job.parameters;
+  j["command"] = job.command;
+  if (!job.metric_regex.empty()) j["metric_regex"] = job.metric_regex;
+  if (!job.metric_json.empty()) j["metric_json"] = job.metric_json;
+  if (job.timeout_seconds > 0) j["timeout_seconds"] = job.timeout_seconds;
+  j["working_dir"] = job.working_dir.string();
+  return j;
+}
+
+}  // namespace mloop::tune

@@ -1,0 +1,37 @@
+// Internal to the tuning stage: the constructors of the model-based samplers (defined in
+// sampler_tpe.cpp and sampler_gp.cpp) that MakeSampler calls, and small helpers every sampler
+// shares. Not part of the public interface (tune.h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "mloop/tune/tune.h"
+
+namespace mloop::tune {
+
+// "tpe" and "bayesian". `options` are the strategy's own; unknown keys are InvalidArgument.
+std::unique_ptr<Sampler> MakeTpeSampler(uint64_t seed, const nlohmann::json& options);
+std::unique_ptr<Sampler> MakeGpSampler(uint64_t seed, const nlohmann::json& options);
+
+// A uniform double in [0, 1) from 53 bits of splitmix64 (the same on every platform).
+double UnitRandom(uint64_t& state);
+
+// The value of `p` for a point `u` in [0, 1) of a uniform unit-cube sample: categorical
+// parameters take equal-width bins (floor(u * k)), so every category is equally likely;
+// continuous and integer parameters use SearchSpace::FromUnit.
+ParamValue ValueFromSample(const SearchSpace& space, const ParamSpec& p, double u);
+
+// One point drawn uniformly at random (per scale) from `space`, only active parameters set.
+// Deterministic for a state; consumes one draw per parameter, active or not.
+ParamValues RandomPoint(const SearchSpace& space, uint64_t& state);
+
+// Throws InvalidArgument for a key of `options` that is not in `allowed`, naming the nearest.
+// `what` names the strategy in the message ("sampler 'grid'" / "pruner 'median'").
+void CheckOptions(const nlohmann::json& options, const std::vector<std::string>& allowed,
+                  const std::string& what);
+
+}  // namespace mloop::tune

@@ -1,0 +1,524 @@
+// The search space: validation, the `parameters:` JSON form, conditions and the unit-cube
+// mapping of each scale.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "mloop/core/error.h"
+#include "mloop/core/strings.h"
+#include "mloop/tune/tune.h"
+
+namespace mloop::tune {
+namespace {
+
+// A reverse-log range reaching 1 stops this far below it (log(1 - v) is unbounded at 1).
+constexpr double kReverseLogTopGap = 1e-6;
+
+std::string_view TypeName(ParamType t) {
+  switch (t) {
+    case ParamType::kContinuous:
+      return "continuous";
+    case ParamType::kInteger:
+      return "integer";
+    case ParamType::kCategorical:
+      return "categorical";
+  }
+  return "?";
+}
+
+std::string_view ScaleName(Scale s) {
+  switch (s) {
+    case Scale::kLinear:
+      return "linear";
+    case Scale::kLog:
+      return "log";
+    case Scale::kReverseLog:
+      return "reverse_log";
+  }
+  return "?";
+}
+
+// The scalar of a JSON value as text, as conditions and categories compare it.
+std::string JsonScalarText(const nlohmann::json& v, const std::string& where) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
+  if (v.is_number_float()) return ParamValueText(ParamValue(v.get<double>()));
+  throw InvalidArgument(fmt::format("{}: expected a string or a number, got {}", where, v.dump()));
+}
+
+double JsonNumber(const nlohmann::json& v, const std::string& where) {
+  if (!v.is_number()) {
+    throw InvalidArgument(fmt::format("{}: expected a number, got {}", where, v.dump()));
+  }
+  return v.get<double>();
+}
+
+// The upper end of the mapped range (reverse log stops short of 1).
+double EffectiveHigh(const ParamSpec& p) {
+  if (p.scale == Scale::kReverseLog && p.high >= 1) return 1 - kReverseLogTopGap;
+  return p.high;
+}
+
+// The numeric range actually mapped onto [0, 1]: integers widen by half a step each side so
+// every integer owns an equal share of the cube.
+std::pair<double, double> NumericRange(const ParamSpec& p) {
+  double lo = p.low, hi = EffectiveHigh(p);
+  if (p.type == ParamType::kInteger) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  return {lo, hi};
+}
+
+double Forward(Scale s, double v) {
+  switch (s) {
+    case Scale::kLinear:
+      return v;
+    case Scale::kLog:
+      return std::log(v);
+    case Scale::kReverseLog:
+      return -std::log1p(-v);  // increasing in v
+  }
+  return v;
+}
+
+double Backward(Scale s, double t) {
+  switch (s) {
+    case Scale::kLinear:
+      return t;
+    case Scale::kLog:
+      return std::exp(t);
+    case Scale::kReverseLog:
+      return -std::expm1(-t);  // 1 - exp(-t)
+  }
+  return t;
+}
+
+void CheckParam(const ParamSpec& p, const std::vector<ParamSpec>& before) {
+  const std::string where = fmt::format("parameter '{}'", p.name);
+  if (p.name.empty()) throw InvalidArgument("a tuning parameter has an empty name");
+  for (const auto& q : before) {
+    if (q.name == p.name) throw InvalidArgument(fmt::format("{} is defined twice", where));
+  }
+  if (p.type == ParamType::kCategorical) {
+    if (p.choices.empty()) throw InvalidArgument(fmt::format("{}: 'values' is empty", where));
+    std::set<std::string> seen;
+    for (const auto& c : p.choices) {
+      if (!seen.insert(c).second) {
+        throw InvalidArgument(fmt::format("{}: value '{}' is listed twice", where, c));
+      }
+    }
+    if (p.scale != Scale::kLinear) {
+      throw InvalidArgument(fmt::format("{}: a categorical parameter has no 'scale'", where));
+    }
+  } else {
+    if (!std::isfinite(p.low) || !std::isfinite(p.high)) {
+      throw InvalidArgument(fmt::format("{}: 'min' and 'max' must be finite", where));
+    }
+    if (p.low > p.high) {
+      throw InvalidArgument(
+          fmt::format("{}: 'min' ({}) is above 'max' ({})", where, p.low, p.high));
+    }
+    if (p.type == ParamType::kInteger) {
+      if (p.low != std::floor(p.low) || p.high != std::floor(p.high)) {
+        throw InvalidArgument(
+            fmt::format("{}: an integer parameter needs integer 'min' and 'max'", where));
+      }
+      if (std::fabs(p.low) > 1e15 || std::fabs(p.high) > 1e15) {
+        throw InvalidArgument(fmt::format("{}: 'min' and 'max' must be within 1e15", where));
+      }
+      if (p.scale == Scale::kReverseLog) {
+        throw InvalidArgument(
+            fmt::format("{}: scale reverse_log is for continuous parameters only", where));
+      }
+    }
+    if (p.scale == Scale::kLog && p.low <= 0) {
+      throw InvalidArgument(
+          fmt::format("{}: scale log needs 'min' above 0 (got {})", where, p.low));
+    }
+    if (p.scale == Scale::kReverseLog) {
+      if (p.high > 1) {
+        throw InvalidArgument(
+            fmt::format("{}: scale reverse_log needs 'max' at most 1 (got {})", where, p.high));
+      }
+      if (p.low >= EffectiveHigh(p)) {
+        throw InvalidArgument(
+            fmt::format("{}: scale reverse_log needs 'min' below 'max' and below {} (got {})",
+                        where, 1 - kReverseLogTopGap, p.low));
+      }
+    }
+  }
+  if (p.condition) {
+    const Condition& c = *p.condition;
+    const ParamSpec* parent = nullptr;
+    std::vector<std::string> names;
+    for (const auto& q : before) {
+      names.push_back(q.name);
+      if (q.name == c.parent) parent = &q;
+    }
+    if (parent == nullptr) {
+      throw InvalidArgument(
+          fmt::format("{}: 'when' names '{}', which is not an earlier parameter{}", where, c.parent,
+                      DidYouMean(c.parent, names)));
+    }
+    if (parent->type == ParamType::kContinuous) {
+      throw InvalidArgument(fmt::format(
+          "{}: 'when' needs a categorical or integer parent; '{}' is continuous", where, c.parent));
+    }
+    if (c.values.empty()) {
+      throw InvalidArgument(fmt::format("{}: 'when' lists no values of '{}'", where, c.parent));
+    }
+    for (const auto& v : c.values) {
+      if (parent->type == ParamType::kCategorical) {
+        if (std::find(parent->choices.begin(), parent->choices.end(), v) == parent->choices.end()) {
+          throw InvalidArgument(fmt::format("{}: 'when': '{}' is not a value of '{}'{}", where, v,
+                                            c.parent, DidYouMean(v, parent->choices)));
+        }
+      } else {
+        char* end = nullptr;
+        double x = std::strtod(v.c_str(), &end);
+        if (v.empty() || *end != '\0' || x != std::floor(x) || x < parent->low ||
+            x > parent->high) {
+          throw InvalidArgument(
+              fmt::format("{}: 'when': '{}' is not an integer in [{}, {}] of '{}'", where, v,
+                          parent->low, parent->high, c.parent));
+        }
+      }
+    }
+  }
+}
+
+ParamSpec ParseParam(const std::string& name, const nlohmann::json& j) {
+  const std::string where = fmt::format("parameter '{}'", name);
+  if (!j.is_object()) {
+    throw InvalidArgument(fmt::format(
+        "{}: expected a map like {{type: continuous, min: 0, max: 1}}, got {}", where, j.dump()));
+  }
+  static const std::vector<std::string> kKeys = {"type", "min", "max", "scale", "values", "when"};
+  for (const auto& [key, value] : j.items()) {
+    if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
+      throw InvalidArgument(
+          fmt::format("{}: unknown key '{}'{}", where, key, DidYouMean(key, kKeys)),
+          "valid keys: " + Join(kKeys, ", "));
+    }
+  }
+  ParamSpec p;
+  p.name = name;
+  if (j.contains("type")) {
+    if (!j["type"].is_string()) {
+      throw InvalidArgument(fmt::format("{}: 'type' must be a string", where));
+    }
+    std::string t = j["type"].get<std::string>();
+    static const std::vector<std::string> kTypes = {"continuous", "integer", "categorical"};
+    if (t == "continuous" || t == "float") {
+      p.type = ParamType::kContinuous;
+    } else if (t == "integer" || t == "int") {
+      p.type = ParamType::kInteger;
+    } else if (t == "categorical") {
+      p.type = ParamType::kCategorical;
+    } else {
+      throw InvalidArgument(
+          fmt::format("{}: 'type': unknown type '{}'{}", where, t, DidYouMean(t, kTypes)),
+          "types: " + Join(kTypes, ", "));
+    }
+  } else {
+    p.type = j.contains("values") ? ParamType::kCategorical : ParamType::kContinuous;
+  }
+  if (p.type == ParamType::kCategorical) {
+    for (const char* k : {"min", "max", "scale"}) {
+      if (j.contains(k)) {
+        throw InvalidArgument(fmt::format(
+            "{}: '{}' is not a key of a categorical parameter (it has 'values')", where, k));
+      }
+    }
+    if (!j.contains("values")) {
+      throw InvalidArgument(fmt::format("{}: a categorical parameter needs 'values'", where));
+    }
+    if (!j["values"].is_array()) {
+      throw InvalidArgument(fmt::format("{}: 'values' must be a list", where));
+    }
+    for (const auto& v : j["values"]) {
+      p.choices.push_back(JsonScalarText(v, where + ": 'values'"));
+    }
+  } else {
+    if (j.contains("values")) {
+      throw InvalidArgument(fmt::format(
+          "{}: 'values' is for categorical parameters; a {} parameter has 'min' and 'max'", where,
+          TypeName(p.type)));
+    }
+    for (const char* k : {"min", "max"}) {
+      if (!j.contains(k)) throw InvalidArgument(fmt::format("{}: '{}' is missing", where, k));
+    }
+    p.low = JsonNumber(j["min"], where + ": 'min'");
+    p.high = JsonNumber(j["max"], where + ": 'max'");
+    if (j.contains("scale")) {
+      if (!j["scale"].is_string()) {
+        throw InvalidArgument(fmt::format("{}: 'scale' must be a string", where));
+      }
+      std::string s = j["scale"].get<std::string>();
+      static const std::vector<std::string> kScales = {"linear", "log", "reverse_log"};
+      if (s == "linear") {
+        p.scale = Scale::kLinear;
+      } else if (s == "log" || s == "logarithmic") {
+        p.scale = Scale::kLog;
+      } else if (s == "reverse_log" || s == "reverse_logarithmic") {
+        p.scale = Scale::kReverseLog;
+      } else {
+        throw InvalidArgument(
+            fmt::format("{}: 'scale': unknown scale '{}'{}", where, s, DidYouMean(s, kScales)),
+            "scales: " + Join(kScales, ", "));
+      }
+    }
+  }
+  if (j.contains("when")) {
+    const auto& w = j["when"];
+    if (!w.is_object() || w.size() != 1) {
+      throw InvalidArgument(fmt::format(
+          "{}: 'when' must name one parent, like {{kernel: rbf}} or {{kernel: [rbf, poly]}}",
+          where));
+    }
+    Condition c;
+    c.parent = w.begin().key();
+    const auto& vals = w.begin().value();
+    if (vals.is_array()) {
+      for (const auto& v : vals) c.values.push_back(JsonScalarText(v, where + ": 'when'"));
+    } else {
+      c.values.push_back(JsonScalarText(vals, where + ": 'when'"));
+    }
+    p.condition = std::move(c);
+  }
+  return p;
+}
+
+}  // namespace
+
+std::string ParamValueText(const ParamValue& v) {
+  if (const auto* d = std::get_if<double>(&v)) {
+    if (std::isnan(*d)) return "nan";
+    if (std::isinf(*d)) return *d > 0 ? "inf" : "-inf";
+    return fmt::format("{}", *d);  // shortest text that reads back to the same double
+  }
+  if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  return std::get<std::string>(v);
+}
+
+nlohmann::json ParamValuesToJson(const ParamValues& values) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, v] : values) {
+    if (const auto* d = std::get_if<double>(&v)) {
+      j[name] = *d;
+    } else if (const auto* i = std::get_if<int64_t>(&v)) {
+      j[name] = *i;
+    } else {
+      j[name] = std::get<std::string>(v);
+    }
+  }
+  return j;
+}
+
+ParamValues ParamValuesFromJson(const nlohmann::json& json) {
+  if (!json.is_object()) {
+    throw InvalidArgument(fmt::format("parameter values: expected an object, got {}", json.dump()));
+  }
+  ParamValues out;
+  for (const auto& [name, v] : json.items()) {
+    if (v.is_number_float()) {
+      out[name] = v.get<double>();
+    } else if (v.is_number_integer()) {
+      out[name] = v.get<int64_t>();
+    } else if (v.is_number_unsigned()) {
+      out[name] = static_cast<int64_t>(v.get<uint64_t>());
+    } else if (v.is_string()) {
+      out[name] = v.get<std::string>();
+    } else {
+      throw InvalidArgument(fmt::format(
+          "parameter values: '{}' must be a number or a string, got {}", name, v.dump()));
+    }
+  }
+  return out;
+}
+
+std::string_view TrialStateName(TrialState s) {
+  switch (s) {
+    case TrialState::kRunning:
+      return "running";
+    case TrialState::kComplete:
+      return "complete";
+    case TrialState::kPruned:
+      return "pruned";
+    case TrialState::kFailed:
+      return "failed";
+  }
+  return "?";
+}
+
+SearchSpace::SearchSpace(std::vector<ParamSpec> params) {
+  for (auto& p : params) {
+    CheckParam(p, params_);
+    params_.push_back(std::move(p));
+  }
+}
+
+SearchSpace SearchSpace::FromJson(const nlohmann::json& parameters) {
+  std::vector<ParamSpec> specs;
+  if (parameters.is_array()) {
+    // A list of {name: N, type: ...} keeps the user's order.
+    for (const auto& item : parameters) {
+      if (!item.is_object() || !item.contains("name") || !item["name"].is_string()) {
+        throw InvalidArgument("parameters: each list item needs a string 'name'");
+      }
+      nlohmann::json rest = item;
+      rest.erase("name");
+      specs.push_back(ParseParam(item["name"].get<std::string>(), rest));
+    }
+  } else if (parameters.is_object()) {
+    for (const auto& [name, spec] : parameters.items()) specs.push_back(ParseParam(name, spec));
+  } else {
+    throw InvalidArgument(
+        fmt::format("parameters: expected a map of name -> {{type, min, max, ...}}, got {}",
+                    parameters.dump()));
+  }
+  if (specs.empty()) throw InvalidArgument("parameters: the search space is empty");
+  // Order: as given (a JSON map is sorted by name), moved so that parents come before children
+  // (a stable topological order; a cycle or an unknown parent is reported by the constructor).
+  std::vector<ParamSpec> ordered;
+  std::vector<bool> placed(specs.size(), false);
+  bool progress = true;
+  while (ordered.size() < specs.size() && progress) {
+    progress = false;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      if (placed[i]) continue;
+      bool ready = !specs[i].condition;
+      if (!ready) {
+        for (const auto& q : ordered) ready = ready || q.name == specs[i].condition->parent;
+      }
+      if (ready) {
+        ordered.push_back(specs[i]);
+        placed[i] = true;
+        progress = true;
+        break;  // restart so the earliest ready parameter goes first
+      }
+    }
+  }
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (placed[i]) continue;
+    const auto& c = *specs[i].condition;
+    bool exists = false;
+    std::vector<std::string> names;
+    for (const auto& q : specs) {
+      names.push_back(q.name);
+      exists = exists || q.name == c.parent;
+    }
+    if (exists) {
+      throw InvalidArgument(fmt::format(
+          "parameter '{}': 'when' on '{}' makes a cycle of conditions", specs[i].name, c.parent));
+    }
+    throw InvalidArgument(fmt::format("parameter '{}': 'when' names unknown parameter '{}'{}",
+                                      specs[i].name, c.parent, DidYouMean(c.parent, names)));
+  }
+  return SearchSpace(std::move(ordered));
+}
+
+const ParamSpec* SearchSpace::Find(std::string_view name) const {
+  for (const auto& p : params_) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+bool SearchSpace::Active(const ParamSpec& p, const ParamValues& values) const {
+  if (!p.condition) return true;
+  auto it = values.find(p.condition->parent);
+  if (it == values.end()) return false;  // the parent is itself inactive (or not chosen yet)
+  std::string text = ParamValueText(it->second);
+  const auto& vals = p.condition->values;
+  return std::find(vals.begin(), vals.end(), text) != vals.end();
+}
+
+double SearchSpace::ToUnit(const ParamSpec& p, const ParamValue& v) const {
+  if (p.type == ParamType::kCategorical) {
+    std::string text = ParamValueText(v);
+    auto it = std::find(p.choices.begin(), p.choices.end(), text);
+    if (it == p.choices.end()) {
+      throw InvalidArgument(fmt::format("parameter '{}': '{}' is not one of its values{}", p.name,
+                                        text, DidYouMean(text, p.choices)));
+    }
+    size_t k = p.choices.size();
+    return k <= 1 ? 0.0 : static_cast<double>(it - p.choices.begin()) / static_cast<double>(k - 1);
+  }
+  double x;
+  if (const auto* d = std::get_if<double>(&v)) {
+    x = *d;
+  } else if (const auto* i = std::get_if<int64_t>(&v)) {
+    x = static_cast<double>(*i);
+  } else {
+    throw InvalidArgument(fmt::format("parameter '{}': expected a number, got '{}'", p.name,
+                                      std::get<std::string>(v)));
+  }
+  auto [lo, hi] = NumericRange(p);
+  if (hi <= lo) return 0.5;
+  x = std::clamp(x, p.low, EffectiveHigh(p));
+  double a = Forward(p.scale, lo), b = Forward(p.scale, hi);
+  return std::clamp((Forward(p.scale, x) - a) / (b - a), 0.0, 1.0);
+}
+
+ParamValue SearchSpace::FromUnit(const ParamSpec& p, double u) const {
+  if (!std::isfinite(u)) u = 0.5;
+  u = std::clamp(u, 0.0, 1.0);
+  if (p.type == ParamType::kCategorical) {
+    size_t k = p.choices.size();
+    size_t idx = k <= 1 ? 0 : static_cast<size_t>(std::lround(u * static_cast<double>(k - 1)));
+    return p.choices[std::min(idx, k - 1)];
+  }
+  auto [lo, hi] = NumericRange(p);
+  double x = lo;
+  if (u == 1) {
+    x = hi;  // exact ends, whatever exp(log(x)) rounds to
+  } else if (hi > lo && u > 0) {
+    double a = Forward(p.scale, lo), b = Forward(p.scale, hi);
+    x = Backward(p.scale, a + u * (b - a));
+  }
+  if (p.type == ParamType::kInteger) {
+    double r = std::clamp(std::round(x), p.low, p.high);
+    return static_cast<int64_t>(r);
+  }
+  return std::clamp(x, p.low, EffectiveHigh(p));
+}
+
+nlohmann::json SearchSpace::ToJson() const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& p : params_) {
+    nlohmann::json j = nlohmann::json::object();
+    j["type"] = std::string(TypeName(p.type));
+    if (p.type == ParamType::kCategorical) {
+      j["values"] = p.choices;
+    } else {
+      if (p.type == ParamType::kInteger) {
+        j["min"] = static_cast<int64_t>(p.low);
+        j["max"] = static_cast<int64_t>(p.high);
+      } else {
+        j["min"] = p.low;
+        j["max"] = p.high;
+      }
+      j["scale"] = std::string(ScaleName(p.scale));
+    }
+    if (p.condition) {
+      nlohmann::json w = nlohmann::json::object();
+      if (p.condition->values.size() == 1) {
+        w[p.condition->parent] = p.condition->values[0];
+      } else {
+        w[p.condition->parent] = p.condition->values;
+      }
+      j["when"] = w;
+    }
+    out[p.name] = j;
+  }
+  return out;
+}
+
+}  // namespace mloop::tune

@@ -1,0 +1,320 @@
+// Tuning jobs: parsing and its errors, command substitution and quoting, and running trials of
+// an external command (metric scraping, timeouts, failures, pruning).
+#include "mloop/tune/job.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include "mloop/core/error.h"
+#include "mloop/tune/objective.h"
+#include "test_util.h"
+
+namespace mloop::tune {
+namespace {
+
+using testing::TempDir;
+
+const char* kBranin = R"(name: branin
+objective: {metric: loss, goal: minimize}
+strategy: bayesian
+max_trials: 50
+seed: 7
+parameters:
+  x1: {type: continuous, min: -5, max: 10}
+  x2: {type: continuous, min: 0, max: 15}
+command: ./branin {x1} {x2}
+metric_regex: 'loss=([-+0-9.eE]+)'
+)";
+
+TuningJob Parse(const std::string& yaml, const std::filesystem::path& dir = "/tmp") {
+  return ParseTuningJob(yaml, "job.yaml", dir);
+}
+
+std::string ErrorOf(const std::string& yaml) {
+  try {
+    Parse(yaml);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(TuneJob, ParsesTheBraninExample) {
+  TuningJob job = Parse(kBranin);
+  EXPECT_EQ(job.name, "branin");
+  EXPECT_EQ(job.metric, "loss");
+  EXPECT_EQ(job.direction, Direction::kMinimize);
+  EXPECT_EQ(job.strategy, "bayesian");
+  EXPECT_EQ(job.stop.max_trials, 50);
+  EXPECT_EQ(job.seed, 7u);
+  EXPECT_EQ(job.parallel, 1);
+  ASSERT_EQ(job.space.params().size(), 2u);
+  EXPECT_EQ(job.space.params()[0].name, "x1");
+  EXPECT_DOUBLE_EQ(job.space.params()[0].low, -5);
+  EXPECT_DOUBLE_EQ(job.space.params()[1].high, 15);
+  EXPECT_EQ(job.command, "./branin {x1} {x2}");
+  EXPECT_EQ(job.metric_regex, "loss=([-+0-9.eE]+)");
+  EXPECT_EQ(job.working_dir, std::filesystem::path("/tmp"));
+}
+
+TEST(TuneJob, DefaultsAndEveryKey) {
+  TuningJob d = Parse(
+      "objective: {goal: maximize}\nparameters: {a: {type: integer, min: 1, max: 5}}\n"
+      "command: echo {a}\nmetric_json: score\n");
+  EXPECT_EQ(d.name, "job");  // the file's stem
+  EXPECT_EQ(d.direction, Direction::kMaximize);
+  EXPECT_EQ(d.strategy, "bayesian");
+  EXPECT_EQ(d.stop.max_trials, 50);
+  EXPECT_EQ(d.parallel, 1);
+  EXPECT_EQ(d.pruner, "none");
+  TuningJob j = Parse(R"(name: all
+objective: {metric: auc, goal: maximize}
+strategy: tpe
+strategy_options: {n_startup_trials: 5}
+pruner: {name: median, options: {n_warmup_steps: 2}}
+max_trials: 10
+max_seconds: 60
+target: 0.99
+patience: 4
+seed: 3
+parallel: 2
+parameters:
+  kernel: {type: categorical, values: [linear, rbf]}
+command: "python3 train.py --kernel {kernel}"
+metric_json: auc
+timeout_seconds: 2.5
+)");
+  EXPECT_EQ(j.strategy, "tpe");
+  EXPECT_EQ(j.strategy_options["n_startup_trials"], 5);
+  EXPECT_EQ(j.pruner, "median");
+  EXPECT_EQ(j.pruner_options["n_warmup_steps"], 2);
+  EXPECT_DOUBLE_EQ(j.stop.max_seconds, 60);
+  EXPECT_DOUBLE_EQ(*j.stop.target, 0.99);
+  EXPECT_EQ(j.stop.patience, 4);
+  EXPECT_EQ(j.parallel, 2);
+  EXPECT_DOUBLE_EQ(j.timeout_seconds, 2.5);
+  EXPECT_EQ(j.metric_json, "auc");
+  EXPECT_EQ(Parse("objective: {goal: minimize}\npruner: asha\nparameters: {a: {type: continuous, "
+                  "min: 0, max: 1}}\ncommand: echo {a}\nmetric_json: v\n")
+                .pruner,
+            "asha");
+}
+
+TEST(TuneJob, ErrorsNameTheKeyAndTheNearest) {
+  std::string e = ErrorOf(std::string(kBranin) + "max_trial: 3\n");
+  EXPECT_NE(e.find("job.yaml:11:1"), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown key 'max_trial'"), std::string::npos) << e;
+  EXPECT_NE(e.find("did you mean 'max_trials'"), std::string::npos) << e;
+  e = ErrorOf("objective: {metric: loss, goal: minimise}\n");
+  EXPECT_NE(e.find("did you mean 'minimize'"), std::string::npos) << e;
+  e = ErrorOf("objective: {metrc: loss, goal: minimize}\n");
+  EXPECT_NE(e.find("did you mean 'metric'"), std::string::npos) << e;
+  e = ErrorOf(
+      "objective: {goal: minimize}\nparameters: {x: {type: continuous, min: 0, max: 1}}\n"
+      "command: ./f {x} {y}\nmetric_regex: 'v=(.*)'\n");
+  EXPECT_NE(e.find("placeholder {y} names no parameter"), std::string::npos) << e;
+  EXPECT_NE(e.find("job.yaml:3:10"), std::string::npos) << e;
+  e = ErrorOf(
+      "objective: {goal: minimize}\nparameters: {x: {type: continuous, min: 0, max: 1}}\n"
+      "command: ./f {x}\n");
+  EXPECT_NE(e.find("exactly one of 'metric_regex'"), std::string::npos) << e;
+  e = ErrorOf(
+      "objective: {goal: minimize}\nparameters: {x: {type: continuous, min: 0, max: 1}}\n"
+      "command: ./f {x}\nmetric_regex: 'v=([0-9'\n");
+  EXPECT_NE(e.find("not a valid regular expression"), std::string::npos) << e;
+  e = ErrorOf(
+      "objective: {goal: minimize}\nparameters: {x: {type: continuous, min: 0, max: 1}}\n"
+      "metric_regex: 'v=(.*)'\n");
+  EXPECT_NE(e.find("needs 'command'"), std::string::npos) << e;
+  e = ErrorOf(std::string(kBranin) + "parallel: 0\n");
+  EXPECT_NE(e.find("'parallel' must be >= 1"), std::string::npos) << e;
+  e = ErrorOf(std::string(kBranin) + "timeout_seconds: soon\n");
+  EXPECT_NE(e.find("'timeout_seconds' must be a finite number"), std::string::npos) << e;
+  e = ErrorOf("name: [a\n");
+  EXPECT_NE(e.find("invalid YAML"), std::string::npos) << e;
+  e = ErrorOf(
+      "objective: {goal: minimize}\nparameters: {x: {type: continuos, min: 0, max: 1}}\n"
+      "command: ./f {x}\nmetric_regex: 'v=(.*)'\n");
+  EXPECT_NE(e.find("job.yaml:2:13: in 'parameters'"), std::string::npos) << e;
+}
+
+TEST(TuneJob, ConvertsYamlToJson) {
+  nlohmann::json j =
+      YamlTextToJson("a: 1\nb: 1e-4\nc: '7'\nd: [x, 2.5, true, null]\ne: nan\nf: -3\ng: .inf\n");
+  EXPECT_TRUE(j["a"].is_number_integer());
+  EXPECT_DOUBLE_EQ(j["b"].get<double>(), 1e-4);
+  EXPECT_EQ(j["c"], "7");
+  EXPECT_EQ(j["d"], nlohmann::json::parse(R"(["x", 2.5, true, null])"));
+  EXPECT_EQ(j["e"], "nan");
+  EXPECT_EQ(j["f"], -3);
+  EXPECT_TRUE(std::isinf(j["g"].get<double>()));
+}
+
+TEST(TuneJob, SubstitutesPlaceholdersShellQuoted) {
+  EXPECT_EQ(ShellQuote("a b"), "'a b'");
+  EXPECT_EQ(ShellQuote("it's"), "'it'\\''s'");
+  EXPECT_EQ(CommandPlaceholders("./f {x} --y={y} {x} ${HOME} {{z}} awk '{print $1}'"),
+            (std::vector<std::string>{"x", "y", "x"}));
+  SearchSpace space = SearchSpace::FromJson(nlohmann::json::parse(
+      R"({"x": {"type": "continuous", "min": 0, "max": 1},
+          "kernel": {"type": "categorical", "values": ["it's", "rbf"]},
+          "gamma": {"type": "continuous", "min": 1, "max": 2, "when": {"kernel": "rbf"}}})"));
+  ParamValues values = {{"x", 0.5}, {"kernel", std::string("it's")}};
+  EXPECT_EQ(SubstituteCommand("./f {x} {kernel} {gamma} ${HOME} {{x}}", space, values),
+            "./f '0.5' 'it'\\''s' '' ${HOME} {x}");
+  EXPECT_THROW(SubstituteCommand("./f {nope}", space, values), Error);
+}
+
+TuningJob CommandJob(const TempDir& dir, const std::string& command, const std::string& extra) {
+  return ParseTuningJob(
+      "objective: {metric: loss, goal: minimize}\n"
+      "parameters: {x: {type: continuous, min: -10, max: 10}}\n"
+      "command: " +
+          nlohmann::json(command).dump() + "\n" + extra,
+      "job.yaml", dir.path());
+}
+
+TEST(Objective, ScrapesTheLastRegexMatchAndIntermediateSteps) {
+  TempDir dir;
+  TuningJob job = CommandJob(
+      dir, "echo 'step loss=5'; echo 'loss=4 noise' >&2; echo \"loss=$(echo {x})\"; echo bye",
+      "metric_regex: 'loss=([-+0-9.eE]+)'\n");
+  std::vector<std::pair<int64_t, double>> reported;
+  TrialResult r = RunCommandTrial(job, {{"x", 1.25}}, [&](int64_t step, double v) {
+    reported.emplace_back(step, v);
+    return false;
+  });
+  EXPECT_EQ(r.state, TrialState::kComplete) << r.error;
+  EXPECT_DOUBLE_EQ(*r.value, 1.25);
+  EXPECT_EQ(r.intermediate, (std::map<int64_t, double>{{0, 5}, {1, 4}}));
+  EXPECT_EQ(reported, (std::vector<std::pair<int64_t, double>>{{0, 5}, {1, 4}}));
+  EXPECT_EQ(r.command,
+            "echo 'step loss=5'; echo 'loss=4 noise' >&2; echo \"loss=$(echo '1.25')\"; echo bye");
+}
+
+TEST(Objective, RunsInTheJobDirectory) {
+  TempDir dir;
+  testing::WriteFile(dir / "value.txt", "loss=0.75\n");
+  TuningJob job = CommandJob(dir, "cat value.txt # {x}", "metric_regex: 'loss=(.*)'\n");
+  TrialResult r = RunCommandTrial(job, {{"x", 0.0}});
+  EXPECT_EQ(r.state, TrialState::kComplete) << r.error;
+  EXPECT_DOUBLE_EQ(*r.value, 0.75);
+}
+
+TEST(Objective, ScrapesTheLastJsonLine) {
+  TempDir dir;
+  TuningJob job = CommandJob(dir,
+                             "echo '{\"loss\": 3, \"epoch\": 1}'; echo 'not json {'; "
+                             "echo '{\"other\": 1}'; echo '{\"metrics\": {\"loss\": 9}, "
+                             "\"loss\": {x}}'",
+                             "metric_json: loss\n");
+  TrialResult r = RunCommandTrial(job, {{"x", -2.5}});
+  EXPECT_EQ(r.state, TrialState::kComplete) << r.error;
+  EXPECT_DOUBLE_EQ(*r.value, -2.5);
+  EXPECT_EQ(r.intermediate, (std::map<int64_t, double>{{0, 3}}));
+  // A dotted key finds a nested value.
+  MetricScraper nested("", "metrics.val_loss");
+  EXPECT_EQ(nested.Scrape(R"({"metrics": {"val_loss": 0.5}})"), std::vector<double>{0.5});
+  EXPECT_TRUE(nested.Scrape("loss=1").empty());
+}
+
+TEST(Objective, FailsWithoutAValue) {
+  TempDir dir;
+  TuningJob job = CommandJob(dir, "echo nothing here {x}", "metric_regex: 'loss=(.*)'\n");
+  TrialResult r = RunCommandTrial(job, {{"x", 0.0}});
+  EXPECT_EQ(r.state, TrialState::kFailed);
+  EXPECT_NE(r.error.find("no value of 'loss'"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("nothing here"), std::string::npos) << r.error;
+  job = CommandJob(dir, "echo loss=abc {x}", "metric_regex: 'loss=(.*)'\n");
+  r = RunCommandTrial(job, {{"x", 0.0}});
+  EXPECT_EQ(r.state, TrialState::kFailed);
+  EXPECT_NE(r.error.find("is not a number"), std::string::npos) << r.error;
+}
+
+TEST(Objective, AFailingCommandIsAFailedTrialWithItsLastLines) {
+  TempDir dir;
+  TuningJob job = CommandJob(dir, "echo loss=1; echo 'Traceback: boom' >&2; exit 3 # {x}",
+                             "metric_regex: 'loss=(.*)'\n");
+  TrialResult r = RunCommandTrial(job, {{"x", 0.0}});
+  EXPECT_EQ(r.state, TrialState::kFailed);
+  EXPECT_FALSE(r.value);
+  EXPECT_NE(r.error.find("exit code 3"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("Traceback: boom"), std::string::npos) << r.error;
+  job = CommandJob(dir, "./does-not-exist {x}", "metric_regex: 'loss=(.*)'\n");
+  r = RunCommandTrial(job, {{"x", 0.0}});
+  EXPECT_EQ(r.state, TrialState::kFailed);
+  EXPECT_NE(r.error.find("exit code 127"), std::string::npos) << r.error;
+}
+
+TEST(Objective, ATimeoutKillsTheProcessGroup) {
+  TempDir dir;
+  // The background sleep holds the pipe too: the whole group must go.
+  TuningJob job = CommandJob(dir, "echo loss=1; sleep 30 & sleep 30 # {x}",
+                             "metric_regex: 'loss=(.*)'\ntimeout_seconds: 0.5\n");
+  const auto start = std::chrono::steady_clock::now();
+  TrialResult r = RunCommandTrial(job, {{"x", 0.0}});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.state, TrialState::kFailed);
+  EXPECT_NE(r.error.find("timed out after 0.5 s"), std::string::npos) << r.error;
+  EXPECT_LT(seconds, 10);
+}
+
+TEST(Objective, APrunedTrialIsKilled) {
+  TempDir dir;
+  TuningJob job =
+      CommandJob(dir, "for i in 1 2 3 4 5 6 7 8; do echo loss=$i; sleep 0.1; done; sleep 30 # {x}",
+                 "metric_regex: 'loss=(.*)'\n");
+  const auto start = std::chrono::steady_clock::now();
+  TrialResult r =
+      RunCommandTrial(job, {{"x", 0.0}}, [](int64_t step, double) { return step == 2; });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.state, TrialState::kPruned);
+  EXPECT_DOUBLE_EQ(*r.value, 3);
+  EXPECT_EQ(r.intermediate.size(), 3u);
+  EXPECT_LT(seconds, 10);
+}
+
+TEST(Objective, RunsAStudyInParallel) {
+  TempDir dir;
+  TuningJob job = CommandJob(dir, "awk 'BEGIN { print \"loss=\" ARGV[1] * ARGV[1] }' {x}",
+                             "metric_regex: 'loss=([-+0-9.eE]+)'\nstrategy: random\n"
+                             "max_trials: 8\nseed: 1\n");
+  auto study = MakeStudy(job);
+  int calls = 0;
+  TuneOutcome outcome = RunTuningJob(job, *study, 3, [&](const TuneProgress& p) { ++calls; });
+  EXPECT_EQ(outcome.stop_reason, "max_trials");
+  EXPECT_EQ(calls, 8);
+  ASSERT_EQ(study->trials().size(), 8u);
+  for (const auto& t : study->trials()) {
+    ASSERT_EQ(t.state, TrialState::kComplete) << t.error;
+    const double x = std::get<double>(t.params.at("x"));
+    EXPECT_NEAR(*t.value, x * x, 1e-4 * (1 + x * x));
+  }
+  ASSERT_NE(study->Best(), nullptr);
+}
+
+TEST(Objective, CancellingStopsTheJob) {
+  TempDir dir;
+  TuningJob job =
+      CommandJob(dir, "sleep 30; echo loss={x}", "metric_regex: 'loss=(.*)'\nstrategy: random\n");
+  auto study = MakeStudy(job);
+  std::atomic<bool> cancel{false};
+  std::thread t([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel = true;
+  });
+  TuneOutcome outcome = RunTuningJob(job, *study, 2, {}, &cancel);
+  t.join();
+  EXPECT_EQ(outcome.stop_reason, "interrupted");
+  EXPECT_LT(outcome.seconds, 10);
+  for (const auto& tr : study->trials()) EXPECT_EQ(tr.error, "interrupted");
+}
+
+}  // namespace
+}  // namespace mloop::tune

@@ -1,0 +1,273 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "mloop/core/error.h"
+#include "mloop/tune/tune.h"
+
+namespace mloop::tune {
+namespace {
+
+using nlohmann::json;
+
+// The message of the InvalidArgument thrown by `f`, or "" when nothing is thrown.
+template <typename F>
+std::string ErrorOf(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument) << e.what();
+    return e.what();
+  }
+  return "";
+}
+
+json Example() {
+  return json::parse(R"({
+    "lr": {"type": "continuous", "min": 1e-4, "max": 1, "scale": "log"},
+    "depth": {"type": "integer", "min": 2, "max": 10},
+    "kernel": {"type": "categorical", "values": ["linear", "rbf"]},
+    "gamma": {"type": "continuous", "min": 1e-3, "max": 10, "scale": "log", "when": {"kernel": "rbf"}}
+  })");
+}
+
+TEST(SearchSpaceTest, ParsesTheDocumentedExample) {
+  SearchSpace s = SearchSpace::FromJson(Example());
+  ASSERT_EQ(s.params().size(), 4u);
+  // A JSON map is sorted by name; the parent moves before its child.
+  EXPECT_EQ(s.params()[0].name, "depth");
+  EXPECT_EQ(s.params()[1].name, "kernel");
+  EXPECT_EQ(s.params()[2].name, "gamma");
+  EXPECT_EQ(s.params()[3].name, "lr");
+  const ParamSpec* lr = s.Find("lr");
+  ASSERT_NE(lr, nullptr);
+  EXPECT_EQ(lr->type, ParamType::kContinuous);
+  EXPECT_EQ(lr->scale, Scale::kLog);
+  EXPECT_DOUBLE_EQ(lr->low, 1e-4);
+  const ParamSpec* depth = s.Find("depth");
+  EXPECT_EQ(depth->type, ParamType::kInteger);
+  EXPECT_EQ(s.Find("kernel")->choices, (std::vector<std::string>{"linear", "rbf"}));
+  ASSERT_TRUE(s.Find("gamma")->condition);
+  EXPECT_EQ(s.Find("gamma")->condition->parent, "kernel");
+  EXPECT_EQ(s.Find("nope"), nullptr);
+}
+
+TEST(SearchSpaceTest, ListFormKeepsOrderAndTypesAreInferred) {
+  SearchSpace s = SearchSpace::FromJson(json::parse(R"([
+    {"name": "b", "min": 0, "max": 1},
+    {"name": "a", "values": [16, 32, true]}
+  ])"));
+  ASSERT_EQ(s.params().size(), 2u);
+  EXPECT_EQ(s.params()[0].name, "b");
+  EXPECT_EQ(s.params()[0].type, ParamType::kContinuous);
+  EXPECT_EQ(s.params()[1].type, ParamType::kCategorical);
+  EXPECT_EQ(s.params()[1].choices, (std::vector<std::string>{"16", "32", "true"}));
+}
+
+TEST(SearchSpaceTest, ErrorsNameTheParameterKeyAndNearestValidKey) {
+  auto parse = [](const char* text) { return [=] { SearchSpace::FromJson(json::parse(text)); }; };
+  std::string m = ErrorOf(parse(R"({"lr": {"min": 1, "max": 2, "scal": "log"}})"));
+  EXPECT_NE(m.find("parameter 'lr'"), std::string::npos) << m;
+  EXPECT_NE(m.find("'scal'"), std::string::npos) << m;
+  EXPECT_NE(m.find("did you mean 'scale'"), std::string::npos) << m;
+
+  m = ErrorOf(parse(R"({"n": {"type": "integr", "min": 1, "max": 2}})"));
+  EXPECT_NE(m.find("did you mean 'integer'"), std::string::npos) << m;
+  m = ErrorOf(parse(R"({"n": {"min": 1, "max": 2, "scale": "logg"}})"));
+  EXPECT_NE(m.find("did you mean 'log'"), std::string::npos) << m;
+  m = ErrorOf(parse(R"({"lr": {"min": 0, "max": 1, "scale": "log"}})"));
+  EXPECT_NE(m.find("parameter 'lr'"), std::string::npos) << m;
+  EXPECT_NE(m.find("'min' above 0"), std::string::npos) << m;
+  m = ErrorOf(parse(R"({"m": {"min": 0, "max": 1.5, "scale": "reverse_log"}})"));
+  EXPECT_NE(m.find("'max' at most 1"), std::string::npos) << m;
+  m = ErrorOf(parse(R"({"x": {"min": 3, "max": 2}})"));
+  EXPECT_NE(m.find("'min' (3) is above 'max' (2)"), std::string::npos) << m;
+  m = ErrorOf(parse(R"({"x": {"type": "integer", "min": 1.5, "max": 2}})"));
+  EXPECT_NE(m.find("integer 'min' and 'max'"), std::string::npos) << m;
+  m = ErrorOf(parse(R"({"x": {"max": 2}})"));
+  EXPECT_NE(m.find("'min' is missing"), std::string::npos) << m;
+  m = ErrorOf(parse(R"({"x": {"min": "a", "max": 2}})"));
+  EXPECT_NE(m.find("'min': expected a number"), std::string::npos) << m;
+  m = ErrorOf(parse(R"({"k": {"type": "categorical", "values": ["a"], "min": 1}})"));
+  EXPECT_NE(m.find("'min' is not a key of a categorical"), std::string::npos) << m;
+  m = ErrorOf(parse(R"({"k": {"type": "categorical", "values": ["a", "a"]}})"));
+  EXPECT_NE(m.find("listed twice"), std::string::npos) << m;
+  m = ErrorOf(parse(R"({"k": {"type": "categorical", "values": []}})"));
+  EXPECT_NE(m.find("'values' is empty"), std::string::npos) << m;
+  m = ErrorOf(parse(R"({"kernel": {"values": ["rbf", "linear"]},
+                        "g": {"min": 0, "max": 1, "when": {"kernal": "rbf"}}})"));
+  EXPECT_NE(m.find("parameter 'g'"), std::string::npos) << m;
+  EXPECT_NE(m.find("did you mean 'kernel'"), std::string::npos) << m;
+  m = ErrorOf(parse(R"({"kernel": {"values": ["rbf", "linear"]},
+                        "g": {"min": 0, "max": 1, "when": {"kernel": "rbg"}}})"));
+  EXPECT_NE(m.find("did you mean 'rbf'"), std::string::npos) << m;
+  m = ErrorOf(parse(R"({"a": {"values": ["x"], "when": {"b": "y"}},
+                        "b": {"values": ["y"], "when": {"a": "x"}}})"));
+  EXPECT_NE(m.find("cycle"), std::string::npos) << m;
+  m = ErrorOf(parse(R"({"a": {"min": 0, "max": 1}, "b": {"min": 0, "max": 1, "when": {"a": 1}}})"));
+  EXPECT_NE(m.find("categorical or integer parent"), std::string::npos) << m;
+  m = ErrorOf(parse(R"({"d": {"type": "integer", "min": 1, "max": 3},
+                        "b": {"min": 0, "max": 1, "when": {"d": 4}}})"));
+  EXPECT_NE(m.find("not an integer in [1, 3]"), std::string::npos) << m;
+  EXPECT_NE(ErrorOf(parse(R"({})")), "");
+  EXPECT_NE(ErrorOf(parse(R"([1])")), "");
+  EXPECT_NE(ErrorOf(parse(R"({"x": 3})")), "");
+  // The constructor validates too.
+  ParamSpec dup;
+  dup.name = "x";
+  EXPECT_NE(ErrorOf([&] { SearchSpace({dup, dup}); }), "");
+}
+
+ParamSpec Spec(ParamType type, Scale scale, double low, double high) {
+  ParamSpec p;
+  p.name = "p";
+  p.type = type;
+  p.scale = scale;
+  p.low = low;
+  p.high = high;
+  return p;
+}
+
+TEST(SearchSpaceTest, ContinuousUnitMappingRoundTripsForEveryScale) {
+  for (auto [scale, low, high] :
+       std::vector<std::tuple<Scale, double, double>>{{Scale::kLinear, -5, 10},
+                                                      {Scale::kLog, 1e-4, 1},
+                                                      {Scale::kReverseLog, 0, 0.999},
+                                                      {Scale::kReverseLog, 0.5, 1}}) {
+    SearchSpace s({Spec(ParamType::kContinuous, scale, low, high)});
+    const ParamSpec& p = s.params()[0];
+    EXPECT_DOUBLE_EQ(std::get<double>(s.FromUnit(p, 0)), low);
+    double top = scale == Scale::kReverseLog && high >= 1 ? 1 - 1e-6 : high;
+    EXPECT_NEAR(std::get<double>(s.FromUnit(p, 1)), top, 1e-12);
+    for (double u = 0; u <= 1.0; u += 0.05) {
+      ParamValue v = s.FromUnit(p, u);
+      double x = std::get<double>(v);
+      EXPECT_GE(x, low);
+      EXPECT_LE(x, top);
+      EXPECT_NEAR(s.ToUnit(p, v), u, 1e-9) << static_cast<int>(scale) << " u=" << u;
+      EXPECT_NEAR(std::get<double>(s.FromUnit(p, s.ToUnit(p, v))), x, 1e-9 * (1 + std::fabs(x)));
+    }
+  }
+  // Log: the middle of the cube is the geometric mean.
+  SearchSpace lg({Spec(ParamType::kContinuous, Scale::kLog, 1e-4, 1)});
+  EXPECT_NEAR(std::get<double>(lg.FromUnit(lg.params()[0], 0.5)), 1e-2, 1e-12);
+  // Reverse log: 1 - v is log-uniform, so the middle of [0, 0.99] is 1 - sqrt(0.01) = 0.9.
+  SearchSpace rl({Spec(ParamType::kContinuous, Scale::kReverseLog, 0, 0.99)});
+  EXPECT_NEAR(std::get<double>(rl.FromUnit(rl.params()[0], 0.5)), 0.9, 1e-12);
+  // Out-of-range values clamp.
+  EXPECT_DOUBLE_EQ(rl.ToUnit(rl.params()[0], 5.0), 1.0);
+  EXPECT_DOUBLE_EQ(rl.ToUnit(rl.params()[0], -5.0), 0.0);
+}
+
+TEST(SearchSpaceTest, IntegerUnitMappingGivesEveryValueAnEqualShare) {
+  for (Scale scale : {Scale::kLinear, Scale::kLog}) {
+    SearchSpace s({Spec(ParamType::kInteger, scale, 1, 10)});
+    const ParamSpec& p = s.params()[0];
+    for (int64_t v = 1; v <= 10; ++v) {
+      double u = s.ToUnit(p, v);
+      EXPECT_GT(u, 0);
+      EXPECT_LT(u, 1);
+      EXPECT_EQ(std::get<int64_t>(s.FromUnit(p, u)), v);
+    }
+    EXPECT_EQ(std::get<int64_t>(s.FromUnit(p, 0)), 1);
+    EXPECT_EQ(std::get<int64_t>(s.FromUnit(p, 1)), 10);
+    if (scale == Scale::kLinear) {
+      std::map<int64_t, int> count;
+      for (int i = 0; i < 10000; ++i) ++count[std::get<int64_t>(s.FromUnit(p, (i + 0.5) / 10000))];
+      for (int64_t v = 1; v <= 10; ++v) EXPECT_EQ(count[v], 1000) << v;
+    }
+  }
+  SearchSpace one({Spec(ParamType::kInteger, Scale::kLinear, 3, 3)});
+  EXPECT_EQ(std::get<int64_t>(one.FromUnit(one.params()[0], 0.7)), 3);
+  EXPECT_EQ(one.ToUnit(one.params()[0], int64_t{3}), 0.5);
+}
+
+TEST(SearchSpaceTest, CategoricalUnitMapping) {
+  ParamSpec p;
+  p.name = "k";
+  p.type = ParamType::kCategorical;
+  p.choices = {"a", "b", "c"};
+  SearchSpace s({p});
+  const ParamSpec& q = s.params()[0];
+  EXPECT_EQ(s.ToUnit(q, std::string("a")), 0.0);
+  EXPECT_EQ(s.ToUnit(q, std::string("b")), 0.5);
+  EXPECT_EQ(s.ToUnit(q, std::string("c")), 1.0);
+  for (const auto& c : q.choices)
+    EXPECT_EQ(std::get<std::string>(s.FromUnit(q, s.ToUnit(q, c))), c);
+  EXPECT_EQ(std::get<std::string>(s.FromUnit(q, 0.2)), "a");
+  EXPECT_EQ(std::get<std::string>(s.FromUnit(q, 0.3)), "b");
+  EXPECT_THROW(s.ToUnit(q, std::string("d")), Error);
+}
+
+TEST(SearchSpaceTest, ConditionsOnCategoriesListsAndIntegers) {
+  SearchSpace s = SearchSpace::FromJson(json::parse(R"({
+    "kernel": {"values": ["linear", "rbf", "poly"]},
+    "gamma": {"min": 0.1, "max": 1, "when": {"kernel": ["rbf", "poly"]}},
+    "degree": {"type": "integer", "min": 2, "max": 4, "when": {"kernel": "poly"}},
+    "coef": {"min": 0, "max": 1, "when": {"degree": [3, 4]}}
+  })"));
+  const ParamSpec& gamma = *s.Find("gamma");
+  const ParamSpec& degree = *s.Find("degree");
+  const ParamSpec& coef = *s.Find("coef");
+  EXPECT_FALSE(s.Active(gamma, {{"kernel", std::string("linear")}}));
+  EXPECT_TRUE(s.Active(gamma, {{"kernel", std::string("rbf")}}));
+  EXPECT_TRUE(s.Active(gamma, {{"kernel", std::string("poly")}}));
+  EXPECT_FALSE(s.Active(degree, {{"kernel", std::string("rbf")}}));
+  EXPECT_TRUE(s.Active(degree, {{"kernel", std::string("poly")}}));
+  EXPECT_FALSE(s.Active(coef, {{"kernel", std::string("poly")}, {"degree", int64_t{2}}}));
+  EXPECT_TRUE(s.Active(coef, {{"kernel", std::string("poly")}, {"degree", int64_t{3}}}));
+  EXPECT_FALSE(s.Active(coef, {{"kernel", std::string("rbf")}}));  // parent inactive
+  // Parents come before children.
+  auto pos = [&](const char* n) {
+    for (size_t i = 0; i < s.params().size(); ++i) {
+      if (s.params()[i].name == n) return i;
+    }
+    return size_t{99};
+  };
+  EXPECT_LT(pos("kernel"), pos("gamma"));
+  EXPECT_LT(pos("kernel"), pos("degree"));
+  EXPECT_LT(pos("degree"), pos("coef"));
+}
+
+TEST(SearchSpaceTest, ToJsonRoundTrips) {
+  json in = Example();
+  in["m"] = json::parse(R"({"min": 0.5, "max": 1, "scale": "reverse_log"})");
+  in["c"] = json::parse(R"({"type": "integer", "min": 1, "max": 3})");
+  in["d"] = json::parse(R"({"min": 0, "max": 1, "when": {"c": [1, 2]}})");
+  SearchSpace a = SearchSpace::FromJson(in);
+  json out = a.ToJson();
+  SearchSpace b = SearchSpace::FromJson(out);
+  EXPECT_EQ(b.ToJson(), out);
+  ASSERT_EQ(a.params().size(), b.params().size());
+  for (size_t i = 0; i < a.params().size(); ++i) {
+    EXPECT_EQ(a.params()[i].name, b.params()[i].name);
+    EXPECT_EQ(a.params()[i].scale, b.params()[i].scale);
+    EXPECT_EQ(a.params()[i].type, b.params()[i].type);
+  }
+  EXPECT_EQ(out["lr"]["scale"], "log");
+  EXPECT_EQ(out["m"]["scale"], "reverse_log");
+  EXPECT_EQ(out["gamma"]["when"]["kernel"], "rbf");
+  EXPECT_EQ(out["d"]["when"]["c"], json::parse(R"(["1", "2"])"));
+}
+
+TEST(TuneTest, ParamValueTextAndJson) {
+  EXPECT_EQ(ParamValueText(0.1), "0.1");
+  EXPECT_EQ(ParamValueText(2.5), "2.5");
+  EXPECT_EQ(ParamValueText(int64_t{7}), "7");
+  EXPECT_EQ(ParamValueText(std::string("rbf")), "rbf");
+  ParamValues v = {{"lr", 0.1}, {"n", int64_t{7}}, {"k", std::string("rbf")}, {"w", 2.0}};
+  json j = ParamValuesToJson(v);
+  EXPECT_EQ(j.dump(), R"({"k":"rbf","lr":0.1,"n":7,"w":2.0})");
+  ParamValues back = ParamValuesFromJson(json::parse(j.dump()));
+  EXPECT_EQ(back, v);
+  EXPECT_TRUE(std::holds_alternative<double>(back["w"]));
+  EXPECT_THROW(ParamValuesFromJson(json::parse(R"({"a": [1]})")), Error);
+  EXPECT_EQ(TrialStateName(TrialState::kRunning), "running");
+  EXPECT_EQ(TrialStateName(TrialState::kComplete), "complete");
+  EXPECT_EQ(TrialStateName(TrialState::kPruned), "pruned");
+  EXPECT_EQ(TrialStateName(TrialState::kFailed), "failed");
+}
+
+}  // namespace
+}  // namespace mloop::tune
