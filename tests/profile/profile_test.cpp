@@ -12,7 +12,9 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
+#include <set>
 
 #include "mloop/core/error.h"
 #include "mloop/io/csv_reader.h"
@@ -365,7 +367,9 @@ TEST(ProfileJsonTest, RoundTripKeepsEveryFigure) {
       const ColumnProfile& a = p.column_profiles[i];
       const ColumnProfile& b = back.column_profiles[i];
       EXPECT_EQ(a.mean.has_value(), b.mean.has_value());
-      if (a.mean && !std::isnan(*a.mean)) EXPECT_EQ(*a.mean, *b.mean);
+      if (a.mean && !std::isnan(*a.mean)) {
+        EXPECT_EQ(*a.mean, *b.mean);
+      }
       EXPECT_EQ(a.top_values.size(), b.top_values.size());
       EXPECT_EQ(a.semantic, b.semantic);
     }
@@ -569,6 +573,300 @@ TEST(ProfileTest, SlicedTablesProfileTheirRows) {
   }()));
   EXPECT_EQ(WithoutSeconds(ProfileToJson(whole))["column_profiles"],
             WithoutSeconds(ProfileToJson(copied))["column_profiles"]);
+}
+
+// --- At scale: the fast paths against naive references ------------------------------------------
+
+// A 20,000-row table whose columns take every path of the sort (bucket recursion on skewed data,
+// a range dominated by outliers, counting sort, int64 beyond 2^53), of the correlations
+// (complete columns through the matrix product, incomplete ones pair by pair) and of the
+// duplicate count.
+struct ScaleTable {
+  Table table;
+  std::vector<std::string> names;
+  std::vector<std::vector<std::optional<double>>> values;  // numeric view; nullopt = missing
+  std::vector<std::vector<std::optional<int64_t>>> ints;   // int64 columns, exact
+};
+
+ScaleTable MakeScaleTable() {
+  constexpr int n = 20000;
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> gauss(0, 1);
+  std::uniform_real_distribution<double> uniform(0, 1);
+  ScaleTable t;
+  std::vector<Field> fields;
+  std::vector<Column> columns;
+  auto add_double = [&](const std::string& name, auto gen) {
+    ColumnBuilder b(DataType::kFloat64);
+    std::vector<std::optional<double>> v;
+    for (int i = 0; i < n; ++i) {
+      std::optional<double> x = gen(i);
+      v.push_back(x);
+      if (x) {
+        b.AppendDouble(*x);
+      } else {
+        b.AppendNull();
+      }
+    }
+    fields.push_back({name, DataType::kFloat64});
+    columns.push_back(b.Finish());
+    t.names.push_back(name);
+    t.values.push_back(v);
+    t.ints.emplace_back();
+  };
+  auto add_int = [&](const std::string& name, DataType type, auto gen) {
+    ColumnBuilder b(type);
+    std::vector<std::optional<double>> v;
+    std::vector<std::optional<int64_t>> exact;
+    for (int i = 0; i < n; ++i) {
+      std::optional<int64_t> x = gen(i);
+      exact.push_back(x);
+      v.push_back(x ? std::optional<double>(static_cast<double>(*x)) : std::nullopt);
+      if (!x) {
+        b.AppendNull();
+      } else if (type == DataType::kBool) {
+        b.AppendBool(*x != 0);
+      } else {
+        b.AppendInt(*x);
+      }
+    }
+    fields.push_back({name, type});
+    columns.push_back(b.Finish());
+    t.names.push_back(name);
+    t.values.push_back(v);
+    t.ints.push_back(exact);
+  };
+  std::vector<double> a(n);
+  for (double& x : a) x = gauss(rng);
+  add_double("a", [&](int i) { return std::optional<double>(a[i]); });
+  add_double("b", [&](int i) { return std::optional<double>(a[i] + 0.5 * gauss(rng)); });
+  add_double("c", [&](int i) { return std::optional<double>(std::round(uniform(rng) * 50)); });
+  add_double("normal", [&](int i) -> std::optional<double> {
+    if (i % 97 == 5) return std::nullopt;
+    if (i == 10 || i == 20) return INFINITY;
+    if (i == 30) return -INFINITY;
+    if (i == 40) return std::nan("");  // NaN counts as missing
+    return a[i] * 0.3 + gauss(rng);
+  });
+  add_double("specials", [&](int i) -> std::optional<double> {
+    // No missing entry (no validity bitmap), but NaN and infinities among the values.
+    if (i % 101 == 1) return std::nan("");
+    if (i % 211 == 2) return i % 2 ? INFINITY : -INFINITY;
+    return uniform(rng) * 8 - 4;
+  });
+  add_double("skewed", [&](int i) -> std::optional<double> {
+    if (i % 50 == 7) return std::nullopt;
+    return std::exp(2 * gauss(rng));
+  });
+  add_double("outliers", [&](int i) {
+    return std::optional<double>(i % 1000 == 3 ? 1e12 * (1 + uniform(rng)) : uniform(rng));
+  });
+  add_int("ties", DataType::kInt64, [&](int i) -> std::optional<int64_t> {
+    if (i % 13 == 0) return std::nullopt;
+    return static_cast<int64_t>(rng() % 10);
+  });
+  add_int("big", DataType::kInt64, [&](int) {
+    // Beyond 2^53: many values share a double, never a key.
+    return std::optional<int64_t>((int64_t{1} << 62) + static_cast<int64_t>(rng() % 4096));
+  });
+  add_int("flag", DataType::kBool, [&](int i) -> std::optional<int64_t> {
+    if (i % 31 == 0) return std::nullopt;
+    return static_cast<int64_t>(rng() % 3 == 0);
+  });
+  add_int("when", DataType::kTimestamp, [&](int) {
+    return std::optional<int64_t>(1'600'000'000'000'000 +
+                                  static_cast<int64_t>(rng() % 1'000'000'000'000));
+  });
+  t.table = Table(Schema(fields), columns);
+  return t;
+}
+
+const ScaleTable& Scale() {
+  static const ScaleTable t = MakeScaleTable();
+  return t;
+}
+
+const Profile& ScaleProfile() {
+  static const Profile p = ComputeProfile(Scale().table);
+  return p;
+}
+
+std::vector<double> FiniteSorted(const std::vector<std::optional<double>>& v) {
+  std::vector<double> out;
+  for (const auto& x : v) {
+    if (x && std::isfinite(*x)) out.push_back(*x);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+double NaiveQuantile(const std::vector<double>& sorted, double q) {
+  const double pos = (static_cast<double>(sorted.size()) - 1) * q;
+  const size_t lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - std::floor(pos));
+}
+
+// Relative to the spread: quantiles and moments of data with outliers of 1e12.
+::testing::AssertionResult NearScaled(double actual, double expected, double scale) {
+  if (std::fabs(actual - expected) <= 1e-9 * std::max({1.0, std::fabs(expected), scale})) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "expected " << expected << ", got " << actual;
+}
+
+TEST(ProfileScaleTest, ColumnFiguresMatchNaiveComputations) {
+  const ScaleTable& t = Scale();
+  const Profile& p = ScaleProfile();
+  for (size_t c = 0; c < t.names.size(); ++c) {
+    SCOPED_TRACE(t.names[c]);
+    const ColumnProfile& got = *p.Find(t.names[c]);
+    const auto& v = t.values[c];
+    int64_t present = 0;
+    for (const auto& x : v) present += x && !std::isnan(*x);
+    EXPECT_EQ(got.count, present);
+    // Distinct and most frequent values, exactly (int64 columns compared as integers).
+    std::map<std::string, int64_t> counts;
+    std::map<int64_t, int64_t> int_counts;
+    std::map<double, int64_t> double_counts;
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!t.ints[c].empty()) {
+        if (t.ints[c][i]) ++int_counts[*t.ints[c][i]];
+      } else if (v[i] && !std::isnan(*v[i])) {
+        ++double_counts[*v[i]];
+      }
+    }
+    const size_t distinct = t.ints[c].empty() ? double_counts.size() : int_counts.size();
+    EXPECT_EQ(got.distinct, static_cast<int64_t>(distinct));
+    std::vector<int64_t> top_counts;
+    for (const auto& [value, count] : double_counts) top_counts.push_back(count);
+    for (const auto& [value, count] : int_counts) top_counts.push_back(count);
+    std::sort(top_counts.rbegin(), top_counts.rend());
+    top_counts.resize(std::min<size_t>(top_counts.size(), 20));
+    std::vector<int64_t> got_counts;
+    for (const ValueCount& vc : got.top_values) got_counts.push_back(vc.count);
+    EXPECT_EQ(got_counts, top_counts);
+    if (got.type == DataType::kTimestamp) continue;
+
+    const std::vector<double> sorted = FiniteSorted(v);
+    const double spread = sorted.back() - sorted.front();
+    EXPECT_EQ(*got.min, sorted.front());
+    EXPECT_EQ(*got.max, sorted.back());
+    for (const auto& [name, q] : std::vector<std::pair<std::string, double>>{
+             {"p1", 0.01}, {"p25", 0.25}, {"p50", 0.5}, {"p99", 0.99}}) {
+      EXPECT_TRUE(NearScaled(got.quantiles.at(name), NaiveQuantile(sorted, q), spread)) << name;
+    }
+    // Summed about the first value: values near 2^62 would lose their spread in a plain sum.
+    long double sum = 0;
+    for (double x : sorted) sum += x - sorted.front();
+    const long double mean = sorted.front() + sum / sorted.size();
+    const long double offset = sum / sorted.size();  // mean - front, without rounding to front
+    long double m2 = 0;
+    for (double x : sorted) {
+      const long double d = (static_cast<long double>(x) - sorted.front()) - offset;
+      m2 += d * d;
+    }
+    EXPECT_TRUE(NearScaled(*got.mean, static_cast<double>(mean), spread));
+    EXPECT_TRUE(Near(*got.std, static_cast<double>(std::sqrt(m2 / (sorted.size() - 1)))));
+    std::vector<int64_t> bins(20, 0);
+    for (double x : sorted) ++bins[profile_internal::BinOf(got.histogram->edges, x)];
+    EXPECT_EQ(got.histogram->counts, bins);
+  }
+}
+
+// pandas' corr over pairwise complete rows, computed the slow and obvious way.
+double NaiveCorrelation(const std::vector<std::optional<double>>& x,
+                        const std::vector<std::optional<double>>& y, bool spearman) {
+  std::vector<double> a, b;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (x[i] && y[i] && std::isfinite(*x[i]) && std::isfinite(*y[i])) {
+      a.push_back(*x[i]);
+      b.push_back(*y[i]);
+    }
+  }
+  auto ranks = [](const std::vector<double>& v) {
+    std::vector<size_t> order(v.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t i, size_t j) { return v[i] < v[j]; });
+    std::vector<double> r(v.size());
+    for (size_t i = 0; i < order.size();) {
+      size_t j = i;
+      while (j < order.size() && v[order[j]] == v[order[i]]) ++j;
+      for (size_t k = i; k < j; ++k) r[order[k]] = (i + 1 + j) / 2.0;
+      i = j;
+    }
+    return r;
+  };
+  if (spearman) {
+    a = ranks(a);
+    b = ranks(b);
+  }
+  if (a.empty()) return std::nan("");
+  long double ma = 0, mb = 0;  // about the first values (see the column test)
+  for (size_t i = 0; i < a.size(); ++i) {
+    ma += a[i] - a[0];
+    mb += b[i] - b[0];
+  }
+  ma /= a.size();  // means less the first values
+  mb /= b.size();
+  long double sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const long double da = (static_cast<long double>(a[i]) - a[0]) - ma;
+    const long double db = (static_cast<long double>(b[i]) - b[0]) - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  if (saa == 0 || sbb == 0) return std::nan("");
+  return static_cast<double>(sab / std::sqrt(saa * sbb));
+}
+
+TEST(ProfileScaleTest, CorrelationsMatchNaivePairwiseComputations) {
+  const ScaleTable& t = Scale();
+  const Correlations& corr = ScaleProfile().correlations;
+  std::vector<size_t> index;  // corr.numeric[i] -> t column
+  for (const std::string& name : corr.numeric) {
+    index.push_back(std::find(t.names.begin(), t.names.end(), name) - t.names.begin());
+  }
+  ASSERT_EQ(corr.numeric.size(), 10u);  // every column but the timestamp
+  for (size_t i = 0; i < index.size(); ++i) {
+    for (size_t j = 0; j <= i; ++j) {
+      SCOPED_TRACE(corr.numeric[i] + " x " + corr.numeric[j]);
+      const auto& x = t.values[index[i]];
+      const auto& y = t.values[index[j]];
+      EXPECT_TRUE(Near(corr.pearson[i][j], NaiveCorrelation(x, y, false)));
+      EXPECT_TRUE(Near(corr.spearman[i][j], NaiveCorrelation(x, y, true)));
+      EXPECT_EQ(corr.pearson[i][j], corr.pearson[j][i]);
+    }
+  }
+  EXPECT_GT(corr.pearson[0][1], 0.8);  // a and b, through the matrix product
+}
+
+TEST(ProfileScaleTest, DuplicateRowsAmongManyRows) {
+  // 30,000 rows drawn from 700 distinct (string, int, double, missing) patterns.
+  std::mt19937_64 rng(5);
+  ColumnBuilder s(DataType::kString), i(DataType::kInt64), d(DataType::kFloat64);
+  std::set<uint64_t> seen;
+  for (int row = 0; row < 30000; ++row) {
+    const uint64_t pattern = rng() % 700;
+    seen.insert(pattern);
+    s.AppendString("s" + std::to_string(pattern % 7));
+    if (pattern % 11 == 0) {
+      i.AppendNull();
+    } else {
+      i.AppendInt(static_cast<int64_t>(pattern / 7));
+    }
+    d.AppendDouble(pattern % 2 ? 0.0 : -0.0);  // one value to pandas
+  }
+  Table t(Schema({{"s", DataType::kString}, {"i", DataType::kInt64}, {"d", DataType::kFloat64}}),
+          {s.Finish(), i.Finish(), d.Finish()});
+  Profile p = ComputeProfile(t);
+  // Patterns p and p' give equal rows when they agree on p % 7, p / 7 (or both missing).
+  std::set<std::pair<uint64_t, int64_t>> rows;
+  for (uint64_t pattern : seen) {
+    rows.insert({pattern % 7, pattern % 11 == 0 ? -1 : static_cast<int64_t>(pattern / 7)});
+  }
+  EXPECT_EQ(p.duplicate_rows, 30000 - static_cast<int64_t>(rows.size()));
 }
 
 // --- The sort every numeric column goes through ----------------------------------------------

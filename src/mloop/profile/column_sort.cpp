@@ -59,53 +59,76 @@ size_t BucketCount(size_t n) {
   return std::clamp<size_t>(n / 4, 16, kMaxBuckets);
 }
 
-// Sorts a[0, n) by key, using tmp[0, n) as scratch: about one element per bucket, so that one
-// insertion pass over the whole range (a few inversions per bucket, no unpredictable branch for
-// most elements) finishes the job; crowded buckets (skewed data) recurse first.
+// Sorts a[0, n) by key, using tmp[0, n) as scratch, for values within about [lo, hi] (the
+// parent bucket's range; NaN when unknown: then measured). About one element per bucket, so
+// that one insertion pass (a few inversions per bucket, no unpredictable branch for most
+// elements) finishes the job, done while copying back; crowded buckets (skewed data) recurse
+// first. Bucket indices are clamped: the mapping only has to be monotone.
 template <class K>
-void BucketSort(const K& value, KeyRow* a, KeyRow* tmp, size_t n, int depth) {
+void BucketSort(const K& value, KeyRow* a, KeyRow* tmp, size_t n, int depth, double lo, double hi) {
   if (n <= kInsertionSortMax) {
     InsertionSort(a, n);
     return;
   }
-  double lo = value(a[0].key);
-  double hi = lo;
-  for (size_t i = 1; i < n; ++i) {
-    const double v = value(a[i].key);
-    lo = v < lo ? v : lo;
-    hi = v > hi ? v : hi;
+  if (!(lo < hi)) {
+    lo = value(a[0].key);
+    hi = lo;
+    for (size_t i = 1; i < n; ++i) {
+      const double v = value(a[i].key);
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+    }
+    if (lo == hi) {  // equal doubles are equal keys, except int64 beyond 2^53
+      if (!K::injective) std::sort(a, a + n, KeyLess);
+      return;
+    }
   }
   const size_t buckets = std::min(n, kMaxInnerBuckets);
   const double scale = static_cast<double>(buckets) / (hi - lo);
-  if (lo == hi || depth >= kMaxDepth || !std::isfinite(scale)) {
-    if (lo != hi || !K::injective) std::sort(a, a + n, KeyLess);
+  if (depth >= kMaxDepth || !std::isfinite(scale)) {
+    std::sort(a, a + n, KeyLess);
     return;
   }
+  const int64_t last = static_cast<int64_t>(buckets) - 1;
   auto bucket = [&](uint64_t key) {
-    return std::min(buckets - 1, static_cast<size_t>((value(key) - lo) * scale));
+    return static_cast<size_t>(
+        std::clamp(static_cast<int64_t>((value(key) - lo) * scale), int64_t{0}, last));
   };
   std::array<uint32_t, kMaxInnerBuckets + 1> offsets;
   std::fill(offsets.begin(), offsets.begin() + buckets + 1, 0);
   for (size_t i = 0; i < n; ++i) ++offsets[bucket(a[i].key) + 1];
+  for (size_t b = 0; b < buckets; ++b) {
+    if (offsets[b + 1] == n) {  // one bucket took everything: measure the real range
+      BucketSort(value, a, tmp, n, depth + 1, kNaN, kNaN);
+      return;
+    }
+  }
   for (size_t b = 1; b <= buckets; ++b) offsets[b] += offsets[b - 1];
   for (size_t i = 0; i < n; ++i) tmp[offsets[bucket(a[i].key)]++] = a[i];
-  std::memcpy(a, tmp, n * sizeof(KeyRow));
   size_t start = 0;
   for (size_t b = 0; b < buckets; ++b) {  // offsets[b] is now the end of bucket b
     const size_t end = offsets[b];
-    if (end - start > kInsertionSortMax) {
-      BucketSort(value, a + start, tmp + start, end - start, depth + 1);
+    if (end - start > kInsertionSortMax) {  // sorted in tmp, with a as its scratch
+      BucketSort(value, tmp + start, a + start, end - start, depth + 1,
+                 lo + static_cast<double>(b) / scale, lo + static_cast<double>(b + 1) / scale);
     }
     start = end;
   }
-  InsertionSort(a, n);
+  // Back into a, inserting each element behind the larger ones before it.
+  for (size_t i = 0; i < n; ++i) {
+    const KeyRow x = tmp[i];
+    size_t j = i;
+    for (; j > 0 && a[j - 1].key > x.key; --j) a[j] = a[j - 1];
+    a[j] = x;
+  }
 }
 
 // Scatters the (key, row) pairs produced by `each` (values in [lo, hi]) into buckets in
 // `items`, then sorts every bucket. `each(emit)` calls emit(key, row, value) for every pair.
+// `scratch` grows to the largest bucket only (usually a few thousand pairs).
 template <class K, class Each>
 void BucketSortFrom(const K& value, const Each& each, size_t count, double lo, double hi,
-                    KeyRow* items, KeyRow* scratch) {
+                    KeyRow* items, KeyRows& scratch) {
   const size_t buckets = BucketCount(count);
   const double scale = static_cast<double>(buckets) / (hi - lo);
   if (lo == hi || !std::isfinite(scale)) {
@@ -120,11 +143,18 @@ void BucketSortFrom(const K& value, const Each& each, size_t count, double lo, d
   };
   each([&](uint64_t, uint32_t, double v) { ++offsets[bucket(v) + 1]; });
   for (size_t b = 1; b <= buckets; ++b) offsets[b] += offsets[b - 1];
+  size_t largest = 0;
+  for (size_t b = 0; b < buckets; ++b)
+    largest = std::max<size_t>(largest, offsets[b + 1] - offsets[b]);
+  if (scratch.size() < largest) scratch.resize(largest);
   each([&](uint64_t key, uint32_t row, double v) { items[offsets[bucket(v)]++] = {key, row}; });
   size_t start = 0;
   for (size_t b = 0; b < buckets; ++b) {
     const size_t end = offsets[b];
-    if (end - start > 1) BucketSort(value, items + start, scratch + start, end - start, 1);
+    if (end - start > 1) {
+      BucketSort(value, items + start, scratch.data(), end - start, 1,
+                 lo + static_cast<double>(b) / scale, lo + static_cast<double>(b + 1) / scale);
+    }
     start = end;
   }
 }
@@ -139,20 +169,53 @@ FiniteRange SortFloat(const Column& c, KeyRows& items, KeyRows& scratch) {
   size_t pos_inf = 0;
   double lo = INFINITY;
   double hi = -INFINITY;
-  for (int64_t i = 0; i < n; ++i) {
-    if (!present(i)) continue;
-    const double x = v[i];
-    ++count;
-    if (std::isinf(x)) {
-      (x > 0 ? pos_inf : neg_inf) += 1;
-    } else {
-      lo = x < lo ? x : lo;
-      hi = x > hi ? x : hi;
+  if (!nulls) {
+    // The usual column: four independent min/max chains and no branch (NaN compares false);
+    // the range is measured again without the infinities in the rare column that has them.
+    double los[4] = {INFINITY, INFINITY, INFINITY, INFINITY};
+    double his[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    size_t nans = 0;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      for (int k = 0; k < 4; ++k) {
+        const double x = v[i + k];
+        los[k] = x < los[k] ? x : los[k];
+        his[k] = x > his[k] ? x : his[k];
+        nans += x != x;
+        pos_inf += x == INFINITY;
+        neg_inf += x == -INFINITY;
+      }
+    }
+    for (; i < n; ++i) {
+      const double x = v[i];
+      los[0] = x < los[0] ? x : los[0];
+      his[0] = x > his[0] ? x : his[0];
+      nans += x != x;
+      pos_inf += x == INFINITY;
+      neg_inf += x == -INFINITY;
+    }
+    count = static_cast<size_t>(n) - nans;
+    lo = std::min({los[0], los[1], los[2], los[3]});
+    hi = std::max({his[0], his[1], his[2], his[3]});
+  }
+  if (nulls || neg_inf + pos_inf > 0) {
+    count = neg_inf = pos_inf = 0;
+    lo = INFINITY;
+    hi = -INFINITY;
+    for (int64_t i = 0; i < n; ++i) {
+      if (!present(i)) continue;
+      const double x = v[i];
+      ++count;
+      if (std::isinf(x)) {
+        (x > 0 ? pos_inf : neg_inf) += 1;
+      } else {
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+      }
     }
   }
   const size_t finite = count - neg_inf - pos_inf;
   items.resize(count);
-  scratch.resize(count);
   // Infinities go straight to the ends, in row order.
   size_t at_neg = 0;
   size_t at_pos = neg_inf + finite;
@@ -166,8 +229,7 @@ FiniteRange SortFloat(const Column& c, KeyRows& items, KeyRows& scratch) {
     }
   };
   if (finite > 0) {
-    BucketSortFrom(FloatKeys{}, each, finite, lo, hi, items.data() + neg_inf,
-                   scratch.data() + neg_inf);
+    BucketSortFrom(FloatKeys{}, each, finite, lo, hi, items.data() + neg_inf, scratch);
   }
   return {neg_inf, neg_inf + finite};
 }
@@ -191,7 +253,6 @@ FiniteRange SortInteger(const Column& c, KeyRows& items, KeyRows& scratch) {
     kmax = std::max(kmax, k);
   }
   items.resize(count);
-  scratch.resize(count);
   if (count == 0) return {0, 0};
   auto each = [&](const auto& emit) {
     for (int64_t i = 0; i < n; ++i) {
@@ -208,33 +269,36 @@ FiniteRange SortInteger(const Column& c, KeyRows& items, KeyRows& scratch) {
     each([&](uint64_t k, uint32_t row, double) { items[offsets[k - kmin]++] = {k, row}; });
     return {0, count};
   }
-  BucketSortFrom(IntKeys{}, each, count, IntKeys{}(kmin), IntKeys{}(kmax), items.data(),
-                 scratch.data());
+  BucketSortFrom(IntKeys{}, each, count, IntKeys{}(kmin), IntKeys{}(kmax), items.data(), scratch);
   return {0, count};
 }
 
 }  // namespace
 
-void SortByKey(KeyRows& items, KeyRows& scratch) {
-  const size_t n = items.size();
+void SortByKey(KeyRow* items, KeyRow* scratch, size_t n) {
   if (n < 2) return;
   uint64_t kmin = items[0].key;
   uint64_t kmax = kmin;
-  for (const KeyRow& it : items) {
-    kmin = std::min(kmin, it.key);
-    kmax = std::max(kmax, it.key);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t k = items[i].key;
+    kmin = std::min(kmin, k);
+    kmax = std::max(kmax, k);
   }
-  scratch.resize(n);
   const uint64_t span = kmax - kmin;
   if (span < 2 * n + 1024) {  // a counting sort over the range
     BigVector<uint32_t> offsets(span + 2, 0);
-    for (const KeyRow& it : items) ++offsets[it.key - kmin + 1];
+    for (size_t i = 0; i < n; ++i) ++offsets[items[i].key - kmin + 1];
     for (size_t b = 1; b < offsets.size(); ++b) offsets[b] += offsets[b - 1];
-    for (const KeyRow& it : items) scratch[offsets[it.key - kmin]++] = it;
-    items.swap(scratch);
+    for (size_t i = 0; i < n; ++i) scratch[offsets[items[i].key - kmin]++] = items[i];
+    std::memcpy(items, scratch, n * sizeof(KeyRow));
     return;
   }
-  BucketSort(OffsetKeys{kmin}, items.data(), scratch.data(), n, 0);
+  BucketSort(OffsetKeys{kmin}, items, scratch, n, 0, kNaN, kNaN);
+}
+
+void SortByKey(KeyRows& items, KeyRows& scratch) {
+  scratch.resize(std::max(scratch.size(), items.size()));
+  SortByKey(items.data(), scratch.data(), items.size());
 }
 
 FiniteRange SortColumnKeys(const Column& column, KeyRows& items, KeyRows& scratch) {

@@ -46,36 +46,78 @@ BigVector<double> DenseValues(const Column& c) {
   return out;
 }
 
-// Writes column values minus `mean` for rows [begin, begin + len) into `dst`.
-void FillCentred(const Column& c, int64_t begin, int64_t len, double mean, double* dst) {
-  switch (c.type()) {
-    case DataType::kFloat64: {
-      const double* v = c.f64() + begin;
-      for (int64_t i = 0; i < len; ++i) dst[i] = v[i] - mean;
-      break;
-    }
-    case DataType::kBool: {
-      const uint8_t* v = c.bools() + begin;
-      for (int64_t i = 0; i < len; ++i) dst[i] = static_cast<double>(v[i]) - mean;
-      break;
-    }
-    default: {
-      const int64_t* v = c.i64() + begin;
-      for (int64_t i = 0; i < len; ++i) dst[i] = static_cast<double>(v[i]) - mean;
-      break;
-    }
-  }
-}
-
 #if defined(__x86_64__)
 bool HasAvx2Fma() {
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return has;
 }
 
-// g (s x s, lower triangle) += B'B for the column-major block B (column j at block + j * stride,
-// `rows` rows, a multiple of 4). Tiles of 2 x 4 columns keep 8 accumulators of 4 rows in
-// registers: 6 loads per 8 fused multiply-adds. `zeros` pads the last tiles (rows values).
+// dst[i] = (v[i] - shift) - offset, four at a time.
+__attribute__((target("avx2"))) void CentreAvx2(const double* v, int64_t len, double shift,
+                                                double offset, double* dst) {
+  const __m256d s = _mm256_set1_pd(shift);
+  const __m256d o = _mm256_set1_pd(offset);
+  int64_t i = 0;
+  for (; i + 4 <= len; i += 4) {
+    _mm256_storeu_pd(dst + i, _mm256_sub_pd(_mm256_sub_pd(_mm256_loadu_pd(v + i), s), o));
+  }
+  for (; i < len; ++i) dst[i] = (v[i] - shift) - offset;
+}
+
+// dst[i] = r[i] - mean for doubled ranks (below 2^31, so converted as int32), four at a time.
+__attribute__((target("avx2"))) void CentreRanksAvx2(const uint32_t* r, int64_t len, double mean,
+                                                     double* dst) {
+  const __m256d m = _mm256_set1_pd(mean);
+  int64_t i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + i));
+    _mm256_storeu_pd(dst + i, _mm256_sub_pd(_mm256_cvtepi32_pd(x), m));
+  }
+  for (; i < len; ++i) dst[i] = static_cast<double>(r[i]) - mean;
+}
+#endif
+
+// Doubled ranks less their mean, for rows [begin, begin + len) into `dst`.
+void FillCentredRanks(const uint32_t* r, int64_t len, double mean, double* dst) {
+#if defined(__x86_64__)
+  if (HasAvx2Fma()) return CentreRanksAvx2(r, len, mean, dst);
+#endif
+  for (int64_t i = 0; i < len; ++i) dst[i] = static_cast<double>(r[i]) - mean;
+}
+
+// Writes (value - shift) - offset, the value less the mean, for rows [begin, begin + len) into
+// `dst`. Kept in two steps: summing shift and offset into the mean would round it (to 1024 for
+// values near 2^62), and a rounded mean adds n * error^2 to the sum of squares.
+void FillCentred(const Column& c, int64_t begin, int64_t len, double shift, double offset,
+                 double* dst) {
+  switch (c.type()) {
+    case DataType::kFloat64: {
+      const double* v = c.f64() + begin;
+#if defined(__x86_64__)
+      if (HasAvx2Fma()) return CentreAvx2(v, len, shift, offset, dst);
+#endif
+      for (int64_t i = 0; i < len; ++i) dst[i] = (v[i] - shift) - offset;
+      break;
+    }
+    case DataType::kBool: {
+      const uint8_t* v = c.bools() + begin;
+      for (int64_t i = 0; i < len; ++i) dst[i] = (static_cast<double>(v[i]) - shift) - offset;
+      break;
+    }
+    default: {
+      const int64_t* v = c.i64() + begin;
+      for (int64_t i = 0; i < len; ++i) dst[i] = (static_cast<double>(v[i]) - shift) - offset;
+      break;
+    }
+  }
+}
+
+#if defined(__x86_64__)
+
+// g (s x s, column-major, lower triangle) += B'B for the column-major block B (column j at
+// block + j * stride, `rows` rows, a multiple of 4). Tiles of 2 x 4 columns keep 8 accumulators
+// of 4 rows in registers: 6 loads per 8 fused multiply-adds. `zeros` (`rows` zeros) stands in
+// for the columns past s in the last tiles.
 __attribute__((target("avx2,fma"))) void GramAvx2(const double* block, int64_t stride, int64_t rows,
                                                   int s, const double* zeros, double* g) {
   auto col = [&](int j) { return j < s ? block + j * stride : zeros; };
@@ -112,7 +154,7 @@ __attribute__((target("avx2,fma"))) void GramAvx2(const double* block, int64_t s
           if (a + i >= s || b + j > a + i) continue;
           alignas(32) double lanes[4];
           _mm256_store_pd(lanes, acc[i][j]);
-          g[(a + i) * s + b + j] += (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+          g[(b + j) * s + a + i] += (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
         }
       }
     }
@@ -125,12 +167,8 @@ void AddGram(const Eigen::MatrixXd& block, int64_t rows, const std::vector<doubl
              Eigen::MatrixXd& g) {
 #if defined(__x86_64__)
   if (HasAvx2Fma()) {
-    const int s = static_cast<int>(block.cols());
-    std::vector<double> lower(static_cast<size_t>(s) * s, 0.0);
-    GramAvx2(block.data(), block.rows(), (rows + 3) / 4 * 4, s, zeros.data(), lower.data());
-    for (int i = 0; i < s; ++i) {
-      for (int j = 0; j <= i; ++j) g(i, j) += lower[static_cast<size_t>(i) * s + j];
-    }
+    GramAvx2(block.data(), block.rows(), (rows + 3) / 4 * 4, static_cast<int>(block.cols()),
+             zeros.data(), g.data());  // column-major, as Eigen stores g
     return;
   }
 #endif
@@ -160,14 +198,13 @@ void CompleteGrams(const Table& table, const std::vector<NumericWork>& numeric,
       const int64_t len = std::min(kBlock, n - begin);
       for (int j = 0; j < s; ++j) {
         const NumericWork& w = numeric[cols[j]];
-        FillCentred(table.column(w.column), begin, len, w.mean, block.col(j).data());
+        FillCentred(table.column(w.column), begin, len, w.shift, w.offset, block.col(j).data());
       }
       AddGram(block, len, zeros, gv);
       for (int j = 0; j < s; ++j) {
         // Doubled ranks: the factor 2 cancels in the correlation.
-        const uint32_t* r = numeric[cols[j]].twice_rank.data() + begin;
-        double* dst = block.col(j).data();
-        for (int64_t i = 0; i < len; ++i) dst[i] = static_cast<double>(r[i]) - twice_rank_mean;
+        FillCentredRanks(numeric[cols[j]].twice_rank.data() + begin, len, twice_rank_mean,
+                         block.col(j).data());
       }
       AddGram(block, len, zeros, gr);
     }
@@ -185,6 +222,24 @@ void CompleteGrams(const Table& table, const std::vector<NumericWork>& numeric,
 double CorrelationOf(double sxy, double sxx, double syy) {
   const double divisor = std::sqrt(sxx * syy);
   return divisor == 0 ? kNaN : sxy / divisor;
+}
+
+// The rows of the finite values in rank order: a counting sort of the rows by doubled rank.
+void OrderFromRanks(NumericWork& w) {
+  const size_t n = w.twice_rank.size();
+  std::vector<uint32_t> offsets(2 * n + 3, 0);
+  size_t finite = 0;
+  for (uint32_t r : w.twice_rank) {
+    if (r == 0) continue;
+    ++offsets[r + 1];
+    ++finite;
+  }
+  for (size_t i = 1; i < offsets.size(); ++i) offsets[i] += offsets[i - 1];
+  w.order.resize(finite);
+  for (size_t row = 0; row < n; ++row) {
+    const uint32_t r = w.twice_rank[row];
+    if (r != 0) w.order[offsets[r]++] = static_cast<uint32_t>(row);
+  }
 }
 
 // Average ranks of a's finite values among the rows where b is finite too, written at those
@@ -336,7 +391,7 @@ Matrix CramersVMatrix(const Table& table, const std::vector<int>& categorical, i
 
 }  // namespace
 
-Correlations ComputeCorrelations(const Table& table, const std::vector<NumericWork>& numeric,
+Correlations ComputeCorrelations(const Table& table, std::vector<NumericWork>& numeric,
                                  const std::vector<int>& categorical, int threads) {
   Correlations out;
   const size_t k = numeric.size();
@@ -359,7 +414,10 @@ Correlations ComputeCorrelations(const Table& table, const std::vector<NumericWo
       }
     }
   }
-  IncompletePairs(table, numeric, threads, out.pearson, out.spearman);
+  if (complete.size() < k) {
+    ParallelFor(static_cast<int>(k), threads, [&](int i) { OrderFromRanks(numeric[i]); });
+    IncompletePairs(table, numeric, threads, out.pearson, out.spearman);
+  }
   for (int c : categorical) out.categorical.push_back(table.schema().field(c).name);
   out.cramers_v = CramersVMatrix(table, categorical, threads);
   return out;

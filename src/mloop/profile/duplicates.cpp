@@ -110,17 +110,8 @@ void RowHashes(const std::vector<CellReader>& readers, int64_t n, int threads, K
   });
 }
 
-}  // namespace
-
-int64_t CountDuplicateRows(const Table& table, int threads, KeyRows& items, KeyRows& scratch) {
-  const int64_t n = table.num_rows();
-  if (n < 2 || table.num_columns() == 0) return 0;
-  std::vector<CellReader> readers;
-  readers.reserve(table.num_columns());
-  for (const Column& c : table.columns()) readers.emplace_back(c);
-  RowHashes(readers, n, threads, items);
-  SortByKey(items, scratch);  // equal rows are now next to each other
-
+// Rows in items[0, n), sorted by hash, that equal an earlier row of the same hash.
+int64_t CountInSorted(const std::vector<CellReader>& readers, const KeyRow* items, size_t n) {
   auto rows_equal = [&](uint32_t a, uint32_t b) {
     for (const CellReader& r : readers) {
       if (!(r.At(a) == r.At(b))) return false;
@@ -130,9 +121,9 @@ int64_t CountDuplicateRows(const Table& table, int threads, KeyRows& items, KeyR
   int64_t duplicates = 0;
   std::vector<uint32_t> group;
   std::vector<uint32_t> firsts;  // the first row of each distinct row seen in the group
-  for (size_t i = 0; i < items.size();) {
+  for (size_t i = 0; i < n;) {
     size_t j = i + 1;
-    while (j < items.size() && items[j].key == items[i].key) ++j;
+    while (j < n && items[j].key == items[i].key) ++j;
     if (j - i > 1) {
       // The sort is not stable: put the group back in row order, so that the first occurrence
       // of a row is the one not counted.
@@ -153,6 +144,38 @@ int64_t CountDuplicateRows(const Table& table, int threads, KeyRows& items, KeyR
     i = j;
   }
   return duplicates;
+}
+
+}  // namespace
+
+int64_t CountDuplicateRows(const Table& table, int threads, KeyRows& items, KeyRows& scratch) {
+  const int64_t n = table.num_rows();
+  if (n < 2 || table.num_columns() == 0) return 0;
+  std::vector<CellReader> readers;
+  readers.reserve(table.num_columns());
+  for (const Column& c : table.columns()) readers.emplace_back(c);
+  RowHashes(readers, n, threads, items);
+
+  // Equal rows have equal hashes, hence equal top bits: the rows are split by the top 6 bits
+  // of their hash into parts that are sorted and scanned independently, in parallel.
+  constexpr int kShift = 58;
+  constexpr int kParts = 64;
+  std::vector<size_t> offsets(kParts + 1, 0);
+  for (const KeyRow& it : items) ++offsets[(it.key >> kShift) + 1];
+  for (int p = 1; p <= kParts; ++p) offsets[p] += offsets[p - 1];
+  scratch.resize(std::max<size_t>(scratch.size(), n));
+  std::vector<size_t> at(offsets.begin(), offsets.end() - 1);
+  for (const KeyRow& it : items) scratch[at[it.key >> kShift]++] = it;
+  std::vector<int64_t> duplicates(kParts, 0);
+  ParallelFor(kParts, threads, [&](int p) {
+    const size_t size = offsets[p + 1] - offsets[p];
+    KeyRow* part = scratch.data() + offsets[p];
+    SortByKey(part, items.data() + offsets[p], size);  // items is free by now
+    duplicates[p] = CountInSorted(readers, part, size);
+  });
+  int64_t total = 0;
+  for (int64_t d : duplicates) total += d;
+  return total;
 }
 
 }  // namespace mloop::profile_internal

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -46,16 +47,20 @@ inline int64_t IntOfKey(uint64_t k) {
   return static_cast<int64_t>(k ^ kSignBit);
 }
 
-struct KeyRow {
+// Packed to 12 bytes: the sort moves these through memory, so every byte counts.
+struct __attribute__((packed)) KeyRow {
   uint64_t key;
   uint32_t row;
 };
+static_assert(sizeof(KeyRow) == 12);
 // Large work buffers use huge pages: in a VM, page faults on fresh memory otherwise cost more
 // than the sort itself.
 using KeyRows = BigVector<KeyRow>;
 
 // Sorts by key, not stably (column_sort.cpp). `scratch` is reused between calls.
 void SortByKey(KeyRows& items, KeyRows& scratch);
+// The same on items[0, n), with scratch[0, n).
+void SortByKey(KeyRow* items, KeyRow* scratch, size_t n);
 
 // The present, non-NaN values of a float64, int64, timestamp or bool column (bool keys are 0 and
 // 1) with their rows, sorted by key, not stably: -inf first, the finite values, +inf last.
@@ -71,8 +76,11 @@ FiniteRange SortColumnKeys(const Column& column, KeyRows& items, KeyRows& scratc
 // Pairwise summation (as NumPy's ndarray.sum): accurate and vectorisable.
 double PairwiseSum(const double* v, size_t n);
 
-// numpy.quantile(sorted[0..n), q) with method "linear"; NaN for n == 0.
-double Quantile(const double* sorted, size_t n, double q);
+// The i-th smallest finite value of a sorted column.
+using SortedAt = std::function<double(size_t)>;
+
+// numpy.quantile of the n sorted values at(0) .. at(n - 1), method "linear"; NaN for n == 0.
+double Quantile(size_t n, double q, const SortedAt& at);
 
 // numpy.histogram(x, bins) edges for values in [min, max]: numpy.linspace(min, max, bins + 1),
 // and [v - 0.5, v + 0.5] when min == max.
@@ -80,9 +88,9 @@ std::vector<double> HistogramEdges(double min, double max, int bins);
 // The bin numpy.histogram counts v in (v within [edges.front(), edges.back()]): in effect
 // edges[i] <= v < edges[i + 1], the last bin closed, except where rounding made edges equal.
 int BinOf(const std::vector<double>& edges, double v);
-// Counts of sorted values per bin, under BinOf.
-std::vector<int64_t> HistogramCounts(const double* sorted, size_t n,
-                                     const std::vector<double>& edges);
+// Counts of the n sorted values per bin, under BinOf.
+std::vector<int64_t> HistogramCounts(size_t n, const std::vector<double>& edges,
+                                     const SortedAt& at);
 
 struct Moments {
   double mean = kNaN;
@@ -90,8 +98,38 @@ struct Moments {
   double skewness = kNaN;
   double kurtosis = kNaN;
 };
-// pandas' Series.mean / std (ddof 1) / skew / kurt over v[0..n).
-Moments ComputeMoments(const double* v, size_t n);
+
+// The sums of v and of the powers of (v - shift), so that the moments need no pass of their
+// own. Callers sum blocks of values and add the blocks' partial sums, which keeps rounding
+// small. With the median as shift, |mean - shift| <= std, so the central moments recovered
+// from these raw ones lose nothing to cancellation; a constant column gives exact zeros.
+class PowerSums {
+ public:
+  explicit PowerSums(double shift) : shift_(shift) {}
+  double shift() const { return shift_; }
+  // mean - shift, exactly as summed (shift + offset may round: values near 2^62).
+  double offset() const { return count_ ? total_[1] / static_cast<double>(count_) : 0.0; }
+  // Adds a block's partial sums: of v, and of (v - shift)^1..4, over `count` values.
+  void AddBlock(const double partial[5], int64_t count) {
+    for (int k = 0; k < 5; ++k) total_[k] += partial[k];
+    count_ += count;
+  }
+  void Add(double v, int64_t count) {
+    const double d = v - shift_;
+    const double c = static_cast<double>(count);
+    const double partial[5] = {c * v, c * d, c * d * d, c * d * d * d, c * d * d * d * d};
+    AddBlock(partial, count);
+  }
+  int64_t count() const { return count_; }
+  double sum() const { return total_[0]; }
+  // pandas' Series.mean / std (ddof 1) / skew / kurt, corner cases included.
+  Moments Finish() const;
+
+ private:
+  double shift_;
+  double total_[5] = {0, 0, 0, 0, 0};
+  int64_t count_ = 0;
+};
 
 // Pearson r of x and y over the rows where both are finite (two passes: means, then centred
 // sums); NaN when fewer than 2 rows or either side is constant. Not clipped to [-1, 1].
@@ -117,19 +155,21 @@ struct NumericWork {
   int column = -1;        // index in the table
   bool complete = false;  // every row present and finite
   bool constant = false;  // at most one distinct finite value
-  double mean = kNaN;     // of the finite values
+  double shift = 0;       // the mean of the finite values is shift + offset (see PowerSums)
+  double offset = 0;
   // Twice the average rank (1-based, ties averaged) among the finite values, per row; 0 where
   // the value is missing or not finite. Doubled ranks are integers (an average rank is a
   // multiple of 1/2), and half the size of doubles.
   BigVector<uint32_t> twice_rank;
-  // Rows of the finite values in ascending order; kept only when some numeric column is
-  // incomplete (Spearman then re-ranks over each pair's complete rows).
+  // Rows of the finite values in ascending order (ties in any order): built from the ranks by
+  // ComputeCorrelations, and only when some numeric column is incomplete (Spearman then
+  // re-ranks over each pair's complete rows).
   BigVector<uint32_t> order;
 };
 
 // Pearson and Spearman over `numeric` (pairwise complete rows, as pandas' DataFrame.corr) and
 // Cramer's V over the string columns `categorical` (table indices).
-Correlations ComputeCorrelations(const Table& table, const std::vector<NumericWork>& numeric,
+Correlations ComputeCorrelations(const Table& table, std::vector<NumericWork>& numeric,
                                  const std::vector<int>& categorical, int threads);
 
 // Rows equal to an earlier row in every column (pandas' DataFrame.duplicated().sum()).

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <map>
 #include <set>
@@ -200,6 +199,11 @@ class TopK {
     if (best_.size() > k_) best_.pop_back();
   }
   const std::vector<std::pair<int64_t, size_t>>& best() const { return best_; }
+  // Counts at or below this cannot enter: most runs, of one value each, skip Offer.
+  int64_t floor() const {
+    if (k_ == 0) return std::numeric_limits<int64_t>::max();
+    return best_.size() < k_ ? 0 : best_.back().first;
+  }
 
  private:
   size_t k_;
@@ -261,79 +265,164 @@ SemanticType Classify(const ColumnProfile& p) {
 // reused from column to column (and by the duplicate-row count): fresh memory costs a page
 // fault per page, which in a VM costs more than the work done on the page.
 struct SortedColumn {
+  DataType type = DataType::kFloat64;
   KeyRows items;
   size_t begin = 0;  // items[begin, end) hold the finite values
   size_t end = 0;
-  BigVector<double> values;  // the finite values, ascending
   KeyRows scratch;
+
+  size_t finite() const { return end - begin; }
+  // The i-th smallest finite value.
+  double At(size_t i) const { return KeyValue(type, items[begin + i].key); }
+  SortedAt Accessor() const {
+    return [this](size_t i) { return At(i); };
+  }
+  // How many finite values are below x (or at most x).
+  size_t CountBelow(double x, bool or_equal = false) const {
+    size_t lo = 0;
+    size_t hi = finite();
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      const double v = At(mid);
+      if (v < x || (or_equal && v == x)) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
 };
 
-// Sorts the column, then walks the sorted values once: distinct count, top values, the finite
-// values in order and, for a numeric column (`work`), the doubled average ranks per row.
-void SortAndWalk(const Column& c, int top_k, bool keep_order, SortedColumn& s, ColumnProfile& out,
-                 NumericWork* work) {
-  const FiniteRange finite = SortColumnKeys(c, s.items, s.scratch);
-  s.begin = finite.begin;
-  s.end = finite.end;
-  s.values.resize(s.end - s.begin);
-  if (work) work->twice_rank.resize(c.size());
-  if (work && s.values.size() != static_cast<size_t>(c.size())) {
-    std::fill(work->twice_rank.begin(), work->twice_rank.end(), 0);
-  }
-  const DataType type = c.type();
-  const KeyRow* items = s.items.data();
-  const size_t n = s.items.size();
-  TopK top(static_cast<size_t>(std::max(top_k, 0)));
-  int64_t distinct = 0;
-  for (size_t i = 0; i < n;) {
+// One pass over sorted items [begin, end): runs of equal keys give the distinct count, the top
+// values, the power sums (finite values only) and the doubled average ranks. Kept tight: a
+// million runs of one value each are the common case.
+template <class Value>
+void WalkRuns(const KeyRow* items, size_t begin, size_t end, size_t rank_base, const Value& value,
+              bool finite, uint32_t* twice_rank, TopK& top, int64_t& distinct, PowerSums& sums) {
+  constexpr int kBlock = 1024;  // runs per block of partial sums
+  const double shift = sums.shift();
+  double partial[5] = {0, 0, 0, 0, 0};
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;  // locals: the loop keeps them in registers
+  int64_t block_count = 0;
+  int in_block = 0;
+  int64_t floor = top.floor();
+  int64_t runs = 0;
+  // Ranks tie equal doubles, as pandas' corr (which converts to float64 first): int64 values
+  // beyond 2^53 can be different keys but one double. The pending tie is [tie_start, i).
+  size_t tie_start = begin;
+  double tie_value = begin < end ? value(items[begin].key) : 0.0;
+  auto rank_tie = [&](size_t tie_end) {
+    // Positions tie_start + 1 .. tie_end (1-based, from rank_base) share their average rank.
+    const uint32_t rank =
+        static_cast<uint32_t>((tie_start - rank_base) + 1 + (tie_end - rank_base));
+    for (size_t k = tie_start; k < tie_end; ++k) twice_rank[items[k].row] = rank;
+  };
+  for (size_t i = begin; i < end;) {
+    const uint64_t key = items[i].key;
     size_t j = i + 1;
-    while (j < n && items[j].key == items[i].key) ++j;
-    ++distinct;
-    top.Offer(static_cast<int64_t>(j - i), i);
-    if (i >= s.begin && i < s.end) {  // a run of equal finite values
-      const double v = KeyValue(type, items[i].key);
-      std::fill(s.values.begin() + (i - s.begin), s.values.begin() + (j - s.begin), v);
-      if (work) {
-        // Positions i + 1 .. j (1-based) share the average rank (i + 1 + j) / 2.
-        const uint32_t twice_rank = static_cast<uint32_t>((i - s.begin) + 1 + (j - s.begin));
-        for (size_t k = i; k < j; ++k) work->twice_rank[items[k].row] = twice_rank;
+    while (j < end && items[j].key == key) ++j;
+    const int64_t count = static_cast<int64_t>(j - i);
+    ++runs;
+    if (count > floor) {
+      top.Offer(count, i);
+      floor = top.floor();
+    }
+    if (finite) {
+      const double v = value(key);
+      if (twice_rank && v != tie_value) {
+        rank_tie(i);
+        tie_start = i;
+        tie_value = v;
+      }
+      const double c = static_cast<double>(count);
+      const double d = v - shift;
+      const double cd2 = c * d * d;
+      s0 += c * v;
+      s1 += c * d;
+      s2 += cd2;
+      s3 += cd2 * d;
+      s4 += cd2 * d * d;
+      block_count += count;
+      if (++in_block == kBlock) {
+        partial[0] = s0, partial[1] = s1, partial[2] = s2, partial[3] = s3, partial[4] = s4;
+        sums.AddBlock(partial, block_count);
+        s0 = s1 = s2 = s3 = s4 = 0;
+        block_count = 0;
+        in_block = 0;
       }
     }
     i = j;
   }
+  if (twice_rank && begin < end) rank_tie(end);
+  partial[0] = s0, partial[1] = s1, partial[2] = s2, partial[3] = s3, partial[4] = s4;
+  sums.AddBlock(partial, block_count);
+  distinct += runs;
+}
+
+// Sorts the column, then walks the sorted values once: distinct count, top values, the sums
+// behind the moments and, for a numeric column (`work`), the doubled average ranks per row.
+PowerSums SortAndWalk(const Column& c, int top_k, SortedColumn& s, ColumnProfile& out,
+                      NumericWork* work) {
+  const FiniteRange finite = SortColumnKeys(c, s.items, s.scratch);
+  s.type = c.type();
+  s.begin = finite.begin;
+  s.end = finite.end;
+  uint32_t* twice_rank = nullptr;
+  if (work) {
+    work->twice_rank.resize(c.size());
+    if (s.finite() != static_cast<size_t>(c.size())) {
+      std::fill(work->twice_rank.begin(), work->twice_rank.end(), 0);
+    }
+    twice_rank = work->twice_rank.data();
+  }
+  const DataType type = c.type();
+  const KeyRow* items = s.items.data();
+  const size_t n = s.items.size();
+  PowerSums sums(s.finite() ? Quantile(s.finite(), 0.5, s.Accessor()) : 0.0);
+  TopK top(static_cast<size_t>(std::max(top_k, 0)));
+  int64_t distinct = 0;
+  auto walk = [&](const auto& value) {
+    // -inf, the finite values, +inf: runs never cross these bounds.
+    WalkRuns(items, 0, s.begin, 0, value, false, nullptr, top, distinct, sums);
+    WalkRuns(items, s.begin, s.end, s.begin, value, true, twice_rank, top, distinct, sums);
+    WalkRuns(items, s.end, n, 0, value, false, nullptr, top, distinct, sums);
+  };
+  if (type == DataType::kFloat64) {
+    walk([](uint64_t key) { return DoubleOfKey(key); });
+  } else if (type == DataType::kBool) {
+    walk([](uint64_t key) { return static_cast<double>(key); });
+  } else {
+    walk([](uint64_t key) { return static_cast<double>(IntOfKey(key)); });
+  }
   out.count = static_cast<int64_t>(n);
-  out.infinite = static_cast<int64_t>(n - s.values.size());
+  out.infinite = static_cast<int64_t>(n - s.finite());
   out.distinct = distinct;
   for (const auto& [count, at] : top.best()) {
     out.top_values.push_back({KeyText(type, items[at].key), count});
   }
-  if (work && keep_order) {
-    work->order.resize(s.end - s.begin);
-    for (size_t i = s.begin; i < s.end; ++i) work->order[i - s.begin] = items[i].row;
-  }
+  return sums;
 }
 
-void NumericSummary(const SortedColumn& s, const ProfileOptions& options, ColumnProfile& out) {
-  const double* v = s.values.data();
-  const size_t n = s.values.size();
-  const Moments m = ComputeMoments(v, n);
+void NumericSummary(const SortedColumn& s, const PowerSums& sums, ColumnProfile& out) {
+  const size_t n = s.finite();
+  const Moments m = sums.Finish();
   out.mean = m.mean;
   out.std = m.std;
   out.skewness = m.skewness;
   out.kurtosis = m.kurtosis;
-  out.sum = PairwiseSum(v, n);
-  out.min = n ? v[0] : kNaN;
-  out.max = n ? v[n - 1] : kNaN;
-  for (const auto& [name, q] : kQuantiles) out.quantiles[name] = Quantile(v, n, q);
-  const double* end = v + n;
-  out.negatives = std::lower_bound(v, end, 0.0) - v;
-  out.zeros = (std::upper_bound(v, end, 0.0) - v) - out.negatives;
+  out.sum = sums.sum();
+  out.min = n ? s.At(0) : kNaN;
+  out.max = n ? s.At(n - 1) : kNaN;
+  for (const auto& [name, q] : kQuantiles) out.quantiles[name] = Quantile(n, q, s.Accessor());
+  out.negatives = static_cast<int64_t>(s.CountBelow(0.0));
+  out.zeros = static_cast<int64_t>(s.CountBelow(0.0, true)) - out.negatives;
   if (n > 0) {
     const double q1 = out.quantiles["p25"];
     const double q3 = out.quantiles["p75"];
     const double iqr = q3 - q1;
-    out.outliers = (std::lower_bound(v, end, q1 - 1.5 * iqr) - v) +
-                   (end - std::upper_bound(v, end, q3 + 1.5 * iqr));
+    out.outliers = static_cast<int64_t>(s.CountBelow(q1 - 1.5 * iqr) +
+                                        (n - s.CountBelow(q3 + 1.5 * iqr, true)));
   }
 }
 
@@ -352,8 +441,8 @@ BigVector<double> RowValues(const Column& c) {
 
 // The association of a sortable feature with the target (see TargetProfile::association_kind).
 void NumericAssociation(const Column& c, const SortedColumn& s, const TargetData& target,
-                        const ColumnProfile& profile, ColumnProfile& out, ColumnExtras& extras) {
-  if (s.values.empty()) return;
+                        ColumnProfile& out, ColumnExtras& extras) {
+  if (s.finite() == 0) return;
   double value = kNaN;
   if (target.kind == TargetKind::kBinary) {
     std::vector<TieGroup> groups;
@@ -371,7 +460,7 @@ void NumericAssociation(const Column& c, const SortedColumn& s, const TargetData
     value = RocAucOfGroups(groups);
     if (!std::isnan(value)) value = std::max(value, 1 - value);
   } else if (target.kind == TargetKind::kMulticlass) {
-    const Histogram& h = *profile.histogram;
+    const Histogram& h = *out.histogram;
     const int bins = static_cast<int>(h.counts.size());
     const int classes = static_cast<int>(target.class_names.size());
     std::vector<int64_t> table(static_cast<size_t>(classes) * bins, 0);
@@ -392,32 +481,34 @@ void NumericAssociation(const Column& c, const SortedColumn& s, const TargetData
 }
 
 void ProfileSortable(const Column& c, const ProfileOptions& options, const TargetData& target,
-                     bool is_target, bool keep_order, SortedColumn& s, ColumnProfile& out,
-                     NumericWork* work, ColumnExtras& extras) {
-  SortAndWalk(c, options.top_k, keep_order, s, out, work);
+                     bool is_target, SortedColumn& s, ColumnProfile& out, NumericWork* work,
+                     ColumnExtras& extras) {
+  const PowerSums sums = SortAndWalk(c, options.top_k, s, out, work);
+  const size_t n = s.finite();
   if (c.type() == DataType::kTimestamp) {
-    if (!s.values.empty()) {
-      out.min = s.values.front();
-      out.max = s.values.back();
+    if (n > 0) {
+      out.min = s.At(0);
+      out.max = s.At(n - 1);
       out.first_time = FormatTimestamp(IntOfKey(s.items.front().key));
       out.last_time = FormatTimestamp(IntOfKey(s.items.back().key));
     }
   } else {
-    NumericSummary(s, options, out);
+    NumericSummary(s, sums, out);
   }
-  if (!s.values.empty()) {
+  if (n > 0) {
     Histogram h;
-    h.edges = HistogramEdges(s.values.front(), s.values.back(), options.bins);
-    h.counts = HistogramCounts(s.values.data(), s.values.size(), h.edges);
+    h.edges = HistogramEdges(s.At(0), s.At(n - 1), options.bins);
+    h.counts = HistogramCounts(n, h.edges, s.Accessor());
     out.histogram = std::move(h);
   }
   if (work) {
-    work->complete = static_cast<int64_t>(s.values.size()) == c.size();
-    work->constant = s.values.empty() || s.values.front() == s.values.back();
-    work->mean = out.mean.value_or(kNaN);
+    work->complete = static_cast<int64_t>(n) == c.size();
+    work->constant = n == 0 || s.At(0) == s.At(n - 1);
+    work->shift = sums.shift();
+    work->offset = sums.offset();
   }
   if (target.kind != TargetKind::kNone && !is_target) {
-    NumericAssociation(c, s, target, out, out, extras);
+    NumericAssociation(c, s, target, out, extras);
   }
 }
 
@@ -578,10 +669,9 @@ void ColumnAlerts(const ColumnProfile& c, const ProfileOptions& o, int64_t rows,
                   {{"value", value}, {"count", c.count}}));
   }
   if (c.semantic == SemanticType::kIdLike && !is_target) {
-    alerts.push_back(MakeAlert("id_like", c.name,
-                               q + " has a different value in every row: an identifier, not a "
-                                   "feature",
-                               {{"distinct", c.distinct}, {"count", c.count}}));
+    alerts.push_back(MakeAlert(
+        "id_like", c.name, q + " has a different value in every row: an identifier, not a feature",
+        {{"distinct", c.distinct}, {"count", c.count}}));
   }
   if (c.missing_percent > o.high_missing_percent) {
     alerts.push_back(MakeAlert("high_missing", c.name,
@@ -699,17 +789,6 @@ bool IsNumeric(DataType t) {
   return t == DataType::kFloat64 || t == DataType::kInt64 || t == DataType::kBool;
 }
 
-// True when the column has no missing, NaN or infinite value.
-bool IsComplete(const Column& c) {
-  if (c.has_nulls()) return false;
-  if (c.type() != DataType::kFloat64) return true;
-  const double* v = c.f64();
-  for (int64_t i = 0; i < c.size(); ++i) {
-    if (!std::isfinite(v[i])) return false;
-  }
-  return true;
-}
-
 void CheckOptions(const ProfileOptions& o) {
   if (o.bins < 1) throw InvalidArgument("profile: bins must be at least 1");
   if (o.top_k < 0) throw InvalidArgument("profile: top_k must not be negative");
@@ -734,8 +813,7 @@ Profile ComputeProfile(const Table& table, const ProfileOptions& options) {
   p.memory_bytes = table.MemoryBytes();
   p.column_profiles.resize(k);
 
-  // Numeric columns take part in Pearson and Spearman; Spearman over incomplete columns needs
-  // every numeric column's sorted row order.
+  // Numeric columns take part in Pearson and Spearman.
   std::vector<int> numeric_index(k, -1);
   std::vector<NumericWork> numeric;
   for (int c = 0; c < k; ++c) {
@@ -743,21 +821,9 @@ Profile ComputeProfile(const Table& table, const ProfileOptions& options) {
     numeric_index[c] = static_cast<int>(numeric.size());
     numeric.emplace_back().column = c;
   }
-  std::vector<char> complete(numeric.size(), 0);
-  ParallelFor(static_cast<int>(numeric.size()), threads,
-              [&](int i) { complete[i] = IsComplete(table.column(numeric[i].column)); });
-  const bool keep_order = std::count(complete.begin(), complete.end(), 0) > 0;
 
-  std::vector<ColumnExtras> extras(k);
-  auto trace = [&, last = std::chrono::steady_clock::now()](const char* what) mutable {  // TRACE
-    if (!std::getenv("MLOOP_PROFILE_TRACE")) return;
-    auto now = std::chrono::steady_clock::now();
-    std::fprintf(stderr, "%-14s %8.1f ms\n", what,
-                 std::chrono::duration<double, std::milli>(now - last).count());
-    last = now;
-  };
-  trace("prepare");
   // Columns are handed out one at a time (they differ in cost); each worker keeps its buffers.
+  std::vector<ColumnExtras> extras(k);
   std::atomic<int> next_column{0};
   const int workers = std::min(threads, std::max(k, 1));
   std::vector<SortedColumn> workspaces(workers);
@@ -774,8 +840,7 @@ Profile ComputeProfile(const Table& table, const ProfileOptions& options) {
         ProfileString(column, options, target, is_target, out, extras[c]);
       } else {
         NumericWork* work = numeric_index[c] >= 0 ? &numeric[numeric_index[c]] : nullptr;
-        ProfileSortable(column, options, target, is_target, keep_order, sorted, out, work,
-                        extras[c]);
+        ProfileSortable(column, options, target, is_target, sorted, out, work, extras[c]);
         out.semantic = Classify(out);
       }
       out.missing = rows - out.count;
@@ -783,6 +848,7 @@ Profile ComputeProfile(const Table& table, const ProfileOptions& options) {
           rows ? 100.0 * static_cast<double>(out.missing) / static_cast<double>(rows) : 0.0;
     }
   });
+
   std::vector<int> categorical;
   for (int c = 0; c < k; ++c) {
     const ColumnProfile& cp = p.column_profiles[c];
@@ -791,13 +857,14 @@ Profile ComputeProfile(const Table& table, const ProfileOptions& options) {
       categorical.push_back(c);
     }
   }
-  trace("columns");
   p.correlations = ComputeCorrelations(table, numeric, categorical, threads);
-  trace("correlations");
   numeric.clear();
   numeric.shrink_to_fit();
-  p.duplicate_rows = CountDuplicateRows(table, threads, workspaces[0].items, workspaces[0].scratch);
-  trace("duplicates");
+  // The workspaces' buffers are already in memory: the hashes go to one, the sort's scratch to
+  // the other.
+  p.duplicate_rows =
+      CountDuplicateRows(table, threads, workspaces[0].items,
+                         workspaces.size() > 1 ? workspaces[1].items : workspaces[0].scratch);
   if (target.kind != TargetKind::kNone) p.target = BuildTargetProfile(p, target);
   p.alerts = BuildAlerts(p, options, extras);
   p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -13,17 +13,8 @@ namespace mloop::profile_internal {
 
 namespace {
 
-struct PowerSums {
-  double m2 = 0;
-  double m3 = 0;
-  double m4 = 0;
-  PowerSums operator+(const PowerSums& o) const { return {m2 + o.m2, m3 + o.m3, m4 + o.m4}; }
-  PowerSums& operator+=(const PowerSums& o) { return *this = *this + o; }
-};
-
-// NumPy's pairwise summation of f(0) .. f(n - 1) (numpy/core/src/umath/loops_utils.h), for
-// doubles or for several sums at once.
-template <class F, class T = std::invoke_result_t<F, size_t>>
+// NumPy's pairwise summation of f(0) .. f(n - 1) (numpy/core/src/umath/loops_utils.h).
+template <class F, class T = double>
 T Pairwise(size_t begin, size_t n, const F& f) {
   if (n < 8) {
     T res{};
@@ -57,7 +48,7 @@ double PairwiseSum(const double* v, size_t n) {
   return Pairwise(0, n, [v](size_t i) { return v[i]; });
 }
 
-double Quantile(const double* sorted, size_t n, double q) {
+double Quantile(size_t n, double q, const SortedAt& at) {
   if (n == 0) return kNaN;
   // numpy.lib.function_base._quantile, method "linear" (alpha = beta = 1).
   const double nd = static_cast<double>(n);
@@ -66,8 +57,8 @@ double Quantile(const double* sorted, size_t n, double q) {
   auto clamp = [n](double i) {
     return static_cast<size_t>(std::clamp(i, 0.0, static_cast<double>(n - 1)));
   };
-  const double a = sorted[clamp(previous)];
-  const double b = sorted[clamp(previous + 1)];
+  const double a = at(clamp(previous));
+  const double b = at(clamp(previous + 1));
   const double t = virtual_index - previous;
   // numpy's _lerp: from the nearer end, so that t = 1 gives b exactly.
   const double diff = b - a;
@@ -109,39 +100,48 @@ int BinOf(const std::vector<double>& edges, double v) {
   return index;
 }
 
-std::vector<int64_t> HistogramCounts(const double* sorted, size_t n,
-                                     const std::vector<double>& edges) {
+std::vector<int64_t> HistogramCounts(size_t n, const std::vector<double>& edges,
+                                     const SortedAt& at) {
   // BinOf is non-decreasing in v, so each bin is one stretch of the sorted values.
   const int bins = static_cast<int>(edges.size()) - 1;
   std::vector<int64_t> counts(bins);
-  const double* start = sorted;
+  size_t start = 0;
   for (int b = 0; b < bins; ++b) {
-    const double* end =
-        b + 1 == bins ? sorted + n : std::partition_point(start, sorted + n, [&](double v) {
-          return BinOf(edges, v) <= b;
-        });
-    counts[b] = end - start;
+    size_t end = n;
+    if (b + 1 < bins) {  // the first position whose bin is past b
+      size_t lo = start;
+      size_t hi = n;
+      while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (BinOf(edges, at(mid)) <= b) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
+      }
+      end = lo;
+    }
+    counts[b] = static_cast<int64_t>(end - start);
     start = end;
   }
   return counts;
 }
 
-Moments ComputeMoments(const double* v, size_t n) {
+Moments PowerSums::Finish() const {
   Moments m;
+  const int64_t n = count_;
   if (n == 0) return m;
-  // Shifting by the first value makes the mean of a constant column exact.
-  const double shift = v[0];
-  m.mean = shift + Pairwise(0, n, [&](size_t i) { return v[i] - shift; }) / static_cast<double>(n);
-  // The three centred power sums in one pass.
-  const PowerSums sums = Pairwise(0, n, [&](size_t i) {
-    const double d = v[i] - m.mean;
-    const double d2 = d * d;
-    return PowerSums{d2, d2 * d, d2 * d2};
-  });
-  const double m2 = sums.m2;
-  const double m3 = sums.m3;
-  const double m4 = sums.m4;
   const double c = static_cast<double>(n);
+  // Central sums from the sums about the shift: with d = mean - shift,
+  // m_k = sum((v - shift - d)^k), expanded.
+  const double d = total_[1] / c;
+  m.mean = shift_ + d;
+  const double s2 = total_[2];
+  const double s3 = total_[3];
+  const double s4 = total_[4];
+  const double m2 = std::max(0.0, s2 - d * total_[1]);
+  const double m3 = s3 - 3 * d * s2 + 2 * c * d * d * d;
+  const double m4 = s4 - 4 * d * s3 + 6 * d * d * s2 - 3 * c * d * d * d * d;
   if (n >= 2) m.std = std::sqrt(m2 / (c - 1));
   // pandas.core.nanops.nanskew and nankurt, corner cases included.
   if (n >= 3) {
@@ -175,15 +175,16 @@ double PearsonComplete(const double* x, const double* y, size_t n) {
     sum_y += y[i] - shift_y;
   }
   if (count < 2) return kNaN;
-  const double mean_x = shift_x + sum_x / static_cast<double>(count);
-  const double mean_y = shift_y + sum_y / static_cast<double>(count);
+  // The means less the shifts, kept apart from them (their sum could round).
+  const double offset_x = sum_x / static_cast<double>(count);
+  const double offset_y = sum_y / static_cast<double>(count);
   double sxx = 0;
   double syy = 0;
   double sxy = 0;
   for (size_t i = 0; i < n; ++i) {
     if (!std::isfinite(x[i]) || !std::isfinite(y[i])) continue;
-    const double dx = x[i] - mean_x;
-    const double dy = y[i] - mean_y;
+    const double dx = (x[i] - shift_x) - offset_x;
+    const double dy = (y[i] - shift_y) - offset_y;
     sxx += dx * dx;
     syy += dy * dy;
     sxy += dx * dy;
