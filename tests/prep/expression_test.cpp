@@ -710,7 +710,9 @@ TEST(ExpressionTest, VectorisedMatchesRowByRow) {
     }
     if (branch && s[r]) expected = *branch + static_cast<double>(s[r]->size());
     ASSERT_EQ(c.IsValid(r), expected.has_value()) << r;
-    if (expected) ASSERT_EQ(c.f64()[r], *expected) << r;
+    if (expected) {
+      ASSERT_EQ(c.f64()[r], *expected) << r;
+    }
   }
 }
 
