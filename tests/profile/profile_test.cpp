@@ -547,22 +547,6 @@ TEST(ProfileTest, SingleRowLeavesSpreadUndefined) {
   EXPECT_EQ(p.Find("nope"), nullptr);
 }
 
-TEST(ProfileTest, ResultDoesNotDependOnTheThreadCount) {
-  Table t = ReadFixtureCsv("wide.csv");
-  ProfileOptions options;
-  options.target = "klass";
-  Json reference;
-  for (int threads : {1, 2, 3, 8}) {
-    options.threads = threads;
-    Json j = WithoutSeconds(ProfileToJson(ComputeProfile(t, options)));
-    if (reference.is_null()) {
-      reference = j;
-    } else {
-      EXPECT_EQ(j, reference) << threads << " threads";
-    }
-  }
-}
-
 TEST(ProfileTest, SlicedTablesProfileTheirRows) {
   Table t = ReadFixtureCsv("mixed.csv");
   Profile whole = ComputeProfile(t.Slice(0, 100));
@@ -840,6 +824,36 @@ TEST(ProfileScaleTest, CorrelationsMatchNaivePairwiseComputations) {
     }
   }
   EXPECT_GT(corr.pearson[0][1], 0.8);  // a and b, through the matrix product
+}
+
+TEST(ProfileScaleTest, PortableKernelsGiveTheSameCorrelations) {
+  // The AVX2 path (when the CPU has it) and the portable one (Eigen) agree to rounding.
+  profile_internal::ForcePortableKernels(true);
+  const Profile portable = ComputeProfile(Scale().table);
+  profile_internal::ForcePortableKernels(false);
+  const Correlations& fast = ScaleProfile().correlations;
+  for (size_t i = 0; i < fast.numeric.size(); ++i) {
+    for (size_t j = 0; j < fast.numeric.size(); ++j) {
+      EXPECT_TRUE(Near(portable.correlations.pearson[i][j], fast.pearson[i][j])) << i << "," << j;
+      EXPECT_TRUE(Near(portable.correlations.spearman[i][j], fast.spearman[i][j]));
+    }
+  }
+}
+
+TEST(ProfileScaleTest, ResultDoesNotDependOnTheThreadCount) {
+  // Large enough to be spread over threads (small tables are profiled on one).
+  ProfileOptions options;
+  options.target = "ties";  // multiclass: mutual information over histogram bins
+  Json reference;
+  for (int threads : {1, 2, 3, 8}) {
+    options.threads = threads;
+    Json j = WithoutSeconds(ProfileToJson(ComputeProfile(Scale().table, options)));
+    if (reference.is_null()) {
+      reference = j;
+    } else {
+      EXPECT_EQ(j, reference) << threads << " threads";
+    }
+  }
 }
 
 TEST(ProfileScaleTest, DuplicateRowsAmongManyRows) {

@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <mutex>
 
 #include "mloop/core/parallel.h"
 #include "mloop/profile/internal.h"
@@ -47,9 +46,11 @@ BigVector<double> DenseValues(const Column& c) {
 }
 
 #if defined(__x86_64__)
+std::atomic<bool> force_portable{false};
+
 bool HasAvx2Fma() {
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
+  return has && !force_portable.load(std::memory_order_relaxed);
 }
 
 // dst[i] = (v[i] - shift) - offset, four at a time.
@@ -390,6 +391,12 @@ Matrix CramersVMatrix(const Table& table, const std::vector<int>& categorical, i
 }
 
 }  // namespace
+
+void ForcePortableKernels(bool on) {
+#if defined(__x86_64__)
+  force_portable = on;
+#endif
+}
 
 Correlations ComputeCorrelations(const Table& table, std::vector<NumericWork>& numeric,
                                  const std::vector<int>& categorical, int threads) {

@@ -1,8 +1,9 @@
 // Internal pieces of the profile stage shared by its .cpp files. Not part of the public API.
 //
-// stats.cpp: order-preserving keys and the stable sort every numeric column goes through once,
-// NumPy's quantiles and histogram edges, pandas' moments, ROC AUC and mutual information.
-// correlation.cpp: Pearson, Spearman and Cramer's V. duplicates.cpp: duplicate rows.
+// column_sort.cpp: the one sort every numeric column goes through (and the sort of row
+// hashes); stats.cpp: NumPy's quantiles and histograms, pandas' moments, ROC AUC and mutual
+// information; correlation.cpp: Pearson, Spearman and Cramer's V; duplicates.cpp: duplicate
+// rows; profile.cpp puts them together (ComputeProfile).
 #pragma once
 
 #include <cmath>
@@ -114,13 +115,6 @@ class PowerSums {
     for (int k = 0; k < 5; ++k) total_[k] += partial[k];
     count_ += count;
   }
-  void Add(double v, int64_t count) {
-    const double d = v - shift_;
-    const double c = static_cast<double>(count);
-    const double partial[5] = {c * v, c * d, c * d * d, c * d * d * d, c * d * d * d * d};
-    AddBlock(partial, count);
-  }
-  int64_t count() const { return count_; }
   double sum() const { return total_[0]; }
   // pandas' Series.mean / std (ddof 1) / skew / kurt, corner cases included.
   Moments Finish() const;
@@ -154,7 +148,6 @@ double RocAucOfGroups(const std::vector<TieGroup>& groups);
 struct NumericWork {
   int column = -1;        // index in the table
   bool complete = false;  // every row present and finite
-  bool constant = false;  // at most one distinct finite value
   double shift = 0;       // the mean of the finite values is shift + offset (see PowerSums)
   double offset = 0;
   // Twice the average rank (1-based, ties averaged) among the finite values, per row; 0 where
@@ -171,6 +164,9 @@ struct NumericWork {
 // Cramer's V over the string columns `categorical` (table indices).
 Correlations ComputeCorrelations(const Table& table, std::vector<NumericWork>& numeric,
                                  const std::vector<int>& categorical, int threads);
+
+// For tests: use the portable code (Eigen, scalar loops) even when the CPU has AVX2 and FMA.
+void ForcePortableKernels(bool on);
 
 // Rows equal to an earlier row in every column (pandas' DataFrame.duplicated().sum()).
 // `items` and `scratch` are work buffers (a row's hash and index each).

@@ -503,7 +503,6 @@ void ProfileSortable(const Column& c, const ProfileOptions& options, const Targe
   }
   if (work) {
     work->complete = static_cast<int64_t>(n) == c.size();
-    work->constant = n == 0 || s.At(0) == s.At(n - 1);
     work->shift = sums.shift();
     work->offset = sums.offset();
   }
@@ -802,7 +801,12 @@ Profile ComputeProfile(const Table& table, const ProfileOptions& options) {
   if (table.num_rows() > std::numeric_limits<int32_t>::max()) {
     throw InvalidArgument("profile: tables of more than 2,147,483,647 rows are not supported");
   }
-  const int threads = options.threads > 0 ? options.threads : DefaultThreads();
+  // Starting threads costs milliseconds here; a small table is profiled faster on one.
+  constexpr int64_t kCellsPerThread = 100'000;
+  const int64_t cells = table.num_rows() * std::max(table.num_columns(), 1);
+  const int threads = cells < kCellsPerThread ? 1
+                      : options.threads > 0   ? options.threads
+                                              : DefaultThreads();
   const TargetData target = PrepareTarget(table, options.target);
   const int k = table.num_columns();
   const int64_t rows = table.num_rows();

@@ -1,10 +1,9 @@
-// The numeric building blocks of the profile: NumPy's quantiles and
-// histogram edges, pandas' moments, ROC AUC and mutual information (definitions in
+// The numeric building blocks of the profile: NumPy's quantiles and histogram edges, pandas'
+// moments, Pearson over complete pairs, ROC AUC and mutual information (definitions in
 // docs/formats.md, "Profile").
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <type_traits>
 #include <unordered_map>
 
 #include "mloop/profile/internal.h"
@@ -14,21 +13,21 @@ namespace mloop::profile_internal {
 namespace {
 
 // NumPy's pairwise summation of f(0) .. f(n - 1) (numpy/core/src/umath/loops_utils.h).
-template <class F, class T = double>
-T Pairwise(size_t begin, size_t n, const F& f) {
+template <class F>
+double Pairwise(size_t begin, size_t n, const F& f) {
   if (n < 8) {
-    T res{};
+    double res = 0.0;
     for (size_t i = 0; i < n; ++i) res += f(begin + i);
     return res;
   }
   if (n <= 128) {
-    T r[8];
+    double r[8];
     for (size_t j = 0; j < 8; ++j) r[j] = f(begin + j);
     size_t i = 8;
     for (; i < n - (n % 8); i += 8) {
       for (size_t j = 0; j < 8; ++j) r[j] += f(begin + i + j);
     }
-    T res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
     for (; i < n; ++i) res += f(begin + i);
     return res;
   }
