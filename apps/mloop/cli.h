@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "mloop/core/strings.h"  // HumanBytes, Join, DidYouMean
 #include "mloop/data/datasets.h"
 #include "mloop/store/workspace.h"
 
@@ -46,7 +47,6 @@ void PrintJson(const nlohmann::json& j);
 // Prints rows as an aligned text table with a header line.
 void PrintTable(const std::vector<std::string>& header,
                 const std::vector<std::vector<std::string>>& rows, const std::string& indent = "");
-std::string HumanBytes(int64_t bytes);
 std::string HumanCount(int64_t n);   // 1234567 -> "1,234,567"
 std::string HumanSeconds(double s);  // "0.42 s", "3.1 s"
 

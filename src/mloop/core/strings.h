@@ -1,6 +1,7 @@
 // Small string helpers used across stages.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,9 @@ std::string NearestName(std::string_view name, const std::vector<std::string>& c
 std::string DidYouMean(std::string_view name, const std::vector<std::string>& candidates);
 
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+
+// A byte count for people, in powers of 1000: 512 -> "512 B", 96000 -> "96.0 KB".
+std::string HumanBytes(int64_t bytes);
 
 // Makes arbitrary bytes safe to show on one line of a terminal: control characters and invalid
 // UTF-8 become escapes (\n, \t, \xNN), and text longer than `max_len` bytes is cut with "...".

@@ -13,36 +13,11 @@
 #include <string_view>
 #include <vector>
 
+#include "mloop/core/pairwise_sum.h"
+
 namespace mloop::internal {
 
-// NumPy's pairwise sum (numpy/core/src/umath/loops_utils.h) of f(begin) .. f(begin + n - 1).
-template <class F>
-double PairwiseSum(size_t begin, size_t n, const F& f) {
-  if (n < 8) {
-    double res = 0.0;
-    for (size_t i = 0; i < n; ++i) res += f(begin + i);
-    return res;
-  }
-  if (n <= 128) {
-    double r[8];
-    for (size_t j = 0; j < 8; ++j) r[j] = f(begin + j);
-    size_t i = 8;
-    for (; i < n - (n % 8); i += 8) {
-      for (size_t j = 0; j < 8; ++j) r[j] += f(begin + i + j);
-    }
-    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; ++i) res += f(begin + i);
-    return res;
-  }
-  size_t n2 = n / 2;
-  n2 -= n2 % 8;
-  return PairwiseSum(begin, n2, f) + PairwiseSum(begin + n2, n - n2, f);
-}
-
-template <class F>
-double PairwiseSum(size_t n, const F& f) {
-  return PairwiseSum(0, n, f);
-}
+using ::mloop::PairwiseSum;
 
 inline double Sum(std::span<const double> a) {
   return PairwiseSum(a.size(), [&](size_t i) { return a[i]; });

@@ -18,11 +18,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "mloop/core/table.h"
 
@@ -59,8 +58,8 @@ struct ColumnProfile {
   SemanticType semantic = SemanticType::kNumeric;
   int64_t count = 0;  // present values
   int64_t missing = 0;
-  double missing_percent = 0;  // 0..100
-  int64_t distinct = 0;        // exact count of distinct present values
+  double missing_percent = 0;          // 0..100
+  int64_t distinct = 0;                // exact count of distinct present values
   std::vector<ValueCount> top_values;  // most frequent first, ties by value; at most top_k
 
   // Numeric (float64, int64, bool as 0/1) columns; NaN when undefined (no values, one value).
@@ -83,8 +82,8 @@ struct ColumnProfile {
 
 struct TargetProfile {
   std::string column;
-  std::string task;  // "binary", "multiclass" or "regression"
-  std::vector<ValueCount> class_counts;  // classification: every class, most frequent first
+  std::string task;                       // "binary", "multiclass" or "regression"
+  std::vector<ValueCount> class_counts;   // classification: every class, most frequent first
   std::optional<Histogram> distribution;  // regression
   // "roc_auc" (binary: the ROC AUC of the feature as a score, max(auc, 1 - auc)),
   // "mutual_information" (multiclass, nats, over the feature's histogram bins or categories),
@@ -94,15 +93,15 @@ struct TargetProfile {
 };
 
 struct Alert {
-  std::string kind;    // constant, high_missing, high_cardinality, high_correlation, imbalance,
-                       // possible_leakage, id_like, skewed, duplicates, infinite_values
-  std::string column;  // or "a,b" for a pair; empty for the dataset
-  std::string message;        // one line a person reads
-  nlohmann::json evidence;    // the numbers behind it
+  std::string kind;     // constant, high_missing, high_cardinality, high_correlation, imbalance,
+                        // possible_leakage, id_like, skewed, duplicates, infinite_values
+  std::string column;   // or "a,b" for a pair; empty for the dataset
+  std::string message;  // one line a person reads
+  nlohmann::json evidence;  // the numbers behind it
 };
 
 struct Correlations {
-  std::vector<std::string> numeric;      // row/column order of pearson and spearman
+  std::vector<std::string> numeric;  // row/column order of pearson and spearman
   std::vector<std::vector<double>> pearson;
   std::vector<std::vector<double>> spearman;
   std::vector<std::string> categorical;  // row/column order of cramers_v

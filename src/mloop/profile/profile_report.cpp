@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "mloop/core/strings.h"
 #include "mloop/core/time.h"
 #include "mloop/core/types.h"
 #include "mloop/report/html.h"
@@ -50,39 +51,11 @@ std::string Share(int64_t part, int64_t whole) {
   return whole > 0 ? Pct(100.0 * static_cast<double>(part) / static_cast<double>(whole)) : kDash;
 }
 
-std::string Bytes(int64_t bytes) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1000 && u < 4) {
-    v /= 1000;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
-
+// The semantic type as the report shows it ("id-like").
 std::string SemanticLabel(SemanticType t) {
-  switch (t) {
-    case SemanticType::kNumeric:
-      return "numeric";
-    case SemanticType::kCategorical:
-      return "categorical";
-    case SemanticType::kBoolean:
-      return "boolean";
-    case SemanticType::kDatetime:
-      return "datetime";
-    case SemanticType::kText:
-      return "text";
-    case SemanticType::kIdLike:
-      return "id-like";
-    case SemanticType::kConstant:
-      return "constant";
-    case SemanticType::kEmpty:
-      return "empty";
-  }
-  return "unknown";
+  std::string s(SemanticTypeName(t));
+  std::replace(s.begin(), s.end(), '_', '-');
+  return s;
 }
 
 // A value from the data as a chart or table label.
@@ -234,7 +207,7 @@ void Overview(const Profile& p, HtmlPage& page) {
       {"Columns", Int(p.columns), ""},
       {"Duplicate rows", Int(p.duplicate_rows), Share(p.duplicate_rows, p.rows) + " of rows"},
       {"Missing cells", Int(missing), Share(missing, cells) + " of cells"},
-      {"Memory", Bytes(p.memory_bytes), "in memory, as loaded"},
+      {"Memory", HumanBytes(p.memory_bytes), "in memory, as loaded"},
       {"Alerts", Int(static_cast<int64_t>(p.alerts.size())),
        kinds.empty() ? "none" : std::to_string(kinds.size()) + " kinds"},
   });

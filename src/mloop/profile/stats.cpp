@@ -6,35 +6,12 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "mloop/core/pairwise_sum.h"
 #include "mloop/profile/internal.h"
 
 namespace mloop::profile_internal {
 
 namespace {
-
-// NumPy's pairwise summation of f(0) .. f(n - 1) (numpy/core/src/umath/loops_utils.h).
-template <class F>
-double Pairwise(size_t begin, size_t n, const F& f) {
-  if (n < 8) {
-    double res = 0.0;
-    for (size_t i = 0; i < n; ++i) res += f(begin + i);
-    return res;
-  }
-  if (n <= 128) {
-    double r[8];
-    for (size_t j = 0; j < 8; ++j) r[j] = f(begin + j);
-    size_t i = 8;
-    for (; i < n - (n % 8); i += 8) {
-      for (size_t j = 0; j < 8; ++j) r[j] += f(begin + i + j);
-    }
-    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; ++i) res += f(begin + i);
-    return res;
-  }
-  size_t n2 = n / 2;
-  n2 -= n2 % 8;
-  return Pairwise(begin, n2, f) + Pairwise(begin + n2, n - n2, f);
-}
 
 // pandas' nanops._zero_out_fperr: sums of powers below 1e-14 count as floating-point noise.
 double ZeroOutFpErr(double v) {
@@ -44,7 +21,7 @@ double ZeroOutFpErr(double v) {
 }  // namespace
 
 double PairwiseSum(const double* v, size_t n) {
-  return Pairwise(0, n, [v](size_t i) { return v[i]; });
+  return ::mloop::PairwiseSum(0, n, [v](size_t i) { return v[i]; });
 }
 
 double Quantile(size_t n, double q, const SortedAt& at) {
