@@ -12,8 +12,9 @@ PACKAGES=(
   libnlopt-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev sqlite3 zstd gzip bc
-  # outside references (pandas for the ingest benchmark; scikit-learn ships the example datasets)
-  python3 python3-pandas python3-sklearn python3-xgboost
+  # outside references (pandas for the ingest benchmark; scikit-learn ships the example datasets;
+  # Optuna is the tuning benchmark's peer)
+  python3 python3-pandas python3-sklearn python3-xgboost python3-optuna
 )
 
 missing=()

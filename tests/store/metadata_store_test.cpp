@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <thread>
+
 #include "mloop/core/error.h"
 #include "mloop/store/sqlite/migrations.h"
 #include "mloop/store/sqlite/sqlite_metadata_store.h"
@@ -198,6 +200,90 @@ TEST(SqliteMetadataStoreTest, ProfilesMigrationUpgradesAnOlderStore) {
   store.AddDatasetVersion(Version("a", "h1"), &created);
   store.AddProfile({"a", 1, "", "p1", 1});
   EXPECT_TRUE(store.FindProfile("a", 1, ""));
+}
+
+TEST_F(MetadataStoreContract, TuningJobsKeepTheirTrialsAndEndOnce) {
+  TuningJobRecord job;
+  job.name = "branin";
+  job.spec_json = R"({"strategy":"bayesian"})";
+  job.host = "h";
+  job.pid = 42;
+  job.started_at_us = 1000;
+  const int64_t id = store_->CreateTuningJob(job);
+  const int64_t other = store_->CreateTuningJob(job);
+  TuningJobRecord third = job;
+  third.name = "other";
+  store_->CreateTuningJob(third);
+  EXPECT_NE(id, other);
+
+  store_->UpdateTuningJob(id, R"([{"number":0}])", R"({"best":0})");
+  auto got = store_->GetTuningJob(id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->name, "branin");
+  EXPECT_EQ(got->status, RunStatus::kRunning);
+  EXPECT_EQ(got->spec_json, job.spec_json);
+  EXPECT_EQ(got->trials_json, R"([{"number":0}])");
+  EXPECT_EQ(got->summary_json, R"({"best":0})");
+  EXPECT_EQ(got->host, "h");
+  EXPECT_EQ(got->pid, 42);
+  EXPECT_EQ(got->started_at_us, 1000);
+  EXPECT_EQ(got->ended_at_us, 0);
+
+  store_->EndTuningJob(id, RunStatus::kFinished, "[1]", "{}", "max_trials", 2000, "");
+  got = store_->GetTuningJob(id);
+  EXPECT_EQ(got->status, RunStatus::kFinished);
+  EXPECT_EQ(got->trials_json, "[1]");
+  EXPECT_EQ(got->stop_reason, "max_trials");
+  EXPECT_EQ(got->ended_at_us, 2000);
+  // An ended job neither ends again nor changes.
+  for (auto attempt : {0, 1}) {
+    try {
+      if (attempt == 0) store_->EndTuningJob(id, RunStatus::kKilled, "[]", "{}", "", 3000, "");
+      if (attempt == 1) store_->UpdateTuningJob(id, "[]", "{}");
+      ADD_FAILURE() << "changed an ended job";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kFailedPrecondition);
+    }
+  }
+  EXPECT_FALSE(store_->GetTuningJob(999));
+  try {
+    store_->UpdateTuningJob(999, "[]", "{}");
+    ADD_FAILURE() << "updated a missing job";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+  }
+  auto named = store_->ListTuningJobs("branin");
+  ASSERT_EQ(named.size(), 2u);
+  EXPECT_EQ(named[0].id, other);  // newest first
+  EXPECT_EQ(named[1].id, id);
+  EXPECT_EQ(store_->ListTuningJobs("").size(), 3u);
+  EXPECT_TRUE(store_->ListTuningJobs("none").empty());
+}
+
+TEST_F(MetadataStoreContract, ThreadsShareOneStore) {
+  // Parallel tuning trials record runs from several threads of one process.
+  constexpr int kThreads = 4, kRuns = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRuns; ++i) {
+        RunRecord r;
+        r.experiment = "e" + std::to_string(t % 2);
+        r.algorithm = "xgboost";
+        r.task = "binary";
+        const int64_t id = store_->CreateRun(r);
+        store_->LogMetrics(id, -1, {{"auc", 0.5 + i * 0.01}});
+        store_->EndRun(id, RunStatus::kFinished, 1, "", "");
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto runs = store_->ListRuns("");
+  ASSERT_EQ(runs.size(), static_cast<size_t>(kThreads * kRuns));
+  for (const auto& r : runs) {
+    EXPECT_EQ(r.status, RunStatus::kFinished);
+    EXPECT_EQ(r.metrics.count("auc"), 1u);
+  }
 }
 
 TEST(SqliteMetadataStoreTest, MigratesAndRecordsSchemaVersion) {

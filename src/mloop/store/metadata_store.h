@@ -4,7 +4,8 @@
 //
 // Contract for every backend:
 // - each method is one transaction: it happens entirely or not at all;
-// - safe to call from several processes at once on the same store (the writer waits for a lock
+// - safe to call from several threads of one process, and from several processes at once on
+//   the same store (the writer waits for a lock
 //   up to a timeout, then fails with kUnavailable);
 // - opening checks the schema version: an older schema is migrated in numbered steps, a newer
 //   one is refused with kFailedPrecondition.
@@ -104,6 +105,25 @@ struct ProfileRecord {
   int64_t created_at_us = 0;
 };
 
+// A hyperparameter tuning job (mloop tune): its specification, its trials as they finish, and
+// why it stopped. The job's life is a run's: running -> finished | failed | killed (interrupted).
+// Each trial is also a run, tagged with the job's id.
+struct TuningJobRecord {
+  int64_t id = 0;
+  std::string name;
+  RunStatus status = RunStatus::kRunning;
+  std::string spec_json = "{}";    // the job as parsed (objective, space, strategy, limits)
+  std::string trials_json = "[]";  // [{number, state, value, params, run_id, ...}]
+  std::string summary_json =
+      "{}";                 // best trial, registered model, warm-start sources, resumed_from
+  std::string stop_reason;  // max_trials, max_seconds, target, patience, interrupted
+  std::string host;
+  int64_t pid = 0;
+  int64_t started_at_us = 0;
+  int64_t ended_at_us = 0;  // 0 while running
+  std::string error;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -174,6 +194,19 @@ class MetadataStore {
   // profile without a target); nullopt when there is none.
   virtual std::optional<ProfileRecord> FindProfile(const std::string& dataset, int64_t version,
                                                    const std::string& target) = 0;
+
+  // Records a new tuning job (status running); returns its id.
+  virtual int64_t CreateTuningJob(const TuningJobRecord& job) = 0;
+  // Replaces a running job's trials and summary (kFailedPrecondition once it has ended).
+  virtual void UpdateTuningJob(int64_t id, const std::string& trials_json,
+                               const std::string& summary_json) = 0;
+  // Ends a job: `to` must be allowed from its status, as for runs.
+  virtual void EndTuningJob(int64_t id, RunStatus to, const std::string& trials_json,
+                            const std::string& summary_json, const std::string& stop_reason,
+                            int64_t ended_at_us, const std::string& error) = 0;
+  virtual std::optional<TuningJobRecord> GetTuningJob(int64_t id) = 0;
+  // Jobs named `name` (every job when empty), newest first.
+  virtual std::vector<TuningJobRecord> ListTuningJobs(const std::string& name) = 0;
 
   // The schema version this store is at.
   virtual int SchemaVersion() = 0;

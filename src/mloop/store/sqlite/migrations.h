@@ -118,6 +118,24 @@ CREATE TABLE dataset_profiles (
 );
 CREATE INDEX dataset_profiles_by_version ON dataset_profiles (dataset_version_id, target);
 )sql"},
+    {5, "hyperparameter tuning jobs",
+     R"sql(
+CREATE TABLE tuning_jobs (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  spec_json TEXT NOT NULL,
+  trials_json TEXT NOT NULL,
+  summary_json TEXT NOT NULL,
+  stop_reason TEXT NOT NULL,
+  host TEXT NOT NULL,
+  pid BIGINT NOT NULL,
+  started_at_us BIGINT NOT NULL,
+  ended_at_us BIGINT NOT NULL,
+  error TEXT NOT NULL
+);
+CREATE INDEX tuning_jobs_by_name ON tuning_jobs (name);
+)sql"},
 };
 
 }  // namespace mloop::sqlite

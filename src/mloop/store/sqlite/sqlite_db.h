@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,12 +25,16 @@ class Db {
   void Exec(const std::string& sql);
   Statement Prepare(const std::string& sql);
   sqlite3* handle() { return db_; }
+  // The connection is shared by the threads of one process: each store method holds this lock
+  // for its whole transaction (recursive, so a method may call another).
+  std::unique_lock<std::recursive_mutex> Lock() { return std::unique_lock(mu_); }
   const std::string& path() const { return path_; }
   [[noreturn]] void Fail(const std::string& what, int rc);
 
  private:
   sqlite3* db_ = nullptr;
   std::string path_;
+  std::recursive_mutex mu_;
 };
 
 class Statement {

@@ -108,6 +108,7 @@ RunRecord SqliteMetadataStore::RunFromRow(sqlite::Statement& s) {
 }
 
 int64_t SqliteMetadataStore::CreateRun(const RunRecord& run) {
+  auto lock = db_->Lock();
   sqlite::Transaction tx(*db_);
   int64_t experiment_id = 0;
   {
@@ -144,6 +145,7 @@ int64_t SqliteMetadataStore::CreateRun(const RunRecord& run) {
 
 void SqliteMetadataStore::LogMetrics(int64_t run, int64_t step,
                                      const std::map<std::string, double>& values) {
+  auto lock = db_->Lock();
   sqlite::Transaction tx(*db_);
   auto s = db_->Prepare(
       "INSERT INTO run_metrics (run_id, key, step, value) VALUES (?, ?, ?, ?) "
@@ -157,6 +159,7 @@ void SqliteMetadataStore::LogMetrics(int64_t run, int64_t step,
 
 void SqliteMetadataStore::EndRun(int64_t run, RunStatus to, int64_t ended_at_us,
                                  const std::string& model_hash, const std::string& error) {
+  auto lock = db_->Lock();
   sqlite::Transaction tx(*db_);
   RunStatus from;
   {
@@ -183,10 +186,12 @@ void SqliteMetadataStore::EndRun(int64_t run, RunStatus to, int64_t ended_at_us,
 }
 
 void SqliteMetadataStore::SetRunTask(int64_t run, const std::string& task) {
+  auto lock = db_->Lock();
   db_->Prepare("UPDATE runs SET task = ? WHERE id = ?").Bind(1, task).Bind(2, run).Step();
 }
 
 std::optional<RunRecord> SqliteMetadataStore::GetRun(int64_t id) {
+  auto lock = db_->Lock();
   auto s = db_->Prepare(std::string("SELECT ") + kRunColumns +
                         " FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ?");
   s.Bind(1, id);
@@ -195,6 +200,7 @@ std::optional<RunRecord> SqliteMetadataStore::GetRun(int64_t id) {
 }
 
 std::vector<RunRecord> SqliteMetadataStore::ListRuns(const std::string& experiment) {
+  auto lock = db_->Lock();
   std::string sql = std::string("SELECT ") + kRunColumns +
                     " FROM runs r JOIN experiments e ON e.id = r.experiment_id";
   if (!experiment.empty()) sql += " WHERE e.name = ?";
@@ -208,6 +214,7 @@ std::vector<RunRecord> SqliteMetadataStore::ListRuns(const std::string& experime
 
 std::vector<std::pair<int64_t, double>> SqliteMetadataStore::MetricHistory(int64_t run,
                                                                            const std::string& key) {
+  auto lock = db_->Lock();
   auto s = db_->Prepare(
       "SELECT step, value FROM run_metrics WHERE run_id = ? AND key = ? AND "
       "step >= 0 ORDER BY step");
@@ -218,12 +225,14 @@ std::vector<std::pair<int64_t, double>> SqliteMetadataStore::MetricHistory(int64
 }
 
 int SqliteMetadataStore::SchemaVersion() {
+  auto lock = db_->Lock();
   auto s = db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
   s.Step();
   return static_cast<int>(s.Int(0));
 }
 
 DatasetVersion SqliteMetadataStore::AddDatasetVersion(const DatasetVersion& v, bool* created) {
+  auto lock = db_->Lock();
   sqlite::Transaction tx(*db_);
   int64_t dataset_id = 0;
   {
@@ -285,6 +294,7 @@ DatasetVersion SqliteMetadataStore::AddDatasetVersion(const DatasetVersion& v, b
 
 std::optional<DatasetVersion> SqliteMetadataStore::FindDatasetVersion(const std::string& name,
                                                                       int64_t version) {
+  auto lock = db_->Lock();
   std::string sql = std::string("SELECT ") + kVersionColumns +
                     " FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id "
                     "WHERE d.name = ? ";
@@ -297,6 +307,7 @@ std::optional<DatasetVersion> SqliteMetadataStore::FindDatasetVersion(const std:
 }
 
 std::vector<DatasetVersion> SqliteMetadataStore::ListDatasetVersions(const std::string& name) {
+  auto lock = db_->Lock();
   auto s = db_->Prepare(std::string("SELECT ") + kVersionColumns +
                         " FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id "
                         "WHERE d.name = ? ORDER BY v.version");
@@ -307,6 +318,7 @@ std::vector<DatasetVersion> SqliteMetadataStore::ListDatasetVersions(const std::
 }
 
 std::vector<DatasetSummary> SqliteMetadataStore::ListDatasets() {
+  auto lock = db_->Lock();
   auto s = db_->Prepare(std::string("SELECT ") + kVersionColumns +
                         ", (SELECT COUNT(*) FROM dataset_versions c WHERE c.dataset_id = d.id) "
                         "FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id "
@@ -326,6 +338,7 @@ std::vector<DatasetSummary> SqliteMetadataStore::ListDatasets() {
 // ---- Profiles ----------------------------------------------------------------------------------
 
 void SqliteMetadataStore::AddProfile(const ProfileRecord& p) {
+  auto lock = db_->Lock();
   sqlite::Transaction tx(*db_);
   int64_t version_id = 0;
   {
@@ -353,6 +366,7 @@ void SqliteMetadataStore::AddProfile(const ProfileRecord& p) {
 std::optional<ProfileRecord> SqliteMetadataStore::FindProfile(const std::string& dataset,
                                                               int64_t version,
                                                               const std::string& target) {
+  auto lock = db_->Lock();
   auto s = db_->Prepare(
       "SELECT d.name, v.version, p.target, p.profile_hash, p.created_at_us "
       "FROM dataset_profiles p JOIN dataset_versions v ON v.id = p.dataset_version_id "

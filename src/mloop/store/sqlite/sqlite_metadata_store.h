@@ -50,6 +50,14 @@ class SqliteMetadataStore : public MetadataStore {
   void AddProfile(const ProfileRecord& p) override;
   std::optional<ProfileRecord> FindProfile(const std::string& dataset, int64_t version,
                                            const std::string& target) override;
+  int64_t CreateTuningJob(const TuningJobRecord& job) override;
+  void UpdateTuningJob(int64_t id, const std::string& trials_json,
+                       const std::string& summary_json) override;
+  void EndTuningJob(int64_t id, RunStatus to, const std::string& trials_json,
+                    const std::string& summary_json, const std::string& stop_reason,
+                    int64_t ended_at_us, const std::string& error) override;
+  std::optional<TuningJobRecord> GetTuningJob(int64_t id) override;
+  std::vector<TuningJobRecord> ListTuningJobs(const std::string& name) override;
   int SchemaVersion() override;
 
   // The newest schema version this build knows.
@@ -59,6 +67,7 @@ class SqliteMetadataStore : public MetadataStore {
   void Migrate();
   RunRecord RunFromRow(sqlite::Statement& s);
   ModelVersionRecord ModelVersionFromRow(sqlite::Statement& s);
+  RunStatus TuningJobStatus(int64_t id);     // kNotFound when there is no such job
   int64_t ModelId(const std::string& name);  // 0 when absent
   void AddEvent(int64_t model_id, int64_t version, const std::string& kind,
                 const std::string& detail, const std::string& from, const std::string& to,

@@ -53,6 +53,7 @@ void SqliteMetadataStore::AddEvent(int64_t model_id, int64_t version, const std:
 ModelVersionRecord SqliteMetadataStore::RegisterModelVersion(
     const std::string& name, const std::string& model_hash, int64_t run_id,
     const std::string& description, const std::string& actor, int64_t at_us) {
+  auto lock = db_->Lock();
   sqlite::Transaction tx(*db_);
   int64_t model_id = ModelId(name);
   if (model_id == 0) {
@@ -92,6 +93,7 @@ ModelVersionRecord SqliteMetadataStore::RegisterModelVersion(
 
 std::optional<ModelVersionRecord> SqliteMetadataStore::FindModelVersion(const std::string& name,
                                                                         int64_t version) {
+  auto lock = db_->Lock();
   auto s = db_->Prepare(std::string(kVersionSelect) +
                         "WHERE m.name = ? AND v.version = ? AND v.deleted = 0");
   s.Bind(1, name).Bind(2, version);
@@ -101,6 +103,7 @@ std::optional<ModelVersionRecord> SqliteMetadataStore::FindModelVersion(const st
 
 std::optional<ModelVersionRecord> SqliteMetadataStore::FindModelAlias(const std::string& name,
                                                                       const std::string& alias) {
+  auto lock = db_->Lock();
   auto s = db_->Prepare(
       "SELECT a.version FROM model_aliases a JOIN registered_models m ON m.id = a.model_id "
       "WHERE m.name = ? AND a.alias = ?");
@@ -110,6 +113,7 @@ std::optional<ModelVersionRecord> SqliteMetadataStore::FindModelAlias(const std:
 }
 
 std::vector<ModelVersionRecord> SqliteMetadataStore::ListModelVersions(const std::string& name) {
+  auto lock = db_->Lock();
   std::string sql = std::string(kVersionSelect) + "WHERE v.deleted = 0 ";
   if (!name.empty()) sql += "AND m.name = ? ";
   sql += "ORDER BY m.name, v.version";
@@ -122,6 +126,7 @@ std::vector<ModelVersionRecord> SqliteMetadataStore::ListModelVersions(const std
 
 void SqliteMetadataStore::SetModelAlias(const std::string& name, const std::string& alias,
                                         int64_t version, const std::string& actor, int64_t at_us) {
+  auto lock = db_->Lock();
   sqlite::Transaction tx(*db_);
   const int64_t model_id = ModelId(name);
   if (model_id == 0 || !FindModelVersion(name, version)) {
@@ -146,6 +151,7 @@ void SqliteMetadataStore::SetModelAlias(const std::string& name, const std::stri
 
 void SqliteMetadataStore::RemoveModelAlias(const std::string& name, const std::string& alias,
                                            const std::string& actor, int64_t at_us) {
+  auto lock = db_->Lock();
   sqlite::Transaction tx(*db_);
   const int64_t model_id = ModelId(name);
   int64_t version = 0;
@@ -166,6 +172,7 @@ void SqliteMetadataStore::RemoveModelAlias(const std::string& name, const std::s
 void SqliteMetadataStore::SetModelStatus(const std::string& name, int64_t version,
                                          const std::string& status, const std::string& actor,
                                          int64_t at_us) {
+  auto lock = db_->Lock();
   sqlite::Transaction tx(*db_);
   auto current = FindModelVersion(name, version);
   if (!current) throw NotFound("no model version " + name + "/" + std::to_string(version));
@@ -181,6 +188,7 @@ void SqliteMetadataStore::SetModelStatus(const std::string& name, int64_t versio
 
 void SqliteMetadataStore::DeleteModelVersion(const std::string& name, int64_t version,
                                              const std::string& actor, int64_t at_us) {
+  auto lock = db_->Lock();
   sqlite::Transaction tx(*db_);
   auto current = FindModelVersion(name, version);
   if (!current) throw NotFound("no model version " + name + "/" + std::to_string(version));
@@ -201,6 +209,7 @@ void SqliteMetadataStore::DeleteModelVersion(const std::string& name, int64_t ve
 }
 
 std::vector<ModelEvent> SqliteMetadataStore::ModelHistory(const std::string& name) {
+  auto lock = db_->Lock();
   auto s = db_->Prepare(
       "SELECT m.name, e.version, e.kind, e.detail, e.from_value, e.to_value, e.actor, e.at_us "
       "FROM model_events e JOIN registered_models m ON m.id = e.model_id WHERE m.name = ? "
