@@ -1,9 +1,10 @@
-// mloop tune FILE [--json] [--parallel N] [--max-trials N] [--seed S]: runs a tuning job (an
-// external command for now) with a Study, shows progress on a terminal, prints the trials and
-// the best one, and saves the result under .mloop/tune/ when a workspace exists.
+// mloop tune FILE | tune resume JOB | tune show JOB | tune list: runs a tuning job (mloop's own
+// training or an external command) with a Study, shows progress on a terminal, prints the
+// trials and the best one. In a workspace the job and each trial (a run) are recorded.
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "cli.h"
 #include "mloop/core/error.h"
@@ -18,7 +20,9 @@
 #include "mloop/io/atomic_file.h"
 #include "mloop/tune/job.h"
 #include "mloop/tune/objective.h"
+#include "mloop/tune/recorded.h"
 #include "mloop/tune/tune.h"
+#include "mloop/tune/tune_report.h"
 
 namespace mloop::cli {
 
@@ -30,6 +34,9 @@ struct TuneArgs {
   int parallel = 0;
   int max_trials = 0;
   int64_t seed = -1;
+  std::vector<std::string> warm_start;
+  std::string html;
+  std::string job;  // show / resume
 };
 
 std::atomic<bool> g_interrupted{false};
@@ -60,16 +67,6 @@ std::string FirstLine(const std::string& s) {
   return nl == std::string::npos ? s : s.substr(0, nl);
 }
 
-// "20250102T030405Z"
-std::string CompactUtcNow() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
-
 std::unique_ptr<Workspace> OptionalWorkspace(const GlobalOptions& global) {
   try {
     return OpenWorkspace(global);
@@ -83,13 +80,17 @@ std::unique_ptr<Workspace> OptionalWorkspace(const GlobalOptions& global) {
   }
 }
 
-nlohmann::json ResultJson(const tune::TuningJob& job, const tune::Study& study,
-                          const tune::TuneOutcome& outcome) {
+// The document of a job tuned without a workspace (nothing recorded): TuningJobDocument's
+// shape, without ids and runs.
+nlohmann::json UnrecordedDocument(const tune::TuningJob& job, const tune::Study& study,
+                                  const tune::TuneOutcome& outcome) {
   nlohmann::json j;
   j["name"] = job.name;
+  j["status"] = outcome.stop_reason == "interrupted" ? "killed" : "finished";
   j["objective"] = {
       {"metric", job.metric},
       {"goal", job.direction == tune::Direction::kMinimize ? "minimize" : "maximize"}};
+  j["strategy"] = job.strategy;
   if (const tune::Trial* best = study.Best()) {
     j["best"] = {{"number", best->number},
                  {"value", *best->value},
@@ -101,71 +102,134 @@ nlohmann::json ResultJson(const tune::TuningJob& job, const tune::Study& study,
   for (const auto& t : study.trials()) trials.push_back(tune::TrialToJson(t));
   j["trials"] = std::move(trials);
   j["stop_reason"] = outcome.stop_reason;
-  j["strategy"] = job.strategy;
   j["seconds"] = outcome.seconds;
+  j["job"] = tune::TuningJobToJson(job);
   return j;
 }
 
-void PrintHuman(const tune::TuningJob& job, const tune::Study& study,
-                const tune::TuneOutcome& outcome) {
-  const auto& trials = study.trials();
-  int complete = 0, pruned = 0, failed = 0;
-  for (const auto& t : trials) {
-    complete += t.state == tune::TrialState::kComplete;
-    pruned += t.state == tune::TrialState::kPruned;
-    failed += t.state == tune::TrialState::kFailed;
+std::string ValueText(const nlohmann::json& v) {
+  if (v.is_number_float()) return Num(v.get<double>());
+  if (v.is_string()) return v.get<std::string>();
+  return v.dump();
+}
+
+// The trials table, the summary line and the best trial, from a job's document.
+void PrintDocument(const nlohmann::json& doc) {
+  const nlohmann::json& trials = doc["trials"];
+  const std::string metric = doc["objective"].value("metric", "value");
+  std::vector<std::string> names;  // parameters: the space's order, else the trials'
+  if (doc.contains("job") && doc["job"].contains("parameters")) {
+    for (const auto& [name, spec] : doc["job"]["parameters"].items()) names.push_back(name);
   }
-  std::vector<std::string> header = {"trial", "state", job.metric, "seconds"};
-  for (const auto& p : study.space().params()) header.push_back(p.name);
-  std::vector<std::vector<std::string>> rows;
   for (const auto& t : trials) {
-    std::vector<std::string> row = {std::to_string(t.number),
-                                    std::string(tune::TrialStateName(t.state)),
-                                    t.value ? Num(*t.value) : "-", Seconds(t.seconds)};
-    for (const auto& p : study.space().params()) {
-      auto it = t.params.find(p.name);
-      if (it == t.params.end()) {
-        row.push_back("-");  // an inactive conditional parameter
-      } else if (const double* d = std::get_if<double>(&it->second)) {
-        row.push_back(Num(*d));  // short in the table; full precision under Best and in JSON
-      } else {
-        row.push_back(tune::ParamValueText(it->second));
-      }
+    const nlohmann::json params = t.value("params", nlohmann::json::object());
+    for (const auto& [name, v] : params.items()) {
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
+  }
+  bool runs = false;
+  for (const auto& t : trials) runs = runs || t.contains("run_id");
+  std::vector<std::string> header = {"trial", "state", metric, "seconds"};
+  if (runs) header.push_back("run");
+  header.insert(header.end(), names.begin(), names.end());
+  std::vector<std::vector<std::string>> rows;
+  int complete = 0, pruned = 0, failed = 0, warm = 0;
+  for (const auto& t : trials) {
+    const std::string state = t.value("state", "");
+    complete += state == "complete";
+    pruned += state == "pruned";
+    failed += state == "failed";
+    if (t.value("warm_start", false)) {
+      ++warm;
+      continue;  // counted, not listed: they belong to the earlier job
+    }
+    std::vector<std::string> row = {
+        std::to_string(t.value("number", 0)), state,
+        t.contains("value") && t["value"].is_number() ? Num(t["value"].get<double>()) : "-",
+        Seconds(t.value("seconds", 0.0))};
+    if (runs) row.push_back(t.contains("run_id") ? std::to_string(t["run_id"].get<int64_t>()) : "");
+    const nlohmann::json params = t.value("params", nlohmann::json::object());
+    for (const auto& n : names) {
+      row.push_back(params.contains(n) ? ValueText(params[n]) : "-");  // "-": inactive
     }
     rows.push_back(std::move(row));
   }
   PrintTable(header, rows);
-  std::cout << "\n"
-            << "Tuning job " << job.name << ": " << trials.size() << " trials (" << complete
-            << " complete, " << pruned << " pruned, " << failed << " failed) in "
-            << HumanSeconds(outcome.seconds) << ", strategy " << job.strategy
-            << "; stopped: " << outcome.stop_reason << "\n";
+  std::cout << "\nTuning job " << doc.value("name", "");
+  if (doc.contains("id")) std::cout << " (job " << doc["id"].get<int64_t>() << ")";
+  std::cout << ": " << rows.size() << " trials (" << complete - 0 << " complete, " << pruned
+            << " pruned, " << failed << " failed";
+  if (warm > 0) std::cout << "; " << warm << " earlier trials as a warm start";
+  std::cout << ") in " << HumanSeconds(doc.value("seconds", 0.0)) << ", strategy "
+            << doc.value("strategy", "") << "; stopped: " << doc.value("stop_reason", "") << "\n";
+  if (doc.contains("resumed_from")) {
+    std::cout << "Resumed job " << doc["resumed_from"].get<int64_t>() << "\n";
+  }
+  if (doc.contains("error")) std::cout << "Error: " << doc["error"].get<std::string>() << "\n";
   int shown = 0;
   for (const auto& t : trials) {
-    if (t.state != tune::TrialState::kFailed || shown == 3) continue;
+    if (t.value("state", "") != "failed" || t.value("warm_start", false) || shown == 3) continue;
     if (shown++ == 0) std::cout << "Failed trials:\n";
-    std::cout << "  trial " << t.number << ": " << t.error << "\n";
+    std::cout << "  trial " << t.value("number", 0) << ": " << t.value("error", "") << "\n";
   }
-  if (const tune::Trial* best = study.Best()) {
-    std::cout << "Best: trial " << best->number << ", " << job.metric << " = " << Num(*best->value)
-              << "\n";
-    for (const auto& [name, value] : best->params) {
-      std::cout << "  " << name << " = " << tune::ParamValueText(value) << "\n";
+  const nlohmann::json& best = doc["best"];
+  if (!best.is_null()) {
+    std::cout << "Best: trial " << best["number"].get<int>() << ", " << metric << " = "
+              << Num(best["value"].get<double>());
+    if (best.contains("run_id")) std::cout << " (run " << best["run_id"].get<int64_t>() << ")";
+    std::cout << "\n";
+    for (const auto& [name, value] : best["params"].items()) {
+      std::cout << "  " << name << " = " << ValueText(value) << "\n";
     }
+  }
+  if (doc.contains("registered")) {
+    std::cout << "Registered " << doc["registered"]["name"].get<std::string>() << "/"
+              << doc["registered"]["version"].get<int64_t>() << "\n";
   }
 }
 
-int RunTune(const GlobalOptions& global, const TuneArgs& a) {
-  tune::TuningJob job = tune::LoadTuningJob(a.file);
+void WriteHtml(const std::string& path, const nlohmann::json& doc, bool announce) {
+  const std::string html = tune::TuneReportHtml(doc);
+  WriteFileAtomically(path, [&](std::ostream& out) { out << html; });
+  if (announce) std::cerr << "wrote " << path << "\n";
+}
+
+// Runs `job` (new, or resuming job `resume`), recorded when a workspace exists.
+void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
+            std::optional<int64_t> resume) {
   if (a.parallel > 0) job.parallel = a.parallel;
   if (a.max_trials > 0) job.stop.max_trials = a.max_trials;
   if (a.seed >= 0) job.seed = static_cast<uint64_t>(a.seed);
-  std::unique_ptr<Workspace> ws = OptionalWorkspace(global);
+  for (const auto& w : a.warm_start) job.warm_start.push_back(w);
+  std::unique_ptr<Workspace> ws = job.train || resume || !job.warm_start.empty()
+                                      ? OpenWorkspace(global)
+                                      : OptionalWorkspace(global);
   std::unique_ptr<tune::Study> study = tune::MakeStudy(job);
+  const bool quiet = a.json;
+
+  tune::RecordedTuneOptions options;
+  options.parallel = job.parallel;
+  options.resume = resume;
+  tune::TrainData train_data;
+  if (ws) {
+    for (const auto& w : job.warm_start) {
+      options.warm_start.push_back(tune::FindTuningJob(*ws, w).id);
+    }
+    if (job.train) {
+      train_data =
+          tune::LoadTrainData(*ws, job, [&](const std::string& file, const ImportResult& r) {
+            if (quiet) return;
+            std::cerr << (r.created ? "imported " : "already stored: ") << file << " as "
+                      << r.version.name << "@" << r.version.version << " ("
+                      << HumanCount(r.version.num_rows) << " rows)\n";
+          });
+      options.train_data = &train_data;
+    }
+  }
 
   const bool tty = isatty(2) == 1;
   bool drawn = false;
-  auto on_progress = [&](const tune::TuneProgress& p) {
+  options.on_progress = [&](const tune::TuneProgress& p) {
     if (!tty) return;
     std::string line = "tune " + job.name + ": " + std::to_string(p.done) + "/" +
                        std::to_string(p.max_trials) + " trials";
@@ -176,6 +240,7 @@ int RunTune(const GlobalOptions& global, const TuneArgs& a) {
     std::fflush(stderr);
     drawn = true;
   };
+  options.cancel = &g_interrupted;
 
   g_interrupted.store(false);
   struct sigaction on_int {
@@ -184,54 +249,136 @@ int RunTune(const GlobalOptions& global, const TuneArgs& a) {
   sigemptyset(&on_int.sa_mask);
   sigaction(SIGINT, &on_int, &old_int);
   sigaction(SIGTERM, &on_int, &old_term);
-  tune::TuneOutcome outcome;
-  try {
-    outcome = tune::RunTuningJob(job, *study, job.parallel, on_progress, &g_interrupted);
-  } catch (...) {
+  auto restore = [&] {
     sigaction(SIGINT, &old_int, nullptr);
     sigaction(SIGTERM, &old_term, nullptr);
     if (drawn) std::fprintf(stderr, "\r\033[K");
+  };
+  nlohmann::json doc;
+  try {
+    if (ws) {
+      tune::RecordedTuneResult r = tune::RunRecordedTuningJob(*ws, job, *study, options);
+      doc = tune::TuningJobDocument(*ws->metadata().GetTuningJob(r.job_id));
+      if (r.skipped_warm_start > 0 && !quiet) {
+        std::cerr << "warm start: left out " << r.skipped_warm_start
+                  << " earlier trials that do not fit this search space\n";
+      }
+    } else {
+      tune::TuneOutcome outcome = tune::RunTuningJob(
+          *study, job.parallel, tune::CommandEvaluator(job), options.on_progress, &g_interrupted);
+      doc = UnrecordedDocument(job, *study, outcome);
+    }
+  } catch (...) {
+    restore();
     throw;
   }
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
-  if (drawn) std::fprintf(stderr, "\r\033[K");
+  restore();
 
-  nlohmann::json result = ResultJson(job, *study, outcome);
-  std::filesystem::path saved;
-  if (ws) {
-    const std::filesystem::path dir = ws->root() / ".mloop" / "tune";
-    std::filesystem::create_directories(dir);
-    const std::string stem = job.name + "-" + CompactUtcNow();
-    saved = dir / (stem + ".json");
-    for (int i = 2; std::filesystem::exists(saved); ++i) {
-      saved = dir / (stem + "-" + std::to_string(i) + ".json");
-    }
-    nlohmann::json doc = result;
-    doc["job"] = tune::TuningJobToJson(job);
-    WriteFileAtomically(saved, [&](std::ostream& out) { out << doc.dump(2) << "\n"; });
-  }
   if (a.json) {
-    if (!saved.empty()) result["saved"] = saved.string();
-    PrintJson(result);
+    PrintJson(doc);
   } else {
-    PrintHuman(job, *study, outcome);
-    if (!saved.empty()) std::cout << "Saved " << saved.string() << "\n";
+    PrintDocument(doc);
+    if (!ws) std::cout << "Not recorded: no workspace here (mloop init makes one)\n";
   }
-  if (!study->Best()) {
+  if (!a.html.empty()) WriteHtml(a.html, doc, !a.json);
+  if (doc["best"].is_null()) {
     std::string first_error;
-    for (const auto& t : study->trials()) {
-      if (t.state == tune::TrialState::kFailed) {
-        first_error = "trial " + std::to_string(t.number) + ": " + FirstLine(t.error);
+    for (const auto& t : doc["trials"]) {
+      if (t.value("state", "") == "failed" && !t.value("warm_start", false)) {
+        first_error = "trial " + std::to_string(t.value("number", 0)) + ": " +
+                      FirstLine(t.value("error", ""));
         break;
       }
     }
-    throw FailedPrecondition("no trial of tuning job '" + job.name + "' completed" +
-                                 (first_error.empty() ? "" : "; " + first_error),
-                             "run the command by hand in " + job.working_dir.string() +
-                                 " and check that its output matches the metric pattern");
+    if (doc.value("stop_reason", "") == "interrupted" && first_error.empty()) {
+      throw FailedPrecondition("tuning job '" + job.name +
+                               "' was interrupted before a trial "
+                               "completed");
+    }
+    throw FailedPrecondition(
+        "no trial of tuning job '" + job.name + "' completed" +
+            (first_error.empty() ? "" : "; " + first_error),
+        job.train ? "train once by hand (mloop train) with the same data and parameters"
+                  : "run the command by hand in " + job.working_dir.string() +
+                        " and check that its output matches the metric pattern");
   }
-  return 0;
+}
+
+void RunTune(const GlobalOptions& global, const TuneArgs& a) {
+  if (a.file.empty()) {
+    throw UsageError("mloop tune needs a job file (or: tune show JOB, tune resume JOB, tune list)");
+  }
+  RunJob(global, a, tune::LoadTuningJob(a.file), std::nullopt);
+}
+
+// The job as it was recorded, to run more of it: its specification is a tuning job in JSON,
+// which is also YAML.
+void RunResume(const GlobalOptions& global, const TuneArgs& a) {
+  auto ws = OpenWorkspace(global);
+  tune::RecoverStaleTuningJobs(*ws);
+  const TuningJobRecord record = tune::FindTuningJob(*ws, a.job);
+  nlohmann::json spec = nlohmann::json::parse(record.spec_json);
+  const std::filesystem::path dir = spec.value("working_dir", ".");
+  spec.erase("working_dir");
+  tune::TuningJob job = tune::ParseTuningJob(
+      spec.dump(), "tuning job " + std::to_string(record.id) + " (" + record.name + ")", dir);
+  job.name = record.name;
+  job.warm_start.clear();  // the earlier trials already include the seeds
+  if (a.max_trials == 0 && record.status == RunStatus::kFinished &&
+      record.stop_reason == "max_trials") {
+    throw UsageError("tuning job " + std::to_string(record.id) + " ran all its " +
+                         std::to_string(job.stop.max_trials) + " trials",
+                     "run more: mloop tune resume " + a.job + " --max-trials N (N > " +
+                         std::to_string(job.stop.max_trials) + ")");
+  }
+  RunJob(global, a, std::move(job), record.id);
+}
+
+void RunShow(const GlobalOptions& global, const TuneArgs& a) {
+  auto ws = OpenWorkspace(global);
+  tune::RecoverStaleTuningJobs(*ws);
+  const nlohmann::json doc = tune::TuningJobDocument(tune::FindTuningJob(*ws, a.job));
+  if (a.json) {
+    PrintJson(doc);
+  } else {
+    PrintDocument(doc);
+  }
+  if (!a.html.empty()) WriteHtml(a.html, doc, !a.json);
+}
+
+void RunList(const GlobalOptions& global, bool json) {
+  auto ws = OpenWorkspace(global);
+  tune::RecoverStaleTuningJobs(*ws);
+  nlohmann::json out = nlohmann::json::array();
+  std::vector<std::vector<std::string>> rows;
+  for (const TuningJobRecord& r : ws->metadata().ListTuningJobs("")) {
+    const nlohmann::json doc = tune::TuningJobDocument(r);
+    const nlohmann::json& best = doc["best"];
+    int count = 0;
+    for (const auto& t : doc["trials"]) count += !t.value("warm_start", false);
+    out.push_back({{"id", r.id},
+                   {"name", r.name},
+                   {"status", doc["status"]},
+                   {"trials", count},
+                   {"best", best.is_null() ? nlohmann::json(nullptr) : best["value"]},
+                   {"metric", doc["objective"].value("metric", "")},
+                   {"stop_reason", r.stop_reason},
+                   {"started", doc["started"]}});
+    rows.push_back({std::to_string(r.id), r.name, doc["status"].get<std::string>(),
+                    std::to_string(count),
+                    doc["objective"].value("metric", "") + " " +
+                        (best.is_null() ? "-" : Num(best["value"].get<double>())),
+                    r.stop_reason, doc["started"].get<std::string>()});
+  }
+  if (json) {
+    PrintJson(out);
+    return;
+  }
+  if (rows.empty()) {
+    std::cout << "No tuning jobs. Run one: mloop tune JOB.yaml\n";
+    return;
+  }
+  PrintTable({"id", "name", "status", "trials", "best", "stopped", "started"}, rows);
 }
 
 }  // namespace
@@ -240,18 +387,49 @@ void RegisterTune(CLI::App& app, GlobalOptions& global) {
   auto a = std::make_shared<TuneArgs>();
   auto* tune = app.add_subcommand(
       "tune", "Tune hyperparameters: run a tuning job (YAML; see docs/formats.md)");
-  tune->add_option("FILE", a->file, "The tuning job (YAML)")->required();
+  tune->add_option("FILE", a->file, "The tuning job (YAML)");
   tune->add_flag("--json", a->json, "Print the result as one JSON document");
   tune->add_option("--parallel", a->parallel, "Trials run at once (default: the job's, or 1)")
       ->check(CLI::Range(1, 1024));
   tune->add_option("--max-trials", a->max_trials, "Override the job's max_trials")
       ->check(CLI::Range(1, 1 << 30));
   tune->add_option("--seed", a->seed, "Override the job's seed")->check(CLI::NonNegativeNumber);
+  tune->add_option("--warm-start", a->warm_start,
+                   "An earlier job (name or id) whose trials seed the search (repeatable)");
+  tune->add_option("--html", a->html, "Also write the HTML report to this file");
   tune->footer(
-      "The job runs its command once per trial with the parameters substituted and reads the "
-      "objective from the output. Results are saved to .mloop/tune/NAME-TIME.json when a "
-      "workspace exists.");
-  tune->callback([&global, a] { RunTune(global, *a); });
+      "Each trial trains one of mloop's algorithms (the job's train:) or runs the job's "
+      "command with the parameters substituted and reads the objective from its output. In a "
+      "workspace the job and each trial (a run, tagged tune.job) are recorded.\n"
+      "  mloop tune show JOB      trials, best parameters, why it stopped\n"
+      "  mloop tune resume JOB    go on with an interrupted (or finished) job\n"
+      "  mloop tune list          the recorded jobs");
+  tune->callback([&global, a, tune] {
+    if (tune->get_subcommands().empty()) RunTune(global, *a);
+  });
+
+  auto* show = tune->add_subcommand("show", "Show a tuning job: trials, best trial, stop reason");
+  show->add_option("JOB", a->job, "A job id, or a name (its newest job)")->required();
+  show->add_flag("--json", a->json, "Print the job as one JSON document");
+  show->add_option("--html", a->html, "Write the HTML report to this file");
+  show->callback([&global, a] { RunShow(global, *a); });
+
+  auto* resume = tune->add_subcommand(
+      "resume", "Go on with a recorded tuning job (interrupted, or finished: with --max-trials)");
+  resume->add_option("JOB", a->job, "A job id, or a name (its newest job)")->required();
+  resume->add_flag("--json", a->json, "Print the result as one JSON document");
+  resume->add_option("--parallel", a->parallel, "Trials run at once")->check(CLI::Range(1, 1024));
+  resume
+      ->add_option("--max-trials", a->max_trials,
+                   "The job's new trial limit, earlier trials "
+                   "included")
+      ->check(CLI::Range(1, 1 << 30));
+  resume->add_option("--html", a->html, "Also write the HTML report to this file");
+  resume->callback([&global, a] { RunResume(global, *a); });
+
+  auto* list = tune->add_subcommand("list", "List the recorded tuning jobs, newest first");
+  list->add_flag("--json", a->json, "Print the list as JSON");
+  list->callback([&global, a] { RunList(global, a->json); });
 }
 
 }  // namespace mloop::cli

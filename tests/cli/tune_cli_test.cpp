@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "test_util.h"
 
@@ -55,26 +56,104 @@ TEST(TuneCli, TunesBraninAndEndsWithJson) {
   EXPECT_FALSE(std::filesystem::exists(dir / ".mloop"));  // no workspace: nothing saved
 }
 
-TEST(TuneCli, ParallelTrialsAndHumanOutputAndSavedResult) {
+TEST(TuneCli, RecordsTheJobAndEveryTrialAsARun) {
   TempDir dir;
   ASSERT_EQ(RunMloop(dir.path(), "init .").code, 0);
   SetUpBranin(dir);
   auto r = RunMloop(dir.path(), "tune branin.yaml --parallel 3 --max-trials 9 --seed 11");
   ASSERT_EQ(r.code, 0) << r.err << r.out;
-  EXPECT_CONTAINS(r.out, "Tuning job branin: 9 trials (9 complete, 0 pruned, 0 failed)");
+  EXPECT_CONTAINS(r.out, "Tuning job branin (job 1): 9 trials (9 complete, 0 pruned, 0 failed)");
   EXPECT_CONTAINS(r.out, "stopped: max_trials");
   EXPECT_CONTAINS(r.out, "Best: trial ");
   EXPECT_CONTAINS(r.out, "  x1 = ");
-  EXPECT_CONTAINS(r.out, "Saved ");
-  int saved = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir / ".mloop" / "tune")) {
-    ++saved;
-    EXPECT_EQ(e.path().filename().string().rfind("branin-", 0), 0u);
-    nlohmann::json j = nlohmann::json::parse(testing::ReadFile(e.path()));
-    EXPECT_EQ(j["trials"].size(), 9u);
-    EXPECT_EQ(j["job"]["seed"], 11);
-  }
-  EXPECT_EQ(saved, 1);
+
+  r = RunMloop(dir.path(), "tune show branin --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json job = nlohmann::json::parse(r.out);
+  EXPECT_EQ(job["id"], 1);
+  EXPECT_EQ(job["status"], "finished");
+  EXPECT_EQ(job["job"]["seed"], 11);
+  ASSERT_EQ(job["trials"].size(), 9u);
+  std::set<int64_t> run_ids;
+  for (const auto& t : job["trials"]) run_ids.insert(t["run_id"].get<int64_t>());
+  EXPECT_EQ(run_ids.size(), 9u);
+  // Each trial is a run in the job's experiment, tagged with the job and the trial.
+  const int64_t best_run = job["best"]["run_id"].get<int64_t>();
+  r = RunMloop(dir.path(), "runs show " + std::to_string(best_run) + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json run = nlohmann::json::parse(r.out);
+  EXPECT_EQ(run["experiment"], "tune-branin");
+  EXPECT_EQ(run["status"], "finished");
+  EXPECT_EQ(run["tags"]["tune.job"], "1");
+  EXPECT_EQ(run["tags"]["tune.trial"], std::to_string(job["best"]["number"].get<int>()));
+  EXPECT_DOUBLE_EQ(run["metrics"]["loss"].get<double>(), job["best"]["value"].get<double>());
+  r = RunMloop(dir.path(), "runs list --experiment tune-branin --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 9u);
+
+  // A finished job goes on when given a higher limit; the earlier trials count towards it.
+  r = RunMloop(dir.path(), "tune resume branin");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--max-trials");
+  r = RunMloop(dir.path(), "tune resume 1 --max-trials 12 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  job = nlohmann::json::parse(r.out);
+  EXPECT_EQ(job["id"], 2);
+  EXPECT_EQ(job["resumed_from"], 1);
+  ASSERT_EQ(job["trials"].size(), 12u);
+  for (int i = 0; i < 9; ++i) EXPECT_TRUE(run_ids.count(job["trials"][i]["run_id"]));
+
+  // A warm start: the earlier trials inform the sampler but are not this job's.
+  r = RunMloop(dir.path(), "tune branin.yaml --max-trials 3 --warm-start branin --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  job = nlohmann::json::parse(r.out);
+  EXPECT_EQ(job["warm_start"], nlohmann::json::array({2}));
+  ASSERT_EQ(job["trials"].size(), 15u);
+  int warm = 0;
+  for (const auto& t : job["trials"]) warm += t.value("warm_start", false);
+  EXPECT_EQ(warm, 12);
+  EXPECT_GE(job["best"]["number"].get<int>(), 12);
+
+  r = RunMloop(dir.path(), "tune list");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "branin  finished  12");
+  r = RunMloop(dir.path(), "tune show 2 --html report.html");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string html = testing::ReadFile(dir / "report.html");
+  EXPECT_CONTAINS(html, "Convergence");
+  EXPECT_CONTAINS(html, "<svg");
+  r = RunMloop(dir.path(), "tune show nosuch");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "no tuning job named 'nosuch'");
+}
+
+TEST(TuneCli, AKilledJobIsMarkedAndResumed) {
+  TempDir dir;
+  ASSERT_EQ(RunMloop(dir.path(), "init .").code, 0);
+  SetUpBranin(dir);
+  // The fifth trial kills mloop itself (the shell's parent), as a power cut would.
+  std::string yaml = testing::ReadFile(dir / "branin.yaml");
+  const size_t at = yaml.find("command: ");
+  yaml = yaml.substr(0, at) +
+         "command: n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; "
+         "if [ $n -eq 4 ]; then kill -9 $PPID; sleep 5; fi; ./branin {x1} {x2}\n"
+         "metric_regex: 'loss=([-+0-9.eE]+)'\n";
+  testing::WriteFile(dir / "branin.yaml", yaml);
+  auto r = RunMloop(dir.path(), "tune branin.yaml --max-trials 8");
+  EXPECT_NE(r.code, 0);
+  r = RunMloop(dir.path(), "tune list --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json jobs = nlohmann::json::parse(r.out);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0]["status"], "killed");
+  EXPECT_EQ(jobs[0]["stop_reason"], "interrupted");
+  EXPECT_EQ(jobs[0]["trials"], 4);  // the four that finished before it died
+  r = RunMloop(dir.path(), "tune resume branin --json");
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  nlohmann::json job = nlohmann::json::parse(r.out);
+  EXPECT_EQ(job["resumed_from"], 1);
+  ASSERT_EQ(job["trials"].size(), 8u);
+  for (const auto& t : job["trials"]) EXPECT_EQ(t["state"], "complete") << t.dump();
 }
 
 TEST(TuneCli, ErrorsAreClear) {

@@ -129,7 +129,9 @@ TEST(TuneJob, ErrorsNameTheKeyAndTheNearest) {
   e = ErrorOf(
       "objective: {goal: minimize}\nparameters: {x: {type: continuous, min: 0, max: 1}}\n"
       "metric_regex: 'v=(.*)'\n");
-  EXPECT_NE(e.find("needs 'command'"), std::string::npos) << e;
+  EXPECT_NE(e.find("needs 'train' (one of mloop's algorithms on a dataset) or 'command'"),
+            std::string::npos)
+      << e;
   e = ErrorOf(std::string(kBranin) + "parallel: 0\n");
   EXPECT_NE(e.find("'parallel' must be >= 1"), std::string::npos) << e;
   e = ErrorOf(std::string(kBranin) + "timeout_seconds: soon\n");
@@ -287,7 +289,8 @@ TEST(Objective, RunsAStudyInParallel) {
                              "max_trials: 8\nseed: 1\n");
   auto study = MakeStudy(job);
   int calls = 0;
-  TuneOutcome outcome = RunTuningJob(job, *study, 3, [&](const TuneProgress& p) { ++calls; });
+  TuneOutcome outcome =
+      RunTuningJob(*study, 3, CommandEvaluator(job), [&](const TuneProgress& p) { ++calls; });
   EXPECT_EQ(outcome.stop_reason, "max_trials");
   EXPECT_EQ(calls, 8);
   ASSERT_EQ(study->trials().size(), 8u);
@@ -309,7 +312,7 @@ TEST(Objective, CancellingStopsTheJob) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     cancel = true;
   });
-  TuneOutcome outcome = RunTuningJob(job, *study, 2, {}, &cancel);
+  TuneOutcome outcome = RunTuningJob(*study, 2, CommandEvaluator(job), {}, &cancel);
   t.join();
   EXPECT_EQ(outcome.stop_reason, "interrupted");
   EXPECT_LT(outcome.seconds, 10);

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,13 @@
 #include "mloop/train/split.h"
 
 namespace mloop {
+
+// Thrown from an on_iteration callback to stop training on purpose (a pruned tuning trial, an
+// interrupt). A tracked run ends as killed, not failed, with the message as its reason.
+class TrainingStopped : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 struct TrainRequest {
   std::string algorithm = "xgboost";

@@ -107,8 +107,10 @@ TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& cmd) {
     ws.metadata().EndRun(out.run_id, RunStatus::kFinished, ws.clock().NowMicros(), out.model_hash,
                          "");
   } catch (const std::exception& e) {
+    const bool stopped = dynamic_cast<const TrainingStopped*>(&e) != nullptr;
     try {
-      ws.metadata().EndRun(out.run_id, RunStatus::kFailed, ws.clock().NowMicros(), "", e.what());
+      ws.metadata().EndRun(out.run_id, stopped ? RunStatus::kKilled : RunStatus::kFailed,
+                           ws.clock().NowMicros(), "", e.what());
     } catch (...) {
       // The original error matters more than a failure to record it.
     }

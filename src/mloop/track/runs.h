@@ -36,7 +36,8 @@ struct TrainOutcome {
   TrainResult result;
 };
 
-// Trains and records the run. A failure marks the run failed (with the error) and rethrows.
+// Trains and records the run. A failure marks the run failed (with the error) and rethrows; a
+// TrainingStopped thrown by on_iteration marks it killed (and is rethrown too).
 TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& command);
 
 // Marks as failed every `running` run whose process, on this host, no longer exists (a run

@@ -14,6 +14,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
+#include "mloop/eval/metrics.h"
 
 namespace mloop::tune {
 
@@ -23,7 +24,11 @@ const std::vector<std::string> kKeys = {
     "name",     "objective",    "strategy",    "strategy_options",
     "pruner",   "max_trials",   "max_seconds", "target",
     "patience", "seed",         "parallel",    "parameters",
-    "command",  "metric_regex", "metric_json", "timeout_seconds"};
+    "command",  "metric_regex", "metric_json", "timeout_seconds",
+    "train",    "experiment",   "warm_start",  "register"};
+const std::vector<std::string> kTrainKeys = {"data",  "target", "algo", "params", "task",
+                                             "split", "valid",  "cv",   "recipe"};
+const std::vector<std::string> kRegisterKeys = {"name"};
 const std::vector<std::string> kObjectiveKeys = {"metric", "goal"};
 const std::vector<std::string> kPrunerKeys = {"name", "options"};
 const std::vector<std::string> kGoals = {"minimize", "maximize"};
@@ -213,7 +218,111 @@ void ScanCommand(std::string_view command, Text on_text, Param on_param) {
   }
 }
 
+// The `train:` mapping of a job.
+TrainObjective ParseTrain(const std::string& origin, const YAML::Node& node) {
+  if (!node.IsMap()) {
+    throw InvalidArgument(Where(origin, node) +
+                          ": 'train' is a mapping: {data, target, algo, params, ...}");
+  }
+  CheckKeys(origin, node, kTrainKeys, "in 'train'");
+  TrainObjective t;
+  for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    if (key == "data") {
+      t.data = String(origin, v, key);
+    } else if (key == "target") {
+      t.target = String(origin, v, key);
+    } else if (key == "algo") {
+      t.algorithm = String(origin, v, key);
+    } else if (key == "task") {
+      t.task = String(origin, v, key);
+    } else if (key == "split") {
+      t.split = String(origin, v, key);
+    } else if (key == "valid") {
+      t.valid = String(origin, v, key);
+    } else if (key == "recipe") {
+      t.recipe = String(origin, v, key);
+    } else if (key == "cv") {
+      t.cv_folds = static_cast<int>(std::min<int64_t>(Integer(origin, v, key, 2), 1000));
+    } else if (key == "params") {
+      if (!v.IsMap()) {
+        throw InvalidArgument(Where(origin, v) +
+                              ": 'params' is a mapping of the algorithm's fixed parameters");
+      }
+      for (const auto& p : v) {
+        if (!p.second.IsScalar()) {
+          throw InvalidArgument(Where(origin, p.second) + ": parameter '" + p.first.Scalar() +
+                                "' must be a single value");
+        }
+        t.params[p.first.Scalar()] = p.second.Scalar();
+      }
+    }
+  }
+  if (t.data.empty()) {
+    throw InvalidArgument(Where(origin, node) + ": 'train' needs 'data' (a dataset or a file)");
+  }
+  if (t.target.empty()) {
+    throw InvalidArgument(Where(origin, node) + ": 'train' needs 'target' (the column to predict)");
+  }
+  if (!t.split.empty() && !t.valid.empty()) {
+    throw InvalidArgument(Where(origin, node) + ": 'train' takes 'split' or 'valid', not both");
+  }
+  return t;
+}
+
+// A training job's objective is one of mloop's metrics (its goal follows from the metric when
+// not given), its parameters are the algorithm's, and it runs no command.
+void CheckTrainJob(const std::string& origin, TuningJob& job, const YAML::Node& objective_node,
+                   const YAML::Node& train_node, const YAML::Node& register_node, bool has_goal) {
+  if (!job.command.empty() || !job.metric_regex.empty() || !job.metric_json.empty()) {
+    throw InvalidArgument(Where(origin, train_node) +
+                          ": a job has 'train' or 'command' (with metric_regex or "
+                          "metric_json), not both");
+  }
+  const std::vector<std::string> metrics = AllMetricNames();
+  if (std::find(metrics.begin(), metrics.end(), job.metric) == metrics.end()) {
+    throw InvalidArgument(Where(origin, objective_node) + ": the objective's metric '" +
+                              Printable(job.metric) + "' is not one of mloop's metrics" +
+                              DidYouMean(job.metric, metrics),
+                          "metrics: " + Join(metrics, ", "));
+  }
+  const Direction natural =
+      GreaterIsBetter(job.metric) ? Direction::kMaximize : Direction::kMinimize;
+  if (!has_goal) {
+    job.direction = natural;
+  } else if (job.direction != natural) {
+    throw InvalidArgument(Where(origin, objective_node) + ": " + job.metric + " is " +
+                          (natural == Direction::kMaximize ? "maximized" : "minimized") +
+                          "; 'goal' says the opposite");
+  }
+  for (const auto& p : job.space.params()) {
+    if (job.train->params.count(p.name)) {
+      throw InvalidArgument(Where(origin, train_node) + ": parameter '" + p.name +
+                            "' is both fixed (train.params) and tuned (parameters)");
+    }
+  }
+  if (!job.register_name.empty()) {
+    for (char c : job.register_name) {
+      if (!NameChar(c)) {
+        throw InvalidArgument(Where(origin, register_node) +
+                              ": a model name may hold letters, digits, '_', '-' and '.' only");
+      }
+    }
+  }
+  if (job.pruner != "none" && job.train->cv_folds > 1) {
+    throw InvalidArgument(origin +
+                              ": pruning reads each boosting round's validation value, "
+                              "which cross-validation ('cv') does not give",
+                          "use a validation split ('split') with a pruner, or drop the pruner");
+  }
+}
+
 }  // namespace
+
+std::string JobExperiment(const TuningJob& job) {
+  return job.experiment.empty() ? "tune-" + job.name : job.experiment;
+}
 
 const std::vector<std::string>& TuningJobKeys() {
   return kKeys;
@@ -280,8 +389,8 @@ TuningJob ParseTuningJob(const std::string& yaml_text, const std::string& origin
   job.origin = origin;
   job.working_dir = working_dir;
   job.name = std::filesystem::path(origin).stem().string();
-  bool has_objective = false, has_parameters = false;
-  YAML::Node parameters_node, command_node;
+  bool has_objective = false, has_parameters = false, has_goal = false;
+  YAML::Node parameters_node, command_node, objective_node, train_node, register_node;
   for (const auto& kv : root) {
     const std::string key = kv.first.Scalar();
     const YAML::Node& v = kv.second;
@@ -302,22 +411,22 @@ TuningJob ParseTuningJob(const std::string& yaml_text, const std::string& origin
             ": 'objective' is a mapping: {metric: NAME, goal: minimize|maximize}");
       }
       CheckKeys(origin, v, kObjectiveKeys, "in 'objective'");
-      if (!v["goal"]) {
-        throw InvalidArgument(Where(origin, v) +
-                              ": 'objective' needs 'goal' (minimize or maximize)");
-      }
-      const std::string goal = String(origin, v["goal"], "goal");
-      if (goal == "minimize") {
-        job.direction = Direction::kMinimize;
-      } else if (goal == "maximize") {
-        job.direction = Direction::kMaximize;
-      } else {
-        throw InvalidArgument(Where(origin, v["goal"]) +
-                              ": 'goal' must be minimize or maximize, "
-                              "got '" +
-                              Printable(goal) + "'" + DidYouMean(goal, kGoals));
+      if (v["goal"]) {
+        const std::string goal = String(origin, v["goal"], "goal");
+        if (goal == "minimize") {
+          job.direction = Direction::kMinimize;
+        } else if (goal == "maximize") {
+          job.direction = Direction::kMaximize;
+        } else {
+          throw InvalidArgument(Where(origin, v["goal"]) +
+                                ": 'goal' must be minimize or maximize, "
+                                "got '" +
+                                Printable(goal) + "'" + DidYouMean(goal, kGoals));
+        }
+        has_goal = true;
       }
       if (v["metric"]) job.metric = String(origin, v["metric"], "metric");
+      objective_node = v;
       has_objective = true;
     } else if (key == "strategy") {
       job.strategy = String(origin, v, key);
@@ -376,6 +485,31 @@ TuningJob ParseTuningJob(const std::string& yaml_text, const std::string& origin
       }
     } else if (key == "metric_json") {
       job.metric_json = String(origin, v, key);
+    } else if (key == "train") {
+      job.train = ParseTrain(origin, v);
+      train_node = v;
+    } else if (key == "experiment") {
+      job.experiment = String(origin, v, key);
+    } else if (key == "warm_start") {
+      if (v.IsScalar()) {
+        job.warm_start.push_back(String(origin, v, key));
+      } else if (v.IsSequence()) {
+        for (const auto& item : v) job.warm_start.push_back(String(origin, item, key));
+      } else {
+        throw InvalidArgument(Where(origin, v) +
+                              ": 'warm_start' is a job name or id, or a list of them");
+      }
+    } else if (key == "register") {
+      if (v.IsScalar()) {
+        job.register_name = String(origin, v, key);
+      } else if (v.IsMap()) {
+        CheckKeys(origin, v, kRegisterKeys, "in 'register'");
+        if (!v["name"]) throw InvalidArgument(Where(origin, v) + ": 'register' needs 'name'");
+        job.register_name = String(origin, v["name"], "name");
+      } else {
+        throw InvalidArgument(Where(origin, v) + ": 'register' is {name: MODEL_NAME}");
+      }
+      register_node = v;
     } else if (key == "timeout_seconds") {
       job.timeout_seconds = Number(origin, v, key);
       if (job.timeout_seconds <= 0) {
@@ -398,11 +532,24 @@ TuningJob ParseTuningJob(const std::string& yaml_text, const std::string& origin
     throw Error(e.code(), Where(origin, parameters_node) + ": in 'parameters': " + e.what(),
                 e.hint());
   }
+  if (job.train) {
+    CheckTrainJob(origin, job, objective_node, train_node, register_node, has_goal);
+    return job;
+  }
+  if (!has_goal) {
+    throw InvalidArgument(Where(origin, objective_node) +
+                          ": 'objective' needs 'goal' (minimize or maximize)");
+  }
+  if (!job.register_name.empty()) {
+    throw InvalidArgument(Where(origin, register_node) +
+                          ": 'register' needs a training job ('train:'); an external "
+                          "command's trials make no mloop model");
+  }
   if (job.command.empty()) {
     throw InvalidArgument(origin +
-                              ": the tuning job needs 'command' (the program a trial runs, "
-                              "with {param} placeholders)",
-                          "tuning mloop's own algorithms on a dataset is not built yet");
+                          ": the tuning job needs 'train' (one of mloop's algorithms on a "
+                          "dataset) or 'command' (a program run per trial, with {param} "
+                          "placeholders)");
   }
   if (job.metric_regex.empty() == job.metric_json.empty()) {
     throw InvalidArgument(origin +
@@ -451,7 +598,22 @@ nlohmann::json TuningJobToJson(const TuningJob& job) {
   j["seed"] = job.seed;
   j["parallel"] = job.parallel;
   j["parameters"] = job.parameters;
-  j["command"] = job.command;
+  if (job.train) {
+    const TrainObjective& t = *job.train;
+    nlohmann::json train = {
+        {"data", t.data}, {"target", t.target}, {"algo", t.algorithm}, {"params", t.params}};
+    if (!t.task.empty()) train["task"] = t.task;
+    if (!t.split.empty()) train["split"] = t.split;
+    if (!t.valid.empty()) train["valid"] = t.valid;
+    if (t.cv_folds > 1) train["cv"] = t.cv_folds;
+    if (!t.recipe.empty()) train["recipe"] = t.recipe;
+    j["train"] = train;
+  } else {
+    j["command"] = job.command;
+  }
+  j["experiment"] = JobExperiment(job);
+  if (!job.warm_start.empty()) j["warm_start"] = job.warm_start;
+  if (!job.register_name.empty()) j["register"] = {{"name", job.register_name}};
   if (!job.metric_regex.empty()) j["metric_regex"] = job.metric_regex;
   if (!job.metric_json.empty()) j["metric_json"] = job.metric_json;
   if (job.timeout_seconds > 0) j["timeout_seconds"] = job.timeout_seconds;

@@ -1,12 +1,15 @@
 // A tuning job: what to optimise (the objective), over what (the search space), how (strategy,
-// pruner, stopping rules, parallel trials) and, for an external program, how to run one trial
-// (a shell command with {param} placeholders) and read its result (a regular expression or a
+// pruner, stopping rules, parallel trials), and what one trial is: either training one of
+// mloop's algorithms on a dataset (`train:`), or an external program (a shell command with
+// {param} placeholders whose output holds the objective, read by a regular expression or a
 // JSON key). Parsed from YAML; the format is in docs/formats.md ("Tuning job").
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +17,19 @@
 #include "mloop/tune/tune.h"
 
 namespace mloop::tune {
+
+// A trial that trains a built-in algorithm: the tuned parameters are added to `params`.
+struct TrainObjective {
+  std::string data;  // a dataset reference (NAME, NAME@V) or a data file (relative to the job)
+  std::string target;
+  std::string algorithm = "xgboost";
+  std::map<std::string, std::string> params;  // fixed parameters, under the algorithm's names
+  std::string task;                           // binary, multiclass, regression; "" = inferred
+  std::string split;                          // a split (random:0.2, ...); "" = the default
+  std::string valid;                          // a validation dataset or file
+  int cv_folds = 0;                           // > 1: the objective is the folds' mean
+  std::string recipe;                         // a recipe file (relative to the job)
+};
 
 struct TuningJob {
   std::string origin;  // the file it came from (for messages)
@@ -30,6 +46,16 @@ struct TuningJob {
   nlohmann::json parameters = nlohmann::json::object();  // the `parameters:` map as JSON
   SearchSpace space;
 
+  // Where trials are recorded as runs; "" = "tune-" + name.
+  std::string experiment;
+  // Earlier jobs (names: their newest run; or ids) whose trials seed the sampler.
+  std::vector<std::string> warm_start;
+  // When set, the best trial's model is registered under this name (training jobs only).
+  std::string register_name;
+
+  // Training one of mloop's algorithms; or else an external program.
+  std::optional<TrainObjective> train;
+
   // An external program.
   std::string command;                // with {param} placeholders; run by /bin/sh -c
   std::string metric_regex;           // first capture group (the whole match without one)
@@ -40,6 +66,9 @@ struct TuningJob {
 
 // Every key a job may have, for messages and docs.
 const std::vector<std::string>& TuningJobKeys();
+
+// The experiment its trials are recorded in.
+std::string JobExperiment(const TuningJob& job);
 
 // Parses a job from YAML text. `origin` names it in messages ("branin.yaml"); `working_dir` is
 // where commands run. Errors (InvalidArgument) give file:line:column and, for an unknown key,

@@ -317,28 +317,39 @@ std::unique_ptr<Study> MakeStudy(const TuningJob& job) {
                                  job.stop);
 }
 
-TuneOutcome RunTuningJob(const TuningJob& job, Study& study, int parallel,
+TrialEvaluator CommandEvaluator(const TuningJob& job) {
+  return [&job](int, const ParamValues& params, const std::function<bool(int64_t, double)>& report,
+                const std::atomic<bool>* cancel) {
+    return RunCommandTrial(job, params, report, cancel);
+  };
+}
+
+TuneOutcome RunTuningJob(Study& study, int parallel, const TrialEvaluator& evaluate,
                          const std::function<void(const TuneProgress&)>& on_progress,
-                         const std::atomic<bool>* cancel) {
+                         const std::atomic<bool>* cancel,
+                         const std::function<void(const Trial&, const TrialResult&)>& on_trial) {
   const auto start = Clock::now();
+  const int max_trials = study.stop_rules().max_trials;
+  const double max_seconds = study.stop_rules().max_seconds;
+  int earlier = 0;  // trials of the job being resumed
+  for (const Trial& t : study.Snapshot()) earlier += !t.warm_start;
   std::mutex mu;
   std::exception_ptr failure;
   bool stop = false;
   std::string reason;
-  int asked = 0, done = 0, running = 0;
-  const int max_trials = job.stop.max_trials;
+  int done = 0, running = 0;
 
   auto progress = [&] {  // under mu
     if (!on_progress) return;
     TuneProgress p;
-    p.done = done;
+    p.done = earlier + done;
     p.max_trials = max_trials;
     p.running = running;
     if (const Trial* best = study.Best()) p.best = best->value;
     p.elapsed = SecondsSince(start);
-    if (done > 0 && max_trials > 0 && done < max_trials) {
-      double left = p.elapsed / done * (max_trials - done);
-      if (job.stop.max_seconds > 0) left = std::min(left, job.stop.max_seconds - p.elapsed);
+    if (done > 0 && max_trials > 0 && p.done < max_trials) {
+      double left = p.elapsed / done * (max_trials - p.done);
+      if (max_seconds > 0) left = std::min(left, max_seconds - p.elapsed);
       p.remaining = std::max(0.0, left);
     }
     on_progress(p);
@@ -362,7 +373,6 @@ TuneOutcome RunTuningJob(const TuningJob& job, Study& study, int parallel,
             stop = true;
             return;
           }
-          if (max_trials > 0 && asked >= max_trials) return;  // the last ones are running
           try {
             const Trial t = study.Ask();
             number = t.number;
@@ -373,7 +383,6 @@ TuneOutcome RunTuningJob(const TuningJob& job, Study& study, int parallel,
             stop = true;
             return;
           }
-          ++asked;
           ++running;
         }
         auto report = [&, number](int64_t step, double value) {
@@ -382,7 +391,7 @@ TuneOutcome RunTuningJob(const TuningJob& job, Study& study, int parallel,
         };
         TrialResult r;
         try {
-          r = RunCommandTrial(job, params, report, cancel);
+          r = evaluate(number, params, report, cancel);
         } catch (const std::exception& e) {
           r.state = TrialState::kFailed;
           r.error = e.what();
@@ -391,6 +400,7 @@ TuneOutcome RunTuningJob(const TuningJob& job, Study& study, int parallel,
         --running;
         ++done;
         study.Tell(number, r.state, r.value, r.seconds, r.error);
+        if (on_trial) on_trial(study.trials()[static_cast<size_t>(number)], r);
         progress();
       }
     } catch (...) {
@@ -400,7 +410,8 @@ TuneOutcome RunTuningJob(const TuningJob& job, Study& study, int parallel,
     }
   };
 
-  const int threads = std::max(1, max_trials > 0 ? std::min(parallel, max_trials) : parallel);
+  const int threads =
+      std::max(1, max_trials > 0 ? std::min(parallel, max_trials - earlier) : parallel);
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
   worker();

@@ -66,7 +66,16 @@ struct TrialResult {
   double seconds = 0;
   std::string error;
   std::string command;  // as run (parameters substituted)
+  int64_t run_id = 0;   // the tracked run of the trial, when it is recorded
 };
+
+// Evaluates one trial: `number` and `params` from Study::Ask; intermediate values go to
+// `report` (true back: prune now); `cancel` becoming true asks it to stop ("interrupted").
+// Called from several threads at once when trials run in parallel.
+using TrialEvaluator =
+    std::function<TrialResult(int number, const ParamValues& params,
+                              const std::function<bool(int64_t step, double value)>& report,
+                              const std::atomic<bool>* cancel)>;
 
 // Runs one trial of `job` with `params`. Values before the last one found in the output are
 // intermediate steps 0, 1, 2, ...; each is passed to `report` as soon as the next is seen, and
@@ -79,7 +88,7 @@ TrialResult RunCommandTrial(const TuningJob& job, const ParamValues& params,
 
 // A snapshot for progress lines, taken after each finished trial.
 struct TuneProgress {
-  int done = 0;  // finished trials (complete, pruned or failed)
+  int done = 0;  // finished trials (complete, pruned or failed), a resumed job's earlier ones too
   int max_trials = 0;
   int running = 0;
   std::optional<double> best;
@@ -92,12 +101,18 @@ struct TuneOutcome {
   double seconds = 0;
 };
 
-// Asks, runs and tells trials of `job` on `parallel` threads until a stop rule holds (or
-// `cancel` becomes true: running trials are killed, stop_reason "interrupted"). `study` is only
-// touched under a lock held by this function; `on_progress` is called under it after each trial.
-TuneOutcome RunTuningJob(const TuningJob& job, Study& study, int parallel,
-                         const std::function<void(const TuneProgress&)>& on_progress = {},
-                         const std::atomic<bool>* cancel = nullptr);
+// Asks, evaluates and tells trials on `parallel` threads until a stop rule of `study` holds (or
+// `cancel` becomes true: running trials are asked to stop, stop_reason "interrupted"). `study`
+// is only touched under a lock held by this function; `on_trial` (each finished trial, with its
+// result) and `on_progress` are called under it after each trial.
+TuneOutcome RunTuningJob(
+    Study& study, int parallel, const TrialEvaluator& evaluate,
+    const std::function<void(const TuneProgress&)>& on_progress = {},
+    const std::atomic<bool>* cancel = nullptr,
+    const std::function<void(const Trial&, const TrialResult&)>& on_trial = {});
+
+// The evaluator of an external-command job: RunCommandTrial.
+TrialEvaluator CommandEvaluator(const TuningJob& job);
 
 // Makes a Study for `job`: its space, direction, sampler (strategy, seed, options), pruner and
 // stop rules.

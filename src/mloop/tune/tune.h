@@ -190,6 +190,7 @@ class Study {
   const Trial* Best() const;
   const SearchSpace& space() const { return space_; }
   Direction direction() const { return direction_; }
+  const StopRules& stop_rules() const { return stop_; }
 
  private:
   SearchSpace space_;

@@ -1,0 +1,607 @@
+#include "mloop/tune/recorded.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "mloop/core/error.h"
+#include "mloop/core/strings.h"
+#include "mloop/core/time.h"
+#include "mloop/data/datasets.h"
+#include "mloop/eval/metrics.h"
+#include "mloop/git_version.h"
+#include "mloop/prep/recipe.h"
+#include "mloop/track/registry.h"
+#include "mloop/track/runs.h"
+#include "mloop/train/registry.h"
+#include "mloop/train/target.h"
+#include "mloop/version.h"
+
+namespace mloop::tune {
+
+namespace {
+
+std::filesystem::path InJobDir(const TuningJob& job, const std::string& path) {
+  std::filesystem::path p(path);
+  return p.is_absolute() ? p : job.working_dir / p;
+}
+
+bool IsFile(const std::filesystem::path& p) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(p, ec);
+}
+
+// XGBoost's name for the per-round value of an mloop metric (for pruning on it).
+std::string XgboostEvalMetric(const std::string& metric, Task task) {
+  if (metric == "roc_auc") return "auc";
+  if (metric == "average_precision") return "aucpr";
+  if (metric == "log_loss") return task == Task::kMulticlass ? "mlogloss" : "logloss";
+  if (metric == "rmse" || metric == "mae" || metric == "mape") return metric;
+  return "";
+}
+
+// The best complete trial that is not a warm start, or null.
+const nlohmann::json* BestTrial(const nlohmann::json& trials, Direction direction) {
+  const nlohmann::json* best = nullptr;
+  for (const auto& t : trials) {
+    if (t.value("state", "") != "complete" || !t.contains("value") || !t["value"].is_number() ||
+        t.value("warm_start", false)) {
+      continue;
+    }
+    const double v = t["value"].get<double>();
+    if (!best) {
+      best = &t;
+      continue;
+    }
+    const double b = (*best)["value"].get<double>();
+    if (direction == Direction::kMinimize ? v < b : v > b) best = &t;
+  }
+  return best;
+}
+
+// A trial from a document is "unfinished" when it was running when the job stopped.
+bool Unfinished(const Trial& t) {
+  return t.state == TrialState::kRunning ||
+         (t.state == TrialState::kFailed && t.error == "interrupted");
+}
+
+class Recorder {
+ public:
+  Recorder(Workspace& ws, const TuningJob& job, Study& study, const RecordedTuneOptions& options)
+      : ws_(ws), job_(job), study_(study), options_(options) {}
+
+  RecordedTuneResult Run();
+
+ private:
+  void PrepareTraining();
+  void AddEarlierTrials(RecordedTuneResult* result);
+  nlohmann::json TrialsJson() const;  // under the runner's lock (or before it starts)
+  nlohmann::json Summary() const;
+  TrialResult TrainTrial(int number, const ParamValues& params,
+                         const std::function<bool(int64_t, double)>& report,
+                         const std::atomic<bool>* cancel);
+  TrialResult CommandTrial(int number, const ParamValues& params,
+                           const std::function<bool(int64_t, double)>& report,
+                           const std::atomic<bool>* cancel);
+  std::map<std::string, std::string> Tags(int number) const {
+    return {{"tune.job", std::to_string(job_id_)}, {"tune.trial", std::to_string(number)}};
+  }
+
+  Workspace& ws_;
+  const TuningJob& job_;
+  Study& study_;
+  const RecordedTuneOptions& options_;
+  int64_t job_id_ = 0;
+  std::map<int, int64_t> run_ids_;  // trial number -> run (guarded by the runner's lock)
+  std::mutex run_ids_mu_;
+  std::map<std::string, int64_t> earlier_;  // what seeded the study: "resumed_from", ...
+  std::vector<int64_t> warm_ids_;
+  int threads_per_trial_ = 0;
+  std::optional<Recipe> recipe_;
+  std::filesystem::path recipe_file_;
+  Task task_ = Task::kBinary;
+  std::string eval_metric_;  // XGBoost's per-round name of the objective, for pruning
+};
+
+void Recorder::PrepareTraining() {
+  const TrainObjective& t = *job_.train;
+  if (!options_.train_data) throw Internal("a training job needs its data");
+  const TrainData& d = *options_.train_data;
+  CreateEstimator(t.algorithm)->SetParams(t.params);  // an unknown algorithm or parameter
+  std::optional<Task> task;
+  if (!t.task.empty()) {
+    task = ParseTask(t.task);
+    if (!task || *task == Task::kClustering) {
+      throw InvalidArgument(job_.origin + ": train.task '" + t.task + "' is not a task",
+                            "tasks: binary, multiclass, regression (default: from the target)");
+    }
+  }
+  task_ = InferTarget(d.table, t.target, task).task;
+  const std::vector<std::string> metrics = MetricNames(task_);
+  if (std::find(metrics.begin(), metrics.end(), job_.metric) == metrics.end()) {
+    throw InvalidArgument(job_.origin + ": the objective's metric '" + job_.metric +
+                              "' is not measured for a " + std::string(TaskName(task_)) +
+                              " target ('" + t.target + "')",
+                          "metrics: " + Join(metrics, ", "));
+  }
+  if (!t.split.empty()) ParseSplit(t.split);
+  if (!t.recipe.empty()) {
+    recipe_file_ = InJobDir(job_, t.recipe);
+    recipe_ = Recipe::Load(recipe_file_);
+    RecipeFitOptions check;
+    check.target = t.target;
+    recipe_->Check(d.table.schema(), check);
+  }
+  if (job_.pruner != "none" && t.algorithm == "xgboost") {
+    const std::string name = XgboostEvalMetric(job_.metric, task_);
+    if (name.empty()) {
+      throw InvalidArgument(job_.origin + ": pruning needs each boosting round's value of '" +
+                                job_.metric + "', which XGBoost does not compute",
+                            "prune on roc_auc, average_precision, log_loss, rmse, mae or mape");
+    }
+    eval_metric_ = "valid-" + (t.params.count("eval_metric") ? t.params.at("eval_metric") : name);
+  }
+  const int cores = ws_.config().threads > 0
+                        ? ws_.config().threads
+                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  threads_per_trial_ = std::max(1, cores / std::max(1, options_.parallel));
+}
+
+void Recorder::AddEarlierTrials(RecordedTuneResult* result) {
+  auto load = [&](int64_t id, bool resume) {
+    auto record = ws_.metadata().GetTuningJob(id);
+    if (!record) throw NotFound("no tuning job " + std::to_string(id));
+    if (record->status == RunStatus::kRunning) {
+      throw FailedPrecondition("tuning job " + std::to_string(id) + " is still running (pid " +
+                               std::to_string(record->pid) + " on " + record->host + ")");
+    }
+    const nlohmann::json trials = nlohmann::json::parse(record->trials_json);
+    std::vector<Trial> kept;
+    std::vector<int64_t> runs;
+    for (size_t i = 0; i < trials.size(); ++i) {
+      Trial t = TrialFromJson(trials[i]);
+      if (t.warm_start) continue;             // the earlier job's own seeds
+      if (resume && Unfinished(t)) continue;  // run again
+      if (!FitToSpace(study_.space(), &t.params)) {
+        ++result->skipped_warm_start;
+        continue;
+      }
+      kept.push_back(std::move(t));
+      runs.push_back(trials[i].value("run_id", int64_t{0}));
+    }
+    const size_t first = study_.trials().size();
+    study_.AddTrials(kept, resume);
+    for (size_t i = 0; i < runs.size(); ++i) {
+      if (runs[i] != 0) run_ids_[static_cast<int>(first + i)] = runs[i];
+    }
+    if (!resume) result->warm_start_trials += static_cast<int>(kept.size());
+  };
+  for (int64_t id : options_.warm_start) {
+    load(id, false);
+    warm_ids_.push_back(id);
+  }
+  if (options_.resume) {
+    load(*options_.resume, true);
+    earlier_["resumed_from"] = *options_.resume;
+  }
+}
+
+nlohmann::json Recorder::TrialsJson() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Trial& t : study_.trials()) {
+    nlohmann::json j = TrialToJson(t);
+    auto it = run_ids_.find(t.number);
+    if (it != run_ids_.end()) j["run_id"] = it->second;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+nlohmann::json Recorder::Summary() const {
+  nlohmann::json s = nlohmann::json::object();
+  for (const auto& [k, v] : earlier_) s[k] = v;
+  if (!warm_ids_.empty()) s["warm_start"] = warm_ids_;
+  return s;
+}
+
+TrialResult Recorder::TrainTrial(int number, const ParamValues& params,
+                                 const std::function<bool(int64_t, double)>& report,
+                                 const std::atomic<bool>* cancel) {
+  const TrainObjective& t = *job_.train;
+  const TrainData& d = *options_.train_data;
+  TrainCommand cmd;
+  cmd.data = d.data;
+  cmd.data_table = &d.table;
+  if (d.valid) {
+    cmd.valid = d.valid;
+    cmd.valid_table = &d.valid_table;
+  }
+  TrainRequest& req = cmd.request;
+  req.algorithm = t.algorithm;
+  req.params = t.params;
+  for (const auto& [name, value] : params) req.params[name] = ParamValueText(value);
+  if (!eval_metric_.empty() && !t.params.count("eval_metric")) {
+    req.params["eval_metric"] = eval_metric_.substr(6);  // after "valid-"
+  }
+  req.target = t.target;
+  if (!t.task.empty()) req.task = ParseTask(t.task);
+  if (!t.split.empty()) req.split = ParseSplit(t.split);
+  req.cv_folds = t.cv_folds;
+  req.recipe = recipe_ ? &*recipe_ : nullptr;
+  req.seed = job_.seed;  // the same split and folds for every trial: values compare
+  req.threads = threads_per_trial_;
+  cmd.recipe_file = recipe_file_.string();
+  cmd.experiment = JobExperiment(job_);
+  cmd.tags = Tags(number);
+  int64_t run_id = 0;
+  cmd.on_start = [&](int64_t id) {
+    run_id = id;
+    std::lock_guard lock(run_ids_mu_);
+    run_ids_[number] = id;
+  };
+  TrialResult r;
+  bool pruned = false;
+  req.on_iteration = [&](const IterationLog& log) {
+    if (cancel && cancel->load()) throw TrainingStopped("interrupted");
+    if (eval_metric_.empty()) return;
+    auto it = log.metrics.find(eval_metric_);
+    if (it == log.metrics.end()) return;
+    r.intermediate[log.iteration] = it->second;
+    if (report && report(log.iteration, it->second)) {
+      pruned = true;
+      r.value = it->second;
+      throw TrainingStopped("pruned at round " + std::to_string(log.iteration) + " (" +
+                            job_.pruner + " pruner)");
+    }
+  };
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    TrainOutcome out = TrainAndRecord(ws_, cmd);
+    const auto cv = out.result.cv.find(job_.metric);
+    const auto m = out.result.metrics.find(job_.metric);
+    if (t.cv_folds > 1 && cv != out.result.cv.end()) {
+      r.value = cv->second.mean;
+    } else if (t.cv_folds <= 1 && m != out.result.metrics.end()) {
+      r.value = m->second;
+    }
+    if (r.value) {
+      r.state = TrialState::kComplete;
+    } else {
+      r.error = "no value of " + job_.metric +
+                (t.cv_folds > 1 ? " from cross-validation" : " on the validation data") +
+                " (a single class in the validation data?)";
+    }
+  } catch (const TrainingStopped& e) {
+    r.state = pruned ? TrialState::kPruned : TrialState::kFailed;
+    r.error = pruned ? "" : e.what();
+  } catch (const std::exception& e) {
+    r.state = TrialState::kFailed;
+    r.error = e.what();
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.run_id = run_id;
+  return r;
+}
+
+TrialResult Recorder::CommandTrial(int number, const ParamValues& params,
+                                   const std::function<bool(int64_t, double)>& report,
+                                   const std::atomic<bool>* cancel) {
+  RunRecord run;
+  run.experiment = JobExperiment(job_);
+  run.algorithm = "command";
+  run.task = "external";
+  nlohmann::json p = nlohmann::json::object();
+  for (const auto& [name, value] : params) p[name] = ParamValueText(value);
+  run.params_json = p.dump();
+  run.tags_json = nlohmann::json(Tags(number)).dump();
+  run.lineage_json = nlohmann::json{
+      {"command", SubstituteCommand(job_.command, job_.space, params)},
+      {"working_dir", job_.working_dir.string()},
+      {"seed", job_.seed},
+      {"mloop_version", kVersion},
+      {"git_commit", kGitCommit},
+      {"host",
+       HostName()}}.dump();
+  run.host = HostName();
+  run.pid = ::getpid();
+  run.started_at_us = ws_.clock().NowMicros();
+  const int64_t run_id = ws_.metadata().CreateRun(run);
+  {
+    std::lock_guard lock(run_ids_mu_);
+    run_ids_[number] = run_id;
+  }
+  TrialResult r;
+  try {
+    r = RunCommandTrial(job_, params, report, cancel);
+  } catch (const std::exception& e) {
+    r.state = TrialState::kFailed;
+    r.error = e.what();
+  }
+  r.run_id = run_id;
+  try {
+    for (const auto& [step, value] : r.intermediate) {
+      ws_.metadata().LogMetrics(run_id, step, {{job_.metric, value}});
+    }
+    if (r.value && r.state == TrialState::kComplete) {
+      ws_.metadata().LogMetrics(run_id, -1, {{job_.metric, *r.value}});
+    }
+    const RunStatus status = r.state == TrialState::kComplete ? RunStatus::kFinished
+                             : r.state == TrialState::kPruned ? RunStatus::kKilled
+                             : r.error == "interrupted"       ? RunStatus::kKilled
+                                                              : RunStatus::kFailed;
+    const std::string why =
+        r.state == TrialState::kPruned
+            ? "pruned at step " +
+                  std::to_string(r.intermediate.empty() ? 0 : r.intermediate.rbegin()->first) +
+                  " (" + job_.pruner + " pruner)"
+            : r.error;
+    ws_.metadata().EndRun(run_id, status, ws_.clock().NowMicros(), "", why);
+  } catch (const std::exception& e) {
+    if (r.state == TrialState::kComplete) {
+      r.state = TrialState::kFailed;
+      r.error = std::string("recording the run failed: ") + e.what();
+    }
+  }
+  return r;
+}
+
+RecordedTuneResult Recorder::Run() {
+  RecordedTuneResult result;
+  if (job_.train) PrepareTraining();
+  RecoverStaleRuns(ws_);
+  RecoverStaleTuningJobs(ws_);
+  AddEarlierTrials(&result);
+
+  TuningJobRecord record;
+  record.name = job_.name;
+  record.spec_json = TuningJobToJson(job_).dump();
+  record.host = HostName();
+  record.pid = ::getpid();
+  record.started_at_us = ws_.clock().NowMicros();
+  {
+    std::lock_guard lock(run_ids_mu_);
+    record.trials_json = TrialsJson().dump();
+  }
+  record.summary_json = Summary().dump();
+  job_id_ = ws_.metadata().CreateTuningJob(record);
+  result.job_id = job_id_;
+
+  TrialEvaluator evaluate = [this](int number, const ParamValues& params,
+                                   const std::function<bool(int64_t, double)>& report,
+                                   const std::atomic<bool>* cancel) {
+    return job_.train ? TrainTrial(number, params, report, cancel)
+                      : CommandTrial(number, params, report, cancel);
+  };
+  // Called under the runner's lock: the trial list is stable. A failure to save the progress
+  // is not a reason to lose the trials still running: the job's end saves them again.
+  auto on_trial = [&](const Trial&, const TrialResult&) {
+    try {
+      std::lock_guard lock(run_ids_mu_);
+      ws_.metadata().UpdateTuningJob(job_id_, TrialsJson().dump(), Summary().dump());
+    } catch (const std::exception&) {
+    }
+  };
+  try {
+    result.outcome = RunTuningJob(study_, options_.parallel, evaluate, options_.on_progress,
+                                  options_.cancel, on_trial);
+  } catch (const std::exception& e) {
+    std::lock_guard lock(run_ids_mu_);
+    ws_.metadata().EndTuningJob(job_id_, RunStatus::kFailed, TrialsJson().dump(), Summary().dump(),
+                                "error", ws_.clock().NowMicros(), e.what());
+    throw;
+  }
+  nlohmann::json trials;
+  {
+    std::lock_guard lock(run_ids_mu_);
+    trials = TrialsJson();
+  }
+  // The best model goes to the registry (training jobs only).
+  nlohmann::json summary = Summary();
+  if (!job_.register_name.empty()) {
+    if (const nlohmann::json* best = BestTrial(trials, job_.direction)) {
+      const int64_t run_id = best->value("run_id", int64_t{0});
+      auto run = ws_.metadata().GetRun(run_id);
+      if (run && !run->model_hash.empty()) {
+        char value[64];
+        std::snprintf(value, sizeof value, "%.6g", (*best)["value"].get<double>());
+        result.registered = ws_.metadata().RegisterModelVersion(
+            job_.register_name, run->model_hash, run_id,
+            "tuning job " + std::to_string(job_id_) + " (" + job_.name + "), trial " +
+                std::to_string((*best)["number"].get<int>()) + ": " + job_.metric + " " + value,
+            CurrentActor(), ws_.clock().NowMicros());
+        summary["registered"] = {{"name", result.registered->name},
+                                 {"version", result.registered->version}};
+      }
+    }
+  }
+  const bool interrupted = result.outcome.stop_reason == "interrupted";
+  ws_.metadata().EndTuningJob(job_id_, interrupted ? RunStatus::kKilled : RunStatus::kFinished,
+                              trials.dump(), summary.dump(), result.outcome.stop_reason,
+                              ws_.clock().NowMicros(), "");
+  return result;
+}
+
+}  // namespace
+
+TrainData LoadTrainData(
+    Workspace& ws, const TuningJob& job,
+    const std::function<void(const std::string&, const ImportResult&)>& on_import) {
+  if (!job.train) throw Internal("LoadTrainData: not a training job");
+  TrainData d;
+  auto load = [&](const std::string& text, DatasetRef* ref, Table* table) {
+    const std::filesystem::path file = InJobDir(job, text);
+    if (IsFile(file)) {
+      ImportRequest req;
+      req.file = file;
+      req.name = DatasetNameFromFile(file.string());
+      req.read.threads = ws.config().threads;
+      req.keep_table = true;
+      ImportResult imported = ImportDataset(ws, req);
+      if (on_import) on_import(text, imported);
+      *ref = {imported.version.name, imported.version.version};
+      *table = std::move(imported.table);
+      return true;
+    }
+    try {
+      *ref = ParseDatasetRef(text);
+    } catch (const Error&) {
+      throw NotFound(job.origin + ": train data '" + text + "' is neither a file (in " +
+                     job.working_dir.string() + ") nor a dataset");
+    }
+    const DatasetVersion v = ResolveDataset(ws, *ref);
+    *ref = {v.name, v.version};
+    *table = LoadDataset(ws, v);
+    return false;
+  };
+  d.imported = load(job.train->data, &d.data, &d.table);
+  if (!job.train->valid.empty()) {
+    d.valid.emplace();
+    load(job.train->valid, &*d.valid, &d.valid_table);
+  }
+  return d;
+}
+
+RecordedTuneResult RunRecordedTuningJob(Workspace& ws, const TuningJob& job, Study& study,
+                                        const RecordedTuneOptions& options) {
+  Recorder recorder(ws, job, study, options);
+  return recorder.Run();
+}
+
+TuningJobRecord FindTuningJob(Workspace& ws, const std::string& ref) {
+  const bool numeric = !ref.empty() && std::all_of(ref.begin(), ref.end(),
+                                                   [](char c) { return c >= '0' && c <= '9'; });
+  if (numeric && ref.size() < 18) {
+    if (auto r = ws.metadata().GetTuningJob(std::stoll(ref))) return *r;
+    throw NotFound("no tuning job " + ref, "list them: mloop tune list");
+  }
+  std::vector<TuningJobRecord> named = ws.metadata().ListTuningJobs(ref);
+  if (!named.empty()) return named.front();
+  std::vector<std::string> names;
+  for (const auto& r : ws.metadata().ListTuningJobs("")) {
+    if (std::find(names.begin(), names.end(), r.name) == names.end()) names.push_back(r.name);
+  }
+  throw NotFound(
+      "no tuning job named '" + ref + "'" + DidYouMean(ref, names),
+      names.empty() ? "run one: mloop tune JOB.yaml" : "tuning jobs: " + Join(names, ", "));
+}
+
+int RecoverStaleTuningJobs(Workspace& ws) {
+  int marked = 0;
+  const std::string host = HostName();
+  for (const TuningJobRecord& r : ws.metadata().ListTuningJobs("")) {
+    if (r.status != RunStatus::kRunning || r.host != host) continue;
+    if (r.pid == ::getpid()) continue;
+    const bool alive = ::kill(static_cast<pid_t>(r.pid), 0) == 0 || errno == EPERM;
+    if (alive) continue;
+    try {
+      ws.metadata().EndTuningJob(
+          r.id, RunStatus::kKilled, r.trials_json, r.summary_json, "interrupted",
+          ws.clock().NowMicros(),
+          "the process (pid " + std::to_string(r.pid) + ") ended without finishing the job");
+      ++marked;
+    } catch (const Error&) {
+      // Another process got there first.
+    }
+  }
+  return marked;
+}
+
+nlohmann::json TuningJobDocument(const TuningJobRecord& record) {
+  const nlohmann::json spec = nlohmann::json::parse(record.spec_json, nullptr, false);
+  const nlohmann::json trials = nlohmann::json::parse(record.trials_json, nullptr, false);
+  const nlohmann::json summary = nlohmann::json::parse(record.summary_json, nullptr, false);
+  if (spec.is_discarded() || trials.is_discarded() || summary.is_discarded() ||
+      !trials.is_array()) {
+    throw Corruption("tuning job " + std::to_string(record.id) + " has malformed JSON");
+  }
+  nlohmann::json d;
+  d["id"] = record.id;
+  d["name"] = record.name;
+  d["status"] = std::string(RunStatusName(record.status));
+  const nlohmann::json objective = spec.value("objective", nlohmann::json::object());
+  d["objective"] = objective;
+  d["strategy"] = spec.value("strategy", "");
+  const Direction direction = objective.value("goal", "minimize") == "maximize"
+                                  ? Direction::kMaximize
+                                  : Direction::kMinimize;
+  if (const nlohmann::json* best = BestTrial(trials, direction)) {
+    d["best"] = {
+        {"number", (*best)["number"]}, {"value", (*best)["value"]}, {"params", (*best)["params"]}};
+    if (best->contains("run_id")) d["best"]["run_id"] = (*best)["run_id"];
+  } else {
+    d["best"] = nullptr;
+  }
+  d["trials"] = trials;
+  d["stop_reason"] = record.stop_reason;
+  if (!record.error.empty()) d["error"] = record.error;
+  const int64_t end = record.ended_at_us > 0 ? record.ended_at_us : 0;
+  d["seconds"] = end > 0 ? static_cast<double>(end - record.started_at_us) / 1e6 : 0.0;
+  d["started"] = FormatTimestamp(record.started_at_us);
+  d["ended"] = end > 0 ? nlohmann::json(FormatTimestamp(end)) : nlohmann::json(nullptr);
+  for (const auto& [k, v] : summary.items()) d[k] = v;
+  d["job"] = spec;
+  return d;
+}
+
+Trial TrialFromJson(const nlohmann::json& j) {
+  Trial t;
+  t.number = j.value("number", 0);
+  const std::string state = j.value("state", "failed");
+  t.state = state == "complete"  ? TrialState::kComplete
+            : state == "pruned"  ? TrialState::kPruned
+            : state == "running" ? TrialState::kRunning
+                                 : TrialState::kFailed;
+  if (j.contains("value") && j["value"].is_number()) t.value = j["value"].get<double>();
+  t.params = ParamValuesFromJson(j.value("params", nlohmann::json::object()));
+  t.seconds = j.value("seconds", 0.0);
+  t.error = j.value("error", "");
+  t.warm_start = j.value("warm_start", false);
+  if (j.contains("intermediate")) {
+    for (const auto& step : j["intermediate"]) {
+      t.intermediate[step.at(0).get<int64_t>()] = step.at(1).get<double>();
+    }
+  }
+  return t;
+}
+
+bool FitToSpace(const SearchSpace& space, ParamValues* params) {
+  size_t active = 0;
+  for (const ParamSpec& p : space.params()) {
+    if (!space.Active(p, *params)) continue;
+    ++active;
+    auto it = params->find(p.name);
+    if (it == params->end()) return false;
+    ParamValue& v = it->second;
+    switch (p.type) {
+      case ParamType::kCategorical: {
+        // JSON gives a category that reads as a number ("3") back as a number.
+        const std::string text = ParamValueText(v);
+        if (std::find(p.choices.begin(), p.choices.end(), text) == p.choices.end()) return false;
+        v = text;
+        break;
+      }
+      case ParamType::kInteger: {
+        const int64_t* i = std::get_if<int64_t>(&v);
+        if (!i || *i < p.low || *i > p.high) return false;
+        break;
+      }
+      case ParamType::kContinuous: {
+        const double* d = std::get_if<double>(&v);
+        const int64_t* i = std::get_if<int64_t>(&v);
+        const double x = d ? *d : i ? static_cast<double>(*i) : NAN;
+        if (!(x >= p.low && x <= p.high)) return false;
+        v = x;
+        break;
+      }
+    }
+  }
+  return active == params->size();
+}
+
+}  // namespace mloop::tune
