@@ -2,6 +2,7 @@
 // with the example program built beside the tests.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -154,6 +155,126 @@ TEST(TuneCli, AKilledJobIsMarkedAndResumed) {
   EXPECT_EQ(job["resumed_from"], 1);
   ASSERT_EQ(job["trials"].size(), 8u);
   for (const auto& t : job["trials"]) EXPECT_EQ(t["state"], "complete") << t.dump();
+}
+
+// A job that tunes mloop's own XGBoost on the breast-cancer data (a file beside the job,
+// imported on the first run).
+std::string BreastCancerJob(const std::string& extra) {
+  return "name: bc\n"
+         "objective: {metric: roc_auc}\n"
+         "strategy: random\n"
+         "max_trials: 4\n"
+         "seed: 3\n"
+         "train:\n"
+         "  data: bc.csv\n"
+         "  target: target\n"
+         "  params: {num_boost_round: 20, nthread: 1}\n" +
+         extra +
+         "parameters:\n"
+         "  max_depth: {type: integer, min: 2, max: 6}\n"
+         "  eta: {type: continuous, min: 0.05, max: 0.5, scale: log}\n";
+}
+
+TEST(TuneCli, TunesABuiltInAlgorithmAndRegistersTheBestModel) {
+  TempDir dir;
+  ASSERT_EQ(RunMloop(dir.path(), "init .").code, 0);
+  std::filesystem::copy_file(
+      std::filesystem::path(MLOOP_SOURCE_DIR) / "examples" / "data" / "breast_cancer.csv",
+      dir / "bc.csv");
+  testing::WriteFile(dir / "bc.yaml", BreastCancerJob("  cv: 3\nregister: {name: bc_model}\n"));
+  auto r = RunMloop(dir.path(), "tune bc.yaml --json");
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  nlohmann::json job = nlohmann::json::parse(r.out);
+  EXPECT_EQ(job["objective"]["goal"], "maximize");  // from the metric
+  ASSERT_EQ(job["trials"].size(), 4u);
+  double best = 0;
+  for (const auto& t : job["trials"]) {
+    ASSERT_EQ(t["state"], "complete") << t.dump();
+    best = std::max(best, t["value"].get<double>());
+    // The objective is the mean over the folds, as the run records it.
+    auto run =
+        RunMloop(dir.path(), "runs show " + std::to_string(t["run_id"].get<int64_t>()) + " --json");
+    ASSERT_EQ(run.code, 0) << run.err;
+    nlohmann::json rj = nlohmann::json::parse(run.out);
+    EXPECT_EQ(rj["algorithm"], "xgboost");
+    EXPECT_EQ(rj["experiment"], "tune-bc");
+    EXPECT_DOUBLE_EQ(rj["metrics"]["cv_roc_auc_mean"].get<double>(), t["value"].get<double>());
+    EXPECT_EQ(rj["params"]["max_depth"], std::to_string(t["params"]["max_depth"].get<int>()));
+    EXPECT_EQ(rj["params"]["num_boost_round"], "20");
+  }
+  EXPECT_DOUBLE_EQ(job["best"]["value"].get<double>(), best);
+  EXPECT_GT(best, 0.95);
+  ASSERT_TRUE(job.contains("registered")) << job.dump();
+  EXPECT_EQ(job["registered"]["name"], "bc_model");
+  r = RunMloop(dir.path(), "models show bc_model/1 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["registry"]["run_id"], job["best"]["run_id"]);
+  // The registered model predicts.
+  r = RunMloop(dir.path(), "predict bc_model/1 --data bc.csv -o p.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+}
+
+TEST(TuneCli, PrunedTrainingTrialsAreKilledRunsNotFailures) {
+  TempDir dir;
+  ASSERT_EQ(RunMloop(dir.path(), "init .").code, 0);
+  std::filesystem::copy_file(
+      std::filesystem::path(MLOOP_SOURCE_DIR) / "examples" / "data" / "breast_cancer.csv",
+      dir / "bc.csv");
+  // Successive halving from round 1 with a reduction factor of 4: at each rung only the best
+  // quarter goes on, so most of 12 trials stop early.
+  std::string yaml = BreastCancerJob("  split: stratified:0.3\n");
+  yaml.replace(yaml.find("max_trials: 4"), 13, "max_trials: 12");
+  yaml += "pruner: {name: asha, options: {min_resource: 1, reduction_factor: 4}}\n";
+  testing::WriteFile(dir / "bc.yaml", yaml);
+  auto r = RunMloop(dir.path(), "tune bc.yaml --json");
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  nlohmann::json job = nlohmann::json::parse(r.out);
+  int pruned = 0;
+  for (const auto& t : job["trials"]) {
+    ASSERT_NE(t["state"], "failed") << t.dump();
+    EXPECT_TRUE(t.contains("intermediate")) << t.dump();  // per-round validation AUC
+    if (t["state"] != "pruned") continue;
+    ++pruned;
+    auto run =
+        RunMloop(dir.path(), "runs show " + std::to_string(t["run_id"].get<int64_t>()) + " --json");
+    ASSERT_EQ(run.code, 0) << run.err;
+    nlohmann::json rj = nlohmann::json::parse(run.out);
+    EXPECT_EQ(rj["status"], "killed");
+    EXPECT_CONTAINS(rj["error"].get<std::string>(), "pruned at round");
+  }
+  EXPECT_GT(pruned, 0) << job.dump();
+}
+
+TEST(TuneCli, TrainingJobErrorsComeBeforeAnyTrial) {
+  TempDir dir;
+  ASSERT_EQ(RunMloop(dir.path(), "init .").code, 0);
+  std::filesystem::copy_file(
+      std::filesystem::path(MLOOP_SOURCE_DIR) / "examples" / "data" / "breast_cancer.csv",
+      dir / "bc.csv");
+  auto error_of = [&](const std::string& yaml) {
+    testing::WriteFile(dir / "bad.yaml", yaml);
+    auto r = RunMloop(dir.path(), "tune bad.yaml");
+    EXPECT_NE(r.code, 0) << yaml;
+    return r.err;
+  };
+  std::string yaml = BreastCancerJob("");
+  std::string e = error_of(std::string(yaml).replace(yaml.find("roc_auc"), 7, "rmse"));
+  EXPECT_CONTAINS(e, "'rmse' is not measured for a binary target");
+  e = error_of(std::string(yaml).replace(yaml.find("roc_auc"), 7, "roc_acu"));
+  EXPECT_CONTAINS(e, "did you mean 'roc_auc'");
+  e = error_of(std::string(yaml).replace(yaml.find("max_depth:"), 10, "max_dept:"));
+  EXPECT_CONTAINS(e, "max_dept");
+  e = error_of(std::string(yaml).replace(yaml.find("target: target"), 14, "target: nosuch"));
+  EXPECT_CONTAINS(e, "nosuch");
+  e = error_of(std::string(yaml).replace(yaml.find("{metric: roc_auc}"), 17,
+                                         "{metric: roc_auc, goal: minimize}"));
+  EXPECT_CONTAINS(e, "roc_auc is maximized");
+  e = error_of(std::string(yaml).replace(yaml.find("nthread: 1"), 10, "eta: 0.1"));
+  EXPECT_CONTAINS(e, "'eta' is both fixed");
+  // Nothing was recorded by the failed attempts.
+  auto r = RunMloop(dir.path(), "tune list --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 0u);
 }
 
 TEST(TuneCli, ErrorsAreClear) {

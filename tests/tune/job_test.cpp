@@ -144,6 +144,63 @@ TEST(TuneJob, ErrorsNameTheKeyAndTheNearest) {
   EXPECT_NE(e.find("job.yaml:2:13: in 'parameters'"), std::string::npos) << e;
 }
 
+TEST(TuneJob, TrainingJobs) {
+  const std::string yaml = R"(name: churn
+objective: {metric: log_loss}
+train:
+  data: churn@2
+  target: churned
+  algo: xgboost
+  params: {num_boost_round: 200, nthread: 2}
+  split: time:signup:0.2
+  recipe: recipe.yaml
+parameters:
+  max_depth: {type: integer, min: 2, max: 8}
+experiment: churn-tuning
+warm_start: [churn, 4]
+register: {name: churn_model}
+)";
+  TuningJob job = ParseTuningJob(yaml, "job.yaml", "/jobs");
+  ASSERT_TRUE(job.train);
+  EXPECT_EQ(job.direction, Direction::kMinimize);  // log_loss is minimized
+  EXPECT_EQ(job.train->data, "churn@2");
+  EXPECT_EQ(job.train->target, "churned");
+  EXPECT_EQ(job.train->params.at("num_boost_round"), "200");
+  EXPECT_EQ(job.train->split, "time:signup:0.2");
+  EXPECT_EQ(job.train->recipe, "recipe.yaml");
+  EXPECT_EQ(JobExperiment(job), "churn-tuning");
+  EXPECT_EQ(job.warm_start, (std::vector<std::string>{"churn", "4"}));
+  EXPECT_EQ(job.register_name, "churn_model");
+  // The JSON form parses back to the same job (how `tune resume` reads a recorded job).
+  nlohmann::json j = TuningJobToJson(job);
+  j.erase("working_dir");
+  TuningJob again = ParseTuningJob(j.dump(), "recorded", "/jobs");
+  EXPECT_EQ(TuningJobToJson(again).dump(), TuningJobToJson(job).dump());
+
+  EXPECT_EQ(JobExperiment(ParseTuningJob(kBranin, "b.yaml", "/")), "tune-branin");
+  auto error_of = [&](const std::string& from, const std::string& to) {
+    std::string text = yaml;
+    text.replace(text.find(from), from.size(), to);
+    return ErrorOf(text);
+  };
+  EXPECT_CONTAINS(error_of("  target: churned\n", ""), "'train' needs 'target'");
+  EXPECT_CONTAINS(error_of("  algo: xgboost", "  alog: xgboost"), "did you mean 'algo'");
+  EXPECT_CONTAINS(error_of("  split: time:signup:0.2", "  split: x\n  valid: v"),
+                  "'split' or 'valid', not both");
+  EXPECT_CONTAINS(error_of("{metric: log_loss}", "{metric: log_loss, goal: maximize}"),
+                  "log_loss is minimized");
+  EXPECT_CONTAINS(error_of("register: {name: churn_model}", "register: {nam: x}"),
+                  "did you mean 'name'");
+  EXPECT_CONTAINS(error_of("experiment: churn-tuning", "command: ./f\nmetric_regex: x"),
+                  "'train' or 'command'");
+  std::string cv = yaml;
+  cv.replace(cv.find("  split: time:signup:0.2"), 24, "  cv: 5");
+  EXPECT_CONTAINS(ErrorOf(cv + "pruner: median\n"), "pruning reads each boosting round");
+  // A command job cannot register a model.
+  EXPECT_CONTAINS(ErrorOf(std::string(kBranin) + "register: {name: m}\n"),
+                  "'register' needs a training job");
+}
+
 TEST(TuneJob, ConvertsYamlToJson) {
   nlohmann::json j =
       YamlTextToJson("a: 1\nb: 1e-4\nc: '7'\nd: [x, 2.5, true, null]\ne: nan\nf: -3\ng: .inf\n");

@@ -113,7 +113,16 @@ void Recorder::PrepareTraining() {
   const TrainObjective& t = *job_.train;
   if (!options_.train_data) throw Internal("a training job needs its data");
   const TrainData& d = *options_.train_data;
-  CreateEstimator(t.algorithm)->SetParams(t.params);  // an unknown algorithm or parameter
+  // An unknown algorithm, or a fixed or tuned parameter it does not know, before any trial.
+  std::map<std::string, std::string> probe = t.params;
+  for (const ParamSpec& p : job_.space.params()) {
+    probe[p.name] = ParamValueText(job_.space.FromUnit(p, 0.5));
+  }
+  try {
+    CreateEstimator(t.algorithm)->SetParams(probe);
+  } catch (const Error& e) {
+    throw Error(e.code(), job_.origin + ": " + e.what(), e.hint());
+  }
   std::optional<Task> task;
   if (!t.task.empty()) {
     task = ParseTask(t.task);
