@@ -115,6 +115,11 @@ step "The model applies its own recipe: predict takes the raw customer columns"
 run predict "run:$churn_run" --data churn_train -o "$DEMO/churn_predictions.csv"
 head -3 "$DEMO/churn_predictions.csv"
 
-printf '\nHTML reports: %s (profile), %s and %s (evaluation)\n' "$DEMO/profile_churn.html" \
-  "$DEMO/eval_run1.html" "$DEMO/eval_run2.html"
+step "Tune: 20 trials of Bayesian optimisation of XGBoost on the churn data; the best model is registered"
+cat "$ROOT/examples/churn/tune.yaml"
+run tune "$ROOT/examples/churn/tune.yaml" --html "$DEMO/tune_churn.html"
+run models list churn
+
+printf '\nHTML reports: %s (profile), %s and %s (evaluation), %s (tuning)\n' \
+  "$DEMO/profile_churn.html" "$DEMO/eval_run1.html" "$DEMO/eval_run2.html" "$DEMO/tune_churn.html"
 printf 'Demo workspace left in %s (remove it when done).\n' "$DEMO/workspace"
