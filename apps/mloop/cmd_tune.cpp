@@ -135,14 +135,14 @@ void PrintDocument(const nlohmann::json& doc) {
   std::vector<std::vector<std::string>> rows;
   int complete = 0, pruned = 0, failed = 0, warm = 0;
   for (const auto& t : trials) {
+    if (t.value("warm_start", false)) {
+      ++warm;
+      continue;  // counted apart, not listed: they belong to the earlier jobs
+    }
     const std::string state = t.value("state", "");
     complete += state == "complete";
     pruned += state == "pruned";
     failed += state == "failed";
-    if (t.value("warm_start", false)) {
-      ++warm;
-      continue;  // counted, not listed: they belong to the earlier job
-    }
     std::vector<std::string> row = {
         std::to_string(t.value("number", 0)), state,
         t.contains("value") && t["value"].is_number() ? Num(t["value"].get<double>()) : "-",
@@ -157,7 +157,7 @@ void PrintDocument(const nlohmann::json& doc) {
   PrintTable(header, rows);
   std::cout << "\nTuning job " << doc.value("name", "");
   if (doc.contains("id")) std::cout << " (job " << doc["id"].get<int64_t>() << ")";
-  std::cout << ": " << rows.size() << " trials (" << complete - 0 << " complete, " << pruned
+  std::cout << ": " << rows.size() << " trials (" << complete << " complete, " << pruned
             << " pruned, " << failed << " failed";
   if (warm > 0) std::cout << "; " << warm << " earlier trials as a warm start";
   std::cout << ") in " << HumanSeconds(doc.value("seconds", 0.0)) << ", strategy "
@@ -281,6 +281,12 @@ void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
     if (!ws) std::cout << "Not recorded: no workspace here (mloop init makes one)\n";
   }
   if (!a.html.empty()) WriteHtml(a.html, doc, !a.json);
+  if (doc.value("stop_reason", "") == "interrupted") {
+    throw FailedPrecondition("tuning job '" + job.name + "' was interrupted",
+                             doc.contains("id") ? "go on with it: mloop tune resume " +
+                                                      std::to_string(doc["id"].get<int64_t>())
+                                                : "");
+  }
   if (doc["best"].is_null()) {
     std::string first_error;
     for (const auto& t : doc["trials"]) {
@@ -289,11 +295,6 @@ void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
                       FirstLine(t.value("error", ""));
         break;
       }
-    }
-    if (doc.value("stop_reason", "") == "interrupted" && first_error.empty()) {
-      throw FailedPrecondition("tuning job '" + job.name +
-                               "' was interrupted before a trial "
-                               "completed");
     }
     throw FailedPrecondition(
         "no trial of tuning job '" + job.name + "' completed" +
@@ -324,13 +325,6 @@ void RunResume(const GlobalOptions& global, const TuneArgs& a) {
       spec.dump(), "tuning job " + std::to_string(record.id) + " (" + record.name + ")", dir);
   job.name = record.name;
   job.warm_start.clear();  // the earlier trials already include the seeds
-  if (a.max_trials == 0 && record.status == RunStatus::kFinished &&
-      record.stop_reason == "max_trials") {
-    throw UsageError("tuning job " + std::to_string(record.id) + " ran all its " +
-                         std::to_string(job.stop.max_trials) + " trials",
-                     "run more: mloop tune resume " + a.job + " --max-trials N (N > " +
-                         std::to_string(job.stop.max_trials) + ")");
-  }
   RunJob(global, a, std::move(job), record.id);
 }
 
@@ -395,7 +389,8 @@ void RegisterTune(CLI::App& app, GlobalOptions& global) {
       ->check(CLI::Range(1, 1 << 30));
   tune->add_option("--seed", a->seed, "Override the job's seed")->check(CLI::NonNegativeNumber);
   tune->add_option("--warm-start", a->warm_start,
-                   "An earlier job (name or id) whose trials seed the search (repeatable)");
+                   "An earlier job (name or id) whose trials seed the search (repeatable)")
+      ->allow_extra_args(false);
   tune->add_option("--html", a->html, "Also write the HTML report to this file");
   tune->footer(
       "Each trial trains one of mloop's algorithms (the job's train:) or runs the job's "

@@ -94,7 +94,8 @@ TEST(TuneCli, RecordsTheJobAndEveryTrialAsARun) {
 
   // A finished job goes on when given a higher limit; the earlier trials count towards it.
   r = RunMloop(dir.path(), "tune resume branin");
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "already meets its stop rule (max_trials)");
   EXPECT_CONTAINS(r.err, "--max-trials");
   r = RunMloop(dir.path(), "tune resume 1 --max-trials 12 --json");
   ASSERT_EQ(r.code, 0) << r.err;
@@ -105,7 +106,7 @@ TEST(TuneCli, RecordsTheJobAndEveryTrialAsARun) {
   for (int i = 0; i < 9; ++i) EXPECT_TRUE(run_ids.count(job["trials"][i]["run_id"]));
 
   // A warm start: the earlier trials inform the sampler but are not this job's.
-  r = RunMloop(dir.path(), "tune branin.yaml --max-trials 3 --warm-start branin --json");
+  r = RunMloop(dir.path(), "tune --warm-start branin branin.yaml --max-trials 3 --json");
   ASSERT_EQ(r.code, 0) << r.err;
   job = nlohmann::json::parse(r.out);
   EXPECT_EQ(job["warm_start"], nlohmann::json::array({2}));
@@ -114,6 +115,14 @@ TEST(TuneCli, RecordsTheJobAndEveryTrialAsARun) {
   for (const auto& t : job["trials"]) warm += t.value("warm_start", false);
   EXPECT_EQ(warm, 12);
   EXPECT_GE(job["best"]["number"].get<int>(), 12);
+
+  // Trials of another objective cannot seed a job.
+  std::string other = testing::ReadFile(dir / "branin.yaml");
+  other.replace(other.find("goal: minimize"), 14, "goal: maximize");
+  testing::WriteFile(dir / "other.yaml", other);
+  r = RunMloop(dir.path(), "tune other.yaml --warm-start branin");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "its trials cannot seed this one");
 
   r = RunMloop(dir.path(), "tune list");
   ASSERT_EQ(r.code, 0) << r.err;
@@ -148,13 +157,21 @@ TEST(TuneCli, AKilledJobIsMarkedAndResumed) {
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0]["status"], "killed");
   EXPECT_EQ(jobs[0]["stop_reason"], "interrupted");
-  EXPECT_EQ(jobs[0]["trials"], 4);  // the four that finished before it died
+  EXPECT_EQ(jobs[0]["trials"], 5);  // four finished, and the one running when it died
   r = RunMloop(dir.path(), "tune resume branin --json");
   ASSERT_EQ(r.code, 0) << r.err << r.out;
   nlohmann::json job = nlohmann::json::parse(r.out);
   EXPECT_EQ(job["resumed_from"], 1);
   ASSERT_EQ(job["trials"].size(), 8u);
-  for (const auto& t : job["trials"]) EXPECT_EQ(t["state"], "complete") << t.dump();
+  // The trial that was running keeps its number, as interrupted; it counts towards the limit.
+  for (const auto& t : job["trials"]) {
+    if (t["number"] == 4) {
+      EXPECT_EQ(t["state"], "failed");
+      EXPECT_EQ(t["error"], "interrupted");
+    } else {
+      EXPECT_EQ(t["state"], "complete") << t.dump();
+    }
+  }
 }
 
 // A job that tunes mloop's own XGBoost on the breast-cancer data (a file beside the job,
@@ -212,6 +229,16 @@ TEST(TuneCli, TunesABuiltInAlgorithmAndRegistersTheBestModel) {
   // The registered model predicts.
   r = RunMloop(dir.path(), "predict bc_model/1 --data bc.csv -o p.csv");
   ASSERT_EQ(r.code, 0) << r.err;
+  // Resumed for two more trials: a model is registered once, whichever trial is best.
+  r = RunMloop(dir.path(), "tune resume bc --max-trials 6 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["trials"].size(), 6u);
+  r = RunMloop(dir.path(), "models list bc_model --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::set<std::string> models;
+  for (const auto& v : nlohmann::json::parse(r.out)) {
+    EXPECT_TRUE(models.insert(v["model"].get<std::string>()).second) << r.out;
+  }
 }
 
 TEST(TuneCli, PrunedTrainingTrialsAreKilledRunsNotFailures) {

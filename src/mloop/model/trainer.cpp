@@ -253,7 +253,7 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
       Table tr = table.Take(fold.train), va = table.Take(fold.valid);
       // The fold's own validation part also serves early stopping, when it is asked for. The
       // recipe is fitted on the fold's training part only.
-      Fitted f = FitOnce(tr, &va, target, req, {});
+      Fitted f = FitOnce(tr, &va, target, req, req.on_fold_iteration);
       if (f.valid_y.empty()) continue;
       auto m = StandardMetrics(target.task, f.valid_y, f.estimator->Predict(f.valid_x));
       for (const auto& [k, v] : m) per_metric[k].push_back(v);

@@ -38,6 +38,9 @@ struct TrainRequest {
   uint64_t seed = 42;
   int threads = 0;
   std::function<void(const IterationLog&)> on_iteration;
+  // Called at each iteration of the cross-validation folds' models (which on_iteration does
+  // not see): a place to stop training (throw TrainingStopped) on an interrupt or a timeout.
+  std::function<void(const IterationLog&)> on_fold_iteration;
 };
 
 struct MetricSummary {

@@ -114,8 +114,8 @@ struct TuningJobRecord {
   RunStatus status = RunStatus::kRunning;
   std::string spec_json = "{}";    // the job as parsed (objective, space, strategy, limits)
   std::string trials_json = "[]";  // [{number, state, value, params, run_id, ...}]
-  std::string summary_json =
-      "{}";                 // best trial, registered model, warm-start sources, resumed_from
+  // {resumed_from, warm_start: [job ids], registered: {name, version}}, each when it applies
+  std::string summary_json = "{}";
   std::string stop_reason;  // max_trials, max_seconds, target, patience, interrupted
   std::string host;
   int64_t pid = 0;

@@ -15,6 +15,7 @@
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
 #include "mloop/eval/metrics.h"
+#include "mloop/track/registry.h"
 
 namespace mloop::tune {
 
@@ -303,12 +304,24 @@ void CheckTrainJob(const std::string& origin, TuningJob& job, const YAML::Node& 
     }
   }
   if (!job.register_name.empty()) {
-    for (char c : job.register_name) {
-      if (!NameChar(c)) {
-        throw InvalidArgument(Where(origin, register_node) +
-                              ": a model name may hold letters, digits, '_', '-' and '.' only");
-      }
+    try {
+      ValidateModelName(job.register_name);
+    } catch (const Error& e) {
+      throw InvalidArgument(Where(origin, register_node) + ": " + e.what(), e.hint());
     }
+  }
+  if (job.pruner != "none" && job.train->algorithm != "xgboost") {
+    throw InvalidArgument(origin +
+                              ": pruning reads each boosting round's validation value, "
+                              "which only xgboost reports (not " +
+                              job.train->algorithm + ")",
+                          "drop the pruner");
+  }
+  if (job.timeout_seconds > 0 && job.train->algorithm != "xgboost") {
+    throw InvalidArgument(origin +
+                              ": 'timeout_seconds' stops a training trial between boosting "
+                              "rounds, which only xgboost has",
+                          "limit the whole job with max_seconds");
   }
   if (job.pruner != "none" && job.train->cv_folds > 1) {
     throw InvalidArgument(origin +

@@ -326,8 +326,7 @@ TrialEvaluator CommandEvaluator(const TuningJob& job) {
 
 TuneOutcome RunTuningJob(Study& study, int parallel, const TrialEvaluator& evaluate,
                          const std::function<void(const TuneProgress&)>& on_progress,
-                         const std::atomic<bool>* cancel,
-                         const std::function<void(const Trial&, const TrialResult&)>& on_trial) {
+                         const std::atomic<bool>* cancel, const std::function<void()>& on_change) {
   const auto start = Clock::now();
   const int max_trials = study.stop_rules().max_trials;
   const double max_seconds = study.stop_rules().max_seconds;
@@ -384,6 +383,7 @@ TuneOutcome RunTuningJob(Study& study, int parallel, const TrialEvaluator& evalu
             return;
           }
           ++running;
+          if (on_change) on_change();
         }
         auto report = [&, number](int64_t step, double value) {
           std::lock_guard<std::mutex> lock(mu);
@@ -400,7 +400,7 @@ TuneOutcome RunTuningJob(Study& study, int parallel, const TrialEvaluator& evalu
         --running;
         ++done;
         study.Tell(number, r.state, r.value, r.seconds, r.error);
-        if (on_trial) on_trial(study.trials()[static_cast<size_t>(number)], r);
+        if (on_change) on_change();
         progress();
       }
     } catch (...) {

@@ -103,13 +103,12 @@ struct TuneOutcome {
 
 // Asks, evaluates and tells trials on `parallel` threads until a stop rule of `study` holds (or
 // `cancel` becomes true: running trials are asked to stop, stop_reason "interrupted"). `study`
-// is only touched under a lock held by this function; `on_trial` (each finished trial, with its
-// result) and `on_progress` are called under it after each trial.
-TuneOutcome RunTuningJob(
-    Study& study, int parallel, const TrialEvaluator& evaluate,
-    const std::function<void(const TuneProgress&)>& on_progress = {},
-    const std::atomic<bool>* cancel = nullptr,
-    const std::function<void(const Trial&, const TrialResult&)>& on_trial = {});
+// is only touched under a lock held by this function; `on_change` is called under it after each
+// Ask and each Tell (to save the trials), `on_progress` after each Tell.
+TuneOutcome RunTuningJob(Study& study, int parallel, const TrialEvaluator& evaluate,
+                         const std::function<void(const TuneProgress&)>& on_progress = {},
+                         const std::atomic<bool>* cancel = nullptr,
+                         const std::function<void()>& on_change = {});
 
 // The evaluator of an external-command job: RunCommandTrial.
 TrialEvaluator CommandEvaluator(const TuningJob& job);

@@ -163,41 +163,78 @@ void Recorder::PrepareTraining() {
 }
 
 void Recorder::AddEarlierTrials(RecordedTuneResult* result) {
-  auto load = [&](int64_t id, bool resume) {
+  auto load = [&](int64_t id) {
     auto record = ws_.metadata().GetTuningJob(id);
     if (!record) throw NotFound("no tuning job " + std::to_string(id));
     if (record->status == RunStatus::kRunning) {
       throw FailedPrecondition("tuning job " + std::to_string(id) + " is still running (pid " +
                                std::to_string(record->pid) + " on " + record->host + ")");
     }
-    const nlohmann::json trials = nlohmann::json::parse(record->trials_json);
+    // Values of another metric, or of the same one optimised the other way, mislead.
+    const nlohmann::json spec = nlohmann::json::parse(record->spec_json, nullptr, false);
+    const nlohmann::json objective =
+        spec.is_object() ? spec.value("objective", nlohmann::json::object()) : nlohmann::json();
+    const std::string goal = job_.direction == Direction::kMinimize ? "minimize" : "maximize";
+    if (objective.value("metric", "") != job_.metric || objective.value("goal", "") != goal) {
+      throw InvalidArgument("tuning job " + std::to_string(id) + " (" + record->name + ") " +
+                            objective.value("goal", "?") + "s " + objective.value("metric", "?") +
+                            "; this job " + goal + "s " + job_.metric +
+                            ": its trials cannot seed this one");
+    }
+    return std::make_pair(*record, nlohmann::json::parse(record->trials_json));
+  };
+  // Adds `trials` (with their runs) as warm starts or as this job's own.
+  auto add = [&](std::vector<Trial> trials, const std::vector<int64_t>& runs, bool own) {
+    const size_t first = study_.trials().size();
+    study_.AddTrials(trials, own);
+    for (size_t i = 0; i < runs.size(); ++i) {
+      if (runs[i] != 0) run_ids_[static_cast<int>(first + i)] = runs[i];
+    }
+    if (!own) result->warm_start_trials += static_cast<int>(trials.size());
+  };
+  // Resuming: the job's trials in their order, so every trial keeps its number (and its run's
+  // tune.trial tag): its seeds first, as seeds again, then its own. A trial that was running
+  // when the job stopped stays, as failed "interrupted" (AddTrials), and counts.
+  if (options_.resume) {
+    auto [record, trials] = load(*options_.resume);
+    std::vector<Trial> seeds, own;
+    std::vector<int64_t> seed_runs, own_runs;
+    for (const auto& j : trials) {
+      Trial t = TrialFromJson(j);
+      FitToSpace(study_.space(), &t.params);  // the same space: only the value types change
+      (t.warm_start ? seed_runs : own_runs).push_back(j.value("run_id", int64_t{0}));
+      (t.warm_start ? seeds : own).push_back(std::move(t));
+    }
+    add(std::move(seeds), seed_runs, false);
+    add(std::move(own), own_runs, true);
+    earlier_["resumed_from"] = *options_.resume;
+  }
+  // Warm starts: the finished trials of earlier jobs (their seeds too) that are points of this
+  // search space.
+  for (int64_t id : options_.warm_start) {
+    auto [record, trials] = load(id);
     std::vector<Trial> kept;
     std::vector<int64_t> runs;
-    for (size_t i = 0; i < trials.size(); ++i) {
-      Trial t = TrialFromJson(trials[i]);
-      if (t.warm_start) continue;             // the earlier job's own seeds
-      if (resume && Unfinished(t)) continue;  // run again
+    for (const auto& j : trials) {
+      Trial t = TrialFromJson(j);
+      if (Unfinished(t)) continue;  // no value, no information
       if (!FitToSpace(study_.space(), &t.params)) {
         ++result->skipped_warm_start;
         continue;
       }
       kept.push_back(std::move(t));
-      runs.push_back(trials[i].value("run_id", int64_t{0}));
+      runs.push_back(j.value("run_id", int64_t{0}));
     }
-    const size_t first = study_.trials().size();
-    study_.AddTrials(kept, resume);
-    for (size_t i = 0; i < runs.size(); ++i) {
-      if (runs[i] != 0) run_ids_[static_cast<int>(first + i)] = runs[i];
-    }
-    if (!resume) result->warm_start_trials += static_cast<int>(kept.size());
-  };
-  for (int64_t id : options_.warm_start) {
-    load(id, false);
+    add(std::move(kept), runs, false);
     warm_ids_.push_back(id);
   }
-  if (options_.resume) {
-    load(*options_.resume, true);
-    earlier_["resumed_from"] = *options_.resume;
+  if (auto reason = study_.StopReason()) {
+    throw FailedPrecondition(
+        (options_.resume ? "tuning job " + std::to_string(*options_.resume)
+                         : std::string("the job")) +
+            " already meets its stop rule (" + *reason + "): no trial would run",
+        *reason == "max_trials" ? "give a higher limit: --max-trials N"
+                                : "change the job's " + *reason + " and run it anew");
   }
 }
 
@@ -256,8 +293,21 @@ TrialResult Recorder::TrainTrial(int number, const ParamValues& params,
   };
   TrialResult r;
   bool pruned = false;
-  req.on_iteration = [&](const IterationLog& log) {
+  const auto start = std::chrono::steady_clock::now();
+  // An interrupt or the trial's timeout stops training between two rounds, in the folds too.
+  req.on_fold_iteration = [&](const IterationLog& log) {
     if (cancel && cancel->load()) throw TrainingStopped("interrupted");
+    if (job_.timeout_seconds > 0 &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >
+            job_.timeout_seconds) {
+      char text[96];
+      std::snprintf(text, sizeof text, "timed out after %g s (timeout_seconds), at round %d",
+                    job_.timeout_seconds, log.iteration);
+      throw TrainingStopped(text);
+    }
+  };
+  req.on_iteration = [&](const IterationLog& log) {
+    req.on_fold_iteration(log);
     if (eval_metric_.empty()) return;
     auto it = log.metrics.find(eval_metric_);
     if (it == log.metrics.end()) return;
@@ -269,7 +319,6 @@ TrialResult Recorder::TrainTrial(int number, const ParamValues& params,
                             job_.pruner + " pruner)");
     }
   };
-  const auto start = std::chrono::steady_clock::now();
   try {
     TrainOutcome out = TrainAndRecord(ws_, cmd);
     const auto cv = out.result.cv.find(job_.metric);
@@ -387,9 +436,10 @@ RecordedTuneResult Recorder::Run() {
     return job_.train ? TrainTrial(number, params, report, cancel)
                       : CommandTrial(number, params, report, cancel);
   };
-  // Called under the runner's lock: the trial list is stable. A failure to save the progress
-  // is not a reason to lose the trials still running: the job's end saves them again.
-  auto on_trial = [&](const Trial&, const TrialResult&) {
+  // Called under the runner's lock after each Ask and Tell: the trial list is stable. A failure
+  // to save the progress is not a reason to lose the trials still running: the job's end saves
+  // them again.
+  auto on_change = [&] {
     try {
       std::lock_guard lock(run_ids_mu_);
       ws_.metadata().UpdateTuningJob(job_id_, TrialsJson().dump(), Summary().dump());
@@ -398,7 +448,7 @@ RecordedTuneResult Recorder::Run() {
   };
   try {
     result.outcome = RunTuningJob(study_, options_.parallel, evaluate, options_.on_progress,
-                                  options_.cancel, on_trial);
+                                  options_.cancel, on_change);
   } catch (const std::exception& e) {
     std::lock_guard lock(run_ids_mu_);
     ws_.metadata().EndTuningJob(job_id_, RunStatus::kFailed, TrialsJson().dump(), Summary().dump(),
@@ -416,7 +466,17 @@ RecordedTuneResult Recorder::Run() {
     if (const nlohmann::json* best = BestTrial(trials, job_.direction)) {
       const int64_t run_id = best->value("run_id", int64_t{0});
       auto run = ws_.metadata().GetRun(run_id);
+      // A resumed job's best may be a model the first run of the job registered already.
+      std::optional<ModelVersionRecord> existing;
       if (run && !run->model_hash.empty()) {
+        for (const auto& v : ws_.metadata().ListModelVersions(job_.register_name)) {
+          if (v.name == job_.register_name && v.model_hash == run->model_hash) existing = v;
+        }
+      }
+      if (existing) {
+        result.registered = existing;
+        summary["registered"] = {{"name", existing->name}, {"version", existing->version}};
+      } else if (run && !run->model_hash.empty()) {
         char value[64];
         std::snprintf(value, sizeof value, "%.6g", (*best)["value"].get<double>());
         result.registered = ws_.metadata().RegisterModelVersion(
@@ -508,10 +568,19 @@ int RecoverStaleTuningJobs(Workspace& ws) {
     if (r.pid == ::getpid()) continue;
     const bool alive = ::kill(static_cast<pid_t>(r.pid), 0) == 0 || errno == EPERM;
     if (alive) continue;
+    // The trials it was running when it died end as its interrupted ones.
+    nlohmann::json trials = nlohmann::json::parse(r.trials_json, nullptr, false);
+    if (trials.is_array()) {
+      for (auto& t : trials) {
+        if (t.value("state", "") != "running") continue;
+        t["state"] = "failed";
+        t["error"] = "interrupted";
+      }
+    }
     try {
       ws.metadata().EndTuningJob(
-          r.id, RunStatus::kKilled, r.trials_json, r.summary_json, "interrupted",
-          ws.clock().NowMicros(),
+          r.id, RunStatus::kKilled, trials.is_array() ? trials.dump() : r.trials_json,
+          r.summary_json, "interrupted", ws.clock().NowMicros(),
           "the process (pid " + std::to_string(r.pid) + ") ended without finishing the job");
       ++marked;
     } catch (const Error&) {

@@ -2,7 +2,8 @@
 // and SVG, no scripts, fonts or network) built with report/html.h and report/svg.h, like the
 // evaluation and profile reports.
 //
-// Input: the JSON document `mloop tune` saves (ResultJson plus "job": TuningJobToJson):
+// Input: the JSON document of a tuning job (TuningJobDocument in recorded.h, as `mloop tune
+// --json` prints it):
 //   {name, objective: {metric, goal}, strategy, stop_reason, seconds, best: {number, value,
 //    params} | null, trials: [{number, state, value, params, seconds, intermediate?, error?,
 //    warm_start?, run_id?}], job: {..., parameters: {name: {type, min, max, scale, values,
