@@ -323,7 +323,9 @@ class TpeSampler final : public Sampler {
       }
     }
     // One stream per (seed, trial number): the result does not depend on earlier calls.
-    Rng rng(seed_ ^ (0x9E3779B97F4A7C15ULL * (static_cast<uint64_t>(ctx.trial_number) + 1)));
+    // Not seed ^ (splitmix64's increment * (n + 1)): trial n + 1's draws would be trial n's
+    // shifted by one.
+    Rng rng(TrialRandomState(seed_, ctx.trial_number));
     const bool startup = static_cast<int>(scored.size()) < o_.n_startup_trials;
 
     ParamValues out;

@@ -55,14 +55,6 @@ void CheckOptions(const nlohmann::json& options, const std::vector<std::string>&
 
 namespace {
 
-// A per-trial random state: the same seed and trial number give the same draws, whichever
-// thread asks and in whatever order.
-uint64_t TrialState(uint64_t seed, int trial_number) {
-  uint64_t s = seed ^ (0xD1B54A32D192ED03ULL * (static_cast<uint64_t>(trial_number) + 1));
-  SplitMix64(s);
-  return s;
-}
-
 int64_t IntOption(const nlohmann::json& options, const char* key, int64_t def, int64_t min,
                   const std::string& what) {
   if (!options.is_object() || !options.contains(key)) return def;
@@ -81,7 +73,7 @@ class RandomSampler : public Sampler {
   explicit RandomSampler(uint64_t seed) : seed_(seed) {}
   std::string_view name() const override { return "random"; }
   ParamValues Sample(const SamplerContext& ctx) override {
-    uint64_t s = TrialState(seed_, ctx.trial_number);
+    uint64_t s = TrialRandomState(seed_, ctx.trial_number);
     return RandomPoint(*ctx.space, s);
   }
 
@@ -331,6 +323,12 @@ class SobolSampler : public Sampler {
 };
 
 }  // namespace
+
+uint64_t TrialRandomState(uint64_t seed, int trial_number) {
+  uint64_t s = seed ^ (0xD1B54A32D192ED03ULL * (static_cast<uint64_t>(trial_number) + 1));
+  SplitMix64(s);
+  return s;
+}
 
 std::vector<std::string> SamplerNames() {
   return {"random", "grid", "sobol", "tpe", "bayesian"};

@@ -17,6 +17,11 @@ namespace mloop::tune {
 std::unique_ptr<Sampler> MakeTpeSampler(uint64_t seed, const nlohmann::json& options);
 std::unique_ptr<Sampler> MakeGpSampler(uint64_t seed, const nlohmann::json& options);
 
+// A per-trial random state: the same seed and trial number give the same draws, whichever
+// thread asks and in whatever order, and the streams of consecutive trials do not overlap (the
+// trial number is mixed by a multiplier other than splitmix64's own increment, then one step).
+uint64_t TrialRandomState(uint64_t seed, int trial_number);
+
 // A uniform double in [0, 1) from 53 bits of splitmix64 (the same on every platform).
 double UnitRandom(uint64_t& state);
 
