@@ -10,6 +10,14 @@
 // num_parallel_tree trees (default 100) with row and column subsampling and learning rate 1.
 // Missing values (NaN) are handled natively. SaveModel() is XGBoost's JSON model format, which
 // Python's xgboost loads unchanged.
+//
+// Prediction: after Fit and after LoadModel the model is compiled into a TreeEnsemble
+// (train/xgboost/tree_ensemble.h), mloop's own evaluator, whose results are bit for bit XGBoost's;
+// it is checked against XGBoost on probe rows right away and dropped on any difference. Predict
+// uses it (on the booster's nthread threads from 1,024 rows, on the calling thread below) when it
+// exists and falls back to XGBoost's C API otherwise: gblinear, dart, categorical splits, other
+// objectives, and data with an infinite value (XGBoost's DMatrix refuses it with an error, which
+// Predict keeps). Contributions always come from XGBoost.
 #pragma once
 
 #include <memory>
@@ -18,7 +26,15 @@
 
 namespace mloop {
 
+class TreeEnsemble;
+
 std::unique_ptr<Estimator> MakeXGBoost();
 std::unique_ptr<Estimator> MakeRandomForest();
+
+// For tests and benchmarks; InvalidArgument when `estimator` is not xgboost or random_forest.
+// XGBoost's own prediction through its C API (the fallback path of Predict), same shape.
+DenseMatrix PredictWithXGBoost(const Estimator& estimator, const DenseMatrix& x);
+// The compiled ensemble Predict uses, or null when it goes through XGBoost.
+const TreeEnsemble* CompiledEnsemble(const Estimator& estimator);
 
 }  // namespace mloop
