@@ -1,6 +1,6 @@
 // mloop_predict_bench [PREDICT_ROWS] [TRAIN_ROWS] [SINGLE_ROWS] [ROUNDS] [MISSING]: XGBoost's
-// own prediction against mloop's TreeEnsemble (train/xgboost/tree_ensemble.h) on one model, side by side
-// in one run.
+// own prediction against mloop's TreeEnsemble (train/xgboost/tree_ensemble.h) on one model, side by
+// side in one run.
 //
 // Trains a binary model through mloop's xgboost estimator (hist, depth 8, eta 0.1, 100 rounds,
 // 2 threads) on TRAIN_ROWS (default 200,000) synthetic rows of 28 features, the function of
@@ -31,8 +31,8 @@
 #include <vector>
 
 #include "mloop/core/matrix.h"
-#include "mloop/train/xgboost/tree_ensemble.h"
 #include "mloop/train/registry.h"
+#include "mloop/train/xgboost/tree_ensemble.h"
 #include "mloop/train/xgboost/xgboost_estimator.h"
 
 namespace {

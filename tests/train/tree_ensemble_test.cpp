@@ -1,5 +1,5 @@
-// TreeEnsemble (train/xgboost/tree_ensemble.h), mloop's own evaluator of XGBoost tree models, against
-// XGBoost itself: every objective mloop trains, random forests, missing values, deep trees,
+// TreeEnsemble (train/xgboost/tree_ensemble.h), mloop's own evaluator of XGBoost tree models,
+// against XGBoost itself: every objective mloop trains, random forests, missing values, deep trees,
 // saved and loaded models, and hand-made models whose margins sweep the transforms' range. Equal
 // means equal bits (memcmp), never a tolerance.
 #include "mloop/train/xgboost/tree_ensemble.h"
