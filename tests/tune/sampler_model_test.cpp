@@ -13,16 +13,6 @@
 #include "mloop/tune/tune.h"
 
 namespace mloop::tune {
-namespace detail {
-// Defined in sampler_gp.cpp (internal, exposed for these tests).
-double LogExpectedImprovement(double mean, double sd, double best);
-std::pair<double, double> GpPosterior(const std::vector<std::vector<double>>& x,
-                                      const std::vector<double>& y,
-                                      const std::vector<double>& length_scales,
-                                      double signal_variance, double noise_variance,
-                                      const std::vector<double>& query);
-}  // namespace detail
-
 namespace {
 
 using Objective = std::function<double(const ParamValues&)>;

@@ -20,13 +20,16 @@ std::string HostName() {
   return buf;
 }
 
+bool ProcessAlive(int64_t pid) {
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
 int RecoverStaleRuns(Workspace& ws) {
   int marked = 0;
   const std::string host = HostName();
   for (const RunRecord& r : ws.metadata().ListRuns("")) {
     if (r.status != RunStatus::kRunning || r.host != host) continue;
-    bool alive = ::kill(static_cast<pid_t>(r.pid), 0) == 0 || errno == EPERM;
-    if (alive) continue;
+    if (ProcessAlive(r.pid)) continue;
     ws.metadata().EndRun(
         r.id, RunStatus::kFailed, ws.clock().NowMicros(), "",
         "the process (pid " + std::to_string(r.pid) + ") ended without finishing the run");

@@ -47,4 +47,7 @@ int RecoverStaleRuns(Workspace& ws);
 // This machine's host name.
 std::string HostName();
 
+// Whether process `pid` of this host still exists (one we may not signal counts as existing).
+bool ProcessAlive(int64_t pid);
+
 }  // namespace mloop

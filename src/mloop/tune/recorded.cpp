@@ -1,10 +1,8 @@
 #include "mloop/tune/recorded.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -566,8 +564,7 @@ int RecoverStaleTuningJobs(Workspace& ws) {
   for (const TuningJobRecord& r : ws.metadata().ListTuningJobs("")) {
     if (r.status != RunStatus::kRunning || r.host != host) continue;
     if (r.pid == ::getpid()) continue;
-    const bool alive = ::kill(static_cast<pid_t>(r.pid), 0) == 0 || errno == EPERM;
-    if (alive) continue;
+    if (ProcessAlive(r.pid)) continue;
     // The trials it was running when it died end as its interrupted ones.
     nlohmann::json trials = nlohmann::json::parse(r.trials_json, nullptr, false);
     if (trials.is_array()) {

@@ -38,21 +38,12 @@
 
 namespace mloop::tune {
 
-namespace detail {
-double LogExpectedImprovement(double mean, double sd, double best);
-std::pair<double, double> GpPosterior(const std::vector<std::vector<double>>& x,
-                                      const std::vector<double>& y,
-                                      const std::vector<double>& length_scales,
-                                      double signal_variance, double noise_variance,
-                                      const std::vector<double>& query);
-}  // namespace detail
-
 namespace {
 
 const double kSqrt5 = std::sqrt(5.0);
 
 double Unit(uint64_t& state) {
-  return static_cast<double>(SplitMix64(state) >> 11) * 0x1.0p-53;
+  return UnitRandom(state);
 }
 double Gauss(uint64_t& state) {
   double u1 = std::max(Unit(state), 1e-300), u2 = Unit(state);

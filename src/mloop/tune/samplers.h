@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mloop/tune/tune.h"
@@ -38,5 +39,17 @@ ParamValues RandomPoint(const SearchSpace& space, uint64_t& state);
 // `what` names the strategy in the message ("sampler 'grid'" / "pruner 'median'").
 void CheckOptions(const nlohmann::json& options, const std::vector<std::string>& allowed,
                   const std::string& what);
+
+namespace detail {
+// Pieces of the bayesian sampler (sampler_gp.cpp), exposed for its tests: log expected
+// improvement over `best` (minimising) of a normal with `mean` and `sd`, computed stably in the
+// tail; and a GP's latent posterior mean and variance at `query`.
+double LogExpectedImprovement(double mean, double sd, double best);
+std::pair<double, double> GpPosterior(const std::vector<std::vector<double>>& x,
+                                      const std::vector<double>& y,
+                                      const std::vector<double>& length_scales,
+                                      double signal_variance, double noise_variance,
+                                      const std::vector<double>& query);
+}  // namespace detail
 
 }  // namespace mloop::tune
