@@ -22,7 +22,13 @@ std::string UnknownCommandMessage(CLI::App& app, int argc, char** argv) {
       ++i;  // skip the option's value
       continue;
     }
-    if (arg.empty() || arg[0] == '-') continue;
+    if (arg.empty() || arg[0] == '-') {
+      // An option of the current command that takes a value: skip the value ("serve --model X").
+      const CLI::Option* opt =
+          arg.find('=') == std::string::npos ? current->get_option_no_throw(arg) : nullptr;
+      if (opt && opt->get_expected_min() > 0) ++i;
+      continue;
+    }
     auto subs = current->get_subcommands([](CLI::App*) { return true; });
     if (subs.empty()) return {};
     std::vector<std::string> names;
@@ -59,6 +65,7 @@ int Run(int argc, char** argv) {
   mloop::cli::RegisterTrain(app, global);
   mloop::cli::RegisterModels(app, global);
   mloop::cli::RegisterTune(app, global);
+  mloop::cli::RegisterServe(app, global);
   int exit_code = 0;
   mloop::cli::RegisterEval(app, global, &exit_code);
   if (argc == 1) {  // no command: show what there is

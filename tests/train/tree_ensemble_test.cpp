@@ -273,7 +273,8 @@ TEST(TreeEnsembleTest, LoadedAndEarlyStoppedModels) {
 TEST(TreeEnsembleTest, BatchShapes) {
   Data train = MakeData(2000, 6, 2, 0.1, 19);
   auto e = Fit("xgboost", train, Task::kBinary, 2, {{"num_boost_round", "20"}});
-  for (int64_t rows : {0, 1, 7, 8, 9, 127, 128, 129, 1025}) {
+  // Fewer rows than one step take the single-row walk; the rest walk whole steps of rows.
+  for (int64_t rows : {0, 1, 7, 8, 9, 15, 16, 17, 33, 127, 128, 129, 1025}) {
     Data d = MakeData(rows, 6, 2, 0.3, 20 + rows);
     if (rows > 0) {
       for (int64_t j = 0; j < 6; ++j) d.x.at(0, j) = kNaN;

@@ -18,7 +18,8 @@ namespace {
 
 constexpr size_t kFlushBytes = size_t{1} << 16;
 
-// Appends `s` as a JSON string literal, quotes included.
+}  // namespace
+
 void AppendJsonString(std::string& out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
   out += '"';
@@ -59,6 +60,8 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.append(s.data() + start, s.size() - start);
   out += '"';
 }
+
+namespace {
 
 // The JSON text of each dictionary entry of string column `j`, checked for valid UTF-8.
 std::vector<std::string> EncodeDictionary(const Table& table, int j) {

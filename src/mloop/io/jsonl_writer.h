@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <ostream>
+#include <string>
+#include <string_view>
 
 #include "mloop/core/table.h"
 
@@ -15,6 +17,10 @@ namespace mloop {
 // control characters; other UTF-8 is written as is). Throws DataError naming the column and row
 // for a string that is not valid UTF-8, and IoError when `out` fails.
 void WriteJsonLines(const Table& table, std::ostream& out);
+
+// Appends `s` as a JSON string literal, quotes included (escaped as WriteJsonLines does; the
+// bytes are not checked for UTF-8).
+void AppendJsonString(std::string& out, std::string_view s);
 
 // WriteJsonLines into `path`, atomically (see WriteFileAtomically).
 void WriteJsonLinesFile(const Table& table, const std::filesystem::path& path);

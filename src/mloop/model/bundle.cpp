@@ -109,6 +109,9 @@ Predictor::Predictor(const ModelBundle& bundle)
       throw Corruption(std::string("the model's recipe is not valid JSON: ") + e.what());
     }
   }
+  for (const Field& f : recipe_ ? recipe_->input_schema().fields() : encoding_.inputs()) {
+    if (f.name != target_.column) inputs_.push_back(f);
+  }
 }
 
 Table Predictor::Prepare(const Table& table) const {

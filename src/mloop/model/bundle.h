@@ -61,6 +61,9 @@ class Predictor {
 
   const Target& target() const { return target_; }
   const Encoding& encoding() const { return encoding_; }
+  // The columns a caller gives the model (the manifest's input schema): the recipe's inputs
+  // when it has a recipe, else the encoding's; never the target.
+  const std::vector<Field>& inputs() const { return inputs_; }
   // The fitted recipe, or null when the model has none.
   const FittedRecipe* recipe() const { return recipe_ ? &*recipe_ : nullptr; }
   // `table` as the model's encoding receives it: through the recipe (scoring mode: every row
@@ -83,6 +86,7 @@ class Predictor {
   Target target_;
   Encoding encoding_;
   std::optional<FittedRecipe> recipe_;
+  std::vector<Field> inputs_;
   std::unique_ptr<Estimator> estimator_;
 };
 

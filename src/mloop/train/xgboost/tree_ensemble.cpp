@@ -373,6 +373,22 @@ void TreeEnsemble::Predict(const DenseMatrix& x, DenseMatrix* out, int threads) 
   }
   *out = DenseMatrix(x.rows, num_groups_);
   if (x.rows == 0) return;
+  if (x.rows < kRowsPerStep) {
+    // A few rows (a request to the server): the single-row walk, several trees at a time.
+    std::vector<float> slots(static_cast<size_t>(num_slots()));
+    std::vector<float> m(static_cast<size_t>(num_groups_));
+    for (int64_t r = 0; r < x.rows; ++r) {
+      FillSlots(x.row(r), slots.data());
+      if (num_groups_ == 1) {
+        MarginRow<true>(slots.data(), m.data());
+      } else {
+        MarginRow<false>(slots.data(), m.data());
+      }
+      ApplyTransform(m.data());
+      for (int g = 0; g < num_groups_; ++g) out->row(r)[g] = m[g];
+    }
+    return;
+  }
   // Blocks of about 32k slots (128 KB of floats), a multiple of kRowsPerStep rows.
   const int64_t stride = num_slots();
   const int64_t block_rows =
@@ -382,15 +398,17 @@ void TreeEnsemble::Predict(const DenseMatrix& x, DenseMatrix* out, int threads) 
   auto run = [&](int b) {
     const int64_t begin = b * block_rows;
     const int64_t n = std::min(block_rows, x.rows - begin);
-    // Rows past the end of the matrix stay all -inf: walked like any row, never written out.
-    std::vector<float> slots(static_cast<size_t>(block_rows * stride),
+    // The walk takes whole steps of kRowsPerStep rows: rows past the end of the matrix stay all
+    // -inf, walked like any row and never written out.
+    const int64_t walked = (n + kRowsPerStep - 1) / kRowsPerStep * kRowsPerStep;
+    std::vector<float> slots(static_cast<size_t>(walked * stride),
                              -std::numeric_limits<float>::infinity());
     for (int64_t r = 0; r < n; ++r) FillSlots(x.row(begin + r), slots.data() + r * stride);
-    std::vector<float> margin(static_cast<size_t>(block_rows * groups), base_margin_);
+    std::vector<float> margin(static_cast<size_t>(walked * groups), base_margin_);
     if (groups == 1) {
-      MarginBlock<true>(slots.data(), block_rows, margin.data());
+      MarginBlock<true>(slots.data(), walked, margin.data());
     } else {
-      MarginBlock<false>(slots.data(), block_rows, margin.data());
+      MarginBlock<false>(slots.data(), walked, margin.data());
     }
     double* dst = out->row(begin);
     for (int64_t r = 0; r < n; ++r) {

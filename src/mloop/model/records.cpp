@@ -1,0 +1,586 @@
+#include "mloop/model/records.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <unordered_map>
+
+#include "mloop/core/strings.h"
+#include "mloop/io/jsonl_writer.h"
+#include "mloop/io/value_parse.h"
+
+namespace mloop {
+
+namespace dom = simdjson::dom;
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view TypeWord(DataType type) {
+  switch (type) {
+    case DataType::kFloat64:
+      return "a number";
+    case DataType::kInt64:
+      return "an integer";
+    case DataType::kBool:
+      return "true or false";
+    case DataType::kTimestamp:
+      return "a timestamp";
+    case DataType::kString:
+      return "a string";
+  }
+  return "a value";
+}
+
+// `text` shortened for an error message, quoted.
+std::string Quoted(std::string_view text) {
+  std::string out = "\"";
+  out += text.size() > 40 ? std::string(text.substr(0, 40)) + "..." : std::string(text);
+  return out + "\"";
+}
+
+}  // namespace
+
+std::optional<RecordFormat> RecordFormatFromContentType(std::string_view content_type) {
+  const size_t semi = content_type.find(';');
+  std::string t = Lower(content_type.substr(0, semi));
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  while (!t.empty() && t.front() == ' ') t.erase(t.begin());
+  if (t == "text/csv") return RecordFormat::kCsv;
+  if (t == "application/json") return RecordFormat::kJson;
+  if (t == "application/jsonlines" || t == "application/x-jsonlines" || t == "application/jsonl") {
+    return RecordFormat::kJsonLines;
+  }
+  return std::nullopt;
+}
+
+std::string_view ContentTypeOf(RecordFormat format) {
+  switch (format) {
+    case RecordFormat::kCsv:
+      return "text/csv";
+    case RecordFormat::kJson:
+      return "application/json";
+    case RecordFormat::kJsonLines:
+      return "application/jsonlines";
+  }
+  return "text/csv";
+}
+
+std::optional<RecordFormat> RecordFormatFromName(std::string_view name) {
+  const std::string n = Lower(name);
+  if (n == "csv") return RecordFormat::kCsv;
+  if (n == "json") return RecordFormat::kJson;
+  if (n == "jsonl" || n == "jsonlines") return RecordFormat::kJsonLines;
+  return std::nullopt;
+}
+
+std::string RecordProblem::ToString() const {
+  std::string out = "record " + std::to_string(record);
+  if (!field.empty()) out += ", field '" + field + "'";
+  return out + ": " + message;
+}
+
+bool SplitCsvLine(std::string_view line, char delimiter, std::vector<std::string_view>* fields,
+                  std::vector<std::string>* scratch) {
+  fields->clear();
+  scratch->clear();
+  size_t i = 0;
+  const size_t n = line.size();
+  if (n > 0 && line.back() == '\r') line.remove_suffix(1);
+  // Fields with doubled quotes are unescaped into `scratch`, whose strings `fields` points at:
+  // each takes at least four quote characters, so this reservation is never outgrown.
+  scratch->reserve(std::count(line.begin(), line.end(), '"') / 4 + 1);
+  while (true) {
+    if (i < line.size() && line[i] == '"') {
+      // Quoted: up to the closing quote; "" is one quote.
+      size_t j = i + 1;
+      bool doubled = false;
+      while (true) {
+        if (j >= line.size()) return false;
+        if (line[j] == '"') {
+          if (j + 1 < line.size() && line[j + 1] == '"') {
+            doubled = true;
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        ++j;
+      }
+      std::string_view inner = line.substr(i + 1, j - i - 1);
+      if (doubled) {
+        std::string s;
+        for (size_t k = 0; k < inner.size(); ++k) {
+          s += inner[k];
+          if (inner[k] == '"') ++k;
+        }
+        scratch->push_back(std::move(s));
+        fields->push_back(scratch->back());
+      } else {
+        fields->push_back(inner);
+      }
+      i = j + 1;
+      if (i == line.size()) return true;
+      if (line[i] != delimiter) return false;  // text after a closing quote
+      ++i;
+      continue;
+    }
+    const size_t d = line.find(delimiter, i);
+    if (d == std::string_view::npos) {
+      fields->push_back(line.substr(i));
+      return true;
+    }
+    fields->push_back(line.substr(i, d - i));
+    i = d + 1;
+  }
+}
+
+// --- RecordBatch ------------------------------------------------------------------------------
+
+struct RecordBatch::Impl {
+  std::vector<ColumnBuilder> builders;
+  std::vector<TypedValue> values;
+  std::vector<char> seen;
+  std::unordered_map<std::string_view, int> index;  // views of the names in inputs_
+  std::vector<std::string> json_text;               // numbers given for string inputs
+  std::vector<std::string_view> fields;
+  std::vector<std::string> scratch;
+  MissingTokens missing;
+  dom::parser parser;
+};
+
+RecordBatch::RecordBatch(std::vector<Field> inputs)
+    : inputs_(std::move(inputs)), impl_(std::make_unique<Impl>()) {
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    impl_->builders.emplace_back(inputs_[i].type);
+    impl_->index.emplace(inputs_[i].name, static_cast<int>(i));
+  }
+  impl_->values.resize(inputs_.size());
+  impl_->seen.resize(inputs_.size());
+  impl_->json_text.resize(inputs_.size());
+}
+
+RecordBatch::~RecordBatch() = default;
+RecordBatch::RecordBatch(RecordBatch&&) noexcept = default;
+RecordBatch& RecordBatch::operator=(RecordBatch&&) noexcept = default;
+
+namespace {
+
+std::string CountMismatch(size_t got, const std::vector<Field>& inputs) {
+  std::string names;
+  for (size_t i = 0; i < inputs.size() && i < 8; ++i) {
+    names += (i ? ", " : "") + inputs[i].name;
+  }
+  if (inputs.size() > 8) names += ", ...";
+  return "has " + std::to_string(got) + " value" + (got == 1 ? "" : "s") + ", the model takes " +
+         std::to_string(inputs.size()) + " (" + names + ")";
+}
+
+}  // namespace
+
+std::optional<RecordProblem> RecordBatch::AppendValues(const std::vector<std::string_view>& values,
+                                                       int64_t record) {
+  if (values.size() != inputs_.size()) {
+    return RecordProblem{record, "", CountMismatch(values.size(), inputs_)};
+  }
+  Impl& m = *impl_;
+  for (size_t i = 0; i < values.size(); ++i) {
+    TypedValue& v = m.values[i];
+    const DataType type = inputs_[i].type;
+    // A string input keeps "NA" and "null" as text; only an empty field is missing.
+    if (type == DataType::kString ? values[i].empty() : m.missing.Contains(values[i])) {
+      v.valid = false;
+      continue;
+    }
+    if (!ParseTyped(values[i], type, /*declared=*/true, &v)) {
+      return RecordProblem{
+          record, inputs_[i].name,
+          "expected " + std::string(TypeWord(type)) + ", got " + Quoted(values[i])};
+    }
+  }
+  for (size_t i = 0; i < values.size(); ++i) AppendTyped(m.builders[i], m.values[i]);
+  ++rows_;
+  return std::nullopt;
+}
+
+std::optional<RecordProblem> RecordBatch::AppendCsvLine(std::string_view line, int64_t record) {
+  if (!SplitCsvLine(line, ',', &impl_->fields, &impl_->scratch)) {
+    return RecordProblem{record, "", "malformed CSV (an unterminated or misplaced quote)"};
+  }
+  return AppendValues(impl_->fields, record);
+}
+
+namespace {
+
+// A JSON value as a value of `type`; false when it is of another kind.
+bool FromJson(dom::element e, DataType type, TypedValue* v, std::string* text) {
+  v->valid = true;
+  switch (e.type()) {
+    case dom::element_type::NULL_VALUE:
+      v->valid = false;
+      return true;
+    case dom::element_type::INT64:
+    case dom::element_type::UINT64:
+    case dom::element_type::DOUBLE: {
+      double d = 0;
+      if (e.get_double().get(d)) return false;
+      if (type == DataType::kFloat64) {
+        v->d = d;
+        return true;
+      }
+      if (type == DataType::kInt64) {
+        int64_t i = 0;
+        if (!e.get_int64().get(i)) {
+          v->i = i;
+          return true;
+        }
+        return false;
+      }
+      if (type == DataType::kBool) {
+        if (d != 0 && d != 1) return false;
+        v->i = d == 1;
+        return true;
+      }
+      if (type == DataType::kTimestamp) {  // seconds since the Unix epoch
+        if (!std::isfinite(d)) return false;
+        v->i = static_cast<int64_t>(std::llround(d * 1e6));
+        return true;
+      }
+      *text = simdjson::minify(e);  // a number for a string column: its text
+      v->s = *text;
+      return true;
+    }
+    case dom::element_type::BOOL: {
+      bool b = false;
+      if (e.get_bool().get(b)) return false;
+      if (type == DataType::kBool) {
+        v->i = b;
+        return true;
+      }
+      if (type == DataType::kString) {
+        v->s = b ? "true" : "false";
+        return true;
+      }
+      return false;
+    }
+    case dom::element_type::STRING: {
+      std::string_view s;
+      if (e.get_string().get(s)) return false;
+      if (type == DataType::kString) {
+        v->s = s;
+        return true;
+      }
+      if (type == DataType::kTimestamp) return ParseTimestamp(s, false, &v->i);
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
+std::string JsonKindWord(dom::element e) {
+  switch (e.type()) {
+    case dom::element_type::ARRAY:
+      return "an array";
+    case dom::element_type::OBJECT:
+      return "an object";
+    case dom::element_type::STRING: {
+      std::string_view s;
+      if (e.get_string().get(s)) return "a string";
+      return "the string " + Quoted(s);
+    }
+    case dom::element_type::BOOL:
+      return "a boolean";
+    case dom::element_type::NULL_VALUE:
+      return "null";
+    default:
+      return "the number " + simdjson::minify(e);
+  }
+}
+
+}  // namespace
+
+namespace internal {
+
+// Checks and appends one parsed JSON record (object or array) to the batch's builders.
+std::optional<RecordProblem> AppendJsonElement(const std::vector<Field>& inputs,
+                                               RecordBatch::Impl& m, dom::element e,
+                                               int64_t record);
+
+}  // namespace internal
+
+std::optional<RecordProblem> RecordBatch::AppendJson(std::string_view json, int64_t record) {
+  dom::element e;
+  if (auto err = impl_->parser.parse(json.data(), json.size()).get(e)) {
+    return RecordProblem{record, "",
+                         std::string("malformed JSON: ") + simdjson::error_message(err)};
+  }
+  auto problem = internal::AppendJsonElement(inputs_, *impl_, e, record);
+  if (!problem) ++rows_;
+  return problem;
+}
+
+std::optional<RecordProblem> internal::AppendJsonElement(const std::vector<Field>& inputs,
+                                                         RecordBatch::Impl& m, dom::element e,
+                                                         int64_t record) {
+  const size_t n = inputs.size();
+  auto mistyped = [&](size_t i, dom::element value) {
+    return RecordProblem{
+        record, inputs[i].name,
+        "expected " + std::string(TypeWord(inputs[i].type)) + ", got " + JsonKindWord(value)};
+  };
+  if (e.type() == dom::element_type::ARRAY) {
+    dom::array a;
+    if (e.get_array().get(a)) return RecordProblem{record, "", "unreadable array"};
+    if (a.size() != n) return RecordProblem{record, "", CountMismatch(a.size(), inputs)};
+    size_t i = 0;
+    for (dom::element value : a) {
+      if (!FromJson(value, inputs[i].type, &m.values[i], &m.json_text[i])) {
+        return mistyped(i, value);
+      }
+      ++i;
+    }
+  } else if (e.type() == dom::element_type::OBJECT) {
+    std::fill(m.seen.begin(), m.seen.end(), 0);
+    dom::object object;
+    if (e.get_object().get(object)) return RecordProblem{record, "", "unreadable object"};
+    for (auto [key, value] : object) {
+      auto it = m.index.find(key);
+      if (it == m.index.end()) {
+        std::vector<std::string> names;
+        for (const Field& f : inputs) names.push_back(f.name);
+        std::string msg = "not an input of the model";
+        std::string near = DidYouMean(std::string(key), names);
+        if (!near.empty()) msg += " (" + near + ")";
+        return RecordProblem{record, std::string(key), msg};
+      }
+      const size_t i = static_cast<size_t>(it->second);
+      if (m.seen[i]) return RecordProblem{record, inputs[i].name, "given twice"};
+      m.seen[i] = 1;
+      if (!FromJson(value, inputs[i].type, &m.values[i], &m.json_text[i])) {
+        return mistyped(i, value);
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (!m.seen[i]) {
+        return RecordProblem{record, inputs[i].name, "missing (send null for a missing value)"};
+      }
+    }
+  } else {
+    return RecordProblem{record, "",
+                         "a record is an object or an array of values, not " + JsonKindWord(e)};
+  }
+  for (size_t i = 0; i < n; ++i) AppendTyped(m.builders[i], m.values[i]);
+  return std::nullopt;
+}
+
+int64_t RecordBatch::ParseBody(std::string_view body, RecordFormat format) {
+  const int64_t before = rows_;
+  auto fail = [&](RecordProblem p) {
+    // Nothing of this body stays in the batch.
+    Table partial = Finish();
+    if (before > 0) {
+      Table keep = partial.Slice(0, before);
+      for (size_t i = 0; i < inputs_.size(); ++i) impl_->builders[i].AppendColumn(keep.column(i));
+      rows_ = before;
+    }
+    throw RecordError(std::move(p));
+  };
+  int64_t record = 0;
+  if (format == RecordFormat::kJson) {
+    dom::element doc;
+    if (auto err = impl_->parser.parse(body.data(), body.size()).get(doc)) {
+      fail({1, "", std::string("malformed JSON: ") + simdjson::error_message(err)});
+    }
+    dom::element records = doc;
+    if (doc.type() == dom::element_type::OBJECT && !impl_->index.count("instances")) {
+      dom::element inner;
+      if (!doc["instances"].get(inner)) records = inner;
+    }
+    bool many = false;
+    dom::array a;
+    if (records.type() == dom::element_type::ARRAY && !records.get_array().get(a)) {
+      // An array of arrays or objects is many records; an array of values is one.
+      dom::element first;
+      many = a.size() == 0 || (!a.at(0).get(first) && (first.type() == dom::element_type::ARRAY ||
+                                                       first.type() == dom::element_type::OBJECT));
+    }
+    if (many) {
+      for (dom::element r : a) {
+        if (auto p = internal::AppendJsonElement(inputs_, *impl_, r, ++record)) fail(*p);
+        ++rows_;
+      }
+    } else {
+      if (auto p = internal::AppendJsonElement(inputs_, *impl_, records, ++record)) fail(*p);
+      ++rows_;
+    }
+    return rows_ - before;
+  }
+  // CSV and JSON Lines: one record per line (CSV lines may hold quoted line breaks).
+  size_t pos = 0;
+  while (pos < body.size()) {
+    size_t end = pos;
+    if (format == RecordFormat::kCsv) {
+      bool quoted = false;
+      while (end < body.size() && (quoted || body[end] != '\n')) {
+        if (body[end] == '"') quoted = !quoted;
+        ++end;
+      }
+    } else {
+      end = body.find('\n', pos);
+      if (end == std::string_view::npos) end = body.size();
+    }
+    std::string_view line = body.substr(pos, end - pos);
+    pos = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank line
+    ++record;
+    auto p = format == RecordFormat::kCsv ? AppendCsvLine(line, record) : AppendJson(line, record);
+    if (p) fail(*p);
+  }
+  return rows_ - before;
+}
+
+Table RecordBatch::Finish() {
+  std::vector<Column> cols;
+  cols.reserve(inputs_.size());
+  for (auto& b : impl_->builders) cols.push_back(b.Finish());
+  for (size_t i = 0; i < inputs_.size(); ++i) impl_->builders[i] = ColumnBuilder(inputs_[i].type);
+  rows_ = 0;
+  std::vector<Field> fields = inputs_;
+  for (Field& f : fields) f.role = Role::kFeature;
+  return Table(Schema(std::move(fields)), std::move(cols));
+}
+
+// --- Writing predictions -----------------------------------------------------------------------
+
+namespace {
+
+void AppendNumber(double v, std::string* out) {
+  if (!std::isfinite(v)) {
+    *out += "null";
+    return;
+  }
+  *out += FormatDouble(v);
+}
+
+bool IsJsonLiteral(std::string_view s) {
+  double d;
+  return s == "true" || s == "false" || (ParseFloat64(s, &d) && std::isfinite(d));
+}
+
+void AppendJsonCell(const Column& c, int64_t row, bool typed_label, std::string* out) {
+  if (!c.IsValid(row)) {
+    *out += "null";
+    return;
+  }
+  switch (c.type()) {
+    case DataType::kFloat64:
+      AppendNumber(c.f64()[row], out);
+      return;
+    case DataType::kInt64:
+      *out += std::to_string(c.i64()[row]);
+      return;
+    case DataType::kBool:
+      *out += c.bools()[row] ? "true" : "false";
+      return;
+    case DataType::kString: {
+      std::string_view s = c.StringAt(row);
+      if (typed_label && IsJsonLiteral(s)) {
+        *out += s;
+      } else {
+        AppendJsonString(*out, s);
+      }
+      return;
+    }
+    case DataType::kTimestamp:
+      AppendJsonString(*out, CellToString(c, row));
+      return;
+  }
+}
+
+void AppendCsvCell(const Column& c, int64_t row, std::string* out) {
+  if (!c.IsValid(row)) return;
+  if (c.type() == DataType::kFloat64) {
+    const double v = c.f64()[row];
+    if (std::isfinite(v)) *out += FormatDouble(v);
+    return;
+  }
+  std::string text = CellToString(c, row);
+  if (text.find_first_of(",\"\r\n") == std::string::npos) {
+    *out += text;
+    return;
+  }
+  *out += '"';
+  for (char ch : text) {
+    if (ch == '"') *out += '"';
+    *out += ch;
+  }
+  *out += '"';
+}
+
+}  // namespace
+
+void WritePredictionObject(const Table& predictions, int64_t row,
+                           const PredictionWriteOptions& options, std::string* out) {
+  *out += '{';
+  for (int c = 0; c < predictions.num_columns(); ++c) {
+    if (c) *out += ',';
+    const Field& f = predictions.schema().field(c);
+    AppendJsonString(*out, f.name);
+    *out += ':';
+    const bool typed = f.name == "prediction" && options.label_type != DataType::kString;
+    AppendJsonCell(predictions.column(c), row, typed, out);
+  }
+  *out += '}';
+}
+
+void WriteRowObject(const Table& table, int64_t row, std::string* out) {
+  *out += '{';
+  for (int c = 0; c < table.num_columns(); ++c) {
+    if (c) *out += ',';
+    AppendJsonString(*out, table.schema().field(c).name);
+    *out += ':';
+    AppendJsonCell(table.column(c), row, false, out);
+  }
+  *out += '}';
+}
+
+void WritePredictions(const Table& predictions, RecordFormat format,
+                      const PredictionWriteOptions& options, std::string* out) {
+  const int64_t n = predictions.num_rows();
+  switch (format) {
+    case RecordFormat::kCsv:
+      for (int64_t r = 0; r < n; ++r) {
+        for (int c = 0; c < predictions.num_columns(); ++c) {
+          if (c) *out += ',';
+          AppendCsvCell(predictions.column(c), r, out);
+        }
+        *out += '\n';
+      }
+      return;
+    case RecordFormat::kJson:
+      *out += "{\"predictions\":[";
+      for (int64_t r = 0; r < n; ++r) {
+        if (r) *out += ',';
+        WritePredictionObject(predictions, r, options, out);
+      }
+      *out += "]}";
+      return;
+    case RecordFormat::kJsonLines:
+      for (int64_t r = 0; r < n; ++r) {
+        WritePredictionObject(predictions, r, options, out);
+        *out += '\n';
+      }
+      return;
+  }
+}
+
+}  // namespace mloop

@@ -1,0 +1,121 @@
+// Records: the rows a deployed model receives (a request body of the server, a batch of
+// `mloop transform`), parsed against the model's input schema, and its predictions written back.
+//
+// Formats (as SageMaker's inference containers take them):
+//   CSV         one record per line, no header, one value per input column in the model's order
+//               (RFC 4180 quoting; an empty field or NA/NaN/null is a missing value)
+//   JSON        one record, or an array of records, or {"instances": [records]}; a record is an
+//               object keyed by column name, or an array of values in the model's order
+//   JSON Lines  one record per line
+// Every record is checked before anything is predicted: a missing, extra or mistyped field is a
+// RecordProblem naming the record (1-based) and the field. JSON null is a missing value.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mloop/core/column.h"
+#include "mloop/core/error.h"
+#include "mloop/core/table.h"
+
+namespace mloop {
+
+enum class RecordFormat { kCsv, kJson, kJsonLines };
+
+// "text/csv" -> kCsv; "application/json" -> kJson; "application/jsonlines",
+// "application/x-jsonlines", "application/jsonl" -> kJsonLines. Parameters after ';' (charset)
+// and case are ignored. nullopt for anything else.
+std::optional<RecordFormat> RecordFormatFromContentType(std::string_view content_type);
+// The content type written for `format` ("text/csv", "application/json", "application/jsonlines").
+std::string_view ContentTypeOf(RecordFormat format);
+// "csv", "json", "jsonl" (as files name them) -> the format; nullopt otherwise.
+std::optional<RecordFormat> RecordFormatFromName(std::string_view name);
+
+// Why a record cannot be predicted on.
+struct RecordProblem {
+  int64_t record = 0;   // 1-based, within the body or batch
+  std::string field;    // the input column concerned ("" when the record as a whole is wrong)
+  std::string message;  // "expected a number, got \"abc\""
+
+  // "record 3, field 'age': expected a number, got \"abc\""
+  std::string ToString() const;
+};
+
+// DataError thrown by RecordBatch::ParseBody, carrying the problem.
+class RecordError : public Error {
+ public:
+  explicit RecordError(RecordProblem problem)
+      : Error(ErrorCode::kDataError, problem.ToString()), problem_(std::move(problem)) {}
+  const RecordProblem& problem() const { return problem_; }
+
+ private:
+  RecordProblem problem_;
+};
+
+// Collects records into a Table with the model's input schema. Each Append* checks a whole
+// record first and adds it only when every field is right, so a bad record leaves the batch as
+// it was. Not thread-safe: one per request or per batch.
+class RecordBatch {
+ public:
+  // `inputs`: the model's input columns, in the order CSV records and arrays list them.
+  explicit RecordBatch(std::vector<Field> inputs);
+  ~RecordBatch();
+  RecordBatch(RecordBatch&&) noexcept;
+  RecordBatch& operator=(RecordBatch&&) noexcept;
+
+  const std::vector<Field>& inputs() const { return inputs_; }
+  int64_t size() const { return rows_; }
+
+  // One record from its values as text, in input order (a CSV line already split; batch
+  // transform maps a CSV file's header onto the inputs and passes the values it selects).
+  std::optional<RecordProblem> AppendValues(const std::vector<std::string_view>& values,
+                                            int64_t record);
+  // One CSV line (without its line end).
+  std::optional<RecordProblem> AppendCsvLine(std::string_view line, int64_t record);
+  // One JSON record: an object keyed by column name or an array of values in input order.
+  std::optional<RecordProblem> AppendJson(std::string_view json, int64_t record);
+
+  // Every record of a request body; throws RecordError at the first bad one (nothing is
+  // appended then). Returns the number of records appended.
+  int64_t ParseBody(std::string_view body, RecordFormat format);
+
+  // The records appended so far as a Table (with the inputs as its schema); empties the batch.
+  Table Finish();
+
+  struct Impl;  // the builders and parser state (records.cpp)
+
+ private:
+  std::vector<Field> inputs_;
+  std::unique_ptr<Impl> impl_;
+  int64_t rows_ = 0;
+};
+
+// Splits one CSV line into fields (RFC 4180: quoted fields, doubled quotes; `scratch` keeps
+// unquoted copies of fields that had doubled quotes). False on an unterminated quote.
+bool SplitCsvLine(std::string_view line, char delimiter, std::vector<std::string_view>* fields,
+                  std::vector<std::string>* scratch);
+
+// How the `prediction` of a classifier is written in JSON: as the target's type (numbers for an
+// int64 target, true/false for a bool one, text otherwise).
+struct PredictionWriteOptions {
+  DataType label_type = DataType::kString;
+};
+
+// Appends the rows of `predictions` (Predictor::Predict's table) to `out`:
+//   CSV         one line per record, the columns in order, no header ("1,0.8312\n")
+//   JSON        {"predictions": [{"prediction": 1, "probability": 0.8312}, ...]}
+//   JSON Lines  one object per line
+void WritePredictions(const Table& predictions, RecordFormat format,
+                      const PredictionWriteOptions& options, std::string* out);
+// One row of `predictions` as a JSON object (as WritePredictions writes it).
+void WritePredictionObject(const Table& predictions, int64_t row,
+                           const PredictionWriteOptions& options, std::string* out);
+// One row of an input table as a JSON object {"age": 31, "plan": "basic", ...} (null for
+// missing values); data capture logs inputs this way.
+void WriteRowObject(const Table& table, int64_t row, std::string* out);
+
+}  // namespace mloop

@@ -1,0 +1,713 @@
+#include "mloop/serve/handler.h"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "mloop/core/strings.h"
+#include "mloop/core/time.h"
+#include "mloop/io/jsonl_writer.h"
+#include "mloop/version.h"
+
+namespace mloop {
+
+namespace dom = simdjson::dom;
+
+namespace {
+
+void Fail(HttpResponse* res, int status, std::string_view message, int64_t record = 0,
+          std::string_view field = {}) {
+  res->status = status;
+  res->content_type = "application/json";
+  res->body = ErrorJson(message, record, field);
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+std::string NowIso() {
+  return FormatTimestamp(std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count());
+}
+
+std::string NewId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char kHex[] = "0123456789abcdef";
+  std::string id(36, '-');
+  const uint64_t a = rng(), b = rng();
+  int bit = 0;
+  for (int i = 0; i < 36; ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+    const uint64_t word = bit < 64 ? a : b;
+    id[i] = kHex[(word >> (bit % 64)) & 15];
+    bit += 4;
+  }
+  id[14] = '4';  // version 4 (random)
+  id[19] = kHex[8 | (b & 3)];
+  return id;
+}
+
+std::string_view TrimSpace(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// The response format for an Accept header: the first listed type mloop writes, the request's
+// own format for none or */*, nullopt when nothing listed is supported.
+std::optional<RecordFormat> AcceptFormat(std::string_view accept, RecordFormat request) {
+  accept = TrimSpace(accept);
+  if (accept.empty()) return request;
+  while (!accept.empty()) {
+    const size_t comma = accept.find(',');
+    std::string_view item = TrimSpace(accept.substr(0, comma));
+    item = TrimSpace(item.substr(0, item.find(';')));
+    if (item == "*/*" || item == "application/*" || item == "text/*") return request;
+    if (auto f = RecordFormatFromContentType(item)) return f;
+    if (comma == std::string_view::npos) break;
+    accept.remove_prefix(comma + 1);
+  }
+  return std::nullopt;
+}
+
+std::string V2Type(DataType type) {
+  switch (type) {
+    case DataType::kFloat64:
+      return "FP64";
+    case DataType::kInt64:
+      return "INT64";
+    case DataType::kBool:
+      return "BOOL";
+    case DataType::kString:
+    case DataType::kTimestamp:
+      return "BYTES";
+  }
+  return "BYTES";
+}
+
+nlohmann::json V2Tensors(const std::vector<Field>& fields) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Field& f : fields) {
+    out.push_back({{"name", f.name}, {"datatype", V2Type(f.type)}, {"shape", {-1}}});
+  }
+  return out;
+}
+
+// The score a shadow comparison looks at per row: the positive probability (binary), the
+// predicted value (regression), else nothing.
+const double* ScoreColumn(const Table& predictions) {
+  const int i = predictions.schema().IndexOf("probability");
+  if (i >= 0) return predictions.column(i).f64();
+  const int p = predictions.schema().IndexOf("prediction");
+  if (p >= 0 && predictions.column(p).type() == DataType::kFloat64) {
+    return predictions.column(p).f64();
+  }
+  return nullptr;
+}
+
+void CountPredictions(const Table& pred, const LoadedModel& loaded, VariantStats& stats) {
+  const int64_t n = pred.num_rows();
+  stats.records.fetch_add(n, std::memory_order_relaxed);
+  const Target& target = loaded.predictor->target();
+  if (target.task == Task::kRegression) {
+    const double* v = pred.column(0).f64();
+    double sum = 0;
+    for (int64_t i = 0; i < n; ++i) sum += v[i];
+    stats.value_sum.fetch_add(sum, std::memory_order_relaxed);
+    stats.value_count.fetch_add(n, std::memory_order_relaxed);
+    return;
+  }
+  if (target.task != Task::kBinary && target.task != Task::kMulticlass) return;
+  const Column& label = pred.column(0);
+  // The prediction column's codes index its own dictionary; map them to class indices.
+  const Dictionary& dict = label.dictionary();
+  std::vector<int> class_of(dict.size(), -1);
+  for (size_t d = 0; d < dict.size(); ++d) {
+    for (size_t c = 0; c < target.classes.size(); ++c) {
+      if (target.classes[c] == dict[d]) class_of[d] = static_cast<int>(c);
+    }
+  }
+  const int32_t* codes = label.codes();
+  for (int64_t i = 0; i < n; ++i) {
+    const int c = class_of[codes[i]];
+    if (c >= 0 && c < VariantStats::kMaxClasses) {
+      stats.class_counts[c].fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  if (target.task == Task::kBinary) {
+    const double* p = pred.column(1).f64();
+    for (int64_t i = 0; i < n; ++i) stats.probability.Observe(p[i]);
+  }
+}
+
+// One capture line per record.
+std::string CaptureLines(const std::string& model, const std::string& variant,
+                         const LoadedModel& loaded, const Table& input, const Table& pred,
+                         const HttpRequest& req) {
+  std::string out;
+  const std::string time = NowIso();
+  const std::string inference_id =
+      req.inference_id.empty() ? NewId() : std::string(req.inference_id);
+  for (int64_t r = 0; r < input.num_rows(); ++r) {
+    out += "{\"capture_version\":" + std::to_string(kCaptureFormatVersion) + ",\"event_id\":\"" +
+           NewId() + "\",\"inference_id\":";
+    AppendJsonString(out, inference_id);
+    out += ",\"record\":" + std::to_string(r + 1) + ",\"time\":\"" + time + "\",\"model\":";
+    AppendJsonString(out, model);
+    out += ",\"variant\":";
+    AppendJsonString(out, variant);
+    out += ",\"model_version\":";
+    AppendJsonString(out, loaded.description);
+    if (!req.custom_attributes.empty()) {
+      out += ",\"custom_attributes\":";
+      AppendJsonString(out, req.custom_attributes);
+    }
+    out += ",\"input\":";
+    WriteRowObject(input, r, &out);
+    out += ",\"output\":";
+    WritePredictionObject(pred, r, loaded.write_options, &out);
+    out += "}\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ErrorJson(std::string_view message, int64_t record, std::string_view field) {
+  std::string out = "{\"error\":";
+  AppendJsonString(out, message);
+  if (record > 0) out += ",\"record\":" + std::to_string(record);
+  if (!field.empty()) {
+    out += ",\"field\":";
+    AppendJsonString(out, field);
+  }
+  out += "}";
+  return out;
+}
+
+Handler::Handler(ModelHost& host, ServerMetrics& metrics, HandlerOptions options)
+    : host_(host), metrics_(metrics), options_(options) {}
+
+void Handler::Handle(const HttpRequest& req, HttpResponse* res) const {
+  VariantStats* stats = nullptr;  // set once the request reaches a variant
+  std::string_view path = req.target.substr(0, req.target.find('?'));
+  const bool post = req.method == "POST";
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  auto method_not_allowed = [&](std::string_view allowed) {
+    Fail(res, 405, std::string(path) + " takes " + std::string(allowed));
+    res->headers.emplace_back("Allow", std::string(allowed));
+  };
+  const bool health = path == "/ping" || StartsWith(path, "/v2/health/");
+  if (options_.auth && !health && !(options_.keys && options_.keys->Allows(req.authorization))) {
+    Fail(res, 401,
+         req.authorization.empty() ? "an API key is required: Authorization: Bearer <key>"
+                                   : "the API key is not valid");
+    res->headers.emplace_back("WWW-Authenticate", "Bearer");
+  } else if (path == "/invocations") {
+    if (post) {
+      Invocations(req, res, &stats);
+    } else {
+      method_not_allowed("POST");
+    }
+  } else if (path == "/ping") {
+    if (get) {
+      res->status = draining_.load() ? 503 : 200;
+      res->content_type = "application/json";
+      res->body = draining_.load() ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}";
+    } else {
+      method_not_allowed("GET");
+    }
+  } else if (path == "/v2" || StartsWith(path, "/v2/")) {
+    V2(req, path, res, &stats);
+  } else if (path == "/metrics") {
+    if (get) {
+      res->status = 200;
+      res->content_type = "text/plain; version=0.0.4";
+      res->body = metrics_.Render();
+    } else {
+      method_not_allowed("GET");
+    }
+  } else if (StartsWith(path, "/admin/")) {
+    Admin(req, path, res);
+  } else {
+    Fail(res, 404,
+         "no route " + std::string(path) +
+             " (see docs/http-api.md: /ping, /invocations, /v2/..., /metrics, /admin/...)");
+  }
+  if (stats) {
+    stats->requests.Add(res->status);
+    stats->latency.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received).count());
+  } else {
+    metrics_.unrouted.Add(res->status);
+  }
+}
+
+void Handler::Invocations(const HttpRequest& req, HttpResponse* res, VariantStats** stats) const {
+  const ServedModel* model = nullptr;
+  if (!req.target_model.empty()) {
+    model = host_.Find(req.target_model);
+    if (!model) {
+      std::vector<std::string> names;
+      for (const auto& m : host_.models()) names.push_back(m->name());
+      return Fail(
+          res, 404,
+          "no model '" + std::string(req.target_model) + "' is served (" + Join(names, ", ") + ")");
+    }
+  } else if (host_.models().size() == 1) {
+    model = host_.models()[0].get();
+  } else {
+    std::vector<std::string> names;
+    for (const auto& m : host_.models()) names.push_back(m->name());
+    return Fail(res, 400,
+                "this server serves several models: name one with the "
+                "X-Amzn-SageMaker-Target-Model header (" +
+                    Join(names, ", ") + ")");
+  }
+  Variant* variant = nullptr;
+  if (!req.target_variant.empty()) {
+    variant = model->Find(req.target_variant);
+    if (!variant) {
+      std::vector<std::string> names;
+      for (const auto& v : model->variants()) names.push_back(v->name());
+      return Fail(res, 400,
+                  "model '" + model->name() + "' has no variant '" +
+                      std::string(req.target_variant) + "' (" + Join(names, ", ") + ")");
+    }
+  } else {
+    variant = model->Pick();
+  }
+  *stats = &variant->stats();
+  const std::string_view content_type = req.content_type.empty() ? "text/csv" : req.content_type;
+  const auto in = RecordFormatFromContentType(content_type);
+  if (!in) {
+    return Fail(res, 415,
+                "unsupported Content-Type '" + std::string(content_type) +
+                    "' (text/csv, application/json, application/jsonlines)");
+  }
+  const auto out = AcceptFormat(req.accept, *in);
+  if (!out) {
+    return Fail(res, 406,
+                "cannot answer in '" + std::string(req.accept) +
+                    "' (text/csv, application/json, application/jsonlines)");
+  }
+  const std::shared_ptr<const LoadedModel> loaded = variant->model();
+  RecordBatch batch(loaded->predictor->inputs());
+  try {
+    batch.ParseBody(req.body, *in);
+  } catch (const RecordError& e) {
+    return Fail(res, 400, e.what(), e.problem().record, e.problem().field);
+  }
+  if (batch.size() == 0) return Fail(res, 400, "the request has no records");
+  const Table input = batch.Finish();
+  Table pred;
+  if (!Predict(*model, *variant, *loaded, input, req, &pred, res)) return;
+  res->status = 200;
+  res->content_type = std::string(ContentTypeOf(*out));
+  WritePredictions(pred, *out, loaded->write_options, &res->body);
+  res->headers.emplace_back("X-Amzn-Invoked-Production-Variant", variant->name());
+  res->headers.emplace_back("X-Mloop-Model-Version", loaded->description);
+  if (!req.custom_attributes.empty()) {
+    res->headers.emplace_back("X-Amzn-SageMaker-Custom-Attributes",
+                              std::string(req.custom_attributes));
+  }
+}
+
+bool Handler::Predict(const ServedModel& model, Variant& variant, const LoadedModel& loaded,
+                      const Table& input, const HttpRequest& req, Table* pred,
+                      HttpResponse* res) const {
+  try {
+    *pred = loaded.predictor->Predict(input);
+  } catch (const std::exception& e) {
+    Fail(res, 424, std::string("the model failed: ") + e.what());
+    return false;
+  }
+  CountPredictions(*pred, loaded, variant.stats());
+  if (options_.capture && options_.capture->Sample()) {
+    options_.capture->Write(model.name(), variant.name(),
+                            CaptureLines(model.name(), variant.name(), loaded, input, *pred, req),
+                            input.num_rows());
+  }
+  if (model.shadow() && options_.shadow_queue) {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    if (std::uniform_real_distribution<double>(0, 1)(rng) < model.shadow_share()) {
+      Shadow(model, input, *pred, req);
+    }
+  }
+  return true;
+}
+
+void Handler::Shadow(const ServedModel& model, const Table& input, const Table& answered,
+                     const HttpRequest& req) const {
+  Variant* shadow = model.shadow();
+  VariantStats& stats = shadow->stats();
+  // The tables share their immutable columns; the task owns copies of what it needs.
+  auto task = [this, &model, shadow, &stats, input, answered,
+               inference_id = std::string(req.inference_id),
+               attributes = std::string(req.custom_attributes)] {
+    const auto loaded = shadow->model();
+    Table pred;
+    try {
+      pred = loaded->predictor->Predict(input);
+    } catch (const std::exception&) {
+      stats.shadow_failures.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    const int64_t n = pred.num_rows();
+    stats.shadow_requests.fetch_add(1, std::memory_order_relaxed);
+    stats.shadow_records.fetch_add(n, std::memory_order_relaxed);
+    CountPredictions(pred, *loaded, stats);
+    const double* a = ScoreColumn(answered);
+    const double* b = ScoreColumn(pred);
+    double diff = 0;
+    uint64_t disagree = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      if (a && b) diff += std::fabs(a[i] - b[i]);
+      if (answered.column(0).type() == DataType::kString &&
+          pred.column(0).type() == DataType::kString &&
+          answered.column(0).StringAt(i) != pred.column(0).StringAt(i)) {
+        ++disagree;
+      }
+    }
+    stats.shadow_abs_diff_sum.fetch_add(diff, std::memory_order_relaxed);
+    stats.shadow_disagreements.fetch_add(disagree, std::memory_order_relaxed);
+    if (options_.capture) {
+      HttpRequest r;
+      r.inference_id = inference_id;
+      r.custom_attributes = attributes;
+      options_.capture->Write(model.name(), shadow->name(),
+                              CaptureLines(model.name(), shadow->name(), *loaded, input, pred, r),
+                              n);
+    }
+  };
+  if (!options_.shadow_queue->Post(std::move(task))) {
+    stats.shadow_dropped.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Handler::V2(const HttpRequest& req, std::string_view path, HttpResponse* res,
+                 VariantStats** stats) const {
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  const bool post = req.method == "POST";
+  auto json = [&](int status, const nlohmann::json& j) {
+    res->status = status;
+    res->content_type = "application/json";
+    res->body = j.dump();
+  };
+  if (path == "/v2/health/live") {
+    if (!get) return Fail(res, 405, "GET only");
+    return json(200, {{"live", true}});
+  }
+  if (path == "/v2/health/ready") {
+    if (!get) return Fail(res, 405, "GET only");
+    return json(draining_.load() ? 503 : 200, {{"ready", !draining_.load()}});
+  }
+  if (path == "/v2" || path == "/v2/") {
+    if (!get) return Fail(res, 405, "GET only");
+    return json(
+        200, {{"name", "mloop"}, {"version", kVersion}, {"extensions", nlohmann::json::array()}});
+  }
+  constexpr std::string_view kModels = "/v2/models/";
+  if (!StartsWith(path, kModels)) return Fail(res, 404, "no route " + std::string(path));
+  std::string_view rest = path.substr(kModels.size());
+  const std::string_view name = rest.substr(0, rest.find('/'));
+  rest.remove_prefix(name.size());
+  const ServedModel* model = host_.Find(name);
+  if (!model) return Fail(res, 404, "no model '" + std::string(name) + "' is served");
+  Variant* variant = nullptr;
+  if (StartsWith(rest, "/versions/")) {
+    rest.remove_prefix(10);
+    const std::string_view version = rest.substr(0, rest.find('/'));
+    rest.remove_prefix(version.size());
+    for (const auto& v : model->variants()) {
+      if (v->model()->version == version) variant = v.get();
+    }
+    if (!variant) {
+      return Fail(
+          res, 404,
+          "model '" + model->name() + "' has no version '" + std::string(version) + "' in service");
+    }
+  }
+  if (rest.empty() || rest == "/ready") {
+    if (!get) return Fail(res, 405, "GET only");
+    if (rest == "/ready") {
+      return json(draining_.load() ? 503 : 200,
+                  {{"name", model->name()}, {"ready", !draining_.load()}});
+    }
+    const Variant& v = variant ? *variant : *model->variants()[0];
+    const auto loaded = v.model();
+    nlohmann::json versions = nlohmann::json::array();
+    for (const auto& each : model->variants()) versions.push_back(each->model()->version);
+    nlohmann::json outputs = nlohmann::json::array();
+    for (const auto& o : OutputSchema(loaded->predictor->target())) {
+      DataType type = DataType::kFloat64;
+      if (o.at("type") == "string") type = DataType::kString;
+      if (o.at("type") == "int64") type = DataType::kInt64;
+      if (o.at("name") == "prediction" && type == DataType::kString) {
+        type = loaded->write_options.label_type;
+      }
+      outputs.push_back({{"name", o.at("name")}, {"datatype", V2Type(type)}, {"shape", {-1}}});
+    }
+    return json(200, {{"name", model->name()},
+                      {"versions", versions},
+                      {"platform", "mloop"},
+                      {"inputs", V2Tensors(loaded->predictor->inputs())},
+                      {"outputs", outputs}});
+  }
+  if (rest == "/infer") {
+    if (!post) return Fail(res, 405, "POST only");
+    if (!variant) variant = model->Pick();
+    *stats = &variant->stats();
+    return V2Infer(req, *model, *variant, res);
+  }
+  return Fail(res, 404, "no route " + std::string(path));
+}
+
+void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant& variant,
+                      HttpResponse* res) const {
+  const std::shared_ptr<const LoadedModel> loaded = variant.model();
+  const std::vector<Field>& inputs = loaded->predictor->inputs();
+  thread_local dom::parser parser;
+  dom::element doc;
+  if (auto err = parser.parse(req.body.data(), req.body.size()).get(doc)) {
+    return Fail(res, 400, std::string("malformed JSON: ") + simdjson::error_message(err));
+  }
+  dom::array tensors;
+  if (doc["inputs"].get(tensors)) return Fail(res, 400, "the request needs an 'inputs' array");
+  std::string_view request_id;
+  if (doc["id"].get(request_id)) request_id = {};
+
+  // Each tensor flattened: its cells as text (numbers in their JSON spelling).
+  struct Tensor {
+    std::string name;
+    std::vector<int64_t> shape;
+    std::vector<std::string> cells;
+    std::vector<char> missing;
+  };
+  std::vector<Tensor> ts;
+  std::string problem;
+  std::function<void(dom::element, Tensor&)> flatten = [&](dom::element e, Tensor& t) {
+    switch (e.type()) {
+      case dom::element_type::ARRAY: {
+        dom::array a;
+        if (!e.get_array().get(a)) {
+          for (dom::element x : a) flatten(x, t);
+        }
+        return;
+      }
+      case dom::element_type::STRING: {
+        std::string_view s;
+        if (e.get_string().get(s)) s = {};
+        t.cells.emplace_back(s);
+        t.missing.push_back(0);
+        return;
+      }
+      case dom::element_type::NULL_VALUE:
+        t.cells.emplace_back();
+        t.missing.push_back(1);
+        return;
+      case dom::element_type::OBJECT:
+        problem = "tensor '" + t.name + "': data must hold values, not objects";
+        return;
+      default:
+        t.cells.push_back(simdjson::minify(e));
+        t.missing.push_back(0);
+    }
+  };
+  for (dom::element te : tensors) {
+    Tensor t;
+    std::string_view name;
+    if (te["name"].get(name)) return Fail(res, 400, "every input tensor needs a 'name'");
+    t.name = std::string(name);
+    dom::array shape;
+    if (te["shape"].get(shape)) return Fail(res, 400, "tensor '" + t.name + "' needs a 'shape'");
+    for (dom::element d : shape) {
+      int64_t v = 0;
+      if (d.get_int64().get(v) || v < 0) {
+        return Fail(res, 400, "tensor '" + t.name + "': shape must be non-negative integers");
+      }
+      t.shape.push_back(v);
+    }
+    dom::element data;
+    if (te["data"].get(data)) return Fail(res, 400, "tensor '" + t.name + "' needs 'data'");
+    flatten(data, t);
+    if (!problem.empty()) return Fail(res, 400, problem);
+    int64_t count = 1;
+    for (int64_t d : t.shape) count *= d;
+    if (count != static_cast<int64_t>(t.cells.size())) {
+      return Fail(res, 400,
+                  "tensor '" + t.name + "': shape holds " + std::to_string(count) +
+                      " values, data has " + std::to_string(t.cells.size()));
+    }
+    ts.push_back(std::move(t));
+  }
+  if (ts.empty()) return Fail(res, 400, "'inputs' is empty");
+
+  RecordBatch batch(inputs);
+  std::vector<std::string_view> values(inputs.size());
+  const size_t k = inputs.size();
+  // Tensors named after inputs are columns; one tensor named otherwise holds whole rows.
+  bool by_name = ts.size() > 1;
+  for (const Field& f : inputs) by_name = by_name || f.name == ts[0].name;
+  if (!by_name) {
+    // One tensor of shape [rows, k] (or [k] for one row), rows in the model's input order.
+    const Tensor& t = ts[0];
+    const bool fits = (t.shape.size() == 2 && t.shape[1] == static_cast<int64_t>(k)) ||
+                      (t.shape.size() == 1 && t.shape[0] == static_cast<int64_t>(k)) ||
+                      (k == 1 && t.shape.size() == 1);
+    if (!fits) {
+      return Fail(res, 400,
+                  "one input tensor must have shape [rows, " + std::to_string(k) +
+                      "] (the model's inputs in order), or send one tensor per input");
+    }
+    const int64_t rows = static_cast<int64_t>(t.cells.size() / k);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (size_t j = 0; j < k; ++j) values[j] = t.cells[r * k + j];
+      if (auto p = batch.AppendValues(values, r + 1)) {
+        return Fail(res, 400, p->ToString(), p->record, p->field);
+      }
+    }
+  }
+  if (by_name) {
+    std::vector<const Tensor*> of(k, nullptr);
+    for (const Tensor& t : ts) {
+      size_t j = 0;
+      while (j < k && inputs[j].name != t.name) ++j;
+      if (j == k) {
+        return Fail(res, 400, "tensor '" + t.name + "' is not an input of the model", 0, t.name);
+      }
+      of[j] = &t;
+    }
+    int64_t rows = -1;
+    for (size_t j = 0; j < k; ++j) {
+      if (!of[j])
+        return Fail(res, 400, "input '" + inputs[j].name + "' is missing", 0, inputs[j].name);
+      const int64_t n = static_cast<int64_t>(of[j]->cells.size());
+      if (rows >= 0 && n != rows) {
+        return Fail(res, 400,
+                    "tensor '" + of[j]->name + "' has " + std::to_string(n) + " rows, the others " +
+                        std::to_string(rows),
+                    0, of[j]->name);
+      }
+      rows = n;
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      for (size_t j = 0; j < k; ++j) values[j] = of[j]->cells[r];
+      if (auto p = batch.AppendValues(values, r + 1)) {
+        return Fail(res, 400, p->ToString(), p->record, p->field);
+      }
+    }
+  }
+  if (batch.size() == 0) return Fail(res, 400, "the request has no rows");
+  const Table input = batch.Finish();
+  Table pred;
+  if (!Predict(model, variant, *loaded, input, req, &pred, res)) return;
+
+  // Requested outputs: all, or those named in "outputs".
+  std::vector<int> columns;
+  dom::array wanted;
+  if (!doc["outputs"].get(wanted)) {
+    for (dom::element w : wanted) {
+      std::string_view name;
+      if (w["name"].get(name)) return Fail(res, 400, "every requested output needs a 'name'");
+      const int c = pred.schema().IndexOf(name);
+      if (c < 0) {
+        return Fail(
+            res, 400,
+            "no output '" + std::string(name) + "' (" + Join(pred.schema().names(), ", ") + ")");
+      }
+      columns.push_back(c);
+    }
+  }
+  if (columns.empty()) {
+    for (int c = 0; c < pred.num_columns(); ++c) columns.push_back(c);
+  }
+  std::string& out = res->body;
+  out = "{\"model_name\":";
+  AppendJsonString(out, model.name());
+  out += ",\"model_version\":";
+  AppendJsonString(out, loaded->version);
+  if (!request_id.empty()) {
+    out += ",\"id\":";
+    AppendJsonString(out, request_id);
+  }
+  out += ",\"outputs\":[";
+  const int64_t n = pred.num_rows();
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const Field& f = pred.schema().field(columns[i]);
+    const Column& c = pred.column(columns[i]);
+    DataType type = f.type;
+    const bool label = f.name == "prediction" && type == DataType::kString &&
+                       loaded->write_options.label_type != DataType::kString;
+    if (label) type = loaded->write_options.label_type;
+    if (i) out += ',';
+    out += "{\"name\":";
+    AppendJsonString(out, f.name);
+    out +=
+        ",\"datatype\":\"" + V2Type(type) + "\",\"shape\":[" + std::to_string(n) + "],\"data\":[";
+    // Cell by cell, as the JSON of a one-column table row.
+    for (int64_t r = 0; r < n; ++r) {
+      if (r) out += ',';
+      std::string cell;
+      Table one(Schema({f}), {c.Slice(r, 1)});
+      WritePredictionObject(one, 0, loaded->write_options, &cell);
+      // cell is {"name":value}: keep the value.
+      const size_t colon = cell.find("\":") + 2;
+      out.append(cell, colon, cell.size() - colon - 1);
+    }
+    out += "]}";
+  }
+  out += "]}";
+  res->status = 200;
+  res->content_type = "application/json";
+}
+
+void Handler::Admin(const HttpRequest& req, std::string_view path, HttpResponse* res) const {
+  if (path == "/admin/reload") {
+    if (req.method != "POST") return Fail(res, 405, "POST only");
+    nlohmann::json changes = host_.Refresh();
+    res->status = 200;
+    res->content_type = "application/json";
+    res->body = nlohmann::json{{"changes", changes}}.dump();
+    return;
+  }
+  if (path == "/admin/models") {
+    if (req.method != "GET") return Fail(res, 405, "GET only");
+    nlohmann::json models = nlohmann::json::array();
+    for (const auto& m : host_.models()) {
+      nlohmann::json variants = nlohmann::json::array();
+      auto describe = [](const Variant& v) {
+        const auto loaded = v.model();
+        return nlohmann::json{{"name", v.name()},
+                              {"ref", v.ref()},
+                              {"serving", loaded->description},
+                              {"version", loaded->version},
+                              {"hash", loaded->hash}};
+      };
+      for (const auto& v : m->variants()) {
+        nlohmann::json j = describe(*v);
+        j["weight"] = v->weight();
+        variants.push_back(j);
+      }
+      nlohmann::json entry = {{"name", m->name()}, {"variants", variants}};
+      if (m->shadow()) {
+        nlohmann::json s = describe(*m->shadow());
+        s["share"] = m->shadow_share();
+        entry["shadow"] = s;
+      }
+      models.push_back(entry);
+    }
+    res->status = 200;
+    res->content_type = "application/json";
+    res->body = nlohmann::json{{"models", models}}.dump();
+    return;
+  }
+  Fail(res, 404, "no route " + std::string(path) + " (/admin/models, /admin/reload)");
+}
+
+}  // namespace mloop

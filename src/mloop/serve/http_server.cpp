@@ -1,0 +1,327 @@
+#include "mloop/serve/http_server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <csignal>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "mloop/core/error.h"
+#include "mloop/version.h"
+
+namespace mloop {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+class Session;
+
+std::string_view View(beast::string_view s) {
+  return {s.data(), s.size()};
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  Handler& handler;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  asio::steady_timer drain_timer;
+  std::atomic<bool> draining{false};
+  std::mutex sessions_mu;
+  std::set<std::shared_ptr<Session>> sessions;  // live connections, for the drain
+
+  Impl(HttpServerOptions o, Handler& h)
+      : options(std::move(o)),
+        handler(h),
+        ioc(std::max(1, options.threads)),
+        acceptor(asio::make_strand(ioc)),
+        signals(ioc),
+        drain_timer(ioc) {}
+
+  void Accept();
+  void StartDrain();
+  void Remove(const std::shared_ptr<Session>& s) {
+    std::lock_guard lock(sessions_mu);
+    sessions.erase(s);
+  }
+  void Log(const std::string& line) const {
+    if (options.log) options.log(line);
+  }
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl& server)
+      : stream_(std::move(socket)), server_(server) {}
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+  // Drain: an idle connection (no byte of a next request read) closes now; a busy one after
+  // its response. Runs on the session's strand.
+  void Drain() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->closing_ = true;
+      if (self->idle_) self->stream_.socket().cancel();
+    });
+  }
+
+ private:
+  void ReadHeader() {
+    if (closing_) return Close();
+    parser_.emplace();
+    parser_->body_limit(static_cast<uint64_t>(server_.options.max_body_bytes));
+    parser_->header_limit(64 * 1024);
+    idle_ = buffer_.size() == 0;
+    stream_.expires_after(std::chrono::seconds(server_.options.timeout_seconds));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    idle_ = false;
+    if (ec) return OnReadError(ec);
+    if (parser_->is_done()) return Process();
+    const auto& req = parser_->get();
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                     req.version());
+      http::async_write(stream_, *cont,
+                        [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+                          if (ec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec) return self->OnReadError(ec);
+                       self->Process();
+                     });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      return Respond(413,
+                     ErrorJson("the request body is larger than the limit of " +
+                               std::to_string(server_.options.max_body_bytes) + " bytes"),
+                     /*close=*/true);
+    }
+    if (ec == http::error::header_limit || ec == http::error::bad_target ||
+        ec == http::error::bad_method || ec == http::error::bad_version ||
+        ec == http::error::bad_field || ec == http::error::bad_value ||
+        ec == http::error::bad_content_length || ec == http::error::bad_chunk ||
+        ec == http::error::bad_line_ending || ec == http::error::bad_obs_fold ||
+        ec == http::error::bad_transfer_encoding) {
+      return Respond(400, ErrorJson(std::string("malformed HTTP request: ") + ec.message()), true);
+    }
+    Close();  // end of stream, timeout, drain, reset
+  }
+
+  void Respond(int status, std::string body, bool close) {
+    res_ = {};
+    res_.version(11);
+    res_.result(static_cast<unsigned>(status));
+    res_.set(http::field::server, "mloop");
+    res_.set(http::field::content_type, "application/json");
+    res_.body() = std::move(body);
+    res_.keep_alive(false);
+    res_.prepare_payload();
+    Write(close);
+  }
+
+  void Process() {
+    const auto& req = parser_->get();
+    HttpRequest in;
+    in.method = View(req.method_string());
+    in.target = View(req.target());
+    in.body = req.body();
+    in.content_type = View(req[http::field::content_type]);
+    in.accept = View(req[http::field::accept]);
+    in.authorization = View(req[http::field::authorization]);
+    in.target_model = View(req["X-Amzn-SageMaker-Target-Model"]);
+    in.target_variant = View(req["X-Amzn-SageMaker-Target-Variant"]);
+    in.custom_attributes = View(req["X-Amzn-SageMaker-Custom-Attributes"]);
+    in.inference_id = View(req["X-Amzn-SageMaker-Inference-Id"]);
+    HttpResponse out;
+    try {
+      server_.handler.Handle(in, &out);
+    } catch (const std::exception& e) {
+      out = {};
+      out.status = 500;
+      out.body = ErrorJson(std::string("internal error: ") + e.what());
+    }
+    const bool close = !req.keep_alive() || closing_ || server_.draining.load();
+    res_ = {};
+    res_.version(req.version());
+    res_.result(static_cast<unsigned>(out.status));
+    res_.set(http::field::server, "mloop");
+    res_.set(http::field::content_type, out.content_type);
+    for (auto& [name, value] : out.headers) res_.set(name, value);
+    if (req.method() != http::verb::head) res_.body() = std::move(out.body);
+    res_.keep_alive(!close);
+    res_.prepare_payload();
+    if (req.method() == http::verb::head) res_.content_length(out.body.size());
+    Write(close);
+  }
+
+  void Write(bool close) {
+    stream_.expires_after(std::chrono::seconds(server_.options.timeout_seconds));
+    http::async_write(stream_, res_,
+                      [self = shared_from_this(), close](beast::error_code ec, std::size_t) {
+                        if (ec || close) return self->Close();
+                        self->ReadHeader();
+                      });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+    server_.Remove(shared_from_this());
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
+  bool idle_ = true;
+  bool closing_ = false;
+};
+
+}  // namespace
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      auto session = std::make_shared<Session>(std::move(socket), *this);
+      {
+        std::lock_guard lock(sessions_mu);
+        sessions.insert(session);
+      }
+      session->Start();
+    }
+    Accept();
+  });
+}
+
+void HttpServer::Impl::StartDrain() {
+  if (draining.exchange(true)) return;
+  Log("draining: no new connections; requests in flight finish (up to " +
+      std::to_string(options.drain_seconds) + " s)");
+  handler.SetDraining(true);
+  asio::post(acceptor.get_executor(), [this] {
+    beast::error_code ec;
+    acceptor.close(ec);
+  });
+  signals.cancel();
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(sessions_mu);
+    live.assign(sessions.begin(), sessions.end());
+  }
+  for (auto& s : live) s->Drain();
+  drain_timer.expires_after(std::chrono::seconds(options.drain_seconds));
+  drain_timer.async_wait([this](beast::error_code ec) {
+    if (ec) return;
+    Log("drain time is over: closing the remaining connections");
+    ioc.stop();
+  });
+  // When the last connection closes, nothing but the timer is left: cancel it.
+  auto poll = std::make_shared<asio::steady_timer>(ioc);
+  auto check = std::make_shared<std::function<void()>>();
+  *check = [this, poll, check] {
+    bool empty;
+    {
+      std::lock_guard lock(sessions_mu);
+      empty = sessions.empty();
+    }
+    if (empty) {
+      drain_timer.cancel();
+      return;
+    }
+    poll->expires_after(std::chrono::milliseconds(20));
+    poll->async_wait([check](beast::error_code ec) {
+      if (!ec) (*check)();
+    });
+  };
+  asio::post(ioc, [check] { (*check)(); });
+}
+
+HttpServer::HttpServer(HttpServerOptions options, Handler& handler)
+    : impl_(std::make_unique<Impl>(std::move(options), handler)) {
+  Impl& m = *impl_;
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(
+      m.options.host == "localhost" ? std::string("127.0.0.1") : m.options.host, ec);
+  if (ec) {
+    throw InvalidArgument("cannot listen on '" + m.options.host + "': not an IP address (" +
+                          ec.message() + ")");
+  }
+  const tcp::endpoint endpoint(address, static_cast<unsigned short>(m.options.port));
+  m.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) m.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) m.acceptor.bind(endpoint, ec);
+  if (!ec) m.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw Error(ErrorCode::kUnavailable,
+                "cannot listen on " + m.options.host + ":" + std::to_string(m.options.port) + ": " +
+                    ec.message(),
+                ec == asio::error::address_in_use ? "another server uses the port: pick one "
+                                                    "with --port"
+                                                  : "");
+  }
+}
+
+HttpServer::~HttpServer() = default;
+
+int HttpServer::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
+
+void HttpServer::Run() {
+  Impl& m = *impl_;
+  std::signal(SIGPIPE, SIG_IGN);
+  if (m.options.handle_signals) {
+    m.signals.add(SIGTERM);
+    m.signals.add(SIGINT);
+    m.signals.async_wait([&m](beast::error_code ec, int signal) {
+      if (ec) return;
+      m.Log(std::string("received ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+      m.StartDrain();
+    });
+  }
+  m.Accept();
+  std::vector<std::thread> threads;
+  for (int i = 1; i < m.options.threads; ++i) threads.emplace_back([&m] { m.ioc.run(); });
+  m.ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+void HttpServer::Shutdown() {
+  asio::post(impl_->ioc, [this] { impl_->StartDrain(); });
+}
+
+}  // namespace mloop

@@ -1,0 +1,207 @@
+#include "mloop/serve/metrics.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "mloop/core/column.h"
+
+namespace mloop {
+
+namespace {
+
+const std::vector<double> kLatencyBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                            0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                            1,      2.5,     5,      10};
+const std::vector<double> kProbabilityBounds = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0};
+
+std::string Num(double v) {
+  std::string s = FormatDouble(v);
+  if (s == "inf") return "+Inf";
+  if (s == "-inf") return "-Inf";
+  if (s == "nan") return "NaN";
+  return s;
+}
+
+void Line(const std::string& name, const std::string& labels, const std::string& value,
+          std::string* out) {
+  *out += name;
+  if (!labels.empty()) *out += "{" + labels + "}";
+  *out += ' ';
+  *out += value;
+  *out += '\n';
+}
+
+void Help(const std::string& name, const std::string& type, const std::string& help,
+          std::string* out) {
+  *out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
+}  // namespace
+
+std::string PromLabel(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+Histogram::Histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)),
+      counts_(std::make_unique<std::atomic<uint64_t>[]>(bounds_.size() + 1)) {}
+
+void Histogram::Observe(double v) {
+  const size_t i = std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin();
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  sum_.fetch_add(v, std::memory_order_relaxed);
+}
+
+void Histogram::Render(const std::string& name, const std::string& labels, std::string* out) const {
+  uint64_t cumulative = 0;
+  const std::string sep = labels.empty() ? "" : ",";
+  for (size_t i = 0; i <= bounds_.size(); ++i) {
+    cumulative += counts_[i].load(std::memory_order_relaxed);
+    const std::string le = i < bounds_.size() ? Num(bounds_[i]) : "+Inf";
+    Line(name + "_bucket", labels + sep + "le=\"" + le + "\"", std::to_string(cumulative), out);
+  }
+  Line(name + "_sum", labels, Num(sum_.load(std::memory_order_relaxed)), out);
+  Line(name + "_count", labels, std::to_string(cumulative), out);
+}
+
+void StatusCounts::Add(int status) {
+  size_t i = 0;
+  while (i < kCountedCodes.size() && kCountedCodes[i] != status) ++i;
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+}
+
+void StatusCounts::Render(const std::string& name, const std::string& labels,
+                          std::string* out) const {
+  const std::string sep = labels.empty() ? "" : ",";
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    const uint64_t n = counts_[i].load(std::memory_order_relaxed);
+    if (n == 0) continue;
+    const std::string code = i < kCountedCodes.size() ? std::to_string(kCountedCodes[i]) : "other";
+    Line(name, labels + sep + "code=\"" + code + "\"", std::to_string(n), out);
+  }
+}
+
+VariantStats::VariantStats(std::string m, std::string v)
+    : model(std::move(m)),
+      variant(std::move(v)),
+      labels("model=\"" + PromLabel(model) + "\",variant=\"" + PromLabel(variant) + "\""),
+      latency(kLatencyBounds),
+      probability(kProbabilityBounds) {}
+
+void VariantStats::SetModel(const std::string& version, const std::string& hash,
+                            const std::vector<std::string>& classes) {
+  std::lock_guard lock(mu_);
+  version_ = version;
+  hash_ = hash;
+  classes_ = classes;
+}
+
+VariantStats* ServerMetrics::Add(const std::string& model, const std::string& variant,
+                                 bool shadow) {
+  std::lock_guard lock(mu_);
+  variants_.emplace_back(model, variant);
+  shadow_.push_back(shadow);
+  return &variants_.back();
+}
+
+std::string ServerMetrics::Render() const {
+  std::lock_guard lock(mu_);
+  std::string out;
+  auto each = [&](const std::string& name, const std::string& type, const std::string& help,
+                  auto&& fn, bool shadows_only = false) {
+    Help(name, type, help, &out);
+    for (size_t i = 0; i < variants_.size(); ++i) {
+      if (shadows_only && !shadow_[i]) continue;
+      fn(variants_[i]);
+    }
+  };
+  each("mloop_requests_total", "counter", "Requests answered, by model, variant and HTTP status.",
+       [&](const VariantStats& s) { s.requests.Render("mloop_requests_total", s.labels, &out); });
+  each("mloop_records_total", "counter", "Records predicted.", [&](const VariantStats& s) {
+    Line("mloop_records_total", s.labels, std::to_string(s.records.load()), &out);
+  });
+  each("mloop_request_duration_seconds", "histogram",
+       "Time from a request read to its response written, in seconds.", [&](const VariantStats& s) {
+         s.latency.Render("mloop_request_duration_seconds", s.labels, &out);
+       });
+  each("mloop_predictions_total", "counter", "Predicted classes (classification models).",
+       [&](const VariantStats& s) {
+         std::lock_guard l(s.mu_);
+         for (size_t c = 0; c < s.classes_.size() && c < VariantStats::kMaxClasses; ++c) {
+           Line("mloop_predictions_total", s.labels + ",class=\"" + PromLabel(s.classes_[c]) + "\"",
+                std::to_string(s.class_counts[c].load()), &out);
+         }
+       });
+  each("mloop_prediction_probability", "histogram",
+       "Probability of the positive class (binary classifiers).", [&](const VariantStats& s) {
+         std::lock_guard l(s.mu_);
+         if (s.classes_.size() == 2) {
+           s.probability.Render("mloop_prediction_probability", s.labels, &out);
+         }
+       });
+  each("mloop_prediction_value", "summary", "Predicted values (regression models).",
+       [&](const VariantStats& s) {
+         if (s.value_count.load() == 0) return;
+         Line("mloop_prediction_value_sum", s.labels, Num(s.value_sum.load()), &out);
+         Line("mloop_prediction_value_count", s.labels, std::to_string(s.value_count.load()), &out);
+       });
+  each("mloop_model_info", "gauge", "The model version each variant serves (value 1).",
+       [&](const VariantStats& s) {
+         std::lock_guard l(s.mu_);
+         Line("mloop_model_info",
+              s.labels + ",version=\"" + PromLabel(s.version_) + "\",hash=\"" + PromLabel(s.hash_) +
+                  "\"",
+              "1", &out);
+       });
+  each("mloop_model_swaps_total", "counter", "Model versions swapped in after an alias moved.",
+       [&](const VariantStats& s) {
+         Line("mloop_model_swaps_total", s.labels, std::to_string(s.swaps.load()), &out);
+       });
+  each("mloop_model_load_failures_total", "counter",
+       "New model versions that failed to load (the previous one kept serving).",
+       [&](const VariantStats& s) {
+         Line("mloop_model_load_failures_total", s.labels, std::to_string(s.load_failures.load()),
+              &out);
+       });
+  const std::vector<std::pair<std::string, std::function<std::string(const VariantStats&)>>>
+      shadow_lines = {
+          {"mloop_shadow_requests_total",
+           [](const VariantStats& s) { return std::to_string(s.shadow_requests.load()); }},
+          {"mloop_shadow_records_total",
+           [](const VariantStats& s) { return std::to_string(s.shadow_records.load()); }},
+          {"mloop_shadow_disagreements_total",
+           [](const VariantStats& s) { return std::to_string(s.shadow_disagreements.load()); }},
+          {"mloop_shadow_abs_diff_sum",
+           [](const VariantStats& s) { return Num(s.shadow_abs_diff_sum.load()); }},
+          {"mloop_shadow_failures_total",
+           [](const VariantStats& s) { return std::to_string(s.shadow_failures.load()); }},
+          {"mloop_shadow_dropped_total",
+           [](const VariantStats& s) { return std::to_string(s.shadow_dropped.load()); }},
+      };
+  for (const auto& [name, value] : shadow_lines) {
+    each(
+        name, "counter", "Shadow variant comparisons (see docs/http-api.md).",
+        [&](const VariantStats& s) { Line(name, s.labels, value(s), &out); }, true);
+  }
+  Help("mloop_http_requests_total", "counter", "Requests that reached no model, by status.", &out);
+  unrouted.Render("mloop_http_requests_total", "", &out);
+  Help("mloop_capture_records_total", "counter", "Records written to data capture.", &out);
+  Line("mloop_capture_records_total", "", std::to_string(capture_records.load()), &out);
+  Help("mloop_capture_dropped_total", "counter",
+       "Capture records dropped because the writer fell behind.", &out);
+  Line("mloop_capture_dropped_total", "", std::to_string(capture_dropped.load()), &out);
+  return out;
+}
+
+}  // namespace mloop

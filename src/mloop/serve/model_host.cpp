@@ -1,0 +1,119 @@
+#include "mloop/serve/model_host.h"
+
+#include <algorithm>
+
+#include "mloop/core/error.h"
+
+namespace mloop {
+
+void Variant::Swap(std::shared_ptr<const LoadedModel> model) {
+  const auto& target = model->predictor->target();
+  stats_->SetModel(model->description, model->hash,
+                   target.task == Task::kBinary || target.task == Task::kMulticlass
+                       ? target.classes
+                       : std::vector<std::string>{});
+  model_.store(std::move(model), std::memory_order_release);
+}
+
+Variant* ServedModel::Pick() const {
+  if (variants_.size() == 1) return variants_[0].get();
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const double r = std::uniform_real_distribution<double>(0, cumulative_.back())(rng);
+  const size_t i =
+      std::upper_bound(cumulative_.begin(), cumulative_.end(), r) - cumulative_.begin();
+  return variants_[std::min(i, variants_.size() - 1)].get();
+}
+
+Variant* ServedModel::Find(std::string_view name) const {
+  for (const auto& v : variants_) {
+    if (v->name() == name) return v.get();
+  }
+  return nullptr;
+}
+
+ModelHost::ModelHost(const EndpointConfig& config, ModelSource source, ServerMetrics* metrics)
+    : source_(std::move(source)) {
+  std::map<std::string, std::shared_ptr<const LoadedModel>> loaded;  // by hash: load once
+  auto load = [&](Variant& v) {
+    ModelSource::Resolved r;
+    try {
+      r = source_.resolve(v.ref());
+      auto it = loaded.find(r.hash);
+      if (it == loaded.end()) it = loaded.emplace(r.hash, Load(r)).first;
+      v.Swap(it->second);
+    } catch (const Error& e) {
+      throw Error(e.code(),
+                  "cannot load '" + v.ref() + "' (model '" + v.stats().model + "', variant '" +
+                      v.name() + "'): " + e.what(),
+                  e.hint());
+    }
+  };
+  for (const ModelEndpointConfig& mc : config.models) {
+    auto m = std::make_unique<ServedModel>();
+    m->name_ = mc.name;
+    double total = 0;
+    for (const VariantConfig& vc : mc.variants) {
+      auto v = std::make_unique<Variant>(vc.name, vc.model_ref, vc.weight,
+                                         metrics->Add(mc.name, vc.name, false));
+      load(*v);
+      total += vc.weight;
+      m->cumulative_.push_back(total);
+      m->variants_.push_back(std::move(v));
+    }
+    if (mc.shadow) {
+      m->shadow_ = std::make_unique<Variant>(mc.shadow->name, mc.shadow->model_ref, 0,
+                                             metrics->Add(mc.name, mc.shadow->name, true));
+      load(*m->shadow_);
+      m->shadow_share_ = mc.shadow->share;
+    }
+    models_.push_back(std::move(m));
+  }
+}
+
+ServedModel* ModelHost::Find(std::string_view name) const {
+  for (const auto& m : models_) {
+    if (m->name() == name) return m.get();
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const LoadedModel> ModelHost::Load(const ModelSource::Resolved& r) {
+  auto m = std::make_shared<LoadedModel>();
+  m->hash = r.hash;
+  m->description = r.description;
+  m->version = r.version.empty() ? r.hash.substr(0, 12) : r.version;
+  m->predictor = source_.load(r.hash);
+  if (m->predictor->task() == Task::kBinary || m->predictor->task() == Task::kMulticlass) {
+    m->write_options.label_type = m->predictor->target().type;
+  }
+  return m;
+}
+
+std::vector<std::string> ModelHost::Refresh() {
+  std::lock_guard lock(refresh_mu_);
+  std::vector<std::string> out;
+  std::map<std::string, std::shared_ptr<const LoadedModel>> loaded;
+  auto refresh = [&](ServedModel& m, Variant& v) {
+    const std::string who = m.name() + "/" + v.name();
+    const auto current = v.model();
+    try {
+      ModelSource::Resolved r = source_.resolve(v.ref());
+      if (r.hash == current->hash) return;
+      auto it = loaded.find(r.hash);
+      if (it == loaded.end()) it = loaded.emplace(r.hash, Load(r)).first;
+      v.Swap(it->second);
+      v.stats().swaps.fetch_add(1, std::memory_order_relaxed);
+      out.push_back(who + ": " + current->description + " -> " + it->second->description);
+    } catch (const std::exception& e) {
+      v.stats().load_failures.fetch_add(1, std::memory_order_relaxed);
+      out.push_back(who + ": kept " + current->description + ": " + e.what());
+    }
+  };
+  for (const auto& m : models_) {
+    for (const auto& v : m->variants()) refresh(*m, *v);
+    if (m->shadow()) refresh(*m, *m->shadow());
+  }
+  return out;
+}
+
+}  // namespace mloop

@@ -1,0 +1,163 @@
+// Records sent to a deployed model: CSV, JSON and JSON Lines bodies parsed against the model's
+// input schema, every problem named by record and field; predictions written back.
+#include "mloop/model/records.h"
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace mloop {
+namespace {
+
+const std::vector<Field> kInputs = {{"age", DataType::kInt64},
+                                    {"income", DataType::kFloat64},
+                                    {"plan", DataType::kString},
+                                    {"active", DataType::kBool}};
+
+RecordProblem ProblemOf(std::string_view body, RecordFormat format) {
+  RecordBatch batch(kInputs);
+  try {
+    batch.ParseBody(body, format);
+  } catch (const RecordError& e) {
+    EXPECT_EQ(batch.size(), 0);
+    return e.problem();
+  }
+  ADD_FAILURE() << "no error for " << body;
+  return {};
+}
+
+TEST(RecordsTest, ContentTypes) {
+  EXPECT_EQ(RecordFormatFromContentType("text/csv"), RecordFormat::kCsv);
+  EXPECT_EQ(RecordFormatFromContentType("Text/CSV; charset=utf-8"), RecordFormat::kCsv);
+  EXPECT_EQ(RecordFormatFromContentType("application/json"), RecordFormat::kJson);
+  EXPECT_EQ(RecordFormatFromContentType("application/jsonlines"), RecordFormat::kJsonLines);
+  EXPECT_EQ(RecordFormatFromContentType("application/x-jsonlines"), RecordFormat::kJsonLines);
+  EXPECT_EQ(RecordFormatFromContentType("application/x-npy"), std::nullopt);
+  EXPECT_EQ(ContentTypeOf(RecordFormat::kJsonLines), "application/jsonlines");
+  EXPECT_EQ(RecordFormatFromName("jsonl"), RecordFormat::kJsonLines);
+}
+
+TEST(RecordsTest, CsvRecordsInInputOrder) {
+  RecordBatch batch(kInputs);
+  EXPECT_EQ(
+      batch.ParseBody("34,5.5,basic,true\r\n\n51,,\"pro, yearly\",false\n", RecordFormat::kCsv), 2);
+  Table t = batch.Finish();
+  ASSERT_EQ(t.num_rows(), 2);
+  EXPECT_EQ(t.column("age").i64()[1], 51);
+  EXPECT_EQ(t.column("income").f64()[0], 5.5);
+  EXPECT_FALSE(t.column("income").IsValid(1));
+  EXPECT_EQ(t.column("plan").StringAt(1), "pro, yearly");
+  EXPECT_EQ(t.column("active").bools()[0], 1);
+  EXPECT_EQ(batch.size(), 0);  // Finish empties the batch
+}
+
+TEST(RecordsTest, CsvQuotedFieldsAndStringsKeepTokens) {
+  std::vector<std::string_view> fields;
+  std::vector<std::string> scratch;
+  ASSERT_TRUE(SplitCsvLine("a,\"b \"\"x\"\"\",,\"c\"", ',', &fields, &scratch));
+  ASSERT_EQ(fields.size(), 4u);
+  EXPECT_EQ(fields[1], "b \"x\"");
+  EXPECT_EQ(fields[2], "");
+  EXPECT_EQ(fields[3], "c");
+  EXPECT_FALSE(SplitCsvLine("a,\"b", ',', &fields, &scratch));
+  // A string input keeps "NA" as text; an empty field is missing.
+  RecordBatch batch(kInputs);
+  batch.ParseBody("1,NA,NA,\n", RecordFormat::kCsv);
+  Table t = batch.Finish();
+  EXPECT_FALSE(t.column("income").IsValid(0));
+  EXPECT_EQ(t.column("plan").StringAt(0), "NA");
+  EXPECT_FALSE(t.column("active").IsValid(0));
+}
+
+TEST(RecordsTest, CsvProblemsNameRecordAndField) {
+  RecordProblem p = ProblemOf("34,5.5,basic,true\n35,abc,basic,true\n", RecordFormat::kCsv);
+  EXPECT_EQ(p.record, 2);
+  EXPECT_EQ(p.field, "income");
+  EXPECT_EQ(p.ToString(), "record 2, field 'income': expected a number, got \"abc\"");
+  p = ProblemOf("34,5.5,basic\n", RecordFormat::kCsv);
+  EXPECT_EQ(p.record, 1);
+  EXPECT_EQ(p.field, "");
+  EXPECT_CONTAINS(p.message, "has 3 values, the model takes 4 (age, income, plan, active)");
+  p = ProblemOf("3.5,1,basic,true\n", RecordFormat::kCsv);
+  EXPECT_EQ(p.field, "age");
+  EXPECT_CONTAINS(p.message, "expected an integer");
+}
+
+TEST(RecordsTest, JsonShapes) {
+  for (const char* body : {R"({"age": 34, "income": 5.5, "plan": "basic", "active": true})",
+                           R"([34, 5.5, "basic", true])",
+                           R"([{"age": 34, "income": 5.5, "plan": "basic", "active": true}])",
+                           R"({"instances": [[34, 5.5, "basic", true]]})"}) {
+    RecordBatch batch(kInputs);
+    EXPECT_EQ(batch.ParseBody(body, RecordFormat::kJson), 1) << body;
+    Table t = batch.Finish();
+    EXPECT_EQ(t.column("age").i64()[0], 34) << body;
+    EXPECT_EQ(t.column("plan").StringAt(0), "basic") << body;
+  }
+  RecordBatch batch(kInputs);
+  EXPECT_EQ(batch.ParseBody(R"([[1, null, "a", false], [2, 3, "b", null]])", RecordFormat::kJson),
+            2);
+  Table t = batch.Finish();
+  EXPECT_FALSE(t.column("income").IsValid(0));
+  EXPECT_FALSE(t.column("active").IsValid(1));
+  EXPECT_EQ(batch.ParseBody("[]", RecordFormat::kJson), 0);
+}
+
+TEST(RecordsTest, JsonProblems) {
+  RecordProblem p =
+      ProblemOf(R"({"age": 34, "income": 5.5, "plan": "basic"})", RecordFormat::kJson);
+  EXPECT_EQ(p.field, "active");
+  EXPECT_CONTAINS(p.message, "missing");
+  p = ProblemOf(R"({"age": 34, "income": 5.5, "plan": "basic", "active": true, "agee": 1})",
+                RecordFormat::kJson);
+  EXPECT_EQ(p.field, "agee");
+  EXPECT_CONTAINS(p.message, "not an input of the model");
+  EXPECT_CONTAINS(p.message, "age");
+  p = ProblemOf(R"([[1, 2, "a", true], [1, "2", "a", true]])", RecordFormat::kJson);
+  EXPECT_EQ(p.record, 2);
+  EXPECT_EQ(p.field, "income");
+  EXPECT_CONTAINS(p.message, "expected a number, got the string \"2\"");
+  p = ProblemOf(R"({"age": 34.5, "income": 1, "plan": "a", "active": true})", RecordFormat::kJson);
+  EXPECT_EQ(p.field, "age");
+  p = ProblemOf(R"({"age": 1,)", RecordFormat::kJson);
+  EXPECT_CONTAINS(p.message, "malformed JSON");
+  p = ProblemOf("[1, 2, \"a\", true]\n\"text\"\n", RecordFormat::kJsonLines);
+  EXPECT_EQ(p.record, 2);
+  EXPECT_CONTAINS(p.message, "a record is an object or an array of values");
+}
+
+TEST(RecordsTest, AFailedBodyLeavesEarlierRecords) {
+  RecordBatch batch(kInputs);
+  EXPECT_EQ(batch.ParseBody("1,2,a,true\n", RecordFormat::kCsv), 1);
+  EXPECT_THROW(batch.ParseBody("3,4,b,true\n5,x,c,true\n", RecordFormat::kCsv), RecordError);
+  EXPECT_EQ(batch.size(), 1);
+  EXPECT_TRUE(batch.AppendCsvLine("9,9,z", 7).has_value());  // a problem, nothing appended
+  Table t = batch.Finish();
+  ASSERT_EQ(t.num_rows(), 1);
+  EXPECT_EQ(t.column("age").i64()[0], 1);
+}
+
+TEST(RecordsTest, WritePredictions) {
+  ColumnBuilder label(DataType::kString), p(DataType::kFloat64);
+  label.AppendString("1");
+  label.AppendString("0");
+  p.AppendDouble(0.75);
+  p.AppendDouble(0.125);
+  Table pred(Schema({{"prediction", DataType::kString}, {"probability", DataType::kFloat64}}),
+             {label.Finish(), p.Finish()});
+  std::string out;
+  WritePredictions(pred, RecordFormat::kCsv, {}, &out);
+  EXPECT_EQ(out, "1,0.75\n0,0.125\n");
+  out.clear();
+  WritePredictions(pred, RecordFormat::kJson, {DataType::kInt64}, &out);
+  EXPECT_EQ(out, R"({"predictions":[{"prediction":1,"probability":0.75},)"
+                 R"({"prediction":0,"probability":0.125}]})");
+  out.clear();
+  WritePredictions(pred, RecordFormat::kJsonLines, {}, &out);
+  EXPECT_EQ(out,
+            "{\"prediction\":\"1\",\"probability\":0.75}\n"
+            "{\"prediction\":\"0\",\"probability\":0.125}\n");
+}
+
+}  // namespace
+}  // namespace mloop

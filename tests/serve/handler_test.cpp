@@ -1,0 +1,444 @@
+// The server's routes without a socket: SageMaker invocations, KServe V2, variants and shadow,
+// hot swap, metrics, capture and API keys, on small models trained in the test.
+#include "mloop/serve/handler.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "mloop/model/trainer.h"
+#include "test_util.h"
+
+namespace mloop {
+namespace {
+
+using testing::TempDir;
+
+// 300 rows: x1, x2 (numbers), color (string); y binary (classes = 2) or 3 classes.
+Table MakeData(int classes, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> n01(0, 1);
+  ColumnBuilder a(DataType::kFloat64), b(DataType::kFloat64), c(DataType::kString),
+      y(DataType::kInt64);
+  for (int i = 0; i < 300; ++i) {
+    const double x1 = n01(rng), x2 = n01(rng);
+    a.AppendDouble(x1);
+    b.AppendDouble(x2);
+    c.AppendString(i % 2 ? "red" : "blue");
+    const double s = x1 - 0.5 * x2 + (i % 2 ? 0.5 : 0) + 0.3 * n01(rng);
+    y.AppendInt(classes == 2 ? (s > 0 ? 1 : 0) : (s < -0.5 ? 0 : s < 0.5 ? 1 : 2));
+  }
+  return Table(Schema({{"x1", DataType::kFloat64},
+                       {"x2", DataType::kFloat64},
+                       {"color", DataType::kString},
+                       {"y", DataType::kInt64}}),
+               {a.Finish(), b.Finish(), c.Finish(), y.Finish()});
+}
+
+std::shared_ptr<const Predictor> TrainModel(int classes, uint64_t seed, int rounds) {
+  TrainRequest req;
+  req.target = "y";
+  req.params = {{"num_boost_round", std::to_string(rounds)}, {"max_depth", "3"}};
+  req.threads = 1;
+  req.seed = seed;
+  return std::make_shared<const Predictor>(Train(MakeData(classes, seed), req).bundle);
+}
+
+// Models by hash and references to hashes, as the registry would resolve them.
+struct FakeRegistry {
+  std::map<std::string, std::shared_ptr<const Predictor>> models;
+  std::map<std::string, std::string> refs;  // ref -> hash
+  std::mutex mu;
+
+  ModelSource Source() {
+    ModelSource s;
+    s.resolve = [this](const std::string& ref) {
+      std::lock_guard lock(mu);
+      auto it = refs.find(ref);
+      if (it == refs.end()) throw NotFound("no model " + ref);
+      return ModelSource::Resolved{it->second, "m/" + it->second, it->second};
+    };
+    s.load = [this](const std::string& hash) {
+      std::lock_guard lock(mu);
+      return models.at(hash);
+    };
+    return s;
+  }
+};
+
+class HandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    reg.models["1"] = TrainModel(2, 1, 5);
+    reg.models["2"] = TrainModel(2, 2, 8);
+    reg.models["3"] = TrainModel(3, 3, 5);
+    reg.refs = {{"churn@production", "1"}, {"churn@staging", "2"}, {"iris@production", "3"}};
+  }
+
+  void Start(EndpointConfig config, HandlerOptions options = {}) {
+    host = std::make_unique<ModelHost>(config, reg.Source(), &metrics);
+    handler = std::make_unique<Handler>(*host, metrics, options);
+  }
+
+  HttpResponse Call(std::string method, std::string target, std::string body = "",
+                    std::map<std::string, std::string> headers = {}) {
+    // The request's views point into these strings, kept until the next call.
+    held = std::move(headers);
+    held_body = std::move(body);
+    held_method = std::move(method);
+    held_target = std::move(target);
+    HttpRequest req;
+    req.method = held_method;
+    req.target = held_target;
+    req.body = held_body;
+    req.content_type = held["Content-Type"];
+    req.accept = held["Accept"];
+    req.authorization = held["Authorization"];
+    req.target_model = held["X-Amzn-SageMaker-Target-Model"];
+    req.target_variant = held["X-Amzn-SageMaker-Target-Variant"];
+    req.custom_attributes = held["X-Amzn-SageMaker-Custom-Attributes"];
+    req.inference_id = held["X-Amzn-SageMaker-Inference-Id"];
+    HttpResponse res;
+    handler->Handle(req, &res);
+    return res;
+  }
+
+  static std::string Header(const HttpResponse& res, const std::string& name) {
+    for (const auto& [k, v] : res.headers) {
+      if (k == name) return v;
+    }
+    return "";
+  }
+
+  FakeRegistry reg;
+  ServerMetrics metrics;
+  std::unique_ptr<ModelHost> host;
+  std::unique_ptr<Handler> handler;
+  std::map<std::string, std::string> held;
+  std::string held_body, held_method, held_target;
+};
+
+EndpointConfig OneModel(const std::string& ref) {
+  EndpointConfig c;
+  c.models.push_back(ModelFromRef(ref));
+  return c;
+}
+
+TEST_F(HandlerTest, CsvAndJsonInvocationsEqualThePredictor) {
+  Start(OneModel("churn@production"));
+  const std::string csv = "0.5,-1.25,red\n-2,0.5,blue\n";
+  HttpResponse res = Call("POST", "/invocations", csv, {{"Content-Type", "text/csv"}});
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.content_type, "text/csv");
+  EXPECT_EQ(Header(res, "X-Amzn-Invoked-Production-Variant"), "production");
+  EXPECT_EQ(Header(res, "X-Mloop-Model-Version"), "m/1");
+
+  RecordBatch batch(reg.models["1"]->inputs());
+  batch.ParseBody(csv, RecordFormat::kCsv);
+  Table expected = reg.models["1"]->Predict(batch.Finish());
+  std::string want;
+  WritePredictions(expected, RecordFormat::kCsv, {}, &want);
+  EXPECT_EQ(res.body, want);
+
+  res =
+      Call("POST", "/invocations",
+           R"([{"x1": 0.5, "x2": -1.25, "color": "red"}, {"x1": -2, "x2": 0.5, "color": "blue"}])",
+           {{"Content-Type", "application/json"}, {"Accept", "text/csv"}});
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.body, want);
+
+  res = Call("POST", "/invocations", csv,
+             {{"Content-Type", "text/csv"},
+              {"Accept", "application/json"},
+              {"X-Amzn-SageMaker-Custom-Attributes", "trace=7"}});
+  const auto j = nlohmann::json::parse(res.body);
+  ASSERT_EQ(j["predictions"].size(), 2u);
+  EXPECT_TRUE(j["predictions"][0]["prediction"].is_number_integer());  // an int64 target
+  EXPECT_EQ(j["predictions"][1]["probability"].get<double>(), expected.column(1).f64()[1]);
+  EXPECT_EQ(Header(res, "X-Amzn-SageMaker-Custom-Attributes"), "trace=7");
+}
+
+TEST_F(HandlerTest, BadRequestsGetClearStatuses) {
+  Start(OneModel("churn@production"));
+  HttpResponse res = Call("POST", "/invocations", "0.5,abc,red\n", {{"Content-Type", "text/csv"}});
+  EXPECT_EQ(res.status, 400);
+  auto j = nlohmann::json::parse(res.body);
+  EXPECT_EQ(j["record"], 1);
+  EXPECT_EQ(j["field"], "x2");
+  EXPECT_CONTAINS(j["error"].get<std::string>(), "expected a number");
+
+  res = Call("POST", "/invocations", R"({"x1": 1, "x2": 2, "colour": "red"})",
+             {{"Content-Type", "application/json"}});
+  EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(res.body)["field"], "colour");
+
+  EXPECT_EQ(Call("POST", "/invocations", "", {{"Content-Type", "text/csv"}}).status, 400);
+  EXPECT_EQ(Call("POST", "/invocations", "x", {{"Content-Type", "image/png"}}).status, 415);
+  EXPECT_EQ(Call("POST", "/invocations", "1,2,red", {{"Accept", "application/x-npy"}}).status, 406);
+  EXPECT_EQ(
+      Call("POST", "/invocations", "1,2,red", {{"X-Amzn-SageMaker-Target-Model", "nope"}}).status,
+      404);
+  EXPECT_EQ(
+      Call("POST", "/invocations", "1,2,red", {{"X-Amzn-SageMaker-Target-Variant", "nope"}}).status,
+      400);
+  EXPECT_EQ(Call("GET", "/invocations").status, 405);
+  EXPECT_EQ(Call("GET", "/nowhere").status, 404);
+  // No Content-Type: CSV, as SageMaker's containers assume.
+  EXPECT_EQ(Call("POST", "/invocations", "1,2,red").status, 200);
+}
+
+TEST_F(HandlerTest, MultiModelServerRoutesByHeader) {
+  EndpointConfig c = OneModel("churn@production");
+  c.models.push_back(ModelFromRef("iris@production"));
+  Start(c);
+  HttpResponse res = Call("POST", "/invocations", "1,2,red", {});
+  EXPECT_EQ(res.status, 400);
+  EXPECT_CONTAINS(res.body, "X-Amzn-SageMaker-Target-Model");
+  res = Call("POST", "/invocations", "1,2,red",
+             {{"X-Amzn-SageMaker-Target-Model", "iris"}, {"Accept", "application/json"}});
+  ASSERT_EQ(res.status, 200) << res.body;
+  const auto p = nlohmann::json::parse(res.body)["predictions"][0];
+  EXPECT_TRUE(p.contains("probability_0") && p.contains("probability_2")) << res.body;
+}
+
+TEST_F(HandlerTest, VariantsSplitTrafficAndTheHeaderPicksOne) {
+  EndpointConfig c;
+  ModelEndpointConfig m;
+  m.name = "churn";
+  m.variants = {{"A", "churn@production", 0.5}, {"B", "churn@staging", 0.5}};
+  c.models.push_back(m);
+  Start(c);
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 200; ++i) {
+    HttpResponse res = Call("POST", "/invocations", "1,2,red");
+    ASSERT_EQ(res.status, 200);
+    ++seen[Header(res, "X-Amzn-Invoked-Production-Variant")];
+  }
+  EXPECT_GT(seen["A"], 50);
+  EXPECT_GT(seen["B"], 50);
+  for (int i = 0; i < 20; ++i) {
+    HttpResponse res =
+        Call("POST", "/invocations", "1,2,red", {{"X-Amzn-SageMaker-Target-Variant", "B"}});
+    EXPECT_EQ(Header(res, "X-Amzn-Invoked-Production-Variant"), "B");
+    EXPECT_EQ(Header(res, "X-Mloop-Model-Version"), "m/2");
+  }
+  const std::string text = metrics.Render();
+  EXPECT_CONTAINS(text, "mloop_requests_total{model=\"churn\",variant=\"B\",code=\"200\"}");
+  EXPECT_CONTAINS(text, "mloop_predictions_total{model=\"churn\",variant=\"A\",class=\"1\"}");
+  EXPECT_CONTAINS(text, "mloop_request_duration_seconds_bucket{model=\"churn\",variant=\"A\",le=");
+  EXPECT_CONTAINS(text, "mloop_prediction_probability_count{model=\"churn\",variant=\"A\"}");
+  EXPECT_CONTAINS(text,
+                  "mloop_model_info{model=\"churn\",variant=\"B\",version=\"m/2\",hash=\"2\"} 1");
+}
+
+TEST_F(HandlerTest, HotSwapWhenTheAliasMoves) {
+  Start(OneModel("churn@production"));
+  EXPECT_EQ(Header(Call("POST", "/invocations", "1,2,red"), "X-Mloop-Model-Version"), "m/1");
+  EXPECT_TRUE(host->Refresh().empty());
+  {
+    std::lock_guard lock(reg.mu);
+    reg.refs["churn@production"] = "2";
+  }
+  HttpResponse res = Call("POST", "/admin/reload");
+  ASSERT_EQ(res.status, 200);
+  EXPECT_CONTAINS(res.body, "churn/production: m/1 -> m/2");
+  EXPECT_EQ(Header(Call("POST", "/invocations", "1,2,red"), "X-Mloop-Model-Version"), "m/2");
+  EXPECT_CONTAINS(metrics.Render(),
+                  "mloop_model_swaps_total{model=\"churn\",variant=\"production\"} 1");
+  // A reference that stops resolving keeps the served version, and says so.
+  {
+    std::lock_guard lock(reg.mu);
+    reg.refs.erase("churn@production");
+  }
+  auto changes = host->Refresh();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_CONTAINS(changes[0], "kept m/2");
+  EXPECT_EQ(Call("POST", "/invocations", "1,2,red").status, 200);
+  auto models = nlohmann::json::parse(Call("GET", "/admin/models").body);
+  EXPECT_EQ(models["models"][0]["variants"][0]["serving"], "m/2");
+}
+
+TEST_F(HandlerTest, ShadowAnswersAreComparedNeverReturned) {
+  EndpointConfig c = OneModel("churn@production");
+  c.models[0].shadow = ShadowConfig{"challenger", "churn@staging", 1.0};
+  WorkQueue queue(64);
+  HandlerOptions o;
+  o.shadow_queue = &queue;
+  Start(c, o);
+  for (int i = 0; i < 10; ++i) {
+    HttpResponse res = Call("POST", "/invocations", "1,2,red\n-1,0.5,blue\n");
+    ASSERT_EQ(res.status, 200);
+    EXPECT_EQ(Header(res, "X-Mloop-Model-Version"), "m/1");
+  }
+  queue.Flush();
+  const std::string text = metrics.Render();
+  EXPECT_CONTAINS(text, "mloop_shadow_requests_total{model=\"churn\",variant=\"challenger\"} 10");
+  EXPECT_CONTAINS(text, "mloop_shadow_records_total{model=\"churn\",variant=\"challenger\"} 20");
+  EXPECT_CONTAINS(text, "mloop_shadow_disagreements_total{model=\"churn\",variant=\"challenger\"}");
+}
+
+TEST_F(HandlerTest, KServeV2) {
+  Start(OneModel("churn@production"));
+  EXPECT_EQ(Call("GET", "/v2/health/live").status, 200);
+  EXPECT_EQ(Call("GET", "/v2/health/ready").status, 200);
+  EXPECT_EQ(nlohmann::json::parse(Call("GET", "/v2").body)["name"], "mloop");
+  auto meta = nlohmann::json::parse(Call("GET", "/v2/models/churn").body);
+  EXPECT_EQ(meta["versions"][0], "1");
+  EXPECT_EQ(meta["inputs"][2]["name"], "color");
+  EXPECT_EQ(meta["inputs"][2]["datatype"], "BYTES");
+  EXPECT_EQ(meta["outputs"][0]["datatype"], "INT64");
+  EXPECT_EQ(Call("GET", "/v2/models/churn/ready").status, 200);
+  EXPECT_EQ(Call("GET", "/v2/models/nope").status, 404);
+  EXPECT_EQ(Call("GET", "/v2/models/churn/versions/7").status, 404);
+
+  const std::string by_column = R"({"id": "r1", "inputs": [
+      {"name": "x1", "shape": [2], "datatype": "FP64", "data": [0.5, -2]},
+      {"name": "x2", "shape": [2], "datatype": "FP64", "data": [-1.25, 0.5]},
+      {"name": "color", "shape": [2], "datatype": "BYTES", "data": ["red", "blue"]}]})";
+  HttpResponse res = Call("POST", "/v2/models/churn/versions/1/infer", by_column);
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto j = nlohmann::json::parse(res.body);
+  EXPECT_EQ(j["model_name"], "churn");
+  EXPECT_EQ(j["model_version"], "1");
+  EXPECT_EQ(j["id"], "r1");
+  ASSERT_EQ(j["outputs"].size(), 2u);
+  EXPECT_EQ(j["outputs"][1]["name"], "probability");
+  EXPECT_EQ(j["outputs"][1]["shape"][0], 2);
+
+  const std::string one_tensor = R"({"inputs": [{"name": "input-0", "shape": [2, 3],
+      "datatype": "BYTES", "data": [[0.5, -1.25, "red"], [-2, 0.5, "blue"]]}],
+      "outputs": [{"name": "probability"}]})";
+  HttpResponse res2 = Call("POST", "/v2/models/churn/infer", one_tensor);
+  ASSERT_EQ(res2.status, 200) << res2.body;
+  auto j2 = nlohmann::json::parse(res2.body);
+  ASSERT_EQ(j2["outputs"].size(), 1u);
+  EXPECT_EQ(j2["outputs"][0]["data"], j["outputs"][1]["data"]);
+
+  res = Call("POST", "/v2/models/churn/infer",
+             R"({"inputs": [{"name": "x1", "shape": [1], "datatype": "FP64", "data": [1]}]})");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_CONTAINS(res.body, "missing");
+  res = Call("POST", "/v2/models/churn/infer",
+             R"({"inputs": [{"name": "x1", "shape": [3], "datatype": "FP64", "data": [1]}]})");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_CONTAINS(res.body, "shape holds 3 values, data has 1");
+}
+
+TEST_F(HandlerTest, ApiKeysAndDraining) {
+  ApiKeys keys;
+  const std::string key = keys.Create("ci", "2026-11-27T00:00:00Z");
+  EXPECT_EQ(key.size(), 4u + 43u);
+  HandlerOptions o;
+  o.auth = true;
+  o.keys = &keys;
+  Start(OneModel("churn@production"), o);
+  EXPECT_EQ(Call("GET", "/ping").status, 200);  // health checks need no key
+  HttpResponse res = Call("POST", "/invocations", "1,2,red");
+  EXPECT_EQ(res.status, 401);
+  EXPECT_EQ(Header(res, "WWW-Authenticate"), "Bearer");
+  EXPECT_EQ(Call("POST", "/invocations", "1,2,red", {{"Authorization", "Bearer nope"}}).status,
+            401);
+  EXPECT_EQ(Call("POST", "/invocations", "1,2,red", {{"Authorization", "Bearer " + key}}).status,
+            200);
+  EXPECT_EQ(Call("GET", "/metrics").status, 401);
+  handler->SetDraining(true);
+  EXPECT_EQ(Call("GET", "/ping").status, 503);
+  EXPECT_EQ(Call("GET", "/v2/health/ready").status, 503);
+}
+
+TEST_F(HandlerTest, ApiKeysFileKeepsOnlyHashes) {
+  TempDir dir;
+  const auto path = dir / "api_keys.json";
+  ApiKeys keys = ApiKeys::Load(path);  // no file: no keys
+  EXPECT_TRUE(keys.empty());
+  const std::string key = keys.Create("alice", "2026-11-27T00:00:00Z");
+  EXPECT_THROW(keys.Create("alice", "x"), Error);
+  keys.Save(path);
+  const std::string text = testing::ReadFile(path);
+  EXPECT_EQ(text.find(key), std::string::npos);
+  ApiKeys again = ApiKeys::Load(path);
+  EXPECT_TRUE(again.Allows("Bearer " + key));
+  again.Revoke("alice");
+  EXPECT_FALSE(again.Allows("Bearer " + key));
+  EXPECT_THROW(again.Revoke("alice"), Error);
+}
+
+TEST_F(HandlerTest, CaptureWritesOneLinePerRecord) {
+  TempDir dir;
+  CaptureConfig cc;
+  cc.percent = 100;
+  cc.dir = (dir / "capture").string();
+  CaptureWriter capture(cc, &metrics);
+  HandlerOptions o;
+  o.capture = &capture;
+  Start(OneModel("churn@production"), o);
+  ASSERT_EQ(Call("POST", "/invocations", "1,2,red\n-1,,blue\n",
+                 {{"X-Amzn-SageMaker-Inference-Id", "inf-1"}})
+                .status,
+            200);
+  capture.Flush();
+  std::vector<nlohmann::json> lines;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "capture")) {
+    if (!e.is_regular_file()) continue;
+    EXPECT_EQ(e.path().extension(), ".jsonl");
+    EXPECT_CONTAINS(e.path().string(), "/churn/production/");
+    std::ifstream in(e.path());
+    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  }
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["capture_version"], 1);
+  EXPECT_EQ(lines[0]["inference_id"], "inf-1");
+  EXPECT_EQ(lines[1]["record"], 2);
+  EXPECT_EQ(lines[0]["model_version"], "m/1");
+  EXPECT_EQ(lines[0]["input"]["color"], "red");
+  EXPECT_TRUE(lines[1]["input"]["x2"].is_null());
+  EXPECT_TRUE(lines[0]["output"].contains("probability"));
+  EXPECT_NE(lines[0]["event_id"], lines[1]["event_id"]);
+  EXPECT_CONTAINS(metrics.Render(), "mloop_capture_records_total 2");
+}
+
+TEST(EndpointConfigTest, ParsesVariantsShadowAndLimits) {
+  EndpointConfig c = ParseEndpointConfig(R"(
+models:
+  - name: churn
+    variants:
+      - {name: A, model: churn@production, weight: 0.8}
+      - {model: churn/5, weight: 0.2}
+    shadow: {name: challenger, model: churn@staging, share: 0.1}
+  - model: iris@production
+capture: {percent: 5, max_file_mb: 8}
+server: {port: 9000, threads: 4, max_body_mb: 1, auth: true}
+)",
+                                         "endpoint.yaml");
+  ASSERT_EQ(c.models.size(), 2u);
+  EXPECT_EQ(c.models[0].variants[1].name, "v5");
+  EXPECT_EQ(c.models[0].shadow->share, 0.1);
+  EXPECT_EQ(c.models[1].name, "iris");
+  EXPECT_EQ(c.models[1].variants[0].name, "production");
+  EXPECT_EQ(c.capture.max_file_bytes, 8 << 20);
+  EXPECT_EQ(c.server.port, 9000);
+  EXPECT_EQ(c.server.max_body_bytes, 1 << 20);
+  EXPECT_EQ(c.server.auth, true);
+
+  auto error = [](const std::string& yaml) {
+    try {
+      ParseEndpointConfig(yaml, "e.yaml");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_CONTAINS(error("models:\n  - name: a\n    varients: []\n"), "unknown key 'varients'");
+  EXPECT_CONTAINS(error("models:\n  - model: a@x\n  - model: a@y\n"), "served twice");
+  EXPECT_CONTAINS(error("models:\n  - name: a\n    variants:\n      - {model: a/1, weight: 0}\n"),
+                  "'weight' must be > 0");
+  EXPECT_CONTAINS(error("models: []\n"), "nothing to serve");
+  EXPECT_CONTAINS(error("models:\n  - model: a@x\n    shadow: {model: a/2, share: 2}\n"),
+                  "'share' must be in (0, 1]");
+}
+
+}  // namespace
+}  // namespace mloop
