@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "test_util.h"
 
 namespace mloop {
@@ -135,6 +137,32 @@ TEST(RecordsTest, AFailedBodyLeavesEarlierRecords) {
   Table t = batch.Finish();
   ASSERT_EQ(t.num_rows(), 1);
   EXPECT_EQ(t.column("age").i64()[0], 1);
+}
+
+TEST(RecordsTest, EncodeModeEqualsTheTableThroughTheEncoding) {
+  const std::string body = "34,5.5,basic,true\n,,pro,\n7,1e3,other,false\n";
+  RecordBatch table_batch(kInputs);
+  table_batch.ParseBody(body, RecordFormat::kCsv);
+  const Table t = table_batch.Finish();
+  for (bool impute : {false, true}) {
+    EncodingOptions options;
+    options.impute = impute;
+    const Encoding encoding = Encoding::Fit(t, options);
+    RecordBatch batch(&encoding);
+    EXPECT_EQ(batch.ParseBody(body, RecordFormat::kCsv), 3);
+    EXPECT_THROW(batch.ParseBody("1,x,basic,true\n", RecordFormat::kCsv), RecordError);
+    const DenseMatrix mine = batch.FinishEncoded();
+    const DenseMatrix want = encoding.Transform(t);
+    ASSERT_EQ(mine.rows, want.rows);
+    ASSERT_EQ(mine.cols, want.cols);
+    for (size_t i = 0; i < want.data.size(); ++i) {
+      if (std::isnan(want.data[i])) {
+        EXPECT_TRUE(std::isnan(mine.data[i])) << i;
+      } else {
+        EXPECT_EQ(mine.data[i], want.data[i]) << i;
+      }
+    }
+  }
 }
 
 TEST(RecordsTest, WritePredictions) {

@@ -129,7 +129,9 @@ EndpointConfig OneModel(const std::string& ref) {
 
 TEST_F(HandlerTest, CsvAndJsonInvocationsEqualThePredictor) {
   Start(OneModel("churn@production"));
-  const std::string csv = "0.5,-1.25,red\n-2,0.5,blue\n";
+  // Missing values and an unseen category too: the server's fast path (records encoded without
+  // a table) must give what Predictor::Predict gives.
+  const std::string csv = "0.5,-1.25,red\n-2,0.5,blue\n,0.25,green\n1.5,,\n";
   HttpResponse res = Call("POST", "/invocations", csv, {{"Content-Type", "text/csv"}});
   ASSERT_EQ(res.status, 200) << res.body;
   EXPECT_EQ(res.content_type, "text/csv");
@@ -143,10 +145,10 @@ TEST_F(HandlerTest, CsvAndJsonInvocationsEqualThePredictor) {
   WritePredictions(expected, RecordFormat::kCsv, {}, &want);
   EXPECT_EQ(res.body, want);
 
-  res =
-      Call("POST", "/invocations",
-           R"([{"x1": 0.5, "x2": -1.25, "color": "red"}, {"x1": -2, "x2": 0.5, "color": "blue"}])",
-           {{"Content-Type", "application/json"}, {"Accept", "text/csv"}});
+  res = Call("POST", "/invocations",
+             R"([{"x1": 0.5, "x2": -1.25, "color": "red"}, {"x1": -2, "x2": 0.5, "color": "blue"},)"
+             R"({"x1": null, "x2": 0.25, "color": "green"}, [1.5, null, null]])",
+             {{"Content-Type", "application/json"}, {"Accept", "text/csv"}});
   ASSERT_EQ(res.status, 200) << res.body;
   EXPECT_EQ(res.body, want);
 
@@ -155,7 +157,7 @@ TEST_F(HandlerTest, CsvAndJsonInvocationsEqualThePredictor) {
               {"Accept", "application/json"},
               {"X-Amzn-SageMaker-Custom-Attributes", "trace=7"}});
   const auto j = nlohmann::json::parse(res.body);
-  ASSERT_EQ(j["predictions"].size(), 2u);
+  ASSERT_EQ(j["predictions"].size(), 4u);
   EXPECT_TRUE(j["predictions"][0]["prediction"].is_number_integer());  // an int64 target
   EXPECT_EQ(j["predictions"][1]["probability"].get<double>(), expected.column(1).f64()[1]);
   EXPECT_EQ(Header(res, "X-Amzn-SageMaker-Custom-Attributes"), "trace=7");

@@ -143,7 +143,14 @@ Table Predictor::Explain(const Table& table) const {
 }
 
 Table Predictor::Predict(const Table& table) const {
-  DenseMatrix s = Scores(table);
+  return Decide(Scores(table));
+}
+
+Table Predictor::PredictEncoded(const DenseMatrix& x) const {
+  return Decide(estimator_->Predict(x));
+}
+
+Table Predictor::Decide(const DenseMatrix& s) const {
   std::vector<Field> fields;
   std::vector<Column> cols;
   if (target_.task == Task::kClustering) {

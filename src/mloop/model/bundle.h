@@ -76,6 +76,11 @@ class Predictor {
   // text) plus `probability` (binary: of the positive class) or `probability_<class>` columns;
   // regression -> `prediction`.
   Table Predict(const Table& table) const;
+  // True when records may skip Tables: without a recipe the inputs go straight to the encoding
+  // (Encoding::EncodeRow, RecordBatch's encode mode), and PredictEncoded predicts on its rows.
+  bool encodes_records() const { return !recipe_; }
+  // Predict's table for rows already encoded (Encoding::Transform's or EncodeRow's output).
+  Table PredictEncoded(const DenseMatrix& x) const;
   // Per-feature contributions (SHAP values): a column `contribution_<feature>` per encoded
   // feature and `contribution_bias`, summing to the raw score (log-odds for binary); for
   // multiclass `contribution_<class>_<feature>` and `contribution_<class>_bias` per class,
@@ -83,6 +88,9 @@ class Predictor {
   Table Explain(const Table& table) const;
 
  private:
+  // The prediction columns for raw scores (Predict's second half).
+  Table Decide(const DenseMatrix& scores) const;
+
   Target target_;
   Encoding encoding_;
   std::optional<FittedRecipe> recipe_;

@@ -145,26 +145,48 @@ bool SplitCsvLine(std::string_view line, char delimiter, std::vector<std::string
 // --- RecordBatch ------------------------------------------------------------------------------
 
 struct RecordBatch::Impl {
-  std::vector<ColumnBuilder> builders;
+  std::vector<ColumnBuilder> builders;  // table mode
+  const Encoding* encoding = nullptr;   // encode mode
+  std::vector<double> encoded;          // encode mode: rows of `width` features
+  size_t width = 0;
   std::vector<TypedValue> values;
   std::vector<char> seen;
-  std::unordered_map<std::string_view, int> index;  // views of the names in inputs_
+  std::unordered_map<std::string_view, int> index;  // names of the inputs; built on first use
   std::vector<std::string> json_text;               // numbers given for string inputs
   std::vector<std::string_view> fields;
   std::vector<std::string> scratch;
   MissingTokens missing;
   dom::parser parser;
+
+  // Adds the record held in `values`.
+  void Commit() {
+    if (encoding) {
+      const size_t at = encoded.size();
+      encoded.resize(at + width);
+      encoding->EncodeRow(values.data(), encoded.data() + at);
+    } else {
+      for (size_t i = 0; i < builders.size(); ++i) AppendTyped(builders[i], values[i]);
+    }
+  }
+  const std::unordered_map<std::string_view, int>& Index(const std::vector<Field>& inputs) {
+    if (index.empty()) {
+      for (size_t i = 0; i < inputs.size(); ++i) index.emplace(inputs[i].name, static_cast<int>(i));
+    }
+    return index;
+  }
 };
 
 RecordBatch::RecordBatch(std::vector<Field> inputs)
     : inputs_(std::move(inputs)), impl_(std::make_unique<Impl>()) {
-  for (size_t i = 0; i < inputs_.size(); ++i) {
-    impl_->builders.emplace_back(inputs_[i].type);
-    impl_->index.emplace(inputs_[i].name, static_cast<int>(i));
-  }
+  for (const Field& f : inputs_) impl_->builders.emplace_back(f.type);
   impl_->values.resize(inputs_.size());
-  impl_->seen.resize(inputs_.size());
-  impl_->json_text.resize(inputs_.size());
+}
+
+RecordBatch::RecordBatch(const Encoding* encoding)
+    : inputs_(encoding->inputs()), encoding_(encoding), impl_(std::make_unique<Impl>()) {
+  impl_->encoding = encoding;
+  impl_->width = encoding->feature_names().size();
+  impl_->values.resize(inputs_.size());
 }
 
 RecordBatch::~RecordBatch() = default;
@@ -205,7 +227,7 @@ std::optional<RecordProblem> RecordBatch::AppendValues(const std::vector<std::st
           "expected " + std::string(TypeWord(type)) + ", got " + Quoted(values[i])};
     }
   }
-  for (size_t i = 0; i < values.size(); ++i) AppendTyped(m.builders[i], m.values[i]);
+  m.Commit();
   ++rows_;
   return std::nullopt;
 }
@@ -331,6 +353,7 @@ std::optional<RecordProblem> internal::AppendJsonElement(const std::vector<Field
                                                          RecordBatch::Impl& m, dom::element e,
                                                          int64_t record) {
   const size_t n = inputs.size();
+  if (m.json_text.size() != n) m.json_text.resize(n);
   auto mistyped = [&](size_t i, dom::element value) {
     return RecordProblem{
         record, inputs[i].name,
@@ -348,12 +371,13 @@ std::optional<RecordProblem> internal::AppendJsonElement(const std::vector<Field
       ++i;
     }
   } else if (e.type() == dom::element_type::OBJECT) {
-    std::fill(m.seen.begin(), m.seen.end(), 0);
+    m.seen.assign(n, 0);
+    const auto& index = m.Index(inputs);
     dom::object object;
     if (e.get_object().get(object)) return RecordProblem{record, "", "unreadable object"};
     for (auto [key, value] : object) {
-      auto it = m.index.find(key);
-      if (it == m.index.end()) {
+      auto it = index.find(key);
+      if (it == index.end()) {
         std::vector<std::string> names;
         for (const Field& f : inputs) names.push_back(f.name);
         std::string msg = "not an input of the model";
@@ -377,7 +401,7 @@ std::optional<RecordProblem> internal::AppendJsonElement(const std::vector<Field
     return RecordProblem{record, "",
                          "a record is an object or an array of values, not " + JsonKindWord(e)};
   }
-  for (size_t i = 0; i < n; ++i) AppendTyped(m.builders[i], m.values[i]);
+  m.Commit();
   return std::nullopt;
 }
 
@@ -385,12 +409,15 @@ int64_t RecordBatch::ParseBody(std::string_view body, RecordFormat format) {
   const int64_t before = rows_;
   auto fail = [&](RecordProblem p) {
     // Nothing of this body stays in the batch.
-    Table partial = Finish();
-    if (before > 0) {
-      Table keep = partial.Slice(0, before);
-      for (size_t i = 0; i < inputs_.size(); ++i) impl_->builders[i].AppendColumn(keep.column(i));
-      rows_ = before;
+    if (impl_->encoding) {
+      impl_->encoded.resize(static_cast<size_t>(before) * impl_->width);
+    } else {
+      Table partial = Finish();
+      for (size_t i = 0; i < inputs_.size(); ++i) {
+        impl_->builders[i].AppendColumn(partial.column(static_cast<int>(i)).Slice(0, before));
+      }
     }
+    rows_ = before;
     throw RecordError(std::move(p));
   };
   int64_t record = 0;
@@ -400,7 +427,7 @@ int64_t RecordBatch::ParseBody(std::string_view body, RecordFormat format) {
       fail({1, "", std::string("malformed JSON: ") + simdjson::error_message(err)});
     }
     dom::element records = doc;
-    if (doc.type() == dom::element_type::OBJECT && !impl_->index.count("instances")) {
+    if (doc.type() == dom::element_type::OBJECT && !impl_->Index(inputs_).count("instances")) {
       dom::element inner;
       if (!doc["instances"].get(inner)) records = inner;
     }
@@ -448,7 +475,17 @@ int64_t RecordBatch::ParseBody(std::string_view body, RecordFormat format) {
   return rows_ - before;
 }
 
+DenseMatrix RecordBatch::FinishEncoded() {
+  if (!impl_->encoding) throw Internal("RecordBatch::FinishEncoded on a batch in table mode");
+  DenseMatrix x(rows_, static_cast<int64_t>(impl_->width));
+  std::copy(impl_->encoded.begin(), impl_->encoded.end(), x.data.begin());
+  impl_->encoded.clear();
+  rows_ = 0;
+  return x;
+}
+
 Table RecordBatch::Finish() {
+  if (impl_->encoding) throw Internal("RecordBatch::Finish on a batch in encode mode");
   std::vector<Column> cols;
   cols.reserve(inputs_.size());
   for (auto& b : impl_->builders) cols.push_back(b.Finish());

@@ -20,7 +20,9 @@
 
 #include "mloop/core/column.h"
 #include "mloop/core/error.h"
+#include "mloop/core/matrix.h"
 #include "mloop/core/table.h"
+#include "mloop/train/encoding.h"
 
 namespace mloop {
 
@@ -63,6 +65,10 @@ class RecordBatch {
  public:
   // `inputs`: the model's input columns, in the order CSV records and arrays list them.
   explicit RecordBatch(std::vector<Field> inputs);
+  // Encode mode: the inputs are encoding->inputs(), and each record, checked as usual, is encoded
+  // straight into a feature row (Encoding::EncodeRow) instead of a table: FinishEncoded returns
+  // the rows. What the server does for models without a recipe (Predictor::encodes_records).
+  explicit RecordBatch(const Encoding* encoding);
   ~RecordBatch();
   RecordBatch(RecordBatch&&) noexcept;
   RecordBatch& operator=(RecordBatch&&) noexcept;
@@ -85,11 +91,14 @@ class RecordBatch {
 
   // The records appended so far as a Table (with the inputs as its schema); empties the batch.
   Table Finish();
+  // Encode mode: the encoded rows of the records appended so far; empties the batch.
+  DenseMatrix FinishEncoded();
 
   struct Impl;  // the builders and parser state (records.cpp)
 
  private:
   std::vector<Field> inputs_;
+  const Encoding* encoding_ = nullptr;
   std::unique_ptr<Impl> impl_;
   int64_t rows_ = 0;
 };

@@ -297,16 +297,37 @@ void Handler::Invocations(const HttpRequest& req, HttpResponse* res, VariantStat
                     "' (text/csv, application/json, application/jsonlines)");
   }
   const std::shared_ptr<const LoadedModel> loaded = variant->model();
-  RecordBatch batch(loaded->predictor->inputs());
-  try {
-    batch.ParseBody(req.body, *in);
-  } catch (const RecordError& e) {
-    return Fail(res, 400, e.what(), e.problem().record, e.problem().field);
-  }
-  if (batch.size() == 0) return Fail(res, 400, "the request has no records");
-  const Table input = batch.Finish();
+  const Predictor& predictor = *loaded->predictor;
+  const Extras extras = Draw(*model);
+  auto parse = [&](RecordBatch& batch) {
+    try {
+      batch.ParseBody(req.body, *in);
+    } catch (const RecordError& e) {
+      Fail(res, 400, e.what(), e.problem().record, e.problem().field);
+      return false;
+    }
+    if (batch.size() == 0) {
+      Fail(res, 400, "the request has no records");
+      return false;
+    }
+    return true;
+  };
   Table pred;
-  if (!Predict(*model, *variant, *loaded, input, req, &pred, res)) return;
+  if (predictor.encodes_records() && !extras.capture && !extras.shadow) {
+    // The fast path: records encoded straight into feature rows, no input table.
+    RecordBatch batch(&predictor.encoding());
+    if (!parse(batch)) return;
+    try {
+      pred = predictor.PredictEncoded(batch.FinishEncoded());
+    } catch (const std::exception& e) {
+      return Fail(res, 424, std::string("the model failed: ") + e.what());
+    }
+    CountPredictions(pred, *loaded, variant->stats());
+  } else {
+    RecordBatch batch(predictor.inputs());
+    if (!parse(batch)) return;
+    if (!Predict(*model, *variant, *loaded, batch.Finish(), req, extras, &pred, res)) return;
+  }
   res->status = 200;
   res->content_type = std::string(ContentTypeOf(*out));
   WritePredictions(pred, *out, loaded->write_options, &res->body);
@@ -318,8 +339,18 @@ void Handler::Invocations(const HttpRequest& req, HttpResponse* res, VariantStat
   }
 }
 
+Handler::Extras Handler::Draw(const ServedModel& model) const {
+  Extras e;
+  e.capture = options_.capture && options_.capture->Sample();
+  if (model.shadow() && options_.shadow_queue) {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    e.shadow = std::uniform_real_distribution<double>(0, 1)(rng) < model.shadow_share();
+  }
+  return e;
+}
+
 bool Handler::Predict(const ServedModel& model, Variant& variant, const LoadedModel& loaded,
-                      const Table& input, const HttpRequest& req, Table* pred,
+                      const Table& input, const HttpRequest& req, Extras extras, Table* pred,
                       HttpResponse* res) const {
   try {
     *pred = loaded.predictor->Predict(input);
@@ -328,17 +359,12 @@ bool Handler::Predict(const ServedModel& model, Variant& variant, const LoadedMo
     return false;
   }
   CountPredictions(*pred, loaded, variant.stats());
-  if (options_.capture && options_.capture->Sample()) {
+  if (extras.capture) {
     options_.capture->Write(model.name(), variant.name(),
                             CaptureLines(model.name(), variant.name(), loaded, input, *pred, req),
                             input.num_rows());
   }
-  if (model.shadow() && options_.shadow_queue) {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    if (std::uniform_real_distribution<double>(0, 1)(rng) < model.shadow_share()) {
-      Shadow(model, input, *pred, req);
-    }
-  }
+  if (extras.shadow) Shadow(model, input, *pred, req);
   return true;
 }
 
@@ -606,7 +632,7 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
   if (batch.size() == 0) return Fail(res, 400, "the request has no rows");
   const Table input = batch.Finish();
   Table pred;
-  if (!Predict(model, variant, *loaded, input, req, &pred, res)) return;
+  if (!Predict(model, variant, *loaded, input, req, Draw(model), &pred, res)) return;
 
   // Requested outputs: all, or those named in "outputs".
   std::vector<int> columns;

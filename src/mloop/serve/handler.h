@@ -78,10 +78,17 @@ class Handler {
   void V2Infer(const HttpRequest& req, const ServedModel& model, Variant& variant,
                HttpResponse* res) const;
   void Admin(const HttpRequest& req, std::string_view path, HttpResponse* res) const;
-  // Predicts on `input` with `variant`, counts, captures and shadows; false (with the 424
-  // response filled) when the model throws.
+  // What happens to a request beyond its answer, drawn before its records are read: whether
+  // it is captured and whether the shadow sees it (both need the input as a table).
+  struct Extras {
+    bool capture = false;
+    bool shadow = false;
+  };
+  Extras Draw(const ServedModel& model) const;
+  // Predicts on `input` with `variant`, counts, and captures and shadows as `extras` says;
+  // false (with the 424 response filled) when the model throws.
   bool Predict(const ServedModel& model, Variant& variant, const LoadedModel& loaded,
-               const Table& input, const HttpRequest& req, Table* predictions,
+               const Table& input, const HttpRequest& req, Extras extras, Table* predictions,
                HttpResponse* res) const;
   void Shadow(const ServedModel& model, const Table& input, const Table& predictions,
               const HttpRequest& req) const;

@@ -174,6 +174,44 @@ DenseMatrix Encoding::Transform(const Table& table) const {
   return out;
 }
 
+void Encoding::EncodeRow(const TypedValue* values, double* out) const {
+  for (const Input& in : columns_) {
+    const TypedValue& v = *values++;
+    if (in.field.type == DataType::kString) {
+      const size_t k = in.categories.size();
+      std::fill(out, out + k, 0.0);
+      if (v.valid) {
+        for (size_t c = 0; c < k; ++c) {
+          if (in.categories[c] == v.s) {
+            out[c] = 1.0;
+            break;
+          }
+        }
+      }
+      out += k;
+      continue;
+    }
+    double x = kNaN;
+    if (v.valid) {
+      switch (in.field.type) {
+        case DataType::kFloat64:
+          x = v.d;
+          break;
+        case DataType::kInt64:
+        case DataType::kBool:
+          x = static_cast<double>(v.i);
+          break;
+        case DataType::kTimestamp:
+          x = static_cast<double>(v.i) / 1e6;
+          break;
+        case DataType::kString:
+          break;
+      }
+    }
+    *out++ = std::isnan(x) && impute_ ? in.fill : x;
+  }
+}
+
 std::string Encoding::ToJson() const {
   nlohmann::json j;
   j["format_version"] = 1;

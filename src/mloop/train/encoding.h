@@ -19,6 +19,7 @@
 
 #include "mloop/core/matrix.h"
 #include "mloop/core/table.h"
+#include "mloop/io/value_parse.h"
 
 namespace mloop {
 
@@ -39,6 +40,11 @@ class Encoding {
   // Encodes `table`, which must hold every input column (extra columns are ignored; a missing
   // or mistyped one is InvalidArgument naming it).
   DenseMatrix Transform(const Table& table) const;
+
+  // One record as Transform encodes a one-row table holding it: `values` are the record's
+  // values of inputs(), in that order (each parsed for its input's type); `out` receives
+  // feature_names().size() values. For callers that take records one at a time (the server).
+  void EncodeRow(const TypedValue* values, double* out) const;
 
   // Names of the encoded columns ("age", "plan=premium", ...).
   const std::vector<std::string>& feature_names() const { return feature_names_; }
