@@ -1,5 +1,8 @@
 #include "mloop/serve/http_server.h"
 
+#include <sys/socket.h>
+
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -24,6 +27,12 @@ namespace {
 
 class Session;
 
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string_view View(beast::string_view s) {
   return {s.data(), s.size()};
 }
@@ -37,6 +46,7 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor;
   asio::signal_set signals;
   asio::steady_timer drain_timer;
+  asio::steady_timer sweeper;  // once a second: connections past their read or write deadline
   std::atomic<bool> draining{false};
   std::mutex sessions_mu;
   std::set<std::shared_ptr<Session>> sessions;  // live connections, for the drain
@@ -47,9 +57,11 @@ struct HttpServer::Impl {
         ioc(std::max(1, options.threads)),
         acceptor(asio::make_strand(ioc)),
         signals(ioc),
-        drain_timer(ioc) {}
+        drain_timer(ioc),
+        sweeper(ioc) {}
 
   void Accept();
+  void Sweep();
   void StartDrain();
   void Remove(const std::shared_ptr<Session>& s) {
     std::lock_guard lock(sessions_mu);
@@ -65,19 +77,23 @@ namespace {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer::Impl& server)
-      : stream_(std::move(socket)), server_(server) {}
+      : stream_(std::move(socket)), server_(server), fd_(stream_.native_handle()) {}
 
   void Start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
   }
 
   // Drain: an idle connection (no byte of a next request read) closes now; a busy one after
-  // its response. Runs on the session's strand.
+  // its response. Any thread.
   void Drain() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      self->closing_ = true;
-      if (self->idle_) self->stream_.socket().cancel();
-    });
+    closing_.store(true);
+    if (idle_.load()) Interrupt();
+  }
+
+  // The sweeper (any thread): ends a connection whose read or write is past its deadline.
+  void CheckDeadline(int64_t now_ms) {
+    const int64_t d = deadline_ms_.load(std::memory_order_relaxed);
+    if (d > 0 && now_ms > d) Interrupt();
   }
 
  private:
@@ -86,15 +102,16 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(static_cast<uint64_t>(server_.options.max_body_bytes));
     parser_->header_limit(64 * 1024);
-    idle_ = buffer_.size() == 0;
-    stream_.expires_after(std::chrono::seconds(server_.options.timeout_seconds));
+    idle_.store(buffer_.size() == 0);
+    if (closing_.load() && idle_.load()) return Close();
+    ArmDeadline();
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
-    idle_ = false;
+    idle_.store(false);
     if (ec) return OnReadError(ec);
     if (parser_->is_done()) return Process();
     const auto& req = parser_->get();
@@ -115,6 +132,7 @@ class Session : public std::enable_shared_from_this<Session> {
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
                        if (ec) return self->OnReadError(ec);
+                       self->deadline_ms_.store(0, std::memory_order_relaxed);
                        self->Process();
                      });
   }
@@ -150,6 +168,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Process() {
+    deadline_ms_.store(0, std::memory_order_relaxed);
     const auto& req = parser_->get();
     HttpRequest in;
     in.method = View(req.method_string());
@@ -170,7 +189,7 @@ class Session : public std::enable_shared_from_this<Session> {
       out.status = 500;
       out.body = ErrorJson(std::string("internal error: ") + e.what());
     }
-    const bool close = !req.keep_alive() || closing_ || server_.draining.load();
+    const bool close = !req.keep_alive() || closing_.load() || server_.draining.load();
     res_ = {};
     res_.version(req.version());
     res_.result(static_cast<unsigned>(out.status));
@@ -185,7 +204,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(bool close) {
-    stream_.expires_after(std::chrono::seconds(server_.options.timeout_seconds));
+    ArmDeadline();
     http::async_write(stream_, res_,
                       [self = shared_from_this(), close](beast::error_code ec, std::size_t) {
                         if (ec || close) return self->Close();
@@ -194,25 +213,50 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    {
+      std::lock_guard lock(fd_mu_);
+      if (closed_) return;
+      closed_ = true;
+      beast::error_code ec;
+      stream_.shutdown(tcp::socket::shutdown_send, ec);
+      stream_.close(ec);
+    }
     server_.Remove(shared_from_this());
   }
 
-  beast::tcp_stream stream_;
+  // Wakes the pending read or write with an error, from any thread: shutdown(2) on the
+  // descriptor (the socket object itself belongs to the handler running the session).
+  void Interrupt() {
+    std::lock_guard lock(fd_mu_);
+    if (!closed_) ::shutdown(fd_, SHUT_RDWR);
+  }
+
+  void ArmDeadline() {
+    deadline_ms_.store(NowMs() + int64_t{1000} * server_.options.timeout_seconds,
+                       std::memory_order_relaxed);
+  }
+
+  // No timer per read or write (they cost as much as the rest of a small request): a deadline
+  // the server's sweeper checks once a second.
+  tcp::socket stream_;
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
-  bool idle_ = true;
-  bool closing_ = false;
+  const int fd_;
+  std::mutex fd_mu_;  // guards closing the descriptor against Interrupt
+  bool closed_ = false;
+  std::atomic<bool> idle_{true};
+  std::atomic<bool> closing_{false};
+  std::atomic<int64_t> deadline_ms_{0};
 };
 
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  // Sessions run on the io_context's executor, no strand: a connection has one operation
+  // pending at a time, so its handlers never run concurrently.
+  acceptor.async_accept(ioc.get_executor(), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
@@ -224,6 +268,19 @@ void HttpServer::Impl::Accept() {
       session->Start();
     }
     Accept();
+  });
+}
+
+void HttpServer::Impl::Sweep() {
+  sweeper.expires_after(std::chrono::seconds(1));
+  sweeper.async_wait([this](beast::error_code ec) {
+    if (ec) return;
+    const int64_t now = NowMs();
+    {
+      std::lock_guard lock(sessions_mu);
+      for (const auto& s : sessions) s->CheckDeadline(now);
+    }
+    Sweep();
   });
 }
 
@@ -249,6 +306,7 @@ void HttpServer::Impl::StartDrain() {
     Log("drain time is over: closing the remaining connections");
     ioc.stop();
   });
+  // Connections still open when the drain time is over are cut by the ioc.stop() above.
   // When the last connection closes, nothing but the timer is left: cancel it.
   auto poll = std::make_shared<asio::steady_timer>(ioc);
   auto check = std::make_shared<std::function<void()>>();
@@ -260,6 +318,7 @@ void HttpServer::Impl::StartDrain() {
     }
     if (empty) {
       drain_timer.cancel();
+      sweeper.cancel();
       return;
     }
     poll->expires_after(std::chrono::milliseconds(20));
@@ -314,6 +373,7 @@ void HttpServer::Run() {
     });
   }
   m.Accept();
+  m.Sweep();
   std::vector<std::thread> threads;
   for (int i = 1; i < m.options.threads; ++i) threads.emplace_back([&m] { m.ioc.run(); });
   m.ioc.run();
