@@ -54,6 +54,15 @@ void Log(const std::string& line) {
 }
 
 EndpointConfig BuildConfig(const ServeArgs& a, const GlobalOptions& global, Workspace& ws) {
+  if (a.config.empty() && a.models.empty()) {
+    throw UsageError("nothing to serve: give --model REF (repeatable) or --config FILE");
+  }
+  if (a.port > 65535) throw UsageError("--port must be in [0, 65535]");
+  if (a.max_body_mb == 0 || a.max_body_mb < -1) throw UsageError("--max-body-mb must be > 0");
+  if (a.timeout_seconds == 0 || a.timeout_seconds < -1) {
+    throw UsageError("--timeout-seconds must be > 0");
+  }
+  if (a.capture_percent > 100) throw UsageError("--capture-percent must be in [0, 100]");
   EndpointConfig c;
   if (!a.config.empty()) {
     std::ifstream in(a.config);
@@ -89,8 +98,10 @@ void RunServe(const ServeArgs& a, const GlobalOptions& global) {
   ApiKeys keys = ApiKeys::Load(ApiKeys::PathIn(ws->root()));
   if (auth && keys.empty()) {
     throw FailedPrecondition(
-        "API keys are required (serving on " + config.server.host +
-            ", beyond loopback) but the workspace has none",
+        std::string("API keys are required (") +
+            (config.server.auth ? "auth is on"
+                                : "serving on " + config.server.host + ", beyond loopback") +
+            ") but the workspace has none",
         "create one with `mloop serve keys create NAME`, or pass --no-auth to serve without");
   }
 

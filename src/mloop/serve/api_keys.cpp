@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -87,13 +88,19 @@ void ApiKeys::Revoke(const std::string& name) {
 }
 
 bool ApiKeys::Allows(std::string_view authorization) const {
-  constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.size() <= kBearer.size() ||
-      authorization.substr(0, kBearer.size()) != kBearer) {
-    return false;
+  // "Bearer <key>": the scheme in any case (RFC 7235), then one or more spaces.
+  constexpr std::string_view kBearer = "bearer";
+  if (authorization.size() <= kBearer.size() + 1) return false;
+  for (size_t i = 0; i < kBearer.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kBearer[i]) return false;
   }
+  std::string_view key = authorization.substr(kBearer.size());
+  if (key.front() != ' ') return false;
+  while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
+  while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
+  if (key.empty()) return false;
   // Only hashes are compared, so the lookup's timing tells nothing about a stored key.
-  return hashes_.count(Sha256Hex(authorization.substr(kBearer.size()))) > 0;
+  return hashes_.count(Sha256Hex(key)) > 0;
 }
 
 void ApiKeys::Index() {

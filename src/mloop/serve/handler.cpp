@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -232,6 +233,12 @@ void Handler::Handle(const HttpRequest& req, HttpResponse* res) const {
     } else {
       method_not_allowed("GET");
     }
+  } else if (path == "/ground-truth") {
+    if (post) {
+      GroundTruth(req, res);
+    } else {
+      method_not_allowed("POST");
+    }
   } else if (StartsWith(path, "/admin/")) {
     Admin(req, path, res);
   } else {
@@ -364,16 +371,16 @@ bool Handler::Predict(const ServedModel& model, Variant& variant, const LoadedMo
                             CaptureLines(model.name(), variant.name(), loaded, input, *pred, req),
                             input.num_rows());
   }
-  if (extras.shadow) Shadow(model, input, *pred, req);
+  if (extras.shadow) Shadow(model, input, *pred, req, extras.capture);
   return true;
 }
 
 void Handler::Shadow(const ServedModel& model, const Table& input, const Table& answered,
-                     const HttpRequest& req) const {
+                     const HttpRequest& req, bool capture) const {
   Variant* shadow = model.shadow();
   VariantStats& stats = shadow->stats();
   // The tables share their immutable columns; the task owns copies of what it needs.
-  auto task = [this, &model, shadow, &stats, input, answered,
+  auto task = [this, &model, shadow, &stats, input, answered, capture,
                inference_id = std::string(req.inference_id),
                attributes = std::string(req.custom_attributes)] {
     const auto loaded = shadow->model();
@@ -402,7 +409,7 @@ void Handler::Shadow(const ServedModel& model, const Table& input, const Table& 
     }
     stats.shadow_abs_diff_sum.fetch_add(diff, std::memory_order_relaxed);
     stats.shadow_disagreements.fetch_add(disagree, std::memory_order_relaxed);
-    if (options_.capture) {
+    if (capture) {  // the shadow's answer is captured with the request's
       HttpRequest r;
       r.inference_id = inference_id;
       r.custom_attributes = attributes;
@@ -420,21 +427,25 @@ void Handler::V2(const HttpRequest& req, std::string_view path, HttpResponse* re
                  VariantStats** stats) const {
   const bool get = req.method == "GET" || req.method == "HEAD";
   const bool post = req.method == "POST";
+  auto only = [&](std::string_view allowed) {
+    Fail(res, 405, std::string(path) + " takes " + std::string(allowed));
+    res->headers.emplace_back("Allow", std::string(allowed));
+  };
   auto json = [&](int status, const nlohmann::json& j) {
     res->status = status;
     res->content_type = "application/json";
     res->body = j.dump();
   };
   if (path == "/v2/health/live") {
-    if (!get) return Fail(res, 405, "GET only");
+    if (!get) return only("GET");
     return json(200, {{"live", true}});
   }
   if (path == "/v2/health/ready") {
-    if (!get) return Fail(res, 405, "GET only");
+    if (!get) return only("GET");
     return json(draining_.load() ? 503 : 200, {{"ready", !draining_.load()}});
   }
   if (path == "/v2" || path == "/v2/") {
-    if (!get) return Fail(res, 405, "GET only");
+    if (!get) return only("GET");
     return json(
         200, {{"name", "mloop"}, {"version", kVersion}, {"extensions", nlohmann::json::array()}});
   }
@@ -460,7 +471,7 @@ void Handler::V2(const HttpRequest& req, std::string_view path, HttpResponse* re
     }
   }
   if (rest.empty() || rest == "/ready") {
-    if (!get) return Fail(res, 405, "GET only");
+    if (!get) return only("GET");
     if (rest == "/ready") {
       return json(draining_.load() ? 503 : 200,
                   {{"name", model->name()}, {"ready", !draining_.load()}});
@@ -486,7 +497,7 @@ void Handler::V2(const HttpRequest& req, std::string_view path, HttpResponse* re
                       {"outputs", outputs}});
   }
   if (rest == "/infer") {
-    if (!post) return Fail(res, 405, "POST only");
+    if (!post) return only("POST");
     if (!variant) variant = model->Pick();
     *stats = &variant->stats();
     return V2Infer(req, *model, *variant, res);
@@ -514,6 +525,7 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
     std::vector<int64_t> shape;
     std::vector<std::string> cells;
     std::vector<char> missing;
+    std::vector<char> quoted;  // the cell was a JSON string
   };
   std::vector<Tensor> ts;
   std::string problem;
@@ -531,11 +543,13 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
         if (e.get_string().get(s)) s = {};
         t.cells.emplace_back(s);
         t.missing.push_back(0);
+        t.quoted.push_back(1);
         return;
       }
       case dom::element_type::NULL_VALUE:
         t.cells.emplace_back();
         t.missing.push_back(1);
+        t.quoted.push_back(0);
         return;
       case dom::element_type::OBJECT:
         problem = "tensor '" + t.name + "': data must hold values, not objects";
@@ -543,6 +557,7 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
       default:
         t.cells.push_back(simdjson::minify(e));
         t.missing.push_back(0);
+        t.quoted.push_back(0);
     }
   };
   for (dom::element te : tensors) {
@@ -574,6 +589,37 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
   }
   if (ts.empty()) return Fail(res, 400, "'inputs' is empty");
 
+  // Requested outputs, checked before anything is predicted: all, or those named in "outputs".
+  std::vector<std::string> outputs;
+  for (const auto& o : OutputSchema(loaded->predictor->target())) {
+    outputs.push_back(o.at("name").get<std::string>());
+  }
+  std::vector<std::string> wanted;
+  dom::array requested;
+  if (!doc["outputs"].get(requested)) {
+    for (dom::element w : requested) {
+      std::string_view name;
+      if (w["name"].get(name)) return Fail(res, 400, "every requested output needs a 'name'");
+      if (std::find(outputs.begin(), outputs.end(), name) == outputs.end()) {
+        return Fail(res, 400,
+                    "no output '" + std::string(name) + "' (" + Join(outputs, ", ") + ")");
+      }
+      wanted.emplace_back(name);
+    }
+  }
+  if (wanted.empty()) wanted = outputs;
+
+  // A JSON string is a value only for a string (BYTES) or timestamp input, as in /invocations.
+  auto mistyped = [&](const Tensor& t, size_t cell, size_t j, int64_t row) {
+    const DataType type = inputs[j].type;
+    if (!t.quoted[cell] || type == DataType::kString || type == DataType::kTimestamp) return false;
+    Fail(res, 400,
+         "record " + std::to_string(row) + ", field '" + inputs[j].name + "': expected " +
+             (type == DataType::kBool ? "true or false" : "a number") + ", got the string \"" +
+             t.cells[cell].substr(0, 40) + "\"",
+         row, inputs[j].name);
+    return true;
+  };
   RecordBatch batch(inputs);
   std::vector<std::string_view> values(inputs.size());
   const size_t k = inputs.size();
@@ -593,7 +639,10 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
     }
     const int64_t rows = static_cast<int64_t>(t.cells.size() / k);
     for (int64_t r = 0; r < rows; ++r) {
-      for (size_t j = 0; j < k; ++j) values[j] = t.cells[r * k + j];
+      for (size_t j = 0; j < k; ++j) {
+        if (mistyped(t, r * k + j, j, r + 1)) return;
+        values[j] = t.cells[r * k + j];
+      }
       if (auto p = batch.AppendValues(values, r + 1)) {
         return Fail(res, 400, p->ToString(), p->record, p->field);
       }
@@ -623,7 +672,10 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
       rows = n;
     }
     for (int64_t r = 0; r < rows; ++r) {
-      for (size_t j = 0; j < k; ++j) values[j] = of[j]->cells[r];
+      for (size_t j = 0; j < k; ++j) {
+        if (mistyped(*of[j], r, j, r + 1)) return;
+        values[j] = of[j]->cells[r];
+      }
       if (auto p = batch.AppendValues(values, r + 1)) {
         return Fail(res, 400, p->ToString(), p->record, p->field);
       }
@@ -634,25 +686,8 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
   Table pred;
   if (!Predict(model, variant, *loaded, input, req, Draw(model), &pred, res)) return;
 
-  // Requested outputs: all, or those named in "outputs".
   std::vector<int> columns;
-  dom::array wanted;
-  if (!doc["outputs"].get(wanted)) {
-    for (dom::element w : wanted) {
-      std::string_view name;
-      if (w["name"].get(name)) return Fail(res, 400, "every requested output needs a 'name'");
-      const int c = pred.schema().IndexOf(name);
-      if (c < 0) {
-        return Fail(
-            res, 400,
-            "no output '" + std::string(name) + "' (" + Join(pred.schema().names(), ", ") + ")");
-      }
-      columns.push_back(c);
-    }
-  }
-  if (columns.empty()) {
-    for (int c = 0; c < pred.num_columns(); ++c) columns.push_back(c);
-  }
+  for (const std::string& name : wanted) columns.push_back(pred.schema().IndexOf(name));
   std::string& out = res->body;
   out = "{\"model_name\":";
   AppendJsonString(out, model.name());
@@ -693,9 +728,75 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
   res->content_type = "application/json";
 }
 
+void Handler::GroundTruth(const HttpRequest& req, HttpResponse* res) const {
+  if (!options_.capture) {
+    return Fail(res, 409, "data capture is off: start the server with --capture-percent");
+  }
+  // JSON Lines, or one JSON array, of {"inference_id": "...", "record": 1, "label": ...}.
+  thread_local dom::parser parser;
+  std::string lines;
+  const std::string time = NowIso();
+  int64_t count = 0;
+  auto take = [&](dom::element e) -> bool {
+    std::string_view id;
+    dom::element label;
+    if (e.type() != dom::element_type::OBJECT || e["inference_id"].get(id) || id.empty() ||
+        e["label"].get(label)) {
+      Fail(res, 400, "each entry needs \"inference_id\" (a string) and \"label\"", count + 1);
+      return false;
+    }
+    int64_t record = 1;
+    dom::element r;
+    if (!e["record"].get(r) && (r.get_int64().get(record) || record < 1)) {
+      Fail(res, 400, "\"record\" must be an integer >= 1", count + 1);
+      return false;
+    }
+    lines += "{\"ground_truth_version\":1,\"inference_id\":";
+    AppendJsonString(lines, id);
+    lines += ",\"record\":" + std::to_string(record) + ",\"label\":" + simdjson::minify(label) +
+             ",\"time\":\"" + time + "\"}\n";
+    ++count;
+    return true;
+  };
+  std::string_view body = req.body;
+  const size_t first = body.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && body[first] == '[') {
+    dom::element doc;
+    dom::array entries;
+    if (parser.parse(body.data(), body.size()).get(doc) || doc.get_array().get(entries)) {
+      return Fail(res, 400, "malformed JSON");
+    }
+    for (dom::element e : entries) {
+      if (!take(e)) return;
+    }
+  } else {
+    size_t pos = 0;
+    while (pos < body.size()) {
+      size_t end = body.find('\n', pos);
+      if (end == std::string_view::npos) end = body.size();
+      const std::string_view line = body.substr(pos, end - pos);
+      pos = end + 1;
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      dom::element e;
+      if (parser.parse(line.data(), line.size()).get(e)) {
+        return Fail(res, 400, "malformed JSON", count + 1);
+      }
+      if (!take(e)) return;
+    }
+  }
+  if (count == 0) return Fail(res, 400, "no ground truth in the request");
+  options_.capture->Write("_ground_truth", "labels", std::move(lines), count);
+  res->status = 200;
+  res->content_type = "application/json";
+  res->body = "{\"accepted\":" + std::to_string(count) + "}";
+}
+
 void Handler::Admin(const HttpRequest& req, std::string_view path, HttpResponse* res) const {
   if (path == "/admin/reload") {
-    if (req.method != "POST") return Fail(res, 405, "POST only");
+    if (req.method != "POST") {
+      res->headers.emplace_back("Allow", "POST");
+      return Fail(res, 405, std::string(path) + " takes POST");
+    }
     nlohmann::json changes = host_.Refresh();
     res->status = 200;
     res->content_type = "application/json";
@@ -703,7 +804,10 @@ void Handler::Admin(const HttpRequest& req, std::string_view path, HttpResponse*
     return;
   }
   if (path == "/admin/models") {
-    if (req.method != "GET") return Fail(res, 405, "GET only");
+    if (req.method != "GET") {
+      res->headers.emplace_back("Allow", "GET");
+      return Fail(res, 405, std::string(path) + " takes GET");
+    }
     nlohmann::json models = nlohmann::json::array();
     for (const auto& m : host_.models()) {
       nlohmann::json variants = nlohmann::json::array();

@@ -11,10 +11,13 @@
 //   GET  /metrics                                Prometheus text
 //   GET  /admin/models                           what each variant serves
 //   POST /admin/reload                           resolve the references again now (hot swap)
+//   POST /ground-truth                           labels for captured requests, by inference id
+//                                                (written beside the capture files)
 //
 // Status codes: 400 bad record (JSON body naming record and field), 401 missing or wrong API
 // key, 404 unknown route, model or version, 405 wrong method, 406 unsupported Accept, 413 body
-// too large (the transport), 415 unsupported Content-Type, 424 the model failed, 503 draining.
+// too large (the transport), 409 ground truth without capture, 415 unsupported Content-Type,
+// 424 the model failed, 503 draining.
 #pragma once
 
 #include <atomic>
@@ -78,6 +81,7 @@ class Handler {
   void V2Infer(const HttpRequest& req, const ServedModel& model, Variant& variant,
                HttpResponse* res) const;
   void Admin(const HttpRequest& req, std::string_view path, HttpResponse* res) const;
+  void GroundTruth(const HttpRequest& req, HttpResponse* res) const;
   // What happens to a request beyond its answer, drawn before its records are read: whether
   // it is captured and whether the shadow sees it (both need the input as a table).
   struct Extras {
@@ -90,8 +94,9 @@ class Handler {
   bool Predict(const ServedModel& model, Variant& variant, const LoadedModel& loaded,
                const Table& input, const HttpRequest& req, Extras extras, Table* predictions,
                HttpResponse* res) const;
+  // Queues the shadow's prediction of `input`; its answer is captured when `capture`.
   void Shadow(const ServedModel& model, const Table& input, const Table& predictions,
-              const HttpRequest& req) const;
+              const HttpRequest& req, bool capture) const;
 
   ModelHost& host_;
   ServerMetrics& metrics_;

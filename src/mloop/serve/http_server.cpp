@@ -83,11 +83,13 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::post(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
   }
 
-  // Drain: an idle connection (no byte of a next request read) closes now; a busy one after
-  // its response. Any thread.
+  // Drain (any thread): a busy connection closes after its response, an idle one (no byte of a
+  // next request read) within a second or two.
+  // A connection that looks idle may have part of a request header in the kernel's buffer, not
+  // yet read: it gets a second to finish it (the sweeper then ends it) rather than being cut now.
   void Drain() {
     closing_.store(true);
-    if (idle_.load()) Interrupt();
+    if (idle_.load()) deadline_ms_.store(NowMs() + 1000, std::memory_order_relaxed);
   }
 
   // The sweeper (any thread): ends a connection whose read or write is past its deadline.
@@ -232,8 +234,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ArmDeadline() {
-    deadline_ms_.store(NowMs() + int64_t{1000} * server_.options.timeout_seconds,
-                       std::memory_order_relaxed);
+    const int64_t now = NowMs();
+    int64_t deadline = now + int64_t{1000} * server_.options.timeout_seconds;
+    if (closing_.load()) deadline = std::min(deadline, now + 1000);  // draining: see Drain
+    deadline_ms_.store(deadline, std::memory_order_relaxed);
   }
 
   // No timer per read or write (they cost as much as the rest of a small request): a deadline

@@ -1,6 +1,8 @@
 #include "mloop/serve/metrics.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <functional>
 
 #include "mloop/core/column.h"
@@ -15,6 +17,11 @@ const std::vector<double> kLatencyBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.00
 const std::vector<double> kProbabilityBounds = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0};
 
 std::string Num(double v) {
+  if (std::isfinite(v) && v != 0 && std::fabs(v) < 1e15 && std::fabs(v) >= 1e-4) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.15g", v);  // 0.0001, 2.5: as Prometheus clients write
+    return buf;
+  }
   std::string s = FormatDouble(v);
   if (s == "inf") return "+Inf";
   if (s == "-inf") return "-Inf";
@@ -132,7 +139,7 @@ std::string ServerMetrics::Render() const {
     Line("mloop_records_total", s.labels, std::to_string(s.records.load()), &out);
   });
   each("mloop_request_duration_seconds", "histogram",
-       "Time from a request read to its response written, in seconds.", [&](const VariantStats& s) {
+       "Time from a request read to its response built, in seconds.", [&](const VariantStats& s) {
          s.latency.Render("mloop_request_duration_seconds", s.labels, &out);
        });
   each("mloop_predictions_total", "counter", "Predicted classes (classification models).",

@@ -3,7 +3,7 @@
 //
 //   mloop_requests_total{model,variant,code}        requests answered, by HTTP status
 //   mloop_records_total{model,variant}              records predicted
-//   mloop_request_duration_seconds{model,variant}   histogram, from request read to response
+//   mloop_request_duration_seconds{model,variant}   histogram, from request read to response built
 //   mloop_predictions_total{model,variant,class}    classification: predicted class counts
 //   mloop_prediction_probability{model,variant}     binary: histogram of the positive class's
 //                                                   probability
@@ -40,8 +40,8 @@ class Histogram {
 };
 
 // Status codes counted by their own label; others are counted as "other".
-inline constexpr std::array<int, 12> kCountedCodes = {200, 400, 401, 403, 404, 405,
-                                                      406, 413, 415, 424, 500, 503};
+inline constexpr std::array<int, 13> kCountedCodes = {200, 400, 401, 403, 404, 405, 406,
+                                                      409, 413, 415, 424, 500, 503};
 
 class StatusCounts {
  public:

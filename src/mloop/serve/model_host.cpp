@@ -1,5 +1,7 @@
 #include "mloop/serve/model_host.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 
 #include "mloop/core/error.h"
@@ -112,6 +114,12 @@ std::vector<std::string> ModelHost::Refresh() {
   for (const auto& m : models_) {
     for (const auto& v : m->variants()) refresh(*m, *v);
     if (m->shadow()) refresh(*m, *m->shadow());
+  }
+  if (!out.empty()) {
+    // The replaced versions are freed as their last requests finish; hand the heap they held
+    // back to the system so that a long-lived server's memory stays flat across swaps.
+    loaded.clear();
+    malloc_trim(0);
   }
   return out;
 }
