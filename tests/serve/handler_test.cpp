@@ -402,6 +402,48 @@ TEST_F(HandlerTest, CaptureWritesOneLinePerRecord) {
   EXPECT_CONTAINS(metrics.Render(), "mloop_capture_records_total 2");
 }
 
+TEST_F(HandlerTest, GroundTruthByInferenceId) {
+  Start(OneModel("churn@production"));
+  EXPECT_EQ(Call("POST", "/ground-truth", R"({"inference_id": "a", "label": 1})").status, 409);
+  TempDir dir;
+  CaptureConfig cc;
+  cc.percent = 100;
+  cc.dir = (dir / "capture").string();
+  CaptureWriter capture(cc, &metrics);
+  HandlerOptions o;
+  o.capture = &capture;
+  Start(OneModel("churn@production"), o);
+  HttpResponse res = Call("POST", "/ground-truth",
+                          "{\"inference_id\": \"inf-1\", \"label\": 1}\n"
+                          "{\"inference_id\": \"inf-2\", \"record\": 3, \"label\": \"no\"}\n");
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.body, R"({"accepted":2})");
+  EXPECT_EQ(Call("POST", "/ground-truth", R"([{"inference_id": "inf-3", "label": 0.5}])").status,
+            200);
+  res = Call("POST", "/ground-truth", R"([{"inference_id": "x", "label": 1}, {"label": 1}])");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(res.body)["record"], 2);
+  EXPECT_EQ(
+      Call("POST", "/ground-truth", R"({"inference_id": "x", "record": 0, "label": 1})").status,
+      400);
+  EXPECT_EQ(Call("GET", "/ground-truth").status, 405);
+  capture.Flush();
+  std::vector<nlohmann::json> lines;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "capture")) {
+    if (!e.is_regular_file()) continue;
+    EXPECT_CONTAINS(e.path().string(), "/_ground_truth/labels/");
+    std::ifstream in(e.path());
+    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  }
+  ASSERT_EQ(lines.size(), 3u);  // the refused requests wrote nothing
+  EXPECT_EQ(lines[0]["ground_truth_version"], 1);
+  EXPECT_EQ(lines[0]["inference_id"], "inf-1");
+  EXPECT_EQ(lines[0]["record"], 1);
+  EXPECT_EQ(lines[1]["record"], 3);
+  EXPECT_EQ(lines[1]["label"], "no");
+  EXPECT_EQ(lines[2]["label"], 0.5);
+}
+
 TEST(EndpointConfigTest, ParsesVariantsShadowAndLimits) {
   EndpointConfig c = ParseEndpointConfig(R"(
 models:
