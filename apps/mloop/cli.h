@@ -39,6 +39,7 @@ void RegisterPrep(CLI::App& app, GlobalOptions& global);
 void RegisterModels(CLI::App& app, GlobalOptions& global);
 // `tune FILE`: hyperparameter tuning jobs.
 void RegisterTune(CLI::App& app, GlobalOptions& global);
+void RegisterTransform(CLI::App& app, GlobalOptions& global);
 // `serve` (and `serve keys`): the inference server.
 void RegisterServe(CLI::App& app, GlobalOptions& global);
 // `eval` sets *exit_code to 3 when a quality gate misses.

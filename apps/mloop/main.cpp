@@ -65,6 +65,7 @@ int Run(int argc, char** argv) {
   mloop::cli::RegisterTrain(app, global);
   mloop::cli::RegisterModels(app, global);
   mloop::cli::RegisterTune(app, global);
+  mloop::cli::RegisterTransform(app, global);
   mloop::cli::RegisterServe(app, global);
   int exit_code = 0;
   mloop::cli::RegisterEval(app, global, &exit_code);

@@ -1,0 +1,423 @@
+// `mloop transform` driven as a user would: a small XGBoost model trained on the breast cancer
+// data, then files transformed with SageMaker's data-processing options, failed records, error
+// budgets, and a job killed with SIGKILL and resumed.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+namespace mloop {
+namespace {
+
+using testing::ReadFile;
+using testing::TempDir;
+using testing::WriteFile;
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+class TransformCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(Run("init").code, 0);
+    source_ = std::string(MLOOP_SOURCE_DIR) + "/examples/data/breast_cancer.csv";
+    ASSERT_EQ(Run("data import " + source_ + " --name bc").code, 0);
+    auto r =
+        Run("train bc --target target --param num_boost_round=10 --param max_depth=3 "
+            "--split none -q");
+    ASSERT_EQ(r.code, 0) << r.err;
+    csv_ = ReadFile(source_);
+    lines_ = Lines(csv_);
+    WriteFile(dir_ / "bc.csv", csv_);
+  }
+
+  testing::CliResult Run(const std::string& args) { return testing::RunMloop(dir_.path(), args); }
+  std::string Read(const std::string& name) { return ReadFile(dir_ / name); }
+  bool Exists(const std::string& name) { return std::filesystem::exists(dir_ / name); }
+
+  // The breast cancer rows `times` over, with bad records among them: a row of 3 fields, a row
+  // with text for a number.
+  std::string BigCsv(int times) {
+    std::string out = lines_[0] + "\n";
+    for (int t = 0; t < times; ++t) {
+      for (size_t j = 1; j < lines_.size(); ++j) {
+        out += lines_[j] + "\n";
+        if ((j * 7 + t) % 997 == 0) out += "1,2,3\n";
+        if ((j * 13 + t) % 1499 == 0) out += "x" + lines_[j] + "\n";
+      }
+    }
+    return out;
+  }
+
+  TempDir dir_;
+  std::string source_, csv_;
+  std::vector<std::string> lines_;
+};
+
+// The same predictions as `mloop predict`, byte for byte, whatever the batch strategy, batch
+// size, payload limit and thread count.
+TEST_F(TransformCliTest, CsvWithHeaderEqualsPredict) {
+  ASSERT_EQ(Run("predict 1 --data bc.csv -o predicted.csv").code, 0);
+  const std::string expected = Read("predicted.csv");
+  auto r = Run("transform --model 1 --input bc.csv --output out.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "Transformed 569 records with run 1: 569 predicted, 0 failed");
+  EXPECT_CONTAINS(r.out, "records/s");
+  EXPECT_EQ(Read("out.csv"), expected);
+  EXPECT_FALSE(Exists("out.csv.errors.jsonl"));
+  EXPECT_FALSE(Exists("out.csv.partial"));
+  EXPECT_FALSE(Exists("out.csv.checkpoint"));
+  for (const char* flags :
+       {"--batch-strategy SingleRecord", "--max-records-per-batch 7", "--max-payload 0.001",
+        "--split-type None", "--batch-strategy singlerecord --max-records-per-batch 1"}) {
+    r = Run(std::string("transform -m 1 -i bc.csv -o other.csv ") + flags);
+    ASSERT_EQ(r.code, 0) << flags << ": " << r.err;
+    EXPECT_EQ(Read("other.csv"), expected) << flags;
+  }
+  ASSERT_EQ(Run("--threads 1 transform -m 1 -i bc.csv -o one.csv").code, 0);
+  EXPECT_EQ(Read("one.csv"), expected);
+  // A dataset gives the same.
+  r = Run("transform -m 1 -i bc@1 -o ds.csv --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Read("ds.csv"), expected);
+  EXPECT_CONTAINS(r.out, "\"predicted\": 569");
+  // So does a gzip file.
+  ASSERT_EQ(std::system(("gzip -c '" + (dir_ / "bc.csv").string() + "' > '" +
+                         (dir_ / "bc.csv.gz").string() + "'")
+                            .c_str()),
+            0);
+  ASSERT_EQ(Run("transform -m 1 -i bc.csv.gz -o gz.csv").code, 0);
+  EXPECT_EQ(Read("gz.csv"), expected);
+}
+
+// Headerless records (an id first, then the model's inputs in order), the id kept by a join and
+// an output filter.
+TEST_F(TransformCliTest, HeaderlessCsvWithFiltersAndJoin) {
+  ASSERT_EQ(Run("predict 1 --data bc.csv -o predicted.csv").code, 0);
+  const auto predicted = Lines(Read("predicted.csv"));
+  std::string headerless;
+  for (size_t j = 1; j < lines_.size(); ++j) {
+    const std::string& l = lines_[j];
+    headerless += "id" + std::to_string(j) + "," + l.substr(0, l.rfind(',')) + "\n";  // no target
+  }
+  WriteFile(dir_ / "nh.csv", headerless);
+  auto r =
+      Run("transform -m 1 -i nh.csv -o nh_out.csv --no-header --input-filter '$[1:]' "
+          "--join-source Input --output-filter '$[0,-1]'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto out = Lines(Read("nh_out.csv"));
+  ASSERT_EQ(out.size(), 569u);  // no header line: the input had none
+  for (size_t j = 0; j < out.size(); ++j) {
+    const std::string& p = predicted[j + 1];
+    EXPECT_EQ(out[j], "id" + std::to_string(j + 1) + "," + p.substr(p.find(',') + 1));
+  }
+  // The whole input joined: the input's fields, then the prediction.
+  ASSERT_EQ(Run("transform -m 1 -i nh.csv -o joined.csv --no-header --input-filter '$[1:]' "
+                "--join-source Input")
+                .code,
+            0);
+  EXPECT_EQ(Lines(Read("joined.csv"))[0], Lines(headerless)[0] + "," + predicted[1]);
+  // Without the input filter the id is one value too many for the model: every record fails,
+  // and the default budget (100) ends the job.
+  r = Run("transform -m 1 -i nh.csv -o bad.csv --no-header");
+  ASSERT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "more than --max-errors 100 records failed");
+  EXPECT_CONTAINS(r.err, "the first: line 1: has 31 values, the model takes 30 (mean_radius, ");
+  EXPECT_FALSE(Exists("bad.csv"));
+}
+
+// With a header: columns found by name, extra columns ignored, the header written; joins and
+// output filters by index and by name.
+TEST_F(TransformCliTest, CsvHeaderJoinAndOutputFilter) {
+  ASSERT_EQ(Run("predict 1 --data bc.csv -o predicted.csv").code, 0);
+  const auto predicted = Lines(Read("predicted.csv"));
+  auto r = Run("transform -m 1 -i bc.csv -o j.csv --join-source Input");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto out = Lines(Read("j.csv"));
+  ASSERT_EQ(out.size(), 570u);
+  EXPECT_EQ(out[0], lines_[0] + ",prediction,probability");
+  EXPECT_EQ(out[5], lines_[5] + "," + predicted[5]);
+  r =
+      Run("transform -m 1 -i bc.csv -o f.csv --join-source Input "
+          "--output-filter \"\\$['target','probability']\"");
+  ASSERT_EQ(r.code, 0) << r.err;
+  out = Lines(Read("f.csv"));
+  EXPECT_EQ(out[0], "target,probability");
+  const std::string& l = lines_[3];
+  const std::string& p = predicted[3];
+  EXPECT_EQ(out[3], l.substr(l.rfind(',') + 1) + "," + p.substr(p.find(',') + 1));
+  ASSERT_EQ(Run("transform -m 1 -i bc.csv -o g.csv --join-source Input --output-filter "
+                "'$[0,-1]'")
+                .code,
+            0);
+  EXPECT_EQ(Lines(Read("g.csv"))[0], "mean_radius,probability");
+  // Without a join, the output filter picks prediction columns.
+  ASSERT_EQ(Run("transform -m 1 -i bc.csv -o h.csv --output-filter '$[1]'").code, 0);
+  EXPECT_EQ(Lines(Read("h.csv"))[1], predicted[1].substr(predicted[1].find(',') + 1));
+  EXPECT_EQ(Lines(Read("h.csv"))[0], "probability");
+  // The model's inputs hidden by the input filter: a clear error.
+  r = Run("transform -m 1 -i bc.csv -o x.csv --input-filter '$[1:]'");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "the input has no column 'mean_radius', which the model takes as input");
+  EXPECT_CONTAINS(r.err, "after --input-filter $[1:]");
+}
+
+// JSON Lines: objects keyed by name, a filter picking the features, joins under
+// SageMakerOutput, records that are arrays, and failed records.
+TEST_F(TransformCliTest, JsonLinesFiltersAndJoin) {
+  ASSERT_EQ(Run("predict 1 --data bc.csv -o predicted.csv").code, 0);
+  const auto predicted = Lines(Read("predicted.csv"));
+  const auto names = Lines(csv_)[0];
+  std::vector<std::string> header;
+  for (size_t i = 0, j; i <= names.size(); i = j + 1) {
+    j = names.find(',', i);
+    if (j == std::string::npos) j = names.size();
+    header.push_back(names.substr(i, j - i));
+  }
+  std::string jsonl, arrays;
+  for (size_t r = 1; r < lines_.size(); ++r) {
+    std::string object = "{", array = "[";
+    size_t i = 0;
+    for (size_t c = 0; c + 1 < header.size(); ++c) {
+      const size_t j = lines_[r].find(',', i);
+      const std::string v = lines_[r].substr(i, j - i);
+      object += (c ? "," : "") + std::string("\"") + header[c] + "\":" + v;
+      array += (c ? "," : "") + v;
+      i = j + 1;
+    }
+    jsonl += "{\"id\": " + std::to_string(r) + ", \"features\": " + object + "}}\n";
+    arrays += array + "]\n";
+  }
+  jsonl += "{\"id\": 999, \"features\": {\"mean_radius\": \"big\"}}\n";
+  jsonl += "not json\n";
+  WriteFile(dir_ / "bc.jsonl", jsonl);
+  WriteFile(dir_ / "arrays.jsonl", arrays);
+  auto r =
+      Run("transform -m 1 -i bc.jsonl -o out.jsonl --input-filter '$.features' --join-source Input "
+          "--output-filter \"\\$['id','SageMakerOutput']\"");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "569 predicted, 2 failed");
+  auto out = Lines(Read("out.jsonl"));
+  ASSERT_EQ(out.size(), 569u);
+  const std::string& p = predicted[1];
+  EXPECT_EQ(out[0], "{\"id\":1,\"SageMakerOutput\":{\"prediction\":" + p.substr(0, p.find(',')) +
+                        ",\"probability\":" + p.substr(p.find(',') + 1) + "}}");
+  auto errors = Lines(Read("out.jsonl.errors.jsonl"));
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_CONTAINS(errors[0], "{\"line\":570,\"reason\":\"field 'mean_radius': expected a number");
+  EXPECT_CONTAINS(errors[1], "{\"line\":571,\"reason\":\"malformed JSON");
+  EXPECT_CONTAINS(errors[1], "\"text\":\"not json\"");
+  // Arrays of values in the model's order; a join of a non-object makes SageMakerInput.
+  r = Run("transform -m 1 -i arrays.jsonl -o a.jsonl --join-source Input");
+  ASSERT_EQ(r.code, 0) << r.err;
+  out = Lines(Read("a.jsonl"));
+  EXPECT_EQ(out[0].rfind("{\"SageMakerInput\":" + Lines(arrays)[0] + ",\"SageMakerOutput\":", 0),
+            0u)
+      << out[0];
+  // JSON in, CSV out: the predictions as CSV, equal to predict's (without a header).
+  r = Run("transform -m 1 -i arrays.jsonl -o a.csv --accept text/csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  out = Lines(Read("a.csv"));
+  ASSERT_EQ(out.size(), 569u);
+  EXPECT_EQ(out[10], predicted[11]);
+  // And CSV in, JSON out: one prediction object per line, the member picked by the filter.
+  r =
+      Run("transform -m 1 -i bc.csv -o p.jsonl --accept application/jsonlines "
+          "--output-filter '$.probability'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(Read("p.jsonl"))[0], p.substr(p.find(',') + 1));
+}
+
+// Failed records go to the errors file with their line and reason, verbatim; the job goes on
+// until the budget is exceeded, and then writes no output.
+TEST_F(TransformCliTest, ErrorsFileAndBudget) {
+  std::string csv = lines_[0] + "\n" + lines_[1] + "\n1,2,3\n" + lines_[2] + "\n";
+  std::string mistyped = lines_[3];
+  mistyped.replace(0, mistyped.find(','), "abc");
+  csv += mistyped + "\n" + lines_[5] + "\n\"unterminated," + lines_[4] + "\n";
+  WriteFile(dir_ / "bad.csv", csv);
+  auto r = Run("transform -m 1 -i bad.csv -o out.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "Transformed 6 records with run 1: 3 predicted, 3 failed");
+  EXPECT_CONTAINS(r.out, "Failed records: out.csv.errors.jsonl");
+  EXPECT_EQ(Lines(Read("out.csv")).size(), 4u);  // the header and 3 predictions
+  const auto errors = Lines(Read("out.csv.errors.jsonl"));
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0],
+            "{\"line\":3,\"reason\":\"has 3 fields, the header has 31\",\"text\":\"1,2,3\"}");
+  EXPECT_EQ(errors[1],
+            "{\"line\":5,\"reason\":\"field 'mean_radius': expected a number, got "
+            "\\\"abc\\\"\",\"text\":\"" +
+                mistyped + "\"}");
+  EXPECT_CONTAINS(errors[2], "{\"line\":7,\"reason\":\"malformed CSV");
+  // Over the budget: exit 1, no output, the errors file kept.
+  r = Run("transform -m 1 -i bad.csv -o over.csv --max-errors 2");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "more than --max-errors 2 records failed");
+  EXPECT_CONTAINS(r.err, "the first: line 3: has 3 fields");
+  EXPECT_FALSE(Exists("over.csv"));
+  EXPECT_FALSE(Exists("over.csv.partial"));
+  EXPECT_FALSE(Exists("over.csv.checkpoint"));
+  EXPECT_TRUE(Exists("over.csv.errors.jsonl"));
+  r = Run("transform -m 1 -i bad.csv -o rate.csv --max-error-rate 0.25 --errors failed.jsonl");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "50% of the records failed (3 of 6), more than --max-error-rate 0.25");
+  EXPECT_FALSE(Exists("rate.csv"));
+  EXPECT_EQ(Lines(Read("failed.jsonl")).size(), 3u);
+  // A record larger than the payload limit fails alone; the others go on.
+  std::string big =
+      lines_[0] + "\n" + lines_[1] + "\n" + std::string(300000, '9') + "\n" + lines_[2] + "\n";
+  WriteFile(dir_ / "big.csv", big);
+  r = Run("transform -m 1 -i big.csv -o b.csv --max-payload 0.25");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "2 predicted, 1 failed");
+  EXPECT_CONTAINS(Read("b.csv.errors.jsonl"), "(300000 bytes), more than --max-payload");
+  r = Run("transform -m 1 -i big.csv -o b.csv --max-payload 0.25 --split-type None");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "with --split-type None the whole input is one batch");
+}
+
+// A job killed with SIGKILL is resumed from its checkpoint and writes the same bytes as a job
+// never interrupted: killed by the test hook right after writing a unit's output (before its
+// checkpoint), and killed from outside at an arbitrary moment.
+TEST_F(TransformCliTest, ResumeAfterKillGivesSameBytes) {
+  WriteFile(dir_ / "big.csv", BigCsv(20));  // 11,380 good records and a few bad ones
+  const std::string args =
+      "transform -m 1 -i big.csv --max-records-per-batch 300 --max-errors 1000 --join-source "
+      "Input --output-filter '$[0,-1]' ";
+  auto r = Run(args + "-o ref.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string ref = Read("ref.csv"), ref_errors = Read("ref.csv.errors.jsonl");
+  ASSERT_EQ(Lines(ref).size(), 11381u);
+  ASSERT_GT(Lines(ref_errors).size(), 0u);
+
+  // The hook: killed after the 3rd unit's output, before its checkpoint.
+  const std::string env = "env MLOOPTEST_TRANSFORM_KILL_AFTER=3 ";
+  const std::string cmd = "{ cd '" + dir_.path().string() + "' && " + env + MLOOP_BINARY + " " +
+                          args + "-o res.csv > /dev/null 2>&1; } 2> /dev/null";
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE((WIFEXITED(status) && WEXITSTATUS(status) == 128 + 9) ||
+              (WIFSIGNALED(status) && WTERMSIG(status) == 9))
+      << status;
+  EXPECT_FALSE(Exists("res.csv"));
+  EXPECT_TRUE(Exists("res.csv.partial"));
+  EXPECT_CONTAINS(Read("res.csv.checkpoint"), "\"units\": 2");
+  r = Run(args + "-o res.csv --resume");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "(resumed after 2,");
+  EXPECT_EQ(Read("res.csv"), ref);
+  EXPECT_EQ(Read("res.csv.errors.jsonl"), ref_errors);
+  EXPECT_FALSE(Exists("res.csv.checkpoint"));
+  EXPECT_FALSE(Exists("res.csv.partial"));
+
+  // From outside: slowed down by the pause hook, killed at some moment, resumed, whatever was
+  // written by then.
+  for (int delay_ms : {150, 400}) {
+    const std::string bg =
+        "cd '" + dir_.path().string() + "' && (env MLOOPTEST_TRANSFORM_PAUSE_MS=40 " +
+        MLOOP_BINARY + " " + args + "-o ext.csv > /dev/null 2>&1 & pid=$!; sleep " +
+        std::to_string(delay_ms / 1000.0) + "; kill -9 $pid 2>/dev/null; wait $pid) 2> /dev/null";
+    std::system(bg.c_str());
+    r = Run(args + "-o ext.csv --resume");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(Read("ext.csv"), ref) << delay_ms;
+    EXPECT_EQ(Read("ext.csv.errors.jsonl"), ref_errors) << delay_ms;
+  }
+}
+
+// A resume is refused when the input, the model or the options changed, with a clear message;
+// without --resume the job starts over.
+TEST_F(TransformCliTest, ResumeRefusesAChangedJob) {
+  WriteFile(dir_ / "big.csv", BigCsv(8));
+  const std::string args = "transform -m 1 -i big.csv --max-records-per-batch 300 -o out.csv ";
+  const std::string cmd = "{ cd '" + dir_.path().string() +
+                          "' && env MLOOPTEST_TRANSFORM_KILL_AFTER=2 " + MLOOP_BINARY + " " + args +
+                          "> /dev/null 2>&1; } 2> /dev/null";
+  std::system(cmd.c_str());
+  ASSERT_TRUE(Exists("out.csv.checkpoint"));
+  auto r = Run("transform -m 1 -i big.csv --max-records-per-batch 200 -o out.csv --resume");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err,
+                  "cannot resume: the options differ from the interrupted run's "
+                  "(max_records_per_batch 300 -> 200)");
+  EXPECT_CONTAINS(r.err, "hint: run without --resume to start from the beginning");
+  ASSERT_EQ(Run("train bc --target target --param num_boost_round=5 --split none -q").code, 0);
+  r = Run("transform -m 2 -i big.csv --max-records-per-batch 300 -o out.csv --resume");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "cannot resume: the interrupted run used model");
+  std::ofstream(dir_ / "big.csv", std::ios::app) << lines_[1] << "\n";
+  r = Run(args + "--resume");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "cannot resume: the input changed since the interrupted run (");
+  EXPECT_CONTAINS(r.err, "size ");
+  EXPECT_TRUE(Exists("out.csv.checkpoint"));
+  // Without --resume: from the beginning, saying so.
+  r = Run(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "note: starting from the beginning: the checkpoint of an interrupted run");
+  EXPECT_FALSE(Exists("out.csv.checkpoint"));
+  r = Run(args + "--resume");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "note: nothing to resume");
+}
+
+TEST_F(TransformCliTest, BadInputGivesClearMessages) {
+  auto r = Run("transform --help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* flag :
+       {"--content-type", "--accept", "--split-type", "--batch-strategy", "--max-records-per-batch",
+        "--max-payload", "--join-source", "--input-filter", "--output-filter", "--no-header",
+        "--max-errors", "--max-error-rate", "--resume"}) {
+    EXPECT_CONTAINS(r.out, flag);
+  }
+  r = Run("transform -m nosuch/1 -i bc.csv -o o.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "error: no model");
+  r = Run("transform -m 1 -i missing.csv -o o.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "cannot open 'missing.csv': no such file");
+  r = Run("transform -m 1 -i nosuchdataset -o o.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "no dataset 'nosuchdataset'");
+  r = Run("transform -m 1 -i bc.csv -o o.csv --content-type image/png");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--content-type: unsupported content type 'image/png'");
+  EXPECT_CONTAINS(r.err, "hint: supported: text/csv, application/jsonlines");
+  r = Run("transform -m 1 -i bc.csv -o o.csv --input-filter '$[1:'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--input-filter: JSONPath '$[1:': at 5: expected ',' or ']'");
+  r = Run("transform -m 1 -i bc.csv -o o.csv --output-filter '$[7]'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "index 7 is outside the record's 2 values");
+  r = Run("transform -m 1 -i bc.csv -o o.csv --split-type Lines");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--split-type: unknown value 'Lines' (did you mean 'Line'?)");
+  r = Run("transform -m 1 -i bc.csv -o o.csv --join-source Input --accept application/jsonlines");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "CSV input needs --accept text/csv");
+  WriteFile(dir_ / "data.txt", "1,2\n");
+  r = Run("transform -m 1 -i data.txt -o o.csv");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "cannot tell the content type of 'data.txt'");
+  // A headerless file read as if it had a header: the message says what to do.
+  WriteFile(dir_ / "nh.csv", lines_[1] + "\n");
+  r = Run("transform -m 1 -i nh.csv -o o.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "the input has no column 'mean_radius'");
+  EXPECT_CONTAINS(r.err, "needs --no-header");
+  EXPECT_FALSE(Exists("o.csv"));
+  EXPECT_FALSE(Exists("o.csv.partial"));
+}
+
+}  // namespace
+}  // namespace mloop
