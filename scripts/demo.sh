@@ -120,6 +120,54 @@ cat "$ROOT/examples/churn/tune.yaml"
 run tune "$ROOT/examples/churn/tune.yaml" --html "$DEMO/tune_churn.html"
 run models list churn
 
+step "Deploy: churn/1 (tuned) in production, churn/2 (the recipe run) in staging, A/B-tested on one endpoint"
+run models register "$churn_run" --name churn --description "trained with the recipe, default parameters"
+run models alias churn/1 production
+run models alias churn/2 staging
+cat "$ROOT/examples/churn/endpoint.yaml"
+printf '$ mloop serve --config examples/churn/endpoint.yaml --port 0 &\n'
+"$MLOOP" serve --config "$ROOT/examples/churn/endpoint.yaml" --port 0 2> "$DEMO/serve.log" &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's/.*serving on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$DEMO/serve.log")
+  [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/ping" > /dev/null && break
+  sleep 0.1
+done
+[ -n "$port" ] || { cat "$DEMO/serve.log"; echo "the server did not start" >&2; exit 1; }
+sed 's/^/  | /' "$DEMO/serve.log"
+cut -d, -f2-10 "$DEMO/churn_train.csv" | sed -n 2p | \
+  { IFS= read -r row; printf '$ curl -s localhost:%s/invocations -H "Content-Type: text/csv" -d "%s"\n' "$port" "$row"; }
+row=$(cut -d, -f2-10 "$DEMO/churn_train.csv" | sed -n 2p)
+curl -s -i "http://127.0.0.1:$port/invocations" -H 'Content-Type: text/csv' -d "$row" | tr -d '\r'
+echo
+echo "A bad record gets a 400 that names the field:"
+curl -s "http://127.0.0.1:$port/invocations" -H 'Content-Type: application/json' \
+  -d '{"plan": "gold", "age": "old"}'
+echo
+
+step "300 requests, half CSV and half JSON, split between the variants"
+/usr/bin/python3 "$ROOT/scripts/demo_client.py" "127.0.0.1:$port" churn "$DEMO/churn_train.csv" 300
+
+step "Prometheus metrics of the endpoint (per variant)"
+curl -s "http://127.0.0.1:$port/metrics" | grep -E '^mloop_(requests_total|predictions_total|records_total|model_info)'
+
+step "Promote staging: move the production alias; the server swaps the version without dropping a request"
+run models alias churn/2 production
+curl -s -X POST "http://127.0.0.1:$port/admin/reload"; echo
+
+step "Batch transform: every churn customer through churn@production, streamed, on all cores"
+run transform --model churn@production --input "$DEMO/churn_train.csv" --output "$DEMO/churn_scored.csv" -q
+head -3 "$DEMO/churn_scored.csv"
+
+step "Stop the server: SIGTERM drains the requests in flight, then it exits"
+kill -TERM $SERVER
+wait $SERVER
+trap - EXIT
+tail -3 "$DEMO/serve.log" | sed 's/^/  | /'
+printf 'Captured requests (10%%): %s\n' "$(find "$DEMO/workspace/capture" -name '*.jsonl' -exec cat {} + 2>/dev/null | wc -l)"
+
 printf '\nHTML reports: %s (profile), %s and %s (evaluation), %s (tuning)\n' \
   "$DEMO/profile_churn.html" "$DEMO/eval_run1.html" "$DEMO/eval_run2.html" "$DEMO/tune_churn.html"
 printf 'Demo workspace left in %s (remove it when done).\n' "$DEMO/workspace"
