@@ -188,6 +188,14 @@ TEST_F(HandlerTest, BadRequestsGetClearStatuses) {
       400);
   EXPECT_EQ(Call("GET", "/invocations").status, 405);
   EXPECT_EQ(Call("GET", "/nowhere").status, 404);
+  // Accept with quality values: the most preferred type mloop writes; q=0 refuses a type.
+  HttpResponse q = Call("POST", "/invocations", "1,2,red",
+                        {{"Accept", "application/jsonlines;q=0.1, application/json"}});
+  EXPECT_EQ(q.content_type, "application/json");
+  q = Call("POST", "/invocations", "1,2,red",
+           {{"Accept", "image/png, application/jsonlines;q=0.5, */*;q=0.2"}});
+  EXPECT_EQ(q.content_type, "application/jsonlines");
+  EXPECT_EQ(Call("POST", "/invocations", "1,2,red", {{"Accept", "text/csv;q=0"}}).status, 406);
   // No Content-Type: CSV, as SageMaker's containers assume.
   EXPECT_EQ(Call("POST", "/invocations", "1,2,red").status, 200);
 }

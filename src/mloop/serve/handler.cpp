@@ -11,6 +11,7 @@
 #include "mloop/core/strings.h"
 #include "mloop/core/time.h"
 #include "mloop/io/jsonl_writer.h"
+#include "mloop/io/value_parse.h"
 #include "mloop/version.h"
 
 namespace mloop {
@@ -59,21 +60,42 @@ std::string_view TrimSpace(std::string_view s) {
   return s;
 }
 
-// The response format for an Accept header: the first listed type mloop writes, the request's
-// own format for none or */*, nullopt when nothing listed is supported.
+// The response format for an Accept header: of the listed types mloop writes, the one with the
+// highest quality (`q`, default 1; the first listed among equals; q=0 refuses a type); a
+// wildcard (*/*, application/*, text/*) means the request's own format. No header: the request's
+// format. nullopt when nothing listed is acceptable.
 std::optional<RecordFormat> AcceptFormat(std::string_view accept, RecordFormat request) {
   accept = TrimSpace(accept);
   if (accept.empty()) return request;
+  std::optional<RecordFormat> best;
+  double best_q = 0;
   while (!accept.empty()) {
     const size_t comma = accept.find(',');
     std::string_view item = TrimSpace(accept.substr(0, comma));
+    double q = 1;
+    for (size_t semi = item.find(';'); semi != std::string_view::npos;) {
+      std::string_view param =
+          TrimSpace(item.substr(semi + 1, item.find(';', semi + 1) - semi - 1));
+      if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+        if (!ParseFloat64(param.substr(2), &q) || q < 0 || q > 1) q = 0;
+      }
+      semi = item.find(';', semi + 1);
+    }
     item = TrimSpace(item.substr(0, item.find(';')));
-    if (item == "*/*" || item == "application/*" || item == "text/*") return request;
-    if (auto f = RecordFormatFromContentType(item)) return f;
+    std::optional<RecordFormat> f;
+    if (item == "*/*" || item == "application/*" || item == "text/*") {
+      f = request;
+    } else {
+      f = RecordFormatFromContentType(item);
+    }
+    if (f && q > best_q) {
+      best = f;
+      best_q = q;
+    }
     if (comma == std::string_view::npos) break;
     accept.remove_prefix(comma + 1);
   }
-  return std::nullopt;
+  return best;
 }
 
 std::string V2Type(DataType type) {
