@@ -167,6 +167,7 @@ TEST_F(HandlerTest, BadRequestsGetClearStatuses) {
   Start(OneModel("churn@production"));
   HttpResponse res = Call("POST", "/invocations", "0.5,abc,red\n", {{"Content-Type", "text/csv"}});
   EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(Header(res, "X-Amzn-Invoked-Production-Variant"), "production");
   auto j = nlohmann::json::parse(res.body);
   EXPECT_EQ(j["record"], 1);
   EXPECT_EQ(j["field"], "x2");

@@ -312,6 +312,8 @@ void Handler::Invocations(const HttpRequest& req, HttpResponse* res, VariantStat
     variant = model->Pick();
   }
   *stats = &variant->stats();
+  // Named on every answer from here on, errors included: a client sees which variant refused it.
+  res->headers.emplace_back("X-Amzn-Invoked-Production-Variant", variant->name());
   const std::string_view content_type = req.content_type.empty() ? "text/csv" : req.content_type;
   const auto in = RecordFormatFromContentType(content_type);
   if (!in) {
@@ -360,7 +362,6 @@ void Handler::Invocations(const HttpRequest& req, HttpResponse* res, VariantStat
   res->status = 200;
   res->content_type = std::string(ContentTypeOf(*out));
   WritePredictions(pred, *out, loaded->write_options, &res->body);
-  res->headers.emplace_back("X-Amzn-Invoked-Production-Variant", variant->name());
   res->headers.emplace_back("X-Mloop-Model-Version", loaded->description);
   if (!req.custom_attributes.empty()) {
     res->headers.emplace_back("X-Amzn-SageMaker-Custom-Attributes",
