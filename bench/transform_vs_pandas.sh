@@ -4,7 +4,10 @@
 # (bench/peers/pandas_xgboost_transform.py, always /usr/bin/python3), the same model on both
 # sides: XGBoost, 100 trees of depth 8, trained by mloop on the file itself and exported.
 #
-#   bench/transform_vs_pandas.sh [BUILD_DIR]     ROWS=1000000 ROUNDS=3 THREADS=0 BIG=3
+#   bench/transform_vs_pandas.sh [BUILD_DIR]     ROWS=1000000 ROUNDS=3 THREADS=0 BIG=3 JOIN=0
+#
+# JOIN=1: both sides write every input record with its prediction (mloop `--join-source Input`,
+# the peer DataFrame.assign + to_csv of all 31 columns), the way predictions are usually kept.
 #
 # Each round runs the Python peer and then mloop, each as one whole command (start-up, loading
 # the model, reading, predicting, writing) measured with `/usr/bin/time -f "%e %M"` (wall
@@ -21,6 +24,13 @@ ROWS="${ROWS:-1000000}"
 ROUNDS="${ROUNDS:-3}"
 THREADS="${THREADS:-0}"
 BIG="${BIG:-3}"
+JOIN="${JOIN:-0}"
+PEER_JOIN=()
+MLOOP_JOIN=()
+if [ "$JOIN" = 1 ]; then
+  PEER_JOIN=(join)
+  MLOOP_JOIN=(--join-source Input)
+fi
 LOCK="${MLOOP_BUILD_LOCK-/tmp/mloop-build.lock}"
 unset MLOOP_BUILD_LOCK # mloop refuses MLOOP_* variables it does not know
 MLOOP="$BUILD/apps/mloop/mloop"
@@ -47,6 +57,7 @@ unlock() {
 
 echo "Batch transform benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores," \
   "$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+[ "$JOIN" = 1 ] && echo "JOIN=1: both sides write each input record with its prediction"
 echo "input: $(basename "$CSV") ($ROWS rows x 28 features + label, $(du -h "$CSV" | cut -f1))"
 
 # ---- the model: trained by mloop on the file, registered, exported for Python --------------------
@@ -73,9 +84,9 @@ printf '%-6s %-30s %10s %12s\n' round side seconds "max RSS MB"
 for round in $(seq "$ROUNDS"); do
   lock
   py=$(timed "$WORK/py.log" "$PY" "$ROOT/bench/peers/pandas_xgboost_transform.py" \
-    "$WORK/model/model.json" "$CSV" "$WORK/py.csv" "$THREADS")
+    "$WORK/model/model.json" "$CSV" "$WORK/py.csv" "$THREADS" "${PEER_JOIN[@]}")
   ml=$(timed "$WORK/ml.log" "$MLOOP" -w "$WORK/ws" --threads "$THREADS" transform -m bench/1 \
-    -i "$CSV" -o "$WORK/ml.csv" -q)
+    -i "$CSV" -o "$WORK/ml.csv" -q "${MLOOP_JOIN[@]}")
   unlock
   echo "$round python $py" >> "$RESULTS"
   echo "$round mloop $ml" >> "$RESULTS"
@@ -92,7 +103,7 @@ for _ in $(seq 2 "$BIG"); do tail -n +2 "$CSV" >> "$BIGCSV"; done
 cat "$BIGCSV" > /dev/null
 lock
 big=$(timed "$WORK/big.log" "$MLOOP" -w "$WORK/ws" --threads "$THREADS" transform -m bench/1 \
-  -i "$BIGCSV" -o "$WORK/big_out.csv" -q)
+  -i "$BIGCSV" -o "$WORK/big_out.csv" -q "${MLOOP_JOIN[@]}")
 unlock
 rm -f "$BIGCSV" "$WORK/big_out.csv"
 
