@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "mloop/batch/transform.h"
 #include "mloop/core/error.h"
+#include "mloop/core/parallel.h"
 #include "mloop/core/strings.h"
 #include "mloop/model/bundle.h"
 #include "mloop/track/registry.h"
@@ -63,7 +64,10 @@ void RunTransformCommand(const GlobalOptions& global, const TransformArgs& a) {
   auto ws = OpenWorkspace(global);
   o.threads = ws->config().threads;
   const ResolvedModel model = ResolveModelRef(*ws, a.model);
-  const Predictor predictor(LoadBundle(ws->artifacts(), model.model_hash));
+  Predictor predictor(LoadBundle(ws->artifacts(), model.model_hash));
+  // The workers already predict side by side: one thread each, or the cores are oversubscribed.
+  const int workers = o.threads > 0 ? o.threads : DefaultThreads();
+  predictor.set_predict_threads(workers > 1 ? 1 : 0);
 
   TransformJob job;
   job.predictor = &predictor;

@@ -81,6 +81,9 @@ class Predictor {
   bool encodes_records() const { return !recipe_; }
   // Predict's table for rows already encoded (Encoding::Transform's or EncodeRow's output).
   Table PredictEncoded(const DenseMatrix& x) const;
+  // Threads Predict may use on a large table (<= 0: every core; see
+  // Estimator::SetPredictThreads). Set before sharing the predictor between threads.
+  void set_predict_threads(int threads) { estimator_->SetPredictThreads(threads); }
   // Per-feature contributions (SHAP values): a column `contribution_<feature>` per encoded
   // feature and `contribution_bias`, summing to the raw score (log-odds for binary); for
   // multiclass `contribution_<class>_<feature>` and `contribution_<class>_bias` per class,

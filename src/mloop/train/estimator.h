@@ -79,6 +79,9 @@ class Estimator {
 
   // Importance per feature (same order as the training columns); empty when not defined.
   virtual std::vector<double> FeatureImportance() const { return {}; }
+  // Threads Predict may spread a large input over (<= 0: every core). For callers that already
+  // predict on several threads at once (batch transform's workers); set before sharing.
+  virtual void SetPredictThreads(int threads) { (void)threads; }
 };
 
 }  // namespace mloop

@@ -360,6 +360,10 @@ class XGBoostEstimator : public Estimator {
     return Run(x, 2, blocks * (num_features_ + 1), "computing contributions");
   }
 
+  void SetPredictThreads(int threads) override {
+    predict_threads_ = threads > 0 ? threads : DefaultThreads();
+  }
+
   std::string SaveModel() const override {
     if (!booster_) throw FailedPrecondition("the model is not trained");
     bst_ulong len = 0;
