@@ -383,7 +383,7 @@ class XGBoostEstimator : public Estimator {
     Check(XGBoosterGetNumFeature(booster_, &n), "reading the feature count");
     num_features_ = static_cast<int64_t>(n);
     predict_threads_ = DefaultThreads();
-    CompileEnsemble();
+    CompileEnsemble(json);
   }
 
   std::string SaveConfig() const override {
@@ -471,10 +471,15 @@ class XGBoostEstimator : public Estimator {
 
   // Compiles XGBoost's own JSON of the current booster into ensemble_, when the model is one
   // TreeEnsemble evaluates, and keeps it only if it agrees bit for bit with XGBoost on probe rows
-  // (a guard against any model detail the compiler reads differently from XGBoost).
-  void CompileEnsemble() {
+  // (a guard against any model detail the compiler reads differently from XGBoost). `loaded`:
+  // the JSON the booster was just loaded from, compiled as it is (saving the booster again only
+  // to parse the same model costs as much as the compilation); empty, or not XGBoost's JSON
+  // model: the booster's own JSON.
+  void CompileEnsemble(std::string_view loaded = {}) {
     ensemble_.reset();
-    std::optional<TreeEnsemble> e = TreeEnsemble::FromXgboostJson(SaveModel());
+    std::optional<TreeEnsemble> e;
+    if (!loaded.empty()) e = TreeEnsemble::FromXgboostJson(loaded);
+    if (!e) e = TreeEnsemble::FromXgboostJson(SaveModel());
     if (!e || e->num_features() != num_features_) return;
     DenseMatrix probe = e->ProbeRows(64);
     DenseMatrix mine;
