@@ -39,6 +39,9 @@ MAX_LOAD="${MAX_LOAD:-1.0}"
 MAX_WAIT="${MAX_WAIT:-600}"
 KEEP="${KEEP:-}"
 LOCK="${MLOOP_BUILD_LOCK-/tmp/mloop-build.lock}"
+BENCH=http_servers
+# lock, unlock, stop, served, load1, loadavg
+source "$ROOT/bench/lib.sh"
 
 for tool in cmake ninja wrk nginx curl; do
   if ! command -v "$tool" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$tool" ]; then
@@ -51,7 +54,6 @@ NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 WORK="$(mktemp -d /tmp/mloop-httpbench.XXXXXX)"
 chmod 755 "$WORK" # nginx's workers run as nobody and must read www/
 SERVER_PID=""
-LOCK_FD=""
 cleanup() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill "$SERVER_PID" 2>/dev/null || true
@@ -61,18 +63,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-lock() {
-  [ -n "$LOCK" ] || return 0
-  exec {LOCK_FD}>"$LOCK"
-  flock -w 1800 "$LOCK_FD" || echo "http_servers: lock $LOCK not had in 30 min, going on" >&2
-}
-unlock() {
-  [ -n "$LOCK_FD" ] || return 0
-  flock -u "$LOCK_FD" || true
-  exec {LOCK_FD}>&-
-  LOCK_FD=""
-}
 
 # ---- build -------------------------------------------------------------------------------------
 BUILD="$WORK/build"
@@ -117,8 +107,6 @@ for name in $SERVER_LIST; do
 done
 
 # ---- helpers -----------------------------------------------------------------------------------
-load1() { cut -d' ' -f1 /proc/loadavg; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 wait_for_quiet() {
   local waited=0
@@ -149,14 +137,6 @@ start_server() { # port probe-path command...
   echo "http_servers: server did not come up: $*" >&2
   cat "$WORK/server.log" >&2
   return 1
-}
-
-# wrk does not notice connections that never get an answer (a stalled event loop): open 8 fresh
-# connections one after another, each must be answered within a second.
-served() { # port probe-path
-  for _ in $(seq 8); do
-    curl -s -f --max-time 1 -o /dev/null "http://127.0.0.1:$1$2" || return 1
-  done
 }
 
 stop_server() {

@@ -53,6 +53,9 @@ MAX_WAIT="${MAX_WAIT:-120}"
 KEEP="${KEEP:-}"
 LOCK="${MLOOP_BUILD_LOCK-/tmp/mloop-build.lock}"
 unset MLOOP_BUILD_LOCK # mloop refuses unknown MLOOP_* variables in its environment
+BENCH=serve_hot_swap
+# lock, unlock, stop, served, load1, loadavg
+source "$ROOT/bench/lib.sh"
 PY=/usr/bin/python3
 
 for tool in wrk curl; do
@@ -70,20 +73,6 @@ WORK="$(mktemp -d /tmp/mloop-hotswap.XXXXXX)"
 SERVER_PID=""
 WRK_PID=""
 SAMPLER_PID=""
-LOCK_FD=""
-stop() { # pid: SIGTERM, then SIGKILL if it has not exited in 40 s (mloop serve drains up to 30 s)
-  [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 0
-  kill "$1" 2>/dev/null || true
-  for _ in $(seq 400); do
-    kill -0 "$1" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$1" 2>/dev/null; then
-    echo "serve_hot_swap: pid $1 still running 40 s after SIGTERM: killed" >&2
-    kill -KILL "$1" 2>/dev/null || true
-  fi
-  wait "$1" 2>/dev/null || true
-}
 cleanup() {
   stop "$WRK_PID"
   stop "$SAMPLER_PID"
@@ -92,18 +81,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-lock() {
-  [ -n "$LOCK" ] || return 0
-  exec {LOCK_FD}>"$LOCK"
-  flock -w 1800 "$LOCK_FD" || echo "serve_hot_swap: lock $LOCK not had in 30 min, going on" >&2
-}
-unlock() {
-  [ -n "$LOCK_FD" ] || return 0
-  flock -u "$LOCK_FD" || true
-  exec {LOCK_FD}>&-
-  LOCK_FD=""
-}
 
 # The whole run on one binary: a copy taken under the lock (a build may relink it meanwhile).
 lock
@@ -120,8 +97,6 @@ if ! "$WORK/mloop" serve --help 2>&1 | grep -q -- '--poll-seconds'; then
 fi
 MLOOP="$WORK/mloop"
 
-load1() { cut -d' ' -f1 /proc/loadavg; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 wait_for_quiet() {
   local waited=0
   while awk -v l="$(load1)" -v m="$MAX_LOAD" 'BEGIN { exit !(l > m) }'; do

@@ -62,6 +62,9 @@ MAX_WAIT="${MAX_WAIT:-60}"
 KEEP="${KEEP:-}"
 LOCK="${MLOOP_BUILD_LOCK-/tmp/mloop-build.lock}"
 unset MLOOP_BUILD_LOCK # mloop refuses unknown MLOOP_* variables in its environment
+BENCH=serve_vs_fastapi
+# lock, unlock, stop, served, load1, loadavg
+source "$ROOT/bench/lib.sh"
 PY=/usr/bin/python3
 
 for tool in wrk nginx curl; do
@@ -80,38 +83,12 @@ fi
 WORK="$(mktemp -d /tmp/mloop-servebench.XXXXXX)"
 chmod 755 "$WORK" # nginx's workers run as nobody and must read www/
 SERVER_PID=""
-LOCK_FD=""
-stop() { # pid: SIGTERM, then SIGKILL if it has not exited in 40 s (mloop serve drains up to 30 s)
-  [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 0
-  kill "$1" 2>/dev/null || true
-  for _ in $(seq 400); do
-    kill -0 "$1" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$1" 2>/dev/null; then
-    echo "serve_vs_fastapi: pid $1 still running 40 s after SIGTERM: killed" >&2
-    kill -KILL "$1" 2>/dev/null || true
-  fi
-  wait "$1" 2>/dev/null || true
-}
 cleanup() {
   stop "$SERVER_PID"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-lock() {
-  [ -n "$LOCK" ] || return 0
-  exec {LOCK_FD}>"$LOCK"
-  flock -w 1800 "$LOCK_FD" || echo "serve_vs_fastapi: lock $LOCK not had in 30 min, going on" >&2
-}
-unlock() {
-  [ -n "$LOCK_FD" ] || return 0
-  flock -u "$LOCK_FD" || true
-  exec {LOCK_FD}>&-
-  LOCK_FD=""
-}
 
 # The whole run on one binary: a copy taken under the lock (a build may relink it meanwhile).
 lock
@@ -197,8 +174,6 @@ for name in $SERVER_LIST; do
 done
 
 # ---- helpers -----------------------------------------------------------------------------------
-load1() { cut -d' ' -f1 /proc/loadavg; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 cpu_busy() { # cores busy over 2 s (all CPU time but idle and iowait), from /proc/stat
   local a b
   a="$(head -1 /proc/stat)"
@@ -263,14 +238,6 @@ start_server() { # name port probe-path
   echo "serve_vs_fastapi: $name did not come up on port $port" >&2
   cat "$WORK/server.log" >&2
   return 1
-}
-
-# wrk does not notice connections that never get an answer (a stalled event loop): open 8 fresh
-# connections one after another, each must be answered within a second.
-served() { # port probe-path
-  for _ in $(seq 8); do
-    curl -s -f --max-time 1 -o /dev/null "http://127.0.0.1:$1$2" || return 1
-  done
 }
 
 stop_server() { # port

@@ -33,6 +33,9 @@ if [ "$JOIN" = 1 ]; then
 fi
 LOCK="${MLOOP_BUILD_LOCK-/tmp/mloop-build.lock}"
 unset MLOOP_BUILD_LOCK # mloop refuses MLOOP_* variables it does not know
+BENCH=transform_vs_pandas
+# lock, unlock, stop, served, load1, loadavg
+source "$ROOT/bench/lib.sh"
 MLOOP="$BUILD/apps/mloop/mloop"
 PY=/usr/bin/python3
 DATA="$BUILD/bench-data"
@@ -41,19 +44,7 @@ CSV="$DATA/classification_${ROWS}x28.csv"
 [ -f "$CSV" ] || "$PY" "$ROOT/bench/gen_classification_csv.py" "$CSV" "$ROWS" 1
 
 WORK="$(mktemp -d /tmp/mloop-transform-bench.XXXXXX)"
-LOCK_FD=""
 trap 'rm -rf "$WORK"' EXIT
-lock() {
-  [ -n "$LOCK" ] || return 0
-  exec {LOCK_FD}>"$LOCK"
-  flock -w 1800 "$LOCK_FD" || echo "transform_vs_pandas: lock $LOCK not had in 30 min, going on" >&2
-}
-unlock() {
-  [ -n "$LOCK_FD" ] || return 0
-  flock -u "$LOCK_FD" || true
-  exec {LOCK_FD}>&-
-  LOCK_FD=""
-}
 
 echo "Batch transform benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores," \
   "$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
