@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli.h"
+#include "mloop/core/clock.h"
 #include "mloop/core/error.h"
 #include "mloop/core/parallel.h"
 #include "mloop/core/time.h"
@@ -42,9 +43,7 @@ struct ServeArgs {
 };
 
 std::string NowIso() {
-  return FormatTimestamp(std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count());
+  return FormatTimestamp(SystemClock().NowMicros());
 }
 
 void Log(const std::string& line) {
@@ -197,7 +196,7 @@ void RunKeys(const std::string& action, const std::string& name, const GlobalOpt
   const auto path = ApiKeys::PathIn(ws->root());
   ApiKeys keys = ApiKeys::Load(path);
   if (action == "create") {
-    const std::string key = keys.Create(name, NowIso());
+    const std::string key = keys.Create(name, FormatTimestamp(ws->clock().NowMicros()));
     keys.Save(path);
     std::cout << key << "\n";
     std::cerr << "API key '" << name

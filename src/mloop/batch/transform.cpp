@@ -33,18 +33,12 @@ using batch_internal::UnitResult;
 
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 template <class T>
 T ParseChoice(std::string_view text, std::string_view flag,
               const std::vector<std::pair<std::string, T>>& choices) {
   std::vector<std::string> names;
   for (const auto& [name, value] : choices) {
-    if (Lower(name) == Lower(text)) return value;
+    if (AsciiLower(name) == AsciiLower(text)) return value;
     names.push_back(name);
   }
   throw UsageError(std::string(flag) + ": unknown value '" + std::string(text) + "'" +
@@ -79,10 +73,10 @@ RecordFormat ParseContentType(std::string_view text, std::string_view flag) {
 
 std::optional<RecordFormat> FormatFromFileName(const std::filesystem::path& path) {
   std::filesystem::path p = path.filename();
-  std::string ext = Lower(p.extension().string());
+  std::string ext = AsciiLower(p.extension().string());
   if (ext == ".gz" || ext == ".zst" || ext == ".zstd") {
     p = p.stem();
-    ext = Lower(p.extension().string());
+    ext = AsciiLower(p.extension().string());
   }
   if (ext == ".csv") return RecordFormat::kCsv;
   if (ext == ".jsonl" || ext == ".jsonlines" || ext == ".ndjson") return RecordFormat::kJsonLines;

@@ -19,6 +19,10 @@ std::string DidYouMean(std::string_view name, const std::vector<std::string>& ca
 
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 
+// ASCII letters lowered, other bytes kept: for names compared without case (content types,
+// flag values, file extensions).
+std::string AsciiLower(std::string_view s);
+
 // A byte count for people, in powers of 1000: 512 -> "512 B", 96000 -> "96.0 KB".
 std::string HumanBytes(int64_t bytes);
 

@@ -17,12 +17,6 @@ namespace dom = simdjson::dom;
 
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string_view TypeWord(DataType type) {
   switch (type) {
     case DataType::kFloat64:
@@ -50,7 +44,7 @@ std::string Quoted(std::string_view text) {
 
 std::optional<RecordFormat> RecordFormatFromContentType(std::string_view content_type) {
   const size_t semi = content_type.find(';');
-  std::string t = Lower(content_type.substr(0, semi));
+  std::string t = AsciiLower(content_type.substr(0, semi));
   while (!t.empty() && t.back() == ' ') t.pop_back();
   while (!t.empty() && t.front() == ' ') t.erase(t.begin());
   if (t == "text/csv") return RecordFormat::kCsv;
@@ -74,7 +68,7 @@ std::string_view ContentTypeOf(RecordFormat format) {
 }
 
 std::optional<RecordFormat> RecordFormatFromName(std::string_view name) {
-  const std::string n = Lower(name);
+  const std::string n = AsciiLower(name);
   if (n == "csv") return RecordFormat::kCsv;
   if (n == "json") return RecordFormat::kJson;
   if (n == "jsonl" || n == "jsonlines") return RecordFormat::kJsonLines;
@@ -513,7 +507,9 @@ bool IsJsonLiteral(std::string_view s) {
   return s == "true" || s == "false" || (ParseFloat64(s, &d) && std::isfinite(d));
 }
 
-void AppendJsonCell(const Column& c, int64_t row, bool typed_label, std::string* out) {
+}  // namespace
+
+void WritePredictionCell(const Column& c, int64_t row, bool typed_label, std::string* out) {
   if (!c.IsValid(row)) {
     *out += "null";
     return;
@@ -542,6 +538,8 @@ void AppendJsonCell(const Column& c, int64_t row, bool typed_label, std::string*
       return;
   }
 }
+
+namespace {
 
 void AppendCsvCell(const Column& c, int64_t row, std::string* out) {
   if (!c.IsValid(row)) return;
@@ -574,7 +572,7 @@ void WritePredictionObject(const Table& predictions, int64_t row,
     AppendJsonString(*out, f.name);
     *out += ':';
     const bool typed = f.name == "prediction" && options.label_type != DataType::kString;
-    AppendJsonCell(predictions.column(c), row, typed, out);
+    WritePredictionCell(predictions.column(c), row, typed, out);
   }
   *out += '}';
 }
@@ -585,7 +583,7 @@ void WriteRowObject(const Table& table, int64_t row, std::string* out) {
     if (c) *out += ',';
     AppendJsonString(*out, table.schema().field(c).name);
     *out += ':';
-    AppendJsonCell(table.column(c), row, false, out);
+    WritePredictionCell(table.column(c), row, false, out);
   }
   *out += '}';
 }

@@ -123,6 +123,10 @@ void WritePredictions(const Table& predictions, RecordFormat format,
 // One row of `predictions` as a JSON object (as WritePredictions writes it).
 void WritePredictionObject(const Table& predictions, int64_t row,
                            const PredictionWriteOptions& options, std::string* out);
+// One cell of a predictions table as JSON, as WritePredictionObject writes it: null when
+// missing; with `typed_label`, a classifier's label text in its target's type (a number or
+// true/false rather than a string).
+void WritePredictionCell(const Column& column, int64_t row, bool typed_label, std::string* out);
 // One row of an input table as a JSON object {"age": 31, "plan": "basic", ...} (null for
 // missing values); data capture logs inputs this way.
 void WriteRowObject(const Table& table, int64_t row, std::string* out);

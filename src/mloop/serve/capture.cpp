@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <random>
 
+#include "mloop/core/clock.h"
 #include "mloop/core/error.h"
 #include "mloop/core/time.h"
 
@@ -66,9 +67,7 @@ void CaptureWriter::WriteNow(const std::string& key, const std::string& lines) {
   }
   if (!file) {
     const std::string stamp =
-        FormatTimestamp(std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count());  // 2026-11-27T03:41:35.123456Z
+        FormatTimestamp(SystemClock().NowMicros());  // 2026-11-27T03:41:35.123456Z
     std::filesystem::path dir = std::filesystem::path(config_.dir) / key / stamp.substr(0, 10);
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);

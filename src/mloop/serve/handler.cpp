@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "mloop/core/clock.h"
 #include "mloop/core/strings.h"
 #include "mloop/core/time.h"
 #include "mloop/io/jsonl_writer.h"
@@ -32,9 +33,7 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 }
 
 std::string NowIso() {
-  return FormatTimestamp(std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count());
+  return FormatTimestamp(SystemClock().NowMicros());
 }
 
 std::string NewId() {
@@ -734,15 +733,9 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
     AppendJsonString(out, f.name);
     out +=
         ",\"datatype\":\"" + V2Type(type) + "\",\"shape\":[" + std::to_string(n) + "],\"data\":[";
-    // Cell by cell, as the JSON of a one-column table row.
     for (int64_t r = 0; r < n; ++r) {
       if (r) out += ',';
-      std::string cell;
-      Table one(Schema({f}), {c.Slice(r, 1)});
-      WritePredictionObject(one, 0, loaded->write_options, &cell);
-      // cell is {"name":value}: keep the value.
-      const size_t colon = cell.find("\":") + 2;
-      out.append(cell, colon, cell.size() - colon - 1);
+      WritePredictionCell(c, r, label, &out);
     }
     out += "]}";
   }
