@@ -78,10 +78,8 @@ std::optional<RecordFormat> FormatFromFileName(const std::filesystem::path& path
     p = p.stem();
     ext = AsciiLower(p.extension().string());
   }
-  if (ext == ".csv") return RecordFormat::kCsv;
-  if (ext == ".jsonl" || ext == ".jsonlines" || ext == ".ndjson") return RecordFormat::kJsonLines;
-  if (ext == ".json") return RecordFormat::kJson;
-  return std::nullopt;
+  if (ext.empty()) return std::nullopt;
+  return RecordFormatFromName(std::string_view(ext).substr(1));  // without the dot
 }
 
 nlohmann::json TransformOptions::OutputAffectingJson() const {

@@ -71,7 +71,7 @@ std::optional<RecordFormat> RecordFormatFromName(std::string_view name) {
   const std::string n = AsciiLower(name);
   if (n == "csv") return RecordFormat::kCsv;
   if (n == "json") return RecordFormat::kJson;
-  if (n == "jsonl" || n == "jsonlines") return RecordFormat::kJsonLines;
+  if (n == "jsonl" || n == "jsonlines" || n == "ndjson") return RecordFormat::kJsonLines;
   return std::nullopt;
 }
 
@@ -177,7 +177,7 @@ RecordBatch::RecordBatch(std::vector<Field> inputs)
 }
 
 RecordBatch::RecordBatch(const Encoding* encoding)
-    : inputs_(encoding->inputs()), encoding_(encoding), impl_(std::make_unique<Impl>()) {
+    : inputs_(encoding->inputs()), impl_(std::make_unique<Impl>()) {
   impl_->encoding = encoding;
   impl_->width = encoding->feature_names().size();
   impl_->values.resize(inputs_.size());

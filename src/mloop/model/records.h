@@ -34,7 +34,8 @@ enum class RecordFormat { kCsv, kJson, kJsonLines };
 std::optional<RecordFormat> RecordFormatFromContentType(std::string_view content_type);
 // The content type written for `format` ("text/csv", "application/json", "application/jsonlines").
 std::string_view ContentTypeOf(RecordFormat format);
-// "csv", "json", "jsonl" (as files name them) -> the format; nullopt otherwise.
+// "csv", "json", "jsonl" / "jsonlines" / "ndjson" (file extensions, any case) -> the format;
+// nullopt otherwise.
 std::optional<RecordFormat> RecordFormatFromName(std::string_view name);
 
 // Why a record cannot be predicted on.
@@ -98,7 +99,6 @@ class RecordBatch {
 
  private:
   std::vector<Field> inputs_;
-  const Encoding* encoding_ = nullptr;
   std::unique_ptr<Impl> impl_;
   int64_t rows_ = 0;
 };

@@ -74,7 +74,6 @@ class Handler {
   void SetDraining(bool draining) { draining_.store(draining); }
 
  private:
-  struct Route;
   void Invocations(const HttpRequest& req, HttpResponse* res, VariantStats** stats) const;
   void V2(const HttpRequest& req, std::string_view path, HttpResponse* res,
           VariantStats** stats) const;
