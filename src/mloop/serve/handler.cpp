@@ -28,6 +28,12 @@ void Fail(HttpResponse* res, int status, std::string_view message, int64_t recor
   res->body = ErrorJson(message, record, field);
 }
 
+// 405 for `path`, with the Allow header RFC 9110 asks for.
+void MethodNotAllowed(HttpResponse* res, std::string_view path, std::string_view allowed) {
+  Fail(res, 405, std::string(path) + " takes " + std::string(allowed));
+  res->headers.emplace_back("Allow", std::string(allowed));
+}
+
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
@@ -220,10 +226,6 @@ void Handler::Handle(const HttpRequest& req, HttpResponse* res) const {
   std::string_view path = req.target.substr(0, req.target.find('?'));
   const bool post = req.method == "POST";
   const bool get = req.method == "GET" || req.method == "HEAD";
-  auto method_not_allowed = [&](std::string_view allowed) {
-    Fail(res, 405, std::string(path) + " takes " + std::string(allowed));
-    res->headers.emplace_back("Allow", std::string(allowed));
-  };
   const bool health = path == "/ping" || StartsWith(path, "/v2/health/");
   if (options_.auth && !health && !(options_.keys && options_.keys->Allows(req.authorization))) {
     Fail(res, 401,
@@ -234,7 +236,7 @@ void Handler::Handle(const HttpRequest& req, HttpResponse* res) const {
     if (post) {
       Invocations(req, res, &stats);
     } else {
-      method_not_allowed("POST");
+      MethodNotAllowed(res, path, "POST");
     }
   } else if (path == "/ping") {
     if (get) {
@@ -242,7 +244,7 @@ void Handler::Handle(const HttpRequest& req, HttpResponse* res) const {
       res->content_type = "application/json";
       res->body = draining_.load() ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}";
     } else {
-      method_not_allowed("GET");
+      MethodNotAllowed(res, path, "GET");
     }
   } else if (path == "/v2" || StartsWith(path, "/v2/")) {
     V2(req, path, res, &stats);
@@ -252,13 +254,13 @@ void Handler::Handle(const HttpRequest& req, HttpResponse* res) const {
       res->content_type = "text/plain; version=0.0.4";
       res->body = metrics_.Render();
     } else {
-      method_not_allowed("GET");
+      MethodNotAllowed(res, path, "GET");
     }
   } else if (path == "/ground-truth") {
     if (post) {
       GroundTruth(req, res);
     } else {
-      method_not_allowed("POST");
+      MethodNotAllowed(res, path, "POST");
     }
   } else if (StartsWith(path, "/admin/")) {
     Admin(req, path, res);
@@ -449,25 +451,21 @@ void Handler::V2(const HttpRequest& req, std::string_view path, HttpResponse* re
                  VariantStats** stats) const {
   const bool get = req.method == "GET" || req.method == "HEAD";
   const bool post = req.method == "POST";
-  auto only = [&](std::string_view allowed) {
-    Fail(res, 405, std::string(path) + " takes " + std::string(allowed));
-    res->headers.emplace_back("Allow", std::string(allowed));
-  };
   auto json = [&](int status, const nlohmann::json& j) {
     res->status = status;
     res->content_type = "application/json";
     res->body = j.dump();
   };
   if (path == "/v2/health/live") {
-    if (!get) return only("GET");
+    if (!get) return MethodNotAllowed(res, path, "GET");
     return json(200, {{"live", true}});
   }
   if (path == "/v2/health/ready") {
-    if (!get) return only("GET");
+    if (!get) return MethodNotAllowed(res, path, "GET");
     return json(draining_.load() ? 503 : 200, {{"ready", !draining_.load()}});
   }
   if (path == "/v2" || path == "/v2/") {
-    if (!get) return only("GET");
+    if (!get) return MethodNotAllowed(res, path, "GET");
     return json(
         200, {{"name", "mloop"}, {"version", kVersion}, {"extensions", nlohmann::json::array()}});
   }
@@ -493,7 +491,7 @@ void Handler::V2(const HttpRequest& req, std::string_view path, HttpResponse* re
     }
   }
   if (rest.empty() || rest == "/ready") {
-    if (!get) return only("GET");
+    if (!get) return MethodNotAllowed(res, path, "GET");
     if (rest == "/ready") {
       return json(draining_.load() ? 503 : 200,
                   {{"name", model->name()}, {"ready", !draining_.load()}});
@@ -519,7 +517,7 @@ void Handler::V2(const HttpRequest& req, std::string_view path, HttpResponse* re
                       {"outputs", outputs}});
   }
   if (rest == "/infer") {
-    if (!post) return only("POST");
+    if (!post) return MethodNotAllowed(res, path, "POST");
     if (!variant) variant = model->Pick();
     *stats = &variant->stats();
     return V2Infer(req, *model, *variant, res);
@@ -809,10 +807,7 @@ void Handler::GroundTruth(const HttpRequest& req, HttpResponse* res) const {
 
 void Handler::Admin(const HttpRequest& req, std::string_view path, HttpResponse* res) const {
   if (path == "/admin/reload") {
-    if (req.method != "POST") {
-      res->headers.emplace_back("Allow", "POST");
-      return Fail(res, 405, std::string(path) + " takes POST");
-    }
+    if (req.method != "POST") return MethodNotAllowed(res, path, "POST");
     nlohmann::json changes = host_.Refresh();
     res->status = 200;
     res->content_type = "application/json";
@@ -820,10 +815,7 @@ void Handler::Admin(const HttpRequest& req, std::string_view path, HttpResponse*
     return;
   }
   if (path == "/admin/models") {
-    if (req.method != "GET") {
-      res->headers.emplace_back("Allow", "GET");
-      return Fail(res, 405, std::string(path) + " takes GET");
-    }
+    if (req.method != "GET") return MethodNotAllowed(res, path, "GET");
     nlohmann::json models = nlohmann::json::array();
     for (const auto& m : host_.models()) {
       nlohmann::json variants = nlohmann::json::array();
