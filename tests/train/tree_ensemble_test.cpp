@@ -17,6 +17,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mloop/core/error.h"
@@ -267,6 +268,56 @@ TEST(TreeEnsembleTest, LoadedAndEarlyStoppedModels) {
   EXPECT_EQ(CompiledEnsemble(*loaded)->num_trees(), trees);
   EXPECT_EQ(Mismatches(loaded->Predict(valid.x), e->Predict(valid.x)), 0);
   ExpectSameAsXGBoost(*loaded, valid.x);
+}
+
+// A model whose configuration records that its ensemble agreed with XGBoost loads without
+// XGBoost's booster; whatever needs the booster (contributions, importance, XGBoost's own
+// prediction) loads it then, from any thread, with the same results as an eager load.
+TEST(TreeEnsembleTest, LoadingDefersXGBoostUntilNeeded) {
+  Data train = MakeData(2000, 6, 3, 0.1, 21), test = MakeData(300, 6, 3, 0.2, 22);
+  auto e = Fit("xgboost", train, Task::kMulticlass, 3, {{"num_boost_round", "15"}});
+  const std::string model = e->SaveModel();
+  const json config = json::parse(e->SaveConfig());
+  ASSERT_EQ(config.value("ensemble_verified", false), true);
+  json old_config = config;
+  old_config.erase("ensemble_verified");  // as bundles written before the flag
+
+  for (const json& c : {config, old_config}) {
+    SCOPED_TRACE(c.contains("ensemble_verified") ? "deferred" : "eager");
+    auto loaded = CreateEstimator("xgboost");
+    loaded->LoadConfig(c.dump());
+    loaded->LoadModel(model);
+    ASSERT_NE(CompiledEnsemble(*loaded), nullptr);
+    EXPECT_EQ(Mismatches(loaded->Predict(test.x), e->Predict(test.x)), 0);
+    // The deferred JSON is handed back unchanged, before and after the booster is loaded.
+    EXPECT_EQ(loaded->SaveModel(), model);
+    // Two threads ask for the booster at once.
+    DenseMatrix a, b;
+    std::thread other([&] { a = loaded->Contributions(test.x); });
+    b = loaded->Contributions(test.x);
+    other.join();
+    const DenseMatrix want = e->Contributions(test.x);
+    EXPECT_EQ(Mismatches(a, want), 0);
+    EXPECT_EQ(Mismatches(b, want), 0);
+    EXPECT_EQ(loaded->FeatureImportance(), e->FeatureImportance());
+    ExpectSameAsXGBoost(*loaded, test.x);
+    EXPECT_EQ(loaded->SaveModel(), model);
+    // Saved again, the flag stays.
+    EXPECT_EQ(json::parse(loaded->SaveConfig()).value("ensemble_verified", false), true);
+  }
+
+  // A flag on a model the compiler does not take: XGBoost loads it at once, as without the flag.
+  auto linear = Fit("xgboost", train, Task::kMulticlass, 3,
+                    {{"booster", "gblinear"}, {"num_boost_round", "5"}});
+  json flagged = json::parse(linear->SaveConfig());
+  EXPECT_FALSE(flagged.contains("ensemble_verified"));
+  flagged["ensemble_verified"] = true;
+  auto loaded = CreateEstimator("xgboost");
+  loaded->LoadConfig(flagged.dump());
+  loaded->LoadModel(linear->SaveModel());
+  EXPECT_EQ(CompiledEnsemble(*loaded), nullptr);
+  EXPECT_EQ(Mismatches(loaded->Predict(test.x), linear->Predict(test.x)), 0);
+  EXPECT_THROW(loaded->LoadModel("{\"learner\": 1}"), Error);
 }
 
 // Empty input, single rows, a row block's tail, and rows of only missing values.

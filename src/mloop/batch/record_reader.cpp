@@ -47,14 +47,19 @@ size_t RecordReader::ReadSome(char* dst, size_t n) {
 bool RecordReader::Refill() {
   if (eof_) return false;
   if (begin_ > 0) {
-    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
   }
-  if (buf_.size() - end_ < options_.block_bytes) {
-    buf_.resize(std::max(buf_.size() * 2, end_ + options_.block_bytes));
+  if (capacity_ - end_ < options_.block_bytes) {
+    // Not zeroed first: a read touches only the pages it fills (a small file, a few pages).
+    const size_t capacity = std::max(capacity_ * 2, end_ + options_.block_bytes);
+    auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+    if (end_ > 0) std::memcpy(grown.get(), buf_.get(), end_);
+    buf_ = std::move(grown);
+    capacity_ = capacity;
   }
-  const size_t got = ReadSome(buf_.data() + end_, buf_.size() - end_);
+  const size_t got = ReadSome(buf_.get() + end_, capacity_ - end_);
   if (got == 0) {
     eof_ = true;
     return false;
@@ -93,7 +98,7 @@ bool RecordReader::Next(std::string* out, RecordSpan* span) {
     // A UTF-8 byte order mark is not part of the first record.
     while (end_ < 3 && Refill()) {
     }
-    if (end_ >= 3 && std::memcmp(buf_.data(), "\xEF\xBB\xBF", 3) == 0) {
+    if (end_ >= 3 && std::memcmp(buf_.get(), "\xEF\xBB\xBF", 3) == 0) {
       begin_ = 3;
       offset_ = 3;
     }
@@ -109,7 +114,7 @@ bool RecordReader::Next(std::string* out, RecordSpan* span) {
     const int64_t start_line = line_;
     size_t nl = std::string::npos;
     while (true) {
-      const char* base = buf_.data();
+      const char* base = buf_.get();
       while (scan < end_) {
         const void* p = std::memchr(base + scan, '\n', end_ - scan);
         const size_t stop = p ? static_cast<size_t>(static_cast<const char*>(p) - base) : end_;
@@ -134,7 +139,7 @@ bool RecordReader::Next(std::string* out, RecordSpan* span) {
       if (dropped + have > options_.max_record_bytes) {
         // Too long to keep: hold on to its first bytes and let the rest go as it is read.
         if (head.empty() && dropped == 0) {
-          head.assign(buf_.data() + begin_,
+          head.assign(buf_.get() + begin_,
                       static_cast<size_t>(std::min(have, options_.keep_oversize_bytes)));
         }
         dropped += have;
@@ -150,7 +155,7 @@ bool RecordReader::Next(std::string* out, RecordSpan* span) {
     const size_t next = nl == std::string::npos ? end_ : nl + 1;
     const bool oversize = dropped > 0 || static_cast<int64_t>(length) > options_.max_record_bytes;
     if (length > 0 && buf_[begin_ + length - 1] == '\r') --length;
-    const char* text = buf_.data() + begin_;
+    const char* text = buf_.get() + begin_;
     offset_ += static_cast<int64_t>(next - begin_);
     line_ += inner_lines + (nl == std::string::npos ? 0 : 1);
     begin_ = next;

@@ -67,7 +67,8 @@ class RecordReader {
   FileInfo info_;
   int fd_ = -1;                         // plain files
   std::unique_ptr<ByteSource> source_;  // compressed files
-  std::string buf_;
+  std::unique_ptr<char[]> buf_;
+  size_t capacity_ = 0;
   size_t begin_ = 0, end_ = 0;  // unconsumed bytes [begin_, end_) of buf_
   bool eof_ = false;
   int64_t offset_ = 0;       // input offset of buf_[begin_]

@@ -191,10 +191,15 @@ std::unique_ptr<ByteSource> OpenByteSource(const std::filesystem::path& path, Fi
 
 std::string ReadWholeFile(const std::filesystem::path& path) {
   auto source = OpenByteSource(path, nullptr);
+  // Sized for the file as stored (a compressed one grows the buffer as it goes): a small file
+  // gets a small buffer, not a zeroed megabyte.
+  std::error_code ec;
+  const uintmax_t stored = std::filesystem::file_size(path, ec);
   std::string out;
   size_t used = 0;
+  if (!ec) out.resize(static_cast<size_t>(stored) + 1);
   while (true) {
-    if (out.size() - used < (1 << 16)) out.resize(std::max<size_t>(out.size() * 2, 1 << 20));
+    if (out.size() == used) out.resize(std::max<size_t>(out.size() * 2, 1 << 16));
     size_t n = source->Read(out.data() + used, out.size() - used);
     if (n == 0) break;
     used += n;

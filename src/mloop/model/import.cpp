@@ -4,6 +4,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/train/registry.h"
+#include "mloop/train/xgboost/xgboost_estimator.h"
 
 namespace mloop {
 
@@ -68,6 +69,9 @@ ModelBundle ImportXGBoostModel(const std::string& model_json, const ModelImportO
                            {"params", nlohmann::json::object()},
                            {"num_boost_round", 0},
                            {"early_stopping_rounds", 0}};
+  // As a trained model's: its compiled ensemble agreed with XGBoost, so loading it for
+  // prediction can leave XGBoost's own copy until needed.
+  if (CompiledEnsemble(*estimator)) config["ensemble_verified"] = true;
   ModelBundle b;
   b.target_json = target.ToJson();
   b.encoding_json = Encoding::Numeric(features).ToJson();

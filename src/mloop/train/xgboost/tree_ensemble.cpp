@@ -1,13 +1,15 @@
 #include "mloop/train/xgboost/tree_ensemble.h"
 
+#include <fast_float/fast_float.h>
+#include <simdjson.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <map>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string>
 
 #include "mloop/core/error.h"
 #include "mloop/core/parallel.h"
@@ -16,10 +18,7 @@ namespace mloop {
 
 namespace {
 
-// JSON whose floating-point numbers are parsed straight to float (strtof): XGBoost writes each
-// float32 in its shortest round-trip form, and going through double first could round twice.
-using FloatJson = nlohmann::basic_json<std::map, std::vector, std::string, bool, std::int64_t,
-                                       std::uint64_t, float>;
+namespace od = simdjson::ondemand;
 
 // Thrown for a model this compiler does not take; FromXgboostJson turns it into nullopt.
 struct Unsupported : std::runtime_error {
@@ -30,40 +29,193 @@ void Require(bool ok, const char* what) {
   if (!ok) throw Unsupported(what);
 }
 
-// XGBoost writes its parameters as strings ("5E-1", "3"); accept numbers too.
-float FloatParam(const FloatJson& v) {
-  if (v.is_number()) return v.get<float>();
-  const std::string s = v.get<std::string>();
+// `text` as a whole float (XGBoost writes each float32 in its shortest round-trip form: rounded
+// once from the decimal, never through double, which could round twice) or integer.
+float ParseFloat(std::string_view text) {
   float f = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), f);
-  Require(ec == std::errc() && end == s.data() + s.size(), "a parameter is not a number");
+  auto [end, ec] = fast_float::from_chars(text.data(), text.data() + text.size(), f);
+  Require(ec == std::errc() && end == text.data() + text.size(), "a number");
   return f;
 }
-
-int64_t IntParam(const FloatJson& v) {
-  if (v.is_number_integer()) return v.get<int64_t>();
-  const std::string s = v.get<std::string>();
+int64_t ParseInt(std::string_view text) {
   int64_t i = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
-  Require(ec == std::errc() && end == s.data() + s.size(), "a parameter is not an integer");
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
+  Require(ec == std::errc() && end == text.data() + text.size(), "an integer");
   return i;
 }
 
-float FloatValue(const FloatJson& v) {
-  Require(v.is_number(), "a split condition is not a number");
-  return v.get<float>();
+od::json_type TypeOf(od::value v) {
+  return v.type();
+}
+
+// A number's own text (the token without the whitespace after it).
+std::string_view NumberText(od::value v) {
+  Require(TypeOf(v) == od::json_type::number, "a number");
+  std::string_view t = v.raw_json_token();
+  while (!t.empty() &&
+         (t.back() == ' ' || t.back() == '\n' || t.back() == '\r' || t.back() == '\t')) {
+    t.remove_suffix(1);
+  }
+  return t;
+}
+
+// XGBoost writes its parameters as strings ("5E-1", "3"); accept numbers too.
+float FloatParam(od::value v) {
+  return TypeOf(v) == od::json_type::string ? ParseFloat(std::string_view(v.get_string()))
+                                            : ParseFloat(NumberText(v));
+}
+int64_t IntParam(od::value v) {
+  return TypeOf(v) == od::json_type::string ? ParseInt(std::string_view(v.get_string()))
+                                            : int64_t(v.get_int64());
 }
 
 // default_left is an array of 0/1 in XGBoost 1.7's JSON, of booleans in some other versions.
-bool BoolValue(const FloatJson& v) {
-  return v.is_boolean() ? v.get<bool>() : v.get<int64_t>() != 0;
+bool BoolValue(od::value v) {
+  return TypeOf(v) == od::json_type::boolean ? bool(v.get_bool()) : int64_t(v.get_int64()) != 0;
+}
+
+template <typename T, typename Read>
+std::vector<T> ReadArray(od::value v, const Read& read) {
+  std::vector<T> out;
+  for (od::value item : v.get_array()) out.push_back(read(item));
+  return out;
+}
+
+// One tree's arrays, as read.
+struct TreeArrays {
+  int64_t num_nodes = -1;
+  int64_t size_leaf_vector = 0;
+  bool categorical = false;
+  std::vector<int64_t> left, right, feature;
+  std::vector<float> cond;
+  std::vector<char> default_left;
+};
+
+TreeArrays ReadTree(od::object tree) {
+  TreeArrays t;
+  bool has[5] = {false, false, false, false, false};
+  auto ints = [](od::value v) {
+    return ReadArray<int64_t>(v, [](od::value x) -> int64_t { return x.get_int64(); });
+  };
+  for (od::field field : tree) {
+    const std::string_view key = field.unescaped_key();
+    od::value v = field.value();
+    if (key == "left_children") {
+      t.left = ints(v), has[0] = true;
+    } else if (key == "right_children") {
+      t.right = ints(v), has[1] = true;
+    } else if (key == "split_indices") {
+      t.feature = ints(v), has[2] = true;
+    } else if (key == "split_conditions") {
+      t.cond = ReadArray<float>(v, [](od::value x) { return ParseFloat(NumberText(x)); });
+      has[3] = true;
+    } else if (key == "default_left") {
+      t.default_left = ReadArray<char>(v, [](od::value x) -> char { return BoolValue(x); });
+      has[4] = true;
+    } else if (key == "split_type") {
+      for (od::value s : v.get_array()) t.categorical |= int64_t(s.get_int64()) != 0;
+    } else if (key == "categories_nodes") {
+      t.categorical |= size_t(v.count_elements()) > 0;
+    } else if (key == "tree_param") {
+      for (od::field p : v.get_object()) {
+        const std::string_view name = p.unescaped_key();
+        if (name == "num_nodes") t.num_nodes = IntParam(p.value());
+        if (name == "size_leaf_vector") t.size_leaf_vector = IntParam(p.value());
+      }
+    }
+  }
+  Require(has[0] && has[1] && has[2] && has[3] && has[4], "tree arrays");
+  return t;
+}
+
+// The parts of XGBoost's JSON model the compiler reads.
+struct ModelText {
+  float base_score = 0;
+  int64_t num_class = -1;
+  int64_t num_feature = -1;
+  int64_t num_target = 1;
+  std::string objective;
+  std::string booster;
+  int64_t num_trees = -1;
+  std::vector<int64_t> tree_info;
+  std::vector<TreeArrays> trees;
+  bool has_base_score = false;
+  bool has_trees = false;
+  bool has_tree_info = false;
+};
+
+void ReadBoosterModel(od::object model, ModelText& m) {
+  for (od::field field : model) {
+    const std::string_view key = field.unescaped_key();
+    od::value v = field.value();
+    if (key == "gbtree_model_param") {
+      for (od::field p : v.get_object()) {
+        if (std::string_view(p.unescaped_key()) == "num_trees") m.num_trees = IntParam(p.value());
+      }
+    } else if (key == "tree_info") {
+      m.tree_info = ReadArray<int64_t>(v, [](od::value x) -> int64_t { return x.get_int64(); });
+      m.has_tree_info = true;
+    } else if (key == "trees") {
+      for (od::value tree : v.get_array()) {
+        Require(m.trees.size() < (size_t{1} << 24), "tree count");
+        m.trees.push_back(ReadTree(tree.get_object()));
+      }
+      m.has_trees = true;
+    }
+  }
+}
+
+// Reads `json` in one pass in document order (XGBoost writes its keys sorted, so the trees come
+// before the parameters that say how to read them; they are checked afterwards). Throws
+// Unsupported or simdjson_error.
+ModelText ReadModelText(std::string_view json) {
+  ModelText m;
+  simdjson::padded_string padded(json);
+  od::parser parser;
+  od::document doc = parser.iterate(padded);
+  bool has_learner = false;
+  for (od::field top : doc.get_object()) {
+    if (std::string_view(top.unescaped_key()) != "learner") continue;
+    has_learner = true;
+    for (od::field field : top.value().get_object()) {
+      const std::string_view key = field.unescaped_key();
+      od::value v = field.value();
+      if (key == "learner_model_param") {
+        for (od::field p : v.get_object()) {
+          const std::string_view name = p.unescaped_key();
+          if (name == "base_score") {
+            m.base_score = FloatParam(p.value());
+            m.has_base_score = true;
+          } else if (name == "num_class") {
+            m.num_class = IntParam(p.value());
+          } else if (name == "num_feature") {
+            m.num_feature = IntParam(p.value());
+          } else if (name == "num_target") {
+            m.num_target = IntParam(p.value());
+          }
+        }
+      } else if (key == "objective") {
+        for (od::field p : v.get_object()) {
+          if (std::string_view(p.unescaped_key()) == "name") {
+            m.objective = std::string(std::string_view(p.value().get_string()));
+          }
+        }
+      } else if (key == "gradient_booster") {
+        for (od::field p : v.get_object()) {
+          const std::string_view name = p.unescaped_key();
+          if (name == "name") m.booster = std::string(std::string_view(p.value().get_string()));
+          if (name == "model") ReadBoosterModel(p.value().get_object(), m);
+        }
+      }
+    }
+  }
+  Require(has_learner && m.has_base_score && m.has_trees && m.has_tree_info, "model fields");
+  return m;
 }
 
 }  // namespace
 
 std::optional<TreeEnsemble> TreeEnsemble::FromXgboostJson(std::string_view json) {
-  FloatJson j = FloatJson::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
   TreeEnsemble e;
   // Nodes as read, before the slots are numbered: feature -1 for a leaf.
   struct RawNode {
@@ -74,18 +226,16 @@ std::optional<TreeEnsemble> TreeEnsemble::FromXgboostJson(std::string_view json)
   };
   std::vector<RawNode> raw;
   try {
-    const FloatJson& learner = j.at("learner");
-    const FloatJson& param = learner.at("learner_model_param");
-    const float base_score = FloatParam(param.at("base_score"));
-    const int64_t num_class = IntParam(param.at("num_class"));
-    const int64_t num_feature = IntParam(param.at("num_feature"));
-    Require(!param.contains("num_target") || IntParam(param.at("num_target")) == 1,
-            "multi-target model");
+    const ModelText m = ReadModelText(json);
+    const float base_score = m.base_score;
+    const int64_t num_class = m.num_class;
+    const int64_t num_feature = m.num_feature;
+    Require(m.num_target == 1, "multi-target model");
     Require(num_feature >= 1 && num_feature < (int64_t{1} << 30), "feature count");
     Require(num_class >= 0 && num_class <= 65535, "class count");
 
     // The objective fixes the base margin (XGBoost's ProbToMargin) and the transform.
-    e.objective_ = learner.at("objective").at("name").get<std::string>();
+    e.objective_ = m.objective;
     const std::string& obj = e.objective_;
     if (obj == "binary:logistic" || obj == "reg:logistic") {
       Require(base_score > 0.0f && base_score < 1.0f, "base_score outside (0, 1)");
@@ -110,44 +260,28 @@ std::optional<TreeEnsemble> TreeEnsemble::FromXgboostJson(std::string_view json)
     e.num_groups_ = static_cast<int>(std::max<int64_t>(num_class, 1));
     e.num_features_ = static_cast<int>(num_feature);
 
-    const FloatJson& booster = learner.at("gradient_booster");
-    Require(booster.at("name").get<std::string>() == "gbtree", "booster");
-    const FloatJson& model = booster.at("model");
-    const FloatJson& trees = model.at("trees");
-    const FloatJson& tree_info = model.at("tree_info");
-    Require(trees.is_array() && tree_info.is_array() && trees.size() == tree_info.size(),
-            "tree_info");
-    Require(IntParam(model.at("gbtree_model_param").at("num_trees")) ==
-                static_cast<int64_t>(trees.size()),
-            "num_trees");
-    Require(trees.size() < (size_t{1} << 24), "tree count");
+    Require(m.booster == "gbtree", "booster");
+    Require(m.trees.size() == m.tree_info.size(), "tree_info");
+    Require(m.num_trees == static_cast<int64_t>(m.trees.size()), "num_trees");
 
     std::vector<int32_t> queue;
     std::vector<uint16_t> depth;
     std::vector<char> seen;
-    for (size_t t = 0; t < trees.size(); ++t) {
-      const FloatJson& tree = trees[t];
-      const int64_t group = tree_info[t].get<int64_t>();
+    for (size_t t = 0; t < m.trees.size(); ++t) {
+      const TreeArrays& tree = m.trees[t];
+      const int64_t group = m.tree_info[t];
       Require(group >= 0 && group < e.num_groups_, "tree group");
-      const FloatJson& tree_param = tree.at("tree_param");
-      Require(!tree_param.contains("size_leaf_vector") ||
-                  IntParam(tree_param.at("size_leaf_vector")) == 0,
-              "vector leaves");
-      const int64_t n = IntParam(tree_param.at("num_nodes"));
-      const FloatJson& left = tree.at("left_children");
-      const FloatJson& right = tree.at("right_children");
-      const FloatJson& feature = tree.at("split_indices");
-      const FloatJson& cond = tree.at("split_conditions");
-      const FloatJson& default_left = tree.at("default_left");
+      Require(tree.size_leaf_vector == 0, "vector leaves");
+      const int64_t n = tree.num_nodes;
+      const auto& left = tree.left;
+      const auto& right = tree.right;
+      const auto& feature = tree.feature;
+      const auto& cond = tree.cond;
       Require(n >= 1 && n < (int64_t{1} << 24) && left.size() == static_cast<size_t>(n) &&
                   right.size() == left.size() && feature.size() == left.size() &&
-                  cond.size() == left.size() && default_left.size() == left.size(),
+                  cond.size() == left.size() && tree.default_left.size() == left.size(),
               "tree arrays");
-      if (tree.contains("split_type")) {
-        for (const auto& s : tree.at("split_type")) Require(s.get<int64_t>() == 0, "categorical");
-      }
-      Require(!tree.contains("categories_nodes") || tree.at("categories_nodes").empty(),
-              "categorical");
+      Require(!tree.categorical, "categorical");
 
       // Breadth first from the root (deleted nodes, never reached, drop out): a node's children
       // are queued together, so they land next to each other.
@@ -160,9 +294,9 @@ std::optional<TreeEnsemble> TreeEnsemble::FromXgboostJson(std::string_view json)
       uint16_t tree_depth = 0;
       for (size_t pos = 0; pos < queue.size(); ++pos) {
         const int32_t id = queue[pos];
-        const int64_t l = left[id].get<int64_t>();
-        const int64_t r = right[id].get<int64_t>();
-        RawNode node{FloatValue(cond[id]), -1, false, 0};
+        const int64_t l = left[id];
+        const int64_t r = right[id];
+        RawNode node{cond[id], -1, false, 0};
         // -inf or NaN would break the slot scheme (see the header); XGBoost never writes them.
         Require(node.value > -std::numeric_limits<float>::infinity(), "threshold or leaf value");
         if (l == -1) {
@@ -173,10 +307,10 @@ std::optional<TreeEnsemble> TreeEnsemble::FromXgboostJson(std::string_view json)
           // the right child; a tree that does not have them so is refused.
           Require(l >= 0 && r == l + 1 && r < n && !seen[l] && !seen[r], "child index");
           Require(depth[pos] < 60000, "tree depth");
-          const int64_t f = feature[id].get<int64_t>();
+          const int64_t f = feature[id];
           Require(f >= 0 && f < num_feature, "feature index");
           node.feature = static_cast<int32_t>(f);
-          node.default_left = BoolValue(default_left[id]);
+          node.default_left = tree.default_left[id] != 0;
           node.distance = static_cast<uint32_t>(queue.size() - pos);
           seen[l] = seen[r] = 1;
           queue.push_back(static_cast<int32_t>(l));
@@ -192,8 +326,8 @@ std::optional<TreeEnsemble> TreeEnsemble::FromXgboostJson(std::string_view json)
     }
   } catch (const Unsupported&) {
     return std::nullopt;
-  } catch (const FloatJson::exception&) {
-    return std::nullopt;  // a missing field or a field of the wrong type
+  } catch (const simdjson::simdjson_error&) {
+    return std::nullopt;  // malformed JSON, a missing field or a field of the wrong type
   }
 
   // Slots: the used (feature, missing goes left) pairs, the left ones first, in feature order.

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -200,9 +201,7 @@ class XGBoostEstimator : public Estimator {
       num_boost_round_ = 1;
     }
   }
-  ~XGBoostEstimator() override {
-    if (booster_) XGBoosterFree(booster_);
-  }
+  ~XGBoostEstimator() override { FreeBooster(); }
 
   std::string_view name() const override { return random_forest_ ? "random_forest" : "xgboost"; }
   bool Supports(Task task) const override { return task != Task::kClustering; }
@@ -272,9 +271,7 @@ class XGBoostEstimator : public Estimator {
       handles.push_back(valid->get());
       names.push_back("valid");
     }
-    if (booster_) XGBoosterFree(booster_);
-    booster_ = nullptr;
-    ensemble_.reset();
+    FreeBooster();
     Check(XGBoosterCreate(handles.data(), handles.size(), &booster_), "creating the booster");
     for (const auto& [k, v] : p) {
       Check(XGBoosterSetParam(booster_, k.c_str(), v.c_str()), ("setting " + k).c_str());
@@ -365,24 +362,39 @@ class XGBoostEstimator : public Estimator {
   }
 
   std::string SaveModel() const override {
-    if (!booster_) throw FailedPrecondition("the model is not trained");
+    {
+      std::lock_guard lock(booster_mu_);
+      if (!booster_ && !deferred_json_.empty()) return deferred_json_;  // exactly what was loaded
+    }
+    BoosterHandle booster = Booster();
     bst_ulong len = 0;
     const char* buf = nullptr;
-    Check(XGBoosterSaveModelToBuffer(booster_, R"({"format": "json"})", &len, &buf),
+    Check(XGBoosterSaveModelToBuffer(booster, R"({"format": "json"})", &len, &buf),
           "saving the model");
     return std::string(buf, len);
   }
 
   void LoadModel(std::string_view json) override {
-    if (booster_) XGBoosterFree(booster_);
-    booster_ = nullptr;
-    ensemble_.reset();
+    FreeBooster();
+    predict_threads_ = DefaultThreads();
+    if (ensemble_verified_) {
+      // The configuration says this JSON compiled into an ensemble that agreed with XGBoost when
+      // the model was saved: compile it again and leave XGBoost's own copy until something
+      // needs it (contributions, importance, data the ensemble does not take). Loading the
+      // booster costs three times the compilation.
+      std::optional<TreeEnsemble> e = TreeEnsemble::FromXgboostJson(json);
+      if (e) {
+        ensemble_ = std::move(e);
+        num_features_ = ensemble_->num_features();
+        deferred_json_ = std::string(json);
+        return;
+      }
+    }
     Check(XGBoosterCreate(nullptr, 0, &booster_), "creating the booster");
     Check(XGBoosterLoadModelFromBuffer(booster_, json.data(), json.size()), "loading the model");
     bst_ulong n = 0;
     Check(XGBoosterGetNumFeature(booster_, &n), "reading the feature count");
     num_features_ = static_cast<int64_t>(n);
-    predict_threads_ = DefaultThreads();
     CompileEnsemble(json);
   }
 
@@ -397,6 +409,7 @@ class XGBoostEstimator : public Estimator {
     j["num_boost_round"] = num_boost_round_;
     j["early_stopping_rounds"] = early_stopping_rounds_;
     if (best_iteration_ >= 0) j["best_iteration"] = best_iteration_;
+    if (ensemble_) j["ensemble_verified"] = true;
     return j.dump();
   }
 
@@ -415,18 +428,20 @@ class XGBoostEstimator : public Estimator {
       num_boost_round_ = j.at("num_boost_round").get<int>();
       early_stopping_rounds_ = j.at("early_stopping_rounds").get<int>();
       best_iteration_ = j.value("best_iteration", -1);
+      ensemble_verified_ = j.value("ensemble_verified", false);
     } catch (const nlohmann::json::exception& e) {
       throw Corruption(std::string("xgboost configuration is not valid: ") + e.what());
     }
   }
 
   std::vector<double> FeatureImportance() const override {
-    if (!booster_ || num_features_ == 0) return {};
+    if (num_features_ == 0 || !HasModel()) return {};
+    BoosterHandle booster = Booster();
     bst_ulong n_features = 0, out_dim = 0;
     const char** features = nullptr;
     const bst_ulong* shape = nullptr;
     const float* scores = nullptr;
-    Check(XGBoosterFeatureScore(booster_, R"({"importance_type": "gain"})", &n_features, &features,
+    Check(XGBoosterFeatureScore(booster, R"({"importance_type": "gain"})", &n_features, &features,
                                 &out_dim, &shape, &scores),
           "computing feature importance");
     std::vector<double> out(static_cast<size_t>(num_features_), 0.0);
@@ -447,10 +462,42 @@ class XGBoostEstimator : public Estimator {
   }
 
  private:
+  bool HasModel() const {
+    std::lock_guard lock(booster_mu_);
+    return booster_ || !deferred_json_.empty();
+  }
+
+  // The booster, loaded now from the deferred JSON if LoadModel left it.
+  BoosterHandle Booster() const {
+    std::lock_guard lock(booster_mu_);
+    if (!booster_ && !deferred_json_.empty()) {
+      BoosterHandle b = nullptr;
+      Check(XGBoosterCreate(nullptr, 0, &b), "creating the booster");
+      if (XGBoosterLoadModelFromBuffer(b, deferred_json_.data(), deferred_json_.size()) != 0) {
+        const std::string error = XGBGetLastError();
+        XGBoosterFree(b);
+        throw Corruption("XGBoost cannot load the model it saved: " + error);
+      }
+      booster_ = b;
+      deferred_json_.clear();
+      deferred_json_.shrink_to_fit();
+    }
+    if (!booster_) throw FailedPrecondition("the model is not trained");
+    return booster_;
+  }
+
+  void FreeBooster() {
+    std::lock_guard lock(booster_mu_);
+    if (booster_) XGBoosterFree(booster_);
+    booster_ = nullptr;
+    deferred_json_.clear();
+    ensemble_.reset();
+  }
+
   // XGBoost's prediction of `type` (0: values, 2: contributions) for every row of `x`, as an
   // n x `cols` matrix.
   DenseMatrix Run(const DenseMatrix& x, int type, int64_t cols, const char* what) const {
-    if (!booster_) throw FailedPrecondition("the model is not trained");
+    BoosterHandle booster = Booster();
     if (x.cols != num_features_) {
       throw InvalidArgument("the model takes " + std::to_string(num_features_) +
                             " features, the data has " + std::to_string(x.cols));
@@ -462,7 +509,7 @@ class XGBoostEstimator : public Estimator {
     const bst_ulong* shape = nullptr;
     bst_ulong dim = 0;
     const float* result = nullptr;
-    Check(XGBoosterPredictFromDMatrix(booster_, d.get(), config.c_str(), &shape, &dim, &result),
+    Check(XGBoosterPredictFromDMatrix(booster, d.get(), config.c_str(), &shape, &dim, &result),
           what);
     DenseMatrix out(x.rows, cols);
     for (size_t i = 0; i < out.data.size(); ++i) out.data[i] = result[i];
@@ -527,7 +574,12 @@ class XGBoostEstimator : public Estimator {
   int num_classes_ = 2;
   int64_t num_features_ = 0;
   std::vector<std::string> feature_names_;
-  BoosterHandle booster_ = nullptr;
+  // XGBoost's booster. After a LoadModel that deferred it, null with the JSON in deferred_json_
+  // until Booster() first needs it (from any thread: booster_mu_).
+  mutable BoosterHandle booster_ = nullptr;
+  mutable std::string deferred_json_;
+  mutable std::mutex booster_mu_;
+  bool ensemble_verified_ = false;        // from the configuration: see LoadModel
   std::optional<TreeEnsemble> ensemble_;  // Predict's engine when set (see the header)
   int predict_threads_ = 1;
 };
