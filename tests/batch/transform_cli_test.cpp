@@ -98,6 +98,25 @@ TEST_F(TransformCliTest, CsvWithHeaderEqualsPredict) {
             0);
   ASSERT_EQ(Run("transform -m 1 -i bc.csv.gz -o gz.csv").code, 0);
   EXPECT_EQ(Read("gz.csv"), expected);
+
+  // Records the fast parser leaves to the general one (a quoted number, a missing-value token,
+  // an exponent, spaces) among plain ones, in one batch: still predict's answers.
+  std::string mixed = lines_[0] + "\n";
+  for (size_t j = 1; j < lines_.size(); ++j) {
+    std::string l = lines_[j];
+    const size_t comma = l.find(',');
+    if (j % 5 == 1) l = "\"" + l.substr(0, comma) + "\"" + l.substr(comma);
+    if (j % 5 == 2) l = "NA" + l.substr(comma);
+    if (j % 5 == 3) l = l.substr(0, comma) + "e0" + l.substr(comma);
+    if (j % 5 == 4) l = " " + l.substr(0, comma) + " " + l.substr(comma);
+    mixed += l + "\n";
+  }
+  WriteFile(dir_ / "mixed.csv", mixed);
+  ASSERT_EQ(Run("predict 1 --data mixed.csv -o mixed_predicted.csv").code, 0);
+  r = Run("transform -m 1 -i mixed.csv -o mixed_out.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "569 predicted, 0 failed");
+  EXPECT_EQ(Read("mixed_out.csv"), Read("mixed_predicted.csv"));
 }
 
 // Headerless records (an id first, then the model's inputs in order), the id kept by a join and

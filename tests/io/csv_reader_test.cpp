@@ -4,8 +4,13 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <cstring>
+#include <random>
+#include <string>
+
 #include "mloop/core/error.h"
 #include "mloop/core/time.h"
+#include "mloop/io/value_parse.h"
 #include "test_util.h"
 
 namespace mloop {
@@ -314,6 +319,55 @@ TEST(ValueParseTest, RefusesWhatItCannotRepresent) {
   EXPECT_FALSE(ParseTimestamp("2024-01-01T00:00:00+05:", false, &i));
   EXPECT_TRUE(ParseTimestamp("2024-01-01T00:00:00+05:30", false, &i));
   EXPECT_TRUE(ParseTimestamp("2024-01-01T00:00:00+0530", false, &i));
+}
+
+// The short-decimal fast path gives fast_float's double, bit for bit, wherever it applies, and
+// declines (nullptr) everything else.
+TEST(ValueParseTest, ShortDecimalsParseAsFastFloatDoes) {
+  std::mt19937_64 rng(7);
+  auto fast_float_of = [](const std::string& s) {
+    double d = 0;
+    fast_float::from_chars(s.data(), s.data() + s.size(), d);
+    return d;
+  };
+  int taken = 0;
+  for (int k = 0; k < 200000; ++k) {
+    const int int_digits = 1 + static_cast<int>(rng() % 10);
+    const int decimals = static_cast<int>(rng() % 12);
+    std::string s = rng() % 2 ? "-" : "";
+    for (int i = 0; i < int_digits; ++i) s += static_cast<char>('0' + rng() % 10);
+    if (decimals > 0) s += '.';
+    for (int i = 0; i < decimals; ++i) s += static_cast<char>('0' + rng() % 10);
+    double d = 0;
+    const char* end = internal::ParseShortDecimal(s.data(), s.data() + s.size(), &d);
+    if (int_digits + decimals > 15) {
+      EXPECT_EQ(end, nullptr) << s;
+      continue;
+    }
+    ASSERT_EQ(end, s.data() + s.size()) << s;
+    const double want = fast_float_of(s);
+    ASSERT_EQ(std::memcmp(&d, &want, sizeof d), 0) << s;  // -0 included
+    ++taken;
+    double parsed = 0;
+    ASSERT_TRUE(ParseFloat64(s, &parsed));
+    ASSERT_EQ(std::memcmp(&parsed, &want, sizeof d), 0) << s;
+  }
+  EXPECT_GT(taken, 100000);
+  // Stops at what follows the number; declines exponents, bare points and non-numbers.
+  double d = 0;
+  const std::string field = "12.5,7";
+  EXPECT_EQ(internal::ParseShortDecimal(field.data(), field.data() + field.size(), &d),
+            field.data() + 4);
+  EXPECT_EQ(d, 12.5);
+  for (const std::string s : {"1e5", "1.5E-3", ".5", "5.", "-", "", "abc", "-.5", "nan"}) {
+    EXPECT_EQ(internal::ParseShortDecimal(s.data(), s.data() + s.size(), &d), nullptr) << s;
+  }
+  for (const char* s : {"1e5", "1.5E-3", "0.1", "-0.0", "123456789012345678", "9007199254740993"}) {
+    double parsed = 0;
+    ASSERT_TRUE(ParseFloat64(s, &parsed)) << s;
+    const double want = fast_float_of(s);
+    EXPECT_EQ(std::memcmp(&parsed, &want, sizeof parsed), 0) << s;
+  }
 }
 
 TEST_F(CsvReaderTest, OneColumnBlankLines) {

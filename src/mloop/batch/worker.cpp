@@ -12,6 +12,7 @@
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
 #include "mloop/io/jsonl_writer.h"
+#include "mloop/io/value_parse.h"
 
 namespace mloop::batch_internal {
 
@@ -353,6 +354,10 @@ TransformPlan MakePlan(const Predictor& predictor, const TransformOptions& optio
       const int f = p.header ? p.field_of_input[i] : static_cast<int>(i);
       p.field_target[static_cast<size_t>(f)] = static_cast<int>(i);
     }
+    const auto& encoded = predictor.encoding().inputs();
+    p.fast_encode = predictor.encodes_records() && encoded.size() == p.inputs.size() &&
+                    std::equal(encoded.begin(), encoded.end(), p.inputs.begin(),
+                               [](const Field& a, const Field& b) { return a.name == b.name; });
   }
 
   // The output side.
@@ -438,6 +443,8 @@ struct Worker::State {
       for (size_t i = 0; i < plan.inputs.size(); ++i) builders.emplace_back(DataType::kFloat64);
       staged.resize(plan.inputs.size());
       staged_missing.resize(plan.inputs.size());
+      typed.resize(plan.inputs.size());
+      encoded.cols = static_cast<int64_t>(plan.predictor->encoding().feature_names().size());
     }
   }
 
@@ -463,6 +470,16 @@ struct Worker::State {
   std::vector<ColumnBuilder> builders;
   std::vector<double> staged;
   std::vector<char> staged_missing;
+  // plan.fast_encode: records encoded into these rows instead (encoded.rows of them so far).
+  DenseMatrix encoded;
+  std::vector<TypedValue> typed;
+
+  // Room for one more encoded row; returns it.
+  double* NextEncodedRow() {
+    const size_t need = static_cast<size_t>((encoded.rows + 1) * encoded.cols);
+    if (encoded.data.size() < need) encoded.data.resize(std::max(need, encoded.data.size() * 2));
+    return encoded.data.data() + encoded.rows++ * encoded.cols;
+  }
 
   // A CSV record of plain numbers (or empty fields) straight into `builders`; false, with
   // nothing appended, for anything else.
@@ -479,8 +496,13 @@ struct Worker::State {
           staged_missing[static_cast<size_t>(target)] = 1;
         } else {
           double v = 0;
-          const auto [ptr, ec] = fast_float::from_chars(p, end, v);
-          if (ec != std::errc() || (ptr != end && *ptr != ',') || !std::isfinite(v)) return false;
+          const char* ptr = internal::ParseShortDecimal(p, end, &v);
+          if (!ptr) {
+            const auto parsed = fast_float::from_chars(p, end, v);
+            if (parsed.ec != std::errc() || !std::isfinite(v)) return false;
+            ptr = parsed.ptr;
+          }
+          if (ptr != end && *ptr != ',') return false;
           staged[static_cast<size_t>(target)] = v;
           staged_missing[static_cast<size_t>(target)] = 0;
           p = ptr;
@@ -494,6 +516,14 @@ struct Worker::State {
       ++p;  // the comma
     }
     if (f != plan.fast_width) return false;
+    if (plan.fast_encode) {
+      for (size_t i = 0; i < typed.size(); ++i) {
+        typed[i].valid = !staged_missing[i];
+        typed[i].d = staged[i];
+      }
+      plan.predictor->encoding().EncodeRow(typed.data(), NextEncodedRow());
+      return true;
+    }
     for (size_t i = 0; i < builders.size(); ++i) {
       if (staged_missing[i]) {
         builders[i].AppendNull();
@@ -641,6 +671,36 @@ struct Worker::State {
   template <class InputText, class LineOf>
   void PredictAndEmit(const Table& in, const InputText& input, const LineOf& line,
                       UnitResult* result) {
+    PredictAndEmit(
+        [&] { return plan.predictor->Predict(in); },
+        [&](size_t j) { return plan.predictor->Predict(in.Slice(static_cast<int64_t>(j), 1)); },
+        input, line, result);
+  }
+
+  // The records of `encoded` (plan.fast_encode), which it empties.
+  template <class InputText, class LineOf>
+  void PredictAndEmitEncoded(const InputText& input, const LineOf& line, UnitResult* result) {
+    const int64_t width = encoded.cols;
+    PredictAndEmit(
+        [&] {
+          encoded.data.resize(static_cast<size_t>(encoded.rows * width));  // capacity stays
+          return plan.predictor->PredictEncoded(encoded);
+        },
+        [&](size_t j) {
+          DenseMatrix one(1, width);
+          std::copy_n(encoded.data.begin() + static_cast<ptrdiff_t>(j) * width, width,
+                      one.data.begin());
+          return plan.predictor->PredictEncoded(one);
+        },
+        input, line, result);
+    encoded.rows = 0;
+  }
+
+  // Predicts the records of `ok` with predict_all() (a table of their predictions, in order),
+  // or, when that fails, one by one with predict_one(j), so that only failing records fail.
+  template <class All, class One, class InputText, class LineOf>
+  void PredictAndEmit(const All& predict_all, const One& predict_one, const InputText& input,
+                      const LineOf& line, UnitResult* result) {
     auto emit = [&](int64_t position, const Table& pred, const CsvCells& cells, int64_t row) {
       const size_t before = result->output.size();
       std::string_view text_in = plan.join ? input(position) : std::string_view();
@@ -652,7 +712,7 @@ struct Worker::State {
       }
     };
     try {
-      const Table pred = plan.predictor->Predict(in);
+      const Table pred = predict_all();
       const CsvCells cells(pred);
       for (size_t j = 0; j < ok.size(); ++j) emit(ok[j], pred, cells, static_cast<int64_t>(j));
       return;
@@ -664,12 +724,22 @@ struct Worker::State {
     }
     for (size_t j = 0; j < ok.size(); ++j) {
       try {
-        const Table pred = plan.predictor->Predict(in.Slice(static_cast<int64_t>(j), 1));
+        const Table pred = predict_one(j);
         const CsvCells cells(pred);
         emit(ok[j], pred, cells, 0);
       } catch (const Error& e) {
         failures.push_back({ok[j], line(ok[j]), e.what(), std::string(input(ok[j]))});
       }
+    }
+  }
+
+  // Predicts and writes the records parsed so far (`ok`).
+  template <class InputText, class LineOf>
+  void Flush(const InputText& input, const LineOf& line, UnitResult* result) {
+    if (plan.fast_encode) {
+      PredictAndEmitEncoded(input, line, result);
+    } else {
+      PredictAndEmit(TakeTable(), input, line, result);
     }
   }
 
@@ -697,18 +767,21 @@ struct Worker::State {
           failures.push_back({k, s.line, *reason, std::string(input(k))});
           continue;
         }
-        if (plan.fast_csv) {  // parsed the slow way: into the builders
+        if (plan.fast_encode) {  // parsed the slow way: encoded as a one-row table
+          const DenseMatrix row = plan.predictor->encoding().Transform(batch.Finish());
+          std::copy(row.data.begin(), row.data.end(), NextEncodedRow());
+        } else if (plan.fast_csv) {  // parsed the slow way: into the builders
           const Table one = batch.Finish();
           for (size_t i = 0; i < builders.size(); ++i) builders[i].AppendColumn(one.column(i));
         }
       }
       ok.push_back(k);
       if (single) {
-        PredictAndEmit(TakeTable(), input, line, result);
+        Flush(input, line, result);
         ok.clear();
       }
     }
-    if (!ok.empty()) PredictAndEmit(TakeTable(), input, line, result);
+    if (!ok.empty()) Flush(input, line, result);
   }
 
   void TableBatch(const Table& table, const Unit& unit, int64_t begin, int64_t end,

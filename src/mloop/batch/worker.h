@@ -37,6 +37,9 @@ struct TransformPlan {
   bool fast_csv = false;
   std::vector<int> field_target;
   int64_t fast_width = 0;
+  // With fast_csv, for a model without a recipe whose encoding reads exactly the inputs:
+  // records are encoded straight into feature rows (Encoding::EncodeRow), no table between.
+  bool fast_encode = false;
   // A table: the columns given to the model.
   std::vector<std::string> model_columns;
   // Output.

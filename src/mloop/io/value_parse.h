@@ -79,6 +79,35 @@ inline std::string_view TrimSpaces(std::string_view s) {
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
   return s;
 }
+
+// The common decimal, -?[0-9]+(\.[0-9]+)? with at most 15 digits in all and no exponent, parsed
+// from [p, end) exactly: its digits are an integer below 2^53 and the divisor a power of ten
+// below 10^16, both exact doubles, so the one division rounds correctly (Clinger's fast path;
+// the same double fast_float gives, in a third of the time). Returns where the number stops,
+// or nullptr for anything else (which the caller hands to fast_float).
+inline const char* ParseShortDecimal(const char* p, const char* end, double* out) {
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  const bool negative = p != end && *p == '-';
+  p += negative;
+  const char* const first = p;
+  uint64_t digits = 0;
+  while (p != end && static_cast<unsigned>(*p - '0') < 10) digits = digits * 10 + (*p++ - '0');
+  if (p == first) return nullptr;
+  size_t count = static_cast<size_t>(p - first);
+  size_t decimals = 0;
+  if (p != end && *p == '.') {
+    const char* const point = ++p;
+    while (p != end && static_cast<unsigned>(*p - '0') < 10) digits = digits * 10 + (*p++ - '0');
+    decimals = static_cast<size_t>(p - point);
+    if (decimals == 0) return nullptr;
+    count += decimals;
+  }
+  if (count > 15 || (p != end && (*p == 'e' || *p == 'E'))) return nullptr;
+  const double v = static_cast<double>(digits) / kPow10[decimals];
+  *out = negative ? -v : v;
+  return p;
+}
 }  // namespace internal
 
 inline bool ParseInt64(std::string_view text, int64_t* out) {
@@ -99,6 +128,7 @@ inline bool ParseFloat64(std::string_view text, double* out) {
   const char* last = first + text.size();
   if (*first == '+') ++first;  // fast_float follows from_chars, which rejects a leading '+'
   if (first == last || (text[0] == '+' && (*first == '-' || *first == '+'))) return false;
+  if (internal::ParseShortDecimal(first, last, out) == last) return true;
   auto [ptr, ec] = fast_float::from_chars(first, last, *out);
   if (ptr != last) return false;
   if (ec != std::errc() && ec != std::errc::result_out_of_range) return false;
