@@ -199,6 +199,13 @@ TEST_F(HandlerTest, BadRequestsGetClearStatuses) {
   EXPECT_EQ(Call("POST", "/invocations", "1,2,red", {{"Accept", "text/csv;q=0"}}).status, 406);
   // No Content-Type: CSV, as SageMaker's containers assume.
   EXPECT_EQ(Call("POST", "/invocations", "1,2,red").status, 200);
+  // A valid record the model itself refuses (XGBoost takes no infinity): 424, as SageMaker.
+  for (const char* body : {"inf,2,red\n", "1,-inf,red\n1,2,red\n"}) {
+    res = Call("POST", "/invocations", body, {{"Content-Type", "text/csv"}});
+    EXPECT_EQ(res.status, 424) << body;
+    EXPECT_CONTAINS(nlohmann::json::parse(res.body)["error"].get<std::string>(),
+                    "the model failed: XGBoost");
+  }
 }
 
 TEST_F(HandlerTest, MultiModelServerRoutesByHeader) {
