@@ -139,6 +139,8 @@ struct ModelText {
   int64_t num_trees = -1;
   std::vector<int64_t> tree_info;
   std::vector<TreeArrays> trees;
+  std::vector<float> weights;  // gblinear
+  bool has_weights = false;
   bool has_base_score = false;
   bool has_trees = false;
   bool has_tree_info = false;
@@ -155,6 +157,9 @@ void ReadBoosterModel(od::object model, ModelText& m) {
     } else if (key == "tree_info") {
       m.tree_info = ReadArray<int64_t>(v, [](od::value x) -> int64_t { return x.get_int64(); });
       m.has_tree_info = true;
+    } else if (key == "weights") {
+      m.weights = ReadArray<float>(v, [](od::value x) { return ParseFloat(NumberText(x)); });
+      m.has_weights = true;
     } else if (key == "trees") {
       for (od::value tree : v.get_array()) {
         Require(m.trees.size() < (size_t{1} << 24), "tree count");
@@ -209,7 +214,8 @@ ModelText ReadModelText(std::string_view json) {
       }
     }
   }
-  Require(has_learner && m.has_base_score && m.has_trees && m.has_tree_info, "model fields");
+  Require(has_learner && m.has_base_score && (m.has_weights || (m.has_trees && m.has_tree_info)),
+          "model fields");
   return m;
 }
 
@@ -260,6 +266,15 @@ std::optional<TreeEnsemble> TreeEnsemble::FromXgboostJson(std::string_view json)
     e.num_groups_ = static_cast<int>(std::max<int64_t>(num_class, 1));
     e.num_features_ = static_cast<int>(num_feature);
 
+    if (m.booster == "gblinear") {
+      // (num_feature + 1) x groups, feature-major; the last row is the bias.
+      Require(m.has_weights && m.weights.size() == static_cast<size_t>(num_feature + 1) *
+                                                       static_cast<size_t>(e.num_groups_),
+              "gblinear weights");
+      for (float w : m.weights) Require(std::isfinite(w), "gblinear weight");
+      e.linear_weights_ = m.weights;
+      return e;
+    }
     Require(m.booster == "gbtree", "booster");
     Require(m.trees.size() == m.tree_info.size(), "tree_info");
     Require(m.num_trees == static_cast<int64_t>(m.trees.size()), "num_trees");
@@ -478,7 +493,24 @@ void TreeEnsemble::ApplyTransform(float* v) const {
   }
 }
 
+// gblinear, as XGBoost 1.7's GBLinear::Pred: per group, the bias plus the base margin, then each
+// present feature's value times its weight added in feature order, all in float.
+void TreeEnsemble::LinearRowMargin(const float* features, float* margin) const {
+  const int groups = num_groups_;
+  const float* bias = linear_weights_.data() + static_cast<size_t>(num_features_) * groups;
+  for (int g = 0; g < groups; ++g) {
+    float sum = bias[g] + base_margin_;
+    const float* w = linear_weights_.data() + g;
+    for (int f = 0; f < num_features_; ++f) {
+      const float x = features[f];
+      if (x == x) sum += x * w[static_cast<size_t>(f) * groups];
+    }
+    margin[g] = sum;
+  }
+}
+
 void TreeEnsemble::PredictRowMargin(const float* features, float* margin) const {
+  if (is_linear()) return LinearRowMargin(features, margin);
   constexpr int kStackSlots = 512;
   float stack[kStackSlots];
   std::vector<float> heap;
@@ -507,6 +539,28 @@ void TreeEnsemble::Predict(const DenseMatrix& x, DenseMatrix* out, int threads) 
   }
   *out = DenseMatrix(x.rows, num_groups_);
   if (x.rows == 0) return;
+  if (is_linear()) {
+    // Blocks of rows over the threads; each row narrowed to float, then LinearRowMargin.
+    constexpr int64_t kLinearBlock = 4096;
+    const int64_t blocks = (x.rows + kLinearBlock - 1) / kLinearBlock;
+    auto run = [&](int b) {
+      std::vector<float> row(static_cast<size_t>(num_features_));
+      std::vector<float> m(static_cast<size_t>(num_groups_));
+      const int64_t end = std::min(x.rows, (b + 1) * kLinearBlock);
+      for (int64_t r = b * kLinearBlock; r < end; ++r) {
+        for (int f = 0; f < num_features_; ++f) row[f] = static_cast<float>(x.row(r)[f]);
+        LinearRowMargin(row.data(), m.data());
+        ApplyTransform(m.data());
+        for (int g = 0; g < num_groups_; ++g) out->row(r)[g] = m[g];
+      }
+    };
+    if (threads <= 1 || blocks == 1) {
+      for (int64_t b = 0; b < blocks; ++b) run(static_cast<int>(b));
+    } else {
+      ParallelFor(static_cast<int>(blocks), threads, run);
+    }
+    return;
+  }
   if (x.rows < kRowsPerStep) {
     // A few rows (a request to the server): the single-row walk, several trees at a time.
     std::vector<float> slots(static_cast<size_t>(num_slots()));
@@ -559,6 +613,35 @@ void TreeEnsemble::Predict(const DenseMatrix& x, DenseMatrix* out, int threads) 
 }
 
 DenseMatrix TreeEnsemble::ProbeRows(int rows) const {
+  if (is_linear()) {
+    // Missing values, zeros, signs and magnitudes from tiny to large: every product and sum.
+    DenseMatrix x(rows, num_features_, 0.0);
+    uint64_t state = 0x2545F4914F6CDD1Dull;
+    for (int64_t r = 0; r < x.rows; ++r) {
+      for (int64_t f = 0; f < x.cols; ++f) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        const uint64_t pick = state >> 33;
+        const double unit = static_cast<double>(pick % 1000003) / 1000003.0 - 0.5;
+        switch (pick % 6) {
+          case 0:
+            x.at(r, f) = std::numeric_limits<double>::quiet_NaN();
+            break;
+          case 1:
+            x.at(r, f) = 0.0;
+            break;
+          case 2:
+            x.at(r, f) = unit * 1e-3;
+            break;
+          case 3:
+            x.at(r, f) = unit * 1e4;
+            break;
+          default:
+            x.at(r, f) = unit * 10;
+        }
+      }
+    }
+    return x;
+  }
   std::vector<std::vector<float>> thresholds(static_cast<size_t>(num_features_));
   for (const Node& n : nodes_) {
     if (n.next > 1) {  // an inner node

@@ -1,4 +1,5 @@
-// TreeEnsemble: mloop's own evaluator for XGBoost tree ensembles (gbtree models).
+// TreeEnsemble: mloop's own evaluator for XGBoost tree ensembles (gbtree models), and for
+// XGBoost's linear booster (gblinear), whose model it holds as dense coefficients.
 //
 // XGBoost's single-row prediction costs tens of microseconds of per-call overhead; walking 100
 // trees of depth 8 takes about one. TreeEnsemble compiles XGBoost's JSON model (what
@@ -41,11 +42,16 @@
 // in tree order, so the interleaving never changes a sum. Only the features the trees use get
 // slots, so a wide model with few used features fills few.
 //
+// gblinear (XGBoost 1.7's GBLinear::Pred): per output group, the bias plus the base margin, then
+// value * weight of each present (non-NaN) feature added in feature order, in float; the same
+// transform. XGBoost predicts it through a sparse page, one row at a time; this is a dense loop.
+//
 // Supported: gbtree models (boosted trees and XGBoost's random forests, any num_parallel_tree),
 // numeric splits, missing values, objectives binary:logistic, reg:logistic, binary:logitraw,
 // reg:squarederror, reg:squaredlogerror, reg:pseudohubererror, reg:absoluteerror, count:poisson,
-// reg:gamma, reg:tweedie and multi:softprob. Not supported (FromXgboostJson gives nullopt and the
-// caller keeps using XGBoost): gblinear and dart boosters, categorical splits, vector leaves and
+// reg:gamma, reg:tweedie and multi:softprob; gblinear models with those objectives and finite
+// weights. Not supported (FromXgboostJson gives nullopt and the
+// caller keeps using XGBoost): the dart booster, categorical splits, vector leaves and
 // multi-target models, other objectives (multi:softmax, ranking, survival, hinge), a threshold
 // or leaf value that is NaN or -inf, trees whose right child is not the left child + 1 (XGBoost
 // always allocates the two together and its predictor relies on it), more than 65,535 slots or a
@@ -80,6 +86,8 @@ class TreeEnsemble {
   // Features per row (XGBoost's num_feature).
   int num_features() const { return num_features_; }
   int num_trees() const { return static_cast<int>(tree_root_.size()); }
+  // A gblinear model (dense coefficients, no trees).
+  bool is_linear() const { return !linear_weights_.empty(); }
   const std::string& objective() const { return objective_; }
 
   // One row of num_features() floats (NaN = missing) -> num_outputs() values in `out`, as
@@ -119,7 +127,10 @@ class TreeEnsemble {
   template <bool kOneGroup>
   void MarginBlock(const float* slots, int64_t rows, float* margin) const;
   void ApplyTransform(float* values) const;
+  void LinearRowMargin(const float* features, float* margin) const;
 
+  // gblinear: (num_features_ + 1) x num_groups_ weights, feature-major, the bias row last.
+  std::vector<float> linear_weights_;
   std::vector<Node> nodes_;  // every tree, then one dummy leaf (pads a partial chunk of trees)
   std::vector<uint32_t> tree_root_;
   std::vector<uint16_t> tree_depth_;
