@@ -280,12 +280,14 @@ TEST(TreeEnsembleTest, LoadingDefersXGBoostUntilNeeded) {
   auto e = Fit("xgboost", train, Task::kMulticlass, 3, {{"num_boost_round", "15"}});
   const std::string model = e->SaveModel();
   const json config = json::parse(e->SaveConfig());
-  ASSERT_EQ(config.value("ensemble_verified", false), true);
+  ASSERT_EQ(config.value("ensemble_probe_xxh3", std::string()).size(), 16u);
   json old_config = config;
-  old_config.erase("ensemble_verified");  // as bundles written before the flag
+  old_config.erase("ensemble_probe_xxh3");  // as bundles written before the digest
+  json wrong_digest = config;               // another build's, or an edited model's
+  wrong_digest["ensemble_probe_xxh3"] = "0123456789abcdef";
 
-  for (const json& c : {config, old_config}) {
-    SCOPED_TRACE(c.contains("ensemble_verified") ? "deferred" : "eager");
+  for (const json& c : {config, old_config, wrong_digest}) {
+    SCOPED_TRACE(c.value("ensemble_probe_xxh3", std::string("no digest")));
     auto loaded = CreateEstimator("xgboost");
     loaded->LoadConfig(c.dump());
     loaded->LoadModel(model);
@@ -304,16 +306,32 @@ TEST(TreeEnsembleTest, LoadingDefersXGBoostUntilNeeded) {
     EXPECT_EQ(loaded->FeatureImportance(), e->FeatureImportance());
     ExpectSameAsXGBoost(*loaded, test.x);
     EXPECT_EQ(loaded->SaveModel(), model);
-    // Saved again, the flag stays.
-    EXPECT_EQ(json::parse(loaded->SaveConfig()).value("ensemble_verified", false), true);
+    // Saved again, the (right) digest is written.
+    EXPECT_EQ(json::parse(loaded->SaveConfig())["ensemble_probe_xxh3"],
+              config["ensemble_probe_xxh3"]);
   }
 
-  // A flag on a model the compiler does not take: XGBoost loads it at once, as without the flag.
+  // Deferred indeed: a model XGBoost refuses (attributes not an object) but whose trees compile
+  // to the digest predicts; XGBoost's error comes when the booster is first needed.
+  {
+    json edited = json::parse(model);
+    edited["learner"]["attributes"] = 5;
+    auto loaded = CreateEstimator("xgboost");
+    loaded->LoadConfig(config.dump());
+    loaded->LoadModel(edited.dump());
+    EXPECT_EQ(Mismatches(loaded->Predict(test.x), e->Predict(test.x)), 0);
+    EXPECT_THROW(loaded->Contributions(test.x), Error);
+    auto eager = CreateEstimator("xgboost");
+    eager->LoadConfig(old_config.dump());
+    EXPECT_THROW(eager->LoadModel(edited.dump()), Error);
+  }
+
+  // A digest with a model the compiler does not take: XGBoost loads it at once, as without one.
   auto dart =
       Fit("xgboost", train, Task::kMulticlass, 3, {{"booster", "dart"}, {"num_boost_round", "5"}});
   json flagged = json::parse(dart->SaveConfig());
-  EXPECT_FALSE(flagged.contains("ensemble_verified"));
-  flagged["ensemble_verified"] = true;
+  EXPECT_FALSE(flagged.contains("ensemble_probe_xxh3"));
+  flagged["ensemble_probe_xxh3"] = config["ensemble_probe_xxh3"];
   auto loaded = CreateEstimator("xgboost");
   loaded->LoadConfig(flagged.dump());
   loaded->LoadModel(dart->SaveModel());

@@ -681,6 +681,10 @@ struct Worker::State {
   template <class InputText, class LineOf>
   void PredictAndEmitEncoded(const InputText& input, const LineOf& line, UnitResult* result) {
     const int64_t width = encoded.cols;
+    struct Reset {  // whatever happens, the next batch starts empty
+      DenseMatrix& m;
+      ~Reset() { m.rows = 0; }
+    } reset{encoded};
     PredictAndEmit(
         [&] {
           encoded.data.resize(static_cast<size_t>(encoded.rows * width));  // capacity stays
@@ -693,7 +697,6 @@ struct Worker::State {
           return plan.predictor->PredictEncoded(one);
         },
         input, line, result);
-    encoded.rows = 0;
   }
 
   // Predicts the records of `ok` with predict_all() (a table of their predictions, in order),

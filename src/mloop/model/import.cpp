@@ -4,7 +4,6 @@
 
 #include "mloop/core/error.h"
 #include "mloop/train/registry.h"
-#include "mloop/train/xgboost/xgboost_estimator.h"
 
 namespace mloop {
 
@@ -69,9 +68,11 @@ ModelBundle ImportXGBoostModel(const std::string& model_json, const ModelImportO
                            {"params", nlohmann::json::object()},
                            {"num_boost_round", 0},
                            {"early_stopping_rounds", 0}};
-  // As a trained model's: its compiled ensemble agreed with XGBoost, so loading it for
-  // prediction can leave XGBoost's own copy until needed.
-  if (CompiledEnsemble(*estimator)) config["ensemble_verified"] = true;
+  // As a trained model's: the digest of the compiled ensemble's probe predictions, which agreed
+  // with XGBoost's, so that loading it for prediction can leave XGBoost's own copy until needed.
+  const nlohmann::json own = nlohmann::json::parse(estimator->SaveConfig());
+  if (own.contains("ensemble_probe_xxh3"))
+    config["ensemble_probe_xxh3"] = own["ensemble_probe_xxh3"];
   ModelBundle b;
   b.target_json = target.ToJson();
   b.encoding_json = Encoding::Numeric(features).ToJson();

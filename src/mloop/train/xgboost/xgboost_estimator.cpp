@@ -1,9 +1,11 @@
 #include "mloop/train/xgboost/xgboost_estimator.h"
 
 #include <xgboost/c_api.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -368,7 +370,7 @@ class XGBoostEstimator : public Estimator {
   std::string SaveModel() const override {
     {
       std::lock_guard lock(booster_mu_);
-      if (!booster_ && !deferred_json_.empty()) return deferred_json_;  // exactly what was loaded
+      if (!deferred_json_.empty()) return deferred_json_;  // exactly what was loaded
     }
     BoosterHandle booster = Booster();
     bst_ulong len = 0;
@@ -381,13 +383,14 @@ class XGBoostEstimator : public Estimator {
   void LoadModel(std::string_view json) override {
     FreeBooster();
     predict_threads_ = DefaultThreads();
-    if (ensemble_verified_) {
-      // The configuration says this JSON compiled into an ensemble that agreed with XGBoost when
-      // the model was saved: compile it again and leave XGBoost's own copy until something
-      // needs it (contributions, importance, data the ensemble does not take). Loading the
-      // booster costs three times the compilation.
+    if (!probe_digest_.empty()) {
+      // The configuration holds the digest of XGBoost's predictions on the ensemble's probe
+      // rows when the model was saved: if this build's compilation of this JSON predicts the
+      // same bits there, XGBoost's own copy waits until something needs it (contributions,
+      // importance, data the ensemble does not take). Loading the booster costs three times
+      // the compilation.
       std::optional<TreeEnsemble> e = TreeEnsemble::FromXgboostJson(json);
-      if (e) {
+      if (e && ProbeDigest(*e) == probe_digest_) {
         ensemble_ = std::move(e);
         num_features_ = ensemble_->num_features();
         deferred_json_ = std::string(json);
@@ -413,7 +416,7 @@ class XGBoostEstimator : public Estimator {
     j["num_boost_round"] = num_boost_round_;
     j["early_stopping_rounds"] = early_stopping_rounds_;
     if (best_iteration_ >= 0) j["best_iteration"] = best_iteration_;
-    if (ensemble_) j["ensemble_verified"] = true;
+    if (ensemble_) j["ensemble_probe_xxh3"] = ProbeDigest(*ensemble_);
     return j.dump();
   }
 
@@ -432,7 +435,7 @@ class XGBoostEstimator : public Estimator {
       num_boost_round_ = j.at("num_boost_round").get<int>();
       early_stopping_rounds_ = j.at("early_stopping_rounds").get<int>();
       best_iteration_ = j.value("best_iteration", -1);
-      ensemble_verified_ = j.value("ensemble_verified", false);
+      probe_digest_ = j.value("ensemble_probe_xxh3", std::string());
     } catch (const nlohmann::json::exception& e) {
       throw Corruption(std::string("xgboost configuration is not valid: ") + e.what());
     }
@@ -471,7 +474,21 @@ class XGBoostEstimator : public Estimator {
     return booster_ || !deferred_json_.empty();
   }
 
-  // The booster, loaded now from the deferred JSON if LoadModel left it.
+  // XXH3-64 (hex) of the ensemble's predictions on its 64 probe rows: what LoadModel compares
+  // with the configuration's `ensemble_probe_xxh3`, saved when those predictions were XGBoost's.
+  static std::string ProbeDigest(const TreeEnsemble& e) {
+    DenseMatrix out;
+    e.Predict(e.ProbeRows(64), &out, 1);
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx",
+                  static_cast<unsigned long long>(
+                      XXH3_64bits(out.data.data(), out.data.size() * sizeof(double))));
+    return hex;
+  }
+
+  // The booster, loaded now from the deferred JSON if LoadModel left it. Its first prediction
+  // (which configures XGBoost's learner) runs here too, under the lock, so that threads calling
+  // XGBoost at once find it configured.
   BoosterHandle Booster() const {
     std::lock_guard lock(booster_mu_);
     if (!booster_ && !deferred_json_.empty()) {
@@ -483,8 +500,14 @@ class XGBoostEstimator : public Estimator {
         throw Corruption("XGBoost cannot load the model it saved: " + error);
       }
       booster_ = b;
-      deferred_json_.clear();
-      deferred_json_.shrink_to_fit();
+      DMatrix one(DenseMatrix(1, num_features_, std::numeric_limits<double>::quiet_NaN()),
+                  feature_names_, 1);
+      const bst_ulong* shape = nullptr;
+      bst_ulong dim = 0;
+      const float* result = nullptr;
+      Check(XGBoosterPredictFromDMatrix(b, one.get(), PredictConfig(0).c_str(), &shape, &dim,
+                                        &result),
+            "predicting");
     }
     if (!booster_) throw FailedPrecondition("the model is not trained");
     return booster_;
@@ -498,6 +521,14 @@ class XGBoostEstimator : public Estimator {
     ensemble_.reset();
   }
 
+  // XGBoosterPredictFromDMatrix's configuration for prediction `type` (0: values, 2:
+  // contributions), every tree.
+  static std::string PredictConfig(int type) {
+    return R"({"type": )" + std::to_string(type) +
+           R"(, "training": false, "iteration_begin": 0, "iteration_end": 0, )"
+           R"("strict_shape": false})";
+  }
+
   // XGBoost's prediction of `type` (0: values, 2: contributions) for every row of `x`, as an
   // n x `cols` matrix.
   DenseMatrix Run(const DenseMatrix& x, int type, int64_t cols, const char* what) const {
@@ -507,9 +538,7 @@ class XGBoostEstimator : public Estimator {
                             " features, the data has " + std::to_string(x.cols));
     }
     DMatrix d(x, feature_names_, 1);
-    const std::string config = R"({"type": )" + std::to_string(type) +
-                               R"(, "training": false, "iteration_begin": 0, )"
-                               R"("iteration_end": 0, "strict_shape": false})";
+    const std::string config = PredictConfig(type);
     const bst_ulong* shape = nullptr;
     bst_ulong dim = 0;
     const float* result = nullptr;
@@ -581,9 +610,9 @@ class XGBoostEstimator : public Estimator {
   // XGBoost's booster. After a LoadModel that deferred it, null with the JSON in deferred_json_
   // until Booster() first needs it (from any thread: booster_mu_).
   mutable BoosterHandle booster_ = nullptr;
-  mutable std::string deferred_json_;
+  mutable std::string deferred_json_;  // kept: SaveModel gives back exactly what was loaded
   mutable std::mutex booster_mu_;
-  bool ensemble_verified_ = false;        // from the configuration: see LoadModel
+  std::string probe_digest_;              // from the configuration: see LoadModel
   std::optional<TreeEnsemble> ensemble_;  // Predict's engine when set (see the header)
   int predict_threads_ = 1;
 };

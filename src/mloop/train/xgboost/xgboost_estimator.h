@@ -14,12 +14,13 @@
 // Prediction: after Fit and after LoadModel the model is compiled into a TreeEnsemble
 // (train/xgboost/tree_ensemble.h), mloop's own evaluator, whose results are bit for bit XGBoost's;
 // it is checked against XGBoost on probe rows right away and dropped on any difference, and the
-// configuration records that it passed (`ensemble_verified`). LoadModel with that flag compiles
-// the JSON and defers XGBoost's own load until something needs the booster. Predict
-// uses it (on the booster's nthread threads from 1,024 rows, on the calling thread below) when it
-// exists and falls back to XGBoost's C API otherwise: gblinear, dart, categorical splits, other
-// objectives, and data with an infinite value (XGBoost's DMatrix refuses it with an error, which
-// Predict keeps). Contributions always come from XGBoost.
+// configuration records a digest of those probe predictions (`ensemble_probe_xxh3`). LoadModel
+// with a digest compiles the JSON and, when the compiled ensemble's probe predictions have that
+// digest, defers XGBoost's own load until something needs the booster (it then loads once,
+// thread-safely). Predict uses the ensemble (on the booster's nthread threads from 1,024 rows,
+// on the calling thread below) when it exists and falls back to XGBoost's C API otherwise: dart,
+// categorical splits, other objectives, and data with an infinite value (XGBoost's DMatrix
+// refuses it with an error, which Predict keeps). Contributions always come from XGBoost.
 #pragma once
 
 #include <memory>
