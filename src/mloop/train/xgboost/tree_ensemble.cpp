@@ -612,6 +612,16 @@ void TreeEnsemble::Predict(const DenseMatrix& x, DenseMatrix* out, int threads) 
   }
 }
 
+namespace {
+
+// The probe rows' pseudo-random draws: a 64-bit LCG's top 31 bits (deterministic everywhere).
+uint64_t NextPick(uint64_t& state) {
+  state = state * 6364136223846793005ull + 1442695040888963407ull;
+  return state >> 33;
+}
+
+}  // namespace
+
 DenseMatrix TreeEnsemble::ProbeRows(int rows) const {
   if (is_linear()) {
     // Missing values, zeros, signs and magnitudes from tiny to large: every product and sum.
@@ -619,8 +629,7 @@ DenseMatrix TreeEnsemble::ProbeRows(int rows) const {
     uint64_t state = 0x2545F4914F6CDD1Dull;
     for (int64_t r = 0; r < x.rows; ++r) {
       for (int64_t f = 0; f < x.cols; ++f) {
-        state = state * 6364136223846793005ull + 1442695040888963407ull;
-        const uint64_t pick = state >> 33;
+        const uint64_t pick = NextPick(state);
         const double unit = static_cast<double>(pick % 1000003) / 1000003.0 - 0.5;
         switch (pick % 6) {
           case 0:
@@ -652,8 +661,7 @@ DenseMatrix TreeEnsemble::ProbeRows(int rows) const {
   uint64_t state = 0x9E3779B97F4A7C15ull;
   for (int64_t r = 0; r < x.rows; ++r) {
     for (int64_t f = 0; f < x.cols; ++f) {
-      state = state * 6364136223846793005ull + 1442695040888963407ull;
-      const uint64_t pick = state >> 33;
+      const uint64_t pick = NextPick(state);
       const auto& t = thresholds[static_cast<size_t>(f)];
       if (r == 0 || pick % 8 == 0) {
         x.at(r, f) = std::numeric_limits<double>::quiet_NaN();
