@@ -108,20 +108,6 @@ done
 
 # ---- helpers -----------------------------------------------------------------------------------
 
-wait_for_quiet() {
-  local waited=0
-  while awk -v l="$(load1)" -v m="$MAX_LOAD" 'BEGIN { exit !(l > m) }'; do
-    if [ "$waited" -ge "$MAX_WAIT" ]; then
-      echo "  load $(loadavg) still above $MAX_LOAD after ${waited}s: measuring anyway" >&2
-      return 1
-    fi
-    echo "  load $(loadavg) > $MAX_LOAD: waiting 30 s" >&2
-    sleep 30
-    waited=$((waited + 30))
-  done
-  return 0
-}
-
 start_server() { # port probe-path command...
   local port="$1" probe="$2"
   shift 2
@@ -145,24 +131,6 @@ stop_server() {
   SERVER_PID=""
 }
 
-run_wrk() { # port url script seconds
-  local args=(-t"$WRK_THREADS" -c"$CONNECTIONS" -d"$4"s --latency)
-  [ "$3" = - ] || args+=(-s "$3")
-  wrk "${args[@]}" "http://127.0.0.1:$1$2"
-}
-
-# wrk output -> "requests/s p99_ms non2xx socket_errors"
-parse_wrk() {
-  awk '
-    /Requests\/sec:/ { rps = $2 }
-    $1 == "99%" {
-      v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
-      p99 = (u == "us") ? v / 1000 : (u == "s") ? v * 1000 : (u == "m") ? v * 60000 : v
-    }
-    /Non-2xx or 3xx responses:/ { bad = $NF }
-    /Socket errors:/ { err = $0; sub(/.*Socket errors: /, "", err); gsub(/ /, "", err) }
-    END { printf "%s %.3f %s %s\n", rps, p99, bad + 0, (err == "" ? "-" : err) }' "$1"
-}
 
 # ---- measure -----------------------------------------------------------------------------------
 echo "HTTP library benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores," \
@@ -198,7 +166,7 @@ for round in $(seq "$ROUNDS"); do
     check=ok
     served "$port" "$probe" || check=STALLED
     stop_server
-    read -r rps p99 bad err <<<"$(parse_wrk "$out")"
+    read -r rps p99 bad _ err <<<"$(parse_wrk "$out")"
     if [ "$check" = ok ]; then echo "$round $name $rps $p99" >>"$RESULTS"; fi
     printf '%-6s %-18s %12.0f %10.2f %8s %-13s %s\n' "$round" "$name" "$rps" "$p99" "$bad" "$err" "$check"
     if [ -n "$KEEP" ]; then

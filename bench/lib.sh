@@ -8,6 +8,10 @@
 # served PORT PATH 8 fresh connections one after another, each answered within a second: wrk
 #                  does not notice connections that never get an answer (a stalled event loop)
 # load1, loadavg   the 1-minute load average; all three
+# wait_for_quiet   waits (30 s at a time, MAX_WAIT s at most) until load1 <= MAX_LOAD; 1 when
+#                  it gave up
+# run_wrk PORT URL SCRIPT SECONDS   wrk -tWRK_THREADS -cCONNECTIONS --latency (SCRIPT - : none)
+# parse_wrk FILE   wrk's output -> "requests/s p99_ms non2xx socket_errors(total) (detail|-)"
 
 LOCK_FD=""
 
@@ -46,3 +50,40 @@ served() { # port probe-path
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+wait_for_quiet() {
+  local waited=0
+  while awk -v l="$(load1)" -v m="$MAX_LOAD" 'BEGIN { exit !(l > m) }'; do
+    if [ "$waited" -ge "$MAX_WAIT" ]; then
+      echo "  load $(loadavg) still above $MAX_LOAD after ${waited}s: measuring anyway" >&2
+      return 1
+    fi
+    echo "  load $(loadavg) > $MAX_LOAD: waiting 30 s" >&2
+    sleep 30
+    waited=$((waited + 30))
+  done
+  return 0
+}
+
+run_wrk() { # port url script seconds
+  local args=(-t"$WRK_THREADS" -c"$CONNECTIONS" -d"$4"s --latency)
+  [ "$3" = - ] || args+=(-s "$3")
+  wrk "${args[@]}" "http://127.0.0.1:$1$2"
+}
+
+# wrk output -> "requests/s p99_ms non2xx socket_errors(total) socket_errors(detail)"
+parse_wrk() {
+  awk '
+    /Requests\/sec:/ { rps = $2 }
+    $1 == "99%" {
+      v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+      p99 = (u == "us") ? v / 1000 : (u == "s") ? v * 1000 : (u == "m") ? v * 60000 : v
+    }
+    /Non-2xx or 3xx responses:/ { bad = $NF }
+    /Socket errors:/ {
+      err = $0; sub(/.*Socket errors: /, "", err)
+      n = split(err, f, /[ ,]+/); for (i = 1; i <= n; i++) if (f[i] ~ /^[0-9]+$/) errs += f[i]
+      gsub(/ /, "", err)
+    }
+    END { printf "%s %.3f %d %d %s\n", rps, p99, bad + 0, errs + 0, (err == "" ? "-" : err) }' "$1"
+}

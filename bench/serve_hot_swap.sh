@@ -97,19 +97,6 @@ if ! "$WORK/mloop" serve --help 2>&1 | grep -q -- '--poll-seconds'; then
 fi
 MLOOP="$WORK/mloop"
 
-wait_for_quiet() {
-  local waited=0
-  while awk -v l="$(load1)" -v m="$MAX_LOAD" 'BEGIN { exit !(l > m) }'; do
-    if [ "$waited" -ge "$MAX_WAIT" ]; then
-      echo "  load $(loadavg) still above $MAX_LOAD after ${waited}s: measuring anyway" >&2
-      return 1
-    fi
-    echo "  load $(loadavg) > $MAX_LOAD: waiting 30 s" >&2
-    sleep 30
-    waited=$((waited + 30))
-  done
-  return 0
-}
 now() { echo "$EPOCHREALTIME"; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 

@@ -185,7 +185,7 @@ cpu_busy() { # cores busy over 2 s (all CPU time but idle and iowait), from /pro
     printf "%.2f\n", (t > 0) ? n * (t - idle) / t : 0 }'
 }
 
-wait_for_quiet() { # round
+wait_for_quiet_round() { # round: the load average before round 1, the CPU busy after
   local waited=0 busy
   while :; do
     if [ "$1" = 1 ]; then
@@ -255,29 +255,6 @@ ask() { # port: the server's answer to the request body
     "http://127.0.0.1:$1/invocations" || echo "(no answer)"
 }
 
-run_wrk() { # port url script seconds
-  local args=(-t"$WRK_THREADS" -c"$CONNECTIONS" -d"$4"s --latency)
-  [ "$3" = - ] || args+=(-s "$3")
-  wrk "${args[@]}" "http://127.0.0.1:$1$2"
-}
-
-# wrk output -> "requests/s p99_ms non2xx socket_errors(total) socket_errors(detail)"
-parse_wrk() {
-  awk '
-    /Requests\/sec:/ { rps = $2 }
-    $1 == "99%" {
-      v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
-      p99 = (u == "us") ? v / 1000 : (u == "s") ? v * 1000 : (u == "m") ? v * 60000 : v
-    }
-    /Non-2xx or 3xx responses:/ { bad = $NF }
-    /Socket errors:/ {
-      err = $0; sub(/.*Socket errors: /, "", err)
-      n = split(err, f, /[ ,]+/); for (i = 1; i <= n; i++) if (f[i] ~ /^[0-9]+$/) errs += f[i]
-      gsub(/ /, "", err)
-    }
-    END { printf "%s %.3f %d %d %s\n", rps, p99, bad + 0, errs + 0, (err == "" ? "-" : err) }' "$1"
-}
-
 # ---- check the answers -------------------------------------------------------------------------
 echo "mloop serve vs FastAPI vs nginx: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores," \
   "$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
@@ -331,9 +308,9 @@ echo "(check: 8 new connections answered after the run; a STALLED run is left ou
 printf '%-6s %-10s %12s %10s %8s %-16s %s\n' round server "requests/s" "p99 ms" non-2xx "socket errors" check
 for round in $(seq "$ROUNDS"); do
   quiet=yes
-  wait_for_quiet "$round" || quiet=no
+  wait_for_quiet_round "$round" || quiet=no
   lock
-  [ "$quiet" = no ] || wait_for_quiet "$round" || quiet=no # a build may have run while we waited
+  [ "$quiet" = no ] || wait_for_quiet_round "$round" || quiet=no # a build may have run while we waited
   before="$(loadavg)"
   for entry in "${SERVERS[@]}"; do
     IFS='|' read -r name port url probe script <<<"$entry"
