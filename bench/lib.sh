@@ -12,6 +12,12 @@
 #                  it gave up
 # run_wrk PORT URL SCRIPT SECONDS   wrk -tWRK_THREADS -cCONNECTIONS --latency (SCRIPT - : none)
 # parse_wrk FILE   wrk's output -> "requests/s p99_ms non2xx socket_errors(total) (detail|-)"
+# serving_model    the serving benchmarks' model and request (needs MLOOP, PY, ROOT, WORK, ROWS,
+#                  ROW): ROWS rows of bench/gen_classification_csv.py in WORK/data.csv, a
+#                  workspace WORK/ws (`ml` runs mloop on it, `jget KEY` reads a JSON field), an
+#                  XGBoost model (100 rounds, depth 8, eta 0.1) registered as bench/MODEL_VERSION
+#                  with alias production; BODY=WORK/body.csv holds data row ROW without its label
+#                  in the model's input order, WORK/body_with_header.csv the same with a header
 
 LOCK_FD=""
 
@@ -86,4 +92,38 @@ parse_wrk() {
       gsub(/ /, "", err)
     }
     END { printf "%s %.3f %d %d %s\n", rps, p99, bad + 0, errs + 0, (err == "" ? "-" : err) }' "$1"
+}
+
+WS=""
+ml() { "$MLOOP" -w "$WS" "$@"; }
+jget() { "$PY" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+serving_model() {
+  WS="$WORK/ws"
+  "$PY" "$ROOT/bench/gen_classification_csv.py" "$WORK/data.csv" "$ROWS" 1
+  "$MLOOP" init "$WS" >/dev/null
+  ml data import "$WORK/data.csv" --name bench --target label >/dev/null
+  local run
+  run="$(ml --threads 2 train bench --target label --algo xgboost --param num_boost_round=100 \
+    --param max_depth=8 --param eta=0.1 -q --json | jget run_id)"
+  MODEL_VERSION="$(ml models register "$run" --name bench --json | jget version)"
+  ml models alias "bench/$MODEL_VERSION" production >/dev/null
+  BODY="$WORK/body.csv"
+  ml models show bench@production --json >"$WORK/show.json"
+  "$PY" - "$WORK/show.json" "$WORK/data.csv" "$ROW" "$BODY" <<'PY'
+import csv, json, sys
+show, data, row, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+inputs = [c["name"] for c in json.load(open(show))["manifest"]["input_schema"]]
+with open(data, newline="") as f:
+    reader = csv.reader(f)
+    header = next(reader)
+    for i, rec in enumerate(reader, 1):
+        if i == row:
+            break
+values = dict(zip(header, rec))
+with open(out.replace(".csv", "_with_header.csv"), "w") as f:
+    f.write(",".join(inputs) + "\n" + ",".join(values[c] for c in inputs) + "\n")
+with open(out, "w") as f:
+    f.write(",".join(values[c] for c in inputs) + "\n")
+PY
 }

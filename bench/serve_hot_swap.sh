@@ -101,37 +101,8 @@ now() { echo "$EPOCHREALTIME"; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # ---- the model: data, workspace, version 1 as production ----------------------------------------
-WS="$WORK/ws"
-ml() { "$MLOOP" -w "$WS" "$@"; }
-jget() { "$PY" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-
-"$PY" "$ROOT/bench/gen_classification_csv.py" "$WORK/data.csv" "$ROWS" 1
-"$MLOOP" init "$WS" >/dev/null
-ml data import "$WORK/data.csv" --name bench --target label >/dev/null
-run1="$(ml --threads 2 train bench --target label --algo xgboost --param num_boost_round=100 \
-  --param max_depth=8 --param eta=0.1 -q --json | jget run_id)"
-v1="$(ml models register "$run1" --name bench --json | jget version)"
-ml models alias "bench/$v1" production >/dev/null
-
-# The request: data row ROW without its label, in the model's input order (the input schema).
-BODY="$WORK/body.csv"
-ml models show bench@production --json >"$WORK/show.json"
-"$PY" - "$WORK/show.json" "$WORK/data.csv" "$ROW" "$BODY" <<'PY'
-import csv, json, sys
-show, data, row, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-inputs = [c["name"] for c in json.load(open(show))["manifest"]["input_schema"]]
-with open(data, newline="") as f:
-    reader = csv.reader(f)
-    header = next(reader)
-    for i, rec in enumerate(reader, 1):
-        if i == row:
-            break
-values = dict(zip(header, rec))
-with open(out.replace(".csv", "_with_header.csv"), "w") as f:
-    f.write(",".join(inputs) + "\n" + ",".join(values[c] for c in inputs) + "\n")
-with open(out, "w") as f:
-    f.write(",".join(values[c] for c in inputs) + "\n")
-PY
+serving_model
+v1="$MODEL_VERSION"
 expected() { ml predict "$1" --data "$WORK/body_with_header.csv" -o - | sed -n 2p; }
 EXPECT1="$(expected "bench/$v1")"
 

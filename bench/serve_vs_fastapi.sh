@@ -105,42 +105,10 @@ HAVE_SERVE=no
 if "$MLOOP" serve --help 2>&1 | grep -q -- '--model'; then HAVE_SERVE=yes; fi
 
 # ---- the model: data, workspace, train, register, export ----------------------------------------
-WS="$WORK/ws"
-ml() { "$MLOOP" -w "$WS" "$@"; }
-jget() { "$PY" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-
-"$PY" "$ROOT/bench/gen_classification_csv.py" "$WORK/data.csv" "$ROWS" 1
-"$MLOOP" init "$WS" >/dev/null
-ml data import "$WORK/data.csv" --name bench --target label >/dev/null
-run_id="$(ml --threads 2 train bench --target label --algo xgboost --param num_boost_round=100 \
-  --param max_depth=8 --param eta=0.1 -q --json | jget run_id)"
-version="$(ml models register "$run_id" --name bench --json | jget version)"
-ml models alias "bench/$version" production >/dev/null
+serving_model
 ml models export bench@production -o "$WORK/model" >/dev/null
 MODEL_JSON="$WORK/model/model.json"
-
-# The request: data row ROW without its label, in the model's input order.
-BODY="$WORK/body.csv"
-"$PY" - "$WORK/model/manifest.json" "$WORK/data.csv" "$ROW" "$BODY" <<'PY'
-import csv, json, sys
-manifest, data, row, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-inputs = [c["name"] for c in json.load(open(manifest))["input_schema"]]
-with open(data, newline="") as f:
-    reader = csv.reader(f)
-    header = next(reader)
-    for i, rec in enumerate(reader, 1):
-        if i == row:
-            break
-values = dict(zip(header, rec))
-with open(out, "w") as f:
-    f.write(",".join(values[c] for c in inputs) + "\n")
-PY
 # mloop predict's answer to the same record (the batch path), the reference for both servers.
-{
-  "$PY" -c 'import json, sys; print(",".join(c["name"] for c in json.load(open(sys.argv[1]))["input_schema"]))' \
-    "$WORK/model/manifest.json"
-  cat "$BODY"
-} >"$WORK/body_with_header.csv"
 PREDICT_ANSWER="$(ml predict bench@production --data "$WORK/body_with_header.csv" -o - | sed -n 2p)"
 
 # ---- nginx: a small static file, the size of a prediction ---------------------------------------
@@ -261,8 +229,8 @@ echo "mloop serve vs FastAPI vs nginx: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc
 echo "wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), $($NGINX -v 2>&1 | sed 's/.*: //')," \
   "mloop $("$MLOOP" --version 2>/dev/null | awk '{print $NF}')," \
   "$("$PY" -c 'import fastapi, uvicorn, xgboost, numpy; print(f"FastAPI {fastapi.__version__}, uvicorn {uvicorn.__version__}, xgboost {xgboost.__version__}, numpy {numpy.__version__}")')"
-echo "model: XGBoost binary, 100 trees, depth 8, 28 features, trained on $ROWS rows (run $run_id," \
-  "registered bench/$version @production)"
+echo "model: XGBoost binary, 100 trees, depth 8, 28 features, trained on $ROWS rows," \
+  "registered bench/$MODEL_VERSION @production"
 echo "each run: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s --latency [-s bench/serve_post.lua]," \
   "after a 2 s warm-up; mloop --threads $SERVER_THREADS serve, uvicorn --workers $FASTAPI_WORKERS," \
   "nginx 2 workers; $ROUNDS rounds"
