@@ -40,7 +40,7 @@ MAX_WAIT="${MAX_WAIT:-600}"
 KEEP="${KEEP:-}"
 LOCK="${MLOOP_BUILD_LOCK-/tmp/mloop-build.lock}"
 BENCH=http_servers
-# lock, unlock, stop, served, load1, loadavg
+# lock, unlock, stop, served, load1, loadavg, wait_for_quiet, run_wrk, parse_wrk
 source "$ROOT/bench/lib.sh"
 
 for tool in cmake ninja wrk nginx curl; do

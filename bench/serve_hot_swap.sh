@@ -54,7 +54,7 @@ KEEP="${KEEP:-}"
 LOCK="${MLOOP_BUILD_LOCK-/tmp/mloop-build.lock}"
 unset MLOOP_BUILD_LOCK # mloop refuses unknown MLOOP_* variables in its environment
 BENCH=serve_hot_swap
-# lock, unlock, stop, served, load1, loadavg
+# lock, unlock, stop, served, load1, loadavg, wait_for_quiet, serving_model (ml, jget)
 source "$ROOT/bench/lib.sh"
 PY=/usr/bin/python3
 

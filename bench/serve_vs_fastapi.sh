@@ -63,7 +63,7 @@ KEEP="${KEEP:-}"
 LOCK="${MLOOP_BUILD_LOCK-/tmp/mloop-build.lock}"
 unset MLOOP_BUILD_LOCK # mloop refuses unknown MLOOP_* variables in its environment
 BENCH=serve_vs_fastapi
-# lock, unlock, stop, served, load1, loadavg
+# lock, unlock, stop, served, load1, loadavg, run_wrk, parse_wrk, serving_model (ml, jget)
 source "$ROOT/bench/lib.sh"
 PY=/usr/bin/python3
 
