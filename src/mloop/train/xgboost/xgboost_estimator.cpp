@@ -203,7 +203,7 @@ class XGBoostEstimator : public Estimator {
       num_boost_round_ = 1;
     }
   }
-  ~XGBoostEstimator() override { FreeBooster(); }
+  ~XGBoostEstimator() override { ForgetModel(); }
 
   std::string_view name() const override { return random_forest_ ? "random_forest" : "xgboost"; }
   bool Supports(Task task) const override { return task != Task::kClustering; }
@@ -273,7 +273,7 @@ class XGBoostEstimator : public Estimator {
       handles.push_back(valid->get());
       names.push_back("valid");
     }
-    FreeBooster();
+    ForgetModel();
     Check(XGBoosterCreate(handles.data(), handles.size(), &booster_), "creating the booster");
     for (const auto& [k, v] : p) {
       Check(XGBoosterSetParam(booster_, k.c_str(), v.c_str()), ("setting " + k).c_str());
@@ -381,7 +381,7 @@ class XGBoostEstimator : public Estimator {
   }
 
   void LoadModel(std::string_view json) override {
-    FreeBooster();
+    ForgetModel();
     predict_threads_ = DefaultThreads();
     if (!probe_digest_.empty()) {
       // The configuration holds the digest of XGBoost's predictions on the ensemble's probe
@@ -513,7 +513,9 @@ class XGBoostEstimator : public Estimator {
     return booster_;
   }
 
-  void FreeBooster() {
+  // Drops the model in every form (booster, deferred JSON, compiled ensemble): before a Fit or
+  // LoadModel replaces it, and on destruction.
+  void ForgetModel() {
     std::lock_guard lock(booster_mu_);
     if (booster_) XGBoosterFree(booster_);
     booster_ = nullptr;
