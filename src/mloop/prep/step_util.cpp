@@ -321,6 +321,26 @@ void RequireNewName(const std::string& where, const Schema& schema, const std::s
   }
 }
 
+void RequireFinite(const std::string& where, const std::string& name, const Column& doubles) {
+  const double* x = doubles.f64();
+  const int64_t n = doubles.size();
+  int64_t first = -1;
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (std::isinf(x[i])) {
+      if (first < 0) first = i;
+      ++count;
+    }
+  }
+  if (count == 0) return;
+  throw DataError(where + ": column '" + Printable(name) + "' holds " +
+                      (count == 1 ? "an infinite value" : std::to_string(count) + " infinite values") +
+                      " (" + FormatDouble(x[first]) + " at row " + std::to_string(first + 1) +
+                      "); this step learns from the values and needs them finite",
+                  "bound them first with a clip step, or use log1p rather than log (the log of "
+                  "0 is -inf)");
+}
+
 Column ToDoubles(const Column& column) {
   const int64_t n = column.size();
   if (column.type() == DataType::kFloat64) {

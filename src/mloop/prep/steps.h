@@ -253,6 +253,11 @@ void RequireNewName(const std::string& where, const Schema& schema, const std::s
 // A float64 view of a numeric column in which every missing entry reads NaN. Shares the
 // column's buffer when it already is such a column (float64 with NaN under missing entries).
 Column ToDoubles(const Column& column);
+// Throws DataError when the float64 view `doubles` (of column `name`) holds +inf or -inf: steps
+// that learn statistics from values (scale, winsorize, power, quantile bins, mean and median
+// imputation) refuse them, as scikit-learn does, rather than learn an infinite centre or scale
+// that turns the whole column into NaN.
+void RequireFinite(const std::string& where, const std::string& name, const Column& doubles);
 // A float64 column of `values`, missing exactly where `like` is missing.
 Column Float64Like(BigVector<double> values, const Column& like);
 // Gives `data` (values filled, length set) the validity of `like` and makes the column.

@@ -84,7 +84,7 @@ class ImputeStep : public StepBase<ImputeStep> {
     std::vector<char> had_missing(columns_.size(), 0);
     ForEachColumn(static_cast<int>(columns_.size()), ctx.threads, [&](int k) {
       const Column& c = in.column(columns_[k]);
-      fills_[k] = LearnColumn(c, &had_missing[k]);
+      fills_[k] = LearnColumn(columns_[k], c, &had_missing[k]);
     });
     indicators_.clear();
     if (add_indicator_) {
@@ -138,7 +138,7 @@ class ImputeStep : public StepBase<ImputeStep> {
 
   // The fill value: a number (numeric columns; "nan"/"inf" as DoubleToJson writes them), a string
   // (string columns) or an ISO timestamp (timestamp columns).
-  json LearnColumn(const Column& c, char* had_missing) const {
+  json LearnColumn(const std::string& name, const Column& c, char* had_missing) const {
     const int64_t n = c.size();
     if (c.type() == DataType::kString || c.type() == DataType::kTimestamp) {
       const bool text = c.type() == DataType::kString;
@@ -175,6 +175,7 @@ class ImputeStep : public StepBase<ImputeStep> {
       return FormatTimestamp(best);
     }
     Column x = ToDoubles(c);
+    if (strategy_ == "mean" || strategy_ == "median") RequireFinite(Where(), name, x);
     const double* v = x.f64();
     Scratch scratch;
     std::vector<double>& present = scratch.values();

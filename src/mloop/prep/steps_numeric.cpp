@@ -49,7 +49,9 @@ class PerColumnStep : public StepBase<T> {
     columns_ = selector_.Resolve(in.schema(), CheckContextFor(ctx), this->Where());
     params_.assign(columns_.size(), {});
     ForEachColumn(static_cast<int>(columns_.size()), ctx.threads, [&](int k) {
-      params_[k] = self().LearnColumn(ToDoubles(in.column(columns_[k])));
+      Column x = ToDoubles(in.column(columns_[k]));
+      if (self().NeedsFinite()) RequireFinite(this->Where(), columns_[k], x);
+      params_[k] = self().LearnColumn(x);
     });
   }
   Table Transform(const Table& in, const ApplyContext& ctx) const override {
@@ -94,6 +96,8 @@ class PerColumnStep : public StepBase<T> {
   std::vector<std::string> ParamNames() const { return {}; }
   std::vector<double> LearnColumn(const Column&) const { return {}; }
   bool VariableParams() const { return false; }
+  // Whether LearnColumn needs finite values (see RequireFinite).
+  bool NeedsFinite() const { return false; }
 
  protected:
   const T& self() const { return static_cast<const T&>(*this); }
@@ -115,6 +119,7 @@ class ScaleStep : public PerColumnStep<ScaleStep> {
     if (method_ == "minmax") return {"scale", "min"};
     return {"center", "scale"};
   }
+  bool NeedsFinite() const { return true; }
   std::vector<double> LearnColumn(const Column& x) const {
     const double* v = x.f64();
     const int64_t n = x.size();
@@ -297,6 +302,7 @@ class BucketizeStep : public PerColumnStep<BucketizeStep> {
   }
   std::vector<std::string> ParamNames() const { return {"edges"}; }
   bool VariableParams() const { return true; }
+  bool NeedsFinite() const { return edges_.empty(); }
   std::vector<double> LearnColumn(const Column& x) const {
     if (!edges_.empty()) return edges_;
     const double inf = std::numeric_limits<double>::infinity();
