@@ -490,9 +490,9 @@ TEST(RecipeTransformTest, InfiniteValuesAreRefusedWhereStatisticsAreLearned) {
   ColumnBuilder b(DataType::kFloat64);
   for (double v : {0.0, 1000.0, 2500.0, 40000.0}) b.AppendDouble(v);
   Table t(Schema({Field{"income", DataType::kFloat64}}), {b.Finish()});
-  for (const char* step : {"scale: income", "scale: {columns: income, method: robust}",
-                           "bucketize: {columns: income, bins: 2}",
-                           "impute: {columns: income, strategy: mean}"}) {
+  for (const char* step :
+       {"scale: income", "scale: {columns: income, method: robust}",
+        "bucketize: {columns: income, bins: 2}", "impute: {columns: income, strategy: mean}"}) {
     Recipe r = Recipe::Parse(std::string("steps:\n  - log: income\n  - ") + step + "\n");
     auto [msg, hint] = ErrorOf([&] { r.Fit(t, {}); }, ErrorCode::kDataError);
     EXPECT_NE(msg.find("column 'income' holds an infinite value (-inf at row 1)"),
@@ -503,7 +503,8 @@ TEST(RecipeTransformTest, InfiniteValuesAreRefusedWhereStatisticsAreLearned) {
   // log1p keeps the values finite; fixed bin edges and clipping learn nothing.
   EXPECT_NO_THROW(Recipe::Parse("steps:\n  - log1p: income\n  - scale: income\n").Fit(t, {}));
   EXPECT_NO_THROW(
-      Recipe::Parse("steps:\n  - log: income\n  - bucketize: {columns: income, edges: [0, 5, 20]}\n")
+      Recipe::Parse(
+          "steps:\n  - log: income\n  - bucketize: {columns: income, edges: [0, 5, 20]}\n")
           .Fit(t, {}));
 }
 

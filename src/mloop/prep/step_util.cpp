@@ -333,12 +333,13 @@ void RequireFinite(const std::string& where, const std::string& name, const Colu
     }
   }
   if (count == 0) return;
-  throw DataError(where + ": column '" + Printable(name) + "' holds " +
-                      (count == 1 ? "an infinite value" : std::to_string(count) + " infinite values") +
-                      " (" + FormatDouble(x[first]) + " at row " + std::to_string(first + 1) +
-                      "); this step learns from the values and needs them finite",
-                  "bound them first with a clip step, or use log1p rather than log (the log of "
-                  "0 is -inf)");
+  throw DataError(
+      where + ": column '" + Printable(name) + "' holds " +
+          (count == 1 ? "an infinite value" : std::to_string(count) + " infinite values") + " (" +
+          FormatDouble(x[first]) + " at row " + std::to_string(first + 1) +
+          "); this step learns from the values and needs them finite",
+      "bound them first with a clip step, or use log1p rather than log (the log of "
+      "0 is -inf)");
 }
 
 Column ToDoubles(const Column& column) {
