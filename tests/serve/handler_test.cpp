@@ -199,12 +199,15 @@ TEST_F(HandlerTest, BadRequestsGetClearStatuses) {
   EXPECT_EQ(Call("POST", "/invocations", "1,2,red", {{"Accept", "text/csv;q=0"}}).status, 406);
   // No Content-Type: CSV, as SageMaker's containers assume.
   EXPECT_EQ(Call("POST", "/invocations", "1,2,red").status, 200);
-  // A valid record the model itself refuses (XGBoost takes no infinity): 424, as SageMaker.
-  for (const char* body : {"inf,2,red\n", "1,-inf,red\n1,2,red\n"}) {
+  // Values XGBoost refuses (infinite as float32): 400 naming the row and feature, no stack trace.
+  for (const char* body : {"inf,2,red\n", "1,2,red\n1,-1e39,red\n"}) {
     res = Call("POST", "/invocations", body, {{"Content-Type", "text/csv"}});
-    EXPECT_EQ(res.status, 424) << body;
-    EXPECT_CONTAINS(nlohmann::json::parse(res.body)["error"].get<std::string>(),
-                    "the model failed: XGBoost");
+    EXPECT_EQ(res.status, 400) << body << res.body;
+    const std::string error = nlohmann::json::parse(res.body)["error"].get<std::string>();
+    EXPECT_CONTAINS(error, body[0] == 'i'
+                               ? "row 1, feature 'x1': inf is infinite"
+                               : "row 2, feature 'x2': -1e+39 is beyond float32's range");
+    EXPECT_EQ(error.find("Stack trace"), std::string::npos);
   }
 }
 
@@ -296,6 +299,38 @@ TEST_F(HandlerTest, ShadowAnswersAreComparedNeverReturned) {
   EXPECT_CONTAINS(text, "mloop_shadow_requests_total{model=\"churn\",variant=\"challenger\"} 10");
   EXPECT_CONTAINS(text, "mloop_shadow_records_total{model=\"churn\",variant=\"challenger\"} 20");
   EXPECT_CONTAINS(text, "mloop_shadow_disagreements_total{model=\"churn\",variant=\"challenger\"}");
+}
+
+// Without the client's X-Amzn-SageMaker-Inference-Id, the answer's and the shadow's capture
+// lines still share one inference id, so that they (and ground truth) can be joined.
+TEST_F(HandlerTest, ShadowCaptureSharesTheAnswersInferenceId) {
+  TempDir dir;
+  CaptureConfig cc;
+  cc.percent = 100;
+  cc.dir = (dir / "capture").string();
+  CaptureWriter capture(cc, &metrics);
+  EndpointConfig c = OneModel("churn@production");
+  c.models[0].shadow = ShadowConfig{"challenger", "churn@staging", 1.0};
+  WorkQueue queue(64);
+  HandlerOptions o;
+  o.capture = &capture;
+  o.shadow_queue = &queue;
+  Start(c, o);
+  ASSERT_EQ(Call("POST", "/invocations", "1,2,red\n").status, 200);
+  queue.Flush();
+  capture.Flush();
+  std::map<std::string, std::string> id_by_variant;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "capture")) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path());
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line);
+      id_by_variant[j["variant"]] = j["inference_id"];
+    }
+  }
+  ASSERT_EQ(id_by_variant.size(), 2u);
+  EXPECT_FALSE(id_by_variant["production"].empty());
+  EXPECT_EQ(id_by_variant["production"], id_by_variant["challenger"]);
 }
 
 TEST_F(HandlerTest, KServeV2) {
@@ -498,6 +533,15 @@ server: {port: 9000, threads: 4, max_body_mb: 1, auth: true}
   EXPECT_CONTAINS(error("models: []\n"), "nothing to serve");
   EXPECT_CONTAINS(error("models:\n  - model: a@x\n    shadow: {model: a/2, share: 2}\n"),
                   "'share' must be in (0, 1]");
+  // Names end up in URL paths and capture directories: no '/', no climbing out with "..".
+  EXPECT_CONTAINS(error("models:\n  - {name: a/b, model: iris@production}\n"),
+                  "invalid model name 'a/b'");
+  EXPECT_CONTAINS(error("models:\n  - {name: ../../x, model: iris@production}\n"),
+                  "invalid model name '../../x'");
+  EXPECT_CONTAINS(error("models:\n  - name: a\n    variants:\n      - {name: ../v, model: a/1}\n"),
+                  "invalid variant name '../v'");
+  EXPECT_CONTAINS(error("models:\n  - model: a@x\n    shadow: {name: 'b c', model: a/2}\n"),
+                  "invalid shadow name 'b c'");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "mloop/serve/endpoint_config.h"
 
+#include <cctype>
 #include <set>
 
 #include "mloop/core/error.h"
@@ -163,12 +164,36 @@ EndpointConfig ParseEndpointConfig(const std::string& text, const std::string& o
   return c;
 }
 
+namespace {
+
+// Endpoint, variant and shadow names appear in URL paths (/v2/models/NAME), headers, metrics
+// labels and capture directories: the registry's rules for model names, so that none can hold
+// a '/' or climb out of the capture directory with "..".
+void CheckEndpointName(const std::string& what, const std::string& name) {
+  bool ok =
+      !name.empty() && name.size() <= 128 && std::isalnum(static_cast<unsigned char>(name[0]));
+  for (char ch : name) {
+    ok =
+        ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.');
+  }
+  if (!ok) {
+    throw InvalidArgument("invalid " + what + " name '" + name + "'",
+                          "use 1-128 letters, digits, '_', '-' or '.', starting with a letter or "
+                          "digit (set it with 'name:' in the endpoint YAML)");
+  }
+}
+
+}  // namespace
+
 void ValidateEndpointConfig(const EndpointConfig& c) {
   if (c.models.empty()) {
     throw InvalidArgument("nothing to serve: give --model REF or a configuration with 'models'");
   }
   std::set<std::string> models;
   for (const ModelEndpointConfig& m : c.models) {
+    CheckEndpointName("model", m.name);
+    for (const VariantConfig& v : m.variants) CheckEndpointName("variant", v.name);
+    if (m.shadow) CheckEndpointName("shadow", m.shadow->name);
     if (!models.insert(m.name).second) {
       throw InvalidArgument("model '" + m.name + "' is served twice",
                             "give each model its own 'name'");

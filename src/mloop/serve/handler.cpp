@@ -28,6 +28,17 @@ void Fail(HttpResponse* res, int status, std::string_view message, int64_t recor
   res->body = ErrorJson(message, record, field);
 }
 
+// A prediction that threw: 400 for values the model refuses (DataError: XGBoost takes no
+// infinite float32), else 424, as SageMaker answers a model's failure.
+void PredictionFailed(const std::exception& e, HttpResponse* res) {
+  const auto* error = dynamic_cast<const Error*>(&e);
+  if (error && error->code() == ErrorCode::kDataError) {
+    Fail(res, 400, e.what());
+  } else {
+    Fail(res, 424, std::string("the model failed: ") + e.what());
+  }
+}
+
 // 405 for `path`, with the Allow header RFC 9110 asks for.
 void MethodNotAllowed(HttpResponse* res, std::string_view path, std::string_view allowed) {
   Fail(res, 405, std::string(path) + " takes " + std::string(allowed));
@@ -173,14 +184,17 @@ void CountPredictions(const Table& pred, const LoadedModel& loaded, VariantStats
   }
 }
 
-// One capture line per record.
+// The request's inference id: the client's X-Amzn-SageMaker-Inference-Id, else a new one.
+std::string InferenceIdOf(const HttpRequest& req) {
+  return req.inference_id.empty() ? NewId() : std::string(req.inference_id);
+}
+
+// One capture line per record. The answer and its shadow share `inference_id`.
 std::string CaptureLines(const std::string& model, const std::string& variant,
                          const LoadedModel& loaded, const Table& input, const Table& pred,
-                         const HttpRequest& req) {
+                         const std::string& inference_id, const std::string& custom_attributes) {
   std::string out;
   const std::string time = NowIso();
-  const std::string inference_id =
-      req.inference_id.empty() ? NewId() : std::string(req.inference_id);
   for (int64_t r = 0; r < input.num_rows(); ++r) {
     out += "{\"capture_version\":" + std::to_string(kCaptureFormatVersion) + ",\"event_id\":\"" +
            NewId() + "\",\"inference_id\":";
@@ -191,9 +205,9 @@ std::string CaptureLines(const std::string& model, const std::string& variant,
     AppendJsonString(out, variant);
     out += ",\"model_version\":";
     AppendJsonString(out, loaded.description);
-    if (!req.custom_attributes.empty()) {
+    if (!custom_attributes.empty()) {
       out += ",\"custom_attributes\":";
-      AppendJsonString(out, req.custom_attributes);
+      AppendJsonString(out, custom_attributes);
     }
     out += ",\"input\":";
     WriteRowObject(input, r, &out);
@@ -352,7 +366,7 @@ void Handler::Invocations(const HttpRequest& req, HttpResponse* res, VariantStat
     try {
       pred = predictor.PredictEncoded(batch.FinishEncoded());
     } catch (const std::exception& e) {
-      return Fail(res, 424, std::string("the model failed: ") + e.what());
+      return PredictionFailed(e, res);
     }
     CountPredictions(pred, *loaded, variant->stats());
   } else {
@@ -386,26 +400,27 @@ bool Handler::Predict(const ServedModel& model, Variant& variant, const LoadedMo
   try {
     *pred = loaded.predictor->Predict(input);
   } catch (const std::exception& e) {
-    Fail(res, 424, std::string("the model failed: ") + e.what());
+    PredictionFailed(e, res);
     return false;
   }
   CountPredictions(*pred, loaded, variant.stats());
+  const std::string inference_id = extras.capture ? InferenceIdOf(req) : std::string();
   if (extras.capture) {
     options_.capture->Write(model.name(), variant.name(),
-                            CaptureLines(model.name(), variant.name(), loaded, input, *pred, req),
+                            CaptureLines(model.name(), variant.name(), loaded, input, *pred,
+                                         inference_id, std::string(req.custom_attributes)),
                             input.num_rows());
   }
-  if (extras.shadow) Shadow(model, input, *pred, req, extras.capture);
+  if (extras.shadow) Shadow(model, input, *pred, req, inference_id, extras.capture);
   return true;
 }
 
 void Handler::Shadow(const ServedModel& model, const Table& input, const Table& answered,
-                     const HttpRequest& req, bool capture) const {
+                     const HttpRequest& req, const std::string& inference_id, bool capture) const {
   Variant* shadow = model.shadow();
   VariantStats& stats = shadow->stats();
   // The tables share their immutable columns; the task owns copies of what it needs.
-  auto task = [this, &model, shadow, &stats, input, answered, capture,
-               inference_id = std::string(req.inference_id),
+  auto task = [this, &model, shadow, &stats, input, answered, capture, inference_id,
                attributes = std::string(req.custom_attributes)] {
     const auto loaded = shadow->model();
     Table pred;
@@ -433,12 +448,10 @@ void Handler::Shadow(const ServedModel& model, const Table& input, const Table& 
     }
     stats.shadow_abs_diff_sum.fetch_add(diff, std::memory_order_relaxed);
     stats.shadow_disagreements.fetch_add(disagree, std::memory_order_relaxed);
-    if (capture) {  // the shadow's answer is captured with the request's
-      HttpRequest r;
-      r.inference_id = inference_id;
-      r.custom_attributes = attributes;
+    if (capture) {  // the shadow's answer is captured with the request's inference id
       options_.capture->Write(model.name(), shadow->name(),
-                              CaptureLines(model.name(), shadow->name(), *loaded, input, pred, r),
+                              CaptureLines(model.name(), shadow->name(), *loaded, input, pred,
+                                           inference_id, attributes),
                               n);
     }
   };

@@ -93,9 +93,10 @@ class Handler {
   bool Predict(const ServedModel& model, Variant& variant, const LoadedModel& loaded,
                const Table& input, const HttpRequest& req, Extras extras, Table* predictions,
                HttpResponse* res) const;
-  // Queues the shadow's prediction of `input`; its answer is captured when `capture`.
+  // Queues the shadow's prediction of `input`; its answer is captured, under the answered
+  // request's `inference_id`, when `capture`.
   void Shadow(const ServedModel& model, const Table& input, const Table& predictions,
-              const HttpRequest& req, bool capture) const;
+              const HttpRequest& req, const std::string& inference_id, bool capture) const;
 
   ModelHost& host_;
   ServerMetrics& metrics_;

@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include <set>
 #include <span>
 
+#include "mloop/core/column.h"
 #include "mloop/core/error.h"
 #include "mloop/core/parallel.h"
 #include "mloop/core/strings.h"
@@ -23,11 +25,26 @@ namespace mloop {
 
 namespace {
 
+// XGBoost's last error without what is only for its developers: the "[09:18:11]
+// ./src/data/data.cc:1104: " prefix and the "Stack trace:" with library addresses.
+std::string LastXGBoostError() {
+  std::string e = XGBGetLastError();
+  const size_t trace = e.find("Stack trace:");
+  if (trace != std::string::npos) e.erase(trace);
+  if (!e.empty() && e[0] == '[') {  // "[hh:mm:ss] file:line: message"
+    const size_t close = e.find("] ");
+    const size_t colon = close == std::string::npos ? close : e.find(": ", close + 2);
+    if (colon != std::string::npos) e.erase(0, colon + 2);
+  }
+  while (!e.empty() && std::isspace(static_cast<unsigned char>(e.back()))) e.pop_back();
+  return e;
+}
+
 // Turns a failed C API call into an mloop::Error with XGBoost's own message.
 void Check(int rc, const char* what) {
   if (rc != 0) {
     throw Error(ErrorCode::kInvalidArgument,
-                std::string("XGBoost: ") + what + " failed: " + XGBGetLastError());
+                std::string("XGBoost: ") + what + " failed: " + LastXGBoostError());
   }
 }
 
@@ -495,7 +512,7 @@ class XGBoostEstimator : public Estimator {
       BoosterHandle b = nullptr;
       Check(XGBoosterCreate(nullptr, 0, &b), "creating the booster");
       if (XGBoosterLoadModelFromBuffer(b, deferred_json_.data(), deferred_json_.size()) != 0) {
-        const std::string error = XGBGetLastError();
+        const std::string error = LastXGBoostError();
         XGBoosterFree(b);
         throw Corruption("XGBoost cannot load the model it saved: " + error);
       }
@@ -531,6 +548,26 @@ class XGBoostEstimator : public Estimator {
            R"("strict_shape": false})";
   }
 
+  // XGBoost refuses a whole matrix holding an infinite float ("Input data contains `inf`"):
+  // name the first such value instead, as bad input (DataError).
+  void RequireNoFloatInfinity(const DenseMatrix& x) const {
+    if (!HasInfinity(x)) return;
+    for (int64_t r = 0; r < x.rows; ++r) {
+      for (int64_t c = 0; c < x.cols; ++c) {
+        const double v = x.at(r, c);
+        if (std::fabs(static_cast<float>(v)) != HUGE_VALF) continue;
+        const std::string feature = c < static_cast<int64_t>(feature_names_.size())
+                                        ? feature_names_[c]
+                                        : "f" + std::to_string(c);
+        throw DataError("row " + std::to_string(r + 1) + ", feature '" + feature +
+                            "': " + FormatDouble(v) +
+                            (std::isinf(v) ? " is infinite" : " is beyond float32's range") +
+                            "; XGBoost models take finite float32 values",
+                        "send a finite number within +-3.4e38, or a missing value");
+      }
+    }
+  }
+
   // XGBoost's prediction of `type` (0: values, 2: contributions) for every row of `x`, as an
   // n x `cols` matrix.
   DenseMatrix Run(const DenseMatrix& x, int type, int64_t cols, const char* what) const {
@@ -539,6 +576,7 @@ class XGBoostEstimator : public Estimator {
       throw InvalidArgument("the model takes " + std::to_string(num_features_) +
                             " features, the data has " + std::to_string(x.cols));
     }
+    RequireNoFloatInfinity(x);
     DMatrix d(x, feature_names_, 1);
     const std::string config = PredictConfig(type);
     const bst_ulong* shape = nullptr;
