@@ -306,6 +306,31 @@ TEST_F(TransformCliTest, ErrorsFileAndBudget) {
   EXPECT_CONTAINS(r.err, "with --split-type None the whole input is one batch");
 }
 
+// A stray quote joins the lines after it into one malformed record: one errors-file entry (its
+// first 1,024 bytes), counted as one failed record per line it joined, so that the budget sees
+// the lost lines; and a job in which every record failed fails.
+TEST_F(TransformCliTest, StrayQuoteCountsTheLinesItJoins) {
+  std::string csv = lines_[0] + "\n" + lines_[1] + "\n\"" + lines_[2] + "\n";
+  for (int i = 0; i < 200; ++i) csv += lines_[3 + i % 3] + "\n";
+  WriteFile(dir_ / "quote.csv", csv);
+  auto r = Run("transform -m 1 -i quote.csv -o q.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "more than --max-errors 100 records failed (201 of the first 202");
+  const auto errors = Lines(Read("q.csv.errors.jsonl"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_CONTAINS(errors[0], "its quotes join lines 3 to 203 (201 lines, counted as that many");
+  EXPECT_LT(errors[0].size(), 2000u);
+  r = Run("transform -m 1 -i quote.csv -o q.csv --max-errors 1000");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "Transformed 202 records with run 1: 1 predicted, 201 failed");
+
+  WriteFile(dir_ / "none.csv", lines_[0] + "\n1,2,3\n4,5\n");
+  r = Run("transform -m 1 -i none.csv -o n.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "every record failed (2)");
+  EXPECT_FALSE(Exists("n.csv"));
+}
+
 // A job killed with SIGKILL is resumed from its checkpoint and writes the same bytes as a job
 // never interrupted: killed by the test hook right after writing a unit's output (before its
 // checkpoint), and killed from outside at an arbitrary moment.

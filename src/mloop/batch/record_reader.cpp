@@ -166,6 +166,10 @@ bool RecordReader::Next(std::string* out, RecordSpan* span) {
     }
     span->offset = out->size();
     span->line = start_line;
+    // At the end of an input that ends inside quotes, the final line end opens no line.
+    span->lines =
+        inner_lines + 1 -
+        (nl == std::string::npos && inner_lines > 0 && length > 0 && text[length - 1] == '\n');
     span->size = dropped + static_cast<int64_t>(length);
     span->oversize = oversize;
     if (oversize) {

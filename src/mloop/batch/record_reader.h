@@ -18,6 +18,7 @@ struct RecordSpan {
   size_t offset = 0;      // of its bytes in the caller's buffer
   size_t length = 0;      // bytes kept there (the record without its line end)
   int64_t line = 0;       // 1-based line of the input where it starts
+  int64_t lines = 1;      // input lines it spans (more than 1: line breaks inside CSV quotes)
   int64_t size = 0;       // its size in the input, without the line end
   bool oversize = false;  // longer than RecordReaderOptions::max_record_bytes: only the first
                           // RecordReaderOptions::keep_oversize_bytes were kept

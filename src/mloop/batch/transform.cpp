@@ -661,6 +661,8 @@ TransformSummary RunTransform(const TransformJob& job) {
                   100 * rate, static_cast<long long>(state.errors),
                   static_cast<long long>(state.records), *opt.max_error_rate);
     budget_message = buf;
+  } else if (state.predicted == 0 && state.errors > 0) {
+    budget_message = "every record failed (" + std::to_string(state.errors) + ")";
   }
   if (!budget_message.empty()) {
     // The job failed: no output; the errors file says why.

@@ -18,6 +18,8 @@ namespace mloop::batch_internal {
 
 namespace {
 
+constexpr std::string_view kMalformedCsv = "malformed CSV (an unterminated or misplaced quote)";
+
 // --- CSV text -----------------------------------------------------------------------------------
 
 // As WriteCsv quotes: a delimiter, quote or line break inside, a space or tab at either end, or
@@ -462,6 +464,7 @@ struct Worker::State {
     int64_t line;
     std::string reason;
     std::string text;
+    int64_t weight = 1;  // failed records it counts for (see MalformedAcrossLines)
   };
   std::vector<Failure> failures;
   std::vector<int64_t> ok;  // positions parsed into `batch`, in order
@@ -548,12 +551,29 @@ struct Worker::State {
     return Table(Schema(std::move(fields)), std::move(columns));
   }
 
+  // A malformed CSV record that spans several lines: a stray quote joined the lines after it
+  // (to the next quote, or the end of the input) into one record. Each of those lines was
+  // probably a record of its own, so it counts for one failed record per line, and the error
+  // budget sees them; the errors file keeps the record's first kKeptBytes.
+  static constexpr size_t kKeptBytes = 1024;
+  Failure MalformedAcrossLines(int64_t position, const RecordSpan& s, std::string_view text) {
+    Failure f{position, s.line,
+              std::string(kMalformedCsv) + ": its quotes join lines " + std::to_string(s.line) +
+                  " to " + std::to_string(s.line + s.lines - 1) + " (" + std::to_string(s.lines) +
+                  " lines, counted as that many failed records)",
+              std::string(text.substr(0, kKeptBytes)), s.lines};
+    if (text.size() > kKeptBytes) {
+      f.reason += "; text holds its first " + std::to_string(kKeptBytes) + " bytes";
+    }
+    return f;
+  }
+
   // Parses one record into `batch`; the reason when it cannot be.
   std::optional<std::string> Parse(std::string_view record) {
     std::optional<RecordProblem> problem;
     if (plan.input == InputKind::kCsv) {
       if (!SplitCsvLine(record, ',', &fields, &scratch)) {
-        return "malformed CSV (an unterminated or misplaced quote)";
+        return std::string(kMalformedCsv);
       }
       if (plan.header) {
         if (static_cast<int64_t>(fields.size()) != plan.header_width) {
@@ -618,7 +638,7 @@ struct Worker::State {
         *out += '\n';
         return std::nullopt;
       }
-      if (!SplitCsvRaw(input, &raw)) return "malformed CSV (an unterminated or misplaced quote)";
+      if (!SplitCsvRaw(input, &raw)) return std::string(kMalformedCsv);
       const auto width = static_cast<int64_t>(raw.size()) + pw;
       const std::vector<int>* indexes = &plan.output_indexes;
       if (!plan.output_indexes_fixed) {
@@ -767,7 +787,11 @@ struct Worker::State {
       }
       if (!plan.fast_csv || !FastParse(input(k))) {
         if (auto reason = Parse(input(k))) {
-          failures.push_back({k, s.line, *reason, std::string(input(k))});
+          if (s.lines > 1 && *reason == kMalformedCsv) {
+            failures.push_back(MalformedAcrossLines(k, s, input(k)));
+          } else {
+            failures.push_back({k, s.line, *reason, std::string(input(k))});
+          }
           continue;
         }
         if (plan.fast_encode) {  // parsed the slow way: encoded as a one-row table
@@ -844,7 +868,10 @@ void Worker::Process(const Unit& unit, const Table* table, UnitResult* result) {
         result->first_error = "line " + std::to_string(f.line) + ": " + f.reason;
       }
     }
-    result->failed += static_cast<int64_t>(s.failures.size());
+    for (const State::Failure& f : s.failures) {
+      result->failed += f.weight;
+      result->records += f.weight - 1;
+    }
     begin = end;
   }
 }
