@@ -179,9 +179,11 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
     std::cout << "  (" << HumanCount(r.dropped_rows) << " rows without a target were left out)\n";
   }
   if (r.metrics.empty() && r.task != Task::kClustering) {
-    std::cout << "No validation data (--split none), so no metrics; measure the model with "
-                 "`mloop eval run:"
-              << out.run_id << " --data DATASET`\n";
+    std::cout << (a.split == "none"  ? "No validation data (--split none)"
+                  : !a.valid.empty() ? "No validation row has a label"
+                                     : "No validation rows (the data is too small to split)")
+              << ", so no metrics; measure the model with `mloop eval run:" << out.run_id
+              << " --data DATASET`\n";
   } else {
     std::cout << "Metrics on the " << (r.metrics_on_training_data ? "training" : "validation")
               << " data:\n";

@@ -238,6 +238,18 @@ TEST_F(CliTest, TrainOnAFileImportsItFirst) {
   r = Run("train 'train set.csv' --target y --algo logistic --valid 'train set.csv' --json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "\"valid_rows\": 8");
+  // Labels match by value (1.0 written by pandas is the class 1); labels that are no class of
+  // the training data are an error, never left out silently.
+  WriteFile(dir_ / "float labels.csv", "x,y\n1,0.0\n2,0.0\n5,1.0\n6,1.0\n");
+  r = Run("train 'train set.csv' --target y --algo logistic --valid 'float labels.csv' --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "\"valid_rows\": 4");
+  WriteFile(dir_ / "word labels.csv", "x,y\n1,no\n2,no\n5,yes\n6,0\n");
+  r = Run("train 'train set.csv' --target y --algo logistic --valid 'word labels.csv'");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err,
+                  "the validation data has 3 rows whose 'y' is not a class of the training data "
+                  "('no', 'yes'); the classes are 0, 1");
   r = Run("train missing.csv --target y");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "no dataset 'missing.csv'");

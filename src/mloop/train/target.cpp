@@ -1,6 +1,7 @@
 #include "mloop/train/target.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -115,10 +116,53 @@ std::vector<double> Target::Encode(const Table& table) const {
   }
   std::map<std::string, double, std::less<>> index;
   for (size_t k = 0; k < classes.size(); ++k) index[classes[k]] = static_cast<double>(k);
+  // Numbers match by value, whatever their text or type: a label 1.0 (a float column written
+  // by pandas) is the class 1 of an int64 target, and true / false are 1 / 0.
+  std::map<double, double> by_value;
+  const bool numeric = col.type() == DataType::kFloat64 || col.type() == DataType::kInt64 ||
+                       col.type() == DataType::kBool;
+  if (numeric) {
+    for (size_t k = 0; k < classes.size(); ++k) {
+      double v;
+      if (classes[k] == "true" || classes[k] == "false") {
+        v = classes[k] == "true" ? 1 : 0;
+      } else {
+        const char* end = classes[k].data() + classes[k].size();
+        auto [ptr, ec] = std::from_chars(classes[k].data(), end, v);
+        if (ec != std::errc() || ptr != end || !std::isfinite(v)) continue;
+      }
+      by_value.emplace(v, static_cast<double>(k));
+    }
+  }
   for (int64_t i = 0; i < col.size(); ++i) {
     if (!col.IsValid(i)) continue;
+    if (numeric && !by_value.empty()) {
+      const double v = col.type() == DataType::kFloat64 ? col.f64()[i]
+                       : col.type() == DataType::kInt64 ? static_cast<double>(col.i64()[i])
+                                                        : col.bools()[i];
+      auto it = by_value.find(v);
+      if (it != by_value.end()) out[i] = it->second;
+      continue;
+    }
     auto it = index.find(CellToString(col, i));
     if (it != index.end()) out[i] = it->second;
+  }
+  return out;
+}
+
+std::vector<std::string> Target::UnknownLabels(const Table& table, int64_t* rows,
+                                               size_t at_most) const {
+  *rows = 0;
+  std::vector<std::string> out;
+  if (task == Task::kRegression || task == Task::kClustering) return out;
+  const Column& col = table.column(column);
+  const std::vector<double> y = Encode(table);
+  std::set<std::string> seen;
+  for (int64_t i = 0; i < col.size(); ++i) {
+    if (!col.IsValid(i) || !std::isnan(y[i])) continue;
+    ++*rows;
+    std::string label = CellToString(col, i);
+    if (seen.size() <= at_most && seen.insert(label).second) out.push_back(std::move(label));
   }
   return out;
 }
