@@ -215,6 +215,17 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
   EXPECT_CONTAINS(r.err, "did you mean 'xgboost'");
   r = Run("train bc --target target --param max_dept=3");
   EXPECT_CONTAINS(r.err, "did you mean 'max_depth'");
+  // Values are checked by XGBoost before a run is recorded, without its stack trace.
+  r = Run("train bc --target target --param max_depth=abc");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "XGBoost refuses the parameters: Invalid Parameter format for max_depth");
+  EXPECT_EQ(r.err.find("Stack trace"), std::string::npos);
+  EXPECT_EQ(Run("train bc --target target --param num_class=5").code, 2);
+  EXPECT_CONTAINS(Run("train bc --target target --param objective=binary:logitraw").err,
+                  "objective 'binary:logitraw' is not one mloop trains with");
+  r = Run("train bc --target target --param objective=reg:squarederror");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "objective 'reg:squarederror' does not fit a binary target");
   r = Run("train bc --target targt");
   EXPECT_CONTAINS(r.err, "did you mean 'target'");
   EXPECT_CONTAINS(Run("runs list").out, "failed");  // a run that failed is recorded as failed

@@ -114,6 +114,55 @@ const std::vector<std::string>& MloopParameterNames() {
   return names;
 }
 
+// The objectives whose output is what mloop reads for each task: probabilities of the positive
+// class, probabilities per class, or values. Others (binary:logitraw, binary:hinge,
+// multi:softmax, rank:*, survival:*) give margins or labels where mloop expects these.
+bool ObjectiveFits(const std::string& objective, Task task) {
+  switch (task) {
+    case Task::kBinary:
+      return objective == "binary:logistic";
+    case Task::kMulticlass:
+      return objective == "multi:softprob";
+    case Task::kRegression:
+      return objective.rfind("reg:", 0) == 0 || objective == "count:poisson";
+    default:
+      return false;
+  }
+}
+
+// XGBoost checks parameter values only when it first trains: one round on a 4 x 1 matrix makes
+// it check them (max_depth=abc, subsample=2, tree_method=nonsense) before mloop records a run.
+// The objective and what depends on the data's shape or task are left out (checked by mloop or
+// at training: num_class, eval_metric, monotone and interaction constraints, feature weights).
+void CheckValuesWithXGBoost(const std::map<std::string, std::string>& params) {
+  static const std::set<std::string> kLeftOut = {
+      "objective",  "num_class", "eval_metric", "monotone_constraints", "interaction_constraints",
+      "base_score", "nthread",   "verbosity",   "validate_parameters"};
+  const float x[4] = {0, 1, 2, 3};
+  const float y[4] = {0, 1, 0, 1};
+  DMatrixHandle d = nullptr;
+  if (XGDMatrixCreateFromMat(x, 4, 1, std::numeric_limits<float>::quiet_NaN(), &d) != 0) return;
+  BoosterHandle b = nullptr;
+  int rc = XGDMatrixSetFloatInfo(d, "label", y, 4);
+  if (rc == 0) rc = XGBoosterCreate(&d, 1, &b);
+  std::string failed;
+  if (rc == 0) {
+    for (const auto& [key, value] : params) {
+      if (!kLeftOut.count(key) && rc == 0) rc = XGBoosterSetParam(b, key.c_str(), value.c_str());
+    }
+    if (rc == 0) rc = XGBoosterSetParam(b, "nthread", "1");
+    if (rc == 0) rc = XGBoosterSetParam(b, "verbosity", "0");
+    if (rc == 0) rc = XGBoosterUpdateOneIter(b, 0, d);
+    if (rc != 0) failed = LastXGBoostError();
+  }
+  if (b) XGBoosterFree(b);
+  XGDMatrixFree(d);
+  if (!failed.empty()) {
+    throw InvalidArgument("XGBoost refuses the parameters: " + failed,
+                          "see XGBoost's parameter documentation for the valid values");
+  }
+}
+
 int ParseInt(const std::string& key, const std::string& value, int min) {
   try {
     size_t used = 0;
@@ -242,6 +291,21 @@ class XGBoostEstimator : public Estimator {
             "plus num_boost_round and early_stopping_rounds");
       }
     }
+    if (params_.count("num_class")) {
+      throw InvalidArgument("num_class is set by mloop from the target's classes",
+                            "leave it out: mloop passes the number of classes of the data");
+    }
+    if (auto it = params_.find("objective"); it != params_.end()) {
+      if (!ObjectiveFits(it->second, Task::kBinary) &&
+          !ObjectiveFits(it->second, Task::kMulticlass) &&
+          !ObjectiveFits(it->second, Task::kRegression)) {
+        throw InvalidArgument("objective '" + it->second + "' is not one mloop trains with",
+                              "binary: binary:logistic; multiclass: multi:softprob; regression: "
+                              "reg:* (squarederror, absoluteerror, gamma, tweedie, ...) or "
+                              "count:poisson");
+      }
+    }
+    if (!params_.empty()) CheckValuesWithXGBoost(params_);
   }
 
   void Fit(const FitInput& in) override {
@@ -251,6 +315,14 @@ class XGBoostEstimator : public Estimator {
     if (early_stopping_rounds_ > 0 && !in.valid_x) {
       throw InvalidArgument("early_stopping_rounds needs validation data",
                             "give --valid DATASET or --split");
+    }
+    if (auto it = params_.find("objective");
+        it != params_.end() && !ObjectiveFits(it->second, in.task)) {
+      throw InvalidArgument("objective '" + it->second + "' does not fit a " +
+                                std::string(TaskName(in.task)) + " target",
+                            in.task == Task::kBinary       ? "use binary:logistic (the default)"
+                            : in.task == Task::kMulticlass ? "use multi:softprob (the default)"
+                                                           : "use a reg:* objective");
     }
     task_ = in.task;
     num_classes_ = in.num_classes;
