@@ -1,6 +1,8 @@
 // mloop train | runs list | runs show | predict
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -64,6 +66,38 @@ bool IsFile(const std::string& arg) {
   std::error_code ec;
   return std::filesystem::is_regular_file(arg, ec);
 }
+
+std::atomic<bool> g_train_interrupted{false};
+
+void OnTrainInterrupt(int) {
+  g_train_interrupted.store(true);
+  // A second Ctrl-C ends mloop at once (the run is then marked failed on the next start).
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigaction(SIGINT, &dfl, nullptr);
+  sigaction(SIGTERM, &dfl, nullptr);
+}
+
+// Ctrl-C and SIGTERM stop training at the next round: the run is recorded as killed.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    g_train_interrupted.store(false);
+    struct sigaction on {};
+    on.sa_handler = OnTrainInterrupt;
+    sigemptyset(&on.sa_mask);
+    sigaction(SIGINT, &on, &old_int_);
+    sigaction(SIGTERM, &on, &old_term_);
+  }
+  ~InterruptGuard() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
 
 void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
   TrainCommand cmd;
@@ -150,7 +184,23 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
     check.target = a.target;
     recipe->Check(schema, check);
   }
-  TrainOutcome out = TrainAndRecord(*ws, cmd);
+  InterruptGuard interrupt_guard;
+  cmd.request.cancel = &g_train_interrupted;
+  int64_t run_id = 0;
+  const auto on_start = cmd.on_start;
+  cmd.on_start = [&](int64_t id) {
+    run_id = id;
+    on_start(id);
+  };
+  TrainOutcome out;
+  try {
+    out = TrainAndRecord(*ws, cmd);
+  } catch (const TrainingStopped&) {
+    throw Error(ErrorCode::kFailedPrecondition,
+                "interrupted: training stopped" +
+                    (run_id > 0 ? "; run " + std::to_string(run_id) + " is recorded as killed"
+                                : std::string()));
+  }
   const TrainResult& r = out.result;
   if (a.json) {
     nlohmann::json cv = nlohmann::json::object();

@@ -2,6 +2,7 @@
 // same numbers; a model round-trips through the bundle unchanged.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -56,6 +57,25 @@ Table MakeData(int classes) {
                  {"cat", DataType::kString},
                  {"y", classes ? DataType::kInt64 : DataType::kFloat64}});
   return Table(schema, {a.Finish(), b.Finish(), c.Finish(), cat.Finish(), y.Finish()});
+}
+
+// A set cancel flag stops training (Ctrl-C in `mloop train`): TrainingStopped, "interrupted".
+TEST(TrainCancelTest, ACancelFlagStopsTraining) {
+  Table data = MakeData(2);
+  TrainRequest req;
+  req.target = "y";
+  req.params = {{"num_boost_round", "20"}};
+  req.threads = 1;
+  std::atomic<bool> cancel{true};
+  req.cancel = &cancel;
+  try {
+    Train(data, req);
+    ADD_FAILURE() << "training was not stopped";
+  } catch (const TrainingStopped& e) {
+    EXPECT_STREQ(e.what(), "interrupted");
+  }
+  cancel = false;
+  EXPECT_NO_THROW(Train(data, req));
 }
 
 class XGBoostInteropTest : public ::testing::TestWithParam<int> {};

@@ -12,6 +12,12 @@ namespace mloop {
 
 namespace {
 
+void StopIfCancelled(const TrainRequest& req) {
+  if (req.cancel && req.cancel->load(std::memory_order_relaxed)) {
+    throw TrainingStopped("interrupted");
+  }
+}
+
 bool HandlesMissing(const std::string& algorithm) {
   // xgboost learns where missing values go; the others need them filled in.
   return algorithm == "xgboost" || algorithm == "random_forest";
@@ -104,6 +110,7 @@ Fitted FitOnce(const Table& train_in, const Table* valid_in, const Target& targe
   in.threads = req.threads;
   in.feature_names = f.encoding.feature_names();
   in.on_iteration = on_iteration;
+  in.cancel = req.cancel;
   if (valid_in && valid.num_rows() > 0) {
     f.valid_x = f.encoding.Transform(valid);
     in.valid_x = &f.valid_x;
@@ -250,6 +257,7 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
                            classification ? y_all : std::vector<double>(), req.seed);
     std::map<std::string, std::vector<double>> per_metric;
     for (const auto& fold : folds) {
+      StopIfCancelled(req);
       Table tr = table.Take(fold.train), va = table.Take(fold.valid);
       // The fold's own validation part also serves early stopping, when it is asked for. The
       // recipe is fitted on the fold's training part only.
@@ -312,6 +320,7 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
   // Per-round history only when there is validation data or someone watches progress.
   std::function<void(const IterationLog&)> watch;
   if (has_valid || req.on_iteration) watch = on_iteration;
+  StopIfCancelled(req);
   Fitted f = FitOnce(train_table, has_valid ? &valid_table : nullptr, target, req, watch);
   result.train_rows = f.train_rows;
   result.valid_rows = f.valid_x.rows;

@@ -17,13 +17,6 @@
 
 namespace mloop {
 
-// Thrown from an on_iteration callback to stop training on purpose (a pruned tuning trial, an
-// interrupt). A tracked run ends as killed, not failed, with the message as its reason.
-class TrainingStopped : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 struct TrainRequest {
   std::string algorithm = "xgboost";
   std::map<std::string, std::string> params;
@@ -41,6 +34,9 @@ struct TrainRequest {
   // Called at each iteration of the cross-validation folds' models (which on_iteration does
   // not see): a place to stop training (throw TrainingStopped) on an interrupt or a timeout.
   std::function<void(const IterationLog&)> on_fold_iteration;
+  // When set and true, training stops at the next iteration or stage: TrainingStopped
+  // ("interrupted"), which a tracked run records as killed. May be null.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct MetricSummary {

@@ -7,11 +7,13 @@
 // threads at once.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +32,14 @@ struct IterationLog {
   std::map<std::string, double> metrics;  // e.g. {"train-logloss": 0.31, "valid-logloss": 0.35}
 };
 
+// Thrown to stop training on purpose (an interrupt, a pruned tuning trial), from an on_iteration
+// callback or when FitInput::cancel is set. A tracked run ends as killed, not failed, with the
+// message as its reason.
+class TrainingStopped : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct FitInput {
   const DenseMatrix* x = nullptr;  // features; NaN = missing
   std::span<const double> y;       // regression target, or class index 0 .. num_classes-1
@@ -43,6 +53,9 @@ struct FitInput {
   int threads = 0;  // 0: one per core
   std::vector<std::string> feature_names;
   std::function<void(const IterationLog&)> on_iteration;  // may be empty
+  // When set and true, iterative estimators stop between iterations: TrainingStopped
+  // ("interrupted"). May be null.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 class Estimator {

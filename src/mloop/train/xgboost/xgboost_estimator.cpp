@@ -376,6 +376,9 @@ class XGBoostEstimator : public Estimator {
     // a quarter of a round of depth-8 trees on 1M rows): only when someone reads the result.
     const bool evaluate = in.on_iteration || early_stopping_rounds_ > 0;
     for (int iter = 0; iter < num_boost_round_; ++iter) {
+      if (in.cancel && in.cancel->load(std::memory_order_relaxed)) {
+        throw TrainingStopped("interrupted");
+      }
       Check(XGBoosterUpdateOneIter(booster_, iter, train->get()), "training a round");
       if (!evaluate) continue;
       const char* eval = nullptr;
