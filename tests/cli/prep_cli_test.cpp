@@ -92,6 +92,12 @@ TEST_F(PrepCliTest, BadRecipesAreReportedBeforeAnythingRuns) {
   EXPECT_EQ(Run("prep apply recipe.yaml --data d --output 'bad name'").code, 2);
   EXPECT_EQ(Run("prep apply recipe.yaml --data nope --output x").code, 1);
   EXPECT_EQ(Run("prep frobnicate").code, 2);
+  // A result without columns is refused: a version no command could read back.
+  WriteFile(dir_ / "none.yaml", "steps:\n  - select: []\n");
+  r = Run("prep apply none.yaml --data d --output nocols");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "no columns to store as dataset 'nocols'");
+  EXPECT_EQ(Run("data show nocols").code, 1);  // not found: nothing was stored
 }
 
 TEST_F(PrepCliTest, TrainedModelAppliesItsRecipe) {

@@ -32,6 +32,24 @@ TEST(ArtifactStoreTest, ContentAddressedAndDeduplicated) {
   EXPECT_EQ(store->Size(h), 5);
 }
 
+// Putting the same content again replaces a stored copy that was damaged (same size, one byte
+// changed; or truncated), rather than trusting it: re-importing the source heals a dataset.
+TEST(ArtifactStoreTest, PuttingTheSameBytesHealsADamagedCopy) {
+  TempDir dir;
+  auto store = OpenArtifactStore((dir / "a").string(), true);
+  const std::string h = store->Put("hello world");
+  const std::filesystem::path path = store->Fetch(h);
+  for (const std::string damaged : {"hellO world", "hello"}) {
+    std::filesystem::permissions(path, std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::add);
+    testing::WriteFile(path, damaged);
+    ASSERT_EQ(ReadFile(path), damaged);
+    EXPECT_EQ(store->Put("hello world"), h);
+    EXPECT_EQ(ReadFile(store->Fetch(h)), "hello world");
+  }
+  EXPECT_EQ(FilesUnder(dir / "a"), 1u);
+}
+
 TEST(ArtifactStoreTest, AnAbandonedWriteLeavesNothing) {
   TempDir dir;
   auto store = OpenArtifactStore((dir / "a").string(), true);

@@ -93,6 +93,10 @@ DatasetVersion StoreVersion(Workspace& ws, const Table& table, DatasetVersion v,
 ImportResult StoreDerivedDataset(Workspace& ws, const std::string& name, const Table& table,
                                  const DerivedSource& source, int threads) {
   ValidateDatasetName(name);
+  if (table.num_columns() == 0) {  // a snapshot must hold at least one column to be read back
+    throw DataError("no columns to store as dataset '" + name + "'",
+                    "nothing was stored; the steps that select or drop columns removed them all");
+  }
   if (table.num_rows() == 0) {
     throw DataError("no rows to store as dataset '" + name + "'", "nothing was stored");
   }

@@ -65,9 +65,9 @@ class LocalWriter : public ArtifactWriter {
     std::filesystem::path dest = store_.PathOf(hash);
     std::error_code ec;
     std::filesystem::create_directories(dest.parent_path(), ec);
-    if (std::filesystem::exists(dest)) {
+    if (std::filesystem::exists(dest) && Intact(dest, hash)) {
       std::filesystem::remove(tmp_, ec);  // same bytes are already stored
-    } else {
+    } else {  // new, or a stored copy that was damaged: these bytes replace it
       if (::rename(tmp_.c_str(), dest.c_str()) != 0) {
         throw IoErrorFromErrno("cannot move artifact into place", dest.string());
       }
@@ -79,6 +79,20 @@ class LocalWriter : public ArtifactWriter {
 
  private:
   static constexpr size_t kOverlapThreshold = size_t{1} << 20;
+
+  // Whether the stored file at `dest` still holds the bytes its name says: putting the same
+  // content again then heals a damaged copy (which every reader would otherwise keep refusing)
+  // instead of trusting it.
+  bool Intact(const std::filesystem::path& dest, const std::string& hash) const {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(dest, ec);
+    if (ec || size != written_) return false;
+    try {
+      return Sha256File(dest) == hash;
+    } catch (const Error&) {
+      return false;
+    }
+  }
 
   void WriteAll(const char* p, size_t size) {
     written_ += size;
