@@ -513,6 +513,19 @@ TEST(ProfileTest, EmptyTable) {
   ProfileFromJson(ProfileToJson(p));  // and it serialises
 }
 
+// Squared deviations beyond double's range: std inf and skewness / kurtosis NaN, as pandas
+// (not 0, which made a column of four distinct values look constant).
+TEST(ProfileTest, OverflowingSpreadIsInfiniteNotZero) {
+  ColumnBuilder b(DataType::kFloat64);
+  for (double v : {1.0, 2.0, 3.0, 1e160}) b.AppendDouble(v);
+  Table t(Schema({{"x", DataType::kFloat64}}), {b.Finish()});
+  const ColumnProfile& x = ComputeProfile(t).column_profiles[0];
+  EXPECT_EQ(*x.std, std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(std::isnan(*x.skewness));
+  EXPECT_TRUE(std::isnan(*x.kurtosis));
+  EXPECT_EQ(*x.mean, 2.5e159);
+}
+
 TEST(ProfileTest, AllMissingColumns) {
   Table t(Schema({{"x", DataType::kFloat64}, {"s", DataType::kString}, {"b", DataType::kBool}}),
           {BuildColumn(DataType::kFloat64, 5, true), BuildColumn(DataType::kString, 5, true),

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 
 #include "mloop/core/pairwise_sum.h"
@@ -115,6 +116,12 @@ Moments PowerSums::Finish() const {
   const double s2 = total_[2];
   const double s3 = total_[3];
   const double s4 = total_[4];
+  if (!std::isfinite(s2)) {
+    // Squared deviations beyond double's range (values near 1e160 and up): pandas' std is
+    // inf, its skewness and kurtosis NaN (never 0, which a NaN m2 would turn into below).
+    if (n >= 2) m.std = std::numeric_limits<double>::infinity();
+    return m;
+  }
   const double m2 = std::max(0.0, s2 - d * total_[1]);
   const double m3 = s3 - 3 * d * s2 + 2 * c * d * d * d;
   const double m4 = s4 - 4 * d * s3 + 6 * d * d * s2 - 3 * c * d * d * d * d;
