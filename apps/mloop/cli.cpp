@@ -28,11 +28,7 @@ DatasetRef DatasetRefArg(const std::string& text) {
 }
 
 Table LoadTableArg(Workspace& ws, const std::string& data) {
-  if (std::filesystem::exists(data)) {
-    ReadOptions options;
-    options.threads = ws.config().threads;
-    return ReadCsv(data, options).table;
-  }
+  if (std::filesystem::exists(data)) return ReadDataFile(ws, data);
   DatasetRef ref;
   try {
     ref = ParseDatasetRef(data);

@@ -25,8 +25,8 @@ std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global);
 
 // A dataset reference typed on the command line; a malformed one is a usage error (exit 2).
 DatasetRef DatasetRefArg(const std::string& text);
-// --data of predict and eval: a CSV file when one of that name exists (read with the workspace's
-// thread setting), otherwise a dataset NAME[@VERSION].
+// --data of predict and eval: a data file (CSV or JSON Lines) when one of that name exists, read
+// with the workspace's ingest settings (ReadDataFile), otherwise a dataset NAME[@VERSION].
 Table LoadTableArg(Workspace& ws, const std::string& data);
 
 // Each command group registers its subcommands on `app`.

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "mloop/core/error.h"
+#include "mloop/core/strings.h"
 #include "mloop/core/time.h"
 #include "mloop/data/datasets.h"
 #include "mloop/data/schema_spec.h"
@@ -80,6 +81,9 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
   if (!a.delimiter.empty()) {
     std::string d = a.delimiter == "\\t" || a.delimiter == "tab" ? "\t" : a.delimiter;
     if (d.size() != 1) throw UsageError("--delimiter must be one character (or 'tab')");
+    if (d[0] == '"' || d[0] == '\n' || d[0] == '\r') {
+      throw UsageError("--delimiter cannot be a quote or a line break", "use , ; | or tab");
+    }
     req.read.delimiter = d[0];
   }
   if (!a.schema.empty()) ApplySchemaFile(a.schema, req.read);
@@ -215,7 +219,7 @@ void RunShow(const GlobalOptions& global, const std::string& ref_text, int64_t h
       std::vector<std::string> row;
       for (int c = 0; c < t.num_columns(); ++c) {
         std::string s = t.column(c).IsValid(r) ? CellToString(t.column(c), r) : "<NA>";
-        if (s.size() > 24) s = s.substr(0, 21) + "...";
+        s = CutUtf8(s, 24);
         for (auto& ch : s) {
           if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
         }

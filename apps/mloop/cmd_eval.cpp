@@ -40,7 +40,7 @@ std::vector<Gate> ParseGates(const EvalArgs& a) {
       try {
         size_t used = 0;
         v = std::stod(spec.substr(eq + 1), &used);
-        ok = used == spec.size() - eq - 1;
+        ok = used == spec.size() - eq - 1 && !std::isnan(v);  // a NaN bound never fails
       } catch (const std::exception&) {
         ok = false;
       }
@@ -177,7 +177,8 @@ void RegisterEval(CLI::App& app, GlobalOptions& global, int* exit_code) {
                                   "Evaluate a model (or predictions) on labelled data: "
                                   "metrics, business value, HTML report, quality gates");
   eval->add_option("MODEL", a->model, "NAME/V, NAME@ALIAS, run id, ...");
-  eval->add_option("-d,--data", a->data, "A dataset NAME[@V] or a CSV file, with the target");
+  eval->add_option("-d,--data", a->data,
+                   "A dataset NAME[@V] or a data file (CSV or JSON Lines), with the target");
   eval->add_option("--predictions", a->predictions, "A CSV of predictions made anywhere");
   eval->add_option("--label", a->label, "With --predictions: the true label column");
   eval->add_option("--score", a->score,

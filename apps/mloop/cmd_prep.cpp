@@ -35,9 +35,7 @@ struct PrepInput {
 PrepInput LoadInput(Workspace& ws, const std::string& data) {
   PrepInput in;
   if (std::filesystem::is_regular_file(data)) {
-    ReadOptions options;
-    options.threads = ws.config().threads;
-    in.table = ReadCsv(data, options).table;
+    in.table = ReadDataFile(ws, data);
     in.label = data;
     in.source = {{"file", std::filesystem::absolute(data).lexically_normal().string()},
                  {"sha256", Sha256File(data)}};
@@ -82,6 +80,16 @@ RecipeFitOptions FitOptions(const Workspace& ws, const PrepArgs& a) {
 Table FitAndApply(const RecipeFile& rf, const Table& input, const RecipeFitOptions& o,
                   std::optional<FittedRecipe>* fitted) {
   if (rf.fitted) {
+    // A fitted recipe keeps the target it was fitted with; another one would be ignored.
+    if (!o.target.empty() && o.target != rf.fitted->target()) {
+      throw UsageError("--target " + o.target +
+                           " differs from the target the recipe was fitted "
+                           "with (" +
+                           (rf.fitted->target().empty() ? std::string("none")
+                                                        : "'" + rf.fitted->target() + "'") +
+                           ")",
+                       "leave --target out: a fitted recipe keeps its own");
+    }
     *fitted = *rf.fitted;
     return rf.fitted->Transform(input, ApplyMode::kDataset);
   }
@@ -145,7 +153,7 @@ void PrepApply(const GlobalOptions& global, const PrepArgs& a) {
       {"recipe_file", std::filesystem::absolute(a.recipe).lexically_normal().string()},
       {"recipe_sha256", rf.sha256},
       {"fitted_recipe", fitted_hash},
-      {"target", a.target}};
+      {"target", fitted->target()}};
   ImportResult r = StoreDerivedDataset(*ws, a.output, out, source, ws->config().threads);
   const DatasetVersion& v = r.version;
   if (a.json) {
@@ -340,7 +348,8 @@ void RegisterPrep(CLI::App& app, GlobalOptions& global) {
   auto a = std::make_shared<PrepArgs>();
   auto common = [&](CLI::App* c, bool needs_recipe) {
     if (needs_recipe) c->add_option("RECIPE", a->recipe, "Recipe YAML file")->required();
-    c->add_option("-d,--data", a->data, "Dataset NAME[@VERSION] or a CSV file")->required();
+    c->add_option("-d,--data", a->data, "Dataset NAME[@VERSION] or a data file (CSV or JSON Lines)")
+        ->required();
     c->add_option("-t,--target", a->target,
                   "The target column: passed through untouched, and what target encoding "
                   "learns from");
@@ -356,7 +365,10 @@ void RegisterPrep(CLI::App& app, GlobalOptions& global) {
       "apply", "Fit a recipe on data (or take a fitted one) and store the result as a dataset");
   apply->add_option("RECIPE", a->recipe, "Recipe YAML, or a fitted recipe from `prep fit -o`")
       ->required();
-  apply->add_option("-d,--data", a->data, "Dataset NAME[@VERSION] or a CSV file")->required();
+  apply
+      ->add_option("-d,--data", a->data,
+                   "Dataset NAME[@VERSION] or a data file (CSV or JSON Lines)")
+      ->required();
   apply->add_option("-o,--output", a->output, "Name of the dataset to store the result as")
       ->required();
   apply->add_option("-t,--target", a->target, "The target column (passed through untouched)");

@@ -77,12 +77,7 @@ struct ProfileArgs {
 // named after the file, default import options), as `mloop train FILE` does.
 DatasetVersion ResolveInput(Workspace& ws, const std::string& arg, Table* table) {
   if (IsFile(arg)) {
-    ImportRequest req;
-    req.file = arg;
-    req.name = DatasetNameFromFile(arg);
-    req.read.threads = ws.config().threads;
-    req.keep_table = true;
-    ImportResult r = ImportDataset(ws, req);
+    ImportResult r = ImportDataset(ws, FileImportRequest(ws, arg));
     std::cerr << (r.created ? "imported " : "already stored: ") << arg << " as " << Ref(r.version)
               << " (" << HumanCount(r.version.num_rows) << " rows)\n";
     *table = std::move(r.table);

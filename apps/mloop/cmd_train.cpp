@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "cli.h"
 #include "mloop/core/error.h"
@@ -39,7 +40,7 @@ std::string Fixed(double v, int digits = 4) {
 struct TrainArgs {
   std::string dataset, target, algo = "xgboost", valid, split, task, experiment = "default", recipe;
   std::vector<std::string> params, tags;
-  int cv = 0;
+  std::optional<int> cv;  // --cv K; absent: no cross-validation
   uint64_t seed = 42;
   bool json = false, quiet = false;
 };
@@ -48,12 +49,7 @@ struct TrainArgs {
 // run's lineage points at a stored version. The imported table is kept for training.
 DatasetRef ImportForTraining(Workspace& ws, const std::string& file, bool announce,
                              ImportResult* imported) {
-  ImportRequest req;
-  req.file = file;
-  req.name = DatasetNameFromFile(file);
-  req.read.threads = ws.config().threads;
-  req.keep_table = true;
-  *imported = ImportDataset(ws, req);
+  *imported = ImportDataset(ws, FileImportRequest(ws, file));
   const DatasetVersion& v = imported->version;
   if (announce) {
     std::cerr << (imported->created ? "imported " : "already stored: ") << file << " as " << v.name
@@ -110,8 +106,9 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
   req.algorithm = a.algo;
   req.target = a.target;
   req.seed = a.seed;
-  req.cv_folds = a.cv;
-  if (a.cv == 1 || a.cv < 0) throw UsageError("--cv needs 2 or more folds");
+  req.cv_folds = a.cv.value_or(0);
+  if (a.cv && *a.cv < 2)
+    throw UsageError("--cv needs 2 or more folds, got " + std::to_string(*a.cv));
   try {
     if (!a.split.empty()) req.split = ParseSplit(a.split);
   } catch (const Error& e) {
@@ -261,7 +258,7 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
     rows.push_back(std::move(row));
   }
   std::vector<std::string> header{"METRIC", "VALUE"};
-  if (!r.cv.empty()) header.push_back(std::to_string(a.cv) + "-FOLD CV (MEAN ± STD)");
+  if (!r.cv.empty()) header.push_back(std::to_string(a.cv.value_or(0)) + "-FOLD CV (MEAN ± STD)");
   if (!rows.empty()) PrintTable(header, rows, "  ");
   std::cout << "Model: " << out.model_hash.substr(0, 12) << " (mloop runs show " << out.run_id
             << ")\n";
@@ -540,7 +537,10 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global) {
                    "NAME/VERSION, NAME@ALIAS, NAME@latest, a run id (3 or run:3) or a model "
                    "address prefix")
       ->required();
-  predict->add_option("-d,--data", *data, "A CSV file or a dataset NAME[@VERSION]")->required();
+  predict
+      ->add_option("-d,--data", *data,
+                   "A data file (CSV or JSON Lines) or a dataset NAME[@VERSION]")
+      ->required();
   predict->add_option("-o,--output", *output, "CSV or .jsonl file, or - for stdout (default)");
   predict->add_flag("--keep-input", *keep, "Write the input columns too");
   predict->add_flag("--explain", *explain,

@@ -261,6 +261,12 @@ TEST_F(CliTest, TrainOnAFileImportsItFirst) {
   EXPECT_CONTAINS(r.err,
                   "the validation data has 3 rows whose 'y' is not a class of the training data "
                   "('no', 'yes'); the classes are 0, 1");
+  EXPECT_EQ(Run("train 'train set.csv' --target y --cv 0").code, 2);
+  // predict and eval read JSON Lines files too; a NaN quality gate would never fail.
+  WriteFile(dir_ / "rows.jsonl", "{\"x\": 1, \"y\": 0}\n{\"x\": 8, \"y\": 1}\n");
+  r = Run("predict 1 --data rows.jsonl");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Run("eval 1 --data rows.jsonl --fail-under roc_auc=nan").code, 2);
   r = Run("train missing.csv --target y");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "no dataset 'missing.csv'");

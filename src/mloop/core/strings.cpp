@@ -104,6 +104,13 @@ std::string Printable(std::string_view text, size_t max_len) {
   return out;
 }
 
+std::string CutUtf8(std::string_view text, size_t max) {
+  if (text.size() <= max) return std::string(text);
+  size_t cut = max > 3 ? max - 3 : 0;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(text.substr(0, cut)) + "...";
+}
+
 std::string HumanBytes(int64_t bytes) {
   const char* units[] = {"B", "KB", "MB", "GB", "TB"};
   double v = static_cast<double>(bytes);

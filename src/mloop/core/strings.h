@@ -26,6 +26,9 @@ std::string AsciiLower(std::string_view s);
 // A byte count for people, in powers of 1000: 512 -> "512 B", 96000 -> "96.0 KB".
 std::string HumanBytes(int64_t bytes);
 
+// `text` cut to at most `max` bytes, never inside a UTF-8 sequence, ending "..." when cut.
+std::string CutUtf8(std::string_view text, size_t max);
+
 // Makes arbitrary bytes safe to show on one line of a terminal: control characters and invalid
 // UTF-8 become escapes (\n, \t, \xNN), and text longer than `max_len` bytes is cut with "...".
 std::string Printable(std::string_view text, size_t max_len = 80);

@@ -113,6 +113,31 @@ ImportResult StoreDerivedDataset(Workspace& ws, const std::string& name, const T
   return result;
 }
 
+ReadOptions WorkspaceReadOptions(const Workspace& ws) {
+  ReadOptions o;
+  o.missing = MissingTokens(ws.config().missing_values);
+  o.on_bad_rows = ws.config().on_bad_rows;
+  o.threads = ws.config().threads;
+  return o;
+}
+
+Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file) {
+  ReadOptions o = WorkspaceReadOptions(ws);
+  // Rows that would be skipped go nowhere here: fail on them instead, naming the row.
+  o.on_bad_rows = BadRowPolicy::kFail;
+  return DetectFormat(file) == SourceFormat::kJsonLines ? ReadJsonLines(file, o).table
+                                                        : ReadCsv(file, o).table;
+}
+
+ImportRequest FileImportRequest(const Workspace& ws, const std::filesystem::path& file) {
+  ImportRequest req;
+  req.file = file;
+  req.name = DatasetNameFromFile(file.string());
+  req.read = WorkspaceReadOptions(ws);
+  req.keep_table = true;
+  return req;
+}
+
 ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
                            const ImportFaultHook& before_commit) {
   ValidateDatasetName(request.name);

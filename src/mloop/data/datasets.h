@@ -75,4 +75,16 @@ Schema SchemaFromJson(const std::string& json);
 
 SourceFormat DetectFormat(const std::filesystem::path& file);
 
+// Read options from the workspace's ingest settings (missing-value tokens, bad-row policy,
+// threads): what `data import` uses when no flag overrides them.
+ReadOptions WorkspaceReadOptions(const Workspace& ws);
+
+// A data file (CSV or JSON Lines, by its name and bytes, as `data import` detects them) read
+// with the workspace's ingest settings, without storing it.
+Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file);
+
+// The request `data import FILE` makes with default flags: named after the file, the
+// workspace's ingest settings, the table kept.
+ImportRequest FileImportRequest(const Workspace& ws, const std::filesystem::path& file);
+
 }  // namespace mloop

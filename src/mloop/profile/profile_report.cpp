@@ -63,14 +63,6 @@ std::string ValueLabel(const std::string& value) {
   return value.empty() ? "(empty string)" : value;
 }
 
-// `text` cut to at most `max` bytes, not inside a UTF-8 sequence, with "..." when cut.
-std::string Cut(const std::string& text, size_t max) {
-  if (text.size() <= max) return text;
-  size_t cut = max > 3 ? max - 3 : 0;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return text.substr(0, cut) + "...";
-}
-
 // The evidence of an alert on one line: "key: value, key: value".
 std::string EvidenceText(const nlohmann::json& evidence) {
   if (evidence.is_null()) return "";
@@ -263,7 +255,7 @@ void ColumnsTable(const Profile& p, HtmlPage& page) {
     std::string top;
     if (!c.top_values.empty() && c.semantic != SemanticType::kIdLike &&
         c.semantic != SemanticType::kNumeric && c.semantic != SemanticType::kDatetime) {
-      top = Cut(ValueLabel(c.top_values[0].value), 28);
+      top = CutUtf8(ValueLabel(c.top_values[0].value), 28);
       top += " (" + Share(c.top_values[0].count, c.count) + ")";
     }
     std::string min = Num(c.min), max = Num(c.max);
@@ -586,7 +578,8 @@ void ColumnSection(const Profile& p, const ColumnProfile& c, size_t index, HtmlP
     t.header = {"most frequent values", "rows"};
     t.numeric_columns = {1};
     for (size_t i = 0; i < c.top_values.size() && i < 10; ++i) {
-      t.rows.push_back({Cut(ValueLabel(c.top_values[i].value), 120), Int(c.top_values[i].count)});
+      t.rows.push_back(
+          {CutUtf8(ValueLabel(c.top_values[i].value), 120), Int(c.top_values[i].count)});
     }
     page.AddTable(t);
   } else if (!c.top_values.empty()) {

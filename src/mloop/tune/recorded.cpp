@@ -504,12 +504,7 @@ TrainData LoadTrainData(
   auto load = [&](const std::string& text, DatasetRef* ref, Table* table) {
     const std::filesystem::path file = InJobDir(job, text);
     if (IsFile(file)) {
-      ImportRequest req;
-      req.file = file;
-      req.name = DatasetNameFromFile(file.string());
-      req.read.threads = ws.config().threads;
-      req.keep_table = true;
-      ImportResult imported = ImportDataset(ws, req);
+      ImportResult imported = ImportDataset(ws, FileImportRequest(ws, file));
       if (on_import) on_import(text, imported);
       *ref = {imported.version.name, imported.version.version};
       *table = std::move(imported.table);
