@@ -120,7 +120,7 @@ const std::vector<std::string>& MloopParameterNames() {
 bool ObjectiveFits(const std::string& objective, Task task) {
   switch (task) {
     case Task::kBinary:
-      return objective == "binary:logistic";
+      return objective == "binary:logistic" || objective == "reg:logistic";
     case Task::kMulticlass:
       return objective == "multi:softprob";
     case Task::kRegression:
@@ -299,10 +299,12 @@ class XGBoostEstimator : public Estimator {
       if (!ObjectiveFits(it->second, Task::kBinary) &&
           !ObjectiveFits(it->second, Task::kMulticlass) &&
           !ObjectiveFits(it->second, Task::kRegression)) {
-        throw InvalidArgument("objective '" + it->second + "' is not one mloop trains with",
-                              "binary: binary:logistic; multiclass: multi:softprob; regression: "
-                              "reg:* (squarederror, absoluteerror, gamma, tweedie, ...) or "
-                              "count:poisson");
+        throw InvalidArgument(
+            "objective '" + it->second + "' is not one mloop trains with",
+            "binary: binary:logistic or reg:logistic; multiclass: multi:softprob; "
+            "regression: "
+            "reg:* (squarederror, absoluteerror, gamma, tweedie, ...) or "
+            "count:poisson");
       }
     }
     if (!params_.empty()) CheckValuesWithXGBoost(params_);
