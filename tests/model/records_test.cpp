@@ -113,8 +113,19 @@ TEST(RecordsTest, JsonProblems) {
   p = ProblemOf(R"({"age": 34, "income": 5.5, "plan": "basic", "active": true, "agee": 1})",
                 RecordFormat::kJson);
   EXPECT_EQ(p.field, "agee");
-  EXPECT_CONTAINS(p.message, "not an input of the model");
-  EXPECT_CONTAINS(p.message, "age");
+  EXPECT_EQ(p.message, "not an input of the model (did you mean 'age'?)");
+  // An integral number written as a double is an integer; 34.5 is not.
+  RecordBatch ints(kInputs);
+  EXPECT_EQ(ints.ParseBody(R"([{"age": 34.0, "income": 5.5, "plan": "basic", "active": true},
+                              {"age": 1e3, "income": 5.5, "plan": "basic", "active": true}])",
+                           RecordFormat::kJson),
+            2);
+  Table it = ints.Finish();
+  EXPECT_EQ(it.column("age").i64()[0], 34);
+  EXPECT_EQ(it.column("age").i64()[1], 1000);
+  p = ProblemOf(R"({"age": 34.5, "income": 5.5, "plan": "basic", "active": true})",
+                RecordFormat::kJson);
+  EXPECT_EQ(p.field, "age");
   p = ProblemOf(R"([[1, 2, "a", true], [1, "2", "a", true]])", RecordFormat::kJson);
   EXPECT_EQ(p.record, 2);
   EXPECT_EQ(p.field, "income");

@@ -257,6 +257,12 @@ bool FromJson(dom::element e, DataType type, TypedValue* v, std::string* text) {
           v->i = i;
           return true;
         }
+        // 30.0 or 1e3, as JSON writers often put integers: taken when exactly an int64.
+        if (e.type() == dom::element_type::DOUBLE && d == std::trunc(d) && d >= -0x1p63 &&
+            d < 0x1p63) {
+          v->i = static_cast<int64_t>(d);
+          return true;
+        }
         return false;
       }
       if (type == DataType::kBool) {
@@ -374,10 +380,8 @@ std::optional<RecordProblem> internal::AppendJsonElement(const std::vector<Field
       if (it == index.end()) {
         std::vector<std::string> names;
         for (const Field& f : inputs) names.push_back(f.name);
-        std::string msg = "not an input of the model";
-        std::string near = DidYouMean(std::string(key), names);
-        if (!near.empty()) msg += " (" + near + ")";
-        return RecordProblem{record, std::string(key), msg};
+        return RecordProblem{record, std::string(key),
+                             "not an input of the model" + DidYouMean(std::string(key), names)};
       }
       const size_t i = static_cast<size_t>(it->second);
       if (m.seen[i]) return RecordProblem{record, inputs[i].name, "given twice"};
