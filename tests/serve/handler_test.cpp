@@ -211,6 +211,33 @@ TEST_F(HandlerTest, BadRequestsGetClearStatuses) {
   }
 }
 
+// The variants and the shadow of one model must take the same records: refused at start.
+TEST_F(HandlerTest, VariantsWithOtherInputsAreRefused) {
+  const Table full = MakeData(2, 4);
+  TrainRequest req;
+  req.target = "y";
+  req.params = {{"num_boost_round", "3"}};
+  req.threads = 1;
+  Table narrow(Schema({{"x1", DataType::kFloat64}, {"y", DataType::kInt64}}),
+               {full.column("x1"), full.column("y")});
+  reg.models["4"] = std::make_shared<const Predictor>(Train(narrow, req).bundle);
+  reg.refs["narrow@production"] = "4";
+  EndpointConfig c = OneModel("churn@production");
+  c.models[0].variants.push_back(VariantConfig{"B", "narrow@production", 1.0});
+  try {
+    Start(c);
+    ADD_FAILURE() << "started";
+  } catch (const Error& e) {
+    EXPECT_CONTAINS(std::string(e.what()),
+                    "variant 'B' (narrow@production) takes other inputs than variant");
+    EXPECT_CONTAINS(std::string(e.what()),
+                    "x1:float64 against x1:float64, x2:float64, color:string");
+  }
+  c = OneModel("churn@production");
+  c.models[0].shadow = ShadowConfig{"s", "narrow@production", 1.0};
+  EXPECT_THROW(Start(c), Error);
+}
+
 TEST_F(HandlerTest, MultiModelServerRoutesByHeader) {
   EndpointConfig c = OneModel("churn@production");
   c.models.push_back(ModelFromRef("iris@production"));

@@ -68,6 +68,33 @@ ModelHost::ModelHost(const EndpointConfig& config, ModelSource source, ServerMet
       load(*m->shadow_);
       m->shadow_share_ = mc.shadow->share;
     }
+    // One endpoint takes one kind of record: every variant and the shadow read the same inputs
+    // (names and types, in order), or about half the requests would get 400.
+    const Variant& first = *m->variants_[0];
+    auto check = [&](const Variant& v) {
+      const std::vector<Field>& want = first.model()->predictor->inputs();
+      const std::vector<Field>& got = v.model()->predictor->inputs();
+      auto text = [](const std::vector<Field>& fields) {
+        std::string out;
+        for (const Field& f : fields) {
+          out += (out.empty() ? "" : ", ") + f.name + ":" + std::string(DataTypeName(f.type));
+        }
+        return out;
+      };
+      bool same = want.size() == got.size();
+      for (size_t i = 0; same && i < want.size(); ++i) {
+        same = want[i].name == got[i].name && want[i].type == got[i].type;
+      }
+      if (!same) {
+        throw InvalidArgument("model '" + mc.name + "': variant '" + v.name() + "' (" + v.ref() +
+                                  ") takes other inputs than variant '" + first.name() + "' (" +
+                                  first.ref() + "): " + text(got) + " against " + text(want),
+                              "the variants and the shadow of one model must take the same "
+                              "records; serve different models under different names");
+      }
+    };
+    for (size_t i = 1; i < m->variants_.size(); ++i) check(*m->variants_[i]);
+    if (m->shadow_) check(*m->shadow_);
     models_.push_back(std::move(m));
   }
 }
