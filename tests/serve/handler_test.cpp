@@ -197,6 +197,14 @@ TEST_F(HandlerTest, BadRequestsGetClearStatuses) {
            {{"Accept", "image/png, application/jsonlines;q=0.5, */*;q=0.2"}});
   EXPECT_EQ(q.content_type, "application/jsonlines");
   EXPECT_EQ(Call("POST", "/invocations", "1,2,red", {{"Accept", "text/csv;q=0"}}).status, 406);
+  // The most specific range decides: text/csv;q=0 refuses CSV even beside */*.
+  EXPECT_EQ(Call("POST", "/invocations", "1,2,red", {{"Accept", "text/csv;q=0, */*"}}).content_type,
+            "application/json");
+  EXPECT_EQ(Call("POST", "/invocations", "1,2,red",
+                 {{"Accept", "application/json;q=0, application/*;q=0.5, text/csv;q=0.4"}})
+                .content_type,
+            "application/jsonlines");
+  EXPECT_EQ(Call("POST", "/invocations", "1,2,red", {{"Accept", "*/*"}}).content_type, "text/csv");
   // No Content-Type: CSV, as SageMaker's containers assume.
   EXPECT_EQ(Call("POST", "/invocations", "1,2,red").status, 200);
   // Values XGBoost refuses (infinite as float32): 400 naming the row and feature, no stack trace.

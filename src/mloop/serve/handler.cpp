@@ -76,15 +76,20 @@ std::string_view TrimSpace(std::string_view s) {
   return s;
 }
 
-// The response format for an Accept header: of the listed types mloop writes, the one with the
-// highest quality (`q`, default 1; the first listed among equals; q=0 refuses a type); a
-// wildcard (*/*, application/*, text/*) means the request's own format. No header: the request's
-// format. nullopt when nothing listed is acceptable.
+// The response format for an Accept header (RFC 9110 12.5.1): each format mloop writes takes
+// the quality (`q`, default 1) of the most specific range that matches it (its own type, then
+// text/* or application/*, then */*); q=0 refuses it. The highest quality wins; among equals, a
+// type listed by name before one matched by a wildcard, the first listed, and among wildcard
+// matches the request's own format. No header: the request's format. nullopt when nothing is
+// acceptable.
 std::optional<RecordFormat> AcceptFormat(std::string_view accept, RecordFormat request) {
   accept = TrimSpace(accept);
   if (accept.empty()) return request;
-  std::optional<RecordFormat> best;
-  double best_q = 0;
+  struct Range {
+    std::string_view type;
+    double q;
+  };
+  std::vector<Range> ranges;
   while (!accept.empty()) {
     const size_t comma = accept.find(',');
     std::string_view item = TrimSpace(accept.substr(0, comma));
@@ -97,19 +102,37 @@ std::optional<RecordFormat> AcceptFormat(std::string_view accept, RecordFormat r
       }
       semi = item.find(';', semi + 1);
     }
-    item = TrimSpace(item.substr(0, item.find(';')));
-    std::optional<RecordFormat> f;
-    if (item == "*/*" || item == "application/*" || item == "text/*") {
-      f = request;
-    } else {
-      f = RecordFormatFromContentType(item);
-    }
-    if (f && q > best_q) {
-      best = f;
-      best_q = q;
-    }
+    ranges.push_back({TrimSpace(item.substr(0, item.find(';'))), q});
     if (comma == std::string_view::npos) break;
     accept.remove_prefix(comma + 1);
+  }
+  std::optional<RecordFormat> best;
+  double best_q = 0;
+  int best_level = 0;  // 3: named, 2: text/* or application/*, 1: */*
+  size_t best_at = 0;
+  for (RecordFormat f : {RecordFormat::kCsv, RecordFormat::kJson, RecordFormat::kJsonLines}) {
+    const std::string_view family = f == RecordFormat::kCsv ? "text/*" : "application/*";
+    double q = 0;
+    int level = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      const Range& r = ranges[i];
+      const int l = RecordFormatFromContentType(r.type) == f ? 3
+                    : r.type == family                       ? 2
+                    : r.type == "*/*"                        ? 1
+                                                             : 0;
+      if (l > level) level = l, q = r.q, at = i;
+    }
+    if (level == 0 || q <= 0) continue;
+    bool better;
+    if (!best || q != best_q) {
+      better = !best || q > best_q;
+    } else if (level == 3 || best_level == 3) {
+      better = level == 3 && (best_level != 3 || at < best_at);
+    } else {
+      better = f == request;
+    }
+    if (better) best = f, best_q = q, best_level = level, best_at = at;
   }
   return best;
 }
