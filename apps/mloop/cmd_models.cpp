@@ -193,10 +193,11 @@ void Export(const GlobalOptions& global, const std::string& ref, const std::stri
 }
 
 void Import(const GlobalOptions& global, const std::string& file, const std::string& name,
-            const std::string& features, const std::string& target) {
+            const std::string& features, const std::string& target, bool all_rounds) {
   ValidateModelName(name);
   ModelImportOptions options;
   options.target = target;
+  options.all_rounds = all_rounds;
   size_t start = 0;
   while (!features.empty() && start <= features.size()) {
     size_t comma = features.find(',', start);
@@ -207,7 +208,13 @@ void Import(const GlobalOptions& global, const std::string& file, const std::str
     start = comma + 1;
   }
   auto ws = OpenWorkspace(global);
-  ModelBundle bundle = ImportXGBoostModel(ReadWholeFile(file), options);
+  ModelImportReport report;
+  ModelBundle bundle = ImportXGBoostModel(ReadWholeFile(file), options, &report);
+  if (report.kept_rounds < report.rounds) {
+    std::cerr << "kept rounds 1-" << report.kept_rounds << " of " << report.rounds
+              << " (the model's best_iteration, as scikit-learn's predict uses it; "
+                 "--all-rounds keeps every round)\n";
+  }
   std::string hash = SaveBundle(bundle, ws->artifacts());
   ModelVersionRecord v = ws->metadata().RegisterModelVersion(
       name, hash, 0, "imported from " + file, CurrentActor(), ws->clock().NowMicros());
@@ -300,8 +307,12 @@ void RegisterModels(CLI::App& app, GlobalOptions& global) {
                   "Input columns in the model's order, comma-separated (default: the names "
                   "stored in the model)");
   imp->add_option("--target", *imp_target, "The label column, for `mloop eval`");
-  imp->callback([&global, imp_file, imp_name, imp_features, imp_target] {
-    Import(global, *imp_file, *imp_name, *imp_features, *imp_target);
+  auto imp_all = std::make_shared<bool>(false);
+  imp->add_flag("--all-rounds", *imp_all,
+                "Keep every boosting round of an early-stopped model (default: up to its "
+                "best_iteration, as scikit-learn's predict)");
+  imp->callback([&global, imp_file, imp_name, imp_features, imp_target, imp_all] {
+    Import(global, *imp_file, *imp_name, *imp_features, *imp_target, *imp_all);
   });
 
   auto exp_ref = std::make_shared<std::string>();

@@ -283,6 +283,14 @@ df = pd.read_csv(sys.argv[1]); y = df.pop("target")
 b = xgb.train({"objective": "binary:logistic", "max_depth": 3, "nthread": 1}, xgb.DMatrix(df, label=y), 15)
 b.save_model(sys.argv[2] + "/py_model.json")
 pd.DataFrame({"p": b.predict(xgb.DMatrix(df))}).to_csv(sys.argv[2] + "/py_pred.csv", index=False)
+c = xgb.XGBClassifier(n_estimators=300, max_depth=4, learning_rate=0.5, early_stopping_rounds=5,
+                      eval_metric="logloss", n_jobs=1)
+c.fit(df[:300], y[:300], eval_set=[(df[300:], y[300:])], verbose=False)
+assert c.best_iteration + 1 < c.get_booster().num_boosted_rounds()
+c.save_model(sys.argv[2] + "/sk_model.json")
+with open(sys.argv[2] + "/sk_pred.txt", "w") as f:
+    f.write("%d %d\n" % (c.best_iteration, c.get_booster().num_boosted_rounds()))
+    for p in c.predict_proba(df)[:, 1]: f.write(repr(float(p)) + "\n")
 )");
   ASSERT_EQ(std::system(("/usr/bin/python3 '" + (dir_ / "train.py").string() + "' '" + data +
                          "' '" + dir_.path().string() + "'")
@@ -306,6 +314,28 @@ pd.DataFrame({"p": b.predict(xgb.DMatrix(df))}).to_csv(sys.argv[2] + "/py_pred.c
   r = Run("eval pymodel/1 --data bc --json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "\"roc_auc\"");
+  // An early-stopped scikit-learn model keeps the rounds up to best_iteration, and predicts
+  // what predict_proba does (floats, bit for bit); --all-rounds keeps every round.
+  std::istringstream sk(ReadFile(dir_ / "sk_pred.txt"));
+  int best = 0, all = 0;
+  sk >> best >> all;
+  r = Run("models import sk_model.json --name sk");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err,
+                  "kept rounds 1-" + std::to_string(best + 1) + " of " + std::to_string(all));
+  ASSERT_EQ(Run("predict sk/1 --data bc -o sk.csv").code, 0);
+  std::istringstream sk_ours(ReadFile(dir_ / "sk.csv"));
+  std::getline(sk_ours, a);
+  rows = 0;
+  for (double want; sk >> want; ++rows) {
+    ASSERT_TRUE(std::getline(sk_ours, a));
+    EXPECT_EQ(static_cast<float>(std::stod(a.substr(a.find(',') + 1))), static_cast<float>(want))
+        << "row " << rows;
+  }
+  EXPECT_EQ(rows, 569);
+  r = Run("models import sk_model.json --name sk_all --all-rounds");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("kept rounds"), std::string::npos);
   // A wrong feature list is refused with the count the model needs.
   r = Run("models import py_model.json --name bad --features a,b");
   EXPECT_CONTAINS(r.err, "the model takes 30 features, 2 were named");

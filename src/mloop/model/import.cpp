@@ -1,5 +1,6 @@
 #include "mloop/model/import.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "mloop/core/error.h"
@@ -7,13 +8,51 @@
 
 namespace mloop {
 
-ModelBundle ImportXGBoostModel(const std::string& model_json, const ModelImportOptions& options) {
+namespace {
+
+// Cuts a gbtree model after round `best` (0-based): trees are stored round by round, each round
+// num_parallel_tree trees per output group. Returns the rounds in the file; 0 when the model is
+// not one this can cut (dart, gblinear), which is then kept whole.
+int CutAtRound(nlohmann::json& model, int best, int groups, int* kept) {
+  auto& booster = model.at("learner").at("gradient_booster");
+  if (booster.value("name", "") != "gbtree") return 0;
+  auto& m = booster.at("model");
+  auto& trees = m.at("trees");
+  const auto& param = m.at("gbtree_model_param");
+  const int parallel = std::stoi(param.value("num_parallel_tree", std::string("1")));
+  const int per_round = std::max(1, parallel) * std::max(1, groups);
+  const int rounds = static_cast<int>(trees.size()) / per_round;
+  *kept = rounds;
+  if (best < 0 || best + 1 >= rounds) return rounds;
+  const size_t keep = static_cast<size_t>(best + 1) * per_round;
+  trees.erase(trees.begin() + static_cast<std::ptrdiff_t>(keep), trees.end());
+  auto& info = m.at("tree_info");
+  info.erase(info.begin() + static_cast<std::ptrdiff_t>(keep), info.end());
+  m["gbtree_model_param"]["num_trees"] = std::to_string(keep);
+  if (m.contains("iteration_indptr")) {  // XGBoost 2.0
+    auto& indptr = m["iteration_indptr"];
+    indptr.erase(indptr.begin() + best + 2, indptr.end());
+  }
+  *kept = best + 1;
+  return rounds;
+}
+
+}  // namespace
+
+ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImportOptions& options,
+                               ModelImportReport* report) {
+  std::string model_json = model_json_in;
   nlohmann::json model;
   try {
     model = nlohmann::json::parse(model_json);
   } catch (const nlohmann::json::exception& e) {
-    throw InvalidArgument(std::string("not an XGBoost JSON model: ") + e.what(),
-                          "save it from Python with booster.save_model(\"model.json\")");
+    const bool nan = model_json.find("NaN") != std::string::npos;
+    throw InvalidArgument(
+        std::string("not an XGBoost JSON model: ") + e.what(),
+        nan ? "the file holds NaN, which XGBoost writes for categorical splits "
+              "(enable_categorical): mloop imports numeric splits only; encode the categories "
+              "(one-hot or ordinal) before training"
+            : "save it from Python with booster.save_model(\"model.json\")");
   }
   std::string objective;
   int64_t num_features = 0;
@@ -57,6 +96,26 @@ ModelBundle ImportXGBoostModel(const std::string& model_json, const ModelImportO
     throw InvalidArgument("the model takes " + std::to_string(num_features) + " features, " +
                           std::to_string(features.size()) + " were named");
   }
+  // Early stopping: keep the rounds up to best_iteration unless all are asked for.
+  int best = -1;
+  if (model["learner"].contains("attributes") &&
+      model["learner"]["attributes"].contains("best_iteration")) {
+    try {
+      best = std::stoi(model["learner"]["attributes"]["best_iteration"].get<std::string>());
+    } catch (const std::exception&) {
+      best = -1;
+    }
+  }
+  ModelImportReport rep;
+  try {
+    const int groups = objective == "multi:softprob" ? num_class : 1;
+    rep.rounds = CutAtRound(model, options.all_rounds ? -1 : best, groups, &rep.kept_rounds);
+  } catch (const std::exception& e) {
+    throw InvalidArgument(std::string("not an XGBoost JSON model (") + e.what() + ")",
+                          "save it from Python with booster.save_model(\"model.json\")");
+  }
+  if (rep.kept_rounds < rep.rounds) model_json = model.dump();
+  if (report) *report = rep;
   // Load it once through the estimator: a file XGBoost cannot read is refused here.
   auto estimator = CreateEstimator("xgboost");
   estimator->LoadModel(model_json);

@@ -15,10 +15,22 @@ struct ModelImportOptions {
   // model file (present when it was trained on a pandas DataFrame).
   std::vector<std::string> features;
   std::string target;  // the label column, for evaluation (optional)
+  // A model saved after early stopping records `best_iteration` (learner attributes). By
+  // default only the rounds up to it are kept, as mloop's own early stopping and Python's
+  // scikit-learn API (XGBClassifier.predict_proba) predict; true keeps every round, as
+  // Booster.predict does.
+  bool all_rounds = false;
+};
+
+// What ImportXGBoostModel did beyond copying the model.
+struct ModelImportReport {
+  int rounds = 0;       // boosting rounds in the file
+  int kept_rounds = 0;  // rounds in the bundle (fewer when cut at best_iteration)
 };
 
 // Task from the model's objective (binary:logistic -> binary, multi:softprob -> multiclass,
 // reg:* -> regression); anything else is InvalidArgument. The feature count must match.
-ModelBundle ImportXGBoostModel(const std::string& model_json, const ModelImportOptions& options);
+ModelBundle ImportXGBoostModel(const std::string& model_json, const ModelImportOptions& options,
+                               ModelImportReport* report = nullptr);
 
 }  // namespace mloop
