@@ -187,9 +187,14 @@ void Delete(const GlobalOptions& global, const std::string& ref) {
 void Export(const GlobalOptions& global, const std::string& ref, const std::string& dir) {
   auto ws = OpenWorkspace(global);
   ResolvedModel m = ResolveModelRef(*ws, ref);
-  ExportBundle(LoadBundle(ws->artifacts(), m.model_hash), dir);
-  std::cout << "Exported " << m.description << " to " << dir
-            << " (model.json is XGBoost's JSON format for xgboost models)\n";
+  const ModelBundle b = LoadBundle(ws->artifacts(), m.model_hash);
+  ExportBundle(b, dir);
+  std::cout << "Exported " << m.description << " to " << dir;
+  if (b.manifest.value("algorithm", "") == "xgboost" ||
+      b.manifest.value("algorithm", "") == "random_forest") {
+    std::cout << " (model.json is XGBoost's JSON format)";
+  }
+  std::cout << "\n";
 }
 
 void Import(const GlobalOptions& global, const std::string& file, const std::string& name,

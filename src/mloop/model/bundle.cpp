@@ -81,7 +81,13 @@ ModelBundle LoadBundle(ArtifactStore& store, const std::string& manifest_hash) {
 }
 
 void ExportBundle(const ModelBundle& bundle, const std::filesystem::path& dir) {
-  std::filesystem::create_directories(dir);
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec)) {
+    throw InvalidArgument("'" + dir.string() + "' is a file; a model exports into a directory",
+                          "give a directory (new or existing) with -o");
+  }
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw IoError("cannot create '" + dir.string() + "': " + ec.message());
   ModelBundle copy = bundle;
   auto write = [&](const std::string& name, const std::string& text) {
     std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
