@@ -312,6 +312,10 @@ TEST_F(HandlerTest, HotSwapWhenTheAliasMoves) {
   auto changes = host->Refresh();
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_CONTAINS(changes[0], "kept m/2");
+  // The same failure at the next polls is not counted or logged again.
+  EXPECT_TRUE(host->Refresh().empty());
+  EXPECT_CONTAINS(metrics.Render(),
+                  "mloop_model_load_failures_total{model=\"churn\",variant=\"production\"} 1");
   EXPECT_EQ(Call("POST", "/invocations", "1,2,red").status, 200);
   auto models = nlohmann::json::parse(Call("GET", "/admin/models").body);
   EXPECT_EQ(models["models"][0]["variants"][0]["serving"], "m/2");

@@ -127,13 +127,19 @@ std::vector<std::string> ModelHost::Refresh() {
     const auto current = v.model();
     try {
       ModelSource::Resolved r = source_.resolve(v.ref());
-      if (r.hash == current->hash) return;
+      if (r.hash == current->hash) {
+        v.last_refresh_error.clear();
+        return;
+      }
       auto it = loaded.find(r.hash);
       if (it == loaded.end()) it = loaded.emplace(r.hash, Load(r)).first;
       v.Swap(it->second);
+      v.last_refresh_error.clear();
       v.stats().swaps.fetch_add(1, std::memory_order_relaxed);
       out.push_back(who + ": " + current->description + " -> " + it->second->description);
     } catch (const std::exception& e) {
+      if (v.last_refresh_error == e.what()) return;  // the same failure as at the last poll
+      v.last_refresh_error = e.what();
       v.stats().load_failures.fetch_add(1, std::memory_order_relaxed);
       out.push_back(who + ": kept " + current->description + ": " + e.what());
     }

@@ -52,6 +52,11 @@ class Variant {
   }
   void Swap(std::shared_ptr<const LoadedModel> model);
 
+  // The last refresh's failure to move to a new version ("" after a success): a failure is
+  // counted and logged once, not at every poll while it lasts. Used under ModelHost's refresh
+  // lock only.
+  std::string last_refresh_error;
+
  private:
   std::string name_, ref_;
   double weight_;
