@@ -43,6 +43,18 @@ TEST(RunQueryTest, WhereAndSort) {
     EXPECT_NE(std::string(e.what()).find("unknown run field"), std::string::npos);
   }
   EXPECT_THROW(SortRuns(runs, "metrics.roc_auc:up"), Error);
+  // Quoted values may hold " and " and operators; there is no "or".
+  RunRecord tagged = MakeRun(5, 0.9, "6", RunStatus::kFinished);
+  tagged.params_json = R"({"note": "a and b <= c"})";
+  EXPECT_TRUE(RunFilter::Parse("params.note = 'a and b <= c' and id = 5").Matches(tagged));
+  EXPECT_FALSE(RunFilter::Parse("params.note = \"a and b\"").Matches(tagged));
+  try {
+    RunFilter::Parse("metrics.roc_auc > 0.99 or id = 1");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no 'or'"), std::string::npos);
+  }
+  EXPECT_THROW(RunFilter::Parse("params.note = 'open"), Error);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "mloop/track/run_query.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "mloop/core/error.h"
@@ -58,24 +60,64 @@ std::optional<std::string> RunField(const RunRecord& run, const std::string& fie
   return std::nullopt;
 }
 
+namespace {
+
+// Whether `text` at `i` holds ` WORD ` (any case).
+bool WordAt(const std::string& text, size_t i, std::string_view word) {
+  if (i + word.size() + 2 > text.size() || text[i] != ' ' || text[i + word.size() + 1] != ' ') {
+    return false;
+  }
+  for (size_t k = 0; k < word.size(); ++k) {
+    if (std::tolower(static_cast<unsigned char>(text[i + 1 + k])) != word[k]) return false;
+  }
+  return true;
+}
+
+// The conditions of a --where text: split on " and " outside quotes.
+std::vector<std::string> SplitConditions(const std::string& text) {
+  std::vector<std::string> parts(1);
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (quote) {
+      if (ch == quote) quote = 0;
+    } else if (ch == '\'' || ch == '"') {
+      quote = ch;
+    } else if (WordAt(text, i, "and")) {
+      parts.emplace_back();
+      i += 4;
+      continue;
+    } else if (WordAt(text, i, "or")) {
+      throw InvalidArgument("--where has no 'or': its conditions all hold ('and')",
+                            "run `runs list` once per alternative");
+    }
+    parts.back() += ch;
+  }
+  if (quote) {
+    throw InvalidArgument(std::string("--where has an unterminated ") + quote + " quote");
+  }
+  return parts;
+}
+
+}  // namespace
+
 RunFilter RunFilter::Parse(const std::string& text) {
   RunFilter f;
-  std::string rest = text;
-  while (true) {
-    // Split on " and " (case-insensitive enough for the two spellings people type).
-    size_t pos = rest.find(" and ");
-    if (pos == std::string::npos) pos = rest.find(" AND ");
-    std::string part = rest.substr(0, pos);
+  for (const std::string& part : SplitConditions(text)) {
     static const char* kOps[] = {"<=", ">=", "!=", "=", "<", ">"};
     Condition c;
+    // The operator is the first one in the condition (the value may hold any text).
+    size_t first = std::string::npos;
     for (const char* op : kOps) {
-      size_t at = part.find(op);
-      if (at != std::string::npos) {
-        c.field = Trim(part.substr(0, at));
+      const size_t at = part.find(op);
+      if (at != std::string::npos && (at < first || (at == first && std::strlen(op) == 2))) {
+        first = at;
         c.op = op;
-        c.value = Trim(part.substr(at + std::string(op).size()));
-        break;
       }
+    }
+    if (first != std::string::npos) {
+      c.field = Trim(part.substr(0, first));
+      c.value = Trim(part.substr(first + c.op.size()));
     }
     if (c.op.empty() || c.field.empty() || c.value.empty()) {
       throw InvalidArgument("cannot read the condition '" + Trim(part) + "' in --where",
@@ -83,8 +125,6 @@ RunFilter RunFilter::Parse(const std::string& text) {
     }
     CheckField(c.field);
     f.conditions_.push_back(std::move(c));
-    if (pos == std::string::npos) break;
-    rest = rest.substr(pos + 5);
   }
   return f;
 }
