@@ -57,6 +57,10 @@ void List(const GlobalOptions& global, const std::string& name, bool json) {
     return;
   }
   if (versions.empty()) {
+    if (!name.empty()) {
+      throw NotFound("no registered model '" + name + "'",
+                     "see the names with `mloop models list`");
+    }
     std::cout << "No registered models. Register one: mloop models register RUN --name NAME\n";
     return;
   }

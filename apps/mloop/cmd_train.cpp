@@ -313,7 +313,9 @@ void RunsList(const GlobalOptions& global, const std::string& experiment, const 
   }
   if (runs.empty()) {
     std::cout << (filter ? "No run matches.\n"
-                         : "No runs yet. Train one: mloop train DATASET --target COL\n");
+                  : !experiment.empty() && experiment != "default"
+                      ? "No runs in experiment '" + experiment + "'.\n"
+                      : "No runs yet. Train one: mloop train DATASET --target COL\n");
     return;
   }
   std::vector<std::vector<std::string>> rows;
