@@ -416,7 +416,27 @@ TEST_F(HandlerTest, KServeV2) {
   res = Call("POST", "/v2/models/churn/infer",
              R"({"inputs": [{"name": "x1", "shape": [3], "datatype": "FP64", "data": [1]}]})");
   EXPECT_EQ(res.status, 400);
-  EXPECT_CONTAINS(res.body, "shape holds 3 values, data has 1");
+  EXPECT_CONTAINS(res.body, "shape [3] does not hold the 1 values of its data");
+  // Shapes whose product overflows, duplicate tensors, and mistyped id or outputs: 400.
+  res = Call("POST", "/v2/models/churn/infer",
+             R"({"inputs": [{"name": "x1", "shape": [4294967296, 4294967296], "data": [1]}]})");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_CONTAINS(res.body, "shape [4294967296, 4294967296] does not hold the 1 values");
+  const std::string twice = R"({"inputs": [
+      {"name": "x1", "shape": [1], "datatype": "FP64", "data": [0.5]},
+      {"name": "x2", "shape": [1], "datatype": "FP64", "data": [0.5]},
+      {"name": "x2", "shape": [1], "datatype": "FP64", "data": [1.5]},
+      {"name": "color", "shape": [1], "datatype": "BYTES", "data": ["red"]}]})";
+  res = Call("POST", "/v2/models/churn/infer", twice);
+  EXPECT_EQ(res.status, 400);
+  EXPECT_CONTAINS(res.body, "tensor 'x2' is given twice");
+  const std::string one = R"("inputs": [{"name": "in", "shape": [1, 3], "datatype": "BYTES",
+      "data": [0.5, -1.25, "red"]}])";
+  EXPECT_EQ(Call("POST", "/v2/models/churn/infer", "{\"id\": 5, " + one + "}").status, 400);
+  EXPECT_EQ(
+      Call("POST", "/v2/models/churn/infer", "{\"outputs\": \"probability\", " + one + "}").status,
+      400);
+  EXPECT_EQ(Call("POST", "/v2/models/churn/infer", "{\"id\": \"a\", " + one + "}").status, 200);
 }
 
 TEST_F(HandlerTest, ApiKeysAndDraining) {

@@ -573,7 +573,9 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
   dom::array tensors;
   if (doc["inputs"].get(tensors)) return Fail(res, 400, "the request needs an 'inputs' array");
   std::string_view request_id;
-  if (doc["id"].get(request_id)) request_id = {};
+  if (dom::element id; !doc["id"].get(id) && id.get(request_id)) {
+    return Fail(res, 400, "'id' must be a string");
+  }
 
   // Each tensor flattened: its cells as text (numbers in their JSON spelling).
   struct Tensor {
@@ -634,12 +636,20 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
     if (te["data"].get(data)) return Fail(res, 400, "tensor '" + t.name + "' needs 'data'");
     flatten(data, t);
     if (!problem.empty()) return Fail(res, 400, problem);
+    // The product of the shape, stopped once it passes the data's size (no overflow).
+    const int64_t cells = static_cast<int64_t>(t.cells.size());
     int64_t count = 1;
-    for (int64_t d : t.shape) count *= d;
-    if (count != static_cast<int64_t>(t.cells.size())) {
+    bool more = false;
+    for (int64_t d : t.shape) {
+      if (d != 0 && count > cells / d) more = true;
+      count = more ? count : count * d;
+    }
+    if (more || count != cells) {
+      std::string shape_text;
+      for (int64_t d : t.shape) shape_text += (shape_text.empty() ? "" : ", ") + std::to_string(d);
       return Fail(res, 400,
-                  "tensor '" + t.name + "': shape holds " + std::to_string(count) +
-                      " values, data has " + std::to_string(t.cells.size()));
+                  "tensor '" + t.name + "': shape [" + shape_text + "] does not hold the " +
+                      std::to_string(cells) + " values of its data");
     }
     ts.push_back(std::move(t));
   }
@@ -652,6 +662,9 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
   }
   std::vector<std::string> wanted;
   dom::array requested;
+  if (dom::element o; !doc["outputs"].get(o) && o.get(requested)) {
+    return Fail(res, 400, "'outputs' must be an array of {\"name\": ...}");
+  }
   if (!doc["outputs"].get(requested)) {
     for (dom::element w : requested) {
       std::string_view name;
@@ -712,6 +725,7 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
       if (j == k) {
         return Fail(res, 400, "tensor '" + t.name + "' is not an input of the model", 0, t.name);
       }
+      if (of[j]) return Fail(res, 400, "tensor '" + t.name + "' is given twice", 0, t.name);
       of[j] = &t;
     }
     int64_t rows = -1;
