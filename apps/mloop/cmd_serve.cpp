@@ -231,20 +231,30 @@ void RegisterServe(CLI::App& app, GlobalOptions& global) {
                     "An endpoint YAML: variants with traffic weights, a shadow, capture, server "
                     "limits (docs/http-api.md)");
   serve->add_option("--host", a->host, "Address to listen on (default 127.0.0.1)");
-  serve->add_option("--port", a->port, "Port (default 8080; 0: any free port)");
-  serve->add_option("--poll-seconds", a->poll_seconds,
-                    "How often the registry is checked for alias moves (default 10; 0: never; "
-                    "POST /admin/reload checks at once)");
-  serve->add_option("--capture-percent", a->capture_percent,
-                    "Share of requests captured with their predictions for monitoring (0-100)");
+  serve->add_option("--port", a->port, "Port (default 8080; 0: any free port)")
+      ->check(CLI::Range(0, 65535));
+  serve
+      ->add_option("--poll-seconds", a->poll_seconds,
+                   "How often the registry is checked for alias moves (default 10; 0: never; "
+                   "POST /admin/reload checks at once)")
+      ->check(CLI::Range(0, 86400));
+  serve
+      ->add_option("--capture-percent", a->capture_percent,
+                   "Share of requests captured with their predictions for monitoring (0-100)")
+      ->check(CLI::Range(0.0, 100.0));
   serve->add_option("--capture-dir", a->capture_dir,
                     "Where captured records go (default WORKSPACE/capture)");
-  serve->add_option("--max-body-mb", a->max_body_mb, "Largest request body (default 6)");
-  serve->add_option("--timeout-seconds", a->timeout_seconds,
-                    "Time a client has to send a request; also the keep-alive idle time "
-                    "(default 60)");
-  serve->add_option("--drain-seconds", a->drain_seconds,
-                    "On SIGTERM, how long requests in flight may finish (default 30)");
+  serve->add_option("--max-body-mb", a->max_body_mb, "Largest request body (default 6)")
+      ->check(CLI::Range(0.001, 4096.0));
+  serve
+      ->add_option("--timeout-seconds", a->timeout_seconds,
+                   "Time a client has to send a request; also the keep-alive idle time "
+                   "(default 60)")
+      ->check(CLI::Range(1, 86400));
+  serve
+      ->add_option("--drain-seconds", a->drain_seconds,
+                   "On SIGTERM, how long requests in flight may finish (default 30)")
+      ->check(CLI::Range(0, 86400));
   serve->add_flag("--auth", a->auth, "Require an API key (default: only beyond loopback)");
   serve->add_flag("--no-auth", a->no_auth, "Serve without API keys, whatever the address");
   serve->footer(
