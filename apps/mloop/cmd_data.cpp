@@ -193,9 +193,13 @@ void RunShow(const GlobalOptions& global, const std::string& ref_text, int64_t h
             << "  hash:      sha256:" << v.content_hash << "\n"
             << "  snapshot:  " << HumanBytes(v.snapshot_bytes) << " (in memory "
             << HumanBytes(t.MemoryBytes()) << ")\n"
-            << "  source:    " << v.source_uri << " (" << v.source_format << ", "
-            << HumanBytes(v.source_size) << ", modified " << FormatTimestamp(v.source_mtime_us)
-            << ")\n"
+            << "  source:    " << v.source_uri << " (" << v.source_format;
+  // A file's size and time; a derived version (a recipe's output) has neither.
+  if (v.source_size > 0 || v.source_mtime_us > 0) {
+    std::cout << ", " << HumanBytes(v.source_size) << ", modified "
+              << FormatTimestamp(v.source_mtime_us);
+  }
+  std::cout << ")\n"
             << "  created:   " << FormatTimestamp(v.created_at_us) << "\n";
   if (v.rejected_rows > 0) {
     std::cout << "  rejected:  " << HumanCount(v.rejected_rows) << " rows at import\n";
