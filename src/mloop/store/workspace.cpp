@@ -62,7 +62,10 @@ std::unique_ptr<Workspace> Workspace::Init(const std::filesystem::path& dir) {
   } catch (const std::filesystem::filesystem_error& e) {
     std::filesystem::remove_all(tmp, ec);
     std::filesystem::remove(tmp_config, ec);
-    throw IoError("cannot create the workspace in '" + root.string() + "': " + e.what());
+    // e.what() is the library's "filesystem error: cannot create directories: ..." with the
+    // temporary path; the system's reason is what a user can act on.
+    throw IoError("cannot create the workspace in '" + root.string() + "': " + e.code().message(),
+                  "check that the directory is writable by you");
   } catch (...) {
     std::filesystem::remove_all(tmp, ec);
     std::filesystem::remove(tmp_config, ec);
