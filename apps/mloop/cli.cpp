@@ -10,6 +10,39 @@
 
 namespace mloop::cli {
 
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void OnInterrupt(int) {
+  g_interrupted.store(true);
+  // A second Ctrl-C ends mloop at once.
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigaction(SIGINT, &dfl, nullptr);
+  sigaction(SIGTERM, &dfl, nullptr);
+}
+
+}  // namespace
+
+InterruptGuard::InterruptGuard() {
+  g_interrupted.store(false);
+  struct sigaction on {};
+  on.sa_handler = OnInterrupt;
+  sigemptyset(&on.sa_mask);
+  sigaction(SIGINT, &on, &old_int_);
+  sigaction(SIGTERM, &on, &old_term_);
+}
+
+InterruptGuard::~InterruptGuard() {
+  sigaction(SIGINT, &old_int_, nullptr);
+  sigaction(SIGTERM, &old_term_, nullptr);
+}
+
+const std::atomic<bool>* InterruptGuard::flag() const {
+  return &g_interrupted;
+}
+
 std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global) {
   auto env = MloopEnvironment();
   std::filesystem::path dir = global.workspace;

@@ -1,7 +1,10 @@
 // Shared pieces of the mloop command line: global options, opening the workspace, output.
 #pragma once
 
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -28,6 +31,22 @@ DatasetRef DatasetRefArg(const std::string& text);
 // --data of predict and eval: a data file (CSV or JSON Lines) when one of that name exists, read
 // with the workspace's ingest settings (ReadDataFile), otherwise a dataset NAME[@VERSION].
 Table LoadTableArg(Workspace& ws, const std::string& data);
+
+// While alive, Ctrl-C (SIGINT) and SIGTERM set flag() instead of ending mloop, so that a long
+// command (train, tune) stops at its next step and records what it did; a second signal ends
+// mloop at once. The previous handlers come back on destruction. One at a time.
+class InterruptGuard {
+ public:
+  InterruptGuard();
+  ~InterruptGuard();
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+  const std::atomic<bool>* flag() const;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
 
 // Each command group registers its subcommands on `app`.
 void RegisterInit(CLI::App& app, GlobalOptions& global);

@@ -1,8 +1,6 @@
 // mloop train | runs list | runs show | predict
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -62,38 +60,6 @@ bool IsFile(const std::string& arg) {
   std::error_code ec;
   return std::filesystem::is_regular_file(arg, ec);
 }
-
-std::atomic<bool> g_train_interrupted{false};
-
-void OnTrainInterrupt(int) {
-  g_train_interrupted.store(true);
-  // A second Ctrl-C ends mloop at once (the run is then marked failed on the next start).
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  sigaction(SIGINT, &dfl, nullptr);
-  sigaction(SIGTERM, &dfl, nullptr);
-}
-
-// Ctrl-C and SIGTERM stop training at the next round: the run is recorded as killed.
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    g_train_interrupted.store(false);
-    struct sigaction on {};
-    on.sa_handler = OnTrainInterrupt;
-    sigemptyset(&on.sa_mask);
-    sigaction(SIGINT, &on, &old_int_);
-    sigaction(SIGTERM, &on, &old_term_);
-  }
-  ~InterruptGuard() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-};
 
 void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
   TrainCommand cmd;
@@ -182,7 +148,7 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
     recipe->Check(schema, check);
   }
   InterruptGuard interrupt_guard;
-  cmd.request.cancel = &g_train_interrupted;
+  cmd.request.cancel = interrupt_guard.flag();
   int64_t run_id = 0;
   const auto on_start = cmd.on_start;
   cmd.on_start = [&](int64_t id) {

@@ -39,17 +39,6 @@ struct TuneArgs {
   std::string job;  // show / resume
 };
 
-std::atomic<bool> g_interrupted{false};
-
-void OnInterrupt(int) {
-  g_interrupted.store(true);
-  // A second Ctrl-C ends mloop at once.
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  sigaction(SIGINT, &dfl, nullptr);
-  sigaction(SIGTERM, &dfl, nullptr);
-}
-
 std::string Num(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.6g", v);
@@ -240,18 +229,9 @@ void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
     std::fflush(stderr);
     drawn = true;
   };
-  options.cancel = &g_interrupted;
-
-  g_interrupted.store(false);
-  struct sigaction on_int {
-  }, old_int{}, old_term{};
-  on_int.sa_handler = OnInterrupt;
-  sigemptyset(&on_int.sa_mask);
-  sigaction(SIGINT, &on_int, &old_int);
-  sigaction(SIGTERM, &on_int, &old_term);
+  InterruptGuard interrupt_guard;
+  options.cancel = interrupt_guard.flag();
   auto restore = [&] {
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
     if (drawn) std::fprintf(stderr, "\r\033[K");
   };
   nlohmann::json doc;
@@ -264,8 +244,9 @@ void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
                   << " earlier trials that do not fit this search space\n";
       }
     } else {
-      tune::TuneOutcome outcome = tune::RunTuningJob(
-          *study, job.parallel, tune::CommandEvaluator(job), options.on_progress, &g_interrupted);
+      tune::TuneOutcome outcome =
+          tune::RunTuningJob(*study, job.parallel, tune::CommandEvaluator(job), options.on_progress,
+                             interrupt_guard.flag());
       doc = UnrecordedDocument(job, *study, outcome);
     }
   } catch (...) {
