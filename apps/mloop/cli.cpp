@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <iostream>
 
@@ -41,6 +42,20 @@ InterruptGuard::~InterruptGuard() {
 
 const std::atomic<bool>* InterruptGuard::flag() const {
   return &g_interrupted;
+}
+
+CLI::Validator SeedValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        uint64_t v = 0;
+        const char* end = text.data() + text.size();
+        auto [ptr, ec] = std::from_chars(text.data(), end, v);
+        if (text.empty() || ec != std::errc() || ptr != end) {
+          return "a seed is a whole number from 0 to 18446744073709551615, not '" + text + "'";
+        }
+        return {};
+      },
+      "SEED");
 }
 
 std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global) {

@@ -48,6 +48,10 @@ class InterruptGuard {
   struct sigaction old_term_ {};
 };
 
+// Checks a --seed: a whole number from 0 to 2^64 - 1 (CLI11 alone wraps -1 and clamps larger
+// numbers without a word).
+CLI::Validator SeedValidator();
+
 // Each command group registers its subcommands on `app`.
 void RegisterInit(CLI::App& app, GlobalOptions& global);
 void RegisterData(CLI::App& app, GlobalOptions& global);

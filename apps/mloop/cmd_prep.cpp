@@ -353,7 +353,8 @@ void RegisterPrep(CLI::App& app, GlobalOptions& global) {
     c->add_option("-t,--target", a->target,
                   "The target column: passed through untouched, and what target encoding "
                   "learns from");
-    c->add_option("--seed", a->seed, "Seed of out-of-fold target encoding (default 42)");
+    c->add_option("--seed", a->seed, "Seed of out-of-fold target encoding (default 42)")
+        ->check(SeedValidator());
     c->add_flag("--json", a->json, "Print the result as JSON");
   };
   auto* fit = prep->add_subcommand("fit", "Fit a recipe on data and show (or save) its state");
@@ -372,7 +373,8 @@ void RegisterPrep(CLI::App& app, GlobalOptions& global) {
   apply->add_option("-o,--output", a->output, "Name of the dataset to store the result as")
       ->required();
   apply->add_option("-t,--target", a->target, "The target column (passed through untouched)");
-  apply->add_option("--seed", a->seed, "Seed of out-of-fold target encoding (default 42)");
+  apply->add_option("--seed", a->seed, "Seed of out-of-fold target encoding (default 42)")
+      ->check(SeedValidator());
   apply->add_flag("--json", a->json, "Print the result as JSON");
   apply->callback([&global, a] { PrepApply(global, *a); });
 

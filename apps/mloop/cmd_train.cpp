@@ -455,7 +455,7 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global) {
                     "Also cross-validate with K folds (stratified when classifying)");
   train->add_option("--task", a->task,
                     "binary | multiclass | regression (default: from the target)");
-  train->add_option("--seed", a->seed, "Random seed (default 42)");
+  train->add_option("--seed", a->seed, "Random seed (default 42)")->check(SeedValidator());
   train->add_option("--experiment", a->experiment, "Experiment name (default: default)");
   train->add_option("--tag", a->tags, "KEY=VALUE; repeatable")->allow_extra_args(false);
   train->add_flag("-q,--quiet", a->quiet, "No progress on stderr");

@@ -262,6 +262,9 @@ TEST_F(CliTest, TrainOnAFileImportsItFirst) {
                   "the validation data has 3 rows whose 'y' is not a class of the training data "
                   "('no', 'yes'); the classes are 0, 1");
   EXPECT_EQ(Run("train 'train set.csv' --target y --cv 0").code, 2);
+  for (const char* seed : {"-1", "18446744073709551616", "1e3"}) {
+    EXPECT_EQ(Run(std::string("train 'train set.csv' --target y --seed ") + seed).code, 2) << seed;
+  }
   // predict and eval read JSON Lines files too; a NaN quality gate would never fail.
   WriteFile(dir_ / "rows.jsonl", "{\"x\": 1, \"y\": 0}\n{\"x\": 8, \"y\": 1}\n");
   r = Run("predict 1 --data rows.jsonl");
