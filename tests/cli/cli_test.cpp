@@ -336,6 +336,9 @@ with open(sys.argv[2] + "/sk_pred.txt", "w") as f:
         << "row " << rows;
   }
   EXPECT_EQ(rows, 569);
+  r = Run("eval sk/1 --data bc");  // imported without --target
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "the model names no target column to evaluate against");
   r = Run("models import sk_model.json --name sk_all --all-rounds");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err.find("kept rounds"), std::string::npos);
