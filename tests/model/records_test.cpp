@@ -105,6 +105,19 @@ TEST(RecordsTest, JsonShapes) {
   EXPECT_EQ(batch.ParseBody("[]", RecordFormat::kJson), 0);
 }
 
+TEST(RecordsTest, AByteOrderMarkIsNotPartOfTheFirstRecord) {
+  for (auto [body, format] : {std::pair<const char*, RecordFormat>{"\xEF\xBB\xBF"
+                                                                   "34,5.5,basic,true\n",
+                                                                   RecordFormat::kCsv},
+                              {"\xEF\xBB\xBF"
+                               R"([34, 5.5, "basic", true])",
+                               RecordFormat::kJson}}) {
+    RecordBatch batch(kInputs);
+    EXPECT_EQ(batch.ParseBody(body, format), 1);
+    EXPECT_EQ(batch.Finish().column("age").i64()[0], 34);
+  }
+}
+
 TEST(RecordsTest, JsonProblems) {
   RecordProblem p =
       ProblemOf(R"({"age": 34, "income": 5.5, "plan": "basic"})", RecordFormat::kJson);

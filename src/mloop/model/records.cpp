@@ -404,6 +404,8 @@ std::optional<RecordProblem> internal::AppendJsonElement(const std::vector<Field
 }
 
 int64_t RecordBatch::ParseBody(std::string_view body, RecordFormat format) {
+  // A UTF-8 byte order mark (Windows tools write one) is not part of the first record.
+  if (body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
   const int64_t before = rows_;
   auto fail = [&](RecordProblem p) {
     // Nothing of this body stays in the batch.
