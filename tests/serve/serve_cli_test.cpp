@@ -310,6 +310,8 @@ TEST_F(ServeCliTest, PingHealthAndRoutes) {
   r = c.Get("/nowhere");
   EXPECT_EQ(r.result_int(), 404);
   EXPECT_CONTAINS(r.body(), "no route /nowhere");
+  // The absolute form of a target (RFC 9112 3.2.2), as a proxy sends it.
+  EXPECT_EQ(c.Get("http://localhost/ping").body(), R"({"status":"ok"})");
   r = c.Get("/invocations");
   EXPECT_EQ(r.result_int(), 405);
   EXPECT_EQ(Header(r, "Allow"), "POST");

@@ -25,6 +25,18 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// A request target in absolute form ("http://host:8080/ping", which RFC 9112 3.2.2 asks
+// servers to accept, as proxies send it) as its path and query ("/ping").
+std::string_view OriginForm(std::string_view target) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() > scheme.size() && target.substr(0, scheme.size()) == scheme) {
+      const size_t slash = target.find('/', scheme.size());
+      return slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+    }
+  }
+  return target;
+}
+
 class Session;
 
 int64_t NowMs() {
@@ -174,7 +186,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& req = parser_->get();
     HttpRequest in;
     in.method = View(req.method_string());
-    in.target = View(req.target());
+    in.target = OriginForm(View(req.target()));
     in.body = req.body();
     in.content_type = View(req[http::field::content_type]);
     in.accept = View(req[http::field::accept]);
