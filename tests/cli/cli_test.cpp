@@ -41,6 +41,8 @@ TEST_F(CliTest, UsageErrorsExitWithTwo) {
   EXPECT_EQ(r.code, 2);
   EXPECT_CONTAINS(r.err, "did you mean 'integer'");
   EXPECT_EQ(Run("data import x.csv --name d --on-bad-rows maybe").code, 2);
+  EXPECT_CONTAINS(Run("data import x.csv --name d --delimiter '\"'").err,
+                  "--delimiter cannot be a quote or a line break");
   EXPECT_EQ(Run("data show 'bad name'").code, 2);
   // Repeatable flags take one value each and leave FILE alone.
   r = Run("data import --type a=int64 x.csv --name d");
@@ -183,6 +185,10 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
 
   ASSERT_EQ(Run("models register 1 --name bc").code, 0);
   ASSERT_EQ(Run("models alias bc/1 production").code, 0);
+  r = Run("models list nosuch");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "no registered model 'nosuch'");
+  EXPECT_CONTAINS(Run("runs list --experiment nosuch").out, "No runs in experiment 'nosuch'.");
   r = Run("predict bc@production --data bc -o preds.csv");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(ReadFile(dir_ / "preds.csv"), "prediction,probability\n");

@@ -70,6 +70,10 @@ TEST_F(PrepCliTest, FitApplyPreview) {
   r = Run("prep apply fitted.json --data d --output d_prepared --json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["ref"], "d_prepared@1");
+  // A fitted recipe keeps its target: another --target is refused, not recorded.
+  r = Run("prep apply fitted.json --data d --output other --target id");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--target id differs from the target the recipe was fitted with ('y')");
 
   r = Run("prep preview recipe.yaml --data d --target y --rows 2");
   ASSERT_EQ(r.code, 0) << r.err;
@@ -124,6 +128,10 @@ TEST_F(PrepCliTest, TrainedModelAppliesItsRecipe) {
   EXPECT_EQ(Run("eval run:1 --data d --json").code, 0);
   ASSERT_EQ(Run("models register 1 --name m").code, 0);
   ASSERT_EQ(Run("models export m/1 --output exported").code, 0);
+  WriteFile(dir_ / "a_file", "x");
+  r = Run("models export m/1 --output a_file");  // a file, not a directory
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "'a_file' is a file; a model exports into a directory");
   EXPECT_CONTAINS(ReadFile(dir_ / "exported" / "recipe.json"), "mloop.recipe.fitted");
   EXPECT_CONTAINS(ReadFile(dir_ / "exported" / "manifest.json"), "\"format_version\": 2");
 }
