@@ -3,10 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <random>
+#include <vector>
 
 #include "mloop/core/error.h"
 #include "mloop/core/hash.h"
@@ -65,7 +68,7 @@ class LocalWriter : public ArtifactWriter {
     std::filesystem::path dest = store_.PathOf(hash);
     std::error_code ec;
     std::filesystem::create_directories(dest.parent_path(), ec);
-    if (std::filesystem::exists(dest) && Intact(dest, hash)) {
+    if (std::filesystem::exists(dest) && Intact(dest)) {
       std::filesystem::remove(tmp_, ec);  // same bytes are already stored
     } else {  // new, or a stored copy that was damaged: these bytes replace it
       if (::rename(tmp_.c_str(), dest.c_str()) != 0) {
@@ -80,18 +83,40 @@ class LocalWriter : public ArtifactWriter {
  private:
   static constexpr size_t kOverlapThreshold = size_t{1} << 20;
 
-  // Whether the stored file at `dest` still holds the bytes its name says: putting the same
-  // content again then heals a damaged copy (which every reader would otherwise keep refusing)
-  // instead of trusting it.
-  bool Intact(const std::filesystem::path& dest, const std::string& hash) const {
+  // Whether the stored file at `dest` still holds the bytes just written to the temporary file
+  // (both are in the page cache: comparing them costs far less than hashing the stored copy
+  // again). Putting the same content again then heals a damaged copy, which every reader
+  // would otherwise keep refusing, instead of trusting it.
+  bool Intact(const std::filesystem::path& dest) const {
     std::error_code ec;
     const auto size = std::filesystem::file_size(dest, ec);
     if (ec || size != written_) return false;
-    try {
-      return Sha256File(dest) == hash;
-    } catch (const Error&) {
-      return false;
+    const int a = ::open(tmp_.c_str(), O_RDONLY | O_CLOEXEC);
+    const int b = ::open(dest.c_str(), O_RDONLY | O_CLOEXEC);
+    bool same = a >= 0 && b >= 0;
+    constexpr size_t kChunk = size_t{1} << 20;
+    std::vector<char> x(same ? kChunk : 0), y(same ? kChunk : 0);
+    for (uint64_t off = 0; same && off < written_;) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, written_ - off));
+      same = ReadFully(a, x.data(), want, off) && ReadFully(b, y.data(), want, off) &&
+             std::memcmp(x.data(), y.data(), want) == 0;
+      off += want;
     }
+    if (a >= 0) ::close(a);
+    if (b >= 0) ::close(b);
+    return same;
+  }
+
+  static bool ReadFully(int fd, char* p, size_t n, uint64_t off) {
+    while (n > 0) {
+      const ssize_t got = ::pread(fd, p, n, static_cast<off_t>(off));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return false;
+      p += got;
+      n -= static_cast<size_t>(got);
+      off += static_cast<uint64_t>(got);
+    }
+    return true;
   }
 
   void WriteAll(const char* p, size_t size) {
