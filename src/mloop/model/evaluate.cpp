@@ -86,10 +86,11 @@ Evaluation EvaluateModel(const ModelBundle& bundle, const Table& data,
                           "its silhouette is recorded in the training run");
   }
   if (target.column.empty()) {
-    throw InvalidArgument("the model names no target column to evaluate against (it was "
-                          "imported without --target)",
-                          "import it again with --target COL, or score its predictions with "
-                          "`mloop eval --predictions FILE --label COL --score COL`");
+    throw InvalidArgument(
+        "the model names no target column to evaluate against (it was "
+        "imported without --target)",
+        "import it again with --target COL, or score its predictions with "
+        "`mloop eval --predictions FILE --label COL --score COL`");
   }
   if (data.schema().IndexOf(target.column) < 0) {
     throw InvalidArgument("the data has no column '" + target.column +
