@@ -69,14 +69,14 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
   } else if (a.format != "auto") {
     throw UsageError("--format must be auto, csv or jsonl, not '" + a.format + "'");
   }
-  const Config& config = ws->config();
-  req.read.missing = MissingTokens(a.na.empty() ? config.missing_values : a.na);
+  req.read = WorkspaceReadOptions(*ws);  // the flags below override the ingest settings
+  if (!a.na.empty()) req.read.missing = MissingTokens(a.na);
   if (!a.on_bad_rows.empty() && a.on_bad_rows != "fail" && a.on_bad_rows != "skip") {
     throw UsageError("--on-bad-rows must be 'fail' or 'skip', not '" + a.on_bad_rows + "'");
   }
-  req.read.on_bad_rows = a.on_bad_rows.empty() ? config.on_bad_rows
-                                               : ParseBadRowPolicy(a.on_bad_rows, "--on-bad-rows");
-  req.read.threads = config.threads;
+  if (!a.on_bad_rows.empty()) {
+    req.read.on_bad_rows = ParseBadRowPolicy(a.on_bad_rows, "--on-bad-rows");
+  }
   req.read.header = !a.no_header;
   if (!a.delimiter.empty()) {
     std::string d = a.delimiter == "\\t" || a.delimiter == "tab" ? "\t" : a.delimiter;

@@ -281,8 +281,10 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
   if (req.valid) {
     train_table = table;
     valid_table = req.valid->WithRole(req.target, Role::kTarget);
+    const std::vector<double> valid_y = target.Encode(valid_table);
     int64_t unknown_rows = 0;
-    const std::vector<std::string> unknown = target.UnknownLabels(valid_table, &unknown_rows, 5);
+    const std::vector<std::string> unknown =
+        target.UnknownLabels(valid_table, valid_y, &unknown_rows, 5);
     if (unknown_rows > 0) {  // never left out silently: the metrics would describe other data
       std::string shown;
       for (size_t k = 0; k < std::min<size_t>(unknown.size(), 5); ++k) {
@@ -297,7 +299,7 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
               (unknown.size() > 5 ? ", ..." : "") + "); the classes are " + classes,
           "make the validation labels the training data's classes, or leave those rows out");
     }
-    std::vector<int64_t> vl = LabelledRows(target.Encode(valid_table));
+    std::vector<int64_t> vl = LabelledRows(valid_y);
     if (static_cast<int64_t>(vl.size()) < valid_table.num_rows())
       valid_table = valid_table.Take(vl);
   } else {

@@ -150,16 +150,16 @@ std::vector<double> Target::Encode(const Table& table) const {
   return out;
 }
 
-std::vector<std::string> Target::UnknownLabels(const Table& table, int64_t* rows,
+std::vector<std::string> Target::UnknownLabels(const Table& table,
+                                               const std::vector<double>& encoded, int64_t* rows,
                                                size_t at_most) const {
   *rows = 0;
   std::vector<std::string> out;
   if (task == Task::kRegression || task == Task::kClustering) return out;
   const Column& col = table.column(column);
-  const std::vector<double> y = Encode(table);
   std::set<std::string> seen;
   for (int64_t i = 0; i < col.size(); ++i) {
-    if (!col.IsValid(i) || !std::isnan(y[i])) continue;
+    if (!col.IsValid(i) || !std::isnan(encoded[i])) continue;
     ++*rows;
     std::string label = CellToString(col, i);
     if (seen.size() <= at_most && seen.insert(label).second) out.push_back(std::move(label));

@@ -26,10 +26,11 @@ struct Target {
   // applied to new data) a class the model does not know.
   // Numeric labels match classes by value (1.0 is the class "1"; true and false are 1 and 0).
   std::vector<double> Encode(const Table& table) const;
-  // For classification: the rows of `table` whose label is present but not a class, and up to
-  // `at_most` + 1 distinct such labels, as text (more than `at_most`: there are more).
-  std::vector<std::string> UnknownLabels(const Table& table, int64_t* rows,
-                                         size_t at_most = 5) const;
+  // For classification: the rows of `table` whose label is present but not a class (NaN in
+  // `encoded`, which is Encode(table)), and up to `at_most` + 1 distinct such labels, as text
+  // (more than `at_most`: there are more).
+  std::vector<std::string> UnknownLabels(const Table& table, const std::vector<double>& encoded,
+                                         int64_t* rows, size_t at_most = 5) const;
   std::string ToJson() const;
   static Target FromJson(const std::string& json);
 };
