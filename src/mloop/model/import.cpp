@@ -10,20 +10,20 @@ namespace mloop {
 
 namespace {
 
-// Cuts a gbtree model after round `best` (0-based): trees are stored round by round, each round
-// num_parallel_tree trees per output group. Returns the rounds in the file; 0 when the model is
-// not one this can cut (dart, gblinear), which is then kept whole.
-int CutAtRound(nlohmann::json& model, int best, int groups, int* kept) {
+// Cuts a gbtree model after round `best` (0-based; -1: keep all): trees are stored round by
+// round, each round num_parallel_tree trees per output group. A model this cannot cut (dart,
+// gblinear) is kept whole and reports 0 rounds.
+ModelImportReport CutAtRound(nlohmann::json& model, int best, int groups) {
+  ModelImportReport r;
   auto& booster = model.at("learner").at("gradient_booster");
-  if (booster.value("name", "") != "gbtree") return 0;
+  if (booster.value("name", "") != "gbtree") return r;
   auto& m = booster.at("model");
   auto& trees = m.at("trees");
   const auto& param = m.at("gbtree_model_param");
   const int parallel = std::stoi(param.value("num_parallel_tree", std::string("1")));
   const int per_round = std::max(1, parallel) * std::max(1, groups);
-  const int rounds = static_cast<int>(trees.size()) / per_round;
-  *kept = rounds;
-  if (best < 0 || best + 1 >= rounds) return rounds;
+  r.rounds = r.kept_rounds = static_cast<int>(trees.size()) / per_round;
+  if (best < 0 || best + 1 >= r.rounds) return r;
   const size_t keep = static_cast<size_t>(best + 1) * per_round;
   trees.erase(trees.begin() + static_cast<std::ptrdiff_t>(keep), trees.end());
   auto& info = m.at("tree_info");
@@ -33,8 +33,8 @@ int CutAtRound(nlohmann::json& model, int best, int groups, int* kept) {
     auto& indptr = m["iteration_indptr"];
     indptr.erase(indptr.begin() + best + 2, indptr.end());
   }
-  *kept = best + 1;
-  return rounds;
+  r.kept_rounds = best + 1;
+  return r;
 }
 
 }  // namespace
@@ -109,7 +109,7 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
   ModelImportReport rep;
   try {
     const int groups = objective == "multi:softprob" ? num_class : 1;
-    rep.rounds = CutAtRound(model, options.all_rounds ? -1 : best, groups, &rep.kept_rounds);
+    rep = CutAtRound(model, options.all_rounds ? -1 : best, groups);
   } catch (const std::exception& e) {
     throw InvalidArgument(std::string("not an XGBoost JSON model (") + e.what() + ")",
                           "save it from Python with booster.save_model(\"model.json\")");
