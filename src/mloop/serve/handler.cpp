@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -89,7 +90,10 @@ std::optional<RecordFormat> AcceptFormat(std::string_view accept, RecordFormat r
     std::string_view type;
     double q;
   };
-  std::vector<Range> ranges;
+  // Every request parses its Accept: no allocation (a header lists a handful of ranges; those
+  // past the 16th are ignored).
+  std::array<Range, 16> ranges;
+  size_t count = 0;
   while (!accept.empty()) {
     const size_t comma = accept.find(',');
     std::string_view item = TrimSpace(accept.substr(0, comma));
@@ -102,7 +106,7 @@ std::optional<RecordFormat> AcceptFormat(std::string_view accept, RecordFormat r
       }
       semi = item.find(';', semi + 1);
     }
-    ranges.push_back({TrimSpace(item.substr(0, item.find(';'))), q});
+    if (count < ranges.size()) ranges[count++] = {TrimSpace(item.substr(0, item.find(';'))), q};
     if (comma == std::string_view::npos) break;
     accept.remove_prefix(comma + 1);
   }
@@ -115,7 +119,7 @@ std::optional<RecordFormat> AcceptFormat(std::string_view accept, RecordFormat r
     double q = 0;
     int level = 0;
     size_t at = 0;
-    for (size_t i = 0; i < ranges.size(); ++i) {
+    for (size_t i = 0; i < count; ++i) {
       const Range& r = ranges[i];
       const int l = RecordFormatFromContentType(r.type) == f ? 3
                     : r.type == family                       ? 2
