@@ -123,8 +123,10 @@ void Alias(const GlobalOptions& global, const std::string& ref, const std::strin
   ValidateAliasName(alias);
   auto ws = OpenWorkspace(global);
   auto before = ws->metadata().FindModelAlias(name, alias);
-  ws->metadata().SetModelAlias(name, alias, version, CurrentActor(), ws->clock().NowMicros());
+  const bool moved =
+      ws->metadata().SetModelAlias(name, alias, version, CurrentActor(), ws->clock().NowMicros());
   std::cout << name << "@" << alias << " -> " << name << "/" << version;
+  if (!moved) std::cout << " (unchanged)";
   if (before && before->version != version) std::cout << " (was " << before->version << ")";
   std::cout << "\n";
 }
@@ -140,8 +142,9 @@ void Unalias(const GlobalOptions& global, const std::string& name, const std::st
 void SetStatus(const GlobalOptions& global, const std::string& ref, const char* status) {
   auto [name, version] = ParseVersionRef(ref);
   auto ws = OpenWorkspace(global);
-  ws->metadata().SetModelStatus(name, version, status, CurrentActor(), ws->clock().NowMicros());
-  std::cout << name << "/" << version << ": " << status << "\n";
+  const bool changed =
+      ws->metadata().SetModelStatus(name, version, status, CurrentActor(), ws->clock().NowMicros());
+  std::cout << name << "/" << version << ": " << status << (changed ? "" : " (unchanged)") << "\n";
 }
 
 void History(const GlobalOptions& global, const std::string& name, bool json) {

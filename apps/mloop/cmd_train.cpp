@@ -128,8 +128,9 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
   };
   if (show_progress)
     req.on_iteration = [&](const IterationLog& log) {
-      // Every 10th round, and the first: "[10] train-logloss 0.2311  valid-logloss 0.2590".
-      if (log.iteration % 10 != 0 && log.iteration != 0) return;
+      // The first round, every 10th and the last: "[10] train-logloss 0.2311  valid-logloss
+      // 0.2590".
+      if (log.iteration % 10 != 0 && !log.last) return;
       std::cerr << "[" << log.iteration << "]";
       for (const auto& [k, v] : log.metrics) std::cerr << "  " << k << " " << Fixed(v);
       std::cerr << "\n";
@@ -188,6 +189,10 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
             << HumanCount(r.train_rows) << " training rows";
   if (r.valid_rows > 0) std::cout << ", " << HumanCount(r.valid_rows) << " validation rows";
   std::cout << "\n";
+  if (req.task == Task::kMulticlass && r.task == Task::kBinary) {
+    std::cout << "  (--task multiclass: the target has 2 classes, so the model is binary, the "
+                 "two-class case of the multiclass one)\n";
+  }
   if (r.dropped_rows > 0) {
     std::cout << "  (" << HumanCount(r.dropped_rows) << " rows without a target were left out)\n";
   }

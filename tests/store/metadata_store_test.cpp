@@ -112,13 +112,16 @@ TEST_F(MetadataStoreContract, RegistryAliasesStatusAndHistory) {
   EXPECT_EQ(v1.version, 1);
   EXPECT_EQ(v2.version, 2);
   EXPECT_EQ(v2.status, "PendingManualApproval");
-  store_->SetModelAlias("churn", "production", 1, "bob", 300);
-  store_->SetModelAlias("churn", "production", 2, "bob", 400);  // one version per alias
+  EXPECT_TRUE(store_->SetModelAlias("churn", "production", 1, "bob", 300));
+  EXPECT_TRUE(store_->SetModelAlias("churn", "production", 2, "bob", 400));  // one per alias
   EXPECT_EQ(store_->FindModelAlias("churn", "production")->version, 2);
   EXPECT_TRUE(store_->FindModelVersion("churn", 1)->aliases.empty());
   EXPECT_THROW(store_->SetModelAlias("churn", "x", 9, "bob", 1), Error);
-  store_->SetModelStatus("churn", 2, "Approved", "cid", 500);
+  EXPECT_TRUE(store_->SetModelStatus("churn", 2, "Approved", "cid", 500));
   EXPECT_EQ(store_->FindModelVersion("churn", 2)->status, "Approved");
+  // Setting what is already so changes nothing and records nothing.
+  EXPECT_FALSE(store_->SetModelStatus("churn", 2, "Approved", "cid", 510));
+  EXPECT_FALSE(store_->SetModelAlias("churn", "production", 2, "bob", 520));
   // A version with an alias cannot be deleted; without, it can.
   EXPECT_THROW(store_->DeleteModelVersion("churn", 2, "x", 600), Error);
   store_->DeleteModelVersion("churn", 1, "x", 600);

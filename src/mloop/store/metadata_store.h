@@ -173,13 +173,16 @@ class MetadataStore {
                                                            const std::string& alias) = 0;
   // Versions of `name` (every model when empty), by name then version; deleted ones left out.
   virtual std::vector<ModelVersionRecord> ListModelVersions(const std::string& name) = 0;
-  // Points `alias` at `version` (one version per alias), recording the move.
-  virtual void SetModelAlias(const std::string& name, const std::string& alias, int64_t version,
+  // Points `alias` at `version` (one version per alias), recording the move. False, and nothing
+  // recorded, when the alias already points there.
+  virtual bool SetModelAlias(const std::string& name, const std::string& alias, int64_t version,
                              const std::string& actor, int64_t at_us) = 0;
   // Removes `alias` (kNotFound when it is not set), recording the removal.
   virtual void RemoveModelAlias(const std::string& name, const std::string& alias,
                                 const std::string& actor, int64_t at_us) = 0;
-  virtual void SetModelStatus(const std::string& name, int64_t version, const std::string& status,
+  // Sets the approval status, recording the change. False, and nothing recorded, when the version
+  // already has that status.
+  virtual bool SetModelStatus(const std::string& name, int64_t version, const std::string& status,
                               const std::string& actor, int64_t at_us) = 0;
   // Deletes a version; kFailedPrecondition while an alias points at it.
   virtual void DeleteModelVersion(const std::string& name, int64_t version,

@@ -30,6 +30,7 @@ std::string_view TaskName(Task task);  // binary, multiclass, regression, cluste
 struct IterationLog {
   int iteration = 0;
   std::map<std::string, double> metrics;  // e.g. {"train-logloss": 0.31, "valid-logloss": 0.35}
+  bool last = false;  // no iteration follows (the last round, convergence, early stopping)
 };
 
 // Thrown to stop training on purpose (an interrupt, a pruned tuning trial), from an on_iteration

@@ -38,11 +38,11 @@ class SqliteMetadataStore : public MetadataStore {
   std::optional<ModelVersionRecord> FindModelAlias(const std::string& name,
                                                    const std::string& alias) override;
   std::vector<ModelVersionRecord> ListModelVersions(const std::string& name) override;
-  void SetModelAlias(const std::string& name, const std::string& alias, int64_t version,
+  bool SetModelAlias(const std::string& name, const std::string& alias, int64_t version,
                      const std::string& actor, int64_t at_us) override;
   void RemoveModelAlias(const std::string& name, const std::string& alias, const std::string& actor,
                         int64_t at_us) override;
-  void SetModelStatus(const std::string& name, int64_t version, const std::string& status,
+  bool SetModelStatus(const std::string& name, int64_t version, const std::string& status,
                       const std::string& actor, int64_t at_us) override;
   void DeleteModelVersion(const std::string& name, int64_t version, const std::string& actor,
                           int64_t at_us) override;

@@ -124,7 +124,7 @@ std::vector<ModelVersionRecord> SqliteMetadataStore::ListModelVersions(const std
   return out;
 }
 
-void SqliteMetadataStore::SetModelAlias(const std::string& name, const std::string& alias,
+bool SqliteMetadataStore::SetModelAlias(const std::string& name, const std::string& alias,
                                         int64_t version, const std::string& actor, int64_t at_us) {
   auto lock = db_->Lock();
   sqlite::Transaction tx(*db_);
@@ -138,6 +138,7 @@ void SqliteMetadataStore::SetModelAlias(const std::string& name, const std::stri
     s.Bind(1, model_id).Bind(2, alias);
     if (s.Step()) from = std::to_string(s.Int(0));
   }
+  if (from == std::to_string(version)) return false;
   db_->Prepare(
          "INSERT INTO model_aliases (model_id, alias, version) VALUES (?, ?, ?) "
          "ON CONFLICT (model_id, alias) DO UPDATE SET version = excluded.version")
@@ -147,6 +148,7 @@ void SqliteMetadataStore::SetModelAlias(const std::string& name, const std::stri
       .Step();
   AddEvent(model_id, version, "alias", alias, from, std::to_string(version), actor, at_us);
   tx.Commit();
+  return true;
 }
 
 void SqliteMetadataStore::RemoveModelAlias(const std::string& name, const std::string& alias,
@@ -169,13 +171,14 @@ void SqliteMetadataStore::RemoveModelAlias(const std::string& name, const std::s
   tx.Commit();
 }
 
-void SqliteMetadataStore::SetModelStatus(const std::string& name, int64_t version,
+bool SqliteMetadataStore::SetModelStatus(const std::string& name, int64_t version,
                                          const std::string& status, const std::string& actor,
                                          int64_t at_us) {
   auto lock = db_->Lock();
   sqlite::Transaction tx(*db_);
   auto current = FindModelVersion(name, version);
   if (!current) throw NotFound("no model version " + name + "/" + std::to_string(version));
+  if (current->status == status) return false;
   const int64_t model_id = ModelId(name);
   db_->Prepare("UPDATE model_versions SET status = ? WHERE model_id = ? AND version = ?")
       .Bind(1, status)
@@ -184,6 +187,7 @@ void SqliteMetadataStore::SetModelStatus(const std::string& name, int64_t versio
       .Step();
   AddEvent(model_id, version, "status", "", current->status, status, actor, at_us);
   tx.Commit();
+  return true;
 }
 
 void SqliteMetadataStore::DeleteModelVersion(const std::string& name, int64_t version,

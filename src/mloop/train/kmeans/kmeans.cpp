@@ -235,8 +235,9 @@ class KMeans : public Estimator {
         shift += SquaredDistance(next.row(ci), c.row(ci), x.cols);
       }
       c = std::move(next);
-      if (log && in.on_iteration) in.on_iteration({iter, {{"inertia", inertia}}});
-      if (shift <= tol) break;
+      const bool last = shift <= tol || iter + 1 == max_iter_;
+      if (log && in.on_iteration) in.on_iteration({iter, {{"inertia", inertia}}, last});
+      if (last) break;
     }
     return inertia;
   }

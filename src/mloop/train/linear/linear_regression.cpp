@@ -300,6 +300,7 @@ void LinearRegression::Fit(const FitInput& in) {
       log.iteration = iterations_;
       VectorXd gw = g * coef;
       log.metrics["duality_gap"] = enet.DualityGap(coef, gw);
+      log.last = true;
       in.on_iteration(log);
     }
   }

@@ -510,6 +510,7 @@ Solution Minimise(const Problem& problem, const LogisticRegression::Params& para
       log.iteration = sol.iterations;
       log.metrics["objective"] = objective / problem.scale();
       log.metrics["optimality"] = violation;
+      log.last = violation <= params.tol || sol.iterations >= params.max_iter;
       on_iteration(log);
     }
     if (violation <= params.tol) {

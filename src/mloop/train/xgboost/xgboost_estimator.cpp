@@ -388,23 +388,27 @@ class XGBoostEstimator : public Estimator {
           XGBoosterEvalOneIter(booster_, iter, handles.data(), names.data(), handles.size(), &eval),
           "evaluating a round");
       IterationLog log = ParseEval(iter, eval);
-      if (in.on_iteration) in.on_iteration(log);
+      bool stop = false;
       if (early_stopping_rounds_ > 0) {
         // The last validation metric decides, as in Python's xgboost.
         auto it = std::find_if(log.metrics.rbegin(), log.metrics.rend(),
                                [](const auto& kv) { return kv.first.rfind("valid-", 0) == 0; });
-        if (it == log.metrics.rend()) continue;
-        minimise = !(it->first.find("auc") != std::string::npos ||
-                     it->first.find("map") != std::string::npos ||
-                     it->first.find("ndcg") != std::string::npos);
-        double v = it->second;
-        if (best_iter < 0 || (minimise ? v < best : v > best)) {
-          best = v;
-          best_iter = iter;
-        } else if (iter - best_iter >= early_stopping_rounds_) {
-          break;
+        if (it != log.metrics.rend()) {
+          minimise = !(it->first.find("auc") != std::string::npos ||
+                       it->first.find("map") != std::string::npos ||
+                       it->first.find("ndcg") != std::string::npos);
+          double v = it->second;
+          if (best_iter < 0 || (minimise ? v < best : v > best)) {
+            best = v;
+            best_iter = iter;
+          } else if (iter - best_iter >= early_stopping_rounds_) {
+            stop = true;
+          }
         }
       }
+      log.last = stop || iter + 1 == num_boost_round_;
+      if (in.on_iteration) in.on_iteration(log);
+      if (stop) break;
     }
     // Feature names in the saved model, so that Python's xgboost shows them too.
     if (!feature_names_.empty()) {
