@@ -12,6 +12,7 @@
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
 #include "mloop/core/time.h"
+#include "mloop/io/atomic_file.h"
 #include "mloop/io/csv_reader.h"
 #include "mloop/io/csv_writer.h"
 #include "mloop/io/jsonl_writer.h"
@@ -396,6 +397,7 @@ void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, b
 
 void RunPredict(const GlobalOptions& global, const std::string& model, const std::string& data,
                 const std::string& output, bool keep_input, bool explain) {
+  if (output != "-") RefuseOverwritingInput(output, data, "--output");
   auto ws = OpenWorkspace(global);
   Predictor predictor(LoadBundle(ws->artifacts(), ResolveModelRef(*ws, model).model_hash));
   Table input = LoadTableArg(*ws, data);

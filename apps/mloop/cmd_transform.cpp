@@ -104,8 +104,11 @@ void RunTransformCommand(const GlobalOptions& global, const TransformArgs& a) {
   }
   o.content_type = *content_type;
   if (!accept) {
-    accept =
-        job.input_table ? FormatFromFileName(a.output).value_or(RecordFormat::kCsv) : *content_type;
+    // The output's name decides (out.jsonl: JSON Lines), unless the input is joined to the
+    // output, which keeps the input's kind.
+    const std::optional<RecordFormat> named = FormatFromFileName(a.output);
+    const bool joined = o.join_source == JoinSource::kInput && !job.input_table;
+    accept = named && !joined ? *named : job.input_table ? RecordFormat::kCsv : *content_type;
   }
   o.accept = *accept;
   job.options = o;

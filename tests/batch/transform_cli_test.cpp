@@ -463,5 +463,53 @@ TEST_F(TransformCliTest, BadInputGivesClearMessages) {
   EXPECT_FALSE(Exists("o.csv.partial"));
 }
 
+// A mistyped flag never destroys the input or a file mloop did not write.
+TEST_F(TransformCliTest, OutputsNeverReplaceTheInputOrAnotherFile) {
+  auto r = Run("transform -m 1 -i bc.csv -o o.csv --errors bc.csv");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--errors bc.csv is the input file");
+  EXPECT_EQ(Read("bc.csv"), csv_);
+  r = Run("transform -m 1 -i bc.csv -o o.csv --errors o.csv");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--errors and --output name the same file");
+  EXPECT_FALSE(Exists("o.csv.partial"));
+  r = Run("transform -m 1 -i bc.csv -o -");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "not stdout");
+  EXPECT_FALSE(Exists("-"));
+  r = Run("transform -m 1 -i bc.csv -o /dev/null");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "is not a regular file");
+  // No record fails: an errors file of an earlier run goes, a file of the user's stays.
+  WriteFile(dir_ / "notes.txt", "my notes\n");
+  r = Run("transform -m 1 -i bc.csv -o o.csv --errors notes.txt -q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Read("notes.txt"), "my notes\n");
+  WriteFile(dir_ / "old.jsonl", "{\"line\":2,\"reason\":\"x\"}\n");
+  r = Run("transform -m 1 -i bc.csv -o o.csv --errors old.jsonl -q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(Exists("old.jsonl"));
+  // An output behind a symbolic link: the file it names is written and the link stays.
+  std::filesystem::create_symlink("real.csv", dir_ / "link.csv");
+  r = Run("transform -m 1 -i bc.csv -o link.csv -q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::is_symlink(dir_ / "link.csv"));
+  EXPECT_EQ(Read("real.csv"), Read("o.csv"));
+  // Without --accept, the output's extension picks the format.
+  r = Run("transform -m 1 -i bc.csv -o o.jsonl -q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Read("o.jsonl").substr(0, 1), "{");
+  // predict and data import refuse to write over their input too.
+  r = Run("predict 1 -d bc.csv -o bc.csv");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--output bc.csv is the input file");
+  WriteFile(dir_ / "ragged.csv", "a,b\n1,2\n3\n");
+  r = Run("data import ragged.csv --name rg --on-bad-rows skip --rejects ragged.csv");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--rejects ragged.csv is the input file");
+  EXPECT_EQ(Read("ragged.csv"), "a,b\n1,2\n3\n");
+  EXPECT_EQ(Read("bc.csv"), csv_);
+}
+
 }  // namespace
 }  // namespace mloop

@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <thread>
 
 #include "mloop/core/error.h"
 #include "mloop/core/time.h"
@@ -378,6 +380,30 @@ TEST(AtomicFileTest, MissingDirectoryOrDirectoryTarget) {
   }
   EXPECT_EQ(TempFiles(dir.path()), 0);
   EXPECT_TRUE(std::filesystem::is_directory(dir / "sub"));
+}
+
+TEST(AtomicFileTest, SymbolicLinkStaysAndItsTargetIsReplaced) {
+  TempDir dir;
+  WriteFile(dir / "real.txt", "old");
+  std::filesystem::create_symlink("real.txt", dir / "link.txt");
+  WriteFileAtomically(dir / "link.txt", [](std::ostream& out) { out << "new"; });
+  EXPECT_TRUE(std::filesystem::is_symlink(dir / "link.txt"));
+  EXPECT_EQ(ReadFile(dir / "real.txt"), "new");
+  EXPECT_EQ(TempFiles(dir.path()), 0);
+}
+
+TEST(AtomicFileTest, NamedPipeIsWrittenThroughNotReplaced) {
+  TempDir dir;
+  const auto fifo = dir / "pipe";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string got;
+  std::thread reader([&] { got = ReadFile(fifo); });
+  WriteFileAtomically(fifo, [](std::ostream& out) { out << "through"; });
+  reader.join();
+  EXPECT_EQ(got, "through");
+  EXPECT_EQ(std::filesystem::status(fifo).type(), std::filesystem::file_type::fifo);
+  EXPECT_TRUE(IsSpecialFile(fifo));
+  EXPECT_FALSE(IsSpecialFile(dir.path()));
 }
 
 TEST(AtomicFileTest, FullDeviceIsAnIoError) {

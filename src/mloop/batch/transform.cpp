@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <deque>
 #include <exception>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -23,6 +24,7 @@
 #include "mloop/core/error.h"
 #include "mloop/core/parallel.h"
 #include "mloop/core/strings.h"
+#include "mloop/io/atomic_file.h"
 
 namespace mloop {
 
@@ -358,10 +360,34 @@ void CheckOptions(const TransformJob& job) {
   if (o.max_error_rate && (*o.max_error_rate < 0 || *o.max_error_rate > 1)) {
     throw UsageError("--max-error-rate must be between 0 and 1");
   }
-  std::error_code ec;
-  if (!job.input_file.empty() && std::filesystem::equivalent(job.input_file, job.output, ec)) {
-    throw UsageError("--output is the input file; write the output somewhere else");
+  if (job.output == "-") {
+    throw UsageError(
+        "--output -: a transform writes a file (it can resume from a checkpoint), "
+        "not stdout",
+        "name a file, e.g. --output predictions.csv");
   }
+  if (IsSpecialFile(OutputTarget(job.output))) {
+    throw UsageError("--output " + job.output.string() +
+                         " is not a regular file (a device or pipe); a transform writes a file "
+                         "it can resume",
+                     "name a file");
+  }
+  RefuseOverwritingInput(job.output, job.input_file, "--output");
+  RefuseOverwritingInput(job.errors, job.input_file, "--errors");
+  if (!job.errors.empty() &&
+      OutputTarget(std::filesystem::absolute(job.errors)).lexically_normal() ==
+          OutputTarget(std::filesystem::absolute(job.output)).lexically_normal()) {
+    throw UsageError("--errors and --output name the same file", "name two files");
+  }
+}
+
+// True when `path` holds what an errors file of a transform holds (JSON Lines of failed records,
+// {"line": N, ...}) or nothing: a file a user named by mistake is never deleted.
+bool LooksLikeErrorsFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[8] = {};
+  in.read(head, sizeof head);
+  return in.gcount() == 0 || std::string_view(head, in.gcount()) == "{\"line\":";
 }
 
 }  // namespace
@@ -371,9 +397,10 @@ TransformSummary RunTransform(const TransformJob& job) {
   const auto start = std::chrono::steady_clock::now();
   const TransformOptions& opt = job.options;
   const int threads = opt.threads > 0 ? opt.threads : DefaultThreads();
-  const std::filesystem::path output = job.output;
-  const std::filesystem::path errors_path =
-      job.errors.empty() ? std::filesystem::path(output.string() + ".errors.jsonl") : job.errors;
+  // Through symbolic links: the renames at the end replace the file a link names, not the link.
+  const std::filesystem::path output = OutputTarget(job.output);
+  const std::filesystem::path errors_path = OutputTarget(
+      job.errors.empty() ? std::filesystem::path(output.string() + ".errors.jsonl") : job.errors);
   auto note = [&](const std::string& text) {
     if (job.on_note) job.on_note(text);
   };
@@ -413,6 +440,10 @@ TransformSummary RunTransform(const TransformJob& job) {
   const std::filesystem::path checkpoint_path = CheckpointPath(output);
   const std::filesystem::path out_partial = PartialPath(output);
   const std::filesystem::path err_partial = PartialPath(errors_path);
+  // Locked first: a second job on the same output stops here, before it reads the checkpoint.
+  AppendFile out, err;
+  out.Open(out_partial, output);
+  err.Open(err_partial, output);
   TransformCheckpoint state;
   state.input = identity;
   state.model = job.model_hash;
@@ -464,9 +495,6 @@ TransformSummary RunTransform(const TransformJob& job) {
     note("nothing to resume (no " + checkpoint_path.string() + "): starting from the beginning");
   }
 
-  AppendFile out, err;
-  out.Open(out_partial, output);
-  err.Open(err_partial, output);
   if (resuming) {
     out.Truncate(state.output_bytes);
     err.Truncate(state.errors_bytes);
@@ -686,7 +714,7 @@ TransformSummary RunTransform(const TransformJob& job) {
     RenameFile(err_partial, errors_path);
   } else {
     RemoveIfThere(err_partial);
-    RemoveIfThere(errors_path);  // an earlier run's
+    if (LooksLikeErrorsFile(errors_path)) RemoveIfThere(errors_path);  // an earlier run's
   }
   RenameFile(out_partial, output);
   SyncDirectory(output);

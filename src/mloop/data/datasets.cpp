@@ -5,6 +5,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
+#include "mloop/io/atomic_file.h"
 #include "mloop/io/csv_reader.h"
 #include "mloop/io/jsonl_reader.h"
 #include "mloop/io/snapshot.h"
@@ -151,6 +152,7 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
         "sqlite:" + std::filesystem::absolute(request.sqlite_db).lexically_normal().string() + "?" +
         request.sql;
   } else {
+    RefuseOverwritingInput(request.rejects_path, request.file, "--rejects");
     if (format == SourceFormat::kAuto) format = DetectFormat(request.file);
     read = format == SourceFormat::kJsonLines ? ReadJsonLines(request.file, request.read)
                                               : ReadCsv(request.file, request.read);

@@ -91,10 +91,63 @@ void SyncDirectory(const std::filesystem::path& path) {
   ::close(fd);
 }
 
+// Writes through an existing device or FIFO: there is nothing to replace atomically.
+void WriteThrough(const std::filesystem::path& path,
+                  const std::function<void(std::ostream&)>& write) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) throw IoErrorFromErrno("cannot open", path.string());
+  FdStreamBuf buf(fd);
+  try {
+    std::ostream out(&buf);
+    write(out);
+    out.flush();
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  if (buf.error() != 0) {
+    errno = buf.error();
+    throw IoErrorFromErrno("cannot write", path.string());
+  }
+}
+
 }  // namespace
 
-void WriteFileAtomically(const std::filesystem::path& path,
+std::filesystem::path OutputTarget(const std::filesystem::path& path) {
+  // Link by link (a link may name a file still to be written), as the kernel would, up to its
+  // limit of 40.
+  std::filesystem::path p = path;
+  std::error_code ec;
+  for (int depth = 0; depth < 40 && std::filesystem::is_symlink(p, ec); ++depth) {
+    std::filesystem::path next = std::filesystem::read_symlink(p, ec);
+    if (ec) return path;
+    p = (next.is_absolute() ? next : p.parent_path() / next).lexically_normal();
+  }
+  return p;
+}
+
+bool IsSpecialFile(const std::filesystem::path& path) {
+  std::error_code ec;
+  auto st = std::filesystem::status(path, ec);
+  return !ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st) &&
+         !std::filesystem::is_directory(st);
+}
+
+void RefuseOverwritingInput(const std::filesystem::path& output, const std::filesystem::path& input,
+                            const std::string& flag) {
+  std::error_code ec;
+  if (!output.empty() && !input.empty() && std::filesystem::equivalent(output, input, ec)) {
+    throw UsageError(flag + " " + output.string() +
+                         " is the input file; writing it would destroy " + "the input",
+                     "name another file");
+  }
+}
+
+void WriteFileAtomically(const std::filesystem::path& named,
                          const std::function<void(std::ostream&)>& write) {
+  const std::filesystem::path path = OutputTarget(named);
+  if (IsSpecialFile(path)) return WriteThrough(path, write);
   std::filesystem::path tmp;
   int fd = CreateTempFile(path, &tmp);
   auto fail = [&](const Error& error) -> Error {

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 #include <ostream>
+#include <string>
 
 namespace mloop {
 
@@ -13,7 +14,20 @@ namespace mloop {
 // a failed system call throws IoError (NotFound when the directory does not exist); an
 // mloop::Error thrown by `write` propagates unchanged, and any other exception from `write`
 // becomes Internal. The new file gets the usual permissions (0666 minus the umask).
+// A symbolic link stays: the file it names is replaced. A device, FIFO or socket (/dev/null,
+// /dev/stdout, a named pipe) is written straight through, not replaced.
 void WriteFileAtomically(const std::filesystem::path& path,
                          const std::function<void(std::ostream&)>& write);
+
+// The file an output named `path` is written to: what a symbolic link points at, else `path`.
+std::filesystem::path OutputTarget(const std::filesystem::path& path);
+
+// True when `path` exists and is neither a regular file nor a directory (a device, FIFO, socket).
+bool IsSpecialFile(const std::filesystem::path& path);
+
+// UsageError when `output` is the same file as `input` (following links): writing it would
+// destroy the input. `flag` names the option, as "--output".
+void RefuseOverwritingInput(const std::filesystem::path& output, const std::filesystem::path& input,
+                            const std::string& flag);
 
 }  // namespace mloop
