@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -128,6 +129,19 @@ std::string HumanCount(int64_t n) {
     out += digits[i];
   }
   return n < 0 ? "-" + out : out;
+}
+
+std::string MetricText(double v, int decimals) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  const double a = std::fabs(v);
+  char buf[64];
+  if (a == 0 || (a >= std::pow(10.0, -decimals + 1) && a < 1e9)) {
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.*g", decimals, v);
+  }
+  return buf;
 }
 
 std::string HumanSeconds(double s) {

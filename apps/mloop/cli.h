@@ -75,6 +75,9 @@ void PrintTable(const std::vector<std::string>& header,
                 const std::vector<std::vector<std::string>>& rows, const std::string& indent = "");
 std::string HumanCount(int64_t n);   // 1234567 -> "1,234,567"
 std::string HumanSeconds(double s);  // "0.42 s", "3.1 s"
+// A metric for a table: `decimals` places (0.9881), or `decimals` significant digits in
+// scientific notation when that would hide the value (1.75e+32, 2.5e-11); "nan", "inf".
+std::string MetricText(double v, int decimals = 4);
 
 // A progress reporter for long reads: draws on stderr only when it is a terminal.
 class Progress {

@@ -129,9 +129,13 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     }
   }
   if (a.json) {
-    nlohmann::json j = {{"subject", subject},    {"task", TaskName(ev.task)},
-                        {"rows", ev.rows},       {"dropped_rows", ev.dropped_rows},
-                        {"metrics", ev.metrics}, {"quality_gates_missed", missed}};
+    nlohmann::json j = {{"subject", subject},
+                        {"task", TaskName(ev.task)},
+                        {"rows", ev.rows},
+                        {"dropped_rows", ev.dropped_rows},
+                        {"unscored_rows", ev.unscored_rows},
+                        {"metrics", ev.metrics},
+                        {"quality_gates_missed", missed}};
     if (ev.business) {
       const BusinessResult& b = *ev.business;
       j["business"] = {{"threshold", b.at_threshold.threshold},
@@ -151,13 +155,11 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     std::cout << "Evaluated " << subject << " on " << HumanCount(ev.rows) << " rows ("
               << TaskName(ev.task) << ")";
     if (ev.dropped_rows > 0) std::cout << "; " << HumanCount(ev.dropped_rows) << " without a label";
+    if (ev.unscored_rows > 0)
+      std::cout << "; " << HumanCount(ev.unscored_rows) << " without a score";
     std::cout << "\n";
     std::vector<std::vector<std::string>> rows;
-    for (const auto& [k, v] : ev.metrics) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.6f", v);
-      rows.push_back({k, buf});
-    }
+    for (const auto& [k, v] : ev.metrics) rows.push_back({k, MetricText(v, 6)});
     PrintTable({"METRIC", "VALUE"}, rows, "  ");
     if (ev.business) std::cout << BusinessSummary(*ev.business, *options.business) << "\n";
     if (!a.html.empty()) std::cout << "Report: " << a.html << "\n";

@@ -27,13 +27,6 @@ namespace mloop::cli {
 
 namespace {
 
-std::string Fixed(double v, int digits = 4) {
-  if (std::isnan(v)) return "nan";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
 // --- train ------------------------------------------------------------------------------------
 
 struct TrainArgs {
@@ -133,7 +126,7 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
       // 0.2590".
       if (log.iteration % 10 != 0 && !log.last) return;
       std::cerr << "[" << log.iteration << "]";
-      for (const auto& [k, v] : log.metrics) std::cerr << "  " << k << " " << Fixed(v);
+      for (const auto& [k, v] : log.metrics) std::cerr << "  " << k << " " << MetricText(v);
       std::cerr << "\n";
     };
   std::optional<Recipe> recipe;
@@ -222,10 +215,11 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
     auto it = r.metrics.find(k);
     if (it == r.metrics.end()) continue;
     const double v = it->second;
-    std::vector<std::string> row{k, Fixed(v)};
+    std::vector<std::string> row{k, MetricText(v)};
     auto cv = r.cv.find(k);
     if (!r.cv.empty()) {
-      row.push_back(cv == r.cv.end() ? "" : Fixed(cv->second.mean) + " ± " + Fixed(cv->second.std));
+      row.push_back(
+          cv == r.cv.end() ? "" : MetricText(cv->second.mean) + " ± " + MetricText(cv->second.std));
     }
     rows.push_back(std::move(row));
   }
@@ -301,7 +295,7 @@ void RunsList(const GlobalOptions& global, const std::string& experiment, const 
     for (const char* k : {"roc_auc", "roc_auc_ovr_macro", "accuracy", "rmse", "r2"}) {
       auto it = r.metrics.find(k);
       if (it != r.metrics.end()) {
-        key_metric = std::string(k) + " " + Fixed(it->second);
+        key_metric = std::string(k) + " " + MetricText(it->second);
         break;
       }
     }
@@ -335,7 +329,7 @@ void RunsShow(const GlobalOptions& global, int64_t id, bool json) {
   if (!r.model_hash.empty()) std::cout << "  model:     " << r.model_hash << "\n";
   if (!r.metrics.empty()) {
     std::vector<std::vector<std::string>> rows;
-    for (const auto& [k, v] : r.metrics) rows.push_back({k, Fixed(v, 6)});
+    for (const auto& [k, v] : r.metrics) rows.push_back({k, MetricText(v, 6)});
     std::cout << "metrics:\n";
     PrintTable({"METRIC", "VALUE"}, rows, "  ");
   }
@@ -367,7 +361,7 @@ void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, b
     for (const auto& [k, v] : params.items()) {
       add("params." + k, i, v.is_string() ? v.get<std::string>() : v.dump());
     }
-    for (const auto& [k, v] : r.metrics) add("metrics." + k, i, Fixed(v, 6));
+    for (const auto& [k, v] : r.metrics) add("metrics." + k, i, MetricText(v, 6));
   }
   if (json) {
     nlohmann::json out = nlohmann::json::object();

@@ -353,6 +353,35 @@ with open(sys.argv[2] + "/sk_pred.txt", "w") as f:
   EXPECT_CONTAINS(r.err, "the model takes 30 features, 2 were named");
 }
 
+// Predictions made elsewhere: a NaN score is no score (left out and counted apart from missing
+// labels); a binary label column with one class is scored (sklearn's values); a large metric
+// keeps its size in the table.
+TEST_F(CliTest, EvalPredictionsEdgeCases) {
+  ASSERT_EQ(Run("init").code, 0);
+  WriteFile(dir_ / "nan.csv", "y,s\n1,0.9\n0,0.2\n1,nan\n0,0.4\n1,0.6\n0,0.7\n,0.5\n");
+  auto r = Run("eval --predictions nan.csv --label y --score s");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "on 5 rows (binary); 1 without a label; 1 without a score");
+  r = Run("eval --predictions nan.csv --label y --score s --json");
+  EXPECT_CONTAINS(r.out, "\"accuracy\": 0.8,");  // sklearn, the NaN row dropped
+  EXPECT_CONTAINS(r.out, "\"roc_auc\": 0.83333333333333");
+  EXPECT_CONTAINS(r.out, "\"unscored_rows\": 1");
+  WriteFile(dir_ / "one.csv", "y,s\n1,0.9\n1,0.4\n1,0.7\n1,0.2\n");
+  r = Run("eval --predictions one.csv --label y --score s --task binary --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "\"recall\": 0.5,");
+  EXPECT_CONTAINS(r.out, "\"log_loss\": 0.746941025976203");
+  EXPECT_EQ(r.out.find("roc_auc"), std::string::npos);  // undefined with one class
+  WriteFile(dir_ / "onestr.csv", "y,s\nyes,0.9\nyes,0.4\n");
+  EXPECT_EQ(Run("eval --predictions onestr.csv --label y --score s --task binary").code, 1);
+  EXPECT_EQ(
+      Run("eval --predictions onestr.csv --label y --score s --task binary --positive yes").code,
+      0);
+  WriteFile(dir_ / "big.csv", "y,s\n1e16,2e16\n2e16,1e16\n3e16,5e16\n4e16,3e16\n");
+  r = Run("eval --predictions big.csv --label y --score s --task regression");
+  EXPECT_CONTAINS(r.out, "1.75e+32");
+}
+
 // The demo's synthetic world is the same bytes on every run and machine for a seed, and the
 // drift knob changes it.
 TEST_F(CliTest, ChurnGeneratorIsDeterministic) {

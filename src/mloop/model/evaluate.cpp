@@ -1,6 +1,7 @@
 #include "mloop/model/evaluate.h"
 
 #include <cmath>
+#include <optional>
 
 #include "mloop/core/error.h"
 #include "mloop/eval/metrics.h"
@@ -108,10 +109,47 @@ Evaluation EvaluateModel(const ModelBundle& bundle, const Table& data,
                 options);
 }
 
+// The classes of a binary label column holding one of them only (every customer churned):
+// the other is known from --positive or from 0/1 and false/true labels. Empty when unknown.
+std::vector<std::string> OneClassBinary(const Table& data, const std::string& label,
+                                        const std::string& positive) {
+  const Column& col = data.column(label);
+  std::optional<std::string> only;
+  for (int64_t i = 0; i < col.size(); ++i) {
+    if (!col.IsValid(i)) continue;
+    if (col.type() == DataType::kFloat64 && std::isnan(col.f64()[i])) continue;
+    // Numbers as integers where they are (a 1.0 written by pandas is the label 1).
+    std::string v = col.type() == DataType::kFloat64 && col.f64()[i] == std::trunc(col.f64()[i]) &&
+                            std::fabs(col.f64()[i]) < 1e15
+                        ? std::to_string(static_cast<int64_t>(col.f64()[i]))
+                        : CellToString(col, i);
+    if (only && *only != v) return {};  // two classes or more: the usual inference applies
+    only = v;
+  }
+  if (!only) return {};
+  if (!positive.empty()) {
+    return *only == positive ? std::vector<std::string>{"not " + positive, positive}
+                             : std::vector<std::string>{*only, positive};
+  }
+  if (*only == "0" || *only == "1") return {"0", "1"};
+  if (*only == "false" || *only == "true") return {"false", "true"};
+  return {};
+}
+
 Evaluation EvaluatePredictions(const Table& data, const std::string& label,
                                const std::string& score, std::optional<Task> task,
                                const std::string& positive, const EvaluationOptions& options) {
-  Target target = InferTarget(data, label, task);
+  std::vector<std::string> one_class;
+  if (task == Task::kBinary) one_class = OneClassBinary(data, label, positive);
+  Target target;
+  if (!one_class.empty()) {
+    target.column = label;
+    target.type = data.column(label).type();
+    target.task = Task::kBinary;
+    target.classes = one_class;
+  } else {
+    target = InferTarget(data, label, task);
+  }
   if (target.task == Task::kMulticlass) {
     throw InvalidArgument("--predictions evaluates binary and regression predictions",
                           "for a multiclass model, evaluate the model itself: mloop eval MODEL");
@@ -131,14 +169,22 @@ Evaluation EvaluatePredictions(const Table& data, const std::string& label,
                           std::string(DataTypeName(s.type())));
   }
   DenseMatrix scores(data.num_rows(), 1);
+  int64_t unscored = 0;
   for (int64_t i = 0; i < data.num_rows(); ++i) {
-    if (!s.IsValid(i)) {
-      y[i] = std::nan("");  // no prediction: left out like a missing label
+    const double v = !s.IsValid(i)                    ? std::nan("")
+                     : s.type() == DataType::kFloat64 ? s.f64()[i]
+                                                      : static_cast<double>(s.i64()[i]);
+    if (std::isnan(v)) {  // no prediction (empty, or NaN as Python writes it): left out
+      if (!std::isnan(y[i])) ++unscored;
+      y[i] = std::nan("");
       continue;
     }
-    scores.at(i, 0) = s.type() == DataType::kFloat64 ? s.f64()[i] : static_cast<double>(s.i64()[i]);
+    scores.at(i, 0) = v;
   }
-  return Finish(target.task, std::move(y), std::move(scores), target.classes, {}, options);
+  Evaluation ev = Finish(target.task, std::move(y), std::move(scores), target.classes, {}, options);
+  ev.unscored_rows = unscored;
+  ev.dropped_rows -= unscored;
+  return ev;
 }
 
 }  // namespace mloop
