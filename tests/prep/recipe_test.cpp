@@ -484,6 +484,26 @@ TEST(RecipeTransformTest, UnknownCategories) {
   EXPECT_EQ(te.Transform(TestData()).column("plan").f64()[2], state["target_mean"].get<double>());
 }
 
+// With smooth 0, a category whose every row is in the held-out fold gets the mean of the other
+// folds' target, as an unknown category does (scikit-learn), never 0/0.
+TEST(RecipeTransformTest, TargetEncodeWithoutSmoothingKeepsRareCategoriesFinite) {
+  ColumnBuilder k(DataType::kString), y(DataType::kFloat64);
+  for (int i = 0; i < 40; ++i) {
+    k.AppendString(i == 0 ? "rare" : (i % 2 ? "a" : "b"));
+    y.AppendDouble(i % 3);
+  }
+  Table t(Schema({Field{"k", DataType::kString}, Field{"y", DataType::kFloat64}}),
+          {k.Finish(), y.Finish()});
+  RecipeFitOptions options;
+  options.target = "y";
+  Table out;
+  Recipe::Parse("steps:\n  - target_encode: {columns: k, smooth: 0}\n").Fit(t, options, &out);
+  const double rare = out.column("k").f64()[0];
+  EXPECT_TRUE(std::isfinite(rare)) << rare;
+  // The mean of the other rows' target, whichever fold "rare" fell in, is near the overall mean.
+  EXPECT_NEAR(rare, 39.0 / 40.0, 0.2);
+}
+
 // Steps that learn from values refuse infinities, as scikit-learn does; learning an infinite
 // centre would turn the whole column into NaN. Steps that only map values let them through.
 TEST(RecipeTransformTest, InfiniteValuesAreRefusedWhereStatisticsAreLearned) {

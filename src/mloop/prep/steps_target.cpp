@@ -220,7 +220,9 @@ class TargetEncodeStep : public StepBase<TargetEncodeStep> {
       sums[codes[i]] += y[i];
       counts[codes[i]] += 1.0;
     }
-    for (int32_t c = 0; c < ncat; ++c) enc[c] = sums[c] / counts[c];
+    // A category without rows here (smooth 0, only in the held-out fold) gets the mean, as an
+    // unknown one does (scikit-learn: counts == 0 -> y_mean).
+    for (int32_t c = 0; c < ncat; ++c) enc[c] = counts[c] > 0 ? sums[c] / counts[c] : s.mean;
     return enc;
   }
 
