@@ -351,6 +351,9 @@ with open(sys.argv[2] + "/sk_pred.txt", "w") as f:
   // A wrong feature list is refused with the count the model needs.
   r = Run("models import py_model.json --name bad --features a,b");
   EXPECT_CONTAINS(r.err, "the model takes 30 features, 2 were named");
+  r = Run("models import py_model.json --name bad --features a,b,a");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "feature 'a' is named twice in --features");
 }
 
 // Predictions made elsewhere: a NaN score is no score (left out and counted apart from missing

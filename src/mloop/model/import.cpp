@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "mloop/core/error.h"
 #include "mloop/train/registry.h"
@@ -91,6 +92,17 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
     throw InvalidArgument("the model file has no feature names",
                           "name its " + std::to_string(num_features) +
                               " input columns in order with --features a,b,c");
+  }
+  {
+    std::set<std::string> seen;
+    for (const auto& f : features) {
+      if (!seen.insert(f).second) {
+        throw InvalidArgument(
+            "feature '" + f + "' is named twice " +
+                (options.features.empty() ? "in the model file" : "in --features"),
+            "each input column feeds one feature; name the model's features in order");
+      }
+    }
   }
   if (static_cast<int64_t>(features.size()) != num_features) {
     throw InvalidArgument("the model takes " + std::to_string(num_features) + " features, " +
