@@ -33,7 +33,7 @@ struct TuneArgs {
   bool json = false;
   int parallel = 0;
   int max_trials = 0;
-  int64_t seed = -1;
+  std::optional<uint64_t> seed;
   std::vector<std::string> warm_start;
   std::string html;
   std::string job;  // show / resume
@@ -188,7 +188,7 @@ void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
             std::optional<int64_t> resume) {
   if (a.parallel > 0) job.parallel = a.parallel;
   if (a.max_trials > 0) job.stop.max_trials = a.max_trials;
-  if (a.seed >= 0) job.seed = static_cast<uint64_t>(a.seed);
+  if (a.seed) job.seed = *a.seed;
   for (const auto& w : a.warm_start) job.warm_start.push_back(w);
   std::unique_ptr<Workspace> ws = job.train || resume || !job.warm_start.empty()
                                       ? OpenWorkspace(global)
@@ -368,7 +368,7 @@ void RegisterTune(CLI::App& app, GlobalOptions& global) {
       ->check(CLI::Range(1, 1024));
   tune->add_option("--max-trials", a->max_trials, "Override the job's max_trials")
       ->check(CLI::Range(1, 1 << 30));
-  tune->add_option("--seed", a->seed, "Override the job's seed")->check(CLI::NonNegativeNumber);
+  tune->add_option("--seed", a->seed, "Override the job's seed")->check(SeedValidator());
   tune->add_option("--warm-start", a->warm_start,
                    "An earlier job (name or id) whose trials seed the search (repeatable)")
       ->allow_extra_args(false);

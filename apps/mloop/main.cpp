@@ -38,7 +38,13 @@ std::string UnknownCommandMessage(CLI::App& app, int argc, char** argv) {
       if (sub->get_name() == arg) next = sub;
     }
     if (!next) {
-      return "unknown command '" + arg + "' for '" + path + "'" + mloop::DidYouMean(arg, names) +
+      // A command that also takes a positional ("tune FILE") reads an unknown word as that,
+      // unless it is a near miss of a subcommand ("tune shwo").
+      const std::string near = mloop::DidYouMean(arg, names);
+      const bool takes_positional =
+          !current->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty();
+      if (takes_positional && near.empty()) return {};
+      return "unknown command '" + arg + "' for '" + path + "'" + near +
              "; commands: " + mloop::Join(names, ", ");
     }
     current = next;
@@ -82,7 +88,11 @@ int Run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::string message = UnknownCommandMessage(app, argc, argv);
+    // A bad option value ("--max-trials 0") is about that option, whatever the words before it.
+    const bool bad_value = dynamic_cast<const CLI::ValidationError*>(&e) ||
+                           dynamic_cast<const CLI::ConversionError*>(&e) ||
+                           dynamic_cast<const CLI::ArgumentMismatch*>(&e);
+    std::string message = bad_value ? std::string() : UnknownCommandMessage(app, argc, argv);
     if (message.empty()) message = e.what();
     std::fprintf(stderr, "error: %s\nhint: run `mloop --help` or `mloop COMMAND --help`\n",
                  message.c_str());

@@ -298,10 +298,38 @@ TEST(TuneCli, TrainingJobErrorsComeBeforeAnyTrial) {
   EXPECT_CONTAINS(e, "roc_auc is maximized");
   e = error_of(std::string(yaml).replace(yaml.find("nthread: 1"), 10, "eta: 0.1"));
   EXPECT_CONTAINS(e, "'eta' is both fixed");
+  // No trial could be measured, or some would be refused by XGBoost: before any trial.
+  e = error_of(BreastCancerJob("  split: none\n"));
+  EXPECT_CONTAINS(e, "train.split 'none' leaves no validation rows");
+  e = error_of(std::string(yaml) + "  subsample: {type: continuous, min: 0.6, max: 1.3}\n");
+  EXPECT_CONTAINS(e, "parameter subsample = 1.3 (in its range)");
+  testing::WriteFile(dir / "other.csv", "mean_radius,target\n1,7\n");
+  e = error_of(BreastCancerJob("  valid: other.csv\n"));
+  EXPECT_CONTAINS(e, "is not a class of the training data (7)");
   // Nothing was recorded by the failed attempts.
   auto r = RunMloop(dir.path(), "tune list --json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out).size(), 0u);
+}
+
+// Values measured on other data are not comparable: resuming after the data file changed is
+// refused; with the same data again, it goes on.
+TEST(TuneCli, ResumeRefusesChangedData) {
+  TempDir dir;
+  ASSERT_EQ(RunMloop(dir.path(), "init .").code, 0);
+  const std::string csv = testing::ReadFile(std::filesystem::path(MLOOP_SOURCE_DIR) / "examples" /
+                                            "data" / "breast_cancer.csv");
+  testing::WriteFile(dir / "bc.csv", csv);
+  testing::WriteFile(dir / "bc.yaml", BreastCancerJob(""));
+  auto r = RunMloop(dir.path(), "tune bc.yaml --max-trials 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  testing::WriteFile(dir / "bc.csv", csv.substr(0, csv.find('\n', csv.size() / 2) + 1));
+  r = RunMloop(dir.path(), "tune resume bc --max-trials 3");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "its trials trained on bc@1, and the data is now bc@2");
+  testing::WriteFile(dir / "bc.csv", csv);
+  r = RunMloop(dir.path(), "tune resume bc --max-trials 3");
+  EXPECT_EQ(r.code, 0) << r.err;
 }
 
 TEST(TuneCli, ErrorsAreClear) {
@@ -315,6 +343,12 @@ TEST(TuneCli, ErrorsAreClear) {
   r = RunMloop(dir.path(), "tune missing.yaml");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "does not exist");
+  // A bad option value names the option, not the job file.
+  r = RunMloop(dir.path(), "tune branin.yaml --max-trials 0");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--max-trials: Value 0 not in range");
+  r = RunMloop(dir.path(), "tune branin.yaml --seed -1");
+  EXPECT_CONTAINS(r.err, "--seed: a seed is a whole number");
   // Every trial failing is an error after the table.
   std::filesystem::remove(dir / "branin");
   r = RunMloop(dir.path(), "tune branin.yaml --max-trials 2");

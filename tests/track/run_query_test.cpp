@@ -55,6 +55,16 @@ TEST(RunQueryTest, WhereAndSort) {
     EXPECT_NE(std::string(e.what()).find("no 'or'"), std::string::npos);
   }
   EXPECT_THROW(RunFilter::Parse("params.note = 'open"), Error);
+  // A mistyped operator is an error, not a comparison with the text "< 0.5"; == is =.
+  for (const char* bad : {"metrics.roc_auc =< 0.5", "metrics.roc_auc >> 0.5", "id => 1"}) {
+    try {
+      RunFilter::Parse(bad);
+      FAIL() << bad;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("cannot read the operator"), std::string::npos) << bad;
+    }
+  }
+  EXPECT_TRUE(RunFilter::Parse("params.max_depth == 6").Matches(runs[0]));
 }
 
 }  // namespace

@@ -104,7 +104,7 @@ std::vector<std::string> SplitConditions(const std::string& text) {
 RunFilter RunFilter::Parse(const std::string& text) {
   RunFilter f;
   for (const std::string& part : SplitConditions(text)) {
-    static const char* kOps[] = {"<=", ">=", "!=", "=", "<", ">"};
+    static const char* kOps[] = {"<=", ">=", "!=", "==", "=", "<", ">"};
     Condition c;
     // The operator is the first one in the condition (the value may hold any text).
     size_t first = std::string::npos;
@@ -122,6 +122,12 @@ RunFilter RunFilter::Parse(const std::string& text) {
     if (c.op.empty() || c.field.empty() || c.value.empty()) {
       throw InvalidArgument("cannot read the condition '" + Trim(part) + "' in --where",
                             "write FIELD OP VALUE, e.g. metrics.roc_auc > 0.8");
+    }
+    if (c.op == "==") c.op = "=";
+    // "=<" or ">>": a mistyped operator, not a comparison with the text "< 0.5".
+    if (std::string_view("<>=!").find(c.value[0]) != std::string_view::npos) {
+      throw InvalidArgument("cannot read the operator in '" + Trim(part) + "' in --where",
+                            "operators: <, <=, >, >=, =, !=");
     }
     CheckField(c.field);
     f.conditions_.push_back(std::move(c));

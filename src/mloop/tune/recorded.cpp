@@ -79,6 +79,7 @@ class Recorder {
  private:
   void PrepareTraining();
   void AddEarlierTrials(RecordedTuneResult* result);
+  void CheckSameData(int64_t job_id, const std::vector<int64_t>& runs);
   nlohmann::json TrialsJson() const;  // under the runner's lock (or before it starts)
   nlohmann::json Summary() const;
   TrialResult TrainTrial(int number, const ParamValues& params,
@@ -111,15 +112,36 @@ void Recorder::PrepareTraining() {
   const TrainObjective& t = *job_.train;
   if (!options_.train_data) throw Internal("a training job needs its data");
   const TrainData& d = *options_.train_data;
-  // An unknown algorithm, or a fixed or tuned parameter it does not know, before any trial.
-  std::map<std::string, std::string> probe = t.params;
+  // An unknown algorithm, or a fixed or tuned parameter it does not know, before any trial;
+  // then each tuned parameter at both ends of its range (and every category), the others in
+  // the middle: a range the algorithm refuses in part would fail trials one by one.
+  std::map<std::string, std::string> middle = t.params;
   for (const ParamSpec& p : job_.space.params()) {
-    probe[p.name] = ParamValueText(job_.space.FromUnit(p, 0.5));
+    middle[p.name] = ParamValueText(job_.space.FromUnit(p, 0.5));
   }
-  try {
-    CreateEstimator(t.algorithm)->SetParams(probe);
-  } catch (const Error& e) {
-    throw Error(e.code(), job_.origin + ": " + e.what(), e.hint());
+  auto check = [&](const std::map<std::string, std::string>& params, const std::string& what) {
+    try {
+      CreateEstimator(t.algorithm)->SetParams(params);
+    } catch (const Error& e) {
+      throw Error(e.code(), job_.origin + ": " + what + e.what(),
+                  what.empty() ? e.hint() : "narrow the range in parameters:");
+    }
+  };
+  check(middle, "");
+  for (const ParamSpec& p : job_.space.params()) {
+    std::vector<double> ends = {0.0, 1.0};
+    if (p.type == ParamType::kCategorical) {
+      ends.clear();
+      const size_t n = p.choices.size();
+      for (size_t k = 0; k < n; ++k) {
+        ends.push_back(n > 1 ? static_cast<double>(k) / static_cast<double>(n - 1) : 0.0);
+      }
+    }
+    for (double u : ends) {
+      std::map<std::string, std::string> probe = middle;
+      probe[p.name] = ParamValueText(job_.space.FromUnit(p, u));
+      check(probe, "parameter " + p.name + " = " + probe[p.name] + " (in its range): ");
+    }
   }
   std::optional<Task> task;
   if (!t.task.empty()) {
@@ -129,7 +151,30 @@ void Recorder::PrepareTraining() {
                             "tasks: binary, multiclass, regression (default: from the target)");
     }
   }
-  task_ = InferTarget(d.table, t.target, task).task;
+  const Target target = InferTarget(d.table, t.target, task);
+  task_ = target.task;
+  // Settings under which no trial could ever be measured fail the job now, not trial by trial.
+  if (t.split == "none" && t.cv_folds < 2 && t.valid.empty()) {
+    throw InvalidArgument(job_.origin +
+                              ": train.split 'none' leaves no validation rows to measure " +
+                              job_.metric + " on",
+                          "use a split (stratified:0.2), a valid dataset, or cv: 5");
+  }
+  if (d.valid && task_ != Task::kRegression) {
+    if (d.valid_table.schema().IndexOf(t.target) < 0) {
+      throw InvalidArgument(job_.origin + ": the validation data has no column '" + t.target + "'");
+    }
+    int64_t unknown_rows = 0;
+    const auto unknown =
+        target.UnknownLabels(d.valid_table, target.Encode(d.valid_table), &unknown_rows);
+    if (unknown_rows > 0) {
+      throw InvalidArgument(job_.origin + ": the validation data has " +
+                                std::to_string(unknown_rows) + " rows whose '" + t.target +
+                                "' is not a class of the training data (" + Join(unknown, ", ") +
+                                ")",
+                            "classes: " + Join(target.classes, ", "));
+    }
+  }
   const std::vector<std::string> metrics = MetricNames(task_);
   if (std::find(metrics.begin(), metrics.end(), job_.metric) == metrics.end()) {
     throw InvalidArgument(job_.origin + ": the objective's metric '" + job_.metric +
@@ -158,6 +203,29 @@ void Recorder::PrepareTraining() {
                         ? ws_.config().threads
                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads_per_trial_ = std::max(1, cores / std::max(1, options_.parallel));
+}
+
+// Trials are comparable only on the same data: a resumed job whose data file or dataset now
+// holds other content (a file edited, a name re-imported) is refused, naming both versions.
+void Recorder::CheckSameData(int64_t job_id, const std::vector<int64_t>& runs) {
+  for (int64_t run_id : runs) {
+    if (run_id == 0) continue;
+    auto run = ws_.metadata().GetRun(run_id);
+    if (!run) continue;
+    const nlohmann::json lineage = nlohmann::json::parse(run->lineage_json, nullptr, false);
+    if (!lineage.is_object() || !lineage.contains("dataset")) continue;
+    const nlohmann::json& was = lineage["dataset"];
+    const DatasetVersion now = ResolveDataset(ws_, options_.train_data->data);
+    if (was.value("hash", now.content_hash) != now.content_hash) {
+      throw FailedPrecondition(
+          "cannot resume tuning job " + std::to_string(job_id) + ": its trials trained on " +
+              was.value("name", std::string("?")) + "@" +
+              std::to_string(was.value("version", int64_t{0})) + ", and the data is now " +
+              now.name + "@" + std::to_string(now.version) + " (other content)",
+          "values on other data are not comparable: restore the data, or start a new job");
+    }
+    return;
+  }
 }
 
 void Recorder::AddEarlierTrials(RecordedTuneResult* result) {
@@ -203,6 +271,7 @@ void Recorder::AddEarlierTrials(RecordedTuneResult* result) {
       (t.warm_start ? seed_runs : own_runs).push_back(j.value("run_id", int64_t{0}));
       (t.warm_start ? seeds : own).push_back(std::move(t));
     }
+    if (options_.train_data) CheckSameData(*options_.resume, own_runs);
     add(std::move(seeds), seed_runs, false);
     add(std::move(own), own_runs, true);
     earlier_["resumed_from"] = *options_.resume;
