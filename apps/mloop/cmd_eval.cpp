@@ -9,6 +9,7 @@
 #include "mloop/core/strings.h"
 #include "mloop/data/datasets.h"
 #include "mloop/eval/metrics.h"
+#include "mloop/io/atomic_file.h"
 #include "mloop/io/csv_reader.h"
 #include "mloop/model/evaluate.h"
 #include "mloop/track/registry.h"
@@ -67,6 +68,10 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   if (from_predictions && (!a.model.empty() || !a.data.empty())) {
     throw UsageError("give either MODEL --data ... or --predictions FILE, not both");
   }
+  if (!a.html.empty()) {
+    CheckOutputPath(a.html, "--html");
+    RefuseOverwritingInput(a.html, from_predictions ? a.predictions : a.data, "--html");
+  }
   if (!from_predictions && (a.model.empty() || a.data.empty())) {
     throw UsageError(
         "nothing to evaluate: give MODEL --data DATASET, or --predictions FILE "
@@ -107,11 +112,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
                      {"data", a.data}};
     ev = EvaluateModel(bundle, t, options);
   }
-  if (!a.html.empty()) {
-    std::ofstream out(a.html, std::ios::binary | std::ios::trunc);
-    out << ev.html;
-    if (!out) throw IoErrorFromErrno("cannot write the report", a.html);
-  }
+  if (!a.html.empty()) WriteFileAtomically(a.html, [&](std::ostream& out) { out << ev.html; });
   // Quality gates.
   std::vector<std::string> missed;
   for (const Gate& g : gates) {

@@ -172,6 +172,7 @@ void PrintSummary(const Profile& p, const DatasetVersion& v, const StoredProfile
 }
 
 void RunProfile(const GlobalOptions& global, const ProfileArgs& a) {
+  if (!a.html.empty()) CheckOutputPath(a.html, "--html");
   auto ws = OpenWorkspace(global);
   Table table;
   DatasetVersion v = ResolveInput(*ws, a.dataset, &table);

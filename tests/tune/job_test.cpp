@@ -43,6 +43,13 @@ std::string ErrorOf(const std::string& yaml) {
   return "(no error)";
 }
 
+TEST(TuneJob, NamesOfDigitsOnlyAreRefused) {
+  std::string yaml = kBranin;
+  yaml.replace(yaml.find("name: branin"), 12, "name: \"2024\"");
+  EXPECT_NE(ErrorOf(yaml).find("the job name '2024' is digits only"), std::string::npos)
+      << ErrorOf(yaml);
+}
+
 TEST(TuneJob, ParsesTheBraninExample) {
   TuningJob job = Parse(kBranin);
   EXPECT_EQ(job.name, "branin");

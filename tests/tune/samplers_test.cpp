@@ -121,6 +121,15 @@ TEST(SamplerTest, FactoryNamesAndErrors) {
     EXPECT_NE(std::string(e.what()).find("did you mean 'points'"), std::string::npos) << e.what();
   }
   EXPECT_THROW(MakeSampler("grid", 1, {{"points", 0}}), Error);
+  try {
+    MakeSampler("tpe", 1, {{"startup", 3}});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("sampler 'tpe': unknown option 'startup'"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(e.hint().find("n_startup_trials"), std::string::npos) << e.hint();
+  }
   EXPECT_THROW(MakeSampler("random", 1, {{"x", 0}}), Error);
   EXPECT_THROW(MakeSampler("sobol", 1, {{"scramble", 3}}), Error);
 }

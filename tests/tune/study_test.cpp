@@ -59,6 +59,20 @@ TEST(StudyTest, MaxTrialsCountsAskedTrials) {
   EXPECT_EQ(study->trials()[2].error, "boom");
 }
 
+// A grid is done once every point has been asked (Optuna's GridSampler), whatever max_trials.
+TEST(StudyTest, GridStopsWhenEveryPointWasTried) {
+  StopRules stop;
+  stop.max_trials = 50;
+  Study study(Branin(), Direction::kMinimize, MakeSampler("grid", 1, {{"points", 2}}),
+              MakePruner("none"), stop);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_FALSE(study.StopReason()) << i;
+    Trial t = study.Ask();
+    study.Tell(t.number, TrialState::kComplete, BraninAt(t.params));
+  }
+  EXPECT_EQ(study.StopReason(), "grid_exhausted");
+}
+
 TEST(StudyTest, TellChecksItsArguments) {
   auto study = MakeStudy(StopRules{});
   Trial t = study->Ask();

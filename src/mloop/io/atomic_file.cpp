@@ -134,6 +134,23 @@ bool IsSpecialFile(const std::filesystem::path& path) {
          !std::filesystem::is_directory(st);
 }
 
+void CheckOutputPath(const std::filesystem::path& named, const std::string& flag) {
+  const std::filesystem::path path = OutputTarget(named);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw IoError(flag + " " + named.string() + " is a directory", "name a file in it");
+  }
+  if (IsSpecialFile(path)) return;
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  if (!std::filesystem::is_directory(dir, ec)) {
+    throw IoError(flag + " " + named.string() + ": the directory " + dir.string() +
+                  " does not exist");
+  }
+  if (::access(dir.c_str(), W_OK) != 0) {
+    throw IoErrorFromErrno(flag + ": cannot write in", dir.string());
+  }
+}
+
 void RefuseOverwritingInput(const std::filesystem::path& output, const std::filesystem::path& input,
                             const std::string& flag) {
   std::error_code ec;

@@ -25,6 +25,10 @@ std::filesystem::path OutputTarget(const std::filesystem::path& path);
 // True when `path` exists and is neither a regular file nor a directory (a device, FIFO, socket).
 bool IsSpecialFile(const std::filesystem::path& path);
 
+// Checks, before long work, that an output could be written at `path`: its directory exists
+// and is writable, and `path` is not a directory. IoError naming `flag` ("--html") otherwise.
+void CheckOutputPath(const std::filesystem::path& path, const std::string& flag);
+
 // UsageError when `output` is the same file as `input` (following links): writing it would
 // destroy the input. `flag` names the option, as "--output".
 void RefuseOverwritingInput(const std::filesystem::path& output, const std::filesystem::path& input,

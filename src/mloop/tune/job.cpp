@@ -398,6 +398,14 @@ TuningJob ParseTuningJob(const std::string& yaml_text, const std::string& origin
   if (!has_parameters) {
     throw InvalidArgument(origin + ": the tuning job needs 'parameters' (the search space)");
   }
+  // `tune show 2` means job id 2: a name of digits only could never be reached by name.
+  if (!job.name.empty() &&
+      std::all_of(job.name.begin(), job.name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    throw InvalidArgument(origin + ": the job name '" + job.name +
+                              "' is digits only, which `tune show` and `tune resume` read as "
+                              "a job id",
+                          "start the name with a letter (name: job-" + job.name + ")");
+  }
   job.parameters = ToJson(parameters_node);
   try {
     job.space = SearchSpace::FromJson(job.parameters);

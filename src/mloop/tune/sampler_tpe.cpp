@@ -89,11 +89,11 @@ struct Options {
 
 Options ParseOptions(const nlohmann::json& options) {
   Options o;
-  if (options.is_null()) return o;
-  if (!options.is_object()) throw InvalidArgument("tpe options must be a map");
   const std::vector<std::string> known = {"n_startup_trials",    "n_ei_candidates",
                                           "prior_weight",        "consider_prior",
                                           "consider_magic_clip", "consider_endpoints"};
+  CheckOptions(options, known, "sampler 'tpe'");
+  if (options.is_null()) return o;
   for (const auto& [key, value] : options.items()) {
     try {
       if (key == "n_startup_trials") {
@@ -112,9 +112,6 @@ Options ParseOptions(const nlohmann::json& options) {
         o.consider_magic_clip = value.get<bool>();
       } else if (key == "consider_endpoints") {
         o.consider_endpoints = value.get<bool>();
-      } else {
-        throw InvalidArgument("unknown tpe option '" + key + "'",
-                              "did you mean '" + NearestName(key, known) + "'?");
       }
     } catch (const nlohmann::json::exception&) {
       throw InvalidArgument("tpe option '" + key + "' has the wrong type: " + value.dump());

@@ -9,6 +9,7 @@
 #include <functional>
 #include <limits>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "mloop/core/error.h"
 #include "mloop/core/shuffle.h"
@@ -90,12 +91,20 @@ class GridSampler : public Sampler {
   explicit GridSampler(int points) : points_(points) {}
   std::string_view name() const override { return "grid"; }
 
-  ParamValues Sample(const SamplerContext& ctx) override {
-    const SearchSpace& space = *ctx.space;
-    if (cached_space_ != &space || grid_.empty()) {
-      grid_ = Enumerate(space);
-      cached_space_ = &space;
+  bool Exhausted(const SamplerContext& ctx) override {
+    Prepare(*ctx.space);
+    std::unordered_set<std::string> used;
+    if (ctx.trials != nullptr) {
+      for (const auto& t : *ctx.trials) used.insert(ParamValuesToJson(t.params).dump());
     }
+    for (const auto& k : keys_) {
+      if (!used.count(k)) return false;
+    }
+    return true;
+  }
+
+  ParamValues Sample(const SamplerContext& ctx) override {
+    Prepare(*ctx.space);
     // The first point asked least often so far (running trials included): every point once in
     // order, then the grid again.
     std::unordered_map<std::string, int> used;
@@ -149,6 +158,13 @@ class GridSampler : public Sampler {
   }
 
  private:
+  void Prepare(const SearchSpace& space) {
+    if (cached_space_ != &space || grid_.empty()) {
+      grid_ = Enumerate(space);
+      cached_space_ = &space;
+    }
+  }
+
   std::vector<ParamValues> Enumerate(const SearchSpace& space) {
     std::vector<std::vector<ParamValue>> axes;
     for (const auto& p : space.params()) axes.push_back(Axis(space, p));

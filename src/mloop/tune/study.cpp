@@ -153,6 +153,14 @@ std::optional<std::string> Study::StopReasonLocked() const {
     if (best && since >= stop_.patience) return "patience";
   }
   if (stop_.max_trials > 0 && counted_ >= stop_.max_trials) return "max_trials";
+  {
+    SamplerContext ctx;
+    ctx.space = &space_;
+    ctx.direction = direction_;
+    ctx.trials = &trials_;
+    ctx.trial_number = static_cast<int>(trials_.size());
+    if (sampler_->Exhausted(ctx)) return "grid_exhausted";
+  }
   if (stop_.max_seconds > 0) {
     std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start_;
     if (elapsed.count() >= stop_.max_seconds) return "max_seconds";

@@ -118,6 +118,8 @@ class Sampler {
   // Values for every active parameter of the next trial. Running trials in the context are
   // pending: a batch-aware sampler (parallel trials) must not propose the same point again.
   virtual ParamValues Sample(const SamplerContext& ctx) = 0;
+  // Whether the sampler has nothing new to propose (grid: every point has been asked).
+  virtual bool Exhausted(const SamplerContext& /*ctx*/) { return false; }
 };
 
 // random, grid, sobol, tpe, bayesian (the default). `options` are the strategy's own (e.g.
@@ -179,7 +181,8 @@ class Study {
   void Tell(int trial, TrialState state, std::optional<double> value, double seconds = 0,
             std::string error = {});
 
-  // Why the study should stop now ("max_trials", "max_seconds", "target", "patience"), or
+  // Why the study should stop now ("max_trials", "max_seconds", "target", "patience",
+  // "grid_exhausted"), or
   // nullopt to go on.
   std::optional<std::string> StopReason() const;
 
