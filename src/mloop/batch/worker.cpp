@@ -65,15 +65,9 @@ void AppendDouble(double v, std::string* out) {
 // Writes the cells of one table as CSV fields; string dictionaries are quoted once.
 class CsvCells {
  public:
-  explicit CsvCells(const Table& table) : table_(table), encoded_(table.num_columns()) {
-    for (int c = 0; c < table.num_columns(); ++c) {
-      if (table.column(c).type() != DataType::kString) continue;
-      for (const std::string& s : table.column(c).dictionary()) {
-        encoded_[c].emplace_back();
-        AppendCsvText(s, &encoded_[c].back());
-      }
-    }
-  }
+  // Strings are quoted as they are written: a batch is a slice of a table whose dictionary
+  // may hold a value per row of the whole table (ids), so nothing is prepared per entry.
+  explicit CsvCells(const Table& table) : table_(table) {}
 
   void Append(int c, int64_t row, std::string* out) const {
     const Column& col = table_.column(c);
@@ -91,7 +85,7 @@ class CsvCells {
         *out += col.bools()[row] ? "true" : "false";
         return;
       case DataType::kString:
-        *out += encoded_[c][col.codes()[row]];
+        AppendCsvText(col.dictionary()[col.codes()[row]], out);
         return;
       case DataType::kTimestamp:
         *out += CellToString(col, row);
@@ -109,7 +103,6 @@ class CsvCells {
 
  private:
   const Table& table_;
-  std::vector<std::vector<std::string>> encoded_;
 };
 
 // Splits a CSV line into its fields as written (quotes kept). False when it is not valid CSV.

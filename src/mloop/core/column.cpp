@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <unordered_map>
 
 #include "mloop/core/error.h"
 #include "mloop/core/time.h"
@@ -24,10 +23,6 @@ std::shared_ptr<const internal::ColumnData> EmptyData() {
   return empty;
 }
 
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
 }  // namespace
 
 Column::Column() : data_(EmptyData()) {}
@@ -197,8 +192,55 @@ std::string CellToString(const Column& c, int64_t i) {
 
 // --- ColumnBuilder ----------------------------------------------------------------------------
 
+// String -> code: open addressing over the dictionary itself (each slot holds a code and its
+// string's hash; the string is compared in the dictionary), so a new value costs no allocation
+// beyond its dictionary entry. Load factor at most 1/2, linear probing.
 struct ColumnBuilder::Index {
-  std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> codes;
+  struct Slot {
+    uint64_t hash = 0;
+    int32_t code = -1;  // -1: empty
+  };
+  std::vector<Slot> slots;
+  size_t count = 0;
+
+  static uint64_t Hash(std::string_view v) { return std::hash<std::string_view>{}(v); }
+
+  // The code of `v`, or -1 with `*slot` at the empty slot where it belongs.
+  int32_t Find(std::string_view v, uint64_t h, const Dictionary& dict, size_t* slot) const {
+    const size_t mask = slots.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots[i];
+      if (s.code < 0) {
+        *slot = i;
+        return -1;
+      }
+      if (s.hash == h && dict[static_cast<size_t>(s.code)] == v) return s.code;
+    }
+  }
+
+  // Room for `n` values in all without growing again.
+  void Reserve(size_t n) {
+    size_t want = 64;
+    while (want < 2 * n) want *= 2;
+    if (want > slots.size()) Grow(want);
+  }
+
+  void Grow(size_t size = 0) {
+    std::vector<Slot> old = std::move(slots);
+    slots.assign(std::max(std::max<size_t>(64, old.size() * 2), size), Slot{});
+    const size_t mask = slots.size() - 1;
+    for (const Slot& s : old) {
+      if (s.code < 0) continue;
+      size_t i = s.hash & mask;
+      while (slots[i].code >= 0) i = (i + 1) & mask;
+      slots[i] = s;
+    }
+  }
+
+  void Clear() {  // keeps the table: a builder reused chunk after chunk does not grow it again
+    std::fill(slots.begin(), slots.end(), Slot{});
+    count = 0;
+  }
 };
 
 ColumnBuilder::ColumnBuilder(DataType type) : data_(std::make_unique<internal::ColumnData>()) {
@@ -259,14 +301,16 @@ void ColumnBuilder::AppendNull() {
 }
 
 void ColumnBuilder::AppendString(std::string_view v) {
-  auto it = index_->codes.find(v);
-  int32_t code;
-  if (it != index_->codes.end()) {
-    code = it->second;
-  } else {
+  Index& index = *index_;
+  if (2 * (index.count + 1) > index.slots.size()) index.Grow();
+  const uint64_t h = Index::Hash(v);
+  size_t slot = 0;
+  int32_t code = index.Find(v, h, *dictionary_, &slot);
+  if (code < 0) {
     code = static_cast<int32_t>(dictionary_->size());
     dictionary_->emplace_back(v);
-    index_->codes.emplace(std::string(v), code);
+    index.slots[slot] = {h, code};
+    ++index.count;
   }
   data_->codes.push_back(code);
   MarkValid();
@@ -351,6 +395,15 @@ void ColumnBuilder::AppendAndClear(ColumnBuilder& other) {
   if (type() == DataType::kString || src.null_count > 0) {
     // Re-coding strings or merging bitmaps: go value by value.
     const bool has_bitmap = !src.validity.empty();
+    std::vector<int32_t> remap(type() == DataType::kString ? other.dictionary_->size() : 0, -1);
+    if (type() == DataType::kString) {
+      // At most that many new values: grow the index and the dictionary once, not step by step.
+      index_->Reserve(index_->count + remap.size());
+      const size_t need = dictionary_->size() + remap.size();
+      if (need > dictionary_->capacity()) {
+        dictionary_->reserve(std::max(need, 2 * dictionary_->capacity()));
+      }
+    }
     for (int64_t i = 0; i < n; ++i) {
       if (has_bitmap && !BitIsSet(src.validity.data(), i)) {
         AppendNull();
@@ -367,9 +420,18 @@ void ColumnBuilder::AppendAndClear(ColumnBuilder& other) {
         case DataType::kBool:
           AppendBool(src.b8[i] != 0);
           break;
-        case DataType::kString:
-          AppendString((*other.dictionary_)[src.codes[i]]);
+        case DataType::kString: {
+          // Each distinct value of `other` is looked up once.
+          int32_t& r = remap[static_cast<size_t>(src.codes[i])];
+          if (r < 0) {
+            AppendString((*other.dictionary_)[src.codes[i]]);
+            r = data_->codes.back();
+          } else {
+            data_->codes.push_back(r);
+            MarkValid();
+          }
           break;
+        }
       }
     }
   } else {
@@ -406,7 +468,7 @@ void ColumnBuilder::Clear() {
   data_->null_count = 0;
   if (type() == DataType::kString) {
     dictionary_->clear();
-    index_->codes.clear();
+    index_->Clear();
   }
 }
 
