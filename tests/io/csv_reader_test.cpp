@@ -121,6 +121,25 @@ TEST_F(CsvReaderTest, IntWidensToFloatBeyondSample) {
   EXPECT_EQ(r.table.column("a").f64()[1], 2.5);
 }
 
+// Integers no number type holds exactly (ids beyond int64, or beyond 2^53 among floats) keep
+// every digit as text, in the sample or after it; exact ones stay numbers.
+TEST_F(CsvReaderTest, IntegersThatWouldLoseDigitsStayText) {
+  auto r = Read("id\n9007199254740993\n9223372036854775807\n9223372036854775808\n");
+  ASSERT_EQ(r.table.column("id").type(), DataType::kString);
+  EXPECT_EQ(r.table.column("id").StringAt(0), "9007199254740993");
+  EXPECT_EQ(r.table.column("id").StringAt(2), "9223372036854775808");
+  ReadOptions o;
+  o.sample_rows = 2;
+  r = Read("k,ref\n1,\n2,\n3,9007199254740993\n4,1.5\n", o);
+  ASSERT_EQ(r.table.column("ref").type(), DataType::kString);
+  EXPECT_EQ(r.table.column("ref").StringAt(2), "9007199254740993");
+  r = Read("x\n1.5\n100000000000000000000\n9007199254740992\n");
+  ASSERT_EQ(r.table.column("x").type(), DataType::kFloat64);  // exact: 1e20 and 2^53
+  EXPECT_EQ(r.table.column("x").f64()[2], 9007199254740992.0);
+  EXPECT_TRUE(IsInexactInteger("-9007199254740993", -9007199254740992.0));
+  EXPECT_FALSE(IsInexactInteger("0009007199254740992", 9007199254740992.0));
+}
+
 TEST_F(CsvReaderTest, DeclaredTypesOverrideInference) {
   ReadOptions o;
   o.types = {{"id", DataType::kString}, {"t", DataType::kTimestamp}, {"f", DataType::kBool}};

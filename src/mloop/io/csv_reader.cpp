@@ -347,6 +347,10 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
           continue;
         }
         bool parsed = ParseTyped(text, cp.type, cp.declared, &cell);
+        if (parsed && cp.type == DataType::kFloat64 && !cp.declared &&
+            IsInexactInteger(text, cell.d)) {
+          parsed = false;  // an id beyond 2^53 would lose digits: the column becomes string
+        }
         if (cp.type == DataType::kString && !utf8_ok &&
             !simdjson::validate_utf8(text.data(), text.size())) {
           reject(row, f.begin, "invalid UTF-8 in column '" + cp.name + "'");
@@ -361,7 +365,15 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
             ok = false;
           } else {
             DataType current = out.widen[j].value_or(cp.type);
-            out.widen[j] = JoinTypes(current, InferValueType(text));
+            DataType seen = InferValueType(text);
+            // An integer that did not parse as a number type: beyond int64 in an int64 column
+            // (float64 would round the others), or beyond float64's exact range in a float64
+            // one. Only text keeps every digit.
+            if ((cp.type == DataType::kInt64 || cp.type == DataType::kFloat64) &&
+                IsIntegerLiteral(text)) {
+              seen = DataType::kString;
+            }
+            out.widen[j] = JoinTypes(current, seen);
             cell.valid = false;
           }
         }
@@ -620,6 +632,10 @@ bool CsvReader::Run(ReadResult* result) {
         // The next read uses the join of the current type and every value seen outside it.
         const std::string& name = plan_.columns[j].name;
         DataType wider = JoinTypes(plan_.columns[j].type, *out.widen[j]);
+        if (wider == plan_.columns[j].type) {
+          throw Internal("column '" + name + "' would be read again as " +
+                         std::string(DataTypeName(wider)));  // never loop
+        }
         auto it = widened_.find(name);
         widened_[name] = it == widened_.end() ? wider : JoinTypes(it->second, wider);
         restart = true;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 
 #include "mloop/core/time.h"
 
@@ -59,13 +60,35 @@ bool ParseTimestamp(std::string_view text, bool allow_epoch, int64_t* micros) {
   return false;
 }
 
+bool IsIntegerLiteral(std::string_view text) {
+  text = Trim(text);
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) text.remove_prefix(1);
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool IsInexactInteger(std::string_view text, double value) {
+  text = Trim(text);
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) text.remove_prefix(1);
+  while (text.size() > 1 && text[0] == '0') text.remove_prefix(1);
+  if (text.size() <= 15) return false;  // 15 digits always fit a double's 53 bits
+  if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  if (!std::isfinite(value)) return true;
+  char buf[400];
+  const int n = std::snprintf(buf, sizeof buf, "%.0f", std::fabs(value));  // exact digits
+  return n <= 0 || std::string_view(buf, static_cast<size_t>(n)) != text;
+}
+
 DataType InferValueType(std::string_view text) {
   bool b;
   int64_t i;
   double d;
   if (ParseBool(text, &b)) return DataType::kBool;
   if (ParseInt64(text, &i)) return DataType::kInt64;
-  if (ParseFloat64(text, &d)) return DataType::kFloat64;
+  if (ParseFloat64(text, &d))
+    return IsInexactInteger(text, d) ? DataType::kString : DataType::kFloat64;
   if (text.size() >= 10 && ParseIsoTimestamp(Trim(text), &i)) return DataType::kTimestamp;
   return DataType::kString;
 }

@@ -65,7 +65,15 @@ bool ParseTyped(std::string_view text, DataType type, bool declared, TypedValue*
 void AppendTyped(ColumnBuilder& builder, const TypedValue& v);
 
 // The narrowest type that holds `text`: bool, int64, float64, timestamp (ISO only), or string.
+// An integer that neither int64 nor float64 holds exactly (a 20-digit id) is a string: no
+// number type would keep it.
 DataType InferValueType(std::string_view text);
+
+// True when `text` is an integer literal ([+-]digits) that `value`, its float64 reading, does
+// not equal exactly (beyond 2^53: 9007199254740993 reads as ...992).
+bool IsInexactInteger(std::string_view text, double value);
+// True when `text` is [+-]digits (spaces around allowed).
+bool IsIntegerLiteral(std::string_view text);
 
 // The narrowest type holding values of both types: equal types stay, int64+float64 -> float64,
 // anything else -> string.
