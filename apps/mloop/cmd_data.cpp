@@ -90,6 +90,14 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
   for (const auto& t : a.types) ApplyTypeSpec(t, req.read);
   for (const auto& r : a.roles) ApplyRoleSpec(r, req.read);
   if (!a.target.empty()) req.read.roles[a.target] = Role::kTarget;
+  std::vector<std::string> targets;
+  for (const auto& [col, role] : req.read.roles) {
+    if (role == Role::kTarget) targets.push_back(col);
+  }
+  if (targets.size() > 1) {
+    throw UsageError("a dataset has one target; " + Join(targets, ", ") + " all have role target",
+                     "keep one (--target, --role COL=target or the schema file)");
+  }
   req.rejects_path = a.rejects;
 
   ImportResult r;

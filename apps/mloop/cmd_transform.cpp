@@ -46,12 +46,15 @@ void RunTransformCommand(const GlobalOptions& global, const TransformArgs& a) {
   o.input_filter = a.input_filter;
   o.output_filter = a.output_filter;
   o.max_records_per_batch = a.max_records;
-  if (!(a.max_payload_mb > 0) || a.max_payload_mb > 1024 * 1024) {
-    throw UsageError("--max-payload must be more than 0 (megabytes)");
+  // At least one byte, at most 1 TiB: megabytes, fractions allowed.
+  if (!(a.max_payload_mb * 1024 * 1024 >= 1) || !(a.max_payload_mb <= 1024 * 1024)) {
+    throw UsageError("--max-payload must be from 1 byte (about 1e-6) to 1048576 megabytes, got " +
+                     FormatDouble(a.max_payload_mb));
   }
   o.max_payload_bytes = std::llround(a.max_payload_mb * 1024 * 1024);
   o.header = !a.no_header;
   o.max_errors = a.max_errors;
+  if (std::isnan(a.max_error_rate)) throw UsageError("--max-error-rate must be between 0 and 1");
   if (a.max_error_rate >= 0) o.max_error_rate = a.max_error_rate;
   o.resume = a.resume;
   std::optional<RecordFormat> content_type, accept;
@@ -78,6 +81,12 @@ void RunTransformCommand(const GlobalOptions& global, const TransformArgs& a) {
   if (std::filesystem::exists(a.input)) {
     if (std::filesystem::is_directory(a.input)) {
       throw UsageError("--input '" + a.input + "' is a directory; give a file or a dataset");
+    }
+    if (!std::filesystem::is_regular_file(a.input)) {
+      throw UsageError("--input '" + a.input +
+                           "' is a pipe or device; a transform reads a file (it can resume from "
+                           "a checkpoint)",
+                       "save the input to a file first, or import it: mloop data import FILE");
     }
     job.input_file = a.input;
     if (!content_type) content_type = FormatFromFileName(a.input);

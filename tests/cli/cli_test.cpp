@@ -1,9 +1,12 @@
 // Drives the real mloop binary as a user would: commands, output, exit codes.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "test_util.h"
 
@@ -354,6 +357,44 @@ with open(sys.argv[2] + "/sk_pred.txt", "w") as f:
   r = Run("models import py_model.json --name bad --features a,b,a");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "feature 'a' is named twice in --features");
+}
+
+// Inputs a user meets: a named pipe (read once, copied aside), UTF-16 and classic Mac line ends
+// (named, with the command that converts them), schema files that contradict themselves.
+TEST_F(CliTest, ImportExplainsUnusualInputs) {
+  ASSERT_EQ(Run("init").code, 0);
+  const auto fifo = dir_ / "pipe";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] { std::ofstream(fifo) << "customer_id,amount\n1,2.5\n2,x\n"; });
+  auto r = Run("data import pipe --name piped");
+  writer.join();
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(Run("data export piped -o -").out, "customer_id,amount\n1,2.5\n2,x\n");
+  WriteFile(dir_ / "u16.csv", std::string("\xFF\xFE"
+                                          "a\0,\0b\0\n\0",
+                                          10));
+  r = Run("data import u16.csv --name u16");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "the file is UTF-16");
+  EXPECT_CONTAINS(r.err, "iconv -f UTF-16 -t UTF-8");
+  WriteFile(dir_ / "mac.csv", "a,b\r1,2\r3,4\r");
+  r = Run("data import mac.csv --name mac");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "lines end in a carriage return alone");
+  WriteFile(dir_ / "s.csv", "a,b\n1,2\n");
+  WriteFile(dir_ / "dup.yaml", "columns:\n  a: int64\n  a: string\n");
+  EXPECT_CONTAINS(Run("data import s.csv --name s --schema dup.yaml").err,
+                  "column 'a' appears twice");
+  WriteFile(dir_ / "two.yaml", "columns:\n  a: {role: target}\n  b: {role: target}\n");
+  EXPECT_CONTAINS(Run("data import s.csv --name s --schema two.yaml").err, "both have role target");
+  r = Run("data import s.csv --name s --target a --role b=target");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "a dataset has one target");
+  std::filesystem::create_directory(dir_ / "adir");
+  r = Run("data import s.csv --name s --schema adir");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "schema file 'adir' is a directory");
+  EXPECT_EQ(r.err.find("internal error"), std::string::npos);
 }
 
 // Predictions made elsewhere: a NaN score is no score (left out and counted apart from missing

@@ -6,6 +6,7 @@
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
 #include "mloop/io/atomic_file.h"
+#include "mloop/io/byte_source.h"
 #include "mloop/io/csv_reader.h"
 #include "mloop/io/jsonl_reader.h"
 #include "mloop/io/snapshot.h"
@@ -126,8 +127,10 @@ Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file) {
   ReadOptions o = WorkspaceReadOptions(ws);
   // Rows that would be skipped go nowhere here: fail on them instead, naming the row.
   o.on_bad_rows = BadRowPolicy::kFail;
-  return DetectFormat(file) == SourceFormat::kJsonLines ? ReadJsonLines(file, o).table
-                                                        : ReadCsv(file, o).table;
+  const SpooledInput input(file);
+  return DetectFormat(input.path()) == SourceFormat::kJsonLines
+             ? ReadJsonLines(input.path(), o).table
+             : ReadCsv(input.path(), o).table;
 }
 
 ImportRequest FileImportRequest(const Workspace& ws, const std::filesystem::path& file) {
@@ -153,9 +156,10 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
         request.sql;
   } else {
     RefuseOverwritingInput(request.rejects_path, request.file, "--rejects");
-    if (format == SourceFormat::kAuto) format = DetectFormat(request.file);
-    read = format == SourceFormat::kJsonLines ? ReadJsonLines(request.file, request.read)
-                                              : ReadCsv(request.file, request.read);
+    const SpooledInput input(request.file);  // a pipe is read once, into a temporary file
+    if (format == SourceFormat::kAuto) format = DetectFormat(input.path());
+    read = format == SourceFormat::kJsonLines ? ReadJsonLines(input.path(), request.read)
+                                              : ReadCsv(input.path(), request.read);
     source_uri = std::filesystem::absolute(request.file).lexically_normal().string();
   }
   ImportResult result;

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <set>
+
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
 
@@ -70,6 +72,10 @@ void ApplySchemaFile(const std::filesystem::path& path, ReadOptions& options) {
 namespace {
 void ApplySchemaNodes(const std::filesystem::path& path, ReadOptions& options) {
   const std::string file = path.string();
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw InvalidArgument("schema file '" + file + "' is a directory", "name a YAML file");
+  }
   YAML::Node root;
   try {
     root = YAML::LoadFile(file);
@@ -89,9 +95,23 @@ void ApplySchemaNodes(const std::filesystem::path& path, ReadOptions& options) {
     if (!top.second.IsMap()) {
       throw InvalidArgument(Where(file, top.second) + ": 'columns' maps column names to types");
     }
+    std::set<std::string> seen;
+    std::string target;
     for (const auto& col : top.second) {
       const std::string name = col.first.as<std::string>();
       const YAML::Node& spec = col.second;
+      if (!seen.insert(name).second) {
+        throw InvalidArgument(Where(file, col.first) + ": column '" + name + "' appears twice");
+      }
+      if (spec.IsMap() && spec["role"] && spec["role"].IsScalar() &&
+          spec["role"].as<std::string>() == "target") {
+        if (!target.empty()) {
+          throw InvalidArgument(Where(file, col.first) + ": '" + name + "' and '" + target +
+                                    "' both have role target; a dataset has one target",
+                                "give the other one role feature (or none)");
+        }
+        target = name;
+      }
       if (spec.IsScalar()) {
         options.types[name] = TypeOrThrow(spec.as<std::string>(), Where(file, spec), false);
         continue;

@@ -7,6 +7,7 @@
 #include <zstd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -206,6 +207,55 @@ std::string ReadWholeFile(const std::filesystem::path& path) {
   }
   out.resize(used);
   return out;
+}
+
+SpooledInput::SpooledInput(const std::filesystem::path& path) : read_from_(path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status) || std::filesystem::is_regular_file(status) ||
+      std::filesystem::is_directory(status)) {
+    return;  // the reader's own messages cover missing files and directories
+  }
+  const int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) throw IoErrorFromErrno("cannot open", path.string());
+  std::string tmpl = (std::filesystem::temp_directory_path() / "mloop-input-XXXXXX").string();
+  const int out = ::mkstemp(tmpl.data());
+  if (out < 0) {
+    ::close(in);
+    throw IoErrorFromErrno("cannot create a temporary copy of", path.string());
+  }
+  read_from_ = tmpl;
+  temporary_ = true;
+  std::vector<char> buf(size_t{1} << 20);
+  for (;;) {
+    const ssize_t n = ::read(in, buf.data(), buf.size());
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(in);
+      ::close(out);
+      errno = err;
+      throw IoErrorFromErrno("cannot read", path.string());
+    }
+    for (ssize_t done = 0; done < n;) {
+      const ssize_t w = ::write(out, buf.data() + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        ::close(in);
+        ::close(out);
+        throw IoErrorFromErrno("cannot write a temporary copy of " + path.string() + " to",
+                               read_from_.string());
+      }
+      done += w;
+    }
+  }
+  ::close(in);
+  ::close(out);
+}
+
+SpooledInput::~SpooledInput() {
+  if (temporary_) ::unlink(read_from_.c_str());
 }
 
 }  // namespace mloop

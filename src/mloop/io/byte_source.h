@@ -35,4 +35,21 @@ std::unique_ptr<ByteSource> OpenByteSource(const std::filesystem::path& path, Fi
 // Reads the whole (decompressed) content of `path` into memory.
 std::string ReadWholeFile(const std::filesystem::path& path);
 
+// A pipe, FIFO or terminal (/dev/stdin, <(...)) can be read only once, and readers look at the
+// start of a file before reading it and read it again after widening a type: such an input is
+// copied to a temporary file first (removed with this object). A regular file is used in place.
+class SpooledInput {
+ public:
+  explicit SpooledInput(const std::filesystem::path& path);
+  ~SpooledInput();
+  SpooledInput(const SpooledInput&) = delete;
+  SpooledInput& operator=(const SpooledInput&) = delete;
+
+  const std::filesystem::path& path() const { return read_from_; }
+
+ private:
+  std::filesystem::path read_from_;
+  bool temporary_ = false;
+};
+
 }  // namespace mloop

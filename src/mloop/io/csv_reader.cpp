@@ -570,6 +570,26 @@ bool CsvReader::Run(ReadResult* result) {
     pos_ = 3;
   }
   if (pos_ == end_) throw DataError(path_.string() + ": the file is empty");
+  if (end_ >= 2 && ((static_cast<unsigned char>(buf_[0]) == 0xFF &&
+                     static_cast<unsigned char>(buf_[1]) == 0xFE) ||
+                    (static_cast<unsigned char>(buf_[0]) == 0xFE &&
+                     static_cast<unsigned char>(buf_[1]) == 0xFF))) {
+    throw DataError(
+        path_.string() + ": the file is UTF-16 (it starts with a UTF-16 byte order mark)",
+        "convert it to UTF-8: iconv -f UTF-16 -t UTF-8 " + path_.string() + " > converted.csv");
+  }
+  {
+    // Lines that end in a carriage return alone (classic Mac OS): the whole file is one line.
+    const size_t probe = std::min<size_t>(end_ - pos_, 1 << 16);
+    const char* b = buf_.data() + pos_;
+    const void* cr = std::memchr(b, '\r', probe);
+    if (cr && !std::memchr(b, '\n', probe) && static_cast<const char*>(cr) + 1 < b + probe) {
+      throw DataError(path_.string() +
+                          ": lines end in a carriage return alone (\\r, classic Mac "
+                          "OS line ends); mloop reads \\n or \\r\\n",
+                      "convert them: tr '\\r' '\\n' < " + path_.string() + " > converted.csv");
+    }
+  }
   {
     size_t probe = std::min<size_t>(end_ - pos_, 1 << 16);
     const void* nul = std::memchr(buf_.data() + pos_, '\0', probe);
