@@ -199,6 +199,11 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "still aliased");
   EXPECT_CONTAINS(Run("models history bc").out, "alias production: (none) -> 1");
+  // The hint for a missing version lists the versions that are there, not a range.
+  ASSERT_EQ(Run("models register 1 --name bc").code, 0);
+  ASSERT_EQ(Run("models register 1 --name bc").code, 0);
+  ASSERT_EQ(Run("models delete bc/2").code, 0);
+  EXPECT_CONTAINS(Run("predict bc/2 --data bc").err, "hint: versions of bc: 1, 3");
 
   // Evaluation: metrics, business value, report, quality gates (exit code 3).
   WriteFile(dir_ / "business.yaml",
@@ -281,7 +286,7 @@ TEST_F(CliTest, TrainOnAFileImportsItFirst) {
   EXPECT_EQ(Run("eval 1 --data rows.jsonl --fail-under roc_auc=nan").code, 2);
   r = Run("train missing.csv --target y");
   EXPECT_EQ(r.code, 1);
-  EXPECT_CONTAINS(r.err, "no dataset 'missing.csv'");
+  EXPECT_CONTAINS(r.err, "no file 'missing.csv' (nor a dataset of that name)");
 }
 
 // An XGBoost model trained in Python is imported, registered, and predicts what Python predicts.

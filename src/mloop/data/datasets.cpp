@@ -1,5 +1,6 @@
 #include "mloop/data/datasets.h"
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -210,6 +211,16 @@ DatasetVersion ResolveDataset(Workspace& ws, const DatasetRef& ref) {
   }
   std::vector<std::string> names;
   for (const auto& d : ws.metadata().ListDatasets()) names.push_back(d.name);
+  // "data/bc.csv", "bc_typo.csv": most likely a file name with a typo.
+  static const char* kFileEndings[] = {".csv", ".tsv", ".txt", ".jsonl", ".json", ".gz", ".zst"};
+  const bool looks_like_file = ref.name.find('/') != std::string::npos ||
+                               std::any_of(std::begin(kFileEndings), std::end(kFileEndings),
+                                           [&](const char* e) { return ref.name.ends_with(e); });
+  if (looks_like_file) {
+    throw NotFound(
+        "no file '" + ref.name + "' (nor a dataset of that name)",
+        names.empty() ? "check the path" : "check the path; datasets: " + Join(names, ", "));
+  }
   throw NotFound("no dataset '" + ref.name + "'" + DidYouMean(ref.name, names),
                  names.empty() ? "import one with `mloop data import FILE --name NAME`"
                                : "datasets: " + Join(names, ", "));

@@ -4,6 +4,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/hash.h"
+#include "mloop/core/strings.h"
 #include "mloop/data/dataset_ref.h"
 
 namespace mloop {
@@ -72,10 +73,15 @@ ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref) {
     auto v = ws.metadata().FindModelVersion(name, version);
     if (!v) {
       auto all = ws.metadata().ListModelVersions(name);
+      std::vector<std::string> live;
+      for (const auto& m : all) live.push_back(std::to_string(m.version));
+      if (live.size() > 12) {
+        live.erase(live.begin() + 5, live.end() - 5);
+        live.insert(live.begin() + 5, "...");
+      }
       throw NotFound("no model version " + ref,
-                     all.empty()
-                         ? "no registered model '" + name + "'"
-                         : "versions of " + name + ": 1 to " + std::to_string(all.back().version));
+                     all.empty() ? "no registered model '" + name + "'"
+                                 : "versions of " + name + ": " + Join(live, ", "));
     }
     out.model_hash = v->model_hash;
     out.description = ref;
