@@ -406,6 +406,18 @@ TEST(AtomicFileTest, NamedPipeIsWrittenThroughNotReplaced) {
   EXPECT_FALSE(IsSpecialFile(dir.path()));
 }
 
+TEST(CsvWriterTest, NulInAStringIsRefusedNotWritten) {
+  Table t = TableOf({{"s", StringColumn({S(std::string("a\0b", 3))})}});
+  std::ostringstream out;
+  try {
+    WriteCsv(t, out);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kDataError);
+    EXPECT_NE(std::string(e.what()).find("column 's' holds a NUL character"), std::string::npos);
+  }
+}
+
 TEST(AtomicFileTest, FullDeviceIsAnIoError) {
   if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
   // /dev/full cannot hold a temporary file next to it, so test the stream path directly.

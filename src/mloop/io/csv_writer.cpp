@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "mloop/core/error.h"
+#include "mloop/core/strings.h"
 #include "mloop/core/time.h"
 #include "mloop/io/atomic_file.h"
 #include "mloop/io/value_parse.h"
@@ -62,6 +63,12 @@ void WriteCsv(const Table& table, std::ostream& out, const CsvWriteOptions& opti
     const Column& c = table.column(j);
     if (c.type() != DataType::kString) continue;
     for (const std::string& s : c.dictionary()) {
+      if (s.find('\0') != std::string::npos) {
+        // No CSV reader takes it back (mloop's calls the file binary): refuse, not corrupt.
+        throw DataError("column '" + table.schema().field(j).name + "' holds a NUL character (" +
+                            Printable(s, 40) + "), which a CSV file cannot carry",
+                        "write JSON Lines instead (a .jsonl file), which escapes it as \\u0000");
+      }
       encoded[j].emplace_back();
       AppendField(encoded[j].back(), s, d, true, missing);
     }
