@@ -158,6 +158,12 @@ TEST(TuneCli, AKilledJobIsMarkedAndResumed) {
   EXPECT_EQ(jobs[0]["status"], "killed");
   EXPECT_EQ(jobs[0]["stop_reason"], "interrupted");
   EXPECT_EQ(jobs[0]["trials"], 5);  // four finished, and the one running when it died
+  // The trial that was running keeps the link to its run (from the run's tags).
+  r = RunMloop(dir.path(), "tune show 1 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const auto& t : nlohmann::json::parse(r.out)["trials"]) {
+    EXPECT_GT(t.value("run_id", int64_t{0}), 0) << t.dump();
+  }
   r = RunMloop(dir.path(), "tune resume branin --json");
   ASSERT_EQ(r.code, 0) << r.err << r.out;
   nlohmann::json job = nlohmann::json::parse(r.out);

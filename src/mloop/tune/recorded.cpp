@@ -629,13 +629,30 @@ int RecoverStaleTuningJobs(Workspace& ws) {
     if (r.status != RunStatus::kRunning || r.host != host) continue;
     if (r.pid == ::getpid()) continue;
     if (ProcessAlive(r.pid)) continue;
-    // The trials it was running when it died end as its interrupted ones.
+    // The trials it was running when it died end as its interrupted ones. A trial's run is
+    // created after the trial was saved: one without its run_id gets it back from the run's
+    // tags (tune.job, tune.trial).
     nlohmann::json trials = nlohmann::json::parse(r.trials_json, nullptr, false);
+    std::optional<std::vector<RunRecord>> runs;
     if (trials.is_array()) {
       for (auto& t : trials) {
         if (t.value("state", "") != "running") continue;
         t["state"] = "failed";
         t["error"] = "interrupted";
+        if (t.value("run_id", int64_t{0}) != 0 || !t.contains("number")) continue;
+        if (!runs) {
+          const nlohmann::json spec = nlohmann::json::parse(r.spec_json, nullptr, false);
+          runs = ws.metadata().ListRuns(spec.is_object() ? spec.value("experiment", "") : "");
+        }
+        const std::string number = std::to_string(t["number"].get<int64_t>());
+        for (const RunRecord& run : *runs) {
+          const nlohmann::json tags = nlohmann::json::parse(run.tags_json, nullptr, false);
+          if (tags.is_object() && tags.value("tune.job", "") == std::to_string(r.id) &&
+              tags.value("tune.trial", "") == number) {
+            t["run_id"] = run.id;
+            break;
+          }
+        }
       }
     }
     try {
