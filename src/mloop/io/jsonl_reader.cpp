@@ -150,7 +150,8 @@ std::optional<DataType> ValueType(dom::element v) {
       return DataType::kBool;
     case dom::element_type::INT64:
       return DataType::kInt64;
-    case dom::element_type::UINT64:  // above INT64_MAX
+    case dom::element_type::UINT64:  // above INT64_MAX: as text, float64 would round other ids
+      return DataType::kString;
     case dom::element_type::DOUBLE:
       return DataType::kFloat64;
     case dom::element_type::STRING: {
