@@ -592,6 +592,26 @@ TEST_F(ServeCliTest, SigtermWithKeepAliveConnectionExitsZero) {
   EXPECT_CONTAINS(log, "stopped");
 }
 
+// A request line with another HTTP version gets 505 (RFC 9110 15.6.6); a malformed one 400.
+TEST_F(ServeCliTest, OtherHttpVersionsGet505) {
+  ServeProcess server(ws(), {"--model", "bc@production"});
+  auto status_of = [&](const std::string& request_line) {
+    asio::io_context ioc;
+    tcp::socket s(ioc);
+    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                            static_cast<unsigned short>(server.port())));
+    asio::write(s, asio::buffer(request_line + "\r\nHost: x\r\n\r\n"));
+    beast::flat_buffer buffer;
+    Reply r;
+    http::read(s, buffer, r);
+    return r.result_int();
+  };
+  EXPECT_EQ(status_of("GET /ping HTTP/2.0"), 505);
+  EXPECT_EQ(status_of("GET /ping HTTP/1.2"), 505);
+  EXPECT_EQ(status_of("GET /ping HTTP/x.y"), 400);
+  EXPECT_EQ(status_of("GET /ping HTTP/1.1"), 200);
+}
+
 // A request whose body is still arriving when SIGTERM comes is answered (with Connection:
 // close) before the server exits.
 TEST_F(ServeCliTest, SigtermLetsARequestInFlightFinish) {

@@ -6,6 +6,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <csignal>
 #include <mutex>
 #include <optional>
@@ -158,6 +159,11 @@ class Session : public std::enable_shared_from_this<Session> {
                                std::to_string(server_.options.max_body_bytes) + " bytes"),
                      /*close=*/true);
     }
+    if (ec == http::error::bad_version && WellFormedVersion()) {
+      // "HTTP/2.0", "HTTP/1.2": a version, just not one served here (RFC 9110, 15.6.6).
+      return Respond(505, ErrorJson("HTTP version not supported: mloop serves HTTP/1.0 and 1.1"),
+                     true);
+    }
     if (ec == http::error::header_limit || ec == http::error::bad_target ||
         ec == http::error::bad_method || ec == http::error::bad_version ||
         ec == http::error::bad_field || ec == http::error::bad_value ||
@@ -167,6 +173,17 @@ class Session : public std::enable_shared_from_this<Session> {
       return Respond(400, ErrorJson(std::string("malformed HTTP request: ") + ec.message()), true);
     }
     Close();  // end of stream, timeout, drain, reset
+  }
+
+  // Whether the unparsed request line ends in HTTP/<digit>.<digit>, as a valid version does.
+  bool WellFormedVersion() const {
+    const auto data = buffer_.data();
+    std::string_view text(static_cast<const char*>(data.data()), data.size());
+    const size_t eol = text.find("\r\n");
+    if (eol == std::string_view::npos || eol < 9) return false;
+    const std::string_view v = text.substr(eol - 8, 8);
+    return v.substr(0, 5) == "HTTP/" && std::isdigit(static_cast<unsigned char>(v[5])) &&
+           v[6] == '.' && std::isdigit(static_cast<unsigned char>(v[7])) && text[eol - 9] == ' ';
   }
 
   void Respond(int status, std::string body, bool close) {
