@@ -347,8 +347,8 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
           continue;
         }
         bool parsed = ParseTyped(text, cp.type, cp.declared, &cell);
-        if (parsed && cp.type == DataType::kFloat64 && !cp.declared &&
-            IsInexactInteger(text, cell.d)) {
+        if (parsed && cp.type == DataType::kFloat64 && !cp.declared && text.size() > 15 &&
+            IsInexactInteger(text, cell.d)) {  // 15 digits or fewer are always exact
           parsed = false;  // an id beyond 2^53 would lose digits: the column becomes string
         }
         if (cp.type == DataType::kString && !utf8_ok &&

@@ -53,11 +53,7 @@ Trial Study::Ask() {
   if (auto reason = StopReasonLocked()) {
     throw FailedPrecondition(fmt::format("the study has stopped ({})", *reason));
   }
-  SamplerContext ctx;
-  ctx.space = &space_;
-  ctx.direction = direction_;
-  ctx.trials = &trials_;
-  ctx.trial_number = static_cast<int>(trials_.size());
+  const SamplerContext ctx = ContextLocked();
   Trial t;
   t.number = ctx.trial_number;
   t.params = sampler_->Sample(ctx);
@@ -153,19 +149,21 @@ std::optional<std::string> Study::StopReasonLocked() const {
     if (best && since >= stop_.patience) return "patience";
   }
   if (stop_.max_trials > 0 && counted_ >= stop_.max_trials) return "max_trials";
-  {
-    SamplerContext ctx;
-    ctx.space = &space_;
-    ctx.direction = direction_;
-    ctx.trials = &trials_;
-    ctx.trial_number = static_cast<int>(trials_.size());
-    if (sampler_->Exhausted(ctx)) return "grid_exhausted";
-  }
+  if (sampler_->Exhausted(ContextLocked())) return "grid_exhausted";
   if (stop_.max_seconds > 0) {
     std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start_;
     if (elapsed.count() >= stop_.max_seconds) return "max_seconds";
   }
   return std::nullopt;
+}
+
+SamplerContext Study::ContextLocked() const {
+  SamplerContext ctx;
+  ctx.space = &space_;
+  ctx.direction = direction_;
+  ctx.trials = &trials_;
+  ctx.trial_number = static_cast<int>(trials_.size());
+  return ctx;
 }
 
 std::optional<std::string> Study::StopReason() const {

@@ -209,6 +209,7 @@ class Study {
   Trial& Running(int trial);  // the running trial `trial`, or throws
   const Trial* BestLocked() const;
   std::optional<std::string> StopReasonLocked() const;
+  SamplerContext ContextLocked() const;  // what the sampler sees of the study now
 };
 
 }  // namespace mloop::tune
