@@ -65,7 +65,9 @@ TEST_F(ProfileCliTest, SummaryJsonAndReport) {
       found = true;
       EXPECT_EQ(c.at("histogram").at("counts").size(), 5u);
     }
-    if (c.at("name") == "city") EXPECT_EQ(c.at("top_values").size(), 2u);
+    if (c.at("name") == "city") {
+      EXPECT_EQ(c.at("top_values").size(), 2u);
+    }
   }
   EXPECT_TRUE(found);
 }

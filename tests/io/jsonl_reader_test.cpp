@@ -99,6 +99,26 @@ TEST_F(JsonlReaderTest, NestedAndMixedValuesBecomeJsonText) {
   EXPECT_EQ(t.column("ts").type(), DataType::kString);  // not every string is a date
 }
 
+TEST_F(JsonlReaderTest, IntegersBeyondDoublesKeepTheirDigitsBesideFractions) {
+  // int64 ids beyond 2^53 mixed with fractions: float64 would round 9007199254740993 to ...992,
+  // so the column is text. Exact integers (2^53 itself, small ones) and int64-only columns
+  // stay numeric.
+  auto r = Read(R"({"id":9007199254740993,"x":0.5,"n":9007199254740993,"e":9007199254740992}
+{"id":1.5,"x":2,"n":7,"e":0.25}
+{"id":-9223372036854775807,"x":3,"n":-1,"e":1}
+)");
+  const Table& t = r.table;
+  EXPECT_EQ(t.column("id").type(), DataType::kString);
+  EXPECT_EQ(t.column("id").StringAt(0), "9007199254740993");
+  EXPECT_EQ(t.column("id").StringAt(1), "1.5");
+  EXPECT_EQ(t.column("id").StringAt(2), "-9223372036854775807");
+  EXPECT_EQ(t.column("x").type(), DataType::kFloat64);
+  EXPECT_EQ(t.column("n").type(), DataType::kInt64);
+  EXPECT_EQ(t.column("n").i64()[0], 9007199254740993);
+  EXPECT_EQ(t.column("e").type(), DataType::kFloat64);
+  EXPECT_EQ(t.column("e").f64()[0], 9007199254740992.0);
+}
+
 TEST_F(JsonlReaderTest, StringsAreNeverMissingTokens) {
   auto r = Read("{\"s\":\"NA\"}\n{\"s\":\"\"}\n{\"s\":null}\n");
   EXPECT_EQ(r.table.column("s").StringAt(0), "NA");

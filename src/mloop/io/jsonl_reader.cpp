@@ -243,7 +243,19 @@ struct ColumnState {
   bool declared = false;
   DataType type = DataType::kFloat64;  // the declared type, or the join of the values seen
   bool seen_value = false;
+  // An integer a double cannot hold exactly (beyond 2^53) was seen: a column that would be
+  // float64 (integers mixed with fractions) is text instead, so that no id is rounded.
+  bool inexact_integer = false;
 };
+
+bool IsInexactAsDouble(dom::element v) {
+  if (v.type() != dom::element_type::INT64) return false;
+  const int64_t i = v.get_int64().value_unsafe();
+  constexpr int64_t kExact = int64_t{1} << 53;
+  if (i >= -kExact && i <= kExact) return false;
+  const double d = static_cast<double>(i);
+  return d >= 0x1p63 || static_cast<int64_t>(d) != i;
+}
 
 class JsonLinesReader {
  public:
@@ -439,6 +451,8 @@ void JsonLinesReader::Scan(const Line& line) {
     if (!t) continue;
     c.type = c.seen_value ? JoinTypes(c.type, *t) : *t;
     c.seen_value = true;
+    if (!c.inexact_integer && IsInexactAsDouble(value)) c.inexact_integer = true;
+    if (c.inexact_integer && c.type == DataType::kFloat64) c.type = DataType::kString;
   }
   good_.push_back(line);
 }
