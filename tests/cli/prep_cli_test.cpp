@@ -134,6 +134,19 @@ TEST_F(PrepCliTest, TrainedModelAppliesItsRecipe) {
   EXPECT_CONTAINS(r.err, "'a_file' is a file; a model exports into a directory");
   EXPECT_CONTAINS(ReadFile(dir_ / "exported" / "recipe.json"), "mloop.recipe.fitted");
   EXPECT_CONTAINS(ReadFile(dir_ / "exported" / "manifest.json"), "\"format_version\": 2");
+  // A model without a recipe exported over it: the earlier model's recipe does not stay behind
+  // to be read as this one's, and no temporary file is left.
+  ASSERT_EQ(Run("train d --target y --algo logistic --split none").code, 0);
+  ASSERT_EQ(Run("models register 2 --name plain").code, 0);
+  r = Run("models export plain/1 --output exported");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "exported" / "recipe.json"));
+  EXPECT_CONTAINS(ReadFile(dir_ / "exported" / "manifest.json"), "\"format_version\"");
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir_ / "exported")) {
+    ++entries;
+  }
+  EXPECT_EQ(entries, 5);  // manifest, target, encoding, model, config
 }
 
 }  // namespace

@@ -366,6 +366,33 @@ TEST(AtomicFileTest, FailingWriterLeavesOldContentAndNoTempFile) {
   EXPECT_EQ(TempFiles(dir.path()), 0);
 }
 
+TEST(AtomicFileTest, FileSetReplacesAllOrNothing) {
+  TempDir dir;
+  WriteFile(dir / "a.txt", "old a");
+  WriteFile(dir / "b.txt", "old b");
+  {
+    AtomicFileSet set;
+    set.Write(dir / "a.txt", [](std::ostream& out) { out << "new a"; });
+    EXPECT_THROW(set.Write(dir / "b.txt",
+                           [](std::ostream& out) {
+                             out << "partial";
+                             throw DataError("disk full");
+                           }),
+                 Error);
+  }  // destroyed uncommitted: a.txt's new content is discarded too
+  EXPECT_EQ(ReadFile(dir / "a.txt"), "old a");
+  EXPECT_EQ(ReadFile(dir / "b.txt"), "old b");
+  EXPECT_EQ(TempFiles(dir.path()), 0);
+  AtomicFileSet set;
+  set.Write(dir / "a.txt", [](std::ostream& out) { out << "new a"; });
+  set.Write(dir / "c.txt", [](std::ostream& out) { out << "new c"; });
+  EXPECT_EQ(ReadFile(dir / "a.txt"), "old a");  // nothing moves before Commit
+  set.Commit();
+  EXPECT_EQ(ReadFile(dir / "a.txt"), "new a");
+  EXPECT_EQ(ReadFile(dir / "c.txt"), "new c");
+  EXPECT_EQ(TempFiles(dir.path()), 0);
+}
+
 TEST(AtomicFileTest, MissingDirectoryOrDirectoryTarget) {
   TempDir dir;
   Table t = TableOf({{"a", IntColumn({1})}});

@@ -161,10 +161,12 @@ void RefuseOverwritingInput(const std::filesystem::path& output, const std::file
   }
 }
 
-void WriteFileAtomically(const std::filesystem::path& named,
-                         const std::function<void(std::ostream&)>& write) {
-  const std::filesystem::path path = OutputTarget(named);
-  if (IsSpecialFile(path)) return WriteThrough(path, write);
+namespace {
+
+// Writes `path`'s new content to a fresh temporary file beside it, flushed and fsynced; returns
+// the temporary file's name. On failure nothing is left behind.
+std::filesystem::path WriteTemporary(const std::filesystem::path& path,
+                                     const std::function<void(std::ostream&)>& write) {
   std::filesystem::path tmp;
   int fd = CreateTempFile(path, &tmp);
   auto fail = [&](const Error& error) -> Error {
@@ -195,10 +197,46 @@ void WriteFileAtomically(const std::filesystem::path& named,
   int rc = ::close(fd);
   fd = -1;
   if (rc != 0) throw fail(IoErrorFromErrno("cannot close", path.string()));
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    throw fail(IoErrorFromErrno("cannot replace", path.string()));
+  return tmp;
+}
+
+}  // namespace
+
+void WriteFileAtomically(const std::filesystem::path& named,
+                         const std::function<void(std::ostream&)>& write) {
+  AtomicFileSet set;
+  set.Write(named, write);
+  set.Commit();
+}
+
+AtomicFileSet::~AtomicFileSet() {
+  for (const auto& [tmp, path] : staged_) ::unlink(tmp.c_str());
+}
+
+void AtomicFileSet::Write(const std::filesystem::path& named,
+                          const std::function<void(std::ostream&)>& write) {
+  const std::filesystem::path path = OutputTarget(named);
+  if (IsSpecialFile(path)) return WriteThrough(path, write);
+  staged_.emplace_back(WriteTemporary(path, write), path);
+}
+
+void AtomicFileSet::Commit() {
+  for (size_t i = 0; i < staged_.size(); ++i) {
+    const auto& [tmp, path] = staged_[i];
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+      const int error = errno;
+      staged_.erase(staged_.begin(), staged_.begin() + static_cast<std::ptrdiff_t>(i));
+      errno = error;
+      throw IoErrorFromErrno("cannot replace", path.string());
+    }
   }
-  SyncDirectory(path);
+  std::vector<std::filesystem::path> synced;  // one file per directory
+  for (const auto& [tmp, path] : staged_) {
+    auto same_dir = [&](const auto& p) { return p.parent_path() == path.parent_path(); };
+    if (std::none_of(synced.begin(), synced.end(), same_dir)) synced.push_back(path);
+  }
+  staged_.clear();
+  for (const auto& path : synced) SyncDirectory(path);
 }
 
 }  // namespace mloop

@@ -5,6 +5,8 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace mloop {
 
@@ -18,6 +20,24 @@ namespace mloop {
 // /dev/stdout, a named pipe) is written straight through, not replaced.
 void WriteFileAtomically(const std::filesystem::path& path,
                          const std::function<void(std::ostream&)>& write);
+
+// Several files replaced together: Write() puts each one's new content in a temporary file
+// beside it (as WriteFileAtomically, devices and FIFOs written straight through), and only
+// Commit() renames them all into place. A set destroyed before Commit() (a failed write, a full
+// disk) removes its temporary files and leaves every destination as it was.
+class AtomicFileSet {
+ public:
+  AtomicFileSet() = default;
+  AtomicFileSet(const AtomicFileSet&) = delete;
+  AtomicFileSet& operator=(const AtomicFileSet&) = delete;
+  ~AtomicFileSet();
+
+  void Write(const std::filesystem::path& path, const std::function<void(std::ostream&)>& write);
+  void Commit();
+
+ private:
+  std::vector<std::pair<std::filesystem::path, std::filesystem::path>> staged_;  // tmp, final
+};
 
 // The file an output named `path` is written to: what a symbolic link points at, else `path`.
 std::filesystem::path OutputTarget(const std::filesystem::path& path);

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "mloop/core/error.h"
+#include "mloop/io/atomic_file.h"
 #include "mloop/io/byte_source.h"
 #include "mloop/train/registry.h"
 
@@ -89,10 +90,11 @@ void ExportBundle(const ModelBundle& bundle, const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir, ec);
   if (ec) throw IoError("cannot create '" + dir.string() + "': " + ec.message());
   ModelBundle copy = bundle;
+  // Every file is written aside first and renamed into place only when all are complete: a
+  // failure (a full disk) leaves an earlier export in `dir` whole, not a mix of two models.
+  AtomicFileSet files;
   auto write = [&](const std::string& name, const std::string& text) {
-    std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) throw IoErrorFromErrno("cannot write", (dir / name).string());
+    files.Write(dir / name, [&](std::ostream& out) { out << text; });
   };
   for (const char* part : kParts) write(part, *PartOf(copy, part));
   if (!bundle.recipe_json.empty()) write("recipe.json", bundle.recipe_json);
@@ -100,6 +102,11 @@ void ExportBundle(const ModelBundle& bundle, const std::filesystem::path& dir) {
   manifest.erase("files");
   manifest["format_version"] = kBundleFormatVersion;
   write("manifest.json", manifest.dump(2));
+  const bool earlier_export = std::filesystem::exists(dir / "manifest.json", ec);
+  files.Commit();
+  // An earlier export's recipe must not be read as this model's.
+  if (bundle.recipe_json.empty() && earlier_export)
+    std::filesystem::remove(dir / "recipe.json", ec);
 }
 
 Predictor::Predictor(const ModelBundle& bundle)
