@@ -67,6 +67,52 @@ TEST_F(CliTest, WithoutWorkspaceTheHintSaysInit) {
   EXPECT_CONTAINS(r.err, "hint: create one with `mloop init`");
 }
 
+TEST_F(CliTest, ALostCatalogueIsAnErrorNotAnEmptyWorkspace) {
+  ASSERT_EQ(Run("init").code, 0);
+  WriteFile(dir_ / "d.csv", "a,b\n1,2\n");
+  ASSERT_EQ(Run("data import d.csv --name d").code, 0);
+  const auto db = dir_ / ".mloop" / "metadata.db";
+  const std::string saved = ReadFile(db);
+  std::filesystem::remove(db);
+  auto r = Run("data list");  // a missing store is not silently recreated empty
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err,
+                  "metadata.db is missing: the catalogue of datasets, runs and models is gone");
+  EXPECT_CONTAINS(r.err, "hint: restore metadata.db from a backup");
+  EXPECT_FALSE(std::filesystem::exists(db));
+  WriteFile(db, "");
+  r = Run("data import d.csv --name d");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "metadata.db is empty");
+  WriteFile(db, std::string(4096, 'x'));
+  r = Run("data list");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "the metadata store is damaged");
+  // Another program's database is not taken over.
+  std::filesystem::remove(db);
+  ASSERT_EQ(std::system(("sqlite3 '" + db.string() + "' 'CREATE TABLE notes(t TEXT)'").c_str()), 0);
+  r = Run("data list");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "is a SQLite database but not an mloop metadata store");
+  std::filesystem::remove(db);
+  WriteFile(db, saved);
+  r = Run("data list");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "d ");
+}
+
+TEST_F(CliTest, APartialWorkspaceSaysWhatIsMissing) {
+  std::filesystem::create_directories(dir_ / "w");
+  WriteFile(dir_ / "w" / "mloop.yaml", "version: 1\n");
+  auto r = Run("-w w data list");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "not a whole mloop workspace: .mloop is missing");
+  r = Run("init w");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "holds part of an mloop workspace");
+  EXPECT_CONTAINS(r.err, "move ");
+}
+
 TEST_F(CliTest, ImportListShowExportRoundTrip) {
   ASSERT_EQ(Run("init").code, 0);
   WriteFile(dir_ / "d.csv",

@@ -1,6 +1,9 @@
 #include "mloop/store/workspace.h"
 
+#include <unistd.h>
+
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "mloop/core/error.h"
@@ -35,13 +38,25 @@ std::unique_ptr<Workspace> Workspace::Init(const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir, ec);
   if (ec) throw IoError("cannot create '" + dir.string() + "': " + ec.message());
   std::filesystem::path root = std::filesystem::canonical(dir);
-  if (std::filesystem::exists(root / kConfigFile) || std::filesystem::exists(root / kStateDir)) {
+  const bool has_config = std::filesystem::exists(root / kConfigFile);
+  const bool has_state = std::filesystem::exists(root / kStateDir);
+  if (has_config && has_state) {
     throw AlreadyExists("'" + root.string() + "' already holds an mloop workspace");
   }
-  // Build everything under temporary names, then rename: a failed init leaves nothing behind.
-  std::filesystem::path tmp = root / ".mloop-init.tmp";
-  std::filesystem::path tmp_config = root / ".mloop-init.yaml.tmp";
-  std::filesystem::remove_all(tmp, ec);
+  if (has_config || has_state) {
+    const std::string present = (root / (has_config ? kConfigFile : kStateDir)).string();
+    const std::string absent = has_config ? kStateDir : kConfigFile;
+    throw AlreadyExists("'" + root.string() + "' holds part of an mloop workspace: " + present +
+                            " without " + absent,
+                        "move " + present + " aside (or restore " + absent +
+                            " from a backup), then run `mloop init` again");
+  }
+  // Build everything under temporary names unique to this process, then rename: a failed init
+  // leaves nothing behind, and of two inits racing on one directory exactly one wins.
+  const std::string unique =
+      std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}());
+  std::filesystem::path tmp = root / (".mloop-init-" + unique + ".tmp");
+  std::filesystem::path tmp_config = root / (".mloop-init-" + unique + ".yaml.tmp");
   try {
     std::filesystem::create_directories(tmp);
     OpenMetadataStore("sqlite://" + (tmp / "metadata.db").string(), true);
@@ -52,7 +67,17 @@ std::unique_ptr<Workspace> Workspace::Init(const std::filesystem::path& dir) {
       out.flush();
       if (!out) throw IoErrorFromErrno("cannot write", tmp_config.string());
     }
-    std::filesystem::rename(tmp, root / kStateDir);
+    // rename(2) would put a directory over an empty one: claim the name with mkdir first.
+    if (!std::filesystem::create_directory(root / kStateDir)) {
+      throw AlreadyExists("'" + root.string() + "' already holds an mloop workspace",
+                          "another `mloop init` made it at the same time");
+    }
+    try {
+      std::filesystem::rename(tmp, root / kStateDir);
+    } catch (...) {
+      std::filesystem::remove(root / kStateDir, ec);  // the empty directory claimed above
+      throw;
+    }
     try {
       std::filesystem::rename(tmp_config, root / kConfigFile);
     } catch (...) {
@@ -80,6 +105,14 @@ std::unique_ptr<Workspace> Workspace::Open(const std::filesystem::path& dir,
   std::filesystem::path root;
   if (!dir.empty()) {
     if (!IsWorkspace(dir)) {
+      const bool has_config = std::filesystem::exists(dir / kConfigFile);
+      if (has_config != std::filesystem::exists(dir / kStateDir)) {
+        const std::string absent = has_config ? kStateDir : kConfigFile;
+        throw NotFound(
+            "'" + dir.string() + "' is not a whole mloop workspace: " + absent + " is missing",
+            "restore " + (dir / absent).string() +
+                " from a backup, or move the rest aside and run `mloop init " + dir.string() + "`");
+      }
       throw NotFound("'" + dir.string() + "' is not an mloop workspace",
                      "create one with `mloop init " + dir.string() + "`");
     }
@@ -121,9 +154,29 @@ std::string ResolveUri(const std::string& uri, const std::string& scheme,
 MetadataStore& Workspace::metadata() {
   if (!metadata_) {
     const bool builtin = config_.metadata_uri == "default";
-    std::string uri = builtin ? "sqlite://" + (root_ / kStateDir / "metadata.db").string()
-                              : ResolveUri(config_.metadata_uri, "sqlite", root_);
-    metadata_ = OpenMetadataStore(uri, builtin);
+    std::string uri;
+    if (builtin) {
+      // Made by `mloop init`, never again: a store that went missing or was emptied must not
+      // be replaced by an empty one, silently forgetting every dataset, run and model (their
+      // files stay in the artifact store, unnamed) and restarting version numbers that old
+      // lineage refers to.
+      const std::filesystem::path db = root_ / kStateDir / "metadata.db";
+      std::error_code ec;
+      const bool missing = !std::filesystem::exists(db, ec);
+      if (missing || std::filesystem::file_size(db, ec) == 0) {
+        throw FailedPrecondition(
+            "the workspace's metadata store " + db.string() +
+                (missing ? " is missing" : " is empty") +
+                ": the catalogue of datasets, runs and models is gone (their files are still in " +
+                (root_ / kStateDir / "artifacts").string() + ")",
+            "restore metadata.db from a backup; to start an empty workspace instead, move " +
+                (root_ / kStateDir).string() + " and mloop.yaml aside and run `mloop init`");
+      }
+      uri = "sqlite://" + db.string();
+    } else {
+      uri = ResolveUri(config_.metadata_uri, "sqlite", root_);
+    }
+    metadata_ = OpenMetadataStore(uri, false);
   }
   return *metadata_;
 }

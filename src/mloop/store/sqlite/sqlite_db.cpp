@@ -1,5 +1,7 @@
 #include "mloop/store/sqlite/sqlite_db.h"
 
+#include <filesystem>
+
 #include "mloop/core/error.h"
 
 namespace mloop::sqlite {
@@ -29,8 +31,29 @@ void Db::Fail(const std::string& what, int rc) {
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
     throw Error(ErrorCode::kUnavailable, msg, "another mloop process holds the store; try again");
   }
-  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) throw Corruption(msg);
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+    throw Corruption("the metadata store is damaged: " + msg,
+                     "restore it from a backup (the datasets and models themselves are files in "
+                     "the artifact store)");
+  }
   if (primary == SQLITE_CONSTRAINT) throw AlreadyExists(msg);
+  const std::string dir = std::filesystem::path(path_).parent_path().string();
+  if (primary == SQLITE_READONLY) {
+    throw Error(ErrorCode::kFailedPrecondition,
+                "the metadata store is read-only for this user: " + msg,
+                "mloop writes to " + dir +
+                    " even to list or show (it records and recovers runs): run it as a user "
+                    "who may write there, or on a copy of the workspace");
+  }
+  if (primary == SQLITE_FULL) {
+    throw IoError("the disk holding the metadata store is full: " + msg,
+                  "free space on the file system of " + dir + ", then run the command again");
+  }
+  if (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN) {
+    throw IoError(msg, "check that " + dir +
+                           " is writable and its disk is not full (a full disk shows as an I/O "
+                           "error); nothing was changed");
+  }
   throw IoError(msg);
 }
 

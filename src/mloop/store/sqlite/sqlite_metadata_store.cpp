@@ -45,6 +45,18 @@ SqliteMetadataStore::SqliteMetadataStore(const std::string& path, bool create) {
   }
   db_ = std::make_unique<sqlite::Db>(path, create);
   sqlite3_busy_timeout(db_->handle(), 10000);
+  if (!create) {
+    // Another program's SQLite database is not taken over (WAL mode, mloop's tables).
+    auto s = db_->Prepare(
+        "SELECT count(*), coalesce(sum(name = 'schema_migrations'), 0) FROM sqlite_master "
+        "WHERE type = 'table'");
+    s.Step();
+    if (s.Int(0) > 0 && s.Int(1) == 0) {
+      throw FailedPrecondition(
+          "'" + path + "' is a SQLite database but not an mloop metadata store",
+          "point stores.metadata in mloop.yaml at mloop's database");
+    }
+  }
   db_->Exec("PRAGMA foreign_keys = ON");
   db_->Exec("PRAGMA journal_mode = WAL");
   db_->Exec("PRAGMA synchronous = NORMAL");
