@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "mloop/core/error.h"
+#include "mloop/io/atomic_file.h"
 #include "mloop/io/csv_reader.h"
 
 namespace mloop::cli {
@@ -65,6 +66,7 @@ std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global) {
   if (dir.empty() && env.count("MLOOP_WORKSPACE")) dir = env["MLOOP_WORKSPACE"];
   auto ws = Workspace::Open(dir, std::filesystem::current_path(), env);
   if (global.threads >= 0) ws->mutable_config().threads = global.threads;
+  ProtectFromOutputs(ws->StatePaths());
   return ws;
 }
 

@@ -8,6 +8,7 @@
 #include "mloop/core/time.h"
 #include "mloop/data/datasets.h"
 #include "mloop/data/schema_spec.h"
+#include "mloop/io/atomic_file.h"
 #include "mloop/io/csv_writer.h"
 #include "mloop/io/jsonl_writer.h"
 
@@ -51,6 +52,7 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
     throw UsageError(e.what(), e.hint());
   }
   auto ws = OpenWorkspace(global);
+  if (!a.rejects.empty()) RefuseProtectedOutput(a.rejects, "--rejects");  // before reading
   ImportRequest req;
   req.name = a.name;
   if (!a.sql.empty() || !a.db.empty()) {

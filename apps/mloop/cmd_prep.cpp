@@ -9,6 +9,7 @@
 #include "mloop/core/hash.h"
 #include "mloop/core/strings.h"
 #include "mloop/data/datasets.h"
+#include "mloop/io/atomic_file.h"
 #include "mloop/io/byte_source.h"
 #include "mloop/io/csv_reader.h"
 #include "mloop/prep/recipe.h"
@@ -118,9 +119,7 @@ void PrepFit(const GlobalOptions& global, const PrepArgs& a) {
   j["fitted_on"] = in.source;
   j["recipe_sha256"] = rf.sha256;
   if (!a.fitted_out.empty() && a.fitted_out != "-") {
-    std::ofstream out(a.fitted_out, std::ios::trunc);
-    out << j.dump(2) << "\n";
-    if (!out) throw IoErrorFromErrno("cannot write", a.fitted_out);
+    WriteFileAtomically(a.fitted_out, [&](std::ostream& out) { out << j.dump(2) << "\n"; });
   }
   if (a.json || a.fitted_out == "-") {
     PrintJson(j);

@@ -12,6 +12,7 @@
 #include "mloop/core/error.h"
 #include "mloop/core/parallel.h"
 #include "mloop/core/strings.h"
+#include "mloop/io/atomic_file.h"
 #include "mloop/model/bundle.h"
 #include "mloop/track/registry.h"
 
@@ -65,6 +66,8 @@ void RunTransformCommand(const GlobalOptions& global, const TransformArgs& a) {
   }
 
   auto ws = OpenWorkspace(global);
+  RefuseProtectedOutput(a.output, "--output");
+  if (!a.errors.empty()) RefuseProtectedOutput(a.errors, "--errors");
   o.threads = ws->config().threads;
   const ResolvedModel model = ResolveModelRef(*ws, a.model);
   Predictor predictor(LoadBundle(ws->artifacts(), model.model_hash));

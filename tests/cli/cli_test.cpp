@@ -101,6 +101,24 @@ TEST_F(CliTest, ALostCatalogueIsAnErrorNotAnEmptyWorkspace) {
   EXPECT_CONTAINS(r.out, "d ");
 }
 
+TEST_F(CliTest, OutputsNeverReplaceTheWorkspacesOwnFiles) {
+  ASSERT_EQ(Run("init").code, 0);
+  WriteFile(dir_ / "d.csv", "a,b\n1,2\n");
+  ASSERT_EQ(Run("data import d.csv --name d").code, 0);
+  for (const char* out : {".mloop/metadata.db", ".mloop/artifacts/x.csv", "mloop.yaml"}) {
+    auto r = Run(std::string("data export d -o ") + out);
+    EXPECT_EQ(r.code, 2) << out;
+    EXPECT_CONTAINS(r.err, "is part of the workspace's own state");
+  }
+  std::filesystem::create_symlink(".mloop/metadata.db", dir_ / "link.csv");
+  EXPECT_EQ(Run("data export d -o link.csv").code, 2);  // through a link too
+  EXPECT_EQ(Run("profile d --html .mloop/report.html").code, 2);
+  EXPECT_EQ(Run("data import d.csv --name e --rejects .mloop/r.jsonl").code, 2);
+  auto r = Run("data list");
+  ASSERT_EQ(r.code, 0) << r.err;  // the store is intact
+  EXPECT_CONTAINS(r.out, "d ");
+}
+
 TEST_F(CliTest, APartialWorkspaceSaysWhatIsMissing) {
   std::filesystem::create_directories(dir_ / "w");
   WriteFile(dir_ / "w" / "mloop.yaml", "version: 1\n");

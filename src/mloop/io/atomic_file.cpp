@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <iterator>
+#include <mutex>
 #include <random>
 #include <streambuf>
 #include <string>
@@ -135,6 +137,7 @@ bool IsSpecialFile(const std::filesystem::path& path) {
 }
 
 void CheckOutputPath(const std::filesystem::path& named, const std::string& flag) {
+  RefuseProtectedOutput(named, flag);
   const std::filesystem::path path = OutputTarget(named);
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
@@ -202,10 +205,53 @@ std::filesystem::path WriteTemporary(const std::filesystem::path& path,
 
 }  // namespace
 
+namespace {
+std::mutex protected_mutex;
+std::vector<std::filesystem::path> protected_paths;  // weakly canonical
+
+// True when `path` is `base` or lies below it (both weakly canonical).
+bool IsWithin(const std::filesystem::path& path, const std::filesystem::path& base) {
+  auto [b, p] = std::mismatch(base.begin(), base.end(), path.begin(), path.end());
+  return b == base.end() || (std::next(b) == base.end() && b->empty());  // "dir/" ends in ""
+}
+}  // namespace
+
+void ProtectFromOutputs(const std::vector<std::filesystem::path>& paths) {
+  std::vector<std::filesystem::path> canonical;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    auto c = std::filesystem::weakly_canonical(p, ec);
+    canonical.push_back(ec ? p.lexically_normal() : c);
+  }
+  std::lock_guard lock(protected_mutex);
+  protected_paths = std::move(canonical);
+}
+
+void RefuseProtectedOutput(const std::filesystem::path& named, const std::string& flag) {
+  std::error_code ec;
+  std::filesystem::path path = std::filesystem::weakly_canonical(OutputTarget(named), ec);
+  if (ec) return;
+  std::lock_guard lock(protected_mutex);
+  for (const auto& p : protected_paths) {
+    if (!IsWithin(path, p)) continue;
+    throw UsageError((flag.empty() ? "" : flag + " ") + named.string() +
+                         " is part of the workspace's own state (" + p.string() +
+                         "); writing it would damage the workspace",
+                     "write outputs somewhere else");
+  }
+}
+
 void WriteFileAtomically(const std::filesystem::path& named,
                          const std::function<void(std::ostream&)>& write) {
   AtomicFileSet set;
   set.Write(named, write);
+  set.Commit();
+}
+
+void WriteStateFileAtomically(const std::filesystem::path& path,
+                              const std::function<void(std::ostream&)>& write) {
+  AtomicFileSet set;
+  set.WriteState(path, write);
   set.Commit();
 }
 
@@ -215,6 +261,12 @@ AtomicFileSet::~AtomicFileSet() {
 
 void AtomicFileSet::Write(const std::filesystem::path& named,
                           const std::function<void(std::ostream&)>& write) {
+  RefuseProtectedOutput(named);
+  WriteState(named, write);
+}
+
+void AtomicFileSet::WriteState(const std::filesystem::path& named,
+                               const std::function<void(std::ostream&)>& write) {
   const std::filesystem::path path = OutputTarget(named);
   if (IsSpecialFile(path)) return WriteThrough(path, write);
   staged_.emplace_back(WriteTemporary(path, write), path);

@@ -21,6 +21,19 @@ namespace mloop {
 void WriteFileAtomically(const std::filesystem::path& path,
                          const std::function<void(std::ostream&)>& write);
 
+// Paths that outputs must never replace: the open workspace's own state (Workspace::StatePaths).
+// Set once when a command opens its workspace; WriteFileAtomically, AtomicFileSet::Write and
+// CheckOutputPath then refuse a path that is one of them or lies inside one.
+void ProtectFromOutputs(const std::vector<std::filesystem::path>& paths);
+
+// UsageError when `path` (following links) is or lies inside a path given to ProtectFromOutputs.
+// `flag` names the option ("--output"); empty: the message names only the path.
+void RefuseProtectedOutput(const std::filesystem::path& path, const std::string& flag = {});
+
+// WriteFileAtomically for the workspace's own files (its API keys): not refused by the above.
+void WriteStateFileAtomically(const std::filesystem::path& path,
+                              const std::function<void(std::ostream&)>& write);
+
 // Several files replaced together: Write() puts each one's new content in a temporary file
 // beside it (as WriteFileAtomically, devices and FIFOs written straight through), and only
 // Commit() renames them all into place. A set destroyed before Commit() (a failed write, a full
@@ -33,6 +46,9 @@ class AtomicFileSet {
   ~AtomicFileSet();
 
   void Write(const std::filesystem::path& path, const std::function<void(std::ostream&)>& write);
+  // Write, for the workspace's own files (not refused by ProtectFromOutputs).
+  void WriteState(const std::filesystem::path& path,
+                  const std::function<void(std::ostream&)>& write);
   void Commit();
 
  private:

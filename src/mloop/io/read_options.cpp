@@ -7,6 +7,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
+#include "mloop/io/atomic_file.h"
 
 namespace mloop {
 
@@ -40,6 +41,7 @@ std::string Base64(std::string_view in) {
 }  // namespace
 
 void WriteRejects(const std::vector<RejectedRow>& rows, const std::filesystem::path& path) {
+  RefuseProtectedOutput(path, "--rejects");
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw IoErrorFromErrno("cannot create rejects file", path.string());
   for (const auto& row : rows) {

@@ -50,7 +50,7 @@ void ApiKeys::Save(const std::filesystem::path& path) const {
     keys.push_back({{"name", r.name}, {"sha256", r.sha256}, {"created", r.created}});
   }
   const nlohmann::json j = {{"format_version", kApiKeysFormatVersion}, {"keys", keys}};
-  WriteFileAtomically(path, [&](std::ostream& out) { out << j.dump(2) << "\n"; });
+  WriteStateFileAtomically(path, [&](std::ostream& out) { out << j.dump(2) << "\n"; });
 }
 
 std::string ApiKeys::Create(const std::string& name, const std::string& created) {

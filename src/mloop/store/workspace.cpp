@@ -151,6 +151,29 @@ std::string ResolveUri(const std::string& uri, const std::string& scheme,
 }
 }  // namespace
 
+std::vector<std::filesystem::path> Workspace::StatePaths() const {
+  std::vector<std::filesystem::path> paths = {root_ / kStateDir, root_ / kConfigFile};
+  auto local_path = [&](const std::string& uri, const std::string& scheme) {
+    const std::string resolved = ResolveUri(uri, scheme, root_);
+    const std::string prefix = scheme + "://";
+    return resolved.rfind(prefix, 0) == 0 ? std::filesystem::path(resolved.substr(prefix.size()))
+                                          : std::filesystem::path();
+  };
+  if (config_.metadata_uri != "default") {
+    const std::filesystem::path db = local_path(config_.metadata_uri, "sqlite");
+    if (!db.empty()) {
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        paths.push_back(db.string() + suffix);
+      }
+    }
+  }
+  if (config_.artifacts_uri != "default") {
+    const std::filesystem::path dir = local_path(config_.artifacts_uri, "file");
+    if (!dir.empty()) paths.push_back(dir);
+  }
+  return paths;
+}
+
 MetadataStore& Workspace::metadata() {
   if (!metadata_) {
     const bool builtin = config_.metadata_uri == "default";

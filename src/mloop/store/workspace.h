@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "mloop/core/clock.h"
 #include "mloop/store/artifact_store.h"
@@ -27,6 +28,10 @@ class Workspace {
 
   const std::filesystem::path& root() const { return root_; }
   const Config& config() const { return config_; }
+  // What holds the workspace's own state: the state directory, mloop.yaml, and the configured
+  // metadata database (with its -wal and -shm files) and artifact directory. No output a user
+  // names may replace any of it.
+  std::vector<std::filesystem::path> StatePaths() const;
   Config& mutable_config() { return config_; }
   MetadataStore& metadata();
   ArtifactStore& artifacts();
