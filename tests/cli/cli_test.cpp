@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "mloop/core/hash.h"
 #include "test_util.h"
 
 namespace mloop {
@@ -308,6 +309,22 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
   EXPECT_CONTAINS(r.err, "did you mean 'target'");
   EXPECT_CONTAINS(Run("runs list").out, "failed");  // a run that failed is recorded as failed
   EXPECT_EQ(Run("predict bc@staging --data bc").code, 1);
+
+  // A model file changed on disk is refused, not used to predict something else.
+  ASSERT_EQ(Run("models export bc/1 -o exported").code, 0);
+  const std::string model_json = ReadFile(dir_ / "exported" / "model.json");
+  const std::string hash = Sha256Hex(model_json);
+  const auto blob = dir_ / ".mloop" / "artifacts" / "sha256" / hash.substr(0, 2) / hash;
+  ASSERT_TRUE(std::filesystem::exists(blob));
+  std::filesystem::permissions(blob, std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::add);
+  std::string damaged = model_json;
+  damaged[damaged.find("base_weights") + 16] ^= 1;  // one digit of one weight
+  WriteFile(blob, damaged);
+  r = Run("predict bc@production --data bc -o p2.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "the model's model.json (artifact " + hash.substr(0, 12) + ") is damaged");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "p2.csv"));
 }
 
 // A data file given to train is imported as a dataset named after it, and the run's lineage

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "mloop/core/error.h"
+#include "mloop/core/hash.h"
 #include "mloop/io/atomic_file.h"
 #include "mloop/io/byte_source.h"
 #include "mloop/train/registry.h"
@@ -57,10 +58,27 @@ std::string SaveBundle(const ModelBundle& bundle, ArtifactStore& store) {
   return store.Put(manifest.dump(2));
 }
 
+namespace {
+// A bundle's file, checked against the content address it is stored under: a model file
+// changed on disk (by hand, by a failing disk) must not silently predict something else.
+// Models are small; datasets are checked by their snapshots' own checksums instead.
+std::string ReadVerified(ArtifactStore& store, const std::string& hash, const std::string& what) {
+  std::string text = ReadWholeFile(store.Fetch(hash));
+  if (Sha256Hex(text) != hash) {
+    throw Corruption("the model's " + what + " (artifact " + hash.substr(0, 12) +
+                         ") is damaged: its content no longer matches its SHA-256",
+                     "restore the workspace's artifact store from a backup, or train and register "
+                     "the model again");
+  }
+  return text;
+}
+}  // namespace
+
 ModelBundle LoadBundle(ArtifactStore& store, const std::string& manifest_hash) {
   ModelBundle b;
+  std::string part_name = "manifest.json";
   try {
-    b.manifest = nlohmann::json::parse(ReadWholeFile(store.Fetch(manifest_hash)));
+    b.manifest = nlohmann::json::parse(ReadVerified(store, manifest_hash, part_name));
     int version = b.manifest.at("format_version").get<int>();
     if (version > kBundleFormatVersion) {
       throw FailedPrecondition("model " + manifest_hash.substr(0, 12) + " has bundle format " +
@@ -69,14 +87,18 @@ ModelBundle LoadBundle(ArtifactStore& store, const std::string& manifest_hash) {
                                "upgrade mloop");
     }
     for (const char* part : kParts) {
-      *PartOf(b, part) = ReadWholeFile(store.Fetch(b.manifest.at("files").at(part)));
+      part_name = part;
+      *PartOf(b, part) =
+          ReadVerified(store, b.manifest.at("files").at(part).get<std::string>(), part);
     }
     if (b.manifest.at("files").contains("recipe.json")) {
-      b.recipe_json = ReadWholeFile(store.Fetch(b.manifest["files"]["recipe.json"]));
+      part_name = "recipe.json";
+      b.recipe_json =
+          ReadVerified(store, b.manifest["files"]["recipe.json"].get<std::string>(), part_name);
     }
   } catch (const nlohmann::json::exception& e) {
-    throw Corruption("model manifest " + manifest_hash.substr(0, 12) +
-                     " is not valid: " + e.what());
+    throw Corruption("model " + manifest_hash.substr(0, 12) + ": " + part_name + " is not valid (" +
+                     e.what() + ")");
   }
   return b;
 }
