@@ -827,6 +827,10 @@ TEST(ExpressionTest, DeepNestingIsAnErrorNotACrash) {
   for (int i = 0; i < 1500; ++i) chain += " + 1";
   EXPECT_NE(ParseMessage(chain).find("nests deeper than 1000 levels at character 3999"),
             std::string::npos);
+  // ^ is right-associative: each one nests (a 50,000-long chain overflowed the stack).
+  std::string powers = "1";
+  for (int i = 0; i < 50000; ++i) powers += "^1";
+  EXPECT_NE(ParseMessage(powers).find("nests deeper than 200 levels"), std::string::npos);
   std::string ok = "1";
   for (int i = 0; i < 900; ++i) ok += " + 1";
   EXPECT_EQ(Lit(ok), "901 int64");

@@ -528,6 +528,46 @@ TEST(RecipeTransformTest, InfiniteValuesAreRefusedWhereStatisticsAreLearned) {
           .Fit(t, {}));
 }
 
+TEST(RecipeTransformTest, RenameSwapsNamesAtOnce) {
+  ColumnBuilder a(DataType::kInt64), b(DataType::kInt64);
+  a.AppendInt(1);
+  b.AppendInt(10);
+  Table t(Schema({Field{"a", DataType::kInt64}, Field{"b", DataType::kInt64}}),
+          {a.Finish(), b.Finish()});
+  Recipe r = Recipe::Parse("steps:\n  - rename: {mapping: {a: b, b: a}}\n  - derive: \"d = a - b\"\n");
+  Table out;
+  r.Fit(t, {}, &out);
+  ASSERT_EQ(out.schema().names(), (std::vector<std::string>{"b", "a", "d"}));
+  EXPECT_EQ(out.column("b").i64()[0], 1);
+  EXPECT_EQ(out.column("a").i64()[0], 10);
+  EXPECT_EQ(out.column("d").i64()[0], 9);
+}
+
+TEST(RecipeTransformTest, QuantileBinsOfATinySpreadAreOneBin) {
+  // Every edge within 1e-8 of the previous one is dropped (KBinsDiscretizer): one bin, all 0.
+  ColumnBuilder v(DataType::kFloat64);
+  for (double x : {0.0, 0.0, 0.0, 0.0, 5e-9}) v.AppendDouble(x);
+  Table t(Schema({Field{"v", DataType::kFloat64}}), {v.Finish()});
+  Table out;
+  Recipe::Parse("steps:\n  - bucketize: {columns: [v], bins: 4}\n").Fit(t, {}, &out);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(out.column("v").f64()[i], 0.0);
+}
+
+TEST(RecipeTransformTest, TargetEncodeRefusesAnInfiniteTarget) {
+  ColumnBuilder k(DataType::kString), y(DataType::kFloat64);
+  for (int i = 0; i < 10; ++i) {
+    k.AppendString(i % 2 ? "a" : "b");
+    y.AppendDouble(i == 3 ? INFINITY : i);
+  }
+  Table t(Schema({Field{"k", DataType::kString}, Field{"y", DataType::kFloat64}}),
+          {k.Finish(), y.Finish()});
+  RecipeFitOptions options;
+  options.target = "y";
+  auto [msg, hint] = ErrorOf([&] { Recipe::Parse("steps:\n  - target_encode: k\n").Fit(t, options); },
+                             ErrorCode::kDataError);
+  EXPECT_NE(msg.find("holds an infinite value (inf at row 4)"), std::string::npos) << msg;
+}
+
 TEST(RecipeTransformTest, Cast) {
   RecipeFitOptions options;
   options.target = "y_bin";

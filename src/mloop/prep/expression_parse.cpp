@@ -383,6 +383,7 @@ class Parser {
     NodePtr base = ParseAtom();
     if (!IsPunct("^")) return base;
     size_t pos = tok_.pos;
+    Nest nest(this, pos);  // ^ is right-associative: a chain recurses once per operator
     Advance();
     return MakeBinary(Op::kPow, pos, base, ParseUnary());
   }

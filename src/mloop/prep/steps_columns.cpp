@@ -145,11 +145,16 @@ class RenameStep : public StepBase<RenameStep> {
   }
   void Learn(const Table&, const FitContext&) override {}
   Table Transform(const Table& in, const ApplyContext&) const override {
+    // All at once, as Check: every old name is looked up in the input before any column is
+    // renamed, so that {a: b, b: a} swaps the two (one by one, the second lookup would find
+    // the column just renamed).
     TableEdit edit(in);
+    std::vector<std::pair<int, std::string>> renames;
     for (const auto& [from, to] : mapping_) {
-      int i = edit.IndexOf(from);
-      if (i >= 0) edit.Rename(i, to);
+      int i = in.schema().IndexOf(from);
+      if (i >= 0) renames.emplace_back(i, to);
     }
+    for (const auto& [i, to] : renames) edit.Rename(i, to);
     return edit.Finish();
   }
   json State() const override { return json{{"step", kind()}}; }

@@ -336,6 +336,9 @@ class BucketizeStep : public PerColumnStep<BucketizeStep> {
     for (size_t i = 1; i < edges.size(); ++i) {
       if (edges[i] - edges[i - 1] > 1e-8) kept.push_back(edges[i]);
     }
+    // A spread of 1e-8 or less leaves one edge: one bin, every value 0 (KBinsDiscretizer warns
+    // and maps everything to bin 0).
+    if (kept.size() < 2) return {-inf, inf};
     return kept;
   }
   Column Apply(const Column& x, const std::vector<double>& edges) const {
