@@ -534,7 +534,8 @@ TEST(RecipeTransformTest, RenameSwapsNamesAtOnce) {
   b.AppendInt(10);
   Table t(Schema({Field{"a", DataType::kInt64}, Field{"b", DataType::kInt64}}),
           {a.Finish(), b.Finish()});
-  Recipe r = Recipe::Parse("steps:\n  - rename: {mapping: {a: b, b: a}}\n  - derive: \"d = a - b\"\n");
+  Recipe r =
+      Recipe::Parse("steps:\n  - rename: {mapping: {a: b, b: a}}\n  - derive: \"d = a - b\"\n");
   Table out;
   r.Fit(t, {}, &out);
   ASSERT_EQ(out.schema().names(), (std::vector<std::string>{"b", "a", "d"}));
@@ -563,9 +564,21 @@ TEST(RecipeTransformTest, TargetEncodeRefusesAnInfiniteTarget) {
           {k.Finish(), y.Finish()});
   RecipeFitOptions options;
   options.target = "y";
-  auto [msg, hint] = ErrorOf([&] { Recipe::Parse("steps:\n  - target_encode: k\n").Fit(t, options); },
-                             ErrorCode::kDataError);
+  auto [msg, hint] =
+      ErrorOf([&] { Recipe::Parse("steps:\n  - target_encode: k\n").Fit(t, options); },
+              ErrorCode::kDataError);
   EXPECT_NE(msg.find("holds an infinite value (inf at row 4)"), std::string::npos) << msg;
+}
+
+TEST(RecipeTransformTest, StandardScaleSumsAsNumPyDoes) {
+  // StandardScaler on a pandas frame sums each column pairwise: the centre of 40 copies of 0.1
+  // is exactly 0.1 (left to right it is 0.10000000000000005) and the values scale to exactly 0.
+  ColumnBuilder c(DataType::kFloat64);
+  for (int i = 0; i < 40; ++i) c.AppendDouble(0.1);
+  Table t(Schema({Field{"c", DataType::kFloat64}}), {c.Finish()});
+  Table out;
+  Recipe::Parse("steps:\n  - scale: c\n").Fit(t, {}, &out);
+  for (int i = 0; i < 40; ++i) ASSERT_EQ(out.column("c").f64()[i], 0.0) << i;
 }
 
 TEST(RecipeTransformTest, Cast) {

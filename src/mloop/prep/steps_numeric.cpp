@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 
+#include "mloop/core/pairwise_sum.h"
 #include "mloop/core/strings.h"
 #include "mloop/core/time.h"
 #include "mloop/prep/steps.h"
@@ -125,26 +126,23 @@ class ScaleStep : public PerColumnStep<ScaleStep> {
     const int64_t n = x.size();
     if (method_ == "standard") {
       // StandardScaler: sklearn's _incremental_mean_and_var (corrected two-pass variance,
-      // ddof=0); a feature within the two-pass error bound of a constant gets scale 1.
-      double sum = 0;
+      // ddof=0); a feature within the two-pass error bound of a constant gets scale 1. Its
+      // np.nansum runs down a column of a pandas frame's (column-major) values, so NumPy sums
+      // pairwise: the same order here, or the centre of 40 copies of 0.1 is 0.10000000000000005
+      // and not 0.1, and data far from 0 drifts by 1e-8.
+      const size_t un = static_cast<size_t>(n);
+      const double sum = PairwiseSum(un, [&](size_t i) { return std::isnan(v[i]) ? 0.0 : v[i]; });
       int64_t count = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        if (!std::isnan(v[i])) {
-          sum += v[i];
-          ++count;
-        }
-      }
+      for (int64_t i = 0; i < n; ++i) count += !std::isnan(v[i]);
       if (count == 0) return {kNaN, kNaN};
       const double c = static_cast<double>(count);
       const double t = sum / c;
-      double correction = 0, squares = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        if (!std::isnan(v[i])) {
-          double d = v[i] - t;
-          correction += d;
-          squares += d * d;
-        }
-      }
+      const double correction =
+          PairwiseSum(un, [&](size_t i) { return std::isnan(v[i]) ? 0.0 : v[i] - t; });
+      const double squares = PairwiseSum(un, [&](size_t i) {
+        const double d = v[i] - t;
+        return std::isnan(v[i]) ? 0.0 : d * d;
+      });
       double var = (squares - correction * correction / c) / c;
       double mean = sum / c;
       const double eps = DBL_EPSILON;

@@ -175,9 +175,9 @@ class TargetEncodeStep : public StepBase<TargetEncodeStep> {
         throw DataError(Where() + ": the target '" + Printable(name) + "' has NaN values");
       }
       if (std::isinf(v[i])) {  // its means would be infinite or NaN (scikit-learn refuses too)
-        throw DataError(Where() + ": the target '" + Printable(name) + "' holds an infinite value (" +
-                        std::string(v[i] > 0 ? "inf" : "-inf") + " at row " +
-                        std::to_string(i + 1) + ")");
+        throw DataError(Where() + ": the target '" + Printable(name) +
+                        "' holds an infinite value (" + std::string(v[i] > 0 ? "inf" : "-inf") +
+                        " at row " + std::to_string(i + 1) + ")");
       }
       integral = integral && v[i] == std::floor(v[i]);
       if (distinct.size() <= 2 &&
