@@ -246,6 +246,33 @@ TEST_F(HandlerTest, VariantsWithOtherInputsAreRefused) {
   EXPECT_THROW(Start(c), Error);
 }
 
+// ... and when an alias moves to a version with other inputs, the served one is kept: the
+// version would read every request's values as the wrong features.
+TEST_F(HandlerTest, HotSwapToOtherInputsKeepsTheServedVersion) {
+  const Table full = MakeData(2, 4);
+  TrainRequest req;
+  req.target = "y";
+  req.params = {{"num_boost_round", "3"}};
+  req.threads = 1;
+  Table narrow(Schema({{"x1", DataType::kFloat64}, {"y", DataType::kInt64}}),
+               {full.column("x1"), full.column("y")});
+  reg.models["4"] = std::make_shared<const Predictor>(Train(narrow, req).bundle);
+  Start(OneModel("churn@production"));
+  {
+    std::lock_guard lock(reg.mu);
+    reg.refs["churn@production"] = "4";
+  }
+  auto changes = host->Refresh();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_CONTAINS(changes[0], "churn/production: kept m/1");
+  EXPECT_CONTAINS(changes[0], "takes other inputs (x1:float64)");
+  EXPECT_CONTAINS(metrics.Render(),
+                  "mloop_model_load_failures_total{model=\"churn\",variant=\"production\"} 1");
+  HttpResponse res = Call("POST", "/invocations", "1,2,red");
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(Header(res, "X-Mloop-Model-Version"), "m/1");
+}
+
 TEST_F(HandlerTest, MultiModelServerRoutesByHeader) {
   EndpointConfig c = OneModel("churn@production");
   c.models.push_back(ModelFromRef("iris@production"));

@@ -33,6 +33,26 @@ Variant* ServedModel::Find(std::string_view name) const {
   return nullptr;
 }
 
+namespace {
+
+bool SameInputs(const std::vector<Field>& a, const std::vector<Field>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].name != b[i].name || a[i].type != b[i].type) return false;
+  }
+  return true;
+}
+
+std::string InputsText(const std::vector<Field>& fields) {
+  std::string out;
+  for (const Field& f : fields) {
+    out += (out.empty() ? "" : ", ") + f.name + ":" + std::string(DataTypeName(f.type));
+  }
+  return out;
+}
+
+}  // namespace
+
 ModelHost::ModelHost(const EndpointConfig& config, ModelSource source, ServerMetrics* metrics)
     : source_(std::move(source)) {
   std::map<std::string, std::shared_ptr<const LoadedModel>> loaded;  // by hash: load once
@@ -74,21 +94,11 @@ ModelHost::ModelHost(const EndpointConfig& config, ModelSource source, ServerMet
     auto check = [&](const Variant& v) {
       const std::vector<Field>& want = first.model()->predictor->inputs();
       const std::vector<Field>& got = v.model()->predictor->inputs();
-      auto text = [](const std::vector<Field>& fields) {
-        std::string out;
-        for (const Field& f : fields) {
-          out += (out.empty() ? "" : ", ") + f.name + ":" + std::string(DataTypeName(f.type));
-        }
-        return out;
-      };
-      bool same = want.size() == got.size();
-      for (size_t i = 0; same && i < want.size(); ++i) {
-        same = want[i].name == got[i].name && want[i].type == got[i].type;
-      }
-      if (!same) {
+      if (!SameInputs(want, got)) {
         throw InvalidArgument("model '" + mc.name + "': variant '" + v.name() + "' (" + v.ref() +
                                   ") takes other inputs than variant '" + first.name() + "' (" +
-                                  first.ref() + "): " + text(got) + " against " + text(want),
+                                  first.ref() + "): " + InputsText(got) + " against " +
+                                  InputsText(want),
                               "the variants and the shadow of one model must take the same "
                               "records; serve different models under different names");
       }
@@ -133,6 +143,15 @@ std::vector<std::string> ModelHost::Refresh() {
       }
       auto it = loaded.find(r.hash);
       if (it == loaded.end()) it = loaded.emplace(r.hash, Load(r)).first;
+      // The endpoint keeps taking the records it took: a version with other inputs (other
+      // columns, another order) would read every request's values as the wrong features.
+      const std::vector<Field>& want = current->predictor->inputs();
+      const std::vector<Field>& got = it->second->predictor->inputs();
+      if (!SameInputs(want, got)) {
+        throw InvalidArgument(it->second->description + " takes other inputs (" + InputsText(got) +
+                              ") than the endpoint serves (" + InputsText(want) +
+                              "); serve it under another name");
+      }
       v.Swap(it->second);
       v.last_refresh_error.clear();
       v.stats().swaps.fetch_add(1, std::memory_order_relaxed);
