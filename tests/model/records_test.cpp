@@ -62,13 +62,21 @@ TEST(RecordsTest, CsvQuotedFieldsAndStringsKeepTokens) {
   EXPECT_EQ(fields[2], "");
   EXPECT_EQ(fields[3], "c");
   EXPECT_FALSE(SplitCsvLine("a,\"b", ',', &fields, &scratch));
-  // A string input keeps "NA" as text; an empty field is missing.
+  // As `mloop data import` reads a CSV file (and so the model's training data): a missing-value
+  // token is missing for every input, string ones included, unless quoted for a string input.
   RecordBatch batch(kInputs);
-  batch.ParseBody("1,NA,NA,\n", RecordFormat::kCsv);
+  batch.ParseBody("1,NA,NA,\n2,3,\"NA\",true\n3,4,\"\",false\n4,5,,true\n5,NaN,null,0\n",
+                  RecordFormat::kCsv);
   Table t = batch.Finish();
   EXPECT_FALSE(t.column("income").IsValid(0));
-  EXPECT_EQ(t.column("plan").StringAt(0), "NA");
+  EXPECT_FALSE(t.column("plan").IsValid(0));
   EXPECT_FALSE(t.column("active").IsValid(0));
+  EXPECT_EQ(t.column("plan").StringAt(1), "NA");
+  ASSERT_TRUE(t.column("plan").IsValid(2));
+  EXPECT_EQ(t.column("plan").StringAt(2), "");
+  EXPECT_FALSE(t.column("plan").IsValid(3));
+  EXPECT_FALSE(t.column("plan").IsValid(4));
+  EXPECT_FALSE(t.column("income").IsValid(4));
 }
 
 TEST(RecordsTest, CsvProblemsNameRecordAndField) {
@@ -150,6 +158,29 @@ TEST(RecordsTest, JsonProblems) {
   p = ProblemOf("[1, 2, \"a\", true]\n\"text\"\n", RecordFormat::kJsonLines);
   EXPECT_EQ(p.record, 2);
   EXPECT_CONTAINS(p.message, "a record is an object or an array of values");
+}
+
+// A timestamp input takes Unix seconds as a JSON number, in range: milli-, micro- or
+// nanoseconds sent as seconds overflowed into year -290308 and were predicted on.
+TEST(RecordsTest, EpochSecondsOutOfRangeAreProblems) {
+  const std::vector<Field> inputs = {{"ts", DataType::kTimestamp}, {"x", DataType::kFloat64}};
+  RecordBatch ok(inputs);
+  EXPECT_EQ(ok.ParseBody(R"([[1622599200, 1], [1622599200.5, 2], [-1, 3]])", RecordFormat::kJson),
+            3);
+  Table t = ok.Finish();
+  EXPECT_EQ(t.column("ts").i64()[0], int64_t{1622599200} * 1000000);
+  EXPECT_EQ(t.column("ts").i64()[1], int64_t{1622599200} * 1000000 + 500000);
+  EXPECT_EQ(t.column("ts").i64()[2], -1000000);
+  for (const char* v : {"1622599200000000000", "1.6e18", "1e20", "16225992000000", "-1e300"}) {
+    RecordBatch batch(inputs);
+    try {
+      batch.ParseBody(std::string("[[") + v + ", 1]]", RecordFormat::kJson);
+      ADD_FAILURE() << "no error for " << v;
+    } catch (const RecordError& e) {
+      EXPECT_EQ(e.problem().record, 1) << v;
+      EXPECT_EQ(e.problem().field, "ts") << v;
+    }
+  }
 }
 
 TEST(RecordsTest, AFailedBodyLeavesEarlierRecords) {

@@ -448,6 +448,7 @@ struct Worker::State {
   JsonPathEvaluator eval;
   std::vector<std::string_view> fields, values, raw;
   std::vector<std::string> scratch;
+  std::vector<char> quoted, values_quoted;  // which fields / values were quoted in the CSV
   std::vector<int> in_indexes, out_indexes;
   int64_t in_width = -1, out_width = -1;  // what in_indexes / out_indexes were resolved for
   std::string text, doc, error;
@@ -565,7 +566,7 @@ struct Worker::State {
   std::optional<std::string> Parse(std::string_view record) {
     std::optional<RecordProblem> problem;
     if (plan.input == InputKind::kCsv) {
-      if (!SplitCsvLine(record, ',', &fields, &scratch)) {
+      if (!SplitCsvLine(record, ',', &fields, &scratch, &quoted)) {
         return std::string(kMalformedCsv);
       }
       if (plan.header) {
@@ -575,10 +576,14 @@ struct Worker::State {
                  std::to_string(plan.header_width);
         }
         values.clear();
-        for (int f : plan.field_of_input) values.push_back(fields[static_cast<size_t>(f)]);
-        problem = batch.AppendValues(values, 1);
+        values_quoted.clear();
+        for (int f : plan.field_of_input) {
+          values.push_back(fields[static_cast<size_t>(f)]);
+          values_quoted.push_back(quoted[static_cast<size_t>(f)]);
+        }
+        problem = batch.AppendValues(values, 1, &values_quoted);
       } else if (plan.input_filter.is_root()) {
-        problem = batch.AppendValues(fields, 1);
+        problem = batch.AppendValues(fields, 1, &quoted);
       } else {
         const auto width = static_cast<int64_t>(fields.size());
         if (width != in_width) {
@@ -589,8 +594,12 @@ struct Worker::State {
           in_width = width;
         }
         values.clear();
-        for (int i : in_indexes) values.push_back(fields[static_cast<size_t>(i)]);
-        problem = batch.AppendValues(values, 1);
+        values_quoted.clear();
+        for (int i : in_indexes) {
+          values.push_back(fields[static_cast<size_t>(i)]);
+          values_quoted.push_back(quoted[static_cast<size_t>(i)]);
+        }
+        problem = batch.AppendValues(values, 1, &values_quoted);
       }
     } else {
       if (plan.input_filter.is_root()) {

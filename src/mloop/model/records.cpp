@@ -82,9 +82,10 @@ std::string RecordProblem::ToString() const {
 }
 
 bool SplitCsvLine(std::string_view line, char delimiter, std::vector<std::string_view>* fields,
-                  std::vector<std::string>* scratch) {
+                  std::vector<std::string>* scratch, std::vector<char>* quoted) {
   fields->clear();
   scratch->clear();
+  if (quoted) quoted->clear();
   size_t i = 0;
   const size_t n = line.size();
   if (n > 0 && line.back() == '\r') line.remove_suffix(1);
@@ -120,6 +121,7 @@ bool SplitCsvLine(std::string_view line, char delimiter, std::vector<std::string
       } else {
         fields->push_back(inner);
       }
+      if (quoted) quoted->push_back(1);
       i = j + 1;
       if (i == line.size()) return true;
       if (line[i] != delimiter) return false;  // text after a closing quote
@@ -127,6 +129,7 @@ bool SplitCsvLine(std::string_view line, char delimiter, std::vector<std::string
       continue;
     }
     const size_t d = line.find(delimiter, i);
+    if (quoted) quoted->push_back(0);
     if (d == std::string_view::npos) {
       fields->push_back(line.substr(i));
       return true;
@@ -149,6 +152,7 @@ struct RecordBatch::Impl {
   std::vector<std::string> json_text;               // numbers given for string inputs
   std::vector<std::string_view> fields;
   std::vector<std::string> scratch;
+  std::vector<char> quoted;
   MissingTokens missing;
   dom::parser parser;
 
@@ -202,7 +206,8 @@ std::string CountMismatch(size_t got, const std::vector<Field>& inputs) {
 }  // namespace
 
 std::optional<RecordProblem> RecordBatch::AppendValues(const std::vector<std::string_view>& values,
-                                                       int64_t record) {
+                                                       int64_t record,
+                                                       const std::vector<char>* quoted) {
   if (values.size() != inputs_.size()) {
     return RecordProblem{record, "", CountMismatch(values.size(), inputs_)};
   }
@@ -210,8 +215,12 @@ std::optional<RecordProblem> RecordBatch::AppendValues(const std::vector<std::st
   for (size_t i = 0; i < values.size(); ++i) {
     TypedValue& v = m.values[i];
     const DataType type = inputs_[i].type;
-    // A string input keeps "NA" and "null" as text; only an empty field is missing.
-    if (type == DataType::kString ? values[i].empty() : m.missing.Contains(values[i])) {
+    // As the CSV reader: a missing-value token is missing, except quoted for a string input
+    // (training read "NA" as missing; reading it as text here would predict another branch).
+    const bool missing = type != DataType::kString ? m.missing.Contains(values[i])
+                         : quoted                  ? !(*quoted)[i] && m.missing.Contains(values[i])
+                                                   : values[i].empty();
+    if (missing) {
       v.valid = false;
       continue;
     }
@@ -227,10 +236,10 @@ std::optional<RecordProblem> RecordBatch::AppendValues(const std::vector<std::st
 }
 
 std::optional<RecordProblem> RecordBatch::AppendCsvLine(std::string_view line, int64_t record) {
-  if (!SplitCsvLine(line, ',', &impl_->fields, &impl_->scratch)) {
+  if (!SplitCsvLine(line, ',', &impl_->fields, &impl_->scratch, &impl_->quoted)) {
     return RecordProblem{record, "", "malformed CSV (an unterminated or misplaced quote)"};
   }
-  return AppendValues(impl_->fields, record);
+  return AppendValues(impl_->fields, record, &impl_->quoted);
 }
 
 namespace {
@@ -270,8 +279,15 @@ bool FromJson(dom::element e, DataType type, TypedValue* v, std::string* text) {
         v->i = d == 1;
         return true;
       }
-      if (type == DataType::kTimestamp) {  // seconds since the Unix epoch
-        if (!std::isfinite(d)) return false;
+      if (type == DataType::kTimestamp) {  // seconds since the Unix epoch, as ParseTimestamp
+        int64_t seconds = 0;
+        if (e.type() == dom::element_type::INT64 && !e.get_int64().get(seconds)) {
+          // Beyond this the microseconds overflow: milli- or nanoseconds sent as seconds.
+          if (seconds > INT64_MAX / 1000000 || seconds < INT64_MIN / 1000000) return false;
+          v->i = seconds * 1000000;
+          return true;
+        }
+        if (!std::isfinite(d) || std::fabs(d) >= 9.2e12) return false;
         v->i = static_cast<int64_t>(std::llround(d * 1e6));
         return true;
       }

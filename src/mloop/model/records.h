@@ -79,8 +79,13 @@ class RecordBatch {
 
   // One record from its values as text, in input order (a CSV line already split; batch
   // transform maps a CSV file's header onto the inputs and passes the values it selects).
+  // `quoted`, for CSV fields, says which values were quoted: as in `mloop data import`, an
+  // unquoted missing-value token (NA, NaN, null, the empty field) is missing for every input,
+  // and a quoted one is the text itself for a string input. Without it (values from JSON
+  // tensors) a string input is missing only when empty.
   std::optional<RecordProblem> AppendValues(const std::vector<std::string_view>& values,
-                                            int64_t record);
+                                            int64_t record,
+                                            const std::vector<char>* quoted = nullptr);
   // One CSV line (without its line end).
   std::optional<RecordProblem> AppendCsvLine(std::string_view line, int64_t record);
   // One JSON record: an object keyed by column name or an array of values in input order.
@@ -105,8 +110,9 @@ class RecordBatch {
 
 // Splits one CSV line into fields (RFC 4180: quoted fields, doubled quotes; `scratch` keeps
 // unquoted copies of fields that had doubled quotes). False on an unterminated quote.
+// `quoted`, when given, gets 1 for each field that was quoted, 0 otherwise.
 bool SplitCsvLine(std::string_view line, char delimiter, std::vector<std::string_view>* fields,
-                  std::vector<std::string>* scratch);
+                  std::vector<std::string>* scratch, std::vector<char>* quoted = nullptr);
 
 // How the `prediction` of a classifier is written in JSON: as the target's type (numbers for an
 // int64 target, true/false for a bool one, text otherwise).
