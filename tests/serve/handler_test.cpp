@@ -464,6 +464,31 @@ TEST_F(HandlerTest, KServeV2) {
       Call("POST", "/v2/models/churn/infer", "{\"outputs\": \"probability\", " + one + "}").status,
       400);
   EXPECT_EQ(Call("POST", "/v2/models/churn/infer", "{\"id\": \"a\", " + one + "}").status, 200);
+  // Nested data follows the shape exactly: a ragged or half-nested body is not refilled row
+  // by row; an input's own tensor holds one value per row.
+  for (const char* data :
+       {R"([[0.5, -1.25, "red", 1], [-2, 0.5]])", R"([[0.5, -1.25, "red"], -2, 0.5, "blue"])",
+        R"([[[0.5], [-1.25], ["red"]], [[-2], [0.5], ["blue"]]])"}) {
+    res = Call("POST", "/v2/models/churn/infer",
+               std::string(
+                   R"({"inputs": [{"name": "in", "shape": [2, 3], "datatype": "BYTES", "data": )") +
+                   data + "}]}");
+    EXPECT_EQ(res.status, 400) << data;
+    EXPECT_CONTAINS(res.body, "nested data must follow the shape [2, 3] exactly");
+  }
+  EXPECT_EQ(Call("POST", "/v2/models/churn/infer",
+                 R"({"inputs": [{"name": "in", "shape": [2, 3], "datatype": "BYTES",
+                     "data": [0.5, -1.25, "red", -2, 0.5, "blue"]}]})")
+                .status,
+            200);
+  const std::string square = R"({"inputs": [
+      {"name": "x1", "shape": [2, 2], "datatype": "FP64", "data": [0.5, 1, 2, 3]},
+      {"name": "x2", "shape": [4], "datatype": "FP64", "data": [0.5, 1, 2, 3]},
+      {"name": "color", "shape": [4, 1], "datatype": "BYTES", "data": [["a"], ["b"], ["c"], ["d"]]}]})";
+  res = Call("POST", "/v2/models/churn/infer", square);
+  EXPECT_EQ(res.status, 400);
+  EXPECT_CONTAINS(res.body,
+                  "tensor 'x1' has shape [2, 2]; an input's tensor has shape [rows] or [rows, 1]");
 }
 
 TEST_F(HandlerTest, ApiKeysAndDraining) {

@@ -22,6 +22,33 @@ namespace dom = simdjson::dom;
 
 namespace {
 
+std::string ShapeText(const std::vector<int64_t>& shape) {
+  std::string text;
+  for (int64_t d : shape) text += (text.empty() ? "" : ", ") + std::to_string(d);
+  return "[" + text + "]";
+}
+
+// True when a tensor's data array holds arrays (nested data rather than flat values).
+bool NestedData(dom::element data) {
+  dom::array a;
+  if (data.get_array().get(a)) return false;
+  for (dom::element x : a) {
+    if (x.type() == dom::element_type::ARRAY) return true;
+  }
+  return false;
+}
+
+// True when `e`, at nesting `depth`, has exactly the dimensions shape[depth..].
+bool NestedAsShape(dom::element e, const std::vector<int64_t>& shape, size_t depth) {
+  dom::array a;
+  if (e.get_array().get(a)) return depth == shape.size();  // a value: only at the bottom
+  if (depth >= shape.size() || static_cast<int64_t>(a.size()) != shape[depth]) return false;
+  for (dom::element x : a) {
+    if (!NestedAsShape(x, shape, depth + 1)) return false;
+  }
+  return true;
+}
+
 void Fail(HttpResponse* res, int status, std::string_view message, int64_t record = 0,
           std::string_view field = {}) {
   res->status = status;
@@ -638,6 +665,13 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
     }
     dom::element data;
     if (te["data"].get(data)) return Fail(res, 400, "tensor '" + t.name + "' needs 'data'");
+    // Data is flat (row-major) or nested exactly as the shape says: a ragged row would
+    // otherwise be refilled from the next one and predicted on.
+    if (NestedData(data) && !NestedAsShape(data, t.shape, 0)) {
+      return Fail(res, 400,
+                  "tensor '" + t.name + "': nested data must follow the shape " +
+                      ShapeText(t.shape) + " exactly (or send the values flat, row after row)");
+    }
     flatten(data, t);
     if (!problem.empty()) return Fail(res, 400, problem);
     // The product of the shape, stopped once it passes the data's size (no overflow).
@@ -649,10 +683,8 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
       count = more ? count : count * d;
     }
     if (more || count != cells) {
-      std::string shape_text;
-      for (int64_t d : t.shape) shape_text += (shape_text.empty() ? "" : ", ") + std::to_string(d);
       return Fail(res, 400,
-                  "tensor '" + t.name + "': shape [" + shape_text + "] does not hold the " +
+                  "tensor '" + t.name + "': shape " + ShapeText(t.shape) + " does not hold the " +
                       std::to_string(cells) + " values of its data");
     }
     ts.push_back(std::move(t));
@@ -730,6 +762,13 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
         return Fail(res, 400, "tensor '" + t.name + "' is not an input of the model", 0, t.name);
       }
       if (of[j]) return Fail(res, 400, "tensor '" + t.name + "' is given twice", 0, t.name);
+      // One value per row: [rows] or [rows, 1] (a [2, 2] tensor is not 4 rows of one input).
+      if (!(t.shape.size() == 1 || (t.shape.size() == 2 && t.shape[1] == 1))) {
+        return Fail(res, 400,
+                    "tensor '" + t.name + "' has shape " + ShapeText(t.shape) +
+                        "; an input's tensor has shape [rows] or [rows, 1]",
+                    0, t.name);
+      }
       of[j] = &t;
     }
     int64_t rows = -1;
