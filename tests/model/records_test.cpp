@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 
+#include "mloop/io/jsonl_writer.h"
 #include "test_util.h"
 
 namespace mloop {
@@ -181,6 +183,18 @@ TEST(RecordsTest, EpochSecondsOutOfRangeAreProblems) {
       EXPECT_EQ(e.problem().field, "ts") << v;
     }
   }
+}
+
+TEST(RecordsTest, TextThatIsNotUtf8IsAProblem) {
+  RecordProblem p = ProblemOf("1,2,pr\xe9mium,true\n", RecordFormat::kCsv);
+  EXPECT_EQ(p.record, 1);
+  EXPECT_EQ(p.field, "plan");
+  EXPECT_EQ(p.message, "is not valid UTF-8");
+  // Anything echoed into JSON (an error message, a captured header) stays valid JSON.
+  std::string out;
+  AppendJsonString(out, "ir\xffis \xe2\x82 ok \xe2\x82\xac");
+  EXPECT_EQ(out, "\"ir\xEF\xBF\xBDis \xEF\xBF\xBD\xEF\xBF\xBD ok \xe2\x82\xac\"");
+  EXPECT_NO_THROW(nlohmann::json::parse(out));
 }
 
 TEST(RecordsTest, AFailedBodyLeavesEarlierRecords) {

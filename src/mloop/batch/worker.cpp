@@ -171,14 +171,6 @@ std::string ProblemReason(const RecordProblem& p) {
   return p.field.empty() ? p.message : "field '" + p.field + "': " + p.message;
 }
 
-// Bytes that are not UTF-8 become '?', so that a reason is always valid JSON text.
-std::string ValidUtf8(std::string_view s) {
-  if (simdjson::validate_utf8(s.data(), s.size())) return std::string(s);
-  std::string out;
-  for (unsigned char c : s) out += c < 0x80 ? static_cast<char>(c) : '?';
-  return out;
-}
-
 std::string Base64(std::string_view in) {
   static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
@@ -227,7 +219,7 @@ void AppendErrorLine(int64_t line, std::string_view reason, std::string_view tex
   *out += "{\"line\":";
   *out += std::to_string(line);
   *out += ",\"reason\":";
-  AppendJsonString(*out, ValidUtf8(reason));
+  AppendJsonString(*out, reason);  // bytes that are not UTF-8 become U+FFFD
   if (simdjson::validate_utf8(text.data(), text.size())) {
     *out += ",\"text\":";
     AppendJsonString(*out, text);

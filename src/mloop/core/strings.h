@@ -33,4 +33,8 @@ std::string CutUtf8(std::string_view text, size_t max);
 // UTF-8 become escapes (\n, \t, \xNN), and text longer than `max_len` bytes is cut with "...".
 std::string Printable(std::string_view text, size_t max_len = 80);
 
+// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD
+// (one per byte), so that it can go into JSON.
+std::string ToValidUtf8(std::string_view text);
+
 }  // namespace mloop

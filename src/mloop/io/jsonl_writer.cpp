@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mloop/core/error.h"
+#include "mloop/core/strings.h"
 #include "mloop/core/time.h"
 #include "mloop/io/atomic_file.h"
 #include "mloop/io/value_parse.h"
@@ -21,6 +22,11 @@ constexpr size_t kFlushBytes = size_t{1} << 16;
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view s) {
+  // Text from outside (a request's header, a CSV value in an error message) may not be UTF-8:
+  // its bad bytes become U+FFFD, so that the output is always valid JSON.
+  if (!simdjson::validate_utf8(s.data(), s.size())) {
+    return AppendJsonString(out, ToValidUtf8(s));
+  }
   static const char kHex[] = "0123456789abcdef";
   out += '"';
   size_t start = 0;

@@ -224,6 +224,10 @@ std::optional<RecordProblem> RecordBatch::AppendValues(const std::vector<std::st
       v.valid = false;
       continue;
     }
+    if (type == DataType::kString && !simdjson::validate_utf8(values[i].data(), values[i].size())) {
+      // As the CSV reader: text that is not UTF-8 is a bad row, not a category.
+      return RecordProblem{record, inputs_[i].name, "is not valid UTF-8"};
+    }
     if (!ParseTyped(values[i], type, /*declared=*/true, &v)) {
       return RecordProblem{
           record, inputs_[i].name,
