@@ -581,6 +581,24 @@ TEST(RecipeTransformTest, StandardScaleSumsAsNumPyDoes) {
   for (int i = 0; i < 40; ++i) ASSERT_EQ(out.column("c").f64()[i], 0.0) << i;
 }
 
+TEST(RecipeTransformTest, OrdinalTreatsNaNAsMissing) {
+  ColumnBuilder f(DataType::kFloat64);
+  f.AppendDouble(1.5);
+  f.AppendDouble(std::nan(""));
+  f.AppendNull();
+  f.AppendDouble(2.5);
+  Table t(Schema({Field{"f", DataType::kFloat64}}), {f.Finish()});
+  Table out;
+  Recipe::Parse("steps:\n  - ordinal: f\n  - derive: \"m = is_missing(f)\"\n").Fit(t, {}, &out);
+  const Column& c = out.column("f");
+  EXPECT_EQ(c.f64()[0], 0.0);
+  EXPECT_FALSE(c.IsValid(1));
+  EXPECT_FALSE(c.IsValid(2));
+  EXPECT_EQ(c.f64()[3], 1.0);
+  EXPECT_EQ(c.null_count(), 2);
+  EXPECT_EQ(out.column("m").bools()[1], 1);
+}
+
 TEST(RecipeTransformTest, Cast) {
   RecipeFitOptions options;
   options.target = "y_bin";

@@ -411,6 +411,24 @@ Column FinishLike(internal::ColumnData d, const Column& like) {
   return Column::FromData(std::move(d));
 }
 
+Column Float64MissingWhereNaN(BigVector<double> values) {
+  internal::ColumnData d;
+  d.type = DataType::kFloat64;
+  d.length = static_cast<int64_t>(values.size());
+  for (int64_t i = 0; i < d.length; ++i) {
+    if (!std::isnan(values[i])) continue;
+    if (d.validity.empty())
+      d.validity.assign(static_cast<size_t>((d.length + 63) / 64), ~uint64_t{0});
+    d.validity[i >> 6] &= ~(uint64_t{1} << (i & 63));
+    ++d.null_count;
+  }
+  if (!d.validity.empty() && d.length % 64 != 0) {
+    d.validity.back() &= (uint64_t{1} << (d.length % 64)) - 1;  // no bits past the end
+  }
+  d.f64 = std::move(values);
+  return Column::FromData(std::move(d));
+}
+
 Column Float64Column(BigVector<double> values) {
   internal::ColumnData d;
   d.type = DataType::kFloat64;

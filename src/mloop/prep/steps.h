@@ -264,6 +264,8 @@ Column Float64Like(BigVector<double> values, const Column& like);
 Column FinishLike(internal::ColumnData data, const Column& like);
 // A float64 column with no missing entries.
 Column Float64Column(BigVector<double> values);
+// A float64 column missing exactly where `values` holds NaN.
+Column Float64MissingWhereNaN(BigVector<double> values);
 // A vector of doubles from a shared pool, returned to it on destruction: fitting 29 columns on
 // two threads then fills two buffers instead of allocating (and page-faulting) 29.
 class Scratch {

@@ -431,7 +431,8 @@ class OrdinalStep : public StepBase<OrdinalStep> {
           v[i] = unknown_value_;
         }
       }
-      out[k] = Float64Like(std::move(v), c);
+      // Missing and NaN in, missing out (NaN is a number's missing value everywhere else).
+      out[k] = Float64MissingWhereNaN(std::move(v));
     });
     TableEdit edit(in);
     for (size_t k = 0; k < idx.size(); ++k) edit.Replace(idx[k], std::move(out[k]));
