@@ -78,8 +78,8 @@ DatasetRef DatasetRefArg(const std::string& text) {
   }
 }
 
-Table LoadTableArg(Workspace& ws, const std::string& data) {
-  if (std::filesystem::exists(data)) return ReadDataFile(ws, data);
+Table LoadTableArg(Workspace& ws, const std::string& data, const std::vector<Field>& expected) {
+  if (std::filesystem::exists(data)) return ReadDataFile(ws, data, expected);
   DatasetRef ref;
   try {
     ref = ParseDatasetRef(data);

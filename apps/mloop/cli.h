@@ -30,7 +30,7 @@ std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global);
 DatasetRef DatasetRefArg(const std::string& text);
 // --data of predict and eval: a data file (CSV or JSON Lines) when one of that name exists, read
 // with the workspace's ingest settings (ReadDataFile), otherwise a dataset NAME[@VERSION].
-Table LoadTableArg(Workspace& ws, const std::string& data);
+Table LoadTableArg(Workspace& ws, const std::string& data, const std::vector<Field>& expected = {});
 
 // While alive, Ctrl-C (SIGINT) and SIGTERM set flag() instead of ending mloop, so that a long
 // command (train, tune) stops at its next step and records what it did; a second signal ends

@@ -104,7 +104,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   } else {
     ResolvedModel m = ResolveModelRef(*ws, a.model);
     ModelBundle bundle = LoadBundle(ws->artifacts(), m.model_hash);
-    Table t = LoadTableArg(*ws, a.data);
+    Table t = LoadTableArg(*ws, a.data, Predictor(bundle).inputs());
     subject = m.description;
     options.title = "Evaluation of " + m.description;
     options.facts = {{"model", m.description},

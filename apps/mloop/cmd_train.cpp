@@ -394,7 +394,7 @@ void RunPredict(const GlobalOptions& global, const std::string& model, const std
   if (output != "-") RefuseOverwritingInput(output, data, "--output");
   auto ws = OpenWorkspace(global);
   Predictor predictor(LoadBundle(ws->artifacts(), ResolveModelRef(*ws, model).model_hash));
-  Table input = LoadTableArg(*ws, data);
+  Table input = LoadTableArg(*ws, data, predictor.inputs());
   Table pred = predictor.Predict(input);
   if (explain) {
     Table contributions = predictor.Explain(input);

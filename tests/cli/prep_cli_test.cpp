@@ -119,7 +119,15 @@ TEST_F(PrepCliTest, TrainedModelAppliesItsRecipe) {
   const std::string preds = ReadFile(dir_ / "p.csv");
   EXPECT_EQ(preds.substr(0, 23), "prediction,probability\n");
   EXPECT_EQ(std::count(preds.begin(), preds.end(), '\n'), 4);
-  // A column the recipe reads is missing: named, with the step.
+  // One record whose string column is empty, or holds a number: read as the types the model
+  // was trained on (inferred from this file alone they were float64 / int64, and refused).
+  WriteFile(dir_ / "one.csv", "id,x,z,city\n100,0,1,\n");
+  r = Run("predict run:1 --data one.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  WriteFile(dir_ / "num.csv", "id,x,z,city\n100,0,1,7\n");
+  r = Run("predict run:1 --data num.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+    // A column the recipe reads is missing: named, with the step.
   WriteFile(dir_ / "noz.csv", "id,x,city\n1,2,Oslo\n");
   r = Run("predict run:1 --data noz.csv");
   EXPECT_EQ(r.code, 1);

@@ -124,8 +124,14 @@ ReadOptions WorkspaceReadOptions(const Workspace& ws) {
   return o;
 }
 
-Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file) {
+Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file,
+                   const std::vector<Field>& expected) {
   ReadOptions o = WorkspaceReadOptions(ws);
+  // The columns a model reads are read as the types it was trained on, not inferred from this
+  // file alone: a category that looks like a number ("7"), or a column empty in every row of a
+  // one-row file, would otherwise arrive as a number the model refuses.
+  for (const Field& f : expected) o.types[f.name] = f.type;
+  o.types_if_present = !expected.empty();
   // Rows that would be skipped go nowhere here: fail on them instead, naming the row.
   o.on_bad_rows = BadRowPolicy::kFail;
   const SpooledInput input(file);

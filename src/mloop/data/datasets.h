@@ -80,8 +80,10 @@ SourceFormat DetectFormat(const std::filesystem::path& file);
 ReadOptions WorkspaceReadOptions(const Workspace& ws);
 
 // A data file (CSV or JSON Lines, by its name and bytes, as `data import` detects them) read
-// with the workspace's ingest settings, without storing it.
-Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file);
+// with the workspace's ingest settings, without storing it. Columns named in `expected` (a
+// model's inputs) are read as those types when the file has them.
+Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file,
+                   const std::vector<Field>& expected = {});
 
 // The request `data import FILE` makes with default flags: named after the file, the
 // workspace's ingest settings, the table kept.

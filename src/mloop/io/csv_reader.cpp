@@ -500,6 +500,7 @@ void CsvReader::ReadHeader() {
     pos_ = p - data;
   }
   for (const auto& [name, type] : options_.types) {
+    if (options_.types_if_present) break;
     if (std::find(names.begin(), names.end(), name) == names.end()) {
       throw InvalidArgument("a type is declared for column '" + name + "', which " +
                                 path_.string() + " does not have" + DidYouMean(name, names),

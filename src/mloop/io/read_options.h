@@ -21,8 +21,11 @@ enum class BadRowPolicy {
 };
 
 struct ReadOptions {
-  // Declared column types; other columns are inferred. Naming an unknown column is an error.
+  // Declared column types; other columns are inferred. Naming an unknown column is an error,
+  // unless `types_if_present` (types a model expects: a column it lacks is reported later, by
+  // the model, naming the step that reads it).
   std::map<std::string, DataType> types;
+  bool types_if_present = false;
   // Column roles recorded in the schema (target, id, event_time, ignored).
   std::map<std::string, Role> roles;
   MissingTokens missing;
