@@ -120,6 +120,16 @@ TEST_F(CliTest, OutputsNeverReplaceTheWorkspacesOwnFiles) {
   EXPECT_CONTAINS(r.out, "d ");
 }
 
+TEST_F(CliTest, AMistypedArtifactStoreIsNotCreated) {
+  ASSERT_EQ(Run("init").code, 0);
+  WriteFile(dir_ / "mloop.yaml", "version: 1\nstores:\n  artifacts: no/such/dir\n");
+  WriteFile(dir_ / "d.csv", "a,b\n1,2\n");
+  auto r = Run("data import d.csv --name d");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "does not exist (stores.artifacts in ");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "no"));
+}
+
 TEST_F(CliTest, APartialWorkspaceSaysWhatIsMissing) {
   std::filesystem::create_directories(dir_ / "w");
   WriteFile(dir_ / "w" / "mloop.yaml", "version: 1\n");

@@ -206,10 +206,19 @@ MetadataStore& Workspace::metadata() {
 
 ArtifactStore& Workspace::artifacts() {
   if (!artifacts_) {
-    std::string uri = config_.artifacts_uri == "default"
-                          ? "file://" + (root_ / kStateDir / "artifacts").string()
-                          : ResolveUri(config_.artifacts_uri, "file", root_);
-    artifacts_ = OpenArtifactStore(uri, true);
+    const bool builtin = config_.artifacts_uri == "default";
+    std::string uri = builtin ? "file://" + (root_ / kStateDir / "artifacts").string()
+                              : ResolveUri(config_.artifacts_uri, "file", root_);
+    // A configured directory must exist: a mistyped path would otherwise become a new, empty
+    // store, and every stored dataset and model would look missing.
+    try {
+      artifacts_ = OpenArtifactStore(uri, builtin);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kNotFound) throw;
+      throw NotFound(
+          std::string(e.what()) + " (stores.artifacts in " + (root_ / kConfigFile).string() + ")",
+          "fix the path, or create the directory for a new store");
+    }
   }
   return *artifacts_;
 }
