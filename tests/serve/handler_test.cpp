@@ -641,6 +641,13 @@ server: {port: 9000, threads: 4, max_body_mb: 1, auth: true}
   EXPECT_CONTAINS(error("models:\n  - model: a@x\n  - model: a@y\n"), "served twice");
   EXPECT_CONTAINS(error("models:\n  - name: a\n    variants:\n      - {model: a/1, weight: 0}\n"),
                   "'weight' must be > 0");
+  EXPECT_CONTAINS(
+      error("models:\n  - name: a\n    variants:\n      - {model: a/1, weight: 1e308}\n"),
+      "'weight' must be at most 1e12");
+  // A run is served as run-N (a name that fits URL paths and metric labels).
+  EXPECT_EQ(ModelFromRef("run:3").name, "run-3");
+  EXPECT_EQ(ModelFromRef("3").name, "run-3");
+  EXPECT_EQ(ModelFromRef("churn/3").name, "churn");
   EXPECT_CONTAINS(error("models: []\n"), "nothing to serve");
   EXPECT_CONTAINS(error("models:\n  - model: a@x\n    shadow: {model: a/2, share: 2}\n"),
                   "'share' must be in (0, 1]");

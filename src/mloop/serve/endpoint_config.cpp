@@ -60,8 +60,12 @@ ModelEndpointConfig ParseModel(const std::string& origin, const YAML::Node& node
       vc.name = v["name"] ? String(origin, v["name"], "name")
                           : ModelFromRef(vc.model_ref).variants[0].name;
       if (v["weight"]) vc.weight = Number(origin, v["weight"], "weight");
-      if (vc.weight <= 0) {
+      if (!(vc.weight > 0)) {
         throw InvalidArgument(Where(origin, v["weight"]) + ": 'weight' must be > 0");
+      }
+      if (!(vc.weight <= 1e12)) {  // their sum must stay finite for the traffic split
+        throw InvalidArgument(Where(origin, v["weight"]) + ": 'weight' must be at most 1e12",
+                              "weights are relative: 80 and 20 split as 0.8 and 0.2 do");
       }
       m.variants.push_back(std::move(vc));
     }
@@ -102,6 +106,12 @@ ModelEndpointConfig ModelFromRef(const std::string& ref) {
   v.model_ref = ref;
   const std::string model = ModelNameOf(ref);
   m.name = model.empty() ? ref : model;
+  // A run (`3` or `run:3`) is served as `run-3`: a name in URL paths and metric labels.
+  const std::string id = ref.rfind("run:", 0) == 0 ? ref.substr(4) : ref;
+  if (model.empty() && !id.empty() && id.size() < 12 &&
+      id.find_first_not_of("0123456789") == std::string::npos) {
+    m.name = "run-" + id;
+  }
   const size_t at = ref.find('@');
   const size_t slash = ref.find('/');
   if (!model.empty() && at != std::string::npos) {
