@@ -239,6 +239,10 @@ TEST(RecipeParseTest, DocumentShape) {
             std::string::npos);
   EXPECT_NE(ParseError("steps: [\n").first.find("invalid YAML"), std::string::npos);
   EXPECT_NE(ParseError("").first.find("the recipe is empty"), std::string::npos);
+  // A second YAML document was silently dropped.
+  EXPECT_NE(ParseError("steps:\n  - drop: a\n---\nsteps:\n  - drop: b\n")
+                .first.find("the file holds 2 YAML documents"),
+            std::string::npos);
   EXPECT_EQ(ParseError("steps:\n  - derive: \"no equals sign\"\n").first,
             "step 1 (derive): expected 'NAME = EXPRESSION', got 'no equals sign'");
   EXPECT_NE(ParseError("steps:\n  - filter: \"age >= \"\n").first.find("step 1 (filter): "),

@@ -92,9 +92,19 @@ nlohmann::json ToJson(const YAML::Node& node) {
   return s;
 }
 
+YAML::Node LoadOneYamlDocument(const std::string& text) {
+  std::vector<YAML::Node> docs = YAML::LoadAll(text);
+  if (docs.size() > 1) {
+    throw YAML::ParserException(docs[1].Mark(), "the file holds " + std::to_string(docs.size()) +
+                                                    " YAML documents (separated by '---'); "
+                                                    "mloop reads one");
+  }
+  return docs.empty() ? YAML::Node() : docs[0];
+}
+
 YAML::Node LoadYaml(const std::string& text, const std::string& origin) {
   try {
-    return YAML::Load(text);
+    return LoadOneYamlDocument(text);
   } catch (const YAML::Exception& e) {
     throw InvalidArgument(Where(origin, e.mark) + ": invalid YAML: " + e.msg);
   }

@@ -23,6 +23,10 @@ bool PlainNumber(const std::string& s, nlohmann::json* out);
 // quoted scalars stay text.
 nlohmann::json ToJson(const YAML::Node& node);
 
+// YAML::Load, refusing a text of several documents (separated by `---`): Load keeps the first
+// and silently drops the others. Throws YAML::ParserException at the second document.
+YAML::Node LoadOneYamlDocument(const std::string& text);
+
 // Parses `text`; InvalidArgument with the position on a syntax error.
 YAML::Node LoadYaml(const std::string& text, const std::string& origin);
 

@@ -13,6 +13,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
+#include "mloop/core/yaml_util.h"
 #include "mloop/eval/numeric.h"
 #include "mloop/report/svg.h"
 
@@ -81,7 +82,7 @@ void CheckKey(const std::string& origin, const YAML::Node& key_node,
 BusinessSpec ParseNodes(const std::string& yaml_text, const std::string& origin) {
   YAML::Node root;
   try {
-    root = YAML::Load(yaml_text);
+    root = yaml::LoadOneYamlDocument(yaml_text);
   } catch (const YAML::Exception& e) {
     throw InvalidArgument(Where(origin, e.mark) + ": invalid YAML: " + e.msg);
   }

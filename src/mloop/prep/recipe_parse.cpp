@@ -8,6 +8,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
+#include "mloop/core/yaml_util.h"
 #include "mloop/prep/steps.h"
 
 namespace mloop::prep {
@@ -201,7 +202,7 @@ ParsedRecipe ParseYaml(std::string_view yaml, const std::string& origin) {
   YAML::Node root;
   std::string where = origin.empty() ? "" : origin + ":";
   try {
-    root = YAML::Load(std::string(yaml));
+    root = yaml::LoadOneYamlDocument(std::string(yaml));
   } catch (const YAML::Exception& e) {
     throw InvalidArgument(where +
                           (e.mark.line >= 0 ? std::to_string(e.mark.line + 1) + ":" +

@@ -7,6 +7,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
+#include "mloop/core/yaml_util.h"
 
 extern char** environ;
 
@@ -116,7 +117,7 @@ Config ParseConfigNodes(const std::string& yaml, const std::string& origin) {
   Config config;
   YAML::Node root;
   try {
-    root = YAML::Load(yaml);
+    root = yaml::LoadOneYamlDocument(yaml);
   } catch (const YAML::Exception& e) {
     throw InvalidArgument(origin + ":" + std::to_string(e.mark.line + 1) + ":" +
                           std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
