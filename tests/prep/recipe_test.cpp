@@ -629,6 +629,14 @@ TEST(RecipeTransformTest, Cast) {
   EXPECT_EQ(
       CheckError("steps:\n  - cast: {columns: ts, to: bool}\n", ErrorCode::kInvalidArgument).first,
       "step 1 (cast): cannot cast column 'ts' from timestamp to bool");
+  // Spaces around a value are ignored, as `data import` ignores them.
+  ColumnBuilder sb(DataType::kString);
+  for (const char* v : {" 12 ", "7", "  -3"}) sb.AppendString(v);
+  Table st(Schema({Field{"s", DataType::kString}}), {sb.Finish()});
+  Table cast;
+  Recipe::Parse("steps:\n  - cast: {columns: s, to: int64}\n").Fit(st, {}, &cast);
+  EXPECT_EQ(cast.column("s").i64()[0], 12);
+  EXPECT_EQ(cast.column("s").i64()[2], -3);
 }
 
 TEST(RecipeTransformTest, EmptyRecipeAndSelectors) {

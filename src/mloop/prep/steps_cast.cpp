@@ -110,6 +110,13 @@ class CastStep : public StepBase<CastStep> {
         b.AppendNull();
         continue;
       }
+      // Text is parsed as `data import` parses a field: spaces around the value are ignored.
+      std::string_view text;
+      if (from == DataType::kString) {
+        text = c.StringAt(i);
+        while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+        while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+      }
       switch (to_) {
         case DataType::kString:
           b.AppendString(CellToString(c, i));
@@ -119,7 +126,7 @@ class CastStep : public StepBase<CastStep> {
             b.AppendDouble(static_cast<double>(c.i64()[i]) / kMicrosPerSecond);
           } else {
             double v;
-            if (!ParseDouble(c.StringAt(i), &v)) throw Bad(name, i, std::string(c.StringAt(i)));
+            if (!ParseDouble(text, &v)) throw Bad(name, i, std::string(c.StringAt(i)));
             b.AppendDouble(v);
           }
           break;
@@ -134,7 +141,7 @@ class CastStep : public StepBase<CastStep> {
             if (from == DataType::kFloat64) {
               v = c.f64()[i];
             } else {
-              std::string_view s = c.StringAt(i);
+              std::string_view s = text;
               int64_t iv;
               auto [ptr, ec] =
                   std::from_chars(s.data() + (!s.empty() && s[0] == '+'), s.data() + s.size(), iv);
@@ -157,7 +164,7 @@ class CastStep : public StepBase<CastStep> {
         case DataType::kBool: {
           if (from == DataType::kString) {
             bool v;
-            if (!ParseBoolText(c.StringAt(i), &v)) throw Bad(name, i, std::string(c.StringAt(i)));
+            if (!ParseBoolText(text, &v)) throw Bad(name, i, std::string(c.StringAt(i)));
             b.AppendBool(v);
           } else if (from == DataType::kInt64) {
             b.AppendBool(c.i64()[i] != 0);
@@ -174,7 +181,7 @@ class CastStep : public StepBase<CastStep> {
         case DataType::kTimestamp: {
           if (from == DataType::kString) {
             int64_t t;
-            if (!ParseIsoTimestamp(c.StringAt(i), &t)) {
+            if (!ParseIsoTimestamp(text, &t)) {
               throw Bad(name, i, std::string(c.StringAt(i)));
             }
             b.AppendInt(t);
