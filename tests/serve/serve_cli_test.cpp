@@ -610,6 +610,34 @@ TEST_F(ServeCliTest, OtherHttpVersionsGet505) {
   EXPECT_EQ(status_of("GET /ping HTTP/1.2"), 505);
   EXPECT_EQ(status_of("GET /ping HTTP/x.y"), 400);
   EXPECT_EQ(status_of("GET /ping HTTP/1.1"), 200);
+  // A compressed body is refused, not read as text: 415 for a content coding, 501 for a
+  // transfer coding other than chunked.
+  auto post_status = [&](const std::string& headers) {
+    asio::io_context ioc;
+    tcp::socket s(ioc);
+    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                            static_cast<unsigned short>(server.port())));
+    const std::string row = Lines(csv_body_)[0] + "\n";
+    std::string req =
+        "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n" + headers;
+    if (headers.find("chunked") != std::string::npos) {
+      char size[32];
+      std::snprintf(size, sizeof size, "%zx", row.size());
+      req += "\r\n" + std::string(size) + "\r\n" + row + "\r\n0\r\n\r\n";
+    } else {
+      req += "Content-Length: " + std::to_string(row.size()) + "\r\n\r\n" + row;
+    }
+    asio::write(s, asio::buffer(req));
+    beast::flat_buffer buffer;
+    Reply r;
+    http::read(s, buffer, r);
+    return r.result_int();
+  };
+  EXPECT_EQ(post_status(""), 200);
+  EXPECT_EQ(post_status("Content-Encoding: identity\r\n"), 200);
+  EXPECT_EQ(post_status("Content-Encoding: gzip\r\n"), 415);
+  EXPECT_EQ(post_status("Transfer-Encoding: chunked\r\n"), 200);
+  EXPECT_EQ(post_status("Transfer-Encoding: gzip, chunked\r\n"), 501);
 }
 
 // A request whose body is still arriving when SIGTERM comes is answered (with Connection:

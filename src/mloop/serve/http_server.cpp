@@ -214,7 +214,23 @@ class Session : public std::enable_shared_from_this<Session> {
     in.inference_id = View(req["X-Amzn-SageMaker-Inference-Id"]);
     HttpResponse out;
     try {
-      server_.handler.Handle(in, &out);
+      // A compressed body is not read as if it were plain text (RFC 9110 8.4: 415 for a content
+      // coding the server does not take; RFC 9112 6.1: 501 for a transfer coding other than
+      // chunked).
+      const beast::string_view coding = req[http::field::content_encoding];
+      const beast::string_view transfer = req[http::field::transfer_encoding];
+      if (!coding.empty() && !beast::iequals(coding, "identity")) {
+        out.status = 415;
+        out.body = ErrorJson("Content-Encoding '" + std::string(coding) +
+                             "' is not supported: send the body uncompressed");
+        out.headers.emplace_back("Accept-Encoding", "identity");
+      } else if (!transfer.empty() && !beast::iequals(transfer, "chunked")) {
+        out.status = 501;
+        out.body = ErrorJson("Transfer-Encoding '" + std::string(transfer) +
+                             "' is not supported: only chunked");
+      } else {
+        server_.handler.Handle(in, &out);
+      }
     } catch (const std::exception& e) {
       out = {};
       out.status = 500;
