@@ -339,8 +339,9 @@ struct ColumnDiff {
   const ColumnProfile* a = nullptr;  // null: added
   const ColumnProfile* b = nullptr;  // null: removed
   std::optional<double> psi;
-  std::optional<double> smd;  // standardised mean difference (B - A) / pooled std
-  std::string status;         // added, removed, type_changed, compared
+  std::optional<double> smd;   // standardised mean difference (B - A) / pooled std
+  std::string status;          // added, removed, type_changed, compared
+  std::string role_a, role_b;  // the column's role in each version ("" where it is absent)
   // Order: added, removed and changed types first, then by PSI, largest first.
   double Rank() const {
     if (status != "compared") return std::numeric_limits<double>::infinity();
@@ -357,10 +358,13 @@ std::vector<ColumnDiff> DiffColumns(const Side& a, const Side& b) {
     d.b = b.profile.Find(ca.name);
     if (!d.b) {
       d.status = "removed";
+      d.role_a = RoleName(a.table.schema().field(a.table.schema().IndexOf(ca.name)).role);
       out.push_back(d);
       continue;
     }
     d.status = ca.type == d.b->type ? "compared" : "type_changed";
+    d.role_a = RoleName(a.table.schema().field(a.table.schema().IndexOf(ca.name)).role);
+    d.role_b = RoleName(b.table.schema().field(b.table.schema().IndexOf(ca.name)).role);
     const Column& col_a = a.table.column(ca.name);
     const Column& col_b = b.table.column(ca.name);
     Buckets buckets = MakeBuckets(ca, col_b.type());
@@ -380,6 +384,7 @@ std::vector<ColumnDiff> DiffColumns(const Side& a, const Side& b) {
     d.name = cb.name;
     d.b = &cb;
     d.status = "added";
+    d.role_b = RoleName(b.table.schema().field(b.table.schema().IndexOf(cb.name)).role);
     out.push_back(d);
   }
   std::stable_sort(out.begin(), out.end(),
@@ -453,6 +458,8 @@ void RunDiff(const GlobalOptions& global, const std::string& a_ref, const std::s
           {"psi", Optional(d.psi)}, {"level", d.psi ? nlohmann::json(Level(*d.psi)) : nullptr},
           {"smd", Optional(d.smd)}, {"a", SideJson(d.a)},
           {"b", SideJson(d.b)}};
+      if (!d.role_a.empty()) j["a"]["role"] = d.role_a;
+      if (!d.role_b.empty()) j["b"]["role"] = d.role_b;
       cols.push_back(std::move(j));
     }
     PrintJson({{"a", DatasetJson(a)},
@@ -493,6 +500,15 @@ void RunDiff(const GlobalOptions& global, const std::string& a_ref, const std::s
             << "\n";
   if (!added.empty()) std::cout << "Columns added: " << Join(added, ", ") << "\n";
   if (!removed.empty()) std::cout << "Columns removed: " << Join(removed, ", ") << "\n";
+  // Roles are part of a version's content (a target set on one import only makes a new version
+  // whose values may all be equal): say so, or the diff would show nothing.
+  std::vector<std::string> roles;
+  for (const auto& d : diffs) {
+    if (!d.role_a.empty() && !d.role_b.empty() && d.role_a != d.role_b) {
+      roles.push_back(d.name + " (" + d.role_a + " -> " + d.role_b + ")");
+    }
+  }
+  if (!roles.empty()) std::cout << "Roles changed: " << Join(roles, ", ") << "\n";
   std::cout << "Changed: " << major.size() << " major, " << moderate.size()
             << " moderate (PSI >= " << FormatNumber(kPsiMajor)
             << ", >= " << FormatNumber(kPsiModerate) << ")\n\n";

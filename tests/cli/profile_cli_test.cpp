@@ -168,6 +168,23 @@ TEST_F(ProfileCliTest, DiffRanksTheLargestChangesFirst) {
   }
 }
 
+// The same values with another target are another version: the diff says what changed.
+TEST_F(ProfileCliTest, DiffShowsRoleChanges) {
+  WriteFile(dir_ / "a.csv", Csv(50, 10));
+  ASSERT_EQ(Run("data import a.csv --name d --target label").code, 0);
+  ASSERT_EQ(Run("data import a.csv --name d").code, 0);
+  auto r = Run("data diff d@1 d@2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "Roles changed: label (target -> feature)");
+  r = Run("data diff d@1 d@2 --json");
+  for (const auto& c : nlohmann::json::parse(r.out).at("columns")) {
+    if (c.at("name") == "label") {
+      EXPECT_EQ(c.at("a").at("role"), "target");
+      EXPECT_EQ(c.at("b").at("role"), "feature");
+    }
+  }
+}
+
 TEST_F(ProfileCliTest, DiffBadInput) {
   WriteFile(dir_ / "a.csv", Csv(20, 0));
   ASSERT_EQ(Run("data import a.csv --name sales").code, 0);
