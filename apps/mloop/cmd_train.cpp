@@ -354,9 +354,25 @@ void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, b
   for (size_t i = 0; i < runs.size(); ++i) {
     const RunRecord& r = runs[i];
     add(" algorithm", i, r.algorithm);
-    add(" dataset", i,
-        nlohmann::json::parse(r.lineage_json).value("/dataset/name"_json_pointer, std::string()));
+    // What the run learned from and how: a different version, recipe or split explains
+    // different metrics as much as a parameter does.
+    const nlohmann::json lineage = nlohmann::json::parse(r.lineage_json);
+    std::string dataset = lineage.value("/dataset/name"_json_pointer, std::string());
+    if (lineage.contains("/dataset/version"_json_pointer)) {
+      dataset += "@" + lineage.at("/dataset/version"_json_pointer).dump();
+    }
+    add(" dataset", i, dataset);
     add(" status", i, std::string(RunStatusName(r.status)));
+    add(" target", i, lineage.value("target", std::string()));
+    add(" task", i, r.task);
+    add(" split", i, lineage.value("split", std::string()));
+    const int64_t folds = lineage.value("cv_folds", int64_t{0});
+    add(" cv folds", i, folds > 0 ? std::to_string(folds) : "");
+    add(" seed", i, lineage.contains("seed") ? lineage.at("seed").dump() : "");
+    add(" recipe", i,
+        lineage.contains("recipe")
+            ? lineage.value("/recipe/sha256"_json_pointer, std::string()).substr(0, 12)
+            : "");
     const nlohmann::json params = nlohmann::json::parse(r.params_json);  // outlives the loop
     for (const auto& [k, v] : params.items()) {
       add("params." + k, i, v.is_string() ? v.get<std::string>() : v.dump());
