@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -335,6 +336,27 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "the model's model.json (artifact " + hash.substr(0, 12) + ") is damaged");
   EXPECT_FALSE(std::filesystem::exists(dir_ / "p2.csv"));
+}
+
+TEST_F(CliTest, RunsCompareShowsWhatEachRunLearnedFrom) {
+  ASSERT_EQ(Run("init").code, 0);
+  WriteFile(dir_ / "d.csv", "x,y\n1,0\n2,0\n3,0\n4,1\n5,1\n6,1\n7,0\n8,1\n9,1\n10,0\n");
+  ASSERT_EQ(Run("train d.csv --target y --algo logistic --split none").code, 0);
+  ASSERT_EQ(Run("train d.csv --target y --algo logistic --cv 2 --param C=0.5").code, 0);
+  auto r = Run("runs compare 1 2 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto fields = nlohmann::json::parse(r.out).at("fields");
+  EXPECT_EQ(fields.at("dataset"), nlohmann::json({"d@1", "d@1"}));
+  EXPECT_EQ(fields.at("cv folds"), nlohmann::json({"", "2"}));
+  EXPECT_EQ(fields.at("target"), nlohmann::json({"y", "y"}));
+  EXPECT_EQ(fields.at("params.C").at(1), "0.5");
+  r = Run("runs compare 1 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const size_t cv = r.out.find("cv folds");
+  ASSERT_NE(cv, std::string::npos) << r.out;
+  EXPECT_EQ(r.out[r.out.find('\n', cv) - 1], '*');  // the difference is marked
+  EXPECT_EQ(Run("runs compare 1").code, 2);
+  EXPECT_EQ(Run("runs compare 1 99").code, 1);
 }
 
 // A data file given to train is imported as a dataset named after it, and the run's lineage
