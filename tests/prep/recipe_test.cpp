@@ -239,6 +239,9 @@ TEST(RecipeParseTest, DocumentShape) {
             std::string::npos);
   EXPECT_NE(ParseError("steps: [\n").first.find("invalid YAML"), std::string::npos);
   EXPECT_NE(ParseError("").first.find("the recipe is empty"), std::string::npos);
+  // YAML 1.2 core integers in other bases.
+  EXPECT_NO_THROW(Recipe::Parse("steps:\n  - bucketize: {columns: a, bins: 0x4}\n"));
+  EXPECT_NO_THROW(Recipe::Parse("steps:\n  - bucketize: {columns: a, bins: 0o7}\n"));
   // A second YAML document was silently dropped.
   EXPECT_NE(ParseError("steps:\n  - drop: a\n---\nsteps:\n  - drop: b\n")
                 .first.find("the file holds 2 YAML documents"),

@@ -19,8 +19,8 @@ namespace {
 
 // --- YAML -> JSON -----------------------------------------------------------------------------
 
-// Plain scalars follow YAML 1.2's core schema (null, true/false, integers, floats); quoted
-// scalars are strings.
+// Plain scalars follow YAML 1.2's core schema (null, true/false, integers, floats; not .inf and
+// .nan); quoted scalars are strings.
 json ScalarToJson(const YAML::Node& node) {
   const std::string& s = node.Scalar();
   if (node.Tag() != "?") return s;
@@ -37,6 +37,14 @@ json ScalarToJson(const YAML::Node& node) {
     return std::strtod(s.c_str(), nullptr);
   }
   if (std::regex_match(s, kFloat)) return std::strtod(s.c_str(), nullptr);
+  // The core schema's other integers: 0o17, 0x1F. (Not .inf and .nan: a recipe's source is
+  // kept as JSON, which has no infinities; edges and bounds are finite numbers.)
+  static const std::regex kOctal("0o[0-7]+"), kHex("0x[0-9a-fA-F]+");
+  if (std::regex_match(s, kOctal) || std::regex_match(s, kHex)) {
+    int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(s.data() + 2, s.data() + s.size(), v, s[1] == 'o' ? 8 : 16);
+    if (ec == std::errc() && ptr == s.data() + s.size()) return v;
+  }
   return s;
 }
 
