@@ -339,8 +339,11 @@ TEST_F(HandlerTest, HotSwapWhenTheAliasMoves) {
   auto changes = host->Refresh();
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_CONTAINS(changes[0], "kept m/2");
-  // The same failure at the next polls is not counted or logged again.
+  // The same failure at the next polls is not counted or logged again; an explicit reload
+  // still says so.
   EXPECT_TRUE(host->Refresh().empty());
+  HttpResponse again = Call("POST", "/admin/reload");
+  EXPECT_CONTAINS(again.body, "churn/production: kept m/2");
   EXPECT_CONTAINS(metrics.Render(),
                   "mloop_model_load_failures_total{model=\"churn\",variant=\"production\"} 1");
   EXPECT_EQ(Call("POST", "/invocations", "1,2,red").status, 200);

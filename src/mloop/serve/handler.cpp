@@ -548,8 +548,8 @@ void Handler::V2(const HttpRequest& req, std::string_view path, HttpResponse* re
     rest.remove_prefix(10);
     const std::string_view version = rest.substr(0, rest.find('/'));
     rest.remove_prefix(version.size());
-    for (const auto& v : model->variants()) {
-      if (v->model()->version == version) variant = v.get();
+    for (const auto& v : model->variants()) {  // the first variant serving that version
+      if (!variant && v->model()->version == version) variant = v.get();
     }
     if (!variant) {
       return Fail(
@@ -566,7 +566,12 @@ void Handler::V2(const HttpRequest& req, std::string_view path, HttpResponse* re
     const Variant& v = variant ? *variant : *model->variants()[0];
     const auto loaded = v.model();
     nlohmann::json versions = nlohmann::json::array();
-    for (const auto& each : model->variants()) versions.push_back(each->model()->version);
+    for (const auto& each : model->variants()) {  // each version once, in variant order
+      const std::string& version = each->model()->version;
+      if (std::find(versions.begin(), versions.end(), version) == versions.end()) {
+        versions.push_back(version);
+      }
+    }
     nlohmann::json outputs = nlohmann::json::array();
     for (const auto& o : OutputSchema(loaded->predictor->target())) {
       DataType type = DataType::kFloat64;
@@ -901,7 +906,7 @@ void Handler::GroundTruth(const HttpRequest& req, HttpResponse* res) const {
 void Handler::Admin(const HttpRequest& req, std::string_view path, HttpResponse* res) const {
   if (path == "/admin/reload") {
     if (req.method != "POST") return MethodNotAllowed(res, path, "POST");
-    nlohmann::json changes = host_.Refresh();
+    nlohmann::json changes = host_.Refresh(/*repeat_failures=*/true);
     res->status = 200;
     res->content_type = "application/json";
     res->body = nlohmann::json{{"changes", changes}}.dump();

@@ -128,7 +128,7 @@ std::shared_ptr<const LoadedModel> ModelHost::Load(const ModelSource::Resolved& 
   return m;
 }
 
-std::vector<std::string> ModelHost::Refresh() {
+std::vector<std::string> ModelHost::Refresh(bool repeat_failures) {
   std::lock_guard lock(refresh_mu_);
   std::vector<std::string> out;
   std::map<std::string, std::shared_ptr<const LoadedModel>> loaded;
@@ -157,9 +157,12 @@ std::vector<std::string> ModelHost::Refresh() {
       v.stats().swaps.fetch_add(1, std::memory_order_relaxed);
       out.push_back(who + ": " + current->description + " -> " + it->second->description);
     } catch (const std::exception& e) {
-      if (v.last_refresh_error == e.what()) return;  // the same failure as at the last poll
-      v.last_refresh_error = e.what();
-      v.stats().load_failures.fetch_add(1, std::memory_order_relaxed);
+      const bool repeated = v.last_refresh_error == e.what();  // as at the last poll
+      if (repeated && !repeat_failures) return;
+      if (!repeated) {
+        v.last_refresh_error = e.what();
+        v.stats().load_failures.fetch_add(1, std::memory_order_relaxed);
+      }
       out.push_back(who + ": kept " + current->description + ": " + e.what());
     }
   };

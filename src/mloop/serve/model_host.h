@@ -95,8 +95,9 @@ class ModelHost {
 
   // Resolves every reference again and swaps in the versions that changed. Returns one line per
   // swap ("churn/production: churn/3 -> churn/4") and per failure (the old version stays).
-  // Serialised: concurrent calls run one after the other.
-  std::vector<std::string> Refresh();
+  // Serialised: concurrent calls run one after the other. A failure that persists is reported
+  // (and counted) once, unless `repeat_failures` (an explicit reload asks for the whole state).
+  std::vector<std::string> Refresh(bool repeat_failures = false);
 
  private:
   std::shared_ptr<const LoadedModel> Load(const ModelSource::Resolved& r);
