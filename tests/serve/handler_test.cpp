@@ -207,14 +207,17 @@ TEST_F(HandlerTest, BadRequestsGetClearStatuses) {
   EXPECT_EQ(Call("POST", "/invocations", "1,2,red", {{"Accept", "*/*"}}).content_type, "text/csv");
   // No Content-Type: CSV, as SageMaker's containers assume.
   EXPECT_EQ(Call("POST", "/invocations", "1,2,red").status, 200);
-  // Values XGBoost refuses (infinite as float32): 400 naming the row and feature, no stack trace.
+  // Values XGBoost refuses (infinite as float32): 400 naming the record (also as "record") and
+  // the feature, no stack trace.
   for (const char* body : {"inf,2,red\n", "1,2,red\n1,-1e39,red\n"}) {
     res = Call("POST", "/invocations", body, {{"Content-Type", "text/csv"}});
     EXPECT_EQ(res.status, 400) << body << res.body;
-    const std::string error = nlohmann::json::parse(res.body)["error"].get<std::string>();
+    const auto j = nlohmann::json::parse(res.body);
+    const std::string error = j["error"].get<std::string>();
     EXPECT_CONTAINS(error, body[0] == 'i'
-                               ? "row 1, feature 'x1': inf is infinite"
-                               : "row 2, feature 'x2': -1e+39 is beyond float32's range");
+                               ? "record 1: feature 'x1': inf is infinite"
+                               : "record 2: feature 'x2': -1e+39 is beyond float32's range");
+    EXPECT_EQ(j["record"], body[0] == 'i' ? 1 : 2);
     EXPECT_EQ(error.find("Stack trace"), std::string::npos);
   }
 }

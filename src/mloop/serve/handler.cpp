@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -61,7 +62,20 @@ void Fail(HttpResponse* res, int status, std::string_view message, int64_t recor
 void PredictionFailed(const std::exception& e, HttpResponse* res) {
   const auto* error = dynamic_cast<const Error*>(&e);
   if (error && error->code() == ErrorCode::kDataError) {
-    Fail(res, 400, e.what());
+    // The encoded rows are the request's records in order: "row N, feature 'f': ..." names
+    // the record as every other 400 does (the feature may be one a recipe derived).
+    std::string_view message = e.what();
+    int64_t row = 0;
+    if (message.substr(0, 4) == "row ") {
+      const char* end = message.data() + message.size();
+      const auto [ptr, ec] = std::from_chars(message.data() + 4, end, row);
+      const std::string_view rest(ptr, static_cast<size_t>(end - ptr));
+      if (ec == std::errc() && rest.substr(0, 2) == ", " && row > 0) {
+        return Fail(res, 400, "record " + std::to_string(row) + ": " + std::string(rest.substr(2)),
+                    row);
+      }
+    }
+    Fail(res, 400, message);
   } else {
     Fail(res, 424, std::string("the model failed: ") + e.what());
   }
