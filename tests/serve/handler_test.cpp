@@ -78,6 +78,17 @@ class HandlerTest : public ::testing::Test {
     reg.refs = {{"churn@production", "1"}, {"churn@staging", "2"}, {"iris@production", "3"}};
   }
 
+  // Model "4": trained on x1 alone (the other models take x1, x2, color).
+  void AddNarrowModel() {
+    const Table full = MakeData(2, 4);
+    TrainRequest req;
+    req.target = "y";
+    req.params = {{"num_boost_round", "3"}};
+    req.threads = 1;
+    Table narrow(Schema({{"x1", DataType::kFloat64}, {"y", DataType::kInt64}}),
+                 {full.column("x1"), full.column("y")});
+    reg.models["4"] = std::make_shared<const Predictor>(Train(narrow, req).bundle);
+  }
   void Start(EndpointConfig config, HandlerOptions options = {}) {
     host = std::make_unique<ModelHost>(config, reg.Source(), &metrics);
     handler = std::make_unique<Handler>(*host, metrics, options);
@@ -224,14 +235,7 @@ TEST_F(HandlerTest, BadRequestsGetClearStatuses) {
 
 // The variants and the shadow of one model must take the same records: refused at start.
 TEST_F(HandlerTest, VariantsWithOtherInputsAreRefused) {
-  const Table full = MakeData(2, 4);
-  TrainRequest req;
-  req.target = "y";
-  req.params = {{"num_boost_round", "3"}};
-  req.threads = 1;
-  Table narrow(Schema({{"x1", DataType::kFloat64}, {"y", DataType::kInt64}}),
-               {full.column("x1"), full.column("y")});
-  reg.models["4"] = std::make_shared<const Predictor>(Train(narrow, req).bundle);
+  AddNarrowModel();
   reg.refs["narrow@production"] = "4";
   EndpointConfig c = OneModel("churn@production");
   c.models[0].variants.push_back(VariantConfig{"B", "narrow@production", 1.0});
@@ -252,14 +256,7 @@ TEST_F(HandlerTest, VariantsWithOtherInputsAreRefused) {
 // ... and when an alias moves to a version with other inputs, the served one is kept: the
 // version would read every request's values as the wrong features.
 TEST_F(HandlerTest, HotSwapToOtherInputsKeepsTheServedVersion) {
-  const Table full = MakeData(2, 4);
-  TrainRequest req;
-  req.target = "y";
-  req.params = {{"num_boost_round", "3"}};
-  req.threads = 1;
-  Table narrow(Schema({{"x1", DataType::kFloat64}, {"y", DataType::kInt64}}),
-               {full.column("x1"), full.column("y")});
-  reg.models["4"] = std::make_shared<const Predictor>(Train(narrow, req).bundle);
+  AddNarrowModel();
   Start(OneModel("churn@production"));
   {
     std::lock_guard lock(reg.mu);

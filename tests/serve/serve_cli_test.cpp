@@ -595,16 +595,20 @@ TEST_F(ServeCliTest, SigtermWithKeepAliveConnectionExitsZero) {
 // A request line with another HTTP version gets 505 (RFC 9110 15.6.6); a malformed one 400.
 TEST_F(ServeCliTest, OtherHttpVersionsGet505) {
   ServeProcess server(ws(), {"--model", "bc@production"});
-  auto status_of = [&](const std::string& request_line) {
+  // The status of the answer to `request`, sent raw on a new connection.
+  auto status_for = [&](const std::string& request) {
     asio::io_context ioc;
     tcp::socket s(ioc);
     s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"),
                             static_cast<unsigned short>(server.port())));
-    asio::write(s, asio::buffer(request_line + "\r\nHost: x\r\n\r\n"));
+    asio::write(s, asio::buffer(request));
     beast::flat_buffer buffer;
     Reply r;
     http::read(s, buffer, r);
     return r.result_int();
+  };
+  auto status_of = [&](const std::string& request_line) {
+    return status_for(request_line + "\r\nHost: x\r\n\r\n");
   };
   EXPECT_EQ(status_of("GET /ping HTTP/2.0"), 505);
   EXPECT_EQ(status_of("GET /ping HTTP/1.2"), 505);
@@ -613,10 +617,6 @@ TEST_F(ServeCliTest, OtherHttpVersionsGet505) {
   // A compressed body is refused, not read as text: 415 for a content coding, 501 for a
   // transfer coding other than chunked.
   auto post_status = [&](const std::string& headers) {
-    asio::io_context ioc;
-    tcp::socket s(ioc);
-    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"),
-                            static_cast<unsigned short>(server.port())));
     const std::string row = Lines(csv_body_)[0] + "\n";
     std::string req =
         "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n" + headers;
@@ -627,11 +627,7 @@ TEST_F(ServeCliTest, OtherHttpVersionsGet505) {
     } else {
       req += "Content-Length: " + std::to_string(row.size()) + "\r\n\r\n" + row;
     }
-    asio::write(s, asio::buffer(req));
-    beast::flat_buffer buffer;
-    Reply r;
-    http::read(s, buffer, r);
-    return r.result_int();
+    return status_for(req);
   };
   EXPECT_EQ(post_status(""), 200);
   EXPECT_EQ(post_status("Content-Encoding: identity\r\n"), 200);
