@@ -640,6 +640,21 @@ TEST(RecipeTransformTest, Cast) {
   Recipe::Parse("steps:\n  - cast: {columns: s, to: int64}\n").Fit(st, {}, &cast);
   EXPECT_EQ(cast.column("s").i64()[0], 12);
   EXPECT_EQ(cast.column("s").i64()[2], -3);
+  // Seconds beyond year 9999 are refused (no reader takes them back; far ones overflowed).
+  for (double secs : {253402300800.0, 1e15, -62135596801.0}) {
+    ColumnBuilder nb(DataType::kFloat64);
+    nb.AppendDouble(secs);
+    Table nt(Schema({Field{"t", DataType::kFloat64}}), {nb.Finish()});
+    EXPECT_THROW(Recipe::Parse("steps:\n  - cast: {columns: t, to: timestamp}\n").Fit(nt, {}),
+                 Error)
+        << secs;
+  }
+  ColumnBuilder ib(DataType::kInt64);
+  ib.AppendInt(253402300799);
+  Table it(Schema({Field{"t", DataType::kInt64}}), {ib.Finish()});
+  Table last;
+  Recipe::Parse("steps:\n  - cast: {columns: t, to: timestamp}\n").Fit(it, {}, &last);
+  EXPECT_EQ(CellToString(last.column("t"), 0), "9999-12-31T23:59:59Z");
 }
 
 TEST(RecipeTransformTest, EmptyRecipeAndSelectors) {
