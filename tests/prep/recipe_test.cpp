@@ -242,6 +242,20 @@ TEST(RecipeParseTest, DocumentShape) {
   // YAML 1.2 core integers in other bases.
   EXPECT_NO_THROW(Recipe::Parse("steps:\n  - bucketize: {columns: a, bins: 0x4}\n"));
   EXPECT_NO_THROW(Recipe::Parse("steps:\n  - bucketize: {columns: a, bins: 0o7}\n"));
+  // A derived name in backquotes may hold '=' ; `` is one backquote, as in expressions.
+  {
+    ColumnBuilder a(DataType::kInt64);
+    a.AppendInt(1);
+    Table t(Schema({Field{"a", DataType::kInt64}}), {a.Finish()});
+    Table out;
+    Recipe::Parse(
+        "steps:\n  - derive: \"`a=b` = a + 1\"\n  - derive: \"`x``y` = a * 2\"\n"
+        "  - derive: \"z = `x``y` + `a=b`\"\n")
+        .Fit(t, {}, &out);
+    EXPECT_EQ(out.column("a=b").i64()[0], 2);
+    EXPECT_EQ(out.column("x`y").i64()[0], 2);
+    EXPECT_EQ(out.column("z").i64()[0], 4);
+  }
   // A second YAML document was silently dropped.
   EXPECT_NE(ParseError("steps:\n  - drop: a\n---\nsteps:\n  - drop: b\n")
                 .first.find("the file holds 2 YAML documents"),

@@ -102,6 +102,29 @@ std::string Trim(std::string s) {
 // "name = expression" -> {name, expr}. The '=' is the first one that is not part of a
 // comparison (==, <=, >=, !=).
 json SplitDerive(const std::string& text, const std::string& where) {
+  // A name in backquotes, as the expressions write one: it may hold '=' and spaces, and ``
+  // stands for one backquote.
+  const std::string lead = Trim(text);
+  if (!lead.empty() && lead.front() == '`') {
+    std::string name;
+    size_t i = 1;
+    for (; i < lead.size(); ++i) {
+      if (lead[i] != '`') {
+        name += lead[i];
+      } else if (i + 1 < lead.size() && lead[i + 1] == '`') {
+        name += '`';
+        ++i;
+      } else {
+        break;
+      }
+    }
+    const size_t eq = lead.find_first_not_of(" \t", i + 1);
+    if (i < lead.size() && eq != std::string::npos && lead[eq] == '=' &&
+        (eq + 1 >= lead.size() || lead[eq + 1] != '=')) {
+      std::string expr = Trim(lead.substr(eq + 1));
+      if (!name.empty() && !expr.empty()) return json{{"name", name}, {"expr", expr}};
+    }
+  }
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] != '=') continue;
     char prev = i > 0 ? text[i - 1] : ' ';
