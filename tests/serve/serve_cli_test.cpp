@@ -304,6 +304,10 @@ TEST_F(ServeCliTest, PingHealthAndRoutes) {
   EXPECT_EQ(r.result_int(), 200);
   EXPECT_EQ(r.body(), R"({"status":"ok"})");
   EXPECT_TRUE(r.keep_alive());
+  // Every answer is dated (RFC 9110 6.6.1), as "Fri, 27 Nov 2026 16:45:01 GMT".
+  const std::string date(r[http::field::date]);
+  EXPECT_EQ(date.size(), 29u) << date;
+  EXPECT_EQ(date.substr(date.size() - 4), " GMT") << date;
   EXPECT_EQ(c.Get("/v2/health/live").body(), R"({"live":true})");
   EXPECT_EQ(c.Get("/v2/health/ready").body(), R"({"ready":true})");
   EXPECT_EQ(c.Get("/v2/models/bc/ready").result_int(), 200);

@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <csignal>
+#include <ctime>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -25,6 +26,22 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
+
+// The Date header every response carries (RFC 9110 6.6.1), "Fri, 27 Nov 2026 16:45:01 GMT":
+// formatted once a second per thread.
+const std::string& HttpDate() {
+  thread_local time_t formatted_at = -1;
+  thread_local std::string text;
+  const time_t now = std::time(nullptr);
+  if (now != formatted_at) {
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    char buf[64];
+    text.assign(buf, std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &utc));
+    formatted_at = now;
+  }
+  return text;
+}
 
 // A request target in absolute form ("http://host:8080/ping", which RFC 9112 3.2.2 asks
 // servers to accept, as proxies send it) as its path and query ("/ping").
@@ -191,6 +208,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.version(11);
     res_.result(static_cast<unsigned>(status));
     res_.set(http::field::server, "mloop");
+    res_.set(http::field::date, HttpDate());
     res_.set(http::field::content_type, "application/json");
     res_.body() = std::move(body);
     res_.keep_alive(false);
@@ -241,6 +259,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.version(req.version());
     res_.result(static_cast<unsigned>(out.status));
     res_.set(http::field::server, "mloop");
+    res_.set(http::field::date, HttpDate());
     res_.set(http::field::content_type, out.content_type);
     for (auto& [name, value] : out.headers) res_.set(name, value);
     if (req.method() != http::verb::head) res_.body() = std::move(out.body);
