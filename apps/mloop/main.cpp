@@ -2,6 +2,7 @@
 // dispatches to the command groups, and is the one place where errors become messages and exit
 // codes: 0 ok, 1 error, 2 usage, 3 a quality gate failed.
 #include <cstdio>
+#include <functional>
 #include <iostream>
 
 #include "cli.h"
@@ -53,6 +54,20 @@ std::string UnknownCommandMessage(CLI::App& app, int argc, char** argv) {
   return {};
 }
 
+// A subcommand added after its parent's footer was set inherits it (CLI11 copies it): `tune
+// show --help` ended with `tune`'s examples. Such copies go back to mloop's own footer line, as
+// every other help text ends.
+void ResetInheritedFooters(CLI::App& app) {
+  const std::string root = app.get_footer();
+  std::function<void(CLI::App&)> walk = [&](CLI::App& parent) {
+    for (CLI::App* sub : parent.get_subcommands({})) {
+      walk(*sub);  // first: its own children compare with its footer as it was set
+      if (&parent != &app && sub->get_footer() == parent.get_footer()) sub->footer(root);
+    }
+  };
+  walk(app);
+}
+
 int Run(int argc, char** argv) {
   CLI::App app{"mloop: the machine-learning lifecycle in one program", "mloop"};
   app.require_subcommand(1);
@@ -75,6 +90,7 @@ int Run(int argc, char** argv) {
   mloop::cli::RegisterServe(app, global);
   int exit_code = 0;
   mloop::cli::RegisterEval(app, global, &exit_code);
+  ResetInheritedFooters(app);
   if (argc == 1) {  // no command: show what there is
     std::fprintf(stderr, "%s", app.help().c_str());
     return 2;

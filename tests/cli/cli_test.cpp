@@ -34,6 +34,14 @@ TEST_F(CliTest, HelpAndVersion) {
   EXPECT_CONTAINS(r.out, "init");
   EXPECT_EQ(Run("data import --help").code, 0);
   EXPECT_CONTAINS(Run("--version").out, "mloop 0.");
+  // A subcommand's help ends with mloop's footer line, not its parent's examples.
+  for (const char* cmd : {"tune show --help", "serve keys --help", "serve keys create --help"}) {
+    r = Run(cmd);
+    EXPECT_EQ(r.code, 0) << cmd;
+    EXPECT_EQ(r.out.substr(r.out.rfind('\n', r.out.size() - 2) + 1),
+              "Run `mloop COMMAND --help` for a command's options. Docs: docs/cli.md\n")
+        << cmd;
+  }
 }
 
 TEST_F(CliTest, UsageErrorsExitWithTwo) {
