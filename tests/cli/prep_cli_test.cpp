@@ -127,7 +127,7 @@ TEST_F(PrepCliTest, TrainedModelAppliesItsRecipe) {
   WriteFile(dir_ / "num.csv", "id,x,z,city\n100,0,1,7\n");
   r = Run("predict run:1 --data num.csv");
   ASSERT_EQ(r.code, 0) << r.err;
-    // A column the recipe reads is missing: named, with the step.
+  // A column the recipe reads is missing: named, with the step.
   WriteFile(dir_ / "noz.csv", "id,x,city\n1,2,Oslo\n");
   r = Run("predict run:1 --data noz.csv");
   EXPECT_EQ(r.code, 1);
