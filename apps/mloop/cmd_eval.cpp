@@ -104,13 +104,14 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   } else {
     ResolvedModel m = ResolveModelRef(*ws, a.model);
     ModelBundle bundle = LoadBundle(ws->artifacts(), m.model_hash);
-    Table t = LoadTableArg(*ws, a.data, Predictor(bundle).inputs());
+    const Predictor predictor(bundle);
+    Table t = LoadTableArg(*ws, a.data, predictor.inputs());
     subject = m.description;
     options.title = "Evaluation of " + m.description;
     options.facts = {{"model", m.description},
                      {"algorithm", bundle.manifest.value("algorithm", "")},
                      {"data", a.data}};
-    ev = EvaluateModel(bundle, t, options);
+    ev = EvaluateModel(bundle, predictor, t, options);
   }
   if (!a.html.empty()) WriteFileAtomically(a.html, [&](std::ostream& out) { out << ev.html; });
   // Quality gates.

@@ -349,6 +349,11 @@ struct ColumnDiff {
   }
 };
 
+std::string RoleOf(const Side& s, const std::string& column) {
+  const Schema& schema = s.table.schema();
+  return std::string(RoleName(schema.field(schema.IndexOf(column)).role));
+}
+
 std::vector<ColumnDiff> DiffColumns(const Side& a, const Side& b) {
   std::vector<ColumnDiff> out;
   for (const auto& ca : a.profile.column_profiles) {
@@ -356,15 +361,14 @@ std::vector<ColumnDiff> DiffColumns(const Side& a, const Side& b) {
     d.name = ca.name;
     d.a = &ca;
     d.b = b.profile.Find(ca.name);
+    d.role_a = RoleOf(a, ca.name);
     if (!d.b) {
       d.status = "removed";
-      d.role_a = RoleName(a.table.schema().field(a.table.schema().IndexOf(ca.name)).role);
       out.push_back(d);
       continue;
     }
     d.status = ca.type == d.b->type ? "compared" : "type_changed";
-    d.role_a = RoleName(a.table.schema().field(a.table.schema().IndexOf(ca.name)).role);
-    d.role_b = RoleName(b.table.schema().field(b.table.schema().IndexOf(ca.name)).role);
+    d.role_b = RoleOf(b, ca.name);
     const Column& col_a = a.table.column(ca.name);
     const Column& col_b = b.table.column(ca.name);
     Buckets buckets = MakeBuckets(ca, col_b.type());
@@ -384,7 +388,7 @@ std::vector<ColumnDiff> DiffColumns(const Side& a, const Side& b) {
     d.name = cb.name;
     d.b = &cb;
     d.status = "added";
-    d.role_b = RoleName(b.table.schema().field(b.table.schema().IndexOf(cb.name)).role);
+    d.role_b = RoleOf(b, cb.name);
     out.push_back(d);
   }
   std::stable_sort(out.begin(), out.end(),

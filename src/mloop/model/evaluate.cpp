@@ -78,9 +78,8 @@ std::string CanonicalMetricName(const std::string& name) {
   return name;
 }
 
-Evaluation EvaluateModel(const ModelBundle& bundle, const Table& data,
+Evaluation EvaluateModel(const ModelBundle& bundle, const Predictor& predictor, const Table& data,
                          const EvaluationOptions& options) {
-  Predictor predictor(bundle);
   const Target& target = predictor.target();
   if (target.task == Task::kClustering) {
     throw InvalidArgument("evaluating a clustering model is not supported yet",

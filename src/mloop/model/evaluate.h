@@ -30,8 +30,9 @@ struct Evaluation {
   std::string html;  // the report
 };
 
-// Scores `data` with `bundle`'s model and evaluates against its target column.
-Evaluation EvaluateModel(const ModelBundle& bundle, const Table& data,
+// Scores `data` with `predictor` (built from `bundle`, whose manifest gives the feature
+// importance) and evaluates against its target column.
+Evaluation EvaluateModel(const ModelBundle& bundle, const Predictor& predictor, const Table& data,
                          const EvaluationOptions& options);
 
 // Evaluates predictions from any tool: `label` holds the truth, `score` the prediction (binary:
