@@ -113,6 +113,8 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
     cmd.valid = ImportForTraining(*ws, a.valid, show_progress, &valid_import);
     cmd.valid_table = &valid_import.table;
   }
+  // Said even with --quiet / --json: the command is waiting, not hanging.
+  cmd.on_notice = [](const std::string& text) { std::cerr << "note: " << text << "\n"; };
   cmd.on_start = [&](int64_t id) {
     if (show_progress) {
       std::cerr << "run " << id << ": training " << a.algo << " on " << a.dataset

@@ -41,6 +41,14 @@ TEST(ConfigTest, BadValuesAreExplained) {
             std::string::npos);
   EXPECT_NE(ErrorOf([] { ParseConfig("version: 7\n", "f"); }).find("version 7"), std::string::npos);
   EXPECT_NE(ErrorOf([] { ParseConfig("a: [\n", "f"); }).find("invalid YAML"), std::string::npos);
+  for (const char* bad : {"-1", "nan", "1e9", "10s", ""}) {
+    EXPECT_NE(ErrorOf([&] {
+                ParseConfig(std::string("stores: {lock_timeout_seconds: '") + bad + "'}\n", "f");
+              }).find("lock_timeout_seconds must be a number of seconds from 0 to 3600"),
+              std::string::npos)
+        << bad;
+  }
+  EXPECT_EQ(ParseConfig("stores: {lock_timeout_seconds: 0.5}\n", "f").lock_timeout_seconds, 0.5);
 }
 
 TEST(ConfigTest, EnvironmentOverridesFile) {

@@ -17,6 +17,7 @@ const std::vector<std::string>& ConfigKeys() {
   static const std::vector<std::string> keys = {"version",
                                                 "stores.metadata",
                                                 "stores.artifacts",
+                                                "stores.lock_timeout_seconds",
                                                 "ingest.missing_values",
                                                 "ingest.on_bad_rows",
                                                 "threads"};
@@ -40,6 +41,19 @@ int ParseThreads(const std::string& text, const std::string& origin) {
   }
   throw InvalidArgument(origin + ": threads must be a whole number from 0 to 1024, not '" + text +
                         "'");
+}
+
+double ParseLockTimeout(const std::string& text, const std::string& origin) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used == text.size() && v >= 0 && v <= 3600) return v;
+  } catch (const std::exception&) {
+  }
+  throw InvalidArgument(origin +
+                        ": stores.lock_timeout_seconds must be a number of seconds from 0 "
+                        "to 3600, not '" +
+                        text + "'");
 }
 
 std::vector<std::string> SplitComma(const std::string& text) {
@@ -86,6 +100,8 @@ void SetConfigValue(Config& config, const std::string& key, const std::string& v
     config.metadata_uri = value;
   } else if (key == "stores.artifacts") {
     config.artifacts_uri = value;
+  } else if (key == "stores.lock_timeout_seconds") {
+    config.lock_timeout_seconds = ParseLockTimeout(value, origin);
   } else if (key == "ingest.missing_values") {
     config.missing_values = SplitComma(value);
   } else if (key == "ingest.on_bad_rows") {
@@ -204,6 +220,7 @@ version: 1
 stores:
   metadata: default      # .mloop/metadata.db (SQLite), or sqlite:///path/to/file.db
   artifacts: default     # .mloop/artifacts, or file:///path/to/dir
+  lock_timeout_seconds: 10  # how long a write waits while another mloop holds the metadata store
 
 ingest:
   missing_values: ["", "NA", "NaN", "null"]

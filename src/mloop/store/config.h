@@ -5,6 +5,7 @@
 //   version                  1 (the file format version)
 //   stores.metadata          "default" (.mloop/metadata.db) or sqlite:///path
 //   stores.artifacts         "default" (.mloop/artifacts) or file:///path
+//   stores.lock_timeout_seconds  10: how long a command waits while another holds the store
 //   ingest.missing_values    ["", "NA", "NaN", "null"]
 //   ingest.on_bad_rows       fail | skip
 //   threads                  0 (one per core)
@@ -25,6 +26,8 @@ inline constexpr int kConfigFormatVersion = 1;
 struct Config {
   std::string metadata_uri = "default";
   std::string artifacts_uri = "default";
+  // How long one write waits for another process that holds the metadata store.
+  double lock_timeout_seconds = 10;
   std::vector<std::string> missing_values = {"", "NA", "NaN", "null"};
   BadRowPolicy on_bad_rows = BadRowPolicy::kFail;
   int threads = 0;

@@ -217,6 +217,9 @@ class MetadataStore {
 
 // Opens the store at `uri`: "sqlite:///abs/path.db" or a plain file path (SQLite). The database
 // is created when `create` is true and it does not exist; otherwise a missing one is kNotFound.
-std::unique_ptr<MetadataStore> OpenMetadataStore(const std::string& uri, bool create);
+// A write waits up to `lock_timeout_seconds` while another process holds the store, then fails
+// with kUnavailable.
+std::unique_ptr<MetadataStore> OpenMetadataStore(const std::string& uri, bool create,
+                                                 double lock_timeout_seconds = 10);
 
 }  // namespace mloop

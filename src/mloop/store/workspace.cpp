@@ -199,7 +199,7 @@ MetadataStore& Workspace::metadata() {
     } else {
       uri = ResolveUri(config_.metadata_uri, "sqlite", root_);
     }
-    metadata_ = OpenMetadataStore(uri, false);
+    metadata_ = OpenMetadataStore(uri, false, config_.lock_timeout_seconds);
   }
   return *metadata_;
 }

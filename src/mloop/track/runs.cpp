@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "mloop/core/error.h"
 #include "mloop/core/hash.h"
@@ -37,6 +39,43 @@ int RecoverStaleRuns(Workspace& ws) {
   }
   return marked;
 }
+
+namespace {
+
+// Runs `record` until it succeeds, retrying while the metadata store is busy (another process
+// holds its write lock) for up to the command's patience: a run that trained for an hour is
+// not lost to a lock held at the moment it is recorded. When the store stays busy, the error
+// names the model, which is already saved.
+template <class Record>
+void RecordPatiently(const TrainCommand& cmd, const TrainOutcome& out, const Record& record) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(cmd.record_patience_seconds);
+  for (bool told = false;; told = true) {
+    try {
+      record();
+      return;
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kUnavailable) throw;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw Error(ErrorCode::kUnavailable,
+                    "run " + std::to_string(out.run_id) +
+                        " trained and its model is saved (sha256:" + out.model_hash +
+                        "), but the run could not be recorded: " + e.what(),
+                    "the model is kept: register it with `mloop models register " + out.model_hash +
+                        " --name NAME` once the store is free, or raise "
+                        "stores.lock_timeout_seconds");
+      }
+      if (!told && cmd.on_notice) {
+        cmd.on_notice("the metadata store is busy (another process holds it); waiting up to " +
+                      std::to_string(static_cast<int64_t>(cmd.record_patience_seconds)) +
+                      " s to record run " + std::to_string(out.run_id));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+}
+
+}  // namespace
 
 TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& cmd) {
   RecoverStaleRuns(ws);
@@ -92,23 +131,26 @@ TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& cmd) {
       req.valid = cmd.valid_table ? cmd.valid_table : &valid;
     }
     out.result = Train(cmd.data_table ? *cmd.data_table : data, req);
-    ws.metadata().SetRunTask(out.run_id, std::string(TaskName(out.result.task)));
     if (!cmd.valid) lineage["split"] = out.result.split.ToString();
-    // Per-iteration metrics, then the final ones (step -1) and the cross-validation summary.
-    for (const IterationLog& log : out.result.history) {
-      ws.metadata().LogMetrics(out.run_id, log.iteration, log.metrics);
-    }
+    out.result.bundle.manifest["lineage"] = lineage;
+    out.result.bundle.manifest["lineage"]["run_id"] = out.run_id;
+    out.model_hash = SaveBundle(out.result.bundle, ws.artifacts());
     std::map<std::string, double> final_metrics = out.result.metrics;
     for (const auto& [k, s] : out.result.cv) {
       final_metrics["cv_" + k + "_mean"] = s.mean;
       final_metrics["cv_" + k + "_std"] = s.std;
     }
-    ws.metadata().LogMetrics(out.run_id, -1, final_metrics);
-    out.result.bundle.manifest["lineage"] = lineage;
-    out.result.bundle.manifest["lineage"]["run_id"] = out.run_id;
-    out.model_hash = SaveBundle(out.result.bundle, ws.artifacts());
-    ws.metadata().EndRun(out.run_id, RunStatus::kFinished, ws.clock().NowMicros(), out.model_hash,
-                         "");
+    // Every write below may be repeated: metrics are upserted, and the run ends last.
+    RecordPatiently(cmd, out, [&] {
+      ws.metadata().SetRunTask(out.run_id, std::string(TaskName(out.result.task)));
+      // Per-iteration metrics, then the final ones (step -1) and the cross-validation summary.
+      for (const IterationLog& log : out.result.history) {
+        ws.metadata().LogMetrics(out.run_id, log.iteration, log.metrics);
+      }
+      ws.metadata().LogMetrics(out.run_id, -1, final_metrics);
+      ws.metadata().EndRun(out.run_id, RunStatus::kFinished, ws.clock().NowMicros(), out.model_hash,
+                           "");
+    });
   } catch (const std::exception& e) {
     const bool stopped = dynamic_cast<const TrainingStopped*>(&e) != nullptr;
     try {

@@ -27,6 +27,11 @@ struct TrainCommand {
   std::string recipe_file;
   // Called once the run exists (its id), before training starts.
   std::function<void(int64_t)> on_start;
+  // Once training is done, how long recording the run keeps retrying while another process
+  // holds the metadata store (each attempt waits the store's lock timeout), and who is told
+  // that it waits.
+  double record_patience_seconds = 120;
+  std::function<void(const std::string&)> on_notice;
 };
 
 struct TrainOutcome {
@@ -37,7 +42,9 @@ struct TrainOutcome {
 };
 
 // Trains and records the run. A failure marks the run failed (with the error) and rethrows; a
-// TrainingStopped thrown by on_iteration marks it killed (and is rethrown too).
+// TrainingStopped thrown by on_iteration marks it killed (and is rethrown too). The model is
+// saved before the run's results are recorded: when the store stays busy beyond the patience,
+// the error names the saved model so that the training is not lost.
 TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& command);
 
 // Marks as failed every `running` run whose process, on this host, no longer exists (a run

@@ -39,12 +39,13 @@ int SqliteMetadataStore::LatestSchemaVersion() {
   return std::end(sqlite::kMigrations)[-1].version;
 }
 
-SqliteMetadataStore::SqliteMetadataStore(const std::string& path, bool create) {
+SqliteMetadataStore::SqliteMetadataStore(const std::string& path, bool create,
+                                         int lock_timeout_ms) {
   if (!create && !std::filesystem::exists(path)) {
     throw NotFound("metadata store '" + path + "' does not exist");
   }
   db_ = std::make_unique<sqlite::Db>(path, create);
-  sqlite3_busy_timeout(db_->handle(), 10000);
+  sqlite3_busy_timeout(db_->handle(), lock_timeout_ms);
   if (!create) {
     // Another program's SQLite database is not taken over (WAL mode, mloop's tables).
     auto s = db_->Prepare(

@@ -13,8 +13,9 @@ namespace mloop {
 class SqliteMetadataStore : public MetadataStore {
  public:
   // Opens the database, applying pending migrations. Throws kFailedPrecondition when the file
-  // was written by a newer mloop (a schema version this build does not know).
-  SqliteMetadataStore(const std::string& path, bool create);
+  // was written by a newer mloop (a schema version this build does not know). A statement
+  // waits up to `lock_timeout_ms` for another connection's write lock (kUnavailable after).
+  SqliteMetadataStore(const std::string& path, bool create, int lock_timeout_ms = 10000);
 
   DatasetVersion AddDatasetVersion(const DatasetVersion& v, bool* created) override;
   std::optional<DatasetVersion> FindDatasetVersion(const std::string& name,
