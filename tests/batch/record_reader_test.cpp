@@ -64,6 +64,34 @@ TEST(BatchRecordReader, ReadsLinesAcrossBlocks) {
   EXPECT_EQ(recs[1].text, "{\"a\": 1}");
 }
 
+// A quote opens a quoted field only at the field's start, as the import reads CSV: one inside an
+// unquoted field is a character and joins no lines. Doubled quotes inside a quoted field (also
+// split by a block boundary, and right before a line break) stay inside it.
+TEST(BatchRecordReader, QuotesOpenOnlyAtTheStartOfAField) {
+  TempDir dir;
+  const std::string text =
+      "id,note\n1,5\"3 inch\n2,ok\n3,\"a\"\"\nb\"\n4,\"x\"\"\"\n5,it\"s\",\"q\"\n6,\"\"\n7,end";
+  WriteFile(dir / "q.csv", text);
+  for (size_t block : {size_t{1}, size_t{2}, size_t{5}, size_t{4} << 20}) {
+    RecordReaderOptions o;
+    o.csv_quotes = true;
+    o.block_bytes = block;
+    RecordReader reader(dir / "q.csv", o);
+    const auto recs = ReadAll(reader);
+    ASSERT_EQ(recs.size(), 8u) << block;
+    EXPECT_EQ(recs[1].text, "1,5\"3 inch");
+    EXPECT_EQ(recs[2].text, "2,ok");
+    EXPECT_EQ(recs[2].line, 3);
+    EXPECT_EQ(recs[3].text, "3,\"a\"\"\nb\"");  // "a""<line break>b": one field
+    EXPECT_EQ(recs[4].text, "4,\"x\"\"\"");     // "x""" ends the field before the line break
+    EXPECT_EQ(recs[4].line, 6);
+    EXPECT_EQ(recs[5].text, "5,it\"s\",\"q\"");
+    EXPECT_EQ(recs[6].text, "6,\"\"");
+    EXPECT_EQ(recs[7].text, "7,end");
+    EXPECT_EQ(recs[7].line, 9);
+  }
+}
+
 // Seeking to a recorded position continues exactly there, plain or compressed.
 TEST(BatchRecordReader, SeekContinuesAtARecordedPosition) {
   TempDir dir;

@@ -105,9 +105,14 @@ bool RecordReader::Next(std::string* out, RecordSpan* span) {
   }
   while (true) {
     if (begin_ == end_ && !Refill()) return false;
-    // Find the record's end: the first '\n' outside double quotes (CSV) or the first '\n'.
+    // Find the record's end: the first '\n' outside double quotes (CSV) or the first '\n'. As
+    // the import's CSV reader, a quote opens a quoted field only at the start of a field (after
+    // a comma, or first in the record); elsewhere it is a character of the field ('5"3 inch').
+    // Inside quotes, a doubled quote is one quote and a single one closes the field; which of
+    // the two a quote just before the end of the buffer is waits for the next byte.
     size_t scan = begin_;
     bool in_quotes = false;
+    bool quote_pending = false;  // in quotes, the last byte seen was a quote
     int64_t inner_lines = 0;
     int64_t dropped = 0;  // bytes of an oversize record already let go
     std::string head;     // the first bytes of an oversize record
@@ -119,14 +124,41 @@ bool RecordReader::Next(std::string* out, RecordSpan* span) {
         const void* p = std::memchr(base + scan, '\n', end_ - scan);
         const size_t stop = p ? static_cast<size_t>(static_cast<const char*>(p) - base) : end_;
         if (options_.csv_quotes) {
-          for (const char* q = base + scan;
-               (q = static_cast<const char*>(std::memchr(q, '"', base + stop - q))) != nullptr;
-               ++q) {
-            in_quotes = !in_quotes;
+          const char* c = base + scan;
+          const char* const last = base + stop;
+          if (quote_pending && c < last) {
+            quote_pending = false;
+            if (*c == '"') {
+              ++c;  // a doubled quote: still inside
+            } else {
+              in_quotes = false;
+            }
+          }
+          while (c < last) {
+            const char* q = static_cast<const char*>(std::memchr(c, '"', last - c));
+            if (!q) break;
+            if (in_quotes) {
+              if (q + 1 == last) {
+                quote_pending = true;
+              } else if (q[1] == '"') {
+                ++q;
+              } else {
+                in_quotes = false;
+              }
+            } else {
+              // Opens at the record's first byte (nothing of it let go) or after a comma.
+              const bool record_start = q == base + begin_ && dropped == 0;
+              in_quotes = record_start || (q > base + begin_ && q[-1] == ',');
+            }
+            c = q + 1;
           }
         }
         scan = stop;
         if (!p) break;
+        if (quote_pending) {  // a quote before the line end closes the field
+          quote_pending = false;
+          in_quotes = false;
+        }
         if (!in_quotes) {
           nl = stop;
           break;
