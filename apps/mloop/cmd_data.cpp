@@ -289,6 +289,7 @@ void RunExport(const GlobalOptions& global, const std::string& ref_text, const s
   } else {
     WriteJsonLinesFile(t, output);
   }
+  if (DescriptorOfPath(output) == 1) return;  // the data went to stdout: nothing to add
   if (json) {
     PrintJson({{"ref", v.name + "@" + std::to_string(v.version)},
                {"rows", t.num_rows()},

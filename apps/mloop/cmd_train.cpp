@@ -442,7 +442,7 @@ void RunPredict(const GlobalOptions& global, const std::string& model, const std
   } else {
     WriteCsvFile(pred, output);
   }
-  if (output != "-") {
+  if (output != "-" && DescriptorOfPath(output) != 1) {  // not after the data on stdout
     std::cout << "Wrote " << HumanCount(pred.num_rows()) << " predictions to " << output << "\n";
   }
 }

@@ -480,6 +480,16 @@ TEST_F(TransformCliTest, OutputsNeverReplaceTheInputOrAnotherFile) {
   r = Run("transform -m 1 -i bc.csv -o /dev/null");
   EXPECT_EQ(r.code, 2);
   EXPECT_CONTAINS(r.err, "is not a regular file");
+  // A descriptor's path leads to the file stdout was redirected to: not replaced either.
+  for (const char* flag : {"-o /dev/stdout", "-o o.csv --errors /dev/stderr"}) {
+    r = Run(std::string("transform -m 1 -i bc.csv ") + flag);
+    EXPECT_EQ(r.code, 2) << flag;
+    EXPECT_CONTAINS(r.err, "(a device, pipe or descriptor)");
+  }
+  EXPECT_FALSE(Exists("out.txt.partial"));
+  r = Run("transform -m 1 -i bc.csv -o nodir/o.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "the directory nodir does not exist");
   // No record fails: an errors file of an earlier run goes, a file of the user's stays.
   WriteFile(dir_ / "notes.txt", "my notes\n");
   r = Run("transform -m 1 -i bc.csv -o o.csv --errors notes.txt -q");

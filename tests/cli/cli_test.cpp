@@ -129,6 +129,27 @@ TEST_F(CliTest, OutputsNeverReplaceTheWorkspacesOwnFiles) {
   EXPECT_CONTAINS(r.out, "d ");
 }
 
+// -o /dev/stdout writes through the descriptor: the file the shell appends to keeps its content
+// (it was replaced by a rename), and a transform, which needs a file it can resume, refuses it.
+TEST_F(CliTest, DescriptorOutputsAreWrittenThroughNotReplaced) {
+  ASSERT_EQ(Run("init").code, 0);
+  WriteFile(dir_ / "d.csv", "a,b\n1,2\n");
+  ASSERT_EQ(Run("data import d.csv --name d").code, 0);
+  WriteFile(dir_ / "kept.txt", "precious line\n");
+  struct stat before {};
+  ASSERT_EQ(::stat((dir_ / "kept.txt").c_str(), &before), 0);
+  const std::string cmd = "cd '" + dir_.path().string() + "' && " + MLOOP_BINARY +
+                          " data export d -o /dev/stdout >> kept.txt 2> err.txt";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir_ / "err.txt");
+  EXPECT_EQ(ReadFile(dir_ / "kept.txt"), "precious line\na,b\n1,2\n");  // no "Exported" line
+  struct stat after {};
+  ASSERT_EQ(::stat((dir_ / "kept.txt").c_str(), &after), 0);
+  EXPECT_EQ(before.st_ino, after.st_ino);
+  auto r = Run("data export d -o /dev/fd/1");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "a,b\n1,2\n");
+}
+
 TEST_F(CliTest, AMistypedArtifactStoreIsNotCreated) {
   ASSERT_EQ(Run("init").code, 0);
   WriteFile(dir_ / "mloop.yaml", "version: 1\nstores:\n  artifacts: no/such/dir\n");

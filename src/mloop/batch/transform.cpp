@@ -366,12 +366,18 @@ void CheckOptions(const TransformJob& job) {
         "not stdout",
         "name a file, e.g. --output predictions.csv");
   }
-  if (IsSpecialFile(OutputTarget(job.output))) {
-    throw UsageError("--output " + job.output.string() +
-                         " is not a regular file (a device or pipe); a transform writes a file "
-                         "it can resume",
-                     "name a file");
+  for (const auto& [flag, path] :
+       {std::pair<const char*, const std::filesystem::path&>{"--output", job.output},
+        {"--errors", job.errors}}) {
+    if (!path.empty() && IsSpecialFile(OutputTarget(path))) {
+      throw UsageError(std::string(flag) + " " + path.string() +
+                           " is not a regular file (a device, pipe or descriptor); a transform "
+                           "writes a file it can resume",
+                       "name a file");
+    }
   }
+  CheckOutputPath(job.output, "--output");  // its directory exists and is writable
+  if (!job.errors.empty()) CheckOutputPath(job.errors, "--errors");
   RefuseOverwritingInput(job.output, job.input_file, "--output");
   RefuseOverwritingInput(job.errors, job.input_file, "--errors");
   if (!job.errors.empty() &&

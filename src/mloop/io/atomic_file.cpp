@@ -93,10 +93,13 @@ void SyncDirectory(const std::filesystem::path& path) {
   ::close(fd);
 }
 
-// Writes through an existing device or FIFO: there is nothing to replace atomically.
+// Writes through an existing device or FIFO, or a descriptor this process holds: there is
+// nothing to replace atomically.
 void WriteThrough(const std::filesystem::path& path,
                   const std::function<void(std::ostream&)>& write) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  const int named = DescriptorOfPath(path);
+  int fd =
+      named >= 0 ? ::fcntl(named, F_DUPFD_CLOEXEC, 0) : ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) throw IoErrorFromErrno("cannot open", path.string());
   FdStreamBuf buf(fd);
   try {
@@ -116,12 +119,29 @@ void WriteThrough(const std::filesystem::path& path,
 
 }  // namespace
 
+int DescriptorOfPath(const std::filesystem::path& path) {
+  const std::string p = path.lexically_normal().string();
+  if (p == "/dev/stdout") return 1;
+  if (p == "/dev/stderr") return 2;
+  for (const std::string_view dir : {"/dev/fd/", "/proc/self/fd/"}) {
+    if (p.size() <= dir.size() || p.compare(0, dir.size(), dir) != 0) continue;
+    int fd = 0;
+    for (size_t i = dir.size(); i < p.size(); ++i) {
+      if (p[i] < '0' || p[i] > '9' || fd > 100000000) return -1;
+      fd = fd * 10 + (p[i] - '0');
+    }
+    return fd;
+  }
+  return -1;
+}
+
 std::filesystem::path OutputTarget(const std::filesystem::path& path) {
   // Link by link (a link may name a file still to be written), as the kernel would, up to its
-  // limit of 40.
+  // limit of 40; a descriptor's magic link is not followed.
   std::filesystem::path p = path;
   std::error_code ec;
-  for (int depth = 0; depth < 40 && std::filesystem::is_symlink(p, ec); ++depth) {
+  for (int depth = 0; depth < 40 && DescriptorOfPath(p) < 0 && std::filesystem::is_symlink(p, ec);
+       ++depth) {
     std::filesystem::path next = std::filesystem::read_symlink(p, ec);
     if (ec) return path;
     p = (next.is_absolute() ? next : p.parent_path() / next).lexically_normal();
@@ -130,6 +150,7 @@ std::filesystem::path OutputTarget(const std::filesystem::path& path) {
 }
 
 bool IsSpecialFile(const std::filesystem::path& path) {
+  if (DescriptorOfPath(path) >= 0) return true;
   std::error_code ec;
   auto st = std::filesystem::status(path, ec);
   return !ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st) &&

@@ -55,10 +55,19 @@ class AtomicFileSet {
   std::vector<std::pair<std::filesystem::path, std::filesystem::path>> staged_;  // tmp, final
 };
 
-// The file an output named `path` is written to: what a symbolic link points at, else `path`.
+// The open descriptor an output path names: /dev/stdout (1), /dev/stderr (2), /dev/fd/N and
+// /proc/self/fd/N (N); -1 for any other path. Through the kernel's links such a path leads to
+// whatever the descriptor is open on (the file a shell redirected to, a pipe, a terminal), so
+// it is written through the descriptor itself (appending where the shell appends), never
+// replaced by a rename.
+int DescriptorOfPath(const std::filesystem::path& path);
+
+// The file an output named `path` is written to: what a symbolic link points at, else `path`
+// (a descriptor path stays itself).
 std::filesystem::path OutputTarget(const std::filesystem::path& path);
 
-// True when `path` exists and is neither a regular file nor a directory (a device, FIFO, socket).
+// True when `path` exists and is neither a regular file nor a directory (a device, FIFO, socket),
+// or names a descriptor (DescriptorOfPath).
 bool IsSpecialFile(const std::filesystem::path& path);
 
 // Checks, before long work, that an output could be written at `path`: its directory exists
