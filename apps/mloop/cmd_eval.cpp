@@ -65,6 +65,14 @@ std::vector<Gate> ParseGates(const EvalArgs& a) {
 
 int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   const bool from_predictions = !a.predictions.empty();
+  if (a.model.find('=') != std::string::npos) {  // `--fail-under auc=0.9 f1=0.8`
+    throw UsageError(
+        "unexpected argument '" + a.model + "': a quality gate takes one METRIC=VALUE per flag",
+        "repeat the flag: --fail-under auc=0.9 --fail-under f1=0.8");
+  }
+  if (!std::isfinite(a.threshold)) {
+    throw UsageError("--threshold must be a finite number, not " + FormatDouble(a.threshold));
+  }
   if (from_predictions && (!a.model.empty() || !a.data.empty())) {
     throw UsageError("give either MODEL --data ... or --predictions FILE, not both");
   }
@@ -124,10 +132,9 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     }
     bool fail = g.under ? it->second < g.bound : it->second > g.bound;
     if (fail) {
-      char buf[160];
-      std::snprintf(buf, sizeof buf, "%s = %.6g is %s %.6g", g.metric.c_str(), it->second,
-                    g.under ? "under" : "over", g.bound);
-      missed.push_back(buf);
+      // Every digit: rounded, a near miss would read "0.852016 is under 0.852016".
+      missed.push_back(g.metric + " = " + FormatDouble(it->second) + " is " +
+                       (g.under ? "under " : "over ") + FormatDouble(g.bound));
     }
   }
   if (a.json) {

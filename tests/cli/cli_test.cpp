@@ -571,6 +571,35 @@ TEST_F(CliTest, EvalPredictionsEdgeCases) {
   WriteFile(dir_ / "big.csv", "y,s\n1e16,2e16\n2e16,1e16\n3e16,5e16\n4e16,3e16\n");
   r = Run("eval --predictions big.csv --label y --score s --task regression");
   EXPECT_CONTAINS(r.out, "1.75e+32");
+
+  // Refused with the reason, as scikit-learn refuses them, not metrics silently left out.
+  WriteFile(dir_ / "inf.csv", "y,s\n1,2\n5,inf\n6,6\n");
+  r = Run("eval --predictions inf.csv --label y --score s --task regression");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "score column 's' is infinite in row 2 (inf)");
+  WriteFile(dir_ / "infy.csv", "y,s\n1,2\n-inf,5\n6,6\n");
+  r = Run("eval --predictions infy.csv --label y --score s --task regression");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "label column 'y' is infinite in row 2 (-inf)");
+  WriteFile(dir_ / "nosc.csv", "y,s,t\n0,,1\n1,,2\n");
+  r = Run("eval --predictions nosc.csv --label y --score s");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "no row has both a label and a score: 2 labelled rows have an empty");
+  WriteFile(dir_ / "huge.csv", "y,s\n0,1e400\n1,0.8\n0,0.3\n");
+  r = Run("eval --predictions huge.csv --label y --score s");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "'1e400' in row 1 is a number beyond the range of a double");
+  // Usage errors, before any data is read.
+  r = Run("eval --predictions nan.csv --label y --score s --fail-under auc=0.9 auc=0.8");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "unexpected argument 'auc=0.8': a quality gate takes one METRIC=VALUE");
+  r = Run("eval --predictions nan.csv --label y --score s --threshold nan");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--threshold must be a finite number");
+  // A near miss shows every digit.
+  r = Run("eval --predictions nan.csv --label y --score s --fail-under auc=0.8333334");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_CONTAINS(r.err, "roc_auc = 0.8333333333333334 is under 0.8333334");
 }
 
 // The demo's synthetic world is the same bytes on every run and machine for a seed, and the

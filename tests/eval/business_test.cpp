@@ -231,6 +231,11 @@ TEST(BusinessTest, PopulationScalesTotalsAndCostApplesToTheModelOnly) {
   EXPECT_EQ(BusinessSummary(r, spec),
             "At threshold 0.85 the model loses $120 compared with acting on everybody (5 "
             "evaluated rows); at the best threshold, 0.6, it would be worth $20.00.");
+
+  // Every outcome worth nothing: no threshold is better than another, and none is said to be.
+  r = EvaluateBusiness(kY, kS, {}, Spec(0, 0, 0, 0), 0.5);
+  EXPECT_EQ(BusinessSummary(r, Spec(0, 0, 0, 0)),
+            "At threshold 0.5 the model is worth 0.00 over acting on nobody (5 evaluated rows).");
 }
 
 TEST(BusinessTest, FormatMoney) {
@@ -337,7 +342,8 @@ TEST(BusinessSpecTest, WrongShapesAreErrorsWithLines) {
       "outcomes: {true_positive: 1, false_positive: -1, true_negative: 0, false_negative: -2}\n";
   EXPECT_THAT(ErrorOf(base + "population: [1, 2]\n"), HasSubstr("b.yaml:2:13"));
   EXPECT_THAT(ErrorOf(base + "population: many\n"), HasSubstr("'population' must be a number"));
-  EXPECT_THAT(ErrorOf(base + "population: -5\n"), HasSubstr("must be > 0"));
+  EXPECT_THAT(ErrorOf(base + "population: -5\n"), HasSubstr("a whole number > 0, got -5"));
+  EXPECT_THAT(ErrorOf(base + "population: 1.5\n"), HasSubstr("a whole number > 0, got 1.5"));
   EXPECT_THAT(ErrorOf(base + "cost_per_prediction: -1\n"), HasSubstr("must be >= 0"));
   EXPECT_THAT(ErrorOf(base + "currency: {a: 1}\n"), HasSubstr("b.yaml:2:11"));
   EXPECT_THAT(ErrorOf("outcomes: [1, 2]\n"), HasSubstr("b.yaml:1:11"));

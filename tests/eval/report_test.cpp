@@ -116,11 +116,13 @@ TEST(EvalReportTest, BinaryHasEverySectionAndEscapesNames) {
   }
   for (const char* title :
        {"ROC curve", "Precision-recall curve", "Calibration (10 bins)", "Cumulative gain", "Lift",
-        "Confusion matrix at 0.5", "At the business threshold", "Youden", "Top 20 features",
+        "Confusion matrix at 0.5", "At the operating threshold 0.5", "Youden", "Top 20 features",
         "Profit by share of population acted on", "per month"}) {
     EXPECT_TRUE(Has(html, title));
   }
   EXPECT_TRUE(Has(html, "model (AUC = "));
+  // The profit-maximising threshold differs from the operating one here: both are drawn.
+  EXPECT_TRUE(Has(html, "At the profit-maximising threshold"));
   EXPECT_TRUE(Has(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
   EXPECT_TRUE(Has(html, "&lt;b&gt;bold&lt;/b&gt;"));
   EXPECT_TRUE(Has(html, "churn &lt;model&gt; &amp; co"));

@@ -110,8 +110,9 @@ BusinessSpec ParseNodes(const std::string& yaml_text, const std::string& origin)
       spec.period = String(origin, v, key);
     } else if (key == "population") {
       double p = Number(origin, v, key);
-      if (p <= 0) {
-        throw InvalidArgument(Where(origin, v) + ": 'population' must be > 0, got " +
+      if (p <= 0 || p != std::floor(p)) {
+        throw InvalidArgument(Where(origin, v) +
+                              ": 'population' is a count: a whole number > 0, got " +
                               report::FormatNumber(p, 10));
       }
       spec.population = p;
@@ -319,7 +320,10 @@ std::string BusinessSummary(const BusinessResult& r, const BusinessSpec& spec) {
                   worth(at.uplift_vs_no_model.total) + NoModelName(r.no_model_choice) + " (" +
                   scope + ")";
   const OperatingPoint& b = r.best;
-  bool same = b.counts.tp == at.counts.tp && b.counts.fp == at.counts.fp;
+  // The best point is named only when it earns more: on a tie (every outcome worth 0) the
+  // operating point is as good.
+  const bool same = (b.counts.tp == at.counts.tp && b.counts.fp == at.counts.fp) ||
+                    !(b.profit.total > at.profit.total);
   if (!same) {
     if (b.acts_on_nobody) {
       s += "; acting on nobody would be better";

@@ -253,10 +253,19 @@ void BinarySections(const EvalReport& r, std::span<const double> s, HtmlPage& pa
   matrices.push_back(ConfusionSvg(r, "Confusion matrix at 0.5 (class 1 when score > 0.5)",
                                   CountAt(y, s, w, 0.5, true)));
   if (r.business) {
+    // The operating threshold the business value was computed at, and the profit-maximising one
+    // when it differs.
+    const OperatingPoint& at = r.business->at_threshold;
     const OperatingPoint& b = r.business->best;
-    matrices.push_back(ConfusionSvg(
-        r, "At the business threshold " + FormatNumber(b.threshold, 3) + " (score \xE2\x89\xA5 t)",
-        Counts{b.counts.tp, b.counts.fp, b.counts.tn, b.counts.fn}));
+    auto add = [&](const std::string& what, const OperatingPoint& p) {
+      matrices.push_back(
+          ConfusionSvg(r, what + " " + FormatNumber(p.threshold, 3) + " (score \xE2\x89\xA5 t)",
+                       Counts{p.counts.tp, p.counts.fp, p.counts.tn, p.counts.fn}));
+    };
+    add("At the operating threshold", at);
+    if (b.counts.tp != at.counts.tp || b.counts.fp != at.counts.fp) {
+      add("At the profit-maximising threshold", b);
+    }
   }
   page.AddCharts(matrices);
   Table t;

@@ -1,6 +1,8 @@
 #include "mloop/model/evaluate.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <optional>
 
 #include "mloop/core/error.h"
@@ -28,12 +30,39 @@ void DropUnlabelled(std::vector<double>& y, DenseMatrix& scores, int64_t* droppe
   scores = std::move(ks);
 }
 
+// Why a column read as text is not numbers: its first value that is not a number, and whether
+// that value is a number too large for a double (1e400).
+std::string NotANumberExample(const Column& c) {
+  if (c.type() != DataType::kString) return "";
+  for (int64_t i = 0; i < c.size(); ++i) {
+    if (!c.IsValid(i)) continue;
+    const std::string text(c.StringAt(i));
+    errno = 0;
+    char* end = nullptr;
+    std::strtod(text.c_str(), &end);
+    const bool number = !text.empty() && end == text.c_str() + text.size();
+    if (number && errno == ERANGE) {
+      return " ('" + text + "' in row " + std::to_string(i + 1) +
+             " is a number beyond the range of a double)";
+    }
+    if (!number) return " (row " + std::to_string(i + 1) + " holds '" + text + "')";
+  }
+  return "";
+}
+
 Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
                   const std::vector<std::string>& classes,
                   std::vector<std::pair<std::string, double>> importance,
-                  const EvaluationOptions& options) {
+                  const EvaluationOptions& options, const std::string& label) {
   Evaluation ev;
   ev.task = task;
+  for (size_t i = 0; i < y.size(); ++i) {  // a regression target; as scikit-learn, refused
+    if (std::isinf(y[i])) {
+      throw InvalidArgument("label column '" + label + "' is infinite in row " +
+                                std::to_string(i + 1) + " (" + FormatDouble(y[i]) + ")",
+                            "metrics need finite labels; an empty cell or NaN leaves a row out");
+    }
+  }
   DropUnlabelled(y, scores, &ev.dropped_rows);
   ev.rows = static_cast<int64_t>(y.size());
   if (ev.rows == 0) throw InvalidArgument("no row has a known label to evaluate against");
@@ -105,7 +134,7 @@ Evaluation EvaluateModel(const ModelBundle& bundle, const Predictor& predictor, 
     }
   }
   return Finish(target.task, std::move(y), std::move(scores), target.classes, std::move(importance),
-                options);
+                options, target.column);
 }
 
 // The classes of a binary label column holding one of them only (every customer churned):
@@ -165,10 +194,11 @@ Evaluation EvaluatePredictions(const Table& data, const std::string& label,
   const Column& s = data.column(score);
   if (s.type() != DataType::kFloat64 && s.type() != DataType::kInt64) {
     throw InvalidArgument("score column '" + score + "' must be numeric, not " +
-                          std::string(DataTypeName(s.type())));
+                          std::string(DataTypeName(s.type())) + NotANumberExample(s));
   }
   DenseMatrix scores(data.num_rows(), 1);
   int64_t unscored = 0;
+  int64_t usable = 0;
   for (int64_t i = 0; i < data.num_rows(); ++i) {
     const double v = !s.IsValid(i)                    ? std::nan("")
                      : s.type() == DataType::kFloat64 ? s.f64()[i]
@@ -178,9 +208,21 @@ Evaluation EvaluatePredictions(const Table& data, const std::string& label,
       y[i] = std::nan("");
       continue;
     }
+    if (std::isinf(v)) {  // as scikit-learn: "Input contains infinity"
+      throw InvalidArgument("score column '" + score + "' is infinite in row " +
+                                std::to_string(i + 1) + " (" + FormatDouble(v) + ")",
+                            "metrics need finite scores; an empty cell or NaN leaves a row out");
+    }
+    usable += !std::isnan(y[i]);
     scores.at(i, 0) = v;
   }
-  Evaluation ev = Finish(target.task, std::move(y), std::move(scores), target.classes, {}, options);
+  if (usable == 0 && unscored > 0) {
+    throw InvalidArgument("no row has both a label and a score: " + std::to_string(unscored) +
+                          " labelled row" + (unscored == 1 ? " has" : "s have") +
+                          " an empty or NaN score in column '" + score + "'");
+  }
+  Evaluation ev =
+      Finish(target.task, std::move(y), std::move(scores), target.classes, {}, options, label);
   ev.unscored_rows = unscored;
   ev.dropped_rows -= unscored;
   return ev;
