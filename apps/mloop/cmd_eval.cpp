@@ -19,7 +19,7 @@ namespace mloop::cli {
 namespace {
 
 struct EvalArgs {
-  std::string model, data, business, html, predictions, label, score, positive, task;
+  std::string model, data, business, html, predictions, label, score, positive, task, weight;
   std::vector<std::string> fail_under, fail_over;
   double threshold = 0.5;
   bool json = false;
@@ -96,6 +96,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   const std::vector<Gate> gates = ParseGates(a);
   EvaluationOptions options;
   options.threshold = a.threshold;
+  options.weight_column = a.weight;
   if (!a.business.empty()) options.business = LoadBusinessSpec(a.business);
 
   auto ws = OpenWorkspace(global);
@@ -143,6 +144,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
                         {"rows", ev.rows},
                         {"dropped_rows", ev.dropped_rows},
                         {"unscored_rows", ev.unscored_rows},
+                        {"weight", a.weight.empty() ? nlohmann::json() : nlohmann::json(a.weight)},
                         {"metrics", ev.metrics},
                         {"quality_gates_missed", missed}};
     if (ev.business) {
@@ -162,7 +164,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     PrintJson(j);
   } else {
     std::cout << "Evaluated " << subject << " on " << HumanCount(ev.rows) << " rows ("
-              << TaskName(ev.task) << ")";
+              << TaskName(ev.task) << (a.weight.empty() ? "" : ", weighted by " + a.weight) << ")";
     if (ev.dropped_rows > 0) std::cout << "; " << HumanCount(ev.dropped_rows) << " without a label";
     if (ev.unscored_rows > 0)
       std::cout << "; " << HumanCount(ev.unscored_rows) << " without a score";
@@ -196,6 +198,8 @@ void RegisterEval(CLI::App& app, GlobalOptions& global, int* exit_code) {
                    "With --predictions: the score (binary) or predicted value (regression)");
   eval->add_option("--positive", a->positive, "With --predictions: the positive class label");
   eval->add_option("--task", a->task, "With --predictions: binary or regression");
+  eval->add_option("--weight", a->weight,
+                   "A column of sample weights (as scikit-learn's sample_weight)");
   eval->add_option("--business", a->business, "YAML with the value of each outcome");
   eval->add_option("--threshold", a->threshold, "Decision threshold for business value (0.5)");
   eval->add_option("--html", a->html, "Write the HTML report here");

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "mloop/core/error.h"
+#include "mloop/core/strings.h"
 #include "mloop/eval/metrics.h"
 #include "mloop/eval/report.h"
 #include "mloop/model/trainer.h"
@@ -14,13 +15,15 @@ namespace mloop {
 
 namespace {
 
-// Keeps the rows whose label is known.
-void DropUnlabelled(std::vector<double>& y, DenseMatrix& scores, int64_t* dropped) {
-  std::vector<double> ky;
+// Keeps the rows whose label is known (and their weights).
+void DropUnlabelled(std::vector<double>& y, DenseMatrix& scores, std::vector<double>& weight,
+                    int64_t* dropped) {
+  std::vector<double> ky, kw;
   DenseMatrix ks(0, scores.cols);
   for (size_t i = 0; i < y.size(); ++i) {
     if (std::isnan(y[i])) continue;
     ky.push_back(y[i]);
+    if (!weight.empty()) kw.push_back(weight[i]);
     ks.data.insert(ks.data.end(), scores.row(static_cast<int64_t>(i)),
                    scores.row(static_cast<int64_t>(i)) + scores.cols);
     ++ks.rows;
@@ -28,6 +31,46 @@ void DropUnlabelled(std::vector<double>& y, DenseMatrix& scores, int64_t* droppe
   *dropped = static_cast<int64_t>(y.size()) - static_cast<int64_t>(ky.size());
   y = std::move(ky);
   scores = std::move(ks);
+  weight = std::move(kw);
+}
+
+// The sample weights of the rows (empty without a weight column). A weight must be a finite
+// number >= 0 in every row that is evaluated (`y` not NaN): scikit-learn takes no missing one.
+std::vector<double> WeightsOf(const Table& data, const std::string& column,
+                              const std::vector<double>& y) {
+  if (column.empty()) return {};
+  if (data.schema().IndexOf(column) < 0) {
+    throw InvalidArgument("the data has no weight column '" + column + "'" +
+                          DidYouMean(column, data.schema().names()));
+  }
+  const Column& c = data.column(column);
+  if (c.type() != DataType::kFloat64 && c.type() != DataType::kInt64 &&
+      c.type() != DataType::kBool) {
+    throw InvalidArgument("weight column '" + column + "' must be numeric, not " +
+                          std::string(DataTypeName(c.type())));
+  }
+  std::vector<double> w(static_cast<size_t>(data.num_rows()), 0.0);
+  double total = 0;
+  for (int64_t i = 0; i < data.num_rows(); ++i) {
+    if (std::isnan(y[static_cast<size_t>(i)])) continue;  // not evaluated
+    const double v = !c.IsValid(i)                    ? std::nan("")
+                     : c.type() == DataType::kFloat64 ? c.f64()[i]
+                     : c.type() == DataType::kInt64   ? static_cast<double>(c.i64()[i])
+                                                      : static_cast<double>(c.bools()[i]);
+    if (!std::isfinite(v) || v < 0) {
+      throw InvalidArgument("weight column '" + column + "' in row " + std::to_string(i + 1) +
+                                (c.IsValid(i) ? " is " + FormatDouble(v) : " is missing") +
+                                ": a sample weight must be a finite number >= 0",
+                            "give every evaluated row a weight (0 leaves its influence out)");
+    }
+    w[static_cast<size_t>(i)] = v;
+    total += v;
+  }
+  if (!(total > 0)) {
+    throw InvalidArgument("the weights in column '" + column +
+                          "' sum to 0 over the evaluated rows");
+  }
+  return w;
 }
 
 // Why a column read as text is not numbers: its first value that is not a number, and whether
@@ -53,7 +96,8 @@ std::string NotANumberExample(const Column& c) {
 Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
                   const std::vector<std::string>& classes,
                   std::vector<std::pair<std::string, double>> importance,
-                  const EvaluationOptions& options, const std::string& label) {
+                  const EvaluationOptions& options, const std::string& label,
+                  std::vector<double> weight) {
   Evaluation ev;
   ev.task = task;
   for (size_t i = 0; i < y.size(); ++i) {  // a regression target; as scikit-learn, refused
@@ -63,10 +107,10 @@ Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
                             "metrics need finite labels; an empty cell or NaN leaves a row out");
     }
   }
-  DropUnlabelled(y, scores, &ev.dropped_rows);
+  DropUnlabelled(y, scores, weight, &ev.dropped_rows);
   ev.rows = static_cast<int64_t>(y.size());
   if (ev.rows == 0) throw InvalidArgument("no row has a known label to evaluate against");
-  ev.metrics = StandardMetrics(task, y, scores);
+  ev.metrics = StandardMetrics(task, y, scores, weight);
   std::vector<double> score;
   if (task != Task::kMulticlass) score.assign(scores.data.begin(), scores.data.end());
   if (options.business) {
@@ -75,13 +119,14 @@ Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
                             std::string(TaskName(task)));
     }
     std::vector<int32_t> labels(y.begin(), y.end());
-    ev.business = EvaluateBusiness(labels, score, {}, *options.business, options.threshold);
+    ev.business = EvaluateBusiness(labels, score, weight, *options.business, options.threshold);
   }
   EvalReport report;
   report.title = options.title;
   report.model_facts = options.facts;
   report.task = task;
   report.y_true = y;
+  report.weights = weight;
   if (task == Task::kMulticlass) {
     report.proba = &scores;
   } else {
@@ -133,8 +178,9 @@ Evaluation EvaluateModel(const ModelBundle& bundle, const Predictor& predictor, 
       importance.emplace_back(k, v.get<double>());
     }
   }
+  std::vector<double> weight = WeightsOf(data, options.weight_column, y);
   return Finish(target.task, std::move(y), std::move(scores), target.classes, std::move(importance),
-                options, target.column);
+                options, target.column, std::move(weight));
 }
 
 // The classes of a binary label column holding one of them only (every customer churned):
@@ -221,8 +267,9 @@ Evaluation EvaluatePredictions(const Table& data, const std::string& label,
                           " labelled row" + (unscored == 1 ? " has" : "s have") +
                           " an empty or NaN score in column '" + score + "'");
   }
-  Evaluation ev =
-      Finish(target.task, std::move(y), std::move(scores), target.classes, {}, options, label);
+  std::vector<double> weight = WeightsOf(data, options.weight_column, y);
+  Evaluation ev = Finish(target.task, std::move(y), std::move(scores), target.classes, {}, options,
+                         label, std::move(weight));
   ev.unscored_rows = unscored;
   ev.dropped_rows -= unscored;
   return ev;

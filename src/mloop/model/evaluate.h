@@ -18,6 +18,9 @@ struct EvaluationOptions {
   double threshold = 0.5;  // binary: the operating threshold for business value
   std::string title = "Model evaluation";
   std::vector<std::pair<std::string, std::string>> facts;  // header facts for the report
+  // A column of the data holding each row's sample weight (finite, >= 0, present in every
+  // evaluated row); empty: every row weighs 1.
+  std::string weight_column;
 };
 
 struct Evaluation {

@@ -123,10 +123,12 @@ Fitted FitOnce(const Table& train_in, const Table* valid_in, const Target& targe
 }  // namespace
 
 std::map<std::string, double> StandardMetrics(Task task, const std::vector<double>& y,
-                                              const DenseMatrix& scores) {
+                                              const DenseMatrix& scores,
+                                              std::span<const double> weight) {
   std::map<std::string, double> out;
   EvalInputs in;
   in.y_true = y;
+  in.weight = weight;
   std::vector<double> score;
   if (task == Task::kMulticlass) {
     in.proba = &scores;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -59,8 +60,10 @@ struct TrainResult {
 
 TrainResult Train(const Table& data, const TrainRequest& request);
 
-// The standard metrics of `task` computed from a model's scores on `y` (labels or values).
+// The standard metrics of `task` computed from a model's scores on `y` (labels or values), each
+// row weighted by `weight` (empty: all 1), as scikit-learn's sample_weight.
 std::map<std::string, double> StandardMetrics(Task task, const std::vector<double>& y,
-                                              const DenseMatrix& scores);
+                                              const DenseMatrix& scores,
+                                              std::span<const double> weight = {});
 
 }  // namespace mloop
