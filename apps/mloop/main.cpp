@@ -79,6 +79,9 @@ int Run(int argc, char** argv) {
   app.add_option("--threads", global.threads, "Worker threads (0: one per core)")
       ->check(CLI::Range(0, 1024));
   app.footer("Run `mloop COMMAND --help` for a command's options. Docs: docs/cli.md");
+  // The global options may also follow the command (`mloop transform ... --threads 1`): every
+  // subcommand, added below, inherits this and hands an option it does not know to its parent.
+  app.fallthrough();
   mloop::cli::RegisterInit(app, global);
   mloop::cli::RegisterData(app, global);
   mloop::cli::RegisterProfile(app, global);

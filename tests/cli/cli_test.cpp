@@ -246,6 +246,10 @@ TEST_F(CliTest, WorkspaceFlagAndSqlSource) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "Imported q@1: 2 rows x 2 columns");
   EXPECT_CONTAINS(Run("-w ws data show q").out, "sqlite:");
+  // The global options may follow the command too.
+  r = Run("data show q --threads 1 -w ws");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "sqlite:");
 }
 
 // A killed import leaves the workspace consistent: the dataset is either complete or absent.
