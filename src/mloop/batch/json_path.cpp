@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "mloop/core/error.h"
+#include "mloop/io/json_error.h"
 #include "mloop/io/jsonl_writer.h"
 
 namespace mloop {
@@ -251,7 +252,7 @@ bool JsonPathEvaluator::Apply(const JsonPath& path, std::string_view json, std::
                               std::string* error) {
   dom::element e;
   if (auto err = impl_->parser.parse(json.data(), json.size()).get(e)) {
-    *error = std::string("malformed JSON: ") + simdjson::error_message(err);
+    *error = "malformed JSON: " + JsonErrorText(err);
     return false;
   }
   std::string at = "$";

@@ -10,6 +10,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
+#include "mloop/io/json_error.h"
 
 namespace mloop {
 
@@ -385,10 +386,7 @@ void JsonLinesReader::Scan(const Line& line) {
   }
   dom::element root;
   if (auto error = parser_.parse(text.data(), text.size(), false).get(root)) {
-    std::string reason = std::string("not valid JSON: ") + simdjson::error_message(error);
-    if (error == simdjson::NUMBER_ERROR) {
-      reason += " (integers must fit 64 bits and other numbers a double)";
-    }
+    std::string reason = "not valid JSON: " + JsonErrorText(error);
     return Reject(line, LocateSyntaxError(line, error), std::move(reason));
   }
   dom::object object;

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "mloop/core/strings.h"
+#include "mloop/io/json_error.h"
 #include "mloop/io/jsonl_writer.h"
 #include "mloop/io/value_parse.h"
 
@@ -361,8 +362,7 @@ std::optional<RecordProblem> AppendJsonElement(const std::vector<Field>& inputs,
 std::optional<RecordProblem> RecordBatch::AppendJson(std::string_view json, int64_t record) {
   dom::element e;
   if (auto err = impl_->parser.parse(json.data(), json.size()).get(e)) {
-    return RecordProblem{record, "",
-                         std::string("malformed JSON: ") + simdjson::error_message(err)};
+    return RecordProblem{record, "", "malformed JSON: " + JsonErrorText(err)};
   }
   auto problem = internal::AppendJsonElement(inputs_, *impl_, e, record);
   if (!problem) ++rows_;
@@ -444,7 +444,7 @@ int64_t RecordBatch::ParseBody(std::string_view body, RecordFormat format) {
   if (format == RecordFormat::kJson) {
     dom::element doc;
     if (auto err = impl_->parser.parse(body.data(), body.size()).get(doc)) {
-      fail({1, "", std::string("malformed JSON: ") + simdjson::error_message(err)});
+      fail({1, "", "malformed JSON: " + JsonErrorText(err)});
     }
     dom::element records = doc;
     if (doc.type() == dom::element_type::OBJECT && !impl_->Index(inputs_).count("instances")) {

@@ -13,6 +13,7 @@
 #include "mloop/core/clock.h"
 #include "mloop/core/strings.h"
 #include "mloop/core/time.h"
+#include "mloop/io/json_error.h"
 #include "mloop/io/jsonl_writer.h"
 #include "mloop/io/value_parse.h"
 #include "mloop/version.h"
@@ -618,7 +619,7 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
   thread_local dom::parser parser;
   dom::element doc;
   if (auto err = parser.parse(req.body.data(), req.body.size()).get(doc)) {
-    return Fail(res, 400, std::string("malformed JSON: ") + simdjson::error_message(err));
+    return Fail(res, 400, "malformed JSON: " + JsonErrorText(err));
   }
   dom::array tensors;
   if (doc["inputs"].get(tensors)) return Fail(res, 400, "the request needs an 'inputs' array");
