@@ -219,23 +219,33 @@ TEST_F(TransformCliTest, JsonLinesFiltersAndJoin) {
   }
   jsonl += "{\"id\": 999, \"features\": {\"mean_radius\": \"big\"}}\n";
   jsonl += "not json\n";
+  // A number no double holds, and a record whose own SageMakerOutput the join would duplicate.
+  jsonl += "{\"id\": 99999999999999999999, \"features\": {}}\n";
+  jsonl += "{\"id\": 7, \"SageMakerOutput\": 1, \"features\": " +
+           jsonl.substr(jsonl.find("\"features\": ") + 12,
+                        jsonl.find("}}") - jsonl.find("\"features\": ") - 11) +
+           "}\n";
   WriteFile(dir_ / "bc.jsonl", jsonl);
   WriteFile(dir_ / "arrays.jsonl", arrays);
   auto r =
       Run("transform -m 1 -i bc.jsonl -o out.jsonl --input-filter '$.features' --join-source Input "
           "--output-filter \"\\$['id','SageMakerOutput']\"");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_CONTAINS(r.out, "569 predicted, 2 failed");
+  EXPECT_CONTAINS(r.out, "569 predicted, 4 failed");
   auto out = Lines(Read("out.jsonl"));
   ASSERT_EQ(out.size(), 569u);
   const std::string& p = predicted[1];
   EXPECT_EQ(out[0], "{\"id\":1,\"SageMakerOutput\":{\"prediction\":" + p.substr(0, p.find(',')) +
                         ",\"probability\":" + p.substr(p.find(',') + 1) + "}}");
   auto errors = Lines(Read("out.jsonl.errors.jsonl"));
-  ASSERT_EQ(errors.size(), 2u);
+  ASSERT_EQ(errors.size(), 4u);
   EXPECT_CONTAINS(errors[0], "{\"line\":570,\"reason\":\"field 'mean_radius': expected a number");
   EXPECT_CONTAINS(errors[1], "{\"line\":571,\"reason\":\"malformed JSON");
   EXPECT_CONTAINS(errors[1], "\"text\":\"not json\"");
+  EXPECT_CONTAINS(errors[2], "(integers must fit 64 bits and other numbers a double)");
+  EXPECT_CONTAINS(errors[3],
+                  "{\"line\":573,\"reason\":\"the input already has a member "
+                  "\\\"SageMakerOutput\\\"");
   // Arrays of values in the model's order; a join of a non-object makes SageMakerInput.
   r = Run("transform -m 1 -i arrays.jsonl -o a.jsonl --join-source Input");
   ASSERT_EQ(r.code, 0) << r.err;

@@ -444,6 +444,7 @@ struct Worker::State {
   std::vector<int> in_indexes, out_indexes;
   int64_t in_width = -1, out_width = -1;  // what in_indexes / out_indexes were resolved for
   std::string text, doc, error;
+  simdjson::dom::parser join_parser;
 
   struct Failure {
     int64_t position;  // in the unit, for the order of the errors file
@@ -662,6 +663,17 @@ struct Worker::State {
     WritePredictionObject(pred, row, plan.write_options, &text);
     std::string_view object = text;
     if (plan.join) {
+      // An input object holding SageMakerOutput already would carry the key twice, and most
+      // readers keep only the last: the input's own value would be lost downstream.
+      if (input.find("\"SageMakerOutput\"") != std::string_view::npos) {
+        simdjson::dom::object object;
+        if (!join_parser.parse(input.data(), input.size()).get(object) &&
+            !object["SageMakerOutput"].error()) {
+          return std::string(
+              "the input already has a member \"SageMakerOutput\", where --join-source Input "
+              "puts the prediction");
+        }
+      }
       doc.clear();
       JoinJson(input, text, &doc);
       object = doc;
