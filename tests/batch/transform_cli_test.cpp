@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -443,6 +444,14 @@ TEST_F(TransformCliTest, BadInputGivesClearMessages) {
   r = Run("transform -m 1 -i nosuchdataset -o o.csv");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "no dataset 'nosuchdataset'");
+  // Another delimiter is named as such, not taken for a missing header.
+  std::string tabs = csv_;
+  std::replace(tabs.begin(), tabs.end(), ',', '\t');
+  WriteFile(dir_ / "tabs.csv", tabs);
+  r = Run("transform -m 1 -i tabs.csv -o o.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "the header is one field holding tabs");
+  EXPECT_CONTAINS(r.err, "hint: transform reads comma-separated CSV");
   r = Run("transform -m 1 -i bc.csv -o o.csv --content-type image/png");
   EXPECT_EQ(r.code, 2);
   EXPECT_CONTAINS(r.err, "--content-type: unsupported content type 'image/png'");

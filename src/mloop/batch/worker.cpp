@@ -300,6 +300,16 @@ TransformPlan MakePlan(const Predictor& predictor, const TransformOptions& optio
                             "', which the model takes as input" + DidYouMean(f.name, visible);
           if (!p.input_filter.is_root())
             msg += " (after --input-filter " + p.input_filter.text() + ")";
+          // One header field holding tabs or semicolons: another delimiter, not a missing header.
+          for (const char d : {'\t', ';', '|'}) {
+            if (header_names.size() == 1 && header_names[0].find(d) != std::string::npos) {
+              throw DataError(msg + "; the header is one field holding " +
+                                  (d == '\t' ? std::string("tabs") : "'" + std::string(1, d) + "'"),
+                              "transform reads comma-separated CSV (SageMaker's text/csv); "
+                              "convert the file, or use `mloop predict`, which detects the "
+                              "delimiter");
+            }
+          }
           throw DataError(msg,
                           "a CSV file without a header row needs --no-header (its values in the "
                           "model's input order)");
