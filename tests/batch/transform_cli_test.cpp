@@ -1,8 +1,11 @@
 // `mloop transform` driven as a user would: a small XGBoost model trained on the breast cancer
 // data, then files transformed with SageMaker's data-processing options, failed records, error
 // budgets, and a job killed with SIGKILL and resumed.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -424,6 +427,21 @@ TEST_F(TransformCliTest, ResumeRefusesAChangedJob) {
   r = Run(args + "--resume");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.err, "note: nothing to resume");
+}
+
+// A job whose file another job holds is refused naming that file, and leaves nothing behind.
+TEST_F(TransformCliTest, ALockedFileIsNamedAndNothingIsLeft) {
+  const std::string held = (dir_ / "shared.jsonl.partial").string();
+  const int fd = ::open(held.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // as a running job holds it
+  auto r = Run("transform -m 1 -i bc.csv -o b.csv --errors shared.jsonl");
+  ::close(fd);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "another mloop transform is writing shared.jsonl");
+  EXPECT_FALSE(Exists("b.csv.partial"));
+  EXPECT_FALSE(Exists("b.csv"));
+  EXPECT_TRUE(Exists("shared.jsonl.partial"));  // the other job's
 }
 
 TEST_F(TransformCliTest, BadInputGivesClearMessages) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -124,15 +125,27 @@ class AppendFile {
   AppendFile(const AppendFile&) = delete;
   AppendFile& operator=(const AppendFile&) = delete;
 
+  // `shown` is the file the job is writing, for the message when another job holds it.
   void Open(const std::filesystem::path& path, const std::filesystem::path& shown) {
     path_ = path;
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    created_ = fd_ >= 0;
+    if (fd_ < 0 && errno == EEXIST) fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd_ < 0) throw IoErrorFromErrno("cannot create", path.string());
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       Close();
       throw Error(ErrorCode::kUnavailable, "another mloop transform is writing " + shown.string() +
                                                " (" + path.string() + " is locked)");
     }
+  }
+  // Removes the file when this job created it and wrote nothing: a job refused before it began
+  // leaves no empty .partial behind.
+  void DiscardIfUnused() {
+    struct stat st {};
+    if (fd_ >= 0 && created_ && ::fstat(fd_, &st) == 0 && st.st_size == 0) {
+      ::unlink(path_.c_str());
+    }
+    Close();
   }
   // Cuts the file to `size` bytes and appends from there.
   void Truncate(int64_t size) {
@@ -161,6 +174,7 @@ class AppendFile {
  private:
   std::filesystem::path path_;
   int fd_ = -1;
+  bool created_ = false;
 };
 
 void SyncDirectory(const std::filesystem::path& file) {
@@ -448,8 +462,20 @@ TransformSummary RunTransform(const TransformJob& job) {
   const std::filesystem::path err_partial = PartialPath(errors_path);
   // Locked first: a second job on the same output stops here, before it reads the checkpoint.
   AppendFile out, err;
+  // Until the job begins, a refusal (another job holds a file, --resume does not match) removes
+  // the partial files it created.
+  struct DiscardUnlessBegun {
+    AppendFile& out;
+    AppendFile& err;
+    bool begun = false;
+    ~DiscardUnlessBegun() {
+      if (begun) return;
+      out.DiscardIfUnused();
+      err.DiscardIfUnused();
+    }
+  } discard{out, err};
   out.Open(out_partial, output);
-  err.Open(err_partial, output);
+  err.Open(err_partial, errors_path);
   TransformCheckpoint state;
   state.input = identity;
   state.model = job.model_hash;
@@ -515,6 +541,7 @@ TransformSummary RunTransform(const TransformJob& job) {
     state.next_line = reader ? reader->line() : 1;
   }
   const int64_t resumed_at = resuming ? state.records : 0;
+  discard.begun = true;
 
   std::unique_ptr<UnitSource> units;
   if (reader) {
