@@ -154,9 +154,9 @@ void RunTransformCommand(const GlobalOptions& global, const TransformArgs& a) {
     PrintJson(j);
     return;
   }
-  std::cout << "Transformed " << HumanCount(s.records) << " records with " << model.description
-            << ": " << HumanCount(s.predicted) << " predicted, " << HumanCount(s.errors)
-            << " failed";
+  std::cout << "Transformed " << HumanCount(s.records) << (s.records == 1 ? " record" : " records")
+            << " with " << model.description << ": " << HumanCount(s.predicted) << " predicted, "
+            << HumanCount(s.errors) << " failed";
   if (s.resumed_at > 0) std::cout << " (resumed after " << HumanCount(s.resumed_at) << ")";
   std::cout << "\n"
             << "Time: " << HumanSeconds(s.seconds) << ", " << HumanCount(std::llround(per_second))

@@ -101,6 +101,8 @@ TEST(BatchJsonPath, RejectsWhatItDoesNotSupport) {
   EXPECT_CONTAINS(ParseError("$['a"), "unterminated quoted name");
   EXPECT_CONTAINS(ParseError("$[?(@.a)]"), "expected a quoted name, an index, a slice or '*'");
   EXPECT_CONTAINS(ParseError("$ x"), "expected '.' or '['");
+  EXPECT_CONTAINS(ParseError("$[99999999999999999999]"),
+                  "at 3: the index 99999999999999999999 is out of range");
 }
 
 }  // namespace

@@ -318,6 +318,17 @@ TEST_F(TransformCliTest, ErrorsFileAndBudget) {
   r = Run("transform -m 1 -i big.csv -o b.csv --max-payload 0.25 --split-type None");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "with --split-type None the whole input is one batch");
+  EXPECT_CONTAINS(r.err, "larger than --max-payload (0.25 MB)");  // as given
+  // A value the model refuses (XGBoost takes finite float32) fails its record alone; the reason
+  // names the feature, and the line is the errors file's (not the row within a batch).
+  std::string inf = lines_[2];
+  inf.replace(0, inf.find(','), "inf");
+  WriteFile(dir_ / "inf.csv", lines_[0] + "\n" + lines_[1] + "\n" + inf + "\n");
+  r = Run("transform -m 1 -i inf.csv -o i.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "1 predicted, 1 failed");
+  EXPECT_CONTAINS(Read("i.csv.errors.jsonl"),
+                  "{\"line\":3,\"reason\":\"feature 'mean_radius': inf is infinite");
 }
 
 // A stray quote joins the lines after it into one malformed record: one errors-file entry (its

@@ -82,6 +82,11 @@ class PathParser {
     while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
     if (pos_ == start) return false;
     auto [ptr, ec] = std::from_chars(text_.data() + start, text_.data() + pos_, *out);
+    if (ec == std::errc::result_out_of_range) {
+      pos_ = start;
+      Fail("the index " + std::string(text_.substr(start, ptr - text_.data() - start)) +
+           " is out of range");
+    }
     if (ec != std::errc() || ptr != text_.data() + pos_) {
       pos_ = start;
       Fail("expected an integer");

@@ -112,6 +112,13 @@ std::filesystem::path CheckpointPath(const std::filesystem::path& output) {
 
 namespace {
 
+// --max-payload as the user gave it: megabytes of 2^20 bytes, as SageMaker's MaxPayloadInMB.
+std::string FormatMegabytes(int64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g MB", static_cast<double>(bytes) / (1 << 20));
+  return text;
+}
+
 // Records per unit and input bytes per unit, at least (batches are never split across units):
 // enough to keep the workers' hand-offs and the checkpoints cheap.
 constexpr int64_t kUnitRecords = 1024;
@@ -278,7 +285,7 @@ class FileUnits : public UnitSource {
           throw DataError(
               "with --split-type None the whole input is one batch, and it is larger "
               "than --max-payload (" +
-                  HumanBytes(options_.max_payload_bytes) + ")",
+                  FormatMegabytes(options_.max_payload_bytes) + ")",
               "use --split-type Line, or raise --max-payload");
         }
         add();

@@ -167,6 +167,15 @@ void JoinJson(std::string_view input, std::string_view prediction, std::string* 
   *out += '}';
 }
 
+// Why one record alone could not be predicted. The model numbers the rows it was given ("row 1,
+// feature 'x': inf is infinite"); of one record that number is not its line, which the errors
+// file gives, so it goes.
+std::string OneRecordReason(const Error& e) {
+  std::string_view reason = e.what();
+  if (reason.substr(0, 7) == "row 1, ") reason.remove_prefix(7);
+  return std::string(reason);
+}
+
 std::string ProblemReason(const RecordProblem& p) {
   return p.field.empty() ? p.message : "field '" + p.field + "': " + p.message;
 }
@@ -757,7 +766,7 @@ struct Worker::State {
       return;
     } catch (const Error& e) {
       if (ok.size() == 1) {
-        failures.push_back({ok[0], line(ok[0]), e.what(), std::string(input(ok[0]))});
+        failures.push_back({ok[0], line(ok[0]), OneRecordReason(e), std::string(input(ok[0]))});
         return;
       }
     }
@@ -767,7 +776,7 @@ struct Worker::State {
         const CsvCells cells(pred);
         emit(ok[j], pred, cells, 0);
       } catch (const Error& e) {
-        failures.push_back({ok[j], line(ok[j]), e.what(), std::string(input(ok[j]))});
+        failures.push_back({ok[j], line(ok[j]), OneRecordReason(e), std::string(input(ok[j]))});
       }
     }
   }
