@@ -136,6 +136,7 @@ std::string HumanCount(int64_t n) {
 std::string MetricText(double v, int decimals) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v == 0) v = 0.0;  // -0.0 (scikit-learn returns it at times) reads as a negative number
   const double a = std::fabs(v);
   char buf[64];
   if (a == 0 || (a >= std::pow(10.0, -decimals + 1) && a < 1e9)) {

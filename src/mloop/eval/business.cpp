@@ -310,7 +310,8 @@ std::string BusinessSummary(const BusinessResult& r, const BusinessSpec& spec) {
   const std::string per = spec.period.empty() ? "" : " per " + spec.period;
   const std::string scope = r.population_given
                                 ? "population " + report::FormatGrouped(r.scale, 0)
-                                : report::FormatGrouped(r.total_weight, 0) + " evaluated rows";
+                                : report::FormatGrouped(r.total_weight, 0) +
+                                      (r.total_weight == 1 ? " evaluated row" : " evaluated rows");
   auto worth = [&](double uplift) {
     return uplift >= 0 ? "is worth " + FormatMoney(uplift, spec) + per + " over "
                        : "loses " + FormatMoney(-uplift, spec) + per + " compared with ";
