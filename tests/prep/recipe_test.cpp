@@ -297,6 +297,11 @@ TEST(RecipeParseTest, LoadPutsFileAndLineInMessages) {
   auto [msg, hint] = ErrorOf([&] { Recipe::Load(path); });
   EXPECT_EQ(msg, path.string() + ":3: step 2 (scale): unknown key 'methd'");
   ErrorOf([&] { Recipe::Load(dir / "missing.yaml"); }, ErrorCode::kNotFound);
+  // Errors found when the recipe meets the data name the line too.
+  path = testing::WriteFile(dir / "check.yaml", "steps:\n  - drop: id\n  - scale: [nm_b]\n");
+  msg = ErrorOf([&] { Recipe::Load(path).Check(TrainData().schema(), {}); }, ErrorCode::kNotFound)
+            .first;
+  EXPECT_EQ(msg, path.string() + ":3: step 2 (scale): no column 'nm_b' (did you mean 'num_b'?)");
 }
 
 // --- Check ------------------------------------------------------------------------------------
@@ -314,9 +319,23 @@ TEST(RecipeCheckTest, MissingColumnNamesNearest) {
                                 ErrorCode::kNotFound);
   EXPECT_EQ(msg, "step 2 (scale): no column 'nm_b' (did you mean 'num_b'?)");
   EXPECT_NE(hint.find("num_a, num_b"), std::string::npos) << hint;
-  // A column removed by an earlier step.
+  // A column an earlier step removed or renamed: that step, not an unrelated near name.
   EXPECT_EQ(CheckError("steps:\n  - drop: num_a\n  - log: num_a\n", ErrorCode::kNotFound).first,
-            "step 2 (log): no column 'num_a' (did you mean 'num_b'?)");
+            "step 2 (log): no column 'num_a': step 1 (drop) removed it");
+  EXPECT_EQ(CheckError("steps:\n  - rename: {mapping: {num_a: a}}\n  - derive: x = num_a + 1\n",
+                       ErrorCode::kNotFound)
+                .first,
+            "step 2 (derive): no column 'num_a': step 1 (rename) renamed it to 'a'");
+  EXPECT_EQ(CheckError("steps:\n  - drop: num_a\n  - rename: {mapping: {num_a: b}}\n",
+                       ErrorCode::kNotFound)
+                .first,
+            "step 2 (rename): no column 'num_a': step 1 (drop) removed it");
+  // Made again by a later step, it exists again.
+  EXPECT_EQ(
+      Recipe::Parse("steps:\n  - drop: num_a\n  - derive: num_a = num_b * 2\n  - log: num_a\n")
+              .Check(TrainData().schema(), {})
+              .IndexOf("num_a") >= 0,
+      true);
 }
 
 TEST(RecipeCheckTest, WrongTypes) {

@@ -100,7 +100,11 @@ Schema Recipe::Check(const Schema& input, const RecipeFitOptions& options) const
   ctx.target = options.target;
   ctx.preflight = true;
   Schema schema = input;
-  for (const auto& step : impl_->steps) schema = step->Check(schema, ctx);
+  for (const auto& step : impl_->steps) {
+    Schema out = step->Check(schema, ctx);
+    prep::NoteGoneColumns(*step, schema, out, ctx);
+    schema = std::move(out);
+  }
   return schema;
 }
 
@@ -169,7 +173,7 @@ FittedRecipe Recipe::Fit(const Table& train, const RecipeFitOptions& options,
 
   Table current = train;
   for (const auto& step : impl_->steps) {
-    step->Check(current.schema(), cctx);
+    prep::NoteGoneColumns(*step, current.schema(), step->Check(current.schema(), cctx), cctx);
     Table next;
     std::shared_ptr<const Step> fitted = step->Fit(current, fctx, &next);
     for (const std::string& name : fitted->Reads()) {

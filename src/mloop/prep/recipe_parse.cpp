@@ -219,10 +219,15 @@ ParsedRecipe BuildRecipe(const json& doc, const std::vector<std::string>& lines,
   for (size_t i = 0; i < steps_json.size(); ++i) {
     try {
       StepSpec spec = NormalizeStep(steps_json[i], static_cast<int>(i + 1));
+      // Later messages (a column that does not exist, a value a step refuses) name the file
+      // and line too.
+      if (!origin.empty()) spec.location = prefix(i).substr(0, prefix(i).size() - 2);
       out.steps.push_back(MakeStep(spec));
       out.source["steps"].push_back(json{{spec.kind, spec.options}});
     } catch (const Error& e) {
-      if (origin.empty()) throw;
+      if (origin.empty() || std::string_view(e.what()).substr(0, prefix(i).size()) == prefix(i)) {
+        throw;
+      }
       throw Error(e.code(), prefix(i) + e.what(), e.hint());
     }
   }

@@ -195,6 +195,25 @@ ColumnSelector ColumnSelector::Read(const Options& options, const std::string& k
   return s;
 }
 
+std::string NoColumn(const std::string& name, const Schema& schema, const CheckContext& ctx) {
+  std::string text = "no column '" + Printable(name) + "'";
+  auto it = ctx.gone.find(name);
+  return it != ctx.gone.end() ? text + ": " + it->second : text + DidYouMean(name, schema.names());
+}
+
+void NoteGoneColumns(const Step& step, const Schema& in, const Schema& out, CheckContext& ctx) {
+  for (const Field& f : out.fields()) ctx.gone.erase(f.name);
+  for (const Field& f : in.fields()) {
+    if (out.IndexOf(f.name) >= 0) continue;
+    std::string now;
+    for (const Field& o : out.fields()) {
+      if (in.IndexOf(o.name) < 0 && step.RenamedFrom(o.name) == f.name) now = o.name;
+    }
+    ctx.gone[f.name] = "step " + std::to_string(step.number()) + " (" + step.kind() + ")" +
+                       (now.empty() ? " removed it" : " renamed it to '" + now + "'");
+  }
+}
+
 std::vector<std::string> ColumnSelector::Resolve(const Schema& schema, const CheckContext& ctx,
                                                  const std::string& where,
                                                  bool allow_target) const {
@@ -212,7 +231,7 @@ std::vector<std::string> ColumnSelector::Resolve(const Schema& schema, const Che
             all.size() <= 20
                 ? Join(all, ", ")
                 : Join(std::vector<std::string>(all.begin(), all.begin() + 20), ", ") + ", ...";
-        throw NotFound(where + ": no column '" + Printable(name) + "'" + DidYouMean(name, all),
+        throw NotFound(where + ": " + NoColumn(name, schema, ctx),
                        "columns at this step: " + listed);
       }
       if (!allow_target && !ctx.target.empty() && name == ctx.target) {

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -37,8 +38,13 @@ struct StepSpec {
   int number = 0;  // 1-based
   std::string kind;
   nlohmann::json options = nlohmann::json::object();
+  // Where it was written ("recipe.yaml:4"), when read from a file; not saved with the recipe.
+  std::string location;
 
-  std::string Where() const { return "step " + std::to_string(number) + " (" + kind + ")"; }
+  std::string Where() const {
+    return (location.empty() ? "" : location + ": ") + "step " + std::to_string(number) + " (" +
+           kind + ")";
+  }
 };
 
 struct CheckContext {
@@ -47,7 +53,17 @@ struct CheckContext {
   // so names starting with one of these prefixes ("plan=") are taken to be float64 columns.
   bool preflight = false;
   std::vector<std::string> pending_prefixes;
+  // Columns an earlier step removed or renamed away, and what did: "step 2 (drop) removed it".
+  std::map<std::string, std::string> gone;
 };
+
+// "no column 'x'" and why: what an earlier step did to it (ctx.gone), else the nearest name.
+std::string NoColumn(const std::string& name, const Schema& schema, const CheckContext& ctx);
+
+// Records in ctx.gone the columns of `in` that `step` (whose output is `out`) removed or
+// renamed, and forgets those it made again.
+class Step;
+void NoteGoneColumns(const Step& step, const Schema& in, const Schema& out, CheckContext& ctx);
 
 struct FitContext {
   std::string target;

@@ -127,8 +127,7 @@ class RenameStep : public StepBase<RenameStep> {
         bool pending = false;
         for (const auto& p : ctx.pending_prefixes) pending |= from.rfind(p, 0) == 0;
         if (ctx.preflight && pending) continue;
-        throw NotFound(Where() + ": no column '" + Printable(from) + "'" +
-                       DidYouMean(from, in.names()));
+        throw NotFound(Where() + ": " + NoColumn(from, in, ctx));
       }
       if (!ctx.target.empty() && from == ctx.target) {
         throw Fail("'" + from + "' is the target column, which a recipe passes through untouched");

@@ -42,6 +42,11 @@ DataType CheckIn(const Step& step, const Expression& expr, const Schema& in,
     }
     schema = Schema(std::move(fields));
   }
+  for (const auto& name : expr.Columns()) {  // what an earlier step did to a missing column
+    if (schema.IndexOf(name) < 0 && ctx.gone.count(name)) {
+      throw NotFound(step.Where() + ": " + NoColumn(name, schema, ctx));
+    }
+  }
   return InStep(step, [&] { return expr.Check(schema); });
 }
 
