@@ -638,6 +638,15 @@ TEST_F(ServeCliTest, OtherHttpVersionsGet505) {
   EXPECT_EQ(post_status("Content-Encoding: gzip\r\n"), 415);
   EXPECT_EQ(post_status("Transfer-Encoding: chunked\r\n"), 200);
   EXPECT_EQ(post_status("Transfer-Encoding: gzip, chunked\r\n"), 501);
+  // RFC 9112 3.2: HTTP/1.1 without Host is 400 (HTTP/1.0 needs none); a long URL is 414 and
+  // large header fields 431, not a generic 400.
+  EXPECT_EQ(status_for("GET /ping HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_EQ(status_for("GET /ping HTTP/1.0\r\n\r\n"), 200);
+  EXPECT_EQ(status_of("GET /ping?" + std::string(10000, 'a') + " HTTP/1.1"), 414);
+  EXPECT_EQ(status_of("GET /ping?" + std::string(100000, 'a') + " HTTP/1.1"), 414);
+  EXPECT_EQ(
+      status_for("GET /ping HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(70000, 'b') + "\r\n\r\n"),
+      431);
 }
 
 // A request whose body is still arriving when SIGTERM comes is answered (with Connection:

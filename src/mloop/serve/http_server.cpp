@@ -145,8 +145,16 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnHeader(beast::error_code ec) {
     idle_.store(false);
     if (ec) return OnReadError(ec);
-    if (parser_->is_done()) return Process();
     const auto& req = parser_->get();
+    // RFC 9112 3.2: an HTTP/1.1 request without Host is answered 400.
+    if (req.version() == 11 && req.find(http::field::host) == req.end()) {
+      return Respond(400, ErrorJson("malformed HTTP request: HTTP/1.1 requires a Host header"),
+                     true);
+    }
+    if (req.target().size() > kMaxTargetBytes) {
+      return Respond(414, ErrorJson(TargetTooLong()), true);
+    }
+    if (parser_->is_done()) return Process();
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                      req.version());
@@ -181,15 +189,25 @@ class Session : public std::enable_shared_from_this<Session> {
       return Respond(505, ErrorJson("HTTP version not supported: mloop serves HTTP/1.0 and 1.1"),
                      true);
     }
-    if (ec == http::error::header_limit || ec == http::error::bad_target ||
-        ec == http::error::bad_method || ec == http::error::bad_version ||
-        ec == http::error::bad_field || ec == http::error::bad_value ||
-        ec == http::error::bad_content_length || ec == http::error::bad_chunk ||
-        ec == http::error::bad_line_ending || ec == http::error::bad_obs_fold ||
-        ec == http::error::bad_transfer_encoding) {
+    if (ec == http::error::header_limit) {
+      // The request line not even parsed within the limit is a long URL (RFC 9110 15.5.15:
+      // 414); else the header fields are too large (RFC 6585 5: 431).
+      if (parser_->get().target().empty()) return Respond(414, ErrorJson(TargetTooLong()), true);
+      return Respond(431, ErrorJson("the request's header fields are larger than 64 KiB"), true);
+    }
+    if (ec == http::error::bad_target || ec == http::error::bad_method ||
+        ec == http::error::bad_version || ec == http::error::bad_field ||
+        ec == http::error::bad_value || ec == http::error::bad_content_length ||
+        ec == http::error::bad_chunk || ec == http::error::bad_line_ending ||
+        ec == http::error::bad_obs_fold || ec == http::error::bad_transfer_encoding) {
       return Respond(400, ErrorJson(std::string("malformed HTTP request: ") + ec.message()), true);
     }
     Close();  // end of stream, timeout, drain, reset
+  }
+
+  static constexpr size_t kMaxTargetBytes = 8192;
+  static std::string TargetTooLong() {
+    return "the request target (URL) is longer than " + std::to_string(kMaxTargetBytes) + " bytes";
   }
 
   // Whether the unparsed request line ends in HTTP/<digit>.<digit>, as a valid version does.
