@@ -494,6 +494,27 @@ Column BuildColumn(DataType type, int64_t rows, bool missing) {
   return b.Finish();
 }
 
+// Values that cancel keep the small ones in the mean and sum (pandas: 1.2 and 6); a range wider
+// than a double holds gives no histogram (numpy.histogram refuses it) and no IQR outliers.
+TEST(ProfileTest, CancellingAndOverflowingValues) {
+  auto column = [](std::vector<double> values) {
+    ColumnBuilder b(DataType::kFloat64);
+    for (double v : values) b.AppendDouble(v);
+    return b.Finish();
+  };
+  Table t(Schema({{"v", DataType::kFloat64}}), {column({1e17, -1e17, 1, 2, 3})});
+  Profile p = ComputeProfile(t);
+  EXPECT_DOUBLE_EQ(*p.column_profiles[0].mean, 1.2);
+  EXPECT_DOUBLE_EQ(*p.column_profiles[0].sum, 6.0);
+  Table z(Schema({{"z", DataType::kFloat64}}), {column({1e308, -1e308})});
+  p = ComputeProfile(z);
+  const ColumnProfile& c = p.column_profiles[0];
+  EXPECT_EQ(*c.mean, 0.0);
+  EXPECT_FALSE(c.histogram.has_value());
+  EXPECT_EQ(c.outliers, 0);
+  EXPECT_EQ(c.count, 2);
+}
+
 TEST(ProfileTest, EmptyTable) {
   Table t(Schema({{"x", DataType::kFloat64}, {"s", DataType::kString}}),
           {BuildColumn(DataType::kFloat64, 0, false), BuildColumn(DataType::kString, 0, false)});

@@ -112,16 +112,29 @@ class PowerSums {
   double offset() const { return count_ ? total_[1] / static_cast<double>(count_) : 0.0; }
   // Adds a block's partial sums: of v, and of (v - shift)^1..4, over `count` values.
   void AddBlock(const double partial[5], int64_t count) {
-    for (int k = 0; k < 5; ++k) total_[k] += partial[k];
+    NeumaierAdd(total_[0], sum_error_, partial[0]);
+    for (int k = 1; k < 5; ++k) total_[k] += partial[k];
     count_ += count;
   }
-  double sum() const { return total_[0]; }
+  // The sum of the values, compensated: large values that cancel (1e17, -1e17, 1, 2, 3) keep
+  // the small ones.
+  double sum() const { return total_[0] + sum_error_; }
+  // sum += x, with the rounding error of each addition kept in `error` (Neumaier's variant of
+  // Kahan summation, which also holds when |x| > |sum|). Branchless.
+  static void NeumaierAdd(double& sum, double& error, double x) {
+    const double t = sum + x;
+    const double big = std::fabs(sum) >= std::fabs(x) ? sum : x;
+    const double small = std::fabs(sum) >= std::fabs(x) ? x : sum;
+    error += (big - t) + small;
+    sum = t;
+  }
   // pandas' Series.mean / std (ddof 1) / skew / kurt, corner cases included.
   Moments Finish() const;
 
  private:
   double shift_;
   double total_[5] = {0, 0, 0, 0, 0};
+  double sum_error_ = 0;
   int64_t count_ = 0;
 };
 

@@ -304,6 +304,7 @@ void WalkRuns(const KeyRow* items, size_t begin, size_t end, size_t rank_base, c
   const double shift = sums.shift();
   double partial[5] = {0, 0, 0, 0, 0};
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;  // locals: the loop keeps them in registers
+  double s0_error = 0;                            // s0 is compensated (PowerSums::sum)
   int64_t block_count = 0;
   int in_block = 0;
   int64_t floor = top.floor();
@@ -338,16 +339,17 @@ void WalkRuns(const KeyRow* items, size_t begin, size_t end, size_t rank_base, c
       const double c = static_cast<double>(count);
       const double d = v - shift;
       const double cd2 = c * d * d;
-      s0 += c * v;
+      PowerSums::NeumaierAdd(s0, s0_error, c * v);
       s1 += c * d;
       s2 += cd2;
       s3 += cd2 * d;
       s4 += cd2 * d * d;
       block_count += count;
       if (++in_block == kBlock) {
-        partial[0] = s0, partial[1] = s1, partial[2] = s2, partial[3] = s3, partial[4] = s4;
+        partial[0] = s0 + s0_error, partial[1] = s1, partial[2] = s2, partial[3] = s3,
+        partial[4] = s4;
         sums.AddBlock(partial, block_count);
-        s0 = s1 = s2 = s3 = s4 = 0;
+        s0 = s1 = s2 = s3 = s4 = s0_error = 0;
         block_count = 0;
         in_block = 0;
       }
@@ -355,7 +357,7 @@ void WalkRuns(const KeyRow* items, size_t begin, size_t end, size_t rank_base, c
     i = j;
   }
   if (twice_rank && begin < end) rank_tie(end);
-  partial[0] = s0, partial[1] = s1, partial[2] = s2, partial[3] = s3, partial[4] = s4;
+  partial[0] = s0 + s0_error, partial[1] = s1, partial[2] = s2, partial[3] = s3, partial[4] = s4;
   sums.AddBlock(partial, block_count);
   distinct += runs;
 }
@@ -421,6 +423,8 @@ void NumericSummary(const SortedColumn& s, const PowerSums& sums, ColumnProfile&
     const double q1 = out.quantiles["p25"];
     const double q3 = out.quantiles["p75"];
     const double iqr = q3 - q1;
+    // Quartiles interpolated beyond a double (values near +-1e308) give no fences.
+    if (!std::isfinite(q1) || !std::isfinite(q3) || std::isnan(iqr)) return;
     out.outliers = static_cast<int64_t>(s.CountBelow(q1 - 1.5 * iqr) +
                                         (n - s.CountBelow(q3 + 1.5 * iqr, true)));
   }
@@ -460,6 +464,7 @@ void NumericAssociation(const Column& c, const SortedColumn& s, const TargetData
     value = RocAucOfGroups(groups);
     if (!std::isnan(value)) value = std::max(value, 1 - value);
   } else if (target.kind == TargetKind::kMulticlass) {
+    if (!out.histogram) return;  // a range beyond a double's
     const Histogram& h = *out.histogram;
     const int bins = static_cast<int>(h.counts.size());
     const int classes = static_cast<int>(target.class_names.size());
@@ -495,7 +500,8 @@ void ProfileSortable(const Column& c, const ProfileOptions& options, const Targe
   } else {
     NumericSummary(s, sums, out);
   }
-  if (n > 0) {
+  // A range wider than a double holds (-1e308 to 1e308) has no bins: numpy.histogram refuses it.
+  if (n > 0 && std::isfinite(s.At(n - 1) - s.At(0))) {
     Histogram h;
     h.edges = HistogramEdges(s.At(0), s.At(n - 1), options.bins);
     h.counts = HistogramCounts(n, h.edges, s.Accessor());

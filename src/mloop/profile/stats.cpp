@@ -112,7 +112,8 @@ Moments PowerSums::Finish() const {
   // Central sums from the sums about the shift: with d = mean - shift,
   // m_k = sum((v - shift - d)^k), expanded.
   const double d = total_[1] / c;
-  m.mean = shift_ + d;
+  // The mean from the compensated sum: (v - shift) rounds away what large values cancel.
+  m.mean = std::isfinite(sum()) ? sum() / c : shift_ + d;
   const double s2 = total_[2];
   const double s3 = total_[3];
   const double s4 = total_[4];
