@@ -342,7 +342,8 @@ struct ColumnDiff {
   std::optional<double> smd;   // standardised mean difference (B - A) / pooled std
   std::string status;          // added, removed, type_changed, compared
   std::string role_a, role_b;  // the column's role in each version ("" where it is absent)
-  // Order: added, removed and changed types first, then by PSI, largest first.
+  // Order: changed types and removed columns first (in A's order), added ones after them, then
+  // the others by PSI, largest first.
   double Rank() const {
     if (status != "compared") return std::numeric_limits<double>::infinity();
     return psi.value_or(0.0);
@@ -371,10 +372,10 @@ std::vector<ColumnDiff> DiffColumns(const Side& a, const Side& b) {
     d.role_b = RoleOf(b, ca.name);
     const Column& col_a = a.table.column(ca.name);
     const Column& col_b = b.table.column(ca.name);
+    // Every column in both versions gets a score, a changed type too: a column that held no
+    // value (float64 by inference) and now holds integers changed completely.
     Buckets buckets = MakeBuckets(ca, col_b.type());
-    if (d.status == "compared" || buckets.numeric) {
-      d.psi = Psi(Shares(col_a, buckets), Shares(col_b, buckets));
-    }
+    d.psi = Psi(Shares(col_a, buckets), Shares(col_b, buckets));
     if (ca.mean && d.b->mean && ca.std && d.b->std && std::isfinite(*ca.mean) &&
         std::isfinite(*d.b->mean)) {
       double pooled = std::sqrt((*ca.std * *ca.std + *d.b->std * *d.b->std) / 2);

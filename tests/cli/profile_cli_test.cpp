@@ -185,6 +185,23 @@ TEST_F(ProfileCliTest, DiffShowsRoleChanges) {
   }
 }
 
+// A column that held no value (float64 by inference) and now holds integers changed
+// completely: its type changed and it scores as a major change, not silently.
+TEST_F(ProfileCliTest, DiffScoresAColumnThatChangedType) {
+  WriteFile(dir_ / "a.csv", "id,e\n1,\n2,\n3,\n4,\n");
+  WriteFile(dir_ / "b.csv", "id,e\n1,1\n2,2\n3,3\n4,4\n");
+  ASSERT_EQ(Run("data import a.csv --name m").code, 0);
+  ASSERT_EQ(Run("data import b.csv --name m").code, 0);
+  auto r = Run("data diff m@1 m@2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "Changed: 1 major");
+  r = Run("data diff m@1 m@2 --json");
+  const auto cols = nlohmann::json::parse(r.out).at("columns");
+  EXPECT_EQ(cols[0].at("name"), "e");
+  EXPECT_EQ(cols[0].at("status"), "type_changed");
+  EXPECT_EQ(cols[0].at("level"), "major");
+}
+
 TEST_F(ProfileCliTest, DiffBadInput) {
   WriteFile(dir_ / "a.csv", Csv(20, 0));
   ASSERT_EQ(Run("data import a.csv --name sales").code, 0);

@@ -249,7 +249,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"bad_literal", "{\"n\":1}\n{\"n\":1,\"b\":tru}\n", "in.jsonl:2:12: not valid JSON"},
         BadCase{"bad_number", "{\"n\":01}\n",
                 "in.jsonl:1:6: not valid JSON: Problem while parsing"},
-        BadCase{"huge_number", "{\"n\":1,\"x\":1e999}\n", "in.jsonl:1:12: not valid JSON"},
+        BadCase{"huge_number", "{\"n\":1,\"x\":1e999}\n",
+                "in.jsonl:1:12: not valid JSON: Problem while parsing a number (integers must fit "
+                "64 bits and other numbers a double)"},
+        BadCase{"python_nan", "{\"n\":1}\n{\"n\":NaN}\n",
+                "(NaN and Infinity are not JSON: write null for a missing value)"},
+        BadCase{"python_infinity", "{\"n\":-Infinity}\n", "(NaN and Infinity are not JSON"},
         BadCase{"truncated", "{\"n\":1}\n{\"n\":1\n", "in.jsonl:2:7: not valid JSON"},
         BadCase{"unclosed_string", "{\"n\":1,\"s\":\"abc}\n",
                 "in.jsonl:1:12: not valid JSON: A string is opened, but never closed.\n"

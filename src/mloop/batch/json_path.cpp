@@ -257,7 +257,7 @@ bool JsonPathEvaluator::Apply(const JsonPath& path, std::string_view json, std::
                               std::string* error) {
   dom::element e;
   if (auto err = impl_->parser.parse(json.data(), json.size()).get(e)) {
-    *error = "malformed JSON: " + JsonErrorText(err);
+    *error = "malformed JSON: " + JsonErrorText(err, json);
     return false;
   }
   std::string at = "$";

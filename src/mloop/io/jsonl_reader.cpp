@@ -386,7 +386,7 @@ void JsonLinesReader::Scan(const Line& line) {
   }
   dom::element root;
   if (auto error = parser_.parse(text.data(), text.size(), false).get(root)) {
-    std::string reason = "not valid JSON: " + JsonErrorText(error);
+    std::string reason = "not valid JSON: " + JsonErrorText(error, text);
     return Reject(line, LocateSyntaxError(line, error), std::move(reason));
   }
   dom::object object;

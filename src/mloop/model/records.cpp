@@ -362,7 +362,7 @@ std::optional<RecordProblem> AppendJsonElement(const std::vector<Field>& inputs,
 std::optional<RecordProblem> RecordBatch::AppendJson(std::string_view json, int64_t record) {
   dom::element e;
   if (auto err = impl_->parser.parse(json.data(), json.size()).get(e)) {
-    return RecordProblem{record, "", "malformed JSON: " + JsonErrorText(err)};
+    return RecordProblem{record, "", "malformed JSON: " + JsonErrorText(err, json)};
   }
   auto problem = internal::AppendJsonElement(inputs_, *impl_, e, record);
   if (!problem) ++rows_;
@@ -444,7 +444,7 @@ int64_t RecordBatch::ParseBody(std::string_view body, RecordFormat format) {
   if (format == RecordFormat::kJson) {
     dom::element doc;
     if (auto err = impl_->parser.parse(body.data(), body.size()).get(doc)) {
-      fail({1, "", "malformed JSON: " + JsonErrorText(err)});
+      fail({1, "", "malformed JSON: " + JsonErrorText(err, body)});
     }
     dom::element records = doc;
     if (doc.type() == dom::element_type::OBJECT && !impl_->Index(inputs_).count("instances")) {

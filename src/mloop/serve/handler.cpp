@@ -619,7 +619,7 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
   thread_local dom::parser parser;
   dom::element doc;
   if (auto err = parser.parse(req.body.data(), req.body.size()).get(doc)) {
-    return Fail(res, 400, "malformed JSON: " + JsonErrorText(err));
+    return Fail(res, 400, "malformed JSON: " + JsonErrorText(err, req.body));
   }
   dom::array tensors;
   if (doc["inputs"].get(tensors)) return Fail(res, 400, "the request needs an 'inputs' array");
