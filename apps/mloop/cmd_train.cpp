@@ -85,7 +85,9 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
     size_t eq = p.find('=');
     if (eq == std::string::npos || eq == 0)
       throw UsageError("--param expects KEY=VALUE, got '" + p + "'");
-    req.params[p.substr(0, eq)] = p.substr(eq + 1);
+    if (!req.params.emplace(p.substr(0, eq), p.substr(eq + 1)).second) {
+      throw UsageError("--param " + p.substr(0, eq) + " is given twice", "give each once");
+    }
   }
   for (const auto& t : a.tags) {
     size_t eq = t.find('=');
@@ -93,12 +95,20 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
       throw UsageError("--tag expects KEY=VALUE, got '" + t + "'");
     cmd.tags[t.substr(0, eq)] = t.substr(eq + 1);
   }
+  if (a.experiment.empty()) throw UsageError("--experiment needs a name");
   cmd.experiment = a.experiment;
-  // An unknown algorithm or parameter is a usage error, reported before a run is recorded.
+  // An unknown algorithm or parameter, or a target missing for a supervised algorithm, is a
+  // usage error, reported before a run is recorded.
+  std::unique_ptr<Estimator> estimator;
   try {
-    CreateEstimator(a.algo)->SetParams(req.params);
+    estimator = CreateEstimator(a.algo);
+    estimator->SetParams(req.params);
   } catch (const Error& e) {
     throw UsageError(e.what(), e.hint());
+  }
+  if (a.target.empty() && !estimator->Supports(Task::kClustering)) {
+    throw UsageError(a.algo + " needs a target: --target COL",
+                     "without a target only clustering (--algo kmeans) trains");
   }
 
   auto ws = OpenWorkspace(global);

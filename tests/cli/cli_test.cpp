@@ -394,6 +394,49 @@ TEST_F(CliTest, RunsCompareShowsWhatEachRunLearnedFrom) {
 
 // A data file given to train is imported as a dataset named after it, and the run's lineage
 // points at that version; training the same file again reuses it.
+// What the command line can tell is wrong exits 2 before a run is recorded; data that cannot
+// make a model exits 1 with the reason.
+TEST_F(CliTest, TrainRefusesWhatCannotMakeAModel) {
+  ASSERT_EQ(Run("init").code, 0);
+  std::string csv = "day,cat,cat=b,x,y\n";
+  for (int i = 0; i < 20; ++i) {
+    csv += "2024-05-01," + std::string(i % 2 ? "a" : "b") + "," + std::to_string(i % 3) + "," +
+           std::to_string(i) + "," + std::to_string(i % 2) + "\n";
+  }
+  WriteFile(dir_ / "d.csv", csv);
+  ASSERT_EQ(Run("data import d.csv --name d").code, 0);
+  auto r = Run("train d");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "xgboost needs a target: --target COL");
+  r = Run("train d -t y -p eta=0.1 -p eta=0.3");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--param eta is given twice");
+  r = Run("train d -t y -a random_forest -p eta=0.1 -p learning_rate=0.2");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "eta and learning_rate are one XGBoost parameter");
+  EXPECT_EQ(Run("train d -t y --experiment ''").code, 2);
+  EXPECT_CONTAINS(Run("runs list").out, "No runs yet");  // none of these made a run
+  // Every row at one time: a time split has nothing before the validation period.
+  r = Run("train d -t y --split time:day");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "leaves no rows to train on: all 20 rows went to the validation part");
+  // A column named like a category's one-hot feature.
+  r = Run("train d -t y --split none");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "two features are named 'cat=b'");
+  // random_forest's default learning_rate gives way to the user's eta (XGBoost applied the
+  // default when given both).
+  WriteFile(dir_ / "e.csv", "x,y\n1,1.5\n2,2.5\n3,2\n4,5\n5,4\n6,7\n");
+  r = Run(
+      "train e.csv -t y -a random_forest -p eta=0.3 -p num_parallel_tree=2 --split none --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto run = nlohmann::json::parse(r.out).at("run_id").get<int>();
+  ASSERT_EQ(Run("models export " + std::to_string(run) + " -o rf").code, 0);
+  const std::string config = ReadFile(dir_ / "rf" / "config.json");
+  EXPECT_CONTAINS(config, "\"eta\":\"0.3\"");
+  EXPECT_EQ(config.find("learning_rate"), std::string::npos) << config;
+}
+
 TEST_F(CliTest, TrainOnAFileImportsItFirst) {
   ASSERT_EQ(Run("init").code, 0);
   WriteFile(dir_ / "train set.csv", "x,y\n1,0\n2,0\n3,0\n4,1\n5,1\n6,1\n7,0\n8,1\n");

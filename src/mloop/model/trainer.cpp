@@ -315,6 +315,15 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
     // Without a validation part the whole table trains: no copy.
     train_table = s.valid.empty() ? table : table.Take(s.train);
     if (!s.valid.empty()) valid_table = table.Take(s.valid);
+    if (s.train.empty() && !s.valid.empty()) {  // a model of nothing is no model
+      throw InvalidArgument(
+          "the split " + result.split.ToString() + " leaves no rows to train on: all " +
+              std::to_string(s.valid.size()) + " rows went to the validation part",
+          result.split.kind == SplitSpec::Kind::kTime
+              ? "a time split trains on rows before the validation period; here every row has "
+                "the same time (or too few times): split another way, or --split none"
+              : "use more data, a smaller validation share, or --split none");
+    }
   }
   const bool has_valid = valid_table.num_rows() > 0;
   auto on_iteration = [&](const IterationLog& log) {

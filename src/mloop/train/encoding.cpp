@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <unordered_map>
 
 #include "mloop/core/error.h"
@@ -86,6 +87,19 @@ Encoding Encoding::Fit(const Table& train, const EncodingOptions& options) {
   if (e.feature_names_.empty()) {
     throw InvalidArgument("no feature columns to train on",
                           "every column is the target, an id, an event time or ignored");
+  }
+  // A column named like a category's feature ("cat=b" beside column "cat" holding "b") would
+  // make two features of one name: their importances and explanations would be confused.
+  std::set<std::string> seen;
+  for (const std::string& name : e.feature_names_) {
+    if (seen.insert(name).second) continue;
+    const size_t eq = name.find('=');
+    throw InvalidArgument(
+        "two features are named '" + name + "': a column of that name, and the one-hot feature of" +
+            (eq == std::string::npos
+                 ? std::string(" a category")
+                 : " value '" + name.substr(eq + 1) + "' of column '" + name.substr(0, eq) + "'"),
+        "rename the column (a recipe's rename step, or in the file)");
   }
   return e;
 }

@@ -277,6 +277,28 @@ class XGBoostEstimator : public Estimator {
   void SetParams(const std::map<std::string, std::string>& params) override {
     std::vector<std::string> valid = XGBoostParameterNames();
     valid.insert(valid.end(), MloopParameterNames().begin(), MloopParameterNames().end());
+    // XGBoost's aliases name one parameter: a user's `eta` replaces random_forest's default
+    // `learning_rate` (else XGBoost, given both, applied the default), and both at once is a
+    // contradiction.
+    static const std::vector<std::vector<std::string>> kAliases = {{"eta", "learning_rate"},
+                                                                   {"gamma", "min_split_loss"},
+                                                                   {"lambda", "reg_lambda"},
+                                                                   {"alpha", "reg_alpha"}};
+    for (const auto& group : kAliases) {
+      std::vector<std::string> given;
+      for (const auto& name : group) {
+        if (params.count(name)) given.push_back(name);
+      }
+      if (given.size() > 1) {
+        throw InvalidArgument(given[0] + " and " + given[1] + " are one XGBoost parameter",
+                              "give one of them");
+      }
+      if (given.size() == 1) {
+        for (const auto& name : group) {
+          if (name != given[0]) params_.erase(name);
+        }
+      }
+    }
     for (const auto& [key, value] : params) {
       if (key == "num_boost_round") {
         num_boost_round_ = ParseInt(key, value, 1);
