@@ -172,6 +172,8 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
                                 : std::string()));
   }
   const TrainResult& r = out.result;
+  // Said even with --quiet / --json, as scikit-learn's ConvergenceWarning.
+  for (const std::string& w : r.warnings) std::cerr << "warning: " << w << "\n";
   if (a.json) {
     nlohmann::json cv = nlohmann::json::object();
     for (const auto& [k, s] : r.cv) cv[k] = {{"mean", s.mean}, {"std", s.std}};
@@ -187,7 +189,8 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
                {"metrics_on", r.metrics.empty()            ? "none"
                               : r.metrics_on_training_data ? "training"
                                                            : "validation"},
-               {"cv", cv}});
+               {"cv", cv},
+               {"warnings", r.warnings}});
     return;
   }
   std::cout << "Run " << out.run_id << " finished: " << a.algo << " (" << TaskName(r.task)

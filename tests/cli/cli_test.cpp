@@ -435,6 +435,16 @@ TEST_F(CliTest, TrainRefusesWhatCannotMakeAModel) {
   const std::string config = ReadFile(dir_ / "rf" / "config.json");
   EXPECT_CONTAINS(config, "\"eta\":\"0.3\"");
   EXPECT_EQ(config.find("learning_rate"), std::string::npos) << config;
+  // A solver stopped at max_iter says so, as scikit-learn's ConvergenceWarning, and the bundle
+  // keeps it.
+  WriteFile(dir_ / "f.csv", "x,z,y\n1,3,0\n2,1,0\n3,4,1\n4,1,0\n5,5,1\n6,9,1\n7,2,0\n8,6,1\n");
+  r = Run("train f.csv -t y -a logistic -p max_iter=1 --split none --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "warning: logistic: did not converge in max_iter=1 iterations");
+  EXPECT_CONTAINS(r.out, "\"warnings\": [");
+  r = Run("train f.csv -t y -a logistic --split none -q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
 }
 
 TEST_F(CliTest, TrainOnAFileImportsItFirst) {

@@ -204,6 +204,7 @@ TrainResult TrainClustering(const Table& data, const TrainRequest& req) {
   result.train_rows = f.train_rows;
   ModelBundle& b = result.bundle;
   FillBundleParts(f, target, &b);
+  if (!result.warnings.empty()) b.manifest["warnings"] = result.warnings;
   nlohmann::json inputs = InputSchema(f, target);
   b.manifest = {{"algorithm", req.algorithm},
                 {"task", "clustering"},
@@ -337,6 +338,7 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
   Fitted f = FitOnce(train_table, has_valid ? &valid_table : nullptr, target, req, watch);
   result.train_rows = f.train_rows;
   result.valid_rows = f.valid_x.rows;
+  result.warnings = f.estimator->Warnings();
   // Metrics come from validation data only: scores on the training rows flatter the model, and
   // computing them costs a full prediction pass (seconds on a million rows). Without validation
   // data (--split none) the run has no metrics; `mloop eval` measures the model on other data.
@@ -347,6 +349,7 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
 
   ModelBundle& b = result.bundle;
   FillBundleParts(f, target, &b);
+  if (!result.warnings.empty()) b.manifest["warnings"] = result.warnings;
   nlohmann::json inputs = InputSchema(f, target);
   nlohmann::json importance = nlohmann::json::object();
   std::vector<double> imp = f.estimator->FeatureImportance();

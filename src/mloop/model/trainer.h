@@ -56,6 +56,8 @@ struct TrainResult {
   int64_t valid_rows = 0;
   int64_t dropped_rows = 0;  // rows without a target value
   SplitSpec split;           // the split actually made (when no validation table was given)
+  std::vector<std::string> warnings;  // the final model's (Estimator::Warnings), also in the
+                                      // manifest
 };
 
 TrainResult Train(const Table& data, const TrainRequest& request);

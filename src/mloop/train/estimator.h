@@ -93,6 +93,9 @@ class Estimator {
 
   // Importance per feature (same order as the training columns); empty when not defined.
   virtual std::vector<double> FeatureImportance() const { return {}; }
+  // What makes the last fit other than asked, as scikit-learn's ConvergenceWarning: a solver
+  // that stopped at max_iter before converging. Empty when nothing.
+  virtual std::vector<std::string> Warnings() const { return {}; }
   // Threads Predict may spread a large input over (<= 0: every core). For callers that already
   // predict on several threads at once (batch transform's workers); set before sharing.
   virtual void SetPredictThreads(int threads) { (void)threads; }

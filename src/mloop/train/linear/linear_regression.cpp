@@ -381,4 +381,14 @@ std::unique_ptr<Estimator> MakeLinearRegression() {
   return std::make_unique<LinearRegression>();
 }
 
+std::vector<std::string> LinearRegression::Warnings() const {
+  // Only the coordinate descent (l1_ratio > 0) iterates; it stops at max_iter sweeps.
+  if (!fitted_ || params_.alpha == 0 || params_.l1_ratio == 0 || iterations_ < params_.max_iter) {
+    return {};
+  }
+  return {"linear: the coordinate descent did not converge in max_iter=" +
+          std::to_string(params_.max_iter) +
+          " sweeps; the coefficients are not the optimum: raise max_iter (or tol)"};
+}
+
 }  // namespace mloop

@@ -75,6 +75,7 @@ class LinearRegression : public Estimator {
   double intercept() const { return intercept_; }
   // Coordinate-descent sweeps of the last Fit (0 for the direct solvers).
   int iterations() const { return iterations_; }
+  std::vector<std::string> Warnings() const override;
 
  private:
   Params params_;

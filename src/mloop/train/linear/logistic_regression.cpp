@@ -767,4 +767,13 @@ std::unique_ptr<Estimator> MakeLogisticRegression() {
   return std::make_unique<LogisticRegression>();
 }
 
+std::vector<std::string> LogisticRegression::Warnings() const {
+  if (!fitted_ || converged_) return {};
+  return {"logistic: did not converge in max_iter=" + std::to_string(params_.max_iter) +
+          " iterations; the coefficients are not the optimum: raise max_iter" +
+          (params_.penalty == Penalty::kNone
+               ? " (without a penalty, separable classes have no finite optimum)"
+               : "")};
+}
+
 }  // namespace mloop

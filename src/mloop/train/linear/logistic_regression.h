@@ -86,6 +86,7 @@ class LogisticRegression : public Estimator {
   // Newton iterations of the last Fit, and whether it met tol.
   int iterations() const { return iterations_; }
   bool converged() const { return converged_; }
+  std::vector<std::string> Warnings() const override;
 
  private:
   Params params_;
