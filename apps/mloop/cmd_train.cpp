@@ -276,7 +276,9 @@ void RunsList(const GlobalOptions& global, const std::string& experiment, const 
   auto ws = OpenWorkspace(global);
   RecoverStaleRuns(*ws);
   auto runs = ws->metadata().ListRuns(experiment);
+  std::vector<std::string> unknown;  // fields of --where no run has: why nothing matches
   if (filter) {
+    unknown = filter->FieldsNoneHas(runs);
     std::erase_if(runs, [&](const RunRecord& r) { return !filter->Matches(r); });
   }
   if (!sort.empty()) {
@@ -297,6 +299,12 @@ void RunsList(const GlobalOptions& global, const std::string& experiment, const 
                   : !experiment.empty() && experiment != "default"
                       ? "No runs in experiment '" + experiment + "'.\n"
                       : "No runs yet. Train one: mloop train DATASET --target COL\n");
+    // A field no run has is most likely a misspelt name ("metrics.auc" for metrics.roc_auc).
+    for (const std::string& field : unknown) {
+      std::cerr << "note: no run has " << field;
+      if (field == "metrics.auc") std::cerr << " (the metric is metrics.roc_auc)";
+      std::cerr << "; `mloop runs show ID` lists a run's fields\n";
+    }
     return;
   }
   std::vector<std::vector<std::string>> rows;

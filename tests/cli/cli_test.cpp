@@ -445,6 +445,14 @@ TEST_F(CliTest, TrainRefusesWhatCannotMakeAModel) {
   r = Run("train f.csv -t y -a logistic --split none -q");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  // Listing: a filter on a field no run has says so.
+  r = Run("runs list --where 'algorithm = logistic' --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 2u);
+  r = Run("runs list --where 'metrics.auc > 0.5'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "No run matches.");
+  EXPECT_CONTAINS(r.err, "note: no run has metrics.auc (the metric is metrics.roc_auc)");
 }
 
 TEST_F(CliTest, TrainOnAFileImportsItFirst) {

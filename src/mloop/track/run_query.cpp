@@ -135,6 +135,17 @@ RunFilter RunFilter::Parse(const std::string& text) {
   return f;
 }
 
+std::vector<std::string> RunFilter::FieldsNoneHas(const std::vector<RunRecord>& runs) const {
+  std::vector<std::string> out;
+  for (const Condition& c : conditions_) {
+    const bool someone = std::any_of(runs.begin(), runs.end(), [&](const RunRecord& r) {
+      return RunField(r, c.field).has_value();
+    });
+    if (!someone && std::find(out.begin(), out.end(), c.field) == out.end()) out.push_back(c.field);
+  }
+  return out;
+}
+
 bool RunFilter::Matches(const RunRecord& run) const {
   for (const Condition& c : conditions_) {
     auto v = RunField(run, c.field);

@@ -20,6 +20,8 @@ class RunFilter {
   // InvalidArgument naming the part of `text` it cannot read.
   static RunFilter Parse(const std::string& text);
   bool Matches(const RunRecord& run) const;
+  // The fields of the conditions that none of `runs` has ("metrics.auc"): why nothing matches.
+  std::vector<std::string> FieldsNoneHas(const std::vector<RunRecord>& runs) const;
 
  private:
   struct Condition {
