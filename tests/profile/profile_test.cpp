@@ -515,6 +515,32 @@ TEST(ProfileTest, CancellingAndOverflowingValues) {
   EXPECT_EQ(c.count, 2);
 }
 
+// A categorical feature whose categories are pure in the target leaks; many categories of a
+// few rows each look as pure by chance, and are not called a leak.
+TEST(ProfileTest, LeakageNeedsRowsPerCategory) {
+  ColumnBuilder noise(DataType::kString), leak(DataType::kString), y(DataType::kString);
+  uint64_t state = 12345;
+  for (int i = 0; i < 1000; ++i) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    const bool positive = (state >> 33) & 1;
+    y.AppendString(positive ? "b" : "a");
+    noise.AppendString("z" + std::to_string((state >> 40) % 4000));
+    leak.AppendString(positive ? (i % 2 ? "p1" : "p2") : "n1");
+  }
+  Table t(
+      Schema({{"noise", DataType::kString}, {"leak", DataType::kString}, {"y", DataType::kString}}),
+      {noise.Finish(), leak.Finish(), y.Finish()});
+  ProfileOptions options;
+  options.target = "y";
+  const Profile p = ComputeProfile(t, options);
+  std::vector<std::string> leaking;
+  for (const Alert& a : p.alerts) {
+    if (a.kind == "possible_leakage") leaking.push_back(a.column);
+  }
+  EXPECT_EQ(leaking, std::vector<std::string>{"leak"});
+  EXPECT_GE(*p.column_profiles[0].target_association, 0.98);  // the documented figure, inflated
+}
+
 TEST(ProfileTest, EmptyTable) {
   Table t(Schema({{"x", DataType::kFloat64}, {"s", DataType::kString}}),
           {BuildColumn(DataType::kFloat64, 0, false), BuildColumn(DataType::kString, 0, false)});
