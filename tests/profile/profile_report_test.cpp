@@ -370,6 +370,8 @@ TEST(SvgHeatmapTest, DivergingScaleAndSequentialUnchanged) {
   svg = report::RenderSvg(h);
   EXPECT_TRUE(Has(svg, "fill=\"#e4e4e4\""));
   EXPECT_FALSE(Has(svg, ">NaN<"));
+  EXPECT_FALSE(Has(svg, "NaN"));  // its tooltip says "–", as undefined figures show
+  EXPECT_TRUE(Has(svg, ": \xE2\x80\x93</title>"));
 
   report::Heatmap seq;
   seq.values = {{5, 0}, {0, 10}};

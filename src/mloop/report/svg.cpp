@@ -603,6 +603,7 @@ std::string DivergingColor(double t) {
 }
 
 std::string CellValue(double v, int decimals = -1) {
+  if (std::isnan(v)) return "\xE2\x80\x93";  // undefined (a constant column's correlation): "–"
   if (decimals >= 0 && std::isfinite(v)) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.*f", std::min(decimals, 10), v);
