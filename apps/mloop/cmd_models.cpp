@@ -129,6 +129,11 @@ void Alias(const GlobalOptions& global, const std::string& ref, const std::strin
   if (!moved) std::cout << " (unchanged)";
   if (before && before->version != version) std::cout << " (was " << before->version << ")";
   std::cout << "\n";
+  // Allowed (a rollback may need it), but never unnoticed: whatever serves the alias serves it.
+  if (auto v = ws->metadata().FindModelVersion(name, version); v && v->status == kStatusRejected) {
+    std::cerr << "warning: " << name << "/" << version << " is " << kStatusRejected << "; " << name
+              << "@" << alias << " serves it all the same\n";
+  }
 }
 
 void Unalias(const GlobalOptions& global, const std::string& name, const std::string& alias) {
@@ -145,6 +150,14 @@ void SetStatus(const GlobalOptions& global, const std::string& ref, const char* 
   const bool changed =
       ws->metadata().SetModelStatus(name, version, status, CurrentActor(), ws->clock().NowMicros());
   std::cout << name << "/" << version << ": " << status << (changed ? "" : " (unchanged)") << "\n";
+  if (std::string_view(status) == kStatusRejected) {
+    auto v = ws->metadata().FindModelVersion(name, version);
+    for (const std::string& alias : v ? v->aliases : std::vector<std::string>{}) {
+      std::cerr << "warning: " << name << "@" << alias << " still points at " << name << "/"
+                << version << " and serves it: move the alias (mloop models alias " << name
+                << "/VERSION " << alias << ")\n";
+    }
+  }
 }
 
 void History(const GlobalOptions& global, const std::string& name, bool json) {

@@ -313,6 +313,17 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
   ASSERT_EQ(Run("models register 1 --name bc").code, 0);
   ASSERT_EQ(Run("models delete bc/2").code, 0);
   EXPECT_CONTAINS(Run("predict bc/2 --data bc").err, "hint: versions of bc: 1, 3");
+  // A rejected version keeps its aliases (a rollback may need them), but never unnoticed.
+  r = Run("models reject bc/3");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");  // no alias points at it
+  ASSERT_EQ(Run("models alias bc/3 canary").code, 0);
+  EXPECT_CONTAINS(Run("models alias bc/3 canary2").err,
+                  "warning: bc/3 is Rejected; bc@canary2 serves it all the same");
+  r = Run("models reject bc/3");
+  EXPECT_CONTAINS(r.err, "warning: bc@canary still points at bc/3 and serves it");
+  ASSERT_EQ(Run("models unalias bc canary").code, 0);
+  ASSERT_EQ(Run("models unalias bc canary2").code, 0);
 
   // Evaluation: metrics, business value, report, quality gates (exit code 3).
   WriteFile(dir_ / "business.yaml",
