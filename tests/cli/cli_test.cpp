@@ -453,6 +453,10 @@ TEST_F(CliTest, TrainRefusesWhatCannotMakeAModel) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.err, "warning: logistic: did not converge in max_iter=1 iterations");
   EXPECT_CONTAINS(r.out, "\"warnings\": [");
+  const auto unconverged = nlohmann::json::parse(r.out).at("run_id").get<int>();
+  ASSERT_EQ(Run("models export " + std::to_string(unconverged) + " -o lg").code, 0);
+  EXPECT_CONTAINS(ReadFile(dir_ / "lg" / "manifest.json"),
+                  "logistic: did not converge in max_iter=1 iterations");
   r = Run("train f.csv -t y -a logistic --split none -q");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;

@@ -204,7 +204,6 @@ TrainResult TrainClustering(const Table& data, const TrainRequest& req) {
   result.train_rows = f.train_rows;
   ModelBundle& b = result.bundle;
   FillBundleParts(f, target, &b);
-  if (!result.warnings.empty()) b.manifest["warnings"] = result.warnings;
   nlohmann::json inputs = InputSchema(f, target);
   b.manifest = {{"algorithm", req.algorithm},
                 {"task", "clustering"},
@@ -349,7 +348,6 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
 
   ModelBundle& b = result.bundle;
   FillBundleParts(f, target, &b);
-  if (!result.warnings.empty()) b.manifest["warnings"] = result.warnings;
   nlohmann::json inputs = InputSchema(f, target);
   nlohmann::json importance = nlohmann::json::object();
   std::vector<double> imp = f.estimator->FeatureImportance();
@@ -369,6 +367,7 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
                 {"feature_importance", importance},
                 {"train_rows", result.train_rows},
                 {"valid_rows", result.valid_rows}};
+  if (!result.warnings.empty()) b.manifest["warnings"] = result.warnings;
   return result;
 }
 
