@@ -171,9 +171,7 @@ void JoinJson(std::string_view input, std::string_view prediction, std::string* 
 // feature 'x': inf is infinite"); of one record that number is not its line, which the errors
 // file gives, so it goes.
 std::string OneRecordReason(const Error& e) {
-  std::string_view reason = e.what();
-  if (reason.substr(0, 7) == "row 1, ") reason.remove_prefix(7);
-  return std::string(reason);
+  return std::string(SplitRowMessage(e.what()).second);
 }
 
 std::string ProblemReason(const RecordProblem& p) {

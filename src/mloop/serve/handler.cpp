@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cmath>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -65,18 +64,10 @@ void PredictionFailed(const std::exception& e, HttpResponse* res) {
   if (error && error->code() == ErrorCode::kDataError) {
     // The encoded rows are the request's records in order: "row N, feature 'f': ..." names
     // the record as every other 400 does (the feature may be one a recipe derived).
-    std::string_view message = e.what();
-    int64_t row = 0;
-    if (message.substr(0, 4) == "row ") {
-      const char* end = message.data() + message.size();
-      const auto [ptr, ec] = std::from_chars(message.data() + 4, end, row);
-      const std::string_view rest(ptr, static_cast<size_t>(end - ptr));
-      if (ec == std::errc() && rest.substr(0, 2) == ", " && row > 0) {
-        return Fail(res, 400, "record " + std::to_string(row) + ": " + std::string(rest.substr(2)),
-                    row);
-      }
-    }
-    Fail(res, 400, message);
+    const auto [row, rest] = SplitRowMessage(e.what());
+    if (row > 0)
+      return Fail(res, 400, "record " + std::to_string(row) + ": " + std::string(rest), row);
+    Fail(res, 400, e.what());
   } else {
     Fail(res, 424, std::string("the model failed: ") + e.what());
   }

@@ -662,11 +662,11 @@ class XGBoostEstimator : public Estimator {
         const std::string feature = c < static_cast<int64_t>(feature_names_.size())
                                         ? feature_names_[c]
                                         : "f" + std::to_string(c);
-        throw DataError("row " + std::to_string(r + 1) + ", feature '" + feature +
-                            "': " + FormatDouble(v) +
-                            (std::isinf(v) ? " is infinite" : " is beyond float32's range") +
-                            "; XGBoost models take finite float32 values",
-                        "send a finite number within +-3.4e38, or a missing value");
+        throw DataError(
+            RowMessage(r + 1, "feature '" + feature + "': " + FormatDouble(v) +
+                                  (std::isinf(v) ? " is infinite" : " is beyond float32's range") +
+                                  "; XGBoost models take finite float32 values"),
+            "send a finite number within +-3.4e38, or a missing value");
       }
     }
   }
