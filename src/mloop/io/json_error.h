@@ -9,20 +9,14 @@
 
 namespace mloop {
 
-// simdjson's message, and for a number it cannot hold (99999999999999999999, 1.5e999) what the
-// limit is.
-inline std::string JsonErrorText(simdjson::error_code error) {
-  std::string text = simdjson::error_message(error);
-  if (error == simdjson::NUMBER_ERROR) {
-    text += " (integers must fit 64 bits and other numbers a double)";
-  }
-  return text;
-}
-
-// As above, for `text` that failed: Python's json module writes NaN and Infinity by default,
-// which JSON does not have; the message says so.
+// simdjson's message for `text`, which it could not parse, with what a user needs to mend it: for
+// a number it cannot hold (99999999999999999999, 1.5e999) the limit, and for Python's NaN and
+// Infinity (its json module writes them by default) that JSON has no such values.
 inline std::string JsonErrorText(simdjson::error_code error, std::string_view text) {
-  std::string message = JsonErrorText(error);
+  std::string message = simdjson::error_message(error);
+  if (error == simdjson::NUMBER_ERROR) {
+    message += " (integers must fit 64 bits and other numbers a double)";
+  }
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
