@@ -306,6 +306,13 @@ std::string NoModelName(NoModelChoice choice) {
   return choice == NoModelChoice::kActOnEverybody ? "acting on everybody" : "acting on nobody";
 }
 
+bool BestBeatsOperatingPoint(const BusinessResult& r) {
+  const OperatingPoint& at = r.at_threshold;
+  const OperatingPoint& b = r.best;
+  return (b.counts.tp != at.counts.tp || b.counts.fp != at.counts.fp) &&
+         b.profit.total > at.profit.total;
+}
+
 std::string BusinessSummary(const BusinessResult& r, const BusinessSpec& spec) {
   const std::string per = spec.period.empty() ? "" : " per " + spec.period;
   const std::string scope = r.population_given
@@ -321,11 +328,7 @@ std::string BusinessSummary(const BusinessResult& r, const BusinessSpec& spec) {
                   worth(at.uplift_vs_no_model.total) + NoModelName(r.no_model_choice) + " (" +
                   scope + ")";
   const OperatingPoint& b = r.best;
-  // The best point is named only when it earns more: on a tie (every outcome worth 0) the
-  // operating point is as good.
-  const bool same = (b.counts.tp == at.counts.tp && b.counts.fp == at.counts.fp) ||
-                    !(b.profit.total > at.profit.total);
-  if (!same) {
+  if (BestBeatsOperatingPoint(r)) {
     if (b.acts_on_nobody) {
       s += "; acting on nobody would be better";
     } else {

@@ -135,6 +135,10 @@ std::string FormatMoney(double amount, const BusinessSpec& spec);
 // "acting on nobody" / "acting on everybody".
 std::string NoModelName(NoModelChoice choice);
 
+// Whether the profit-maximising threshold earns more than the operating one: only then is it
+// named (the summary) and drawn (the report). A tie, such as every outcome worth 0, is not.
+bool BestBeatsOperatingPoint(const BusinessResult& result);
+
 // One plain sentence, e.g. "At threshold 0.5 the model is worth $41,200 per month over acting on
 // nobody (population 20,000); at the best threshold, 0.37, it would be worth $45,100."
 std::string BusinessSummary(const BusinessResult& result, const BusinessSpec& spec);

@@ -254,7 +254,7 @@ void BinarySections(const EvalReport& r, std::span<const double> s, HtmlPage& pa
                                   CountAt(y, s, w, 0.5, true)));
   if (r.business) {
     // The operating threshold the business value was computed at, and the profit-maximising one
-    // when it differs.
+    // when it earns more.
     const OperatingPoint& at = r.business->at_threshold;
     const OperatingPoint& b = r.business->best;
     auto add = [&](const std::string& what, const OperatingPoint& p) {
@@ -263,9 +263,7 @@ void BinarySections(const EvalReport& r, std::span<const double> s, HtmlPage& pa
                        Counts{p.counts.tp, p.counts.fp, p.counts.tn, p.counts.fn}));
     };
     add("At the operating threshold", at);
-    if (b.counts.tp != at.counts.tp || b.counts.fp != at.counts.fp) {
-      add("At the profit-maximising threshold", b);
-    }
+    if (BestBeatsOperatingPoint(*r.business)) add("At the profit-maximising threshold", b);
   }
   page.AddCharts(matrices);
   Table t;
