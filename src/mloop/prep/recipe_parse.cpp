@@ -187,10 +187,12 @@ StepSpec NormalizeStep(const json& item, int number) {
 // `lines[i]`: the YAML line of step i + 1 (empty when parsing JSON); `origin`: the file, or "".
 ParsedRecipe BuildRecipe(const json& doc, const std::vector<std::string>& lines,
                          const std::string& origin) {
-  auto prefix = [&](size_t i) {
+  // "recipe.yaml:4" for step i + 1 (the file alone for the whole recipe), "" without a file.
+  auto location = [&](size_t i) {
     if (origin.empty()) return std::string();
-    return origin + (i < lines.size() && !lines[i].empty() ? ":" + lines[i] : "") + ": ";
+    return origin + (i < lines.size() && !lines[i].empty() ? ":" + lines[i] : "");
   };
+  auto prefix = [&](size_t i) { return origin.empty() ? std::string() : location(i) + ": "; };
   json steps_json;
   if (doc.is_array()) {
     steps_json = doc;
@@ -221,13 +223,12 @@ ParsedRecipe BuildRecipe(const json& doc, const std::vector<std::string>& lines,
       StepSpec spec = NormalizeStep(steps_json[i], static_cast<int>(i + 1));
       // Later messages (a column that does not exist, a value a step refuses) name the file
       // and line too.
-      if (!origin.empty()) spec.location = prefix(i).substr(0, prefix(i).size() - 2);
+      spec.location = location(i);
       out.steps.push_back(MakeStep(spec));
       out.source["steps"].push_back(json{{spec.kind, spec.options}});
     } catch (const Error& e) {
-      if (origin.empty() || std::string_view(e.what()).substr(0, prefix(i).size()) == prefix(i)) {
-        throw;
-      }
+      // Messages made with the step's Where() carry its location already.
+      if (origin.empty() || std::string_view(e.what()).starts_with(prefix(i))) throw;
       throw Error(e.code(), prefix(i) + e.what(), e.hint());
     }
   }
