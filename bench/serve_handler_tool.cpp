@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
       std::make_shared<const mloop::Predictor>(mloop::Train(MakeData(20000, 1), req).bundle);
   mloop::ModelSource source;
   source.resolve = [](const std::string&) {
-    return mloop::ModelSource::Resolved{"h", "bench/1", "1"};
+    return mloop::ModelSource::Resolved{"h", "bench/1", "1", ""};
   };
   source.load = [&](const std::string&) { return predictor; };
   mloop::EndpointConfig config;

@@ -177,7 +177,8 @@ void RunProfile(const GlobalOptions& global, const ProfileArgs& a) {
   Table table;
   DatasetVersion v = ResolveInput(*ws, a.dataset, &table);
   ProfileOptions options;
-  options.target = a.target;
+  // Without --target, the target declared at import (if any).
+  options.target = a.target.empty() ? table.schema().DeclaredTarget() : a.target;
   options.bins = a.bins;
   options.top_k = a.top;
   options.threads = ws->config().threads;

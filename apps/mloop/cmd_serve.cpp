@@ -108,7 +108,8 @@ void RunServe(const ServeArgs& a, const GlobalOptions& global) {
   source.resolve = [&ws](const std::string& ref) {
     ResolvedModel r = ResolveModelRef(*ws, ref);
     return ModelSource::Resolved{r.model_hash, r.description,
-                                 r.version ? std::to_string(r.version->version) : std::string()};
+                                 r.version ? std::to_string(r.version->version) : std::string(),
+                                 RejectedWarning(r)};
   };
   source.load = [&ws](const std::string& hash) {
     return std::make_shared<const Predictor>(LoadBundle(ws->artifacts(), hash));
@@ -153,6 +154,14 @@ void RunServe(const ServeArgs& a, const GlobalOptions& global) {
     }
     if (line.back() == ';') line.pop_back();
     Log(line);
+    std::vector<const Variant*> served;
+    for (const auto& v : m->variants()) served.push_back(v.get());
+    if (m->shadow()) served.push_back(m->shadow());
+    for (const Variant* v : served) {
+      if (v->warning.empty()) continue;
+      Log("warning: " + m->name() + "/" + v->name() + ": " + v->warning +
+          "; it is served all the same");
+    }
   }
   if (capture) {
     Log("capturing " + FormatDouble(config.capture.percent) + "% of requests into " +

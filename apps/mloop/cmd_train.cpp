@@ -55,7 +55,7 @@ bool IsFile(const std::string& arg) {
   return std::filesystem::is_regular_file(arg, ec);
 }
 
-void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
+void RunTrain(const GlobalOptions& global, TrainArgs a) {
   TrainCommand cmd;
   if (!IsFile(a.dataset)) cmd.data = DatasetRefArg(a.dataset);
   if (!a.valid.empty()) {
@@ -106,12 +106,21 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
   } catch (const Error& e) {
     throw UsageError(e.what(), e.hint());
   }
-  if (a.target.empty() && !estimator->Supports(Task::kClustering)) {
-    throw UsageError(a.algo + " needs a target: --target COL",
-                     "without a target only clustering (--algo kmeans) trains");
-  }
+  const bool needs_target = !estimator->Supports(Task::kClustering);
+  auto no_target = [&] {
+    return UsageError(a.algo + " needs a target: --target COL",
+                      "without a target only clustering (--algo kmeans) trains");
+  };
+  if (a.target.empty() && needs_target && IsFile(a.dataset)) throw no_target();
 
   auto ws = OpenWorkspace(global);
+  const bool declared_target = a.target.empty() && needs_target;
+  if (declared_target) {
+    // The target declared when the dataset was imported (--target, --role COL=target).
+    a.target = SchemaFromJson(ResolveDataset(*ws, cmd.data).schema_json).DeclaredTarget();
+    if (a.target.empty()) throw no_target();
+    req.target = a.target;
+  }
   req.threads = ws->config().threads;
   const bool show_progress = !a.json && !a.quiet;
   ImportResult data_import, valid_import;
@@ -128,7 +137,9 @@ void RunTrain(const GlobalOptions& global, const TrainArgs& a) {
   cmd.on_start = [&](int64_t id) {
     if (show_progress) {
       std::cerr << "run " << id << ": training " << a.algo << " on " << a.dataset
-                << (a.target.empty() ? std::string(" (clustering)") : " (target " + a.target + ")")
+                << (a.target.empty() ? std::string(" (clustering)")
+                                     : " (target " + a.target +
+                                           (declared_target ? ", declared at import)" : ")"))
                 << "\n";
     }
   };
@@ -432,7 +443,11 @@ void RunPredict(const GlobalOptions& global, const std::string& model, const std
                 const std::string& output, bool keep_input, bool explain) {
   if (output != "-") RefuseOverwritingInput(output, data, "--output");
   auto ws = OpenWorkspace(global);
-  Predictor predictor(LoadBundle(ws->artifacts(), ResolveModelRef(*ws, model).model_hash));
+  const ResolvedModel resolved = ResolveModelRef(*ws, model);
+  if (const std::string w = RejectedWarning(resolved); !w.empty()) {
+    std::cerr << "warning: " << w << "; predicting with it all the same\n";
+  }
+  Predictor predictor(LoadBundle(ws->artifacts(), resolved.model_hash));
   Table input = LoadTableArg(*ws, data, predictor.inputs());
   Table pred = predictor.Predict(input);
   if (explain) {

@@ -70,6 +70,9 @@ void RunTransformCommand(const GlobalOptions& global, const TransformArgs& a) {
   if (!a.errors.empty()) RefuseProtectedOutput(a.errors, "--errors");
   o.threads = ws->config().threads;
   const ResolvedModel model = ResolveModelRef(*ws, a.model);
+  if (const std::string w = RejectedWarning(model); !w.empty()) {
+    std::cerr << "warning: " << w << "; transforming with it all the same\n";
+  }
   Predictor predictor(LoadBundle(ws->artifacts(), model.model_hash));
   // The workers already predict side by side: one thread each, or the cores are oversubscribed.
   const int workers = o.threads > 0 ? o.threads : DefaultThreads();

@@ -322,6 +322,11 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
                   "warning: bc/3 is Rejected; bc@canary2 serves it all the same");
   r = Run("models reject bc/3");
   EXPECT_CONTAINS(r.err, "warning: bc@canary still points at bc/3 and serves it");
+  // Using it predicts all the same, and says so.
+  r = Run("predict bc/3 --data bc -o preds3.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err,
+                  "warning: bc/3 is Rejected in the registry; predicting with it all the same");
   ASSERT_EQ(Run("models unalias bc canary").code, 0);
   ASSERT_EQ(Run("models unalias bc canary2").code, 0);
 
@@ -468,6 +473,16 @@ TEST_F(CliTest, TrainRefusesWhatCannotMakeAModel) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "No run matches.");
   EXPECT_CONTAINS(r.err, "note: no run has metrics.auc (the metric is metrics.roc_auc)");
+  // A target declared at import is the default.
+  ASSERT_EQ(Run("data import f.csv --name dt --target y").code, 0);
+  r = Run("train dt -a logistic");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "(target y, declared at import)");
+  EXPECT_CONTAINS(r.out, "logistic (binary)");
+  EXPECT_CONTAINS(Run("profile dt").out, "target: y (binary)");
+  r = Run("train dt -a kmeans -p n_clusters=2");  // clustering leaves the target out
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "(clustering)");
 }
 
 TEST_F(CliTest, TrainOnAFileImportsItFirst) {

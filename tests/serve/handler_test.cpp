@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 
 #include "mloop/model/trainer.h"
 #include "test_util.h"
@@ -50,7 +51,9 @@ std::shared_ptr<const Predictor> TrainModel(int classes, uint64_t seed, int roun
 // Models by hash and references to hashes, as the registry would resolve them.
 struct FakeRegistry {
   std::map<std::string, std::shared_ptr<const Predictor>> models;
-  std::map<std::string, std::string> refs;  // ref -> hash
+  std::map<std::string, std::string> refs;   // ref -> hash
+  std::set<std::string> rejected;            // hashes
+  std::map<std::string, std::string> named;  // ref -> description, else "m/HASH"
   std::mutex mu;
 
   ModelSource Source() {
@@ -59,7 +62,10 @@ struct FakeRegistry {
       std::lock_guard lock(mu);
       auto it = refs.find(ref);
       if (it == refs.end()) throw NotFound("no model " + ref);
-      return ModelSource::Resolved{it->second, "m/" + it->second, it->second};
+      auto name = named.find(ref);
+      return ModelSource::Resolved{
+          it->second, name != named.end() ? name->second : "m/" + it->second, it->second,
+          rejected.count(it->second) ? "m/" + it->second + " is Rejected in the registry" : ""};
     };
     s.load = [this](const std::string& hash) {
       std::lock_guard lock(mu);
@@ -271,6 +277,48 @@ TEST_F(HandlerTest, HotSwapToOtherInputsKeepsTheServedVersion) {
   HttpResponse res = Call("POST", "/invocations", "1,2,red");
   EXPECT_EQ(res.status, 200);
   EXPECT_EQ(Header(res, "X-Mloop-Model-Version"), "m/1");
+}
+
+// A version rejected while served, or an alias moved to a rejected version, is served all the
+// same (a rollback may need it) but never silently: the refresh says so once.
+TEST_F(HandlerTest, RefreshWarnsOnceAboutARejectedVersion) {
+  Start(OneModel("churn@production"));
+  {
+    std::lock_guard lock(reg.mu);
+    reg.rejected = {"1", "2"};
+  }
+  auto changes = host->Refresh();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0],
+            "churn/production: warning: m/1 is Rejected in the registry; it is served all the "
+            "same");
+  EXPECT_TRUE(host->Refresh().empty());
+  {
+    std::lock_guard lock(reg.mu);
+    reg.refs["churn@production"] = "2";
+  }
+  changes = host->Refresh();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0], "churn/production: m/1 -> m/2 (warning: m/2 is Rejected in the registry)");
+  EXPECT_TRUE(host->Refresh().empty());
+  EXPECT_EQ(Call("POST", "/invocations", "1,2,red").status, 200);
+}
+
+// An alias moved to another version of the same bundle (a run registered twice) loads nothing,
+// but the version in headers and metrics follows it.
+TEST_F(HandlerTest, AliasMovedToTheSameBundleReportsTheNewVersion) {
+  Start(OneModel("churn@production"));
+  {
+    std::lock_guard lock(reg.mu);
+    reg.named["churn@production"] = "churn/7";  // still hash 1
+  }
+  auto changes = host->Refresh();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0], "churn/production: m/1 -> churn/7 (the same model)");
+  EXPECT_EQ(Header(Call("POST", "/invocations", "1,2,red"), "X-Mloop-Model-Version"), "churn/7");
+  EXPECT_CONTAINS(metrics.Render(),
+                  "mloop_model_info{model=\"churn\",variant=\"production\",version=\"churn/7\"");
+  EXPECT_TRUE(host->Refresh().empty());
 }
 
 TEST_F(HandlerTest, MultiModelServerRoutesByHeader) {

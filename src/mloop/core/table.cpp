@@ -42,6 +42,13 @@ std::vector<std::string> Schema::names() const {
   return out;
 }
 
+std::string Schema::DeclaredTarget() const {
+  for (const Field& f : fields_) {
+    if (f.role == Role::kTarget) return f.name;
+  }
+  return "";
+}
+
 Schema Schema::WithRole(std::string_view name, Role role) const {
   Schema out = *this;
   out.fields_[Require(name)].role = role;

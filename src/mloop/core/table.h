@@ -37,6 +37,8 @@ class Schema {
   int Require(std::string_view name) const;
   std::vector<std::string> names() const;
 
+  // The column declared with role `target` (at import, or by a schema file), else empty.
+  std::string DeclaredTarget() const;
   // A copy with field `name`'s role set (throws NotFound for an unknown name).
   Schema WithRole(std::string_view name, Role role) const;
 

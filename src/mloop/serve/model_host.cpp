@@ -63,6 +63,7 @@ ModelHost::ModelHost(const EndpointConfig& config, ModelSource source, ServerMet
       auto it = loaded.find(r.hash);
       if (it == loaded.end()) it = loaded.emplace(r.hash, Load(r)).first;
       v.Swap(it->second);
+      v.warning = r.warning;
     } catch (const Error& e) {
       throw Error(e.code(),
                   "cannot load '" + v.ref() + "' (model '" + v.stats().model + "', variant '" +
@@ -139,6 +140,21 @@ std::vector<std::string> ModelHost::Refresh(bool repeat_failures) {
       ModelSource::Resolved r = source_.resolve(v.ref());
       if (r.hash == current->hash) {
         v.last_refresh_error.clear();
+        if (r.description != current->description) {
+          // Another version of the same bundle (a run registered twice): nothing to load, but
+          // the version reported in headers and metrics moves with the alias.
+          auto renamed = std::make_shared<LoadedModel>(*current);
+          renamed->description = r.description;
+          renamed->version = r.version.empty() ? r.hash.substr(0, 12) : r.version;
+          v.Swap(std::move(renamed));
+          v.stats().swaps.fetch_add(1, std::memory_order_relaxed);
+          out.push_back(who + ": " + current->description + " -> " + r.description +
+                        " (the same model)" +
+                        (r.warning.empty() ? "" : " (warning: " + r.warning + ")"));
+        } else if (r.warning != v.warning && !r.warning.empty()) {
+          out.push_back(who + ": warning: " + r.warning + "; it is served all the same");
+        }
+        v.warning = r.warning;
         return;
       }
       auto it = loaded.find(r.hash);
@@ -155,7 +171,9 @@ std::vector<std::string> ModelHost::Refresh(bool repeat_failures) {
       v.Swap(it->second);
       v.last_refresh_error.clear();
       v.stats().swaps.fetch_add(1, std::memory_order_relaxed);
-      out.push_back(who + ": " + current->description + " -> " + it->second->description);
+      v.warning = r.warning;
+      out.push_back(who + ": " + current->description + " -> " + it->second->description +
+                    (r.warning.empty() ? "" : " (warning: " + r.warning + ")"));
     } catch (const std::exception& e) {
       const bool repeated = v.last_refresh_error == e.what();  // as at the last poll
       if (repeated && !repeat_failures) return;

@@ -29,10 +29,10 @@ struct LoadedModel {
 };
 
 // Where references resolve and bundles load from: the workspace in `mloop serve`, a stand-in in
-// tests. `resolve` returns {hash, description, version}; both may throw mloop::Error.
+// tests. `resolve` returns {hash, description, version, warning}; both may throw mloop::Error.
 struct ModelSource {
   struct Resolved {
-    std::string hash, description, version;
+    std::string hash, description, version, warning;
   };
   std::function<Resolved(const std::string& ref)> resolve;
   std::function<std::shared_ptr<const Predictor>(const std::string& hash)> load;
@@ -56,6 +56,9 @@ class Variant {
   // counted and logged once, not at every poll while it lasts. Used under ModelHost's refresh
   // lock only.
   std::string last_refresh_error;
+  // The registry's warning about the version served ("churn/3 is Rejected in the registry"),
+  // else empty. Like last_refresh_error, touched only at load and under the refresh lock.
+  std::string warning;
 
  private:
   std::string name_, ref_;

@@ -51,6 +51,11 @@ std::string CurrentActor() {
   return "unknown";
 }
 
+std::string RejectedWarning(const ResolvedModel& m) {
+  if (!m.version || m.version->status != kStatusRejected) return "";
+  return m.description + " is " + kStatusRejected + " in the registry";
+}
+
 ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref) {
   ResolvedModel out;
   // run:7 or 7

@@ -22,6 +22,11 @@ struct ResolvedModel {
 
 ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref);
 
+// "churn/2 is Rejected in the registry" when `m` is a rejected registered version, else empty:
+// predict, transform and serve use such a version all the same (a rollback may need it), but
+// say so.
+std::string RejectedWarning(const ResolvedModel& m);
+
 // NAME/V only (what alias, approve, reject and delete act on). kUsage when malformed.
 std::pair<std::string, int64_t> ParseVersionRef(const std::string& ref);
 
