@@ -318,6 +318,33 @@ TEST_F(CsvReaderTest, SkipPolicyAccountsForEveryRow) {
   EXPECT_EQ(r.rejected[0].text, "1,2,3");
 }
 
+// A bad row whose quotes would pair up across lines ('"a"b,"c' then '"2,x'): the blocks read in
+// parallel are cut where the tokenizer ends the bad row (at its line break), so the rows kept
+// do not depend on the thread count.
+TEST_F(CsvReaderTest, SkippedRowsDoNotDependOnTheThreadCount) {
+  std::string csv = "id,v\n";
+  // Most bytes lie where the two readings differ (the long line), so cuts fall there.
+  const std::string fragment = "1,\"a\"b,\"c\n\"2," + std::string(80, 'x') + "\n3,y\n4,z\"\n";
+  for (int i = 0; i < 30000; ++i) {
+    csv += std::to_string(i) + ",val" + std::to_string(i) + "\n";
+    if (i % 3 == 0) csv += fragment;
+  }
+  ReadOptions o;
+  o.on_bad_rows = BadRowPolicy::kSkip;
+  o.types = {{"id", DataType::kInt64}};
+  o.threads = 1;
+  const ReadResult serial = Read(csv, o);
+  // Each fragment is two bad rows: '1,"a"b,"c' and the one quoted field '"2,x\n3,y\n4,z"'.
+  EXPECT_EQ(serial.table.num_rows(), 30000);
+  EXPECT_EQ(serial.rejected.size(), 20000u);
+  for (int threads : {2, 3, 4}) {
+    o.threads = threads;
+    const ReadResult r = Read(csv, o);
+    EXPECT_TRUE(r.table.Equals(serial.table)) << threads << " threads";
+    EXPECT_EQ(r.rejected.size(), serial.rejected.size()) << threads << " threads";
+  }
+}
+
 }  // namespace
 }  // namespace mloop
 

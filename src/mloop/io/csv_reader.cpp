@@ -12,6 +12,7 @@
 #include "mloop/core/error.h"
 #include "mloop/core/parallel.h"
 #include "mloop/core/strings.h"
+#include "mloop/io/csv_record.h"
 
 namespace mloop {
 
@@ -160,32 +161,13 @@ const char* FindCuts(const char* p, const char* end, char delim, bool eof, int p
     }
     return last;
   }
-  // Quotes present: follow the quoting state so that line breaks inside fields are not cuts.
+  // Quotes present: record by record, so that line breaks inside fields are not cuts and the
+  // blocks split where the tokenizer ends rows (bad rows included).
   std::vector<const char*> row_ends;
-  bool in_quotes = false, field_start = true;
-  for (const char* c = p; c < end; ++c) {
-    char ch = *c;
-    if (in_quotes) {
-      if (ch == '"') {
-        if (c + 1 < end && c[1] == '"') {
-          ++c;
-        } else {
-          in_quotes = false;
-        }
-      }
-      continue;
-    }
-    if (ch == '"' && field_start) {
-      in_quotes = true;
-      field_start = false;
-    } else if (ch == delim) {
-      field_start = true;
-    } else if (ch == '\n') {
-      row_ends.push_back(c + 1);
-      field_start = true;
-    } else {
-      field_start = false;
-    }
+  for (const char* c = p; c < end;) {
+    c = CsvRecordEnd(c, end, delim);
+    if (!c) break;
+    row_ends.push_back(c);
   }
   if (eof) {
     last = end;

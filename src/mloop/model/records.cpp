@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "mloop/core/strings.h"
+#include "mloop/io/csv_record.h"
 #include "mloop/io/json_error.h"
 #include "mloop/io/jsonl_writer.h"
 #include "mloop/io/value_parse.h"
@@ -475,11 +476,10 @@ int64_t RecordBatch::ParseBody(std::string_view body, RecordFormat format) {
   while (pos < body.size()) {
     size_t end = pos;
     if (format == RecordFormat::kCsv) {
-      bool quoted = false;
-      while (end < body.size() && (quoted || body[end] != '\n')) {
-        if (body[end] == '"') quoted = !quoted;
-        ++end;
-      }
+      // Records end where the import's reader ends them: a quote opens a field only at its
+      // start ('12" pipe' is one field), line breaks inside quoted fields belong to them.
+      const char* next = CsvRecordEnd(body.data() + pos, body.data() + body.size(), ',');
+      end = next ? static_cast<size_t>(next - body.data()) - 1 : body.size();
     } else {
       end = body.find('\n', pos);
       if (end == std::string_view::npos) end = body.size();
