@@ -566,6 +566,14 @@ TEST_F(TransformCliTest, OutputsNeverReplaceTheInputOrAnotherFile) {
   EXPECT_EQ(r.code, 2);
   EXPECT_CONTAINS(r.err, "--rejects ragged.csv is the input file");
   EXPECT_EQ(Read("ragged.csv"), "a,b\n1,2\n3\n");
+  // ... nor does the default rejects file (NAME.rejects.jsonl) when the input has that name.
+  const std::string orders = "{\"id\":1,\"n\":10}\n{\"id\":2,\"n\":\"abc\"}\n";
+  WriteFile(dir_ / "orders.rejects.jsonl", orders);
+  r = Run("data import orders.rejects.jsonl --name orders --type n=int64 --on-bad-rows skip");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err,
+                  "the default rejects file (--rejects) orders.rejects.jsonl is the input file");
+  EXPECT_EQ(Read("orders.rejects.jsonl"), orders);
   EXPECT_EQ(Read("bc.csv"), csv_);
 }
 

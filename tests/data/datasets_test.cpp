@@ -1,6 +1,7 @@
 #include "mloop/data/datasets.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "mloop/core/error.h"
 #include "test_util.h"
@@ -85,6 +86,32 @@ TEST_F(DatasetsTest, SkipPolicyNumbersAddUp) {
   std::string rejects = testing::ReadFile(dir_ / "rejects.jsonl");
   EXPECT_NE(rejects.find("\"line\":3"), std::string::npos) << rejects;
   EXPECT_NE(rejects.find("\"text\":\"4,w,extra\""), std::string::npos) << rejects;
+}
+
+// The rejects file is never the SQLite database the rows come from.
+TEST_F(DatasetsTest, RejectsFileIsNeverTheDatabase) {
+  const auto db_path = dir_ / "shop.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE t (id INTEGER, qty TEXT); INSERT INTO t VALUES (1, '5'), "
+                         "(2, 'five'), (3, '7');",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  const std::string before = testing::ReadFile(db_path);
+  ImportRequest r;
+  r.name = "shop";
+  r.sqlite_db = db_path;
+  r.sql = "SELECT id, qty FROM t";
+  r.read.types = {{"qty", DataType::kInt64}};
+  r.read.on_bad_rows = BadRowPolicy::kSkip;
+  r.rejects_path = db_path;
+  EXPECT_THROW(ImportDataset(*ws_, r), Error);
+  EXPECT_EQ(testing::ReadFile(db_path), before);
+  EXPECT_TRUE(ws_->metadata().ListDatasets().empty());
+  r.rejects_path = dir_ / "shop.rejects.jsonl";
+  EXPECT_EQ(ImportDataset(*ws_, r).rows_rejected, 1);
 }
 
 TEST_F(DatasetsTest, UnknownDatasetsSuggestNames) {

@@ -156,13 +156,23 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
   ReadResult read;
   SourceFormat format = request.format;
   std::string source_uri;
+  // The rejects file, written only when rows are rejected, is never the source it reports on
+  // (the file, or the SQLite database): refused before anything is read.
+  const std::filesystem::path rejects_path =
+      request.rejects_path.empty() ? std::filesystem::path(request.name + ".rejects.jsonl")
+                                   : request.rejects_path;
+  const std::string rejects_flag =
+      request.rejects_path.empty() ? "the default rejects file (--rejects)" : "--rejects";
+  if (!request.rejects_path.empty() || request.read.on_bad_rows == BadRowPolicy::kSkip) {
+    RefuseOverwritingInput(rejects_path, request.sql.empty() ? request.file : request.sqlite_db,
+                           rejects_flag);
+  }
   if (!request.sql.empty()) {
     read = ReadSqlQuery(request.sqlite_db, request.sql, request.read);
     source_uri =
         "sqlite:" + std::filesystem::absolute(request.sqlite_db).lexically_normal().string() + "?" +
         request.sql;
   } else {
-    RefuseOverwritingInput(request.rejects_path, request.file, "--rejects");
     const SpooledInput input(request.file);  // a pipe is read once, into a temporary file
     if (format == SourceFormat::kAuto) format = DetectFormat(input.path());
     read = format == SourceFormat::kJsonLines ? ReadJsonLines(input.path(), request.read)
@@ -174,9 +184,7 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
   result.rows_imported = read.table.num_rows();
   result.rows_rejected = static_cast<int64_t>(read.rejected.size());
   if (!read.rejected.empty()) {
-    result.rejects_path = request.rejects_path.empty()
-                              ? std::filesystem::path(request.name + ".rejects.jsonl")
-                              : request.rejects_path;
+    result.rejects_path = rejects_path;
     WriteRejects(read.rejected, result.rejects_path);
   }
   if (read.table.num_rows() == 0) {
