@@ -119,7 +119,7 @@ void RunServe(const ServeArgs& a, const GlobalOptions& global) {
 
   std::unique_ptr<CaptureWriter> capture;
   if (config.capture.percent > 0)
-    capture = std::make_unique<CaptureWriter>(config.capture, &metrics);
+    capture = std::make_unique<CaptureWriter>(config.capture, &metrics, Log);
   std::unique_ptr<WorkQueue> shadow_queue;
   for (const auto& m : config.models) {
     if (m.shadow && !shadow_queue) shadow_queue = std::make_unique<WorkQueue>(1024);

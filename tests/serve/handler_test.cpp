@@ -615,6 +615,44 @@ TEST_F(HandlerTest, CaptureWritesOneLinePerRecord) {
   EXPECT_CONTAINS(metrics.Render(), "mloop_capture_records_total 2");
 }
 
+// Capture never fails a request: records it cannot write are counted as dropped (not as
+// captured), the failure is logged once, and the server still stops cleanly.
+TEST_F(HandlerTest, CaptureThatCannotWriteDropsAndSaysSoOnce) {
+  TempDir dir;
+  CaptureConfig cc;
+  cc.percent = 100;
+  cc.dir = (dir / "capture").string();
+  std::vector<std::string> log;
+  auto capture = std::make_unique<CaptureWriter>(
+      cc, &metrics, [&](const std::string& line) { log.push_back(line); });
+  HandlerOptions o;
+  o.capture = capture.get();
+  Start(OneModel("churn@production"), o);
+  std::filesystem::remove_all(dir / "capture");
+  testing::WriteFile(dir / "capture", "not a directory");
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(Call("POST", "/invocations", "1,2,red\n-1,,blue\n").status, 200);
+  }
+  capture->Flush();
+  const std::string text = metrics.Render();
+  EXPECT_CONTAINS(text, "mloop_capture_records_total 0");
+  EXPECT_CONTAINS(text, "mloop_capture_dropped_total 4");
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_CONTAINS(log[0], "capture: cannot open");
+  EXPECT_CONTAINS(log[0], "captured records are dropped");
+  std::filesystem::remove(dir / "capture");  // writable again
+  ASSERT_EQ(Call("POST", "/invocations", "1,2,red\n").status, 200);
+  capture->Flush();
+  EXPECT_CONTAINS(metrics.Render(), "mloop_capture_records_total 1");
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_CONTAINS(log[1], "capture: writing again");
+  capture.reset();
+  // A directory that cannot be written refuses to start.
+  testing::WriteFile(dir / "file", "x");
+  cc.dir = (dir / "file").string();
+  EXPECT_THROW(CaptureWriter(cc, &metrics), Error);
+}
+
 TEST_F(HandlerTest, GroundTruthByInferenceId) {
   Start(OneModel("churn@production"));
   EXPECT_EQ(Call("POST", "/ground-truth", R"({"inference_id": "a", "label": 1})").status, 409);

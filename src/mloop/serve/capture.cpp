@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 #include "mloop/core/clock.h"
@@ -21,11 +23,15 @@ struct CaptureWriter::File {
   }
 };
 
-CaptureWriter::CaptureWriter(CaptureConfig config, ServerMetrics* metrics)
-    : config_(std::move(config)), metrics_(metrics), queue_(4096) {
+CaptureWriter::CaptureWriter(CaptureConfig config, ServerMetrics* metrics,
+                             std::function<void(const std::string&)> log)
+    : config_(std::move(config)), metrics_(metrics), log_(std::move(log)), queue_(4096) {
   std::error_code ec;
   std::filesystem::create_directories(config_.dir, ec);
   if (ec) throw IoError("cannot create the capture directory " + config_.dir + ": " + ec.message());
+  if (::access(config_.dir.c_str(), W_OK) != 0) {
+    throw IoErrorFromErrno("cannot write in the capture directory", config_.dir);
+  }
 }
 
 CaptureWriter::~CaptureWriter() {
@@ -43,8 +49,11 @@ void CaptureWriter::Write(const std::string& model, const std::string& variant, 
                           int64_t records) {
   std::string key = model + "/" + variant;
   const bool queued = queue_.Post([this, key = std::move(key), lines = std::move(lines), records] {
-    WriteNow(key, lines);
-    if (metrics_) metrics_->capture_records.fetch_add(records, std::memory_order_relaxed);
+    const bool written = WriteNow(key, lines);
+    if (metrics_) {
+      (written ? metrics_->capture_records : metrics_->capture_dropped)
+          .fetch_add(records, std::memory_order_relaxed);
+    }
   });
   if (!queued && metrics_) metrics_->capture_dropped.fetch_add(records, std::memory_order_relaxed);
 }
@@ -52,16 +61,18 @@ void CaptureWriter::Write(const std::string& model, const std::string& variant, 
 void CaptureWriter::Flush() {
   queue_.Post([this] {
     for (auto& [key, file] : files_) {
-      if (file->f) std::fflush(file->f);
+      if (file && file->f) std::fflush(file->f);
     }
   });
   queue_.Flush();
 }
 
-void CaptureWriter::WriteNow(const std::string& key, const std::string& lines) {
+bool CaptureWriter::WriteNow(const std::string& key, const std::string& lines) {
   auto& file = files_[key];
   const auto now = std::chrono::steady_clock::now();
-  if (file && (file->bytes >= config_.max_file_bytes ||
+  const auto size = static_cast<int64_t>(lines.size());
+  // A file stays under max_file_bytes unless one request's lines alone are larger.
+  if (file && ((file->bytes > 0 && file->bytes + size > config_.max_file_bytes) ||
                now - file->opened >= std::chrono::seconds(config_.rotate_seconds))) {
     file.reset();
   }
@@ -79,15 +90,35 @@ void CaptureWriter::WriteNow(const std::string& key, const std::string& lines) {
     auto f = std::make_unique<File>();
     f->f = std::fopen((dir / name).c_str(), "ab");
     if (!f->f) {
-      if (metrics_) metrics_->capture_dropped.fetch_add(1, std::memory_order_relaxed);
-      return;
+      Failed("cannot open " + (dir / name).string() + ": " + std::strerror(errno));
+      return false;
     }
     f->opened = now;
     file = std::move(f);
   }
-  std::fwrite(lines.data(), 1, lines.size(), file->f);
-  std::fflush(file->f);  // a reader (the monitor) sees whole lines soon
-  file->bytes += static_cast<int64_t>(lines.size());
+  const bool written = std::fwrite(lines.data(), 1, lines.size(), file->f) == lines.size() &&
+                       std::fflush(file->f) == 0;  // a reader (the monitor) sees lines soon
+  if (!written) {
+    Failed("cannot write the capture file: " + std::string(std::strerror(errno)));
+    file.reset();  // the next request opens a new file
+    return false;
+  }
+  file->bytes += size;
+  if (failing_) {
+    failing_ = false;
+    if (log_) log_("capture: writing again into " + config_.dir);
+  }
+  return true;
+}
+
+void CaptureWriter::Failed(const std::string& why) {
+  if (failing_) return;  // said once per failure streak
+  failing_ = true;
+  if (log_) {
+    log_("capture: " + why +
+         "; captured records are dropped (mloop_capture_dropped_total) "
+         "until writing works again");
+  }
 }
 
 }  // namespace mloop

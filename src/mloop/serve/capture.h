@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -22,8 +23,10 @@ inline constexpr int kCaptureFormatVersion = 1;
 
 class CaptureWriter {
  public:
-  // `config.dir` must be set. Creates it when missing.
-  CaptureWriter(CaptureConfig config, ServerMetrics* metrics);
+  // `config.dir` must be set. Creates it when missing; throws IoError when it cannot be written.
+  // `log` hears when writing starts failing (once per streak) and when it works again.
+  CaptureWriter(CaptureConfig config, ServerMetrics* metrics,
+                std::function<void(const std::string&)> log = nullptr);
   ~CaptureWriter();
 
   // True for config.percent of the calls.
@@ -36,10 +39,14 @@ class CaptureWriter {
 
  private:
   struct File;
-  void WriteNow(const std::string& key, const std::string& lines);
+  // False when the lines could not be written (they are dropped).
+  bool WriteNow(const std::string& key, const std::string& lines);
+  void Failed(const std::string& why);
 
   const CaptureConfig config_;
   ServerMetrics* metrics_;
+  std::function<void(const std::string&)> log_;
+  bool failing_ = false;                                // writer thread only
   std::map<std::string, std::unique_ptr<File>> files_;  // by model/variant; writer thread only
   int64_t sequence_ = 0;
   WorkQueue queue_;  // last: its thread stops before the files close

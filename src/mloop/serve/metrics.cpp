@@ -206,7 +206,7 @@ std::string ServerMetrics::Render() const {
   Help("mloop_capture_records_total", "counter", "Records written to data capture.", &out);
   Line("mloop_capture_records_total", "", std::to_string(capture_records.load()), &out);
   Help("mloop_capture_dropped_total", "counter",
-       "Capture records dropped because the writer fell behind.", &out);
+       "Capture records dropped: the writer fell behind or could not write them.", &out);
   Line("mloop_capture_dropped_total", "", std::to_string(capture_dropped.load()), &out);
   return out;
 }
