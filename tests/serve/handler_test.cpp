@@ -749,6 +749,21 @@ server: {port: 9000, threads: 4, max_body_mb: 1, auth: true}
                   "invalid variant name '../v'");
   EXPECT_CONTAINS(error("models:\n  - model: a@x\n    shadow: {name: 'b c', model: a/2}\n"),
                   "invalid shadow name 'b c'");
+  // Numbers take the ranges of the command line's flags; none wraps around.
+  const std::string m = "models:\n  - model: a@x\n";
+  EXPECT_CONTAINS(error(m + "server: {threads: 1000000}\n"),
+                  "e.yaml:3:19: 'threads' must be <= 1024, got 1000000");
+  EXPECT_CONTAINS(error(m + "server: {port: 4294986030}\n"), "'port' must be <= 65535");
+  EXPECT_CONTAINS(error(m + "server: {timeout_seconds: 4294967297}\n"),
+                  "'timeout_seconds' must be <= 86400");
+  EXPECT_CONTAINS(error(m + "server: {poll_seconds: 4294967296}\n"),
+                  "'poll_seconds' must be <= 86400");
+  EXPECT_CONTAINS(error(m + "server: {max_body_mb: 1e300}\n"),
+                  "'max_body_mb' must be in [0.001, 4096]");
+  EXPECT_CONTAINS(error(m + "capture: {percent: 100, rotate_minutes: 40000000}\n"),
+                  "'rotate_minutes' must be <= 525600");
+  EXPECT_CONTAINS(error(m + "capture: {percent: 100, max_file_mb: 9007199254740993}\n"),
+                  "'max_file_mb' must be <= 1048576");
 }
 
 }  // namespace

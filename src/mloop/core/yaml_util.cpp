@@ -149,7 +149,7 @@ double Number(const std::string& origin, const YAML::Node& node, const std::stri
 }
 
 int64_t Integer(const std::string& origin, const YAML::Node& node, const std::string& key,
-                int64_t min) {
+                int64_t min, int64_t max) {
   nlohmann::json j;
   if (!node.IsScalar() || !PlainNumber(node.Scalar(), &j) || !j.is_number_integer()) {
     throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be an integer, got '" +
@@ -159,6 +159,10 @@ int64_t Integer(const std::string& origin, const YAML::Node& node, const std::st
   if (v < min) {
     throw InvalidArgument(Where(origin, node) + ": '" + key +
                           "' must be >= " + std::to_string(min) + ", got " + std::to_string(v));
+  }
+  if (v > max) {
+    throw InvalidArgument(Where(origin, node) + ": '" + key +
+                          "' must be <= " + std::to_string(max) + ", got " + std::to_string(v));
   }
   return v;
 }

@@ -39,6 +39,6 @@ void CheckKeys(const std::string& origin, const YAML::Node& map,
 std::string String(const std::string& origin, const YAML::Node& node, const std::string& key);
 double Number(const std::string& origin, const YAML::Node& node, const std::string& key);
 int64_t Integer(const std::string& origin, const YAML::Node& node, const std::string& key,
-                int64_t min);
+                int64_t min, int64_t max = INT64_MAX);
 
 }  // namespace mloop::yaml

@@ -16,6 +16,10 @@ const std::vector<std::string> kTopKeys = {"models", "capture", "server"};
 const std::vector<std::string> kModelKeys = {"name", "variants", "shadow", "model"};
 const std::vector<std::string> kVariantKeys = {"name", "model", "weight"};
 const std::vector<std::string> kShadowKeys = {"name", "model", "share"};
+// The ranges the command line's flags take (--timeout-seconds, --threads, ...).
+constexpr int64_t kSecondsPerDay = 86400;
+constexpr int64_t kMinutesPerYear = 525600;
+
 const std::vector<std::string> kCaptureKeys = {"percent", "dir", "max_file_mb", "rotate_minutes"};
 const std::vector<std::string> kServerKeys = {
     "host",         "port",          "threads", "max_body_mb", "timeout_seconds",
@@ -140,11 +144,12 @@ EndpointConfig ParseEndpointConfig(const std::string& text, const std::string& o
     if (cap["percent"]) c.capture.percent = Number(origin, cap["percent"], "percent");
     if (cap["dir"]) c.capture.dir = String(origin, cap["dir"], "dir");
     if (cap["max_file_mb"]) {
-      c.capture.max_file_bytes = Integer(origin, cap["max_file_mb"], "max_file_mb", 1) << 20;
+      c.capture.max_file_bytes = Integer(origin, cap["max_file_mb"], "max_file_mb", 1, 1 << 20)
+                                 << 20;
     }
     if (cap["rotate_minutes"]) {
-      c.capture.rotate_seconds =
-          static_cast<int>(Integer(origin, cap["rotate_minutes"], "rotate_minutes", 1) * 60);
+      c.capture.rotate_seconds = static_cast<int>(
+          Integer(origin, cap["rotate_minutes"], "rotate_minutes", 1, kMinutesPerYear) * 60);
     }
   }
   if (const YAML::Node& s = root["server"]) {
@@ -152,21 +157,28 @@ EndpointConfig ParseEndpointConfig(const std::string& text, const std::string& o
     CheckKeys(origin, s, kServerKeys, "in 'server'");
     ServerConfig& v = c.server;
     if (s["host"]) v.host = String(origin, s["host"], "host");
-    if (s["port"]) v.port = static_cast<int>(Integer(origin, s["port"], "port", 0));
-    if (s["threads"]) v.threads = static_cast<int>(Integer(origin, s["threads"], "threads", 0));
+    if (s["port"]) v.port = static_cast<int>(Integer(origin, s["port"], "port", 0, 65535));
+    if (s["threads"])
+      v.threads = static_cast<int>(Integer(origin, s["threads"], "threads", 0, 1024));
     if (s["max_body_mb"]) {
-      v.max_body_bytes =
-          static_cast<int64_t>(Number(origin, s["max_body_mb"], "max_body_mb") * (1 << 20));
+      const double mb = Number(origin, s["max_body_mb"], "max_body_mb");
+      if (!(mb >= 0.001 && mb <= 4096)) {  // as --max-body-mb
+        throw InvalidArgument(Where(origin, s["max_body_mb"]) +
+                              ": 'max_body_mb' must be in [0.001, 4096]");
+      }
+      v.max_body_bytes = static_cast<int64_t>(mb * (1 << 20));
     }
     if (s["timeout_seconds"]) {
-      v.timeout_seconds =
-          static_cast<int>(Integer(origin, s["timeout_seconds"], "timeout_seconds", 1));
+      v.timeout_seconds = static_cast<int>(
+          Integer(origin, s["timeout_seconds"], "timeout_seconds", 1, kSecondsPerDay));
     }
     if (s["poll_seconds"]) {
-      v.poll_seconds = static_cast<int>(Integer(origin, s["poll_seconds"], "poll_seconds", 0));
+      v.poll_seconds =
+          static_cast<int>(Integer(origin, s["poll_seconds"], "poll_seconds", 0, kSecondsPerDay));
     }
     if (s["drain_seconds"]) {
-      v.drain_seconds = static_cast<int>(Integer(origin, s["drain_seconds"], "drain_seconds", 0));
+      v.drain_seconds =
+          static_cast<int>(Integer(origin, s["drain_seconds"], "drain_seconds", 0, kSecondsPerDay));
     }
     if (s["auth"]) v.auth = Bool(origin, s["auth"], "auth");
   }
@@ -230,7 +242,9 @@ void ValidateEndpointConfig(const EndpointConfig& c) {
   if (c.server.port < 0 || c.server.port > 65535) {
     throw InvalidArgument("port must be in [0, 65535], got " + std::to_string(c.server.port));
   }
-  if (c.server.max_body_bytes <= 0) throw InvalidArgument("max_body_mb must be > 0");
+  if (c.server.max_body_bytes <= 0 || c.server.max_body_bytes > (int64_t{4096} << 20)) {
+    throw InvalidArgument("max_body_mb must be in (0, 4096]");
+  }
 }
 
 bool IsLoopbackHost(const std::string& host) {
