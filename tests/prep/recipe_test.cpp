@@ -207,6 +207,17 @@ TEST(RecipeParseTest, WrongValueTypes) {
             std::string::npos);
   EXPECT_EQ(ParseError("steps:\n  - power: {columns: [a], exponent: '2'}\n").first,
             "step 1 (power): 'exponent' must be a number, not a string ('2')");
+  // A number beyond a double reads as infinite: a fitted recipe could not be saved with it.
+  EXPECT_EQ(
+      ParseError("steps:\n  - impute: {columns: [b], strategy: constant, fill_value: 1e999}\n")
+          .first,
+      "step 1 (impute): 'fill_value' must be a finite number; it reads as infinite (beyond a "
+      "double)");
+  EXPECT_EQ(ParseError("steps:\n  - ordinal: {columns: [c], handle_unknown: use_encoded_value, "
+                       "unknown_value: -1e999}\n")
+                .first,
+            "step 1 (ordinal): 'unknown_value' must be a finite number; it reads as infinite "
+            "(beyond a double)");
 }
 
 TEST(RecipeParseTest, MissingAndInconsistentOptions) {
@@ -619,6 +630,26 @@ TEST(RecipeTransformTest, StandardScaleSumsAsNumPyDoes) {
   Table out;
   Recipe::Parse("steps:\n  - scale: c\n").Fit(t, {}, &out);
   for (int i = 0; i < 40; ++i) ASSERT_EQ(out.column("c").f64()[i], 0.0) << i;
+}
+
+// The mean imputed is numpy.nanmean's (and SimpleImputer's): missing values as 0 in NumPy's
+// pairwise sum. Summed left to right, a badly conditioned column (1e9 + noise of 1e-3) gets
+// another mean, and the imputed cells no longer scale to exactly 0 as they do in
+// make_pipeline(SimpleImputer(), StandardScaler()).fit_transform of the same values (checked
+// with scikit-learn 1.2: all 300 are 0.0).
+TEST(RecipeTransformTest, MeanImputationSumsAsNumPyDoes) {
+  ColumnBuilder c(DataType::kFloat64);
+  for (int i = 0; i < 3001; ++i) {
+    if (i % 10 == 3) {
+      c.AppendNull();
+    } else {
+      c.AppendDouble(1e9 + 1e-3 * std::sin(i * 0.7));
+    }
+  }
+  Table t(Schema({Field{"big", DataType::kFloat64}}), {c.Finish()});
+  Table out;
+  Recipe::Parse("steps:\n  - impute: big\n  - scale: big\n").Fit(t, {}, &out);
+  for (int i = 3; i < 3001; i += 10) ASSERT_EQ(out.column("big").f64()[i], 0.0) << i;
 }
 
 TEST(RecipeTransformTest, OrdinalTreatsNaNAsMissing) {

@@ -96,6 +96,9 @@ std::optional<double> Options::OptionalNumber(const std::string& key) const {
   if (!v.is_number()) {
     throw Fail("'" + key + "' must be a number, not " + JsonTypeName(v) + " (" + Shown(v) + ")");
   }
+  if (!std::isfinite(v.get<double>())) {
+    throw Fail("'" + key + "' must be a finite number; it reads as infinite (beyond a double)");
+  }
   return v.get<double>();
 }
 

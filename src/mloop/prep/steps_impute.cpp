@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "mloop/core/pairwise_sum.h"
 #include "mloop/core/strings.h"
 #include "mloop/core/time.h"
 #include "mloop/prep/steps.h"
@@ -28,6 +29,9 @@ class ImputeStep : public StepBase<ImputeStep> {
     fill_ = o.Raw("fill_value");
     if (!fill_.is_null() && !fill_.is_number() && !fill_.is_string()) {
       throw o.Fail("'fill_value' must be a number or a string");
+    }
+    if (fill_.is_number() && !std::isfinite(fill_.get<double>())) {
+      throw o.Fail("'fill_value' must be a finite number; it reads as infinite (beyond a double)");
     }
     if (!fill_.is_null() && strategy_ != "constant") {
       throw o.Fail("'fill_value' is only used with strategy: constant");
@@ -183,11 +187,9 @@ class ImputeStep : public StepBase<ImputeStep> {
     *had_missing = static_cast<int64_t>(present.size()) < n;
     if (strategy_ == "constant") return fill_.is_null() ? json(0) : fill_;
     if (present.empty()) return 0;  // keep_empty_features=True: an all-missing column gets 0
-    if (strategy_ == "mean") {
-      double sum = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        if (!std::isnan(v[i])) sum += v[i];
-      }
+    if (strategy_ == "mean") {      // as numpy.nanmean: missing values as 0 in a pairwise sum
+      const double sum = PairwiseSum(static_cast<size_t>(n),
+                                     [&](size_t i) { return std::isnan(v[i]) ? 0.0 : v[i]; });
       return DoubleToJson(sum / static_cast<double>(present.size()));
     }
     if (strategy_ == "median") {

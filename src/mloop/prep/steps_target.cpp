@@ -14,6 +14,7 @@
 #include <map>
 #include <numeric>
 
+#include "mloop/core/pairwise_sum.h"
 #include "mloop/core/shuffle.h"
 #include "mloop/core/strings.h"
 #include "mloop/prep/categories.h"
@@ -31,23 +32,22 @@ struct YStats {
 };
 
 // numpy.mean and numpy.var (ddof=0) over the rows not in fold `skip` (-1: every row).
+// Summed pairwise, in NumPy's order, over the rows taken.
 YStats Stats(const std::vector<double>& y, const std::vector<int>& fold_of, int skip) {
-  double sum = 0;
-  int64_t n = 0;
+  std::vector<double> taken;
+  taken.reserve(y.size());
   for (size_t i = 0; i < y.size(); ++i) {
-    if (skip >= 0 && fold_of[i] == skip) continue;
-    sum += y[i];
-    ++n;
+    if (skip < 0 || fold_of[i] != skip) taken.push_back(y[i]);
   }
+  const size_t n = taken.size();
   YStats s;
-  s.mean = sum / static_cast<double>(n);
-  double ss = 0;
-  for (size_t i = 0; i < y.size(); ++i) {
-    if (skip >= 0 && fold_of[i] == skip) continue;
-    double d = y[i] - s.mean;
-    ss += d * d;
-  }
-  s.var = ss / static_cast<double>(n);
+  s.mean = PairwiseSum(n, [&](size_t i) { return taken[i]; }) / static_cast<double>(n);
+  s.var = PairwiseSum(n,
+                      [&](size_t i) {
+                        const double d = taken[i] - s.mean;
+                        return d * d;
+                      }) /
+          static_cast<double>(n);
   return s;
 }
 

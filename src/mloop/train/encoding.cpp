@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "mloop/core/error.h"
+#include "mloop/core/pairwise_sum.h"
 
 namespace mloop {
 
@@ -69,16 +70,25 @@ Encoding Encoding::Fit(const Table& train, const EncodingOptions& options) {
         e.feature_names_.push_back(f.name + "=" + col.dictionary()[k]);
       }
     } else {
-      double sum = 0;
+      // The mean of the finite values (an infinite one, as a ratio over 0 in a derived
+      // column, would make the fill infinite, and the saved model unreadable).
       int64_t n = 0;
-      for (int64_t i = 0; i < col.size(); ++i) {
-        double v = NumericAt(col, i);
-        if (!std::isnan(v)) {
-          sum += v;
-          ++n;
-        }
-      }
+      const double sum = PairwiseSum(static_cast<size_t>(col.size()), [&](size_t i) {
+        const double v = NumericAt(col, static_cast<int64_t>(i));
+        if (!std::isfinite(v)) return 0.0;
+        ++n;
+        return v;
+      });
       in.fill = n > 0 ? sum / static_cast<double>(n) : 0.0;
+      if (!std::isfinite(in.fill)) {  // the sum overflowed: a running mean cannot
+        double mean = 0;
+        int64_t k = 0;
+        for (int64_t i = 0; i < col.size(); ++i) {
+          const double v = NumericAt(col, i);
+          if (std::isfinite(v)) mean += (v - mean) / static_cast<double>(++k);
+        }
+        in.fill = mean;
+      }
       e.feature_names_.push_back(f.name);
     }
     e.inputs_.push_back(f);
