@@ -605,6 +605,31 @@ TEST(RecipeTransformTest, QuantileBinsOfATinySpreadAreOneBin) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ(out.column("v").f64()[i], 0.0);
 }
 
+// Class labels 0, 1, 2 are not numbers to average: with the target's values taken as classes
+// (train's multiclass task), target_encode refuses them as it refuses three string classes.
+TEST(RecipeTransformTest, TargetEncodeRefusesMulticlassNumberLabels) {
+  ColumnBuilder k(DataType::kString), y(DataType::kInt64);
+  for (int i = 0; i < 30; ++i) {
+    k.AppendString(i % 2 ? "a" : "b");
+    y.AppendInt(i % 3);
+  }
+  Table t(Schema({Field{"k", DataType::kString}, Field{"y", DataType::kInt64}}),
+          {k.Finish(), y.Finish()});
+  const Recipe r = Recipe::Parse("steps:\n  - target_encode: k\n");
+  RecipeFitOptions o;
+  o.target = "y";
+  Table out;
+  EXPECT_NO_THROW(r.Fit(t, o, &out));  // a numeric target: its mean
+  o.target_classes = true;
+  try {
+    r.Fit(t, o, &out);
+    ADD_FAILURE() << "fitted";
+  } catch (const Error& e) {
+    EXPECT_CONTAINS(std::string(e.what()),
+                    "step 1 (target_encode): the target 'y' has more than 2 classes");
+  }
+}
+
 TEST(RecipeTransformTest, TargetEncodeRefusesAnInfiniteTarget) {
   ColumnBuilder k(DataType::kString), y(DataType::kFloat64);
   for (int i = 0; i < 10; ++i) {

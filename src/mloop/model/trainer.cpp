@@ -67,6 +67,7 @@ Fitted FitOnce(const Table& train_in, const Table* valid_in, const Target& targe
   if (req.recipe) {
     RecipeFitOptions ro;
     ro.target = target.column;
+    ro.target_classes = target.task == Task::kBinary || target.task == Task::kMulticlass;
     ro.seed = req.seed;
     ro.threads = req.threads;
     Table transformed;

@@ -153,6 +153,7 @@ FittedRecipe Recipe::Fit(const Table& train, const RecipeFitOptions& options,
   Check(train.schema(), options);  // everything that can be checked before touching the data
   prep::FitContext fctx;
   fctx.target = options.target;
+  fctx.target_classes = options.target_classes;
   fctx.seed = options.seed;
   fctx.threads = options.threads > 0 ? options.threads : DefaultThreads();
   prep::CheckContext cctx;

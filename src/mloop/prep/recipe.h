@@ -34,6 +34,10 @@ struct RecipeFitOptions {
   // The target column: kept through the recipe untouched, never selected by a type selector
   // ("numeric", "string", ...), and the label target encoding learns from. Empty: none.
   std::string target;
+  // The target's values are class labels (train's binary and multiclass tasks): target_encode
+  // then takes two classes only, whatever their type, as scikit-learn's TargetEncoder refuses a
+  // multiclass target (the mean of class numbers 0, 1, 2 means nothing).
+  bool target_classes = false;
   uint64_t seed = 42;  // out-of-fold target encoding
   int threads = 0;     // 0: all cores
 };

@@ -67,6 +67,7 @@ void NoteGoneColumns(const Step& step, const Schema& in, const Schema& out, Chec
 
 struct FitContext {
   std::string target;
+  bool target_classes = false;  // RecipeFitOptions::target_classes
   uint64_t seed = 42;
   int threads = 1;
 };

@@ -147,7 +147,7 @@ class TargetEncodeStep : public StepBase<TargetEncodeStep> {
  private:
   // The label as numbers: binary targets (two classes, or fewer) become 0/1 by sorted class, as
   // LabelEncoder does; numeric targets with more values are continuous.
-  std::vector<double> Labels(const Column& t, const std::string& name) {
+  std::vector<double> Labels(const Column& t, const std::string& name, bool classes) {
     const int64_t n = t.size();
     if (t.has_nulls()) {
       throw DataError(Where() + ": the target '" + Printable(name) + "' has missing values",
@@ -186,6 +186,10 @@ class TargetEncodeStep : public StepBase<TargetEncodeStep> {
       }
     }
     binary_ = integral && distinct.size() <= 2;
+    if (!binary_ && classes) {
+      throw Fail("the target '" + Printable(name) +
+                 "' has more than 2 classes; target_encode takes binary or numeric targets");
+    }
     if (!binary_) return std::vector<double>(v, v + n);
     std::sort(distinct.begin(), distinct.end());
     for (int64_t i = 0; i < n; ++i) y[i] = v[i] == distinct[0] ? 0.0 : 1.0;
@@ -235,7 +239,7 @@ class TargetEncodeStep : public StepBase<TargetEncodeStep> {
     columns_ = selector_.Resolve(in.schema(), CheckContextFor(ctx), Where());
     const int64_t n = in.num_rows();
     if (n == 0) throw Fail("cannot learn encodings from no rows");
-    std::vector<double> y = Labels(in.column(ctx.target), ctx.target);
+    std::vector<double> y = Labels(in.column(ctx.target), ctx.target, ctx.target_classes);
     std::vector<int> fold_of;
     YStats all = Stats(y, fold_of, -1);
     target_mean_ = all.mean;
