@@ -563,7 +563,8 @@ TEST(RecipeTransformTest, InfiniteValuesAreRefusedWhereStatisticsAreLearned) {
   Table t(Schema({Field{"income", DataType::kFloat64}}), {b.Finish()});
   for (const char* step :
        {"scale: income", "scale: {columns: income, method: robust}",
-        "bucketize: {columns: income, bins: 2}", "impute: {columns: income, strategy: mean}"}) {
+        "bucketize: {columns: income, bins: 2}", "impute: {columns: income, strategy: mean}",
+        "winsorize: {columns: income, lower: 0.2, upper: 0.8}"}) {
     Recipe r = Recipe::Parse(std::string("steps:\n  - log: income\n  - ") + step + "\n");
     auto [msg, hint] = ErrorOf([&] { r.Fit(t, {}); }, ErrorCode::kDataError);
     EXPECT_NE(msg.find("column 'income' holds an infinite value (-inf at row 1)"),

@@ -226,6 +226,8 @@ class WinsorizeStep : public PerColumnStep<WinsorizeStep> {
     }
   }
   std::vector<std::string> ParamNames() const { return {"min", "max"}; }
+  // An infinite value makes NumPy's interpolated quantile NaN (inf * 0), which clips nothing.
+  bool NeedsFinite() const { return true; }
   std::vector<double> LearnColumn(const Column& x) const {
     Scratch scratch;
     std::vector<double>& present = scratch.values();
