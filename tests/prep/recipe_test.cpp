@@ -453,6 +453,13 @@ TEST(RecipeTransformTest, DropDuplicatesComparesWholeRows) {
   for (int64_t i = 0; i < out.num_rows(); ++i)
     texts.push_back(std::string(out.column("s").StringAt(i)));
   EXPECT_EQ(texts, (std::vector<std::string>{"a", "b", "c", "c"}));
+  // An int64 whose bits are the hash's missing marker is still not missing (pandas keeps both).
+  ColumnBuilder k(DataType::kInt64);
+  k.AppendInt(static_cast<int64_t>(0x7ff8dead00000001ULL));
+  k.AppendNull();
+  Table marker(Schema({Field{"k", DataType::kInt64}}), {k.Finish()});
+  Recipe::Parse("steps:\n  - drop_duplicates:\n").Fit(marker, {}, &out);
+  EXPECT_EQ(out.num_rows(), 2);
 }
 
 TEST(RecipeTransformTest, TargetPassesThroughAndIsOptionalWhenScoring) {

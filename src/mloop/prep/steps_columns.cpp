@@ -189,8 +189,9 @@ uint64_t Mix(uint64_t h) {
   return h;
 }
 
-// The value at row i as 64 bits for hashing and comparing; missing (and NaN) is one value, as in
-// pandas; -0.0 equals 0.0. Strings compare by text (code -> text id in `text_ids`).
+// The value at row i as 64 bits for hashing; missing (and NaN) is one value, as in pandas;
+// -0.0 equals 0.0. Strings compare by text (code -> text id in `text_ids`). An int64 may share
+// the missing marker's bits: rows are compared with SameValue.
 uint64_t Key(const Column& c, int64_t i, const std::vector<uint64_t>& text_ids) {
   if (!c.IsValid(i)) return 0x7ff8dead00000001ULL;
   switch (c.type()) {
@@ -211,6 +212,18 @@ uint64_t Key(const Column& c, int64_t i, const std::vector<uint64_t>& text_ids) 
       return text_ids[c.codes()[i]];
   }
   return 0;
+}
+
+bool IsMissingAt(const Column& c, int64_t i) {
+  return !c.IsValid(i) || (c.type() == DataType::kFloat64 && std::isnan(c.f64()[i]));
+}
+
+// Whether rows i and j hold the same value: Key's equality, except that a value whose bits are
+// the missing marker (an int64) is not missing.
+bool SameValue(const Column& c, int64_t i, int64_t j, const std::vector<uint64_t>& text_ids) {
+  const bool mi = IsMissingAt(c, i), mj = IsMissingAt(c, j);
+  if (mi || mj) return mi && mj;
+  return Key(c, i, text_ids) == Key(c, j, text_ids);
 }
 
 class DropDuplicatesStep : public StepBase<DropDuplicatesStep> {
@@ -260,7 +273,7 @@ class DropDuplicatesStep : public StepBase<DropDuplicatesStep> {
       for (int64_t j : bucket) {
         bool equal = true;
         for (size_t k = 0; k < cols.size() && equal; ++k) {
-          equal = Key(cols[k], i, text_ids[k]) == Key(cols[k], j, text_ids[k]);
+          equal = SameValue(cols[k], i, j, text_ids[k]);
         }
         if (equal) {
           duplicate = true;
