@@ -351,6 +351,23 @@ TEST_F(CsvReaderTest, SkippedRowsDoNotDependOnTheThreadCount) {
 namespace mloop {
 namespace {
 
+// Timestamps are read within years 0000-9999: what the ISO form writes and reads back. An
+// offset may not move a time out of them, nor may epoch seconds (milliseconds sent as seconds).
+TEST(ValueParseTest, TimestampsStayWithinYearsZeroTo9999) {
+  int64_t t;
+  EXPECT_TRUE(ParseTimestamp("9999-12-31T23:59:59.999999Z", false, &t));
+  EXPECT_TRUE(ParseTimestamp("0000-01-01T00:00:00Z", false, &t));
+  EXPECT_EQ(t, kFirstTimestampSecond * 1000000);
+  EXPECT_FALSE(ParseTimestamp("9999-12-31T23:00:00-05:00", false, &t));
+  EXPECT_FALSE(ParseTimestamp("0000-01-01T00:00:00+01:00", false, &t));
+  EXPECT_TRUE(ParseTimestamp("253402300799", true, &t));
+  EXPECT_FALSE(ParseTimestamp("253402300800", true, &t));
+  EXPECT_FALSE(ParseTimestamp("1700000000000", true, &t));  // milliseconds
+  EXPECT_FALSE(ParseTimestamp("1700000000000.5", true, &t));
+  EXPECT_FALSE(ParseTimestamp("-62167219201", true, &t));
+  EXPECT_TRUE(ParseTimestamp("-62167219200", true, &t));
+}
+
 TEST(ValueParseTest, RefusesWhatItCannotRepresent) {
   int64_t i;
   double d;

@@ -190,7 +190,9 @@ TEST(RecordsTest, EpochSecondsOutOfRangeAreProblems) {
   EXPECT_EQ(t.column("ts").i64()[0], int64_t{1622599200} * 1000000);
   EXPECT_EQ(t.column("ts").i64()[1], int64_t{1622599200} * 1000000 + 500000);
   EXPECT_EQ(t.column("ts").i64()[2], -1000000);
-  for (const char* v : {"1622599200000000000", "1.6e18", "1e20", "16225992000000", "-1e300"}) {
+  // Milliseconds sent as seconds (1622599200000: the year 53387) are beyond years 0000-9999.
+  for (const char* v : {"1622599200000000000", "1.6e18", "1e20", "16225992000000", "-1e300",
+                        "1622599200000", "1622599200000.5", "253402300800", "-62167219201"}) {
     RecordBatch batch(inputs);
     try {
       batch.ParseBody(std::string("[[") + v + ", 1]]", RecordFormat::kJson);

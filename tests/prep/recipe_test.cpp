@@ -737,8 +737,8 @@ TEST(RecipeTransformTest, Cast) {
   Recipe::Parse("steps:\n  - cast: {columns: s, to: int64}\n").Fit(st, {}, &cast);
   EXPECT_EQ(cast.column("s").i64()[0], 12);
   EXPECT_EQ(cast.column("s").i64()[2], -3);
-  // Seconds beyond year 9999 are refused (no reader takes them back; far ones overflowed).
-  for (double secs : {253402300800.0, 1e15, -62135596801.0}) {
+  // Seconds beyond years 0000-9999 are refused (no reader takes them back; far ones overflowed).
+  for (double secs : {253402300800.0, 1e15, -62167219201.0}) {
     ColumnBuilder nb(DataType::kFloat64);
     nb.AppendDouble(secs);
     Table nt(Schema({Field{"t", DataType::kFloat64}}), {nb.Finish()});

@@ -108,7 +108,9 @@ bool ParseIsoTimestamp(std::string_view s, int64_t* micros) {
     }
   }
   if (p != s.size()) return false;
-  *micros = seconds * 1000000 + frac_us;
+  const int64_t t = seconds * 1000000 + frac_us;
+  if (!InTimestampRange(t)) return false;
+  *micros = t;
   return true;
 }
 

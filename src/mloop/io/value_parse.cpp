@@ -45,17 +45,18 @@ bool ParseTimestamp(std::string_view text, bool allow_epoch, int64_t* micros) {
   text = Trim(text);
   if (ParseIsoTimestamp(text, micros)) return true;
   if (!allow_epoch) return false;
+  // Seconds within years 0000-9999 (milliseconds sent as seconds are refused).
   int64_t seconds;
   if (ParseInt64(text, &seconds)) {
-    if (seconds > INT64_MAX / 1000000 || seconds < INT64_MIN / 1000000) return false;
+    if (seconds < kFirstTimestampSecond || seconds > kLastTimestampSecond) return false;
     *micros = seconds * 1000000;
     return true;
   }
   double fractional;
-  if (ParseFloat64(text, &fractional) && std::isfinite(fractional) &&
-      std::fabs(fractional) < 9.2e12) {
+  if (ParseFloat64(text, &fractional) && fractional >= static_cast<double>(kFirstTimestampSecond) &&
+      fractional < static_cast<double>(kLastTimestampSecond) + 1) {
     *micros = static_cast<int64_t>(std::llround(fractional * 1e6));
-    return true;
+    return InTimestampRange(*micros);
   }
   return false;
 }

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "mloop/core/strings.h"
+#include "mloop/core/time.h"
 #include "mloop/io/csv_record.h"
 #include "mloop/io/json_error.h"
 #include "mloop/io/jsonl_writer.h"
@@ -287,15 +288,18 @@ bool FromJson(dom::element e, DataType type, TypedValue* v, std::string* text) {
       }
       if (type == DataType::kTimestamp) {  // seconds since the Unix epoch, as ParseTimestamp
         int64_t seconds = 0;
+        // Within years 0000-9999: milli- or nanoseconds sent as seconds are refused.
         if (e.type() == dom::element_type::INT64 && !e.get_int64().get(seconds)) {
-          // Beyond this the microseconds overflow: milli- or nanoseconds sent as seconds.
-          if (seconds > INT64_MAX / 1000000 || seconds < INT64_MIN / 1000000) return false;
+          if (seconds < kFirstTimestampSecond || seconds > kLastTimestampSecond) return false;
           v->i = seconds * 1000000;
           return true;
         }
-        if (!std::isfinite(d) || std::fabs(d) >= 9.2e12) return false;
+        if (!(d >= static_cast<double>(kFirstTimestampSecond) &&
+              d < static_cast<double>(kLastTimestampSecond) + 1)) {
+          return false;
+        }
         v->i = static_cast<int64_t>(std::llround(d * 1e6));
-        return true;
+        return InTimestampRange(v->i);
       }
       *text = simdjson::minify(e);  // a number for a string column: its text
       v->s = *text;

@@ -90,10 +90,6 @@ class CastStep : public StepBase<CastStep> {
   std::vector<std::string> Reads() const override { return columns_; }
 
  private:
-  // 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in seconds since the Unix epoch.
-  static constexpr int64_t kFirstSecond = -62135596800;
-  static constexpr int64_t kLastSecond = 253402300799;
-
   Error Bad(const std::string& column, int64_t row, const std::string& value) const {
     return DataError(Where() + ": cannot cast '" + Printable(value) + "' (column '" +
                      Printable(column) + "', row " + std::to_string(row + 1) + ") to " +
@@ -190,10 +186,10 @@ class CastStep : public StepBase<CastStep> {
             }
             b.AppendInt(t);
           } else if (from == DataType::kInt64) {
-            // Seconds of years 0001-9999, the timestamps every reader and writer of mloop
-            // takes (beyond them the microseconds would also overflow).
+            // Seconds of years 0000-9999, the timestamps every reader of mloop takes
+            // (InTimestampRange; beyond them the microseconds would also overflow).
             const int64_t seconds = c.i64()[i];
-            if (seconds < kFirstSecond || seconds > kLastSecond) {
+            if (seconds < kFirstTimestampSecond || seconds > kLastTimestampSecond) {
               throw Bad(name, i, CellToString(c, i));
             }
             b.AppendInt(seconds * kMicrosPerSecond);
@@ -201,8 +197,8 @@ class CastStep : public StepBase<CastStep> {
             const double seconds = c.f64()[i];
             if (std::isnan(seconds)) {
               b.AppendNull();
-            } else if (!(seconds >= static_cast<double>(kFirstSecond) &&
-                         seconds < static_cast<double>(kLastSecond) + 1)) {
+            } else if (!(seconds >= static_cast<double>(kFirstTimestampSecond) &&
+                         seconds < static_cast<double>(kLastTimestampSecond) + 1)) {
               throw Bad(name, i, CellToString(c, i));
             } else {
               b.AppendInt(std::llround(seconds * kMicrosPerSecond));
