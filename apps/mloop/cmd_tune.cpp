@@ -194,6 +194,9 @@ void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
   std::unique_ptr<Workspace> ws = job.train || resume || !job.warm_start.empty()
                                       ? OpenWorkspace(global)
                                       : OptionalWorkspace(global);
+  // Again, now that the workspace's own files are known: --html into .mloop/ is refused now,
+  // not after the trials.
+  if (!a.html.empty()) CheckOutputPath(a.html, "--html");
   std::unique_ptr<tune::Study> study = tune::MakeStudy(job);
   const bool quiet = a.json;
 
@@ -306,6 +309,13 @@ void RunResume(const GlobalOptions& global, const TuneArgs& a) {
   tune::TuningJob job = tune::ParseTuningJob(
       spec.dump(), "tuning job " + std::to_string(record.id) + " (" + record.name + ")", dir);
   job.name = record.name;
+  // The values of the trials to come must compare with the recorded ones: same split, folds
+  // and search.
+  if (a.seed || !a.warm_start.empty()) {
+    throw UsageError(std::string(a.seed ? "--seed" : "--warm-start") +
+                         " changes a job; a resumed job keeps its own",
+                     "to search with another seed or warm start, run the job file anew");
+  }
   job.warm_start.clear();  // the earlier trials already include the seeds
   RunJob(global, a, std::move(job), record.id);
 }

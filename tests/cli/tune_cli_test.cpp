@@ -97,6 +97,11 @@ TEST(TuneCli, RecordsTheJobAndEveryTrialAsARun) {
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "already meets its stop rule (max_trials)");
   EXPECT_CONTAINS(r.err, "--max-trials");
+  // A resumed job keeps its seed: trials with another would not compare with the first ones.
+  r = RunMloop(dir.path(), "tune resume 1 --max-trials 12 --seed 2");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--seed changes a job; a resumed job keeps its own");
+  EXPECT_EQ(RunMloop(dir.path(), "tune --warm-start branin resume 1 --max-trials 12").code, 2);
   r = RunMloop(dir.path(), "tune resume 1 --max-trials 12 --json");
   ASSERT_EQ(r.code, 0) << r.err;
   job = nlohmann::json::parse(r.out);
@@ -123,6 +128,11 @@ TEST(TuneCli, RecordsTheJobAndEveryTrialAsARun) {
   r = RunMloop(dir.path(), "tune other.yaml --warm-start branin");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "its trials cannot seed this one");
+
+  // A report into the workspace's own files is refused before any trial runs.
+  r = RunMloop(dir.path(), "tune branin.yaml --max-trials 1 --html .mloop/report.html");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.out, "");
 
   r = RunMloop(dir.path(), "tune list");
   ASSERT_EQ(r.code, 0) << r.err;

@@ -111,6 +111,23 @@ timeout_seconds: 2.5
             "asha");
 }
 
+// A key given twice anywhere (a parameter, a bound, a fixed training parameter) is an error:
+// yaml-cpp keeps both, and one of the two values would be silently ignored.
+TEST(TuneJob, DuplicateKeysAnywhereAreErrors) {
+  std::string e = ErrorOf(
+      "objective: {goal: minimize}\nparameters:\n  x: {min: 0, max: 1}\n  x: {min: 0, max: 2}\n"
+      "command: ./f {x}\nmetric_regex: 'v=(.*)'\n");
+  EXPECT_NE(e.find("job.yaml:4:3: invalid YAML: duplicate key 'x'"), std::string::npos) << e;
+  e = ErrorOf(
+      "objective: {goal: minimize}\nparameters:\n  x: {type: integer, min: 2, max: 3, max: 8}\n"
+      "command: ./f {x}\nmetric_regex: 'v=(.*)'\n");
+  EXPECT_NE(e.find("duplicate key 'max'"), std::string::npos) << e;
+  e = ErrorOf(
+      "objective: {metric: roc_auc}\ntrain: {data: bc, target: y, params: {num_boost_round: 5, "
+      "num_boost_round: 50}}\nparameters: {max_depth: {values: ['3']}}\n");
+  EXPECT_NE(e.find("duplicate key 'num_boost_round'"), std::string::npos) << e;
+}
+
 TEST(TuneJob, ErrorsNameTheKeyAndTheNearest) {
   std::string e = ErrorOf(std::string(kBranin) + "max_trial: 3\n");
   EXPECT_NE(e.find("job.yaml:11:1"), std::string::npos) << e;

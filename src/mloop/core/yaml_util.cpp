@@ -92,6 +92,28 @@ nlohmann::json ToJson(const YAML::Node& node) {
   return s;
 }
 
+namespace {
+
+// yaml-cpp keeps both entries of a key given twice, and lookups find the first while loops see
+// both: whichever a reader uses, one of the two values is silently ignored.
+void RefuseDuplicateKeys(const YAML::Node& node, int depth = 0) {
+  if (depth > 200) return;  // yaml-cpp's own nesting limit is lower
+  if (node.IsMap()) {
+    std::set<std::string> seen;
+    for (const auto& kv : node) {
+      if (kv.first.IsScalar() && !seen.insert(kv.first.Scalar()).second) {
+        throw YAML::ParserException(kv.first.Mark(),
+                                    "duplicate key '" + Printable(kv.first.Scalar()) + "'");
+      }
+      RefuseDuplicateKeys(kv.second, depth + 1);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) RefuseDuplicateKeys(item, depth + 1);
+  }
+}
+
+}  // namespace
+
 YAML::Node LoadOneYamlDocument(const std::string& text) {
   std::vector<YAML::Node> docs = YAML::LoadAll(text);
   if (docs.size() > 1) {
@@ -99,7 +121,9 @@ YAML::Node LoadOneYamlDocument(const std::string& text) {
                                                     " YAML documents (separated by '---'); "
                                                     "mloop reads one");
   }
-  return docs.empty() ? YAML::Node() : docs[0];
+  if (docs.empty()) return YAML::Node();
+  RefuseDuplicateKeys(docs[0]);
+  return docs[0];
 }
 
 YAML::Node LoadYaml(const std::string& text, const std::string& origin) {

@@ -24,7 +24,8 @@ bool PlainNumber(const std::string& s, nlohmann::json* out);
 nlohmann::json ToJson(const YAML::Node& node);
 
 // YAML::Load, refusing a text of several documents (separated by `---`): Load keeps the first
-// and silently drops the others. Throws YAML::ParserException at the second document.
+// and silently drops the others. Throws YAML::ParserException at the second document, and at a
+// key given twice in one mapping, at any depth (yaml-cpp keeps both, and one is then ignored).
 YAML::Node LoadOneYamlDocument(const std::string& text);
 
 // Parses `text`; InvalidArgument with the position on a syntax error.
