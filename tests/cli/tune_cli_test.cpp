@@ -346,6 +346,27 @@ TEST(TuneCli, ResumeRefusesChangedData) {
   testing::WriteFile(dir / "bc.csv", csv);
   r = RunMloop(dir.path(), "tune resume bc --max-trials 3");
   EXPECT_EQ(r.code, 0) << r.err;
+
+  // The validation file and the recipe count too.
+  TempDir two;
+  ASSERT_EQ(RunMloop(two.path(), "init .").code, 0);
+  const size_t half = csv.find('\n', csv.size() / 2) + 1;
+  const std::string header = csv.substr(0, csv.find('\n') + 1);
+  testing::WriteFile(two / "bc.csv", csv.substr(0, half));
+  testing::WriteFile(two / "va.csv", header + csv.substr(half));
+  testing::WriteFile(two / "rec.yaml", "steps: []\n");
+  testing::WriteFile(two / "bc.yaml", BreastCancerJob("  valid: va.csv\n  recipe: rec.yaml\n"));
+  r = RunMloop(two.path(), "tune bc.yaml --max-trials 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  testing::WriteFile(two / "va.csv", header + csv.substr(half, 3000));
+  r = RunMloop(two.path(), "tune resume bc --max-trials 2");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "its trials were validated on va@1, and the data is now va@2");
+  testing::WriteFile(two / "va.csv", header + csv.substr(half));
+  testing::WriteFile(two / "rec.yaml", "steps:\n  - drop: [mean_radius]\n");
+  r = RunMloop(two.path(), "tune resume bc --max-trials 2");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "rec.yaml changed since its trials ran");
 }
 
 TEST(TuneCli, ErrorsAreClear) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "mloop/core/error.h"
+#include "mloop/core/hash.h"
 #include "mloop/core/strings.h"
 #include "mloop/core/time.h"
 #include "mloop/data/datasets.h"
@@ -214,15 +215,35 @@ void Recorder::CheckSameData(int64_t job_id, const std::vector<int64_t>& runs) {
     if (!run) continue;
     const nlohmann::json lineage = nlohmann::json::parse(run->lineage_json, nullptr, false);
     if (!lineage.is_object() || !lineage.contains("dataset")) continue;
-    const nlohmann::json& was = lineage["dataset"];
-    const DatasetVersion now = ResolveDataset(ws_, options_.train_data->data);
-    if (was.value("hash", now.content_hash) != now.content_hash) {
-      throw FailedPrecondition(
-          "cannot resume tuning job " + std::to_string(job_id) + ": its trials trained on " +
-              was.value("name", std::string("?")) + "@" +
-              std::to_string(was.value("version", int64_t{0})) + ", and the data is now " +
-              now.name + "@" + std::to_string(now.version) + " (other content)",
-          "values on other data are not comparable: restore the data, or start a new job");
+    const std::string cannot = "cannot resume tuning job " + std::to_string(job_id) + ": ";
+    const std::string hint =
+        "values on other data are not comparable: restore it, or start a new job";
+    // The training and the validation data, by content.
+    auto same = [&](const char* key, const DatasetRef& ref, const char* what) {
+      if (!lineage.contains(key)) return;
+      const nlohmann::json& was = lineage[key];
+      const DatasetVersion now = ResolveDataset(ws_, ref);
+      if (was.value("hash", now.content_hash) != now.content_hash) {
+        throw FailedPrecondition(
+            cannot + "its trials " + what + " " + was.value("name", std::string("?")) + "@" +
+                std::to_string(was.value("version", int64_t{0})) + ", and the data is now " +
+                now.name + "@" + std::to_string(now.version) + " (other content)",
+            hint);
+      }
+    };
+    same("dataset", options_.train_data->data, "trained on");
+    if (options_.train_data->valid) {
+      same("valid_dataset", *options_.train_data->valid, "were validated on");
+    }
+    // The recipe file, by content: another recipe makes other features.
+    if (lineage.contains("recipe") && lineage["recipe"].contains("sha256") &&
+        !recipe_file_.empty()) {
+      const std::string was = lineage["recipe"]["sha256"].get<std::string>();
+      if (was != Sha256File(recipe_file_)) {
+        throw FailedPrecondition(
+            cannot + "the recipe " + recipe_file_.string() + " changed since its trials ran",
+            "values of other features are not comparable: restore it, or start a new job");
+      }
     }
     return;
   }
