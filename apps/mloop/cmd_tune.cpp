@@ -51,11 +51,6 @@ std::string Seconds(double v) {
   return buf;
 }
 
-std::string FirstLine(const std::string& s) {
-  const size_t nl = s.find('\n');
-  return nl == std::string::npos ? s : s.substr(0, nl);
-}
-
 std::unique_ptr<Workspace> OptionalWorkspace(const GlobalOptions& global) {
   try {
     return OpenWorkspace(global);
@@ -276,8 +271,9 @@ void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
     std::string first_error;
     for (const auto& t : doc["trials"]) {
       if (t.value("state", "") == "failed" && !t.value("warm_start", false)) {
-        first_error = "trial " + std::to_string(t.value("number", 0)) + ": " +
-                      FirstLine(t.value("error", ""));
+        // Whole: a failed command's reason ends with its last lines of output.
+        first_error =
+            "trial " + std::to_string(t.value("number", 0)) + ": " + t.value("error", "");
         break;
       }
     }

@@ -48,6 +48,21 @@ TEST(TuneJob, NamesOfDigitsOnlyAreRefused) {
   yaml.replace(yaml.find("name: branin"), 12, "name: \"2024\"");
   EXPECT_NE(ErrorOf(yaml).find("the job name '2024' is digits only"), std::string::npos)
       << ErrorOf(yaml);
+  // A name from the file name follows the rule of an explicit name.
+  yaml = kBranin;
+  yaml.erase(yaml.find("name: branin"), 13);
+  EXPECT_EQ(ParseTuningJob(yaml, "branin2.yaml", "/tmp").name, "branin2");
+  try {
+    ParseTuningJob(yaml, "my job.yaml", "/tmp");
+    ADD_FAILURE() << "parsed";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the job is named after its file, 'my job'"),
+              std::string::npos)
+        << e.what();
+  }
+  // patience 0 would turn the rule off silently: at least 1.
+  EXPECT_NE(ErrorOf(std::string(kBranin) + "patience: 0\n").find("'patience' must be >= 1"),
+            std::string::npos);
 }
 
 TEST(TuneJob, ParsesTheBraninExample) {

@@ -120,9 +120,14 @@ TEST(StudyTest, MaxSeconds) {
   StopRules stop;
   stop.max_seconds = 0.02;
   auto study = MakeStudy(stop);
+  // The clock starts with the first trial, not when the study (and its data) is made.
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_FALSE(study->StopReason());
+  const Trial t = study->Ask();
   EXPECT_FALSE(study->StopReason());
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
   EXPECT_EQ(study->StopReason(), "max_seconds");
+  study->Tell(t.number, TrialState::kComplete, 1.0);
 }
 
 TEST(StudyTest, WarmStartInformsButResumeCounts) {

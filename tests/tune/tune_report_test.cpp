@@ -244,6 +244,9 @@ TEST(TuneReportHtml, EdgeCasesDoNotThrow) {
   ASSERT_NO_THROW(html = TuneReportHtml(warm));
   EXPECT_TRUE(Contains(html, "warm start"));
   EXPECT_FALSE(Contains(html, "reached val_loss = -100"));
+  // The job's own trials are counted as `tune show` counts them; the warm start apart.
+  EXPECT_TRUE(Contains(html, "9 (8 complete, 0 pruned, 0 failed, 1 running)")) << html;
+  EXPECT_TRUE(Contains(html, "1 earlier trial"));
   // Not an object.
   EXPECT_THROW(TuneReportHtml(json::array()), Error);
 }

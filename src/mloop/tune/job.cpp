@@ -329,7 +329,7 @@ TuningJob ParseTuningJob(const std::string& yaml_text, const std::string& origin
     } else if (key == "target") {
       job.stop.target = Number(origin, v, key);
     } else if (key == "patience") {
-      job.stop.patience = static_cast<int>(std::min<int64_t>(Integer(origin, v, key, 0), 1 << 30));
+      job.stop.patience = static_cast<int>(std::min<int64_t>(Integer(origin, v, key, 1), 1 << 30));
     } else if (key == "seed") {
       job.seed = static_cast<uint64_t>(Integer(origin, v, key, 0));
     } else if (key == "parallel") {
@@ -397,6 +397,13 @@ TuningJob ParseTuningJob(const std::string& yaml_text, const std::string& origin
   }
   if (!has_parameters) {
     throw InvalidArgument(origin + ": the tuning job needs 'parameters' (the search space)");
+  }
+  // A name taken from the file name obeys the rule of an explicit one.
+  if (!root["name"] &&
+      !std::all_of(job.name.begin(), job.name.end(), [](char c) { return NameChar(c); })) {
+    throw InvalidArgument(origin + ": the job is named after its file, '" + Printable(job.name) +
+                              "', and a name may hold letters, digits, '_', '-' and '.' only",
+                          "give the job a 'name:', or rename the file");
   }
   // `tune show 2` means job id 2: a name of digits only could never be reached by name.
   if (!job.name.empty() &&

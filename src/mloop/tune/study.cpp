@@ -53,6 +53,7 @@ Trial Study::Ask() {
   if (auto reason = StopReasonLocked()) {
     throw FailedPrecondition(fmt::format("the study has stopped ({})", *reason));
   }
+  if (!start_) start_ = std::chrono::steady_clock::now();
   const SamplerContext ctx = ContextLocked();
   Trial t;
   t.number = ctx.trial_number;
@@ -150,8 +151,8 @@ std::optional<std::string> Study::StopReasonLocked() const {
   }
   if (stop_.max_trials > 0 && counted_ >= stop_.max_trials) return "max_trials";
   if (sampler_->Exhausted(ContextLocked())) return "grid_exhausted";
-  if (stop_.max_seconds > 0) {
-    std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start_;
+  if (stop_.max_seconds > 0 && start_) {
+    std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - *start_;
     if (elapsed.count() >= stop_.max_seconds) return "max_seconds";
   }
   return std::nullopt;

@@ -203,7 +203,9 @@ class Study {
   StopRules stop_;
   std::vector<Trial> trials_;
   int counted_ = 0;  // trials that count towards max_trials
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  // When the first trial was asked for: max_seconds counts from there, not from the loading of
+  // the data (an import of a large file would eat the budget).
+  std::optional<std::chrono::steady_clock::time_point> start_;
   mutable std::mutex mu_;
 
   Trial& Running(int trial);  // the running trial `trial`, or throws

@@ -549,14 +549,19 @@ std::string SpaceText(const ParamInfo& p) {
 
 // ---- Sections -------------------------------------------------------------------------------
 
+// The job's own trials by state, and apart from them the warm-start trials (an earlier job's,
+// shown for context), as `tune show` counts them.
 struct Counts {
   size_t complete = 0, pruned = 0, failed = 0, running = 0, other = 0, warm = 0;
+  size_t own() const { return complete + pruned + failed + running + other; }
 };
 
 Counts Count(const Doc& d) {
   Counts c;
   for (const auto& t : d.trials) {
-    if (t.state == "complete") {
+    if (t.warm_start) {
+      ++c.warm;
+    } else if (t.state == "complete") {
       ++c.complete;
     } else if (t.state == "pruned") {
       ++c.pruned;
@@ -567,7 +572,6 @@ Counts Count(const Doc& d) {
     } else {
       ++c.other;
     }
-    c.warm += t.warm_start;
   }
   return c;
 }
@@ -587,8 +591,8 @@ void SummarySection(const Doc& d, const Counts& c, HtmlPage& page) {
   cards.push_back({"Best " + d.metric, d.best_value ? FormatNumber(*d.best_value, 6) : kDash,
                    d.best_value ? goal : "no complete trial"});
   cards.push_back({"Best trial", d.best_number ? "#" + std::to_string(*d.best_number) : kDash,
-                   d.best_number ? "of " + std::to_string(d.trials.size()) + " trials" : ""});
-  cards.push_back({"Trials", std::to_string(d.trials.size()), CountsText(c)});
+                   d.best_number ? "of " + std::to_string(c.own()) + " trials" : ""});
+  cards.push_back({"Trials", std::to_string(c.own()), CountsText(c)});
   double busy = 0;
   size_t timed = 0;
   for (const auto& t : d.trials) {
@@ -1045,8 +1049,11 @@ std::string TuneReportHtml(const nlohmann::json& result) {
   if (!d.name.empty()) page.AddFact("job", d.name);
   if (!d.strategy.empty()) page.AddFact("strategy", d.strategy);
   page.AddFact("objective", d.metric + " (" + (d.maximize ? "maximize" : "minimize") + ")");
-  page.AddFact("trials", std::to_string(d.trials.size()) + " (" + CountsText(c) + ")");
-  if (c.warm > 0) page.AddFact("warm start", std::to_string(c.warm) + " trials");
+  page.AddFact("trials", std::to_string(c.own()) + " (" + CountsText(c) + ")");
+  if (c.warm > 0) {
+    page.AddFact("warm start",
+                 std::to_string(c.warm) + " earlier trial" + (c.warm == 1 ? "" : "s"));
+  }
   if (!d.stop_reason.empty()) page.AddFact("stopped by", d.stop_reason);
   if (d.seconds) page.AddFact("time", Duration(*d.seconds));
   if (!d.started.empty()) page.AddFact("started", d.started);
