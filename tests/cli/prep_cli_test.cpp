@@ -155,6 +155,17 @@ TEST_F(PrepCliTest, TrainedModelAppliesItsRecipe) {
     ++entries;
   }
   EXPECT_EQ(entries, 5);  // manifest, target, encoding, model, config
+  // Validation rows are scored as eval scores them: the filter shapes the training data only,
+  // so the run's validation metrics are eval's on the same file.
+  r = Run("train d --target y --algo logistic --recipe recipe.yaml --valid d --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto run = nlohmann::json::parse(r.out);
+  EXPECT_EQ(run["valid_rows"], 61);  // the 6 rows with x = 0 included
+  r = Run("eval " + std::to_string(run["run_id"].get<int>()) + " --data d --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto ev = nlohmann::json::parse(r.out);
+  EXPECT_EQ(ev["metrics"]["roc_auc"], run["metrics"]["roc_auc"]);
+  EXPECT_EQ(ev["metrics"]["log_loss"], run["metrics"]["log_loss"]);
 }
 
 }  // namespace

@@ -76,7 +76,10 @@ Fitted FitOnce(const Table& train_in, const Table* valid_in, const Target& targe
     if (train.num_rows() == 0) {
       throw InvalidArgument("the recipe left no training rows", "check its filter steps");
     }
-    if (valid_in) valid = AfterRecipe(f.recipe->Transform(*valid_in, ApplyMode::kDataset), target);
+    // The validation rows are scored as `mloop eval` scores them: row filters and
+    // drop_duplicates shape the training data only, so the run's metrics equal eval's on the
+    // same rows.
+    if (valid_in) valid = AfterRecipe(f.recipe->Transform(*valid_in, ApplyMode::kScoring), target);
   } else if (valid_in) {
     valid = *valid_in;
   }
