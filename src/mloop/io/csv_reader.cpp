@@ -507,6 +507,7 @@ void CsvReader::ReadHeader() {
 void CsvReader::InferTypes() {
   const size_t ncols = plan_.columns.size();
   std::vector<std::optional<DataType>> inferred(ncols);
+  std::vector<char> quoted_token(ncols, 0);  // a quoted missing-value token was seen
   std::vector<FieldRef> fields;
   std::string scratch;
   const char* p = buf_.data() + pos_;
@@ -522,7 +523,10 @@ void CsvReader::InferTypes() {
     for (size_t j = 0; j < ncols; ++j) {
       if (plan_.columns[j].declared) continue;
       std::string_view text = FieldText(fields[j], scratch);
-      if (options_.missing.Contains(text)) continue;
+      if (options_.missing.Contains(text)) {
+        quoted_token[j] |= fields[j].quoted;
+        continue;
+      }
       DataType t = InferValueType(text);
       inferred[j] = inferred[j] ? JoinTypes(*inferred[j], t) : t;
     }
@@ -532,8 +536,10 @@ void CsvReader::InferTypes() {
     ColumnPlan& c = plan_.columns[j];
     if (c.declared) continue;
     // A column with no value in the sample starts as float64, like pandas; a later value of
-    // another kind widens it.
-    c.type = inferred[j].value_or(DataType::kFloat64);
+    // another kind widens it. One whose only values are quoted tokens ("NA", "") is text: the
+    // tokens are its strings (as `data export` writes a string column of such values, so that
+    // it reads back the same), not missing numbers.
+    c.type = inferred[j].value_or(quoted_token[j] ? DataType::kString : DataType::kFloat64);
     auto w = widened_.find(c.name);
     if (w != widened_.end()) c.type = JoinTypes(c.type, w->second);
   }
