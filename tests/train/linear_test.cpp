@@ -324,14 +324,29 @@ TEST(LinearEstimatorTest, MissingValuesAreRejectedWithTheirPosition) {
     ErrorCode code{};
     std::string msg = ErrorOf([&] { est->Fit(in); }, &code);
     EXPECT_EQ(code, ErrorCode::kInvalidArgument);
-    EXPECT_NE(msg.find("row 3, column 2"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("a missing value (NaN) at row 4, feature 3"), std::string::npos) << msg;
 
     Dataset clean = LoadDataset("binary_random");
     in.x = &clean.x;
+    in.feature_names.clear();
+    for (int64_t c = 0; c < clean.x.cols; ++c) in.feature_names.push_back("f" + std::to_string(c));
     est->Fit(in);
     msg = ErrorOf([&] { est->Predict(ds.x); }, &code);
     EXPECT_EQ(code, ErrorCode::kInvalidArgument);
-    EXPECT_NE(msg.find("row 3, column 2"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("at row 4, feature 'f2'"), std::string::npos) << msg;
+    // An infinite value is named as such, with where it usually comes from.
+    ds.x.at(3, 2) = -std::numeric_limits<double>::infinity();
+    std::string hint;
+    try {
+      est->Predict(ds.x);
+    } catch (const Error& e) {
+      msg = e.what();
+      hint = e.hint();
+    }
+    EXPECT_NE(msg.find("an infinite value (-inf) at row 4, feature 'f2'"), std::string::npos)
+        << msg;
+    EXPECT_NE(hint.find("log of 0"), std::string::npos) << hint;
+    ds.x.at(3, 2) = std::numeric_limits<double>::quiet_NaN();
   }
 }
 

@@ -24,7 +24,8 @@ RowParts SplitRows(int64_t rows, int max_parts, int64_t min_rows_per_part) {
   return parts;
 }
 
-void CheckFinite(const DenseMatrix& x, std::string_view model, std::string_view what, int threads) {
+void CheckFinite(const DenseMatrix& x, std::string_view model, std::string_view what, int threads,
+                 const std::vector<std::string>& names) {
   // Per part, the first non-finite value; a block is scanned value by value only when the sum
   // of its values times 0 (NaN if any value is NaN or infinite; vectorises) says it holds one.
   const RowParts parts = SplitRows(x.rows);
@@ -49,10 +50,20 @@ void CheckFinite(const DenseMatrix& x, std::string_view model, std::string_view 
     if (index < 0) continue;
     const int64_t r = index / x.cols, c = index % x.cols;
     const double v = x.data[static_cast<size_t>(index)];
-    throw InvalidArgument(std::string(model) + ": " + std::string(what) + " has " +
-                              (std::isnan(v) ? "a missing value (NaN)" : "an infinite value") +
-                              " at row " + std::to_string(r) + ", column " + std::to_string(c),
-                          std::string(model) + " cannot take missing values: impute them first");
+    const std::string feature = static_cast<size_t>(c) < names.size()
+                                    ? "feature '" + names[static_cast<size_t>(c)] + "'"
+                                    : "feature " + std::to_string(c + 1);
+    const std::string m(model);
+    if (std::isnan(v)) {
+      throw InvalidArgument(m + ": " + std::string(what) + " has a missing value (NaN) at row " +
+                                std::to_string(r + 1) + ", " + feature,
+                            m + " cannot take missing values: impute them first");
+    }
+    throw InvalidArgument(m + ": " + std::string(what) + " has an infinite value (" +
+                              (v > 0 ? "inf" : "-inf") + ") at row " + std::to_string(r + 1) +
+                              ", " + feature,
+                          "infinite values come from the data or a recipe step (log of 0, a "
+                          "ratio over 0): use log1p, clip them, or filter those rows");
   }
 }
 
@@ -92,7 +103,7 @@ std::vector<double> CheckFitInput(const FitInput& in, std::string_view model) {
     }
     if (!(sum > 0)) throw InvalidArgument(m + ": the sample weights sum to 0");
   }
-  CheckFinite(x, model, "the training data", in.threads);
+  CheckFinite(x, model, "the training data", in.threads, in.feature_names);
   return w;
 }
 

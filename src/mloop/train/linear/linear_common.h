@@ -27,10 +27,11 @@ struct RowParts {
 };
 RowParts SplitRows(int64_t rows, int max_parts = 16, int64_t min_rows_per_part = 8192);
 
-// Throws InvalidArgument naming the first row and column (0-based) holding NaN or infinity.
-// `what` names the matrix ("the training data", "the prediction data").
+// Throws InvalidArgument naming the first row (1-based) and feature (by `names` when given,
+// else its 1-based position) holding NaN or infinity. `what` names the matrix ("the training
+// data", "the prediction data").
 void CheckFinite(const DenseMatrix& x, std::string_view model, std::string_view what,
-                 int threads = 1);
+                 int threads = 1, const std::vector<std::string>& names = {});
 
 // Checks a FitInput's shapes, targets and weights (finite, weights >= 0 with a positive sum) and
 // its features (CheckFinite). Returns the sample weights (all 1 when none were given).
