@@ -480,6 +480,26 @@ TEST(RecipeTransformTest, TargetPassesThroughAndIsOptionalWhenScoring) {
   EXPECT_EQ(f.input_schema().names(), (std::vector<std::string>{"num_a", "num_b", "y_reg"}));
 }
 
+// Scoring skips filter and drop_duplicates, so it does not need the columns only they read: a
+// model's inputs leave them out, and the fitted recipe remembers it through JSON.
+TEST(RecipeTransformTest, ScoringNeedsNoColumnOnlySkippedStepsRead) {
+  Recipe r = Recipe::Parse(
+      "steps:\n  - drop_duplicates:\n  - filter: \"num_c >= 0\"\n  - select: [num_a, num_b]\n"
+      "  - impute: num_a\n");
+  RecipeFitOptions options;
+  options.target = "y_reg";
+  const FittedRecipe fitted = r.Fit(TrainData(), options);
+  const FittedRecipe f = FittedRecipe::FromJson(fitted.ToJson());
+  const Table features = TestData().Select({"num_a", "num_b"});
+  EXPECT_EQ(f.Transform(features, ApplyMode::kScoring).schema().names(),
+            (std::vector<std::string>{"num_a", "num_b"}));
+  EXPECT_EQ(f.scoring_input_schema().names(),
+            (std::vector<std::string>{"num_a", "num_b", "y_reg"}));
+  // As a dataset the filter and drop_duplicates run, and need their columns.
+  auto [msg, hint] = ErrorOf([&] { f.Transform(features, ApplyMode::kDataset); });
+  EXPECT_NE(msg.find("step 1 (drop_duplicates) reads it"), std::string::npos) << msg;
+}
+
 TEST(RecipeTransformTest, InputErrorsNameColumnAndStep) {
   Recipe r = Recipe::Parse("steps:\n  - drop: id\n  - scale: [num_a, num_b]\n  - one_hot: plan\n");
   FittedRecipe f = r.Fit(TrainData(), {});

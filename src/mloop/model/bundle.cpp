@@ -144,7 +144,8 @@ Predictor::Predictor(const ModelBundle& bundle)
       throw Corruption(std::string("the model's recipe is not valid JSON: ") + e.what());
     }
   }
-  for (const Field& f : recipe_ ? recipe_->input_schema().fields() : encoding_.inputs()) {
+  const Schema scoring = recipe_ ? recipe_->scoring_input_schema() : Schema(encoding_.inputs());
+  for (const Field& f : scoring.fields()) {
     if (f.name != target_.column) inputs_.push_back(f);
   }
 }

@@ -156,9 +156,8 @@ namespace {
 // What the model reads: the recipe's input columns when it has a recipe, else the encoding's.
 nlohmann::json InputSchema(const Fitted& f, const Target& target) {
   nlohmann::json inputs = nlohmann::json::array();
-  const std::vector<Field>& fields =
-      f.recipe ? f.recipe->input_schema().fields() : f.encoding.inputs();
-  for (const Field& field : fields) {
+  const Schema scoring = f.recipe ? f.recipe->scoring_input_schema() : Schema(f.encoding.inputs());
+  for (const Field& field : scoring.fields()) {
     if (field.name == target.column) continue;
     inputs.push_back({{"name", field.name}, {"type", DataTypeName(field.type)}});
   }

@@ -117,6 +117,9 @@ struct FittedRecipe::Impl {
   std::vector<std::shared_ptr<const Step>> steps;
   Schema input_schema;
   std::vector<int> read_by;  // per input field: the first step reading it (0: passed through)
+  // The same when scoring, -1 when scoring does not need the column (only skipped steps read
+  // it, and it does not pass through).
+  std::vector<int> scoring_read_by;
   Schema output_schema;
   int threads = 0;
 };
@@ -134,6 +137,13 @@ FittedRecipe& FittedRecipe::operator=(const FittedRecipe& other) {
 
 const Schema& FittedRecipe::input_schema() const {
   return impl_->input_schema;
+}
+Schema FittedRecipe::scoring_input_schema() const {
+  std::vector<Field> fields;
+  for (int i = 0; i < impl_->input_schema.size(); ++i) {
+    if (impl_->scoring_read_by[i] >= 0) fields.push_back(impl_->input_schema.field(i));
+  }
+  return Schema(std::move(fields));
 }
 const Schema& FittedRecipe::output_schema() const {
   return impl_->output_schema;
@@ -170,7 +180,7 @@ FittedRecipe Recipe::Fit(const Table& train, const RecipeFitOptions& options,
   // none). first_read[input name]: the first step that reads it.
   std::map<std::string, std::string> origin;
   for (const Field& field : train.schema().fields()) origin[field.name] = field.name;
-  std::map<std::string, int> first_read;
+  std::map<std::string, int> first_read, scoring_first_read;
 
   Table current = train;
   for (const auto& step : impl_->steps) {
@@ -180,6 +190,10 @@ FittedRecipe Recipe::Fit(const Table& train, const RecipeFitOptions& options,
     for (const std::string& name : fitted->Reads()) {
       auto it = origin.find(name);
       if (it != origin.end()) first_read.try_emplace(it->second, step->number());
+    }
+    for (const std::string& name : fitted->ReadsWhenScoring()) {
+      auto it = origin.find(name);
+      if (it != origin.end()) scoring_first_read.try_emplace(it->second, step->number());
     }
     std::map<std::string, std::string> next_origin;
     for (const Field& field : next.schema().fields()) {
@@ -191,7 +205,10 @@ FittedRecipe Recipe::Fit(const Table& train, const RecipeFitOptions& options,
     current = std::move(next);
   }
   prep::ReleaseScratch();
-  for (const auto& [name, input] : origin) first_read.try_emplace(input, 0);
+  for (const auto& [name, input] : origin) {
+    first_read.try_emplace(input, 0);
+    scoring_first_read.try_emplace(input, 0);
+  }
 
   std::vector<Field> inputs;
   for (const Field& field : train.schema().fields()) {
@@ -199,6 +216,8 @@ FittedRecipe Recipe::Fit(const Table& train, const RecipeFitOptions& options,
     if (it == first_read.end()) continue;
     inputs.push_back(field);
     f.read_by.push_back(it->second);
+    auto s = scoring_first_read.find(field.name);
+    f.scoring_read_by.push_back(s == scoring_first_read.end() ? -1 : s->second);
   }
   f.input_schema = Schema(std::move(inputs));
   f.output_schema = current.schema();
@@ -221,6 +240,8 @@ Table FittedRecipe::Transform(const Table& table, ApplyMode mode) const {
     int j = table.schema().IndexOf(want.name);
     if (j < 0) {
       if (want.name == f.target) continue;  // the target is optional
+      // Read only by steps that scoring skips (filter, drop_duplicates), then dropped.
+      if (mode == ApplyMode::kScoring && f.scoring_read_by[i] < 0) continue;
       std::string nearest = NearestName(want.name, table.schema().names());
       throw InvalidArgument("column '" + Printable(want.name) + "' is missing (" + reader(i) + ")",
                             (nearest.empty() ? "" : "did you mean '" + nearest + "'? ") +
@@ -260,6 +281,7 @@ json FittedRecipe::ToJson() const {
   for (int i = 0; i < f.input_schema.size(); ++i) {
     json field = FieldJson(f.input_schema.field(i));
     field["read_by"] = f.read_by[i];
+    if (f.scoring_read_by[i] != f.read_by[i]) field["scoring_read_by"] = f.scoring_read_by[i];
     inputs.push_back(std::move(field));
   }
   j["input_schema"] = std::move(inputs);
@@ -311,6 +333,13 @@ FittedRecipe FittedRecipe::FromJson(const json& j) {
                          std::to_string(by) + ", which does not exist");
       }
       f.read_by.push_back(by);
+      // Absent (recipes fitted before it was written, or equal to read_by): as read_by.
+      const int scoring_by = field.value("scoring_read_by", by);
+      if (scoring_by < -1 || scoring_by > static_cast<int>(parsed.steps.size())) {
+        throw Corruption("input column '" + inputs.back().name + "' has scoring_read_by " +
+                         std::to_string(scoring_by));
+      }
+      f.scoring_read_by.push_back(scoring_by);
     }
     f.input_schema = Schema(std::move(inputs));
     std::vector<Field> outputs;

@@ -67,6 +67,9 @@ class FittedRecipe {
   // table's order, with their training types and roles), and the schema it produces: the
   // output of Transform on training data (one-hot columns included).
   const Schema& input_schema() const;
+  // The input columns scoring needs: input_schema() without those only skipped steps read
+  // (a column a filter or drop_duplicates reads, then dropped). A model's inputs.
+  Schema scoring_input_schema() const;
   const Schema& output_schema() const;
   bool empty() const;
   // The target column named when fitting ("" when none).

@@ -161,6 +161,9 @@ class Step {
   virtual std::shared_ptr<const Step> Load(const nlohmann::json& state) const = 0;
   // The columns the fitted step reads.
   virtual std::vector<std::string> Reads() const = 0;
+  // The columns it reads when scoring (ApplyMode::kScoring): none for the steps that are then
+  // skipped (filter, drop_duplicates), so that scoring data need not hold what only they read.
+  virtual std::vector<std::string> ReadsWhenScoring() const { return Reads(); }
   // For a column of the step's output, the name it had before the step (rename changes names).
   virtual std::string RenamedFrom(const std::string& name) const { return name; }
 

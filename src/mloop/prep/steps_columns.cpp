@@ -291,6 +291,7 @@ class DropDuplicatesStep : public StepBase<DropDuplicatesStep> {
   json State() const override { return json{{"step", kind()}, {"columns", columns_}}; }
   void LoadFrom(const json& state) { columns_ = Names(state.at("columns")); }
   std::vector<std::string> Reads() const override { return columns_; }
+  std::vector<std::string> ReadsWhenScoring() const override { return {}; }
 
  private:
   ColumnSelector selector_;

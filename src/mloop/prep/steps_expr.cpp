@@ -122,6 +122,7 @@ class FilterStep : public StepBase<FilterStep> {
   json State() const override { return json{{"step", kind()}}; }
   void LoadFrom(const json&) {}
   std::vector<std::string> Reads() const override { return expr_.Columns(); }
+  std::vector<std::string> ReadsWhenScoring() const override { return {}; }
 
  private:
   Expression expr_;
