@@ -142,6 +142,24 @@ TEST_F(SqlSourceTest, ValueOutsideDeclaredTypeIsABadRow) {
   EXPECT_EQ(r.rejected[1].text, "2, 'b''c'");
 }
 
+// SQLite keeps whatever bytes it was given: text that is not UTF-8 (latin-1 "München") is a bad
+// row, as in a CSV or JSON Lines file, rather than a dataset no export can write.
+TEST_F(SqlSourceTest, TextThatIsNotUtf8IsABadRow) {
+  Exec(
+      "CREATE TABLE c (id INTEGER, name TEXT);"
+      "INSERT INTO c VALUES (1, CAST(x'4dfc6e6368656e' AS TEXT)), (2, 'Köln');");
+  Error e = ErrorOf("SELECT * FROM c ORDER BY id");
+  EXPECT_EQ(e.code(), ErrorCode::kDataError);
+  EXPECT_TRUE(Contains(e, "result row 1: the text of 'name' is not valid UTF-8")) << e.what();
+  ReadOptions o;
+  o.on_bad_rows = BadRowPolicy::kSkip;
+  auto r = Query("SELECT * FROM c ORDER BY id", o);
+  ASSERT_EQ(r.table.num_rows(), 1);
+  EXPECT_EQ(r.table.column("name").StringAt(0), "Köln");
+  ASSERT_EQ(r.rejected.size(), 1u);
+  EXPECT_EQ(r.rejected[0].line, 1);
+}
+
 TEST_F(SqlSourceTest, MissingFileIsNotFoundAndNotCreated) {
   Error e(ErrorCode::kInternal, "no error");
   try {

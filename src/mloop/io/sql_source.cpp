@@ -1,5 +1,6 @@
 #include "mloop/io/sql_source.h"
 
+#include <simdjson.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -200,9 +201,26 @@ std::vector<bool> CheckDeclaredTypes(const std::vector<RawColumn>& raw,
   const size_t nrows = raw[0].kind.size();
   std::vector<bool> keep(nrows, true);
   Cell cell;
-  for (size_t i = 0; i < nrows && !options.types.empty(); ++i) {
+  for (size_t i = 0; i < nrows; ++i) {
     for (size_t j = 0; j < raw.size(); ++j) {
       const RawColumn& c = raw[j];
+      if (c.kind[i] == SQLITE_TEXT) {
+        // As the CSV and JSON Lines readers: text is UTF-8, or the row is bad (SQLite stores
+        // whatever bytes it was given, latin-1 included).
+        std::string scratch;
+        const std::string_view text = ValueText(c, i, scratch);
+        if (!simdjson::validate_utf8(text.data(), text.size())) {
+          RejectedRow r;
+          r.line = static_cast<int64_t>(i + 1);
+          r.reason = "result row " + std::to_string(i + 1) + ": the text of '" + c.name +
+                     "' is not valid UTF-8 (" + Printable(text, 60) + ")";
+          r.text = ToValidUtf8(RowText(raw, i));
+          if (options.on_bad_rows == BadRowPolicy::kFail) throw DataError(FormatRowError(path, r));
+          rejected->push_back(std::move(r));
+          keep[i] = false;
+          break;
+        }
+      }
       if (!declared[j] || c.kind[i] == SQLITE_NULL || ToCell(c, i, *declared[j], true, &cell)) {
         continue;
       }
