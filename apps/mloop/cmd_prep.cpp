@@ -33,10 +33,13 @@ struct PrepInput {
       source;  // {"dataset": .., "version": .., "hash": ..} or {"file": .., "sha256": ..}
 };
 
-PrepInput LoadInput(Workspace& ws, const std::string& data) {
+// `expected`: the types a fitted recipe takes, for reading a file (an all-empty or numeric-looking
+// column of a string input is then read as strings, as predict reads it).
+PrepInput LoadInput(Workspace& ws, const std::string& data,
+                    const std::vector<Field>& expected = {}) {
   PrepInput in;
   if (std::filesystem::is_regular_file(data)) {
-    in.table = ReadDataFile(ws, data);
+    in.table = ReadDataFile(ws, data, expected);
     in.label = data;
     in.source = {{"file", std::filesystem::absolute(data).lexically_normal().string()},
                  {"sha256", Sha256File(data)}};
@@ -140,7 +143,13 @@ void PrepApply(const GlobalOptions& global, const PrepArgs& a) {
   }
   auto ws = OpenWorkspace(global);
   RecipeFile rf = LoadRecipeFile(a.recipe);
-  PrepInput in = LoadInput(*ws, a.data);
+  std::vector<Field> expected;  // a fitted recipe's inputs (the target passes as it comes)
+  if (rf.fitted) {
+    for (const Field& f : rf.fitted->input_schema().fields()) {
+      if (f.name != rf.fitted->target()) expected.push_back(f);
+    }
+  }
+  PrepInput in = LoadInput(*ws, a.data, expected);
   std::optional<FittedRecipe> fitted;
   Table out = FitAndApply(rf, in.table, FitOptions(*ws, a), &fitted);
   const std::string fitted_hash = ws->artifacts().Put(fitted->ToJson().dump());

@@ -70,6 +70,11 @@ TEST_F(PrepCliTest, FitApplyPreview) {
   r = Run("prep apply fitted.json --data d --output d_prepared --json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["ref"], "d_prepared@1");
+  // A file is read with the fitted recipe's input types: a string column that is all empty
+  // (read alone, float64) is the string input it was fitted on, as predict reads it.
+  WriteFile(dir_ / "new.csv", "id,x,z,city,y\n100,1,1,,1\n101,9,4,,0\n");
+  r = Run("prep apply fitted.json --data new.csv --output from_file --json");
+  ASSERT_EQ(r.code, 0) << r.err;
   // A fitted recipe keeps its target: another --target is refused, not recorded.
   r = Run("prep apply fitted.json --data d --output other --target id");
   EXPECT_EQ(r.code, 2);
