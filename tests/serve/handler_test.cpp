@@ -279,6 +279,57 @@ TEST_F(HandlerTest, HotSwapToOtherInputsKeepsTheServedVersion) {
   EXPECT_EQ(Header(res, "X-Mloop-Model-Version"), "m/1");
 }
 
+// V2 cells follow the JSON rules of /invocations: an int64 input takes 70.0 and 7e1 (not 70.5),
+// and a JSON string is text for a string input ("" and "NA" are not missing).
+TEST_F(HandlerTest, V2CellsFollowTheJsonRulesOfInvocations) {
+  {
+    const Table full = MakeData(2, 4);
+    ColumnBuilder n(DataType::kInt64);
+    for (int64_t i = 0; i < full.num_rows(); ++i) n.AppendInt(i % 50);
+    Table counts(Schema({{"n", DataType::kInt64}, {"y", DataType::kInt64}}),
+                 {n.Finish(), full.column("y")});
+    TrainRequest req;
+    req.target = "y";
+    req.params = {{"num_boost_round", "3"}};
+    req.threads = 1;
+    reg.models["5"] = std::make_shared<const Predictor>(Train(counts, req).bundle);
+    reg.refs["count@production"] = "5";
+  }
+  TempDir dir;
+  CaptureConfig cc;
+  cc.percent = 100;
+  cc.dir = (dir / "capture").string();
+  CaptureWriter capture(cc, &metrics);
+  HandlerOptions o;
+  o.capture = &capture;
+  EndpointConfig c = OneModel("count@production");
+  c.models.push_back(ModelFromRef("churn@production"));
+  Start(c, o);
+  HttpResponse res = Call(
+      "POST", "/v2/models/count/infer",
+      R"({"inputs": [{"name": "n", "shape": [3], "datatype": "INT64", "data": [70.0, 7e1, 3]}]})");
+  EXPECT_EQ(res.status, 200) << res.body;
+  res = Call("POST", "/v2/models/count/infer",
+             R"({"inputs": [{"name": "n", "shape": [1], "datatype": "INT64", "data": [70.5]}]})");
+  EXPECT_EQ(res.status, 400) << res.body;
+  res = Call("POST", "/v2/models/churn/infer",
+             R"({"inputs": [{"name": "input-0", "shape": [2, 3], "datatype": "BYTES",
+                 "data": [[0.5, -1.25, "NA"], [-2, 0.5, ""]]}]})");
+  ASSERT_EQ(res.status, 200) << res.body;
+  capture.Flush();
+  std::vector<nlohmann::json> colors;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "capture")) {
+    if (!e.is_regular_file() || e.path().string().find("/churn/") == std::string::npos) continue;
+    std::ifstream in(e.path());
+    for (std::string line; std::getline(in, line);) {
+      colors.push_back(nlohmann::json::parse(line)["input"]["color"]);
+    }
+  }
+  ASSERT_EQ(colors.size(), 2u);
+  EXPECT_EQ(colors[0], "NA");
+  EXPECT_EQ(colors[1], "");
+}
+
 // A version rejected while served, or an alias moved to a rejected version, is served all the
 // same (a rollback may need it) but never silently: the refresh says so once.
 TEST_F(HandlerTest, RefreshWarnsOnceAboutARejectedVersion) {

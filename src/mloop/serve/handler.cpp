@@ -739,6 +739,23 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
   RecordBatch batch(inputs);
   std::vector<std::string_view> values(inputs.size());
   const size_t k = inputs.size();
+  // Cells follow the JSON rules of /invocations: a JSON string is text ("" and "NA" included,
+  // for a string input), and an int64 input takes a number with an integral value (70.0, 7e1).
+  std::vector<char> quoted(k, 0);
+  std::vector<std::string> whole(k);
+  auto cell = [&](const Tensor& t, size_t c, size_t j) -> std::string_view {
+    quoted[j] = t.quoted[c];
+    const std::string& text = t.cells[c];
+    if (inputs[j].type == DataType::kInt64 && !t.quoted[c] &&
+        text.find_first_of(".eE") != std::string::npos) {
+      double d = 0;
+      if (ParseFloat64(text, &d) && d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
+        whole[j] = std::to_string(static_cast<int64_t>(d));
+        return whole[j];
+      }
+    }
+    return text;
+  };
   // Tensors named after inputs are columns; one tensor named otherwise holds whole rows.
   bool by_name = ts.size() > 1;
   for (const Field& f : inputs) by_name = by_name || f.name == ts[0].name;
@@ -757,9 +774,9 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
     for (int64_t r = 0; r < rows; ++r) {
       for (size_t j = 0; j < k; ++j) {
         if (mistyped(t, r * k + j, j, r + 1)) return;
-        values[j] = t.cells[r * k + j];
+        values[j] = cell(t, r * k + j, j);
       }
-      if (auto p = batch.AppendValues(values, r + 1)) {
+      if (auto p = batch.AppendValues(values, r + 1, &quoted)) {
         return Fail(res, 400, p->ToString(), p->record, p->field);
       }
     }
@@ -798,9 +815,9 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
     for (int64_t r = 0; r < rows; ++r) {
       for (size_t j = 0; j < k; ++j) {
         if (mistyped(*of[j], r, j, r + 1)) return;
-        values[j] = of[j]->cells[r];
+        values[j] = cell(*of[j], r, j);
       }
-      if (auto p = batch.AppendValues(values, r + 1)) {
+      if (auto p = batch.AppendValues(values, r + 1, &quoted)) {
         return Fail(res, 400, p->ToString(), p->record, p->field);
       }
     }
