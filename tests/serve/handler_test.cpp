@@ -48,6 +48,26 @@ std::shared_ptr<const Predictor> TrainModel(int classes, uint64_t seed, int roun
   return std::make_shared<const Predictor>(Train(MakeData(classes, seed), req).bundle);
 }
 
+// Capture of every request into DIR/capture.
+CaptureConfig FullCapture(const std::filesystem::path& dir) {
+  CaptureConfig cc;
+  cc.percent = 100;
+  cc.dir = (dir / "capture").string();
+  return cc;
+}
+
+// The JSON lines of the capture files under `root` whose path holds `under` ("" for all).
+std::vector<nlohmann::json> CapturedLines(const std::filesystem::path& root,
+                                          const std::string& under = "") {
+  std::vector<nlohmann::json> lines;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    if (!e.is_regular_file() || e.path().string().find(under) == std::string::npos) continue;
+    std::ifstream in(e.path());
+    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  }
+  return lines;
+}
+
 // Models by hash and references to hashes, as the registry would resolve them.
 struct FakeRegistry {
   std::map<std::string, std::shared_ptr<const Predictor>> models;
@@ -296,10 +316,7 @@ TEST_F(HandlerTest, V2CellsFollowTheJsonRulesOfInvocations) {
     reg.refs["count@production"] = "5";
   }
   TempDir dir;
-  CaptureConfig cc;
-  cc.percent = 100;
-  cc.dir = (dir / "capture").string();
-  CaptureWriter capture(cc, &metrics);
+  CaptureWriter capture(FullCapture(dir.path()), &metrics);
   HandlerOptions o;
   o.capture = &capture;
   EndpointConfig c = OneModel("count@production");
@@ -317,17 +334,10 @@ TEST_F(HandlerTest, V2CellsFollowTheJsonRulesOfInvocations) {
                  "data": [[0.5, -1.25, "NA"], [-2, 0.5, ""]]}]})");
   ASSERT_EQ(res.status, 200) << res.body;
   capture.Flush();
-  std::vector<nlohmann::json> colors;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "capture")) {
-    if (!e.is_regular_file() || e.path().string().find("/churn/") == std::string::npos) continue;
-    std::ifstream in(e.path());
-    for (std::string line; std::getline(in, line);) {
-      colors.push_back(nlohmann::json::parse(line)["input"]["color"]);
-    }
-  }
-  ASSERT_EQ(colors.size(), 2u);
-  EXPECT_EQ(colors[0], "NA");
-  EXPECT_EQ(colors[1], "");
+  const auto lines = CapturedLines(dir / "capture", "/churn/");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["input"]["color"], "NA");
+  EXPECT_EQ(lines[1]["input"]["color"], "");
 }
 
 // A version rejected while served, or an alias moved to a rejected version, is served all the
@@ -473,10 +483,7 @@ TEST_F(HandlerTest, ShadowAnswersAreComparedNeverReturned) {
 // lines still share one inference id, so that they (and ground truth) can be joined.
 TEST_F(HandlerTest, ShadowCaptureSharesTheAnswersInferenceId) {
   TempDir dir;
-  CaptureConfig cc;
-  cc.percent = 100;
-  cc.dir = (dir / "capture").string();
-  CaptureWriter capture(cc, &metrics);
+  CaptureWriter capture(FullCapture(dir.path()), &metrics);
   EndpointConfig c = OneModel("churn@production");
   c.models[0].shadow = ShadowConfig{"challenger", "churn@staging", 1.0};
   WorkQueue queue(64);
@@ -488,14 +495,8 @@ TEST_F(HandlerTest, ShadowCaptureSharesTheAnswersInferenceId) {
   queue.Flush();
   capture.Flush();
   std::map<std::string, std::string> id_by_variant;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "capture")) {
-    if (!e.is_regular_file()) continue;
-    std::ifstream in(e.path());
-    for (std::string line; std::getline(in, line);) {
-      auto j = nlohmann::json::parse(line);
-      id_by_variant[j["variant"]] = j["inference_id"];
-    }
-  }
+  for (const auto& j : CapturedLines(dir / "capture"))
+    id_by_variant[j["variant"]] = j["inference_id"];
   ASSERT_EQ(id_by_variant.size(), 2u);
   EXPECT_FALSE(id_by_variant["production"].empty());
   EXPECT_EQ(id_by_variant["production"], id_by_variant["challenger"]);
@@ -634,10 +635,7 @@ TEST_F(HandlerTest, ApiKeysFileKeepsOnlyHashes) {
 
 TEST_F(HandlerTest, CaptureWritesOneLinePerRecord) {
   TempDir dir;
-  CaptureConfig cc;
-  cc.percent = 100;
-  cc.dir = (dir / "capture").string();
-  CaptureWriter capture(cc, &metrics);
+  CaptureWriter capture(FullCapture(dir.path()), &metrics);
   HandlerOptions o;
   o.capture = &capture;
   Start(OneModel("churn@production"), o);
@@ -646,14 +644,12 @@ TEST_F(HandlerTest, CaptureWritesOneLinePerRecord) {
                 .status,
             200);
   capture.Flush();
-  std::vector<nlohmann::json> lines;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "capture")) {
     if (!e.is_regular_file()) continue;
     EXPECT_EQ(e.path().extension(), ".jsonl");
     EXPECT_CONTAINS(e.path().string(), "/churn/production/");
-    std::ifstream in(e.path());
-    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
   }
+  const auto lines = CapturedLines(dir / "capture");
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0]["capture_version"], 1);
   EXPECT_EQ(lines[0]["inference_id"], "inf-1");
@@ -670,9 +666,7 @@ TEST_F(HandlerTest, CaptureWritesOneLinePerRecord) {
 // captured), the failure is logged once, and the server still stops cleanly.
 TEST_F(HandlerTest, CaptureThatCannotWriteDropsAndSaysSoOnce) {
   TempDir dir;
-  CaptureConfig cc;
-  cc.percent = 100;
-  cc.dir = (dir / "capture").string();
+  CaptureConfig cc = FullCapture(dir.path());
   std::vector<std::string> log;
   auto capture = std::make_unique<CaptureWriter>(
       cc, &metrics, [&](const std::string& line) { log.push_back(line); });
@@ -708,10 +702,7 @@ TEST_F(HandlerTest, GroundTruthByInferenceId) {
   Start(OneModel("churn@production"));
   EXPECT_EQ(Call("POST", "/ground-truth", R"({"inference_id": "a", "label": 1})").status, 409);
   TempDir dir;
-  CaptureConfig cc;
-  cc.percent = 100;
-  cc.dir = (dir / "capture").string();
-  CaptureWriter capture(cc, &metrics);
+  CaptureWriter capture(FullCapture(dir.path()), &metrics);
   HandlerOptions o;
   o.capture = &capture;
   Start(OneModel("churn@production"), o);
@@ -730,13 +721,8 @@ TEST_F(HandlerTest, GroundTruthByInferenceId) {
       400);
   EXPECT_EQ(Call("GET", "/ground-truth").status, 405);
   capture.Flush();
-  std::vector<nlohmann::json> lines;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "capture")) {
-    if (!e.is_regular_file()) continue;
-    EXPECT_CONTAINS(e.path().string(), "/_ground_truth/labels/");
-    std::ifstream in(e.path());
-    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
-  }
+  const auto lines = CapturedLines(dir / "capture");
+  EXPECT_EQ(CapturedLines(dir / "capture", "/_ground_truth/labels/").size(), lines.size());
   ASSERT_EQ(lines.size(), 3u);  // the refused requests wrote nothing
   EXPECT_EQ(lines[0]["ground_truth_version"], 1);
   EXPECT_EQ(lines[0]["inference_id"], "inf-1");
