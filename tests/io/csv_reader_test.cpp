@@ -257,6 +257,13 @@ TEST_F(CsvReaderTest, SkipPolicyKeepsGoodRowsAndReturnsEveryBadOne) {
   EXPECT_EQ(r.rejected[2].text, "5,\"e\n");
 }
 
+// A line of spaces is blank, as pandas, batch transform and the server read it.
+TEST_F(CsvReaderTest, LinesOfSpacesAreBlank) {
+  auto r = Read("a,b\n1,2\n   \n\t\n3,4\n");
+  ASSERT_EQ(r.table.num_rows(), 2);
+  EXPECT_EQ(r.table.column("a").i64()[1], 3);
+}
+
 TEST_F(CsvReaderTest, HeaderOnlyFileHasNoRows) {
   auto r = Read("a,b\n");
   EXPECT_EQ(r.table.num_rows(), 0);

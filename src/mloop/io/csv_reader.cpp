@@ -306,9 +306,11 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
       reject(row, row.error_at,
              "unexpected text after a closing quote (a quote inside a quoted field must be "
              "doubled: \"\")");
-    } else if (row.end == row.begin && fields.size() == 1 && ncols > 1) {
-      // Blank line: skipped. With one column it is a row whose value is missing (the CSV writer
-      // writes a missing string that way), wherever it is.
+    } else if (fields.size() == 1 && ncols > 1 && !fields[0].quoted &&
+               std::all_of(row.begin, row.end, [](char c) { return c == ' ' || c == '\t'; })) {
+      // Blank line (or spaces only, as batch transform and the server read it): skipped. With
+      // one column it is a row whose value is missing (the CSV writer writes a missing string
+      // that way), wherever it is.
     } else if (fields.size() != ncols) {
       const char* at = fields.size() > ncols ? fields[ncols].begin - 1 : row.end;
       reject(
