@@ -1,6 +1,7 @@
 // `mloop tune` end to end: the real binary on the Branin example (examples/tune/branin.yaml)
 // with the example program built beside the tests.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "mloop/store/workspace.h"
+#include "mloop/track/runs.h"
 #include "test_util.h"
 
 namespace mloop {
@@ -145,6 +148,20 @@ TEST(TuneCli, RecordsTheJobAndEveryTrialAsARun) {
   r = RunMloop(dir.path(), "tune show nosuch");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "no tuning job named 'nosuch'");
+  // A job another process is resuming (a live pid on this host) is not resumed twice.
+  {
+    auto ws = Workspace::Open(dir.path(), dir.path(), {});
+    TuningJobRecord other;
+    other.name = "branin";
+    other.summary_json = R"({"resumed_from": 1})";
+    other.host = HostName();
+    other.pid = ::getpid();
+    const int64_t id = ws->metadata().CreateTuningJob(other);
+    r = RunMloop(dir.path(), "tune resume 1 --max-trials 12");
+    EXPECT_EQ(r.code, 1);
+    EXPECT_CONTAINS(r.err, "tuning job 1 is already being resumed, as job " + std::to_string(id));
+    ws->metadata().EndTuningJob(id, RunStatus::kKilled, "[]", "{}", "interrupted", 1, "");
+  }
 }
 
 TEST(TuneCli, AKilledJobIsMarkedAndResumed) {

@@ -32,10 +32,15 @@ int RecoverStaleRuns(Workspace& ws) {
   for (const RunRecord& r : ws.metadata().ListRuns("")) {
     if (r.status != RunStatus::kRunning || r.host != host) continue;
     if (ProcessAlive(r.pid)) continue;
-    ws.metadata().EndRun(
-        r.id, RunStatus::kFailed, ws.clock().NowMicros(), "",
-        "the process (pid " + std::to_string(r.pid) + ") ended without finishing the run");
-    ++marked;
+    try {
+      ws.metadata().EndRun(
+          r.id, RunStatus::kFailed, ws.clock().NowMicros(), "",
+          "the process (pid " + std::to_string(r.pid) + ") ended without finishing the run");
+      ++marked;
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kFailedPrecondition) throw;
+      // Another process recovering at the same moment marked it first.
+    }
   }
   return marked;
 }

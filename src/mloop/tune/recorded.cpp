@@ -284,6 +284,16 @@ void Recorder::AddEarlierTrials(RecordedTuneResult* result) {
   // when the job stopped stays, as failed "interrupted" (AddTrials), and counts.
   if (options_.resume) {
     auto [record, trials] = load(*options_.resume);
+    // Another process already resuming it would number the same trials twice.
+    for (const TuningJobRecord& other : ws_.metadata().ListTuningJobs(record.name)) {
+      if (other.status != RunStatus::kRunning) continue;
+      const nlohmann::json summary = nlohmann::json::parse(other.summary_json, nullptr, false);
+      if (summary.is_object() && summary.value("resumed_from", int64_t{0}) == *options_.resume) {
+        throw FailedPrecondition("tuning job " + std::to_string(*options_.resume) +
+                                 " is already being resumed, as job " + std::to_string(other.id) +
+                                 " (pid " + std::to_string(other.pid) + " on " + other.host + ")");
+      }
+    }
     std::vector<Trial> seeds, own;
     std::vector<int64_t> seed_runs, own_runs;
     for (const auto& j : trials) {
