@@ -160,6 +160,16 @@ TEST_F(SqlSourceTest, TextThatIsNotUtf8IsABadRow) {
   EXPECT_EQ(r.rejected[0].line, 1);
 }
 
+// An integer beyond 2^53 among reals would be rounded as float64: the column is text with every
+// digit, as in a CSV or JSON Lines file.
+TEST_F(SqlSourceTest, BigIntegersAmongRealsKeepEveryDigit) {
+  auto r = Query("SELECT 9007199254740993 AS id UNION ALL SELECT 0.5");
+  EXPECT_EQ(r.table.column("id").type(), DataType::kString);
+  EXPECT_EQ(r.table.column("id").StringAt(0), "9007199254740993");
+  r = Query("SELECT 9007199254740992 AS id UNION ALL SELECT 0.5");
+  EXPECT_EQ(r.table.column("id").type(), DataType::kFloat64);
+}
+
 TEST_F(SqlSourceTest, MissingFileIsNotFoundAndNotCreated) {
   Error e(ErrorCode::kInternal, "no error");
   try {

@@ -145,11 +145,17 @@ DataType TypeFromDeclaration(const char* decl) {
 // The join of the types of the kept values of `c`; without any, the declaration's affinity.
 DataType InferType(const RawColumn& c, const std::vector<bool>& keep, const char* declaration) {
   std::optional<DataType> type;
+  bool big_int = false;
   for (size_t i = 0; i < c.kind.size(); ++i) {
     if (!keep[i]) continue;
     std::optional<DataType> t = ValueType(c, i);
     if (t) type = type ? JoinTypes(*type, *t) : *t;
+    big_int = big_int || (c.kind[i] == SQLITE_INTEGER &&
+                          (c.bits[i] > (int64_t{1} << 53) || c.bits[i] < -(int64_t{1} << 53)));
   }
+  // Integers beyond 2^53 among reals: float64 would round them, so the column is text with
+  // every digit, as the CSV and JSON Lines readers keep it.
+  if (type == DataType::kFloat64 && big_int) return DataType::kString;
   return type ? *type : TypeFromDeclaration(declaration);
 }
 
