@@ -272,8 +272,7 @@ void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
     for (const auto& t : doc["trials"]) {
       if (t.value("state", "") == "failed" && !t.value("warm_start", false)) {
         // Whole: a failed command's reason ends with its last lines of output.
-        first_error =
-            "trial " + std::to_string(t.value("number", 0)) + ": " + t.value("error", "");
+        first_error = "trial " + std::to_string(t.value("number", 0)) + ": " + t.value("error", "");
         break;
       }
     }
