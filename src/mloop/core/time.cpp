@@ -1,5 +1,6 @@
 #include "mloop/core/time.h"
 
+#include <cmath>
 #include <cstdio>
 
 namespace mloop {
@@ -109,6 +110,23 @@ bool ParseIsoTimestamp(std::string_view s, int64_t* micros) {
   }
   if (p != s.size()) return false;
   const int64_t t = seconds * 1000000 + frac_us;
+  if (!InTimestampRange(t)) return false;
+  *micros = t;
+  return true;
+}
+
+bool TimestampFromSeconds(int64_t seconds, int64_t* micros) {
+  if (seconds < kFirstTimestampSecond || seconds > kLastTimestampSecond) return false;
+  *micros = seconds * 1000000;
+  return true;
+}
+
+bool TimestampFromSeconds(double seconds, int64_t* micros) {
+  if (!(seconds >= static_cast<double>(kFirstTimestampSecond) &&
+        seconds < static_cast<double>(kLastTimestampSecond) + 1)) {
+    return false;
+  }
+  const int64_t t = std::llround(seconds * 1e6);
   if (!InTimestampRange(t)) return false;
   *micros = t;
   return true;

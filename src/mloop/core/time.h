@@ -23,6 +23,10 @@ inline bool InTimestampRange(int64_t micros) {
   return micros >= kFirstTimestampSecond * 1000000 &&
          micros <= kLastTimestampSecond * 1000000 + 999999;
 }
+// Seconds since the Unix epoch (whole, or rounded to the microsecond) as a timestamp; false
+// outside years 0000-9999 (and for NaN).
+bool TimestampFromSeconds(int64_t seconds, int64_t* micros);
+bool TimestampFromSeconds(double seconds, int64_t* micros);
 
 // "YYYY-MM-DDTHH:MM:SSZ", with ".ffffff" when the value has a sub-second part.
 std::string FormatTimestamp(int64_t micros);

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cmath>
 #include <cstring>
 #include <optional>
 #include <unordered_map>
@@ -193,14 +192,8 @@ bool ToCell(dom::element v, DataType type, bool declared, Cell* cell) {
         cell->i = v.get_int64().value_unsafe();
         return true;
       }
-      if (kind == dom::element_type::DOUBLE) {
-        // A whole number written with a fraction or exponent (30.0, 1e3) is parsed as a double:
-        // beyond 2^53 its digits may already be rounded (9007199254740993.0 reads as ...992),
-        // so only smaller ones are taken.
-        const double d = v.get_double().value_unsafe();
-        if (!(std::fabs(d) < 9007199254740992.0) || d != std::floor(d)) return false;
-        cell->i = static_cast<int64_t>(d);
-        return true;
+      if (kind == dom::element_type::DOUBLE) {  // 30.0, 1e3: a whole number below 2^53
+        return WholeDoubleToInt64(v.get_double().value_unsafe(), &cell->i);
       }
       break;
     case DataType::kFloat64:

@@ -47,18 +47,15 @@ bool ParseTimestamp(std::string_view text, bool allow_epoch, int64_t* micros) {
   if (!allow_epoch) return false;
   // Seconds within years 0000-9999 (milliseconds sent as seconds are refused).
   int64_t seconds;
-  if (ParseInt64(text, &seconds)) {
-    if (seconds < kFirstTimestampSecond || seconds > kLastTimestampSecond) return false;
-    *micros = seconds * 1000000;
-    return true;
-  }
+  if (ParseInt64(text, &seconds)) return TimestampFromSeconds(seconds, micros);
   double fractional;
-  if (ParseFloat64(text, &fractional) && fractional >= static_cast<double>(kFirstTimestampSecond) &&
-      fractional < static_cast<double>(kLastTimestampSecond) + 1) {
-    *micros = static_cast<int64_t>(std::llround(fractional * 1e6));
-    return InTimestampRange(*micros);
-  }
-  return false;
+  return ParseFloat64(text, &fractional) && TimestampFromSeconds(fractional, micros);
+}
+
+bool WholeDoubleToInt64(double value, int64_t* out) {
+  if (!(std::fabs(value) < 0x1p53) || value != std::floor(value)) return false;
+  *out = static_cast<int64_t>(value);
+  return true;
 }
 
 bool IsIntegerLiteral(std::string_view text) {

@@ -72,6 +72,11 @@ DataType InferValueType(std::string_view text);
 // True when `text` is an integer literal ([+-]digits) that `value`, its float64 reading, does
 // not equal exactly (beyond 2^53: 9007199254740993 reads as ...992).
 bool IsInexactInteger(std::string_view text, double value);
+
+// A double that is a whole number below 2^53 in magnitude (30.0, 1e3 as JSON writers often put
+// integers), as an int64. False otherwise: beyond 2^53 the number's digits may already have been
+// rounded when it was read (9007199254740993.0 reads as ...992).
+bool WholeDoubleToInt64(double value, int64_t* out);
 // True when `text` is [+-]digits (spaces around allowed).
 bool IsIntegerLiteral(std::string_view text);
 

@@ -290,16 +290,9 @@ bool FromJson(dom::element e, DataType type, TypedValue* v, std::string* text) {
         int64_t seconds = 0;
         // Within years 0000-9999: milli- or nanoseconds sent as seconds are refused.
         if (e.type() == dom::element_type::INT64 && !e.get_int64().get(seconds)) {
-          if (seconds < kFirstTimestampSecond || seconds > kLastTimestampSecond) return false;
-          v->i = seconds * 1000000;
-          return true;
+          return TimestampFromSeconds(seconds, &v->i);
         }
-        if (!(d >= static_cast<double>(kFirstTimestampSecond) &&
-              d < static_cast<double>(kLastTimestampSecond) + 1)) {
-          return false;
-        }
-        v->i = static_cast<int64_t>(std::llround(d * 1e6));
-        return InTimestampRange(v->i);
+        return TimestampFromSeconds(d, &v->i);
       }
       *text = simdjson::minify(e);  // a number for a string column: its text
       v->s = *text;

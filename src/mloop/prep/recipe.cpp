@@ -187,14 +187,14 @@ FittedRecipe Recipe::Fit(const Table& train, const RecipeFitOptions& options,
     prep::NoteGoneColumns(*step, current.schema(), step->Check(current.schema(), cctx), cctx);
     Table next;
     std::shared_ptr<const Step> fitted = step->Fit(current, fctx, &next);
-    for (const std::string& name : fitted->Reads()) {
-      auto it = origin.find(name);
-      if (it != origin.end()) first_read.try_emplace(it->second, step->number());
-    }
-    for (const std::string& name : fitted->ReadsWhenScoring()) {
-      auto it = origin.find(name);
-      if (it != origin.end()) scoring_first_read.try_emplace(it->second, step->number());
-    }
+    auto note = [&](const std::vector<std::string>& reads, std::map<std::string, int>& first) {
+      for (const std::string& name : reads) {
+        auto it = origin.find(name);
+        if (it != origin.end()) first.try_emplace(it->second, step->number());
+      }
+    };
+    note(fitted->Reads(), first_read);
+    note(fitted->ReadsWhenScoring(), scoring_first_read);
     std::map<std::string, std::string> next_origin;
     for (const Field& field : next.schema().fields()) {
       auto it = origin.find(fitted->RenamedFrom(field.name));

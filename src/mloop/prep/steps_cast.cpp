@@ -185,24 +185,16 @@ class CastStep : public StepBase<CastStep> {
               throw Bad(name, i, std::string(c.StringAt(i)));
             }
             b.AppendInt(t);
-          } else if (from == DataType::kInt64) {
-            // Seconds of years 0000-9999, the timestamps every reader of mloop takes
-            // (InTimestampRange; beyond them the microseconds would also overflow).
-            const int64_t seconds = c.i64()[i];
-            if (seconds < kFirstTimestampSecond || seconds > kLastTimestampSecond) {
-              throw Bad(name, i, CellToString(c, i));
-            }
-            b.AppendInt(seconds * kMicrosPerSecond);
+          } else if (from == DataType::kFloat64 && std::isnan(c.f64()[i])) {
+            b.AppendNull();
           } else {
-            const double seconds = c.f64()[i];
-            if (std::isnan(seconds)) {
-              b.AppendNull();
-            } else if (!(seconds >= static_cast<double>(kFirstTimestampSecond) &&
-                         seconds < static_cast<double>(kLastTimestampSecond) + 1)) {
-              throw Bad(name, i, CellToString(c, i));
-            } else {
-              b.AppendInt(std::llround(seconds * kMicrosPerSecond));
-            }
+            // Seconds of years 0000-9999, the timestamps every reader of mloop takes (beyond
+            // them the microseconds would also overflow).
+            int64_t t;
+            const bool ok = from == DataType::kInt64 ? TimestampFromSeconds(c.i64()[i], &t)
+                                                     : TimestampFromSeconds(c.f64()[i], &t);
+            if (!ok) throw Bad(name, i, CellToString(c, i));
+            b.AppendInt(t);
           }
           break;
         }

@@ -749,8 +749,9 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
     if (inputs[j].type == DataType::kInt64 && !t.quoted[c] &&
         text.find_first_of(".eE") != std::string::npos) {
       double d = 0;
-      if (ParseFloat64(text, &d) && d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
-        whole[j] = std::to_string(static_cast<int64_t>(d));
+      int64_t i = 0;
+      if (ParseFloat64(text, &d) && WholeDoubleToInt64(d, &i)) {
+        whole[j] = std::to_string(i);
         return whole[j];
       }
     }
