@@ -92,6 +92,30 @@ TEST(BatchRecordReader, QuotesOpenOnlyAtTheStartOfAField) {
   }
 }
 
+// A quoted field closed before the end of its field makes a bad row, which ends at its line
+// break as the import ends it: the quote opened later on that line does not join the records
+// after it into one failed record.
+TEST(BatchRecordReader, BadQuotedFieldEndsAtItsLineBreak) {
+  TempDir dir;
+  const std::string text = "h\n1,\"a\"b,\"c\n2,ok\n3,\"x\"\r\n4,\"y\"\rz,\"\n5,end\n";
+  WriteFile(dir / "b.csv", text);
+  for (size_t block : {size_t{1}, size_t{2}, size_t{3}, size_t{4} << 20}) {
+    RecordReaderOptions o;
+    o.csv_quotes = true;
+    o.block_bytes = block;
+    RecordReader reader(dir / "b.csv", o);
+    const auto recs = ReadAll(reader);
+    ASSERT_EQ(recs.size(), 6u) << block;
+    EXPECT_EQ(recs[1].text, "1,\"a\"b,\"c");
+    EXPECT_EQ(recs[2].text, "2,ok");
+    EXPECT_EQ(recs[2].line, 3);
+    EXPECT_EQ(recs[3].text, "3,\"x\"");
+    EXPECT_EQ(recs[4].text, "4,\"y\"\rz,\"");
+    EXPECT_EQ(recs[5].text, "5,end");
+    EXPECT_EQ(recs[5].line, 6);
+  }
+}
+
 // Seeking to a recorded position continues exactly there, plain or compressed.
 TEST(BatchRecordReader, SeekContinuesAtARecordedPosition) {
   TempDir dir;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "mloop/core/error.h"
+#include "mloop/io/csv_record.h"
 
 namespace mloop {
 
@@ -105,68 +106,25 @@ bool RecordReader::Next(std::string* out, RecordSpan* span) {
   }
   while (true) {
     if (begin_ == end_ && !Refill()) return false;
-    // Find the record's end: the first '\n' outside double quotes (CSV) or the first '\n'. As
-    // the import's CSV reader, a quote opens a quoted field only at the start of a field (after
-    // a comma, or first in the record); elsewhere it is a character of the field ('5"3 inch').
-    // Inside quotes, a doubled quote is one quote and a single one closes the field; which of
-    // the two a quote just before the end of the buffer is waits for the next byte.
+    // Find the record's end: the first '\n' (JSON Lines), or where the import's CSV reader ends
+    // the record (CsvRecordScanner: line breaks inside quoted fields belong to the record).
     size_t scan = begin_;
-    bool in_quotes = false;
-    bool quote_pending = false;  // in quotes, the last byte seen was a quote
-    int64_t inner_lines = 0;
+    CsvRecordScanner csv(',');
     int64_t dropped = 0;  // bytes of an oversize record already let go
     std::string head;     // the first bytes of an oversize record
     const int64_t start_line = line_;
     size_t nl = std::string::npos;
     while (true) {
       const char* base = buf_.get();
-      while (scan < end_) {
-        const void* p = std::memchr(base + scan, '\n', end_ - scan);
-        const size_t stop = p ? static_cast<size_t>(static_cast<const char*>(p) - base) : end_;
-        if (options_.csv_quotes) {
-          const char* c = base + scan;
-          const char* const last = base + stop;
-          if (quote_pending && c < last) {
-            quote_pending = false;
-            if (*c == '"') {
-              ++c;  // a doubled quote: still inside
-            } else {
-              in_quotes = false;
-            }
-          }
-          while (c < last) {
-            const char* q = static_cast<const char*>(std::memchr(c, '"', last - c));
-            if (!q) break;
-            if (in_quotes) {
-              if (q + 1 == last) {
-                quote_pending = true;
-              } else if (q[1] == '"') {
-                ++q;
-              } else {
-                in_quotes = false;
-              }
-            } else {
-              // Opens at the record's first byte (nothing of it let go) or after a comma.
-              const bool record_start = q == base + begin_ && dropped == 0;
-              in_quotes = record_start || (q > base + begin_ && q[-1] == ',');
-            }
-            c = q + 1;
-          }
-        }
-        scan = stop;
-        if (!p) break;
-        if (quote_pending) {  // a quote before the line end closes the field
-          quote_pending = false;
-          in_quotes = false;
-        }
-        if (!in_quotes) {
-          nl = stop;
-          break;
-        }
-        ++inner_lines;
-        ++scan;
+      const char* after =
+          options_.csv_quotes
+              ? csv.Advance(base + scan, base + end_)
+              : static_cast<const char*>(std::memchr(base + scan, '\n', end_ - scan));
+      if (after) {
+        nl = static_cast<size_t>(after - base) - (options_.csv_quotes ? 1 : 0);
+        break;
       }
-      if (nl != std::string::npos) break;
+      scan = end_;
       const int64_t have = static_cast<int64_t>(end_ - begin_);
       if (dropped + have > options_.max_record_bytes) {
         // Too long to keep: hold on to its first bytes and let the rest go as it is read.
@@ -182,6 +140,7 @@ bool RecordReader::Next(std::string* out, RecordSpan* span) {
       if (!Refill()) break;  // the last record has no line end
       scan -= before - begin_;
     }
+    const int64_t inner_lines = csv.quoted_line_breaks();
     const size_t stop = nl == std::string::npos ? end_ : nl;
     size_t length = stop - begin_;
     const size_t next = nl == std::string::npos ? end_ : nl + 1;
