@@ -91,7 +91,11 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   std::optional<Task> task;
   if (!a.task.empty()) {
     task = ParseTask(a.task);
-    if (!task) throw UsageError("unknown task '" + a.task + "'");
+    if (a.task != "binary" && a.task != "regression") {
+      throw UsageError("--task takes binary or regression, not '" + a.task + "'",
+                       "--predictions scores binary and regression predictions; evaluate a "
+                       "multiclass model itself: mloop eval MODEL --data DATASET");
+    }
   }
   const std::vector<Gate> gates = ParseGates(a);
   EvaluationOptions options;

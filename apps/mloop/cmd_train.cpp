@@ -16,6 +16,7 @@
 #include "mloop/io/csv_reader.h"
 #include "mloop/io/csv_writer.h"
 #include "mloop/io/jsonl_writer.h"
+#include "mloop/io/value_parse.h"
 #include "mloop/model/bundle.h"
 #include "mloop/prep/recipe.h"
 #include "mloop/track/registry.h"
@@ -93,7 +94,9 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
     size_t eq = t.find('=');
     if (eq == std::string::npos || eq == 0)
       throw UsageError("--tag expects KEY=VALUE, got '" + t + "'");
-    cmd.tags[t.substr(0, eq)] = t.substr(eq + 1);
+    if (!cmd.tags.emplace(t.substr(0, eq), t.substr(eq + 1)).second) {
+      throw UsageError("--tag " + t.substr(0, eq) + " is given twice", "give each once");
+    }
   }
   if (a.experiment.empty()) throw UsageError("--experiment needs a name");
   cmd.experiment = a.experiment;
@@ -220,8 +223,9 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
     std::cout << (a.split == "none"  ? "No validation data (--split none)"
                   : !a.valid.empty() ? "No validation row has a label"
                                      : "No validation rows (the data is too small to split)")
-              << ", so no metrics; measure the model with `mloop eval run:" << out.run_id
-              << " --data DATASET`\n";
+              << ", so no metrics of the model; measure it with `mloop eval run:" << out.run_id
+              << " --data DATASET`\n"
+              << (r.cv.empty() ? "" : "Cross-validation on the training data:\n");
   } else {
     std::cout << "Metrics on the " << (r.metrics_on_training_data ? "training" : "validation")
               << " data:\n";
@@ -236,20 +240,23 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
         "roc_auc_ovr_macro"}},
       {Task::kRegression, {"rmse", "mae", "r2", "mape", "explained_variance"}},
       {Task::kClustering, {"silhouette"}}};
+  // Without validation metrics (--split none), the cross-validation's are shown alone.
+  const bool value_column = !r.metrics.empty();
   std::vector<std::vector<std::string>> rows;
   for (const auto& k : kHeadline.at(r.task)) {
     auto it = r.metrics.find(k);
-    if (it == r.metrics.end()) continue;
-    const double v = it->second;
-    std::vector<std::string> row{k, MetricText(v)};
     auto cv = r.cv.find(k);
+    if (value_column ? it == r.metrics.end() : cv == r.cv.end()) continue;
+    std::vector<std::string> row{k};
+    if (value_column) row.push_back(MetricText(it->second));
     if (!r.cv.empty()) {
       row.push_back(
           cv == r.cv.end() ? "" : MetricText(cv->second.mean) + " ± " + MetricText(cv->second.std));
     }
     rows.push_back(std::move(row));
   }
-  std::vector<std::string> header{"METRIC", "VALUE"};
+  std::vector<std::string> header{"METRIC"};
+  if (value_column) header.push_back("VALUE");
   if (!r.cv.empty()) header.push_back(std::to_string(a.cv.value_or(0)) + "-FOLD CV (MEAN ± STD)");
   if (!rows.empty()) PrintTable(header, rows, "  ");
   std::cout << "Model: " << out.model_hash.substr(0, 12) << " (mloop runs show " << out.run_id
@@ -411,7 +418,12 @@ void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, b
     for (const auto& [k, v] : params.items()) {
       add("params." + k, i, v.is_string() ? v.get<std::string>() : v.dump());
     }
-    for (const auto& [k, v] : r.metrics) add("metrics." + k, i, MetricText(v, 6));
+    const nlohmann::json tags = nlohmann::json::parse(r.tags_json);
+    for (const auto& [k, v] : tags.items()) {
+      add("tags." + k, i, v.is_string() ? v.get<std::string>() : v.dump());
+    }
+    // Every digit: the JSON has the exact value, and runs differing in the 7th digit differ.
+    for (const auto& [k, v] : r.metrics) add("metrics." + k, i, FormatDouble(v));
   }
   if (json) {
     nlohmann::json out = nlohmann::json::object();
@@ -428,7 +440,11 @@ void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, b
     bool differs = std::any_of(values.begin(), values.end(),
                                [&](const std::string& v) { return v != values[0]; });
     std::vector<std::string> row{key[0] == ' ' ? key.substr(1) : key};
-    for (const auto& v : values) row.push_back(v.empty() ? "-" : v);
+    const bool metric = key.rfind("metrics.", 0) == 0;
+    for (const auto& v : values) {
+      double d;
+      row.push_back(v.empty() ? "-" : metric && ParseFloat64(v, &d) ? MetricText(d, 6) : v);
+    }
     // Differences are marked: a '*' at the end, and in bold on a terminal.
     row.push_back(differs ? "*" : "");
     if (differs && tty) row[0] = "\033[1m" + row[0] + "\033[0m";

@@ -391,10 +391,17 @@ TEST_F(CliTest, RunsCompareShowsWhatEachRunLearnedFrom) {
   ASSERT_EQ(Run("init").code, 0);
   WriteFile(dir_ / "d.csv", "x,y\n1,0\n2,0\n3,0\n4,1\n5,1\n6,1\n7,0\n8,1\n9,1\n10,0\n");
   ASSERT_EQ(Run("train d.csv --target y --algo logistic --split none").code, 0);
-  ASSERT_EQ(Run("train d.csv --target y --algo logistic --cv 2 --param C=0.5").code, 0);
-  auto r = Run("runs compare 1 2 --json");
+  auto r = Run("train d.csv --target y --algo logistic --cv 2 --param C=0.5 --tag team=ml");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "2-FOLD CV (MEAN ± STD)");
+  r = Run("runs compare 1 2 --json");
   ASSERT_EQ(r.code, 0) << r.err;
   const auto fields = nlohmann::json::parse(r.out).at("fields");
+  EXPECT_EQ(fields.at("tags.team"), nlohmann::json({"", "ml"}));
+  // Metrics with every digit, as `runs show --json` has them.
+  const auto shown = nlohmann::json::parse(Run("runs show 2 --json").out);
+  const double auc = shown.at("metrics").at("roc_auc").get<double>();
+  EXPECT_EQ(std::stod(fields.at("metrics.roc_auc").at(1).get<std::string>()), auc);
   EXPECT_EQ(fields.at("dataset"), nlohmann::json({"d@1", "d@1"}));
   EXPECT_EQ(fields.at("cv folds"), nlohmann::json({"", "2"}));
   EXPECT_EQ(fields.at("target"), nlohmann::json({"y", "y"}));
@@ -406,6 +413,23 @@ TEST_F(CliTest, RunsCompareShowsWhatEachRunLearnedFrom) {
   EXPECT_EQ(r.out[r.out.find('\n', cv) - 1], '*');  // the difference is marked
   EXPECT_EQ(Run("runs compare 1").code, 2);
   EXPECT_EQ(Run("runs compare 1 99").code, 1);
+  // A tag given twice is an error, not the last one kept; so is an "and" with nothing after it.
+  EXPECT_EQ(Run("train d.csv --target y --algo logistic -q --tag a=1 --tag a=2").code, 2);
+  EXPECT_EQ(Run("runs list --where 'id = 1 and'").code, 2);
+}
+
+// Without a validation part, the cross-validation's metrics are printed (they were recorded
+// but the output said only "no metrics").
+TEST_F(CliTest, CrossValidationWithoutSplitPrintsItsMetrics) {
+  ASSERT_EQ(Run("init").code, 0);
+  std::string csv = "x,y\n";
+  for (int i = 0; i < 30; ++i) csv += std::to_string(i) + "," + std::to_string(i % 3 == 0) + "\n";
+  WriteFile(dir_ / "d.csv", csv);
+  auto r = Run("train d.csv --target y --algo logistic --cv 3 --split none");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "Cross-validation on the training data:");
+  EXPECT_CONTAINS(r.out, "3-FOLD CV (MEAN ± STD)");
+  EXPECT_CONTAINS(r.out, "roc_auc");
 }
 
 // A data file given to train is imported as a dataset named after it, and the run's lineage

@@ -236,6 +236,12 @@ TEST(BusinessTest, PopulationScalesTotalsAndCostApplesToTheModelOnly) {
   r = EvaluateBusiness(kY, kS, {}, Spec(0, 0, 0, 0), 0.5);
   EXPECT_EQ(BusinessSummary(r, Spec(0, 0, 0, 0)),
             "At threshold 0.5 the model is worth 0.00 over acting on nobody (5 evaluated rows).");
+  // With sample weights, W is their sum, not a number of rows.
+  const std::vector<double> w = {2, 0.5, 1, 1, 1};
+  r = EvaluateBusiness(kY, kS, w, Spec(0, 0, 0, 0), 0.5);
+  EXPECT_EQ(BusinessSummary(r, Spec(0, 0, 0, 0)),
+            "At threshold 0.5 the model is worth 0.00 over acting on nobody (evaluated rows of "
+            "total weight 5.5).");
 }
 
 TEST(BusinessTest, FormatMoney) {

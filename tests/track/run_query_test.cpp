@@ -67,5 +67,43 @@ TEST(RunQueryTest, WhereAndSort) {
   EXPECT_TRUE(RunFilter::Parse("params.max_depth == 6").Matches(runs[0]));
 }
 
+// An "and" at either end is an empty condition, not part of the value ("100 and" compared as
+// text matched other runs).
+TEST(RunQueryTest, TrailingOrLeadingAndIsAnError) {
+  for (const char* bad : {"metrics.rmse < 100 and", "and metrics.rmse < 100", "id = 1 and",
+                          "id = 1 and  and id = 2"}) {
+    try {
+      RunFilter::Parse(bad);
+      FAIL() << bad;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("empty condition"), std::string::npos) << bad;
+    }
+  }
+  EXPECT_NO_THROW(RunFilter::Parse("tags.word = 'and'"));
+}
+
+// A field holding numbers and text sorts in one consistent order: numbers by value first, then
+// text, in either direction; runs without the field last.
+TEST(RunQueryTest, SortsMixedNumbersAndText) {
+  std::vector<RunRecord> runs;
+  const std::vector<std::string> values = {"6", "46a", "45", "3", "28a", "27", "", "100", "b"};
+  for (size_t i = 0; i < values.size(); ++i) {
+    RunRecord r;
+    r.id = static_cast<int64_t>(i);
+    r.tags_json = values[i].empty() ? "{}" : R"({"v": ")" + values[i] + "\"}";
+    runs.push_back(r);
+  }
+  auto order = [&](const std::string& spec) {
+    std::vector<RunRecord> sorted = runs;
+    SortRuns(sorted, spec);
+    std::vector<std::string> out;
+    for (const RunRecord& r : sorted) out.push_back(values[static_cast<size_t>(r.id)]);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(order("tags.v"), (V{"100", "45", "27", "6", "3", "b", "46a", "28a", ""}));
+  EXPECT_EQ(order("tags.v:asc"), (V{"3", "6", "27", "45", "100", "28a", "46a", "b", ""}));
+}
+
 }  // namespace
 }  // namespace mloop

@@ -217,6 +217,7 @@ BusinessResult EvaluateBusiness(std::span<const int32_t> y_true, std::span<const
   r.positives = c.tps.back();
   r.negatives = c.fps.back();
   r.total_weight = r.positives + r.negatives;
+  r.weighted = !weight.empty();
   if (!(r.total_weight > 0)) throw InvalidArgument("business value: the weights sum to zero");
   r.population_given = spec.population.has_value();
   r.scale = spec.population.value_or(r.total_weight);
@@ -315,10 +316,11 @@ bool BestBeatsOperatingPoint(const BusinessResult& r) {
 
 std::string BusinessSummary(const BusinessResult& r, const BusinessSpec& spec) {
   const std::string per = spec.period.empty() ? "" : " per " + spec.period;
-  const std::string scope = r.population_given
-                                ? "population " + report::FormatGrouped(r.scale, 0)
-                                : report::FormatGrouped(r.total_weight, 0) +
-                                      (r.total_weight == 1 ? " evaluated row" : " evaluated rows");
+  const std::string scope =
+      r.population_given ? "population " + report::FormatGrouped(r.scale, 0)
+      : r.weighted ? "evaluated rows of total weight " + report::FormatNumber(r.total_weight, 6)
+                   : report::FormatGrouped(r.total_weight, 0) +
+                         (r.total_weight == 1 ? " evaluated row" : " evaluated rows");
   auto worth = [&](double uplift) {
     return uplift >= 0 ? "is worth " + FormatMoney(uplift, spec) + per + " over "
                        : "loses " + FormatMoney(-uplift, spec) + per + " compared with ";

@@ -104,7 +104,8 @@ struct ProfitPoint {
 };
 
 struct BusinessResult {
-  double total_weight = 0.0;  // W
+  double total_weight = 0.0;  // W: the evaluated rows, or their total sample weight
+  bool weighted = false;      // sample weights were given
   double positives = 0.0;     // P
   double negatives = 0.0;     // N
   double scale = 0.0;         // population, or W when no population is given

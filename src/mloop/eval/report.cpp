@@ -529,14 +529,16 @@ void BusinessSection(const EvalReport& r, HtmlPage& page) {
   Table a;
   a.header = {"item", "value"};
   a.numeric_columns = {1};
-  a.rows = {{"true positive (acted on, event happened)", FormatMoney(spec.true_positive, spec)},
-            {"false positive (acted on, no event)", FormatMoney(spec.false_positive, spec)},
-            {"true negative (left alone, no event)", FormatMoney(spec.true_negative, spec)},
-            {"false negative (left alone, event happened)", FormatMoney(spec.false_negative, spec)},
-            {"cost per prediction", FormatMoney(spec.cost_per_prediction, spec)},
-            {b.population_given ? "population" + (per.empty() ? "" : " " + per)
-                                : "population (evaluated rows)",
-             FormatGrouped(b.scale, 0)}};
+  a.rows = {
+      {"true positive (acted on, event happened)", FormatMoney(spec.true_positive, spec)},
+      {"false positive (acted on, no event)", FormatMoney(spec.false_positive, spec)},
+      {"true negative (left alone, no event)", FormatMoney(spec.true_negative, spec)},
+      {"false negative (left alone, event happened)", FormatMoney(spec.false_negative, spec)},
+      {"cost per prediction", FormatMoney(spec.cost_per_prediction, spec)},
+      {b.population_given ? "population" + (per.empty() ? "" : " " + per)
+       : b.weighted       ? "population (evaluated rows' total weight)"
+                          : "population (evaluated rows)",
+       b.population_given || !b.weighted ? FormatGrouped(b.scale, 0) : FormatNumber(b.scale, 6)}};
   if (!spec.origin.empty()) a.rows.push_back({"spec file", spec.origin});
   page.AddTable(a);
   page.AddNote(

@@ -171,6 +171,7 @@ Evaluation EvaluateModel(const ModelBundle& bundle, const Predictor& predictor, 
                           "', the model's target, to evaluate against");
   }
   std::vector<double> y = target.Encode(data);
+  target.RequireKnownLabels(data, y, "the data");
   DenseMatrix scores = predictor.Scores(data);
   std::vector<std::pair<std::string, double>> importance;
   if (bundle.manifest.contains("feature_importance")) {
@@ -225,8 +226,11 @@ Evaluation EvaluatePredictions(const Table& data, const std::string& label,
     target = InferTarget(data, label, task);
   }
   if (target.task == Task::kMulticlass) {
-    throw InvalidArgument("--predictions evaluates binary and regression predictions",
-                          "for a multiclass model, evaluate the model itself: mloop eval MODEL");
+    throw InvalidArgument(
+        "label column '" + label + "' has " + std::to_string(target.classes.size()) +
+            " classes, and --predictions evaluates binary and regression predictions",
+        "numbers to regress: give --task regression; for a multiclass model, evaluate the "
+        "model itself: mloop eval MODEL --data DATASET");
   }
   if (!positive.empty() && target.task == Task::kBinary) {
     auto it = std::find(target.classes.begin(), target.classes.end(), positive);

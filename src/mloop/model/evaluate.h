@@ -26,7 +26,7 @@ struct EvaluationOptions {
 struct Evaluation {
   Task task = Task::kBinary;
   int64_t rows = 0;           // rows scored (rows with a known label)
-  int64_t dropped_rows = 0;   // rows without a label (or with a class the model does not know)
+  int64_t dropped_rows = 0;   // rows without a label (a class the model does not know is an error)
   int64_t unscored_rows = 0;  // predictions: rows with a label but no score (empty or NaN)
   std::map<std::string, double> metrics;
   std::optional<BusinessResult> business;

@@ -287,23 +287,7 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
     train_table = table;
     valid_table = req.valid->WithRole(req.target, Role::kTarget);
     const std::vector<double> valid_y = target.Encode(valid_table);
-    int64_t unknown_rows = 0;
-    const std::vector<std::string> unknown =
-        target.UnknownLabels(valid_table, valid_y, &unknown_rows, 5);
-    if (unknown_rows > 0) {  // never left out silently: the metrics would describe other data
-      std::string shown;
-      for (size_t k = 0; k < std::min<size_t>(unknown.size(), 5); ++k) {
-        shown += (shown.empty() ? "'" : ", '") + unknown[k] + "'";
-      }
-      std::string classes;
-      for (const std::string& c : target.classes) classes += (classes.empty() ? "" : ", ") + c;
-      throw InvalidArgument(
-          "the validation data has " + std::to_string(unknown_rows) + " row" +
-              (unknown_rows == 1 ? "" : "s") + " whose '" + req.target +
-              "' is not a class of the training data (" + shown +
-              (unknown.size() > 5 ? ", ..." : "") + "); the classes are " + classes,
-          "make the validation labels the training data's classes, or leave those rows out");
-    }
+    target.RequireKnownLabels(valid_table, valid_y, "the validation data");
     std::vector<int64_t> vl = LabelledRows(valid_y);
     if (static_cast<int64_t>(vl.size()) < valid_table.num_rows())
       valid_table = valid_table.Take(vl);

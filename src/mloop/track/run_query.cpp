@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -73,8 +74,10 @@ bool WordAt(const std::string& text, size_t i, std::string_view word) {
   return true;
 }
 
-// The conditions of a --where text: split on " and " outside quotes.
-std::vector<std::string> SplitConditions(const std::string& text) {
+// The conditions of a --where text: split on " and " outside quotes. An "and" at either end
+// splits too (the text is read with a space around it), leaving an empty condition.
+std::vector<std::string> SplitConditions(const std::string& where) {
+  const std::string text = " " + where + " ";
   std::vector<std::string> parts(1);
   char quote = 0;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -114,6 +117,10 @@ RunFilter RunFilter::Parse(const std::string& text) {
         first = at;
         c.op = op;
       }
+    }
+    if (Trim(part).empty()) {
+      throw InvalidArgument("--where has an empty condition: 'and' joins two conditions",
+                            "write FIELD OP VALUE [and FIELD OP VALUE ...]");
     }
     if (first != std::string::npos) {
       c.field = Trim(part.substr(0, first));
@@ -178,13 +185,36 @@ void SortRuns(std::vector<RunRecord>& runs, const std::string& spec) {
     field = spec.substr(0, colon);
   }
   CheckField(field);
-  std::stable_sort(runs.begin(), runs.end(), [&](const RunRecord& x, const RunRecord& y) {
-    auto a = RunField(x, field), b = RunField(y, field);
-    if (!a || !b) return a.has_value() && !b.has_value();  // runs without the field go last
-    double da, db;
-    if (ParseFloat64(*a, &da) && ParseFloat64(*b, &db)) return ascending ? da < db : da > db;
-    return ascending ? *a < *b : *a > *b;
+  // One order over mixed values: numbers (by value) before text (by bytes), in the direction
+  // asked; runs without the field last. Keys are made once, not per comparison.
+  struct Key {
+    int kind;  // 0 number, 1 text, 2 absent
+    double number = 0;
+    std::string text;
+  };
+  std::vector<std::pair<Key, RunRecord>> keyed;
+  keyed.reserve(runs.size());
+  for (RunRecord& run : runs) {
+    Key k{2};
+    if (auto v = RunField(run, field)) {
+      double d;
+      if (ParseFloat64(*v, &d) && !std::isnan(d)) {
+        k = {0, d, ""};
+      } else {
+        k = {1, 0, *v};
+      }
+    }
+    keyed.emplace_back(std::move(k), std::move(run));
+  }
+  std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& x, const auto& y) {
+    const Key& a = x.first;
+    const Key& b = y.first;
+    if (a.kind != b.kind) return a.kind < b.kind;
+    if (a.kind == 0) return ascending ? a.number < b.number : a.number > b.number;
+    if (a.kind == 1) return ascending ? a.text < b.text : a.text > b.text;
+    return false;
   });
+  for (size_t i = 0; i < runs.size(); ++i) runs[i] = std::move(keyed[i].second);
 }
 
 }  // namespace mloop

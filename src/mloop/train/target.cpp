@@ -15,6 +15,12 @@ namespace mloop {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr size_t kMaxIntClasses = 20;
+
+// Whether row i has a label: a NaN number (a cell written `nan`, as Python prints it) is a
+// missing label, as pandas reads it, never a class.
+bool HasLabel(const Column& col, int64_t i) {
+  return col.IsValid(i) && !(col.type() == DataType::kFloat64 && std::isnan(col.f64()[i]));
+}
 }  // namespace
 
 std::optional<Task> ParseTask(const std::string& text) {
@@ -64,7 +70,7 @@ Target InferTarget(const Table& table, const std::string& column, std::optional<
   } else if (t.type == DataType::kFloat64) {
     std::set<double> labels;
     for (int64_t i = 0; i < col.size(); ++i) {
-      if (col.IsValid(i)) labels.insert(col.f64()[i]);
+      if (HasLabel(col, i)) labels.insert(col.f64()[i]);
     }
     for (double v : labels) t.classes.push_back(FormatDouble(v));
   } else {
@@ -135,7 +141,7 @@ std::vector<double> Target::Encode(const Table& table) const {
     }
   }
   for (int64_t i = 0; i < col.size(); ++i) {
-    if (!col.IsValid(i)) continue;
+    if (!HasLabel(col, i)) continue;  // (a NaN key would find a class in by_value)
     if (numeric && !by_value.empty()) {
       const double v = col.type() == DataType::kFloat64 ? col.f64()[i]
                        : col.type() == DataType::kInt64 ? static_cast<double>(col.i64()[i])
@@ -159,12 +165,30 @@ std::vector<std::string> Target::UnknownLabels(const Table& table,
   const Column& col = table.column(column);
   std::set<std::string> seen;
   for (int64_t i = 0; i < col.size(); ++i) {
-    if (!col.IsValid(i) || !std::isnan(encoded[i])) continue;
+    if (!HasLabel(col, i) || !std::isnan(encoded[i])) continue;
     ++*rows;
     std::string label = CellToString(col, i);
     if (seen.size() <= at_most && seen.insert(label).second) out.push_back(std::move(label));
   }
   return out;
+}
+
+void Target::RequireKnownLabels(const Table& table, const std::vector<double>& encoded,
+                                const std::string& what) const {
+  int64_t unknown_rows = 0;
+  const std::vector<std::string> unknown = UnknownLabels(table, encoded, &unknown_rows, 5);
+  if (unknown_rows == 0) return;
+  std::string shown;
+  for (size_t k = 0; k < std::min<size_t>(unknown.size(), 5); ++k) {
+    shown += (shown.empty() ? "'" : ", '") + unknown[k] + "'";
+  }
+  std::string listed;
+  for (const std::string& c : classes) listed += (listed.empty() ? "" : ", ") + c;
+  throw InvalidArgument(what + " has " + std::to_string(unknown_rows) + " row" +
+                            (unknown_rows == 1 ? "" : "s") + " whose '" + column +
+                            "' is not a class of the training data (" + shown +
+                            (unknown.size() > 5 ? ", ..." : "") + "); the classes are " + listed,
+                        "make the labels the training data's classes, or leave those rows out");
 }
 
 std::string Target::ToJson() const {

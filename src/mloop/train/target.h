@@ -22,8 +22,8 @@ struct Target {
   Task task = Task::kRegression;
   std::vector<std::string> classes;  // classification: labels as text, in label order
 
-  // Label (class index) or value per row; NaN where the target is missing or (for a model
-  // applied to new data) a class the model does not know.
+  // Label (class index) or value per row; NaN where the target is missing (a NaN number is a
+  // missing label) or (for a model applied to new data) a class the model does not know.
   // Numeric labels match classes by value (1.0 is the class "1"; true and false are 1 and 0).
   std::vector<double> Encode(const Table& table) const;
   // For classification: the rows of `table` whose label is present but not a class (NaN in
@@ -31,6 +31,11 @@ struct Target {
   // (more than `at_most`: there are more).
   std::vector<std::string> UnknownLabels(const Table& table, const std::vector<double>& encoded,
                                          int64_t* rows, size_t at_most = 5) const;
+  // Throws InvalidArgument naming the labels of `table` that are present but not classes (rows
+  // whose `encoded` is NaN) and the classes: such rows are never left out silently, since the
+  // metrics would then describe other data. `what` names the data ("the validation data").
+  void RequireKnownLabels(const Table& table, const std::vector<double>& encoded,
+                          const std::string& what) const;
   std::string ToJson() const;
   static Target FromJson(const std::string& json);
 };
