@@ -78,8 +78,9 @@ DatasetRef DatasetRefArg(const std::string& text) {
   }
 }
 
-Table LoadTableArg(Workspace& ws, const std::string& data, const std::vector<Field>& expected) {
-  if (std::filesystem::exists(data)) return ReadDataFile(ws, data, expected);
+Table LoadTableArg(Workspace& ws, const std::string& data, const std::vector<Field>& expected,
+                   bool others_as_text) {
+  if (std::filesystem::exists(data)) return ReadDataFile(ws, data, expected, others_as_text);
   DatasetRef ref;
   try {
     ref = ParseDatasetRef(data);
@@ -87,6 +88,19 @@ Table LoadTableArg(Workspace& ws, const std::string& data, const std::vector<Fie
     throw UsageError("'" + data + "' is neither a file nor a dataset name", e.hint());
   }
   return LoadDataset(ws, ResolveDataset(ws, ref));
+}
+
+bool OutputIsJsonLines(const std::string& path) {
+  std::string lower = path;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const std::string ext : {".gz", ".zst", ".zstd"}) {
+    if (lower.size() > ext.size() &&
+        lower.compare(lower.size() - ext.size(), ext.size(), ext) == 0) {
+      throw UsageError("compressed output ('" + path + "') is not supported yet",
+                       "write it uncompressed, then compress with gzip or zstd");
+    }
+  }
+  return path != "-" && DetectFormat(path) == SourceFormat::kJsonLines;
 }
 
 void PrintJson(const nlohmann::json& j) {

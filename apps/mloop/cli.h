@@ -30,7 +30,14 @@ std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global);
 DatasetRef DatasetRefArg(const std::string& text);
 // --data of predict and eval: a data file (CSV or JSON Lines) when one of that name exists, read
 // with the workspace's ingest settings (ReadDataFile), otherwise a dataset NAME[@VERSION].
-Table LoadTableArg(Workspace& ws, const std::string& data, const std::vector<Field>& expected = {});
+// `others_as_text`: a CSV file's columns not in `expected` are read as strings, as written.
+Table LoadTableArg(Workspace& ws, const std::string& data, const std::vector<Field>& expected = {},
+                   bool others_as_text = false);
+
+// Whether an output file named `path` is JSON Lines (.jsonl, .ndjson, .json, any case) rather
+// than CSV, by the rule the readers use; a compressed name (.gz, .zst) is a usage error, since
+// outputs are written uncompressed.
+bool OutputIsJsonLines(const std::string& path);
 
 // While alive, Ctrl-C (SIGINT) and SIGTERM set flag() instead of ending mloop, so that a long
 // command (train, tune) stops at its next step and records what it did; a second signal ends

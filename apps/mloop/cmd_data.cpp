@@ -260,17 +260,9 @@ void RunExport(const GlobalOptions& global, const std::string& ref_text, const s
   auto ws = OpenWorkspace(global);
   DatasetVersion v = ResolveDataset(*ws, DatasetRefArg(ref_text));
   Table t = LoadDataset(*ws, v);
-  for (const char* ext : {".gz", ".zst", ".zstd"}) {
-    if (output.size() > std::strlen(ext) &&
-        output.compare(output.size() - std::strlen(ext), std::string::npos, ext) == 0) {
-      throw UsageError("compressed output ('" + output + "') is not supported yet",
-                       "export uncompressed, then compress with gzip or zstd");
-    }
-  }
+  const bool jsonl_name = OutputIsJsonLines(output);
   std::string fmt = format;
-  if (fmt.empty()) {
-    fmt = output != "-" && DetectFormat(output) == SourceFormat::kJsonLines ? "jsonl" : "csv";
-  }
+  if (fmt.empty()) fmt = jsonl_name ? "jsonl" : "csv";
   if (fmt != "csv" && fmt != "jsonl") {
     throw UsageError("--format must be csv or jsonl, not '" + fmt + "'");
   }

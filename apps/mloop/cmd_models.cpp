@@ -1,8 +1,10 @@
 // mloop models register | list | show | alias | approve | reject | history | delete | export
+#include <cctype>
 #include <iostream>
 
 #include "cli.h"
 #include "mloop/core/error.h"
+#include "mloop/core/strings.h"
 #include "mloop/core/time.h"
 #include "mloop/io/byte_source.h"
 #include "mloop/model/bundle.h"
@@ -48,8 +50,12 @@ void Register(const GlobalOptions& global, const std::string& run_ref, const std
 }
 
 void List(const GlobalOptions& global, const std::string& name, bool json) {
+  if (!name.empty()) ValidateModelName(name);  // an invalid name is a usage error (exit 2)
   auto ws = OpenWorkspace(global);
   auto versions = ws->metadata().ListModelVersions(name);
+  if (versions.empty() && !name.empty()) {  // in JSON too: not an empty list
+    throw NotFound("no registered model '" + name + "'", "see the names with `mloop models list`");
+  }
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& v : versions) out.push_back(VersionJson(v));
@@ -57,10 +63,6 @@ void List(const GlobalOptions& global, const std::string& name, bool json) {
     return;
   }
   if (versions.empty()) {
-    if (!name.empty()) {
-      throw NotFound("no registered model '" + name + "'",
-                     "see the names with `mloop models list`");
-    }
     std::cout << "No registered models. Register one: mloop models register RUN --name NAME\n";
     return;
   }
@@ -106,7 +108,7 @@ void Show(const GlobalOptions& global, const std::string& ref, bool json) {
     std::cout << "  trained on " << d.value("name", "") << "@" << d.value("version", 0) << " (run "
               << man["lineage"].value("run_id", 0) << ")\n";
   }
-  if (man.contains("metrics")) {
+  if (man.contains("metrics") && !man["metrics"].empty()) {  // an imported model has none
     std::vector<std::vector<std::string>> rows;
     for (const auto& [k, v] : man["metrics"].items()) {
       char buf[32];
@@ -228,6 +230,11 @@ void Import(const GlobalOptions& global, const std::string& file, const std::str
     size_t comma = features.find(',', start);
     std::string f = features.substr(start, comma == std::string::npos ? comma : comma - start);
     if (f.empty()) throw UsageError("--features has an empty name: '" + features + "'");
+    if (std::isspace(static_cast<unsigned char>(f.front())) ||
+        std::isspace(static_cast<unsigned char>(f.back()))) {
+      throw UsageError("--features name '" + f + "' begins or ends with a space",
+                       "separate the names with commas only: --features a,b,c");
+    }
     options.features.push_back(f);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -239,6 +246,15 @@ void Import(const GlobalOptions& global, const std::string& file, const std::str
     std::cerr << "kept rounds 1-" << report.kept_rounds << " of " << report.rounds
               << " (the model's best_iteration, as scikit-learn's predict uses it; "
                  "--all-rounds keeps every round)\n";
+  }
+  if (report.missing_value) {
+    std::cerr << "input values equal to " << FormatDouble(*report.missing_value)
+              << " are read as missing, as the model was trained (scikit-learn's missing="
+              << FormatDouble(*report.missing_value) << ")\n";
+  }
+  if (!report.renamed.empty()) {
+    std::cerr << "warning: --features renames the model's features (stored in the file: "
+              << Join(report.renamed, ", ") << "); the model reads its inputs by position\n";
   }
   std::string hash = SaveBundle(bundle, ws->artifacts());
   ModelVersionRecord v = ws->metadata().RegisterModelVersion(

@@ -458,13 +458,16 @@ void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, b
 void RunPredict(const GlobalOptions& global, const std::string& model, const std::string& data,
                 const std::string& output, bool keep_input, bool explain) {
   if (output != "-") RefuseOverwritingInput(output, data, "--output");
+  OutputIsJsonLines(output);  // a compressed name is refused before any work
   auto ws = OpenWorkspace(global);
   const ResolvedModel resolved = ResolveModelRef(*ws, model);
   if (const std::string w = RejectedWarning(resolved); !w.empty()) {
     std::cerr << "warning: " << w << "; predicting with it all the same\n";
   }
   Predictor predictor(LoadBundle(ws->artifacts(), resolved.model_hash));
-  Table input = LoadTableArg(*ws, data, predictor.inputs());
+  // Kept input columns the model does not read come back as their text (an id "007" stays
+  // "007"), not as a type inferred from them.
+  Table input = LoadTableArg(*ws, data, predictor.inputs(), keep_input);
   Table pred = predictor.Predict(input);
   if (explain) {
     Table contributions = predictor.Explain(input);
@@ -489,7 +492,7 @@ void RunPredict(const GlobalOptions& global, const std::string& model, const std
   }
   if (output == "-") {
     WriteCsv(pred, std::cout);
-  } else if (output.size() > 6 && output.substr(output.size() - 6) == ".jsonl") {
+  } else if (OutputIsJsonLines(output)) {
     WriteJsonLinesFile(pred, output);
   } else {
     WriteCsvFile(pred, output);
@@ -580,7 +583,8 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global) {
       ->add_option("-d,--data", *data,
                    "A data file (CSV or JSON Lines) or a dataset NAME[@VERSION]")
       ->required();
-  predict->add_option("-o,--output", *output, "CSV or .jsonl file, or - for stdout (default)");
+  predict->add_option("-o,--output", *output,
+                      "CSV or JSON Lines (.jsonl, .ndjson, .json) file, or - for stdout (default)");
   predict->add_flag("--keep-input", *keep, "Write the input columns too");
   predict->add_flag("--explain", *explain,
                     "Add each feature's contribution (SHAP value) to the raw score (xgboost, "

@@ -369,6 +369,26 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
   EXPECT_CONTAINS(r.err, "did you mean 'target'");
   EXPECT_CONTAINS(Run("runs list").out, "failed");  // a run that failed is recorded as failed
   EXPECT_EQ(Run("predict bc@staging --data bc").code, 1);
+  // Malformed references are usage errors; unknown names are not an empty list.
+  EXPECT_EQ(Run("models show bc@").code, 2);
+  EXPECT_EQ(Run("predict bc@1prod --data bc").code, 2);
+  EXPECT_EQ(Run("models show bc/01").code, 2);
+  EXPECT_EQ(Run("models list nosuch --json").code, 1);
+  EXPECT_EQ(Run("models list 'bad name'").code, 2);
+  // A registered version's address prefix (as `models list` shows it) is a reference; the full
+  // address of another artifact is not a damaged bundle.
+  const std::string address =
+      nlohmann::json::parse(Run("models list bc --json").out)[0]["model"].get<std::string>().substr(
+          0, 12);
+  EXPECT_CONTAINS(Run("models show " + address).out, "algorithm: xgboost");
+  ASSERT_EQ(Run("models export bc/1 -o exported").code, 0);
+  const std::string encoding_blob = Sha256Hex(ReadFile(dir_ / "exported" / "encoding.json"));
+  r = Run("models show " + encoding_blob);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "artifact " + encoding_blob.substr(0, 12) + " is not a model bundle");
+  // An export into the workspace's state is refused before anything is made there.
+  EXPECT_EQ(Run("models export bc/1 -o .mloop/leftover/deeper").code, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / ".mloop" / "leftover"));
 
   // A model file changed on disk is refused, not used to predict something else.
   ASSERT_EQ(Run("models export bc/1 -o exported").code, 0);
@@ -623,6 +643,79 @@ with open(sys.argv[2] + "/sk_pred.txt", "w") as f:
   r = Run("models import py_model.json --name bad --features a,b,a");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "feature 'a' is named twice in --features");
+}
+
+// A scikit-learn model trained with missing=-999.0 reads -999 as missing: imported, it predicts
+// what predict_proba does (before, the 10% of rows holding -999 differed by up to 0.09). Its own
+// feature names in another order are refused; other names rename the inputs with a warning.
+TEST_F(CliTest, ImportedSklearnModelKeepsItsMissingValue) {
+  ASSERT_EQ(Run("init").code, 0);
+  WriteFile(dir_ / "train.py", R"(
+import sys, numpy as np, pandas as pd, xgboost as xgb
+from sklearn.datasets import make_classification
+X, y = make_classification(600, 4, random_state=0)
+X = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+X.loc[np.random.default_rng(1).random(600) < 0.15, "c"] = -999.0
+clf = xgb.XGBClassifier(n_estimators=20, max_depth=3, missing=-999.0, n_jobs=1).fit(X, y)
+clf.save_model(sys.argv[1] + "/m.json")
+X.assign(label=y).to_csv(sys.argv[1] + "/d.csv", index=False)
+with open(sys.argv[1] + "/p.txt", "w") as f:
+    for p in clf.predict_proba(X)[:, 1]: f.write(repr(float(p)) + "\n")
+)");
+  ASSERT_EQ(std::system(("/usr/bin/python3 '" + (dir_ / "train.py").string() + "' '" +
+                         dir_.path().string() + "'")
+                            .c_str()),
+            0);
+  auto r = Run("models import m.json --name sk --target label");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "input values equal to -999.0 are read as missing");
+  ASSERT_EQ(Run("predict sk/1 --data d.csv -o ours.csv").code, 0);
+  std::istringstream ours(ReadFile(dir_ / "ours.csv")), theirs(ReadFile(dir_ / "p.txt"));
+  std::string line;
+  std::getline(ours, line);
+  int rows = 0;
+  for (double want; theirs >> want; ++rows) {
+    ASSERT_TRUE(std::getline(ours, line));
+    EXPECT_EQ(static_cast<float>(std::stod(line.substr(line.find(',') + 1))),
+              static_cast<float>(want))
+        << "row " << rows;
+  }
+  EXPECT_EQ(rows, 600);
+  // An imported model (no run) is found by the address prefix `models list` shows.
+  const std::string address =
+      nlohmann::json::parse(Run("models list sk --json").out)[0]["model"].get<std::string>().substr(
+          0, 12);
+  EXPECT_EQ(Run("predict " + address + " --data d.csv -o by_address.csv").code, 0);
+  r = Run("models import m.json --name sk --features d,c,b,a");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "--features names the model's own features in another order");
+  r = Run("models import m.json --name sk --features w,x,y,z");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "warning: --features renames the model's features");
+  EXPECT_EQ(Run("models import m.json --name sk --features ' a,b,c,d'").code, 2);
+  r = Run("models import m.json --name sk --target a");
+  EXPECT_CONTAINS(r.err, "--target 'a' is one of the model's inputs");
+}
+
+// predict --keep-input writes the columns the model does not read as they were written (an id
+// 007 was written 7), and the output's name picks its format as data export's does.
+TEST_F(CliTest, PredictKeepsInputTextAndNamesOutputFormats) {
+  ASSERT_EQ(Run("init").code, 0);
+  std::string csv = "x,y\n";
+  for (int i = 0; i < 30; ++i) csv += std::to_string(i) + "," + std::to_string(i % 2) + "\n";
+  WriteFile(dir_ / "t.csv", csv);
+  ASSERT_EQ(Run("train t.csv -t y -a logistic --split none -q").code, 0);
+  WriteFile(dir_ / "ids.csv", "id,x,note\n007,1,1e5\n010,2,x\n");
+  auto r = Run("predict 1 -d ids.csv --keep-input");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "id,x,note,prediction,probability\n007,1,1e5,");
+  EXPECT_CONTAINS(r.out, "\n010,2,x,");
+  ASSERT_EQ(Run("predict 1 -d ids.csv -o p.NDJSON").code, 0);
+  EXPECT_EQ(ReadFile(dir_ / "p.NDJSON").front(), '{');
+  r = Run("predict 1 -d ids.csv -o p.jsonl.gz");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "compressed output ('p.jsonl.gz') is not supported yet");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "p.jsonl.gz"));
 }
 
 // Inputs a user meets: a named pipe (read once, copied aside), UTF-16 and classic Mac line ends

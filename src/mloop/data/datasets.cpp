@@ -125,8 +125,9 @@ ReadOptions WorkspaceReadOptions(const Workspace& ws) {
 }
 
 Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file,
-                   const std::vector<Field>& expected) {
+                   const std::vector<Field>& expected, bool others_as_text) {
   ReadOptions o = WorkspaceReadOptions(ws);
+  if (others_as_text) o.undeclared_type = DataType::kString;
   // The columns a model reads are read as the types it was trained on, not inferred from this
   // file alone: a category that looks like a number ("7"), or a column empty in every row of a
   // one-row file, would otherwise arrive as a number the model refuses.

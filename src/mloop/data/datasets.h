@@ -83,7 +83,7 @@ ReadOptions WorkspaceReadOptions(const Workspace& ws);
 // with the workspace's ingest settings, without storing it. Columns named in `expected` (a
 // model's inputs) are read as those types when the file has them.
 Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file,
-                   const std::vector<Field>& expected = {});
+                   const std::vector<Field>& expected = {}, bool others_as_text = false);
 
 // The request `data import FILE` makes with default flags: named after the file, the
 // workspace's ingest settings, the table kept.

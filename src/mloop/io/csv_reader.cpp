@@ -501,8 +501,12 @@ void CsvReader::ReadHeader() {
   plan_.columns.clear();
   for (auto& name : names) {
     auto it = options_.types.find(name);
-    bool declared = it != options_.types.end();
-    plan_.columns.push_back({name, declared ? it->second : DataType::kFloat64, declared});
+    const bool declared = it != options_.types.end();
+    plan_.columns.push_back({name,
+                             declared                   ? it->second
+                             : options_.undeclared_type ? *options_.undeclared_type
+                                                        : DataType::kFloat64,
+                             declared || options_.undeclared_type.has_value()});
   }
 }
 

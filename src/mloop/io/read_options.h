@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ struct ReadOptions {
   // the model, naming the step that reads it).
   std::map<std::string, DataType> types;
   bool types_if_present = false;
+  // CSV only: the columns not in `types` are read as this type instead of inferred (predict
+  // --keep-input reads the columns a model does not use as text, so that "007" comes back
+  // as "007").
+  std::optional<DataType> undeclared_type;
   // Column roles recorded in the schema (target, id, event_time, ignored).
   std::map<std::string, Role> roles;
   MissingTokens missing;

@@ -78,7 +78,15 @@ ModelBundle LoadBundle(ArtifactStore& store, const std::string& manifest_hash) {
   ModelBundle b;
   std::string part_name = "manifest.json";
   try {
-    b.manifest = nlohmann::json::parse(ReadVerified(store, manifest_hash, part_name));
+    // The content verified against its address: one that is not a manifest is another
+    // artifact (a model file, a dataset snapshot) given by its address, not a damaged bundle.
+    b.manifest =
+        nlohmann::json::parse(ReadVerified(store, manifest_hash, part_name), nullptr, false);
+    if (!b.manifest.is_object() || !b.manifest.contains("format_version") ||
+        !b.manifest.contains("files") || !b.manifest["files"].is_object()) {
+      throw InvalidArgument("artifact " + manifest_hash.substr(0, 12) + " is not a model bundle",
+                            "give a model reference: NAME/VERSION, NAME@ALIAS or a run id");
+    }
     int version = b.manifest.at("format_version").get<int>();
     if (version > kBundleFormatVersion) {
       throw FailedPrecondition("model " + manifest_hash.substr(0, 12) + " has bundle format " +
@@ -109,6 +117,7 @@ void ExportBundle(const ModelBundle& bundle, const std::filesystem::path& dir) {
     throw InvalidArgument("'" + dir.string() + "' is a file; a model exports into a directory",
                           "give a directory (new or existing) with -o");
   }
+  RefuseProtectedOutput(dir, "-o");  // before creating anything inside the workspace's state
   std::filesystem::create_directories(dir, ec);
   if (ec) throw IoError("cannot create '" + dir.string() + "': " + ec.message());
   ModelBundle copy = bundle;

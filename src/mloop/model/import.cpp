@@ -1,10 +1,14 @@
 #include "mloop/model/import.h"
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "mloop/core/error.h"
+#include "mloop/core/strings.h"
+#include "mloop/io/value_parse.h"
 #include "mloop/train/registry.h"
 
 namespace mloop {
@@ -38,6 +42,28 @@ ModelImportReport CutAtRound(nlohmann::json& model, int best, int groups) {
   return r;
 }
 
+// The `missing` of a model saved from scikit-learn's API (XGBClassifier(missing=-999.0)): its
+// learner attribute `scikit_learn` is JSON text holding `"missing": -999.0` (NaN by default,
+// which is no sentinel). nullopt when absent or NaN.
+std::optional<double> SklearnMissingValue(const nlohmann::json& model) {
+  const auto& learner = model.at("learner");
+  if (!learner.contains("attributes") || !learner["attributes"].contains("scikit_learn")) {
+    return std::nullopt;
+  }
+  const auto& text = learner["attributes"]["scikit_learn"];
+  if (!text.is_string()) return std::nullopt;
+  const std::string& s = text.get_ref<const std::string&>();
+  const size_t key = s.find("\"missing\":");
+  if (key == std::string::npos) return std::nullopt;
+  size_t at = key + 10;
+  while (at < s.size() && s[at] == ' ') ++at;
+  size_t end = at;
+  while (end < s.size() && s[end] != ',' && s[end] != '}' && s[end] != ' ') ++end;
+  double v;
+  if (!ParseFloat64(s.substr(at, end - at), &v) || std::isnan(v)) return std::nullopt;
+  return v;
+}
+
 }  // namespace
 
 ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImportOptions& options,
@@ -46,8 +72,12 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
   nlohmann::json model;
   try {
     model = nlohmann::json::parse(model_json);
-  } catch (const nlohmann::json::exception& e) {
-    const bool nan = model_json.find("NaN") != std::string::npos;
+  } catch (const nlohmann::json::parse_error& e) {
+    // A bare NaN where the parse stopped (scikit-learn's attributes hold "missing": NaN inside a
+    // string, which parses; a truncated file stops at its end).
+    const size_t at = std::min(e.byte > 0 ? e.byte - 1 : 0, model_json.size());
+    const size_t from = at >= 3 ? at - 3 : 0;
+    const bool nan = model_json.substr(from, at - from + 3).find("NaN") != std::string::npos;
     throw InvalidArgument(
         std::string("not an XGBoost JSON model: ") + e.what(),
         nan ? "the file holds NaN, which XGBoost writes for categorical splits "
@@ -108,6 +138,27 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
     throw InvalidArgument("the model takes " + std::to_string(num_features) + " features, " +
                           std::to_string(features.size()) + " were named");
   }
+  // The model reads its inputs by position: the file's own names in another order would feed
+  // every column to another feature, and predict nonsense without a word.
+  std::vector<std::string> renamed;
+  if (!options.features.empty() && !stored_names.empty() && options.features != stored_names) {
+    std::vector<std::string> a = options.features, b = stored_names;
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    if (a == b) {
+      throw InvalidArgument(
+          "--features names the model's own features in another order; the file stores them "
+          "in the order " +
+              Join(stored_names, ","),
+          "leave --features out to use the file's names, or give them in that order");
+    }
+    renamed = stored_names;
+  }
+  if (!options.target.empty() &&
+      std::find(features.begin(), features.end(), options.target) != features.end()) {
+    throw InvalidArgument("--target '" + options.target + "' is one of the model's inputs",
+                          "the target is the label column the model predicts, not a feature");
+  }
   // Early stopping: keep the rounds up to best_iteration unless all are asked for.
   int best = -1;
   if (model["learner"].contains("attributes") &&
@@ -126,6 +177,8 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
     throw InvalidArgument(std::string("not an XGBoost JSON model (") + e.what() + ")",
                           "save it from Python with booster.save_model(\"model.json\")");
   }
+  rep.missing_value = SklearnMissingValue(model);
+  rep.renamed = renamed;
   if (rep.kept_rounds < rep.rounds) model_json = model.dump();
   if (report) *report = rep;
   // Load it once through the estimator: a file XGBoost cannot read is refused here.
@@ -146,7 +199,7 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
     config["ensemble_probe_xxh3"] = own["ensemble_probe_xxh3"];
   ModelBundle b;
   b.target_json = target.ToJson();
-  b.encoding_json = Encoding::Numeric(features).ToJson();
+  b.encoding_json = Encoding::Numeric(features, rep.missing_value).ToJson();
   b.model_json = model_json;
   b.config_json = config.dump();
   nlohmann::json inputs = nlohmann::json::array();

@@ -3,6 +3,7 @@
 // any other. The model takes numeric input columns, passed through unchanged.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,11 @@ struct ModelImportOptions {
 struct ModelImportReport {
   int rounds = 0;       // boosting rounds in the file
   int kept_rounds = 0;  // rounds in the bundle (fewer when cut at best_iteration)
+  // A number the model reads as missing (scikit-learn's XGBClassifier(missing=-999.0)); the
+  // bundle's encoding makes it NaN, as XGBoost does.
+  std::optional<double> missing_value;
+  // The names stored in the file when --features gives other ones (empty otherwise).
+  std::vector<std::string> renamed;
 };
 
 // Task from the model's objective (binary:logistic -> binary, multi:softprob -> multiclass,

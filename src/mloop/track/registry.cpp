@@ -1,6 +1,7 @@
 #include "mloop/track/registry.h"
 
 #include <cstdlib>
+#include <set>
 
 #include "mloop/core/error.h"
 #include "mloop/core/hash.h"
@@ -35,8 +36,10 @@ std::pair<std::string, int64_t> ParseVersionRef(const std::string& ref) {
   size_t slash = ref.rfind('/');
   std::string v = slash == std::string::npos ? "" : ref.substr(slash + 1);
   if (slash == std::string::npos || v.empty() || v.size() > 12 ||
-      v.find_first_not_of("0123456789") != std::string::npos || std::stoll(v) < 1) {
-    throw UsageError("'" + ref + "' is not a model version", "write NAME/VERSION, e.g. churn/3");
+      v.find_first_not_of("0123456789") != std::string::npos || v[0] == '0') {
+    throw UsageError("'" + ref + "' is not a model version",
+                     "write NAME/VERSION, e.g. churn/3 (versions count from 1, without leading "
+                     "zeros)");
   }
   std::string name = ref.substr(0, slash);
   ValidateModelName(name);
@@ -98,6 +101,7 @@ ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref) {
   if (at != std::string::npos) {
     std::string name = ref.substr(0, at), alias = ref.substr(at + 1);
     ValidateModelName(name);
+    if (alias != "latest") ValidateAliasName(alias);  // t@ or t@1prod: a usage error (exit 2)
     std::optional<ModelVersionRecord> v;
     if (alias == "latest") {
       auto all = ws.metadata().ListModelVersions(name);
@@ -127,12 +131,24 @@ ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref) {
       out.description = ref.substr(0, 12);
       return out;
     }
+    // The models of runs and of the registry (imported ones have no run), as `models list`
+    // shows their addresses; a prefix two of them share names neither.
+    std::set<std::string> matches;
     for (const auto& r : ws.metadata().ListRuns("")) {
-      if (!r.model_hash.empty() && r.model_hash.rfind(ref, 0) == 0) {
-        out.model_hash = r.model_hash;
-        out.description = ref;
-        return out;
-      }
+      if (!r.model_hash.empty() && r.model_hash.rfind(ref, 0) == 0) matches.insert(r.model_hash);
+    }
+    for (const auto& v : ws.metadata().ListModelVersions("")) {
+      if (v.model_hash.rfind(ref, 0) == 0) matches.insert(v.model_hash);
+    }
+    if (matches.size() > 1) {
+      throw InvalidArgument(
+          "the address prefix '" + ref + "' fits " + std::to_string(matches.size()) + " models",
+          "give more of its digits");
+    }
+    if (matches.size() == 1) {
+      out.model_hash = *matches.begin();
+      out.description = ref;
+      return out;
     }
   }
   throw NotFound("no model '" + ref + "'",

@@ -114,9 +114,13 @@ Encoding Encoding::Fit(const Table& train, const EncodingOptions& options) {
   return e;
 }
 
-Encoding Encoding::Numeric(const std::vector<std::string>& columns) {
+Encoding Encoding::Numeric(const std::vector<std::string>& columns,
+                           std::optional<double> missing_value) {
   if (columns.empty()) throw InvalidArgument("a model needs at least one input column");
   Encoding e;
+  if (missing_value && !std::isnan(*missing_value)) {
+    e.missing_value_ = static_cast<float>(*missing_value);
+  }
   for (const auto& name : columns) {
     Input in;
     in.field = {name, DataType::kFloat64, Role::kFeature};
@@ -192,6 +196,12 @@ DenseMatrix Encoding::Transform(const Table& table) const {
           double v = NumericAt(col, i);
           out.at(i, src.offset) = std::isnan(v) && impute_ ? src.in->fill : v;
         }
+        if (missing_value_) {
+          for (int64_t i = start; i < end; ++i) {
+            double& v = out.at(i, src.offset);
+            if (static_cast<float>(v) == *missing_value_) v = kNaN;
+          }
+        }
       }
     }
   }
@@ -232,13 +242,16 @@ void Encoding::EncodeRow(const TypedValue* values, double* out) const {
           break;
       }
     }
+    if (missing_value_ && static_cast<float>(x) == *missing_value_) x = kNaN;
     *out++ = std::isnan(x) && impute_ ? in.fill : x;
   }
 }
 
 std::string Encoding::ToJson() const {
   nlohmann::json j;
-  j["format_version"] = 1;
+  // Version 2 adds missing_value; an encoding without one is written as version 1.
+  j["format_version"] = missing_value_ ? 2 : 1;
+  if (missing_value_) j["missing_value"] = static_cast<double>(*missing_value_);
   j["impute"] = impute_;
   j["feature_names"] = feature_names_;
   nlohmann::json cols = nlohmann::json::array();
@@ -255,13 +268,17 @@ std::string Encoding::ToJson() const {
 Encoding Encoding::FromJson(const std::string& json) {
   try {
     auto j = nlohmann::json::parse(json);
-    if (j.at("format_version").get<int>() != 1) {
+    const int version = j.at("format_version").get<int>();
+    if (version != 1 && version != 2) {
       throw FailedPrecondition("encoding format version " +
                                std::to_string(j.at("format_version").get<int>()) +
                                " is not supported");
     }
     Encoding e;
     e.impute_ = j.at("impute").get<bool>();
+    if (version >= 2 && j.contains("missing_value")) {
+      e.missing_value_ = static_cast<float>(j.at("missing_value").get<double>());
+    }
     e.feature_names_ = j.at("feature_names").get<std::vector<std::string>>();
     for (const auto& c : j.at("inputs")) {
       Input in;

@@ -14,6 +14,7 @@
 // logistic, kmeans) ask for `impute`.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,8 +35,11 @@ class Encoding {
   static Encoding Fit(const Table& train, const EncodingOptions& options);
 
   // An encoding that passes numeric columns through unchanged, in this order (missing -> NaN):
-  // what a model trained elsewhere on a plain numeric matrix expects.
-  static Encoding Numeric(const std::vector<std::string>& columns);
+  // what a model trained elsewhere on a plain numeric matrix expects. `missing_value` (a
+  // scikit-learn XGBClassifier(missing=-999.0)) is a number that means missing too: a value
+  // equal to it as float32, as XGBoost compares, becomes NaN.
+  static Encoding Numeric(const std::vector<std::string>& columns,
+                          std::optional<double> missing_value = std::nullopt);
 
   // Encodes `table`, which must hold every input column (extra columns are ignored; a missing
   // or mistyped one is InvalidArgument naming it).
@@ -64,6 +68,7 @@ class Encoding {
   std::vector<Field> inputs_;
   std::vector<std::string> feature_names_;
   bool impute_ = false;
+  std::optional<float> missing_value_;  // a number read as missing (Numeric's)
 };
 
 }  // namespace mloop
