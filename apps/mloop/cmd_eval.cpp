@@ -1,5 +1,6 @@
 // mloop eval MODEL --data DATASET|FILE | mloop eval --predictions FILE --label COL --score COL
 // Exit code 3 when a quality gate (--fail-under / --fail-over) misses.
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -50,11 +51,18 @@ std::vector<Gate> ParseGates(const EvalArgs& a) {
       throw UsageError(std::string(under ? "--fail-under" : "--fail-over") +
                        " expects METRIC=NUMBER, got '" + spec + "'");
     }
-    std::string name = CanonicalMetricName(spec.substr(0, eq));
+    // Names in any case, with spaces around them ("AUC = 0.8").
+    std::string name = spec.substr(0, eq);
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    name.erase(0, name.find_first_not_of(' ') == std::string::npos ? name.size()
+                                                                   : name.find_first_not_of(' '));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    name = CanonicalMetricName(name);
     auto names = AllMetricNames();
     if (std::find(names.begin(), names.end(), name) == names.end()) {
-      throw UsageError("unknown metric '" + name + "' in a quality gate" + DidYouMean(name, names),
-                       "metrics: " + Join(names, ", "));
+      throw UsageError(
+          "unknown metric '" + name + "' in a quality gate" + DidYouMean(name, names),
+          "metrics: " + Join(names, ", ") + " (auc and logloss name roc_auc and log_loss)");
     }
     gates.push_back({name, v, under});
   };
@@ -132,8 +140,16 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   for (const Gate& g : gates) {
     auto it = ev.metrics.find(g.metric);
     if (it == ev.metrics.end()) {
+      // roc_auc of labels of one class, a multiclass metric of a binary task, ...
       throw InvalidArgument("metric '" + g.metric + "' is not defined for this " +
-                            std::string(TaskName(ev.task)) + " evaluation");
+                                std::string(TaskName(ev.task)) + " evaluation" +
+                                (ev.task == Task::kBinary &&
+                                         (g.metric == "roc_auc" || g.metric == "average_precision")
+                                     ? " (with one class in the labels, "
+                                       "ROC AUC and average precision are "
+                                       "not defined)"
+                                     : ""),
+                            "the evaluation's metrics are listed by --json");
     }
     bool fail = g.under ? it->second < g.bound : it->second > g.bound;
     if (fail) {

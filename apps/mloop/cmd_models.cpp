@@ -97,7 +97,7 @@ void Show(const GlobalOptions& global, const std::string& ref, bool json) {
       std::cout << "  aliases:   " << aliases << "\n";
     }
     if (!m.version->description.empty())
-      std::cout << "  about:     " << m.version->description << "\n";
+      std::cout << "  about:     " << Printable(m.version->description, 200) << "\n";
   }
   std::cout << "  algorithm: " << man.value("algorithm", "") << " (" << man.value("task", "")
             << ")\n"

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "cli.h"
 #include "mloop/core/error.h"
@@ -305,6 +306,17 @@ void RunsList(const GlobalOptions& global, const std::string& experiment, const 
     } catch (const Error& e) {
       throw UsageError(e.what(), e.hint());
     }
+    const std::string field =
+        sort.substr(0, sort.rfind(':') == std::string::npos ||
+                               (!sort.ends_with(":asc") && !sort.ends_with(":desc"))
+                           ? sort.size()
+                           : sort.rfind(':'));
+    if (!runs.empty() && std::none_of(runs.begin(), runs.end(), [&](const RunRecord& r) {
+          return RunField(r, field).has_value();
+        })) {
+      std::cerr << "note: no run listed has " << field << ", so --sort left the order as it was"
+                << "; `mloop runs show ID` lists a run's fields\n";
+    }
   }
   if (json) {
     nlohmann::json out = nlohmann::json::array();
@@ -317,6 +329,13 @@ void RunsList(const GlobalOptions& global, const std::string& experiment, const 
                   : !experiment.empty() && experiment != "default"
                       ? "No runs in experiment '" + experiment + "'.\n"
                       : "No runs yet. Train one: mloop train DATASET --target COL\n");
+    if (!filter && !experiment.empty()) {  // a misspelt experiment name
+      std::set<std::string> names;
+      for (const RunRecord& r : ws->metadata().ListRuns("")) names.insert(r.experiment);
+      const std::string near =
+          DidYouMean(experiment, std::vector<std::string>(names.begin(), names.end()));
+      if (!near.empty()) std::cerr << "note: no experiment '" << experiment << "'" << near << "\n";
+    }
     // A field no run has is most likely a misspelt name ("metrics.auc" for metrics.roc_auc).
     for (const std::string& field : unknown) {
       std::cerr << "note: no run has " << field;

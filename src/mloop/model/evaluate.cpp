@@ -216,6 +216,15 @@ Evaluation EvaluatePredictions(const Table& data, const std::string& label,
                                const std::string& positive, const EvaluationOptions& options) {
   std::vector<std::string> one_class;
   if (task == Task::kBinary) one_class = OneClassBinary(data, label, positive);
+  if (one_class.empty() && task != Task::kRegression) {
+    // One class that is neither 0/1 nor false/true, and no --positive to name the other.
+    const std::vector<std::string> only = OneClassBinary(data, label, "\x01");
+    if (!only.empty()) {
+      throw InvalidArgument("label column '" + label + "' holds one class ('" + only[0] + "')",
+                            "give --task binary --positive LABEL to name the positive class "
+                            "(metrics that need both classes are then left out)");
+    }
+  }
   Target target;
   if (!one_class.empty()) {
     target.column = label;

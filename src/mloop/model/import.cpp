@@ -110,11 +110,11 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
   } else if (objective == "multi:softprob") {
     target.task = Task::kMulticlass;
     for (int k = 0; k < num_class; ++k) target.classes.push_back(std::to_string(k));
-  } else if (objective.rfind("reg:", 0) == 0) {
+  } else if (objective.rfind("reg:", 0) == 0 || objective == "count:poisson") {
     target.task = Task::kRegression;
   } else {
     throw InvalidArgument("objective '" + objective + "' is not supported for import",
-                          "supported: binary:logistic, multi:softprob, reg:*");
+                          "supported: binary:logistic, multi:softprob, reg:*, count:poisson");
   }
   target.type = target.task == Task::kRegression ? DataType::kFloat64 : DataType::kInt64;
   std::vector<std::string> features = options.features.empty() ? stored_names : options.features;

@@ -35,7 +35,8 @@ struct ModelImportReport {
 };
 
 // Task from the model's objective (binary:logistic -> binary, multi:softprob -> multiclass,
-// reg:* -> regression); anything else is InvalidArgument. The feature count must match.
+// reg:* or count:poisson -> regression); anything else is InvalidArgument. The feature count must
+// match.
 ModelBundle ImportXGBoostModel(const std::string& model_json, const ModelImportOptions& options,
                                ModelImportReport* report = nullptr);
 

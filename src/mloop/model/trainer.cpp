@@ -238,8 +238,17 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
   const Target target = InferTarget(data, req.target, req.task);
   auto probe = CreateEstimator(req.algorithm);
   if (!probe->Supports(target.task)) {
+    // A whole-number target of few values is read as classes unless told otherwise.
+    const bool int_classes = !req.task && target.type == DataType::kInt64 &&
+                             target.task != Task::kRegression && probe->Supports(Task::kRegression);
     throw InvalidArgument(req.algorithm + " cannot do " + std::string(TaskName(target.task)) +
-                          " (target '" + req.target + "')");
+                              " (target '" + req.target + "')",
+                          int_classes
+                              ? "'" + req.target + "' holds whole numbers with " +
+                                    std::to_string(target.classes.size()) +
+                                    " distinct values, read as classes; give --task regression to "
+                                    "regress it"
+                              : "");
   }
   probe->SetParams(req.params);  // reject bad parameters before any work
   Table table = data.WithRole(req.target, Role::kTarget);

@@ -9,6 +9,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/pairwise_sum.h"
+#include "mloop/core/strings.h"
 
 namespace mloop {
 
@@ -140,14 +141,25 @@ DenseMatrix Encoding::Transform(const Table& table) const {
     std::vector<int64_t> code_to_pos;  // string columns: dictionary code -> one-hot position
     int64_t offset;
   };
+  std::vector<std::string> absent;
+  for (const Input& in : columns_) {
+    if (table.schema().IndexOf(in.field.name) < 0) absent.push_back(in.field.name);
+  }
+  if (!absent.empty()) {  // every one named at once, the first with the nearest column
+    std::string names;
+    for (size_t k = 0; k < std::min<size_t>(absent.size(), 5); ++k) {
+      names += (k ? ", '" : "'") + absent[k] + "'";
+    }
+    if (absent.size() > 5) names += ", ... (" + std::to_string(absent.size()) + " in all)";
+    throw InvalidArgument((absent.size() == 1
+                               ? "the data has no column " + names + ", which the model takes"
+                               : "the data has no columns " + names + ", which the model takes") +
+                          " as input" + DidYouMean(absent[0], table.schema().names()));
+  }
   std::vector<Source> sources;
   int64_t offset = 0;
   for (const Input& in : columns_) {
-    int idx = table.schema().IndexOf(in.field.name);
-    if (idx < 0) {
-      throw InvalidArgument("the data has no column '" + in.field.name +
-                            "', which the model takes as input");
-    }
+    const int idx = table.schema().IndexOf(in.field.name);
     const Column& col = table.column(idx);
     Source src{&col, &in, {}, offset};
     if (in.field.type == DataType::kString) {
