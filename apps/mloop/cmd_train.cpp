@@ -110,6 +110,10 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
   } catch (const Error& e) {
     throw UsageError(e.what(), e.hint());
   }
+  if (req.params.count("early_stopping_rounds") && a.valid.empty() && a.split == "none") {
+    throw UsageError("early_stopping_rounds needs validation data, and --split none has none",
+                     "give --valid DATASET or a --split");
+  }
   const bool needs_target = !estimator->Supports(Task::kClustering);
   auto no_target = [&] {
     return UsageError(a.algo + " needs a target: --target COL",
@@ -474,6 +478,43 @@ void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, b
 
 // --- predict ----------------------------------------------------------------------------------
 
+// The class labels of `pred` in the target's type (an int64 target's 0, not "0"), as transform
+// and serve write them; unchanged for a string target, or a label that does not read back.
+Table WithTypedLabels(const Table& pred, const Target& target) {
+  const int idx = pred.schema().IndexOf("prediction");
+  if (idx < 0 || pred.column(idx).type() != DataType::kString ||
+      (target.type != DataType::kInt64 && target.type != DataType::kBool &&
+       target.type != DataType::kFloat64)) {
+    return pred;
+  }
+  const Column& text = pred.column(idx);
+  ColumnBuilder typed(target.type);
+  for (int64_t i = 0; i < text.size(); ++i) {
+    if (!text.IsValid(i)) {
+      typed.AppendNull();
+      continue;
+    }
+    const std::string_view v = text.StringAt(i);
+    int64_t n;
+    double d;
+    bool b;
+    if (target.type == DataType::kInt64 && ParseInt64(v, &n)) {
+      typed.AppendInt(n);
+    } else if (target.type == DataType::kFloat64 && ParseFloat64(v, &d)) {
+      typed.AppendDouble(d);
+    } else if (target.type == DataType::kBool && ParseBool(v, &b)) {
+      typed.AppendBool(b);
+    } else {
+      return pred;
+    }
+  }
+  std::vector<Field> fields = pred.schema().fields();
+  std::vector<Column> cols = pred.columns();
+  fields[static_cast<size_t>(idx)].type = target.type;
+  cols[static_cast<size_t>(idx)] = typed.Finish();
+  return Table(Schema(std::move(fields)), std::move(cols));
+}
+
 void RunPredict(const GlobalOptions& global, const std::string& model, const std::string& data,
                 const std::string& output, bool keep_input, bool explain) {
   if (output != "-") RefuseOverwritingInput(output, data, "--output");
@@ -487,7 +528,7 @@ void RunPredict(const GlobalOptions& global, const std::string& model, const std
   // Kept input columns the model does not read come back as their text (an id "007" stays
   // "007"), not as a type inferred from them.
   Table input = LoadTableArg(*ws, data, predictor.inputs(), keep_input);
-  Table pred = predictor.Predict(input);
+  Table pred = WithTypedLabels(predictor.Predict(input), predictor.target());
   if (explain) {
     Table contributions = predictor.Explain(input);
     std::vector<Field> fields = pred.schema().fields();

@@ -190,7 +190,8 @@ void RegisterTransform(CLI::App& app, GlobalOptions& global) {
                   "text/csv | application/jsonlines | application/json (one record per line); "
                   "default: from the input's extension");
   cmd->add_option("--accept", a->accept,
-                  "The output's content type (same choices); default: the input's");
+                  "The output's content type (same choices); default: from the output's extension, "
+                  "else the input's");
   cmd->add_option("--split-type", a->split_type,
                   "Line: one record per line (default) | None: the whole input is one batch");
   cmd->add_option("--batch-strategy", a->batch_strategy,

@@ -712,6 +712,13 @@ TEST_F(CliTest, PredictKeepsInputTextAndNamesOutputFormats) {
   EXPECT_CONTAINS(r.out, "\n010,2,x,");
   ASSERT_EQ(Run("predict 1 -d ids.csv -o p.NDJSON").code, 0);
   EXPECT_EQ(ReadFile(dir_ / "p.NDJSON").front(), '{');
+  // The label in the target's type (int64 here), as transform and serve write it.
+  const auto line = nlohmann::json::parse(
+      ReadFile(dir_ / "p.NDJSON").substr(0, ReadFile(dir_ / "p.NDJSON").find('\n')));
+  EXPECT_TRUE(line.at("prediction").is_number_integer()) << line.dump();
+  // Early stopping without validation data is a usage error before any run is recorded.
+  EXPECT_EQ(Run("train t.csv -t y --split none -p early_stopping_rounds=5 -q").code, 2);
+  EXPECT_EQ(nlohmann::json::parse(Run("runs list --json").out).size(), 1u);
   r = Run("predict 1 -d ids.csv -o p.jsonl.gz");
   EXPECT_EQ(r.code, 2);
   EXPECT_CONTAINS(r.err, "compressed output ('p.jsonl.gz') is not supported yet");
