@@ -44,6 +44,45 @@ TEST_F(CliTest, HelpAndVersion) {
   }
 }
 
+// docs/cli.md says its help texts are the program's real --help output (the footer line left
+// out): every block there that holds a "Usage: mloop ..." line equals what the command prints.
+TEST_F(CliTest, HelpTextsInTheDocsAreTheRealOnes) {
+  const std::string docs = ReadFile(std::filesystem::path(MLOOP_SOURCE_DIR) / "docs" / "cli.md");
+  const std::string footer =
+      "Run `mloop COMMAND --help` for a command's options. Docs: docs/cli.md";
+  auto trim = [&](std::string text) {
+    if (const size_t at = text.rfind(footer); at != std::string::npos) text.erase(at);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    return text;
+  };
+  // The fenced blocks, line by line (a fence opens or closes a block).
+  std::vector<std::string> blocks;
+  std::istringstream lines(docs);
+  bool inside = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("```", 0) == 0) {
+      if (!inside) blocks.emplace_back();
+      inside = !inside;
+    } else if (inside) {
+      blocks.back() += line + "\n";
+    }
+  }
+  int checked = 0;
+  for (std::string block : blocks) {
+    if (block.rfind("$ mloop --help\n", 0) == 0) block.erase(0, block.find('\n') + 1);
+    const size_t usage = block.find("Usage: mloop");
+    if (usage == std::string::npos || block[0] == '$') continue;
+    const size_t args_end = block.find(" [OPTIONS]", usage);
+    ASSERT_NE(args_end, std::string::npos) << block;
+    const std::string command = block.substr(usage + 12, args_end - usage - 12);  // " data import"
+    const auto r = Run(command + " --help");
+    EXPECT_EQ(r.code, 0) << command;
+    EXPECT_EQ(trim(block), trim(r.out)) << "mloop" << command << " --help";
+    ++checked;
+  }
+  EXPECT_GT(checked, 30);
+}
+
 TEST_F(CliTest, UsageErrorsExitWithTwo) {
   auto r = Run("frobnicate");
   EXPECT_EQ(r.code, 2);
