@@ -71,6 +71,31 @@ std::vector<Gate> ParseGates(const EvalArgs& a) {
   return gates;
 }
 
+// When `data` names the dataset version the model was trained on (the same content), metrics on
+// it mostly measure rows the model learned from: a warning says so. Empty otherwise (a data
+// file, or other data).
+std::string TrainingDataWarning(Workspace& ws, const ModelBundle& bundle, const std::string& data) {
+  if (std::filesystem::exists(data)) return "";
+  const nlohmann::json lineage = bundle.manifest.value("lineage", nlohmann::json::object());
+  const std::string trained_on = lineage.value("/dataset/hash"_json_pointer, std::string());
+  if (trained_on.empty()) return "";
+  DatasetVersion v;
+  try {
+    v = ResolveDataset(ws, DatasetRefArg(data));
+  } catch (const Error&) {
+    return "";  // LoadTableArg reports it
+  }
+  if (v.content_hash != trained_on) return "";
+  const std::string split = lineage.value("split", std::string());
+  const std::string run =
+      lineage.contains("run_id") ? " (`mloop runs show " + lineage["run_id"].dump() + "`)" : "";
+  return v.name + "@" + std::to_string(v.version) + " is the data the model was trained on: " +
+         (split == "none" ? "every row" : "most rows (split " + split + ")") +
+         " trained it, so these metrics overstate its quality on new data; evaluate on data it "
+         "has not seen" +
+         (split == "none" ? "" : ", or read its validation metrics" + run);
+}
+
 int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   const bool from_predictions = !a.predictions.empty();
   if (a.model.find('=') != std::string::npos) {  // `--fail-under auc=0.9 f1=0.8`
@@ -114,6 +139,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   auto ws = OpenWorkspace(global);
   Evaluation ev;
   std::string subject;
+  std::string warning;  // the data is the model's training data
   if (from_predictions) {
     ReadOptions ro;
     ro.threads = ws->config().threads;
@@ -132,6 +158,11 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     options.facts = {{"model", m.description},
                      {"algorithm", bundle.manifest.value("algorithm", "")},
                      {"data", a.data}};
+    warning = TrainingDataWarning(*ws, bundle, a.data);
+    if (!warning.empty()) {
+      options.facts.push_back({"warning", warning});
+      std::cerr << "warning: " << warning << "\n";
+    }
     ev = EvaluateModel(bundle, predictor, t, options);
   }
   if (!a.html.empty()) WriteFileAtomically(a.html, [&](std::ostream& out) { out << ev.html; });
@@ -159,14 +190,16 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     }
   }
   if (a.json) {
-    nlohmann::json j = {{"subject", subject},
-                        {"task", TaskName(ev.task)},
-                        {"rows", ev.rows},
-                        {"dropped_rows", ev.dropped_rows},
-                        {"unscored_rows", ev.unscored_rows},
-                        {"weight", a.weight.empty() ? nlohmann::json() : nlohmann::json(a.weight)},
-                        {"metrics", ev.metrics},
-                        {"quality_gates_missed", missed}};
+    nlohmann::json j = {
+        {"subject", subject},
+        {"task", TaskName(ev.task)},
+        {"rows", ev.rows},
+        {"dropped_rows", ev.dropped_rows},
+        {"unscored_rows", ev.unscored_rows},
+        {"weight", a.weight.empty() ? nlohmann::json() : nlohmann::json(a.weight)},
+        {"metrics", ev.metrics},
+        {"quality_gates_missed", missed},
+        {"warnings", warning.empty() ? nlohmann::json::array() : nlohmann::json::array({warning})}};
     if (ev.business) {
       const BusinessResult& b = *ev.business;
       j["business"] = {{"threshold", b.at_threshold.threshold},

@@ -110,6 +110,13 @@ TEST(EvalCliTest, LabelsTheModelDoesNotKnowAreRefused) {
   WriteFile(dir / "t.csv", train);
   auto r = testing::RunMloop(dir.path(), "train t.csv -t y -a logistic --split none -q");
   ASSERT_EQ(r.code, 0) << r.err;
+  // The model's own training data (the dataset t@1) gets a warning; a data file is not compared.
+  r = testing::RunMloop(dir.path(), "eval 1 -d t --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "warning: t@1 is the data the model was trained on: every row trained it");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["warnings"].size(), 1u);
+  r = testing::RunMloop(dir.path(), "eval 1 -d t.csv --json");
+  EXPECT_EQ(r.err.find("warning"), std::string::npos);
   WriteFile(dir / "e.csv", "x,y\n1,a\n2,c\n3,b\n4,\n5,d\n6,c\n");
   r = testing::RunMloop(dir.path(), "eval 1 -d e.csv");
   EXPECT_EQ(r.code, 1);
