@@ -224,7 +224,11 @@ Side LoadSide(Workspace& ws, const std::string& arg) {
   Side s;
   s.version = ResolveDataset(ws, DatasetRefArg(arg));
   s.table = LoadDataset(ws, s.version);
-  if (auto stored = LoadStoredProfile(ws, s.version.name, s.version.version, "")) {
+  // A stored profile is the baseline only when made with the default bins and top values: PSI
+  // over 1 bin or 1 top value would call any change "stable".
+  const ProfileOptions defaults;
+  auto stored = LoadStoredProfile(ws, s.version.name, s.version.version, "");
+  if (stored && stored->profile.bins == defaults.bins && stored->profile.top_k == defaults.top_k) {
     s.profile = std::move(stored->profile);
   } else {
     ProfileOptions options;

@@ -825,6 +825,8 @@ Profile ComputeProfile(const Table& table, const ProfileOptions& options) {
   const int64_t rows = table.num_rows();
 
   Profile p;
+  p.bins = options.bins;
+  p.top_k = options.top_k;
   p.rows = rows;
   p.columns = k;
   p.memory_bytes = table.MemoryBytes();

@@ -119,6 +119,10 @@ struct Profile {
   std::optional<TargetProfile> target;
   std::vector<Alert> alerts;
   double seconds = 0;  // time to compute
+  // ProfileOptions::bins and top_k it was computed with; 0 when not recorded (profiles stored
+  // before they were).
+  int bins = 0;
+  int top_k = 0;
 
   const ColumnProfile* Find(std::string_view column) const;
 };

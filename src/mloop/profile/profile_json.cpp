@@ -253,6 +253,7 @@ Json ProfileToJson(const Profile& p) {
             {"correlations", CorrelationsJson(p.correlations)},
             {"alerts", alerts}};
   if (p.target) j["target"] = TargetJson(*p.target);
+  if (p.bins > 0) j["options"] = {{"bins", p.bins}, {"top_k", p.top_k}};
   return j;
 }
 
@@ -280,6 +281,10 @@ Profile ProfileFromJson(const Json& j) {
       p.column_profiles.push_back(ColumnFrom(c));
     p.correlations = CorrelationsFrom(j.at("correlations"));
     if (j.contains("target")) p.target = TargetFrom(j.at("target"));
+    if (j.contains("options")) {
+      p.bins = j.at("options").at("bins").get<int>();
+      p.top_k = j.at("options").at("top_k").get<int>();
+    }
     for (const Json& a : Array(j.at("alerts"), "alerts")) {
       p.alerts.push_back({a.at("kind").get<std::string>(), a.at("column").get<std::string>(),
                           a.at("message").get<std::string>(), a.at("evidence")});
