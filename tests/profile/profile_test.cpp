@@ -311,6 +311,11 @@ TEST(ProfileAlertTest, EvidenceCarriesTheNumbers) {
   ASSERT_NE(corr, nullptr);
   EXPECT_EQ(corr->evidence["method"], "pearson");
   EXPECT_GT(corr->evidence["value"].get<double>(), 0.9);
+  // The rows both columns have a value in (score and twin are each missing in a few rows), and
+  // the two names apart: "a,b" could be columns "a" and "b,c" as well.
+  EXPECT_GE(corr->evidence["rows"].get<int64_t>(), 10);
+  EXPECT_LT(corr->evidence["rows"].get<int64_t>(), binary.rows);
+  EXPECT_EQ(corr->evidence["columns"], Json({"score", "twin"}));
 
   const Alert* leak = FindAlert(binary, "possible_leakage", "leak");
   ASSERT_NE(leak, nullptr);

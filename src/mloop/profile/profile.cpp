@@ -707,17 +707,42 @@ void ColumnAlerts(const ColumnProfile& c, const ProfileOptions& o, int64_t rows,
   }
 }
 
-void PairAlerts(const std::vector<std::string>& names, const std::vector<std::vector<double>>& m,
-                const std::string& method, const std::string& label, const std::string& target,
-                double threshold, std::vector<Alert>& alerts) {
+// Rows where both columns have a value (a finite one for numbers): what a pair's correlation was
+// computed on.
+int64_t PairRows(const Table& table, const std::string& a, const std::string& b) {
+  const Column& x = table.column(a);
+  const Column& y = table.column(b);
+  auto present = [](const Column& c, int64_t i) {
+    if (!c.IsValid(i)) return false;
+    return c.type() != DataType::kFloat64 || std::isfinite(c.f64()[i]);
+  };
+  int64_t n = 0;
+  for (int64_t i = 0; i < table.num_rows(); ++i) n += present(x, i) && present(y, i);
+  return n;
+}
+
+// A correlation of 1 on two or three rows says nothing: pairs with fewer rows raise no alert.
+constexpr int64_t kMinPairRows = 10;
+
+void PairAlerts(const Table& table, const std::vector<std::string>& names,
+                const std::vector<std::vector<double>>& m, const std::string& method,
+                const std::string& label, const std::string& target, double threshold,
+                std::vector<Alert>& alerts) {
   for (size_t i = 0; i < names.size(); ++i) {
     for (size_t j = i + 1; j < names.size(); ++j) {
       const double v = m[i][j];
       if (names[i] == target || names[j] == target || !(std::fabs(v) >= threshold)) continue;
+      const int64_t rows = PairRows(table, names[i], names[j]);
+      if (rows < kMinPairRows) continue;
       alerts.push_back(MakeAlert("high_correlation", names[i] + "," + names[j],
                                  "'" + names[i] + "' and '" + names[j] +
-                                     "' are highly correlated (" + label + " " + Short(v) + ")",
-                                 {{"method", method}, {"value", v}, {"threshold", threshold}}));
+                                     "' are highly correlated (" + label + " " + Short(v) +
+                                     " over " + std::to_string(rows) + " rows)",
+                                 {{"method", method},
+                                  {"value", v},
+                                  {"threshold", threshold},
+                                  {"rows", rows},
+                                  {"columns", {names[i], names[j]}}}));
     }
   }
 }
@@ -772,7 +797,7 @@ void TargetAlerts(const Profile& p, const ProfileOptions& o,
   }
 }
 
-std::vector<Alert> BuildAlerts(const Profile& p, const ProfileOptions& o,
+std::vector<Alert> BuildAlerts(const Table& table, const Profile& p, const ProfileOptions& o,
                                const std::vector<ColumnExtras>& extras) {
   std::vector<Alert> alerts;
   if (p.duplicate_rows > 0) {
@@ -789,9 +814,9 @@ std::vector<Alert> BuildAlerts(const Profile& p, const ProfileOptions& o,
     ColumnAlerts(c, o, p.rows, c.name == target, alerts);
   }
   const Correlations& corr = p.correlations;
-  PairAlerts(corr.numeric, corr.pearson, "pearson", "Pearson r", target, o.high_correlation,
+  PairAlerts(table, corr.numeric, corr.pearson, "pearson", "Pearson r", target, o.high_correlation,
              alerts);
-  PairAlerts(corr.categorical, corr.cramers_v, "cramers_v", "Cramer's V", target,
+  PairAlerts(table, corr.categorical, corr.cramers_v, "cramers_v", "Cramer's V", target,
              o.high_correlation, alerts);
   if (p.target) TargetAlerts(p, o, extras, alerts);
   return alerts;
@@ -885,7 +910,7 @@ Profile ComputeProfile(const Table& table, const ProfileOptions& options) {
       CountDuplicateRows(table, threads, workspaces[0].items,
                          workspaces.size() > 1 ? workspaces[1].items : workspaces[0].scratch);
   if (target.kind != TargetKind::kNone) p.target = BuildTargetProfile(p, target);
-  p.alerts = BuildAlerts(p, options, extras);
+  p.alerts = BuildAlerts(table, p, options, extras);
   p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return p;
 }

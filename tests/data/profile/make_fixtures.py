@@ -316,7 +316,21 @@ def association(info, kind, values, profile):
 # --- Alerts -------------------------------------------------------------------------------------
 
 
-def alerts(rows, duplicates, profiles, corr, target, normalized):
+MIN_PAIR_ROWS = 10  # a high correlation over fewer rows where both columns have a value: no alert
+
+
+def pair_rows(columns, a, b):
+    """Rows where both columns have a value (a finite one for float64)."""
+    values = {name: (kind, vals) for name, kind, vals in columns}
+
+    def present(kind, v):
+        return v is not None and not (kind == "float64" and not math.isfinite(float(v)))
+
+    (ka, va), (kb, vb) = values[a], values[b]
+    return sum(1 for x, y in zip(va, vb) if present(ka, x) and present(kb, y))
+
+
+def alerts(rows, duplicates, profiles, corr, target, normalized, columns):
     out = []
     if duplicates > 0:
         out.append(["duplicates", ""])
@@ -341,6 +355,8 @@ def alerts(rows, duplicates, profiles, corr, target, normalized):
             for j in range(i + 1, len(names)):
                 v = matrix[i][j]
                 if target in (names[i], names[j]) or v is None or abs(v) < HIGH_CORRELATION:
+                    continue
+                if pair_rows(columns, names[i], names[j]) < MIN_PAIR_ROWS:
                     continue
                 out.append(["high_correlation", names[i] + "," + names[j]])
     if target:
@@ -408,7 +424,7 @@ def make_case(case_name, csv_name, columns, target=""):
         "name": case_name, "csv": csv_name, "target": target, "rows": rows,
         "duplicate_rows": duplicates, "columns": profiles, "correlations": corr,
         "target_profile": target_doc,
-        "alerts": alerts(rows, duplicates, profiles, corr, target, normalized),
+        "alerts": alerts(rows, duplicates, profiles, corr, target, normalized, columns),
     }
     for p in profiles:
         p.pop("mi", None)
