@@ -578,6 +578,28 @@ TEST(ProfileTest, OverflowingSpreadIsInfiniteNotZero) {
   EXPECT_EQ(*x.mean, 2.5e159);
 }
 
+// Distinct whole numbers are an identifier when they count through a range (ids 1..n, or every
+// other number); spread far wider (amounts in cents), they are a measurement, with statistics,
+// a histogram and a skewness alert.
+TEST(ProfileTest, DistinctIntegersAreIdsOnlyWhenTheyCountThroughARange) {
+  ColumnBuilder ids(DataType::kInt64), odd(DataType::kInt64), cents(DataType::kInt64);
+  int64_t amount = 1000;
+  for (int64_t i = 0; i < 200; ++i) {
+    ids.AppendInt(1000 + i);
+    odd.AppendInt(2 * i + 1);
+    amount += i * i * 37 + 11;  // distinct, spread ever wider: skewed
+    cents.AppendInt(amount);
+  }
+  Table t(
+      Schema({{"id", DataType::kInt64}, {"odd", DataType::kInt64}, {"cents", DataType::kInt64}}),
+      {ids.Finish(), odd.Finish(), cents.Finish()});
+  const Profile p = ComputeProfile(t);
+  EXPECT_EQ(p.Find("id")->semantic, SemanticType::kIdLike);
+  EXPECT_EQ(p.Find("odd")->semantic, SemanticType::kIdLike);
+  EXPECT_EQ(p.Find("cents")->semantic, SemanticType::kNumeric);
+  EXPECT_TRUE(p.Find("cents")->histogram.has_value());
+}
+
 TEST(ProfileTest, AllMissingColumns) {
   Table t(Schema({{"x", DataType::kFloat64}, {"s", DataType::kString}, {"b", DataType::kBool}}),
           {BuildColumn(DataType::kFloat64, 5, true), BuildColumn(DataType::kString, 5, true),

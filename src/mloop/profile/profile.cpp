@@ -54,6 +54,7 @@ namespace {
 
 // Semantic-type thresholds (docs/formats.md, "Profile").
 constexpr int64_t kIdLikeMinCount = 10;    // fewer present values prove nothing
+constexpr double kIdLikeMaxSpread = 2.0;   // an int64 id's (max - min) / count is below this
 constexpr double kTextMinMeanLength = 30;  // code points
 constexpr double kTextMinDistinctShare = 0.5;
 constexpr size_t kMaxIntClasses = 20;  // as train/target.h: more means regression
@@ -251,8 +252,14 @@ SemanticType Classify(const ColumnProfile& p) {
         return SemanticType::kText;
       }
       return all_distinct ? SemanticType::kIdLike : SemanticType::kCategorical;
-    case DataType::kInt64:
-      return all_distinct ? SemanticType::kIdLike : SemanticType::kNumeric;
+    case DataType::kInt64: {
+      // Identifiers count through a range (1, 2, 3, ... or every other number); distinct whole
+      // numbers spread over a range far wider than their count are measurements (amounts in
+      // cents, epoch seconds) and keep their statistics and histogram.
+      const bool dense =
+          p.min && p.max && *p.max - *p.min < kIdLikeMaxSpread * static_cast<double>(p.count);
+      return all_distinct && dense ? SemanticType::kIdLike : SemanticType::kNumeric;
+    }
     case DataType::kFloat64:
       return SemanticType::kNumeric;
   }

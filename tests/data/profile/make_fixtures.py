@@ -55,6 +55,7 @@ SKEWNESS = 2.0
 MAX_CRAMERS = 100
 # Semantic-type constants of profile.cpp.
 ID_MIN_COUNT = 10
+ID_MAX_SPREAD = 2.0
 TEXT_MIN_MEAN_LENGTH = 30
 TEXT_MIN_DISTINCT_SHARE = 0.5
 MAX_INT_CLASSES = 20
@@ -122,7 +123,8 @@ def top_values(counter, key):
     return items
 
 
-def semantic(kind, count, distinct, length_mean):
+def semantic(kind, count, distinct, length_mean, lo=None, hi=None):
+    """lo, hi: an int64 column's min and max (an id counts through a range: hi - lo < 2 count)."""
     if count == 0:
         return "empty"
     if distinct <= 1:
@@ -137,7 +139,8 @@ def semantic(kind, count, distinct, length_mean):
             return "text"
         return "id_like" if all_distinct else "categorical"
     if kind == "int64":
-        return "id_like" if all_distinct else "numeric"
+        dense = lo is not None and hi is not None and hi - lo < ID_MAX_SPREAD * count
+        return "id_like" if all_distinct and dense else "numeric"
     return "numeric"
 
 
@@ -209,7 +212,8 @@ def column_profile(name, kind, values):
     out["type"] = kind
     out["missing"] = rows - out["count"]
     out["missing_percent"] = 100.0 * out["missing"] / rows if rows else 0.0
-    out["semantic"] = semantic(kind, out["count"], out["distinct"], out.get("length_mean", 0.0))
+    out["semantic"] = semantic(kind, out["count"], out["distinct"], out.get("length_mean", 0.0),
+                               out.get("min"), out.get("max"))
     return out
 
 
