@@ -51,7 +51,8 @@ std::string Share(int64_t part, int64_t whole) {
 
 // A name or value for one line of a terminal table.
 std::string Cell(const std::string& text, size_t max = 24) {
-  return Printable(text, max);
+  // The middle goes: columns named alike (feature_number_01, feature_number_02) stay apart.
+  return CutMiddleUtf8(Printable(text, 1024), max);
 }
 
 std::string Ref(const DatasetVersion& v) {

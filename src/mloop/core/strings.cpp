@@ -111,6 +111,16 @@ std::string CutUtf8(std::string_view text, size_t max) {
   return std::string(text.substr(0, cut)) + "...";
 }
 
+std::string CutMiddleUtf8(std::string_view text, size_t max, std::string_view mark) {
+  if (text.size() <= max) return std::string(text);
+  const size_t keep = max > mark.size() ? max - mark.size() : 0;
+  size_t head = keep - keep / 3;  // two thirds from the start, one from the end
+  size_t tail = text.size() - keep / 3;
+  while (head > 0 && (static_cast<unsigned char>(text[head]) & 0xC0) == 0x80) --head;
+  while (tail < text.size() && (static_cast<unsigned char>(text[tail]) & 0xC0) == 0x80) ++tail;
+  return std::string(text.substr(0, head)) + std::string(mark) + std::string(text.substr(tail));
+}
+
 std::string HumanBytes(int64_t bytes) {
   const char* units[] = {"B", "KB", "MB", "GB", "TB"};
   double v = static_cast<double>(bytes);

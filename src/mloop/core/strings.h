@@ -29,6 +29,10 @@ std::string HumanBytes(int64_t bytes);
 // `text` cut to at most `max` bytes, never inside a UTF-8 sequence, ending "..." when cut.
 std::string CutUtf8(std::string_view text, size_t max);
 
+// `text` cut to at most `max` bytes by taking out its middle (never inside a UTF-8 sequence) and
+// putting `mark` there: names that share a long start stay apart ("customer_l...ber_01").
+std::string CutMiddleUtf8(std::string_view text, size_t max, std::string_view mark = "...");
+
 // Makes arbitrary bytes safe to show on one line of a terminal: control characters and invalid
 // UTF-8 become escapes (\n, \t, \xNN), and text longer than `max_len` bytes is cut with "...".
 std::string Printable(std::string_view text, size_t max_len = 80);

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "mloop/core/strings.h"
+
 namespace mloop::report {
 
 // ---- Text and numbers -----------------------------------------------------------------------
@@ -110,12 +112,11 @@ double TextWidth(std::string_view text, double font_size) {
   return static_cast<double>(text.size()) * font_size * kCharWidth;
 }
 
-// `text` cut to at most `max_chars` characters (by bytes, not splitting UTF-8 sequences).
+// `text` cut to at most `max_chars` characters (by bytes, not splitting UTF-8 sequences) by
+// taking out its middle, so that labels sharing a long start stay apart.
 std::string Truncate(const std::string& text, size_t max_chars) {
   if (text.size() <= max_chars) return text;
-  size_t cut = max_chars > 1 ? max_chars - 1 : 0;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return text.substr(0, cut) + "\xE2\x80\xA6";  // U+2026 ellipsis
+  return CutMiddleUtf8(text, max_chars + 2, "\xE2\x80\xA6");  // U+2026: 3 bytes, one character
 }
 
 std::string Text(double x, double y, const std::string& text, double size,
