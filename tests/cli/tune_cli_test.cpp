@@ -123,6 +123,14 @@ TEST(TuneCli, RecordsTheJobAndEveryTrialAsARun) {
   for (const auto& t : job["trials"]) warm += t.value("warm_start", false);
   EXPECT_EQ(warm, 12);
   EXPECT_GE(job["best"]["number"].get<int>(), 12);
+  // Job 2 resumed job 1: warm-starting from both (or from one twice) takes each trial once.
+  r = RunMloop(
+      dir.path(),
+      "tune --warm-start 2 --warm-start 1 --warm-start 1 branin.yaml --max-trials 1 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  job = nlohmann::json::parse(r.out);
+  EXPECT_EQ(job["warm_start"], nlohmann::json::array({2, 1}));
+  EXPECT_EQ(job["trials"].size(), 13u);
 
   // Trials of another objective cannot seed a job.
   std::string other = testing::ReadFile(dir / "branin.yaml");

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "mloop/core/error.h"
@@ -270,8 +271,14 @@ void Recorder::AddEarlierTrials(RecordedTuneResult* result) {
     }
     return std::make_pair(*record, nlohmann::json::parse(record->trials_json));
   };
+  // The runs of the trials added: one trial reached twice (a job and its resume both given as
+  // warm starts, or a job named twice) is added once.
+  std::set<int64_t> added_runs;
   // Adds `trials` (with their runs) as warm starts or as this job's own.
   auto add = [&](std::vector<Trial> trials, const std::vector<int64_t>& runs, bool own) {
+    for (int64_t run : runs) {
+      if (run != 0) added_runs.insert(run);
+    }
     const size_t first = study_.trials().size();
     study_.AddTrials(trials, own);
     for (size_t i = 0; i < runs.size(); ++i) {
@@ -316,15 +323,19 @@ void Recorder::AddEarlierTrials(RecordedTuneResult* result) {
     for (const auto& j : trials) {
       Trial t = TrialFromJson(j);
       if (Unfinished(t)) continue;  // no value, no information
+      const int64_t run = j.value("run_id", int64_t{0});
+      if (run != 0 && added_runs.count(run)) continue;  // already here, through another job
       if (!FitToSpace(study_.space(), &t.params)) {
         ++result->skipped_warm_start;
         continue;
       }
       kept.push_back(std::move(t));
-      runs.push_back(j.value("run_id", int64_t{0}));
+      runs.push_back(run);
     }
     add(std::move(kept), runs, false);
-    warm_ids_.push_back(id);
+    if (std::find(warm_ids_.begin(), warm_ids_.end(), id) == warm_ids_.end()) {
+      warm_ids_.push_back(id);
+    }
   }
   if (auto reason = study_.StopReason()) {
     throw FailedPrecondition(
