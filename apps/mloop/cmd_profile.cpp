@@ -128,7 +128,7 @@ void PrintSummary(const Profile& p, const DatasetVersion& v, const StoredProfile
         continue;
       }
       rows.push_back(
-          {a.kind, a.column.empty() ? "(dataset)" : Cell(a.column, 32), Printable(a.message, 100)});
+          {a.kind, a.column.empty() ? "(dataset)" : Cell(a.column, 32), Printable(a.message, 200)});
     }
     PrintTable({"KIND", "COLUMN", "MESSAGE"}, rows, "  ");
     if (!rest.empty()) {

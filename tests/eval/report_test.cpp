@@ -290,6 +290,13 @@ TEST(ReportModuleTest, ChartsEscapeTextAndThinLargeInputs) {
   svg = report::RenderSvg(bars);
   EXPECT_LT(svg.find(">big<"), svg.find(">mid<"));
   EXPECT_LT(svg.find(">mid<"), svg.find(">small<"));
+  // From a baseline (0.5 for ROC AUC): the axis starts there, not at 0.
+  report::BarChart auc;
+  auc.bars = {{"a", 0.52}, {"b", 0.55}};
+  auc.baseline = 0.5;
+  svg = report::RenderSvg(auc);
+  EXPECT_TRUE(Has(svg, ">0.50<")) << svg;
+  EXPECT_FALSE(Has(svg, ">0<")) << svg;
 
   report::HtmlPage page("<title>");
   page.AddFact("k<", "v>");

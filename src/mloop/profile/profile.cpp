@@ -810,11 +810,12 @@ std::vector<Alert> BuildAlerts(const Table& table, const Profile& p, const Profi
   if (p.duplicate_rows > 0) {
     const double percent =
         100.0 * static_cast<double>(p.duplicate_rows) / static_cast<double>(p.rows);
-    alerts.push_back(
-        MakeAlert("duplicates", "",
-                  std::to_string(p.duplicate_rows) + " rows (" + Fixed(percent, 1) +
-                      "%) repeat an earlier row",
-                  {{"duplicate_rows", p.duplicate_rows}, {"rows", p.rows}, {"percent", percent}}));
+    alerts.push_back(MakeAlert(
+        "duplicates", "",
+        std::to_string(p.duplicate_rows) + (p.duplicate_rows == 1 ? " row (" : " rows (") +
+            Fixed(percent, 1) +
+            (p.duplicate_rows == 1 ? "%) repeats an earlier row" : "%) repeat an earlier row"),
+        {{"duplicate_rows", p.duplicate_rows}, {"rows", p.rows}, {"percent", percent}}));
   }
   const std::string target = p.target ? p.target->column : "";
   for (const ColumnProfile& c : p.column_profiles) {

@@ -201,7 +201,8 @@ void Overview(const Profile& p, HtmlPage& page) {
       {"Missing cells", Int(missing), Share(missing, cells) + " of cells"},
       {"Memory", HumanBytes(p.memory_bytes), "in memory, as loaded"},
       {"Alerts", Int(static_cast<int64_t>(p.alerts.size())),
-       kinds.empty() ? "none" : std::to_string(kinds.size()) + " kinds"},
+       kinds.empty() ? "none"
+                     : std::to_string(kinds.size()) + (kinds.size() == 1 ? " kind" : " kinds")},
   });
 
   // Columns per semantic type, with the storage types they have.
@@ -353,6 +354,8 @@ void TargetSection(const Profile& p, HtmlPage& page) {
     ch.bars = tp.ranking;
     ch.sort = false;
     ch.max_bars = 30;
+    // max(AUC, 1 - AUC) is at least 0.5, which is no association: bars start there.
+    if (tp.association_kind == "roc_auc") ch.baseline = 0.5;
     ch.width = 560;
     charts.push_back(RenderSvg(ch));
   }

@@ -472,16 +472,17 @@ std::string RenderSvg(const BarChart& chart) {
     });
   }
   if (chart.max_bars > 0 && bars.size() > chart.max_bars) bars.resize(chart.max_bars);
-  double lo = 0.0, hi = 0.0;
+  const double base = chart.vertical ? 0.0 : chart.baseline;
+  double lo = base, hi = base;
   for (const auto& b : bars) {
     if (!std::isfinite(b.second)) continue;
     lo = std::min(lo, b.second);
     hi = std::max(hi, b.second);
   }
   AxisRange fixed;
-  if (lo == 0.0) fixed.min = 0.0;
-  if (hi == 0.0 && lo < 0.0) fixed.max = 0.0;
-  if (lo == 0.0 && hi == 0.0) fixed.max = 1.0;
+  if (lo == base) fixed.min = base;
+  if (hi == base && lo < base) fixed.max = base;
+  if (lo == base && hi == base) fixed.max = base + 1.0;
   const size_t n = bars.size();
 
   if (chart.vertical) {
@@ -531,7 +532,7 @@ std::string RenderSvg(const BarChart& chart) {
   f.top = top;
   // Names end at name_right; negative values need room for their value text left of the plot.
   const double name_right = std::min(std::max(52.0, name_w + 6), chart.width * 0.45 - 8);
-  f.left = name_right + 8 + (lo < 0 ? 48 : 0);
+  f.left = name_right + 8 + (lo < base ? 48 : 0);
   f.right = chart.width - 64;
   f.bottom = top + row * static_cast<double>(n);
   f.xt = MakeTicks(lo, hi, fixed);
@@ -544,9 +545,9 @@ std::string RenderSvg(const BarChart& chart) {
   }
   size_t max_chars = static_cast<size_t>(std::max(4.0, (name_right - 6) / (12 * kCharWidth)));
   for (size_t i = 0; i < n; ++i) {
-    double v = std::isfinite(bars[i].second) ? bars[i].second : 0.0;
+    double v = std::isfinite(bars[i].second) ? bars[i].second : base;
     double y = top + row * static_cast<double>(i);
-    double x0 = f.X(0.0), x1 = f.X(v);
+    double x0 = f.X(base), x1 = f.X(v);
     s += "<rect x=\"" + C(std::min(x0, x1)) + "\" y=\"" + C(y + 3) + "\" width=\"" +
          C(std::fabs(x1 - x0)) + "\" height=\"" + C(row - 6) + "\" fill=\"" +
          EscapeXml(chart.color) + "\"><title>" + EscapeXml(bars[i].first) + ": " +
@@ -554,13 +555,13 @@ std::string RenderSvg(const BarChart& chart) {
     s += Text(name_right, y + row / 2 + 4, Truncate(bars[i].first, max_chars), 12, "end",
               "fill=\"#222\"");
     std::string value = FormatNumber(bars[i].second, 3);
-    if (v >= 0) {
+    if (v >= base) {
       s += Text(x1 + 4, y + row / 2 + 4, value, 11, "start", "fill=\"#444\"");
     } else {
       s += Text(x1 - 4, y + row / 2 + 4, value, 11, "end", "fill=\"#444\"");
     }
   }
-  s += Line(f.X(0.0), f.top, f.X(0.0), f.bottom, "#666");
+  s += Line(f.X(base), f.top, f.X(base), f.bottom, "#666");
   if (!chart.value_label.empty()) {
     s += Text((f.left + f.right) / 2, height - 10, chart.value_label, 12.5, "middle",
               "fill=\"#222\"");

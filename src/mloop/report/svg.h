@@ -92,6 +92,8 @@ struct BarChart {
   bool sort = true;  // horizontal only
   bool vertical = false;
   size_t max_bars = 0;  // 0 = all; otherwise the first max_bars after sorting
+  // Horizontal only: where bars start and the axis begins (0.5 for ROC AUC: no association).
+  double baseline = 0.0;
   std::string color = "#4e79a7";
   int width = 560;
   int height = 0;  // 0 = from the number of bars (horizontal) or 400 (vertical)
