@@ -249,9 +249,14 @@ bool IsNumberType(DataType t) {
 // values plus one bucket for every other value; always a last bucket for missing values.
 struct Buckets {
   bool numeric = false;
+  // A constant baseline (one value): below it, at it, above it (its histogram's one bin of
+  // width 1 would hold a shift of 0.01).
+  std::optional<double> constant;
   std::vector<double> edges;
   std::unordered_map<std::string, size_t> values;
-  size_t Count() const { return (numeric ? edges.size() - 1 : values.size() + 1) + 1; }
+  size_t Count() const {
+    return (constant ? 3 : numeric ? edges.size() - 1 : values.size() + 1) + 1;
+  }
 };
 
 Buckets MakeBuckets(const ColumnProfile& a, DataType b_type) {
@@ -260,6 +265,7 @@ Buckets MakeBuckets(const ColumnProfile& a, DataType b_type) {
       a.histogram->edges.size() >= 2) {
     b.numeric = true;
     b.edges = a.histogram->edges;
+    if (a.distinct == 1 && a.min) b.constant = *a.min;
     return b;
   }
   for (const auto& v : a.top_values) b.values.emplace(v.value, b.values.size());
@@ -289,6 +295,10 @@ std::vector<double> Shares(const Column& column, const Buckets& b) {
       double v = column.IsValid(i) ? NumberAt(column, i) : std::nan("");
       if (std::isnan(v)) {
         counts[missing] += 1;
+        continue;
+      }
+      if (b.constant) {
+        counts[v < *b.constant ? 0 : v == *b.constant ? 1 : 2] += 1;
         continue;
       }
       // numpy.histogram's bins, the last one closed; outside values join the end bins.
@@ -422,6 +432,7 @@ nlohmann::json SideJson(const ColumnProfile* c) {
   return {{"type", DataTypeName(c->type)},
           {"semantic", SemanticTypeName(c->semantic)},
           {"missing_percent", c->missing_percent},
+          {"infinite", c->infinite},
           {"mean", Optional(c->mean)},
           {"std", Optional(c->std)},
           {"distinct", c->distinct},
@@ -549,19 +560,31 @@ void RunDiff(const GlobalOptions& global, const std::string& a_ref, const std::s
     if (shown++ == 0) std::cout << "\nLargest changes:\n";
     std::cout << "  " << Cell(d.name, 40) << " (PSI " << PsiText(*d.psi) << ", " << Level(*d.psi)
               << (d.smd ? ", mean shift " + FormatNumber(*d.smd, 3) + " std" : "") << ")\n";
-    // Quantiles for numbers, the most frequent values for the rest.
+    // Quantiles for numbers and times (when both sides have them), the most frequent values
+    // for the rest; the count of infinite values when it changed.
+    const bool times = d.a->type == DataType::kTimestamp && d.b->type == DataType::kTimestamp;
     const bool numeric = d.a->semantic == SemanticType::kNumeric;
+    auto quantile = [&](double v) { return std::isnan(v) ? std::string(kDash) : FormatNumber(v); };
     std::string q;
     for (const char* k : kQuantiles) {
       if (!numeric) break;
       auto x = d.a->quantiles.find(k), y = d.b->quantiles.find(k);
       if (x == d.a->quantiles.end() || y == d.b->quantiles.end()) continue;
       q += std::string(q.empty() ? "" : ", ") + k + " " +
-           Pair(FormatNumber(x->second), FormatNumber(y->second));
+           Pair(quantile(x->second), quantile(y->second));
     }
     if (!q.empty()) std::cout << "    quantiles: " << q << "\n";
-    if (!numeric && d.a->semantic != SemanticType::kDatetime &&
-        (!d.a->top_values.empty() || !d.b->top_values.empty())) {
+    if (times) {
+      std::cout << "    range A: " << d.a->first_time.value_or(kDash) << " to "
+                << d.a->last_time.value_or(kDash) << "\n"
+                << "    range B: " << d.b->first_time.value_or(kDash) << " to "
+                << d.b->last_time.value_or(kDash) << "\n";
+    }
+    if (d.a->infinite != d.b->infinite) {
+      std::cout << "    infinite values: "
+                << Pair(HumanCount(d.a->infinite), HumanCount(d.b->infinite)) << "\n";
+    }
+    if (q.empty() && !times && (!d.a->top_values.empty() || !d.b->top_values.empty())) {
       std::cout << "    top values A: " << TopValues(*d.a) << "\n"
                 << "    top values B: " << TopValues(*d.b) << "\n";
     }

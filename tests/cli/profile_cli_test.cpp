@@ -210,6 +210,34 @@ TEST_F(ProfileCliTest, DiffScoresAColumnThatChangedType) {
   EXPECT_EQ(cols[0].at("level"), "major");
 }
 
+// A constant column whose one value changed is a change (one histogram bin of width 1 held
+// both values); infinite values are counted on each side; times show their ranges.
+TEST_F(ProfileCliTest, DiffSeesConstantsInfinitiesAndTimes) {
+  std::string a = "c,t,x\n", b = a;
+  for (int i = 1; i <= 50; ++i) {
+    const std::string day = std::to_string(10 + i % 18);
+    a += "5.0,2024-01-" + day + "T00:00:00Z," + std::to_string(i) + ".5\n";
+    b +=
+        "5.01,2025-01-" + day + "T00:00:00Z," + (i <= 15 ? "inf" : std::to_string(i) + ".5") + "\n";
+  }
+  WriteFile(dir_ / "a.csv", a);
+  WriteFile(dir_ / "b.csv", b);
+  ASSERT_EQ(Run("data import a.csv --name d").code, 0);
+  ASSERT_EQ(Run("data import b.csv --name d").code, 0);
+  auto r = Run("data diff d@1 d@2 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const auto& c : nlohmann::json::parse(r.out).at("columns")) {
+    EXPECT_EQ(c.at("level"), "major") << c.dump();
+    if (c.at("name") == "x") {
+      EXPECT_EQ(c.at("a").at("infinite"), 0);
+      EXPECT_EQ(c.at("b").at("infinite"), 15);
+    }
+  }
+  r = Run("data diff d@1 d@2");
+  EXPECT_CONTAINS(r.out, "infinite values: 0 -> 15");
+  EXPECT_CONTAINS(r.out, "range B: 2025-01-10T00:00:00Z to 2025-01-27T00:00:00Z");
+}
+
 TEST_F(ProfileCliTest, DiffBadInput) {
   WriteFile(dir_ / "a.csv", Csv(20, 0));
   ASSERT_EQ(Run("data import a.csv --name sales").code, 0);
