@@ -12,6 +12,7 @@
 #include "mloop/eval/metrics.h"
 #include "mloop/io/atomic_file.h"
 #include "mloop/io/csv_reader.h"
+#include "mloop/io/jsonl_reader.h"
 #include "mloop/model/evaluate.h"
 #include "mloop/track/registry.h"
 
@@ -143,7 +144,13 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   if (from_predictions) {
     ReadOptions ro;
     ro.threads = ws->config().threads;
-    Table t = ReadCsv(a.predictions, ro).table;
+    // CSV or JSON Lines (.jsonl, .ndjson, .json), as predict and transform write them.
+    Table t = DetectFormat(a.predictions) == SourceFormat::kJsonLines
+                  ? ReadJsonLines(a.predictions, ro).table
+                  : ReadCsv(a.predictions, ro).table;
+    if (t.num_rows() == 0) {
+      throw InvalidArgument(a.predictions + " has no rows of predictions to evaluate");
+    }
     subject = a.predictions;
     options.title = "Evaluation of " + a.predictions;
     options.facts = {{"predictions", a.predictions}, {"label", a.label}, {"score", a.score}};
@@ -245,7 +252,8 @@ void RegisterEval(CLI::App& app, GlobalOptions& global, int* exit_code) {
   eval->add_option("MODEL", a->model, "NAME/V, NAME@ALIAS, run id, ...");
   eval->add_option("-d,--data", a->data,
                    "A dataset NAME[@V] or a data file (CSV or JSON Lines), with the target");
-  eval->add_option("--predictions", a->predictions, "A CSV of predictions made anywhere");
+  eval->add_option("--predictions", a->predictions,
+                   "A CSV or JSON Lines file of predictions made anywhere");
   eval->add_option("--label", a->label, "With --predictions: the true label column");
   eval->add_option("--score", a->score,
                    "With --predictions: the score (binary) or predicted value (regression)");

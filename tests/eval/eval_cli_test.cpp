@@ -100,6 +100,24 @@ TEST(EvalCliTest, NanLabelsAreMissing) {
   }
 }
 
+// Predictions in JSON Lines (as predict -o p.jsonl writes them) evaluate as the CSV does; a file
+// of a header only says it has no rows.
+TEST(EvalCliTest, JsonLinesPredictionsAndEmptyFiles) {
+  TempDir dir;
+  ASSERT_EQ(testing::RunMloop(dir.path(), "init").code, 0);
+  WriteFile(dir / "p.jsonl",
+            "{\"label\": 0, \"score\": 0.1}\n{\"label\": 1, \"score\": 0.9}\n"
+            "{\"label\": 1, \"score\": 0.4}\n{\"label\": 0, \"score\": 0.6}\n");
+  auto r = testing::RunMloop(dir.path(),
+                             "eval --predictions p.jsonl --label label --score score --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(r.out)["metrics"]["roc_auc"].get<double>(), 0.75);
+  WriteFile(dir / "h.csv", "label,score\n");
+  r = testing::RunMloop(dir.path(), "eval --predictions h.csv --label label --score score");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "h.csv has no rows of predictions to evaluate");
+}
+
 // Rows whose label is not a class of the model are refused with the labels and the classes,
 // as `train --valid` refuses them: left out, they made the metrics describe other data.
 TEST(EvalCliTest, LabelsTheModelDoesNotKnowAreRefused) {
