@@ -290,6 +290,13 @@ TEST(ReportModuleTest, ChartsEscapeTextAndThinLargeInputs) {
   svg = report::RenderSvg(bars);
   EXPECT_LT(svg.find(">big<"), svg.find(">mid<"));
   EXPECT_LT(svg.find(">mid<"), svg.find(">small<"));
+  // Counts get whole-number ticks: a histogram of 1 and 2 rows has no tick "0.5".
+  report::BarChart counts;
+  counts.vertical = true;
+  counts.bars = {{"a", 1}, {"b", 2}, {"c", 0}};
+  svg = report::RenderSvg(counts);
+  EXPECT_FALSE(Has(svg, ">0.5<")) << svg;
+  EXPECT_TRUE(Has(svg, ">1<")) << svg;
   // From a baseline (0.5 for ROC AUC): the axis starts there, not at 0.
   report::BarChart auc;
   auc.bars = {{"a", 0.52}, {"b", 0.55}};

@@ -577,7 +577,7 @@ std::vector<Card> HeadlineCards(const EvalReport& r, size_t n, double positive_s
   }
   cards.push_back({"Rows", FormatGrouped(static_cast<double>(n), 0), ""});
   if (r.task == Task::kBinary && positive_share >= 0) {
-    cards.push_back({"Positive rate", Percent(positive_share), ClassName(r, 1)});
+    cards.push_back({"Positive rate", Percent(positive_share), "class " + ClassName(r, 1)});
   }
   if (r.business && r.business_spec) {
     const BusinessSpec& spec = *r.business_spec;

@@ -173,6 +173,7 @@ Ticks MakeTicks(double lo, double hi, const AxisRange& fixed, int target = 5) {
   }
   Ticks t;
   t.step = NiceStep(hi - lo, target);
+  if (fixed.whole) t.step = std::max(t.step, 1.0);
   t.lo = fixed.min ? lo : std::floor(lo / t.step + 1e-9) * t.step;
   t.hi = fixed.max ? hi : std::ceil(hi / t.step - 1e-9) * t.step;
   double first = std::ceil(t.lo / t.step - 1e-9) * t.step;
@@ -480,6 +481,9 @@ std::string RenderSvg(const BarChart& chart) {
     hi = std::max(hi, b.second);
   }
   AxisRange fixed;
+  fixed.whole = std::all_of(bars.begin(), bars.end(), [](const auto& b) {
+    return !std::isfinite(b.second) || b.second == std::floor(b.second);
+  });
   if (lo == base) fixed.min = base;
   if (hi == base && lo < base) fixed.max = base;
   if (lo == base && hi == base) fixed.max = base + 1.0;
@@ -676,8 +680,10 @@ std::string RenderSvg(const Heatmap& chart) {
       std::string color = chart.diverging ? DivergingColor(t) : HeatColor(t);
       s += "<rect x=\"" + C(x) + "\" y=\"" + C(y) + "\" width=\"" + C(cell) + "\" height=\"" +
            C(cell) + "\" fill=\"" + color + "\" stroke=\"#fff\"><title>" +
-           EscapeXml(chart.row_axis + " " + label(chart.row_labels, i) + ", " + chart.col_axis +
-                     " " + label(chart.col_labels, j) + ": " + text) +
+           EscapeXml((chart.row_axis.empty() ? "" : chart.row_axis + " ") +
+                     label(chart.row_labels, i) + ", " +
+                     (chart.col_axis.empty() ? "" : chart.col_axis + " ") +
+                     label(chart.col_labels, j) + ": " + text) +
            "</title></rect>";
       if (chart.diverging) {
         if (!std::isfinite(v) || TextWidth(text, font) > cell - 4) continue;

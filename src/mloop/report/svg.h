@@ -64,6 +64,7 @@ struct VerticalLine {
 struct AxisRange {
   std::optional<double> min;
   std::optional<double> max;
+  bool whole = false;  // whole-number values (counts): ticks 1 apart at least, never 0.5
 };
 
 struct LineChart {
