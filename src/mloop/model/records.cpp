@@ -273,13 +273,10 @@ bool FromJson(dom::element e, DataType type, TypedValue* v, std::string* text) {
           v->i = i;
           return true;
         }
-        // 30.0 or 1e3, as JSON writers often put integers: taken when exactly an int64.
-        if (e.type() == dom::element_type::DOUBLE && d == std::trunc(d) && d >= -0x1p63 &&
-            d < 0x1p63) {
-          v->i = static_cast<int64_t>(d);
-          return true;
-        }
-        return false;
+        // 30.0 or 1e3, as JSON writers often put integers: taken below 2^53, where a double
+        // holds every integer (as JSON Lines import and V2 cells take them), so that
+        // 9007199254740993.0, already rounded by the double, is not taken for an exact id.
+        return e.type() == dom::element_type::DOUBLE && WholeDoubleToInt64(d, &v->i);
       }
       if (type == DataType::kBool) {
         if (d != 0 && d != 1) return false;
