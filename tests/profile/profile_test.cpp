@@ -570,12 +570,17 @@ TEST(ProfileTest, EmptyTable) {
 TEST(ProfileTest, OverflowingSpreadIsInfiniteNotZero) {
   ColumnBuilder b(DataType::kFloat64);
   for (double v : {1.0, 2.0, 3.0, 1e160}) b.AppendDouble(v);
-  Table t(Schema({{"x", DataType::kFloat64}}), {b.Finish()});
-  const ColumnProfile& x = ComputeProfile(t).column_profiles[0];
+  ColumnBuilder y(DataType::kFloat64);
+  for (double v : {0.0, 1.0, 0.0, 1.0}) y.AppendDouble(v);
+  Table t(Schema({{"x", DataType::kFloat64}, {"y", DataType::kFloat64}}), {b.Finish(), y.Finish()});
+  const Profile p = ComputeProfile(t);
+  const ColumnProfile& x = p.column_profiles[0];
   EXPECT_EQ(*x.std, std::numeric_limits<double>::infinity());
   EXPECT_TRUE(std::isnan(*x.skewness));
   EXPECT_TRUE(std::isnan(*x.kurtosis));
   EXPECT_EQ(*x.mean, 2.5e159);
+  // Its correlations are undefined, not 0 (which reads as "unrelated").
+  EXPECT_TRUE(std::isnan(p.correlations.pearson[0][1]));
 }
 
 // Distinct whole numbers are an identifier when they count through a range (ids 1..n, or every

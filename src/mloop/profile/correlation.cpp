@@ -220,9 +220,12 @@ void CompleteGrams(const Table& table, const std::vector<NumericWork>& numeric,
   }
 }
 
+// NaN when a side is constant, or when its spread overflows a double (values near +-1e308: an
+// infinite standard deviation, as pandas' std says), where sxy / inf would read as "no
+// correlation".
 double CorrelationOf(double sxy, double sxx, double syy) {
   const double divisor = std::sqrt(sxx * syy);
-  return divisor == 0 ? kNaN : sxy / divisor;
+  return divisor == 0 || !std::isfinite(divisor) ? kNaN : sxy / divisor;
 }
 
 // The rows of the finite values in rank order: a counting sort of the rows by doubled rank.

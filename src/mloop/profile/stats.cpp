@@ -174,7 +174,8 @@ double PearsonComplete(const double* x, const double* y, size_t n) {
     sxy += dx * dy;
   }
   const double divisor = std::sqrt(sxx * syy);
-  return divisor == 0 ? kNaN : sxy / divisor;
+  // A spread beyond a double (an infinite standard deviation) leaves r undefined, not 0.
+  return divisor == 0 || !std::isfinite(divisor) ? kNaN : sxy / divisor;
 }
 
 double MutualInformation(const std::vector<int64_t>& table, int rows, int cols,
