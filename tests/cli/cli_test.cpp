@@ -24,6 +24,14 @@ using Result = testing::CliResult;
 class CliTest : public ::testing::Test {
  protected:
   Result Run(const std::string& args) { return testing::RunMloop(dir_.path(), args); }
+  // Runs `script` (written to the test directory as train.py) with Debian's python3 and the
+  // arguments, each quoted; its exit code.
+  int RunPython(const std::string& script, const std::vector<std::string>& args) {
+    WriteFile(dir_ / "train.py", script);
+    std::string cmd = "/usr/bin/python3 '" + (dir_ / "train.py").string() + "'";
+    for (const std::string& a : args) cmd += " '" + a + "'";
+    return std::system(cmd.c_str());
+  }
   TempDir dir_;
 };
 
@@ -614,7 +622,7 @@ TEST_F(CliTest, ImportPythonXGBoostModel) {
   ASSERT_EQ(Run("init").code, 0);
   std::string data = std::string(MLOOP_SOURCE_DIR) + "/examples/data/breast_cancer.csv";
   ASSERT_EQ(Run("data import " + data + " --name bc").code, 0);
-  WriteFile(dir_ / "train.py", R"(
+  ASSERT_EQ(RunPython(R"(
 import sys, pandas as pd, xgboost as xgb
 df = pd.read_csv(sys.argv[1]); y = df.pop("target")
 b = xgb.train({"objective": "binary:logistic", "max_depth": 3, "nthread": 1}, xgb.DMatrix(df, label=y), 15)
@@ -628,10 +636,8 @@ c.save_model(sys.argv[2] + "/sk_model.json")
 with open(sys.argv[2] + "/sk_pred.txt", "w") as f:
     f.write("%d %d\n" % (c.best_iteration, c.get_booster().num_boosted_rounds()))
     for p in c.predict_proba(df)[:, 1]: f.write(repr(float(p)) + "\n")
-)");
-  ASSERT_EQ(std::system(("/usr/bin/python3 '" + (dir_ / "train.py").string() + "' '" + data +
-                         "' '" + dir_.path().string() + "'")
-                            .c_str()),
+)",
+                      {data, dir_.path().string()}),
             0);
   auto r = Run("models import py_model.json --name pymodel --target target");
   ASSERT_EQ(r.code, 0) << r.err;
@@ -689,7 +695,7 @@ with open(sys.argv[2] + "/sk_pred.txt", "w") as f:
 // feature names in another order are refused; other names rename the inputs with a warning.
 TEST_F(CliTest, ImportedSklearnModelKeepsItsMissingValue) {
   ASSERT_EQ(Run("init").code, 0);
-  WriteFile(dir_ / "train.py", R"(
+  ASSERT_EQ(RunPython(R"(
 import sys, numpy as np, pandas as pd, xgboost as xgb
 from sklearn.datasets import make_classification
 X, y = make_classification(600, 4, random_state=0)
@@ -700,10 +706,8 @@ clf.save_model(sys.argv[1] + "/m.json")
 X.assign(label=y).to_csv(sys.argv[1] + "/d.csv", index=False)
 with open(sys.argv[1] + "/p.txt", "w") as f:
     for p in clf.predict_proba(X)[:, 1]: f.write(repr(float(p)) + "\n")
-)");
-  ASSERT_EQ(std::system(("/usr/bin/python3 '" + (dir_ / "train.py").string() + "' '" +
-                         dir_.path().string() + "'")
-                            .c_str()),
+)",
+                      {dir_.path().string()}),
             0);
   auto r = Run("models import m.json --name sk --target label");
   ASSERT_EQ(r.code, 0) << r.err;
