@@ -605,6 +605,33 @@ TEST(ProfileTest, DistinctIntegersAreIdsOnlyWhenTheyCountThroughARange) {
   EXPECT_TRUE(p.Find("cents")->histogram.has_value());
 }
 
+// A target with one class, or with no value, is flagged: no model can learn from it.
+TEST(ProfileTest, UnusableTargetsAreFlagged) {
+  ColumnBuilder one(DataType::kString), none(DataType::kFloat64), x(DataType::kFloat64);
+  for (int i = 0; i < 20; ++i) {
+    one.AppendString("a");
+    none.AppendNull();
+    x.AppendDouble(i);
+  }
+  Table t(
+      Schema({{"one", DataType::kString}, {"none", DataType::kFloat64}, {"x", DataType::kFloat64}}),
+      {one.Finish(), none.Finish(), x.Finish()});
+  ProfileOptions o;
+  o.target = "one";
+  Profile p = ComputeProfile(t, o);
+  const Alert* a = FindAlert(p, "unusable_target", "one");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->message, "target 'one' has one class ('a'): no model can learn from it");
+  EXPECT_EQ(a->evidence["classes"], 1);
+  o.target = "none";
+  p = ComputeProfile(t, o);
+  a = FindAlert(p, "unusable_target", "none");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->message, "target 'none' has no value: no model can learn from it");
+  o.target = "x";
+  EXPECT_EQ(FindAlert(ComputeProfile(t, o), "unusable_target", "x"), nullptr);
+}
+
 TEST(ProfileTest, AllMissingColumns) {
   Table t(Schema({{"x", DataType::kFloat64}, {"s", DataType::kString}, {"b", DataType::kBool}}),
           {BuildColumn(DataType::kFloat64, 5, true), BuildColumn(DataType::kString, 5, true),

@@ -776,6 +776,19 @@ void TargetAlerts(const Profile& p, const ProfileOptions& o,
                                   {"threshold", o.imbalance_ratio}}));
     }
   }
+  // A target no model can learn from: no value, or one class.
+  const ColumnProfile* tc = p.Find(t.column);
+  const bool classification = t.task != "regression";
+  if ((tc && tc->count == 0) || (classification && t.class_counts.size() < 2)) {
+    const bool none = !tc || tc->count == 0;
+    alerts.push_back(MakeAlert(
+        "unusable_target", t.column,
+        "target '" + t.column + "' has " +
+            (none ? std::string("no value")
+                  : "one class ('" + Printable(t.class_counts[0].value, 40) + "')") +
+            ": no model can learn from it",
+        {{"count", tc ? tc->count : 0}, {"classes", static_cast<int64_t>(t.class_counts.size())}}));
+  }
   for (size_t i = 0; i < p.column_profiles.size(); ++i) {
     const ColumnProfile& c = p.column_profiles[i];
     if (!c.target_association) continue;

@@ -368,6 +368,8 @@ def alerts(rows, duplicates, profiles, corr, target, normalized, columns):
         counts = t.get("class_counts")
         if counts and len(counts) >= 2 and counts[-1]["count"] / counts[0]["count"] < IMBALANCE:
             out.append(["imbalance", target])
+        if t["count"] == 0 or ("class_counts" in t and len(counts) < 2):
+            out.append(["unusable_target", target])
         for p in profiles:
             a = p.get("target_association")
             strength = normalized.get(p["name"]) if p.get("mi") else a
