@@ -232,6 +232,15 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& [k, v] : ev.metrics) rows.push_back({k, MetricText(v, 6)});
     PrintTable({"METRIC", "VALUE"}, rows, "  ");
+    // Metrics of the task that this data leaves undefined (ROC AUC of one class; log loss and
+    // Brier of scores outside [0, 1]) are said to be missing, not just absent.
+    std::vector<std::string> undefined;
+    for (const std::string& m : MetricNames(ev.task)) {
+      if (!ev.metrics.count(m)) undefined.push_back(m);
+    }
+    if (!undefined.empty()) {
+      std::cout << "  (not defined on this data: " << Join(undefined, ", ") << ")\n";
+    }
     if (ev.business) std::cout << BusinessSummary(*ev.business, *options.business) << "\n";
     if (!a.html.empty()) std::cout << "Report: " << a.html << "\n";
   }

@@ -112,6 +112,11 @@ TEST(EvalCliTest, JsonLinesPredictionsAndEmptyFiles) {
                              "eval --predictions p.jsonl --label label --score score --json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_DOUBLE_EQ(nlohmann::json::parse(r.out)["metrics"]["roc_auc"].get<double>(), 0.75);
+  // A metric of the task that the data leaves undefined is named, not just left out.
+  WriteFile(dir / "o.csv", "label,score\n0,-1\n1,2\n1,0.4\n0,0.6\n");
+  r = testing::RunMloop(dir.path(), "eval --predictions o.csv --label label --score score");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "(not defined on this data: brier)");
   WriteFile(dir / "h.csv", "label,score\n");
   r = testing::RunMloop(dir.path(), "eval --predictions h.csv --label label --score score");
   EXPECT_EQ(r.code, 1);
