@@ -453,13 +453,18 @@ std::string Pair(const std::string& a, const std::string& b) {
   return a == b ? a : a + " -> " + b;
 }
 
+// The three most frequent values with their shares of all rows (as the PSI counts them), and
+// the share of missing values when there are some.
 std::string TopValues(const ColumnProfile& c) {
+  const int64_t rows = c.count + c.missing;
   std::string out;
   for (size_t i = 0; i < c.top_values.size() && i < 3; ++i) {
     const auto& v = c.top_values[i];
     out += (i ? ", " : "") + Cell(v.value.empty() ? "(empty)" : v.value, 20) + " " +
-           Share(v.count, c.count);
+           Share(v.count, rows);
   }
+  if (c.missing > 0)
+    out += (out.empty() ? "" : ", ") + std::string("missing ") + Share(c.missing, rows);
   return out.empty() ? kDash : out;
 }
 

@@ -235,7 +235,15 @@ TEST_F(ProfileCliTest, DiffSeesConstantsInfinitiesAndTimes) {
   }
   r = Run("data diff d@1 d@2");
   EXPECT_CONTAINS(r.out, "infinite values: 0 -> 15");
+  // Shares of all rows, as the PSI counts them: a missing value shows.
+  WriteFile(dir_ / "s1.csv", "s,n\na,1\na,2\na,3\na,4\n");
+  WriteFile(dir_ / "s2.csv", "s,n\na,1\na,2\na,3\n,4\n");
   EXPECT_CONTAINS(r.out, "range B: 2025-01-10T00:00:00Z to 2025-01-27T00:00:00Z");
+  ASSERT_EQ(Run("data import s1.csv --name s").code, 0);
+  ASSERT_EQ(Run("data import s2.csv --name s").code, 0);
+  r = Run("data diff s@1 s@2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "top values B: a 75.0%, missing 25.0%");
 }
 
 TEST_F(ProfileCliTest, DiffBadInput) {
