@@ -1,6 +1,5 @@
 // mloop eval MODEL --data DATASET|FILE | mloop eval --predictions FILE --label COL --score COL
 // Exit code 3 when a quality gate (--fail-under / --fail-over) misses.
-#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -53,12 +52,12 @@ std::vector<Gate> ParseGates(const EvalArgs& a) {
                        " expects METRIC=NUMBER, got '" + spec + "'");
     }
     // Names in any case, with spaces around them ("AUC = 0.8").
-    std::string name = spec.substr(0, eq);
-    while (!name.empty() && name.back() == ' ') name.pop_back();
-    name.erase(0, name.find_first_not_of(' ') == std::string::npos ? name.size()
-                                                                   : name.find_first_not_of(' '));
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    name = CanonicalMetricName(name);
+    const std::string written = spec.substr(0, eq);
+    const size_t first = written.find_first_not_of(' ');
+    const std::string name = CanonicalMetricName(
+        AsciiLower(first == std::string::npos
+                       ? ""
+                       : written.substr(first, written.find_last_not_of(' ') + 1 - first)));
     auto names = AllMetricNames();
     if (std::find(names.begin(), names.end(), name) == names.end()) {
       throw UsageError(

@@ -569,14 +569,12 @@ void RunDiff(const GlobalOptions& global, const std::string& a_ref, const std::s
     // for the rest; the count of infinite values when it changed.
     const bool times = d.a->type == DataType::kTimestamp && d.b->type == DataType::kTimestamp;
     const bool numeric = d.a->semantic == SemanticType::kNumeric;
-    auto quantile = [&](double v) { return std::isnan(v) ? std::string(kDash) : FormatNumber(v); };
     std::string q;
     for (const char* k : kQuantiles) {
       if (!numeric) break;
       auto x = d.a->quantiles.find(k), y = d.b->quantiles.find(k);
       if (x == d.a->quantiles.end() || y == d.b->quantiles.end()) continue;
-      q += std::string(q.empty() ? "" : ", ") + k + " " +
-           Pair(quantile(x->second), quantile(y->second));
+      q += std::string(q.empty() ? "" : ", ") + k + " " + Pair(Num(x->second), Num(y->second));
     }
     if (!q.empty()) std::cout << "    quantiles: " << q << "\n";
     if (times) {

@@ -305,21 +305,16 @@ void RunsList(const GlobalOptions& global, const std::string& experiment, const 
     std::erase_if(runs, [&](const RunRecord& r) { return !filter->Matches(r); });
   }
   if (!sort.empty()) {
+    SortedBy sorted;
     try {
-      SortRuns(runs, sort);
+      sorted = SortRuns(runs, sort);
     } catch (const Error& e) {
       throw UsageError(e.what(), e.hint());
     }
-    const std::string field =
-        sort.substr(0, sort.rfind(':') == std::string::npos ||
-                               (!sort.ends_with(":asc") && !sort.ends_with(":desc"))
-                           ? sort.size()
-                           : sort.rfind(':'));
-    if (!runs.empty() && std::none_of(runs.begin(), runs.end(), [&](const RunRecord& r) {
-          return RunField(r, field).has_value();
-        })) {
-      std::cerr << "note: no run listed has " << field << ", so --sort left the order as it was"
-                << "; `mloop runs show ID` lists a run's fields\n";
+    if (!runs.empty() && !sorted.found) {
+      std::cerr << "note: no run listed has " << sorted.field
+                << ", so --sort left the order as it was; `mloop runs show ID` lists a run's "
+                   "fields\n";
     }
   }
   if (json) {

@@ -483,6 +483,11 @@ TEST_F(CliTest, RunsCompareShowsWhatEachRunLearnedFrom) {
   // A tag given twice is an error, not the last one kept; so is an "and" with nothing after it.
   EXPECT_EQ(Run("train d.csv --target y --algo logistic -q --tag a=1 --tag a=2").code, 2);
   EXPECT_EQ(Run("runs list --where 'id = 1 and'").code, 2);
+  // A --sort field no run has, and a misspelt experiment, are pointed out.
+  EXPECT_CONTAINS(Run("runs list --sort metrics.nothing:asc").err,
+                  "note: no run listed has metrics.nothing, so --sort left the order as it was");
+  EXPECT_CONTAINS(Run("runs list --experiment defalt").err,
+                  "note: no experiment 'defalt' (did you mean 'default'?)");
 }
 
 // Without a validation part, the cross-validation's metrics are printed (they were recorded

@@ -172,7 +172,7 @@ bool RunFilter::Matches(const RunRecord& run) const {
   return true;
 }
 
-void SortRuns(std::vector<RunRecord>& runs, const std::string& spec) {
+SortedBy SortRuns(std::vector<RunRecord>& runs, const std::string& spec) {
   std::string field = spec;
   bool ascending = false;
   size_t colon = spec.rfind(':');
@@ -192,11 +192,13 @@ void SortRuns(std::vector<RunRecord>& runs, const std::string& spec) {
     double number = 0;
     std::string text;
   };
+  SortedBy out{field, false};
   std::vector<std::pair<Key, RunRecord>> keyed;
   keyed.reserve(runs.size());
   for (RunRecord& run : runs) {
     Key k{2};
     if (auto v = RunField(run, field)) {
+      out.found = true;
       double d;
       if (ParseFloat64(*v, &d) && !std::isnan(d)) {
         k = {0, d, ""};
@@ -215,6 +217,7 @@ void SortRuns(std::vector<RunRecord>& runs, const std::string& spec) {
     return false;
   });
   for (size_t i = 0; i < runs.size(); ++i) runs[i] = std::move(keyed[i].second);
+  return out;
 }
 
 }  // namespace mloop

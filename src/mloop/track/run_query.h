@@ -33,7 +33,12 @@ class RunFilter {
 // The value of `field` for `run` as text, or nullopt when the run has none.
 std::optional<std::string> RunField(const RunRecord& run, const std::string& field);
 
-// Sorts by "FIELD[:asc|:desc]" (desc by default); runs without the field go last.
-void SortRuns(std::vector<RunRecord>& runs, const std::string& spec);
+// Sorts by "FIELD[:asc|:desc]" (desc by default); runs without the field go last. Returns the
+// FIELD, and whether some run has it (else the order is unchanged: a misspelt field, most likely).
+struct SortedBy {
+  std::string field;
+  bool found = false;
+};
+SortedBy SortRuns(std::vector<RunRecord>& runs, const std::string& spec);
 
 }  // namespace mloop
