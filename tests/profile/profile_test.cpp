@@ -1002,6 +1002,31 @@ TEST(ProfileScaleTest, DuplicateRowsAmongManyRows) {
   EXPECT_EQ(p.duplicate_rows, 30000 - static_cast<int64_t>(rows.size()));
 }
 
+TEST(ProfileScaleTest, AColumnOfDistinctPresentValuesMakesEveryRowDistinct) {
+  // An id tells the rows apart, however the other columns repeat.
+  ColumnBuilder id(DataType::kInt64), x(DataType::kFloat64);
+  for (int row = 0; row < 1000; ++row) {
+    id.AppendInt(row);
+    x.AppendDouble(1.5);
+  }
+  Table keyed(Schema({{"id", DataType::kInt64}, {"x", DataType::kFloat64}}),
+              {id.Finish(), x.Finish()});
+  EXPECT_EQ(ComputeProfile(keyed).duplicate_rows, 0);
+
+  // Distinct where present is not a key: missing equals missing (pandas), as NaN equals NaN.
+  ColumnBuilder sparse_id(DataType::kInt64), f(DataType::kFloat64), y(DataType::kFloat64);
+  sparse_id.AppendInt(1);
+  sparse_id.AppendNull();
+  sparse_id.AppendNull();
+  f.AppendDouble(2.0);
+  f.AppendDouble(std::nan(""));
+  f.AppendDouble(std::nan(""));
+  for (int row = 0; row < 3; ++row) y.AppendDouble(5.0);
+  Table t(Schema({{"id", DataType::kInt64}, {"f", DataType::kFloat64}, {"y", DataType::kFloat64}}),
+          {sparse_id.Finish(), f.Finish(), y.Finish()});
+  EXPECT_EQ(ComputeProfile(t).duplicate_rows, 1);
+}
+
 // --- The sort every numeric column goes through ----------------------------------------------
 
 TEST(ProfileSortTest, SortsLikeStdSortOnEveryKind) {

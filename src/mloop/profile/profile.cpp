@@ -925,11 +925,16 @@ Profile ComputeProfile(const Table& table, const ProfileOptions& options) {
   p.correlations = ComputeCorrelations(table, numeric, categorical, threads);
   numeric.clear();
   numeric.shrink_to_fit();
-  // The workspaces' buffers are already in memory: the hashes go to one, the sort's scratch to
-  // the other.
-  p.duplicate_rows =
-      CountDuplicateRows(table, threads, workspaces[0].items,
-                         workspaces.size() > 1 ? workspaces[1].items : workspaces[0].scratch);
+  // A column whose values are all present and all different (an id) already tells every row
+  // apart; otherwise the rows are hashed. The workspaces' buffers are already in memory: the
+  // hashes go to one, the sort's scratch to the other.
+  const bool has_key =
+      std::any_of(p.column_profiles.begin(), p.column_profiles.end(),
+                  [&](const ColumnProfile& c) { return c.count == rows && c.distinct == rows; });
+  p.duplicate_rows = has_key ? 0
+                             : CountDuplicateRows(table, threads, workspaces[0].items,
+                                                  workspaces.size() > 1 ? workspaces[1].items
+                                                                        : workspaces[0].scratch);
   if (target.kind != TargetKind::kNone) p.target = BuildTargetProfile(p, target);
   p.alerts = BuildAlerts(table, p, options, extras);
   p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
