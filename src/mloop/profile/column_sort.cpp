@@ -25,7 +25,7 @@ constexpr size_t kMaxBuckets = 1024;       // first level: open write positions 
 constexpr size_t kMaxInnerBuckets = 4096;  // later levels, on data already in cache
 constexpr size_t kInsertionSortMax = 24;
 constexpr size_t kRememberedBuckets = 8192;  // bucket ids kept on the stack (16 KB)
-static_assert(kMaxInnerBuckets <= 65536);   // ids fit uint16_t
+static_assert(kMaxInnerBuckets <= 65536);    // ids fit uint16_t
 constexpr int kMaxDepth = 8;
 
 // Monotone maps from keys to doubles that place keys in buckets. `injective`: equal doubles
