@@ -114,6 +114,7 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
   if (a.json) {
     nlohmann::json j = VersionJson(v);
     j["created_now"] = r.created;
+    j["reused"] = r.reused;
     j["rows_imported"] = r.rows_imported;
     j["rows_rejected"] = r.rows_rejected;
     if (!r.rejects_path.empty()) j["rejects_file"] = r.rejects_path.string();
@@ -125,6 +126,9 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
   if (r.created) {
     std::cout << "Imported " << ref << ": " << HumanCount(r.rows_imported) << " rows x "
               << v.num_columns << " columns";
+  } else if (r.reused) {
+    std::cout << "Unchanged: this file was imported as " << ref << " with the same options ("
+              << HumanCount(v.num_rows) << " rows); not read again, no new version";
   } else {
     std::cout << "Unchanged: the content is identical to " << ref << " (" << HumanCount(v.num_rows)
               << " rows); no new version";

@@ -231,6 +231,13 @@ TEST_F(CliTest, ImportListShowExportRoundTrip) {
   EXPECT_EQ(r.code, 0);
   EXPECT_CONTAINS(r.out, "d@2");  // roles differ, so the content differs
   r = Run("data import d.csv --name d");
+  EXPECT_CONTAINS(r.out, "Unchanged: this file was imported as d@2 with the same options");
+  r = Run("data import d.csv --name d --json");
+  EXPECT_CONTAINS(r.out, "\"reused\": true");
+  // Other bytes, the same table: read, then found stored.
+  WriteFile(dir_ / "d_crlf.csv",
+            "id,score,label,when\r\n1,0.5,yes,2024-01-01\r\n2,,no,2024-01-02T10:00:00Z\r\n");
+  r = Run("data import d_crlf.csv --name d");
   EXPECT_CONTAINS(r.out, "Unchanged: the content is identical to d@2");
 
   r = Run("data list --json");

@@ -55,6 +55,69 @@ TEST_F(DatasetsTest, ImportLoadAndVersioning) {
   EXPECT_EQ(ResolveDataset(*ws_, ParseDatasetRef("d@1")).num_rows, 2);
 }
 
+TEST_F(DatasetsTest, TheSameFileWithTheSameOptionsIsNotReadAgain) {
+  auto first = Import("d", "a,b\n1,x\n2,y\n");
+  EXPECT_TRUE(first.created);
+  EXPECT_FALSE(first.reused);
+  EXPECT_FALSE(first.version.import_key.empty());
+
+  ImportRequest r;
+  r.name = "d";
+  r.file = dir_ / "d.csv";
+  r.keep_table = true;
+  auto again = ImportDataset(*ws_, r);
+  EXPECT_TRUE(again.reused);
+  EXPECT_FALSE(again.created);
+  EXPECT_EQ(again.version.version, 1);
+  EXPECT_EQ(again.rows_imported, 2);
+  EXPECT_TRUE(again.table.Equals(LoadDataset(*ws_, first.version)));
+
+  // Another option that decides the table: read again (and here, another table).
+  r.read.types = {{"a", DataType::kFloat64}};
+  auto typed = ImportDataset(*ws_, r);
+  EXPECT_FALSE(typed.reused);
+  EXPECT_TRUE(typed.created);
+  EXPECT_EQ(typed.version.version, 2);
+
+  // The file changed, keeping its size: read again.
+  r.read.types.clear();
+  WriteFile(dir_ / "d.csv", "a,b\n1,x\n3,y\n");
+  auto changed = ImportDataset(*ws_, r);
+  EXPECT_FALSE(changed.reused);
+  EXPECT_EQ(changed.version.version, 3);
+  EXPECT_EQ(changed.table.column("a").i64()[1], 3);
+
+  // Another dataset name: its own version, read from the file.
+  r.name = "e";
+  EXPECT_FALSE(ImportDataset(*ws_, r).reused);
+  EXPECT_EQ(ws_->metadata().ListDatasets().size(), 2u);
+  EXPECT_EQ(ws_->metadata().ListDatasets()[0].versions, 3);
+}
+
+TEST_F(DatasetsTest, AnImportWithRejectedRowsOrAMissingSnapshotIsReadAgain) {
+  ImportRequest r;
+  r.name = "d";
+  r.file = WriteFile(dir_ / "d.csv", "a,b\n1,x\n2\n3,z\n");
+  r.read.on_bad_rows = BadRowPolicy::kSkip;
+  r.rejects_path = dir_ / "rejects.jsonl";
+  ImportDataset(*ws_, r);
+  std::filesystem::remove(r.rejects_path);
+  auto again = ImportDataset(*ws_, r);
+  EXPECT_FALSE(again.reused);  // the rejected row is reported and written again
+  EXPECT_EQ(again.rows_rejected, 1);
+  EXPECT_TRUE(std::filesystem::exists(r.rejects_path));
+
+  auto clean = Import("c", "a\n1\n2\n");
+  std::filesystem::remove(ws_->artifacts().Fetch(clean.version.content_hash));
+  ImportRequest c;
+  c.name = "c";
+  c.file = dir_ / "c.csv";
+  c.keep_table = true;
+  auto restored = ImportDataset(*ws_, c);
+  EXPECT_FALSE(restored.reused);
+  EXPECT_EQ(restored.table.num_rows(), 2);
+}
+
 TEST_F(DatasetsTest, FailedImportStoresNothing) {
   EXPECT_THROW(Import("d", "a,b\n1,x\n2\n"), Error);
   EXPECT_TRUE(ws_->metadata().ListDatasets().empty());

@@ -1,5 +1,9 @@
 #include "mloop/data/datasets.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+#include <xxhash.h>
+
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -36,6 +40,60 @@ std::string OptionsJson(const ImportRequest& r, const ReadResult& result, Source
     j["header"] = r.read.header;
   }
   return j.dump();
+}
+
+// Bumped whenever reading the same bytes with the same options may give another table, so that
+// versions imported before are not taken for what the file gives now.
+constexpr int kImportKeyVersion = 1;
+
+// A file import's key (DatasetVersion::import_key): XXH3-128 of everything that decides the
+// table, that is every read option but the thread count, then the file's bytes (as stored:
+// a compressed file's compressed bytes). Empty when the file cannot be read (the import itself
+// then says why).
+std::string ImportKey(const std::filesystem::path& file, const ImportRequest& r,
+                      SourceFormat format) {
+  nlohmann::json o;
+  o["key_version"] = kImportKeyVersion;
+  o["snapshot_format"] = kSnapshotFormatVersion;
+  o["format"] = format == SourceFormat::kJsonLines ? "jsonl" : "csv";
+  nlohmann::json types = nlohmann::json::object();
+  for (const auto& [k, v] : r.read.types) types[k] = DataTypeName(v);
+  o["types"] = types;
+  o["types_if_present"] = r.read.types_if_present;
+  o["undeclared_type"] = r.read.undeclared_type ? DataTypeName(*r.read.undeclared_type) : "";
+  nlohmann::json roles = nlohmann::json::object();
+  for (const auto& [k, v] : r.read.roles) roles[k] = RoleName(v);
+  o["roles"] = roles;
+  o["missing_values"] = r.read.missing.tokens();
+  o["on_bad_rows"] = r.read.on_bad_rows == BadRowPolicy::kFail ? "fail" : "skip";
+  o["delimiter"] = static_cast<int>(r.read.delimiter);
+  o["header"] = r.read.header;
+  o["sample_rows"] = r.read.sample_rows;
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_128bits_reset(state);
+  const std::string options = o.dump();
+  XXH3_128bits_update(state, options.data(), options.size() + 1);  // with its terminating 0
+  std::vector<char> buffer(size_t{1} << 20);
+  bool ok = true;
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = n == 0;
+      break;
+    }
+    XXH3_128bits_update(state, buffer.data(), static_cast<size_t>(n));
+  }
+  ::close(fd);
+  const XXH128_hash_t h = XXH3_128bits_digest(state);
+  XXH3_freeState(state);
+  if (!ok) return {};
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
+                static_cast<unsigned long long>(h.low64));
+  return std::string("xxh3-128:") + hex;
 }
 
 }  // namespace
@@ -150,6 +208,36 @@ ImportRequest FileImportRequest(const Workspace& ws, const std::filesystem::path
   return req;
 }
 
+namespace {
+
+// The version an earlier import of the same bytes with the same options stored (`key`), when
+// its snapshot is still there. A version with rejected rows is not reused: importing again
+// reports those rows and writes them to the rejects file again.
+std::optional<ImportResult> ReuseImport(Workspace& ws, const ImportRequest& request,
+                                        const std::string& key) {
+  if (key.empty()) return std::nullopt;
+  for (const DatasetVersion& v : ws.metadata().ListDatasetVersions(request.name)) {
+    if (v.import_key != key || v.rejected_rows > 0) continue;
+    ImportResult r;
+    r.version = v;
+    r.reused = true;
+    r.rows_imported = v.num_rows;
+    try {
+      if (request.keep_table) {
+        r.table = LoadDataset(ws, v);
+      } else if (ws.artifacts().Size(v.content_hash) != v.snapshot_bytes) {
+        continue;
+      }
+    } catch (const Error&) {
+      continue;  // a missing or damaged snapshot: the file is read again
+    }
+    return r;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
                            const ImportFaultHook& before_commit) {
   ValidateDatasetName(request.name);
@@ -157,6 +245,7 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
   ReadResult read;
   SourceFormat format = request.format;
   std::string source_uri;
+  std::string import_key;
   // The rejects file, written only when rows are rejected, is never the source it reports on
   // (the file, or the SQLite database): refused before anything is read.
   const std::filesystem::path rejects_path =
@@ -176,6 +265,11 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
   } else {
     const SpooledInput input(request.file);  // a pipe is read once, into a temporary file
     if (format == SourceFormat::kAuto) format = DetectFormat(input.path());
+    import_key = ImportKey(input.path(), request, format);
+    if (auto reused = ReuseImport(ws, request, import_key)) {
+      reused->read_seconds = SecondsSince(start);
+      return std::move(*reused);
+    }
     read = format == SourceFormat::kJsonLines ? ReadJsonLines(input.path(), request.read)
                                               : ReadCsv(input.path(), request.read);
     source_uri = std::filesystem::absolute(request.file).lexically_normal().string();
@@ -209,6 +303,7 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
   v.source_mtime_us = read.source.mtime_ns / 1000;
   v.rejected_rows = result.rows_rejected;
   v.options_json = OptionsJson(request, read, format);
+  v.import_key = import_key;
   result.version =
       StoreVersion(ws, read.table, v, request.read.threads, before_commit, &result.created);
   result.store_seconds = SecondsSince(start);

@@ -37,6 +37,9 @@ struct ImportRequest {
 struct ImportResult {
   DatasetVersion version;
   bool created = false;  // false: identical content was already stored as `version`
+  // The same file was imported with the same options before (DatasetVersion::import_key):
+  // `version` is that import's, and the file was not read again.
+  bool reused = false;
   int64_t rows_imported = 0;
   int64_t rows_rejected = 0;
   std::filesystem::path rejects_path;  // set when rows were rejected

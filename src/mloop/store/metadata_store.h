@@ -38,6 +38,10 @@ struct DatasetVersion {
   int64_t rejected_rows = 0;  // rows left out under --on-bad-rows skip
   std::string options_json;   // the read options used (types, delimiter, missing tokens, ...)
   int64_t created_at_us = 0;
+  // A file import's key: a hash of the file's bytes and of the read options (data/datasets.cpp).
+  // Importing the same bytes with the same options again gives this version without reading
+  // the file. Empty for other sources.
+  std::string import_key;
 };
 
 struct DatasetSummary {

@@ -136,6 +136,10 @@ CREATE TABLE tuning_jobs (
 );
 CREATE INDEX tuning_jobs_by_name ON tuning_jobs (name);
 )sql"},
+    {6, "import keys of dataset versions",
+     R"sql(
+ALTER TABLE dataset_versions ADD COLUMN import_key TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 }  // namespace mloop::sqlite

@@ -9,10 +9,11 @@ namespace mloop {
 
 namespace {
 
+constexpr int kVersionColumnCount = 15;  // the columns VersionFromRow reads
 constexpr const char* kVersionColumns =
     "d.name, v.version, v.content_hash, v.snapshot_bytes, v.num_rows, v.num_columns, "
     "v.schema_json, v.source_uri, v.source_format, v.source_size, v.source_mtime_us, "
-    "v.rejected_rows, v.options_json, v.created_at_us";
+    "v.rejected_rows, v.options_json, v.created_at_us, v.import_key";
 
 DatasetVersion VersionFromRow(sqlite::Statement& s) {
   DatasetVersion v;
@@ -30,6 +31,7 @@ DatasetVersion VersionFromRow(sqlite::Statement& s) {
   v.rejected_rows = s.Int(11);
   v.options_json = s.Text(12);
   v.created_at_us = s.Int(13);
+  v.import_key = s.Text(14);
   return v;
 }
 
@@ -281,8 +283,8 @@ DatasetVersion SqliteMetadataStore::AddDatasetVersion(const DatasetVersion& v, b
   db_->Prepare(
          "INSERT INTO dataset_versions (dataset_id, version, content_hash, snapshot_bytes, "
          "num_rows, num_columns, schema_json, source_uri, source_format, source_size, "
-         "source_mtime_us, rejected_rows, options_json, created_at_us) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+         "source_mtime_us, rejected_rows, options_json, created_at_us, import_key) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .Bind(1, dataset_id)
       .Bind(2, next)
       .Bind(3, v.content_hash)
@@ -297,6 +299,7 @@ DatasetVersion SqliteMetadataStore::AddDatasetVersion(const DatasetVersion& v, b
       .Bind(12, v.rejected_rows)
       .Bind(13, v.options_json)
       .Bind(14, v.created_at_us)
+      .Bind(15, v.import_key)
       .Step();
   tx.Commit();
   *created = true;
@@ -342,7 +345,7 @@ std::vector<DatasetSummary> SqliteMetadataStore::ListDatasets() {
     DatasetSummary d;
     d.latest = VersionFromRow(s);
     d.name = d.latest.name;
-    d.versions = s.Int(14);
+    d.versions = s.Int(kVersionColumnCount);
     out.push_back(std::move(d));
   }
   return out;
