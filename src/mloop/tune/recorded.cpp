@@ -322,7 +322,8 @@ void Recorder::AddEarlierTrials(RecordedTuneResult* result) {
     std::vector<int64_t> runs;
     for (const auto& j : trials) {
       Trial t = TrialFromJson(j);
-      if (Unfinished(t)) continue;  // no value, no information
+      // Without a value (unfinished, or failed) a trial tells the sampler nothing.
+      if (Unfinished(t) || t.state == TrialState::kFailed) continue;
       const int64_t run = j.value("run_id", int64_t{0});
       if (run != 0 && added_runs.count(run)) continue;  // already here, through another job
       if (!FitToSpace(study_.space(), &t.params)) {
@@ -569,9 +570,11 @@ RecordedTuneResult Recorder::Run() {
     std::lock_guard lock(run_ids_mu_);
     trials = TrialsJson();
   }
-  // The best model goes to the registry (training jobs only).
+  // The best model goes to the registry (training jobs only), once the job has ended by one of
+  // its rules: an interrupted job registers nothing (its resume does, when it ends).
   nlohmann::json summary = Summary();
-  if (!job_.register_name.empty()) {
+  const bool interrupted = result.outcome.stop_reason == "interrupted";
+  if (!job_.register_name.empty() && !interrupted) {
     if (const nlohmann::json* best = BestTrial(trials, job_.direction)) {
       const int64_t run_id = best->value("run_id", int64_t{0});
       auto run = ws_.metadata().GetRun(run_id);
@@ -598,7 +601,6 @@ RecordedTuneResult Recorder::Run() {
       }
     }
   }
-  const bool interrupted = result.outcome.stop_reason == "interrupted";
   ws_.metadata().EndTuningJob(job_id_, interrupted ? RunStatus::kKilled : RunStatus::kFinished,
                               trials.dump(), summary.dump(), result.outcome.stop_reason,
                               ws_.clock().NowMicros(), "");
