@@ -662,6 +662,30 @@ TEST_F(HandlerTest, CaptureWritesOneLinePerRecord) {
   EXPECT_CONTAINS(metrics.Render(), "mloop_capture_records_total 2");
 }
 
+// The capture directory removed while the server runs: the next records go to a new file (the
+// directories made again), none into the removed one.
+TEST(CaptureWriterTest, ARemovedCaptureDirectoryIsMadeAgain) {
+  TempDir dir;
+  ServerMetrics metrics;
+  std::vector<std::string> log;
+  CaptureWriter capture(FullCapture(dir.path()), &metrics,
+                        [&](const std::string& line) { log.push_back(line); });
+  capture.Write("m", "a", "{\"n\":1}\n", 1);
+  capture.Flush();
+  std::filesystem::remove_all(dir / "capture");
+  capture.Write("m", "a", "{\"n\":2}\n", 1);
+  capture.Write("m", "a", "{\"n\":3}\n", 1);
+  capture.Flush();
+  const auto lines = CapturedLines(dir / "capture");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["n"], 2);
+  EXPECT_EQ(lines[1]["n"], 3);
+  EXPECT_EQ(metrics.capture_records.load(), 3u);
+  EXPECT_EQ(metrics.capture_dropped.load(), 0u);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_CONTAINS(log[0], "was removed");
+}
+
 // Capture never fails a request: records it cannot write are counted as dropped (not as
 // captured), the failure is logged once, and the server still stops cleanly.
 TEST_F(HandlerTest, CaptureThatCannotWriteDropsAndSaysSoOnce) {

@@ -1,5 +1,6 @@
 #include "mloop/serve/capture.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -75,6 +76,17 @@ bool CaptureWriter::WriteNow(const std::string& key, const std::string& lines) {
   if (file && ((file->bytes > 0 && file->bytes + size > config_.max_file_bytes) ||
                now - file->opened >= std::chrono::seconds(config_.rotate_seconds))) {
     file.reset();
+  }
+  // A file removed while open (its directory deleted, a clean-up script) would take every line
+  // written to it into nothing: a new file is opened instead, the directories made again.
+  if (file) {
+    struct stat st;
+    if (::fstat(::fileno(file->f), &st) == 0 && st.st_nlink == 0) {
+      file.reset();
+      if (log_)
+        log_("capture: a capture file under " + config_.dir +
+             " was removed; writing into a new one");
+    }
   }
   if (!file) {
     const std::string stamp =
