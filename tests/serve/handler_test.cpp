@@ -279,6 +279,34 @@ TEST_F(HandlerTest, VariantsWithOtherInputsAreRefused) {
   EXPECT_THROW(Start(c), Error);
 }
 
+// ... and answer alike: a binary and a 3-class model on the same inputs are not variants of one
+// endpoint (half the answers would have other fields), an alias moving from one to the other
+// keeps the served version; a shadow's answers are only compared, so it may differ.
+TEST_F(HandlerTest, VariantsAndSwapsThatAnswerOtherwiseAreRefused) {
+  EndpointConfig c = OneModel("churn@production");
+  c.models[0].variants.push_back(VariantConfig{"B", "iris@production", 1.0});
+  try {
+    Start(c);
+    ADD_FAILURE() << "started";
+  } catch (const Error& e) {
+    EXPECT_CONTAINS(std::string(e.what()),
+                    "variant 'B' (iris@production) answers otherwise than variant");
+    EXPECT_CONTAINS(std::string(e.what()), "multiclass predictions against binary");
+  }
+  c = OneModel("churn@production");
+  c.models[0].shadow = ShadowConfig{"s", "iris@production", 1.0};
+  Start(c);
+  {
+    std::lock_guard lock(reg.mu);
+    reg.refs["churn@production"] = "3";
+  }
+  auto changes = host->Refresh();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_CONTAINS(changes[0], "churn/production: kept m/1");
+  EXPECT_CONTAINS(changes[0], "answers otherwise than the endpoint (multiclass predictions");
+  EXPECT_EQ(Header(Call("POST", "/invocations", "1,2,red"), "X-Mloop-Model-Version"), "m/1");
+}
+
 // ... and when an alias moves to a version with other inputs, the served one is kept: the
 // version would read every request's values as the wrong features.
 TEST_F(HandlerTest, HotSwapToOtherInputsKeepsTheServedVersion) {

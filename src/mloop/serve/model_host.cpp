@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "mloop/core/error.h"
+#include "mloop/core/strings.h"
 
 namespace mloop {
 
@@ -41,6 +42,26 @@ bool SameInputs(const std::vector<Field>& a, const std::vector<Field>& b) {
     if (a[i].name != b[i].name || a[i].type != b[i].type) return false;
   }
   return true;
+}
+
+// What a model answers: its task and, for classification, its classes in order and the label
+// type (the fields and values of every response). Empty when `a` answers as `b` does, else
+// what differs.
+std::string OutputDifference(const Predictor& a, const Predictor& b) {
+  const Target& x = a.target();
+  const Target& y = b.target();
+  if (x.task != y.task) {
+    return std::string(TaskName(x.task)) + " predictions against " + std::string(TaskName(y.task));
+  }
+  if (x.task == Task::kRegression) return {};
+  if (x.classes != y.classes) {
+    return "classes " + Join(x.classes, ", ") + " against " + Join(y.classes, ", ");
+  }
+  if (x.type != y.type) {
+    return std::string(DataTypeName(x.type)) + " labels against " +
+           std::string(DataTypeName(y.type));
+  }
+  return {};
 }
 
 std::string InputsText(const std::vector<Field>& fields) {
@@ -104,7 +125,23 @@ ModelHost::ModelHost(const EndpointConfig& config, ModelSource source, ServerMet
                               "records; serve different models under different names");
       }
     };
-    for (size_t i = 1; i < m->variants_.size(); ++i) check(*m->variants_[i]);
+    // ... and answer alike (the task, the classes): a client reads every answer of one endpoint
+    // the same way. A shadow's answers are compared, never sent: it may differ.
+    auto check_outputs = [&](const Variant& v) {
+      const std::string difference =
+          OutputDifference(*v.model()->predictor, *first.model()->predictor);
+      if (!difference.empty()) {
+        throw InvalidArgument("model '" + mc.name + "': variant '" + v.name() + "' (" + v.ref() +
+                                  ") answers otherwise than variant '" + first.name() + "' (" +
+                                  first.ref() + "): " + difference,
+                              "the variants of one model must give the same kind of answer; "
+                              "serve different models under different names");
+      }
+    };
+    for (size_t i = 1; i < m->variants_.size(); ++i) {
+      check(*m->variants_[i]);
+      check_outputs(*m->variants_[i]);
+    }
     if (m->shadow_) check(*m->shadow_);
     models_.push_back(std::move(m));
   }
@@ -167,6 +204,13 @@ std::vector<std::string> ModelHost::Refresh(bool repeat_failures) {
         throw InvalidArgument(it->second->description + " takes other inputs (" + InputsText(got) +
                               ") than the endpoint serves (" + InputsText(want) +
                               "); serve it under another name");
+      }
+      // ... and its clients keep reading the answers they read (a variant's; a shadow may
+      // change as it likes: its answers are only compared).
+      const std::string difference = OutputDifference(*it->second->predictor, *current->predictor);
+      if (!difference.empty() && &v != m.shadow()) {
+        throw InvalidArgument(it->second->description + " answers otherwise than the endpoint (" +
+                              difference + "); serve it under another name");
       }
       v.Swap(it->second);
       v.last_refresh_error.clear();
