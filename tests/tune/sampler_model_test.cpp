@@ -241,6 +241,30 @@ TEST(GpSampler, PendingTrialsGetDistinctSuggestions) {
   EXPECT_GT(min_dist, 1e-3);
 }
 
+// A deterministic objective whose best point sits on a bound (x = 0.3) at an integer (d = 8):
+// the model sampler kept suggesting that point again, 14 of 25 trials.
+TEST(GpSampler, NeverSuggestsATriedPointAgain) {
+  SearchSpace space = SearchSpace::FromJson(nlohmann::json::parse(R"({
+    "x": {"type": "continuous", "min": 0.01, "max": 0.3, "scale": "log"},
+    "d": {"type": "integer", "min": 4, "max": 10}})"));
+  for (uint64_t seed : {2, 3}) {
+    auto s = Make("bayesian", seed);
+    auto trials = RunTrials(
+        *s, space,
+        [](const ParamValues& p) { return Num(p, "x") - 0.01 * std::pow(Num(p, "d") - 8, 2); }, 25,
+        Direction::kMaximize);
+    std::set<std::string> points;
+    for (const auto& t : trials) {
+      EXPECT_TRUE(points.insert(ParamValuesToJson(t.params).dump()).second)
+          << "seed " << seed << ", trial " << t.number << " repeats "
+          << ParamValuesToJson(t.params).dump();
+    }
+    double best = -INFINITY;
+    for (const auto& t : trials) best = std::max(best, *t.value);
+    EXPECT_GT(best, 0.28) << seed;  // found the corner: x near 0.3 at d = 8
+  }
+}
+
 TEST(SamplerModel, OptionsAreChecked) {
   EXPECT_THROW(MakeTpeSampler(1, {{"n_startup_trial", 5}}), Error);
   EXPECT_THROW(MakeGpSampler(1, {{"n_startup", 5}}), Error);

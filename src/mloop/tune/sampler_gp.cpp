@@ -29,6 +29,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 #include "mloop/core/error.h"
 #include "mloop/core/shuffle.h"
@@ -481,23 +482,37 @@ class GpSampler final : public Sampler {
     std::sort(cands.begin(), cands.end(),
               [](const Cand& a, const Cand& b) { return a.value > b.value; });
 
-    std::vector<double> best_raw = cands[0].raw;
-    double best_value = cands[0].value;
+    // A point already tried (or being tried) is never suggested again: the objective is taken
+    // as deterministic, and a repeat would spend a trial to learn nothing. (With the noise the
+    // model allows, a best point on a bound or at an integer keeps a high acquisition.)
+    std::vector<const ParamValues*> tried;
+    for (const Trial& t : *ctx.trials) {
+      if (t.number != ctx.trial_number) tried.push_back(&t.params);
+    }
+    auto is_tried = [&](const std::vector<double>& raw) {
+      const ParamValues p = Decode(space, raw);
+      return std::any_of(tried.begin(), tried.end(), [&](const ParamValues* t) { return *t == p; });
+    };
+    std::optional<std::vector<double>> best_raw;
+    double best_value = -std::numeric_limits<double>::infinity();
     int refined = 0;
     for (size_t c = 0; c < cands.size() && refined < 3; ++c) {
       bool duplicate = false;
-      for (size_t e = 0; e < c; ++e) {
-        if (cands[e].raw == cands[c].raw) duplicate = true;
-      }
-      if (duplicate) continue;
+      for (size_t e = 0; e < c && !duplicate; ++e) duplicate = cands[e].raw == cands[c].raw;
+      if (duplicate || is_tried(cands[c].raw)) continue;
       ++refined;
       std::vector<double> raw = cands[c].raw;
       double value = cands[c].value;
       ImproveDiscrete(space, acquisition, raw, value);
       RefineContinuous(space, acquisition, raw, value);
+      if (is_tried(raw)) {  // refined onto a tried point: the candidate as it was
+        raw = cands[c].raw;
+        value = cands[c].value;
+      }
       if (value > best_value) best_value = value, best_raw = raw;
     }
-    return Decode(space, best_raw);
+    // Every candidate tried already (a small space of integers and categories): the best one.
+    return Decode(space, best_raw ? *best_raw : cands[0].raw);
   }
 
  private:
