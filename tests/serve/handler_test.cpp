@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
+#include <sstream>
 
 #include "mloop/model/trainer.h"
 #include "test_util.h"
@@ -505,6 +506,21 @@ TEST_F(HandlerTest, ShadowAnswersAreComparedNeverReturned) {
   EXPECT_CONTAINS(text, "mloop_shadow_requests_total{model=\"churn\",variant=\"challenger\"} 10");
   EXPECT_CONTAINS(text, "mloop_shadow_records_total{model=\"churn\",variant=\"challenger\"} 20");
   EXPECT_CONTAINS(text, "mloop_shadow_disagreements_total{model=\"churn\",variant=\"challenger\"}");
+  EXPECT_CONTAINS(text, "mloop_shadow_abs_diff_total{model=\"churn\",variant=\"challenger\"}");
+  // As Prometheus' own lint (promtool check metrics) wants: every counter ends in _total, and
+  // each series has its own help.
+  std::set<std::string> helps;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("# TYPE ", 0) == 0 && line.ends_with(" counter")) {
+      const std::string name = line.substr(7, line.size() - 7 - 8);
+      EXPECT_TRUE(name.ends_with("_total")) << line;
+    }
+    if (line.rfind("# HELP ", 0) == 0) {
+      const std::string help = line.substr(line.find(' ', 7) + 1);
+      EXPECT_TRUE(helps.insert(help).second) << "repeated help: " << line;
+    }
+  }
 }
 
 // Without the client's X-Amzn-SageMaker-Inference-Id, the answer's and the shadow's capture

@@ -181,25 +181,32 @@ std::string ServerMetrics::Render() const {
          Line("mloop_model_load_failures_total", s.labels, std::to_string(s.load_failures.load()),
               &out);
        });
-  const std::vector<std::pair<std::string, std::function<std::string(const VariantStats&)>>>
-      shadow_lines = {
-          {"mloop_shadow_requests_total",
-           [](const VariantStats& s) { return std::to_string(s.shadow_requests.load()); }},
-          {"mloop_shadow_records_total",
-           [](const VariantStats& s) { return std::to_string(s.shadow_records.load()); }},
-          {"mloop_shadow_disagreements_total",
-           [](const VariantStats& s) { return std::to_string(s.shadow_disagreements.load()); }},
-          {"mloop_shadow_abs_diff_sum",
-           [](const VariantStats& s) { return Num(s.shadow_abs_diff_sum.load()); }},
-          {"mloop_shadow_failures_total",
-           [](const VariantStats& s) { return std::to_string(s.shadow_failures.load()); }},
-          {"mloop_shadow_dropped_total",
-           [](const VariantStats& s) { return std::to_string(s.shadow_dropped.load()); }},
-      };
-  for (const auto& [name, value] : shadow_lines) {
+  struct ShadowSeries {
+    const char* name;
+    const char* help;
+    std::function<std::string(const VariantStats&)> value;
+  };
+  const ShadowSeries shadow_series[] = {
+      {"mloop_shadow_requests_total", "Requests the shadow predicted on.",
+       [](const VariantStats& s) { return std::to_string(s.shadow_requests.load()); }},
+      {"mloop_shadow_records_total", "Records the shadow predicted.",
+       [](const VariantStats& s) { return std::to_string(s.shadow_records.load()); }},
+      {"mloop_shadow_disagreements_total",
+       "Records whose predicted class differed between the shadow and the answer.",
+       [](const VariantStats& s) { return std::to_string(s.shadow_disagreements.load()); }},
+      {"mloop_shadow_abs_diff_total",
+       "Summed absolute difference of the scores between the shadow and the answer (divide by "
+       "mloop_shadow_records_total for the mean).",
+       [](const VariantStats& s) { return Num(s.shadow_abs_diff_sum.load()); }},
+      {"mloop_shadow_failures_total", "Shadow predictions that failed.",
+       [](const VariantStats& s) { return std::to_string(s.shadow_failures.load()); }},
+      {"mloop_shadow_dropped_total", "Shadow requests dropped: the shadow's queue was full.",
+       [](const VariantStats& s) { return std::to_string(s.shadow_dropped.load()); }},
+  };
+  for (const ShadowSeries& series : shadow_series) {
     each(
-        name, "counter", "Shadow variant comparisons (see docs/http-api.md).",
-        [&](const VariantStats& s) { Line(name, s.labels, value(s), &out); }, true);
+        series.name, "counter", series.help,
+        [&](const VariantStats& s) { Line(series.name, s.labels, series.value(s), &out); }, true);
   }
   Help("mloop_http_requests_total", "counter", "Requests that reached no model, by status.", &out);
   unrouted.Render("mloop_http_requests_total", "", &out);
