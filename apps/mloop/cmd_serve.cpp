@@ -94,7 +94,8 @@ void RunServe(const ServeArgs& a, const GlobalOptions& global) {
   auto ws = OpenWorkspace(global);
   const EndpointConfig config = BuildConfig(a, global, *ws);
   const bool auth = config.server.auth.value_or(!IsLoopbackHost(config.server.host));
-  ApiKeys keys = ApiKeys::Load(ApiKeys::PathIn(ws->root()));
+  // Without auth the key file is not read: a damaged one does not stop --no-auth.
+  ApiKeys keys = auth ? ApiKeys::Load(ApiKeys::PathIn(ws->root())) : ApiKeys();
   if (auth && keys.empty()) {
     throw FailedPrecondition(
         std::string("API keys are required (") +

@@ -667,6 +667,9 @@ TEST_F(HandlerTest, ApiKeysFileKeepsOnlyHashes) {
   EXPECT_TRUE(keys.empty());
   const std::string key = keys.Create("alice", "2026-11-27T00:00:00Z");
   EXPECT_THROW(keys.Create("alice", "x"), Error);
+  for (const char* bad : {"bad name!", "../x", "", "-ci"}) {
+    EXPECT_THROW(keys.Create(bad, "x"), Error) << bad;
+  }
   keys.Save(path);
   const std::string text = testing::ReadFile(path);
   EXPECT_EQ(text.find(key), std::string::npos);

@@ -501,11 +501,16 @@ TEST_F(ServeCliTest, ApiKeys) {
   EXPECT_TRUE(no_keys.Exited(10));
   EXPECT_EQ(no_keys.exit_code(), 1);
   EXPECT_CONTAINS(no_keys.Log(), "API keys are required");
+
+  // Without auth the key file is not read: a damaged one stops --auth, not --no-auth.
+  testing::WriteFile(ws() / ".mloop" / "api_keys.json", "{not json");
+  ServeProcess open(ws(), {"--model", "bc@production", "--no-auth"});
+  EXPECT_CONTAINS(open.Log(), "API keys not required");
+  EXPECT_EQ(HttpClient(open.port()).Post("/invocations", row, kCsv).result_int(), 200);
 }
 
 // RFC 7235: the authentication scheme is case-insensitive, so `bearer KEY` is the same as
-// `Bearer KEY`. BUG (reported): ApiKeys::Allows compares "Bearer " case-sensitively and answers
-// 401. Enable once fixed.
+// `Bearer KEY`.
 TEST_F(ServeCliTest, BearerSchemeIsCaseInsensitive) {
   auto created = Run("serve keys create lower");
   ASSERT_EQ(created.code, 0) << created.err;
