@@ -83,6 +83,33 @@ TEST(TuneJob, ParsesTheBraninExample) {
   EXPECT_EQ(job.working_dir, std::filesystem::path("/tmp"));
 }
 
+// The list form keeps its order (the map form is taken in name order).
+TEST(TuneJob, ParametersAsAListOfNamedMaps) {
+  for (const char* list : {"parameters:\n"
+                           "  - {name: x2, type: continuous, min: 0, max: 15}\n"
+                           "  - {name: x1, type: continuous, min: -5, max: 10}\n",
+                           "parameters:\n"
+                           "  - name: x2\n"
+                           "    min: 0\n"
+                           "    max: 15\n"
+                           "  - name: x1\n"
+                           "    min: -5\n"
+                           "    max: 10\n"}) {
+    std::string yaml = kBranin;
+    const size_t from = yaml.find("parameters:");
+    const size_t to = yaml.find("command:");
+    yaml.replace(from, to - from, list);
+    TuningJob job = Parse(yaml);
+    ASSERT_EQ(job.space.params().size(), 2u) << list;
+    EXPECT_EQ(job.space.params()[0].name, "x2");
+    EXPECT_DOUBLE_EQ(job.space.params()[1].low, -5);
+  }
+  std::string yaml = kBranin;
+  const size_t from = yaml.find("parameters:");
+  yaml.replace(from, yaml.find("command:") - from, "parameters: []\n");
+  EXPECT_NE(ErrorOf(yaml).find("or a list of {name: NAME"), std::string::npos) << ErrorOf(yaml);
+}
+
 TEST(TuneJob, DefaultsAndEveryKey) {
   TuningJob d = Parse(
       "objective: {goal: maximize}\nparameters: {a: {type: integer, min: 1, max: 5}}\n"

@@ -335,10 +335,10 @@ TuningJob ParseTuningJob(const std::string& yaml_text, const std::string& origin
     } else if (key == "parallel") {
       job.parallel = static_cast<int>(std::min<int64_t>(Integer(origin, v, key, 1), 1024));
     } else if (key == "parameters") {
-      if (!v.IsMap() || v.size() == 0) {
+      if (!(v.IsMap() || v.IsSequence()) || v.size() == 0) {
         throw InvalidArgument(Where(origin, v) +
                               ": 'parameters' is a non-empty mapping of "
-                              "NAME: {type: ..., ...}");
+                              "NAME: {type: ..., ...} (or a list of {name: NAME, type: ..., ...})");
       }
       parameters_node = v;
       has_parameters = true;
