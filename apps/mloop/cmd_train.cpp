@@ -377,8 +377,17 @@ void RunsShow(const GlobalOptions& global, int64_t id, bool json) {
   std::cout << "run " << r.id << " (" << r.experiment << "): " << RunStatusName(r.status) << "\n"
             << "  algorithm: " << r.algorithm << "\n"
             << "  params:    " << r.params_json << "\n"
-            << "  lineage:   " << r.lineage_json << "\n"
-            << "  started:   " << FormatTimestamp(r.started_at_us) << " on " << r.host << " (pid "
+            << "  lineage:   " << r.lineage_json << "\n";
+  const nlohmann::json tags = nlohmann::json::parse(r.tags_json, nullptr, false);
+  if (tags.is_object() && !tags.empty()) {
+    std::string text;
+    for (const auto& [k, v] : tags.items()) {
+      text +=
+          (text.empty() ? "" : ", ") + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+    }
+    std::cout << "  tags:      " << text << "\n";
+  }
+  std::cout << "  started:   " << FormatTimestamp(r.started_at_us) << " on " << r.host << " (pid "
             << r.pid << ")\n";
   if (r.ended_at_us) {
     std::cout << "  ended:     " << FormatTimestamp(r.ended_at_us) << " ("

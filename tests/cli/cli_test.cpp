@@ -487,6 +487,7 @@ TEST_F(CliTest, RunsCompareShowsWhatEachRunLearnedFrom) {
   EXPECT_EQ(r.out[r.out.find('\n', cv) - 1], '*');  // the difference is marked
   EXPECT_EQ(Run("runs compare 1").code, 2);
   EXPECT_EQ(Run("runs compare 1 99").code, 1);
+  EXPECT_CONTAINS(Run("runs show 2").out, "  tags:      team=ml\n");
   // A tag given twice is an error, not the last one kept; so is an "and" with nothing after it.
   EXPECT_EQ(Run("train d.csv --target y --algo logistic -q --tag a=1 --tag a=2").code, 2);
   EXPECT_EQ(Run("runs list --where 'id = 1 and'").code, 2);
