@@ -19,6 +19,13 @@ std::string DidYouMean(std::string_view name, const std::vector<std::string>& ca
 
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 
+// The rule for names of datasets, models, endpoints and API keys (they appear in paths, URLs
+// and metric labels): 1-128 ASCII letters, digits, '_', '-' or '.', starting with a letter or
+// digit, so that none holds a '/' or is "..".
+bool IsPlainName(std::string_view name);
+inline constexpr const char* kPlainNameRule =
+    "use 1-128 letters, digits, '_', '-' or '.', starting with a letter or digit";
+
 // ASCII letters lowered, other bytes kept: for names compared without case (content types,
 // flag values, file extensions).
 std::string AsciiLower(std::string_view s);

@@ -1,6 +1,7 @@
 #include "mloop/data/dataset_ref.h"
 
 #include "mloop/core/error.h"
+#include "mloop/core/strings.h"
 
 namespace mloop {
 
@@ -9,15 +10,8 @@ std::string DatasetRef::ToString() const {
 }
 
 void ValidateDatasetName(const std::string& name) {
-  bool ok =
-      !name.empty() && name.size() <= 128 && std::isalnum(static_cast<unsigned char>(name[0]));
-  for (char c : name) {
-    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.');
-  }
-  if (!ok) {
-    throw InvalidArgument("invalid dataset name '" + name + "'",
-                          "use 1-128 letters, digits, '_', '-' or '.', starting with a letter or "
-                          "digit");
+  if (!IsPlainName(name)) {
+    throw InvalidArgument("invalid dataset name '" + name + "'", kPlainNameRule);
   }
 }
 

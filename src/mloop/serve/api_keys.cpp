@@ -10,6 +10,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/hash.h"
+#include "mloop/core/strings.h"
 #include "mloop/io/atomic_file.h"
 
 namespace mloop {
@@ -56,16 +57,10 @@ void ApiKeys::Save(const std::filesystem::path& path) const {
 std::string ApiKeys::Create(const std::string& name, const std::string& created) {
   // Names are shown in `serve keys list` and logs, and typed into `serve keys revoke`: the
   // rules of model and endpoint names.
-  bool ok =
-      !name.empty() && name.size() <= 128 && std::isalnum(static_cast<unsigned char>(name[0]));
-  for (char ch : name) {
-    ok =
-        ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.');
-  }
-  if (!ok) {
-    throw InvalidArgument("invalid API key name '" + name + "'",
-                          "use 1-128 letters, digits, '_', '-' or '.', starting with a letter or "
-                          "digit (for example the client's name: ci, dashboard-prod)");
+  if (!IsPlainName(name)) {
+    throw InvalidArgument(
+        "invalid API key name '" + name + "'",
+        std::string(kPlainNameRule) + " (for example the client's name: ci, dashboard-prod)");
   }
   for (const auto& r : keys_) {
     if (r.name == name) throw AlreadyExists("API key '" + name + "' already exists");

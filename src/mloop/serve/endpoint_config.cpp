@@ -4,6 +4,7 @@
 #include <set>
 
 #include "mloop/core/error.h"
+#include "mloop/core/strings.h"
 #include "mloop/core/yaml_util.h"
 
 namespace mloop {
@@ -192,16 +193,10 @@ namespace {
 // labels and capture directories: the registry's rules for model names, so that none can hold
 // a '/' or climb out of the capture directory with "..".
 void CheckEndpointName(const std::string& what, const std::string& name) {
-  bool ok =
-      !name.empty() && name.size() <= 128 && std::isalnum(static_cast<unsigned char>(name[0]));
-  for (char ch : name) {
-    ok =
-        ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.');
-  }
-  if (!ok) {
-    throw InvalidArgument("invalid " + what + " name '" + name + "'",
-                          "use 1-128 letters, digits, '_', '-' or '.', starting with a letter or "
-                          "digit (set it with 'name:' in the endpoint YAML)");
+  if (!IsPlainName(name)) {
+    throw InvalidArgument(
+        "invalid " + what + " name '" + name + "'",
+        std::string(kPlainNameRule) + " (set it with 'name:' in the endpoint YAML)");
   }
 }
 
@@ -218,7 +213,8 @@ void ValidateEndpointConfig(const EndpointConfig& c) {
     if (m.shadow) CheckEndpointName("shadow", m.shadow->name);
     if (!models.insert(m.name).second) {
       throw InvalidArgument("model '" + m.name + "' is served twice",
-                            "give each model its own 'name'");
+                            "each served model needs its own name: one --model per registered "
+                            "model, or each model its own 'name' in an endpoint YAML (--config)");
     }
     if (m.variants.empty()) throw InvalidArgument("model '" + m.name + "' has no variants");
     std::set<std::string> variants;

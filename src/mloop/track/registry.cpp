@@ -6,17 +6,11 @@
 #include "mloop/core/error.h"
 #include "mloop/core/hash.h"
 #include "mloop/core/strings.h"
-#include "mloop/data/dataset_ref.h"
 
 namespace mloop {
 
 void ValidateModelName(const std::string& name) {
-  try {
-    ValidateDatasetName(name);  // the same rules
-  } catch (const Error&) {
-    throw UsageError("invalid model name '" + name + "'",
-                     "use 1-128 letters, digits, '_', '-' or '.', starting with a letter or digit");
-  }
+  if (!IsPlainName(name)) throw UsageError("invalid model name '" + name + "'", kPlainNameRule);
 }
 
 void ValidateAliasName(const std::string& alias) {

@@ -188,7 +188,7 @@ SortedBy SortRuns(std::vector<RunRecord>& runs, const std::string& spec) {
   // One order over mixed values: numbers (by value) before text (by bytes), in the direction
   // asked; runs without the field last. Keys are made once, not per comparison.
   struct Key {
-    int kind;  // 0 number, 1 text, 2 absent
+    int kind = 2;  // 0 number, 1 text, 2 absent
     double number = 0;
     std::string text;
   };
@@ -196,7 +196,7 @@ SortedBy SortRuns(std::vector<RunRecord>& runs, const std::string& spec) {
   std::vector<std::pair<Key, RunRecord>> keyed;
   keyed.reserve(runs.size());
   for (RunRecord& run : runs) {
-    Key k{2};
+    Key k;
     if (auto v = RunField(run, field)) {
       out.found = true;
       double d;
