@@ -112,6 +112,25 @@ TEST(RecordsTest, CsvProblemsNameRecordAndField) {
   EXPECT_CONTAINS(p.message, "expected an integer");
 }
 
+// A header line is refused as such, also for a model whose inputs are all text (where no value
+// fails to parse, and it was scored as a record); a record further down with those values is
+// data.
+TEST(RecordsTest, AHeaderLineIsRefusedEvenWhenEveryInputIsText) {
+  const std::vector<Field> text = {{"plan", DataType::kString}, {"region", DataType::kString}};
+  RecordBatch batch(text);
+  try {
+    batch.ParseBody("plan,region\npro,north\n", RecordFormat::kCsv);
+    ADD_FAILURE() << "no error";
+  } catch (const RecordError& e) {
+    EXPECT_EQ(e.problem().record, 1);
+    EXPECT_CONTAINS(e.problem().message, "this is a header line (the input names)");
+  }
+  RecordProblem p = ProblemOf("age,income,plan,active\n", RecordFormat::kCsv);
+  EXPECT_CONTAINS(p.message, "header line");
+  RecordBatch later(text);
+  EXPECT_EQ(later.ParseBody("pro,north\nplan,region\n", RecordFormat::kCsv), 2);
+}
+
 TEST(RecordsTest, JsonShapes) {
   for (const char* body : {R"({"age": 34, "income": 5.5, "plan": "basic", "active": true})",
                            R"([34, 5.5, "basic", true])",

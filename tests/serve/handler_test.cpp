@@ -546,6 +546,27 @@ TEST_F(HandlerTest, ShadowCaptureSharesTheAnswersInferenceId) {
   EXPECT_EQ(id_by_variant["production"], id_by_variant["challenger"]);
 }
 
+// Two variants serving one version: /versions/{v} takes a variant's name too, so that V2
+// clients can reach either (the version number reaches the first).
+TEST_F(HandlerTest, KServeV2VersionsTakeAVariantName) {
+  EndpointConfig c = OneModel("churn@production");
+  c.models[0].variants.push_back(VariantConfig{"B", "churn@production", 1.0});
+  Start(c);
+  const std::string body = R"({"inputs": [{"name": "input-0", "shape": [1, 3],
+      "datatype": "BYTES", "data": [[0.5, -1.25, "red"]]}]})";
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Call("POST", "/v2/models/churn/versions/B/infer", body).status, 200);
+  }
+  ASSERT_EQ(Call("POST", "/v2/models/churn/versions/1/infer", body).status, 200);
+  const std::string text = metrics.Render();
+  EXPECT_CONTAINS(text, "mloop_requests_total{model=\"churn\",variant=\"B\",code=\"200\"} 3");
+  EXPECT_CONTAINS(text,
+                  "mloop_requests_total{model=\"churn\",variant=\"production\",code=\"200\"} 1");
+  HttpResponse res = Call("GET", "/v2/models/churn/versions/C");
+  EXPECT_EQ(res.status, 404);
+  EXPECT_CONTAINS(res.body, "has no version or variant 'C' in service");
+}
+
 TEST_F(HandlerTest, KServeV2) {
   Start(OneModel("churn@production"));
   EXPECT_EQ(Call("GET", "/v2/health/live").status, 200);

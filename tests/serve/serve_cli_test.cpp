@@ -175,7 +175,8 @@ class HttpClient {
              const Headers& headers = {}) {
     http::request<http::string_body> req{method, target, 11};
     req.set(http::field::host, "127.0.0.1");
-    for (const auto& [name, value] : headers) req.set(name, value);
+    // Inserted as listed: a name given twice is sent twice.
+    for (const auto& [name, value] : headers) req.insert(name, value);
     req.body() = body;
     req.prepare_payload();
     // A server may answer (413) and close before it has read the whole body: the write may
@@ -319,6 +320,10 @@ TEST_F(ServeCliTest, PingHealthAndRoutes) {
   r = c.Get("/invocations");
   EXPECT_EQ(r.result_int(), 405);
   EXPECT_EQ(Header(r, "Allow"), "POST");
+  // Routes that answer GET answer HEAD too, and say so (RFC 9110: every method the route takes).
+  r = c.Post("/ping", "");
+  EXPECT_EQ(r.result_int(), 405);
+  EXPECT_EQ(Header(r, "Allow"), "GET, HEAD");
   r = c.Get("/admin/models");
   EXPECT_EQ(r.result_int(), 200);
   const json models = json::parse(r.body());
@@ -488,6 +493,15 @@ TEST_F(ServeCliTest, ApiKeys) {
       401);
   r = c.Post("/invocations", row, With(kCsv, "Authorization", "Bearer " + key));
   EXPECT_EQ(r.result_int(), 200) << r.body();
+  // Two credentials: neither is taken (the order would decide otherwise).
+  for (const auto& [first, second] :
+       {std::pair<std::string, std::string>{"Bearer " + key, "Bearer mlk_wrong"},
+        {"Bearer mlk_wrong", "Bearer " + key}}) {
+    r = c.Post("/invocations", row,
+               With(With(kCsv, "Authorization", first), "Authorization", second));
+    EXPECT_EQ(r.result_int(), 400) << r.body();
+    EXPECT_CONTAINS(r.body(), "Authorization header is given more than once");
+  }
   // Health checks pass without a key; metrics and admin routes do not.
   EXPECT_EQ(c.Get("/ping").result_int(), 200);
   EXPECT_EQ(c.Get("/v2/health/ready").result_int(), 200);

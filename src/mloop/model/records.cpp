@@ -246,6 +246,15 @@ std::optional<RecordProblem> RecordBatch::AppendCsvLine(std::string_view line, i
   if (!SplitCsvLine(line, ',', &impl_->fields, &impl_->scratch, &impl_->quoted)) {
     return RecordProblem{record, "", "malformed CSV (an unterminated or misplaced quote)"};
   }
+  // A header line names the inputs: refused even where every input is text (where no value
+  // would fail to parse and it would be scored as a record, shifting every answer by one).
+  if (record == 1 && impl_->fields.size() == inputs_.size() &&
+      std::equal(inputs_.begin(), inputs_.end(), impl_->fields.begin(),
+                 [](const Field& f, std::string_view v) { return f.name == v; })) {
+    return RecordProblem{record, "",
+                         "this is a header line (the input names); send records only, one value "
+                         "per input in the model's order"};
+  }
   return AppendValues(impl_->fields, record, &impl_->quoted);
 }
 

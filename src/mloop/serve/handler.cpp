@@ -318,7 +318,7 @@ void Handler::Handle(const HttpRequest& req, HttpResponse* res) const {
       res->content_type = "application/json";
       res->body = draining_.load() ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}";
     } else {
-      MethodNotAllowed(res, path, "GET");
+      MethodNotAllowed(res, path, "GET, HEAD");
     }
   } else if (path == "/v2" || StartsWith(path, "/v2/")) {
     V2(req, path, res, &stats);
@@ -328,7 +328,7 @@ void Handler::Handle(const HttpRequest& req, HttpResponse* res) const {
       res->content_type = "text/plain; version=0.0.4";
       res->body = metrics_.Render();
     } else {
-      MethodNotAllowed(res, path, "GET");
+      MethodNotAllowed(res, path, "GET, HEAD");
     }
   } else if (path == "/ground-truth") {
     if (post) {
@@ -530,15 +530,15 @@ void Handler::V2(const HttpRequest& req, std::string_view path, HttpResponse* re
     res->body = j.dump();
   };
   if (path == "/v2/health/live") {
-    if (!get) return MethodNotAllowed(res, path, "GET");
+    if (!get) return MethodNotAllowed(res, path, "GET, HEAD");
     return json(200, {{"live", true}});
   }
   if (path == "/v2/health/ready") {
-    if (!get) return MethodNotAllowed(res, path, "GET");
+    if (!get) return MethodNotAllowed(res, path, "GET, HEAD");
     return json(draining_.load() ? 503 : 200, {{"ready", !draining_.load()}});
   }
   if (path == "/v2" || path == "/v2/") {
-    if (!get) return MethodNotAllowed(res, path, "GET");
+    if (!get) return MethodNotAllowed(res, path, "GET, HEAD");
     return json(
         200, {{"name", "mloop"}, {"version", kVersion}, {"extensions", nlohmann::json::array()}});
   }
@@ -557,14 +557,19 @@ void Handler::V2(const HttpRequest& req, std::string_view path, HttpResponse* re
     for (const auto& v : model->variants()) {  // the first variant serving that version
       if (!variant && v->model()->version == version) variant = v.get();
     }
+    // ... else the variant of that name (two variants may serve one version: A/B of a recipe
+    // change on the same model, or while an alias move is rolled out).
+    for (const auto& v : model->variants()) {
+      if (!variant && v->name() == version) variant = v.get();
+    }
     if (!variant) {
-      return Fail(
-          res, 404,
-          "model '" + model->name() + "' has no version '" + std::string(version) + "' in service");
+      return Fail(res, 404,
+                  "model '" + model->name() + "' has no version or variant '" +
+                      std::string(version) + "' in service");
     }
   }
   if (rest.empty() || rest == "/ready") {
-    if (!get) return MethodNotAllowed(res, path, "GET");
+    if (!get) return MethodNotAllowed(res, path, "GET, HEAD");
     if (rest == "/ready") {
       return json(draining_.load() ? 503 : 200,
                   {{"name", model->name()}, {"ready", !draining_.load()}});
@@ -937,7 +942,9 @@ void Handler::Admin(const HttpRequest& req, std::string_view path, HttpResponse*
     return;
   }
   if (path == "/admin/models") {
-    if (req.method != "GET") return MethodNotAllowed(res, path, "GET");
+    if (req.method != "GET" && req.method != "HEAD") {
+      return MethodNotAllowed(res, path, "GET, HEAD");
+    }
     nlohmann::json models = nlohmann::json::array();
     for (const auto& m : host_.models()) {
       nlohmann::json variants = nlohmann::json::array();

@@ -264,6 +264,10 @@ class Session : public std::enable_shared_from_this<Session> {
         out.status = 501;
         out.body = ErrorJson("Transfer-Encoding '" + std::string(transfer) +
                              "' is not supported: only chunked");
+      } else if (req.count(http::field::authorization) > 1) {
+        // One credential per request (RFC 9110 11.6.2): which of two would be meant?
+        out.status = 400;
+        out.body = ErrorJson("the Authorization header is given more than once: send one");
       } else {
         server_.handler.Handle(in, &out);
       }
