@@ -316,6 +316,7 @@ void RunResume(const GlobalOptions& global, const TuneArgs& a) {
 }
 
 void RunShow(const GlobalOptions& global, const TuneArgs& a) {
+  if (!a.html.empty()) CheckOutputPath(a.html, "--html");  // before the job is printed
   auto ws = OpenWorkspace(global);
   tune::RecoverStaleTuningJobs(*ws);
   const nlohmann::json doc = tune::TuningJobDocument(tune::FindTuningJob(*ws, a.job));

@@ -267,6 +267,9 @@ TEST(TuneCli, TunesABuiltInAlgorithmAndRegistersTheBestModel) {
   r = RunMloop(dir.path(), "models show bc_model/1 --json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["registry"]["run_id"], job["best"]["run_id"]);
+  // The value is the folds' mean, and the description says so.
+  EXPECT_CONTAINS(nlohmann::json::parse(r.out)["registry"]["description"].get<std::string>(),
+                  ": roc_auc (mean of 3 CV folds) 0.");
   // The registered model predicts.
   r = RunMloop(dir.path(), "predict bc_model/1 --data bc.csv -o p.csv");
   ASSERT_EQ(r.code, 0) << r.err;
@@ -404,7 +407,15 @@ TEST(TuneCli, ErrorsAreClear) {
   EXPECT_CONTAINS(r.err, "did you mean 'max_trials'");
   r = RunMloop(dir.path(), "tune missing.yaml");
   EXPECT_EQ(r.code, 1);
-  EXPECT_CONTAINS(r.err, "does not exist");
+  EXPECT_CONTAINS(r.err, "no tuning job file 'missing.yaml'");
+  // A recorded job's name where its file belongs, and a directory, are told apart.
+  r = RunMloop(dir.path(), "tune nightly");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "`mloop tune show nightly`");
+  std::filesystem::create_directory(dir / "jobs");
+  r = RunMloop(dir.path(), "tune jobs");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "'jobs' is a directory, not a tuning job file");
   // A bad option value names the option, not the job file.
   r = RunMloop(dir.path(), "tune branin.yaml --max-trials 0");
   EXPECT_EQ(r.code, 2);

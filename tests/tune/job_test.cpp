@@ -341,6 +341,10 @@ TEST(Objective, ScrapesTheLastJsonLine) {
   EXPECT_EQ(r.state, TrialState::kComplete) << r.error;
   EXPECT_DOUBLE_EQ(*r.value, -2.5);
   EXPECT_EQ(r.intermediate, (std::map<int64_t, double>{{0, 3}}));
+  // Python's json.dumps writes NaN: the failure says why no value was found.
+  MetricScraper nan("", "loss");
+  EXPECT_TRUE(nan.Scrape(R"({"loss": NaN})").empty());
+  EXPECT_NE(nan.bad().find("is not valid JSON (NaN"), std::string::npos) << nan.bad();
   // A dotted key finds a nested value.
   MetricScraper nested("", "metrics.val_loss");
   EXPECT_EQ(nested.Scrape(R"({"metrics": {"val_loss": 0.5}})"), std::vector<double>{0.5});

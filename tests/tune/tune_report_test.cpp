@@ -199,6 +199,21 @@ TEST(TuneReportHtml, BestSoFarOfAMaximizeGoalIsTheMaximum) {
   EXPECT_TRUE(Contains(html, "best: trial 3"));
 }
 
+// Trial numbers count the warm-start trials first: the best trial's card says so.
+TEST(TuneReportHtml, BestTrialCardExplainsNumbersAfterAWarmStart) {
+  json trials = json::array();
+  for (int i = 0; i < 4; ++i) {
+    json t = Trial(i, "complete", 0.1 * i, {{"x", i}});
+    t["warm_start"] = i < 2;
+    trials.push_back(t);
+  }
+  json r = {
+      {"name", "w"}, {"objective", {{"metric", "auc"}, {"goal", "maximize"}}}, {"trials", trials}};
+  std::string html = TuneReportHtml(r);
+  EXPECT_TRUE(Contains(html, "#3")) << html.substr(0, 2000);
+  EXPECT_TRUE(Contains(html, "of 2 trials (numbered after 2 warm-start trials)"));
+}
+
 TEST(TuneReportHtml, EdgeCasesDoNotThrow) {
   // Zero trials.
   std::string html;

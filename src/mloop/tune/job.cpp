@@ -458,10 +458,20 @@ TuningJob ParseTuningJob(const std::string& yaml_text, const std::string& origin
 }
 
 TuningJob LoadTuningJob(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw InvalidArgument("'" + path.string() + "' is a directory, not a tuning job file",
+                          "give the job's YAML file (docs/formats.md, \"Tuning jobs\")");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    if (!std::filesystem::exists(path)) {
-      throw NotFound("tuning job '" + path.string() + "' does not exist");
+    if (!std::filesystem::exists(path, ec)) {
+      // Often the name of a recorded job, given where its file belongs.
+      throw NotFound("no tuning job file '" + path.string() + "'",
+                     "`mloop tune FILE` runs a job's YAML file; a recorded job is shown with "
+                     "`mloop tune show " +
+                         path.string() + "` and continued with `mloop tune resume " +
+                         path.string() + "`");
     }
     throw IoErrorFromErrno("cannot read", path.string());
   }

@@ -202,7 +202,16 @@ std::vector<double> MetricScraper::Scrape(const std::string& line) {
   const std::string t = Trim(line);
   if (json_key_.empty() || t.size() < 2 || t.front() != '{' || t.back() != '}') return values;
   nlohmann::json j = nlohmann::json::parse(t, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return values;
+  if (j.is_discarded()) {
+    // Python's json.dumps writes NaN and Infinity, which JSON has no words for.
+    const std::string last_part = json_key_.substr(json_key_.rfind('.') + 1);
+    if (t.find("\"" + last_part + "\"") != std::string::npos) {
+      bad_ = "a line naming '" + last_part + "' is not valid JSON (NaN, Infinity and numbers " +
+             "beyond a double are not JSON): " + Printable(t);
+    }
+    return values;
+  }
+  if (!j.is_object()) return values;
   const nlohmann::json* found = nullptr;
   if (auto it = j.find(json_key_); it != j.end()) {
     found = &*it;

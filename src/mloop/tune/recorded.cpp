@@ -594,7 +594,11 @@ RecordedTuneResult Recorder::Run() {
         result.registered = ws_.metadata().RegisterModelVersion(
             job_.register_name, run->model_hash, run_id,
             "tuning job " + std::to_string(job_id_) + " (" + job_.name + "), trial " +
-                std::to_string((*best)["number"].get<int>()) + ": " + job_.metric + " " + value,
+                std::to_string((*best)["number"].get<int>()) + ": " + job_.metric +
+                (job_.train && job_.train->cv_folds > 1
+                     ? " (mean of " + std::to_string(job_.train->cv_folds) + " CV folds)"
+                     : std::string()) +
+                " " + value,
             CurrentActor(), ws_.clock().NowMicros());
         summary["registered"] = {{"name", result.registered->name},
                                  {"version", result.registered->version}};

@@ -590,8 +590,17 @@ void SummarySection(const Doc& d, const Counts& c, HtmlPage& page) {
   const std::string goal = d.maximize ? "maximize" : "minimize";
   cards.push_back({"Best " + d.metric, d.best_value ? FormatNumber(*d.best_value, 6) : kDash,
                    d.best_value ? goal : "no complete trial"});
-  cards.push_back({"Best trial", d.best_number ? "#" + std::to_string(*d.best_number) : kDash,
-                   d.best_number ? "of " + std::to_string(c.own()) + " trials" : ""});
+  // Trial numbers count the warm-start trials first: "#18 of 3 trials" would puzzle.
+  std::string best_note;
+  if (d.best_number) {
+    best_note = "of " + std::to_string(c.own()) + (c.own() == 1 ? " trial" : " trials");
+    if (c.warm > 0) {
+      best_note += " (numbered after " + std::to_string(c.warm) + " warm-start " +
+                   (c.warm == 1 ? "trial)" : "trials)");
+    }
+  }
+  cards.push_back(
+      {"Best trial", d.best_number ? "#" + std::to_string(*d.best_number) : kDash, best_note});
   cards.push_back({"Trials", std::to_string(c.own()), CountsText(c)});
   double busy = 0;
   size_t timed = 0;
@@ -809,6 +818,14 @@ void ParamsSection(const Doc& d, const ImportanceResult& imp, const YRange& y, H
         ch.bars.emplace_back(label, it->second.first / static_cast<double>(it->second.second));
       }
       if (ch.bars.empty()) continue;
+      // Means close together (roc_auc 0.921, 0.949, 0.952) look alike on bars from 0: the axis
+      // then starts a little below the lowest mean (its ticks say where).
+      double lo = INFINITY, hi = -INFINITY;
+      for (const auto& [label, mean] : ch.bars) {
+        lo = std::min(lo, mean);
+        hi = std::max(hi, mean);
+      }
+      if (lo > 0 && hi > lo && hi - lo < 0.5 * hi) ch.baseline = lo - 0.25 * (hi - lo);
       charts.push_back(RenderSvg(ch));
       any_categorical = true;
       if (!untried.empty()) {
