@@ -72,9 +72,11 @@ RecipeFile LoadRecipeFile(const std::string& path) {
   return r;
 }
 
-RecipeFitOptions FitOptions(const Workspace& ws, const PrepArgs& a) {
+// Without --target, the target the input declares (at import: --target, --role COL=target), as
+// `train` takes it: passed through untouched, and what target encoding learns from.
+RecipeFitOptions FitOptions(const Workspace& ws, const PrepArgs& a, const Schema& input) {
   RecipeFitOptions o;
-  o.target = a.target;
+  o.target = a.target.empty() ? input.DeclaredTarget() : a.target;
   o.seed = a.seed;
   o.threads = ws.config().threads;
   return o;
@@ -115,7 +117,7 @@ void PrepFit(const GlobalOptions& global, const PrepArgs& a) {
   RecipeFile rf = LoadRecipeFile(a.recipe);
   if (!rf.recipe) throw UsageError(a.recipe + " is already a fitted recipe");
   PrepInput in = LoadInput(*ws, a.data);
-  RecipeFitOptions o = FitOptions(*ws, a);
+  RecipeFitOptions o = FitOptions(*ws, a, in.table.schema());
   rf.recipe->Check(in.table.schema(), o);
   FittedRecipe fitted = rf.recipe->Fit(in.table, o);
   nlohmann::json j = fitted.ToJson();
@@ -151,7 +153,15 @@ void PrepApply(const GlobalOptions& global, const PrepArgs& a) {
   }
   PrepInput in = LoadInput(*ws, a.data, expected);
   std::optional<FittedRecipe> fitted;
-  Table out = FitAndApply(rf, in.table, FitOptions(*ws, a), &fitted);
+  RecipeFitOptions o = FitOptions(*ws, a, in.table.schema());
+  // A fitted recipe keeps its own target: the input's declared one does not override it.
+  if (rf.fitted && a.target.empty()) o.target = rf.fitted->target();
+  Table out = FitAndApply(rf, in.table, o, &fitted);
+  // The target keeps (given with --target: gets) its role in the output, so that `train OUTPUT`
+  // finds it as it would in the input.
+  if (!fitted->target().empty() && out.schema().IndexOf(fitted->target()) >= 0) {
+    out = out.WithRole(fitted->target(), Role::kTarget);
+  }
   const std::string fitted_hash = ws->artifacts().Put(fitted->ToJson().dump());
   DerivedSource source;
   source.uri = "recipe:" + rf.sha256 + " applied to " + in.label;
@@ -178,6 +188,15 @@ void PrepApply(const GlobalOptions& global, const PrepArgs& a) {
             << HumanCount(v.num_rows) << " rows x " << v.num_columns << " columns, from "
             << in.label << " (" << HumanCount(in.table.num_rows()) << " rows) through " << a.recipe
             << "\n";
+  if (!r.created) {
+    // Back to an older version's content: NAME (the latest) still names another one.
+    auto latest = ws->metadata().FindDatasetVersion(v.name, 0);
+    if (latest && latest->version != v.version) {
+      std::cout << "Note: " << v.name << " (its latest) is still " << v.name << "@"
+                << latest->version << "; use " << v.name << "@" << v.version
+                << " for this content\n";
+    }
+  }
 }
 
 // Cells of `b` that differ from `a` (same length and type; NaN equals NaN).
@@ -283,7 +302,7 @@ void PrepPreview(const GlobalOptions& global, const PrepArgs& a) {
   RecipeFile rf = LoadRecipeFile(a.recipe);
   if (!rf.recipe) throw UsageError("preview takes a recipe, not a fitted one");
   PrepInput in = LoadInput(*ws, a.data);
-  RecipeFitOptions o = FitOptions(*ws, a);
+  RecipeFitOptions o = FitOptions(*ws, a, in.table.schema());
   rf.recipe->Check(in.table.schema(), o);
   // Step by step: the recipe's first k steps fitted and applied, for k = 1..n (a recipe's JSON
   // form is YAML too).
@@ -360,7 +379,7 @@ void RegisterPrep(CLI::App& app, GlobalOptions& global) {
         ->required();
     c->add_option("-t,--target", a->target,
                   "The target column: passed through untouched, and what target encoding "
-                  "learns from");
+                  "learns from (default: the one declared at import)");
     c->add_option("--seed", a->seed, "Seed of out-of-fold target encoding (default 42)")
         ->check(SeedValidator());
     c->add_flag("--json", a->json, "Print the result as JSON");
@@ -380,7 +399,9 @@ void RegisterPrep(CLI::App& app, GlobalOptions& global) {
       ->required();
   apply->add_option("-o,--output", a->output, "Name of the dataset to store the result as")
       ->required();
-  apply->add_option("-t,--target", a->target, "The target column (passed through untouched)");
+  apply->add_option("-t,--target", a->target,
+                    "The target column, passed through untouched (default: the one declared at "
+                    "import, or a fitted recipe's)");
   apply->add_option("--seed", a->seed, "Seed of out-of-fold target encoding (default 42)")
       ->check(SeedValidator());
   apply->add_flag("--json", a->json, "Print the result as JSON");

@@ -87,6 +87,40 @@ TEST_F(PrepCliTest, FitApplyPreview) {
   EXPECT_CONTAINS(r.out, "rows 61 -> 55");
 }
 
+// The target declared at import is the recipe's target, as for `train`: passed through
+// untouched (not scaled), still the target of the output; and a version already stored that is
+// not the latest says so.
+TEST_F(PrepCliTest, TheDeclaredTargetIsTheRecipesTarget) {
+  ASSERT_EQ(Run("data import d.csv --name dt --target y").code, 0);
+  WriteFile(dir_ / "scale.yaml", "steps:\n  - drop: {columns: [id, city]}\n  - scale: numeric\n");
+  auto r = Run("prep apply scale.yaml --data dt --output scaled");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Run("data export scaled --output scaled.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string out = ReadFile(dir_ / "scaled.csv");
+  EXPECT_CONTAINS(out.substr(0, out.find('\n')), "y");
+  for (size_t at = out.find('\n') + 1; at < out.size(); at = out.find('\n', at) + 1) {
+    const std::string line = out.substr(at, out.find('\n', at) - at);
+    const std::string y = line.substr(line.rfind(',') + 1);
+    ASSERT_TRUE(y == "0" || y == "1") << line;  // not standardised
+  }
+  r = Run("data show scaled --json");
+  EXPECT_CONTAINS(r.out, "\"role\": \"target\"");
+  r = Run("prep fit scale.yaml --data dt -o f.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(ReadFile(dir_ / "f.json"))["target"], "y");
+
+  // Given with --target on data that does not declare it: the output declares it.
+  ASSERT_EQ(Run("prep apply scale.yaml --data d --target y --output scaled2").code, 0);
+  EXPECT_CONTAINS(Run("data show scaled2 --json").out, "\"role\": \"target\"");
+
+  WriteFile(dir_ / "other.yaml", "steps:\n  - drop: {columns: [id, city]}\n");
+  ASSERT_EQ(Run("prep apply other.yaml --data dt --output scaled").code, 0);  // scaled@2
+  r = Run("prep apply scale.yaml --data dt --output scaled");
+  EXPECT_CONTAINS(r.out, "Already stored as scaled@1");
+  EXPECT_CONTAINS(r.out, "Note: scaled (its latest) is still scaled@2");
+}
+
 TEST_F(PrepCliTest, BadRecipesAreReportedBeforeAnythingRuns) {
   WriteFile(dir_ / "typo.yaml", "steps:\n  - scale: {columns: [x], methd: standard}\n");
   auto r = Run("prep fit typo.yaml --data d");
