@@ -64,6 +64,7 @@ void RunTransformCommand(const GlobalOptions& global, const TransformArgs& a) {
   if (std::filesystem::is_directory(a.output)) {
     throw UsageError("--output '" + a.output + "' is a directory; give a file name");
   }
+  OutputIsJsonLines(a.output);  // refuses a compressed name (x.csv.gz), as predict does
 
   auto ws = OpenWorkspace(global);
   RefuseProtectedOutput(a.output, "--output");
@@ -110,6 +111,10 @@ void RunTransformCommand(const GlobalOptions& global, const TransformArgs& a) {
       throw UsageError("--content-type is for an input file; '" + a.input +
                        "' is a dataset, whose columns are typed already");
     }
+    if (a.no_header) {
+      throw UsageError("--no-header is for a CSV input file; '" + a.input +
+                       "' is a dataset, whose columns are named already");
+    }
     const DatasetVersion version = ResolveDataset(*ws, DatasetRefArg(a.input));
     table = LoadDataset(*ws, version);
     job.input_table = &table;
@@ -118,6 +123,11 @@ void RunTransformCommand(const GlobalOptions& global, const TransformArgs& a) {
     content_type = RecordFormat::kCsv;
   }
   o.content_type = *content_type;
+  if (a.no_header && *content_type != RecordFormat::kCsv) {
+    throw UsageError(
+        "--no-header is for CSV input; JSON records name their fields or list "
+        "values in the model's order");
+  }
   if (!accept) {
     // The output's name decides (out.jsonl: JSON Lines), unless the input is joined to the
     // output, which keeps the input's kind.

@@ -58,7 +58,9 @@ TEST(BatchJsonPath, SelectsCsvFieldsLikeSageMaker) {
   EXPECT_EQ(Select("$[:-2]", 4), (std::vector<int>{0, 1}));
   EXPECT_EQ(Select("$[*]", 3), (std::vector<int>{0, 1, 2}));
   EXPECT_EQ(Select("$[ 2 , 0 ]", 3), (std::vector<int>{2, 0}));
-  EXPECT_EQ(Select("$[5:]", 3), (std::vector<int>{}));  // slices clamp, as Python's do
+  // Slices clamp, as Python's do; one that selects nothing is an error (blank output lines).
+  EXPECT_EQ(SelectError("$[5:]", 3), "selects none of the record's 3 values");
+  EXPECT_EQ(Select("$[1:9]", 3), (std::vector<int>{1, 2}));
   const std::vector<std::string> names = {"id", "a", "b"};
   EXPECT_EQ(Select("$['b','id']", 3, &names), (std::vector<int>{2, 0}));
   EXPECT_EQ(Select("$.a", 3, &names), (std::vector<int>{1}));

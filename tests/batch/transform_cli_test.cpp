@@ -491,6 +491,15 @@ TEST_F(TransformCliTest, BadInputGivesClearMessages) {
   r = Run("transform -m 1 -i bc.csv -o o.csv --output-filter '$[7]'");
   EXPECT_EQ(r.code, 2);
   EXPECT_CONTAINS(r.err, "index 7 is outside the record's 2 values");
+  r = Run("transform -m 1 -i bc.csv -o o.csv --output-filter '$[9:]'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "selects none of the record's 2 values");
+  r = Run("transform -m 1 -i bc.csv -o o.csv.gz");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "compressed output ('o.csv.gz') is not supported yet");
+  r = Run("transform -m 1 -i bc.csv -o o.jsonl --content-type application/jsonlines --no-header");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--no-header is for CSV input");
   r = Run("transform -m 1 -i bc.csv -o o.csv --split-type Lines");
   EXPECT_EQ(r.code, 2);
   EXPECT_CONTAINS(r.err, "--split-type: unknown value 'Lines' (did you mean 'Line'?)");

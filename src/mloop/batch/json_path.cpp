@@ -233,7 +233,13 @@ bool JsonPath::SelectIndexes(int64_t width, const std::vector<std::string>* name
     for (int64_t i = 0; i < width; ++i) out->push_back(static_cast<int>(i));
     return true;
   }
-  return SelectFromStep(steps_[0], width, names, out, error);
+  if (!SelectFromStep(steps_[0], width, names, out, error)) return false;
+  if (out->empty()) {  // an empty slice ($[9:] of 2 values): the output would be blank lines
+    *error = "selects none of the record's " + std::to_string(width) + " value" +
+             (width == 1 ? "" : "s");
+    return false;
+  }
+  return true;
 }
 
 // --- JsonPathEvaluator --------------------------------------------------------------------------
