@@ -16,10 +16,11 @@ std::vector<int> Select(const std::string& path, int64_t width,
   return out;
 }
 
-std::string SelectError(const std::string& path, int64_t width) {
+std::string SelectError(const std::string& path, int64_t width,
+                        const std::vector<std::string>* names = nullptr) {
   std::vector<int> out;
   std::string error;
-  EXPECT_FALSE(JsonPath::Parse(path).SelectIndexes(width, nullptr, &out, &error));
+  EXPECT_FALSE(JsonPath::Parse(path).SelectIndexes(width, names, &out, &error));
   return error;
 }
 
@@ -64,6 +65,9 @@ TEST(BatchJsonPath, SelectsCsvFieldsLikeSageMaker) {
   const std::vector<std::string> names = {"id", "a", "b"};
   EXPECT_EQ(Select("$['b','id']", 3, &names), (std::vector<int>{2, 0}));
   EXPECT_EQ(Select("$.a", 3, &names), (std::vector<int>{1}));
+  const std::vector<std::string> twice = {"a", "a", "b"};
+  EXPECT_EQ(SelectError("$['a','b']", 3, &twice),
+            "the header names column 'a' twice: which one is meant?");
   EXPECT_EQ(SelectError("$[4]", 4), "index 4 is outside the record's 4 values");
   EXPECT_EQ(SelectError("$[-5]", 4), "index -5 is outside the record's 4 values");
   EXPECT_EQ(SelectError("$['id']", 4), "'id' is a name, and these records have no column names");

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -195,6 +196,10 @@ bool SelectFromStep(const JsonPath::Step& step, int64_t width,
         }
         if (found < 0) {
           *error = "no column '" + s.name + "'";
+          return false;
+        }
+        if (std::find(names->begin() + found + 1, names->end(), s.name) != names->end()) {
+          *error = "the header names column '" + s.name + "' twice: which one is meant?";
           return false;
         }
         out->push_back(found);

@@ -707,7 +707,9 @@ TransformSummary RunTransform(const TransformJob& job) {
       if (e.hint().empty() && std::filesystem::exists(checkpoint_path)) {
         throw Error(e.code(), e.what(),
                     "what was done is kept in " + out_partial.string() +
-                        " and its checkpoint: fix the problem and run again with --resume");
+                        " and its checkpoint: if the problem was outside the input (a full "
+                        "disk, a killed process), fix it and run again with --resume; a "
+                        "corrected input file starts anew, without --resume");
       }
       throw;
     }
