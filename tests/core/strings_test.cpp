@@ -6,6 +6,15 @@ namespace mloop {
 namespace {
 
 // Long names that share their start stay apart once cut, and no UTF-8 sequence is split.
+TEST(StringsTest, NearestNameSeesThroughCase) {
+  const std::vector<std::string> columns = {"id", "income", "score"};
+  EXPECT_EQ(NearestName("INCOME", columns), "income");
+  EXPECT_EQ(NearestName("Incme", columns), "income");
+  EXPECT_EQ(NearestName("scor", columns), "score");
+  EXPECT_EQ(NearestName("region", columns), "");
+  EXPECT_EQ(DidYouMean("Numeric", {"numeric", "string", "all"}), " (did you mean 'numeric'?)");
+}
+
 TEST(StringsTest, CutMiddleKeepsBothEnds) {
   EXPECT_EQ(CutMiddleUtf8("short", 10), "short");
   const std::string a = "customer_lifetime_value_estimate_feature_number_01";

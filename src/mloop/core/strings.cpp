@@ -33,8 +33,13 @@ bool IsPlainName(std::string_view name) {
 std::string NearestName(std::string_view name, const std::vector<std::string>& candidates) {
   std::string best;
   size_t best_distance = std::max<size_t>(2, name.size() / 3) + 1;
+  // Case aside, distances count letters: INCOME is 6 edits from income, and plainly meant it.
+  const std::string lower = AsciiLower(name);
   for (const auto& c : candidates) {
-    size_t d = EditDistance(name, c);
+    if (c != name && AsciiLower(c) == lower) return c;
+  }
+  for (const auto& c : candidates) {
+    size_t d = EditDistance(lower, AsciiLower(c));
     if (d < best_distance) {
       best_distance = d;
       best = c;
