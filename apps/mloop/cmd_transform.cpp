@@ -1,6 +1,9 @@
 // mloop transform: batch transform of a file or a dataset with a model (src/mloop/batch), with
 // SageMaker batch transform's data-processing options; prints a summary.
+#include <unistd.h>
+
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,6 +22,17 @@
 namespace mloop::cli {
 
 namespace {
+
+// Ctrl-C or a SIGTERM stops the job where it is (the checkpoint holds every finished unit), as
+// the default action would, after saying how to go on. Only async-signal-safe calls.
+extern "C" void SayHowToResume(int sig) {
+  static const char kMessage[] =
+      "\ninterrupted: the output so far and its checkpoint are kept; run the same command with "
+      "--resume to go on\n";
+  [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
 
 struct TransformArgs {
   std::string model, input, output, errors;
@@ -138,6 +152,8 @@ void RunTransformCommand(const GlobalOptions& global, const TransformArgs& a) {
   o.accept = *accept;
   job.options = o;
   job.hooks.pause_ms = EnvInt("MLOOPTEST_TRANSFORM_PAUSE_MS");
+  std::signal(SIGINT, SayHowToResume);
+  std::signal(SIGTERM, SayHowToResume);
   job.hooks.kill_after_units = EnvInt("MLOOPTEST_TRANSFORM_KILL_AFTER");
 
   Progress progress("transforming " + a.input);

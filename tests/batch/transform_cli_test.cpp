@@ -402,6 +402,16 @@ TEST_F(TransformCliTest, ResumeAfterKillGivesSameBytes) {
     EXPECT_EQ(Read("ext.csv"), ref) << delay_ms;
     EXPECT_EQ(Read("ext.csv.errors.jsonl"), ref_errors) << delay_ms;
   }
+  // Ctrl-C: the same, and the job says how to go on.
+  const std::string ctrl_c = "cd '" + dir_.path().string() +
+                             "' && (env MLOOPTEST_TRANSFORM_PAUSE_MS=40 " + MLOOP_BINARY + " " +
+                             args + "-o int.csv > /dev/null 2> int.err & pid=$!; sleep 0.3; " +
+                             "kill -INT $pid 2>/dev/null; wait $pid) 2> /dev/null";
+  std::system(ctrl_c.c_str());
+  EXPECT_CONTAINS(Read("int.err"), "interrupted: the output so far and its checkpoint are kept");
+  r = Run(args + "-o int.csv --resume");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Read("int.csv"), ref);
 }
 
 // A resume is refused when the input, the model or the options changed, with a clear message;
