@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "mloop/core/error.h"
+#include "mloop/core/strings.h"
 #include "mloop/io/atomic_file.h"
 #include "mloop/io/csv_reader.h"
 
@@ -90,9 +91,8 @@ Table LoadTableArg(Workspace& ws, const std::string& data, const std::vector<Fie
   return LoadDataset(ws, ResolveDataset(ws, ref));
 }
 
-bool OutputIsJsonLines(const std::string& path) {
-  std::string lower = path;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+void RefuseCompressedOutput(const std::string& path) {
+  const std::string lower = AsciiLower(path);
   for (const std::string ext : {".gz", ".zst", ".zstd"}) {
     if (lower.size() > ext.size() &&
         lower.compare(lower.size() - ext.size(), ext.size(), ext) == 0) {
@@ -100,7 +100,19 @@ bool OutputIsJsonLines(const std::string& path) {
                        "write it uncompressed, then compress with gzip or zstd");
     }
   }
+}
+
+bool OutputIsJsonLines(const std::string& path) {
+  RefuseCompressedOutput(path);
   return path != "-" && DetectFormat(path) == SourceFormat::kJsonLines;
+}
+
+void NoteWhenNotLatest(Workspace& ws, const DatasetVersion& v) {
+  auto latest = ws.metadata().FindDatasetVersion(v.name, 0);
+  if (latest && latest->version != v.version) {
+    std::cout << "Note: " << v.name << " (its latest) is still " << v.name << "@" << latest->version
+              << "; use " << v.name << "@" << v.version << " for this content\n";
+  }
 }
 
 void PrintJson(const nlohmann::json& j) {

@@ -34,10 +34,16 @@ DatasetRef DatasetRefArg(const std::string& text);
 Table LoadTableArg(Workspace& ws, const std::string& data, const std::vector<Field>& expected = {},
                    bool others_as_text = false);
 
+// A compressed output name (.gz, .zst, .zstd, any case) is a usage error: outputs are written
+// uncompressed.
+void RefuseCompressedOutput(const std::string& path);
 // Whether an output file named `path` is JSON Lines (.jsonl, .ndjson, .json, any case) rather
-// than CSV, by the rule the readers use; a compressed name (.gz, .zst) is a usage error, since
-// outputs are written uncompressed.
+// than CSV, by the rule the readers use (after RefuseCompressedOutput).
 bool OutputIsJsonLines(const std::string& path);
+
+// After an import or a recipe found its content already stored as `v`: a note on stdout when
+// that is not the dataset's latest version, which NAME alone still names.
+void NoteWhenNotLatest(Workspace& ws, const DatasetVersion& v);
 
 // While alive, Ctrl-C (SIGINT) and SIGTERM set flag() instead of ending mloop, so that a long
 // command (train, tune) stops at its next step and records what it did; a second signal ends

@@ -135,14 +135,7 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
   }
   std::cout << " (read " << HumanSeconds(r.read_seconds) << ", stored "
             << HumanSeconds(r.store_seconds) << ")\n";
-  if (!r.created) {
-    // Back to an older version's content: NAME (the latest) still names the newer one.
-    auto latest = ws->metadata().FindDatasetVersion(v.name, 0);
-    if (latest && latest->version != v.version) {
-      std::cout << "Note: " << v.name << " (its latest) is still " << v.name << "@"
-                << latest->version << "; use " << ref << " for this content\n";
-    }
-  }
+  if (!r.created) NoteWhenNotLatest(*ws, v);  // back to an older version's content
   if (r.rows_rejected > 0) {
     std::cout << "Rejected " << HumanCount(r.rows_rejected) << " rows, written with reasons to "
               << r.rejects_path.string() << "\n"

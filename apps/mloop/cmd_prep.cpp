@@ -72,11 +72,12 @@ RecipeFile LoadRecipeFile(const std::string& path) {
   return r;
 }
 
-// Without --target, the target the input declares (at import: --target, --role COL=target), as
-// `train` takes it: passed through untouched, and what target encoding learns from.
-RecipeFitOptions FitOptions(const Workspace& ws, const PrepArgs& a, const Schema& input) {
+// `fallback_target` is the target without --target: a fitted recipe's own, else the one the
+// input declares (at import: --target, --role COL=target), as `train` takes it.
+RecipeFitOptions FitOptions(const Workspace& ws, const PrepArgs& a,
+                            const std::string& fallback_target) {
   RecipeFitOptions o;
-  o.target = a.target.empty() ? input.DeclaredTarget() : a.target;
+  o.target = a.target.empty() ? fallback_target : a.target;
   o.seed = a.seed;
   o.threads = ws.config().threads;
   return o;
@@ -117,7 +118,7 @@ void PrepFit(const GlobalOptions& global, const PrepArgs& a) {
   RecipeFile rf = LoadRecipeFile(a.recipe);
   if (!rf.recipe) throw UsageError(a.recipe + " is already a fitted recipe");
   PrepInput in = LoadInput(*ws, a.data);
-  RecipeFitOptions o = FitOptions(*ws, a, in.table.schema());
+  RecipeFitOptions o = FitOptions(*ws, a, in.table.schema().DeclaredTarget());
   rf.recipe->Check(in.table.schema(), o);
   FittedRecipe fitted = rf.recipe->Fit(in.table, o);
   nlohmann::json j = fitted.ToJson();
@@ -153,9 +154,8 @@ void PrepApply(const GlobalOptions& global, const PrepArgs& a) {
   }
   PrepInput in = LoadInput(*ws, a.data, expected);
   std::optional<FittedRecipe> fitted;
-  RecipeFitOptions o = FitOptions(*ws, a, in.table.schema());
-  // A fitted recipe keeps its own target: the input's declared one does not override it.
-  if (rf.fitted && a.target.empty()) o.target = rf.fitted->target();
+  const RecipeFitOptions o =
+      FitOptions(*ws, a, rf.fitted ? rf.fitted->target() : in.table.schema().DeclaredTarget());
   Table out = FitAndApply(rf, in.table, o, &fitted);
   // The target keeps (given with --target: gets) its role in the output, so that `train OUTPUT`
   // finds it as it would in the input.
@@ -188,15 +188,7 @@ void PrepApply(const GlobalOptions& global, const PrepArgs& a) {
             << HumanCount(v.num_rows) << " rows x " << v.num_columns << " columns, from "
             << in.label << " (" << HumanCount(in.table.num_rows()) << " rows) through " << a.recipe
             << "\n";
-  if (!r.created) {
-    // Back to an older version's content: NAME (the latest) still names another one.
-    auto latest = ws->metadata().FindDatasetVersion(v.name, 0);
-    if (latest && latest->version != v.version) {
-      std::cout << "Note: " << v.name << " (its latest) is still " << v.name << "@"
-                << latest->version << "; use " << v.name << "@" << v.version
-                << " for this content\n";
-    }
-  }
+  if (!r.created) NoteWhenNotLatest(*ws, v);
 }
 
 // Cells of `b` that differ from `a` (same length and type; NaN equals NaN).
@@ -302,7 +294,7 @@ void PrepPreview(const GlobalOptions& global, const PrepArgs& a) {
   RecipeFile rf = LoadRecipeFile(a.recipe);
   if (!rf.recipe) throw UsageError("preview takes a recipe, not a fitted one");
   PrepInput in = LoadInput(*ws, a.data);
-  RecipeFitOptions o = FitOptions(*ws, a, in.table.schema());
+  RecipeFitOptions o = FitOptions(*ws, a, in.table.schema().DeclaredTarget());
   rf.recipe->Check(in.table.schema(), o);
   // Step by step: the recipe's first k steps fitted and applied, for k = 1..n (a recipe's JSON
   // form is YAML too).

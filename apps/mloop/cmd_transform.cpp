@@ -78,7 +78,7 @@ void RunTransformCommand(const GlobalOptions& global, const TransformArgs& a) {
   if (std::filesystem::is_directory(a.output)) {
     throw UsageError("--output '" + a.output + "' is a directory; give a file name");
   }
-  OutputIsJsonLines(a.output);  // refuses a compressed name (x.csv.gz), as predict does
+  RefuseCompressedOutput(a.output);
 
   auto ws = OpenWorkspace(global);
   RefuseProtectedOutput(a.output, "--output");
@@ -152,9 +152,9 @@ void RunTransformCommand(const GlobalOptions& global, const TransformArgs& a) {
   o.accept = *accept;
   job.options = o;
   job.hooks.pause_ms = EnvInt("MLOOPTEST_TRANSFORM_PAUSE_MS");
+  job.hooks.kill_after_units = EnvInt("MLOOPTEST_TRANSFORM_KILL_AFTER");
   std::signal(SIGINT, SayHowToResume);
   std::signal(SIGTERM, SayHowToResume);
-  job.hooks.kill_after_units = EnvInt("MLOOPTEST_TRANSFORM_KILL_AFTER");
 
   Progress progress("transforming " + a.input);
   if (!a.quiet && job.input_table == nullptr) {

@@ -1,7 +1,9 @@
 #include "mloop/core/hash.h"
 
 #include <openssl/evp.h>
+#include <xxhash.h>
 
+#include <cstdio>
 #include <fstream>
 #include <vector>
 
@@ -47,17 +49,42 @@ std::string Sha256Hex(std::string_view data) {
   return h.HexDigest();
 }
 
-std::string Sha256File(const std::filesystem::path& path) {
+namespace {
+
+// Calls `update(data, size)` with the file's bytes, 1 MiB at a time.
+template <class Update>
+void ReadChunks(const std::filesystem::path& path, const Update& update) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoErrorFromErrno("cannot open", path.string());
-  Sha256 h;
   std::vector<char> buf(1 << 20);
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    h.Update(buf.data(), static_cast<size_t>(in.gcount()));
+    update(buf.data(), static_cast<size_t>(in.gcount()));
   }
   if (in.bad()) throw IoErrorFromErrno("cannot read", path.string());
+}
+
+}  // namespace
+
+std::string Sha256File(const std::filesystem::path& path) {
+  Sha256 h;
+  ReadChunks(path, [&](const char* data, size_t size) { h.Update(data, size); });
   return h.HexDigest();
+}
+
+std::string Xxh3File128Hex(const std::filesystem::path& path, std::string_view prefix) {
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(),
+                                                                 &XXH3_freeState);
+  if (!state) throw Internal("cannot initialise XXH3");
+  XXH3_128bits_reset(state.get());
+  XXH3_128bits_update(state.get(), prefix.data(), prefix.size());
+  ReadChunks(path,
+             [&](const char* data, size_t size) { XXH3_128bits_update(state.get(), data, size); });
+  const XXH128_hash_t h = XXH3_128bits_digest(state.get());
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
+                static_cast<unsigned long long>(h.low64));
+  return hex;
 }
 
 bool IsSha256Hex(std::string_view text) {

@@ -30,6 +30,11 @@ class Sha256 {
 std::string Sha256Hex(std::string_view data);
 std::string Sha256File(const std::filesystem::path& path);
 
+// XXH3-128 (32 lower-case hex digits) of `prefix`, then the file's bytes: a fast fingerprint of
+// a file read as it is (data imports' keys), not a content address. Throws IoError when the file
+// cannot be read.
+std::string Xxh3File128Hex(const std::filesystem::path& path, std::string_view prefix = {});
+
 // True for 64 lower-case hex characters.
 bool IsSha256Hex(std::string_view text);
 

@@ -1,14 +1,11 @@
 #include "mloop/data/datasets.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-#include <xxhash.h>
-
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "mloop/core/error.h"
+#include "mloop/core/hash.h"
 #include "mloop/core/strings.h"
 #include "mloop/io/atomic_file.h"
 #include "mloop/io/byte_source.h"
@@ -25,15 +22,21 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-std::string OptionsJson(const ImportRequest& r, const ReadResult& result, SourceFormat format) {
+// The read options every source shares: declared types and roles, and the bad-row policy.
+nlohmann::json CommonOptionsJson(const ReadOptions& o) {
   nlohmann::json j;
   nlohmann::json types = nlohmann::json::object();
-  for (const auto& [k, v] : r.read.types) types[k] = DataTypeName(v);
+  for (const auto& [k, v] : o.types) types[k] = DataTypeName(v);
   nlohmann::json roles = nlohmann::json::object();
-  for (const auto& [k, v] : r.read.roles) roles[k] = RoleName(v);
+  for (const auto& [k, v] : o.roles) roles[k] = RoleName(v);
   j["types"] = types;
   j["roles"] = roles;
-  j["on_bad_rows"] = r.read.on_bad_rows == BadRowPolicy::kFail ? "fail" : "skip";
+  j["on_bad_rows"] = o.on_bad_rows == BadRowPolicy::kFail ? "fail" : "skip";
+  return j;
+}
+
+std::string OptionsJson(const ImportRequest& r, const ReadResult& result, SourceFormat format) {
+  nlohmann::json j = CommonOptionsJson(r.read);
   if (format == SourceFormat::kCsv && r.sql.empty()) {
     j["missing_values"] = r.read.missing.tokens();
     j["delimiter"] = std::string(1, result.delimiter);
@@ -52,48 +55,23 @@ constexpr int kImportKeyVersion = 1;
 // then says why).
 std::string ImportKey(const std::filesystem::path& file, const ImportRequest& r,
                       SourceFormat format) {
-  nlohmann::json o;
+  nlohmann::json o = CommonOptionsJson(r.read);
   o["key_version"] = kImportKeyVersion;
   o["snapshot_format"] = kSnapshotFormatVersion;
   o["format"] = format == SourceFormat::kJsonLines ? "jsonl" : "csv";
-  nlohmann::json types = nlohmann::json::object();
-  for (const auto& [k, v] : r.read.types) types[k] = DataTypeName(v);
-  o["types"] = types;
   o["types_if_present"] = r.read.types_if_present;
   o["undeclared_type"] = r.read.undeclared_type ? DataTypeName(*r.read.undeclared_type) : "";
-  nlohmann::json roles = nlohmann::json::object();
-  for (const auto& [k, v] : r.read.roles) roles[k] = RoleName(v);
-  o["roles"] = roles;
   o["missing_values"] = r.read.missing.tokens();
-  o["on_bad_rows"] = r.read.on_bad_rows == BadRowPolicy::kFail ? "fail" : "skip";
   o["delimiter"] = static_cast<int>(r.read.delimiter);
   o["header"] = r.read.header;
   o["sample_rows"] = r.read.sample_rows;
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  XXH3_state_t* state = XXH3_createState();
-  XXH3_128bits_reset(state);
-  const std::string options = o.dump();
-  XXH3_128bits_update(state, options.data(), options.size() + 1);  // with its terminating 0
-  std::vector<char> buffer(size_t{1} << 20);
-  bool ok = true;
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ok = n == 0;
-      break;
-    }
-    XXH3_128bits_update(state, buffer.data(), static_cast<size_t>(n));
+  std::string options = o.dump();
+  options.push_back('\0');  // the options end here, the file's bytes follow
+  try {
+    return "xxh3-128:" + Xxh3File128Hex(file, options);
+  } catch (const Error&) {
+    return {};
   }
-  ::close(fd);
-  const XXH128_hash_t h = XXH3_128bits_digest(state);
-  XXH3_freeState(state);
-  if (!ok) return {};
-  char hex[33];
-  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
-                static_cast<unsigned long long>(h.low64));
-  return std::string("xxh3-128:") + hex;
 }
 
 }  // namespace
