@@ -95,8 +95,9 @@ void RunServe(const ServeArgs& a, const GlobalOptions& global) {
   const EndpointConfig config = BuildConfig(a, global, *ws);
   const bool auth = config.server.auth.value_or(!IsLoopbackHost(config.server.host));
   // Without auth the key file is not read: a damaged one does not stop --no-auth.
-  ApiKeys keys = auth ? ApiKeys::Load(ApiKeys::PathIn(ws->root())) : ApiKeys();
-  if (auth && keys.empty()) {
+  std::unique_ptr<LiveApiKeys> keys;
+  if (auth) keys = std::make_unique<LiveApiKeys>(ApiKeys::PathIn(ws->root()));
+  if (auth && keys->size() == 0) {
     throw FailedPrecondition(
         std::string("API keys are required (") +
             (config.server.auth ? "auth is on"
@@ -127,7 +128,7 @@ void RunServe(const ServeArgs& a, const GlobalOptions& global) {
   }
   HandlerOptions options;
   options.auth = auth;
-  options.keys = &keys;
+  options.keys = keys.get();
   options.capture = capture.get();
   options.shadow_queue = shadow_queue.get();
   Handler handler(host, metrics, options);
@@ -173,18 +174,25 @@ void RunServe(const ServeArgs& a, const GlobalOptions& global) {
       std::to_string(config.server.threads) + " thread" + (config.server.threads == 1 ? "" : "s") +
       ": POST /invocations, POST /v2/models/NAME/infer, GET /metrics (Ctrl-C or SIGTERM stops)");
 
-  // Registry polling: alias moves swap the served version.
+  // Registry polling (alias moves swap the served version) every poll_seconds; the key file is
+  // looked at every second (a stat), so that a revoked key stops working within one.
   std::mutex poll_mu;
   std::condition_variable poll_cv;
   bool stopping = false;
   std::thread poller;
-  if (config.server.poll_seconds > 0) {
+  const int poll_seconds = config.server.poll_seconds;
+  if (poll_seconds > 0 || keys) {
     poller = std::thread([&] {
       std::unique_lock lock(poll_mu);
-      while (!poll_cv.wait_for(lock, std::chrono::seconds(config.server.poll_seconds),
-                               [&] { return stopping; })) {
+      for (int tick = 1; !poll_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; });
+           ++tick) {
         lock.unlock();
-        for (const std::string& change : host.Refresh()) Log(change);
+        if (keys) {
+          if (auto change = keys->Refresh()) Log(*change);
+        }
+        if (poll_seconds > 0 && tick % poll_seconds == 0) {
+          for (const std::string& change : host.Refresh()) Log(change);
+        }
         lock.lock();
       }
     });
@@ -215,7 +223,8 @@ void RunKeys(const std::string& action, const std::string& name, const GlobalOpt
   } else if (action == "revoke") {
     keys.Revoke(name);
     keys.Save(path);
-    std::cout << "API key '" << name << "' revoked (a running server reads keys at start)\n";
+    std::cout << "API key '" << name
+              << "' revoked (running servers stop accepting it within a second)\n";
   } else {
     std::vector<std::vector<std::string>> rows;
     for (const auto& k : keys.keys()) rows.push_back({k.name, k.created, k.sha256.substr(0, 12)});

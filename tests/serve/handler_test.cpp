@@ -660,9 +660,12 @@ TEST_F(HandlerTest, KServeV2) {
 }
 
 TEST_F(HandlerTest, ApiKeysAndDraining) {
-  ApiKeys keys;
-  const std::string key = keys.Create("ci", "2026-11-27T00:00:00Z");
+  TempDir dir;
+  ApiKeys file;
+  const std::string key = file.Create("ci", "2026-11-27T00:00:00Z");
   EXPECT_EQ(key.size(), 4u + 43u);
+  file.Save(dir / "api_keys.json");
+  LiveApiKeys keys(dir / "api_keys.json");
   HandlerOptions o;
   o.auth = true;
   o.keys = &keys;
@@ -676,6 +679,17 @@ TEST_F(HandlerTest, ApiKeysAndDraining) {
   EXPECT_EQ(Call("POST", "/invocations", "1,2,red", {{"Authorization", "Bearer " + key}}).status,
             200);
   EXPECT_EQ(Call("GET", "/metrics").status, 401);
+  // A key revoked in the file stops working at the next reload (the server's poll, or this).
+  const std::map<std::string, std::string> with_key = {{"Authorization", "Bearer " + key}};
+  file.Revoke("ci");
+  const std::string other = file.Create("dashboard", "2026-11-27T00:00:00Z");
+  file.Save(dir / "api_keys.json");
+  res = Call("POST", "/admin/reload", "", with_key);
+  EXPECT_EQ(res.status, 200);
+  EXPECT_CONTAINS(res.body, "API keys reloaded from");
+  EXPECT_EQ(Call("POST", "/invocations", "1,2,red", with_key).status, 401);
+  EXPECT_EQ(Call("POST", "/invocations", "1,2,red", {{"Authorization", "Bearer " + other}}).status,
+            200);
   handler->SetDraining(true);
   EXPECT_EQ(Call("GET", "/ping").status, 503);
   EXPECT_EQ(Call("GET", "/v2/health/ready").status, 503);
@@ -699,6 +713,35 @@ TEST_F(HandlerTest, ApiKeysFileKeepsOnlyHashes) {
   again.Revoke("alice");
   EXPECT_FALSE(again.Allows("Bearer " + key));
   EXPECT_THROW(again.Revoke("alice"), Error);
+}
+
+TEST_F(HandlerTest, LiveApiKeysFollowTheFile) {
+  TempDir dir;
+  const auto path = dir / "api_keys.json";
+  LiveApiKeys live(path);  // no file yet: no keys
+  EXPECT_EQ(live.size(), 0u);
+  EXPECT_FALSE(live.Refresh().has_value());  // nothing changed
+  ApiKeys keys;
+  const std::string key = keys.Create("ci", "2026-11-27T00:00:00Z");
+  keys.Save(path);
+  auto change = live.Refresh();
+  ASSERT_TRUE(change.has_value());
+  EXPECT_CONTAINS(*change, ": 1 key");
+  EXPECT_TRUE(live.Allows("Bearer " + key));
+  EXPECT_FALSE(live.Refresh().has_value());
+  // A damaged file keeps the keys read before, and says so once.
+  testing::WriteFile(path, "{not json");
+  change = live.Refresh();
+  ASSERT_TRUE(change.has_value());
+  EXPECT_CONTAINS(*change, "the keys read before stay in force");
+  EXPECT_TRUE(live.Allows("Bearer " + key));
+  EXPECT_FALSE(live.Refresh().has_value());
+  // The file removed: no keys.
+  std::filesystem::remove(path);
+  change = live.Refresh();
+  ASSERT_TRUE(change.has_value());
+  EXPECT_CONTAINS(*change, ": 0 keys");
+  EXPECT_FALSE(live.Allows("Bearer " + key));
 }
 
 TEST_F(HandlerTest, CaptureWritesOneLinePerRecord) {

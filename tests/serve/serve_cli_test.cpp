@@ -508,9 +508,25 @@ TEST_F(ServeCliTest, ApiKeys) {
   EXPECT_EQ(c.Get("/metrics").result_int(), 401);
   EXPECT_EQ(c.Get("/metrics", {{"Authorization", "Bearer " + key}}).result_int(), 200);
 
-  // A revoked key no longer counts (for a server started after the revocation).
+  // A key created while the server runs is accepted, and a revoked one refused, within about a
+  // second (the server looks at the key file every second), without a restart.
+  auto second = Run("serve keys create dashboard");
+  ASSERT_EQ(second.code, 0) << second.err;
+  const std::string new_key = Lines(second.out).at(0);
   ASSERT_EQ(Run("serve keys revoke ci").code, 0);
   EXPECT_EQ(Run("serve keys revoke ci").code, 1);
+  int old_status = 0, new_status = 0;
+  for (int i = 0; i < 100 && (old_status != 401 || new_status != 200); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    old_status =
+        c.Post("/invocations", row, With(kCsv, "Authorization", "Bearer " + key)).result_int();
+    new_status =
+        c.Post("/invocations", row, With(kCsv, "Authorization", "Bearer " + new_key)).result_int();
+  }
+  EXPECT_EQ(old_status, 401);
+  EXPECT_EQ(new_status, 200);
+  EXPECT_CONTAINS(server.Log(), "API keys reloaded from");
+  ASSERT_EQ(Run("serve keys revoke dashboard").code, 0);
   ServeProcess no_keys(ws(), {"--model", "bc@production", "--auth"}, /*expect_start=*/false);
   EXPECT_TRUE(no_keys.Exited(10));
   EXPECT_EQ(no_keys.exit_code(), 1);
@@ -521,6 +537,7 @@ TEST_F(ServeCliTest, ApiKeys) {
   ServeProcess open(ws(), {"--model", "bc@production", "--no-auth"});
   EXPECT_CONTAINS(open.Log(), "API keys not required");
   EXPECT_EQ(HttpClient(open.port()).Post("/invocations", row, kCsv).result_int(), 200);
+  std::filesystem::remove(ws() / ".mloop" / "api_keys.json");  // the workspace is the suite's
 }
 
 // RFC 7235: the authentication scheme is case-insensitive, so `bearer KEY` is the same as

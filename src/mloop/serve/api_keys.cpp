@@ -20,13 +20,17 @@ std::filesystem::path ApiKeys::PathIn(const std::filesystem::path& root) {
 }
 
 ApiKeys ApiKeys::Load(const std::filesystem::path& path) {
-  ApiKeys k;
   std::ifstream in(path);
-  if (!in) return k;
+  if (!in) return ApiKeys();
   std::stringstream text;
   text << in.rdbuf();
+  return Parse(text.str(), path);
+}
+
+ApiKeys ApiKeys::Parse(const std::string& text, const std::filesystem::path& path) {
+  ApiKeys k;
   try {
-    const nlohmann::json j = nlohmann::json::parse(text.str());
+    const nlohmann::json j = nlohmann::json::parse(text);
     const int version = j.at("format_version").get<int>();
     if (version > kApiKeysFormatVersion) {
       throw FailedPrecondition(path.string() + " has format version " + std::to_string(version) +
@@ -113,6 +117,36 @@ bool ApiKeys::Allows(std::string_view authorization) const {
 void ApiKeys::Index() {
   hashes_.clear();
   for (const auto& r : keys_) hashes_.insert(r.sha256);
+}
+
+LiveApiKeys::LiveApiKeys(std::filesystem::path path) : path_(std::move(path)) {
+  seen_ = ReadBytes();
+  current_.store(
+      std::make_shared<const ApiKeys>(seen_ ? ApiKeys::Parse(*seen_, path_) : ApiKeys()));
+}
+
+std::optional<std::string> LiveApiKeys::ReadBytes() const {
+  std::ifstream in(path_, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::optional<std::string> LiveApiKeys::Refresh() {
+  std::optional<std::string> now = ReadBytes();
+  if (now == seen_) return std::nullopt;
+  seen_ = std::move(now);
+  try {
+    auto keys = std::make_shared<const ApiKeys>(seen_ ? ApiKeys::Parse(*seen_, path_) : ApiKeys());
+    const size_t n = keys->keys().size();
+    current_.store(std::move(keys), std::memory_order_release);
+    return "API keys reloaded from " + path_.string() + ": " + std::to_string(n) + " key" +
+           (n == 1 ? "" : "s");
+  } catch (const std::exception& e) {
+    return std::string("warning: API keys not reloaded (") + e.what() +
+           "); the keys read before stay in force";
+  }
 }
 
 }  // namespace mloop

@@ -936,6 +936,9 @@ void Handler::Admin(const HttpRequest& req, std::string_view path, HttpResponse*
   if (path == "/admin/reload") {
     if (req.method != "POST") return MethodNotAllowed(res, path, "POST");
     nlohmann::json changes = host_.Refresh(/*repeat_failures=*/true);
+    if (options_.keys) {
+      if (auto change = options_.keys->Refresh()) changes.push_back(*change);
+    }
     res->status = 200;
     res->content_type = "application/json";
     res->body = nlohmann::json{{"changes", changes}}.dump();

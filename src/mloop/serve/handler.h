@@ -57,9 +57,9 @@ struct HttpResponse {
 };
 
 struct HandlerOptions {
-  bool auth = false;  // require `Authorization: Bearer <key>` (not on health routes)
-  const ApiKeys* keys = nullptr;
-  CaptureWriter* capture = nullptr;   // null: capture off
+  bool auth = false;                 // require `Authorization: Bearer <key>` (not on health routes)
+  LiveApiKeys* keys = nullptr;       // re-read by POST /admin/reload too
+  CaptureWriter* capture = nullptr;  // null: capture off
   WorkQueue* shadow_queue = nullptr;  // runs shadow predictions; null: shadows off
 };
 
