@@ -331,9 +331,11 @@ TEST(LinearEstimatorTest, MissingValuesAreRejectedWithTheirPosition) {
     in.feature_names.clear();
     for (int64_t c = 0; c < clean.x.cols; ++c) in.feature_names.push_back("f" + std::to_string(c));
     est->Fit(in);
+    // Data to predict is the caller's input: a DataError in RowMessage form, which serving
+    // answers as a 400 naming the record (as for XGBoost models), not a model failure.
     msg = ErrorOf([&] { est->Predict(ds.x); }, &code);
-    EXPECT_EQ(code, ErrorCode::kInvalidArgument);
-    EXPECT_NE(msg.find("at row 4, feature 'f2'"), std::string::npos) << msg;
+    EXPECT_EQ(code, ErrorCode::kDataError);
+    EXPECT_EQ(msg.rfind("row 4, feature 'f2': missing", 0), 0u) << msg;
     // An infinite value is named as such, with where it usually comes from.
     ds.x.at(3, 2) = -std::numeric_limits<double>::infinity();
     std::string hint;
@@ -342,10 +344,22 @@ TEST(LinearEstimatorTest, MissingValuesAreRejectedWithTheirPosition) {
     } catch (const Error& e) {
       msg = e.what();
       hint = e.hint();
+      code = e.code();
     }
+    EXPECT_EQ(code, ErrorCode::kDataError);
+    EXPECT_EQ(msg.rfind("row 4, feature 'f2': -inf is infinite", 0), 0u) << msg;
+    EXPECT_NE(hint.find("log of 0"), std::string::npos) << hint;
+    // Training data with one is refused as before.
+    msg = ErrorOf(
+        [&] {
+          FitInput bad = in;
+          bad.x = &ds.x;
+          est->Fit(bad);
+        },
+        &code);
+    EXPECT_EQ(code, ErrorCode::kInvalidArgument);
     EXPECT_NE(msg.find("an infinite value (-inf) at row 4, feature 'f2'"), std::string::npos)
         << msg;
-    EXPECT_NE(hint.find("log of 0"), std::string::npos) << hint;
     ds.x.at(3, 2) = std::numeric_limits<double>::quiet_NaN();
   }
 }

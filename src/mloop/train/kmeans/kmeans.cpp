@@ -6,6 +6,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
+#include "mloop/train/linear/linear_common.h"
 
 namespace mloop {
 
@@ -30,17 +31,6 @@ double SquaredDistance(const double* a, const double* b, int64_t d) {
     s += t * t;
   }
   return s;
-}
-
-void CheckFinite(const DenseMatrix& x) {
-  for (int64_t i = 0; i < x.rows; ++i) {
-    for (int64_t j = 0; j < x.cols; ++j) {
-      if (std::isnan(x.at(i, j))) {
-        throw InvalidArgument("kmeans: missing value at row " + std::to_string(i + 1) +
-                              ", feature " + std::to_string(j + 1));
-      }
-    }
-  }
 }
 
 class KMeans : public Estimator {
@@ -77,7 +67,9 @@ class KMeans : public Estimator {
 
   void Fit(const FitInput& in) override {
     const DenseMatrix& x = *in.x;
-    CheckFinite(x);
+    // Infinite values would make every distance infinite (scikit-learn refuses them too).
+    linear::CheckFinite(x, "kmeans", "the training data", in.threads, in.feature_names);
+    feature_names_ = in.feature_names;
     if (x.rows < k_) {
       throw InvalidArgument("kmeans: " + std::to_string(x.rows) + " rows cannot make " +
                             std::to_string(k_) + " clusters");
@@ -111,9 +103,18 @@ class KMeans : public Estimator {
       throw InvalidArgument("kmeans takes " + std::to_string(d_) + " features, got " +
                             std::to_string(x.cols));
     }
-    CheckFinite(x);
+    linear::CheckPredictable(x, "kmeans", feature_names_);
     DenseMatrix out(x.rows, 1);
-    for (int64_t i = 0; i < x.rows; ++i) out.at(i, 0) = static_cast<double>(Nearest(x.row(i)));
+    for (int64_t i = 0; i < x.rows; ++i) {
+      const int64_t c = Nearest(x.row(i));
+      if (c < 0) {
+        throw DataError(RowMessage(i + 1,
+                                   "the values are too large: the squared distance to "
+                                   "every cluster centre overflows"),
+                        "send values of the size the model was trained on");
+      }
+      out.at(i, 0) = static_cast<double>(c);
+    }
     return out;
   }
 
@@ -123,6 +124,7 @@ class KMeans : public Estimator {
                         {"features", d_},
                         {"centres", centres_.data},
                         {"inertia", inertia_}};
+    if (!feature_names_.empty()) j["feature_names"] = feature_names_;
     return j.dump();
   }
   void LoadModel(std::string_view text) override {
@@ -134,6 +136,7 @@ class KMeans : public Estimator {
       auto centres = j.at("centres").get<std::vector<double>>();
       centres_.data.assign(centres.begin(), centres.end());
       inertia_ = j.at("inertia").get<double>();
+      feature_names_ = j.value("feature_names", std::vector<std::string>{});  // older models: none
       if (static_cast<int64_t>(centres_.data.size()) != k_ * d_) throw Corruption("centre count");
     } catch (const nlohmann::json::exception& e) {
       throw Corruption(std::string("kmeans model is not valid: ") + e.what());
@@ -161,8 +164,9 @@ class KMeans : public Estimator {
   }
 
  private:
+  // The nearest centre; -1 when every distance overflows to infinity.
   int64_t Nearest(const double* row) const {
-    int64_t best = 0;
+    int64_t best = -1;
     double best_d = std::numeric_limits<double>::infinity();
     for (int64_t c = 0; c < k_; ++c) {
       double dist = SquaredDistance(row, centres_.row(c), d_);
@@ -249,6 +253,7 @@ class KMeans : public Estimator {
   int64_t d_ = 0;
   double inertia_ = 0;
   DenseMatrix centres_;
+  std::vector<std::string> feature_names_;  // for messages; empty in models saved before
 };
 
 }  // namespace

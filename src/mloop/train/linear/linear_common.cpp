@@ -54,6 +54,16 @@ void CheckFinite(const DenseMatrix& x, std::string_view model, std::string_view 
                                     ? "feature '" + names[static_cast<size_t>(c)] + "'"
                                     : "feature " + std::to_string(c + 1);
     const std::string m(model);
+    if (what.empty()) {  // data to predict: the caller's input
+      if (std::isnan(v)) {
+        throw DataError(RowMessage(r + 1, feature + ": missing; " + m + " takes no missing values"),
+                        "send a value, or impute missing values in the model's recipe");
+      }
+      throw DataError(RowMessage(r + 1, feature + ": " + (v > 0 ? "inf" : "-inf") +
+                                            " is infinite; " + m + " takes finite values"),
+                      "send a finite number; a feature a recipe derives is infinite when, for "
+                      "example, it divides by 0 or takes the log of 0");
+    }
     if (std::isnan(v)) {
       throw InvalidArgument(m + ": " + std::string(what) + " has a missing value (NaN) at row " +
                                 std::to_string(r + 1) + ", " + feature,

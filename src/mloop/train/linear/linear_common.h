@@ -29,9 +29,14 @@ RowParts SplitRows(int64_t rows, int max_parts = 16, int64_t min_rows_per_part =
 
 // Throws InvalidArgument naming the first row (1-based) and feature (by `names` when given,
 // else its 1-based position) holding NaN or infinity. `what` names the matrix ("the training
-// data", "the prediction data").
+// data"). Data to predict (`what` empty) is the caller's input instead: DataError with a
+// RowMessage, which serving answers as a 400 naming the record. Also used by kmeans.
 void CheckFinite(const DenseMatrix& x, std::string_view model, std::string_view what,
                  int threads = 1, const std::vector<std::string>& names = {});
+inline void CheckPredictable(const DenseMatrix& x, std::string_view model,
+                             const std::vector<std::string>& names) {
+  CheckFinite(x, model, {}, 1, names);
+}
 
 // Checks a FitInput's shapes, targets and weights (finite, weights >= 0 with a positive sum) and
 // its features (CheckFinite). Returns the sample weights (all 1 when none were given).

@@ -316,7 +316,7 @@ DenseMatrix LinearRegression::Predict(const DenseMatrix& x) const {
     throw InvalidArgument("the linear model takes " + std::to_string(coef_.size()) +
                           " features, not " + std::to_string(x.cols));
   }
-  linear::CheckFinite(x, kName, "the prediction data", 1, feature_names_);
+  linear::CheckPredictable(x, kName, feature_names_);
   DenseMatrix out(x.rows, 1);
   const Index p = x.cols;
   Eigen::Map<const VectorXd> coef(coef_.data(), p);

@@ -669,7 +669,7 @@ DenseMatrix LogisticRegression::Predict(const DenseMatrix& x) const {
     throw InvalidArgument("the logistic model takes " + std::to_string(num_features_) +
                           " features, not " + std::to_string(x.cols));
   }
-  linear::CheckFinite(x, kName, "the prediction data", 1, feature_names_);
+  linear::CheckPredictable(x, kName, feature_names_);
   const int out_cols = task_ == Task::kBinary ? 1 : num_classes_;
   DenseMatrix out(x.rows, out_cols);
   if (x.rows == 0) return out;
