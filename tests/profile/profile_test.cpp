@@ -520,6 +520,67 @@ TEST(ProfileTest, CancellingAndOverflowingValues) {
   EXPECT_EQ(c.count, 2);
 }
 
+// A wide table of one signal has a strong pair for every two columns: the strongest 100 are
+// listed and one alert counts the rest (once 500,000 alerts, 2 GB and 14 s for 1,000 columns).
+// Past 1,000 numeric columns, the rest are left out of the matrices, and counted.
+TEST(ProfileAlertTest, StrongPairsOfAWideTableAreCapped) {
+  auto wide = [](int columns, int rows) {
+    std::vector<Field> fields;
+    std::vector<Column> data;
+    for (int c = 0; c < columns; ++c) {
+      fields.push_back({"c" + std::to_string(c), DataType::kFloat64});
+      ColumnBuilder b(DataType::kFloat64);
+      // Column 1 is the signal's negation, so that r = -1 also counts as strong; column 2 is
+      // missing in half the rows (its pairs are over 10 rows).
+      for (int r = 0; r < rows; ++r) {
+        if (c == 2 && r >= 10) {
+          b.AppendNull();
+        } else {
+          b.AppendDouble((c == 1 ? -1.0 : 1.0) * r * (c + 1) + (c == 3 ? 0.001 * r * r : 0.0));
+        }
+      }
+      data.push_back(b.Finish());
+    }
+    return Table(Schema(std::move(fields)), std::move(data));
+  };
+  Profile p = ComputeProfile(wide(30, 20));  // 435 pairs
+  std::vector<const Alert*> pairs;
+  const Alert* more = nullptr;
+  for (const Alert& a : p.alerts) {
+    if (a.kind != "high_correlation") continue;
+    (a.column.empty() ? more : pairs.emplace_back()) = &a;
+  }
+  ASSERT_EQ(pairs.size(), 100u);
+  for (size_t i = 1; i < pairs.size(); ++i) {  // strongest first
+    EXPECT_GE(std::fabs(pairs[i - 1]->evidence["value"].get<double>()),
+              std::fabs(pairs[i]->evidence["value"].get<double>()));
+  }
+  EXPECT_EQ(pairs[0]->evidence["columns"], Json({"c0", "c1"}));
+  EXPECT_EQ(pairs[0]->evidence["value"].get<double>(), -1.0);
+  EXPECT_EQ(pairs[0]->evidence["rows"], 20);
+  bool saw_c2 = false;
+  for (const Alert* a : pairs) {
+    if (a->evidence["columns"][0] == "c2" || a->evidence["columns"][1] == "c2") {
+      EXPECT_EQ(a->evidence["rows"], 10) << a->column;
+      saw_c2 = true;
+    }
+  }
+  EXPECT_TRUE(saw_c2);
+  ASSERT_NE(more, nullptr);
+  EXPECT_EQ(more->evidence["more_pairs"], 435 - 100);
+  EXPECT_EQ(more->evidence["listed"], 100);
+  EXPECT_EQ(more->message,
+            "335 more pairs of columns have Pearson r of 0.9 or more in size (the 100 strongest "
+            "are listed)");
+  EXPECT_EQ(p.correlations.numeric_left_out, 0);
+
+  p = ComputeProfile(wide(1003, 12));
+  EXPECT_EQ(p.correlations.numeric.size(), kMaxCorrelationColumns);
+  EXPECT_EQ(p.correlations.numeric.back(), "c999");
+  EXPECT_EQ(p.correlations.numeric_left_out, 3);
+  EXPECT_EQ(ProfileFromJson(ProfileToJson(p)).correlations.numeric_left_out, 3);
+}
+
 // A categorical feature whose categories are pure in the target leaks; many categories of a
 // few rows each look as pure by chance, and are not called a leak.
 TEST(ProfileTest, LeakageNeedsRowsPerCategory) {

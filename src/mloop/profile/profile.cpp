@@ -716,41 +716,82 @@ void ColumnAlerts(const ColumnProfile& c, const ProfileOptions& o, int64_t rows,
 
 // Rows where both columns have a value (a finite one for numbers): what a pair's correlation was
 // computed on.
-int64_t PairRows(const Table& table, const std::string& a, const std::string& b) {
-  const Column& x = table.column(a);
-  const Column& y = table.column(b);
+int64_t PairRows(const Column& x, const Column& y) {
   auto present = [](const Column& c, int64_t i) {
     if (!c.IsValid(i)) return false;
     return c.type() != DataType::kFloat64 || std::isfinite(c.f64()[i]);
   };
   int64_t n = 0;
-  for (int64_t i = 0; i < table.num_rows(); ++i) n += present(x, i) && present(y, i);
+  for (int64_t i = 0; i < x.size(); ++i) n += present(x, i) && present(y, i);
   return n;
 }
 
 // A correlation of 1 on two or three rows says nothing: pairs with fewer rows raise no alert.
 constexpr int64_t kMinPairRows = 10;
+// A wide table of related columns can have as many strong pairs as columns squared (1,000
+// columns of one signal: 500,000): the strongest are listed, one more alert counts the rest.
+constexpr size_t kMaxPairAlerts = 100;
 
-void PairAlerts(const Table& table, const std::vector<std::string>& names,
+void PairAlerts(const Table& table, const Profile& p, const std::vector<std::string>& names,
                 const std::vector<std::vector<double>>& m, const std::string& method,
                 const std::string& label, const std::string& target, double threshold,
                 std::vector<Alert>& alerts) {
+  struct Pair {
+    size_t i, j;
+    double v;
+  };
+  std::vector<Pair> strong;
   for (size_t i = 0; i < names.size(); ++i) {
     for (size_t j = i + 1; j < names.size(); ++j) {
       const double v = m[i][j];
       if (names[i] == target || names[j] == target || !(std::fabs(v) >= threshold)) continue;
-      const int64_t rows = PairRows(table, names[i], names[j]);
-      if (rows < kMinPairRows) continue;
-      alerts.push_back(MakeAlert("high_correlation", names[i] + "," + names[j],
-                                 "'" + names[i] + "' and '" + names[j] +
-                                     "' are highly correlated (" + label + " " + Short(v) +
-                                     " over " + std::to_string(rows) + " rows)",
-                                 {{"method", method},
-                                  {"value", v},
-                                  {"threshold", threshold},
-                                  {"rows", rows},
-                                  {"columns", {names[i], names[j]}}}));
+      strong.push_back({i, j, v});
     }
+  }
+  std::stable_sort(strong.begin(), strong.end(),
+                   [](const Pair& a, const Pair& b) { return std::fabs(a.v) > std::fabs(b.v); });
+  // A column with every value present (and finite) pairs with another over that one's rows.
+  std::vector<const Column*> column(names.size());
+  std::vector<int64_t> present(names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    column[i] = &table.column(names[i]);
+    const ColumnProfile* c = p.Find(names[i]);
+    present[i] = c ? c->count - c->infinite : -1;
+  }
+  auto pair_rows = [&](size_t i, size_t j) {
+    if (present[i] == table.num_rows()) return present[j];
+    if (present[j] == table.num_rows()) return present[i];
+    return PairRows(*column[i], *column[j]);
+  };
+  size_t listed = 0, more = 0;
+  for (const Pair& pair : strong) {
+    if (listed == kMaxPairAlerts) {  // the rest are counted, not checked for kMinPairRows
+      ++more;
+      continue;
+    }
+    const std::string& a = names[pair.i];
+    const std::string& b = names[pair.j];
+    const int64_t rows = pair_rows(pair.i, pair.j);
+    if (rows < kMinPairRows) continue;
+    ++listed;
+    alerts.push_back(MakeAlert("high_correlation", a + "," + b,
+                               "'" + a + "' and '" + b + "' are highly correlated (" + label + " " +
+                                   Short(pair.v) + " over " + std::to_string(rows) + " rows)",
+                               {{"method", method},
+                                {"value", pair.v},
+                                {"threshold", threshold},
+                                {"rows", rows},
+                                {"columns", {a, b}}}));
+  }
+  if (more > 0) {
+    alerts.push_back(MakeAlert("high_correlation", "",
+                               std::to_string(more) + " more pairs of columns have " + label +
+                                   " of " + Short(threshold) + " or more in size (the " +
+                                   std::to_string(kMaxPairAlerts) + " strongest are listed)",
+                               {{"method", method},
+                                {"threshold", threshold},
+                                {"listed", static_cast<int64_t>(kMaxPairAlerts)},
+                                {"more_pairs", static_cast<int64_t>(more)}}));
   }
 }
 
@@ -835,9 +876,9 @@ std::vector<Alert> BuildAlerts(const Table& table, const Profile& p, const Profi
     ColumnAlerts(c, o, p.rows, c.name == target, alerts);
   }
   const Correlations& corr = p.correlations;
-  PairAlerts(table, corr.numeric, corr.pearson, "pearson", "Pearson r", target, o.high_correlation,
-             alerts);
-  PairAlerts(table, corr.categorical, corr.cramers_v, "cramers_v", "Cramer's V", target,
+  PairAlerts(table, p, corr.numeric, corr.pearson, "pearson", "Pearson r", target,
+             o.high_correlation, alerts);
+  PairAlerts(table, p, corr.categorical, corr.cramers_v, "cramers_v", "Cramer's V", target,
              o.high_correlation, alerts);
   if (p.target) TargetAlerts(p, o, extras, alerts);
   return alerts;
@@ -878,11 +919,16 @@ Profile ComputeProfile(const Table& table, const ProfileOptions& options) {
   p.memory_bytes = table.MemoryBytes();
   p.column_profiles.resize(k);
 
-  // Numeric columns take part in Pearson and Spearman.
+  // Numeric columns take part in Pearson and Spearman: the first kMaxCorrelationColumns of them
+  // (the matrices grow with their square).
   std::vector<int> numeric_index(k, -1);
   std::vector<NumericWork> numeric;
   for (int c = 0; c < k; ++c) {
     if (!IsNumeric(table.schema().field(c).type)) continue;
+    if (numeric.size() == kMaxCorrelationColumns) {
+      ++p.correlations.numeric_left_out;
+      continue;
+    }
     numeric_index[c] = static_cast<int>(numeric.size());
     numeric.emplace_back().column = c;
   }
@@ -919,10 +965,19 @@ Profile ComputeProfile(const Table& table, const ProfileOptions& options) {
     const ColumnProfile& cp = p.column_profiles[c];
     if (cp.semantic == SemanticType::kCategorical &&
         cp.distinct <= options.max_cramers_categories) {
-      categorical.push_back(c);
+      if (categorical.size() == kMaxCorrelationColumns) {
+        ++p.correlations.categorical_left_out;
+      } else {
+        categorical.push_back(c);
+      }
     }
   }
-  p.correlations = ComputeCorrelations(table, numeric, categorical, threads);
+  {
+    Correlations corr = ComputeCorrelations(table, numeric, categorical, threads);
+    corr.numeric_left_out = p.correlations.numeric_left_out;
+    corr.categorical_left_out = p.correlations.categorical_left_out;
+    p.correlations = std::move(corr);
+  }
   numeric.clear();
   numeric.shrink_to_fit();
   // A column whose values are all present and all different (an id) already tells every row

@@ -100,12 +100,18 @@ struct Alert {
   nlohmann::json evidence;  // the numbers behind it
 };
 
+// At most this many numeric, and this many categorical, columns (the first, in table order) are
+// correlated: a matrix of 1,000 x 1,000 is 10 MB of profile JSON.
+inline constexpr size_t kMaxCorrelationColumns = 1000;
+
 struct Correlations {
   std::vector<std::string> numeric;  // row/column order of pearson and spearman
   std::vector<std::vector<double>> pearson;
   std::vector<std::vector<double>> spearman;
   std::vector<std::string> categorical;  // row/column order of cramers_v
   std::vector<std::vector<double>> cramers_v;
+  int64_t numeric_left_out = 0;  // numeric columns beyond kMaxCorrelationColumns
+  int64_t categorical_left_out = 0;
 };
 
 struct Profile {

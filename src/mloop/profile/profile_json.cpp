@@ -217,7 +217,9 @@ Json CorrelationsJson(const Correlations& c) {
           {"pearson", NumMatrix(c.pearson)},
           {"spearman", NumMatrix(c.spearman)},
           {"categorical", c.categorical},
-          {"cramers_v", NumMatrix(c.cramers_v)}};
+          {"cramers_v", NumMatrix(c.cramers_v)},
+          {"numeric_left_out", c.numeric_left_out},
+          {"categorical_left_out", c.categorical_left_out}};
 }
 
 Correlations CorrelationsFrom(const Json& j) {
@@ -227,6 +229,8 @@ Correlations CorrelationsFrom(const Json& j) {
   c.spearman = NumMatrixFrom(j.at("spearman"), c.numeric.size(), "spearman");
   c.categorical = j.at("categorical").get<std::vector<std::string>>();
   c.cramers_v = NumMatrixFrom(j.at("cramers_v"), c.categorical.size(), "cramers_v");
+  c.numeric_left_out = j.value("numeric_left_out", int64_t{0});  // absent before 2026-11-28
+  c.categorical_left_out = j.value("categorical_left_out", int64_t{0});
   return c;
 }
 

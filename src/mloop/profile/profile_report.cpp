@@ -75,7 +75,7 @@ std::string EvidenceText(const nlohmann::json& evidence) {
     if (v.is_number_float()) {
       out += FormatNumber(v.get<double>(), 4);
     } else if (v.is_string()) {
-      out += v.get<std::string>();
+      out += Printable(v.get<std::string>(), 120);  // a constant column's 5,000-character value
     } else {
       out += v.dump();
     }
@@ -560,8 +560,9 @@ void ColumnSection(const Profile& p, const ColumnProfile& c, size_t index, HtmlP
       page.AddNote("Every value is missing.");
       return;
     case SemanticType::kConstant:
-      page.AddNote(c.top_values.empty() ? "At most one distinct value."
-                                        : "One distinct value: '" + c.top_values[0].value + "'.");
+      page.AddNote(c.top_values.empty()
+                       ? "At most one distinct value."
+                       : "One distinct value: '" + Printable(c.top_values[0].value, 300) + "'.");
       return;
     case SemanticType::kIdLike:
       page.AddNote("Every present value is distinct: an identifier; no chart.");

@@ -17,11 +17,12 @@ header{background:#1f2a3a;color:#fff;padding:22px 20px 16px}
 header .inner{max-width:1180px;margin:0 auto;padding:0 20px}
 header h1{margin:0 0 10px;font-size:24px;font-weight:600}
 .facts{display:flex;flex-wrap:wrap;gap:6px 22px;margin:0;font-size:13px}
-.facts div{white-space:nowrap}.facts dt{display:inline;color:#aeb8c6}
+.facts div{min-width:0;overflow-wrap:anywhere}.facts dt{display:inline;color:#aeb8c6}
 .facts dd{display:inline;margin:0 0 0 5px;font-weight:600}
 nav{margin:14px 0 0;font-size:13px;line-height:1.8}nav a{color:#2a5d9f;margin-right:14px;text-decoration:none}
 section{background:#fff;border:1px solid #dfe2e6;border-radius:6px;margin:18px 0;padding:14px 20px}
 h2{font-size:18px;margin:4px 0 12px;font-weight:600}h3{font-size:15px;margin:16px 0 8px}
+h1,h2,h3,p,figcaption,.card .value,.card .note{overflow-wrap:anywhere}
 .cards{display:flex;flex-wrap:wrap;gap:12px}
 .card{flex:1 1 150px;border:1px solid #dfe2e6;border-radius:6px;padding:10px 14px}
 .card{background:#fafbfc}
@@ -30,6 +31,7 @@ h2{font-size:18px;margin:4px 0 12px;font-weight:600}h3{font-size:15px;margin:16p
 .card .note{font-size:12px;color:#5b6470}
 table{border-collapse:collapse;margin:6px 0 10px;font-size:13px}
 th,td{padding:4px 12px;border-bottom:1px solid #e6e8eb;text-align:left;vertical-align:top}
+.long{display:inline-block;max-width:34em;overflow-wrap:anywhere}
 th{background:#f0f2f4;font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:14px}
@@ -128,7 +130,13 @@ void HtmlPage::AddTable(const Table& table) {
     b += "<tr>";
     for (size_t j = 0; j < row.size(); ++j) {
       b += numeric(j) ? "<td class=\"num\">" : "<td>";
-      b += EscapeXml(row[j]) + "</td>";
+      // Long text (a 300-character column name, a message) wraps within a bounded width
+      // instead of stretching the table past the page.
+      if (row[j].size() > 40) {
+        b += "<span class=\"long\">" + EscapeXml(row[j]) + "</span></td>";
+      } else {
+        b += EscapeXml(row[j]) + "</td>";
+      }
     }
     b += "</tr>";
   }
