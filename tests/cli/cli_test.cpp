@@ -566,6 +566,12 @@ TEST_F(CliTest, TrainRefusesWhatCannotMakeAModel) {
   ASSERT_EQ(Run("models export " + std::to_string(unconverged) + " -o lg").code, 0);
   EXPECT_CONTAINS(ReadFile(dir_ / "lg" / "manifest.json"),
                   "logistic: did not converge in max_iter=1 iterations");
+  // The output schema names the predicted label in the target's type (0/1: int64), as predict
+  // writes it.
+  const auto manifest = nlohmann::json::parse(ReadFile(dir_ / "lg" / "manifest.json"));
+  EXPECT_EQ(manifest.at("output_schema"),
+            nlohmann::json::parse(R"([{"name": "prediction", "type": "int64"},
+                                      {"name": "probability", "type": "float64"}])"));
   r = Run("train f.csv -t y -a logistic --split none -q");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
@@ -744,7 +750,15 @@ with open(sys.argv[1] + "/p.txt", "w") as f:
   EXPECT_EQ(Run("predict " + address + " --data d.csv -o by_address.csv").code, 0);
   r = Run("models import m.json --name sk --features d,c,b,a");
   EXPECT_EQ(r.code, 1);
-  EXPECT_CONTAINS(r.err, "--features names the model's own features in another order");
+  EXPECT_CONTAINS(r.err, "--features puts the model's own feature 'd' at position 1");
+  // One name of the file's at another position is a swap too, even beside a rename.
+  r = Run("models import m.json --name sk --features b,a,x,d");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err,
+                  "--features puts the model's own feature 'b' at position 1; the file stores it "
+                  "at position 2 (its order: a,b,c,d)");
+  r = Run("models import m.json --name sk --features a,b,x,d");  // renames c in its place
+  ASSERT_EQ(r.code, 0) << r.err;
   r = Run("models import m.json --name sk --features w,x,y,z");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.err, "warning: --features renames the model's features");

@@ -33,12 +33,12 @@ nlohmann::json OutputSchema(const Target& target) {
     case Task::kRegression:
       out.push_back({{"name", "prediction"}, {"type", "float64"}});
       break;
-    case Task::kBinary:
-      out.push_back({{"name", "prediction"}, {"type", "string"}});
+    case Task::kBinary:  // the predicted label, in the target's type (int64 0/1, bool, ...)
+      out.push_back({{"name", "prediction"}, {"type", DataTypeName(target.type)}});
       out.push_back({{"name", "probability"}, {"type", "float64"}});
       break;
     case Task::kMulticlass:
-      out.push_back({{"name", "prediction"}, {"type", "string"}});
+      out.push_back({{"name", "prediction"}, {"type", DataTypeName(target.type)}});
       for (const auto& c : target.classes) {
         out.push_back({{"name", "probability_" + c}, {"type", "float64"}});
       }

@@ -142,15 +142,18 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
   // every column to another feature, and predict nonsense without a word.
   std::vector<std::string> renamed;
   if (!options.features.empty() && !stored_names.empty() && options.features != stored_names) {
-    std::vector<std::string> a = options.features, b = stored_names;
-    std::sort(a.begin(), a.end());
-    std::sort(b.begin(), b.end());
-    if (a == b) {
+    // Any of the file's names at another position (f1,f0,x,f3 for f0,f1,f2,f3) would feed a
+    // column to another feature; names the file does not have are renames.
+    for (size_t i = 0; i < options.features.size(); ++i) {
+      const auto at = std::find(stored_names.begin(), stored_names.end(), options.features[i]);
+      if (at == stored_names.end() || static_cast<size_t>(at - stored_names.begin()) == i) continue;
       throw InvalidArgument(
-          "--features names the model's own features in another order; the file stores them "
-          "in the order " +
-              Join(stored_names, ","),
-          "leave --features out to use the file's names, or give them in that order");
+          "--features puts the model's own feature '" + options.features[i] + "' at position " +
+              std::to_string(i + 1) + "; the file stores it at position " +
+              std::to_string(at - stored_names.begin() + 1) +
+              " (its order: " + Join(stored_names, ",") + ")",
+          "the model reads its inputs by position: leave --features out to use the file's "
+          "names, or keep each of them in its place");
     }
     renamed = stored_names;
   }

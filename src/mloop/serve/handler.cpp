@@ -588,7 +588,9 @@ void Handler::V2(const HttpRequest& req, std::string_view path, HttpResponse* re
       DataType type = DataType::kFloat64;
       if (o.at("type") == "string") type = DataType::kString;
       if (o.at("type") == "int64") type = DataType::kInt64;
-      if (o.at("name") == "prediction" && type == DataType::kString) {
+      // A label is written in the target's type (what OutputSchema names, for new bundles).
+      const Task task = loaded->predictor->target().task;
+      if (o.at("name") == "prediction" && (task == Task::kBinary || task == Task::kMulticlass)) {
         type = loaded->write_options.label_type;
       }
       outputs.push_back({{"name", o.at("name")}, {"datatype", V2Type(type)}, {"shape", {-1}}});
