@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -120,16 +121,54 @@ void PrintJson(const nlohmann::json& j) {
 }
 
 namespace {
-// Display width of UTF-8 text: counts code points, not bytes.
+// Terminal columns of a code point: 0 for combining marks, 2 for East Asian wide and full-width
+// characters and emoji, else 1 (an approximation of wcwidth that needs no locale).
+size_t CodePointWidth(uint32_t c) {
+  if ((c >= 0x0300 && c <= 0x036F) || (c >= 0x200B && c <= 0x200F) || c == 0xFE0F) return 0;
+  const bool wide = (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0xA4CF && c != 0x303F) ||
+                    (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
+                    (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+                    (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
+                    (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD);
+  return wide ? 2 : 1;
+}
+
+// Display width of UTF-8 text (invalid bytes count one column each).
 size_t Width(const std::string& s) {
   size_t w = 0;
-  for (unsigned char c : s) w += (c & 0xC0) != 0x80;
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char b = static_cast<unsigned char>(s[i]);
+    const int len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 1;
+    if (len == 1 || i + len > s.size()) {
+      ++w;
+      ++i;
+      continue;
+    }
+    uint32_t c = b & (0x7F >> len);
+    for (int k = 1; k < len; ++k) c = (c << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    w += CodePointWidth(c);
+    i += static_cast<size_t>(len);
+  }
   return w;
+}
+
+// A cell on one line: control characters (a newline in a name, in MLOOP_USER) escaped, so that
+// no value can break the table or fake a row.
+std::string Cell(const std::string& s) {
+  const bool plain = std::none_of(s.begin(), s.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c < 0x20 || c == 0x7F;
+  });
+  return plain ? s : Printable(s, s.size() * 4 + 4);
 }
 }  // namespace
 
 void PrintTable(const std::vector<std::string>& header,
-                const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
+                const std::vector<std::vector<std::string>>& raw_rows, const std::string& indent) {
+  std::vector<std::vector<std::string>> rows = raw_rows;
+  for (auto& row : rows) {
+    for (auto& cell : row) cell = Cell(cell);
+  }
   std::vector<size_t> widths(header.size());
   for (size_t i = 0; i < header.size(); ++i) widths[i] = Width(header[i]);
   for (const auto& row : rows) {

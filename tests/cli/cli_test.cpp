@@ -362,6 +362,15 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "still aliased");
   EXPECT_CONTAINS(Run("models history bc").out, "alias production: (none) -> 1");
+  // A name with a newline cannot fake a line of the history table (the JSON keeps it as given).
+  setenv("MLOOP_USER", "evil\nregistered version 99", 1);
+  ASSERT_EQ(Run("models approve bc/1").code, 0);
+  unsetenv("MLOOP_USER");
+  r = Run("models history bc");
+  EXPECT_CONTAINS(r.out, "evil\\nregistered version 99");
+  EXPECT_EQ(r.out.find("\nregistered version 99"), std::string::npos) << r.out;
+  EXPECT_CONTAINS(Run("models history bc --json").out,
+                  "\"actor\": \"evil\\nregistered version 99\"");
   // The hint for a missing version lists the versions that are there, not a range.
   ASSERT_EQ(Run("models register 1 --name bc").code, 0);
   ASSERT_EQ(Run("models register 1 --name bc").code, 0);

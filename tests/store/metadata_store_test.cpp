@@ -143,6 +143,13 @@ TEST_F(MetadataStoreContract, RegistryAliasesStatusAndHistory) {
   EXPECT_EQ(store_->ModelHistory("churn")[6].to, "");
   // Version numbers are never reused.
   EXPECT_EQ(store_->RegisterModelVersion("churn", "h3", 0, "", "x", 700).version, 3);
+  // A writer that read the clock before waiting for the lock (690, after an event at 700) is
+  // stamped no earlier than the event it follows: the history never goes back in time.
+  EXPECT_TRUE(store_->SetModelAlias("churn", "staging", 3, "late", 690));
+  history = store_->ModelHistory("churn");
+  EXPECT_EQ(history.back().actor, "late");
+  EXPECT_EQ(history.back().at_us, 700);
+  for (size_t i = 1; i < history.size(); ++i) EXPECT_GE(history[i].at_us, history[i - 1].at_us);
 }
 
 TEST_F(MetadataStoreContract, ProfilesBelongToDatasetVersionsAndTheNewestWins) {

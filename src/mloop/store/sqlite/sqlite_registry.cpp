@@ -36,9 +36,13 @@ int64_t SqliteMetadataStore::ModelId(const std::string& name) {
 void SqliteMetadataStore::AddEvent(int64_t model_id, int64_t version, const std::string& kind,
                                    const std::string& detail, const std::string& from,
                                    const std::string& to, const std::string& actor, int64_t at_us) {
+  // The caller read the clock before this transaction took the write lock: a writer that waited
+  // for another could stamp its event before the one it follows. Events never go back in time
+  // in id order (an audit log is read in that order): at least the latest event's time.
   db_->Prepare(
          "INSERT INTO model_events (model_id, version, kind, detail, from_value, to_value, "
-         "actor, at_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+         "actor, at_us) VALUES (?, ?, ?, ?, ?, ?, ?, "
+         "MAX(?, COALESCE((SELECT at_us FROM model_events ORDER BY id DESC LIMIT 1), 0)))")
       .Bind(1, model_id)
       .Bind(2, version)
       .Bind(3, kind)
