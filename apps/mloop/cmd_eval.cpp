@@ -121,6 +121,18 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   if (from_predictions && (a.label.empty() || a.score.empty())) {
     throw UsageError("--predictions needs --label COL and --score COL");
   }
+  if (!from_predictions) {  // a model's label is its target, its scores its own
+    for (const auto& [flag, value] :
+         {std::pair<const char*, const std::string*>{"--label", &a.label},
+          {"--score", &a.score},
+          {"--task", &a.task}}) {
+      if (!value->empty()) {
+        throw UsageError(std::string(flag) + " applies to --predictions FILE",
+                         "a model is evaluated against its own target, with its own scores and "
+                         "task; --positive picks a binary model's positive class");
+      }
+    }
+  }
   std::optional<Task> task;
   if (!a.task.empty()) {
     task = ParseTask(a.task);
@@ -134,6 +146,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   EvaluationOptions options;
   options.threshold = a.threshold;
   options.weight_column = a.weight;
+  if (!from_predictions) options.positive = a.positive;
   if (!a.business.empty()) options.business = LoadBusinessSpec(a.business);
 
   auto ws = OpenWorkspace(global);
@@ -201,6 +214,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
         {"task", TaskName(ev.task)},
         {"rows", ev.rows},
         {"dropped_rows", ev.dropped_rows},
+        {"positive", ev.positive.empty() ? nlohmann::json() : nlohmann::json(ev.positive)},
         {"unscored_rows", ev.unscored_rows},
         {"weight", a.weight.empty() ? nlohmann::json() : nlohmann::json(a.weight)},
         {"metrics", ev.metrics},
@@ -223,7 +237,9 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     PrintJson(j);
   } else {
     std::cout << "Evaluated " << subject << " on " << HumanCount(ev.rows) << " rows ("
-              << TaskName(ev.task) << (a.weight.empty() ? "" : ", weighted by " + a.weight) << ")";
+              << TaskName(ev.task)
+              << (ev.positive.empty() ? "" : ", positive class '" + ev.positive + "'")
+              << (a.weight.empty() ? "" : ", weighted by " + a.weight) << ")";
     if (ev.dropped_rows > 0) std::cout << "; " << HumanCount(ev.dropped_rows) << " without a label";
     if (ev.unscored_rows > 0)
       std::cout << "; " << HumanCount(ev.unscored_rows) << " without a score";
@@ -265,7 +281,8 @@ void RegisterEval(CLI::App& app, GlobalOptions& global, int* exit_code) {
   eval->add_option("--label", a->label, "With --predictions: the true label column");
   eval->add_option("--score", a->score,
                    "With --predictions: the score (binary) or predicted value (regression)");
-  eval->add_option("--positive", a->positive, "With --predictions: the positive class label");
+  eval->add_option("--positive", a->positive,
+                   "The positive class label (binary; default: the second class in label order)");
   eval->add_option("--task", a->task, "With --predictions: binary or regression");
   eval->add_option("--weight", a->weight,
                    "A column of sample weights (as scikit-learn's sample_weight)");

@@ -411,6 +411,41 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
   r = Run("eval --predictions p.csv --label target --score probability --json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "\"roc_auc\"");
+  // A binary model's positive class is its second (1), or --positive's: then the other class's
+  // probability is the score. Recall of class 0 = share of its rows scored 1 - p > 0.5.
+  const auto as_one = nlohmann::json::parse(Run("eval bc/1 --data bc --json").out);
+  EXPECT_EQ(as_one["positive"], "1");
+  EXPECT_CONTAINS(Run("eval bc/1 --data bc").out, "(binary, positive class '1')");
+  r = Run("eval bc/1 --data bc --positive 0 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto as_zero = nlohmann::json::parse(r.out);
+  EXPECT_EQ(as_zero["positive"], "0");
+  EXPECT_NEAR(as_zero["metrics"]["roc_auc"].get<double>(),
+              as_one["metrics"]["roc_auc"].get<double>(), 1e-12);
+  {
+    std::istringstream lines(ReadFile(dir_ / "p.csv"));
+    std::string line;
+    std::getline(lines, line);
+    ASSERT_NE(line.find(",target,prediction,probability"), std::string::npos) << line;
+    int zeros = 0, found = 0;
+    while (std::getline(lines, line)) {
+      const size_t probability = line.rfind(','), prediction = line.rfind(',', probability - 1);
+      if (line.substr(line.rfind(',', prediction - 1) + 1, 2) != "0,") continue;
+      ++zeros;
+      found += 1.0 - std::stod(line.substr(line.rfind(',') + 1)) > 0.5;
+    }
+    EXPECT_DOUBLE_EQ(as_zero["metrics"]["recall"].get<double>(),
+                     static_cast<double>(found) / zeros);
+  }
+  r = Run("eval bc/1 --data bc --positive maybe");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "--positive 'maybe' is not a class of the model");
+  EXPECT_CONTAINS(r.err, "its classes: 0, 1");
+  for (const char* flag : {"--label target", "--score probability", "--task binary"}) {
+    r = Run(std::string("eval bc/1 --data bc ") + flag);
+    EXPECT_EQ(r.code, 2) << flag;
+    EXPECT_CONTAINS(r.err, "applies to --predictions FILE");
+  }
 
   // Bad input: unknown algorithm, parameter, target, model.
   r = Run("train bc --target target --algo xgbost");
@@ -850,11 +885,24 @@ TEST_F(CliTest, EvalPredictionsEdgeCases) {
   WriteFile(dir_ / "nan.csv", "y,s\n1,0.9\n0,0.2\n1,nan\n0,0.4\n1,0.6\n0,0.7\n,0.5\n");
   auto r = Run("eval --predictions nan.csv --label y --score s");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_CONTAINS(r.out, "on 5 rows (binary); 1 without a label; 1 without a score");
+  EXPECT_CONTAINS(r.out,
+                  "on 5 rows (binary, positive class '1'); 1 without a label; 1 without a score");
   r = Run("eval --predictions nan.csv --label y --score s --json");
   EXPECT_CONTAINS(r.out, "\"accuracy\": 0.8,");  // sklearn, the NaN row dropped
   EXPECT_CONTAINS(r.out, "\"roc_auc\": 0.83333333333333");
   EXPECT_CONTAINS(r.out, "\"unscored_rows\": 1");
+  // Labels written as 1.0 / 0.0 (pandas, for an int column with a missing value) are the same
+  // binary labels, as scikit-learn's type_of_target says: the same figures. A float label of
+  // other values stays regression.
+  WriteFile(dir_ / "fl.csv", "y,s\n1.0,0.9\n0.0,0.2\n1.0,nan\n0.0,0.4\n1.0,0.6\n0.0,0.7\n,0.5\n");
+  r = Run("eval --predictions fl.csv --label y --score s --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "\"task\": \"binary\"");
+  EXPECT_CONTAINS(r.out, "\"accuracy\": 0.8,");
+  EXPECT_CONTAINS(r.out, "\"roc_auc\": 0.83333333333333");
+  WriteFile(dir_ / "fr.csv", "y,s\n1.5,0.9\n0.0,0.2\n1.0,0.4\n");
+  EXPECT_CONTAINS(Run("eval --predictions fr.csv --label y --score s --json").out,
+                  "\"task\": \"regression\"");
   WriteFile(dir_ / "one.csv", "y,s\n1,0.9\n1,0.4\n1,0.7\n1,0.2\n");
   r = Run("eval --predictions one.csv --label y --score s --task binary --json");
   ASSERT_EQ(r.code, 0) << r.err;

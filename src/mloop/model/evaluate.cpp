@@ -100,6 +100,7 @@ Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
                   std::vector<double> weight) {
   Evaluation ev;
   ev.task = task;
+  if (task == Task::kBinary && classes.size() == 2) ev.positive = classes[1];
   for (size_t i = 0; i < y.size(); ++i) {  // a regression target; as scikit-learn, refused
     if (std::isinf(y[i])) {
       throw InvalidArgument("label column '" + label + "' is infinite in row " +
@@ -180,7 +181,24 @@ Evaluation EvaluateModel(const ModelBundle& bundle, const Predictor& predictor, 
     }
   }
   std::vector<double> weight = WeightsOf(data, options.weight_column, y);
-  return Finish(target.task, std::move(y), std::move(scores), target.classes, std::move(importance),
+  std::vector<std::string> classes = target.classes;
+  if (!options.positive.empty()) {
+    if (target.task != Task::kBinary) {
+      throw UsageError("--positive applies to binary models; this one is " +
+                       std::string(TaskName(target.task)));
+    }
+    const auto it = std::find(classes.begin(), classes.end(), options.positive);
+    if (it == classes.end()) {
+      throw InvalidArgument("--positive '" + options.positive + "' is not a class of the model",
+                            "its classes: " + Join(classes, ", "));
+    }
+    if (it == classes.begin()) {  // the model scores the other class: turn the problem around
+      std::swap(classes[0], classes[1]);
+      for (double& v : y) v = std::isnan(v) ? v : 1.0 - v;
+      for (double& v : scores.data) v = 1.0 - v;
+    }
+  }
+  return Finish(target.task, std::move(y), std::move(scores), classes, std::move(importance),
                 options, target.column, std::move(weight));
 }
 

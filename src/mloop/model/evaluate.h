@@ -21,6 +21,9 @@ struct EvaluationOptions {
   // A column of the data holding each row's sample weight (finite, >= 0, present in every
   // evaluated row); empty: every row weighs 1.
   std::string weight_column;
+  // Binary models: the class that counts as positive (its probability is the score; business
+  // values' true_positive is predicting it). Empty: the model's second class in label order.
+  std::string positive;
 };
 
 struct Evaluation {
@@ -28,6 +31,7 @@ struct Evaluation {
   int64_t rows = 0;           // rows scored (rows with a known label)
   int64_t dropped_rows = 0;   // rows without a label (a class the model does not know is an error)
   int64_t unscored_rows = 0;  // predictions: rows with a label but no score (empty or NaN)
+  std::string positive;       // binary: the positive class
   std::map<std::string, double> metrics;
   std::optional<BusinessResult> business;
   std::string html;  // the report

@@ -53,6 +53,18 @@ Target InferTarget(const Table& table, const std::string& column, std::optional<
       if (col.IsValid(i)) distinct.insert(col.i64()[i]);
     }
     classification = distinct.size() <= kMaxIntClasses;
+  } else if (t.type == DataType::kFloat64) {
+    // Whole numbers only (an int column that pandas wrote as 1.0 / 0.0 / NaN because of a
+    // missing value) are read as int64 targets are, as scikit-learn's type_of_target does.
+    std::set<double> distinct;
+    bool whole = true;
+    for (int64_t i = 0; i < col.size() && whole && distinct.size() <= kMaxIntClasses; ++i) {
+      if (!HasLabel(col, i)) continue;
+      const double v = col.f64()[i];
+      whole = v == std::trunc(v) && std::fabs(v) < 9007199254740992.0;
+      distinct.insert(v == 0 ? 0.0 : v);  // -0.0 is 0
+    }
+    classification = whole && !distinct.empty() && distinct.size() <= kMaxIntClasses;
   } else {
     classification = false;
   }
