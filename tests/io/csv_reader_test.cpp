@@ -390,6 +390,22 @@ TEST(ValueParseTest, TimestampsStayWithinYearsZeroTo9999) {
   EXPECT_TRUE(ParseTimestamp("-62167219200", true, &t));
 }
 
+// A declared timestamp of eight digits that make a date is that date (ISO 8601's basic form, as
+// pandas' to_datetime reads it), not seconds of 1970-1973; other integers are seconds.
+TEST(ValueParseTest, DeclaredTimestampsReadCompactDates) {
+  int64_t t = 0, iso = 0;
+  ASSERT_TRUE(ParseTimestamp("2024-01-02", false, &iso));
+  EXPECT_TRUE(ParseTimestamp("20240102", true, &t));
+  EXPECT_EQ(t, iso);
+  EXPECT_FALSE(ParseTimestamp("20240102", false, &t));  // inferred types: an int64 column
+  ASSERT_TRUE(ParseTimestamp("20241302", true, &t));    // no month 13: seconds
+  EXPECT_EQ(t, int64_t{20241302} * 1000000);
+  ASSERT_TRUE(ParseTimestamp("20230229", true, &t));  // no 29 February in 2023: seconds
+  EXPECT_EQ(t, int64_t{20230229} * 1000000);
+  ASSERT_TRUE(ParseTimestamp("1620172800", true, &t));
+  EXPECT_EQ(t, int64_t{1620172800} * 1000000);
+}
+
 TEST(ValueParseTest, RefusesWhatItCannotRepresent) {
   int64_t i;
   double d;

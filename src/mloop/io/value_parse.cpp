@@ -45,6 +45,15 @@ bool ParseTimestamp(std::string_view text, bool allow_epoch, int64_t* micros) {
   text = Trim(text);
   if (ParseIsoTimestamp(text, micros)) return true;
   if (!allow_epoch) return false;
+  // Eight digits that make a date (ISO 8601's basic form, 20240102: what pandas' to_datetime
+  // reads) are that date; as seconds they would be a day of 1970-1973.
+  if (text.size() == 8 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    const std::string extended = std::string(text.substr(0, 4)) + "-" +
+                                 std::string(text.substr(4, 2)) + "-" +
+                                 std::string(text.substr(6, 2));
+    if (text[0] != '0' && ParseIsoTimestamp(extended, micros)) return true;
+  }
   // Seconds within years 0000-9999 (milliseconds sent as seconds are refused).
   int64_t seconds;
   if (ParseInt64(text, &seconds)) return TimestampFromSeconds(seconds, micros);
