@@ -542,12 +542,13 @@ TEST(RecipeTransformTest, UnknownCategories) {
   };
   FittedRecipe one_hot = fit("steps:\n  - one_hot: {columns: plan, handle_unknown: error}\n");
   auto [msg, hint] = ErrorOf([&] { one_hot.Transform(TestData()); }, ErrorCode::kDataError);
+  // In RowMessage form: serving names the record and the field from it.
   EXPECT_EQ(msg,
-            "step 1 (one_hot): column 'plan' has 'zzz' (row 3), which was not seen when the "
-            "recipe was fitted");
+            "row 3, column 'plan': step 1 (one_hot): 'zzz' was not seen when the recipe was "
+            "fitted");
   FittedRecipe ordinal = fit("steps:\n  - ordinal: city\n");
   EXPECT_NE(ErrorOf([&] { ordinal.Transform(TestData()); }, ErrorCode::kDataError)
-                .first.find("column 'city' has 'atlantis' (row 5)"),
+                .first.find("row 5, column 'city': step 1 (ordinal): 'atlantis' was not seen"),
             std::string::npos);
   // "other": unknown values go to the other column, which exists even without rare ones.
   FittedRecipe other = fit("steps:\n  - one_hot: {columns: plan, handle_unknown: other}\n");
@@ -745,7 +746,7 @@ TEST(RecipeTransformTest, Cast) {
 
   Recipe bad = Recipe::Parse("steps:\n  - cast: {columns: plan, to: float64}\n");
   EXPECT_EQ(ErrorOf([&] { bad.Fit(TrainData(), options); }, ErrorCode::kDataError).first,
-            "step 1 (cast): cannot cast 'premium' (column 'plan', row 1) to float64");
+            "row 1, column 'plan': step 1 (cast): cannot cast 'premium' to float64");
   EXPECT_EQ(
       CheckError("steps:\n  - cast: {columns: ts, to: bool}\n", ErrorCode::kInvalidArgument).first,
       "step 1 (cast): cannot cast column 'ts' from timestamp to bool");

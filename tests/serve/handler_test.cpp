@@ -253,10 +253,48 @@ TEST_F(HandlerTest, BadRequestsGetClearStatuses) {
     const auto j = nlohmann::json::parse(res.body);
     const std::string error = j["error"].get<std::string>();
     EXPECT_CONTAINS(error, body[0] == 'i'
-                               ? "record 1: feature 'x1': inf is infinite"
-                               : "record 2: feature 'x2': -1e+39 is beyond float32's range");
+                               ? "record 1, field 'x1': inf is infinite"
+                               : "record 2, field 'x2': -1e+39 is beyond float32's range");
     EXPECT_EQ(j["record"], body[0] == 'i' ? 1 : 2);
+    EXPECT_EQ(j["field"], body[0] == 'i' ? "x1" : "x2");
     EXPECT_EQ(error.find("Stack trace"), std::string::npos);
+  }
+}
+
+// What a model's recipe refuses, or a value a linear model cannot take, is the client's bad
+// record (400 naming record and field), as for XGBoost; never the model's failure (424).
+TEST_F(HandlerTest, RecipeAndLinearRefusalsNameTheRecord) {
+  const Recipe recipe = Recipe::Parse(
+      "steps:\n  - one_hot: {columns: color, handle_unknown: error}\n"
+      "  - derive: ratio = x1 / x2\n");
+  for (const char* algorithm : {"xgboost", "logistic"}) {
+    TrainRequest req;
+    req.algorithm = algorithm;
+    req.target = "y";
+    req.recipe = &recipe;
+    req.threads = 1;
+    if (std::string(algorithm) == "xgboost") req.params = {{"num_boost_round", "3"}};
+    reg.models[algorithm] = std::make_shared<const Predictor>(Train(MakeData(2, 5), req).bundle);
+    reg.refs[std::string(algorithm) + "@production"] = algorithm;
+  }
+  for (const char* ref : {"xgboost@production", "logistic@production"}) {
+    Start(OneModel(ref));
+    HttpResponse res = Call("POST", "/invocations", "1,2,red\n1,2,green\n");
+    EXPECT_EQ(res.status, 400) << ref << res.body;
+    auto j = nlohmann::json::parse(res.body);
+    EXPECT_EQ(j["record"], 2) << ref;
+    EXPECT_EQ(j["field"], "color") << ref;
+    EXPECT_EQ(j["error"],
+              "record 2, field 'color': step 1 (one_hot): 'green' was not seen when the recipe "
+              "was fitted")
+        << ref;
+    // x2 = 0: the derived ratio is infinite (a feature, not an input: no field).
+    res = Call("POST", "/invocations", "1,2,red\n1,0,red\n");
+    EXPECT_EQ(res.status, 400) << ref << res.body;
+    j = nlohmann::json::parse(res.body);
+    EXPECT_EQ(j["record"], 2) << ref;
+    EXPECT_FALSE(j.contains("field")) << ref;
+    EXPECT_CONTAINS(j["error"].get<std::string>(), "record 2: feature 'ratio': inf is infinite");
   }
 }
 

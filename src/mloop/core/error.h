@@ -4,9 +4,11 @@
 // it to a status code. Per-row data problems are not exceptions: readers collect and count them.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace mloop {
 
@@ -66,6 +68,26 @@ inline Error IoError(std::string msg, std::string hint = {}) {
 }
 inline Error Internal(std::string msg) {
   return Error(ErrorCode::kInternal, std::move(msg));
+}
+
+// A value refused in a table or matrix is named by its row (1-based) of what the refusing code
+// was given: "row 3, feature 'x': inf is infinite", "row 2, column 'plan': step 4 (one_hot):
+// ...". Callers that know what the rows are (a request's records, a batch's lines) split the
+// message with SplitRowMessage and name them their way.
+inline std::string RowMessage(int64_t row, std::string_view rest) {
+  return "row " + std::to_string(row) + ", " + std::string(rest);
+}
+// {row, rest} of a RowMessage; {0, message} for any other message.
+inline std::pair<int64_t, std::string_view> SplitRowMessage(std::string_view message) {
+  if (message.substr(0, 4) != "row ") return {0, message};
+  int64_t row = 0;
+  size_t i = 4;
+  for (; i < message.size() && message[i] >= '0' && message[i] <= '9' && row < (int64_t{1} << 40);
+       ++i) {
+    row = row * 10 + (message[i] - '0');
+  }
+  if (i == 4 || row == 0 || message.substr(i, 2) != ", ") return {0, message};
+  return {row, message.substr(i + 2)};
 }
 
 // IoError for a failed system call on `path`, with strerror(errno) appended.

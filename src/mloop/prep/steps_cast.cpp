@@ -91,9 +91,9 @@ class CastStep : public StepBase<CastStep> {
 
  private:
   Error Bad(const std::string& column, int64_t row, const std::string& value) const {
-    return DataError(Where() + ": cannot cast '" + Printable(value) + "' (column '" +
-                     Printable(column) + "', row " + std::to_string(row + 1) + ") to " +
-                     std::string(DataTypeName(to_)));
+    return DataError(RowMessage(row + 1, "column '" + Printable(column) + "': " + Where() +
+                                             ": cannot cast '" + Printable(value) + "' to " +
+                                             std::string(DataTypeName(to_))));
   }
 
   Column Cast(const Column& c, const std::string& name) const {

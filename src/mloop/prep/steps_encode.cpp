@@ -343,9 +343,8 @@ class OneHotStep : public StepBase<OneHotStep> {
       if (handle_unknown_ == "error") {
         std::string value =
             IsMissingAt(c, i) ? "a missing value" : "'" + Printable(CellToString(c, i)) + "'";
-        throw DataError(Where() + ": column '" + Printable(name) + "' has " + value + " (row " +
-                            std::to_string(i + 1) +
-                            "), which was not seen when the recipe was fitted",
+        throw DataError(RowMessage(i + 1, "column '" + Printable(name) + "': " + Where() + ": " +
+                                              value + " was not seen when the recipe was fitted"),
                         "use handle_unknown: ignore (all zeros) or other");
       }
       slot[i] = unknown_slot;
@@ -423,9 +422,9 @@ class OrdinalStep : public StepBase<OrdinalStep> {
         } else if (IsMissingAt(c, i)) {
           v[i] = nan;
         } else if (handle_unknown_ == "error") {
-          throw DataError(Where() + ": column '" + Printable(columns_[k]) + "' has '" +
-                              Printable(CellToString(c, i)) + "' (row " + std::to_string(i + 1) +
-                              "), which was not seen when the recipe was fitted",
+          throw DataError(RowMessage(i + 1, "column '" + Printable(columns_[k]) + "': " + Where() +
+                                                ": '" + Printable(CellToString(c, i)) +
+                                                "' was not seen when the recipe was fitted"),
                           "use handle_unknown: use_encoded_value");
         } else {
           v[i] = unknown_value_;

@@ -57,17 +57,33 @@ void Fail(HttpResponse* res, int status, std::string_view message, int64_t recor
   res->body = ErrorJson(message, record, field);
 }
 
-// A prediction that threw: 400 for values the model refuses (DataError: XGBoost takes no
-// infinite float32), else 424, as SageMaker answers a model's failure.
-void PredictionFailed(const std::exception& e, HttpResponse* res) {
+// A prediction that threw: 400 for values the model or its recipe refuses (DataError: an
+// infinite value, a category a one_hot step did not see), else 424, as SageMaker answers a
+// model's failure.
+void PredictionFailed(const std::exception& e, const Predictor& predictor, HttpResponse* res) {
   const auto* error = dynamic_cast<const Error*>(&e);
   if (error && error->code() == ErrorCode::kDataError) {
-    // The encoded rows are the request's records in order: "row N, feature 'f': ..." names
-    // the record as every other 400 does (the feature may be one a recipe derived).
+    // The rows are the request's records in order: "row N, feature 'f': ..." (or "column
+    // 'c'") names the record as every other 400 does, and the field when it is one of the
+    // model's inputs (a feature may be one a recipe derived).
     const auto [row, rest] = SplitRowMessage(e.what());
-    if (row > 0)
-      return Fail(res, 400, "record " + std::to_string(row) + ": " + std::string(rest), row);
-    Fail(res, 400, e.what());
+    if (row <= 0) return Fail(res, 400, e.what());
+    std::string field;
+    for (std::string_view prefix : {"column '", "feature '"}) {
+      if (rest.substr(0, prefix.size()) != prefix) continue;
+      const size_t end = rest.find("': ", prefix.size());
+      if (end == std::string_view::npos) break;
+      const std::string_view name = rest.substr(prefix.size(), end - prefix.size());
+      for (const Field& input : predictor.inputs()) {
+        if (input.name == name) field = input.name;
+      }
+    }
+    const std::string where =
+        "record " + std::to_string(row) +
+        (field.empty()
+             ? ": " + std::string(rest)
+             : ", field '" + field + "': " + std::string(rest.substr(rest.find("': ") + 3)));
+    return Fail(res, 400, where, row, field);
   } else {
     Fail(res, 424, std::string("the model failed: ") + e.what());
   }
@@ -426,7 +442,7 @@ void Handler::Invocations(const HttpRequest& req, HttpResponse* res, VariantStat
     try {
       pred = predictor.PredictEncoded(batch.FinishEncoded());
     } catch (const std::exception& e) {
-      return PredictionFailed(e, res);
+      return PredictionFailed(e, predictor, res);
     }
     CountPredictions(pred, *loaded, variant->stats());
   } else {
@@ -460,7 +476,7 @@ bool Handler::Predict(const ServedModel& model, Variant& variant, const LoadedMo
   try {
     *pred = loaded.predictor->Predict(input);
   } catch (const std::exception& e) {
-    PredictionFailed(e, res);
+    PredictionFailed(e, *loaded.predictor, res);
     return false;
   }
   CountPredictions(*pred, loaded, variant.stats());

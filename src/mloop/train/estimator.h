@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "mloop/core/error.h"  // RowMessage
 #include "mloop/core/matrix.h"
 
 namespace mloop {
@@ -26,25 +27,6 @@ namespace mloop {
 enum class Task { kBinary, kMulticlass, kRegression, kClustering };
 
 std::string_view TaskName(Task task);  // binary, multiclass, regression, clustering
-
-// A value an estimator refuses in its input is named by its row of the matrix it was given:
-// "row 3, feature 'x': inf is infinite". Callers that know what the rows are (a request's
-// records, a batch's lines) split the message with SplitRowMessage.
-inline std::string RowMessage(int64_t row, std::string_view rest) {
-  return "row " + std::to_string(row) + ", " + std::string(rest);
-}
-// {row, rest} of a RowMessage; {0, message} for any other message.
-inline std::pair<int64_t, std::string_view> SplitRowMessage(std::string_view message) {
-  if (message.substr(0, 4) != "row ") return {0, message};
-  int64_t row = 0;
-  size_t i = 4;
-  for (; i < message.size() && message[i] >= '0' && message[i] <= '9' && row < (int64_t{1} << 40);
-       ++i) {
-    row = row * 10 + (message[i] - '0');
-  }
-  if (i == 4 || row == 0 || message.substr(i, 2) != ", ") return {0, message};
-  return {row, message.substr(i + 2)};
-}
 
 // One line of training progress (a boosting round, an optimiser iteration).
 struct IterationLog {
