@@ -121,6 +121,33 @@ TEST_F(CsvReaderTest, IntWidensToFloatBeyondSample) {
   EXPECT_EQ(r.table.column("a").f64()[1], 2.5);
 }
 
+// A column without a value in the sample takes the type of its first values, as if they had
+// been sampled: the same file in another row order has the same types (once a late timestamp,
+// bool or integer made string, string and float64). One without any value stays float64.
+TEST_F(CsvReaderTest, ColumnsEmptyInTheSampleTakeTheirValuesType) {
+  ReadOptions o;
+  o.sample_rows = 2;
+  const std::string late =
+      "id,at,flag,n,none,mixed\n0,,,,,\n1,,,,,\n2,2024-03-01T10:00:00Z,true,7,,1\n"
+      "3,,false,8,,x\n";
+  auto r = Read(late, o);
+  EXPECT_EQ(r.table.column("at").type(), DataType::kTimestamp);
+  EXPECT_EQ(r.table.column("flag").type(), DataType::kBool);
+  EXPECT_EQ(r.table.column("n").type(), DataType::kInt64);
+  EXPECT_EQ(r.table.column("n").i64()[3], 8);
+  EXPECT_EQ(r.table.column("none").type(), DataType::kFloat64);
+  EXPECT_EQ(r.table.column("mixed").type(), DataType::kString);  // 1 then x: the join
+  EXPECT_EQ(r.table.column("mixed").StringAt(2), "1");
+  EXPECT_FALSE(r.table.column("n").IsValid(0));
+  EXPECT_EQ(r.table.num_rows(), 4);
+  // The same rows with the values first: the same schema.
+  auto early = Read(
+      "id,at,flag,n,none,mixed\n2,2024-03-01T10:00:00Z,true,7,,1\n3,,false,8,,x\n"
+      "0,,,,,\n1,,,,,\n",
+      o);
+  EXPECT_EQ(early.table.schema(), r.table.schema());
+}
+
 // Integers no number type holds exactly (ids beyond int64, or beyond 2^53 among floats) keep
 // every digit as text, in the sample or after it; exact ones stay numbers.
 TEST_F(CsvReaderTest, IntegersThatWouldLoseDigitsStayText) {

@@ -244,6 +244,9 @@ struct ColumnPlan {
   std::string name;
   DataType type;
   bool declared;
+  // No value in the type sample: `type` is a placeholder (float64, as pandas), and the first
+  // value read decides the type (a restart), as if it had been in the sample.
+  bool unseen = false;
 };
 
 struct Plan {
@@ -327,6 +330,12 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
         // A quoted field in a string column is always its literal text, so the string "NA"
         // survives a round trip; elsewhere a missing-value token means missing, quoted or not.
         if (plan.missing->Contains(text) && (!f.quoted || cp.type != DataType::kString)) {
+          cell.valid = false;
+          continue;
+        }
+        if (cp.unseen) {  // the column's first value: its own type, not float64's join
+          const DataType seen = InferValueType(text);
+          out.widen[j] = out.widen[j] ? JoinTypes(*out.widen[j], seen) : seen;
           cell.valid = false;
           continue;
         }
@@ -547,7 +556,11 @@ void CsvReader::InferTypes() {
     // it reads back the same), not missing numbers.
     c.type = inferred[j].value_or(quoted_token[j] ? DataType::kString : DataType::kFloat64);
     auto w = widened_.find(c.name);
-    if (w != widened_.end()) c.type = JoinTypes(c.type, w->second);
+    if (w != widened_.end()) {
+      c.type = inferred[j] || quoted_token[j] ? JoinTypes(c.type, w->second) : w->second;
+    } else {
+      c.unseen = !inferred[j] && !quoted_token[j];
+    }
   }
 }
 
@@ -646,8 +659,10 @@ bool CsvReader::Run(ReadResult* result) {
         if (!out.widen[j]) continue;
         // The next read uses the join of the current type and every value seen outside it.
         const std::string& name = plan_.columns[j].name;
-        DataType wider = JoinTypes(plan_.columns[j].type, *out.widen[j]);
-        if (wider == plan_.columns[j].type) {
+        // A column without a value in the sample takes the type of its values alone.
+        DataType wider = plan_.columns[j].unseen ? *out.widen[j]
+                                                 : JoinTypes(plan_.columns[j].type, *out.widen[j]);
+        if (wider == plan_.columns[j].type && !plan_.columns[j].unseen) {
           throw Internal("column '" + name + "' would be read again as " +
                          std::string(DataTypeName(wider)));  // never loop
         }
