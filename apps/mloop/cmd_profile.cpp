@@ -13,6 +13,7 @@
 #include <limits>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "cli.h"
 #include "mloop/core/error.h"
@@ -244,34 +245,6 @@ bool IsNumberType(DataType t) {
   return t == DataType::kFloat64 || t == DataType::kInt64 || t == DataType::kTimestamp;
 }
 
-// Buckets of the baseline (A) a column's values fall in: A's histogram bins for numbers and
-// timestamps (values outside A's range go to the first or last bin), otherwise A's most frequent
-// values plus one bucket for every other value; always a last bucket for missing values.
-struct Buckets {
-  bool numeric = false;
-  // A constant baseline (one value): below it, at it, above it (its histogram's one bin of
-  // width 1 would hold a shift of 0.01).
-  std::optional<double> constant;
-  std::vector<double> edges;
-  std::unordered_map<std::string, size_t> values;
-  size_t Count() const {
-    return (constant ? 3 : numeric ? edges.size() - 1 : values.size() + 1) + 1;
-  }
-};
-
-Buckets MakeBuckets(const ColumnProfile& a, DataType b_type) {
-  Buckets b;
-  if (IsNumberType(a.type) && IsNumberType(b_type) && a.histogram &&
-      a.histogram->edges.size() >= 2) {
-    b.numeric = true;
-    b.edges = a.histogram->edges;
-    if (a.distinct == 1 && a.min) b.constant = *a.min;
-    return b;
-  }
-  for (const auto& v : a.top_values) b.values.emplace(v.value, b.values.size());
-  return b;
-}
-
 double NumberAt(const Column& c, int64_t i) {
   switch (c.type()) {
     case DataType::kFloat64:
@@ -284,13 +257,67 @@ double NumberAt(const Column& c, int64_t i) {
   }
 }
 
+// Buckets of the baseline (A) a column's values fall in. Numbers and timestamps: between A's
+// quantiles (its 5%, 10%, ..., 95% points, equal ones merged), so that each bucket holds about
+// a twentieth of A wherever its mass is (equal-width bins over a heavy-tailed range put almost
+// every row in the first bin, and hid a tripled median). Other values: A's most frequent, then
+// one bucket for A's other values and one for values A never held (a column whose values were
+// all replaced by new ones, beyond A's top values, once scored as stable). Always a last
+// bucket for missing values.
+struct Buckets {
+  bool numeric = false;
+  // A constant baseline (one value): below it, at it, above it.
+  std::optional<double> constant;
+  std::vector<double> cuts;  // a value v is in bucket upper_bound(cuts, v)
+  std::unordered_map<std::string, size_t> values;
+  std::unordered_set<std::string> in_a;  // every value of A (non-numeric buckets)
+  size_t Count() const {
+    return (constant ? 3 : numeric ? cuts.size() + 1 : values.size() + 2) + 1;
+  }
+};
+
+constexpr int kPsiQuantileBuckets = 20;
+
+Buckets MakeBuckets(const ColumnProfile& a, const Column& col_a, DataType b_type) {
+  Buckets b;
+  if (IsNumberType(a.type) && IsNumberType(b_type) && IsNumberType(col_a.type())) {
+    std::vector<double> v;
+    v.reserve(static_cast<size_t>(col_a.size()));
+    for (int64_t i = 0; i < col_a.size(); ++i) {
+      const double x = col_a.IsValid(i) ? NumberAt(col_a, i) : std::nan("");
+      if (!std::isnan(x)) v.push_back(x);
+    }
+    if (!v.empty()) {
+      b.numeric = true;
+      std::sort(v.begin(), v.end());
+      if (v.front() == v.back()) {
+        b.constant = v.front();
+        return b;
+      }
+      for (int k = 1; k < kPsiQuantileBuckets; ++k) {
+        const double cut = v[v.size() * static_cast<size_t>(k) / kPsiQuantileBuckets];
+        if (b.cuts.empty() || cut > b.cuts.back()) b.cuts.push_back(cut);
+      }
+      return b;
+    }
+  }
+  for (const auto& v : a.top_values) b.values.emplace(v.value, b.values.size());
+  if (col_a.type() == DataType::kString) {
+    for (const auto& s : col_a.dictionary()) b.in_a.insert(std::string(s));
+  } else {
+    for (int64_t i = 0; i < col_a.size(); ++i) {
+      if (col_a.IsValid(i)) b.in_a.insert(CellToString(col_a, i));
+    }
+  }
+  return b;
+}
+
 // The share of `column`'s rows in each bucket.
 std::vector<double> Shares(const Column& column, const Buckets& b) {
   std::vector<double> counts(b.Count(), 0.0);
   const size_t missing = counts.size() - 1;
   const int64_t n = column.size();
   if (b.numeric) {
-    const size_t bins = b.edges.size() - 1;
     for (int64_t i = 0; i < n; ++i) {
       double v = column.IsValid(i) ? NumberAt(column, i) : std::nan("");
       if (std::isnan(v)) {
@@ -301,20 +328,18 @@ std::vector<double> Shares(const Column& column, const Buckets& b) {
         counts[v < *b.constant ? 0 : v == *b.constant ? 1 : 2] += 1;
         continue;
       }
-      // numpy.histogram's bins, the last one closed; outside values join the end bins.
-      size_t k = static_cast<size_t>(std::upper_bound(b.edges.begin(), b.edges.end(), v) -
-                                     b.edges.begin());
-      k = k == 0 ? 0 : std::min(k - 1, bins - 1);
-      counts[k] += 1;
+      counts[static_cast<size_t>(std::upper_bound(b.cuts.begin(), b.cuts.end(), v) -
+                                 b.cuts.begin())] += 1;
     }
   } else {
-    const size_t other = counts.size() - 2;
+    const size_t other = counts.size() - 3, unseen = counts.size() - 2;
+    auto bucket = [&](const std::string& s) {
+      auto it = b.values.find(s);
+      return it != b.values.end() ? it->second : b.in_a.count(s) ? other : unseen;
+    };
     std::vector<size_t> by_code;  // string columns: the bucket of each dictionary entry
     if (column.type() == DataType::kString) {
-      for (const auto& s : column.dictionary()) {
-        auto it = b.values.find(s);
-        by_code.push_back(it == b.values.end() ? other : it->second);
-      }
+      for (const auto& s : column.dictionary()) by_code.push_back(bucket(std::string(s)));
     }
     for (int64_t i = 0; i < n; ++i) {
       if (!column.IsValid(i)) {
@@ -322,8 +347,7 @@ std::vector<double> Shares(const Column& column, const Buckets& b) {
       } else if (column.type() == DataType::kString) {
         counts[by_code[static_cast<size_t>(column.codes()[i])]] += 1;
       } else {
-        auto it = b.values.find(CellToString(column, i));
-        counts[it == b.values.end() ? other : it->second] += 1;
+        counts[bucket(CellToString(column, i))] += 1;
       }
     }
   }
@@ -390,7 +414,7 @@ std::vector<ColumnDiff> DiffColumns(const Side& a, const Side& b) {
     const Column& col_b = b.table.column(ca.name);
     // Every column in both versions gets a score, a changed type too: a column that held no
     // value (float64 by inference) and now holds integers changed completely.
-    Buckets buckets = MakeBuckets(ca, col_b.type());
+    Buckets buckets = MakeBuckets(ca, col_a, col_b.type());
     d.psi = Psi(Shares(col_a, buckets), Shares(col_b, buckets));
     if (ca.mean && d.b->mean && ca.std && d.b->std && std::isfinite(*ca.mean) &&
         std::isfinite(*d.b->mean)) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -171,6 +172,32 @@ TEST_F(ProfileCliTest, DiffRanksTheLargestChangesFirst) {
   // A version against itself: nothing changed.
   r = Run("data diff d d@2 --json");
   ASSERT_EQ(r.code, 0) << r.err;
+  for (const auto& c : nlohmann::json::parse(r.out).at("columns")) {
+    EXPECT_LT(c.at("psi").get<double>(), 1e-9) << c.dump();
+  }
+}
+
+// Changes that equal-width bins and top values hid: a heavy-tailed amount whose bulk tripled
+// (20 bins over [min, max] put almost every row in the first) and an id column whose values
+// were all replaced (beyond A's 20 most frequent, every value was "other" on both sides).
+TEST_F(ProfileCliTest, DiffSeesChangesInTheBulkAndNewValues) {
+  std::string a = "user,amount\n", b = "user,amount\n";
+  for (int i = 0; i < 2000; ++i) {
+    const double v = std::exp(i / 150.0) / 100.0;  // 0.01 to about 6e3
+    a += "u" + std::to_string(i % 1000) + "," + std::to_string(v) + "\n";
+    b += "new" + std::to_string(i % 1000) + "," + std::to_string(v < 20 ? 3 * v : v) + "\n";
+  }
+  WriteFile(dir_ / "a.csv", a);
+  WriteFile(dir_ / "b.csv", b);
+  ASSERT_EQ(Run("data import a.csv --name hc").code, 0);
+  ASSERT_EQ(Run("data import b.csv --name hc").code, 0);
+  auto r = Run("data diff hc@1 hc@2 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const auto& c : nlohmann::json::parse(r.out).at("columns")) {
+    EXPECT_EQ(c.at("level"), "major") << c.dump();
+  }
+  // Against itself, still nothing.
+  r = Run("data diff hc@1 hc@1 --json");
   for (const auto& c : nlohmann::json::parse(r.out).at("columns")) {
     EXPECT_LT(c.at("psi").get<double>(), 1e-9) << c.dump();
   }
