@@ -76,6 +76,14 @@ DatasetRef DatasetRefArg(const std::string& text) {
   try {
     return ParseDatasetRef(text);
   } catch (const Error& e) {
+    // Not a name: most likely a path (../data.csv) that is not a file.
+    std::error_code ec;
+    if (std::filesystem::is_directory(text, ec)) {
+      throw UsageError("'" + text + "' is a directory", "give a data file or a dataset name");
+    }
+    if (text.find('/') != std::string::npos || std::filesystem::path(text).has_extension()) {
+      throw NotFound("no file '" + text + "' (nor could it be a dataset name)", "check the path");
+    }
     throw UsageError(e.what(), e.hint());
   }
 }

@@ -107,6 +107,14 @@ TEST_F(ProfileCliTest, BadInput) {
   EXPECT_EQ(Run("profile orders --frobnicate").code, 2);
   EXPECT_EQ(Run("profile 'bad name'").code, 2);
   EXPECT_EQ(Run("profile orders@0").code, 2);
+  // A path that is not a file is named as one, not as a bad dataset name.
+  r = Run("profile ../nosuch.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "error: no file '../nosuch.csv'");
+  std::filesystem::create_directory(dir_ / "sub");
+  r = Run("profile ./sub");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "error: './sub' is a directory");
   // An HTML path in a missing directory fails without a partial file.
   r = Run("profile orders --html nowhere/r.html");
   EXPECT_EQ(r.code, 1);
