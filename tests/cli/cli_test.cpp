@@ -616,6 +616,11 @@ TEST_F(CliTest, TrainRefusesWhatCannotMakeAModel) {
   EXPECT_EQ(manifest.at("output_schema"),
             nlohmann::json::parse(R"([{"name": "prediction", "type": "int64"},
                                       {"name": "probability", "type": "float64"}])"));
+  // The report's importance axis says what a linear model's importance is.
+  ASSERT_EQ(Run("eval " + std::to_string(unconverged) + " --data f.csv --html lg.html").code, 0);
+  const std::string report = ReadFile(dir_ / "lg.html");
+  EXPECT_CONTAINS(report, "|coefficient|");
+  EXPECT_EQ(report.find(">gain<"), std::string::npos);
   r = Run("train f.csv -t y -a logistic --split none -q");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;

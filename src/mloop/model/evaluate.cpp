@@ -96,8 +96,8 @@ std::string NotANumberExample(const Column& c) {
 Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
                   const std::vector<std::string>& classes,
                   std::vector<std::pair<std::string, double>> importance,
-                  const EvaluationOptions& options, const std::string& label,
-                  std::vector<double> weight) {
+                  const std::string& importance_kind, const EvaluationOptions& options,
+                  const std::string& label, std::vector<double> weight) {
   Evaluation ev;
   ev.task = task;
   if (task == Task::kBinary && classes.size() == 2) ev.positive = classes[1];
@@ -136,7 +136,7 @@ Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
   report.class_labels = classes;
   report.metrics = ev.metrics;
   report.feature_importance = std::move(importance);
-  report.importance_kind = "gain";
+  report.importance_kind = importance_kind;
   if (ev.business) {
     report.business = ev.business;
     report.business_spec = options.business;
@@ -198,7 +198,12 @@ Evaluation EvaluateModel(const ModelBundle& bundle, const Predictor& predictor, 
       for (double& v : scores.data) v = 1.0 - v;
     }
   }
-  return Finish(target.task, std::move(y), std::move(scores), classes, std::move(importance),
+  // What the manifest's importance measures (docs/formats.md, feature_importance).
+  const std::string algorithm = bundle.manifest.value("algorithm", "");
+  const std::string kind = algorithm == "linear" || algorithm == "logistic" ? "|coefficient|"
+                           : algorithm == "xgboost" || algorithm == "random_forest" ? "gain"
+                                                                                    : "importance";
+  return Finish(target.task, std::move(y), std::move(scores), classes, std::move(importance), kind,
                 options, target.column, std::move(weight));
 }
 
@@ -299,8 +304,8 @@ Evaluation EvaluatePredictions(const Table& data, const std::string& label,
                           " an empty or NaN score in column '" + score + "'");
   }
   std::vector<double> weight = WeightsOf(data, options.weight_column, y);
-  Evaluation ev = Finish(target.task, std::move(y), std::move(scores), target.classes, {}, options,
-                         label, std::move(weight));
+  Evaluation ev = Finish(target.task, std::move(y), std::move(scores), target.classes, {}, "",
+                         options, label, std::move(weight));
   ev.unscored_rows = unscored;
   ev.dropped_rows -= unscored;
   return ev;
