@@ -282,6 +282,18 @@ TEST(MetricsTest, InputValidation) {
               RocAucOvr(std::vector<int32_t>{0, 1}, p);
             }).find("sum up to 1.0"),
             std::string::npos);
+  // A class of the model without a row: micro-averaging is defined (scikit-learn 1.2.1,
+  // roc_auc_score(y, P, multi_class='ovr', average='micro', labels=[0, 1, 2]) =
+  // 0.9166666666666666); a per-class average is not ("Only one class present in y_true").
+  {
+    DenseMatrix q(6, 3);
+    q.data = {0.6, 0.3, 0.1, 0.2, 0.5, 0.3, 0.3, 0.3, 0.4,
+              0.1, 0.8, 0.1, 0.4, 0.4, 0.2, 0.5, 0.1, 0.4};
+    const std::vector<int32_t> two{0, 1, 0, 1, 1, 0};
+    EXPECT_NEAR(RocAucOvr(two, q, Average::kMicro), 0.9166666666666666, 1e-12);
+    EXPECT_NE(ErrorOf([&] { RocAucOvr(two, q, Average::kMacro); }).find("Only one class present"),
+              std::string::npos);
+  }
   EXPECT_NE(ErrorOf([&] {
               Silhouette(DenseMatrix(3, 2, 0.0), std::vector<int32_t>{1, 1, 1});
             }).find("Number of labels is 1"),

@@ -84,13 +84,9 @@ double RocAucOvr(LabelSpan y_true, const DenseMatrix& proba, Average average, Va
     }
     seen[static_cast<size_t>(v)] = 1;
   }
-  for (char s : seen) {
-    if (!s) {
-      throw InvalidArgument(
-          "Number of classes in y_true not equal to the number of columns in 'y_score'");
-    }
-  }
 
+  // The columns are the model's classes (scikit-learn's `labels`): micro-averaging pools every
+  // (row, class) pair, so it is defined when a class has no row; a per-class average is not.
   if (average == Average::kMicro) {
     // y_true binarised and raveled row-major, the weights repeated k times.
     std::vector<int32_t> flat_true(n * k);
@@ -102,6 +98,12 @@ double RocAucOvr(LabelSpan y_true, const DenseMatrix& proba, Average average, Va
       }
     }
     return BinaryRocAuc(flat_true, proba.data, flat_weight);
+  }
+  for (char s : seen) {  // that class's one-vs-rest AUC has no positive row
+    if (!s) {
+      throw InvalidArgument(
+          "Only one class present in y_true. ROC AUC score is not defined in that case.");
+    }
   }
 
   std::vector<double> scores(k);

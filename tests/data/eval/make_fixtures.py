@@ -173,7 +173,8 @@ def multiclass_case(name, y, yp, proba, w=None):
     m = label_metrics(y, yp, wl, False)
     for avg in ("macro", "weighted", "micro"):
         m["roc_auc_ovr_" + avg] = attempt(
-            lambda: M.roc_auc_score(y, proba, multi_class="ovr", average=avg, sample_weight=wl))
+            lambda: M.roc_auc_score(y, proba, multi_class="ovr", average=avg, sample_weight=wl,
+                                    labels=list(range(k))))
     m["log_loss"] = attempt(lambda: M.log_loss(y, proba, labels=list(range(k)), sample_weight=wl))
     case = {"name": name, "kind": "multiclass", "y_true": y, "y_pred": yp, "k": k,
             "proba": nums(proba)}
