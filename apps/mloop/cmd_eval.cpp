@@ -23,6 +23,7 @@ struct EvalArgs {
   std::string model, data, business, html, predictions, label, score, positive, task, weight;
   std::vector<std::string> fail_under, fail_over;
   double threshold = 0.5;
+  bool threshold_given = false;
   bool json = false;
 };
 
@@ -105,6 +106,13 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   }
   if (!std::isfinite(a.threshold)) {
     throw UsageError("--threshold must be a finite number, not " + FormatDouble(a.threshold));
+  }
+  // The metrics take the class scikit-learn predicts (score > 0.5): a threshold without
+  // business values would change nothing, silently.
+  if (a.threshold_given && a.business.empty()) {
+    throw UsageError("--threshold is the operating threshold of --business FILE's value",
+                     "the metrics use the predicted class (score > 0.5), as scikit-learn; the "
+                     "HTML report's threshold table shows precision and recall at others");
   }
   if (from_predictions && (!a.model.empty() || !a.data.empty())) {
     throw UsageError("give either MODEL --data ... or --predictions FILE, not both");
@@ -294,7 +302,10 @@ void RegisterEval(CLI::App& app, GlobalOptions& global, int* exit_code) {
   eval->add_option("--fail-over", a->fail_over, "METRIC=VALUE: exit 3 when the metric is higher")
       ->allow_extra_args(false);
   eval->add_flag("--json", a->json, "Print the result as JSON");
-  eval->callback([&global, a, exit_code] { *exit_code = RunEval(global, *a); });
+  eval->callback([&global, a, exit_code, eval] {
+    a->threshold_given = eval->get_option("--threshold")->count() > 0;
+    *exit_code = RunEval(global, *a);
+  });
 }
 
 }  // namespace mloop::cli

@@ -352,7 +352,10 @@ void RegisterModels(CLI::App& app, GlobalOptions& global) {
   imp->add_flag("--all-rounds", *imp_all,
                 "Keep every boosting round of an early-stopped model (default: up to its "
                 "best_iteration, as scikit-learn's predict)");
-  imp->callback([&global, imp_file, imp_name, imp_features, imp_target, imp_all] {
+  imp->callback([&global, imp, imp_file, imp_name, imp_features, imp_target, imp_all] {
+    if (imp->get_option("--target")->count() > 0 && imp_target->empty()) {
+      throw UsageError("--target is empty", "name the label column, or leave --target out");
+    }
     Import(global, *imp_file, *imp_name, *imp_features, *imp_target, *imp_all);
   });
 

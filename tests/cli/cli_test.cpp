@@ -812,6 +812,7 @@ with open(sys.argv[1] + "/p.txt", "w") as f:
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.err, "warning: --features renames the model's features");
   EXPECT_EQ(Run("models import m.json --name sk --features ' a,b,c,d'").code, 2);
+  EXPECT_EQ(Run("models import m.json --name sk --target ''").code, 2);
   r = Run("models import m.json --name sk --target a");
   EXPECT_CONTAINS(r.err, "--target 'a' is one of the model's inputs");
 }
@@ -947,6 +948,9 @@ TEST_F(CliTest, EvalPredictionsEdgeCases) {
   r = Run("eval --predictions nan.csv --label y --score s --threshold nan");
   EXPECT_EQ(r.code, 2);
   EXPECT_CONTAINS(r.err, "--threshold must be a finite number");
+  r = Run("eval --predictions nan.csv --label y --score s --threshold 0.3");  // no --business
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--threshold is the operating threshold of --business FILE's value");
   // A near miss shows every digit.
   r = Run("eval --predictions nan.csv --label y --score s --fail-under auc=0.8333334");
   EXPECT_EQ(r.code, 3);
