@@ -124,6 +124,16 @@ void Alias(const GlobalOptions& global, const std::string& ref, const std::strin
   auto [name, version] = ParseVersionRef(ref);
   ValidateAliasName(alias);
   auto ws = OpenWorkspace(global);
+  // Aliases are exact names; two that differ in case only (prod, Prod) would be taken for one.
+  for (const auto& v : ws->metadata().ListModelVersions(name)) {
+    for (const auto& other : v.aliases) {
+      if (other != alias && AsciiLower(other) == AsciiLower(alias)) {
+        throw UsageError(
+            "alias '" + alias + "' differs from " + name + "@" + other + " only in case",
+            "move " + name + "@" + other + " instead, or pick a distinct name");
+      }
+    }
+  }
   auto before = ws->metadata().FindModelAlias(name, alias);
   const bool moved =
       ws->metadata().SetModelAlias(name, alias, version, CurrentActor(), ws->clock().NowMicros());

@@ -362,6 +362,13 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "still aliased");
   EXPECT_CONTAINS(Run("models history bc").out, "alias production: (none) -> 1");
+  // Aliases that would read as another: `Latest`, or `Production` beside `production`.
+  r = Run("models alias bc/1 Latest");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "'Latest' is reserved");
+  r = Run("models alias bc/1 Production");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "alias 'Production' differs from bc@production only in case");
   // A name with a newline cannot fake a line of the history table (the JSON keeps it as given).
   setenv("MLOOP_USER", "evil\nregistered version 99", 1);
   ASSERT_EQ(Run("models approve bc/1").code, 0);

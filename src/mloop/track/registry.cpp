@@ -22,8 +22,9 @@ void ValidateAliasName(const std::string& alias) {
     throw UsageError("invalid alias '" + alias + "'",
                      "use letters, digits, '_' and '-', starting with a letter");
   }
-  if (alias == "latest")
-    throw UsageError("'latest' is reserved: it always means the newest version");
+  if (AsciiLower(alias) == "latest") {  // `Latest` next to `latest` would read as the same
+    throw UsageError("'" + alias + "' is reserved: 'latest' always means the newest version");
+  }
 }
 
 std::pair<std::string, int64_t> ParseVersionRef(const std::string& ref) {
