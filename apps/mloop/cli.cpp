@@ -116,11 +116,11 @@ bool OutputIsJsonLines(const std::string& path) {
   return path != "-" && DetectFormat(path) == SourceFormat::kJsonLines;
 }
 
-void NoteWhenNotLatest(Workspace& ws, const DatasetVersion& v) {
-  auto latest = ws.metadata().FindDatasetVersion(v.name, 0);
-  if (latest && latest->version != v.version) {
-    std::cout << "Note: " << v.name << " (its latest) is still " << v.name << "@" << latest->version
-              << "; use " << v.name << "@" << v.version << " for this content\n";
+void NoteLatestAgain(const std::optional<DatasetVersion>& before, const DatasetVersion& v) {
+  if (before && before->version != v.version) {
+    std::cout << "Note: " << v.name << " means " << v.name << "@" << v.version
+              << " again (the latest is the version last imported; it was " << v.name << "@"
+              << before->version << ")\n";
   }
 }
 

@@ -41,9 +41,9 @@ void RefuseCompressedOutput(const std::string& path);
 // than CSV, by the rule the readers use (after RefuseCompressedOutput).
 bool OutputIsJsonLines(const std::string& path);
 
-// After an import or a recipe found its content already stored as `v`: a note on stdout when
-// that is not the dataset's latest version, which NAME alone still names.
-void NoteWhenNotLatest(Workspace& ws, const DatasetVersion& v);
+// After an import or a recipe found its content already stored as `v`, an older version, which
+// is now the latest again (`before`: the latest before): a note on stdout that NAME means it.
+void NoteLatestAgain(const std::optional<DatasetVersion>& before, const DatasetVersion& v);
 
 // While alive, Ctrl-C (SIGINT) and SIGTERM set flag() instead of ending mloop, so that a long
 // command (train, tune) stops at its next step and records what it did; a second signal ends

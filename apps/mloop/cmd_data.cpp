@@ -102,6 +102,7 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
   }
   req.rejects_path = a.rejects;
 
+  const std::optional<DatasetVersion> before = ws->metadata().FindDatasetVersion(req.name, 0);
   ImportResult r;
   {
     Progress progress("reading " + (req.sql.empty() ? req.file.string() : std::string("query")));
@@ -135,7 +136,7 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
   }
   std::cout << " (read " << HumanSeconds(r.read_seconds) << ", stored "
             << HumanSeconds(r.store_seconds) << ")\n";
-  if (!r.created) NoteWhenNotLatest(*ws, v);  // back to an older version's content
+  if (!r.created) NoteLatestAgain(before, v);  // back to an older version's content
   if (r.rows_rejected > 0) {
     std::cout << "Rejected " << HumanCount(r.rows_rejected) << " rows, written with reasons to "
               << r.rejects_path.string() << "\n"

@@ -172,6 +172,7 @@ void PrepApply(const GlobalOptions& global, const PrepArgs& a) {
       {"recipe_sha256", rf.sha256},
       {"fitted_recipe", fitted_hash},
       {"target", fitted->target()}};
+  const std::optional<DatasetVersion> before = ws->metadata().FindDatasetVersion(a.output, 0);
   ImportResult r = StoreDerivedDataset(*ws, a.output, out, source, ws->config().threads);
   const DatasetVersion& v = r.version;
   if (a.json) {
@@ -188,7 +189,7 @@ void PrepApply(const GlobalOptions& global, const PrepArgs& a) {
             << HumanCount(v.num_rows) << " rows x " << v.num_columns << " columns, from "
             << in.label << " (" << HumanCount(in.table.num_rows()) << " rows) through " << a.recipe
             << "\n";
-  if (!r.created) NoteWhenNotLatest(*ws, v);
+  if (!r.created) NoteLatestAgain(before, v);
 }
 
 // Cells of `b` that differ from `a` (same length and type; NaN equals NaN).

@@ -239,6 +239,15 @@ TEST_F(CliTest, ImportListShowExportRoundTrip) {
             "id,score,label,when\r\n1,0.5,yes,2024-01-01\r\n2,,no,2024-01-02T10:00:00Z\r\n");
   r = Run("data import d_crlf.csv --name d");
   EXPECT_CONTAINS(r.out, "Unchanged: the content is identical to d@2");
+  // Importing d@1's file again (a reverted file) makes `d` mean d@1: the latest is the version
+  // last imported, so `train d` trains on what was just imported.
+  r = Run("data import d.csv --name d --role id=id --target label");
+  EXPECT_CONTAINS(r.out, "Unchanged: this file was imported as d@1");
+  EXPECT_CONTAINS(r.out, "Note: d means d@1 again (the latest is the version last imported; it "
+                         "was d@2)");
+  EXPECT_CONTAINS(Run("data show d --rows 0").out, "d@1");
+  r = Run("data import d.csv --name d");  // back to d@2
+  EXPECT_CONTAINS(r.out, "Note: d means d@2 again");
 
   r = Run("data list --json");
   EXPECT_EQ(r.code, 0);

@@ -118,7 +118,8 @@ TEST_F(PrepCliTest, TheDeclaredTargetIsTheRecipesTarget) {
   ASSERT_EQ(Run("prep apply other.yaml --data dt --output scaled").code, 0);  // scaled@2
   r = Run("prep apply scale.yaml --data dt --output scaled");
   EXPECT_CONTAINS(r.out, "Already stored as scaled@1");
-  EXPECT_CONTAINS(r.out, "Note: scaled (its latest) is still scaled@2");
+  EXPECT_CONTAINS(r.out, "Note: scaled means scaled@1 again");
+  EXPECT_CONTAINS(Run("data show scaled --rows 0").out, "scaled@1");
 }
 
 TEST_F(PrepCliTest, BadRecipesAreReportedBeforeAnythingRuns) {

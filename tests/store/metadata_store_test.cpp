@@ -47,9 +47,19 @@ TEST_F(MetadataStoreContract, VersionsCountUpAndIdenticalContentIsReused) {
   auto v2 = store_->AddDatasetVersion(Version("a", "h2"), &created);
   EXPECT_TRUE(created);
   EXPECT_EQ(v2.version, 2);
+  EXPECT_EQ(store_->FindDatasetVersion("a", 0)->version, 2);
   auto again = store_->AddDatasetVersion(Version("a", "h1"), &created);
   EXPECT_FALSE(created);
   EXPECT_EQ(again.version, 1);
+  // The latest is the version last imported: `a` means the content imported again.
+  EXPECT_EQ(store_->FindDatasetVersion("a", 0)->version, 1);
+  EXPECT_EQ(store_->ListDatasets()[0].latest.version, 1);
+  EXPECT_EQ(store_->ListDatasetVersions("a").size(), 2u);
+  // A new content still gets the next number, and is the latest.
+  EXPECT_EQ(store_->AddDatasetVersion(Version("a", "h3"), &created).version, 3);
+  EXPECT_EQ(store_->FindDatasetVersion("a", 0)->version, 3);
+  store_->AddDatasetVersion(Version("a", "h3"), &created);  // already the latest
+  EXPECT_EQ(store_->FindDatasetVersion("a", 0)->version, 3);
   // The same content under another name is another dataset.
   auto b = store_->AddDatasetVersion(Version("b", "h1"), &created);
   EXPECT_TRUE(created);

@@ -209,6 +209,8 @@ std::optional<ImportResult> ReuseImport(Workspace& ws, const ImportRequest& requ
     } catch (const Error&) {
       continue;  // a missing or damaged snapshot: the file is read again
     }
+    bool created = false;
+    ws.metadata().AddDatasetVersion(v, &created);  // the latest again (the version exists)
     return r;
   }
   return std::nullopt;

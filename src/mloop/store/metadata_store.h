@@ -133,12 +133,14 @@ class MetadataStore {
   virtual ~MetadataStore() = default;
 
   // Records a new version of `v.name` (v.version is ignored and assigned: one more than the
-  // latest). When this dataset already has a version with the same content hash, nothing is
-  // written and that version is returned with *created = false.
+  // highest). When this dataset already has a version with the same content hash, no version is
+  // written and that one is returned with *created = false. Either way the version becomes the
+  // dataset's latest: the latest is the version last imported, so that importing the content
+  // of an older version again (a file reverted) makes NAME mean that content.
   virtual DatasetVersion AddDatasetVersion(const DatasetVersion& v, bool* created) = 0;
 
-  // The version `version` of dataset `name`, or its latest when `version` is 0; nullopt when
-  // there is no such dataset or version.
+  // The version `version` of dataset `name`, or its latest (last imported, see
+  // AddDatasetVersion) when `version` is 0; nullopt when there is no such dataset or version.
   virtual std::optional<DatasetVersion> FindDatasetVersion(const std::string& name,
                                                            int64_t version) = 0;
   // Every version of `name`, oldest first (empty when the dataset does not exist).

@@ -140,6 +140,11 @@ CREATE INDEX tuning_jobs_by_name ON tuning_jobs (name);
      R"sql(
 ALTER TABLE dataset_versions ADD COLUMN import_key TEXT NOT NULL DEFAULT '';
 )sql"},
+    {7, "a dataset's latest version is its latest import",
+     R"sql(
+ALTER TABLE dataset_versions ADD COLUMN latest_seq BIGINT NOT NULL DEFAULT 0;
+UPDATE dataset_versions SET latest_seq = version;
+)sql"},
 };
 
 }  // namespace mloop::sqlite

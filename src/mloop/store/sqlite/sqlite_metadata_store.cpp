@@ -268,7 +268,17 @@ DatasetVersion SqliteMetadataStore::AddDatasetVersion(const DatasetVersion& v, b
     s.Bind(1, dataset_id).Bind(2, v.content_hash);
     if (s.Step()) {
       *created = false;
-      return VersionFromRow(s);
+      DatasetVersion found = VersionFromRow(s);
+      // Imported again: the latest, unless it already is.
+      db_->Prepare(
+             "UPDATE dataset_versions SET latest_seq = (SELECT MAX(latest_seq) + 1 FROM "
+             "dataset_versions WHERE dataset_id = ?1) WHERE dataset_id = ?1 AND version = ?2 AND "
+             "latest_seq < (SELECT MAX(latest_seq) FROM dataset_versions WHERE dataset_id = ?1)")
+          .Bind(1, dataset_id)
+          .Bind(2, found.version)
+          .Step();
+      tx.Commit();
+      return found;
     }
   }
   int64_t next = 1;
@@ -283,8 +293,9 @@ DatasetVersion SqliteMetadataStore::AddDatasetVersion(const DatasetVersion& v, b
   db_->Prepare(
          "INSERT INTO dataset_versions (dataset_id, version, content_hash, snapshot_bytes, "
          "num_rows, num_columns, schema_json, source_uri, source_format, source_size, "
-         "source_mtime_us, rejected_rows, options_json, created_at_us, import_key) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+         "source_mtime_us, rejected_rows, options_json, created_at_us, import_key, latest_seq) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+         "(SELECT COALESCE(MAX(latest_seq), 0) + 1 FROM dataset_versions WHERE dataset_id = ?1))")
       .Bind(1, dataset_id)
       .Bind(2, next)
       .Bind(3, v.content_hash)
@@ -314,7 +325,7 @@ std::optional<DatasetVersion> SqliteMetadataStore::FindDatasetVersion(const std:
   std::string sql = std::string("SELECT ") + kVersionColumns +
                     " FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id "
                     "WHERE d.name = ? ";
-  sql += version > 0 ? "AND v.version = ?" : "ORDER BY v.version DESC LIMIT 1";
+  sql += version > 0 ? "AND v.version = ?" : "ORDER BY v.latest_seq DESC LIMIT 1";
   auto s = db_->Prepare(sql);
   s.Bind(1, name);
   if (version > 0) s.Bind(2, version);
@@ -338,7 +349,7 @@ std::vector<DatasetSummary> SqliteMetadataStore::ListDatasets() {
   auto s = db_->Prepare(std::string("SELECT ") + kVersionColumns +
                         ", (SELECT COUNT(*) FROM dataset_versions c WHERE c.dataset_id = d.id) "
                         "FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id "
-                        "WHERE v.version = (SELECT MAX(version) FROM dataset_versions m "
+                        "WHERE v.latest_seq = (SELECT MAX(latest_seq) FROM dataset_versions m "
                         "WHERE m.dataset_id = d.id) ORDER BY d.name");
   std::vector<DatasetSummary> out;
   while (s.Step()) {
