@@ -4,6 +4,7 @@
 #include "mloop/profile/profile.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -532,37 +533,75 @@ size_t CodePoints(std::string_view s) {
   return n;
 }
 
+// Folds of the out-of-fold category rates in StringAssociation.
+constexpr int kAssociationFolds = 5;
+
 void StringAssociation(const Column& c, const std::vector<int32_t>& canonical,
                        const TargetData& target, ColumnProfile& out, ColumnExtras& extras) {
   const int64_t n = c.size();
   const size_t codes = canonical.size();
   const int32_t* code = c.codes();
   double value = kNaN;
-  if (target.kind == TargetKind::kBinary) {
-    // Score = the category's positive rate; categories with equal rates tie.
-    std::vector<TieGroup> per_code(codes);
+  if (target.kind == TargetKind::kBinary || target.kind == TargetKind::kRegression) {
+    // Score = the category's positive rate (binary) or mean target (regression), taken out of
+    // fold: row i is in fold i % 5 and scored by the other folds' rows, a category they do not
+    // hold by their overall rate. In-sample rates made many small categories look predictive
+    // (100 random codes over 300 rows: AUC 0.81 for noise).
+    const bool binary = target.kind == TargetKind::kBinary;
+    std::array<std::vector<double>, kAssociationFolds> sum, count;
+    std::array<double, kAssociationFolds> fold_sum{}, fold_count{};
+    for (int f = 0; f < kAssociationFolds; ++f) {
+      sum[f].assign(codes, 0.0);
+      count[f].assign(codes, 0.0);
+    }
+    auto y_of = [&](int64_t i) {
+      if (binary) return target.label[i] < 0 ? kNaN : static_cast<double>(target.label[i]);
+      return target.value[i];
+    };
     for (int64_t i = 0; i < n; ++i) {
-      if (!c.IsValid(i)) continue;
-      const int32_t l = target.label[i];
-      TieGroup& g = per_code[canonical[code[i]]];
-      if (l == 1) ++g.positives;
-      if (l == 0) ++g.negatives;
+      const double y = y_of(i);
+      if (!c.IsValid(i) || std::isnan(y)) continue;
+      const int f = static_cast<int>(i % kAssociationFolds);
+      sum[f][canonical[code[i]]] += y;
+      count[f][canonical[code[i]]] += 1;
+      fold_sum[f] += y;
+      fold_count[f] += 1;
     }
-    std::vector<std::pair<double, TieGroup>> rated;
-    for (const TieGroup& g : per_code) {
-      const int64_t total = g.positives + g.negatives;
-      if (total > 0) rated.push_back({static_cast<double>(g.positives) / total, g});
+    double all_sum = 0, all_count = 0;
+    for (int f = 0; f < kAssociationFolds; ++f) all_sum += fold_sum[f], all_count += fold_count[f];
+    std::vector<double> total_sum(codes, 0.0), total_count(codes, 0.0);
+    for (int f = 0; f < kAssociationFolds; ++f) {
+      for (size_t k = 0; k < codes; ++k) total_sum[k] += sum[f][k], total_count[k] += count[f][k];
     }
-    std::sort(rated.begin(), rated.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::vector<TieGroup> groups;
-    for (size_t i = 0; i < rated.size(); ++i) {
-      if (i == 0 || rated[i].first != rated[i - 1].first) groups.emplace_back();
-      groups.back().positives += rated[i].second.positives;
-      groups.back().negatives += rated[i].second.negatives;
+    BigVector<double> score(n, kNaN);
+    bool defined = true;
+    for (int64_t i = 0; i < n && defined; ++i) {
+      if (!c.IsValid(i) || std::isnan(y_of(i))) continue;
+      const int f = static_cast<int>(i % kAssociationFolds);
+      const int32_t k = canonical[code[i]];
+      const double others = all_count - fold_count[f];
+      if (others == 0) defined = false;  // every row in one fold: nothing scores it
+      const double kc = total_count[k] - count[f][k];
+      score[i] = kc > 0 ? (total_sum[k] - sum[f][k]) / kc : (all_sum - fold_sum[f]) / others;
     }
-    value = RocAucOfGroups(groups);
-    if (!std::isnan(value)) value = std::max(value, 1 - value);
+    if (defined && binary) {
+      std::vector<std::pair<double, int32_t>> scored;
+      for (int64_t i = 0; i < n; ++i) {
+        if (!std::isnan(score[i])) scored.push_back({score[i], target.label[i]});
+      }
+      std::sort(scored.begin(), scored.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      std::vector<TieGroup> groups;
+      for (size_t i = 0; i < scored.size(); ++i) {
+        if (i == 0 || scored[i].first != scored[i - 1].first) groups.emplace_back();
+        (scored[i].second == 1 ? groups.back().positives : groups.back().negatives) += 1;
+      }
+      value = RocAucOfGroups(groups);
+      if (!std::isnan(value)) value = std::max(value, 1 - value);
+    } else if (defined) {
+      value = std::fabs(PearsonComplete(score.data(), target.value.data(), score.size()));
+      if (!std::isnan(value)) value = std::min(value, 1.0);
+    }
   } else if (target.kind == TargetKind::kMulticlass) {
     const int classes = static_cast<int>(target.class_names.size());
     std::vector<int32_t> dense(codes, -1);
@@ -576,23 +615,6 @@ void StringAssociation(const Column& c, const std::vector<int32_t>& canonical,
       ++table[static_cast<size_t>(target.label[i]) * categories + dense[canonical[code[i]]]];
     }
     value = MutualInformation(table, classes, categories, &extras.normalized_mi);
-  } else if (target.kind == TargetKind::kRegression) {
-    // Value = the category's mean target (over rows where both are present).
-    std::vector<double> sum(codes, 0.0);
-    std::vector<int64_t> count(codes, 0);
-    for (int64_t i = 0; i < n; ++i) {
-      if (!c.IsValid(i) || std::isnan(target.value[i])) continue;
-      sum[canonical[code[i]]] += target.value[i];
-      ++count[canonical[code[i]]];
-    }
-    BigVector<double> x(n, kNaN);
-    for (int64_t i = 0; i < n; ++i) {
-      if (!c.IsValid(i)) continue;
-      const int32_t k = canonical[code[i]];
-      if (count[k] > 0) x[i] = sum[k] / static_cast<double>(count[k]);
-    }
-    value = std::fabs(PearsonComplete(x.data(), target.value.data(), x.size()));
-    if (!std::isnan(value)) value = std::min(value, 1.0);
   }
   if (!std::isnan(value)) out.target_association = value;
 }

@@ -270,6 +270,27 @@ def histogram_bins(values, edges):
     return indices
 
 
+ASSOCIATION_FOLDS = 5
+
+
+def out_of_fold_means(categories, y, rows):
+    """Each row's category mean of y over the other folds (row i in fold i % 5); a category
+    those folds do not hold gets their overall mean. None when a fold has no other rows."""
+    folds = rows % ASSOCIATION_FOLDS
+    score = np.empty(len(y))
+    for f in range(ASSOCIATION_FOLDS):
+        inside = folds == f
+        if not inside.any():
+            continue
+        other = ~inside
+        if not other.any():
+            return None
+        means = pd.Series(y[other]).groupby(categories[other]).mean()
+        score[inside] = (pd.Series(categories[inside]).map(means)
+                         .fillna(y[other].mean()).to_numpy())
+    return score
+
+
 def association(info, kind, values, profile):
     """(association, normalized MI or None) of one feature, or (None, None)."""
     if profile["semantic"] in ("id_like", "text", "empty") and kind == "string":
@@ -283,13 +304,14 @@ def association(info, kind, values, profile):
     if info["task"] == "regression":
         y = info["y"]
         mask = present & np.isfinite(y)
-        if kind == "string":
-            frame = pd.DataFrame({"f": feature[mask].to_numpy(), "y": y[mask]})
-            xs = frame.groupby("f")["y"].transform("mean").to_numpy()
-        else:
-            xs = x[mask]
         if mask.sum() < 2:
             return None, None
+        if kind == "string":
+            xs = out_of_fold_means(feature[mask].to_numpy(), y[mask], np.flatnonzero(mask))
+            if xs is None:
+                return None, None
+        else:
+            xs = x[mask]
         r = pd.Series(xs).corr(pd.Series(y[mask]))
         return (None, None) if math.isnan(r) else (min(abs(r), 1.0), None)
     labels = info["labels"]
@@ -301,8 +323,10 @@ def association(info, kind, values, profile):
         if len(set(yl)) < 2:
             return None, None
         if kind == "string":
-            frame = pd.DataFrame({"f": feature[mask].to_numpy(), "y": yl.astype(float)})
-            score = frame.groupby("f")["y"].transform("mean").to_numpy()
+            score = out_of_fold_means(feature[mask].to_numpy(), yl.astype(float),
+                                      np.flatnonzero(mask))
+            if score is None:
+                return None, None
         else:
             score = x[mask]
         auc = roc_auc_score(yl, score)
