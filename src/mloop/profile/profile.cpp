@@ -858,9 +858,9 @@ void TargetAlerts(const Profile& p, const ProfileOptions& o,
     const bool mi = t.association_kind == "mutual_information";
     const double strength = mi ? extras[i].normalized_mi : *c.target_association;
     if (!(strength >= o.leakage_association)) continue;
-    // A categorical feature's association is measured on the rows its categories' rates were
-    // taken from: with few rows per category it is high for noise (300 random codes over 1,000
-    // rows: AUC 0.99). Only categories with 10 rows or more on average can show a leak.
+    // With few rows per category, a categorical feature's mutual information (in sample) is
+    // high for noise, and out-of-fold rates (AUC, Pearson) are too thin to trust either: only
+    // categories with 10 rows or more on average can show a leak.
     if (c.type == DataType::kString && c.distinct > 0 &&
         static_cast<double>(c.count) / static_cast<double>(c.distinct) < 10) {
       continue;
