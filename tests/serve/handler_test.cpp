@@ -217,6 +217,12 @@ TEST_F(HandlerTest, BadRequestsGetClearStatuses) {
   EXPECT_EQ(nlohmann::json::parse(res.body)["field"], "colour");
 
   EXPECT_EQ(Call("POST", "/invocations", "", {{"Content-Type", "text/csv"}}).status, 400);
+  // An empty body has no records, whatever its type (JSON once said "malformed JSON").
+  for (const char* type : {"text/csv", "application/json", "application/jsonlines"}) {
+    const HttpResponse empty = Call("POST", "/invocations", " \n", {{"Content-Type", type}});
+    EXPECT_EQ(empty.status, 400) << type;
+    EXPECT_EQ(nlohmann::json::parse(empty.body)["error"], "the request has no records") << type;
+  }
   EXPECT_EQ(Call("POST", "/invocations", "x", {{"Content-Type", "image/png"}}).status, 415);
   EXPECT_EQ(Call("POST", "/invocations", "1,2,red", {{"Accept", "application/x-npy"}}).status, 406);
   EXPECT_EQ(

@@ -446,6 +446,8 @@ int64_t RecordBatch::ParseBody(std::string_view body, RecordFormat format) {
   };
   int64_t record = 0;
   if (format == RecordFormat::kJson) {
+    // An empty body (or only white space) has no records, as an empty CSV or JSON Lines body.
+    if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return 0;
     dom::element doc;
     if (auto err = impl_->parser.parse(body.data(), body.size()).get(doc)) {
       fail({1, "", "malformed JSON: " + JsonErrorText(err, body)});
