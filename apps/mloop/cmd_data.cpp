@@ -40,6 +40,7 @@ nlohmann::json VersionJson(const DatasetVersion& v) {
 
 struct ImportArgs {
   std::string file, name, format = "auto", sql, db, schema, delimiter, on_bad_rows, rejects;
+  bool delimiter_given = false;
   std::vector<std::string> types, roles, na;
   std::string target;
   bool no_header = false, json = false;
@@ -80,9 +81,15 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
     req.read.on_bad_rows = ParseBadRowPolicy(a.on_bad_rows, "--on-bad-rows");
   }
   req.read.header = !a.no_header;
+  if (a.delimiter_given && a.delimiter.empty()) {
+    throw UsageError("--delimiter is empty", "leave it out to detect the delimiter");
+  }
   if (!a.delimiter.empty()) {
     std::string d = a.delimiter == "\\t" || a.delimiter == "tab" ? "\t" : a.delimiter;
-    if (d.size() != 1) throw UsageError("--delimiter must be one character (or 'tab')");
+    if (d.size() != 1 || static_cast<unsigned char>(d[0]) >= 0x80) {
+      throw UsageError("--delimiter must be one ASCII character (or 'tab'), not '" + d + "'",
+                       "use , ; | or tab");
+    }
     if (d[0] == '"' || d[0] == '\n' || d[0] == '\r') {
       throw UsageError("--delimiter cannot be a quote or a line break", "use , ; | or tab");
     }
@@ -275,7 +282,12 @@ void RunExport(const GlobalOptions& global, const std::string& ref_text, const s
     return;
   }
   if (fmt == "csv") {
-    WriteCsvFile(t, output);
+    // A .tsv name is tab-separated, as the reader detects it (commas in x.tsv would not be).
+    CsvWriteOptions options;
+    if (AsciiLower(std::filesystem::path(output).extension().string()) == ".tsv") {
+      options.delimiter = '\t';
+    }
+    WriteCsvFile(t, output, options);
   } else {
     WriteJsonLinesFile(t, output);
   }
@@ -328,7 +340,10 @@ void RegisterData(CLI::App& app, GlobalOptions& global) {
                   "the rejected rows to --rejects");
   imp->add_option("--rejects", a->rejects, "Rejects file (default: NAME.rejects.jsonl)");
   imp->add_flag("--json", a->json, "Print the result as JSON");
-  imp->callback([&global, a] { RunImport(global, *a); });
+  imp->callback([&global, a, imp] {
+    a->delimiter_given = imp->get_option("--delimiter")->count() > 0;
+    RunImport(global, *a);
+  });
 
   auto list_json = std::make_shared<bool>(false);
   auto* list = data->add_subcommand("list", "List datasets with their latest version");

@@ -243,8 +243,9 @@ TEST_F(CliTest, ImportListShowExportRoundTrip) {
   // last imported, so `train d` trains on what was just imported.
   r = Run("data import d.csv --name d --role id=id --target label");
   EXPECT_CONTAINS(r.out, "Unchanged: this file was imported as d@1");
-  EXPECT_CONTAINS(r.out, "Note: d means d@1 again (the latest is the version last imported; it "
-                         "was d@2)");
+  EXPECT_CONTAINS(r.out,
+                  "Note: d means d@1 again (the latest is the version last imported; it "
+                  "was d@2)");
   EXPECT_CONTAINS(Run("data show d --rows 0").out, "d@1");
   r = Run("data import d.csv --name d");  // back to d@2
   EXPECT_CONTAINS(r.out, "Note: d means d@2 again");
@@ -272,6 +273,16 @@ TEST_F(CliTest, ImportListShowExportRoundTrip) {
   EXPECT_CONTAINS(ReadFile(dir_ / "out.jsonl"), "\"score\":null");
   r = Run("data export d@1 --format jsonl --output -");
   EXPECT_CONTAINS(r.out, "\"label\":\"yes\"");
+  // A .tsv name is tab-separated, and reads back the same.
+  ASSERT_EQ(Run("data export d@1 --output out.tsv").code, 0);
+  EXPECT_EQ(ReadFile(dir_ / "out.tsv"),
+            "id\tscore\tlabel\twhen\n1\t0.5\tyes\t2024-01-01T00:00:00Z\n"
+            "2\t\tno\t2024-01-02T10:00:00Z\n");
+  // A delimiter that is empty or not ASCII is refused.
+  EXPECT_EQ(Run("data import out.tsv --name t --delimiter ''").code, 2);
+  r = Run("data import out.tsv --name t --delimiter é");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--delimiter must be one ASCII character");
 }
 
 TEST_F(CliTest, BadRowsFailByDefaultAndNothingIsStored) {
