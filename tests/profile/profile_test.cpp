@@ -688,6 +688,10 @@ TEST(ProfileTest, UnusableTargetsAreFlagged) {
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(a->message, "target 'one' has one class ('a'): no model can learn from it");
   EXPECT_EQ(a->evidence["classes"], 1);
+  // One class is a degenerate binary task (it read "multiclass", with a mutual information of
+  // 0 for every feature): no association, so no ranking.
+  EXPECT_EQ(p.target->task, "binary");
+  EXPECT_TRUE(p.target->ranking.empty());
   o.target = "none";
   p = ComputeProfile(t, o);
   a = FindAlert(p, "unusable_target", "none");

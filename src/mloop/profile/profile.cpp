@@ -102,7 +102,9 @@ void SetClasses(TargetData& t, std::vector<std::string> names, BigVector<int32_t
   for (int32_t l : t.label) {
     if (l >= 0) ++t.class_sizes[l];
   }
-  t.kind = t.class_names.size() == 2 ? TargetKind::kBinary : TargetKind::kMulticlass;
+  // One class is a (degenerate) binary target, as scikit-learn's type_of_target says: no
+  // feature's association is defined, and the unusable_target alert says why.
+  t.kind = t.class_names.size() <= 2 ? TargetKind::kBinary : TargetKind::kMulticlass;
 }
 
 TargetData PrepareTarget(const Table& table, const std::string& name) {
