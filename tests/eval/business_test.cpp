@@ -357,6 +357,13 @@ TEST(BusinessSpecTest, WrongShapesAreErrorsWithLines) {
   EXPECT_THAT(ErrorOf("- 1\n- 2\n"), HasSubstr("mapping"));
   EXPECT_THAT(ErrorOf("outcomes: {true_positive: 1\n"), HasSubstr("invalid YAML"));
   EXPECT_THAT(ErrorOf(base + "period: month\nperiod: week\n"), HasSubstr("duplicate key"));
+  // A quoted number is text; a currency with digits runs into the amounts ("5" + "0.00").
+  EXPECT_THAT(ErrorOf(base + "population: \"5000\"\n"),
+              HasSubstr("'population' must be a number, not the quoted text \"5000\""));
+  EXPECT_THAT(ErrorOf("outcomes: {true_positive: '1', false_positive: -1, true_negative: 0, "
+                      "false_negative: -2}\n"),
+              HasSubstr("must be a number, not the quoted text"));
+  EXPECT_THAT(ErrorOf(base + "currency: 5\n"), HasSubstr("'currency' is a symbol or code"));
 }
 
 TEST(BusinessSpecTest, LoadsFilesAndReportsMissingOnes) {

@@ -38,8 +38,12 @@ std::string Where(const std::string& origin, const YAML::Node& n) {
 }
 
 double Number(const std::string& origin, const YAML::Node& node, const std::string& key) {
-  if (!node.IsScalar()) {
-    throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be a number");
+  // A quoted "10" is text in YAML: a number is written without quotes.
+  if (!node.IsScalar() || node.Tag() == "!") {
+    throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be a number" +
+                          (node.IsScalar()
+                               ? ", not the quoted text \"" + Printable(node.Scalar()) + "\""
+                               : std::string()));
   }
   double v = 0.0;
   try {
@@ -106,6 +110,14 @@ BusinessSpec ParseNodes(const std::string& yaml_text, const std::string& origin)
     const YAML::Node& v = kv.second;
     if (key == "currency") {
       spec.currency = String(origin, v, key);
+      // It is written before amounts: a digit would run into them (5 and 0.00 read 50.00).
+      if (std::any_of(spec.currency.begin(), spec.currency.end(),
+                      [](char c) { return c >= '0' && c <= '9'; })) {
+        throw InvalidArgument(Where(origin, v) +
+                              ": 'currency' is a symbol or code written "
+                              "before amounts ($, EUR ), not '" +
+                              Printable(spec.currency) + "'");
+      }
     } else if (key == "period") {
       spec.period = String(origin, v, key);
     } else if (key == "population") {
