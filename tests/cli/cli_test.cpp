@@ -942,6 +942,13 @@ TEST_F(CliTest, EvalPredictionsEdgeCases) {
   EXPECT_CONTAINS(r.out, "\"recall\": 0.5,");
   EXPECT_CONTAINS(r.out, "\"log_loss\": 0.746941025976203");
   EXPECT_EQ(r.out.find("roc_auc"), std::string::npos);  // undefined with one class
+  // A gate on it fails the command, after the results are printed.
+  r =
+      Run("eval --predictions one.csv --label y --score s --task binary --json "
+          "--fail-under auc=0.5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.out, "\"recall\": 0.5,");
+  EXPECT_CONTAINS(r.err, "metric 'roc_auc' is not defined for this binary evaluation");
   WriteFile(dir_ / "onestr.csv", "y,s\nyes,0.9\nyes,0.4\n");
   EXPECT_EQ(Run("eval --predictions onestr.csv --label y --score s --task binary").code, 1);
   EXPECT_EQ(
