@@ -280,7 +280,7 @@ constexpr int kPsiQuantileBuckets = 20;
 
 Buckets MakeBuckets(const ColumnProfile& a, const Column& col_a, DataType b_type) {
   Buckets b;
-  if (IsNumberType(a.type) && IsNumberType(b_type) && IsNumberType(col_a.type())) {
+  if (IsNumberType(col_a.type()) && IsNumberType(b_type)) {
     std::vector<double> v;
     v.reserve(static_cast<size_t>(col_a.size()));
     for (int64_t i = 0; i < col_a.size(); ++i) {

@@ -175,7 +175,7 @@ void RunServe(const ServeArgs& a, const GlobalOptions& global) {
       ": POST /invocations, POST /v2/models/NAME/infer, GET /metrics (Ctrl-C or SIGTERM stops)");
 
   // Registry polling (alias moves swap the served version) every poll_seconds; the key file is
-  // looked at every second (a stat), so that a revoked key stops working within one.
+  // read every second (a few hundred bytes), so that a revoked key stops working within one.
   std::mutex poll_mu;
   std::condition_variable poll_cv;
   bool stopping = false;

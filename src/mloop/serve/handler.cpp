@@ -69,20 +69,21 @@ void PredictionFailed(const std::exception& e, const Predictor& predictor, HttpR
     const auto [row, rest] = SplitRowMessage(e.what());
     if (row <= 0) return Fail(res, 400, e.what());
     std::string field;
+    std::string_view detail = rest;  // the message after the field's name, when it is one
     for (std::string_view prefix : {"column '", "feature '"}) {
-      if (rest.substr(0, prefix.size()) != prefix) continue;
       const size_t end = rest.find("': ", prefix.size());
-      if (end == std::string_view::npos) break;
+      if (rest.substr(0, prefix.size()) != prefix || end == std::string_view::npos) continue;
       const std::string_view name = rest.substr(prefix.size(), end - prefix.size());
-      for (const Field& input : predictor.inputs()) {
-        if (input.name == name) field = input.name;
+      const auto& inputs = predictor.inputs();
+      if (std::any_of(inputs.begin(), inputs.end(),
+                      [&](const Field& f) { return f.name == name; })) {
+        field = name;
+        detail = rest.substr(end + 3);
       }
     }
-    const std::string where =
-        "record " + std::to_string(row) +
-        (field.empty()
-             ? ": " + std::string(rest)
-             : ", field '" + field + "': " + std::string(rest.substr(rest.find("': ") + 3)));
+    const std::string where = "record " + std::to_string(row) +
+                              (field.empty() ? ": " : ", field '" + field + "': ") +
+                              std::string(detail);
     return Fail(res, 400, where, row, field);
   } else {
     Fail(res, 424, std::string("the model failed: ") + e.what());
