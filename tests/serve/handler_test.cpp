@@ -499,6 +499,78 @@ TEST_F(HandlerTest, VariantsSplitTrafficAndTheHeaderPicksOne) {
                   "mloop_model_info{model=\"churn\",variant=\"B\",version=\"m/2\",hash=\"2\"} 1");
 }
 
+// /metrics shows where a regression model's predictions fall among its training target's
+// percentiles, and how many records each cluster of a k-means model received.
+TEST_F(HandlerTest, MetricsBucketRegressionsAndCountClusters) {
+  ColumnBuilder x(DataType::kFloat64), y(DataType::kFloat64);
+  for (int i = 0; i < 100; ++i) {
+    x.AppendDouble(i);
+    y.AppendDouble(i);
+  }
+  const Table line(Schema({{"x1", DataType::kFloat64}, {"y", DataType::kFloat64}}),
+                   {x.Finish(), y.Finish()});
+  TrainRequest req;
+  req.algorithm = "linear";
+  req.target = "y";
+  req.split.kind = SplitSpec::Kind::kNone;
+  req.threads = 1;
+  const TrainResult regression = Train(line, req);
+  // numpy.percentile(range(100), [1, 5, 10, 20, ..., 90, 95, 99])
+  const std::vector<double> expected = {0.99, 4.95, 9.9,  19.8, 29.7,  39.6, 49.5,
+                                        59.4, 69.3, 79.2, 89.1, 94.05, 98.01};
+  const auto buckets =
+      regression.bundle.manifest.at("prediction_buckets").get<std::vector<double>>();
+  ASSERT_EQ(buckets.size(), expected.size());
+  for (size_t i = 0; i < buckets.size(); ++i) EXPECT_NEAR(buckets[i], expected[i], 1e-12);
+  reg.models["5"] = std::make_shared<const Predictor>(regression.bundle);
+
+  TrainRequest kreq;
+  kreq.algorithm = "kmeans";
+  kreq.params = {{"k", "3"}};
+  kreq.threads = 1;
+  const Table data = MakeData(2, 5);
+  const Table xs(Schema({{"x1", DataType::kFloat64}, {"x2", DataType::kFloat64}}),
+                 {data.column("x1"), data.column("x2")});
+  const TrainResult clusters = Train(xs, kreq);
+  EXPECT_EQ(clusters.bundle.manifest.at("clusters"), 3);
+  reg.models["6"] = std::make_shared<const Predictor>(clusters.bundle);
+  reg.refs["price@production"] = "5";
+  reg.refs["segments@production"] = "6";
+
+  EndpointConfig c;
+  c.models.push_back(ModelFromRef("price@production"));
+  c.models.push_back(ModelFromRef("segments@production"));
+  Start(c);
+  const std::map<std::string, std::string> price = {{"X-Amzn-SageMaker-Target-Model", "price"}};
+  ASSERT_EQ(Call("POST", "/invocations", "0.5\n5\n50\n120", price).status, 200);
+  const std::map<std::string, std::string> seg = {{"X-Amzn-SageMaker-Target-Model", "segments"}};
+  ASSERT_EQ(Call("POST", "/invocations", "0,0\n1,1\n-1,-1\n2,0\n0,2", seg).status, 200);
+
+  const std::string text = metrics.Render();
+  const std::string labels = "model=\"price\",variant=\"production\"";
+  EXPECT_CONTAINS(text, "# TYPE mloop_prediction_value histogram");
+  EXPECT_CONTAINS(text, "mloop_prediction_value_bucket{" + labels + ",le=\"0.99\"} 1\n");
+  EXPECT_CONTAINS(text, "mloop_prediction_value_bucket{" + labels + ",le=\"4.95\"} 1\n");
+  EXPECT_CONTAINS(text, "mloop_prediction_value_bucket{" + labels + ",le=\"9.9\"} 2\n");
+  EXPECT_CONTAINS(text, "mloop_prediction_value_bucket{" + labels + ",le=\"59.4\"} 3\n");
+  EXPECT_CONTAINS(text, "mloop_prediction_value_bucket{" + labels + ",le=\"98.01\"} 3\n");
+  EXPECT_CONTAINS(text, "mloop_prediction_value_bucket{" + labels + ",le=\"+Inf\"} 4\n");
+  EXPECT_CONTAINS(text, "mloop_prediction_value_count{" + labels + "} 4\n");
+  // Three cluster series, from the start, whose counts add up to the records sent.
+  int64_t total = 0;
+  for (int k = 0; k < 3; ++k) {
+    const std::string series =
+        "mloop_predictions_total{model=\"segments\",variant=\"production\","
+        "class=\"" +
+        std::to_string(k) + "\"} ";
+    const size_t at = text.find(series);
+    ASSERT_NE(at, std::string::npos) << text;
+    total += std::stoll(text.substr(at + series.size()));
+  }
+  EXPECT_EQ(total, 5);
+  EXPECT_EQ(text.find("class=\"3\""), std::string::npos);
+}
+
 TEST_F(HandlerTest, HotSwapWhenTheAliasMoves) {
   Start(OneModel("churn@production"));
   EXPECT_EQ(Header(Call("POST", "/invocations", "1,2,red"), "X-Mloop-Model-Version"), "m/1");

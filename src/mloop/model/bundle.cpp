@@ -1,5 +1,6 @@
 #include "mloop/model/bundle.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "mloop/core/error.h"
@@ -156,6 +157,19 @@ Predictor::Predictor(const ModelBundle& bundle)
   const Schema scoring = recipe_ ? recipe_->scoring_input_schema() : Schema(encoding_.inputs());
   for (const Field& f : scoring.fields()) {
     if (f.name != target_.column) inputs_.push_back(f);
+  }
+  try {
+    if (bundle.manifest.contains("prediction_buckets")) {
+      prediction_buckets_ = bundle.manifest["prediction_buckets"].get<std::vector<double>>();
+    }
+    clusters_ = bundle.manifest.value("clusters", 0);
+  } catch (const nlohmann::json::exception& e) {
+    throw Corruption(std::string("the model's manifest has malformed prediction_buckets or "
+                                 "clusters: ") +
+                     e.what());
+  }
+  if (!std::is_sorted(prediction_buckets_.begin(), prediction_buckets_.end()) || clusters_ < 0) {
+    throw Corruption("the model's manifest has unsorted prediction_buckets or negative clusters");
   }
 }
 

@@ -70,6 +70,11 @@ class Predictor {
   // kept), or unchanged without one.
   Table Prepare(const Table& table) const;
   Task task() const { return target_.task; }
+  // Regression: the training target's percentiles 1, 5, 10, 20, ..., 90, 95, 99 without
+  // repeats, the buckets `mloop serve` counts predictions in (empty for a model that has none).
+  const std::vector<double>& prediction_buckets() const { return prediction_buckets_; }
+  // Clustering: how many clusters the model assigns (0 when unknown).
+  int clusters() const { return clusters_; }
   // The raw scores of each row (see Estimator::Predict).
   DenseMatrix Scores(const Table& table) const;
   // Scores as a table: classification -> `prediction` (the class label, in the target's type as
@@ -99,6 +104,8 @@ class Predictor {
   std::optional<FittedRecipe> recipe_;
   std::vector<Field> inputs_;
   std::unique_ptr<Estimator> estimator_;
+  std::vector<double> prediction_buckets_;
+  int clusters_ = 0;
 };
 
 }  // namespace mloop

@@ -1,5 +1,6 @@
 #include "mloop/model/trainer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -44,10 +45,28 @@ struct Fitted {
   std::optional<FittedRecipe> recipe;
   Encoding encoding;
   std::unique_ptr<Estimator> estimator;
-  int64_t train_rows = 0;       // after the recipe (a filter may remove rows)
-  DenseMatrix valid_x;          // the validation rows, encoded
-  std::vector<double> valid_y;  // and their labels
+  int64_t train_rows = 0;                  // after the recipe (a filter may remove rows)
+  DenseMatrix valid_x;                     // the validation rows, encoded
+  std::vector<double> valid_y;             // and their labels
+  std::vector<double> prediction_buckets;  // regression: see Predictor::prediction_buckets
 };
+
+// The percentiles 1, 5, 10, 20, ..., 90, 95, 99 of `y` (numpy's linear interpolation), without
+// repeats: where a server buckets a regression model's predictions, so that the live
+// distribution reads against the training target's (each bucket should hold its share).
+std::vector<double> PercentileBuckets(std::vector<double> y) {
+  std::vector<double> out;
+  if (y.empty()) return out;
+  std::sort(y.begin(), y.end());
+  for (double q : {0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99}) {
+    const double pos = q * static_cast<double>(y.size() - 1);
+    const size_t lo = static_cast<size_t>(pos);
+    const double frac = pos - static_cast<double>(lo);
+    const double v = lo + 1 < y.size() ? y[lo] + frac * (y[lo + 1] - y[lo]) : y[lo];
+    if (out.empty() || v > out.back()) out.push_back(v);
+  }
+  return out;
+}
 
 // The recipe's output for the model: the target keeps its role (a recipe may rebuild the
 // schema), and rows that lost their label are left out.
@@ -101,6 +120,7 @@ Fitted FitOnce(const Table& train_in, const Table* valid_in, const Target& targe
     }
   }
   f.train_rows = train.num_rows();
+  if (target.task == Task::kRegression) f.prediction_buckets = PercentileBuckets(y);
   f.encoding = Encoding::Fit(train, {.impute = !HandlesMissing(req.algorithm)});
   f.estimator = CreateEstimator(req.algorithm);
   f.estimator->SetParams(req.params);
@@ -220,6 +240,12 @@ TrainResult TrainClustering(const Table& data, const TrainRequest& req) {
                 {"metrics_on", "training"},
                 {"train_rows", result.train_rows},
                 {"valid_rows", 0}};
+  // The clusters the model can assign: its configured k (k-means), else the ones it assigned.
+  int64_t clusters = nlohmann::json::parse(b.config_json).value("k", int64_t{0});
+  for (int64_t i = 0; i < labels.rows; ++i) {
+    clusters = std::max(clusters, static_cast<int64_t>(labels.at(i, 0)) + 1);
+  }
+  b.manifest["clusters"] = clusters;
   return result;
 }
 
@@ -363,6 +389,7 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
                 {"feature_importance", importance},
                 {"train_rows", result.train_rows},
                 {"valid_rows", result.valid_rows}};
+  if (target.task == Task::kRegression) b.manifest["prediction_buckets"] = f.prediction_buckets;
   if (!result.warnings.empty()) b.manifest["warnings"] = result.warnings;
   return result;
 }

@@ -232,10 +232,16 @@ void CountPredictions(const Table& pred, const LoadedModel& loaded, VariantStats
   const Target& target = loaded.predictor->target();
   if (target.task == Task::kRegression) {
     const double* v = pred.column(0).f64();
-    double sum = 0;
-    for (int64_t i = 0; i < n; ++i) sum += v[i];
-    stats.value_sum.fetch_add(sum, std::memory_order_relaxed);
-    stats.value_count.fetch_add(n, std::memory_order_relaxed);
+    for (int64_t i = 0; i < n; ++i) stats.ObserveValue(v[i]);
+    return;
+  }
+  if (target.task == Task::kClustering) {
+    const int64_t* cluster = pred.column(0).i64();
+    for (int64_t i = 0; i < n; ++i) {
+      if (cluster[i] >= 0 && cluster[i] < VariantStats::kMaxClasses) {
+        stats.class_counts[cluster[i]].fetch_add(1, std::memory_order_relaxed);
+      }
+    }
     return;
   }
   if (target.task != Task::kBinary && target.task != Task::kMulticlass) return;

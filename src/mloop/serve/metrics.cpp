@@ -104,14 +104,21 @@ VariantStats::VariantStats(std::string m, std::string v)
       variant(std::move(v)),
       labels("model=\"" + PromLabel(model) + "\",variant=\"" + PromLabel(variant) + "\""),
       latency(kLatencyBounds),
-      probability(kProbabilityBounds) {}
+      probability(kProbabilityBounds) {
+  values_.store(&value_histograms_.emplace_back(std::vector<double>{}));
+}
 
 void VariantStats::SetModel(const std::string& version, const std::string& hash,
-                            const std::vector<std::string>& classes) {
+                            const std::vector<std::string>& classes,
+                            const std::vector<double>& value_bounds) {
   std::lock_guard lock(mu_);
   version_ = version;
   hash_ = hash;
   classes_ = classes;
+  regression_ = classes.empty();
+  if (values_.load()->bounds() != value_bounds) {
+    values_.store(&value_histograms_.emplace_back(value_bounds), std::memory_order_release);
+  }
 }
 
 VariantStats* ServerMetrics::Add(const std::string& model, const std::string& variant,
@@ -142,7 +149,8 @@ std::string ServerMetrics::Render() const {
        "Time from a request read to its response built, in seconds.", [&](const VariantStats& s) {
          s.latency.Render("mloop_request_duration_seconds", s.labels, &out);
        });
-  each("mloop_predictions_total", "counter", "Predicted classes (classification models).",
+  each("mloop_predictions_total", "counter",
+       "Predicted classes (classification models) or clusters (clustering models).",
        [&](const VariantStats& s) {
          std::lock_guard l(s.mu_);
          for (size_t c = 0; c < s.classes_.size() && c < VariantStats::kMaxClasses; ++c) {
@@ -157,11 +165,11 @@ std::string ServerMetrics::Render() const {
            s.probability.Render("mloop_prediction_probability", s.labels, &out);
          }
        });
-  each("mloop_prediction_value", "summary", "Predicted values (regression models).",
+  each("mloop_prediction_value", "histogram",
+       "Predicted values (regression models), in buckets at the training target's percentiles.",
        [&](const VariantStats& s) {
-         if (s.value_count.load() == 0) return;
-         Line("mloop_prediction_value_sum", s.labels, Num(s.value_sum.load()), &out);
-         Line("mloop_prediction_value_count", s.labels, std::to_string(s.value_count.load()), &out);
+         std::lock_guard l(s.mu_);
+         if (s.regression_) s.values_.load()->Render("mloop_prediction_value", s.labels, &out);
        });
   each("mloop_model_info", "gauge", "The model version each variant serves (value 1).",
        [&](const VariantStats& s) {

@@ -4,10 +4,12 @@
 //   mloop_requests_total{model,variant,code}        requests answered, by HTTP status
 //   mloop_records_total{model,variant}              records predicted
 //   mloop_request_duration_seconds{model,variant}   histogram, from request read to response built
-//   mloop_predictions_total{model,variant,class}    classification: predicted class counts
+//   mloop_predictions_total{model,variant,class}    classification: predicted class counts;
+//                                                   clustering: records per cluster (class="2")
 //   mloop_prediction_probability{model,variant}     binary: histogram of the positive class's
 //                                                   probability
-//   mloop_prediction_value{model,variant}           regression: sum and count
+//   mloop_prediction_value{model,variant}           regression: histogram of the predictions,
+//                                                   bucketed at the training target's percentiles
 //   mloop_shadow_*{model,variant}                   shadow comparisons (see serve/handler.h)
 //   mloop_model_info{model,variant,version,hash}    1 for the version each variant serves
 //   mloop_model_swaps_total, mloop_model_load_failures_total {model,variant}
@@ -32,6 +34,7 @@ class Histogram {
   void Observe(double v);
   // Appends the _bucket, _sum and _count lines of `name` with `labels` ("model=\"x\",...").
   void Render(const std::string& name, const std::string& labels, std::string* out) const;
+  const std::vector<double>& bounds() const { return bounds_; }
 
  private:
   std::vector<double> bounds_;
@@ -63,8 +66,6 @@ struct VariantStats {
   std::atomic<uint64_t> records{0};
   Histogram latency;
   Histogram probability;  // binary classifiers
-  std::atomic<double> value_sum{0};
-  std::atomic<uint64_t> value_count{0};
   static constexpr int kMaxClasses = 256;
   std::array<std::atomic<uint64_t>, kMaxClasses> class_counts{};
   std::atomic<uint64_t> swaps{0};
@@ -78,15 +79,25 @@ struct VariantStats {
   std::atomic<uint64_t> shadow_failures{0};
   std::atomic<uint64_t> shadow_dropped{0};
 
-  // What the variant serves now (set at load and at each swap).
+  // What the variant serves now (set at load and at each swap): `classes` label
+  // mloop_predictions_total (class names, or cluster numbers; none: a regression model);
+  // `value_bounds` are the buckets of a regression model's predictions (empty: only the +Inf
+  // bucket, for a model trained before mloop kept them or imported from elsewhere).
   void SetModel(const std::string& version, const std::string& hash,
-                const std::vector<std::string>& classes);
+                const std::vector<std::string>& classes, const std::vector<double>& value_bounds);
+  // Counts a regression prediction in the histogram of the model served now.
+  void ObserveValue(double v) { values_.load(std::memory_order_acquire)->Observe(v); }
 
  private:
   friend class ServerMetrics;
   mutable std::mutex mu_;  // guards the strings below
   std::string version_, hash_;
   std::vector<std::string> classes_;
+  // Regression predictions: one histogram per bucket layout served (a swap to a model with
+  // other buckets starts a new one; swaps are rare, so none is freed while requests may hold it).
+  std::deque<Histogram> value_histograms_;
+  std::atomic<Histogram*> values_{nullptr};
+  bool regression_ = false;
 };
 
 class ServerMetrics {

@@ -10,11 +10,14 @@
 namespace mloop {
 
 void Variant::Swap(std::shared_ptr<const LoadedModel> model) {
-  const auto& target = model->predictor->target();
-  stats_->SetModel(model->description, model->hash,
-                   target.task == Task::kBinary || target.task == Task::kMulticlass
-                       ? target.classes
-                       : std::vector<std::string>{});
+  const Predictor& p = *model->predictor;
+  std::vector<std::string> classes;
+  if (p.task() == Task::kBinary || p.task() == Task::kMulticlass) {
+    classes = p.target().classes;
+  } else if (p.task() == Task::kClustering) {
+    for (int c = 0; c < p.clusters(); ++c) classes.push_back(std::to_string(c));
+  }
+  stats_->SetModel(model->description, model->hash, classes, p.prediction_buckets());
   model_.store(std::move(model), std::memory_order_release);
 }
 
