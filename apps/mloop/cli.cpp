@@ -62,6 +62,20 @@ CLI::Validator SeedValidator() {
       "SEED");
 }
 
+CLI::Validator CountValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        int64_t v = 0;
+        const char* end = text.data() + text.size();
+        auto [ptr, ec] = std::from_chars(text.data(), end, v);
+        if (text.empty() || ec != std::errc() || ptr != end || v < 0) {
+          return "a count is a whole number, 0 or more, not '" + text + "'";
+        }
+        return {};
+      },
+      "");  // the help shows INT
+}
+
 std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global) {
   auto env = MloopEnvironment();
   std::filesystem::path dir = global.workspace;

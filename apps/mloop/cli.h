@@ -64,6 +64,8 @@ class InterruptGuard {
 // Checks a --seed: a whole number from 0 to 2^64 - 1 (CLI11 alone wraps -1 and clamps larger
 // numbers without a word).
 CLI::Validator SeedValidator();
+// A count option (--rows): a whole number, 0 or more.
+CLI::Validator CountValidator();
 
 // Each command group registers its subcommands on `app`.
 void RegisterInit(CLI::App& app, GlobalOptions& global);

@@ -357,7 +357,8 @@ void RegisterData(CLI::App& app, GlobalOptions& global) {
                                     "Show a dataset version: schema, counts, hash, "
                                     "lineage and first rows");
   show->add_option("DATASET", *show_ref, "NAME (latest) or NAME@VERSION")->required();
-  show->add_option("--rows", *show_rows, "How many rows to show (default 10)");
+  show->add_option("--rows", *show_rows, "How many rows to show (default 10)")
+      ->check(CountValidator());
   show->add_flag("--json", *show_json, "Print as JSON");
   show->callback([&global, show_ref, show_rows, show_json] {
     RunShow(global, *show_ref, *show_rows, *show_json);

@@ -83,6 +83,19 @@ RecipeFitOptions FitOptions(const Workspace& ws, const PrepArgs& a,
   return o;
 }
 
+// Makes `target` the input's only target column: one the input declares beside it (--target
+// names another) becomes an ordinary column, which the recipe's type selectors then pick and
+// which the output keeps as a feature, so that `train OUTPUT` finds one target, the recipe's.
+void KeepOnlyTarget(PrepInput& in, const std::string& target) {
+  if (target.empty()) return;
+  for (const Field& f : in.table.schema().fields()) {
+    if (f.role != Role::kTarget || f.name == target) continue;
+    in.table = in.table.WithRole(f.name, Role::kFeature);
+    std::cerr << "note: " << in.label << " declares '" << f.name << "' as its target; with '"
+              << target << "' as the target here, '" << f.name << "' is an ordinary column\n";
+  }
+}
+
 // Fits (or takes the fitted) recipe and transforms the input as a dataset (row filters apply).
 Table FitAndApply(const RecipeFile& rf, const Table& input, const RecipeFitOptions& o,
                   std::optional<FittedRecipe>* fitted) {
@@ -119,6 +132,7 @@ void PrepFit(const GlobalOptions& global, const PrepArgs& a) {
   if (!rf.recipe) throw UsageError(a.recipe + " is already a fitted recipe");
   PrepInput in = LoadInput(*ws, a.data);
   RecipeFitOptions o = FitOptions(*ws, a, in.table.schema().DeclaredTarget());
+  KeepOnlyTarget(in, o.target);
   rf.recipe->Check(in.table.schema(), o);
   FittedRecipe fitted = rf.recipe->Fit(in.table, o);
   nlohmann::json j = fitted.ToJson();
@@ -156,6 +170,7 @@ void PrepApply(const GlobalOptions& global, const PrepArgs& a) {
   std::optional<FittedRecipe> fitted;
   const RecipeFitOptions o =
       FitOptions(*ws, a, rf.fitted ? rf.fitted->target() : in.table.schema().DeclaredTarget());
+  KeepOnlyTarget(in, o.target);
   Table out = FitAndApply(rf, in.table, o, &fitted);
   // The target keeps (given with --target: gets) its role in the output, so that `train OUTPUT`
   // finds it as it would in the input.
@@ -296,6 +311,7 @@ void PrepPreview(const GlobalOptions& global, const PrepArgs& a) {
   if (!rf.recipe) throw UsageError("preview takes a recipe, not a fitted one");
   PrepInput in = LoadInput(*ws, a.data);
   RecipeFitOptions o = FitOptions(*ws, a, in.table.schema().DeclaredTarget());
+  KeepOnlyTarget(in, o.target);
   rf.recipe->Check(in.table.schema(), o);
   // Step by step: the recipe's first k steps fitted and applied, for k = 1..n (a recipe's JSON
   // form is YAML too).
@@ -403,7 +419,8 @@ void RegisterPrep(CLI::App& app, GlobalOptions& global) {
   auto* preview = prep->add_subcommand(
       "preview", "The first rows before and after a recipe, and what each step changed");
   common(preview, true);
-  preview->add_option("-n,--rows", a->rows, "Rows to show (default 5)");
+  preview->add_option("-n,--rows", a->rows, "Rows to show (default 5)")
+      ->check(CountValidator());
   preview->callback([&global, a] { PrepPreview(global, *a); });
 }
 

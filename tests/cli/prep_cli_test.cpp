@@ -114,6 +114,19 @@ TEST_F(PrepCliTest, TheDeclaredTargetIsTheRecipesTarget) {
   ASSERT_EQ(Run("prep apply scale.yaml --data d --target y --output scaled2").code, 0);
   EXPECT_CONTAINS(Run("data show scaled2 --json").out, "\"role\": \"target\"");
 
+  // Another --target than the declared one: the declared target becomes an ordinary column
+  // (scaled like the other numbers), and the output has one target, so `train` picks z.
+  r = Run("prep apply scale.yaml --data dt --target z --output retargeted --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "note: dt@1 declares 'y' as its target; with 'z' as the target here");
+  const auto shown = nlohmann::json::parse(Run("data show retargeted --json").out);
+  int targets = 0;
+  for (const auto& c : shown["schema"]) targets += c["role"] == "target";
+  EXPECT_EQ(targets, 1) << shown.dump();
+  r = Run("train retargeted --algo linear --task regression --split none");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out + r.err, "(target z, declared at import)");
+
   WriteFile(dir_ / "other.yaml", "steps:\n  - drop: {columns: [id, city]}\n");
   ASSERT_EQ(Run("prep apply other.yaml --data dt --output scaled").code, 0);  // scaled@2
   r = Run("prep apply scale.yaml --data dt --output scaled");

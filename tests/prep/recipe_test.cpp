@@ -534,6 +534,79 @@ TEST(RecipeTransformTest, InputErrorsNameColumnAndStep) {
             "column 'x' is string; the recipe was fitted on float64 (step 1 (scale) reads it)");
 }
 
+// Fitting on no rows is refused (scikit-learn: "Found array with 0 sample(s)"), naming the step
+// that would learn from nothing and the one that removed the rows.
+TEST(RecipeTransformTest, FittingOnNoRowsIsRefused) {
+  auto [msg, hint] = ErrorOf([&] {
+    Recipe::Parse("steps:\n  - filter: \"num_c > 1000\"\n  - scale: num_a\n").Fit(TrainData(), {});
+  });
+  EXPECT_EQ(msg, "step 2 (scale): no rows to fit on (step 1 (filter) removed every row)");
+  EXPECT_NE(hint.find("prep preview"), std::string::npos) << hint;
+  EXPECT_EQ(ErrorOf([&] {
+              Recipe::Parse("steps:\n  - scale: num_a\n").Fit(TrainData().Slice(0, 0), {});
+            }).first,
+            "step 1 (scale): no rows to fit on (the data has no rows)");
+  // A filter that is the last step leaves an empty output, with nothing learnt after it.
+  Table out;
+  Recipe::Parse("steps:\n  - filter: \"num_c > 1000\"\n").Fit(TrainData(), {}, &out);
+  EXPECT_EQ(out.num_rows(), 0);
+}
+
+// Type selectors pick features: an id or event-time column passes through `scale: numeric`, and
+// `select: numeric` keeps it.
+TEST(RecipeTransformTest, TypeSelectorsLeaveIdsAndEventTimes) {
+  const Table t = TrainData().WithRole("num_c", Role::kId).WithRole("num_const", Role::kEventTime);
+  Table out;
+  Recipe::Parse("steps:\n  - scale: numeric\n").Fit(t, {}, &out);
+  EXPECT_TRUE(out.column("num_c").Equals(t.column("num_c")));
+  EXPECT_TRUE(out.column("num_const").Equals(t.column("num_const")));
+  EXPECT_FALSE(out.column("num_a").Equals(t.column("num_a")));
+  Recipe::Parse("steps:\n  - select: numeric\n").Fit(t, {}, &out);
+  const std::vector<std::string> names = out.schema().names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "num_c"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "num_const"), names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "plan"), names.end());
+  // Named, an id column is transformed as asked.
+  Recipe::Parse("steps:\n  - scale: num_c\n").Fit(t, {}, &out);
+  EXPECT_FALSE(out.column("num_c").Equals(t.column("num_c")));
+}
+
+// Finite values whose squares overflow would make the learnt scale NaN and every output missing:
+// refused, as infinite values are.
+TEST(RecipeTransformTest, ValuesThatOverflowTheLearntStateAreRefused) {
+  ColumnBuilder b(DataType::kFloat64);
+  for (double v : {1e300, -1e300, 2e300, 5.0}) b.AppendDouble(v);
+  b.AppendNull();
+  const Table t(Schema({Field{"x"}}), {b.Finish()});
+  auto [msg, hint] =
+      ErrorOf([&] { Recipe::Parse("steps:\n  - scale: x\n").Fit(t, {}); }, ErrorCode::kDataError);
+  EXPECT_NE(msg.find("step 1 (scale): column 'x' holds values too large for this step (up to "
+                     "2e+300"),
+            std::string::npos)
+      << msg;
+  ColumnBuilder w(DataType::kFloat64);
+  for (double v : {1.7e308, -1.7e308, 1.7e308, -1.7e308}) w.AppendDouble(v);
+  const Table wide(Schema({Field{"x"}}), {w.Finish()});  // max - min overflows
+  for (const char* method : {"minmax", "robust"}) {
+    EXPECT_NE(ErrorOf(
+                  [&] {
+                    Recipe::Parse(std::string("steps:\n  - scale: {columns: x, method: ") + method +
+                                  "}\n")
+                        .Fit(wide, {});
+                  },
+                  ErrorCode::kDataError)
+                  .first.find("values too large"),
+              std::string::npos)
+        << method;
+  }
+  // An all-missing column is not an overflow: it stays missing.
+  ColumnBuilder m(DataType::kFloat64);
+  m.AppendNull();
+  m.AppendNull();
+  EXPECT_NO_THROW(
+      Recipe::Parse("steps:\n  - scale: x\n").Fit(Table(Schema({Field{"x"}}), {m.Finish()}), {}));
+}
+
 TEST(RecipeTransformTest, UnknownCategories) {
   auto fit = [](const std::string& yaml) {
     RecipeFitOptions options;

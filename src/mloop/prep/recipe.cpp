@@ -183,7 +183,21 @@ FittedRecipe Recipe::Fit(const Table& train, const RecipeFitOptions& options,
   std::map<std::string, int> first_read, scoring_first_read;
 
   Table current = train;
+  const Step* emptied_by = nullptr;  // the step that removed the last rows
   for (const auto& step : impl_->steps) {
+    // As scikit-learn's "Found array with 0 sample(s)": state learnt from no rows (a mean, a
+    // category list) is NaN or empty and would turn every later row into missing values.
+    if (current.num_rows() == 0) {
+      throw InvalidArgument(
+          step->Where() + ": no rows to fit on (" +
+              (emptied_by ? "step " + std::to_string(emptied_by->number()) + " (" +
+                                emptied_by->kind() + ") removed every row"
+                          : std::string("the data has no rows")) +
+              ")",
+          emptied_by ? "check the filter against the data: `mloop prep preview` shows what each "
+                       "step keeps"
+                     : "fit the recipe on data with rows");
+    }
     prep::NoteGoneColumns(*step, current.schema(), step->Check(current.schema(), cctx), cctx);
     Table next;
     std::shared_ptr<const Step> fitted = step->Fit(current, fctx, &next);
@@ -202,6 +216,7 @@ FittedRecipe Recipe::Fit(const Table& train, const RecipeFitOptions& options,
     }
     origin = std::move(next_origin);
     f.steps.push_back(std::move(fitted));
+    if (next.num_rows() == 0) emptied_by = step.get();
     current = std::move(next);
   }
   prep::ReleaseScratch();

@@ -248,7 +248,10 @@ std::vector<std::string> ColumnSelector::Resolve(const Schema& schema, const Che
     return out;
   }
   for (const Field& f : schema.fields()) {
+    // Type selectors pick features: never the target, nor an id, event-time or ignored column
+    // (which training leaves out too; `scale: numeric` would overwrite the ids).
     if (!ctx.target.empty() && f.name == ctx.target) continue;
+    if (f.role != Role::kFeature) continue;
     bool match = kind == Kind::kAll || (kind == Kind::kNumeric && IsNumeric(f.type)) ||
                  (kind == Kind::kString && f.type == DataType::kString) ||
                  (kind == Kind::kTimestamp && f.type == DataType::kTimestamp);
@@ -341,6 +344,27 @@ void RequireNewName(const std::string& where, const Schema& schema, const std::s
         where + ": the new column '" + Printable(name) + "' clashes with an existing column",
         "choose another name, or drop or rename the existing column first");
   }
+}
+
+void RequireFiniteState(const std::string& where, const std::string& name, const Column& doubles,
+                        const std::vector<double>& state) {
+  if (std::all_of(state.begin(), state.end(), [](double v) { return std::isfinite(v); })) return;
+  const double* x = doubles.f64();
+  double largest = 0;
+  bool present = false;
+  for (int64_t i = 0; i < doubles.size(); ++i) {
+    if (std::isnan(x[i])) continue;
+    present = true;
+    largest = std::max(largest, std::fabs(x[i]));
+  }
+  if (!present) return;  // an all-missing column learns NaN, and keeps its rows missing
+  throw DataError(where + ": column '" + Printable(name) +
+                      "' holds values too large for this "
+                      "step (up to " +
+                      FormatDouble(largest) +
+                      " in magnitude): what it learns overflows to infinity or NaN, which would "
+                      "turn every value into a missing one",
+                  "scale them down first (a derive step dividing by a power of ten, or log1p)");
 }
 
 void RequireFinite(const std::string& where, const std::string& name, const Column& doubles) {

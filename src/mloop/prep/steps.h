@@ -125,7 +125,8 @@ struct ColumnSelector {
   static ColumnSelector Read(const Options& options, const std::string& key, bool required);
 
   // The matching columns of `schema`, in schema order for a type selector and in the listed
-  // order for names. A type selector never picks the target. A listed name that does not exist
+  // order for names. A type selector picks feature columns only: never the target, nor a column
+  // whose role is id, event_time or ignored. A listed name that does not exist
   // throws NotFound naming the nearest column; listing the target throws unless `allow_target`.
   std::vector<std::string> Resolve(const Schema& schema, const CheckContext& ctx,
                                    const std::string& where, bool allow_target = false) const;
@@ -278,6 +279,10 @@ Column ToDoubles(const Column& column);
 // imputation) refuse them, as scikit-learn does, rather than learn an infinite centre or scale
 // that turns the whole column into NaN.
 void RequireFinite(const std::string& where, const std::string& name, const Column& doubles);
+// Throws DataError when a step learnt a non-finite `state` (a centre, scale, edge) from a column
+// that has present values: finite values so large that their sums overflow (1e300 squared).
+void RequireFiniteState(const std::string& where, const std::string& name, const Column& doubles,
+                        const std::vector<double>& state);
 // A float64 column of `values`, missing exactly where `like` is missing.
 Column Float64Like(BigVector<double> values, const Column& like);
 // Gives `data` (values filled, length set) the validity of `like` and makes the column.

@@ -54,9 +54,20 @@ class SelectStep : public StepBase<SelectStep> {
   std::vector<std::string> Reads() const override { return {}; }
 
  private:
-  // The selected columns, then the target when it was not selected.
+  // The selected columns, then the target when it was not selected. A type selector (`select:
+  // numeric`) keeps the id and event-time columns too, in place: it selects among features.
   std::vector<std::string> Output(const Schema& in, const CheckContext& ctx) const {
     std::vector<std::string> out = selector_.Resolve(in, ctx, Where(), /*allow_target=*/true);
+    if (selector_.kind != ColumnSelector::Kind::kNames) {
+      std::vector<std::string> kept;
+      for (const Field& f : in.fields()) {
+        if (f.role == Role::kId || f.role == Role::kEventTime ||
+            std::find(out.begin(), out.end(), f.name) != out.end()) {
+          kept.push_back(f.name);
+        }
+      }
+      out = std::move(kept);
+    }
     if (!ctx.target.empty() && in.IndexOf(ctx.target) >= 0 &&
         std::find(out.begin(), out.end(), ctx.target) == out.end()) {
       out.push_back(ctx.target);

@@ -53,6 +53,7 @@ class PerColumnStep : public StepBase<T> {
       Column x = ToDoubles(in.column(columns_[k]));
       if (self().NeedsFinite()) RequireFinite(this->Where(), columns_[k], x);
       params_[k] = self().LearnColumn(x);
+      if (self().ChecksState()) RequireFiniteState(this->Where(), columns_[k], x, params_[k]);
     });
   }
   Table Transform(const Table& in, const ApplyContext& ctx) const override {
@@ -99,6 +100,8 @@ class PerColumnStep : public StepBase<T> {
   bool VariableParams() const { return false; }
   // Whether LearnColumn needs finite values (see RequireFinite).
   bool NeedsFinite() const { return false; }
+  // Whether a non-finite learnt value means overflow (see RequireFiniteState).
+  bool ChecksState() const { return false; }
 
  protected:
   const T& self() const { return static_cast<const T&>(*this); }
@@ -121,6 +124,9 @@ class ScaleStep : public PerColumnStep<ScaleStep> {
     return {"center", "scale"};
   }
   bool NeedsFinite() const { return true; }
+  // Overflow learns NaN here (scikit-learn's scalers learn inf or NaN with a RuntimeWarning and
+  // answer 0 or NaN for every value).
+  bool ChecksState() const { return true; }
   std::vector<double> LearnColumn(const Column& x) const {
     const double* v = x.f64();
     const int64_t n = x.size();
@@ -145,6 +151,7 @@ class ScaleStep : public PerColumnStep<ScaleStep> {
       });
       double var = (squares - correction * correction / c) / c;
       double mean = sum / c;
+      if (!std::isfinite(var) || !std::isfinite(mean)) return {mean, kNaN};
       const double eps = DBL_EPSILON;
       double bound = c * eps * var + (c * mean * eps) * (c * mean * eps);
       return {mean, var <= bound ? 1.0 : std::sqrt(var)};
@@ -161,6 +168,7 @@ class ScaleStep : public PerColumnStep<ScaleStep> {
       }
       if (!any) return {kNaN, kNaN};
       double range = hi - lo;
+      if (!std::isfinite(range)) return {kNaN, kNaN};
       if (range < 10 * DBL_EPSILON) range = 1.0;
       double scale = 1.0 / range;
       return {scale, 0.0 - lo * scale};
@@ -173,6 +181,7 @@ class ScaleStep : public PerColumnStep<ScaleStep> {
     double center;
     std::vector<double> q = Quantiles(present, {0.25, 0.75}, &center);
     double scale = q[1] - q[0];
+    if (!std::isfinite(scale)) return {center, kNaN};
     if (scale < 10 * DBL_EPSILON) scale = 1.0;
     return {center, scale};
   }
