@@ -176,16 +176,28 @@ TEST(TuneCli, AKilledJobIsMarkedAndResumed) {
   TempDir dir;
   ASSERT_EQ(RunMloop(dir.path(), "init .").code, 0);
   SetUpBranin(dir);
-  // The fifth trial kills mloop itself (the shell's parent), as a power cut would.
+  // The fifth trial kills mloop itself (the parent of the shell's parent, the guard of its
+  // process group), as a power cut would, then sleeps: the guard kills it with mloop.
   std::string yaml = testing::ReadFile(dir / "branin.yaml");
   const size_t at = yaml.find("command: ");
   yaml = yaml.substr(0, at) +
          "command: n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; "
-         "if [ $n -eq 4 ]; then kill -9 $PPID; sleep 5; fi; ./branin {x1} {x2}\n"
+         "if [ $n -eq 4 ]; then echo $$ > orphan; kill -9 $(cut -d' ' -f4 /proc/$PPID/stat); "
+         "sleep 30; fi; ./branin {x1} {x2}\n"
          "metric_regex: 'loss=([-+0-9.eE]+)'\n";
   testing::WriteFile(dir / "branin.yaml", yaml);
   auto r = RunMloop(dir.path(), "tune branin.yaml --max-trials 8");
   EXPECT_NE(r.code, 0);
+  // The shell of the trial that was running does not outlive mloop (a zombie is dead).
+  const std::string pid = testing::ReadFile(dir / "orphan");
+  ASSERT_FALSE(pid.empty());
+  const std::string stat_file = "/proc/" + pid.substr(0, pid.find('\n')) + "/stat";
+  auto alive = [&] {
+    const std::string stat = testing::ReadFile(stat_file);
+    return !stat.empty() && stat.find(") Z ") == std::string::npos;
+  };
+  for (int i = 0; i < 50 && alive(); ++i) usleep(100000);
+  EXPECT_FALSE(alive()) << stat_file;
   r = RunMloop(dir.path(), "tune list --json");
   ASSERT_EQ(r.code, 0) << r.err;
   nlohmann::json jobs = nlohmann::json::parse(r.out);

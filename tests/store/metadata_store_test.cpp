@@ -104,6 +104,10 @@ TEST_F(MetadataStoreContract, RunsFollowTheTransitionTable) {
   EXPECT_EQ(got->status, RunStatus::kRunning);
   EXPECT_EQ(got->metrics.at("roc_auc"), 0.91);
   EXPECT_EQ(store_->MetricHistory(id, "train-logloss").size(), 2u);
+  store_->LogMetricSeries(id, "loss", {{0, 3.0}, {5, 2.0}, {7, 1.5}});
+  store_->LogMetricSeries(id, "loss", {{7, 1.25}});  // the last value wins
+  EXPECT_EQ(store_->MetricHistory(id, "loss"),
+            (std::vector<std::pair<int64_t, double>>{{0, 3.0}, {5, 2.0}, {7, 1.25}}));
   store_->EndRun(id, RunStatus::kFinished, 20, "abc", "");
   EXPECT_EQ(store_->GetRun(id)->status, RunStatus::kFinished);
   // Once ended, a run never changes status again.

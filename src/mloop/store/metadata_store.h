@@ -153,6 +153,10 @@ class MetadataStore {
   // Records metric values at `step` (an iteration); step -1 holds the final values.
   virtual void LogMetrics(int64_t run, int64_t step,
                           const std::map<std::string, double>& values) = 0;
+  // Records one metric's values at many steps in one transaction (a tuning trial's curve of
+  // 20,000 intermediate values: one LogMetrics call per step costs a commit each).
+  virtual void LogMetricSeries(int64_t run, const std::string& key,
+                               const std::vector<std::pair<int64_t, double>>& points) = 0;
   // Ends a run: `to` must be allowed from its status (kFailedPrecondition otherwise).
   virtual void EndRun(int64_t run, RunStatus to, int64_t ended_at_us, const std::string& model_hash,
                       const std::string& error) = 0;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +49,32 @@ bool ParseDouble(const std::string& text, double* out) {
   return true;
 }
 
+// The guard of a command's process group (see RunShellCommand): when mloop dies, however it
+// dies (SIGKILL included), the kernel sends the guard SIGTERM (PR_SET_PDEATHSIG), and the
+// guard kills the whole group, so that no trial outlives the job that started it.
+void KillOwnGroup(int) {
+  kill(0, SIGKILL);
+}
+
+// Runs in the forked guard (async-signal-safe calls only): waits for the command and ends as it
+// did (its exit code, or its signal).
+[[noreturn]] void GuardCommand(pid_t command, pid_t mloop) {
+  struct sigaction sa {};
+  sa.sa_handler = KillOwnGroup;
+  sigaction(SIGTERM, &sa, nullptr);
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != mloop) KillOwnGroup(0);  // mloop died before the guard was set
+  int status = 0;
+  while (waitpid(command, &status, 0) < 0) {
+    if (errno != EINTR) _exit(127);
+  }
+  if (WIFSIGNALED(status)) {
+    signal(WTERMSIG(status), SIG_DFL);
+    kill(getpid(), WTERMSIG(status));
+  }
+  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+}
+
 std::string TailText(const std::vector<std::string>& tail) {
   if (tail.empty()) return " (no output)";
   std::string s = "; last lines of output:";
@@ -69,6 +96,9 @@ CommandRun RunShellCommand(const std::string& command, const std::filesystem::pa
   const char* command_c = command.c_str();
   static const char kChdirFailed[] = "mloop: cannot enter the job's working directory\n";
   const auto start = Clock::now();
+  const pid_t mloop = getpid();
+  // The child leads a new process group and guards it (GuardCommand); the command itself runs
+  // in a grandchild, in that group.
   const pid_t pid = fork();
   if (pid < 0) {
     const int saved = errno;
@@ -79,6 +109,16 @@ CommandRun RunShellCommand(const std::string& command, const std::filesystem::pa
   }
   if (pid == 0) {
     setpgid(0, 0);
+    sigset_t none;  // the forking thread's mask would block the guard's SIGTERM
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    const pid_t command_pid = fork();
+    if (command_pid < 0) _exit(127);
+    if (command_pid > 0) {
+      close(fds[0]);
+      close(fds[1]);
+      GuardCommand(command_pid, mloop);
+    }
     const int null_fd = open("/dev/null", O_RDONLY);
     if (null_fd >= 0) dup2(null_fd, 0);
     dup2(fds[1], 1);

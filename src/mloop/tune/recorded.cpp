@@ -83,6 +83,9 @@ class Recorder {
   void AddEarlierTrials(RecordedTuneResult* result);
   void CheckSameData(int64_t job_id, const std::vector<int64_t>& runs);
   nlohmann::json TrialsJson() const;  // under the runner's lock (or before it starts)
+  // TrialsJson().dump(), with each ended trial's text made once: a job saves its trials after
+  // every ask and tell, and a trial's curve may hold thousands of intermediate values.
+  std::string TrialsText() const;
   nlohmann::json Summary() const;
   TrialResult TrainTrial(int number, const ParamValues& params,
                          const std::function<bool(int64_t, double)>& report,
@@ -100,6 +103,7 @@ class Recorder {
   const RecordedTuneOptions& options_;
   int64_t job_id_ = 0;
   std::map<int, int64_t> run_ids_;  // trial number -> run (guarded by the runner's lock)
+  mutable std::map<int, std::string> ended_text_;  // TrialsText's (under the same lock)
   std::mutex run_ids_mu_;
   std::map<std::string, int64_t> earlier_;  // what seeded the study: "resumed_from", ...
   std::vector<int64_t> warm_ids_;
@@ -359,6 +363,28 @@ nlohmann::json Recorder::TrialsJson() const {
   return out;
 }
 
+std::string Recorder::TrialsText() const {
+  std::string out = "[";
+  for (const Trial& t : study_.trials()) {
+    if (out.size() > 1) out += ',';
+    auto cached = ended_text_.find(t.number);
+    if (cached != ended_text_.end()) {
+      out += cached->second;
+      continue;
+    }
+    nlohmann::json j = TrialToJson(t);
+    auto it = run_ids_.find(t.number);
+    if (it != run_ids_.end()) j["run_id"] = it->second;
+    std::string text = j.dump();
+    out += text;
+    // An ended trial with its run (if it has one) never changes again.
+    if (t.state != TrialState::kRunning && (it != run_ids_.end() || t.warm_start)) {
+      ended_text_.emplace(t.number, std::move(text));
+    }
+  }
+  return out + "]";
+}
+
 nlohmann::json Recorder::Summary() const {
   nlohmann::json s = nlohmann::json::object();
   for (const auto& [k, v] : earlier_) s[k] = v;
@@ -493,9 +519,8 @@ TrialResult Recorder::CommandTrial(int number, const ParamValues& params,
   }
   r.run_id = run_id;
   try {
-    for (const auto& [step, value] : r.intermediate) {
-      ws_.metadata().LogMetrics(run_id, step, {{job_.metric, value}});
-    }
+    ws_.metadata().LogMetricSeries(run_id, job_.metric,
+                                   {r.intermediate.begin(), r.intermediate.end()});
     if (r.value && r.state == TrialState::kComplete) {
       ws_.metadata().LogMetrics(run_id, -1, {{job_.metric, *r.value}});
     }
@@ -534,7 +559,7 @@ RecordedTuneResult Recorder::Run() {
   record.started_at_us = ws_.clock().NowMicros();
   {
     std::lock_guard lock(run_ids_mu_);
-    record.trials_json = TrialsJson().dump();
+    record.trials_json = TrialsText();
   }
   record.summary_json = Summary().dump();
   job_id_ = ws_.metadata().CreateTuningJob(record);
@@ -552,7 +577,7 @@ RecordedTuneResult Recorder::Run() {
   auto on_change = [&] {
     try {
       std::lock_guard lock(run_ids_mu_);
-      ws_.metadata().UpdateTuningJob(job_id_, TrialsJson().dump(), Summary().dump());
+      ws_.metadata().UpdateTuningJob(job_id_, TrialsText(), Summary().dump());
     } catch (const std::exception&) {
     }
   };
@@ -561,7 +586,7 @@ RecordedTuneResult Recorder::Run() {
                                   options_.cancel, on_change);
   } catch (const std::exception& e) {
     std::lock_guard lock(run_ids_mu_);
-    ws_.metadata().EndTuningJob(job_id_, RunStatus::kFailed, TrialsJson().dump(), Summary().dump(),
+    ws_.metadata().EndTuningJob(job_id_, RunStatus::kFailed, TrialsText(), Summary().dump(),
                                 "error", ws_.clock().NowMicros(), e.what());
     throw;
   }

@@ -172,6 +172,20 @@ void SqliteMetadataStore::LogMetrics(int64_t run, int64_t step,
   tx.Commit();
 }
 
+void SqliteMetadataStore::LogMetricSeries(int64_t run, const std::string& key,
+                                          const std::vector<std::pair<int64_t, double>>& points) {
+  auto lock = db_->Lock();
+  sqlite::Transaction tx(*db_);
+  auto s = db_->Prepare(
+      "INSERT INTO run_metrics (run_id, key, step, value) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (run_id, key, step) DO UPDATE SET value = excluded.value");
+  for (const auto& [step, value] : points) {
+    s.Reset();
+    s.Bind(1, run).Bind(2, key).Bind(3, step).BindDouble(4, value).Step();
+  }
+  tx.Commit();
+}
+
 void SqliteMetadataStore::EndRun(int64_t run, RunStatus to, int64_t ended_at_us,
                                  const std::string& model_hash, const std::string& error) {
   auto lock = db_->Lock();

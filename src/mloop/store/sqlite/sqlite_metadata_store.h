@@ -24,6 +24,8 @@ class SqliteMetadataStore : public MetadataStore {
   std::vector<DatasetSummary> ListDatasets() override;
   int64_t CreateRun(const RunRecord& run) override;
   void LogMetrics(int64_t run, int64_t step, const std::map<std::string, double>& values) override;
+  void LogMetricSeries(int64_t run, const std::string& key,
+                       const std::vector<std::pair<int64_t, double>>& points) override;
   void EndRun(int64_t run, RunStatus to, int64_t ended_at_us, const std::string& model_hash,
               const std::string& error) override;
   void SetRunTask(int64_t run, const std::string& task) override;
