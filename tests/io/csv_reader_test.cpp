@@ -174,6 +174,14 @@ TEST_F(CsvReaderTest, DeclaredTypesOverrideInference) {
   EXPECT_EQ(r.table.column("id").StringAt(0), "007");
   EXPECT_EQ(r.table.column("t").i64()[0], int64_t{1700000000} * 1000000);
   EXPECT_EQ(r.table.column("f").bools()[0], 1);
+  // A declared int64 takes whole numbers written as floats (pandas' int column with a missing
+  // value); inferred, the column stays float64.
+  o.types = {{"n", DataType::kInt64}};
+  r = Read("n\n69.0\n\n-2e3\n", o);
+  ASSERT_EQ(r.table.column("n").type(), DataType::kInt64);
+  EXPECT_EQ(r.table.column("n").i64()[0], 69);
+  EXPECT_EQ(r.table.column("n").i64()[2], -2000);
+  EXPECT_EQ(Read("n\n69.0\n\n", {}).table.column("n").type(), DataType::kFloat64);
 }
 
 TEST_F(CsvReaderTest, DeclaringAnUnknownColumnNamesTheNearest) {

@@ -53,6 +53,12 @@ TEST(RecordsTest, CsvRecordsInInputOrder) {
   EXPECT_EQ(t.column("plan").StringAt(1), "pro, yearly");
   EXPECT_EQ(t.column("active").bools()[0], 1);
   EXPECT_EQ(batch.size(), 0);  // Finish empties the batch
+  // An integer input written as a whole float (pandas' int column with a missing value) is the
+  // integer, as in JSON; 69.5 is not an integer.
+  EXPECT_EQ(batch.ParseBody("69.0,1,basic,true\n-2e1,1,basic,true\n", RecordFormat::kCsv), 2);
+  t = batch.Finish();
+  EXPECT_EQ(t.column("age").i64()[0], 69);
+  EXPECT_EQ(t.column("age").i64()[1], -20);
 }
 
 // A quote opens a quoted field only at the field's start, as `mloop data import` reads a file:
@@ -110,6 +116,10 @@ TEST(RecordsTest, CsvProblemsNameRecordAndField) {
   p = ProblemOf("3.5,1,basic,true\n", RecordFormat::kCsv);
   EXPECT_EQ(p.field, "age");
   EXPECT_CONTAINS(p.message, "expected an integer");
+  EXPECT_CONTAINS(ProblemOf("1e300,1,basic,true\n", RecordFormat::kCsv).message,
+                  "expected an integer");
+  EXPECT_CONTAINS(ProblemOf("nan,1,basic,true\n", RecordFormat::kCsv).message,
+                  "expected an integer");
 }
 
 // A header line is refused as such, also for a model whose inputs are all text (where no value

@@ -56,9 +56,10 @@ struct TypedValue {
 };
 
 // Parses `text` as a value of `type` into `out` (which it marks valid). With `declared` (a type
-// the user asked for rather than one inferred), bool also accepts 0/1 and timestamp also Unix
-// seconds. Returns false when `text` is not a value of that type. Every reader uses this, so a
-// declared type means the same in CSV, JSON Lines and SQL sources.
+// the user asked for rather than one inferred), bool also accepts 0/1, int64 whole numbers
+// written as floats (69.0, 1e3; not 69.5) and timestamp also Unix seconds. Returns false when
+// `text` is not a value of that type. Every reader uses this, so a declared type means the same in
+// CSV, JSON Lines and SQL sources.
 bool ParseTyped(std::string_view text, DataType type, bool declared, TypedValue* out);
 
 // Appends `v`, or a missing value when !v.valid, to `builder` (of the type `v` was parsed for).
@@ -158,8 +159,13 @@ inline bool ParseTyped(std::string_view text, DataType type, bool declared, Type
   switch (type) {
     case DataType::kFloat64:
       return ParseFloat64(text, &out->d);
-    case DataType::kInt64:
-      return ParseInt64(text, &out->i);
+    case DataType::kInt64: {
+      if (ParseInt64(text, &out->i)) return true;
+      // Declared int64: a whole number written as a float is the integer (pandas writes an int
+      // column holding a missing value as 69.0; JSON writers put 1e3). Inference keeps float64.
+      double d = 0;
+      return declared && ParseFloat64(text, &d) && WholeDoubleToInt64(d, &out->i);
+    }
     case DataType::kBool: {
       bool b;
       if (ParseBool(text, &b)) {
