@@ -147,6 +147,14 @@ void RunTransformCommand(const GlobalOptions& global, const TransformArgs& a) {
     // output, which keeps the input's kind.
     const std::optional<RecordFormat> named = FormatFromFileName(a.output);
     const bool joined = o.join_source == JoinSource::kInput && !job.input_table;
+    const auto is_csv = [](RecordFormat f) { return f == RecordFormat::kCsv; };
+    if (joined && named && is_csv(*named) != is_csv(*content_type)) {
+      throw UsageError("--join-source Input writes records of the input's kind (" +
+                           std::string(is_csv(*content_type) ? "CSV" : "JSON") + "), but '" +
+                           a.output + "' is named as " + (is_csv(*named) ? "CSV" : "JSON Lines"),
+                       "name the output after the input's kind (." +
+                           std::string(is_csv(*content_type) ? "csv" : "jsonl") + ")");
+    }
     accept = named && !joined ? *named : job.input_table ? RecordFormat::kCsv : *content_type;
   }
   o.accept = *accept;

@@ -164,7 +164,12 @@ TEST_F(TransformCliTest, HeaderlessCsvWithFiltersAndJoin) {
 TEST_F(TransformCliTest, CsvHeaderJoinAndOutputFilter) {
   ASSERT_EQ(Run("predict 1 --data bc.csv -o predicted.csv").code, 0);
   const auto predicted = Lines(Read("predicted.csv"));
-  auto r = Run("transform -m 1 -i bc.csv -o j.csv --join-source Input");
+  // A joined output is of the input's kind: an output named as another kind is refused.
+  auto r = Run("transform -m 1 -i bc.csv -o j.jsonl --join-source Input");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "'j.jsonl' is named as JSON Lines");
+  EXPECT_FALSE(Exists("j.jsonl"));
+  r = Run("transform -m 1 -i bc.csv -o j.csv --join-source Input");
   ASSERT_EQ(r.code, 0) << r.err;
   auto out = Lines(Read("j.csv"));
   ASSERT_EQ(out.size(), 570u);

@@ -183,6 +183,16 @@ TEST(RecordsTest, JsonProblems) {
                 RecordFormat::kJson);
   EXPECT_EQ(p.field, "agee");
   EXPECT_EQ(p.message, "not an input of the model (did you mean 'age'?)");
+  // A line of JSON Lines holding a document of records, or part of a pretty-printed one, says so.
+  RecordBatch lines(kInputs);
+  auto line_problem = lines.AppendJson(
+      R"([{"age": 1, "income": 1, "plan": "a", "active": true}, {"age": 2}, {"age": 3}])", 4);
+  ASSERT_TRUE(line_problem);
+  EXPECT_EQ(line_problem->record, 4);
+  EXPECT_CONTAINS(line_problem->message, "is a JSON array of 3 records where one record");
+  line_problem = lines.AppendJson("[", 1);
+  ASSERT_TRUE(line_problem);
+  EXPECT_CONTAINS(line_problem->message, "a pretty-printed document spans many");
   // An integral number written as a double is an integer; 34.5 is not.
   RecordBatch ints(kInputs);
   EXPECT_EQ(ints.ParseBody(R"([{"age": 34.0, "income": 5.5, "plan": "basic", "active": true},

@@ -970,8 +970,18 @@ TEST_F(HandlerTest, GroundTruthByInferenceId) {
   EXPECT_EQ(
       Call("POST", "/ground-truth", R"({"inference_id": "x", "record": 0, "label": 1})").status,
       400);
+  res = Call("POST", "/ground-truth", R"({"inference_id": "x", "label": null})");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_CONTAINS(res.body, "is null");
+  res = Call("POST", "/ground-truth", R"({"inference_id": "x", "label": 1, "lable": 2})");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_CONTAINS(res.body, "unknown key \\\"lable\\\"");
   EXPECT_EQ(Call("GET", "/ground-truth").status, 405);
   capture.Flush();
+  // Labels are counted apart from captured records.
+  const std::string text = metrics.Render();
+  EXPECT_CONTAINS(text, "mloop_ground_truth_records_total 3\n");
+  EXPECT_CONTAINS(text, "mloop_capture_records_total 0\n");
   const auto lines = CapturedLines(dir / "capture");
   EXPECT_EQ(CapturedLines(dir / "capture", "/_ground_truth/labels/").size(), lines.size());
   ASSERT_EQ(lines.size(), 3u);  // the refused requests wrote nothing

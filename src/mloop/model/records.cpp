@@ -366,7 +366,18 @@ std::optional<RecordProblem> AppendJsonElement(const std::vector<Field>& inputs,
 std::optional<RecordProblem> RecordBatch::AppendJson(std::string_view json, int64_t record) {
   dom::element e;
   if (auto err = impl_->parser.parse(json.data(), json.size()).get(e)) {
-    return RecordProblem{record, "", "malformed JSON: " + JsonErrorText(err, json)};
+    std::string_view trimmed = json;
+    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) {
+      trimmed.remove_suffix(1);
+    }
+    const bool opens = !trimmed.empty() &&
+                       (trimmed.back() == '[' || trimmed.back() == '{' || trimmed.back() == ',');
+    return RecordProblem{record, "",
+                         "malformed JSON: " + JsonErrorText(err, json) +
+                             (opens ? " (a record is one whole line of JSON Lines; a "
+                                      "pretty-printed document spans many: jq -c '.[]' "
+                                      "FILE.json writes one record per line)"
+                                    : "")};
   }
   auto problem = internal::AppendJsonElement(inputs_, *impl_, e, record);
   if (!problem) ++rows_;
@@ -386,7 +397,18 @@ std::optional<RecordProblem> internal::AppendJsonElement(const std::vector<Field
   if (e.type() == dom::element_type::ARRAY) {
     dom::array a;
     if (e.get_array().get(a)) return RecordProblem{record, "", "unreadable array"};
-    if (a.size() != n) return RecordProblem{record, "", CountMismatch(a.size(), inputs)};
+    if (a.size() != n) {
+      dom::element first;
+      if (a.size() > 0 && !a.at(0).get(first) &&
+          (first.type() == dom::element_type::OBJECT || first.type() == dom::element_type::ARRAY)) {
+        // [{...}, {...}] where one record was expected: a document of records.
+        return RecordProblem{record, "",
+                             "is a JSON array of " + std::to_string(a.size()) +
+                                 " records where one record was expected (JSON Lines: one "
+                                 "record per line; jq -c '.[]' FILE.json writes them so)"};
+      }
+      return RecordProblem{record, "", CountMismatch(a.size(), inputs)};
+    }
     size_t i = 0;
     for (dom::element value : a) {
       if (!FromJson(value, inputs[i].type, &m.values[i], &m.json_text[i])) {

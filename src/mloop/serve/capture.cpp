@@ -47,15 +47,18 @@ bool CaptureWriter::Sample() const {
 }
 
 void CaptureWriter::Write(const std::string& model, const std::string& variant, std::string lines,
-                          int64_t records) {
+                          int64_t records, bool ground_truth) {
   std::string key = model + "/" + variant;
-  const bool queued = queue_.Post([this, key = std::move(key), lines = std::move(lines), records] {
-    const bool written = WriteNow(key, lines);
-    if (metrics_) {
-      (written ? metrics_->capture_records : metrics_->capture_dropped)
-          .fetch_add(records, std::memory_order_relaxed);
-    }
-  });
+  const bool queued =
+      queue_.Post([this, key = std::move(key), lines = std::move(lines), records, ground_truth] {
+        const bool written = WriteNow(key, lines);
+        if (metrics_) {
+          (!written       ? metrics_->capture_dropped
+           : ground_truth ? metrics_->ground_truth_records
+                          : metrics_->capture_records)
+              .fetch_add(records, std::memory_order_relaxed);
+        }
+      });
   if (!queued && metrics_) metrics_->capture_dropped.fetch_add(records, std::memory_order_relaxed);
 }
 

@@ -31,9 +31,10 @@ class CaptureWriter {
 
   // True for config.percent of the calls.
   bool Sample() const;
-  // Queues `lines` (each ending in '\n'; `records` of them) for the model's and variant's file.
+  // Queues `lines` (each ending in '\n'; `records` of them) for the model's and variant's file;
+  // counted as mloop_capture_records_total, or mloop_ground_truth_records_total.
   void Write(const std::string& model, const std::string& variant, std::string lines,
-             int64_t records);
+             int64_t records, bool ground_truth = false);
   // Waits until every queued line is written and flushed.
   void Flush();
 

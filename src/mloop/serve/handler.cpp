@@ -911,6 +911,19 @@ void Handler::GroundTruth(const HttpRequest& req, HttpResponse* res) const {
       Fail(res, 400, "each entry needs \"inference_id\" (a string) and \"label\"", count + 1);
       return false;
     }
+    if (label.is_null()) {
+      Fail(res, 400, "\"label\" is null: send the value observed for the record", count + 1);
+      return false;
+    }
+    for (auto field : dom::object(e)) {
+      if (field.key != "inference_id" && field.key != "record" && field.key != "label") {
+        Fail(res, 400,
+             "unknown key \"" + std::string(field.key) +
+                 "\": an entry has \"inference_id\", \"label\" and optionally \"record\"",
+             count + 1);
+        return false;
+      }
+    }
     int64_t record = 1;
     dom::element r;
     if (!e["record"].get(r) && (r.get_int64().get(record) || record < 1)) {
@@ -951,7 +964,8 @@ void Handler::GroundTruth(const HttpRequest& req, HttpResponse* res) const {
     }
   }
   if (count == 0) return Fail(res, 400, "no ground truth in the request");
-  options_.capture->Write("_ground_truth", "labels", std::move(lines), count);
+  options_.capture->Write("_ground_truth", "labels", std::move(lines), count,
+                          /*ground_truth=*/true);
   res->status = 200;
   res->content_type = "application/json";
   res->body = "{\"accepted\":" + std::to_string(count) + "}";

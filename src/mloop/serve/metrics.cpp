@@ -220,6 +220,9 @@ std::string ServerMetrics::Render() const {
   unrouted.Render("mloop_http_requests_total", "", &out);
   Help("mloop_capture_records_total", "counter", "Records written to data capture.", &out);
   Line("mloop_capture_records_total", "", std::to_string(capture_records.load()), &out);
+  Help("mloop_ground_truth_records_total", "counter",
+       "Ground-truth labels written (POST /ground-truth).", &out);
+  Line("mloop_ground_truth_records_total", "", std::to_string(ground_truth_records.load()), &out);
   Help("mloop_capture_dropped_total", "counter",
        "Capture records dropped: the writer fell behind or could not write them.", &out);
   Line("mloop_capture_dropped_total", "", std::to_string(capture_dropped.load()), &out);

@@ -14,7 +14,7 @@
 //   mloop_model_info{model,variant,version,hash}    1 for the version each variant serves
 //   mloop_model_swaps_total, mloop_model_load_failures_total {model,variant}
 //   mloop_http_requests_total{code}                 requests that reached no model (404, 401...)
-//   mloop_capture_records_total, mloop_capture_dropped_total
+//   mloop_capture_records_total, mloop_ground_truth_records_total, mloop_capture_dropped_total
 #pragma once
 
 #include <array>
@@ -107,6 +107,7 @@ class ServerMetrics {
 
   StatusCounts unrouted;
   std::atomic<uint64_t> capture_records{0};
+  std::atomic<uint64_t> ground_truth_records{0};
   std::atomic<uint64_t> capture_dropped{0};
 
   // The whole exposition.
