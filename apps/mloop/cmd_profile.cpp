@@ -380,11 +380,12 @@ struct ColumnDiff {
   const ColumnProfile* b = nullptr;  // null: removed
   std::optional<double> psi;
   std::optional<double> smd;   // standardised mean difference (B - A) / pooled std
-  std::string status;          // added, removed, type_changed, compared
+  std::string status;          // added, removed, type_changed, compared, id
   std::string role_a, role_b;  // the column's role in each version ("" where it is absent)
   // Order: changed types and removed columns first (in A's order), added ones after them, then
-  // the others by PSI, largest first.
+  // the others by PSI, largest first; id columns last.
   double Rank() const {
+    if (status == "id") return -1;
     if (status != "compared") return std::numeric_limits<double>::infinity();
     return psi.value_or(0.0);
   }
@@ -410,6 +411,13 @@ std::vector<ColumnDiff> DiffColumns(const Side& a, const Side& b) {
     }
     d.status = ca.type == d.b->type ? "compared" : "type_changed";
     d.role_b = RoleOf(b, ca.name);
+    // An id column (role id in either version) names rows: new rows bring new ids, which is no
+    // drift. Not scored, so it never tops the ranking as a "major" change.
+    if (d.status == "compared" && (d.role_a == "id" || d.role_b == "id")) {
+      d.status = "id";
+      out.push_back(d);
+      continue;
+    }
     const Column& col_a = a.table.column(ca.name);
     const Column& col_b = b.table.column(ca.name);
     // Every column in both versions gets a score, a changed type too: a column that held no
@@ -568,6 +576,7 @@ void RunDiff(const GlobalOptions& global, const std::string& a_ref, const std::s
   for (const auto& d : diffs) {
     std::string change = d.status == "compared"       ? Level(d.psi.value_or(0))
                          : d.status == "type_changed" ? "type changed"
+                         : d.status == "id"           ? "id, not scored"
                                                       : d.status;
     auto field = [&](auto get) {
       std::string x = d.a ? get(*d.a) : kDash, y = d.b ? get(*d.b) : kDash;

@@ -209,6 +209,20 @@ TEST_F(ProfileCliTest, DiffSeesChangesInTheBulkAndNewValues) {
   for (const auto& c : nlohmann::json::parse(r.out).at("columns")) {
     EXPECT_LT(c.at("psi").get<double>(), 1e-9) << c.dump();
   }
+  // Imported with the role id, the same column is not scored: new rows bring new ids.
+  ASSERT_EQ(Run("data import a.csv --name ids --role user=id").code, 0);
+  ASSERT_EQ(Run("data import b.csv --name ids --role user=id").code, 0);
+  r = Run("data diff ids@1 ids@2 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto cols = nlohmann::json::parse(r.out).at("columns");
+  ASSERT_EQ(cols.size(), 2u);
+  EXPECT_EQ(cols[0].at("name"), "amount");
+  EXPECT_EQ(cols[1].at("name"), "user");
+  EXPECT_EQ(cols[1].at("status"), "id");
+  EXPECT_TRUE(cols[1].at("psi").is_null());
+  r = Run("data diff ids@1 ids@2");
+  EXPECT_CONTAINS(r.out, "Changed: 1 major, 0 moderate");
+  EXPECT_CONTAINS(r.out, "id, not scored");
 }
 
 // The same values with another target are another version: the diff says what changed.
