@@ -362,6 +362,11 @@ TEST(TuneCli, TrainingJobErrorsComeBeforeAnyTrial) {
   testing::WriteFile(dir / "other.csv", "mean_radius,target\n1,7\n");
   e = error_of(BreastCancerJob("  valid: other.csv\n"));
   EXPECT_CONTAINS(e, "is not a class of the training data (7)");
+  testing::WriteFile(dir / "narrow.csv", "mean_radius,target\n1,0\n2,1\n");
+  e = error_of(BreastCancerJob("  valid: narrow.csv\n"));
+  EXPECT_CONTAINS(e, "the validation data has no column 'mean_texture'");
+  e = error_of(BreastCancerJob("  split: 'time:mean_radios:0.2'\n"));
+  EXPECT_CONTAINS(e, "the data has no column 'mean_radios' (did you mean 'mean_radius'?)");
   // Nothing was recorded by the failed attempts.
   auto r = RunMloop(dir.path(), "tune list --json");
   ASSERT_EQ(r.code, 0) << r.err;
@@ -440,6 +445,15 @@ TEST(TuneCli, ErrorsAreClear) {
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.out, "failed");
   EXPECT_CONTAINS(r.err, "no trial of tuning job 'branin' completed");
+  // ... and in a workspace the job is recorded as failed, not finished.
+  ASSERT_EQ(RunMloop(dir.path(), "init .").code, 0);
+  r = RunMloop(dir.path(), "tune branin.yaml --max-trials 2");
+  EXPECT_EQ(r.code, 1);
+  r = RunMloop(dir.path(), "tune list --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto jobs = nlohmann::json::parse(r.out);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0]["status"], "failed") << jobs[0].dump();
 }
 
 }  // namespace

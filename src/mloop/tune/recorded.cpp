@@ -188,7 +188,26 @@ void Recorder::PrepareTraining() {
                               " target ('" + t.target + "')",
                           "metrics: " + Join(metrics, ", "));
   }
-  if (!t.split.empty()) ParseSplit(t.split);
+  if (!t.split.empty()) {
+    const SplitSpec split = ParseSplit(t.split);
+    if (split.kind == SplitSpec::Kind::kTime && d.table.schema().IndexOf(split.time_column) < 0) {
+      const std::string nearest = NearestName(split.time_column, d.table.schema().names());
+      throw InvalidArgument(job_.origin + ": train.split '" + t.split +
+                                "': the data has no column '" + split.time_column + "'" +
+                                (nearest.empty() ? "" : " (did you mean '" + nearest + "'?)"),
+                            "columns: " + Join(d.table.schema().names(), ", "));
+    }
+  }
+  // Validation data without a column the model reads fails every trial after its training.
+  if (d.valid && t.recipe.empty()) {
+    for (const Field& f : d.table.schema().fields()) {
+      if (f.role != Role::kFeature || f.name == t.target) continue;
+      if (d.valid_table.schema().IndexOf(f.name) >= 0) continue;
+      throw InvalidArgument(job_.origin + ": the validation data has no column '" + f.name +
+                                "', which the training data has and the model reads",
+                            "give validation data with the training data's columns");
+    }
+  }
   if (!t.recipe.empty()) {
     recipe_file_ = InJobDir(job_, t.recipe);
     recipe_ = Recipe::Load(recipe_file_);
@@ -630,9 +649,16 @@ RecordedTuneResult Recorder::Run() {
       }
     }
   }
-  ws_.metadata().EndTuningJob(job_id_, interrupted ? RunStatus::kKilled : RunStatus::kFinished,
+  // A job none of whose trials completed failed (the command then exits 1), whatever rule
+  // ended it; it can still be resumed.
+  const bool none_completed = BestTrial(trials, job_.direction) == nullptr;
+  ws_.metadata().EndTuningJob(job_id_,
+                              interrupted      ? RunStatus::kKilled
+                              : none_completed ? RunStatus::kFailed
+                                               : RunStatus::kFinished,
                               trials.dump(), summary.dump(), result.outcome.stop_reason,
-                              ws_.clock().NowMicros(), "");
+                              ws_.clock().NowMicros(),
+                              none_completed && !interrupted ? "no trial completed" : "");
   return result;
 }
 
