@@ -103,7 +103,15 @@ void PrintDocument(const nlohmann::json& doc) {
   const std::string metric = doc["objective"].value("metric", "value");
   std::vector<std::string> names;  // parameters: the space's order, else the trials'
   if (doc.contains("job") && doc["job"].contains("parameters")) {
-    for (const auto& [name, spec] : doc["job"]["parameters"].items()) names.push_back(name);
+    // A mapping of name -> spec, or a list of specs with their "name".
+    const nlohmann::json& space = doc["job"]["parameters"];
+    for (const auto& [key, spec] : space.items()) {
+      if (space.is_object()) {
+        names.push_back(key);
+      } else if (spec.is_object() && spec.contains("name") && spec["name"].is_string()) {
+        names.push_back(spec["name"].get<std::string>());
+      }
+    }
   }
   for (const auto& t : trials) {
     const nlohmann::json params = t.value("params", nlohmann::json::object());

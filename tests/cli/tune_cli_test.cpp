@@ -414,6 +414,21 @@ TEST(TuneCli, ResumeRefusesChangedData) {
   EXPECT_CONTAINS(r.err, "rec.yaml changed since its trials ran");
 }
 
+// Parameters given as a list of {name, ...} show as named columns (not the list's indices).
+TEST(TuneCli, AListOfParametersNamesTheColumns) {
+  TempDir dir;
+  ASSERT_EQ(RunMloop(dir.path(), "init .").code, 0);
+  testing::WriteFile(dir / "lf.yaml",
+                     "name: lf\nobjective: {metric: loss, goal: minimize}\nmax_trials: 2\n"
+                     "parameters:\n  - {name: x, type: continuous, min: 0, max: 1}\n"
+                     "command: echo loss={x}\nmetric_regex: 'loss=(\\S+)'\n");
+  auto r = RunMloop(dir.path(), "tune lf.yaml");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string header = r.out.substr(0, r.out.find('\n'));
+  EXPECT_CONTAINS(header, "run  x");
+  EXPECT_EQ(header.find(" 0 "), std::string::npos) << header;
+}
+
 TEST(TuneCli, ErrorsAreClear) {
   TempDir dir;
   SetUpBranin(dir);

@@ -83,6 +83,8 @@ TEST(SearchSpaceTest, ErrorsNameTheParameterKeyAndNearestValidKey) {
   EXPECT_NE(m.find("'max' at most 1"), std::string::npos) << m;
   m = ErrorOf(parse(R"({"x": {"min": 3, "max": 2}})"));
   EXPECT_NE(m.find("'min' (3) is above 'max' (2)"), std::string::npos) << m;
+  m = ErrorOf(parse(R"({"x": {"min": -1e308, "max": 1e308}})"));
+  EXPECT_NE(m.find("wider than a double holds"), std::string::npos) << m;
   m = ErrorOf(parse(R"({"x": {"type": "integer", "min": 1.5, "max": 2}})"));
   EXPECT_NE(m.find("integer 'min' and 'max'"), std::string::npos) << m;
   m = ErrorOf(parse(R"({"x": {"max": 2}})"));

@@ -124,6 +124,11 @@ void CheckParam(const ParamSpec& p, const std::vector<ParamSpec>& before) {
       throw InvalidArgument(
           fmt::format("{}: 'min' ({}) is above 'max' ({})", where, p.low, p.high));
     }
+    if (!std::isfinite(p.high - p.low)) {  // samplers move through [min, max] by its width
+      throw InvalidArgument(
+          fmt::format("{}: the range from 'min' to 'max' is wider than a double holds", where),
+          "keep 'max' - 'min' below 1.7e308 (or search the exponent: scale log)");
+    }
     if (p.type == ParamType::kInteger) {
       if (p.low != std::floor(p.low) || p.high != std::floor(p.high)) {
         throw InvalidArgument(

@@ -264,7 +264,7 @@ Doc ParseDoc(const json& r) {
                    [](const TrialInfo& a, const TrialInfo& b) { return a.number < b.number; });
 
   const json& parameters = Member(job, "parameters");
-  if (parameters.is_object() && !parameters.empty()) {
+  if ((parameters.is_object() || parameters.is_array()) && !parameters.empty()) {
     try {
       SearchSpace space = SearchSpace::FromJson(parameters);
       for (const auto& p : space.params()) d.params.push_back(FromSpec(p));
