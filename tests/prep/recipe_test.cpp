@@ -498,6 +498,9 @@ TEST(RecipeTransformTest, ScoringNeedsNoColumnOnlySkippedStepsRead) {
   // As a dataset the filter and drop_duplicates run, and need their columns.
   auto [msg, hint] = ErrorOf([&] { f.Transform(features, ApplyMode::kDataset); });
   EXPECT_NE(msg.find("step 1 (drop_duplicates) reads it"), std::string::npos) << msg;
+  // When scoring, a missing column is named with the first step that reads it then.
+  EXPECT_EQ(ErrorOf([&] { f.Transform(TestData().Select({"num_b"}), ApplyMode::kScoring); }).first,
+            "column 'num_a' is missing (step 4 (impute) reads it)");
 }
 
 TEST(RecipeTransformTest, InputErrorsNameColumnAndStep) {
@@ -505,8 +508,16 @@ TEST(RecipeTransformTest, InputErrorsNameColumnAndStep) {
   FittedRecipe f = r.Fit(TrainData(), {});
   auto [msg, hint] = ErrorOf([&] { f.Transform(TestData().Select({"num_a", "plan", "num_c"})); });
   EXPECT_EQ(msg, "column 'num_b' is missing (step 2 (scale) reads it)");
-  EXPECT_EQ(hint,
-            "did you mean 'num_a'? the data needs every column the recipe reads or passes through");
+  // num_a is an input given already: no suggestion; a column the recipe does not take is one.
+  EXPECT_EQ(hint, "the data needs every column the recipe reads or passes through");
+  Table misspelt = TestData().Select({"num_a", "plan", "num_c"});
+  misspelt = Table(
+      Schema({Field{"num_a"}, Field{"plan", DataType::kString}, Field{"num_c", DataType::kInt64},
+              Field{"num_bb"}}),
+      {misspelt.column(0), misspelt.column(1), misspelt.column(2), TestData().column("num_b")});
+  EXPECT_EQ(ErrorOf([&] { f.Transform(misspelt); }).second,
+            "did you mean 'num_bb'? the data needs every column the recipe reads or passes "
+            "through");
   // Columns the recipe only drops are not needed; pass-through ones are.
   EXPECT_NE(ErrorOf([&] {
               f.Transform(TestData().Select({"num_a", "num_b", "plan"}));

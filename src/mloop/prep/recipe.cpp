@@ -243,11 +243,18 @@ FittedRecipe Recipe::Fit(const Table& train, const RecipeFitOptions& options,
 Table FittedRecipe::Transform(const Table& table, ApplyMode mode) const {
   const Impl& f = *impl_;
   if (!f.fitted) return table;
+  // The first step that reads input i in this mode (scoring skips filter and drop_duplicates).
   auto reader = [&](int i) {
-    int n = f.read_by[i];
+    const int n = mode == ApplyMode::kScoring && f.scoring_read_by[i] > 0 ? f.scoring_read_by[i]
+                                                                          : f.read_by[i];
     return n == 0 ? std::string("the recipe passes it through")
                   : f.steps[n - 1]->Where() + " reads it";
   };
+  // Columns of the data that could be a misspelt input: not inputs themselves.
+  std::vector<std::string> others;
+  for (const std::string& name : table.schema().names()) {
+    if (f.input_schema.IndexOf(name) < 0) others.push_back(name);
+  }
   std::vector<Field> fields;
   std::vector<Column> columns;
   for (int i = 0; i < f.input_schema.size(); ++i) {
@@ -257,7 +264,7 @@ Table FittedRecipe::Transform(const Table& table, ApplyMode mode) const {
       if (want.name == f.target) continue;  // the target is optional
       // Read only by steps that scoring skips (filter, drop_duplicates), then dropped.
       if (mode == ApplyMode::kScoring && f.scoring_read_by[i] < 0) continue;
-      std::string nearest = NearestName(want.name, table.schema().names());
+      std::string nearest = NearestName(want.name, others);
       throw InvalidArgument("column '" + Printable(want.name) + "' is missing (" + reader(i) + ")",
                             (nearest.empty() ? "" : "did you mean '" + nearest + "'? ") +
                                 "the data needs every column the recipe reads or passes through");
