@@ -488,6 +488,14 @@ TEST_F(TransformCliTest, BadInputGivesClearMessages) {
   r = Run("transform -m 1 -i nosuchdataset -o o.csv");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "no dataset 'nosuchdataset'");
+  // Classic Mac OS line ends (\r alone) are named, as data import names them.
+  std::string cr = Read("bc.csv").substr(0, 20000);
+  std::replace(cr.begin(), cr.end(), '\n', '\r');
+  WriteFile(dir_ / "cr.csv", cr);
+  r = Run("transform -m 1 -i cr.csv -o o.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "lines end in a carriage return alone");
+  EXPECT_EQ(r.err.find("did you mean"), std::string::npos) << r.err;
   // Another delimiter is named as such, not taken for a missing header.
   std::string tabs = csv_;
   std::replace(tabs.begin(), tabs.end(), ',', '\t');

@@ -457,6 +457,16 @@ TransformSummary RunTransform(const TransformJob& job) {
       if (span.oversize) {
         throw DataError(job.input_file.string() + ": the header row is longer than --max-payload");
       }
+      // A carriage return inside the first line (not ending it): classic Mac OS line ends, the
+      // whole file one line. Said as `mloop data import` says it.
+      const size_t cr = header.find('\r');
+      if (cr != std::string::npos && cr + 1 < header.size()) {
+        throw DataError(
+            job.input_file.string() +
+                ": lines end in a carriage return alone (\\r, classic Mac OS line "
+                "ends); mloop reads \\n or \\r\\n",
+            "convert them: tr '\\r' '\\n' < " + job.input_file.string() + " > converted.csv");
+      }
       has_header = true;
     }
   }
