@@ -33,6 +33,7 @@ struct TuneArgs {
   bool json = false;
   int parallel = 0;
   int max_trials = 0;
+  std::optional<int> patience;
   std::optional<uint64_t> seed;
   std::vector<std::string> warm_start;
   std::string html;
@@ -192,6 +193,7 @@ void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
   if (!a.html.empty()) CheckOutputPath(a.html, "--html");  // before hours of trials
   if (a.parallel > 0) job.parallel = a.parallel;
   if (a.max_trials > 0) job.stop.max_trials = a.max_trials;
+  if (a.patience) job.stop.patience = *a.patience;
   if (a.seed) job.seed = *a.seed;
   for (const auto& w : a.warm_start) job.warm_start.push_back(w);
   std::unique_ptr<Workspace> ws = job.train || resume || !job.warm_start.empty()
@@ -415,6 +417,11 @@ void RegisterTune(CLI::App& app, GlobalOptions& global) {
                    "The job's new trial limit, earlier trials "
                    "included")
       ->check(CLI::Range(1, 1 << 30));
+  resume
+      ->add_option("--patience", a->patience,
+                   "The job's new patience: trials without improvement before it stops (0: "
+                   "no such rule)")
+      ->check(CLI::Range(0, 1 << 30));
   resume->add_option("--html", a->html, "Also write the HTML report to this file");
   resume->callback([&global, a] { RunResume(global, *a); });
 

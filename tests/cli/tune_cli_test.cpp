@@ -429,6 +429,28 @@ TEST(TuneCli, AListOfParametersNamesTheColumns) {
   EXPECT_EQ(header.find(" 0 "), std::string::npos) << header;
 }
 
+// A job stopped by its patience goes on when resumed with more patience.
+TEST(TuneCli, APatientJobResumesWithMorePatience) {
+  TempDir dir;
+  ASSERT_EQ(RunMloop(dir.path(), "init .").code, 0);
+  testing::WriteFile(dir / "p.yaml",
+                     "name: p\nobjective: {metric: v, goal: minimize}\nmax_trials: 30\n"
+                     "patience: 3\nstrategy: random\n"
+                     "parameters: {x: {type: continuous, min: 0, max: 1}}\n"
+                     "command: echo v=5\nmetric_regex: 'v=(\\S+)'\n");
+  auto r = RunMloop(dir.path(), "tune p.yaml --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["trials"].size(), 4u);  // the best, then 3 more
+  r = RunMloop(dir.path(), "tune resume p");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "--patience N");
+  r = RunMloop(dir.path(), "tune resume p --patience 6 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto job = nlohmann::json::parse(r.out);
+  EXPECT_EQ(job["trials"].size(), 7u);
+  EXPECT_EQ(job["stop_reason"], "patience");
+}
+
 TEST(TuneCli, ErrorsAreClear) {
   TempDir dir;
   SetUpBranin(dir);

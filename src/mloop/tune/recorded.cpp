@@ -367,6 +367,8 @@ void Recorder::AddEarlierTrials(RecordedTuneResult* result) {
                          : std::string("the job")) +
             " already meets its stop rule (" + *reason + "): no trial would run",
         *reason == "max_trials" ? "give a higher limit: --max-trials N"
+        : *reason == "patience" ? "give more patience: --patience N (0: no such rule), with "
+                                  "--max-trials N when the limit is reached too"
                                 : "change the job's " + *reason + " and run it anew");
   }
 }
