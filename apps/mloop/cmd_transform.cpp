@@ -171,6 +171,13 @@ void RunTransformCommand(const GlobalOptions& global, const TransformArgs& a) {
     };
   }
   job.on_note = [](const std::string& text) { std::fprintf(stderr, "note: %s\n", text.c_str()); };
+  job.describe_model = [&ws](const std::string& hash) {
+    std::vector<std::string> names;
+    for (const auto& v : ws->metadata().ListModelVersions("")) {
+      if (v.model_hash == hash) names.push_back(v.name + "/" + std::to_string(v.version));
+    }
+    return Join(names, ", ");
+  };
 
   const TransformSummary s = RunTransform(job);
   const int64_t here = s.records - s.resumed_at;

@@ -439,6 +439,14 @@ TEST_F(TransformCliTest, ResumeRefusesAChangedJob) {
   r = Run("transform -m 2 -i big.csv --max-records-per-batch 300 -o out.csv --resume");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "cannot resume: the interrupted run used model");
+  // Registered models are named (an alias that moved shows as another version).
+  ASSERT_EQ(Run("models register 1 --name bcm").code, 0);
+  ASSERT_EQ(Run("models register 2 --name bcm").code, 0);
+  r = Run("transform -m bcm/2 -i big.csv --max-records-per-batch 300 -o out.csv --resume");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "the interrupted run used model bcm/1 (");
+  EXPECT_CONTAINS(r.err, "this one is bcm/2 (");
+  EXPECT_CONTAINS(r.err, "an alias may have moved since");
   std::ofstream(dir_ / "big.csv", std::ios::app) << lines_[1] << "\n";
   r = Run(args + "--resume");
   EXPECT_EQ(r.code, 1);

@@ -517,9 +517,15 @@ TransformSummary RunTransform(const TransformJob& job) {
           "cannot resume: the input changed since the interrupted run (" + d + ")", hint);
     }
     if (recorded->model != state.model) {
-      throw FailedPrecondition("cannot resume: the interrupted run used model " + recorded->model +
-                                   ", this one is " + state.model,
-                               hint);
+      auto name = [&](const std::string& hash) {
+        const std::string described = job.describe_model ? job.describe_model(hash) : "";
+        return described.empty() ? hash : described + " (" + hash.substr(0, 12) + ")";
+      };
+      throw FailedPrecondition("cannot resume: the interrupted run used model " +
+                                   name(recorded->model) + ", this one is " + name(state.model),
+                               "an alias may have moved since: give the interrupted run's model "
+                               "to resume it, or " +
+                                   hint);
     }
     if (auto d = DescribeDifference(recorded->options, state.options); !d.empty()) {
       throw FailedPrecondition(

@@ -112,6 +112,8 @@ struct TransformJob {
   std::function<void(const TransformProgress&)> on_progress;  // may be empty
   // Told when a checkpoint could not be used and the job starts over ("why").
   std::function<void(const std::string&)> on_note;
+  // Names a model by its address in messages ("churn/1"; "" when it has no name). May be empty.
+  std::function<std::string(const std::string& hash)> describe_model;
 };
 
 struct TransformSummary {
