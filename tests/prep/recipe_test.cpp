@@ -831,6 +831,9 @@ TEST(RecipeTransformTest, Cast) {
   Recipe bad = Recipe::Parse("steps:\n  - cast: {columns: plan, to: float64}\n");
   EXPECT_EQ(ErrorOf([&] { bad.Fit(TrainData(), options); }, ErrorCode::kDataError).first,
             "row 1, column 'plan': step 1 (cast): cannot cast 'premium' to float64");
+  Recipe to_time = Recipe::Parse("steps:\n  - cast: {columns: plan, to: timestamp}\n");
+  EXPECT_CONTAINS(ErrorOf([&] { to_time.Fit(TrainData(), options); }, ErrorCode::kDataError).second,
+                  "text casts to a timestamp in ISO 8601");
   EXPECT_EQ(
       CheckError("steps:\n  - cast: {columns: ts, to: bool}\n", ErrorCode::kInvalidArgument).first,
       "step 1 (cast): cannot cast column 'ts' from timestamp to bool");

@@ -91,9 +91,16 @@ class CastStep : public StepBase<CastStep> {
 
  private:
   Error Bad(const std::string& column, int64_t row, const std::string& value) const {
-    return DataError(RowMessage(row + 1, "column '" + Printable(column) + "': " + Where() +
-                                             ": cannot cast '" + Printable(value) + "' to " +
-                                             std::string(DataTypeName(to_))));
+    return DataError(
+        RowMessage(row + 1, "column '" + Printable(column) + "': " + Where() + ": cannot cast '" +
+                                Printable(value) + "' to " + std::string(DataTypeName(to_))),
+        to_ == DataType::kTimestamp
+            ? "text casts to a timestamp in ISO 8601 (2024-01-02, 2024-01-02T03:04:05Z, with or "
+              "without an offset); numbers cast as Unix seconds (cast text of seconds to int64 "
+              "first)"
+        : to_ == DataType::kString ? ""
+                                   : "the value is not a " + std::string(DataTypeName(to_)) +
+                                         " (formats: docs/formats.md, \"Reading input\")");
   }
 
   Column Cast(const Column& c, const std::string& name) const {
