@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 
 #include "mloop/core/error.h"
@@ -51,9 +53,10 @@ struct Fitted {
   std::vector<double> prediction_buckets;  // regression: see Predictor::prediction_buckets
 };
 
-// The percentiles 1, 5, 10, 20, ..., 90, 95, 99 of `y` (numpy's linear interpolation), without
-// repeats: where a server buckets a regression model's predictions, so that the live
-// distribution reads against the training target's (each bucket should hold its share).
+// The percentiles 1, 5, 10, 20, ..., 90, 95, 99 of `y` (numpy's linear interpolation, rounded
+// to 15 significant digits), without repeats: where a server buckets a regression model's
+// predictions, so that the live distribution reads against the training target's (each bucket
+// should hold its share).
 std::vector<double> PercentileBuckets(std::vector<double> y) {
   std::vector<double> out;
   if (y.empty()) return out;
@@ -62,7 +65,12 @@ std::vector<double> PercentileBuckets(std::vector<double> y) {
     const double pos = q * static_cast<double>(y.size() - 1);
     const size_t lo = static_cast<size_t>(pos);
     const double frac = pos - static_cast<double>(lo);
-    const double v = lo + 1 < y.size() ? y[lo] + frac * (y[lo + 1] - y[lo]) : y[lo];
+    double v = lo + 1 < y.size() ? y[lo] + frac * (y[lo + 1] - y[lo]) : y[lo];
+    // To 15 significant digits, as /metrics prints bounds: two that print alike would be one
+    // bucket label twice (0.3 and 0.30000000000000004).
+    char text[32];
+    std::snprintf(text, sizeof text, "%.15g", v);
+    v = std::strtod(text, nullptr);
     if (out.empty() || v > out.back()) out.push_back(v);
   }
   return out;

@@ -188,15 +188,13 @@ FittedRecipe Recipe::Fit(const Table& train, const RecipeFitOptions& options,
     // As scikit-learn's "Found array with 0 sample(s)": state learnt from no rows (a mean, a
     // category list) is NaN or empty and would turn every later row into missing values.
     if (current.num_rows() == 0) {
-      throw InvalidArgument(
-          step->Where() + ": no rows to fit on (" +
-              (emptied_by ? "step " + std::to_string(emptied_by->number()) + " (" +
-                                emptied_by->kind() + ") removed every row"
-                          : std::string("the data has no rows")) +
-              ")",
-          emptied_by ? "check the filter against the data: `mloop prep preview` shows what each "
-                       "step keeps"
-                     : "fit the recipe on data with rows");
+      throw InvalidArgument(step->Where() + ": no rows to fit on (" +
+                                (emptied_by ? "step " + std::to_string(emptied_by->number()) +
+                                                  " (" + emptied_by->kind() + ") removed every row"
+                                            : std::string("the data has no rows")) +
+                                ")",
+                            emptied_by ? "check that step against the data: it keeps no row of it"
+                                       : "fit the recipe on data with rows");
     }
     prep::NoteGoneColumns(*step, current.schema(), step->Check(current.schema(), cctx), cctx);
     Table next;
@@ -220,9 +218,14 @@ FittedRecipe Recipe::Fit(const Table& train, const RecipeFitOptions& options,
     current = std::move(next);
   }
   prep::ReleaseScratch();
+  // Columns that reach the output unread pass through. When scoring, one that is not a feature
+  // (an id, an event time: the model never reads it) is optional, as the target is.
+  std::map<std::string, Role> roles;
+  for (const Field& field : train.schema().fields()) roles[field.name] = field.role;
   for (const auto& [name, input] : origin) {
     first_read.try_emplace(input, 0);
-    scoring_first_read.try_emplace(input, 0);
+    const Role role = roles.count(input) ? roles[input] : Role::kFeature;
+    if (role == Role::kFeature || role == Role::kTarget) scoring_first_read.try_emplace(input, 0);
   }
 
   std::vector<Field> inputs;
@@ -245,8 +248,7 @@ Table FittedRecipe::Transform(const Table& table, ApplyMode mode) const {
   if (!f.fitted) return table;
   // The first step that reads input i in this mode (scoring skips filter and drop_duplicates).
   auto reader = [&](int i) {
-    const int n = mode == ApplyMode::kScoring && f.scoring_read_by[i] > 0 ? f.scoring_read_by[i]
-                                                                          : f.read_by[i];
+    const int n = mode == ApplyMode::kScoring ? f.scoring_read_by[i] : f.read_by[i];
     return n == 0 ? std::string("the recipe passes it through")
                   : f.steps[n - 1]->Where() + " reads it";
   };
@@ -262,8 +264,15 @@ Table FittedRecipe::Transform(const Table& table, ApplyMode mode) const {
     int j = table.schema().IndexOf(want.name);
     if (j < 0) {
       if (want.name == f.target) continue;  // the target is optional
-      // Read only by steps that scoring skips (filter, drop_duplicates), then dropped.
-      if (mode == ApplyMode::kScoring && f.scoring_read_by[i] < 0) continue;
+      // Read only by steps that scoring skips (filter, drop_duplicates), or an id or event
+      // time passing through: when scoring, all missing, for the steps that name it (select).
+      if (mode == ApplyMode::kScoring && f.scoring_read_by[i] < 0) {
+        ColumnBuilder absent(want.type);
+        for (int64_t r = 0; r < table.num_rows(); ++r) absent.AppendNull();
+        fields.push_back(want);
+        columns.push_back(absent.Finish());
+        continue;
+      }
       std::string nearest = NearestName(want.name, others);
       throw InvalidArgument("column '" + Printable(want.name) + "' is missing (" + reader(i) + ")",
                             (nearest.empty() ? "" : "did you mean '" + nearest + "'? ") +

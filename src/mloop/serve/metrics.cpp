@@ -109,13 +109,13 @@ VariantStats::VariantStats(std::string m, std::string v)
 }
 
 void VariantStats::SetModel(const std::string& version, const std::string& hash,
-                            const std::vector<std::string>& classes,
+                            const std::vector<std::string>& classes, bool regression,
                             const std::vector<double>& value_bounds) {
   std::lock_guard lock(mu_);
   version_ = version;
   hash_ = hash;
   classes_ = classes;
-  regression_ = classes.empty();
+  regression_ = regression;
   if (values_.load()->bounds() != value_bounds) {
     values_.store(&value_histograms_.emplace_back(value_bounds), std::memory_order_release);
   }

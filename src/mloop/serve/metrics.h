@@ -80,11 +80,12 @@ struct VariantStats {
   std::atomic<uint64_t> shadow_dropped{0};
 
   // What the variant serves now (set at load and at each swap): `classes` label
-  // mloop_predictions_total (class names, or cluster numbers; none: a regression model);
+  // mloop_predictions_total (class names, or cluster numbers);
   // `value_bounds` are the buckets of a regression model's predictions (empty: only the +Inf
   // bucket, for a model trained before mloop kept them or imported from elsewhere).
   void SetModel(const std::string& version, const std::string& hash,
-                const std::vector<std::string>& classes, const std::vector<double>& value_bounds);
+                const std::vector<std::string>& classes, bool regression,
+                const std::vector<double>& value_bounds);
   // Counts a regression prediction in the histogram of the model served now.
   void ObserveValue(double v) { values_.load(std::memory_order_acquire)->Observe(v); }
 

@@ -17,7 +17,8 @@ void Variant::Swap(std::shared_ptr<const LoadedModel> model) {
   } else if (p.task() == Task::kClustering) {
     for (int c = 0; c < p.clusters(); ++c) classes.push_back(std::to_string(c));
   }
-  stats_->SetModel(model->description, model->hash, classes, p.prediction_buckets());
+  stats_->SetModel(model->description, model->hash, classes, p.task() == Task::kRegression,
+                   p.prediction_buckets());
   model_.store(std::move(model), std::memory_order_release);
 }
 

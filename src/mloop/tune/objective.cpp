@@ -4,10 +4,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -52,23 +55,37 @@ bool ParseDouble(const std::string& text, double* out) {
 // The guard of a command's process group (see RunShellCommand): when mloop dies, however it
 // dies (SIGKILL included), the kernel sends the guard SIGTERM (PR_SET_PDEATHSIG), and the
 // guard kills the whole group, so that no trial outlives the job that started it.
-void KillOwnGroup(int) {
-  kill(0, SIGKILL);
+pid_t guarded_parent = 0;  // in the guard: mloop's pid
+
+// SIGTERM in the guard: from the kernel when mloop died (kill the group), or from someone else,
+// e.g. the command signalling its own group (then the guard has nothing to do).
+void OnGuardTerm(int) {
+  if (getppid() != guarded_parent) kill(0, SIGKILL);
 }
 
 // Runs in the forked guard (async-signal-safe calls only): waits for the command and ends as it
-// did (its exit code, or its signal).
-[[noreturn]] void GuardCommand(pid_t command, pid_t mloop) {
+// did (its exit code, or its signal). `max_fd`: the highest descriptor to close, found before
+// fork (the guard never execs, so close-on-exec would not close mloop's other pipes, which
+// trials running beside this one wait to see closed).
+[[noreturn]] void GuardCommand(pid_t command, pid_t mloop, int max_fd) {
+  if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0) {
+    for (int fd = 3; fd <= max_fd; ++fd) close(fd);
+  }
+  guarded_parent = mloop;
   struct sigaction sa {};
-  sa.sa_handler = KillOwnGroup;
+  sa.sa_handler = OnGuardTerm;
   sigaction(SIGTERM, &sa, nullptr);
   prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (getppid() != mloop) KillOwnGroup(0);  // mloop died before the guard was set
+  if (getppid() != mloop) kill(0, SIGKILL);  // mloop died before the guard was set
   int status = 0;
   while (waitpid(command, &status, 0) < 0) {
     if (errno != EINTR) _exit(127);
   }
   if (WIFSIGNALED(status)) {
+    // End by the command's signal, without a core dump of this copy of mloop.
+    const rlimit no_core{0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    prctl(PR_SET_DUMPABLE, 0);
     signal(WTERMSIG(status), SIG_DFL);
     kill(getpid(), WTERMSIG(status));
   }
@@ -97,6 +114,7 @@ CommandRun RunShellCommand(const std::string& command, const std::filesystem::pa
   static const char kChdirFailed[] = "mloop: cannot enter the job's working directory\n";
   const auto start = Clock::now();
   const pid_t mloop = getpid();
+  const int max_fd = static_cast<int>(std::min<long>(sysconf(_SC_OPEN_MAX), 1 << 16));
   // The child leads a new process group and guards it (GuardCommand); the command itself runs
   // in a grandchild, in that group.
   const pid_t pid = fork();
@@ -117,7 +135,7 @@ CommandRun RunShellCommand(const std::string& command, const std::filesystem::pa
     if (command_pid > 0) {
       close(fds[0]);
       close(fds[1]);
-      GuardCommand(command_pid, mloop);
+      GuardCommand(command_pid, mloop, max_fd);
     }
     const int null_fd = open("/dev/null", O_RDONLY);
     if (null_fd >= 0) dup2(null_fd, 0);
