@@ -179,11 +179,31 @@ void RunTransformCommand(const GlobalOptions& global, const TransformArgs& a) {
     return Join(names, ", ");
   };
 
-  const TransformSummary s = RunTransform(job);
+  TransformSummary s;
+  try {
+    s = RunTransform(job);
+  } catch (const Error& e) {
+    // --json: scripts read one document on stdout, a failed job's too (the message also goes to
+    // stderr, and the exit status stays the error's).
+    if (a.json) {
+      const std::filesystem::path errors =
+          std::filesystem::path(a.errors.empty() ? a.output + ".errors.jsonl" : a.errors);
+      nlohmann::json j = {{"ok", false},
+                          {"error", e.what()},
+                          {"model", model.description},
+                          {"input", a.input},
+                          {"output", a.output}};
+      if (!e.hint().empty()) j["hint"] = e.hint();
+      if (std::filesystem::exists(errors)) j["errors_file"] = errors.string();
+      PrintJson(j);
+    }
+    throw;
+  }
   const int64_t here = s.records - s.resumed_at;
   const double per_second = s.seconds > 0 ? static_cast<double>(here) / s.seconds : 0;
   if (a.json) {
     nlohmann::json j;
+    j["ok"] = true;
     j["model"] = model.description;
     j["model_hash"] = model.model_hash;
     j["input"] = a.input;

@@ -113,6 +113,12 @@ int Run(int argc, char** argv) {
                            dynamic_cast<const CLI::ArgumentMismatch*>(&e);
     std::string message = bad_value ? std::string() : UnknownCommandMessage(app, argc, argv);
     if (message.empty()) message = e.what();
+    // CLI11 says "--max-errors: At Most 1 required but received 2" for an option given twice.
+    const std::string twice = ": At Most 1 required but received ";
+    if (const size_t at = message.find(twice); at != std::string::npos) {
+      message = message.substr(0, at) + " is given " + message.substr(at + twice.size()) +
+                " times; it takes one value (give it once)";
+    }
     std::fprintf(stderr, "error: %s\nhint: run `mloop --help` or `mloop COMMAND --help`\n",
                  message.c_str());
     return 2;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -307,6 +308,13 @@ TEST_F(TransformCliTest, ErrorsFileAndBudget) {
   EXPECT_FALSE(Exists("over.csv.partial"));
   EXPECT_FALSE(Exists("over.csv.checkpoint"));
   EXPECT_TRUE(Exists("over.csv.errors.jsonl"));
+  // With --json, a failed job still prints one document.
+  r = Run("transform -m 1 -i bad.csv -o over.csv --max-errors 2 --json");
+  EXPECT_EQ(r.code, 1);
+  const auto failed = nlohmann::json::parse(r.out);
+  EXPECT_EQ(failed["ok"], false);
+  EXPECT_CONTAINS(failed["error"].get<std::string>(), "more than --max-errors 2 records failed");
+  EXPECT_EQ(failed["errors_file"], "over.csv.errors.jsonl");
   r = Run("transform -m 1 -i bad.csv -o rate.csv --max-error-rate 0.25 --errors failed.jsonl");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "50% of the records failed (3 of 6), more than --max-error-rate 0.25");

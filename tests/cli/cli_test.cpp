@@ -115,6 +115,10 @@ TEST_F(CliTest, UnknownCommandsSuggestTheNearest) {
   EXPECT_CONTAINS(r.err, "unknown command 'impor' for 'mloop data' (did you mean 'import'?)");
   r = Run("-w somewhere dat list");
   EXPECT_CONTAINS(r.err, "unknown command 'dat' for 'mloop' (did you mean 'data'?)");
+  // An option of one value given twice says so.
+  r = Run("data show x --rows 3 --rows 4");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "error: --rows is given 2 times; it takes one value (give it once)");
 }
 
 TEST_F(CliTest, WithoutWorkspaceTheHintSaysInit) {
