@@ -48,32 +48,35 @@ const std::atomic<bool>* InterruptGuard::flag() const {
   return &g_interrupted;
 }
 
-CLI::Validator SeedValidator() {
+namespace {
+
+// A validator taking whole numbers of type T (from `min`, as std::from_chars reads them: no sign
+// for unsigned T, no wrapping), else "`what`, not 'TEXT'". `name` shows in the help after the type.
+template <class T>
+CLI::Validator WholeNumberValidator(std::string what, T min, std::string name) {
   return CLI::Validator(
-      [](std::string& text) -> std::string {
-        uint64_t v = 0;
+      [what = std::move(what), min](std::string& text) -> std::string {
+        T v{};
         const char* end = text.data() + text.size();
         auto [ptr, ec] = std::from_chars(text.data(), end, v);
-        if (text.empty() || ec != std::errc() || ptr != end) {
-          return "a seed is a whole number from 0 to 18446744073709551615, not '" + text + "'";
+        if (text.empty() || ec != std::errc() || ptr != end || v < min) {
+          return what + ", not '" + text + "'";
         }
         return {};
       },
-      "SEED");
+      std::move(name));
+}
+
+}  // namespace
+
+CLI::Validator SeedValidator() {
+  return WholeNumberValidator<uint64_t>("a seed is a whole number from 0 to 18446744073709551615",
+                                        0, "SEED");
 }
 
 CLI::Validator CountValidator() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        int64_t v = 0;
-        const char* end = text.data() + text.size();
-        auto [ptr, ec] = std::from_chars(text.data(), end, v);
-        if (text.empty() || ec != std::errc() || ptr != end || v < 0) {
-          return "a count is a whole number, 0 or more, not '" + text + "'";
-        }
-        return {};
-      },
-      "");  // the help shows INT
+  // No name: the help shows INT.
+  return WholeNumberValidator<int64_t>("a count is a whole number, 0 or more", 0, "");
 }
 
 std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global) {

@@ -419,8 +419,7 @@ void RegisterPrep(CLI::App& app, GlobalOptions& global) {
   auto* preview = prep->add_subcommand(
       "preview", "The first rows before and after a recipe, and what each step changed");
   common(preview, true);
-  preview->add_option("-n,--rows", a->rows, "Rows to show (default 5)")
-      ->check(CountValidator());
+  preview->add_option("-n,--rows", a->rows, "Rows to show (default 5)")->check(CountValidator());
   preview->callback([&global, a] { PrepPreview(global, *a); });
 }
 

@@ -26,6 +26,7 @@
 #include "mloop/core/parallel.h"
 #include "mloop/core/strings.h"
 #include "mloop/io/atomic_file.h"
+#include "mloop/io/csv_reader.h"
 
 namespace mloop {
 
@@ -461,11 +462,7 @@ TransformSummary RunTransform(const TransformJob& job) {
       // whole file one line. Said as `mloop data import` says it.
       const size_t cr = header.find('\r');
       if (cr != std::string::npos && cr + 1 < header.size()) {
-        throw DataError(
-            job.input_file.string() +
-                ": lines end in a carriage return alone (\\r, classic Mac OS line "
-                "ends); mloop reads \\n or \\r\\n",
-            "convert them: tr '\\r' '\\n' < " + job.input_file.string() + " > converted.csv");
+        throw CarriageReturnLinesError(job.input_file);
       }
       has_header = true;
     }

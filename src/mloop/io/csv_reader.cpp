@@ -592,10 +592,7 @@ bool CsvReader::Run(ReadResult* result) {
     const char* b = buf_.data() + pos_;
     const void* cr = std::memchr(b, '\r', probe);
     if (cr && !std::memchr(b, '\n', probe) && static_cast<const char*>(cr) + 1 < b + probe) {
-      throw DataError(path_.string() +
-                          ": lines end in a carriage return alone (\\r, classic Mac "
-                          "OS line ends); mloop reads \\n or \\r\\n",
-                      "convert them: tr '\\r' '\\n' < " + path_.string() + " > converted.csv");
+      throw CarriageReturnLinesError(path_);
     }
   }
   {
@@ -712,6 +709,13 @@ ReadResult ReadCsv(const std::filesystem::path& path, const ReadOptions& options
     }
     widened = reader.widened();
   }
+}
+
+Error CarriageReturnLinesError(const std::filesystem::path& path) {
+  return DataError(path.string() +
+                       ": lines end in a carriage return alone (\\r, classic Mac OS line ends); "
+                       "mloop reads \\n or \\r\\n",
+                   "convert them: tr '\\r' '\\n' < " + path.string() + " > converted.csv");
 }
 
 }  // namespace mloop

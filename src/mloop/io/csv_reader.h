@@ -16,10 +16,15 @@
 
 #include <filesystem>
 
+#include "mloop/core/error.h"
 #include "mloop/io/read_options.h"
 
 namespace mloop {
 
 ReadResult ReadCsv(const std::filesystem::path& path, const ReadOptions& options);
+
+// The DataError for a file whose lines end in a carriage return alone (classic Mac OS), with
+// the command that converts it; every CSV consumer says it the same way.
+Error CarriageReturnLinesError(const std::filesystem::path& path);
 
 }  // namespace mloop

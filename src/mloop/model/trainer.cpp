@@ -8,6 +8,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/eval/metrics.h"
+#include "mloop/prep/steps.h"
 #include "mloop/train/registry.h"
 #include "mloop/train/target.h"
 
@@ -60,12 +61,8 @@ struct Fitted {
 std::vector<double> PercentileBuckets(std::vector<double> y) {
   std::vector<double> out;
   if (y.empty()) return out;
-  std::sort(y.begin(), y.end());
-  for (double q : {0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99}) {
-    const double pos = q * static_cast<double>(y.size() - 1);
-    const size_t lo = static_cast<size_t>(pos);
-    const double frac = pos - static_cast<double>(lo);
-    double v = lo + 1 < y.size() ? y[lo] + frac * (y[lo + 1] - y[lo]) : y[lo];
+  for (double v :
+       prep::Quantiles(y, {0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99})) {
     // To 15 significant digits, as /metrics prints bounds: two that print alike would be one
     // bucket label twice (0.3 and 0.30000000000000004).
     char text[32];

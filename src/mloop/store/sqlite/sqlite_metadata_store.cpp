@@ -158,32 +158,38 @@ int64_t SqliteMetadataStore::CreateRun(const RunRecord& run) {
   return id;
 }
 
-void SqliteMetadataStore::LogMetrics(int64_t run, int64_t step,
-                                     const std::map<std::string, double>& values) {
-  auto lock = db_->Lock();
-  sqlite::Transaction tx(*db_);
-  auto s = db_->Prepare(
+namespace {
+
+// Upserts the metric values `each` yields (it calls its argument with key, step, value) in one
+// transaction.
+template <class Each>
+void UpsertMetrics(sqlite::Db& db, int64_t run, const Each& each) {
+  auto lock = db.Lock();
+  sqlite::Transaction tx(db);
+  auto s = db.Prepare(
       "INSERT INTO run_metrics (run_id, key, step, value) VALUES (?, ?, ?, ?) "
       "ON CONFLICT (run_id, key, step) DO UPDATE SET value = excluded.value");
-  for (const auto& [key, value] : values) {
+  each([&](const std::string& key, int64_t step, double value) {
     s.Reset();
     s.Bind(1, run).Bind(2, key).Bind(3, step).BindDouble(4, value).Step();
-  }
+  });
   tx.Commit();
+}
+
+}  // namespace
+
+void SqliteMetadataStore::LogMetrics(int64_t run, int64_t step,
+                                     const std::map<std::string, double>& values) {
+  UpsertMetrics(*db_, run, [&](const auto& put) {
+    for (const auto& [key, value] : values) put(key, step, value);
+  });
 }
 
 void SqliteMetadataStore::LogMetricSeries(int64_t run, const std::string& key,
                                           const std::vector<std::pair<int64_t, double>>& points) {
-  auto lock = db_->Lock();
-  sqlite::Transaction tx(*db_);
-  auto s = db_->Prepare(
-      "INSERT INTO run_metrics (run_id, key, step, value) VALUES (?, ?, ?, ?) "
-      "ON CONFLICT (run_id, key, step) DO UPDATE SET value = excluded.value");
-  for (const auto& [step, value] : points) {
-    s.Reset();
-    s.Bind(1, run).Bind(2, key).Bind(3, step).BindDouble(4, value).Step();
-  }
-  tx.Commit();
+  UpsertMetrics(*db_, run, [&](const auto& put) {
+    for (const auto& [step, value] : points) put(key, step, value);
+  });
 }
 
 void SqliteMetadataStore::EndRun(int64_t run, RunStatus to, int64_t ended_at_us,
