@@ -79,6 +79,21 @@ CLI::Validator CountValidator() {
   return WholeNumberValidator<int64_t>("a count is a whole number, 0 or more", 0, "");
 }
 
+std::map<std::string, std::string> ParseKeyValues(const std::string& option,
+                                                  const std::vector<std::string>& texts) {
+  std::map<std::string, std::string> out;
+  for (const auto& t : texts) {
+    const size_t eq = t.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw UsageError(option + " expects KEY=VALUE, got '" + t + "'");
+    }
+    if (!out.emplace(t.substr(0, eq), t.substr(eq + 1)).second) {
+      throw UsageError(option + " " + t.substr(0, eq) + " is given twice", "give each once");
+    }
+  }
+  return out;
+}
+
 std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global) {
   auto env = MloopEnvironment();
   std::filesystem::path dir = global.workspace;

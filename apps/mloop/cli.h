@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -66,6 +67,11 @@ class InterruptGuard {
 CLI::Validator SeedValidator();
 // A count option (--rows): a whole number, 0 or more.
 CLI::Validator CountValidator();
+
+// The KEY=VALUE texts of a repeatable option (`--param`, `--tag`) as a map. kUsage, naming
+// `option`, for text without '=' or with nothing before it, and for a KEY given twice.
+std::map<std::string, std::string> ParseKeyValues(const std::string& option,
+                                                  const std::vector<std::string>& texts);
 
 // Each command group registers its subcommands on `app`.
 void RegisterInit(CLI::App& app, GlobalOptions& global);

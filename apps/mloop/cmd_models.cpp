@@ -1,6 +1,9 @@
-// mloop models register | list | show | alias | approve | reject | history | delete | export
+// mloop models register | list | show | update | alias | unalias | approve | reject | history |
+// delete | import | export
+#include <algorithm>
 #include <cctype>
 #include <iostream>
+#include <optional>
 
 #include "cli.h"
 #include "mloop/core/error.h"
@@ -16,6 +19,13 @@ namespace mloop::cli {
 
 namespace {
 
+// --tag KEY=VALUE texts, checked.
+std::map<std::string, std::string> TagsArg(const std::vector<std::string>& texts) {
+  auto tags = ParseKeyValues("--tag", texts);
+  for (const auto& [key, value] : tags) ValidateTag(key, value);
+  return tags;
+}
+
 nlohmann::json VersionJson(const ModelVersionRecord& v) {
   return {{"name", v.name},
           {"version", v.version},
@@ -24,13 +34,16 @@ nlohmann::json VersionJson(const ModelVersionRecord& v) {
           {"run_id", v.run_id},
           {"status", v.status},
           {"description", v.description},
+          {"tags", v.tags},
           {"aliases", v.aliases},
           {"created", FormatTimestamp(v.created_at_us)}};
 }
 
 void Register(const GlobalOptions& global, const std::string& run_ref, const std::string& name,
-              const std::string& description, bool json) {
+              const std::string& description, const std::vector<std::string>& tag_texts,
+              bool json) {
   ValidateModelName(name);
+  const auto tags = TagsArg(tag_texts);
   auto ws = OpenWorkspace(global);
   ResolvedModel m = ResolveModelRef(*ws, run_ref);
   int64_t run_id = 0;
@@ -40,7 +53,7 @@ void Register(const GlobalOptions& global, const std::string& run_ref, const std
   }
   LoadBundle(ws->artifacts(), m.model_hash);  // the bundle must be whole before it is registered
   ModelVersionRecord v = ws->metadata().RegisterModelVersion(
-      name, m.model_hash, run_id, description, CurrentActor(), ws->clock().NowMicros());
+      name, m.model_hash, run_id, description, tags, CurrentActor(), ws->clock().NowMicros());
   if (json) {
     PrintJson(VersionJson(v));
     return;
@@ -49,23 +62,39 @@ void Register(const GlobalOptions& global, const std::string& run_ref, const std
             << "), status " << v.status << "\n";
 }
 
-void List(const GlobalOptions& global, const std::string& name, bool json) {
+void List(const GlobalOptions& global, const std::string& name,
+          const std::vector<std::string>& tag_texts, bool json) {
   if (!name.empty()) ValidateModelName(name);  // an invalid name is a usage error (exit 2)
+  const auto wanted = TagsArg(tag_texts);
   auto ws = OpenWorkspace(global);
   auto versions = ws->metadata().ListModelVersions(name);
   if (versions.empty() && !name.empty()) {  // in JSON too: not an empty list
     throw NotFound("no registered model '" + name + "'", "see the names with `mloop models list`");
   }
+  std::erase_if(versions, [&](const ModelVersionRecord& v) {
+    for (const auto& [key, value] : wanted) {
+      auto it = v.tags.find(key);
+      if (it == v.tags.end() || it->second != value) return true;
+    }
+    return false;
+  });
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& v : versions) out.push_back(VersionJson(v));
     PrintJson(out);
     return;
   }
+  if (versions.empty() && !wanted.empty()) {
+    std::cout << "No registered version has " << Join(tag_texts, " and ") << "\n";
+    return;
+  }
   if (versions.empty()) {
     std::cout << "No registered models. Register one: mloop models register RUN --name NAME\n";
     return;
   }
+  // A TAGS column only when some version has tags.
+  const bool any_tags = std::any_of(versions.begin(), versions.end(),
+                                    [](const ModelVersionRecord& v) { return !v.tags.empty(); });
   std::vector<std::vector<std::string>> rows;
   for (const auto& v : versions) {
     std::string aliases;
@@ -73,8 +102,15 @@ void List(const GlobalOptions& global, const std::string& name, bool json) {
     rows.push_back({v.name + "/" + std::to_string(v.version), v.status, aliases,
                     v.run_id ? std::to_string(v.run_id) : "", v.model_hash.substr(0, 12),
                     FormatTimestamp(v.created_at_us)});
+    if (any_tags) {
+      std::vector<std::string> tags;
+      for (const auto& [k, value] : v.tags) tags.push_back(k + "=" + value);
+      rows.back().push_back(Printable(Join(tags, ","), 60));
+    }
   }
-  PrintTable({"MODEL", "STATUS", "ALIASES", "RUN", "ADDRESS", "CREATED"}, rows);
+  std::vector<std::string> header = {"MODEL", "STATUS", "ALIASES", "RUN", "ADDRESS", "CREATED"};
+  if (any_tags) header.push_back("TAGS");
+  PrintTable(header, rows);
 }
 
 void Show(const GlobalOptions& global, const std::string& ref, bool json) {
@@ -98,6 +134,11 @@ void Show(const GlobalOptions& global, const std::string& ref, bool json) {
     }
     if (!m.version->description.empty())
       std::cout << "  about:     " << Printable(m.version->description, 200) << "\n";
+    if (!m.version->tags.empty()) {
+      std::vector<std::string> tags;
+      for (const auto& [k, v] : m.version->tags) tags.push_back(k + "=" + Printable(v, 80));
+      std::cout << "  tags:      " << Join(tags, ", ") << "\n";
+    }
   }
   std::cout << "  algorithm: " << man.value("algorithm", "") << " (" << man.value("task", "")
             << ")\n"
@@ -180,13 +221,15 @@ void History(const GlobalOptions& global, const std::string& name, bool json) {
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& e : events) {
-      out.push_back({{"version", e.version},
-                     {"kind", e.kind},
-                     {"alias", e.detail},
-                     {"from", e.from},
-                     {"to", e.to},
-                     {"actor", e.actor},
-                     {"at", FormatTimestamp(e.at_us)}});
+      nlohmann::json j = {{"version", e.version},
+                          {"kind", e.kind},
+                          {"alias", e.kind == "alias" ? e.detail : ""},
+                          {"from", e.from},
+                          {"to", e.to},
+                          {"actor", e.actor},
+                          {"at", FormatTimestamp(e.at_us)}};
+      if (e.kind == "tag") j["tag"] = e.detail;
+      out.push_back(std::move(j));
     }
     PrintJson(out);
     return;
@@ -201,12 +244,52 @@ void History(const GlobalOptions& global, const std::string& name, bool json) {
              (e.to.empty() ? "(removed)" : e.to);
     } else if (e.kind == "status") {
       what = "version " + std::to_string(e.version) + ": " + e.from + " -> " + e.to;
+    } else if (e.kind == "description") {
+      what = "version " + std::to_string(e.version) + ": description " +
+             (e.from.empty() ? "(none)" : "'" + Printable(e.from, 40) + "'") + " -> " +
+             (e.to.empty() ? "(none)" : "'" + Printable(e.to, 40) + "'");
+    } else if (e.kind == "tag") {
+      what = "version " + std::to_string(e.version) + ": tag " + e.detail + " " +
+             (e.from.empty() ? "(none)" : Printable(e.from, 40)) + " -> " +
+             (e.to.empty() ? "(removed)" : Printable(e.to, 40));
     } else {
       what = e.kind + " version " + std::to_string(e.version);
     }
     rows.push_back({FormatTimestamp(e.at_us), e.actor, what});
   }
   PrintTable({"WHEN", "WHO", "WHAT"}, rows);
+}
+
+struct UpdateArgs {
+  std::string ref;
+  std::optional<std::string> description;
+  std::vector<std::string> tags, untags;
+};
+
+void Update(const GlobalOptions& global, const UpdateArgs& a) {
+  auto [name, version] = ParseVersionRef(a.ref);
+  ModelVersionChange change;
+  change.description = a.description;
+  change.set_tags = TagsArg(a.tags);
+  for (const auto& key : a.untags) {
+    if (change.set_tags.count(key)) {
+      throw UsageError("tag " + key + " is given to --tag and --untag", "give it to one of them");
+    }
+    if (std::find(change.remove_tags.begin(), change.remove_tags.end(), key) ==
+        change.remove_tags.end()) {
+      change.remove_tags.push_back(key);
+    }
+  }
+  if (!change.description && change.set_tags.empty() && change.remove_tags.empty()) {
+    throw UsageError("nothing to update",
+                     "give --description TEXT, --tag KEY=VALUE or --untag KEY");
+  }
+  auto ws = OpenWorkspace(global);
+  const int changed = ws->metadata().UpdateModelVersion(name, version, change, CurrentActor(),
+                                                        ws->clock().NowMicros());
+  std::cout << "Updated " << name << "/" << version;
+  if (changed == 0) std::cout << " (unchanged)";
+  std::cout << "\n";
 }
 
 void Delete(const GlobalOptions& global, const std::string& ref) {
@@ -230,8 +313,11 @@ void Export(const GlobalOptions& global, const std::string& ref, const std::stri
 }
 
 void Import(const GlobalOptions& global, const std::string& file, const std::string& name,
-            const std::string& features, const std::string& target, bool all_rounds) {
+            const std::string& features, const std::string& target, bool all_rounds,
+            const std::optional<std::string>& description,
+            const std::vector<std::string>& tag_texts) {
   ValidateModelName(name);
+  const auto tags = TagsArg(tag_texts);
   ModelImportOptions options;
   options.target = target;
   options.all_rounds = all_rounds;
@@ -268,7 +354,8 @@ void Import(const GlobalOptions& global, const std::string& file, const std::str
   }
   std::string hash = SaveBundle(bundle, ws->artifacts());
   ModelVersionRecord v = ws->metadata().RegisterModelVersion(
-      name, hash, 0, "imported from " + file, CurrentActor(), ws->clock().NowMicros());
+      name, hash, 0, description.value_or("imported from " + file), tags, CurrentActor(),
+      ws->clock().NowMicros());
   std::cout << "Imported " << file << " as " << name << "/" << v.version << " ("
             << bundle.manifest["task"].get<std::string>() << ", "
             << bundle.manifest["feature_names"].size() << " input columns)\n";
@@ -284,19 +371,28 @@ void RegisterModels(CLI::App& app, GlobalOptions& global) {
   auto name = std::make_shared<std::string>();
   auto desc = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
+  auto reg_tags = std::make_shared<std::vector<std::string>>();
   auto* reg = models->add_subcommand("register", "Register a run's model as a new version");
   reg->add_option("RUN", *run, "Run id (or any model reference)")->required();
   reg->add_option("-n,--name", *name, "Registered model name")->required();
   reg->add_option("--description", *desc, "What this version is");
+  reg->add_option("--tag", *reg_tags, "KEY=VALUE; repeatable")->allow_extra_args(false);
   reg->add_flag("--json", *json, "Print as JSON");
-  reg->callback([&global, run, name, desc, json] { Register(global, *run, *name, *desc, *json); });
+  reg->callback([&global, run, name, desc, reg_tags, json] {
+    Register(global, *run, *name, *desc, *reg_tags, *json);
+  });
 
   auto list_name = std::make_shared<std::string>();
+  auto list_tags = std::make_shared<std::vector<std::string>>();
   auto list_json = std::make_shared<bool>(false);
   auto* list = models->add_subcommand("list", "Registered model versions");
   list->add_option("NAME", *list_name, "Only this model");
+  list->add_option("--tag", *list_tags, "Only versions with this KEY=VALUE tag; repeatable (all)")
+      ->allow_extra_args(false);
   list->add_flag("--json", *list_json, "Print as JSON");
-  list->callback([&global, list_name, list_json] { List(global, *list_name, *list_json); });
+  list->callback([&global, list_name, list_tags, list_json] {
+    List(global, *list_name, *list_tags, *list_json);
+  });
 
   auto show_ref = std::make_shared<std::string>();
   auto show_json = std::make_shared<bool>(false);
@@ -304,6 +400,16 @@ void RegisterModels(CLI::App& app, GlobalOptions& global) {
   show->add_option("MODEL", *show_ref, "NAME/V, NAME@ALIAS, NAME@latest, run id")->required();
   show->add_flag("--json", *show_json, "Print as JSON");
   show->callback([&global, show_ref, show_json] { Show(global, *show_ref, *show_json); });
+
+  auto up = std::make_shared<UpdateArgs>();
+  auto* update = models->add_subcommand("update", "Change a version's description and tags");
+  update->add_option("VERSION", up->ref, "NAME/VERSION")->required();
+  update->add_option("--description", up->description, "What this version is (\"\" clears it)");
+  update->add_option("--tag", up->tags, "KEY=VALUE: set a tag; repeatable")
+      ->allow_extra_args(false);
+  update->add_option("--untag", up->untags, "KEY: remove a tag; repeatable")
+      ->allow_extra_args(false);
+  update->callback([&global, up] { Update(global, *up); });
 
   auto alias_ref = std::make_shared<std::string>();
   auto alias_name = std::make_shared<std::string>();
@@ -333,8 +439,8 @@ void RegisterModels(CLI::App& app, GlobalOptions& global) {
   auto hist_name = std::make_shared<std::string>();
   auto hist_json = std::make_shared<bool>(false);
   auto* hist = models->add_subcommand("history",
-                                      "Every registration, alias move and status "
-                                      "change of a model");
+                                      "Every registration, alias move, status, "
+                                      "description and tag change of a model");
   hist->add_option("NAME", *hist_name, "Registered model name")->required();
   hist->add_flag("--json", *hist_json, "Print as JSON");
   hist->callback([&global, hist_name, hist_json] { History(global, *hist_name, *hist_json); });
@@ -362,12 +468,19 @@ void RegisterModels(CLI::App& app, GlobalOptions& global) {
   imp->add_flag("--all-rounds", *imp_all,
                 "Keep every boosting round of an early-stopped model (default: up to its "
                 "best_iteration, as scikit-learn's predict)");
-  imp->callback([&global, imp, imp_file, imp_name, imp_features, imp_target, imp_all] {
-    if (imp->get_option("--target")->count() > 0 && imp_target->empty()) {
-      throw UsageError("--target is empty", "name the label column, or leave --target out");
-    }
-    Import(global, *imp_file, *imp_name, *imp_features, *imp_target, *imp_all);
-  });
+  auto imp_desc = std::make_shared<std::optional<std::string>>();
+  auto imp_tags = std::make_shared<std::vector<std::string>>();
+  imp->add_option("--description", *imp_desc,
+                  "What this version is (default: \"imported from FILE\")");
+  imp->add_option("--tag", *imp_tags, "KEY=VALUE; repeatable")->allow_extra_args(false);
+  imp->callback(
+      [&global, imp, imp_file, imp_name, imp_features, imp_target, imp_all, imp_desc, imp_tags] {
+        if (imp->get_option("--target")->count() > 0 && imp_target->empty()) {
+          throw UsageError("--target is empty", "name the label column, or leave --target out");
+        }
+        Import(global, *imp_file, *imp_name, *imp_features, *imp_target, *imp_all, *imp_desc,
+               *imp_tags);
+      });
 
   auto exp_ref = std::make_shared<std::string>();
   auto exp_dir = std::make_shared<std::string>();

@@ -83,22 +83,8 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
                        "tasks: binary, multiclass, regression (default: from the target)");
     }
   }
-  for (const auto& p : a.params) {
-    size_t eq = p.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw UsageError("--param expects KEY=VALUE, got '" + p + "'");
-    if (!req.params.emplace(p.substr(0, eq), p.substr(eq + 1)).second) {
-      throw UsageError("--param " + p.substr(0, eq) + " is given twice", "give each once");
-    }
-  }
-  for (const auto& t : a.tags) {
-    size_t eq = t.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw UsageError("--tag expects KEY=VALUE, got '" + t + "'");
-    if (!cmd.tags.emplace(t.substr(0, eq), t.substr(eq + 1)).second) {
-      throw UsageError("--tag " + t.substr(0, eq) + " is given twice", "give each once");
-    }
-  }
+  req.params = ParseKeyValues("--param", a.params);
+  cmd.tags = ParseKeyValues("--tag", a.tags);
   if (a.experiment.empty()) throw UsageError("--experiment needs a name");
   cmd.experiment = a.experiment;
   // An unknown algorithm or parameter, or a target missing for a supervised algorithm, is a

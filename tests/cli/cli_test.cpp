@@ -91,6 +91,54 @@ TEST_F(CliTest, HelpTextsInTheDocsAreTheRealOnes) {
   EXPECT_GT(checked, 30);
 }
 
+TEST_F(CliTest, ModelsUpdateDescriptionsAndTags) {
+  ASSERT_EQ(Run("init").code, 0);
+  auto r = Run(std::string("train ") + MLOOP_SOURCE_DIR +
+               "/examples/data/iris.csv --target species --algo logistic -q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Run("models register 1 --name iris --description first --tag team=ml --tag ticket=ML-12");
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(Run("models register 1 --name iris").code, 0);
+  r = Run("models update iris/1 --description 'second thoughts' --tag team=vision --untag ticket");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Updated iris/1\n");
+  EXPECT_EQ(Run("models update iris/1 --tag team=vision").out, "Updated iris/1 (unchanged)\n");
+  r = Run("models show iris/1");
+  EXPECT_CONTAINS(r.out, "about:     second thoughts\n");
+  EXPECT_CONTAINS(r.out, "tags:      team=vision\n");
+  const auto shown = nlohmann::json::parse(Run("models show iris/1 --json").out);
+  EXPECT_EQ(shown["registry"]["tags"], nlohmann::json({{"team", "vision"}}));
+  // Filter by tag; the TAGS column shows once a version has one.
+  r = Run("models list --tag team=vision");
+  EXPECT_CONTAINS(r.out, "iris/1");
+  EXPECT_EQ(r.out.find("iris/2"), std::string::npos) << r.out;
+  EXPECT_CONTAINS(r.out, "TAGS");
+  EXPECT_EQ(Run("models list --tag team=x").out, "No registered version has team=x\n");
+  r = Run("models history iris");
+  EXPECT_CONTAINS(r.out, "version 1: description 'first' -> 'second thoughts'");
+  EXPECT_CONTAINS(r.out, "version 1: tag team ml -> vision");
+  EXPECT_CONTAINS(r.out, "version 1: tag ticket ML-12 -> (removed)");
+  // Mistakes change nothing.
+  r = Run("models update iris/1 --untag nope --description never");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "iris/1 has no tag 'nope'");
+  EXPECT_CONTAINS(r.err, "its tags: team");
+  EXPECT_CONTAINS(Run("models show iris/1").out, "about:     second thoughts\n");
+  EXPECT_EQ(Run("models update iris/1").code, 2);
+  EXPECT_EQ(Run("models update iris/9 --tag a=b").code, 1);
+  EXPECT_EQ(Run("models update iris@latest --tag a=b").code, 2);
+  for (const char* bad : {"--tag 'a b=1'", "--tag k=", "--tag =v", "--tag k=v --untag k",
+                          "--tag k=1 --tag k=2", "--tag -k=v"}) {
+    r = Run(std::string("models update iris/1 ") + bad);
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.err;
+  }
+  EXPECT_CONTAINS(Run("models update iris/1 --tag k=").err, "hint: give KEY=VALUE; remove a tag");
+  EXPECT_EQ(Run("models register 1 --name iris --tag 'x=a\tb'").code, 2);
+  // A description can be cleared.
+  ASSERT_EQ(Run("models update iris/1 --description ''").code, 0);
+  EXPECT_EQ(Run("models show iris/1").out.find("about:"), std::string::npos);
+}
+
 TEST_F(CliTest, UsageErrorsExitWithTwo) {
   auto r = Run("frobnicate");
   EXPECT_EQ(r.code, 2);

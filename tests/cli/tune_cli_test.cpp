@@ -282,6 +282,8 @@ TEST(TuneCli, TunesABuiltInAlgorithmAndRegistersTheBestModel) {
   // The value is the folds' mean, and the description says so.
   EXPECT_CONTAINS(nlohmann::json::parse(r.out)["registry"]["description"].get<std::string>(),
                   ": roc_auc (mean of 3 CV folds) 0.");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["registry"]["tags"]["tune.job"],
+            std::to_string(job["id"].get<int64_t>()));
   // The registered model predicts.
   r = RunMloop(dir.path(), "predict bc_model/1 --data bc.csv -o p.csv");
   ASSERT_EQ(r.code, 0) << r.err;

@@ -121,8 +121,8 @@ TEST_F(MetadataStoreContract, RunsFollowTheTransitionTable) {
 }
 
 TEST_F(MetadataStoreContract, RegistryAliasesStatusAndHistory) {
-  auto v1 = store_->RegisterModelVersion("churn", "h1", 1, "first", "ann", 100);
-  auto v2 = store_->RegisterModelVersion("churn", "h2", 2, "", "ann", 200);
+  auto v1 = store_->RegisterModelVersion("churn", "h1", 1, "first", {}, "ann", 100);
+  auto v2 = store_->RegisterModelVersion("churn", "h2", 2, "", {}, "ann", 200);
   EXPECT_EQ(v1.version, 1);
   EXPECT_EQ(v2.version, 2);
   EXPECT_EQ(v2.status, "PendingManualApproval");
@@ -156,7 +156,7 @@ TEST_F(MetadataStoreContract, RegistryAliasesStatusAndHistory) {
   store_->DeleteModelVersion("churn", 2, "x", 660);
   EXPECT_EQ(store_->ModelHistory("churn")[6].to, "");
   // Version numbers are never reused.
-  EXPECT_EQ(store_->RegisterModelVersion("churn", "h3", 0, "", "x", 700).version, 3);
+  EXPECT_EQ(store_->RegisterModelVersion("churn", "h3", 0, "", {}, "x", 700).version, 3);
   // A writer that read the clock before waiting for the lock (690, after an event at 700) is
   // stamped no earlier than the event it follows: the history never goes back in time.
   EXPECT_TRUE(store_->SetModelAlias("churn", "staging", 3, "late", 690));
@@ -164,6 +164,49 @@ TEST_F(MetadataStoreContract, RegistryAliasesStatusAndHistory) {
   EXPECT_EQ(history.back().actor, "late");
   EXPECT_EQ(history.back().at_us, 700);
   for (size_t i = 1; i < history.size(); ++i) EXPECT_GE(history[i].at_us, history[i - 1].at_us);
+}
+
+TEST_F(MetadataStoreContract, VersionDescriptionsAndTagsChangeOnRecord) {
+  auto v = store_->RegisterModelVersion("churn", "h1", 1, "first", {{"team", "ml"}}, "ann", 100);
+  EXPECT_EQ(v.tags, (std::map<std::string, std::string>{{"team", "ml"}}));
+  EXPECT_EQ(store_->FindModelVersion("churn", 1)->tags, v.tags);
+  ModelVersionChange change;
+  change.description = "retrained";
+  change.set_tags = {{"team", "risk"}, {"ticket", "ML-7"}};
+  EXPECT_EQ(store_->UpdateModelVersion("churn", 1, change, "bob", 200), 3);
+  auto now = store_->FindModelVersion("churn", 1);
+  EXPECT_EQ(now->description, "retrained");
+  EXPECT_EQ(now->tags, (std::map<std::string, std::string>{{"team", "risk"}, {"ticket", "ML-7"}}));
+  // The same change again records nothing.
+  EXPECT_EQ(store_->UpdateModelVersion("churn", 1, change, "bob", 250), 0);
+  // Removing a tag the version does not have applies nothing, not even the rest of the change.
+  ModelVersionChange bad;
+  bad.description = "never";
+  bad.remove_tags = {"nope"};
+  EXPECT_THROW(store_->UpdateModelVersion("churn", 1, bad, "bob", 260), Error);
+  EXPECT_EQ(store_->FindModelVersion("churn", 1)->description, "retrained");
+  EXPECT_THROW(store_->UpdateModelVersion("churn", 9, change, "bob", 260), Error);
+  ModelVersionChange untag;
+  untag.remove_tags = {"ticket"};
+  EXPECT_EQ(store_->UpdateModelVersion("churn", 1, untag, "cid", 300), 1);
+  EXPECT_EQ(store_->FindModelVersion("churn", 1)->tags.count("ticket"), 0u);
+  // Tags belong to one version: a new version starts with its own.
+  EXPECT_TRUE(store_->RegisterModelVersion("churn", "h2", 2, "", {}, "ann", 400).tags.empty());
+  EXPECT_TRUE(store_->FindModelVersion("churn", 2)->tags.empty());
+  const auto history = store_->ModelHistory("churn");
+  ASSERT_EQ(history.size(), 7u);  // registered, tag; description, tag, tag; tag; registered
+  EXPECT_EQ(history[1].kind, "tag");
+  EXPECT_EQ(history[1].detail, "team");
+  EXPECT_EQ(history[1].to, "ml");
+  EXPECT_EQ(history[2].kind, "description");
+  EXPECT_EQ(history[2].from, "first");
+  EXPECT_EQ(history[2].to, "retrained");
+  EXPECT_EQ(history[3].from, "ml");  // team: ml -> risk
+  EXPECT_EQ(history[3].to, "risk");
+  EXPECT_EQ(history[5].detail, "ticket");
+  EXPECT_EQ(history[5].from, "ML-7");
+  EXPECT_EQ(history[5].to, "");
+  EXPECT_EQ(history[5].actor, "cid");
 }
 
 TEST_F(MetadataStoreContract, ProfilesBelongToDatasetVersionsAndTheNewestWins) {

@@ -85,15 +85,24 @@ struct ModelVersionRecord {
   std::string status = "PendingManualApproval";
   std::string description;
   int64_t created_at_us = 0;
-  std::vector<std::string> aliases;  // aliases pointing at this version
+  std::vector<std::string> aliases;         // aliases pointing at this version
+  std::map<std::string, std::string> tags;  // KEY=VALUE labels (team, ticket, dataset, ...)
+};
+
+// A change to a registered version's description and tags (`mloop models update`): each part
+// only when given.
+struct ModelVersionChange {
+  std::optional<std::string> description;
+  std::map<std::string, std::string> set_tags;
+  std::vector<std::string> remove_tags;
 };
 
 // One entry of a registered model's append-only history.
 struct ModelEvent {
   std::string name;
   int64_t version = 0;
-  std::string kind;    // registered, alias, status, deleted
-  std::string detail;  // the alias name for alias events
+  std::string kind;    // registered, alias, status, description, tag, deleted
+  std::string detail;  // the alias name for alias events, the key for tag events
   std::string from;    // previous value ("" when none)
   std::string to;      // new value ("" when removed)
   std::string actor;
@@ -170,11 +179,19 @@ class MetadataStore {
                                                                 const std::string& key) = 0;
 
   // Registers `model_hash` as the next version of model `name` (created if needed), status
-  // PendingManualApproval, and records a `registered` event.
+  // PendingManualApproval, and records a `registered` event and one `tag` event per tag.
   virtual ModelVersionRecord RegisterModelVersion(const std::string& name,
                                                   const std::string& model_hash, int64_t run_id,
                                                   const std::string& description,
+                                                  const std::map<std::string, std::string>& tags,
                                                   const std::string& actor, int64_t at_us) = 0;
+  // Applies `change` to version `version` of `name` in one transaction, recording a
+  // `description` event and one `tag` event per tag whose value changes (from "" when new, to ""
+  // when removed). Returns how many events it recorded (0: nothing was different). kNotFound,
+  // with nothing applied, for a missing version or a removed tag the version does not have.
+  virtual int UpdateModelVersion(const std::string& name, int64_t version,
+                                 const ModelVersionChange& change, const std::string& actor,
+                                 int64_t at_us) = 0;
   // Version `version` (> 0) of `name`; nullopt when absent or deleted.
   virtual std::optional<ModelVersionRecord> FindModelVersion(const std::string& name,
                                                              int64_t version) = 0;

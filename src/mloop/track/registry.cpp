@@ -1,5 +1,6 @@
 #include "mloop/track/registry.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <set>
 
@@ -25,6 +26,34 @@ void ValidateAliasName(const std::string& alias) {
   if (AsciiLower(alias) == "latest") {  // `Latest` next to `latest` would read as the same
     throw UsageError("'" + alias + "' is reserved: 'latest' always means the newest version");
   }
+}
+
+void ValidateTag(const std::string& key, const std::string& value) {
+  bool ok = !key.empty() && key.size() <= 128 && std::isalnum(static_cast<unsigned char>(key[0]));
+  for (char c : key) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+                c == '/' || c == ':');
+  }
+  if (!ok) {
+    throw UsageError("invalid tag name '" + Printable(key, 60) + "'",
+                     "use letters, digits, '_', '-', '.', '/' and ':', starting with a letter or "
+                     "digit, at most 128 characters");
+  }
+  if (value.empty()) {
+    throw UsageError("tag " + key + " has no value",
+                     "give KEY=VALUE; remove a tag with --untag " + key);
+  }
+  if (value.size() > 1000) {
+    throw UsageError("tag " + key + " has a value of " + std::to_string(value.size()) +
+                     " bytes; at most 1000");
+  }
+  for (unsigned char c : value) {
+    if (c < 0x20 || c == 0x7f) {
+      throw UsageError("tag " + key + " has a control character in its value",
+                       "tags are one line of text");
+    }
+  }
+  if (ToValidUtf8(value) != value) throw UsageError("tag " + key + " is not valid UTF-8");
 }
 
 std::pair<std::string, int64_t> ParseVersionRef(const std::string& ref) {

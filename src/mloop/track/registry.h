@@ -34,6 +34,10 @@ std::pair<std::string, int64_t> ParseVersionRef(const std::string& ref);
 // starting with a letter; "latest" is reserved.
 void ValidateModelName(const std::string& name);
 void ValidateAliasName(const std::string& alias);
+// Tags of registered versions. Keys: letters, digits, '_', '-', '.', '/' and ':', starting with
+// a letter or digit, at most 128 bytes. Values: non-empty UTF-8 text without control characters,
+// at most 1000 bytes (an empty value would read as "no tag"). kUsage otherwise.
+void ValidateTag(const std::string& key, const std::string& value);
 
 inline constexpr const char* kStatusPending = "PendingManualApproval";
 inline constexpr const char* kStatusApproved = "Approved";

@@ -645,7 +645,7 @@ RecordedTuneResult Recorder::Run() {
                      ? " (mean of " + std::to_string(job_.train->cv_folds) + " CV folds)"
                      : std::string()) +
                 " " + value,
-            CurrentActor(), ws_.clock().NowMicros());
+            {{"tune.job", std::to_string(job_id_)}}, CurrentActor(), ws_.clock().NowMicros());
         summary["registered"] = {{"name", result.registered->name},
                                  {"version", result.registered->version}};
       }

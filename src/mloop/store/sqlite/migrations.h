@@ -145,6 +145,16 @@ ALTER TABLE dataset_versions ADD COLUMN import_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE dataset_versions ADD COLUMN latest_seq BIGINT NOT NULL DEFAULT 0;
 UPDATE dataset_versions SET latest_seq = version;
 )sql"},
+    {8, "tags of model versions",
+     R"sql(
+CREATE TABLE model_version_tags (
+  model_id INTEGER NOT NULL REFERENCES registered_models(id),
+  version INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, version, key)
+);
+)sql"},
 };
 
 }  // namespace mloop::sqlite

@@ -35,7 +35,10 @@ class SqliteMetadataStore : public MetadataStore {
                                                         const std::string& key) override;
   ModelVersionRecord RegisterModelVersion(const std::string& name, const std::string& model_hash,
                                           int64_t run_id, const std::string& description,
+                                          const std::map<std::string, std::string>& tags,
                                           const std::string& actor, int64_t at_us) override;
+  int UpdateModelVersion(const std::string& name, int64_t version, const ModelVersionChange& change,
+                         const std::string& actor, int64_t at_us) override;
   std::optional<ModelVersionRecord> FindModelVersion(const std::string& name,
                                                      int64_t version) override;
   std::optional<ModelVersionRecord> FindModelAlias(const std::string& name,
@@ -72,6 +75,8 @@ class SqliteMetadataStore : public MetadataStore {
   ModelVersionRecord ModelVersionFromRow(sqlite::Statement& s);
   RunStatus TuningJobStatus(int64_t id);     // kNotFound when there is no such job
   int64_t ModelId(const std::string& name);  // 0 when absent
+  // Sets a version's tag; an empty value removes it.
+  void SetTag(int64_t model_id, int64_t version, const std::string& key, const std::string& value);
   void AddEvent(int64_t model_id, int64_t version, const std::string& kind,
                 const std::string& detail, const std::string& from, const std::string& to,
                 const std::string& actor, int64_t at_us);

@@ -24,7 +24,32 @@ ModelVersionRecord SqliteMetadataStore::ModelVersionFromRow(sqlite::Statement& s
       "WHERE m.name = ? AND a.version = ? ORDER BY a.alias");
   a.Bind(1, r.name).Bind(2, r.version);
   while (a.Step()) r.aliases.push_back(a.Text(0));
+  auto t = db_->Prepare(
+      "SELECT t.key, t.value FROM model_version_tags t JOIN registered_models m "
+      "ON m.id = t.model_id WHERE m.name = ? AND t.version = ?");
+  t.Bind(1, r.name).Bind(2, r.version);
+  while (t.Step()) r.tags.emplace(t.Text(0), t.Text(1));
   return r;
+}
+
+void SqliteMetadataStore::SetTag(int64_t model_id, int64_t version, const std::string& key,
+                                 const std::string& value) {
+  if (value.empty()) {
+    db_->Prepare("DELETE FROM model_version_tags WHERE model_id = ? AND version = ? AND key = ?")
+        .Bind(1, model_id)
+        .Bind(2, version)
+        .Bind(3, key)
+        .Step();
+    return;
+  }
+  db_->Prepare(
+         "INSERT INTO model_version_tags (model_id, version, key, value) VALUES (?, ?, ?, ?) "
+         "ON CONFLICT (model_id, version, key) DO UPDATE SET value = excluded.value")
+      .Bind(1, model_id)
+      .Bind(2, version)
+      .Bind(3, key)
+      .Bind(4, value)
+      .Step();
 }
 
 int64_t SqliteMetadataStore::ModelId(const std::string& name) {
@@ -56,7 +81,8 @@ void SqliteMetadataStore::AddEvent(int64_t model_id, int64_t version, const std:
 
 ModelVersionRecord SqliteMetadataStore::RegisterModelVersion(
     const std::string& name, const std::string& model_hash, int64_t run_id,
-    const std::string& description, const std::string& actor, int64_t at_us) {
+    const std::string& description, const std::map<std::string, std::string>& tags,
+    const std::string& actor, int64_t at_us) {
   auto lock = db_->Lock();
   sqlite::Transaction tx(*db_);
   int64_t model_id = ModelId(name);
@@ -84,6 +110,10 @@ ModelVersionRecord SqliteMetadataStore::RegisterModelVersion(
       .Bind(6, at_us)
       .Step();
   AddEvent(model_id, version, "registered", "", "", model_hash, actor, at_us);
+  for (const auto& [key, value] : tags) {
+    SetTag(model_id, version, key, value);
+    AddEvent(model_id, version, "tag", key, "", value, actor, at_us);
+  }
   tx.Commit();
   ModelVersionRecord r;
   r.name = name;
@@ -92,7 +122,50 @@ ModelVersionRecord SqliteMetadataStore::RegisterModelVersion(
   r.run_id = run_id;
   r.description = description;
   r.created_at_us = at_us;
+  r.tags = tags;
   return r;
+}
+
+int SqliteMetadataStore::UpdateModelVersion(const std::string& name, int64_t version,
+                                            const ModelVersionChange& change,
+                                            const std::string& actor, int64_t at_us) {
+  auto lock = db_->Lock();
+  sqlite::Transaction tx(*db_);
+  auto current = FindModelVersion(name, version);
+  const std::string ref = name + "/" + std::to_string(version);
+  if (!current) throw NotFound("no model version " + ref);
+  for (const auto& key : change.remove_tags) {
+    if (!current->tags.count(key)) {
+      std::string keys;
+      for (const auto& [k, v] : current->tags) keys += (keys.empty() ? "" : ", ") + k;
+      throw NotFound(ref + " has no tag '" + key + "'",
+                     keys.empty() ? "it has no tags" : "its tags: " + keys);
+    }
+  }
+  const int64_t model_id = ModelId(name);
+  int events = 0;
+  if (change.description && *change.description != current->description) {
+    db_->Prepare("UPDATE model_versions SET description = ? WHERE model_id = ? AND version = ?")
+        .Bind(1, *change.description)
+        .Bind(2, model_id)
+        .Bind(3, version)
+        .Step();
+    AddEvent(model_id, version, "description", "", current->description, *change.description, actor,
+             at_us);
+    ++events;
+  }
+  std::map<std::string, std::string> next = change.set_tags;
+  for (const auto& key : change.remove_tags) next[key] = "";
+  for (const auto& [key, value] : next) {
+    auto it = current->tags.find(key);
+    const std::string from = it == current->tags.end() ? "" : it->second;
+    if (from == value) continue;
+    SetTag(model_id, version, key, value);
+    AddEvent(model_id, version, "tag", key, from, value, actor, at_us);
+    ++events;
+  }
+  tx.Commit();
+  return events;
 }
 
 std::optional<ModelVersionRecord> SqliteMetadataStore::FindModelVersion(const std::string& name,
