@@ -19,6 +19,28 @@ namespace mloop::cli {
 
 namespace {
 
+// Labels with fractions and scores of only 0 and 1: --label and --score given the wrong way
+// round (the labels then look continuous, and the job quietly becomes a regression).
+bool LooksSwapped(const Table& t, const std::string& label, const std::string& score) {
+  const Column& l = t.column(label);
+  const Column& s = t.column(score);
+  if (l.type() != DataType::kFloat64) return false;
+  bool fraction = false;
+  for (int64_t i = 0; i < t.num_rows() && !fraction; ++i) {
+    fraction = l.IsValid(i) && std::isfinite(l.f64()[i]) && l.f64()[i] != std::floor(l.f64()[i]);
+  }
+  if (!fraction) return false;
+  for (int64_t i = 0; i < t.num_rows(); ++i) {
+    if (!s.IsValid(i)) continue;
+    const double v = s.type() == DataType::kFloat64 ? s.f64()[i]
+                     : s.type() == DataType::kInt64 ? static_cast<double>(s.i64()[i])
+                     : s.type() == DataType::kBool  ? s.bools()[i]
+                                                    : 0.5;
+    if (v != 0 && v != 1) return false;
+  }
+  return true;
+}
+
 struct EvalArgs {
   std::string model, data, business, html, predictions, label, score, positive, task, weight;
   std::vector<std::string> fail_under, fail_over;
@@ -129,6 +151,14 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   if (from_predictions && (a.label.empty() || a.score.empty())) {
     throw UsageError("--predictions needs --label COL and --score COL");
   }
+  if (from_predictions && a.label == a.score) {  // a perfect score, whatever the predictions
+    throw UsageError("--label and --score both name column '" + a.label + "'",
+                     "--label is the column of true values, --score the one of predictions");
+  }
+  if (!a.weight.empty() && (a.weight == a.label || a.weight == a.score)) {
+    throw UsageError("--weight names column '" + a.weight + "', which is also the " +
+                     (a.weight == a.label ? "--label" : "--score"));
+  }
   if (!from_predictions) {  // a model's label is its target, its scores its own
     for (const auto& [flag, value] :
          {std::pair<const char*, const std::string*>{"--label", &a.label},
@@ -175,6 +205,11 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     options.title = "Evaluation of " + a.predictions;
     options.facts = {{"predictions", a.predictions}, {"label", a.label}, {"score", a.score}};
     ev = EvaluatePredictions(t, a.label, a.score, task, a.positive, options);
+    if (!task && ev.task == Task::kRegression && LooksSwapped(t, a.label, a.score)) {
+      std::cerr << "warning: --score '" << a.score << "' holds only 0 and 1 while --label '"
+                << a.label << "' holds fractions: are the two swapped? (evaluated as "
+                << "regression; --task binary or regression says which is meant)\n";
+    }
   } else {
     ResolvedModel m = ResolveModelRef(*ws, a.model);
     ModelBundle bundle = LoadBundle(ws->artifacts(), m.model_hash);
@@ -208,9 +243,9 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
                               std::string(TaskName(ev.task)) + " evaluation" +
                               (ev.task == Task::kBinary &&
                                        (g.metric == "roc_auc" || g.metric == "average_precision")
-                                   ? " (with one class in the labels, "
-                                     "ROC AUC and average precision are "
-                                     "not defined)"
+                                   ? std::string(" (with one class in the labels, ") +
+                                         (g.metric == "roc_auc" ? "ROC AUC" : "average precision") +
+                                         " is not defined)"
                                    : ""),
                           "the evaluation's metrics are listed above");
       continue;
@@ -273,11 +308,10 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     if (ev.business) std::cout << BusinessSummary(*ev.business, *options.business) << "\n";
     if (!a.html.empty()) std::cout << "Report: " << a.html << "\n";
   }
+  // Every missed gate is printed, also beside a gate that could not be checked.
+  for (const auto& m : missed) std::cerr << "quality gate missed: " << m << "\n";
   if (undefined_gate) throw *undefined_gate;
-  if (!missed.empty()) {
-    for (const auto& m : missed) std::cerr << "quality gate missed: " << m << "\n";
-    return 3;
-  }
+  if (!missed.empty()) return 3;
   return 0;
 }
 

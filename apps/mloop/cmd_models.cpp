@@ -26,6 +26,40 @@ std::map<std::string, std::string> TagsArg(const std::vector<std::string>& texts
   return tags;
 }
 
+// How two bundles differ for whoever sends them records or reads their answers: other inputs
+// (names, types, order), another task, other classes. Empty when they are interchangeable.
+std::string ManifestDifference(const nlohmann::json& now, const nlohmann::json& before) {
+  auto inputs = [](const nlohmann::json& m) {
+    std::vector<std::string> out;
+    for (const auto& f : m.value("input_schema", nlohmann::json::array())) {
+      out.push_back(f.value("name", "") + ":" + f.value("type", ""));
+    }
+    return out;
+  };
+  const std::string task = now.value("task", ""), was_task = before.value("task", "");
+  if (task != was_task) return "a " + task + " model where it was " + was_task;
+  const auto in = inputs(now), was_in = inputs(before);
+  if (in != was_in) {
+    std::vector<std::string> added, dropped;
+    for (const auto& f : in)
+      if (std::find(was_in.begin(), was_in.end(), f) == was_in.end()) added.push_back(f);
+    for (const auto& f : was_in)
+      if (std::find(in.begin(), in.end(), f) == in.end()) dropped.push_back(f);
+    std::string what = "other inputs";
+    if (!added.empty()) what += "; new: " + Printable(Join(added, ", "), 120);
+    if (!dropped.empty()) what += "; gone: " + Printable(Join(dropped, ", "), 120);
+    if (added.empty() && dropped.empty()) what += " (the same columns in another order)";
+    return what;
+  }
+  const auto classes = now.value("classes", nlohmann::json::array());
+  const auto was_classes = before.value("classes", nlohmann::json::array());
+  if (classes != was_classes) {
+    return "classes " + Printable(classes.dump(), 80) + " where they were " +
+           Printable(was_classes.dump(), 80);
+  }
+  return {};
+}
+
 nlohmann::json VersionJson(const ModelVersionRecord& v) {
   return {{"name", v.name},
           {"version", v.version},
@@ -45,13 +79,16 @@ void Register(const GlobalOptions& global, const std::string& run_ref, const std
   ValidateModelName(name);
   const auto tags = TagsArg(tag_texts);
   auto ws = OpenWorkspace(global);
+  RefuseNameDifferingInCase(*ws, name);
   ResolvedModel m = ResolveModelRef(*ws, run_ref);
   int64_t run_id = 0;
   std::string id = run_ref.rfind("run:", 0) == 0 ? run_ref.substr(4) : run_ref;
   if (!id.empty() && id.find_first_not_of("0123456789") == std::string::npos) {
     run_id = std::stoll(id);
   }
-  LoadBundle(ws->artifacts(), m.model_hash);  // the bundle must be whole before it is registered
+  // The bundle must be whole before it is registered.
+  const ModelBundle bundle = LoadBundle(ws->artifacts(), m.model_hash);
+  const auto earlier = ws->metadata().ListModelVersions(name);
   ModelVersionRecord v = ws->metadata().RegisterModelVersion(
       name, m.model_hash, run_id, description, tags, CurrentActor(), ws->clock().NowMicros());
   if (json) {
@@ -60,6 +97,15 @@ void Register(const GlobalOptions& global, const std::string& run_ref, const std
   }
   std::cout << "Registered " << name << "/" << v.version << " (from " << m.description
             << "), status " << v.status << "\n";
+  if (!earlier.empty()) {
+    const auto& last = earlier.back();
+    const std::string difference =
+        ManifestDifference(bundle.manifest, LoadBundle(ws->artifacts(), last.model_hash).manifest);
+    if (!difference.empty()) {
+      std::cerr << "warning: " << name << "/" << v.version << " is " << difference << " (" << name
+                << "/" << last.version << "); clients of " << name << " must change with it\n";
+    }
+  }
 }
 
 void List(const GlobalOptions& global, const std::string& name,
@@ -69,7 +115,7 @@ void List(const GlobalOptions& global, const std::string& name,
   auto ws = OpenWorkspace(global);
   auto versions = ws->metadata().ListModelVersions(name);
   if (versions.empty() && !name.empty()) {  // in JSON too: not an empty list
-    throw NotFound("no registered model '" + name + "'", "see the names with `mloop models list`");
+    throw NotFound("no registered model '" + name + "'", NoModelHint(*ws, name));
   }
   std::erase_if(versions, [&](const ModelVersionRecord& v) {
     for (const auto& [key, value] : wanted) {
@@ -165,6 +211,8 @@ void Alias(const GlobalOptions& global, const std::string& ref, const std::strin
   auto [name, version] = ParseVersionRef(ref);
   ValidateAliasName(alias);
   auto ws = OpenWorkspace(global);
+  ResolveModelRef(*ws, ref);  // a missing version: the versions there are, or the nearest name
+  ResolveModelRef(*ws, ref);  // a missing version: the versions there are, or the nearest name
   // Aliases are exact names; two that differ in case only (prod, Prod) would be taken for one.
   for (const auto& v : ws->metadata().ListModelVersions(name)) {
     for (const auto& other : v.aliases) {
@@ -176,12 +224,26 @@ void Alias(const GlobalOptions& global, const std::string& ref, const std::strin
     }
   }
   auto before = ws->metadata().FindModelAlias(name, alias);
+  std::string difference;
+  if (before && before->version != version) {
+    auto target = ws->metadata().FindModelVersion(name, version);
+    difference = ManifestDifference(LoadBundle(ws->artifacts(), target->model_hash).manifest,
+                                    LoadBundle(ws->artifacts(), before->model_hash).manifest);
+  }
   const bool moved =
       ws->metadata().SetModelAlias(name, alias, version, CurrentActor(), ws->clock().NowMicros());
   std::cout << name << "@" << alias << " -> " << name << "/" << version;
   if (!moved) std::cout << " (unchanged)";
   if (before && before->version != version) std::cout << " (was " << before->version << ")";
   std::cout << "\n";
+  if (!difference.empty()) {
+    // Moved all the same (the owner may mean it), but a running `mloop serve` of the alias
+    // refuses the new version and keeps the old one: say so now, not in a reload response.
+    std::cerr << "warning: " << name << "/" << version << " is " << difference << " (" << name
+              << "/" << before->version << "); a running `mloop serve` of " << name << "@" << alias
+              << " keeps serving " << name << "/" << before->version
+              << " until it is restarted, and clients must change with it\n";
+  }
   // Allowed (a rollback may need it), but never unnoticed: whatever serves the alias serves it.
   if (auto v = ws->metadata().FindModelVersion(name, version); v && v->status == kStatusRejected) {
     std::cerr << "warning: " << name << "/" << version << " is " << kStatusRejected << "; " << name
@@ -193,6 +255,12 @@ void Unalias(const GlobalOptions& global, const std::string& name, const std::st
   ValidateModelName(name);
   ValidateAliasName(alias);
   auto ws = OpenWorkspace(global);
+  if (!ws->metadata().FindModelAlias(name, alias)) {
+    throw NotFound("no alias " + name + "@" + alias,
+                   ws->metadata().ListModelVersions(name).empty()
+                       ? "no registered model '" + name + "'; " + NoModelHint(*ws, name)
+                       : NoAliasHint(*ws, name, alias, false));
+  }
   ws->metadata().RemoveModelAlias(name, alias, CurrentActor(), ws->clock().NowMicros());
   std::cout << "Removed " << name << "@" << alias << "\n";
 }
@@ -200,6 +268,7 @@ void Unalias(const GlobalOptions& global, const std::string& name, const std::st
 void SetStatus(const GlobalOptions& global, const std::string& ref, const char* status) {
   auto [name, version] = ParseVersionRef(ref);
   auto ws = OpenWorkspace(global);
+  ResolveModelRef(*ws, ref);
   const bool changed =
       ws->metadata().SetModelStatus(name, version, status, CurrentActor(), ws->clock().NowMicros());
   std::cout << name << "/" << version << ": " << status << (changed ? "" : " (unchanged)") << "\n";
@@ -217,7 +286,7 @@ void History(const GlobalOptions& global, const std::string& name, bool json) {
   ValidateModelName(name);
   auto ws = OpenWorkspace(global);
   auto events = ws->metadata().ModelHistory(name);
-  if (events.empty()) throw NotFound("no registered model '" + name + "'");
+  if (events.empty()) throw NotFound("no registered model '" + name + "'", NoModelHint(*ws, name));
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& e : events) {
@@ -285,6 +354,7 @@ void Update(const GlobalOptions& global, const UpdateArgs& a) {
                      "give --description TEXT, --tag KEY=VALUE or --untag KEY");
   }
   auto ws = OpenWorkspace(global);
+  ResolveModelRef(*ws, a.ref);
   const int changed = ws->metadata().UpdateModelVersion(name, version, change, CurrentActor(),
                                                         ws->clock().NowMicros());
   std::cout << "Updated " << name << "/" << version;
@@ -295,6 +365,7 @@ void Update(const GlobalOptions& global, const UpdateArgs& a) {
 void Delete(const GlobalOptions& global, const std::string& ref) {
   auto [name, version] = ParseVersionRef(ref);
   auto ws = OpenWorkspace(global);
+  ResolveModelRef(*ws, ref);
   ws->metadata().DeleteModelVersion(name, version, CurrentActor(), ws->clock().NowMicros());
   std::cout << "Deleted " << ref << " (its bundle stays in the artifact store)\n";
 }
@@ -336,6 +407,7 @@ void Import(const GlobalOptions& global, const std::string& file, const std::str
     start = comma + 1;
   }
   auto ws = OpenWorkspace(global);
+  RefuseNameDifferingInCase(*ws, name);
   ModelImportReport report;
   ModelBundle bundle = ImportXGBoostModel(ReadWholeFile(file), options, &report);
   if (report.kept_rounds < report.rounds) {

@@ -139,6 +139,65 @@ TEST_F(CliTest, ModelsUpdateDescriptionsAndTags) {
   EXPECT_EQ(Run("models show iris/1").out.find("about:"), std::string::npos);
 }
 
+TEST_F(CliTest, RegistryNamesTheNearestAndWarnsOfOtherInputs) {
+  ASSERT_EQ(Run("init").code, 0);
+  const std::string data = std::string(MLOOP_SOURCE_DIR) + "/examples/data/";
+  ASSERT_EQ(Run("train " + data + "iris.csv --target species --algo logistic -q").code, 0);
+  ASSERT_EQ(Run("train " + data + "diabetes.csv --target progression --algo linear -q").code, 0);
+  ASSERT_EQ(Run("models register 1 --name iris").code, 0);
+  ASSERT_EQ(Run("models alias iris/1 production").code, 0);
+  auto r = Run("models show irs@production");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "hint: no registered model 'irs'; did you mean 'iris'?");
+  EXPECT_CONTAINS(Run("models show iris@prodution").err, "hint: did you mean iris@production?");
+  EXPECT_CONTAINS(Run("predict iris@PRODUCTION --data x.csv").err,
+                  "hint: did you mean iris@production?");
+  EXPECT_CONTAINS(Run("models unalias iris prod").err, "hint: aliases of iris: production\n");
+  EXPECT_CONTAINS(Run("models history irsi").err, "did you mean 'iris'?");
+  EXPECT_CONTAINS(Run("models approve irs/1").err, "did you mean 'iris'?");
+  EXPECT_CONTAINS(Run("models alias iris/7 staging").err, "hint: versions of iris: 1");
+  // A name that differs from a registered one in case only is refused.
+  r = Run("models register 1 --name IRIS");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "model name 'IRIS' differs from the registered 'iris' only in case");
+  // Registering, and moving an alias to, a version that takes other records or answers
+  // otherwise is allowed, with a warning.
+  r = Run("models register 2 --name iris");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "warning: iris/2 is a regression model where it was multiclass (iris/1)");
+  r = Run("models alias iris/2 production");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "a running `mloop serve` of iris@production keeps serving iris/1");
+  ASSERT_EQ(Run("train " + data + "iris.csv --target species --algo logistic -q -p C=0.5").code, 0);
+  r = Run("models register 3 --name iris");
+  EXPECT_CONTAINS(r.err, "warning: iris/3 is a multiclass model where it was regression");
+  // The same inputs and answers: no warning.
+  EXPECT_EQ(Run("models alias iris/1 staging").err, "");
+  EXPECT_EQ(Run("models alias iris/3 staging").err, "");
+}
+
+TEST_F(CliTest, EvalCatchesColumnMixUpsAndPrintsEveryMissedGate) {
+  ASSERT_EQ(Run("init").code, 0);
+  WriteFile(dir_ / "p.csv",
+            "label,score,w\n0,0.2,1\n1,0.4,1\n0,0.6,2\n1,0.9,1\n1,0.55,1\n0,0.31,1\n");
+  auto r = Run("eval --predictions p.csv --label label --score label");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--label and --score both name column 'label'");
+  EXPECT_EQ(Run("eval --predictions p.csv --label label --score score --weight score").code, 2);
+  r = Run("eval --predictions p.csv --label score --score label");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "are the two swapped?");
+  EXPECT_EQ(Run("eval --predictions p.csv --label label --score score").err, "");
+  EXPECT_EQ(Run("eval --predictions p.csv --label score --score label --task regression").err, "");
+  // A gate that cannot be checked (f1 of a multiclass evaluation) does not hide one missed.
+  const std::string data = std::string(MLOOP_SOURCE_DIR) + "/examples/data/iris.csv";
+  ASSERT_EQ(Run("train " + data + " --target species --algo logistic -q").code, 0);
+  r = Run("eval 1 --data " + data + " --fail-under f1=0.5 --fail-over log_loss=0.01");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "quality gate missed: log_loss = ");
+  EXPECT_CONTAINS(r.err, "metric 'f1' is not defined for this multiclass evaluation");
+}
+
 TEST_F(CliTest, UsageErrorsExitWithTwo) {
   auto r = Run("frobnicate");
   EXPECT_EQ(r.code, 2);
@@ -840,6 +899,63 @@ with open(sys.argv[2] + "/sk_pred.txt", "w") as f:
 // A scikit-learn model trained with missing=-999.0 reads -999 as missing: imported, it predicts
 // what predict_proba does (before, the 10% of rows holding -999 differed by up to 0.09). Its own
 // feature names in another order are refused; other names rename the inputs with a warning.
+TEST_F(CliTest, ImportedModelTakesItsBooleanFeaturesAsTrueAndFalse) {
+  ASSERT_EQ(Run("init").code, 0);
+  ASSERT_EQ(RunPython(R"(
+import sys, numpy as np, pandas as pd, xgboost as xgb
+r = np.random.default_rng(0)
+d = pd.DataFrame({"a": r.normal(size=500), "b": r.random(500) < 0.5})
+y = ((d.a > 0) ^ d.b).astype(int)
+clf = xgb.XGBClassifier(n_estimators=10, max_depth=3, n_jobs=1).fit(d, y)
+assert clf.get_booster().feature_types == ["float", "i"], clf.get_booster().feature_types
+clf.save_model(sys.argv[1] + "/m.json")
+d.assign(y=y).to_csv(sys.argv[1] + "/d.csv", index=False)  # b written True / False
+with open(sys.argv[1] + "/p.txt", "w") as f:
+    for p in clf.predict_proba(d)[:, 1]: f.write(repr(float(p)) + "\n")
+)",
+                      {dir_.path().string()}),
+            0);
+  auto r = Run("models import m.json --name pyb --target y");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(Run("models show pyb/1 --json").out)["manifest"]["input_schema"],
+            nlohmann::json::parse(R"([{"name": "a", "type": "float64"},
+                                      {"name": "b", "type": "bool"}])"));
+  r = Run("predict pyb/1 --data d.csv -o ours.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream ours(ReadFile(dir_ / "ours.csv")), theirs(ReadFile(dir_ / "p.txt"));
+  std::string line;
+  std::getline(ours, line);
+  int rows = 0;
+  for (double want; theirs >> want; ++rows) {
+    ASSERT_TRUE(std::getline(ours, line));
+    EXPECT_EQ(static_cast<float>(std::stod(line.substr(line.find(',') + 1))),
+              static_cast<float>(want))
+        << "row " << rows;
+  }
+  EXPECT_EQ(rows, 500);
+  r = Run("eval pyb/1 --data d.csv --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  // The same row as true, 1, 1.0 and JSON true predicts the same.
+  WriteFile(dir_ / "one.csv", "a,b\n0.5,true\n0.5,1\n0.5,1.0\n0.5,FALSE\n");
+  WriteFile(dir_ / "one.jsonl", "{\"a\": 0.5, \"b\": true}\n{\"a\": 0.5, \"b\": 1}\n");
+  r = Run("predict pyb/1 --data one.csv -o -");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<std::string> p;
+  for (std::string l; std::getline(lines, l);) p.push_back(l);
+  ASSERT_EQ(p.size(), 5u) << r.out;
+  EXPECT_EQ(p[1], p[2]);
+  EXPECT_EQ(p[1], p[3]);
+  EXPECT_NE(p[1], p[4]);
+  r = Run("predict pyb/1 --data one.jsonl -o -");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, p[1].substr(p[1].find(',')));
+  EXPECT_EQ(Run("predict pyb/1 --data one.jsonl -o -").out.find(p[4].substr(p[4].find(','))),
+            std::string::npos);
+  WriteFile(dir_ / "bad.csv", "a,b\n0.5,0.5\n");
+  EXPECT_CONTAINS(Run("predict pyb/1 --data bad.csv").err, "column 'b' is declared bool");
+}
+
 TEST_F(CliTest, ImportedSklearnModelKeepsItsMissingValue) {
   ASSERT_EQ(Run("init").code, 0);
   ASSERT_EQ(RunPython(R"(

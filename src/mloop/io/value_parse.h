@@ -172,8 +172,10 @@ inline bool ParseTyped(std::string_view text, DataType type, bool declared, Type
         out->i = b;
         return true;
       }
-      if (declared && (text == "0" || text == "1")) {
-        out->i = text == "1";
+      // Declared bool: 0 and 1 as numbers too (1.0 from a float column, as JSON's 1.0).
+      double d = 0;
+      if (declared && ParseFloat64(text, &d) && (d == 0 || d == 1)) {
+        out->i = d == 1;
         return true;
       }
       return false;

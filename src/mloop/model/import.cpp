@@ -88,7 +88,7 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
   std::string objective;
   int64_t num_features = 0;
   int num_class = 0;
-  std::vector<std::string> stored_names;
+  std::vector<std::string> stored_names, stored_types;
   try {
     const auto& learner = model.at("learner");
     objective = learner.at("objective").at("name").get<std::string>();
@@ -97,6 +97,9 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
     num_class = std::stoi(lmp.at("num_class").get<std::string>());
     if (learner.contains("feature_names")) {
       stored_names = learner.at("feature_names").get<std::vector<std::string>>();
+    }
+    if (learner.contains("feature_types")) {
+      stored_types = learner.at("feature_types").get<std::vector<std::string>>();
     }
   } catch (const std::exception& e) {
     throw InvalidArgument(std::string("not an XGBoost JSON model (") + e.what() + ")",
@@ -202,11 +205,21 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
     config["ensemble_probe_xxh3"] = own["ensemble_probe_xxh3"];
   ModelBundle b;
   b.target_json = target.ToJson();
-  b.encoding_json = Encoding::Numeric(features, rep.missing_value).ToJson();
+  // A feature XGBoost was given as booleans (pandas' bool columns: type "i", an indicator)
+  // takes true/false (and 0/1), as Python's predict does; every other one numbers.
+  std::vector<DataType> types(features.size(), DataType::kFloat64);
+  if (stored_types.size() == features.size()) {
+    for (size_t i = 0; i < types.size(); ++i) {
+      if (stored_types[i] == "i") types[i] = DataType::kBool;
+    }
+  }
+  b.encoding_json = Encoding::Numeric(features, rep.missing_value, types).ToJson();
   b.model_json = model_json;
   b.config_json = config.dump();
   nlohmann::json inputs = nlohmann::json::array();
-  for (const auto& f : features) inputs.push_back({{"name", f}, {"type", "float64"}});
+  for (size_t i = 0; i < features.size(); ++i) {
+    inputs.push_back({{"name", features[i]}, {"type", DataTypeName(types[i])}});
+  }
   b.manifest = {{"algorithm", "xgboost"},
                 {"task", TaskName(target.task)},
                 {"target", {{"name", target.column}, {"type", DataTypeName(target.type)}}},

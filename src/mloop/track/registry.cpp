@@ -1,5 +1,6 @@
 #include "mloop/track/registry.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <set>
@@ -83,6 +84,74 @@ std::string RejectedWarning(const ResolvedModel& m) {
   return m.description + " is " + kStatusRejected + " in the registry";
 }
 
+namespace {
+
+std::vector<std::string> RegisteredNames(Workspace& ws) {
+  std::vector<std::string> names;
+  for (const auto& v : ws.metadata().ListModelVersions("")) {
+    if (names.empty() || names.back() != v.name) names.push_back(v.name);
+  }
+  return names;
+}
+
+// The candidate equal to `name` but for case, else the nearest by edit distance, else "".
+std::string Nearest(const std::string& name, const std::vector<std::string>& candidates) {
+  for (const auto& c : candidates) {
+    if (AsciiLower(c) == AsciiLower(name)) return c;
+  }
+  return NearestName(name, candidates);
+}
+
+// "a, b, c" or "a, b, c, ... (N in all)".
+std::string ShortList(const std::vector<std::string>& names) {
+  if (names.size() <= 8) return Join(names, ", ");
+  return Join(std::vector<std::string>(names.begin(), names.begin() + 8), ", ") + ", ... (" +
+         std::to_string(names.size()) + " in all)";
+}
+
+}  // namespace
+
+std::string NoModelHint(Workspace& ws, const std::string& name) {
+  const auto names = RegisteredNames(ws);
+  if (names.empty()) {
+    return "no model is registered yet; register one with `mloop models register RUN --name " +
+           name + "`";
+  }
+  if (std::string near = Nearest(name, names); !near.empty()) {
+    return "did you mean '" + near + "'? (registered models: " + ShortList(names) + ")";
+  }
+  return "registered models: " + ShortList(names);
+}
+
+std::string NoAliasHint(Workspace& ws, const std::string& name, const std::string& alias,
+                        bool to_set) {
+  std::vector<std::string> aliases;
+  for (const auto& v : ws.metadata().ListModelVersions(name)) {
+    aliases.insert(aliases.end(), v.aliases.begin(), v.aliases.end());
+  }
+  std::sort(aliases.begin(), aliases.end());
+  if (aliases.empty()) {
+    return name + " has no aliases; set one with `mloop models alias " + name + "/VERSION " +
+           alias + "`";
+  }
+  if (std::string near = Nearest(alias, aliases); !near.empty()) {
+    return "did you mean " + name + "@" + near + "? (aliases of " + name + ": " +
+           ShortList(aliases) + ")";
+  }
+  return "aliases of " + name + ": " + ShortList(aliases) +
+         (to_set ? "; set one with `mloop models alias " + name + "/VERSION " + alias + "`" : "");
+}
+
+void RefuseNameDifferingInCase(Workspace& ws, const std::string& name) {
+  for (const auto& other : RegisteredNames(ws)) {
+    if (other != name && AsciiLower(other) == AsciiLower(name)) {
+      throw UsageError(
+          "model name '" + name + "' differs from the registered '" + other + "' only in case",
+          "register it as " + other + ", or pick a distinct name");
+    }
+  }
+}
+
 ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref) {
   ResolvedModel out;
   // run:7 or 7
@@ -112,7 +181,7 @@ ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref) {
         live.insert(live.begin() + 5, "...");
       }
       throw NotFound("no model version " + ref,
-                     all.empty() ? "no registered model '" + name + "'"
+                     all.empty() ? "no registered model '" + name + "'; " + NoModelHint(ws, name)
                                  : "versions of " + name + ": " + Join(live, ", "));
     }
     out.model_hash = v->model_hash;
@@ -134,13 +203,10 @@ ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref) {
       v = ws.metadata().FindModelAlias(name, alias);
     }
     if (!v) {
-      throw NotFound("no model " + ref, ws.metadata().ListModelVersions(name).empty()
-                                            ? "no registered model '" + name +
-                                                  "'; register one with `mloop models "
-                                                  "register RUN --name " +
-                                                  name + "`"
-                                            : "set the alias with `mloop models alias " + name +
-                                                  "/VERSION " + alias + "`");
+      throw NotFound("no model " + ref,
+                     ws.metadata().ListModelVersions(name).empty()
+                         ? "no registered model '" + name + "'; " + NoModelHint(ws, name)
+                         : NoAliasHint(ws, name, alias));
     }
     out.model_hash = v->model_hash;
     out.description = name + "/" + std::to_string(v->version);

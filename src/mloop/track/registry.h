@@ -27,6 +27,17 @@ ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref);
 // say so.
 std::string RejectedWarning(const ResolvedModel& m);
 
+// Hints for a model name or alias that is not there: the nearest registered one (case aside
+// first), else the ones there are, else how to make one.
+std::string NoModelHint(Workspace& ws, const std::string& name);
+// `to_set`: add how to set the alias (a reference to it), not when removing it.
+std::string NoAliasHint(Workspace& ws, const std::string& name, const std::string& alias,
+                        bool to_set = true);
+
+// A new model name that differs from a registered one in case only (Cancer beside cancer) is
+// refused (kUsage): references would read them as one.
+void RefuseNameDifferingInCase(Workspace& ws, const std::string& name);
+
 // NAME/V only (what alias, approve, reject and delete act on). kUsage when malformed.
 std::pair<std::string, int64_t> ParseVersionRef(const std::string& ref);
 

@@ -116,15 +116,21 @@ Encoding Encoding::Fit(const Table& train, const EncodingOptions& options) {
 }
 
 Encoding Encoding::Numeric(const std::vector<std::string>& columns,
-                           std::optional<double> missing_value) {
+                           std::optional<double> missing_value,
+                           const std::vector<DataType>& types) {
   if (columns.empty()) throw InvalidArgument("a model needs at least one input column");
+  if (!types.empty() && types.size() != columns.size()) {
+    throw InvalidArgument("Encoding::Numeric: " + std::to_string(types.size()) + " types for " +
+                          std::to_string(columns.size()) + " columns");
+  }
   Encoding e;
   if (missing_value && !std::isnan(*missing_value)) {
     e.missing_value_ = static_cast<float>(*missing_value);
   }
-  for (const auto& name : columns) {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const std::string& name = columns[i];
     Input in;
-    in.field = {name, DataType::kFloat64, Role::kFeature};
+    in.field = {name, types.empty() ? DataType::kFloat64 : types[i], Role::kFeature};
     e.inputs_.push_back(in.field);
     e.columns_.push_back(std::move(in));
     e.feature_names_.push_back(name);

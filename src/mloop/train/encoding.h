@@ -37,9 +37,12 @@ class Encoding {
   // An encoding that passes numeric columns through unchanged, in this order (missing -> NaN):
   // what a model trained elsewhere on a plain numeric matrix expects. `missing_value` (a
   // scikit-learn XGBClassifier(missing=-999.0)) is a number that means missing too: a value
-  // equal to it as float32, as XGBoost compares, becomes NaN.
+  // equal to it as float32, as XGBoost compares, becomes NaN. `types` (empty: all float64) gives
+  // each column's type: kBool for a feature trained on booleans (XGBoost's type "i"), read as
+  // 0/1.
   static Encoding Numeric(const std::vector<std::string>& columns,
-                          std::optional<double> missing_value = std::nullopt);
+                          std::optional<double> missing_value = std::nullopt,
+                          const std::vector<DataType>& types = {});
 
   // Encodes `table`, which must hold every input column (extra columns are ignored; a missing
   // or mistyped one is InvalidArgument naming it).
