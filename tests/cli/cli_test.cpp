@@ -32,6 +32,24 @@ class CliTest : public ::testing::Test {
     for (const std::string& a : args) cmd += " '" + a + "'";
     return std::system(cmd.c_str());
   }
+  // Each row of `ours` (a CSV of predictions whose second column is the probability) equals the
+  // number on the same line of `theirs` (Python's) as a float, as XGBoost computes; the row count.
+  int ExpectSameProbabilities(const std::string& ours_file, const std::string& theirs_file) {
+    std::istringstream ours(ReadFile(dir_ / ours_file)), theirs(ReadFile(dir_ / theirs_file));
+    std::string line;
+    std::getline(ours, line);
+    int rows = 0;
+    for (double want; theirs >> want; ++rows) {
+      if (!std::getline(ours, line)) {
+        ADD_FAILURE() << ours_file << " ends at row " << rows;
+        break;
+      }
+      EXPECT_EQ(static_cast<float>(std::stod(line.substr(line.find(',') + 1))),
+                static_cast<float>(want))
+          << "row " << rows;
+    }
+    return rows;
+  }
   TempDir dir_;
 };
 
@@ -922,17 +940,7 @@ with open(sys.argv[1] + "/p.txt", "w") as f:
                                       {"name": "b", "type": "bool"}])"));
   r = Run("predict pyb/1 --data d.csv -o ours.csv");
   ASSERT_EQ(r.code, 0) << r.err;
-  std::istringstream ours(ReadFile(dir_ / "ours.csv")), theirs(ReadFile(dir_ / "p.txt"));
-  std::string line;
-  std::getline(ours, line);
-  int rows = 0;
-  for (double want; theirs >> want; ++rows) {
-    ASSERT_TRUE(std::getline(ours, line));
-    EXPECT_EQ(static_cast<float>(std::stod(line.substr(line.find(',') + 1))),
-              static_cast<float>(want))
-        << "row " << rows;
-  }
-  EXPECT_EQ(rows, 500);
+  EXPECT_EQ(ExpectSameProbabilities("ours.csv", "p.txt"), 500);
   r = Run("eval pyb/1 --data d.csv --json");
   ASSERT_EQ(r.code, 0) << r.err;
   // The same row as true, 1, 1.0 and JSON true predicts the same.
@@ -976,17 +984,7 @@ with open(sys.argv[1] + "/p.txt", "w") as f:
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.err, "input values equal to -999.0 are read as missing");
   ASSERT_EQ(Run("predict sk/1 --data d.csv -o ours.csv").code, 0);
-  std::istringstream ours(ReadFile(dir_ / "ours.csv")), theirs(ReadFile(dir_ / "p.txt"));
-  std::string line;
-  std::getline(ours, line);
-  int rows = 0;
-  for (double want; theirs >> want; ++rows) {
-    ASSERT_TRUE(std::getline(ours, line));
-    EXPECT_EQ(static_cast<float>(std::stod(line.substr(line.find(',') + 1))),
-              static_cast<float>(want))
-        << "row " << rows;
-  }
-  EXPECT_EQ(rows, 600);
+  EXPECT_EQ(ExpectSameProbabilities("ours.csv", "p.txt"), 600);
   // An imported model (no run) is found by the address prefix `models list` shows.
   const std::string address =
       nlohmann::json::parse(Run("models list sk --json").out)[0]["model"].get<std::string>().substr(
