@@ -64,6 +64,30 @@ TEST(BatchRecordReader, ReadsLinesAcrossBlocks) {
   EXPECT_EQ(recs[1].text, "{\"a\": 1}");
 }
 
+// A one-column CSV file keeps its empty lines (missing values) once the header is read.
+TEST(BatchRecordReader, KeepsEmptyLinesWhenAsked) {
+  TempDir dir;
+  WriteFile(dir / "a.csv", "\nbmi\n1\n\n  \n2\r\n\r\n");
+  for (size_t block : {size_t{1}, size_t{4} << 20}) {
+    RecordReaderOptions o;
+    o.csv_quotes = true;
+    o.block_bytes = block;
+    RecordReader reader(dir / "a.csv", o);
+    std::string buf;
+    RecordSpan span;
+    ASSERT_TRUE(reader.Next(&buf, &span));  // an empty line before the header is skipped
+    EXPECT_EQ(buf.substr(span.offset, span.length), "bmi");
+    reader.KeepEmptyLines();
+    const auto recs = ReadAll(reader);
+    ASSERT_EQ(recs.size(), 4u) << block;
+    EXPECT_EQ(recs[0].text, "1");
+    EXPECT_EQ(recs[1].text, "");
+    EXPECT_EQ(recs[1].line, 4);
+    EXPECT_EQ(recs[2].text, "2");  // the line of spaces is blank
+    EXPECT_EQ(recs[3].text, "");   // CRLF
+  }
+}
+
 // A quote opens a quoted field only at the field's start, as the import reads CSV: one inside an
 // unquoted field is a character and joins no lines. Doubled quotes inside a quoted field (also
 // split by a block boundary, and right before a line break) stay inside it.

@@ -124,6 +124,26 @@ TEST_F(TransformCliTest, CsvWithHeaderEqualsPredict) {
   EXPECT_EQ(Read("mixed_out.csv"), Read("mixed_predicted.csv"));
 }
 
+// A one-column CSV file: an empty line is a record with a missing value, as predict reads it
+// (pandas writes NaN so); with a header, and headerless for a model of one input.
+TEST_F(TransformCliTest, EmptyLinesOfAOneColumnFileAreMissingValues) {
+  WriteFile(dir_ / "r.csv", "x,y\n1,10\n2,20\n3,35\n4,38\n5,55\n6,59\n");
+  ASSERT_EQ(Run("train r.csv --target y --algo linear --task regression -q").code, 0);
+  WriteFile(dir_ / "one.csv", "x\n1\n\n3\n\n");
+  ASSERT_EQ(Run("predict 2 --data one.csv -o predicted.csv").code, 0);
+  EXPECT_EQ(Lines(Read("predicted.csv")).size(), 5u);
+  auto r = Run("transform -m 2 -i one.csv -o out.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Read("out.csv"), Read("predicted.csv"));
+  WriteFile(dir_ / "bare.csv", "1\n\n3\n\n");
+  ASSERT_EQ(Run("transform -m 2 -i bare.csv --no-header -o bare_out.csv").code, 0);
+  EXPECT_EQ("prediction\n" + Read("bare_out.csv"), Read("predicted.csv"));
+  // Two columns: an empty line is blank, as ever.
+  WriteFile(dir_ / "two.csv", "x,y\n1,10\n\n3,30\n");
+  ASSERT_EQ(Run("transform -m 2 -i two.csv -o two_out.csv").code, 0);
+  EXPECT_EQ(Lines(Read("two_out.csv")).size(), 3u);
+}
+
 // Headerless records (an id first, then the model's inputs in order), the id kept by a join and
 // an output filter.
 TEST_F(TransformCliTest, HeaderlessCsvWithFiltersAndJoin) {

@@ -150,7 +150,7 @@ bool RecordReader::Next(std::string* out, RecordSpan* span) {
     offset_ += static_cast<int64_t>(next - begin_);
     line_ += inner_lines + (nl == std::string::npos ? 0 : 1);
     begin_ = next;
-    if (!oversize) {
+    if (!oversize && !(keep_empty_lines_ && length == 0)) {
       bool blank = true;
       for (size_t i = 0; i < length && blank; ++i) blank = text[i] == ' ' || text[i] == '\t';
       if (blank) continue;

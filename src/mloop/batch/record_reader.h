@@ -48,8 +48,13 @@ class RecordReader {
 
   // Appends the next record's bytes (a UTF-8 byte order mark at the start of the input and the
   // line end, "\n" or "\r\n", left out) to *out and describes it in *span. Lines holding only
-  // spaces and tabs are skipped. False at the end of the input.
+  // spaces and tabs are skipped, and so are empty lines unless KeepEmptyLines. False at the end
+  // of the input.
   bool Next(std::string* out, RecordSpan* span);
+
+  // From the next record on, an empty line is a record (of a one-column CSV file: a missing
+  // value), as `mloop data import` reads such a file.
+  void KeepEmptyLines() { keep_empty_lines_ = true; }
 
   // Bytes of the (decompressed) input consumed so far: the offset after the last record returned
   // and its line end.
@@ -72,6 +77,7 @@ class RecordReader {
   size_t capacity_ = 0;
   size_t begin_ = 0, end_ = 0;  // unconsumed bytes [begin_, end_) of buf_
   bool eof_ = false;
+  bool keep_empty_lines_ = false;
   int64_t offset_ = 0;       // input offset of buf_[begin_]
   int64_t line_ = 1;         // line number of buf_[begin_]
   int64_t read_offset_ = 0;  // input bytes read into buf_ so far (compressed: decompressed)

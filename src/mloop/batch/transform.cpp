@@ -469,6 +469,11 @@ TransformSummary RunTransform(const TransformJob& job) {
   }
   const TransformPlan plan = batch_internal::MakePlan(
       *job.predictor, opt, kind, has_header ? &header : nullptr, job.input_table);
+  // A one-column CSV file: an empty line is a record whose value is missing, as `mloop data
+  // import` and `predict` read it (pandas writes NaN so); skipped, the output would lose a row.
+  if (kind == InputKind::kCsv && (plan.header ? plan.header_width == 1 : plan.inputs.size() == 1)) {
+    reader->KeepEmptyLines();
+  }
 
   // Resume, or start from the beginning.
   const std::filesystem::path checkpoint_path = CheckpointPath(output);

@@ -514,7 +514,11 @@ int64_t RecordBatch::ParseBody(std::string_view body, RecordFormat format) {
     std::string_view line = body.substr(pos, end - pos);
     pos = end + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank line
+    // A blank line is skipped, but for a model of one input an empty CSV line is a record whose
+    // value is missing (pandas' to_csv writes NaN of a one-column frame so), as files are read:
+    // skipped, it would shift every later answer against its record.
+    const bool missing_value = line.empty() && format == RecordFormat::kCsv && inputs_.size() == 1;
+    if (!missing_value && line.find_first_not_of(" \t") == std::string_view::npos) continue;
     ++record;
     auto p = format == RecordFormat::kCsv ? AppendCsvLine(line, record) : AppendJson(line, record);
     if (p) fail(*p);
