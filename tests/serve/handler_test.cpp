@@ -571,6 +571,53 @@ TEST_F(HandlerTest, MetricsBucketRegressionsAndCountClusters) {
   EXPECT_EQ(text.find("class=\"3\""), std::string::npos);
 }
 
+// Two clustering models number their clusters independently: they cannot be variants of one
+// endpoint, and a shadow's answers are not compared (no disagreement or difference series);
+// a version with another number of clusters answers otherwise.
+TEST_F(HandlerTest, ClusteringModelsAreNotComparedOrSplit) {
+  const Table data = MakeData(2, 5);
+  const Table xs(Schema({{"x1", DataType::kFloat64}, {"x2", DataType::kFloat64}}),
+                 {data.column("x1"), data.column("x2")});
+  for (const auto& [k, seed] : {std::pair{"3", 42}, {"4", 42}, {"5", 7}}) {
+    TrainRequest kreq;
+    kreq.algorithm = "kmeans";
+    kreq.params = {{"k", std::string(k) == "5" ? "3" : k}};  // seg/5: 3 clusters, another seed
+    kreq.seed = seed;
+    kreq.threads = 1;
+    reg.models[std::string("k") + k] = std::make_shared<const Predictor>(Train(xs, kreq).bundle);
+    reg.refs[std::string("seg/") + k] = std::string("k") + k;
+  }
+  EndpointConfig c = OneModel("seg/3");
+  c.models[0].variants.push_back(VariantConfig{"B", "seg/5", 1.0});
+  try {
+    Start(c);
+    ADD_FAILURE() << "started";
+  } catch (const Error& e) {
+    EXPECT_CONTAINS(std::string(e.what()), "are two clustering models, whose cluster numbers");
+  }
+  c = OneModel("seg/3");
+  c.models[0].variants.push_back(VariantConfig{"B", "seg/4", 1.0});
+  try {
+    Start(c);
+    ADD_FAILURE() << "started";
+  } catch (const Error& e) {
+    EXPECT_CONTAINS(std::string(e.what()), "answers otherwise");
+    EXPECT_CONTAINS(std::string(e.what()), "4 clusters against 3");
+  }
+  c = OneModel("seg/3");
+  c.models[0].shadow = ShadowConfig{"challenger", "seg/4", 1.0};
+  WorkQueue queue(64);
+  HandlerOptions o;
+  o.shadow_queue = &queue;
+  Start(c, o);
+  ASSERT_EQ(Call("POST", "/invocations", "0,0\n1,1\n-1,-1\n2,0\n0,2").status, 200);
+  queue.Flush();
+  const std::string text = metrics.Render();
+  EXPECT_CONTAINS(text, "mloop_shadow_records_total{model=\"seg\",variant=\"challenger\"} 5");
+  EXPECT_EQ(text.find("mloop_shadow_disagreements_total{"), std::string::npos) << text;
+  EXPECT_EQ(text.find("mloop_shadow_abs_diff_total{"), std::string::npos) << text;
+}
+
 TEST_F(HandlerTest, HotSwapWhenTheAliasMoves) {
   Start(OneModel("churn@production"));
   EXPECT_EQ(Header(Call("POST", "/invocations", "1,2,red"), "X-Mloop-Model-Version"), "m/1");

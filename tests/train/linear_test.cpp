@@ -312,6 +312,32 @@ TEST(LinearEstimatorTest, LargeBinaryProblemReachesTheOptimum) {
   for (double g : grad) EXPECT_LT(std::abs(g) / (0.5 * weight_sum), 1e-9);
 }
 
+// Finite inputs whose prediction overflows (1.7e308 times a coefficient of 3, against another
+// of -2) are refused, naming the row, rather than predicted as NaN (a null in a response).
+TEST(LinearEstimatorTest, APredictionThatOverflowsIsRefused) {
+  DenseMatrix x(6, 2);
+  std::vector<double> y(6);
+  for (int64_t i = 0; i < 6; ++i) {
+    x.at(i, 0) = static_cast<double>(i);
+    x.at(i, 1) = static_cast<double>((i * 7) % 5);
+    y[static_cast<size_t>(i)] = 3 * x.at(i, 0) - 2 * x.at(i, 1) + 1;
+  }
+  auto est = MakeLinearRegression();
+  FitInput in;
+  in.x = &x;
+  in.y = y;
+  in.task = Task::kRegression;
+  in.feature_names = {"a", "b"};
+  est->Fit(in);
+  DenseMatrix big(2, 2);
+  big.at(0, 0) = 1;
+  big.at(1, 0) = big.at(1, 1) = 1.7e308;
+  ErrorCode code{};
+  const std::string msg = ErrorOf([&] { est->Predict(big); }, &code);
+  EXPECT_EQ(code, ErrorCode::kDataError);
+  EXPECT_EQ(msg.rfind("row 2, the values are too large", 0), 0u) << msg;
+}
+
 TEST(LinearEstimatorTest, MissingValuesAreRejectedWithTheirPosition) {
   Dataset ds = LoadDataset("binary_random");
   ds.x.at(3, 2) = std::numeric_limits<double>::quiet_NaN();

@@ -212,9 +212,15 @@ std::string ServerMetrics::Render() const {
        [](const VariantStats& s) { return std::to_string(s.shadow_dropped.load()); }},
   };
   for (const ShadowSeries& series : shadow_series) {
+    const bool comparison = std::string_view(series.name) == "mloop_shadow_disagreements_total" ||
+                            std::string_view(series.name) == "mloop_shadow_abs_diff_total";
     each(
         series.name, "counter", series.help,
-        [&](const VariantStats& s) { Line(series.name, s.labels, series.value(s), &out); }, true);
+        [&](const VariantStats& s) {
+          if (comparison && s.clustering.load(std::memory_order_relaxed)) return;
+          Line(series.name, s.labels, series.value(s), &out);
+        },
+        true);
   }
   Help("mloop_http_requests_total", "counter", "Requests that reached no model, by status.", &out);
   unrouted.Render("mloop_http_requests_total", "", &out);

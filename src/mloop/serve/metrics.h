@@ -78,6 +78,9 @@ struct VariantStats {
   std::atomic<double> shadow_abs_diff_sum{0};
   std::atomic<uint64_t> shadow_failures{0};
   std::atomic<uint64_t> shadow_dropped{0};
+  // Serves a clustering model: a shadow's answers are not compared (two models' cluster numbers
+  // do not correspond), so its disagreement and difference series are left out.
+  std::atomic<bool> clustering{false};
 
   // What the variant serves now (set at load and at each swap): `classes` label
   // mloop_predictions_total (class names, or cluster numbers);

@@ -19,6 +19,7 @@ void Variant::Swap(std::shared_ptr<const LoadedModel> model) {
   }
   stats_->SetModel(model->description, model->hash, classes, p.task() == Task::kRegression,
                    p.prediction_buckets());
+  stats_->clustering.store(p.task() == Task::kClustering, std::memory_order_relaxed);
   model_.store(std::move(model), std::memory_order_release);
 }
 
@@ -58,6 +59,10 @@ std::string OutputDifference(const Predictor& a, const Predictor& b) {
     return std::string(TaskName(x.task)) + " predictions against " + std::string(TaskName(y.task));
   }
   if (x.task == Task::kRegression) return {};
+  if (x.task == Task::kClustering) {
+    if (a.clusters() == b.clusters() || a.clusters() == 0 || b.clusters() == 0) return {};
+    return std::to_string(a.clusters()) + " clusters against " + std::to_string(b.clusters());
+  }
   if (x.classes != y.classes) {
     return "classes " + Join(x.classes, ", ") + " against " + Join(y.classes, ", ");
   }
@@ -145,6 +150,18 @@ ModelHost::ModelHost(const EndpointConfig& config, ModelSource source, ServerMet
     for (size_t i = 1; i < m->variants_.size(); ++i) {
       check(*m->variants_[i]);
       check_outputs(*m->variants_[i]);
+      // Two clustering models number their clusters independently (cluster 2 of one is no
+      // cluster of the other): one endpoint would answer in two numberings at random.
+      const Variant& v = *m->variants_[i];
+      if (first.model()->predictor->task() == Task::kClustering &&
+          v.model()->hash != first.model()->hash) {
+        throw InvalidArgument("model '" + mc.name + "': variants '" + first.name() + "' (" +
+                                  first.ref() + ") and '" + v.name() + "' (" + v.ref() +
+                                  ") are two clustering models, whose cluster numbers do not "
+                                  "correspond",
+                              "serve them under different names, or compare them with a "
+                              "shadow (its per-cluster counts are in /metrics)");
+      }
     }
     if (m->shadow_) check(*m->shadow_);
     models_.push_back(std::move(m));

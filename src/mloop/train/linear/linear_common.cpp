@@ -24,6 +24,17 @@ RowParts SplitRows(int64_t rows, int max_parts, int64_t min_rows_per_part) {
   return parts;
 }
 
+void CheckPredictionsFinite(const DenseMatrix& out, std::string_view model) {
+  for (int64_t r = 0; r < out.rows; ++r) {
+    for (int64_t c = 0; c < out.cols; ++c) {
+      if (std::isfinite(out.at(r, c))) continue;
+      throw DataError(RowMessage(r + 1, "the values are too large: the " + std::string(model) +
+                                            " model's linear predictor overflows"),
+                      "send values of the size the model was trained on");
+    }
+  }
+}
+
 void CheckFinite(const DenseMatrix& x, std::string_view model, std::string_view what, int threads,
                  const std::vector<std::string>& names) {
   // Per part, the first non-finite value; a block is scanned value by value only when the sum

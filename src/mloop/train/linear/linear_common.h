@@ -37,6 +37,10 @@ inline void CheckPredictable(const DenseMatrix& x, std::string_view model,
                              const std::vector<std::string>& names) {
   CheckFinite(x, model, {}, 1, names);
 }
+// Finite inputs may still overflow the linear predictor (1e308 times a coefficient above 1): a
+// prediction that is not finite is refused (DataError naming the row, a 400 when serving) rather
+// than answered as null or NaN.
+void CheckPredictionsFinite(const DenseMatrix& out, std::string_view model);
 
 // Checks a FitInput's shapes, targets and weights (finite, weights >= 0 with a positive sum) and
 // its features (CheckFinite). Returns the sample weights (all 1 when none were given).

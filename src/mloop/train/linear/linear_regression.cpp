@@ -323,6 +323,7 @@ DenseMatrix LinearRegression::Predict(const DenseMatrix& x) const {
   Eigen::Map<VectorXd> result(out.data.data(), x.rows);
   if (x.rows > 0) result.noalias() = RowMajorMap(x.data.data(), x.rows, p) * coef;
   result.array() += intercept_;
+  linear::CheckPredictionsFinite(out, kName);
   return out;
 }
 

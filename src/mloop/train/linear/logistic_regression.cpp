@@ -695,6 +695,7 @@ DenseMatrix LogisticRegression::Predict(const DenseMatrix& x) const {
       for (int c = 0; c < outputs_; ++c) o[c] /= se;
     }
   }
+  linear::CheckPredictionsFinite(out, kName);
   return out;
 }
 
