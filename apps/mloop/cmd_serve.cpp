@@ -29,7 +29,7 @@ namespace {
 struct ServeArgs {
   std::vector<std::string> models;
   std::string config;
-  std::string host;
+  std::optional<std::string> host;
   int port = -1;
   int poll_seconds = -1;
   double capture_percent = -1;
@@ -72,7 +72,7 @@ EndpointConfig BuildConfig(const ServeArgs& a, const GlobalOptions& global, Work
   }
   for (const std::string& ref : a.models) c.models.push_back(ModelFromRef(ref));
   ServerConfig& s = c.server;
-  if (!a.host.empty()) s.host = a.host;
+  if (a.host) s.host = *a.host;
   if (a.port >= 0) s.port = a.port;
   if (global.threads > 0) s.threads = global.threads;
   if (s.threads <= 0) s.threads = DefaultThreads();
@@ -83,7 +83,14 @@ EndpointConfig BuildConfig(const ServeArgs& a, const GlobalOptions& global, Work
   if (a.auth) s.auth = true;
   if (a.no_auth) s.auth = false;
   if (a.capture_percent >= 0) c.capture.percent = a.capture_percent;
-  if (!a.capture_dir.empty()) c.capture.dir = a.capture_dir;
+  // The YAML's capture.dir is relative to the workspace root, as the stores in mloop.yaml are;
+  // --capture-dir, a path given on the command line, to the current directory.
+  if (!c.capture.dir.empty() && std::filesystem::path(c.capture.dir).is_relative()) {
+    c.capture.dir = (ws.root() / c.capture.dir).lexically_normal().string();
+  }
+  if (!a.capture_dir.empty()) {
+    c.capture.dir = std::filesystem::absolute(a.capture_dir).lexically_normal().string();
+  }
   if (c.capture.dir.empty()) c.capture.dir = (ws.root() / "capture").string();
   ValidateEndpointConfig(c);
   return c;
@@ -131,6 +138,7 @@ void RunServe(const ServeArgs& a, const GlobalOptions& global) {
   options.keys = keys.get();
   options.capture = capture.get();
   options.shadow_queue = shadow_queue.get();
+  options.log = Log;
   Handler handler(host, metrics, options);
 
   HttpServerOptions http;
@@ -170,8 +178,11 @@ void RunServe(const ServeArgs& a, const GlobalOptions& global) {
         config.capture.dir);
   }
   Log(std::string("API keys ") + (auth ? "required" : "not required"));
-  Log("serving on http://" + config.server.host + ":" + std::to_string(server.port()) + " with " +
-      std::to_string(config.server.threads) + " thread" + (config.server.threads == 1 ? "" : "s") +
+  const std::string& address = config.server.host;
+  const bool ipv6 = address.find(':') != std::string::npos;  // http://[::1]:8080
+  Log("serving on http://" + (ipv6 ? "[" + address + "]" : address) + ":" +
+      std::to_string(server.port()) + " with " + std::to_string(config.server.threads) + " thread" +
+      (config.server.threads == 1 ? "" : "s") +
       ": POST /invocations, POST /v2/models/NAME/infer, GET /metrics (Ctrl-C or SIGTERM stops)");
 
   // Registry polling (alias moves swap the served version) every poll_seconds; the key file is

@@ -619,7 +619,10 @@ TEST_F(HandlerTest, ClusteringModelsAreNotComparedOrSplit) {
 }
 
 TEST_F(HandlerTest, HotSwapWhenTheAliasMoves) {
-  Start(OneModel("churn@production"));
+  std::vector<std::string> log;  // what the server logs: reload's changes too
+  HandlerOptions options;
+  options.log = [&log](const std::string& line) { log.push_back(line); };
+  Start(OneModel("churn@production"), options);
   EXPECT_EQ(Header(Call("POST", "/invocations", "1,2,red"), "X-Mloop-Model-Version"), "m/1");
   EXPECT_TRUE(host->Refresh().empty());
   {
@@ -645,6 +648,9 @@ TEST_F(HandlerTest, HotSwapWhenTheAliasMoves) {
   EXPECT_TRUE(host->Refresh().empty());
   HttpResponse again = Call("POST", "/admin/reload");
   EXPECT_CONTAINS(again.body, "churn/production: kept m/2");
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0], "reload: churn/production: m/1 -> m/2");
+  EXPECT_EQ(log[1].rfind("reload: churn/production: kept m/2", 0), 0u) << log[1];
   EXPECT_CONTAINS(metrics.Render(),
                   "mloop_model_load_failures_total{model=\"churn\",variant=\"production\"} 1");
   EXPECT_EQ(Call("POST", "/invocations", "1,2,red").status, 200);
@@ -1109,6 +1115,23 @@ server: {port: 9000, threads: 4, max_body_mb: 1, auth: true}
                   "'rotate_minutes' must be <= 525600");
   EXPECT_CONTAINS(error(m + "capture: {percent: 100, max_file_mb: 9007199254740993}\n"),
                   "'max_file_mb' must be <= 1048576");
+  // Mistakes in the file are named with their place in it.
+  EXPECT_CONTAINS(error(m + "capture: {percent: 150}\n"),
+                  "e.yaml:3:20: 'percent' must be in [0, 100]");
+  EXPECT_CONTAINS(error("models:\n  - name: s\n    variants:\n      - {name: A, model: s/1}\n"
+                        "      - {name: A, model: s/2}\n"),
+                  "e.yaml:5:9: a second variant named 'A'");
+  EXPECT_CONTAINS(error("models:\n  - model: a@x\n    shadow: {name: x, model: a/2}\n"),
+                  "e.yaml:3:13: the shadow is named like a variant ('x')");
+  EXPECT_CONTAINS(error("models:\n  - model: a@x\n  - model: a@y\n"),
+                  "e.yaml:3:5: model 'a' is served twice");
+  EXPECT_CONTAINS(error(m + "server: {host: 'my host'}\n"),
+                  "e.yaml:3:16: 'host' 'my host' is not an IP address");
+  EXPECT_CONTAINS(error(m + "server: {host: ''}\n"), "'host' must be a non-empty string");
+  EXPECT_EQ(error(m + "server: {host: '::1'}\n"), "no error");
+  EXPECT_EQ(error(m + "server: {host: 0.0.0.0}\n"), "no error");
+  EXPECT_EQ(error(m + "server: {host: localhost}\n"), "no error");
+  EXPECT_FALSE(IsListenAddress("999.1.1.1"));
 }
 
 }  // namespace

@@ -847,11 +847,14 @@ TEST_F(ServeCliTest, AbVariantsAndShadowFromEndpointYaml) {
             "      - {name: A, model: bc@production, weight: 1}\n"
             "      - {name: B, model: bc@staging, weight: 1}\n"
             "    shadow: {name: challenger, model: bc/2, share: 1}\n"
+            "capture: {percent: 1, dir: cap}\n"
             "server: {poll_seconds: 0, drain_seconds: 5}\n");
   ServeProcess server(ws(), {"--config", "endpoint.yaml"});
   EXPECT_CONTAINS(server.Log(),
                   "model bc: A -> bc/1 (weight 1.0); B -> bc/2 (weight 1.0); shadow challenger -> "
                   "bc/2 (100.0% of requests)");
+  // A relative capture.dir is in the workspace, as the stores of mloop.yaml are.
+  EXPECT_CONTAINS(server.Log(), "capturing 1.0% of requests into " + (ws() / "cap").string());
   HttpClient c(server.port());
   const std::string row = Lines(csv_body_)[0];
   std::map<std::string, int> by_variant;

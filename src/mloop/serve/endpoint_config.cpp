@@ -1,5 +1,7 @@
 #include "mloop/serve/endpoint_config.h"
 
+#include <arpa/inet.h>
+
 #include <cctype>
 #include <set>
 
@@ -41,6 +43,14 @@ std::string ModelNameOf(const std::string& ref) {
   return ref.substr(0, cut);
 }
 
+constexpr const char* kHostHint =
+    "an IP address to listen on: 127.0.0.1 (this machine only), 0.0.0.0 (every interface), ::1, "
+    ":: or one of this machine's addresses; or localhost";
+
+std::string HostProblem(const std::string& host) {
+  return host.empty() ? "is empty" : "'" + Printable(host, 60) + "' is not an IP address";
+}
+
 ModelEndpointConfig ParseModel(const std::string& origin, const YAML::Node& node) {
   if (!node.IsMap()) throw InvalidArgument(Where(origin, node) + ": a model must be a mapping");
   CheckKeys(origin, node, kModelKeys, "in a model");
@@ -72,6 +82,12 @@ ModelEndpointConfig ParseModel(const std::string& origin, const YAML::Node& node
         throw InvalidArgument(Where(origin, v["weight"]) + ": 'weight' must be at most 1e12",
                               "weights are relative: 80 and 20 split as 0.8 and 0.2 do");
       }
+      for (const VariantConfig& other : m.variants) {
+        if (other.name == vc.name) {
+          throw InvalidArgument(Where(origin, v) + ": a second variant named '" + vc.name + "'",
+                                "give each variant its own 'name'");
+        }
+      }
       m.variants.push_back(std::move(vc));
     }
   }
@@ -97,6 +113,13 @@ ModelEndpointConfig ParseModel(const std::string& origin, const YAML::Node& node
     if (s["share"]) sc.share = Number(origin, s["share"], "share");
     if (sc.share <= 0 || sc.share > 1) {
       throw InvalidArgument(Where(origin, s["share"]) + ": 'share' must be in (0, 1]");
+    }
+    for (const VariantConfig& v : m.variants) {
+      if (v.name == sc.name) {
+        throw InvalidArgument(
+            Where(origin, s) + ": the shadow is named like a variant ('" + sc.name + "')",
+            "give the shadow its own 'name'");
+      }
     }
     m.shadow = std::move(sc);
   }
@@ -137,12 +160,26 @@ EndpointConfig ParseEndpointConfig(const std::string& text, const std::string& o
   EndpointConfig c;
   if (const YAML::Node& ms = root["models"]) {
     if (!ms.IsSequence()) throw InvalidArgument(Where(origin, ms) + ": 'models' must be a list");
-    for (const auto& m : ms) c.models.push_back(ParseModel(origin, m));
+    for (const auto& m : ms) {
+      c.models.push_back(ParseModel(origin, m));
+      for (size_t i = 0; i + 1 < c.models.size(); ++i) {
+        if (c.models[i].name == c.models.back().name) {
+          throw InvalidArgument(
+              Where(origin, m) + ": model '" + c.models.back().name + "' is served twice",
+              "each served model needs its own 'name'");
+        }
+      }
+    }
   }
   if (const YAML::Node& cap = root["capture"]) {
     if (!cap.IsMap()) throw InvalidArgument(Where(origin, cap) + ": 'capture' must be a mapping");
     CheckKeys(origin, cap, kCaptureKeys, "in 'capture'");
-    if (cap["percent"]) c.capture.percent = Number(origin, cap["percent"], "percent");
+    if (cap["percent"]) {
+      c.capture.percent = Number(origin, cap["percent"], "percent");
+      if (!(c.capture.percent >= 0 && c.capture.percent <= 100)) {
+        throw InvalidArgument(Where(origin, cap["percent"]) + ": 'percent' must be in [0, 100]");
+      }
+    }
     if (cap["dir"]) c.capture.dir = String(origin, cap["dir"], "dir");
     if (cap["max_file_mb"]) {
       c.capture.max_file_bytes = Integer(origin, cap["max_file_mb"], "max_file_mb", 1, 1 << 20)
@@ -157,7 +194,13 @@ EndpointConfig ParseEndpointConfig(const std::string& text, const std::string& o
     if (!s.IsMap()) throw InvalidArgument(Where(origin, s) + ": 'server' must be a mapping");
     CheckKeys(origin, s, kServerKeys, "in 'server'");
     ServerConfig& v = c.server;
-    if (s["host"]) v.host = String(origin, s["host"], "host");
+    if (s["host"]) {
+      v.host = String(origin, s["host"], "host");
+      if (!IsListenAddress(v.host)) {
+        throw InvalidArgument(Where(origin, s["host"]) + ": 'host' " + HostProblem(v.host),
+                              kHostHint);
+      }
+    }
     if (s["port"]) v.port = static_cast<int>(Integer(origin, s["port"], "port", 0, 65535));
     if (s["threads"])
       v.threads = static_cast<int>(Integer(origin, s["threads"], "threads", 0, 1024));
@@ -232,8 +275,11 @@ void ValidateEndpointConfig(const EndpointConfig& c) {
                             m.shadow->name + "')");
     }
   }
-  if (c.capture.percent < 0 || c.capture.percent > 100) {
+  if (!(c.capture.percent >= 0 && c.capture.percent <= 100)) {
     throw InvalidArgument("capture percent must be in [0, 100]");
+  }
+  if (!IsListenAddress(c.server.host)) {
+    throw InvalidArgument("host " + HostProblem(c.server.host), kHostHint);
   }
   if (c.server.port < 0 || c.server.port > 65535) {
     throw InvalidArgument("port must be in [0, 65535], got " + std::to_string(c.server.port));
@@ -241,6 +287,12 @@ void ValidateEndpointConfig(const EndpointConfig& c) {
   if (c.server.max_body_bytes <= 0 || c.server.max_body_bytes > (int64_t{4096} << 20)) {
     throw InvalidArgument("max_body_mb must be in (0, 4096]");
   }
+}
+
+bool IsListenAddress(const std::string& host) {
+  if (host == "localhost") return true;
+  unsigned char buf[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 bool IsLoopbackHost(const std::string& host) {

@@ -75,5 +75,7 @@ ModelEndpointConfig ModelFromRef(const std::string& ref);
 void ValidateEndpointConfig(const EndpointConfig& config);
 
 bool IsLoopbackHost(const std::string& host);
+// An address the server can listen on: an IPv4 or IPv6 address, or "localhost".
+bool IsListenAddress(const std::string& host);
 
 }  // namespace mloop

@@ -978,6 +978,10 @@ void Handler::Admin(const HttpRequest& req, std::string_view path, HttpResponse*
     if (options_.keys) {
       if (auto change = options_.keys->Refresh()) changes.push_back(*change);
     }
+    // The server's log says what it serves whichever way a change came.
+    if (options_.log) {
+      for (const auto& change : changes) options_.log("reload: " + change.get<std::string>());
+    }
     res->status = 200;
     res->content_type = "application/json";
     res->body = nlohmann::json{{"changes", changes}}.dump();

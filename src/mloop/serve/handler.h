@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -61,6 +62,8 @@ struct HandlerOptions {
   LiveApiKeys* keys = nullptr;       // re-read by POST /admin/reload too
   CaptureWriter* capture = nullptr;  // null: capture off
   WorkQueue* shadow_queue = nullptr;  // runs shadow predictions; null: shadows off
+  // Where POST /admin/reload's changes are logged too (as the polls' are); null: not logged.
+  std::function<void(const std::string&)> log;
 };
 
 class Handler {
