@@ -760,6 +760,15 @@ TEST_F(HandlerTest, KServeV2) {
   EXPECT_EQ(j["model_name"], "churn");
   EXPECT_EQ(j["model_version"], "1");
   EXPECT_EQ(j["id"], "r1");
+  // The headers /invocations answers with.
+  EXPECT_EQ(Header(res, "X-Amzn-Invoked-Production-Variant"), "production");
+  EXPECT_EQ(Header(res, "X-Mloop-Model-Version"), "m/1");
+  std::string typo = by_column;
+  typo.replace(typo.find("\"color\""), 7, "\"colour\"");
+  res = Call("POST", "/v2/models/churn/infer", typo);
+  EXPECT_EQ(res.status, 400);
+  EXPECT_CONTAINS(res.body, "tensor 'colour' is not an input of the model (did you mean 'color'?)");
+  EXPECT_EQ(Header(res, "X-Amzn-Invoked-Production-Variant"), "production");
   ASSERT_EQ(j["outputs"].size(), 2u);
   EXPECT_EQ(j["outputs"][1]["name"], "probability");
   EXPECT_EQ(j["outputs"][1]["shape"][0], 2);

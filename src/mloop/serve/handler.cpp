@@ -637,6 +637,8 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
                       HttpResponse* res) const {
   const std::shared_ptr<const LoadedModel> loaded = variant.model();
   const std::vector<Field>& inputs = loaded->predictor->inputs();
+  // As /invocations names them: which variant answered (errors included), and its version.
+  res->headers.emplace_back("X-Amzn-Invoked-Production-Variant", variant.name());
   thread_local dom::parser parser;
   dom::element doc;
   if (auto err = parser.parse(req.body.data(), req.body.size()).get(doc)) {
@@ -818,7 +820,12 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
       size_t j = 0;
       while (j < k && inputs[j].name != t.name) ++j;
       if (j == k) {
-        return Fail(res, 400, "tensor '" + t.name + "' is not an input of the model", 0, t.name);
+        std::vector<std::string> names;
+        for (const Field& f : inputs) names.push_back(f.name);
+        return Fail(
+            res, 400,
+            "tensor '" + t.name + "' is not an input of the model" + DidYouMean(t.name, names), 0,
+            t.name);
       }
       if (of[j]) return Fail(res, 400, "tensor '" + t.name + "' is given twice", 0, t.name);
       // One value per row: [rows] or [rows, 1] (a [2, 2] tensor is not 4 rows of one input).
@@ -890,6 +897,7 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
     out += "]}";
   }
   out += "]}";
+  res->headers.emplace_back("X-Mloop-Model-Version", loaded->description);
   res->status = 200;
   res->content_type = "application/json";
 }
