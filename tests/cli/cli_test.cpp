@@ -927,13 +927,17 @@ y = ((d.a > 0) ^ d.b).astype(int)
 clf = xgb.XGBClassifier(n_estimators=10, max_depth=3, n_jobs=1).fit(d, y)
 assert clf.get_booster().feature_types == ["float", "i"], clf.get_booster().feature_types
 clf.save_model(sys.argv[1] + "/m.json")
+clf.save_model(sys.argv[1] + "/m.ubj")
 d.assign(y=y).to_csv(sys.argv[1] + "/d.csv", index=False)  # b written True / False
 with open(sys.argv[1] + "/p.txt", "w") as f:
     for p in clf.predict_proba(d)[:, 1]: f.write(repr(float(p)) + "\n")
 )",
                       {dir_.path().string()}),
             0);
-  auto r = Run("models import m.json --name pyb --target y");
+  auto r = Run("models import m.ubj --name pyb --target y");  // XGBoost's binary JSON
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "this is an XGBoost model in UBJSON");
+  r = Run("models import m.json --name pyb --target y");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(Run("models show pyb/1 --json").out)["manifest"]["input_schema"],
             nlohmann::json::parse(R"([{"name": "a", "type": "float64"},

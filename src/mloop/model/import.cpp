@@ -69,6 +69,20 @@ std::optional<double> SklearnMissingValue(const nlohmann::json& model) {
 ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImportOptions& options,
                                ModelImportReport* report) {
   std::string model_json = model_json_in;
+  // XGBoost's binary formats: UBJSON ('{' then a type marker, .ubj, XGBoost 2's default) and the
+  // legacy binary (.model, .bin). Named as such rather than as a JSON syntax error.
+  const bool ubjson = model_json.size() > 1 && model_json[0] == '{' &&
+                      std::string_view("LliIU$#").find(model_json[1]) != std::string_view::npos;
+  const bool legacy = model_json.rfind("binf", 0) == 0 ||
+                      (!model_json.empty() && static_cast<unsigned char>(model_json[0]) < 0x09);
+  if (ubjson || legacy) {
+    throw InvalidArgument(
+        std::string("this is an XGBoost model in ") +
+            (ubjson ? "UBJSON, XGBoost's binary JSON (.ubj)" : "XGBoost's legacy binary format") +
+            "; mloop imports XGBoost's JSON",
+        "save it as JSON from Python: booster.save_model(\"model.json\") (the .json extension "
+        "picks the format)");
+  }
   nlohmann::json model;
   try {
     model = nlohmann::json::parse(model_json);
