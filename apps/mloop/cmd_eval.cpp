@@ -206,9 +206,10 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     options.facts = {{"predictions", a.predictions}, {"label", a.label}, {"score", a.score}};
     ev = EvaluatePredictions(t, a.label, a.score, task, a.positive, options);
     if (!task && ev.task == Task::kRegression && LooksSwapped(t, a.label, a.score)) {
-      std::cerr << "warning: --score '" << a.score << "' holds only 0 and 1 while --label '"
-                << a.label << "' holds fractions: are the two swapped? (evaluated as "
-                << "regression; --task binary or regression says which is meant)\n";
+      std::cerr
+          << "warning: --score '" << a.score << "' holds only 0 and 1 while --label '" << a.label
+          << "' holds fractions: are the two swapped? (evaluated as "
+          << "regression; swap --label and --score, or give --task regression to keep this)\n";
     }
   } else {
     ResolvedModel m = ResolveModelRef(*ws, a.model);

@@ -57,7 +57,30 @@ std::string ManifestDifference(const nlohmann::json& now, const nlohmann::json& 
     return "classes " + Printable(classes.dump(), 80) + " where they were " +
            Printable(was_classes.dump(), 80);
   }
+  if (task == "binary" || task == "multiclass") {  // the type its labels are answered in
+    const auto type = [](const nlohmann::json& m) {
+      return m.contains("target") && m["target"].is_object() ? m["target"].value("type", "") : "";
+    };
+    if (type(now) != type(before)) {
+      return "a model of " + type(now) + " labels where they were " + type(before);
+    }
+  }
+  if (task == "clustering" && now.value("clusters", 0) != before.value("clusters", 0)) {
+    return "a model of " + std::to_string(now.value("clusters", 0)) + " clusters where it was " +
+           std::to_string(before.value("clusters", 0));
+  }
   return {};
+}
+
+// ManifestDifference against the bundle at `before_hash`; "" when that bundle cannot be read
+// (damaged, or of a newer format): moving away from it is then the point, not a reason to stop.
+std::string DifferenceFrom(Workspace& ws, const nlohmann::json& now,
+                           const std::string& before_hash) {
+  try {
+    return ManifestDifference(now, LoadBundle(ws.artifacts(), before_hash).manifest);
+  } catch (const Error&) {
+    return {};
+  }
 }
 
 nlohmann::json VersionJson(const ModelVersionRecord& v) {
@@ -89,23 +112,21 @@ void Register(const GlobalOptions& global, const std::string& run_ref, const std
   // The bundle must be whole before it is registered.
   const ModelBundle bundle = LoadBundle(ws->artifacts(), m.model_hash);
   const auto earlier = ws->metadata().ListModelVersions(name);
+  const std::string difference =
+      earlier.empty() ? "" : DifferenceFrom(*ws, bundle.manifest, earlier.back().model_hash);
   ModelVersionRecord v = ws->metadata().RegisterModelVersion(
       name, m.model_hash, run_id, description, tags, CurrentActor(), ws->clock().NowMicros());
+  if (!difference.empty()) {  // on stderr: --json's document stays one document
+    std::cerr << "warning: " << name << "/" << v.version << " is " << difference << " (" << name
+              << "/" << earlier.back().version << "); clients of " << name
+              << " must change with it\n";
+  }
   if (json) {
     PrintJson(VersionJson(v));
     return;
   }
   std::cout << "Registered " << name << "/" << v.version << " (from " << m.description
             << "), status " << v.status << "\n";
-  if (!earlier.empty()) {
-    const auto& last = earlier.back();
-    const std::string difference =
-        ManifestDifference(bundle.manifest, LoadBundle(ws->artifacts(), last.model_hash).manifest);
-    if (!difference.empty()) {
-      std::cerr << "warning: " << name << "/" << v.version << " is " << difference << " (" << name
-                << "/" << last.version << "); clients of " << name << " must change with it\n";
-    }
-  }
 }
 
 void List(const GlobalOptions& global, const std::string& name,
@@ -212,7 +233,6 @@ void Alias(const GlobalOptions& global, const std::string& ref, const std::strin
   ValidateAliasName(alias);
   auto ws = OpenWorkspace(global);
   ResolveModelRef(*ws, ref);  // a missing version: the versions there are, or the nearest name
-  ResolveModelRef(*ws, ref);  // a missing version: the versions there are, or the nearest name
   // Aliases are exact names; two that differ in case only (prod, Prod) would be taken for one.
   for (const auto& v : ws->metadata().ListModelVersions(name)) {
     for (const auto& other : v.aliases) {
@@ -227,8 +247,8 @@ void Alias(const GlobalOptions& global, const std::string& ref, const std::strin
   std::string difference;
   if (before && before->version != version) {
     auto target = ws->metadata().FindModelVersion(name, version);
-    difference = ManifestDifference(LoadBundle(ws->artifacts(), target->model_hash).manifest,
-                                    LoadBundle(ws->artifacts(), before->model_hash).manifest);
+    difference = DifferenceFrom(*ws, LoadBundle(ws->artifacts(), target->model_hash).manifest,
+                                before->model_hash);
   }
   const bool moved =
       ws->metadata().SetModelAlias(name, alias, version, CurrentActor(), ws->clock().NowMicros());
@@ -341,6 +361,7 @@ void Update(const GlobalOptions& global, const UpdateArgs& a) {
   change.description = a.description;
   change.set_tags = TagsArg(a.tags);
   for (const auto& key : a.untags) {
+    ValidateTag(key, "-");  // the key's rules (the value is not given)
     if (change.set_tags.count(key)) {
       throw UsageError("tag " + key + " is given to --tag and --untag", "give it to one of them");
     }

@@ -72,7 +72,10 @@ EndpointConfig BuildConfig(const ServeArgs& a, const GlobalOptions& global, Work
   }
   for (const std::string& ref : a.models) c.models.push_back(ModelFromRef(ref));
   ServerConfig& s = c.server;
-  if (a.host) s.host = *a.host;
+  if (a.host) {
+    s.host = *a.host;
+    s.host_where.clear();
+  }
   if (a.port >= 0) s.port = a.port;
   if (global.threads > 0) s.threads = global.threads;
   if (s.threads <= 0) s.threads = DefaultThreads();
@@ -82,7 +85,10 @@ EndpointConfig BuildConfig(const ServeArgs& a, const GlobalOptions& global, Work
   if (a.drain_seconds >= 0) s.drain_seconds = a.drain_seconds;
   if (a.auth) s.auth = true;
   if (a.no_auth) s.auth = false;
-  if (a.capture_percent >= 0) c.capture.percent = a.capture_percent;
+  if (a.capture_percent >= 0) {
+    c.capture.percent = a.capture_percent;
+    c.capture.percent_where.clear();
+  }
   // The YAML's capture.dir is relative to the workspace root, as the stores in mloop.yaml are;
   // --capture-dir, a path given on the command line, to the current directory.
   if (!c.capture.dir.empty() && std::filesystem::path(c.capture.dir).is_relative()) {

@@ -138,6 +138,11 @@ TEST_F(TransformCliTest, EmptyLinesOfAOneColumnFileAreMissingValues) {
   WriteFile(dir_ / "bare.csv", "1\n\n3\n\n");
   ASSERT_EQ(Run("transform -m 2 -i bare.csv --no-header -o bare_out.csv").code, 0);
   EXPECT_EQ("prediction\n" + Read("bare_out.csv"), Read("predicted.csv"));
+  // A wide headerless file cut down to the one input by --input-filter: blank, as ever.
+  WriteFile(dir_ / "wide.csv", "a,1\nb,2\n\nc,3\n");
+  r = Run("transform -m 2 -i wide.csv --no-header --input-filter '$[1:]' -o wide_out.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "3 predicted, 0 failed");
   // Two columns: an empty line is blank, as ever.
   WriteFile(dir_ / "two.csv", "x,y\n1,10\n\n3,30\n");
   ASSERT_EQ(Run("transform -m 2 -i two.csv -o two_out.csv").code, 0);

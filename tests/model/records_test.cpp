@@ -61,8 +61,6 @@ TEST(RecordsTest, CsvRecordsInInputOrder) {
   EXPECT_EQ(t.column("age").i64()[1], -20);
 }
 
-// A quote opens a quoted field only at the field's start, as `mloop data import` reads a file:
-// inch marks in product text neither join records nor lose one.
 // For a model of one input, an empty CSV line is a record with a missing value (pandas' to_csv
 // of a one-column frame writes NaN so); skipped, every later answer would belong to another
 // record. A line of spaces is still blank, and JSON Lines skip empty lines.
@@ -78,6 +76,8 @@ TEST(RecordsTest, AnEmptyLineIsAMissingValueForOneInput) {
   EXPECT_EQ(batch.ParseBody("{\"bmi\": 1}\n\n{\"bmi\": 2}\n", RecordFormat::kJsonLines), 2);
 }
 
+// A quote opens a quoted field only at the field's start, as `mloop data import` reads a file:
+// inch marks in product text neither join records nor lose one.
 TEST(RecordsTest, CsvQuotesInsideAFieldAreCharacters) {
   RecordBatch batch(kInputs);
   EXPECT_EQ(batch.ParseBody("1,2,12\" pipe,true\n3,4,14\" pipe,false\n5,6,\"two\nlines\",true\n",

@@ -616,6 +616,27 @@ TEST_F(HandlerTest, ClusteringModelsAreNotComparedOrSplit) {
   EXPECT_CONTAINS(text, "mloop_shadow_records_total{model=\"seg\",variant=\"challenger\"} 5");
   EXPECT_EQ(text.find("mloop_shadow_disagreements_total{"), std::string::npos) << text;
   EXPECT_EQ(text.find("mloop_shadow_abs_diff_total{"), std::string::npos) << text;
+  // Variants on one model may follow their aliases only together.
+  reg.refs["seg@a"] = reg.refs["seg@b"] = "k3";
+  c = OneModel("seg@a");
+  c.models[0].variants.push_back(VariantConfig{"b", "seg@b", 1.0});
+  Start(c);
+  {
+    std::lock_guard lock(reg.mu);
+    reg.refs["seg@b"] = "k5";  // 3 clusters too, numbered otherwise
+  }
+  auto changes = host->Refresh();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_CONTAINS(changes[0], "seg/b: kept");
+  EXPECT_CONTAINS(changes[0], "would be two clustering models");
+  {
+    std::lock_guard lock(reg.mu);
+    reg.refs["seg@a"] = "k5";  // now both move
+  }
+  changes = host->Refresh();
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].find("kept"), std::string::npos) << changes[0];
+  EXPECT_EQ(changes[1].find("kept"), std::string::npos) << changes[1];
 }
 
 TEST_F(HandlerTest, HotSwapWhenTheAliasMoves) {
@@ -1078,9 +1099,9 @@ server: {port: 9000, threads: 4, max_body_mb: 1, auth: true}
   EXPECT_EQ(c.server.max_body_bytes, 1 << 20);
   EXPECT_EQ(c.server.auth, true);
 
-  auto error = [](const std::string& yaml) {
+  auto error = [](const std::string& yaml) {  // as `serve --config` without flags checks it
     try {
-      ParseEndpointConfig(yaml, "e.yaml");
+      ValidateEndpointConfig(ParseEndpointConfig(yaml, "e.yaml"));
     } catch (const Error& e) {
       return std::string(e.what());
     }
@@ -1141,6 +1162,11 @@ server: {port: 9000, threads: 4, max_body_mb: 1, auth: true}
   EXPECT_EQ(error(m + "server: {host: 0.0.0.0}\n"), "no error");
   EXPECT_EQ(error(m + "server: {host: localhost}\n"), "no error");
   EXPECT_FALSE(IsListenAddress("999.1.1.1"));
+  // A flag's value replaces the file's before the settings are checked (serve's flags win).
+  EndpointConfig flagged = ParseEndpointConfig(m + "capture: {percent: 150}\n", "e.yaml");
+  flagged.capture.percent = 5;
+  flagged.capture.percent_where.clear();
+  EXPECT_NO_THROW(ValidateEndpointConfig(flagged));
 }
 
 }  // namespace

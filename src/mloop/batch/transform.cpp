@@ -471,7 +471,9 @@ TransformSummary RunTransform(const TransformJob& job) {
       *job.predictor, opt, kind, has_header ? &header : nullptr, job.input_table);
   // A one-column CSV file: an empty line is a record whose value is missing, as `mloop data
   // import` and `predict` read it (pandas writes NaN so); skipped, the output would lose a row.
-  if (kind == InputKind::kCsv && (plan.header ? plan.header_width == 1 : plan.inputs.size() == 1)) {
+  if (kind == InputKind::kCsv &&
+      (plan.header ? plan.header_width == 1
+                   : plan.inputs.size() == 1 && plan.input_filter.is_root())) {
     reader->KeepEmptyLines();
   }
 

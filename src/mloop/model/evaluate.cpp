@@ -248,6 +248,10 @@ Evaluation EvaluatePredictions(const Table& data, const std::string& label,
                             "(metrics that need both classes are then left out)");
     }
   }
+  if (task == Task::kRegression && data.column(label).type() == DataType::kString) {
+    throw InvalidArgument("label column '" + label + "' holds text; it cannot be regressed",
+                          "leave --task out, or give --task binary for two labels");
+  }
   Target target;
   if (!one_class.empty()) {
     target.column = label;
@@ -263,6 +267,11 @@ Evaluation EvaluatePredictions(const Table& data, const std::string& label,
             " classes, and --predictions evaluates binary and regression predictions",
         "numbers to regress: give --task regression; for a multiclass model, evaluate the "
         "model itself: mloop eval MODEL --data DATASET");
+  }
+  if (!positive.empty() && target.task == Task::kRegression) {
+    throw InvalidArgument(
+        "--positive names a class, and label column '" + label + "' is read as numbers to regress",
+        "give --task binary when the labels are two classes");
   }
   if (!positive.empty() && target.task == Task::kBinary) {
     auto it = std::find(target.classes.begin(), target.classes.end(), positive);

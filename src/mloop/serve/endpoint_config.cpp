@@ -176,9 +176,7 @@ EndpointConfig ParseEndpointConfig(const std::string& text, const std::string& o
     CheckKeys(origin, cap, kCaptureKeys, "in 'capture'");
     if (cap["percent"]) {
       c.capture.percent = Number(origin, cap["percent"], "percent");
-      if (!(c.capture.percent >= 0 && c.capture.percent <= 100)) {
-        throw InvalidArgument(Where(origin, cap["percent"]) + ": 'percent' must be in [0, 100]");
-      }
+      c.capture.percent_where = Where(origin, cap["percent"]);
     }
     if (cap["dir"]) c.capture.dir = String(origin, cap["dir"], "dir");
     if (cap["max_file_mb"]) {
@@ -196,10 +194,7 @@ EndpointConfig ParseEndpointConfig(const std::string& text, const std::string& o
     ServerConfig& v = c.server;
     if (s["host"]) {
       v.host = String(origin, s["host"], "host");
-      if (!IsListenAddress(v.host)) {
-        throw InvalidArgument(Where(origin, s["host"]) + ": 'host' " + HostProblem(v.host),
-                              kHostHint);
-      }
+      v.host_where = Where(origin, s["host"]);
     }
     if (s["port"]) v.port = static_cast<int>(Integer(origin, s["port"], "port", 0, 65535));
     if (s["threads"])
@@ -226,7 +221,7 @@ EndpointConfig ParseEndpointConfig(const std::string& text, const std::string& o
     }
     if (s["auth"]) v.auth = Bool(origin, s["auth"], "auth");
   }
-  ValidateEndpointConfig(c);
+  ValidateEndpointConfig(c, /*settings=*/false);  // the flags may override settings
   return c;
 }
 
@@ -245,7 +240,7 @@ void CheckEndpointName(const std::string& what, const std::string& name) {
 
 }  // namespace
 
-void ValidateEndpointConfig(const EndpointConfig& c) {
+void ValidateEndpointConfig(const EndpointConfig& c, bool settings) {
   if (c.models.empty()) {
     throw InvalidArgument("nothing to serve: give --model REF or a configuration with 'models'");
   }
@@ -275,11 +270,18 @@ void ValidateEndpointConfig(const EndpointConfig& c) {
                             m.shadow->name + "')");
     }
   }
+  if (!settings) return;
+  // Where a file gave the value, its place; a flag's value is named as the flag's.
   if (!(c.capture.percent >= 0 && c.capture.percent <= 100)) {
-    throw InvalidArgument("capture percent must be in [0, 100]");
+    throw InvalidArgument(c.capture.percent_where.empty()
+                              ? "capture percent must be in [0, 100]"
+                              : c.capture.percent_where + ": 'percent' must be in [0, 100]");
   }
   if (!IsListenAddress(c.server.host)) {
-    throw InvalidArgument("host " + HostProblem(c.server.host), kHostHint);
+    throw InvalidArgument(c.server.host_where.empty()
+                              ? "host " + HostProblem(c.server.host)
+                              : c.server.host_where + ": 'host' " + HostProblem(c.server.host),
+                          kHostHint);
   }
   if (c.server.port < 0 || c.server.port > 65535) {
     throw InvalidArgument("port must be in [0, 65535], got " + std::to_string(c.server.port));

@@ -38,14 +38,16 @@ struct ModelEndpointConfig {
 };
 
 struct CaptureConfig {
-  double percent = 0;  // of requests captured (0: capture off)
-  std::string dir;     // default: <workspace>/capture
+  double percent = 0;         // of requests captured (0: capture off)
+  std::string percent_where;  // "FILE:LINE:COL" when the value came from a file (for messages)
+  std::string dir;            // default: <workspace>/capture
   int64_t max_file_bytes = int64_t{64} << 20;
   int rotate_seconds = 3600;
 };
 
 struct ServerConfig {
   std::string host = "127.0.0.1";
+  std::string host_where;  // "FILE:LINE:COL" when the value came from a file (for messages)
   int port = 8080;
   int threads = 0;                            // 0: one per core
   int64_t max_body_bytes = int64_t{6} << 20;  // SageMaker's payload limit
@@ -72,7 +74,9 @@ ModelEndpointConfig ModelFromRef(const std::string& ref);
 
 // Checks names (unique models, unique variants per model, a shadow named apart from them),
 // weights (> 0) and limits. InvalidArgument naming the problem.
-void ValidateEndpointConfig(const EndpointConfig& config);
+// `settings` false: names and structure only (a file's settings may still be overridden by
+// flags, which are checked with them afterwards).
+void ValidateEndpointConfig(const EndpointConfig& config, bool settings = true);
 
 bool IsLoopbackHost(const std::string& host);
 // An address the server can listen on: an IPv4 or IPv6 address, or "localhost".

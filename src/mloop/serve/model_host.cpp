@@ -233,6 +233,17 @@ std::vector<std::string> ModelHost::Refresh(bool repeat_failures) {
         throw InvalidArgument(it->second->description + " answers otherwise than the endpoint (" +
                               difference + "); serve it under another name");
       }
+      // Variants of a clustering model stay one model (see the constructor): a variant moves
+      // only to where every other variant's reference now resolves too (an alias they share).
+      if (&v != m.shadow() && it->second->predictor->task() == Task::kClustering) {
+        for (const auto& w : m.variants()) {
+          if (w.get() == &v || source_.resolve(w->ref()).hash == r.hash) continue;
+          throw InvalidArgument(it->second->description + " and variant '" + w->name() + "' (" +
+                                w->ref() +
+                                ") would be two clustering models, whose cluster numbers do not "
+                                "correspond; serve it under another name");
+        }
+      }
       v.Swap(it->second);
       v.last_refresh_error.clear();
       v.stats().swaps.fetch_add(1, std::memory_order_relaxed);

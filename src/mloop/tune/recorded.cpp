@@ -117,6 +117,8 @@ class Recorder {
 void Recorder::PrepareTraining() {
   const TrainObjective& t = *job_.train;
   if (!options_.train_data) throw Internal("a training job needs its data");
+  // `register: {name: Cancer}` beside a registered `cancer`: refused now, not after the trials.
+  if (!job_.register_name.empty()) RefuseNameDifferingInCase(ws_, job_.register_name);
   const TrainData& d = *options_.train_data;
   // An unknown algorithm, or a fixed or tuned parameter it does not know, before any trial;
   // then each tuned parameter at both ends of its range (and every category), the others in
