@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <fstream>
+
 #include "mloop/core/error.h"
 #include "test_util.h"
 
@@ -134,6 +137,35 @@ TEST_F(DatasetsTest, InterruptionBeforeCommitLeavesNoDataset) {
   EXPECT_THROW(ResolveDataset(*ws_, ParseDatasetRef("d")), Error);
   // The next import succeeds and is version 1.
   EXPECT_EQ(ImportDataset(*ws_, r).version.version, 1);
+}
+
+// A file written while it is imported (cut short, rewritten in place at the same size) would be
+// stored torn, under the import key of bytes it does not hold, and found "unchanged" at every
+// later import of the real file: refused, nothing recorded, and the next import reads it whole.
+TEST_F(DatasetsTest, AFileChangedDuringImportIsRefused) {
+  ImportRequest r;
+  r.name = "d";
+  r.file = WriteFile(dir_ / "d.csv", "a,b\n1,old\n2,old\n3,old\n");
+  for (const std::string rewrite : {"a,b\n1,old\n", "a,b\n1,new\n2,new\n3,new\n"}) {
+    ErrorCode code{};
+    std::string message;
+    try {
+      ImportDataset(*ws_, r, [&] {
+        // Rewritten in place (same inode); a later modification time, as any write gives.
+        std::ofstream(r.file, std::ios::in | std::ios::out | std::ios::trunc) << rewrite;
+        std::filesystem::last_write_time(
+            r.file, std::filesystem::last_write_time(r.file) + std::chrono::seconds(1));
+      });
+    } catch (const Error& e) {
+      code = e.code();
+      message = e.what();
+    }
+    EXPECT_EQ(code, ErrorCode::kDataError) << message;
+    EXPECT_NE(message.find("while it was being imported"), std::string::npos) << message;
+    EXPECT_TRUE(ws_->metadata().ListDatasets().empty());
+    WriteFile(r.file, "a,b\n1,old\n2,old\n3,old\n");
+  }
+  EXPECT_EQ(ImportDataset(*ws_, r).version.num_rows, 3);
 }
 
 TEST_F(DatasetsTest, SkipPolicyNumbersAddUp) {

@@ -1,5 +1,7 @@
 #include "mloop/data/datasets.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -48,6 +50,35 @@ std::string OptionsJson(const ImportRequest& r, const ReadResult& result, Source
 // Bumped whenever reading the same bytes with the same options may give another table, so that
 // versions imported before are not taken for what the file gives now.
 constexpr int kImportKeyVersion = 1;
+
+// What tells a file's content changed without reading it: size, modification time (ns), inode.
+struct FileStamp {
+  int64_t size = -1, mtime_ns = 0;
+  uint64_t inode = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+FileStamp StampOf(const std::filesystem::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return {};
+  return {static_cast<int64_t>(st.st_size),
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+          static_cast<uint64_t>(st.st_ino)};
+}
+
+// A file written while it was imported (truncated, rewritten in place, replaced) gives a torn
+// table, filed under bytes it does not hold: refused, and nothing is recorded.
+void RefuseChangedFile(const std::filesystem::path& file, const FileStamp& before) {
+  const FileStamp now = StampOf(file);
+  if (now == before) return;
+  std::string what = now.size < 0                ? "was removed"
+                     : now.inode != before.inode ? "was replaced"
+                     : now.size != before.size   ? "changed size (" + std::to_string(before.size) +
+                                                     " -> " + std::to_string(now.size) + " bytes)"
+                                               : "was modified";
+  throw DataError(file.string() + " " + what + " while it was being imported",
+                  "nothing was stored; import it again once it is no longer being written");
+}
 
 // A file import's key (DatasetVersion::import_key): XXH3-128 of everything that decides the
 // table, that is every read option but the thread count, then the file's bytes (as stored:
@@ -226,6 +257,8 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
   SourceFormat format = request.format;
   std::string source_uri;
   std::string import_key;
+  std::filesystem::path stamped;  // a file (not a spooled pipe) and its stamp before reading
+  FileStamp stamp;
   // The rejects file, written only when rows are rejected, is never the source it reports on
   // (the file, or the SQLite database): refused before anything is read.
   const std::filesystem::path rejects_path =
@@ -244,14 +277,24 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
         request.sql;
   } else {
     const SpooledInput input(request.file);  // a pipe is read once, into a temporary file
+    if (input.path() == request.file) {
+      stamped = input.path();
+      stamp = StampOf(stamped);
+    }
     if (format == SourceFormat::kAuto) format = DetectFormat(input.path());
     import_key = ImportKey(input.path(), request, format);
     if (auto reused = ReuseImport(ws, request, import_key)) {
       reused->read_seconds = SecondsSince(start);
       return std::move(*reused);
     }
-    read = format == SourceFormat::kJsonLines ? ReadJsonLines(input.path(), request.read)
-                                              : ReadCsv(input.path(), request.read);
+    try {
+      read = format == SourceFormat::kJsonLines ? ReadJsonLines(input.path(), request.read)
+                                                : ReadCsv(input.path(), request.read);
+    } catch (const Error&) {
+      // A row cut short by a writer is no fault of the file's content: say what happened.
+      if (!stamped.empty()) RefuseChangedFile(stamped, stamp);
+      throw;
+    }
     source_uri = std::filesystem::absolute(request.file).lexically_normal().string();
   }
   ImportResult result;
@@ -284,8 +327,13 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
   v.rejected_rows = result.rows_rejected;
   v.options_json = OptionsJson(request, read, format);
   v.import_key = import_key;
-  result.version =
-      StoreVersion(ws, read.table, v, request.read.threads, before_commit, &result.created);
+  // Checked last, right before the version is recorded: a change at any time during the read
+  // (or while the snapshot was written) is caught.
+  const ImportFaultHook check = [&] {
+    if (before_commit) before_commit();
+    if (!stamped.empty()) RefuseChangedFile(stamped, stamp);
+  };
+  result.version = StoreVersion(ws, read.table, v, request.read.threads, check, &result.created);
   result.store_seconds = SecondsSince(start);
   if (request.keep_table) result.table = std::move(read.table);
   return result;
