@@ -183,6 +183,30 @@ TEST_F(DatasetsTest, SkipPolicyNumbersAddUp) {
   EXPECT_NE(rejects.find("\"text\":\"4,w,extra\""), std::string::npos) << rejects;
 }
 
+// Skipping bad rows never skips the rest of the file: a quote that is never closed before the
+// last line is refused (it would make every later line one rejected row); on the last line it
+// is one bad row like another.
+TEST_F(DatasetsTest, SkipRefusesAQuoteThatSwallowsTheRestOfTheFile) {
+  ImportRequest r;
+  r.name = "d";
+  r.file = WriteFile(dir_ / "d.csv", "a,b\n1,x\n2,\"Smith, J\n3,y\n4,z\n");
+  r.read.on_bad_rows = BadRowPolicy::kSkip;
+  r.rejects_path = dir_ / "rejects.jsonl";
+  std::string message;
+  try {
+    ImportDataset(*ws_, r);
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  EXPECT_NE(message.find("d.csv:3:3: a quote opened here is never closed, so the rest of the "
+                         "input (3 lines) would be one rejected row"),
+            std::string::npos)
+      << message;
+  EXPECT_TRUE(ws_->metadata().ListDatasets().empty());
+  r.file = WriteFile(dir_ / "d.csv", "a,b\n1,x\n2,\"Smith, J\n");
+  EXPECT_EQ(ImportDataset(*ws_, r).rows_rejected, 1);
+}
+
 // The rejects file is never the SQLite database the rows come from.
 TEST_F(DatasetsTest, RejectsFileIsNeverTheDatabase) {
   const auto db_path = dir_ / "shop.db";
