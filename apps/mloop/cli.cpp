@@ -156,6 +156,22 @@ void NoteLatestAgain(const std::optional<DatasetVersion>& before, const DatasetV
   }
 }
 
+ImportResult ImportDataFile(Workspace& ws, const std::string& file, bool announce) {
+  ImportRequest request = FileImportRequest(ws, file);
+  const auto before = ws.metadata().FindDatasetVersion(request.name, 0);
+  ImportResult r = ImportDataset(ws, request);
+  if (!announce) return r;
+  const DatasetVersion& v = r.version;
+  std::cerr << (r.created ? "imported " : "already stored: ") << file << " as " << v.name << "@"
+            << v.version << " (" << HumanCount(v.num_rows) << " rows)";
+  if (!r.created && before && before->version != v.version) {
+    std::cerr << "; " << v.name << " means " << v.name << "@" << v.version << " again (it was "
+              << v.name << "@" << before->version << ")";
+  }
+  std::cerr << "\n";
+  return r;
+}
+
 void PrintJson(const nlohmann::json& j) {
   std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }

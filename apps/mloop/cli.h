@@ -46,6 +46,12 @@ bool OutputIsJsonLines(const std::string& path);
 // is now the latest again (`before`: the latest before): a note on stdout that NAME means it.
 void NoteLatestAgain(const std::optional<DatasetVersion>& before, const DatasetVersion& v);
 
+// A data file given where a dataset goes (`train FILE`, `profile FILE`): imported as a dataset
+// named after the file (default import options), announced on stderr when `announce`
+// ("imported FILE as NAME@V (N rows)", or "already stored: ..." and, when that made an older
+// version the latest again, that NAME now means it).
+ImportResult ImportDataFile(Workspace& ws, const std::string& file, bool announce);
+
 // While alive, Ctrl-C (SIGINT) and SIGTERM set flag() instead of ending mloop, so that a long
 // command (train, tune) stops at its next step and records what it did; a second signal ends
 // mloop at once. The previous handlers come back on destruction. One at a time.

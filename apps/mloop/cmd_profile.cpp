@@ -79,9 +79,7 @@ struct ProfileArgs {
 // named after the file, default import options), as `mloop train FILE` does.
 DatasetVersion ResolveInput(Workspace& ws, const std::string& arg, Table* table) {
   if (IsFile(arg)) {
-    ImportResult r = ImportDataset(ws, FileImportRequest(ws, arg));
-    std::cerr << (r.created ? "imported " : "already stored: ") << arg << " as " << Ref(r.version)
-              << " (" << HumanCount(r.version.num_rows) << " rows)\n";
+    ImportResult r = ImportDataFile(ws, arg, /*announce=*/true);
     *table = std::move(r.table);
     return r.version;
   }

@@ -43,13 +43,8 @@ struct TrainArgs {
 // run's lineage points at a stored version. The imported table is kept for training.
 DatasetRef ImportForTraining(Workspace& ws, const std::string& file, bool announce,
                              ImportResult* imported) {
-  *imported = ImportDataset(ws, FileImportRequest(ws, file));
-  const DatasetVersion& v = imported->version;
-  if (announce) {
-    std::cerr << (imported->created ? "imported " : "already stored: ") << file << " as " << v.name
-              << "@" << v.version << " (" << HumanCount(v.num_rows) << " rows)\n";
-  }
-  return {v.name, v.version};
+  *imported = ImportDataFile(ws, file, announce);
+  return {imported->version.name, imported->version.version};
 }
 
 bool IsFile(const std::string& arg) {
