@@ -58,6 +58,20 @@ TEST_F(CsvReaderTest, InfersTypes) {
   EXPECT_EQ(t.column("m").null_count(), 2);
 }
 
+// Formats mloop does not read are named by their first bytes, not as "not a text file".
+TEST_F(CsvReaderTest, BinaryFormatsAreNamed) {
+  using namespace std::string_literals;
+  EXPECT_NE(ErrorOf("BZh91AY&SY\0\0\x01"s).find("in.csv: this is a bzip2 file"), std::string::npos);
+  EXPECT_NE(ErrorOf("\xFD"
+                    "7zXZ\0\0\x04"s)
+                .find("this is an xz file"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("PAR1\0\0\0"s).find("this is a Parquet file"), std::string::npos);
+  EXPECT_NE(ErrorOf("a,b\n1,\0\n"s).find("this is not a text file (a NUL byte"), std::string::npos);
+  // A Latin-1 byte: the row names the likely cause.
+  EXPECT_NE(ErrorOf("id,name\n1,M\xfcller\n").find("iconv -f CP1252 -t UTF-8"), std::string::npos);
+}
+
 TEST_F(CsvReaderTest, Rfc4180Quoting) {
   auto r = Read("a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\r\n\"two\nlines\",z\r\n");
   ASSERT_EQ(r.table.num_rows(), 2);

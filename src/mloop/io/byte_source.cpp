@@ -258,4 +258,29 @@ SpooledInput::~SpooledInput() {
   if (temporary_) ::unlink(read_from_.c_str());
 }
 
+void RefuseKnownBinaryFormat(const std::filesystem::path& path, std::string_view head) {
+  struct Known {
+    std::string_view magic, name, hint;
+  };
+  static constexpr Known kKnown[] = {
+      {"BZh", "a bzip2", "decompress it first (bunzip2 -k FILE); mloop reads gzip and zstd itself"},
+      {"\xFD"
+       "7zXZ",
+       "an xz", "decompress it first (unxz -k FILE); mloop reads gzip and zstd itself"},
+      {"PK\x03\x04", "a zip (or .xlsx)", "unzip it first; a spreadsheet: save it as CSV (UTF-8)"},
+      {"7z\xBC\xAF\x27\x1C", "a 7-Zip", "extract it first"},
+      {"PAR1", "a Parquet", "write it as CSV or JSON Lines (pandas: df.to_csv(...))"},
+      {"\xD0\xCF\x11\xE0", "an Excel 97-2003 (.xls)", "save it as CSV (UTF-8)"},
+      {"SQLite format 3", "an SQLite database",
+       "import a query of it: --db FILE --sql 'SELECT ...'"},
+  };
+  for (const Known& k : kKnown) {
+    if (head.substr(0, k.magic.size()) == k.magic) {
+      throw DataError(
+          path.string() + ": this is " + std::string(k.name) + " file, which mloop does not read",
+          std::string(k.hint));
+    }
+  }
+}
+
 }  // namespace mloop

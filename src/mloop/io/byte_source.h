@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace mloop {
 
@@ -31,6 +32,11 @@ struct FileInfo {
 
 // Opens `path` for reading. Throws NotFound / IoError when it cannot be opened.
 std::unique_ptr<ByteSource> OpenByteSource(const std::filesystem::path& path, FileInfo* info);
+
+// A file format mloop does not read, told by the first bytes of a file found not to be text:
+// throws DataError naming it ("this is a bzip2 file") with how to get text out of it. Returns
+// when `head` starts like none of them.
+void RefuseKnownBinaryFormat(const std::filesystem::path& path, std::string_view head);
 
 // Reads the whole (decompressed) content of `path` into memory.
 std::string ReadWholeFile(const std::filesystem::path& path);

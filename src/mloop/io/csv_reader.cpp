@@ -346,7 +346,9 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
         }
         if (cp.type == DataType::kString && !utf8_ok &&
             !simdjson::validate_utf8(text.data(), text.size())) {
-          reject(row, f.begin, "invalid UTF-8 in column '" + cp.name + "'");
+          reject(row, f.begin,
+                 "invalid UTF-8 in column '" + cp.name +
+                     "' (a Latin-1 or Windows-1252 file? convert it: iconv -f CP1252 -t UTF-8)");
           ok = false;
         }
         if (!parsed) {
@@ -599,6 +601,7 @@ bool CsvReader::Run(ReadResult* result) {
     size_t probe = std::min<size_t>(end_ - pos_, 1 << 16);
     const void* nul = std::memchr(buf_.data() + pos_, '\0', probe);
     if (nul) {
+      RefuseKnownBinaryFormat(path_, std::string_view(buf_.data(), end_));
       auto offset = static_cast<const char*>(nul) - buf_.data();
       throw DataError(path_.string() + ": this is not a text file (a NUL byte at offset " +
                           std::to_string(offset) + ")",

@@ -396,7 +396,11 @@ void JsonLinesReader::Scan(const Line& line) {
   if (root.get(object)) {
     size_t at = text.find_first_not_of(" \t\r");
     return Reject(line, at == std::string_view::npos ? 0 : at,
-                  "expected a JSON object, found " + std::string(KindName(root.type())));
+                  "expected a JSON object, found " + std::string(KindName(root.type())) +
+                      (root.type() == dom::element_type::ARRAY
+                           ? " (mloop reads JSON Lines, one object per line: convert an array "
+                             "of records with jq -c '.[]' FILE)"
+                           : ""));
   }
   ++scan_id_;
   new_keys_.clear();
@@ -483,6 +487,7 @@ size_t JsonLinesReader::CheckText() const {
   if (size_ >= 3 && std::memcmp(content_.data(), "\xEF\xBB\xBF", 3) == 0) pos = 3;
   if (pos == size_) throw DataError(path_.string() + ": the file is empty");
   if (const void* nul = std::memchr(content_.data(), '\0', std::min(size_, kProbeBytes))) {
+    RefuseKnownBinaryFormat(path_, std::string_view(content_.data(), size_));
     auto offset = static_cast<const char*>(nul) - content_.data();
     throw DataError(path_.string() + ": this is not a text file (a NUL byte at offset " +
                         std::to_string(offset) + ")",
