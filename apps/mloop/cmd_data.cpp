@@ -64,7 +64,7 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
   } else if (a.file.empty()) {
     throw UsageError("nothing to import: give FILE, or --sql QUERY --db FILE");
   }
-  req.file = a.file;
+  req.file = a.file == "-" ? "/dev/stdin" : a.file;  // `-`: standard input, as for outputs
   if (a.format == "csv") {
     req.format = SourceFormat::kCsv;
   } else if (a.format == "jsonl") {
@@ -314,7 +314,8 @@ void RegisterData(CLI::App& app, GlobalOptions& global) {
   auto* imp = data->add_subcommand("import",
                                    "Import a CSV / JSON Lines file or an SQLite query "
                                    "as a new immutable dataset version");
-  imp->add_option("FILE", a->file, "CSV or JSON Lines file (.gz and .zst are decompressed)");
+  imp->add_option("FILE", a->file,
+                  "CSV or JSON Lines file (.gz and .zst are decompressed); - for standard input");
   imp->add_option("-n,--name", a->name, "Dataset name")->required();
   imp->add_option("--format", a->format, "auto (by extension), csv or jsonl");
   imp->add_option("--sql", a->sql, "Import the result of this query instead of a file");

@@ -230,6 +230,15 @@ TEST_F(CliTest, EvalCatchesColumnMixUpsAndPrintsEveryMissedGate) {
   EXPECT_CONTAINS(r.err, "metric 'f1' is not defined for this multiclass evaluation");
 }
 
+// `data import -` reads standard input, as `-o -` writes standard output.
+TEST_F(CliTest, ImportReadsStandardInput) {
+  ASSERT_EQ(Run("init").code, 0);
+  const std::string cmd = "cd '" + dir_.path().string() + "' && printf 'a,b\\n1,2\\n3,4\\n' | " +
+                          MLOOP_BINARY + " data import - --name piped > out.txt 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir_ / "out.txt");
+  EXPECT_CONTAINS(ReadFile(dir_ / "out.txt"), "Imported piped@1: 2 rows x 2 columns");
+}
+
 TEST_F(CliTest, UsageErrorsExitWithTwo) {
   auto r = Run("frobnicate");
   EXPECT_EQ(r.code, 2);
