@@ -285,8 +285,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"empty_header", "n,,s\n1,2,3\n", "in.csv:1:3: header: column 2 has an empty name"},
         BadCase{"empty_file", "", "in.csv: the file is empty"},
         BadCase{"only_bom", "\xEF\xBB\xBF", "the file is empty"},
-        BadCase{"binary", std::string("SQLite format 3\0\0\0", 18) + "n,s",
-                "this is not a text file"},
+        BadCase{"binary", std::string("ab\0\0\0cd", 7) + "n,s", "this is not a text file"},
+        BadCase{"sqlite", std::string("SQLite format 3\0\0\0", 18) + "n,s",
+                "in.csv: this is an SQLite database file"},
         BadCase{"line_after_multiline_field", "n,s\n1,\"a\nb\"\n2,x,y\n",
                 "in.csv:4:4: expected 2 fields"}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.name; });
