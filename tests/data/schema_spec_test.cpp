@@ -57,6 +57,9 @@ TEST(SchemaSpecTest, FlagSpecs) {
   EXPECT_EQ(o.types.at("when"), DataType::kTimestamp);
   ApplyRoleSpec("y=target", o);
   EXPECT_EQ(o.roles.at("y"), Role::kTarget);
+  // A column name holding '=' (types and roles never do).
+  ApplyTypeSpec("x=1=string", o);
+  EXPECT_EQ(o.types.at("x=1"), DataType::kString);
   for (const char* bad : {"noequals", "=int64", "a="}) {
     try {
       ApplyTypeSpec(bad, o);

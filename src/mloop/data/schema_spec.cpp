@@ -44,8 +44,9 @@ Role RoleOrThrow(const std::string& text, const std::string& where, bool usage) 
   return *r;
 }
 
+// At the last '=': types and roles never hold one, column names may (`--type 'x=1=string'`).
 std::pair<std::string, std::string> SplitSpec(const std::string& spec, const char* flag) {
-  size_t eq = spec.find('=');
+  size_t eq = spec.rfind('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
     throw UsageError(std::string(flag) + " expects COLUMN=VALUE, got '" + spec + "'");
   }
