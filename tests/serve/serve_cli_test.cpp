@@ -608,8 +608,10 @@ TEST_F(ServeCliTest, HotSwapUnderLoad) {
   EXPECT_CONTAINS(metrics, R"(mloop_model_info{model="hs",variant="production",version="hs/2")");
 }
 
+// Idle keep-alive connections do not hold the drain: the server exits long before its drain
+// time (60 s here) runs out. (No tight time bound: a loaded CI machine may be slow.)
 TEST_F(ServeCliTest, SigtermWithKeepAliveConnectionExitsZero) {
-  ServeProcess server(ws(), {"--model", "bc@production"});
+  ServeProcess server(ws(), {"--model", "bc@production", "--drain-seconds", "60"});
   HttpClient idle(server.port());
   ASSERT_EQ(idle.Get("/ping").result_int(), 200);  // the connection stays open, idle
   HttpClient used(server.port());
@@ -617,13 +619,9 @@ TEST_F(ServeCliTest, SigtermWithKeepAliveConnectionExitsZero) {
   ASSERT_EQ(r.result_int(), 200);
   ASSERT_TRUE(r.keep_alive());
 
-  const auto start = std::chrono::steady_clock::now();
   ASSERT_EQ(kill(server.pid(), SIGTERM), 0);
-  ASSERT_TRUE(server.Exited(5)) << server.Log();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(server.Exited(40)) << server.Log();
   EXPECT_EQ(server.exit_code(), 0) << server.Log();
-  EXPECT_LT(seconds, 5);
   EXPECT_TRUE(idle.ClosedByServer());
   EXPECT_TRUE(used.ClosedByServer());
   const std::string log = server.Log();
@@ -709,7 +707,7 @@ TEST_F(ServeCliTest, SigtermLetsARequestInFlightFinish) {
   http::read(s, buffer, r);
   EXPECT_EQ(r.result_int(), 200) << r.body();
   EXPECT_FALSE(r.keep_alive());
-  ASSERT_TRUE(server.Exited(5));
+  ASSERT_TRUE(server.Exited(30));
   EXPECT_EQ(server.exit_code(), 0);
 }
 
@@ -733,7 +731,7 @@ TEST_F(ServeCliTest, SigtermLetsARequestWithAPartialHeaderFinish) {
   http::read(s, buffer, r, ec);
   EXPECT_FALSE(ec) << ec.message();
   EXPECT_EQ(r.result_int(), 200);
-  EXPECT_TRUE(server.Exited(5));
+  EXPECT_TRUE(server.Exited(30));
 }
 
 TEST_F(ServeCliTest, CaptureWritesDocumentedLines) {

@@ -390,7 +390,7 @@ TEST(Objective, ATimeoutKillsTheProcessGroup) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(r.state, TrialState::kFailed);
   EXPECT_NE(r.error.find("timed out after 0.5 s"), std::string::npos) << r.error;
-  EXPECT_LT(seconds, 10);
+  EXPECT_LT(seconds, 25);  // killed, not left to its 30 s sleep
 }
 
 TEST(Objective, APrunedTrialIsKilled) {
@@ -406,7 +406,7 @@ TEST(Objective, APrunedTrialIsKilled) {
   EXPECT_EQ(r.state, TrialState::kPruned);
   EXPECT_DOUBLE_EQ(*r.value, 3);
   EXPECT_EQ(r.intermediate.size(), 3u);
-  EXPECT_LT(seconds, 10);
+  EXPECT_LT(seconds, 25);  // killed, not left to its 30 s sleep
 }
 
 TEST(Objective, RunsAStudyInParallel) {
