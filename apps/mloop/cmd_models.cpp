@@ -83,6 +83,13 @@ std::string DifferenceFrom(Workspace& ws, const nlohmann::json& now,
   }
 }
 
+// "k=v<sep>k=v", each value shown safely on one line.
+std::string TagsText(const std::map<std::string, std::string>& tags, std::string_view sep) {
+  std::vector<std::string> parts;
+  for (const auto& [key, value] : tags) parts.push_back(key + "=" + Printable(value, 80));
+  return Join(parts, sep);
+}
+
 nlohmann::json VersionJson(const ModelVersionRecord& v) {
   return {{"name", v.name},
           {"version", v.version},
@@ -169,11 +176,7 @@ void List(const GlobalOptions& global, const std::string& name,
     rows.push_back({v.name + "/" + std::to_string(v.version), v.status, aliases,
                     v.run_id ? std::to_string(v.run_id) : "", v.model_hash.substr(0, 12),
                     FormatTimestamp(v.created_at_us)});
-    if (any_tags) {
-      std::vector<std::string> tags;
-      for (const auto& [k, value] : v.tags) tags.push_back(k + "=" + value);
-      rows.back().push_back(Printable(Join(tags, ","), 60));
-    }
+    if (any_tags) rows.back().push_back(CutUtf8(TagsText(v.tags, ","), 60));
   }
   std::vector<std::string> header = {"MODEL", "STATUS", "ALIASES", "RUN", "ADDRESS", "CREATED"};
   if (any_tags) header.push_back("TAGS");
@@ -202,9 +205,7 @@ void Show(const GlobalOptions& global, const std::string& ref, bool json) {
     if (!m.version->description.empty())
       std::cout << "  about:     " << Printable(m.version->description, 200) << "\n";
     if (!m.version->tags.empty()) {
-      std::vector<std::string> tags;
-      for (const auto& [k, v] : m.version->tags) tags.push_back(k + "=" + Printable(v, 80));
-      std::cout << "  tags:      " << Join(tags, ", ") << "\n";
+      std::cout << "  tags:      " << TagsText(m.version->tags, ", ") << "\n";
     }
   }
   std::cout << "  algorithm: " << man.value("algorithm", "") << " (" << man.value("task", "")

@@ -300,7 +300,7 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
   // Skipping bad rows must not skip the file: a quote that is never closed makes every line
   // after it one rejected "row" (a file of 100,001 lines imported as 2 rows and 1 rejected).
   for (const RejectedRow& r : read.rejected) {
-    if (r.reason.rfind("unterminated quoted field", 0) != 0) continue;
+    if (r.reason != kUnterminatedQuoteReason) continue;
     std::string_view text = r.text;  // the file's last line end is inside the open quote too
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
     const int64_t lines = std::count(text.begin(), text.end(), '\n');

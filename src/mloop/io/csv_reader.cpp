@@ -304,7 +304,7 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
     Row row = TokenizeRow(p, end, plan.delim, fields);
     p = row.next;
     if (row.status == RowStatus::kUnterminatedQuote) {
-      reject(row, row.error_at, "unterminated quoted field: the quote opened here is never closed");
+      reject(row, row.error_at, kUnterminatedQuoteReason);
     } else if (row.status == RowStatus::kBadQuote) {
       reject(row, row.error_at,
              "unexpected text after a closing quote (a quote inside a quoted field must be "

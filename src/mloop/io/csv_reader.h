@@ -23,6 +23,11 @@ namespace mloop {
 
 ReadResult ReadCsv(const std::filesystem::path& path, const ReadOptions& options);
 
+// The reason of a rejected row whose opening quote is never closed (it runs to the end of the
+// input): `data import` tells it from other bad rows by this text.
+inline constexpr const char* kUnterminatedQuoteReason =
+    "unterminated quoted field: the quote opened here is never closed";
+
 // The DataError for a file whose lines end in a carriage return alone (classic Mac OS), with
 // the command that converts it; every CSV consumer says it the same way.
 Error CarriageReturnLinesError(const std::filesystem::path& path);

@@ -193,6 +193,7 @@ std::string ServerMetrics::Render() const {
     const char* name;
     const char* help;
     std::function<std::string(const VariantStats&)> value;
+    bool compares = false;  // compares answers: left out for clustering models
   };
   const ShadowSeries shadow_series[] = {
       {"mloop_shadow_requests_total", "Requests the shadow predicted on.",
@@ -201,23 +202,21 @@ std::string ServerMetrics::Render() const {
        [](const VariantStats& s) { return std::to_string(s.shadow_records.load()); }},
       {"mloop_shadow_disagreements_total",
        "Records whose predicted class differed between the shadow and the answer.",
-       [](const VariantStats& s) { return std::to_string(s.shadow_disagreements.load()); }},
+       [](const VariantStats& s) { return std::to_string(s.shadow_disagreements.load()); }, true},
       {"mloop_shadow_abs_diff_total",
        "Summed absolute difference of the scores between the shadow and the answer (divide by "
        "mloop_shadow_records_total for the mean).",
-       [](const VariantStats& s) { return Num(s.shadow_abs_diff_sum.load()); }},
+       [](const VariantStats& s) { return Num(s.shadow_abs_diff_sum.load()); }, true},
       {"mloop_shadow_failures_total", "Shadow predictions that failed.",
        [](const VariantStats& s) { return std::to_string(s.shadow_failures.load()); }},
       {"mloop_shadow_dropped_total", "Shadow requests dropped: the shadow's queue was full.",
        [](const VariantStats& s) { return std::to_string(s.shadow_dropped.load()); }},
   };
   for (const ShadowSeries& series : shadow_series) {
-    const bool comparison = std::string_view(series.name) == "mloop_shadow_disagreements_total" ||
-                            std::string_view(series.name) == "mloop_shadow_abs_diff_total";
     each(
         series.name, "counter", series.help,
         [&](const VariantStats& s) {
-          if (comparison && s.clustering.load(std::memory_order_relaxed)) return;
+          if (series.compares && s.clustering.load(std::memory_order_relaxed)) return;
           Line(series.name, s.labels, series.value(s), &out);
         },
         true);
