@@ -174,10 +174,8 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   std::optional<Task> task;
   if (!a.task.empty()) {
     task = ParseTask(a.task);
-    if (a.task != "binary" && a.task != "regression") {
-      throw UsageError("--task takes binary or regression, not '" + a.task + "'",
-                       "--predictions scores binary and regression predictions; evaluate a "
-                       "multiclass model itself: mloop eval MODEL --data DATASET");
+    if (a.task != "binary" && a.task != "multiclass" && a.task != "regression") {
+      throw UsageError("--task takes binary, multiclass or regression, not '" + a.task + "'");
     }
   }
   const std::vector<Gate> gates = ParseGates(a);
@@ -239,6 +237,18 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     if (it == ev.metrics.end()) {
       if (undefined_gate) continue;
       // roc_auc of labels of one class, a multiclass metric of a binary task, ...
+      bool scores_metric = false;
+      try {
+        scores_metric = NeedsScores(g.metric);
+      } catch (const Error&) {
+        // Not a metric name: ParseGates has said so already.
+      }
+      if (ev.predicted_classes && scores_metric) {
+        undefined_gate = InvalidArgument("metric '" + g.metric +
+                                         "' needs scores or probabilities, and the predictions "
+                                         "are classes");
+        continue;
+      }
       undefined_gate =
           InvalidArgument("metric '" + g.metric + "' is not defined for this " +
                               std::string(TaskName(ev.task)) + " evaluation" +
@@ -265,6 +275,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
         {"rows", ev.rows},
         {"dropped_rows", ev.dropped_rows},
         {"positive", ev.positive.empty() ? nlohmann::json() : nlohmann::json(ev.positive)},
+        {"predicted_classes", ev.predicted_classes},
         {"unscored_rows", ev.unscored_rows},
         {"weight", a.weight.empty() ? nlohmann::json() : nlohmann::json(a.weight)},
         {"metrics", ev.metrics},
@@ -289,6 +300,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     std::cout << "Evaluated " << subject << " on " << HumanCount(ev.rows) << " rows ("
               << TaskName(ev.task)
               << (ev.positive.empty() ? "" : ", positive class '" + ev.positive + "'")
+              << (ev.predicted_classes ? ", predicted classes" : "")
               << (a.weight.empty() ? "" : ", weighted by " + a.weight) << ")";
     if (ev.dropped_rows > 0) std::cout << "; " << HumanCount(ev.dropped_rows) << " without a label";
     if (ev.unscored_rows > 0)
@@ -299,12 +311,17 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     PrintTable({"METRIC", "VALUE"}, rows, "  ");
     // Metrics of the task that this data leaves undefined (ROC AUC of one class; log loss and
     // Brier of scores outside [0, 1]) are said to be missing, not just absent.
-    std::vector<std::string> undefined;
+    std::vector<std::string> undefined, need_scores;
     for (const std::string& m : MetricNames(ev.task)) {
-      if (!ev.metrics.count(m)) undefined.push_back(m);
+      if (ev.metrics.count(m)) continue;
+      (ev.predicted_classes && NeedsScores(m) ? need_scores : undefined).push_back(m);
     }
     if (!undefined.empty()) {
       std::cout << "  (not defined on this data: " << Join(undefined, ", ") << ")\n";
+    }
+    if (!need_scores.empty()) {
+      std::cout << "  (the predictions are classes; these need scores or probabilities: "
+                << Join(need_scores, ", ") << ")\n";
     }
     if (ev.business) std::cout << BusinessSummary(*ev.business, *options.business) << "\n";
     if (!a.html.empty()) std::cout << "Report: " << a.html << "\n";
@@ -330,10 +347,13 @@ void RegisterEval(CLI::App& app, GlobalOptions& global, int* exit_code) {
                    "A CSV or JSON Lines file of predictions made anywhere");
   eval->add_option("--label", a->label, "With --predictions: the true label column");
   eval->add_option("--score", a->score,
-                   "With --predictions: the score (binary) or predicted value (regression)");
+                   "With --predictions: the score (binary), the predicted value (regression), "
+                   "the predicted class, or 'probability_*' (a column per class, '*' the class)");
   eval->add_option("--positive", a->positive,
                    "The positive class label (binary; default: the second class in label order)");
-  eval->add_option("--task", a->task, "With --predictions: binary or regression");
+  eval->add_option("--task", a->task,
+                   "With --predictions: binary, multiclass or regression (default: inferred from "
+                   "the labels)");
   eval->add_option("--weight", a->weight,
                    "A column of sample weights (as scikit-learn's sample_weight)");
   eval->add_option("--business", a->business, "YAML with the value of each outcome");

@@ -3,11 +3,13 @@
 // the real binary.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "eval/eval_fixtures.h"
 #include "mloop/core/column.h"
+#include "mloop/eval/metrics.h"
 #include "test_util.h"
 
 namespace mloop {
@@ -17,6 +19,38 @@ using testing::EvalFixtures;
 using testing::Near;
 using testing::TempDir;
 using testing::WriteFile;
+
+// Every metric of fixture case `c` for which `compared(name)` holds equals the command's JSON
+// output `out`; a metric scikit-learn left undefined (NaN, or an error it raised), or one that
+// `absent(name)` says must be missing, is missing. Returns how many values were compared.
+int ExpectFixtureMetrics(const nlohmann::json& c, const nlohmann::json& out,
+                         const std::function<bool(const std::string&)>& compared,
+                         const std::function<bool(const std::string&)>& absent) {
+  const std::string name = c["name"].get<std::string>();
+  int checked = 0;
+  for (const auto& [metric, expected] : c["metrics"].items()) {
+    if (!compared(metric)) continue;
+    if (!expected.is_number() || absent(metric)) {
+      EXPECT_FALSE(out["metrics"].contains(metric)) << name << " " << metric;
+      continue;
+    }
+    if (!out["metrics"].contains(metric)) {
+      ADD_FAILURE() << name << " " << metric << " is missing";
+      continue;
+    }
+    EXPECT_TRUE(Near(out["metrics"][metric].get<double>(), expected.get<double>()))
+        << name << " " << metric;
+    ++checked;
+  }
+  return checked;
+}
+
+bool Always(const std::string&) {
+  return true;
+}
+bool Never(const std::string&) {
+  return false;
+}
 
 // Every metric the fixture has for a weighted binary or regression case equals the command's.
 // In the binary cases chosen, the predicted class is score > 0.5, the rule of `mloop eval`.
@@ -45,16 +79,7 @@ TEST(EvalCliTest, WeightedPredictionsEqualScikitLearn) {
     ASSERT_EQ(r.code, 0) << name << ": " << r.err;
     const auto out = nlohmann::json::parse(r.out);
     EXPECT_EQ(out["weight"], "w");
-    for (const auto& [metric, expected] : c["metrics"].items()) {
-      if (!expected.is_number()) {  // NaN, or an error scikit-learn raised: left out
-        EXPECT_FALSE(out["metrics"].contains(metric)) << name << " " << metric;
-        continue;
-      }
-      ASSERT_TRUE(out["metrics"].contains(metric)) << name << " " << metric;
-      EXPECT_TRUE(Near(out["metrics"][metric].get<double>(), expected.get<double>()))
-          << name << " " << metric;
-      ++checked;
-    }
+    checked += ExpectFixtureMetrics(c, out, Always, Never);
   }
   EXPECT_GT(checked, 300);
 }
@@ -146,6 +171,179 @@ TEST(EvalCliTest, LabelsTheModelDoesNotKnowAreRefused) {
   EXPECT_CONTAINS(r.err,
                   "the data has 3 rows whose 'y' is not a class of the training data "
                   "('c', 'd'); the classes are a, b");
+}
+
+// The multiclass cases of the fixtures, as a tool writes them: a label column of class names, a
+// probability column per class (`p_c0`, `p_c1`, ...) and a column of predicted classes.
+// `--score 'p_*'` gives every metric scikit-learn gave; `--score pred` the metrics of the
+// predicted classes, and none that needs probabilities.
+TEST(EvalCliTest, MulticlassPredictionsEqualScikitLearn) {
+  TempDir dir;
+  ASSERT_EQ(testing::RunMloop(dir.path(), "init").code, 0);
+  int from_probabilities = 0, from_classes = 0;
+  for (const auto& c : EvalFixtures()["cases"]) {
+    if (c["kind"] != "multiclass") continue;
+    const std::string name = c["name"].get<std::string>();
+    const int k = c["k"].get<int>();
+    const auto& proba = c["proba"];
+    // The probabilities say which class is predicted when the fixture's y_pred is their
+    // arg-max (the first column of a tie, as np.argmax).
+    bool argmax = true;
+    std::string csv = "y,pred";
+    for (int j = 0; j < k; ++j) csv += ",p_c" + std::to_string(j);
+    if (c.contains("weight")) csv += ",w";
+    csv += "\n";
+    for (size_t i = 0; i < c["y_true"].size(); ++i) {
+      csv += "c" + std::to_string(c["y_true"][i].get<int>()) + ",c" +
+             std::to_string(c["y_pred"][i].get<int>());
+      int best = 0;
+      for (int j = 0; j < k; ++j) {
+        const double v = proba[i * k + j].get<double>();
+        csv += "," + FormatDouble(v);
+        if (v > proba[i * k + best].get<double>()) best = j;
+      }
+      argmax = argmax && best == c["y_pred"][i].get<int>();
+      if (c.contains("weight")) csv += "," + FormatDouble(c["weight"][i].get<double>());
+      csv += "\n";
+    }
+    WriteFile(dir / "p.csv", csv);
+    const std::string weight = c.contains("weight") ? " --weight w" : "";
+    if (argmax) {
+      const auto r = testing::RunMloop(
+          dir.path(),
+          "eval --predictions p.csv --label y --score 'p_*' --task multiclass --json" + weight);
+      ASSERT_EQ(r.code, 0) << name << ": " << r.err;
+      const auto out = nlohmann::json::parse(r.out);
+      EXPECT_EQ(out["task"], "multiclass") << name;
+      EXPECT_FALSE(out["predicted_classes"].get<bool>());
+      // (scikit-learn's average="binary" of the two-class case is not a multiclass metric)
+      const std::vector<std::string> multiclass = MetricNames(Task::kMulticlass);
+      auto is_multiclass = [&](const std::string& m) {
+        return std::find(multiclass.begin(), multiclass.end(), m) != multiclass.end();
+      };
+      from_probabilities += ExpectFixtureMetrics(c, out, is_multiclass, Never) > 0;
+    }
+    if (k == 2) continue;  // two classes are a binary task
+    const auto r = testing::RunMloop(
+        dir.path(), "eval --predictions p.csv --label y --score pred --json" + weight);
+    ASSERT_EQ(r.code, 0) << name << ": " << r.err;
+    const auto out = nlohmann::json::parse(r.out);
+    EXPECT_TRUE(out["predicted_classes"].get<bool>());
+    auto needs_scores = [](const std::string& m) {
+      return m == "log_loss" || m.rfind("roc_auc", 0) == 0;
+    };
+    from_classes += ExpectFixtureMetrics(c, out, Always, needs_scores) > 0;
+  }
+  EXPECT_GE(from_probabilities, 20);
+  EXPECT_GE(from_classes, 20);
+}
+
+// Predictions as classes and as a probability column per class, binary and multiclass: what
+// they compute, and what is refused with the reason.
+TEST(EvalCliTest, PredictedClassesAndProbabilityColumns) {
+  TempDir dir;
+  ASSERT_EQ(testing::RunMloop(dir.path(), "init").code, 0);
+  auto run = [&](const std::string& args) { return testing::RunMloop(dir.path(), args); };
+  WriteFile(dir / "b.csv",
+            "y,pred,p_no,p_yes\nyes,yes,0.2,0.8\nno,no,0.7,0.3\nyes,no,0.6,0.4\nno,no,0.9,0.1\n"
+            "yes,yes,0.1,0.9\n");
+  // Binary predicted classes (scikit-learn: accuracy 0.8, precision 1, recall 2/3).
+  auto r = run("eval --predictions b.csv --label y --score pred --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto out = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(out["predicted_classes"].get<bool>());
+  EXPECT_EQ(out["positive"], "yes");
+  EXPECT_DOUBLE_EQ(out["metrics"]["accuracy"].get<double>(), 0.8);
+  EXPECT_DOUBLE_EQ(out["metrics"]["precision"].get<double>(), 1.0);
+  EXPECT_NEAR(out["metrics"]["recall"].get<double>(), 2.0 / 3.0, 1e-15);
+  EXPECT_FALSE(out["metrics"].contains("roc_auc"));
+  r = run("eval --predictions b.csv --label y --score pred");
+  EXPECT_CONTAINS(r.out, "(binary, positive class 'yes', predicted classes)");
+  EXPECT_CONTAINS(r.out, "these need scores or probabilities: roc_auc, log_loss");
+  r = run("eval --predictions b.csv --label y --score pred --fail-under auc=0.5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err,
+                  "metric 'roc_auc' needs scores or probabilities, and the predictions "
+                  "are classes");
+  r = run("eval --predictions b.csv --label y --score pred --html r.html");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string html = testing::ReadFile(dir / "r.html");
+  EXPECT_CONTAINS(html, "Confusion matrix (predicted classes)");
+  EXPECT_EQ(html.find("ROC curve"), std::string::npos);
+  // Two probability columns: the positive class's is the score, as --score p_yes.
+  r = run("eval --predictions b.csv --label y --score 'p_*' --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  out = nlohmann::json::parse(r.out);
+  const auto by_name =
+      nlohmann::json::parse(run("eval --predictions b.csv --label y --score p_yes --json").out);
+  EXPECT_EQ(out["metrics"], by_name["metrics"]);
+  EXPECT_DOUBLE_EQ(out["metrics"]["brier"].get<double>(), 0.102);
+  r = run("eval --predictions b.csv --label y --score 'p_*' --positive no --json");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["metrics"],
+            nlohmann::json::parse(
+                run("eval --predictions b.csv --label y --score p_no --positive no --json")
+                    .out)["metrics"]);
+  r = run("eval --predictions b.csv --label y --score 'p_*' --positive maybe");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "--positive 'maybe' is not a class of --score 'p_*'");
+
+  // Multiclass: a predicted class the labels never hold is a class too; rows without a
+  // prediction or a probability are left out and counted.
+  WriteFile(dir / "m.csv",
+            "y,pred,p_a,p_b,p_c\na,a,0.6,0.3,0.1\nb,d,0.2,0.5,0.3\nc,c,,0.2,0.8\nc,,0.1,0.1,0.8\n");
+  r = run("eval --predictions m.csv --label y --score pred --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  out = nlohmann::json::parse(r.out);
+  EXPECT_EQ(out["rows"], 3);
+  EXPECT_EQ(out["unscored_rows"], 1);
+  EXPECT_NEAR(out["metrics"]["accuracy"].get<double>(), 2.0 / 3.0, 1e-15);
+  EXPECT_DOUBLE_EQ(out["metrics"]["recall_macro"].get<double>(), 0.5);  // a, b, c, d
+  r = run("eval --predictions m.csv --label y --score 'p_*' --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  out = nlohmann::json::parse(r.out);
+  EXPECT_EQ(out["rows"], 3);
+  EXPECT_EQ(out["unscored_rows"], 1);
+  // scikit-learn: log_loss(['a', 'b', 'c'], [[.6, .3, .1], [.2, .5, .3], [.1, .1, .8]])
+  EXPECT_NEAR(out["metrics"]["log_loss"].get<double>(), 0.47570545188004854, 1e-12);
+
+  // Refused, with the reason.
+  WriteFile(dir / "d.csv",
+            "y,pred,p_a,p_b,p_c\na,a,0.6,0.3,0.1\nd,b,0.2,0.5,0.3\nb,b,0.3,0.4,0.3\n");
+  r = run("eval --predictions d.csv --label y --score 'p_*'");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err,
+                  "label column 'y' holds 'd' (1 row), and --score 'p_*' has no column "
+                  "'p_d' for it");
+  r = run("eval --predictions m.csv --label y --score 'q_*'");
+  EXPECT_CONTAINS(r.err, "no column matches --score 'q_*'");
+  r = run("eval --predictions m.csv --label y --score 'p_a*'");
+  EXPECT_CONTAINS(r.err, "no column matches");
+  r = run("eval --predictions m.csv --label y --score 'p_**'");
+  EXPECT_CONTAINS(r.err, "has more than one '*'");
+  r = run("eval --predictions m.csv --label y --score 'p_*' --task regression");
+  EXPECT_CONTAINS(r.err, "--task regression takes one column of predicted values");
+  r = run("eval --predictions m.csv --label y --score 'p_*' --positive a");
+  EXPECT_CONTAINS(r.err, "--positive names the positive class of binary labels");
+  r = run("eval --predictions m.csv --label y --score pred --positive a");
+  EXPECT_CONTAINS(r.err,
+                  "--positive names the positive class of binary labels, and label "
+                  "column 'y' has 3 classes");
+  r = run("eval --predictions m.csv --label y --score p_a");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err,
+                  "score column 'p_a' holds 0.6 in row 1, and label column 'y' has 3 "
+                  "classes");
+  EXPECT_CONTAINS(r.err, "--score 'probability_*'");
+  r = run("eval --predictions m.csv --label y --score p");
+  EXPECT_CONTAINS(r.err, "the predictions have no column 'p'");
+  EXPECT_CONTAINS(r.err, "give a pattern: --score 'p_*'");
+  r = run("eval --predictions b.csv --label y --score 'p_*' --task binary --weight p_no");
+  EXPECT_CONTAINS(r.err, "matches the --weight column 'p_no'");
+  WriteFile(dir / "x.csv", "y,pred\nyes,yes\nno,maybe\n");
+  r = run("eval --predictions x.csv --label y --score pred");
+  EXPECT_CONTAINS(r.err,
+                  "score column 'pred' holds 'maybe' (1 row), which is not a class of "
+                  "label column 'y' (no, yes)");
 }
 
 }  // namespace

@@ -79,6 +79,8 @@ struct Entry {
   unsigned tasks;  // bit per Task
   bool greater_is_better;
   Fn fn;
+  // Measures the scores or probabilities, not only the predicted classes (see NeedsScores).
+  bool from_scores = false;
 };
 
 constexpr unsigned Bit(Task t) {
@@ -116,22 +118,25 @@ Fn RegressionMetric(double (*f)(ValueSpan, ValueSpan, ValueSpan)) {
 
 std::vector<Entry> BuildEntries() {
   std::vector<Entry> e;
-  e.push_back({"roc_auc", kBin, true, BinaryScoreMetric(&RocAuc)});
+  e.push_back({"roc_auc", kBin, true, BinaryScoreMetric(&RocAuc), true});
   for (Average a : {Average::kMacro, Average::kWeighted, Average::kMicro}) {
     std::string suffix = a == Average::kMacro      ? "macro"
                          : a == Average::kWeighted ? "weighted"
                                                    : "micro";
-    e.push_back(
-        {"roc_auc_ovr_" + suffix, kMulti, true, [a](const std::string& name, const EvalInputs& in) {
-           return RocAucOvr(TrueLabels(name, in), Proba(name, in), a, in.weight);
-         }});
+    e.push_back({"roc_auc_ovr_" + suffix, kMulti, true,
+                 [a](const std::string& name, const EvalInputs& in) {
+                   return RocAucOvr(TrueLabels(name, in), Proba(name, in), a, in.weight);
+                 },
+                 true});
   }
-  e.push_back({"log_loss", kClf, false, [](const std::string& name, const EvalInputs& in) {
+  e.push_back({"log_loss", kClf, false,
+               [](const std::string& name, const EvalInputs& in) {
                  if (in.proba != nullptr && in.y_score.empty()) {
                    return LogLoss(TrueLabels(name, in), *in.proba, in.weight);
                  }
                  return LogLoss(TrueLabels(name, in), BinaryScore(name, in), in.weight);
-               }});
+               },
+               true});
   e.push_back({"accuracy", kClf, true, LabelMetric(&Accuracy)});
   e.push_back({"balanced_accuracy", kClf, true, LabelMetric(&BalancedAccuracy)});
   const std::pair<const char*, double> kScores[] = {
@@ -147,8 +152,8 @@ std::vector<Entry> BuildEntries() {
     e.push_back(
         {std::string(base) + "_weighted", kClf, true, PrfMetric(which, beta, Average::kWeighted)});
   }
-  e.push_back({"average_precision", kBin, true, BinaryScoreMetric(&AveragePrecision)});
-  e.push_back({"brier", kBin, false, BinaryScoreMetric(&BrierScore)});
+  e.push_back({"average_precision", kBin, true, BinaryScoreMetric(&AveragePrecision), true});
+  e.push_back({"brier", kBin, false, BinaryScoreMetric(&BrierScore), true});
   unsigned reg = Bit(Task::kRegression);
   e.push_back({"rmse", reg, false, RegressionMetric(&RootMeanSquaredError)});
   e.push_back({"mse", reg, false, RegressionMetric(&MeanSquaredError)});
@@ -210,6 +215,10 @@ std::vector<std::string> AllMetricNames() {
 
 bool GreaterIsBetter(const std::string& name) {
   return Find(name).greater_is_better;
+}
+
+bool NeedsScores(const std::string& name) {
+  return Find(name).from_scores;
 }
 
 }  // namespace mloop

@@ -183,4 +183,9 @@ std::vector<std::string> AllMetricNames();
 // Whether a larger value of the metric is better (false for losses and errors).
 bool GreaterIsBetter(const std::string& name);
 
+// Whether the classification metric measures scores or probabilities (ROC AUC, average
+// precision, Brier score, log loss) rather than only the predicted classes: undefined for
+// predictions given as classes.
+bool NeedsScores(const std::string& name);
+
 }  // namespace mloop

@@ -161,6 +161,15 @@ void BinarySections(const EvalReport& r, std::span<const double> s, HtmlPage& pa
     }
   }
   std::span<const double> w = r.weights;
+  if (r.predicted_classes) {
+    page.BeginSection("Predicted classes", "confusion");
+    page.AddChart(
+        ConfusionSvg(r, "Confusion matrix (predicted classes)", CountAt(y, s, w, 0.5, true)));
+    page.AddNote(
+        "The predictions are classes, not scores: ROC and precision-recall curves, calibration "
+        "and thresholds need the score or probability of each row.");
+    return;
+  }
 
   page.BeginSection("Ranking quality", "ranking");
   std::vector<std::string> charts;
@@ -316,7 +325,8 @@ void MulticlassSections(const EvalReport& r, HtmlPage& page) {
 
   page.BeginSection("Confusion matrix", "confusion");
   report::Heatmap h;
-  h.title = "Confusion matrix (most probable class)";
+  h.title = r.predicted_classes ? "Confusion matrix (predicted class)"
+                                : "Confusion matrix (most probable class)";
   for (int c = 0; c < k; ++c) h.row_labels.push_back(ClassName(r, c));
   h.col_labels = h.row_labels;
   h.values.assign(k, std::vector<double>(k));
@@ -344,7 +354,11 @@ void MulticlassSections(const EvalReport& r, HtmlPage& page) {
   }
   page.AddTable(t);
 
-  if (k <= 10) {
+  if (r.predicted_classes) {
+    page.AddNote(
+        "The predictions are classes, not probabilities: one-vs-rest ROC curves need "
+        "the probability of each class.");
+  } else if (k <= 10) {
     LineChart ch = UnitChart("One-vs-rest ROC curves", "false positive rate", "true positive rate");
     std::vector<int32_t> yc(y.size());
     std::vector<double> sc(y.size());

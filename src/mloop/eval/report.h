@@ -12,6 +12,7 @@
 //  - regression: predicted versus actual, residuals versus predicted, a residual histogram;
 //  - feature importance (top 20) when given; business value (summary sentence, profit curve,
 //    comparison and assumption tables) when given.
+// Predictions given as classes show the confusion matrix and per-class metrics only.
 // A chart whose input does not allow it (one class only, scores outside [0, 1] for calibration)
 // is replaced by a note saying why. Curves are thinned to at most 400 points and scatter plots to
 // 1500, so the page stays well under 1 MB for a million rows.
@@ -44,6 +45,9 @@ struct EvalReport {
   // Multiclass: n x k class probabilities. Binary uses it when `scores` is empty (1 column =
   // P(class 1), 2 columns = column 1).
   const DenseMatrix* proba = nullptr;
+  // The predictions are classes, not scores (binary: `scores` are 0 and 1; multiclass: `proba`
+  // is one-hot): the ranking, calibration and threshold charts give way to a note.
+  bool predicted_classes = false;
   std::span<const double> weights;  // empty = all 1
   // Display names of classes 0..k-1 (escaped in the page); missing names are the indices.
   std::vector<std::string> class_labels;

@@ -9,6 +9,7 @@
 #include "mloop/core/strings.h"
 #include "mloop/eval/metrics.h"
 #include "mloop/eval/report.h"
+#include "mloop/model/evaluate_internal.h"
 #include "mloop/model/trainer.h"
 
 namespace mloop {
@@ -34,8 +35,10 @@ void DropUnlabelled(std::vector<double>& y, DenseMatrix& scores, std::vector<dou
   weight = std::move(kw);
 }
 
-// The sample weights of the rows (empty without a weight column). A weight must be a finite
-// number >= 0 in every row that is evaluated (`y` not NaN): scikit-learn takes no missing one.
+}  // namespace
+
+namespace evaluate_internal {
+
 std::vector<double> WeightsOf(const Table& data, const std::string& column,
                               const std::vector<double>& y) {
   if (column.empty()) return {};
@@ -73,33 +76,14 @@ std::vector<double> WeightsOf(const Table& data, const std::string& column,
   return w;
 }
 
-// Why a column read as text is not numbers: its first value that is not a number, and whether
-// that value is a number too large for a double (1e400).
-std::string NotANumberExample(const Column& c) {
-  if (c.type() != DataType::kString) return "";
-  for (int64_t i = 0; i < c.size(); ++i) {
-    if (!c.IsValid(i)) continue;
-    const std::string text(c.StringAt(i));
-    errno = 0;
-    char* end = nullptr;
-    std::strtod(text.c_str(), &end);
-    const bool number = !text.empty() && end == text.c_str() + text.size();
-    if (number && errno == ERANGE) {
-      return " ('" + text + "' in row " + std::to_string(i + 1) +
-             " is a number beyond the range of a double)";
-    }
-    if (!number) return " (row " + std::to_string(i + 1) + " holds '" + text + "')";
-  }
-  return "";
-}
-
 Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
                   const std::vector<std::string>& classes,
                   std::vector<std::pair<std::string, double>> importance,
                   const std::string& importance_kind, const EvaluationOptions& options,
-                  const std::string& label, std::vector<double> weight) {
+                  const std::string& label, std::vector<double> weight, bool predicted_classes) {
   Evaluation ev;
   ev.task = task;
+  ev.predicted_classes = predicted_classes;
   if (task == Task::kBinary && classes.size() == 2) ev.positive = classes[1];
   for (size_t i = 0; i < y.size(); ++i) {  // a regression target; as scikit-learn, refused
     if (std::isinf(y[i])) {
@@ -112,6 +96,9 @@ Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
   ev.rows = static_cast<int64_t>(y.size());
   if (ev.rows == 0) throw InvalidArgument("no row has a known label to evaluate against");
   ev.metrics = StandardMetrics(task, y, scores, weight);
+  if (predicted_classes) {
+    std::erase_if(ev.metrics, [](const auto& m) { return NeedsScores(m.first); });
+  }
   std::vector<double> score;
   if (task != Task::kMulticlass) score.assign(scores.data.begin(), scores.data.end());
   if (options.business) {
@@ -133,6 +120,7 @@ Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
   } else {
     report.scores = score;
   }
+  report.predicted_classes = predicted_classes;
   report.class_labels = classes;
   report.metrics = ev.metrics;
   report.feature_importance = std::move(importance);
@@ -145,7 +133,10 @@ Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
   return ev;
 }
 
-}  // namespace
+}  // namespace evaluate_internal
+
+using evaluate_internal::Finish;
+using evaluate_internal::WeightsOf;
 
 std::string CanonicalMetricName(const std::string& name) {
   if (name == "auc") return "roc_auc";
@@ -205,119 +196,6 @@ Evaluation EvaluateModel(const ModelBundle& bundle, const Predictor& predictor, 
                                                                                     : "importance";
   return Finish(target.task, std::move(y), std::move(scores), classes, std::move(importance), kind,
                 options, target.column, std::move(weight));
-}
-
-// The classes of a binary label column holding one of them only (every customer churned):
-// the other is known from --positive or from 0/1 and false/true labels. Empty when unknown.
-std::vector<std::string> OneClassBinary(const Table& data, const std::string& label,
-                                        const std::string& positive) {
-  const Column& col = data.column(label);
-  std::optional<std::string> only;
-  for (int64_t i = 0; i < col.size(); ++i) {
-    if (!col.IsValid(i)) continue;
-    if (col.type() == DataType::kFloat64 && std::isnan(col.f64()[i])) continue;
-    // Numbers as integers where they are (a 1.0 written by pandas is the label 1).
-    std::string v = col.type() == DataType::kFloat64 && col.f64()[i] == std::trunc(col.f64()[i]) &&
-                            std::fabs(col.f64()[i]) < 1e15
-                        ? std::to_string(static_cast<int64_t>(col.f64()[i]))
-                        : CellToString(col, i);
-    if (only && *only != v) return {};  // two classes or more: the usual inference applies
-    only = v;
-  }
-  if (!only) return {};
-  if (!positive.empty()) {
-    return *only == positive ? std::vector<std::string>{"not " + positive, positive}
-                             : std::vector<std::string>{*only, positive};
-  }
-  if (*only == "0" || *only == "1") return {"0", "1"};
-  if (*only == "false" || *only == "true") return {"false", "true"};
-  return {};
-}
-
-Evaluation EvaluatePredictions(const Table& data, const std::string& label,
-                               const std::string& score, std::optional<Task> task,
-                               const std::string& positive, const EvaluationOptions& options) {
-  std::vector<std::string> one_class;
-  if (task == Task::kBinary) one_class = OneClassBinary(data, label, positive);
-  if (one_class.empty() && task != Task::kRegression) {
-    // One class that is neither 0/1 nor false/true, and no --positive to name the other.
-    const std::vector<std::string> only = OneClassBinary(data, label, "\x01");
-    if (!only.empty()) {
-      throw InvalidArgument("label column '" + label + "' holds one class ('" + only[0] + "')",
-                            "give --task binary --positive LABEL to name the positive class "
-                            "(metrics that need both classes are then left out)");
-    }
-  }
-  if (task == Task::kRegression && data.column(label).type() == DataType::kString) {
-    throw InvalidArgument("label column '" + label + "' holds text; it cannot be regressed",
-                          "leave --task out, or give --task binary for two labels");
-  }
-  Target target;
-  if (!one_class.empty()) {
-    target.column = label;
-    target.type = data.column(label).type();
-    target.task = Task::kBinary;
-    target.classes = one_class;
-  } else {
-    target = InferTarget(data, label, task);
-  }
-  if (target.task == Task::kMulticlass) {
-    throw InvalidArgument(
-        "label column '" + label + "' has " + std::to_string(target.classes.size()) +
-            " classes, and --predictions evaluates binary and regression predictions",
-        "numbers to regress: give --task regression; for a multiclass model, evaluate the "
-        "model itself: mloop eval MODEL --data DATASET");
-  }
-  if (!positive.empty() && target.task == Task::kRegression) {
-    throw InvalidArgument(
-        "--positive names a class, and label column '" + label + "' is read as numbers to regress",
-        "give --task binary when the labels are two classes");
-  }
-  if (!positive.empty() && target.task == Task::kBinary) {
-    auto it = std::find(target.classes.begin(), target.classes.end(), positive);
-    if (it == target.classes.end()) {
-      throw InvalidArgument("--positive '" + positive + "' is not a value of '" + label + "'",
-                            "values: " + target.classes[0] + ", " + target.classes[1]);
-    }
-    if (it == target.classes.begin()) std::swap(target.classes[0], target.classes[1]);
-  }
-  std::vector<double> y = target.Encode(data);
-  const Column& s = data.column(score);
-  if (s.type() != DataType::kFloat64 && s.type() != DataType::kInt64) {
-    throw InvalidArgument("score column '" + score + "' must be numeric, not " +
-                          std::string(DataTypeName(s.type())) + NotANumberExample(s));
-  }
-  DenseMatrix scores(data.num_rows(), 1);
-  int64_t unscored = 0;
-  int64_t usable = 0;
-  for (int64_t i = 0; i < data.num_rows(); ++i) {
-    const double v = !s.IsValid(i)                    ? std::nan("")
-                     : s.type() == DataType::kFloat64 ? s.f64()[i]
-                                                      : static_cast<double>(s.i64()[i]);
-    if (std::isnan(v)) {  // no prediction (empty, or NaN as Python writes it): left out
-      if (!std::isnan(y[i])) ++unscored;
-      y[i] = std::nan("");
-      continue;
-    }
-    if (std::isinf(v)) {  // as scikit-learn: "Input contains infinity"
-      throw InvalidArgument("score column '" + score + "' is infinite in row " +
-                                std::to_string(i + 1) + " (" + FormatDouble(v) + ")",
-                            "metrics need finite scores; an empty cell or NaN leaves a row out");
-    }
-    usable += !std::isnan(y[i]);
-    scores.at(i, 0) = v;
-  }
-  if (usable == 0 && unscored > 0) {
-    throw InvalidArgument("no row has both a label and a score: " + std::to_string(unscored) +
-                          " labelled row" + (unscored == 1 ? " has" : "s have") +
-                          " an empty or NaN score in column '" + score + "'");
-  }
-  std::vector<double> weight = WeightsOf(data, options.weight_column, y);
-  Evaluation ev = Finish(target.task, std::move(y), std::move(scores), target.classes, {}, "",
-                         options, label, std::move(weight));
-  ev.unscored_rows = unscored;
-  ev.dropped_rows -= unscored;
-  return ev;
 }
 
 }  // namespace mloop

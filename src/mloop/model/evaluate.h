@@ -32,6 +32,9 @@ struct Evaluation {
   int64_t dropped_rows = 0;   // rows without a label (a class the model does not know is an error)
   int64_t unscored_rows = 0;  // predictions: rows with a label but no score (empty or NaN)
   std::string positive;       // binary: the positive class
+  // Predictions given as classes, not scores: the metrics that measure scores (NeedsScores in
+  // eval/metrics.h) are left out.
+  bool predicted_classes = false;
   std::map<std::string, double> metrics;
   std::optional<BusinessResult> business;
   std::string html;  // the report
@@ -42,10 +45,17 @@ struct Evaluation {
 Evaluation EvaluateModel(const ModelBundle& bundle, const Predictor& predictor, const Table& data,
                          const EvaluationOptions& options);
 
-// Evaluates predictions from any tool: `label` holds the truth, `score` the prediction (binary:
-// the probability or score of the positive class; regression: the predicted value). The task is
-// inferred from the label (see train/target.h) unless given; for binary labels the positive class
-// is the second in sorted order unless `positive` names it.
+// Evaluates predictions from any tool: `label` holds the truth, `score` the predictions. The task
+// is inferred from the label (see train/target.h) unless given; for binary labels the positive
+// class is the second in sorted order unless `positive` names it. `score` is one of:
+//  - a column of numbers: binary, the probability or score of the positive class; regression,
+//    the predicted value;
+//  - a column of predicted classes (text, or whole numbers for a multiclass label): the metrics
+//    of the predicted classes only (Evaluation::predicted_classes);
+//  - a pattern with one '*' (`probability_*`): a column of probabilities per class, the class in
+//    place of the '*', in the order of the columns (the first wins a tie for the most probable
+//    class); every label must have its column. Two columns are a binary task (the positive
+//    class's column is the score) unless `task` is multiclass.
 Evaluation EvaluatePredictions(const Table& data, const std::string& label,
                                const std::string& score, std::optional<Task> task,
                                const std::string& positive, const EvaluationOptions& options);
