@@ -405,29 +405,44 @@ void Export(const GlobalOptions& global, const std::string& ref, const std::stri
   std::cout << "\n";
 }
 
-void Import(const GlobalOptions& global, const std::string& file, const std::string& name,
-            const std::string& features, const std::string& target, bool all_rounds,
-            const std::optional<std::string>& description,
-            const std::vector<std::string>& tag_texts) {
-  ValidateModelName(name);
-  const auto tags = TagsArg(tag_texts);
-  ModelImportOptions options;
-  options.target = target;
-  options.all_rounds = all_rounds;
+// A comma-separated list of names (`--features a,b,c`); an empty name or one with a space at
+// either end is a usage error.
+std::vector<std::string> NameList(const std::string& text, const std::string& flag) {
+  std::vector<std::string> out;
   size_t start = 0;
-  while (!features.empty() && start <= features.size()) {
-    size_t comma = features.find(',', start);
-    std::string f = features.substr(start, comma == std::string::npos ? comma : comma - start);
-    if (f.empty()) throw UsageError("--features has an empty name: '" + features + "'");
+  while (!text.empty() && start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string f = text.substr(start, comma == std::string::npos ? comma : comma - start);
+    if (f.empty()) throw UsageError(flag + " has an empty name: '" + text + "'");
     if (std::isspace(static_cast<unsigned char>(f.front())) ||
         std::isspace(static_cast<unsigned char>(f.back()))) {
-      throw UsageError("--features name '" + f + "' begins or ends with a space",
-                       "separate the names with commas only: --features a,b,c");
+      throw UsageError(flag + " name '" + f + "' begins or ends with a space",
+                       "separate the names with commas only: " + flag + " a,b,c");
     }
-    options.features.push_back(f);
+    out.push_back(f);
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
+  return out;
+}
+
+struct ImportArgs {
+  std::string file, name, features, target, classes;
+  bool all_rounds = false;
+  std::optional<std::string> description;
+  std::vector<std::string> tags;
+};
+
+void Import(const GlobalOptions& global, const ImportArgs& a) {
+  const std::string& file = a.file;
+  const std::string& name = a.name;
+  ValidateModelName(name);
+  const auto tags = TagsArg(a.tags);
+  ModelImportOptions options;
+  options.target = a.target;
+  options.all_rounds = a.all_rounds;
+  options.features = NameList(a.features, "--features");
+  options.classes = NameList(a.classes, "--classes");
   auto ws = OpenWorkspace(global);
   RefuseNameDifferingInCase(*ws, name);
   ModelImportReport report;
@@ -448,7 +463,7 @@ void Import(const GlobalOptions& global, const std::string& file, const std::str
   }
   std::string hash = SaveBundle(bundle, ws->artifacts());
   ModelVersionRecord v = ws->metadata().RegisterModelVersion(
-      name, hash, 0, description.value_or("imported from " + file), tags, CurrentActor(),
+      name, hash, 0, a.description.value_or("imported from " + file), tags, CurrentActor(),
       ws->clock().NowMicros());
   std::cout << "Imported " << file << " as " << name << "/" << v.version << " ("
             << bundle.manifest["task"].get<std::string>() << ", "
@@ -544,37 +559,35 @@ void RegisterModels(CLI::App& app, GlobalOptions& global) {
   del->add_option("VERSION", *del_ref, "NAME/VERSION")->required();
   del->callback([&global, del_ref] { Delete(global, *del_ref); });
 
-  auto imp_file = std::make_shared<std::string>();
-  auto imp_name = std::make_shared<std::string>();
-  auto imp_features = std::make_shared<std::string>();
-  auto imp_target = std::make_shared<std::string>();
+  auto ia = std::make_shared<ImportArgs>();
   auto* imp = models->add_subcommand("import",
                                      "Register an XGBoost JSON model trained elsewhere "
                                      "(e.g. in Python)");
-  imp->add_option("FILE", *imp_file, "XGBoost JSON model (booster.save_model(\"m.json\"))")
+  imp->add_option("FILE", ia->file, "XGBoost JSON model (booster.save_model(\"m.json\"))")
       ->required();
-  imp->add_option("-n,--name", *imp_name, "Registered model name")->required();
-  imp->add_option("--features", *imp_features,
+  imp->add_option("-n,--name", ia->name, "Registered model name")->required();
+  imp->add_option("--features", ia->features,
                   "Input columns in the model's order, comma-separated (default: the names "
                   "stored in the model)");
-  imp->add_option("--target", *imp_target, "The label column, for `mloop eval`");
-  auto imp_all = std::make_shared<bool>(false);
-  imp->add_flag("--all-rounds", *imp_all,
+  imp->add_option("--target", ia->target, "The label column, for `mloop eval`");
+  imp->add_option("--classes", ia->classes,
+                  "The labels of classes 0, 1, ... in order, comma-separated (binary: negative "
+                  "first; default: 0, 1, ...)");
+  imp->add_flag("--all-rounds", ia->all_rounds,
                 "Keep every boosting round of an early-stopped model (default: up to its "
                 "best_iteration, as scikit-learn's predict)");
-  auto imp_desc = std::make_shared<std::optional<std::string>>();
-  auto imp_tags = std::make_shared<std::vector<std::string>>();
-  imp->add_option("--description", *imp_desc,
+  imp->add_option("--description", ia->description,
                   "What this version is (default: \"imported from FILE\")");
-  imp->add_option("--tag", *imp_tags, "KEY=VALUE; repeatable")->allow_extra_args(false);
-  imp->callback(
-      [&global, imp, imp_file, imp_name, imp_features, imp_target, imp_all, imp_desc, imp_tags] {
-        if (imp->get_option("--target")->count() > 0 && imp_target->empty()) {
-          throw UsageError("--target is empty", "name the label column, or leave --target out");
-        }
-        Import(global, *imp_file, *imp_name, *imp_features, *imp_target, *imp_all, *imp_desc,
-               *imp_tags);
-      });
+  imp->add_option("--tag", ia->tags, "KEY=VALUE; repeatable")->allow_extra_args(false);
+  imp->callback([&global, imp, ia] {
+    if (imp->get_option("--target")->count() > 0 && ia->target.empty()) {
+      throw UsageError("--target is empty", "name the label column, or leave --target out");
+    }
+    if (imp->get_option("--classes")->count() > 0 && ia->classes.empty()) {
+      throw UsageError("--classes is empty", "name the classes, or leave --classes out");
+    }
+    Import(global, *ia);
+  });
 
   auto exp_ref = std::make_shared<std::string>();
   auto exp_dir = std::make_shared<std::string>();

@@ -1039,6 +1039,63 @@ with open(sys.argv[1] + "/p.txt", "w") as f:
   EXPECT_CONTAINS(r.err, "--target 'a' is one of the model's inputs");
 }
 
+// A multiclass model trained in Python on label-encoded classes gets its labels back with
+// --classes: predict names them (and the probabilities equal Python's), eval reads the text
+// labels; a wrong count, a repeat or a regression model is refused.
+TEST_F(CliTest, ImportedModelNamesItsClasses) {
+  ASSERT_EQ(Run("init").code, 0);
+  ASSERT_EQ(RunPython(R"(
+import sys, numpy as np, pandas as pd, xgboost as xgb
+rng = np.random.default_rng(3)
+X = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+y = np.argmax(X.values + rng.normal(scale=0.5, size=(300, 3)), axis=1)
+b = xgb.train({"objective": "multi:softprob", "num_class": 3, "max_depth": 3, "nthread": 1},
+              xgb.DMatrix(X, label=y), 10)
+b.save_model(sys.argv[1] + "/m.json")
+X.assign(kind=np.array(["low", "mid", "high"])[y]).to_csv(sys.argv[1] + "/d.csv", index=False)
+with open(sys.argv[1] + "/p.txt", "w") as f:
+    for p in b.predict(xgb.DMatrix(X))[:, 2]: f.write(repr(float(p)) + "\n")
+r = xgb.train({"objective": "reg:squarederror", "nthread": 1}, xgb.DMatrix(X, label=y), 2)
+r.save_model(sys.argv[1] + "/r.json")
+)",
+                      {dir_.path().string()}),
+            0);
+  auto r = Run("models import m.json --name k --classes low,mid,high --target kind");
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(Run("predict k/1 --data d.csv -o ours.csv").code, 0);
+  const std::string ours = ReadFile(dir_ / "ours.csv");
+  EXPECT_EQ(ours.substr(0, ours.find('\n')),
+            "prediction,probability_low,probability_mid,probability_high");
+  // The third class's probability, against Python's.
+  std::istringstream lines(ours), want(ReadFile(dir_ / "p.txt"));
+  std::string line;
+  std::getline(lines, line);
+  int rows = 0;
+  for (double p; want >> p && std::getline(lines, line); ++rows) {
+    EXPECT_EQ(static_cast<float>(std::stod(line.substr(line.rfind(',') + 1))),
+              static_cast<float>(p))
+        << "row " << rows;
+  }
+  EXPECT_EQ(rows, 300);
+  r = Run("eval k/1 --data d.csv --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_GT(nlohmann::json::parse(r.out)["metrics"]["accuracy"].get<double>(), 0.8);
+  r = Run("models show k/1 --json");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["manifest"]["classes"],
+            nlohmann::json::parse(R"(["low", "mid", "high"])"));
+  r = Run("models import m.json --name k --classes low,high");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err,
+                  "the model has 3 classes (objective multi:softprob), and --classes "
+                  "names 2");
+  EXPECT_CONTAINS(Run("models import m.json --name k --classes a,b,a").err,
+                  "--classes names 'a' twice");
+  EXPECT_CONTAINS(Run("models import r.json --name k --classes a,b").err,
+                  "--classes names the classes of a classifier, and this model is a regression");
+  EXPECT_EQ(Run("models import m.json --name k --classes ''").code, 2);
+  EXPECT_EQ(Run("models import m.json --name k --classes 'a,,b'").code, 2);
+}
+
 // predict --keep-input writes the columns the model does not read as they were written (an id
 // 007 was written 7), and the output's name picks its format as data export's does.
 TEST_F(CliTest, PredictKeepsInputTextAndNamesOutputFormats) {

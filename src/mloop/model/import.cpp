@@ -1,6 +1,7 @@
 #include "mloop/model/import.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -134,6 +135,38 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
                           "supported: binary:logistic, multi:softprob, reg:*, count:poisson");
   }
   target.type = target.task == Task::kRegression ? DataType::kFloat64 : DataType::kInt64;
+  if (!options.classes.empty()) {
+    if (target.task == Task::kRegression) {
+      throw InvalidArgument(
+          "--classes names the classes of a classifier, and this model is a "
+          "regression (objective " +
+          objective + ")");
+    }
+    if (options.classes.size() != target.classes.size()) {
+      throw InvalidArgument("the model has " + std::to_string(target.classes.size()) +
+                                " classes (objective " + objective + "), and --classes names " +
+                                std::to_string(options.classes.size()),
+                            "name the labels of classes 0 to " +
+                                std::to_string(target.classes.size() - 1) + " in order");
+    }
+    std::set<std::string> seen;
+    for (const std::string& c : options.classes) {
+      if (!seen.insert(c).second) {
+        throw InvalidArgument("--classes names '" + c + "' twice",
+                              "each of the model's classes has its own label");
+      }
+    }
+    // Whole numbers stay numbers (labels 1, 2, 3 for classes 0, 1, 2); else text.
+    const bool integers =
+        std::all_of(options.classes.begin(), options.classes.end(), [](const std::string& c) {
+          int64_t v;
+          const char* end = c.data() + c.size();
+          auto [ptr, ec] = std::from_chars(c.data(), end, v);
+          return ec == std::errc() && ptr == end && std::to_string(v) == c;
+        });
+    target.classes = options.classes;
+    target.type = integers ? DataType::kInt64 : DataType::kString;
+  }
   std::vector<std::string> features = options.features.empty() ? stored_names : options.features;
   if (features.empty()) {
     throw InvalidArgument("the model file has no feature names",

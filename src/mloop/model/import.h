@@ -16,6 +16,9 @@ struct ModelImportOptions {
   // model file (present when it was trained on a pandas DataFrame).
   std::vector<std::string> features;
   std::string target;  // the label column, for evaluation (optional)
+  // Classification: the labels of classes 0, 1, ... in order (binary: the negative class, then
+  // the positive one). Empty: the class indices themselves ("0", "1", ...).
+  std::vector<std::string> classes;
   // A model saved after early stopping records `best_iteration` (learner attributes). By
   // default only the rounds up to it are kept, as mloop's own early stopping and Python's
   // scikit-learn API (XGBClassifier.predict_proba) predict; true keeps every round, as
