@@ -43,7 +43,7 @@ struct ImportArgs {
   bool delimiter_given = false;
   std::vector<std::string> types, roles, na;
   std::string target;
-  bool no_header = false, json = false;
+  bool no_header = false, json = false, no_default_na = false;
 };
 
 void RunImport(const GlobalOptions& global, const ImportArgs& a) {
@@ -73,7 +73,16 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
     throw UsageError("--format must be auto, csv or jsonl, not '" + a.format + "'");
   }
   req.read = WorkspaceReadOptions(*ws);  // the flags below override the ingest settings
-  if (!a.na.empty()) req.read.missing = MissingTokens(a.na);
+  // --na adds tokens to the workspace's list (ingest.missing_values), as pandas' na_values adds
+  // to its defaults; --no-default-na starts from none (pandas' keep_default_na=False).
+  if (!a.na.empty() || a.no_default_na) {
+    std::vector<std::string> tokens;
+    if (!a.no_default_na) tokens = req.read.missing.tokens();
+    for (const std::string& t : a.na) {
+      if (std::find(tokens.begin(), tokens.end(), t) == tokens.end()) tokens.push_back(t);
+    }
+    req.read.missing = MissingTokens(tokens);
+  }
   if (!a.on_bad_rows.empty() && a.on_bad_rows != "fail" && a.on_bad_rows != "skip") {
     throw UsageError("--on-bad-rows must be 'fail' or 'skip', not '" + a.on_bad_rows + "'");
   }
@@ -333,9 +342,12 @@ void RegisterData(CLI::App& app, GlobalOptions& global) {
   imp->add_option("--delimiter", a->delimiter, "CSV delimiter (default: detect , ; tab |)");
   imp->add_flag("--no-header", a->no_header, "The CSV has no header row");
   imp->add_option("--na", a->na,
-                  "A token read as a missing value (repeatable; replaces the "
-                  "defaults: empty, NA, NaN, null)")
+                  "Also read this token as a missing value (repeatable; added to the defaults: "
+                  "empty, NA, NaN, null)")
       ->allow_extra_args(false);
+  imp->add_flag("--no-default-na", a->no_default_na,
+                "Read only the --na tokens as missing values, not the defaults (an empty cell is "
+                "then an empty string)");
   imp->add_option("--on-bad-rows", a->on_bad_rows,
                   "fail (default): stop at the first bad row; skip: import the others and write "
                   "the rejected rows to --rejects");

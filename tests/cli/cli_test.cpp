@@ -239,6 +239,25 @@ TEST_F(CliTest, ImportReadsStandardInput) {
   EXPECT_CONTAINS(ReadFile(dir_ / "out.txt"), "Imported piped@1: 2 rows x 2 columns");
 }
 
+// --na adds a token to the missing values, as pandas' na_values adds to its defaults: an empty
+// cell stays missing beside it. --no-default-na reads only the given tokens
+// (keep_default_na=False).
+TEST_F(CliTest, ImportNaTokensAddToTheDefaults) {
+  ASSERT_EQ(Run("init").code, 0);
+  WriteFile(dir_ / "na.csv", "a,b\n1,\n2,3\n?,NA\n");
+  ASSERT_EQ(Run("data import na.csv --name x --na '?'").code, 0);
+  auto schema = nlohmann::json::parse(Run("data show x --json").out)["schema"];
+  EXPECT_EQ(schema[0]["type"], "int64");
+  EXPECT_EQ(schema[1]["type"], "int64");
+  EXPECT_EQ(schema[0]["missing"], 1);
+  EXPECT_EQ(schema[1]["missing"], 2);
+  ASSERT_EQ(Run("data import na.csv --name y --na '?' --no-default-na").code, 0);
+  schema = nlohmann::json::parse(Run("data show y --json").out)["schema"];
+  EXPECT_EQ(schema[0]["type"], "int64");
+  EXPECT_EQ(schema[1]["type"], "string");  // "", "3" and "NA" are text
+  EXPECT_EQ(schema[1]["missing"], 0);
+}
+
 TEST_F(CliTest, UsageErrorsExitWithTwo) {
   auto r = Run("frobnicate");
   EXPECT_EQ(r.code, 2);
