@@ -43,6 +43,7 @@ bool LooksSwapped(const Table& t, const std::string& label, const std::string& s
 
 struct EvalArgs {
   std::string model, data, business, html, predictions, label, score, positive, task, weight;
+  std::string best_threshold;  // a metric whose best threshold is printed
   std::vector<std::string> fail_under, fail_over;
   double threshold = 0.5;
   bool threshold_given = false;
@@ -179,6 +180,13 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     }
   }
   const std::vector<Gate> gates = ParseGates(a);
+  const std::vector<std::string> kThresholdMetrics = {"f1", "accuracy", "balanced_accuracy",
+                                                      "youden"};
+  if (!a.best_threshold.empty() && std::find(kThresholdMetrics.begin(), kThresholdMetrics.end(),
+                                             a.best_threshold) == kThresholdMetrics.end()) {
+    throw UsageError("--best-threshold takes " + Join(kThresholdMetrics, ", ") + ", not '" +
+                     a.best_threshold + "'" + DidYouMean(a.best_threshold, kThresholdMetrics));
+  }
   EvaluationOptions options;
   options.threshold = a.threshold;
   options.weight_column = a.weight;
@@ -294,6 +302,12 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
                        {"uplift_vs_random_total", b.at_threshold.uplift_vs_random.total},
                        {"summary", BusinessSummary(b, *options.business)}};
     }
+    if (!ev.best_thresholds.empty()) {
+      nlohmann::json& bt = j["best_thresholds"];
+      for (const auto& [metric, choice] : ev.best_thresholds) {
+        bt[metric] = {{"threshold", choice.threshold}, {"value", choice.value}};
+      }
+    }
     if (!a.html.empty()) j["report"] = a.html;
     PrintJson(j);
   } else {
@@ -323,8 +337,29 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
       std::cout << "  (the predictions are classes; these need scores or probabilities: "
                 << Join(need_scores, ", ") << ")\n";
     }
+    const auto best = ev.best_thresholds.find(a.best_threshold);
+    if (best != ev.best_thresholds.end()) {
+      const auto at_half = ev.metrics.find(a.best_threshold);
+      std::cout << "Best threshold for " << a.best_threshold << ": "
+                << FormatDouble(best->second.threshold) << " (predict '" << ev.positive
+                << "' when the score is >= it; " << a.best_threshold << " "
+                << MetricText(best->second.value, 6);
+      if (at_half != ev.metrics.end()) {
+        std::cout << ", against " << MetricText(at_half->second, 6) << " at 0.5";
+      }
+      std::cout << ")\n";
+    }
     if (ev.business) std::cout << BusinessSummary(*ev.business, *options.business) << "\n";
     if (!a.html.empty()) std::cout << "Report: " << a.html << "\n";
+  }
+  if (!a.best_threshold.empty() && !ev.best_thresholds.count(a.best_threshold)) {
+    if (!undefined_gate) {
+      undefined_gate = InvalidArgument(
+          "--best-threshold needs the scores of binary predictions with both classes present; "
+          "this is a " +
+          std::string(TaskName(ev.task)) + " evaluation" +
+          (ev.predicted_classes ? " of predicted classes" : ""));
+    }
   }
   // Every missed gate is printed, also beside a gate that could not be checked.
   for (const auto& m : missed) std::cerr << "quality gate missed: " << m << "\n";
@@ -358,6 +393,9 @@ void RegisterEval(CLI::App& app, GlobalOptions& global, int* exit_code) {
                    "A column of sample weights (as scikit-learn's sample_weight)");
   eval->add_option("--business", a->business, "YAML with the value of each outcome");
   eval->add_option("--threshold", a->threshold, "Decision threshold for business value (0.5)");
+  eval->add_option("--best-threshold", a->best_threshold,
+                   "Binary: print the score threshold that maximises f1, accuracy, "
+                   "balanced_accuracy or youden (TPR - FPR)");
   eval->add_option("--html", a->html, "Write the HTML report here");
   eval->add_option("--fail-under", a->fail_under, "METRIC=VALUE: exit 3 when the metric is lower")
       ->allow_extra_args(false);

@@ -53,11 +53,12 @@ bool Never(const std::string&) {
 }
 
 // Every metric the fixture has for a weighted binary or regression case equals the command's.
+// The binary cases also give the best threshold of each metric.
 // In the binary cases chosen, the predicted class is score > 0.5, the rule of `mloop eval`.
 TEST(EvalCliTest, WeightedPredictionsEqualScikitLearn) {
   TempDir dir;
   ASSERT_EQ(testing::RunMloop(dir.path(), "init").code, 0);
-  int checked = 0;
+  int checked = 0, thresholds = 0;
   for (const auto& c : EvalFixtures()["cases"]) {
     const std::string name = c["name"].get<std::string>();
     const bool binary = name.rfind("binary_random_n", 0) == 0 ||
@@ -80,8 +81,25 @@ TEST(EvalCliTest, WeightedPredictionsEqualScikitLearn) {
     const auto out = nlohmann::json::parse(r.out);
     EXPECT_EQ(out["weight"], "w");
     checked += ExpectFixtureMetrics(c, out, Always, Never);
+    // The best thresholds: scikit-learn's maximum, at one of the thresholds reaching it.
+    if (!binary || !c.contains("curves") || c["curves"]["best_threshold"].contains("error")) {
+      continue;
+    }
+    for (const auto& [metric, best] : c["curves"]["best_threshold"].items()) {
+      ASSERT_TRUE(out["best_thresholds"].contains(metric)) << name << " " << metric;
+      const auto& ours = out["best_thresholds"][metric];
+      EXPECT_TRUE(Near(ours["value"].get<double>(), best["value"].get<double>()))
+          << name << " " << metric;
+      bool among = false;
+      for (const auto& t : best["thresholds"]) {
+        among = among || Near(ours["threshold"].get<double>(), t.get<double>());
+      }
+      EXPECT_TRUE(among) << name << " " << metric << " at " << ours["threshold"];
+      ++thresholds;
+    }
   }
   EXPECT_GT(checked, 300);
+  EXPECT_GT(thresholds, 20);
 }
 
 TEST(EvalCliTest, BadWeightsAreRefusedWithTheRow) {

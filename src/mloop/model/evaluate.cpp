@@ -109,6 +109,21 @@ Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
     std::vector<int32_t> labels(y.begin(), y.end());
     ev.business = EvaluateBusiness(labels, score, weight, *options.business, options.threshold);
   }
+  if (task == Task::kBinary && !predicted_classes) {
+    const std::vector<int32_t> labels(y.begin(), y.end());
+    const std::pair<const char*, ThresholdMetric> kChoices[] = {
+        {"f1", ThresholdMetric::kF1},
+        {"accuracy", ThresholdMetric::kAccuracy},
+        {"balanced_accuracy", ThresholdMetric::kBalancedAccuracy},
+        {"youden", ThresholdMetric::kYouden}};
+    for (const auto& [name, metric] : kChoices) {
+      try {
+        ev.best_thresholds[name] = BestThreshold(metric, labels, score, weight);
+      } catch (const Error&) {
+        break;  // one class only: no threshold separates them
+      }
+    }
+  }
   EvalReport report;
   report.title = options.title;
   report.model_facts = options.facts;

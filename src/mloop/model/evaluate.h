@@ -9,6 +9,7 @@
 
 #include "mloop/core/table.h"
 #include "mloop/eval/business.h"
+#include "mloop/eval/curves.h"
 #include "mloop/model/bundle.h"
 
 namespace mloop {
@@ -37,6 +38,9 @@ struct Evaluation {
   bool predicted_classes = false;
   std::map<std::string, double> metrics;
   std::optional<BusinessResult> business;
+  // Binary scores with both classes present: per metric (f1, accuracy, balanced_accuracy,
+  // youden), the threshold t maximising it when predicting the positive class for score >= t.
+  std::map<std::string, ThresholdChoice> best_thresholds;
   std::string html;  // the report
 };
 
