@@ -645,6 +645,24 @@ TEST(RecipeTransformTest, UnknownCategories) {
   EXPECT_NE(ErrorOf([&] { ordinal.Transform(TestData()); }, ErrorCode::kDataError)
                 .first.find("row 5, column 'city': step 1 (ordinal): 'atlantis' was not seen"),
             std::string::npos);
+  // use_encoded_value: the value given; null or .nan make them missing (np.nan), also after
+  // the fitted recipe went through its JSON (where NaN is written null).
+  FittedRecipe coded =
+      fit("steps:\n  - ordinal: {columns: city, handle_unknown: use_encoded_value, "
+          "unknown_value: -7}\n");
+  EXPECT_EQ(coded.Transform(TestData()).column("city").f64()[4], -7.0);
+  for (const char* missing : {"null", ".nan", "nan"}) {
+    FittedRecipe nan =
+        fit(std::string("steps:\n  - ordinal: {columns: city, handle_unknown: use_encoded_value, "
+                        "unknown_value: ") +
+            missing + "}\n");
+    for (const FittedRecipe& r : {nan, FittedRecipe::FromJson(nan.ToJson())}) {
+      const Table t = r.Transform(TestData());
+      const Column& c = t.column("city");
+      EXPECT_FALSE(c.IsValid(4)) << missing;
+      EXPECT_TRUE(c.IsValid(0)) << missing;
+    }
+  }
   // "other": unknown values go to the other column, which exists even without rare ones.
   FittedRecipe other = fit("steps:\n  - one_hot: {columns: plan, handle_unknown: other}\n");
   Table t = other.Transform(TestData());

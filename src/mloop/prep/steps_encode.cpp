@@ -376,10 +376,17 @@ class OrdinalStep : public StepBase<OrdinalStep> {
     Options o(spec_, {"columns", "handle_unknown", "unknown_value"});
     selector_ = ColumnSelector::Read(o, "columns", true);
     handle_unknown_ = o.Enum("handle_unknown", {"error", "use_encoded_value"}, "error");
-    if (o.Has("unknown_value") && handle_unknown_ != "use_encoded_value") {
+    const bool given = spec_.options.contains("unknown_value");
+    if (given && handle_unknown_ != "use_encoded_value") {
       throw o.Fail("'unknown_value' needs handle_unknown: use_encoded_value");
     }
-    unknown_value_ = o.Number("unknown_value", -1);
+    // null, .nan or "nan": unknown categories become missing, as scikit-learn's
+    // unknown_value=np.nan (a fitted recipe's JSON writes NaN as null).
+    const json& raw = o.Raw("unknown_value");
+    const bool nan =
+        given && (raw.is_null() || (raw.is_number_float() && std::isnan(raw.get<double>())) ||
+                  (raw.is_string() && (raw == "nan" || raw == "NaN" || raw == ".nan")));
+    unknown_value_ = nan ? std::numeric_limits<double>::quiet_NaN() : o.Number("unknown_value", -1);
   }
 
   Schema Check(const Schema& in, CheckContext& ctx) const override {
@@ -397,8 +404,8 @@ class OrdinalStep : public StepBase<OrdinalStep> {
     });
     if (handle_unknown_ == "use_encoded_value") {
       for (size_t k = 0; k < cats_.size(); ++k) {
-        if (unknown_value_ >= 0 && unknown_value_ < cats_[k].values() &&
-            unknown_value_ == std::floor(unknown_value_)) {
+        if (!std::isnan(unknown_value_) && unknown_value_ >= 0 &&
+            unknown_value_ < cats_[k].values() && unknown_value_ == std::floor(unknown_value_)) {
           throw Fail("unknown_value " + FormatDouble(unknown_value_) +
                          " is already the code of a category of '" + columns_[k] + "'",
                      "use a negative value such as -1");
