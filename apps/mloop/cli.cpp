@@ -220,7 +220,8 @@ std::string Cell(const std::string& s) {
 }  // namespace
 
 void PrintTable(const std::vector<std::string>& header,
-                const std::vector<std::vector<std::string>>& raw_rows, const std::string& indent) {
+                const std::vector<std::vector<std::string>>& raw_rows, const std::string& indent,
+                const std::vector<bool>& bold_first_cell) {
   std::vector<std::vector<std::string>> rows = raw_rows;
   for (auto& row : rows) {
     for (auto& cell : row) cell = Cell(cell);
@@ -232,16 +233,18 @@ void PrintTable(const std::vector<std::string>& header,
       widths[i] = std::max(widths[i], Width(row[i]));
     }
   }
-  auto print_row = [&](const std::vector<std::string>& row) {
+  auto print_row = [&](const std::vector<std::string>& row, bool bold) {
     std::string line = indent;
     for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
+      line += i == 0 && bold ? "\033[1m" + row[i] + "\033[0m" : row[i];
       if (i + 1 < row.size()) line += std::string(widths[i] - Width(row[i]) + 2, ' ');
     }
     std::cout << line << "\n";
   };
-  print_row(header);
-  for (const auto& row : rows) print_row(row);
+  print_row(header, false);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    print_row(rows[r], r < bold_first_cell.size() && bold_first_cell[r]);
+  }
 }
 
 std::string HumanCount(int64_t n) {
@@ -252,6 +255,15 @@ std::string HumanCount(int64_t n) {
     out += digits[i];
   }
   return n < 0 ? "-" + out : out;
+}
+
+std::string SignificantText(double v, int digits) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v == 0) v = 0.0;  // not -0
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
 }
 
 std::string MetricText(double v, int decimals) {

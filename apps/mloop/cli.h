@@ -97,11 +97,15 @@ void RegisterEval(CLI::App& app, GlobalOptions& global, int* exit_code);
 
 // Output helpers. Human output goes to stdout; progress and messages to stderr.
 void PrintJson(const nlohmann::json& j);
-// Prints rows as an aligned text table with a header line.
+// Prints rows as an aligned text table with a header line. Cells are shown printable (control
+// characters escaped); bold_first_cell[i] shows row i's first cell in bold (a terminal's escape).
 void PrintTable(const std::vector<std::string>& header,
-                const std::vector<std::vector<std::string>>& rows, const std::string& indent = "");
+                const std::vector<std::vector<std::string>>& rows, const std::string& indent = "",
+                const std::vector<bool>& bold_first_cell = {});
 std::string HumanCount(int64_t n);   // 1234567 -> "1,234,567"
 std::string HumanSeconds(double s);  // "0.42 s", "3.1 s"
+// `digits` significant digits, as printf's %g: 2821.18, 0.000117316, 1.5e+32; "nan", "inf".
+std::string SignificantText(double v, int digits);
 // A metric for a table: `decimals` places (0.9881), or `decimals` significant digits in
 // scientific notation when that would hide the value (1.75e+32, 2.5e-11); "nan", "inf".
 std::string MetricText(double v, int decimals = 4);

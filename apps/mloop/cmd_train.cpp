@@ -387,6 +387,7 @@ void RunsShow(const GlobalOptions& global, int64_t id, bool json) {
 void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, bool json) {
   if (ids.size() < 2) throw UsageError("runs compare needs at least two run ids");
   auto ws = OpenWorkspace(global);
+  RecoverStaleRuns(*ws);  // a run whose process died is failed here too, as in list and show
   std::vector<RunRecord> runs;
   for (int64_t id : ids) {
     auto r = ws->metadata().GetRun(id);
@@ -444,21 +445,36 @@ void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, b
   for (int64_t id : ids) header.push_back("RUN " + std::to_string(id));
   header.push_back("");
   std::vector<std::vector<std::string>> rows;
+  std::vector<bool> bold;
   for (const auto& [key, values] : table) {
     bool differs = std::any_of(values.begin(), values.end(),
                                [&](const std::string& v) { return v != values[0]; });
     std::vector<std::string> row{key[0] == ' ' ? key.substr(1) : key};
     const bool metric = key.rfind("metrics.", 0) == 0;
-    for (const auto& v : values) {
-      double d;
-      row.push_back(v.empty() ? "-" : metric && ParseFloat64(v, &d) ? MetricText(d, 6) : v);
+    // Metrics to 6 significant digits, or every digit when that would show different values
+    // alike.
+    auto shown = [&](bool every_digit) {
+      std::vector<std::string> cells;
+      for (const auto& v : values) {
+        double d;
+        cells.push_back(v.empty()                                       ? "-"
+                        : metric && ParseFloat64(v, &d) && !every_digit ? SignificantText(d, 6)
+                                                                        : v);
+      }
+      return cells;
+    };
+    std::vector<std::string> cells = shown(false);
+    if (differs && std::all_of(cells.begin(), cells.end(),
+                               [&](const std::string& c) { return c == cells[0]; })) {
+      cells = shown(true);
     }
+    row.insert(row.end(), cells.begin(), cells.end());
     // Differences are marked: a '*' at the end, and in bold on a terminal.
     row.push_back(differs ? "*" : "");
-    if (differs && tty) row[0] = "\033[1m" + row[0] + "\033[0m";
+    bold.push_back(differs && tty);
     rows.push_back(std::move(row));
   }
-  PrintTable(header, rows);
+  PrintTable(header, rows, "", bold);
 }
 
 // --- predict ----------------------------------------------------------------------------------

@@ -726,7 +726,13 @@ TEST_F(CliTest, RunsCompareShowsWhatEachRunLearnedFrom) {
   ASSERT_EQ(r.code, 0) << r.err;
   const size_t cv = r.out.find("cv folds");
   ASSERT_NE(cv, std::string::npos) << r.out;
-  EXPECT_EQ(r.out[r.out.find('\n', cv) - 1], '*');  // the difference is marked
+  EXPECT_EQ(r.out[r.out.find('\n', cv) - 1], '*');    // the difference is marked
+  EXPECT_EQ(r.out.find("\\x1B"), std::string::npos);  // no escape codes, shown or not
+  EXPECT_EQ(r.out.find('\033'), std::string::npos);   // (not a terminal)
+  // Metrics to 6 significant digits, as docs/cli.md says.
+  char six[32];
+  std::snprintf(six, sizeof six, "%.6g", auc);
+  EXPECT_CONTAINS(r.out, std::string("  ") + six + " ");
   EXPECT_EQ(Run("runs compare 1").code, 2);
   EXPECT_EQ(Run("runs compare 1 99").code, 1);
   EXPECT_CONTAINS(Run("runs show 2").out, "  tags:      team=ml\n");
