@@ -264,7 +264,11 @@ nlohmann::json RunJson(const RunRecord& r) {
           {"host", r.host},
           {"pid", r.pid},
           {"started", FormatTimestamp(r.started_at_us)},
-          {"ended", r.ended_at_us ? FormatTimestamp(r.ended_at_us) : ""},
+          {"ended",
+           r.ended_at_us && !IsProcessDiedError(r.error) ? FormatTimestamp(r.ended_at_us) : ""},
+          {"noticed_dead", r.ended_at_us && IsProcessDiedError(r.error)
+                               ? nlohmann::json(FormatTimestamp(r.ended_at_us))
+                               : nlohmann::json(nullptr)},
           {"error", r.error},
           {"metrics", r.metrics}};
 }
@@ -370,7 +374,11 @@ void RunsShow(const GlobalOptions& global, int64_t id, bool json) {
   }
   std::cout << "  started:   " << FormatTimestamp(r.started_at_us) << " on " << r.host << " (pid "
             << r.pid << ")\n";
-  if (r.ended_at_us) {
+  if (r.ended_at_us && IsProcessDiedError(r.error)) {
+    // When the process died is unknown: only that it was before a later command noticed.
+    std::cout << "  ended:     unknown, before " << FormatTimestamp(r.ended_at_us)
+              << " (when its death was noticed)\n";
+  } else if (r.ended_at_us) {
     std::cout << "  ended:     " << FormatTimestamp(r.ended_at_us) << " ("
               << HumanSeconds(static_cast<double>(r.ended_at_us - r.started_at_us) / 1e6) << ")\n";
   }

@@ -153,8 +153,13 @@ void PrintDocument(const nlohmann::json& doc) {
   std::cout << ": " << rows.size() << " trials (" << complete << " complete, " << pruned
             << " pruned, " << failed << " failed";
   if (warm > 0) std::cout << "; " << warm << " earlier trials as a warm start";
-  std::cout << ") in " << HumanSeconds(doc.value("seconds", 0.0)) << ", strategy "
-            << doc.value("strategy", "") << "; stopped: " << doc.value("stop_reason", "") << "\n";
+  if (doc.contains("noticed_dead")) {  // its process died unseen: no duration is known
+    std::cout << "), its process ended before " << doc["noticed_dead"].get<std::string>();
+  } else {
+    std::cout << ") in " << HumanSeconds(doc.value("seconds", 0.0));
+  }
+  std::cout << ", strategy " << doc.value("strategy", "")
+            << "; stopped: " << doc.value("stop_reason", "") << "\n";
   if (doc.contains("resumed_from")) {
     std::cout << "Resumed job " << doc["resumed_from"].get<int64_t>() << "\n";
   }

@@ -208,9 +208,19 @@ TEST(TuneCli, AKilledJobIsMarkedAndResumed) {
   // The trial that was running keeps the link to its run (from the run's tags).
   r = RunMloop(dir.path(), "tune show 1 --json");
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const auto& t : nlohmann::json::parse(r.out)["trials"]) {
+  const nlohmann::json killed = nlohmann::json::parse(r.out);
+  for (const auto& t : killed["trials"]) {
     EXPECT_GT(t.value("run_id", int64_t{0}), 0) << t.dump();
   }
+  // When the process died is unknown: only that it was before it was noticed (no duration).
+  EXPECT_TRUE(killed["ended"].is_null());
+  EXPECT_TRUE(killed.contains("noticed_dead"));
+  EXPECT_FALSE(killed.contains("seconds"));
+  EXPECT_CONTAINS(RunMloop(dir.path(), "tune show 1").out, "), its process ended before ");
+  const int64_t run = killed["trials"][4]["run_id"].get<int64_t>();
+  const auto shown = RunMloop(dir.path(), "runs show " + std::to_string(run));
+  EXPECT_CONTAINS(shown.out, "  ended:     unknown, before ");
+  EXPECT_CONTAINS(shown.out, "ended without finishing the run");
   r = RunMloop(dir.path(), "tune resume branin --json");
   ASSERT_EQ(r.code, 0) << r.err << r.out;
   nlohmann::json job = nlohmann::json::parse(r.out);

@@ -26,6 +26,19 @@ bool ProcessAlive(int64_t pid) {
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
+namespace {
+constexpr std::string_view kDiedPrefix = "the process (pid ";
+constexpr std::string_view kDiedMiddle = ") ended without finishing the ";
+}  // namespace
+
+std::string ProcessDiedError(int64_t pid, const std::string& what) {
+  return std::string(kDiedPrefix) + std::to_string(pid) + std::string(kDiedMiddle) + what;
+}
+
+bool IsProcessDiedError(const std::string& error) {
+  return error.starts_with(kDiedPrefix) && error.find(kDiedMiddle) != std::string::npos;
+}
+
 int RecoverStaleRuns(Workspace& ws) {
   int marked = 0;
   const std::string host = HostName();
@@ -33,9 +46,8 @@ int RecoverStaleRuns(Workspace& ws) {
     if (r.status != RunStatus::kRunning || r.host != host) continue;
     if (ProcessAlive(r.pid)) continue;
     try {
-      ws.metadata().EndRun(
-          r.id, RunStatus::kFailed, ws.clock().NowMicros(), "",
-          "the process (pid " + std::to_string(r.pid) + ") ended without finishing the run");
+      ws.metadata().EndRun(r.id, RunStatus::kFailed, ws.clock().NowMicros(), "",
+                           ProcessDiedError(r.pid, "run"));
       ++marked;
     } catch (const Error& e) {
       if (e.code() != ErrorCode::kFailedPrecondition) throw;

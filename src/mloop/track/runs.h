@@ -51,6 +51,12 @@ TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& command);
 // killed midway). Returns how many were marked. Called before runs are started or listed.
 int RecoverStaleRuns(Workspace& ws);
 
+// The error recorded for a run or tuning job (`what`) whose process ended without finishing it,
+// found by a later command; and whether `error` is one. Such a record's end time is when the
+// death was noticed, not when it happened: a bound, not a duration.
+std::string ProcessDiedError(int64_t pid, const std::string& what);
+bool IsProcessDiedError(const std::string& error);
+
 // This machine's host name.
 std::string HostName();
 

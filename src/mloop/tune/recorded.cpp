@@ -761,8 +761,7 @@ int RecoverStaleTuningJobs(Workspace& ws) {
     try {
       ws.metadata().EndTuningJob(
           r.id, RunStatus::kKilled, trials.is_array() ? trials.dump() : r.trials_json,
-          r.summary_json, "interrupted", ws.clock().NowMicros(),
-          "the process (pid " + std::to_string(r.pid) + ") ended without finishing the job");
+          r.summary_json, "interrupted", ws.clock().NowMicros(), ProcessDiedError(r.pid, "job"));
       ++marked;
     } catch (const Error&) {
       // Another process got there first.
@@ -800,9 +799,15 @@ nlohmann::json TuningJobDocument(const TuningJobRecord& record) {
   d["stop_reason"] = record.stop_reason;
   if (!record.error.empty()) d["error"] = record.error;
   const int64_t end = record.ended_at_us > 0 ? record.ended_at_us : 0;
-  d["seconds"] = end > 0 ? static_cast<double>(end - record.started_at_us) / 1e6 : 0.0;
   d["started"] = FormatTimestamp(record.started_at_us);
-  d["ended"] = end > 0 ? nlohmann::json(FormatTimestamp(end)) : nlohmann::json(nullptr);
+  if (IsProcessDiedError(record.error) && end > 0) {
+    // Its process died unseen: the end is known only to be before a later command noticed it.
+    d["ended"] = nullptr;
+    d["noticed_dead"] = FormatTimestamp(end);
+  } else {
+    d["seconds"] = end > 0 ? static_cast<double>(end - record.started_at_us) / 1e6 : 0.0;
+    d["ended"] = end > 0 ? nlohmann::json(FormatTimestamp(end)) : nlohmann::json(nullptr);
+  }
   for (const auto& [k, v] : summary.items()) d[k] = v;
   d["job"] = spec;
   return d;
