@@ -629,6 +629,29 @@ TEST(RecipeTransformTest, ValuesThatOverflowTheLearntStateAreRefused) {
       Recipe::Parse("steps:\n  - scale: x\n").Fit(Table(Schema({Field{"x"}}), {m.Finish()}), {}));
 }
 
+// After a filter or drop_duplicates, an error about a value names the row of the recipe's input,
+// not of what the earlier steps left, when fitting and when applying.
+TEST(RecipeTransformTest, RowErrorsNameTheInputRowAfterRowsAreLeftOut) {
+  ColumnBuilder id(DataType::kInt64), v(DataType::kString);
+  for (const auto& [i, text] :
+       std::vector<std::pair<int64_t, std::string>>{{1, "5"}, {2, "6"}, {2, "6"}, {3, "x"}}) {
+    id.AppendInt(i);
+    v.AppendString(text);
+  }
+  const Table t(Schema({Field{"id", DataType::kInt64}, Field{"v", DataType::kString}}),
+                {id.Finish(), v.Finish()});
+  const std::string yaml =
+      "steps:\n  - filter: \"id > 1\"\n  - drop_duplicates: {}\n"
+      "  - cast: {columns: [v], to: float64}\n";
+  auto [msg, hint] = ErrorOf([&] { Recipe::Parse(yaml).Fit(t, {}); }, ErrorCode::kDataError);
+  EXPECT_EQ(msg.rfind("row 4, column 'v': step 3 (cast): cannot cast 'x'", 0), 0u) << msg;
+  // Fitted on the first three rows, applied to all four.
+  FittedRecipe fitted = Recipe::Parse(yaml).Fit(t.Slice(0, 3), {});
+  std::tie(msg, hint) =
+      ErrorOf([&] { fitted.Transform(t, ApplyMode::kDataset); }, ErrorCode::kDataError);
+  EXPECT_EQ(msg.rfind("row 4, column 'v'", 0), 0u) << msg;
+}
+
 TEST(RecipeTransformTest, UnknownCategories) {
   auto fit = [](const std::string& yaml) {
     RecipeFitOptions options;

@@ -183,6 +183,7 @@ FittedRecipe Recipe::Fit(const Table& train, const RecipeFitOptions& options,
   std::map<std::string, int> first_read, scoring_first_read;
 
   Table current = train;
+  std::vector<int64_t> rows;         // train's row of each row of `current` (empty: the same)
   const Step* emptied_by = nullptr;  // the step that removed the last rows
   for (const auto& step : impl_->steps) {
     // As scikit-learn's "Found array with 0 sample(s)": state learnt from no rows (a mean, a
@@ -198,7 +199,16 @@ FittedRecipe Recipe::Fit(const Table& train, const RecipeFitOptions& options,
     }
     prep::NoteGoneColumns(*step, current.schema(), step->Check(current.schema(), cctx), cctx);
     Table next;
-    std::shared_ptr<const Step> fitted = step->Fit(current, fctx, &next);
+    std::shared_ptr<const Step> fitted;
+    next = prep::ApplyStepWithRowOrigin(
+        [&](std::optional<std::vector<int64_t>>* kept) {
+          prep::FitContext ctx = fctx;
+          ctx.kept_rows = kept;
+          Table out;
+          fitted = step->Fit(current, ctx, &out);
+          return out;
+        },
+        rows);
     auto note = [&](const std::vector<std::string>& reads, std::map<std::string, int>& first) {
       for (const std::string& name : reads) {
         auto it = origin.find(name);
@@ -297,7 +307,16 @@ Table FittedRecipe::Transform(const Table& table, ApplyMode mode) const {
   actx.mode = mode;
   actx.threads = f.threads > 0 ? f.threads : DefaultThreads();
   actx.target = f.target;
-  for (const auto& step : f.steps) current = step->Transform(current, actx);
+  std::vector<int64_t> rows;  // the input's row of each row of `current` (empty: the same)
+  for (const auto& step : f.steps) {
+    current = prep::ApplyStepWithRowOrigin(
+        [&](std::optional<std::vector<int64_t>>* kept) {
+          prep::ApplyContext ctx = actx;
+          ctx.kept_rows = kept;
+          return step->Transform(current, ctx);
+        },
+        rows);
+  }
   return current;
 }
 

@@ -262,10 +262,38 @@ std::vector<std::string> ColumnSelector::Resolve(const Schema& schema, const Che
 
 // --- Step -------------------------------------------------------------------------------------
 
+Table ApplyStepWithRowOrigin(const std::function<Table(std::optional<std::vector<int64_t>>*)>& run,
+                             std::vector<int64_t>& origin) {
+  std::optional<std::vector<int64_t>> kept;
+  Table out;
+  try {
+    out = run(&kept);
+  } catch (const Error& e) {
+    const auto [row, rest] = SplitRowMessage(e.what());
+    if (e.code() != ErrorCode::kDataError || row == 0 || origin.empty() ||
+        row > static_cast<int64_t>(origin.size())) {
+      throw;
+    }
+    throw Error(e.code(), RowMessage(origin[row - 1] + 1, rest), e.hint());
+  }
+  if (kept) {
+    if (origin.empty()) {
+      origin = std::move(*kept);
+    } else {
+      for (int64_t& k : *kept) k = origin[k];
+      origin = std::move(*kept);
+    }
+  }
+  return out;
+}
+
 std::shared_ptr<const Step> Step::Fit(const Table& in, const FitContext& ctx, Table* out) const {
   std::shared_ptr<Step> fitted = Clone();
   fitted->Learn(in, ctx);
-  if (out) *out = fitted->Transform(in, ApplyContext{ApplyMode::kDataset, ctx.threads, ctx.target});
+  if (out) {
+    *out = fitted->Transform(
+        in, ApplyContext{ApplyMode::kDataset, ctx.threads, ctx.target, ctx.kept_rows});
+  }
   return fitted;
 }
 

@@ -70,6 +70,7 @@ struct FitContext {
   bool target_classes = false;  // RecipeFitOptions::target_classes
   uint64_t seed = 42;
   int threads = 1;
+  std::optional<std::vector<int64_t>>* kept_rows = nullptr;  // as ApplyContext's, for Fit's output
 };
 
 // The CheckContext that resolves column selectors while fitting.
@@ -83,7 +84,16 @@ struct ApplyContext {
   ApplyMode mode = ApplyMode::kScoring;
   int threads = 1;
   std::string target;  // may be absent from the table in kScoring
+  // A step that leaves rows out (filter, drop_duplicates) sets it, when given, to the rows it
+  // kept (indices into its input): later errors then name rows of the recipe's input.
+  std::optional<std::vector<int64_t>>* kept_rows = nullptr;
 };
+
+// Applies `run` (one step) to rows numbered by `origin` (origin[i]: the recipe input's row of
+// row i; empty: the same rows): a DataError naming a row (RowMessage) names the input's row.
+// Afterwards `kept` (when a step set it) narrows `origin` to the rows that remain.
+Table ApplyStepWithRowOrigin(const std::function<Table(std::optional<std::vector<int64_t>>*)>& run,
+                             std::vector<int64_t>& origin);
 
 // --- Options ----------------------------------------------------------------------------------
 

@@ -297,7 +297,9 @@ class DropDuplicatesStep : public StepBase<DropDuplicatesStep> {
       }
     }
     if (static_cast<int64_t>(keep.size()) == n) return in;
-    return in.Take(keep);
+    Table out = in.Take(keep);
+    if (ctx.kept_rows) *ctx.kept_rows = std::move(keep);
+    return out;
   }
   json State() const override { return json{{"step", kind()}, {"columns", columns_}}; }
   void LoadFrom(const json& state) { columns_ = Names(state.at("columns")); }

@@ -117,7 +117,9 @@ class FilterStep : public StepBase<FilterStep> {
       if (mask.IsValid(i) && b[i]) keep.push_back(i);
     }
     if (static_cast<int64_t>(keep.size()) == n) return in;
-    return in.Take(keep);
+    Table out = in.Take(keep);
+    if (ctx.kept_rows) *ctx.kept_rows = std::move(keep);
+    return out;
   }
   json State() const override { return json{{"step", kind()}}; }
   void LoadFrom(const json&) {}
