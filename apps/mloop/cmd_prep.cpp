@@ -145,7 +145,8 @@ void PrepFit(const GlobalOptions& global, const PrepArgs& a) {
     PrintJson(j);
     return;
   }
-  std::cout << "Fitted " << rf.recipe->size() << " steps on " << in.label << " ("
+  std::cout << "Fitted " << rf.recipe->size()
+            << (rf.recipe->size() == 1 ? " step on " : " steps on ") << in.label << " ("
             << HumanCount(in.table.num_rows()) << " rows)\n"
             << "  reads:    " << SchemaLine(fitted.input_schema()) << "\n"
             << "  produces: " << SchemaLine(fitted.output_schema()) << "\n";
@@ -313,17 +314,14 @@ void PrepPreview(const GlobalOptions& global, const PrepArgs& a) {
   RecipeFitOptions o = FitOptions(*ws, a, in.table.schema().DeclaredTarget());
   KeepOnlyTarget(in, o.target);
   rf.recipe->Check(in.table.schema(), o);
-  // Step by step: the recipe's first k steps fitted and applied, for k = 1..n (a recipe's JSON
-  // form is YAML too).
+  // Step by step: the recipe's first k steps fitted and applied, for k = 1..n.
   nlohmann::json source = rf.recipe->ToJson();
   nlohmann::json steps = nlohmann::json::array();
   Table before = in.table;
   const size_t n = rf.recipe->size();
   for (size_t k = 1; k <= n; ++k) {
-    nlohmann::json prefix = source;
-    prefix["steps"] = nlohmann::json(source["steps"].begin(), source["steps"].begin() + k);
     Table after;
-    Recipe::Parse(prefix.dump()).Fit(in.table, o, &after);
+    rf.recipe->FirstSteps(k).Fit(in.table, o, &after);
     nlohmann::json change = StepChanges(before, after);
     change["step"] = k;
     change["spec"] = source["steps"][k - 1];
@@ -360,7 +358,7 @@ void PrepPreview(const GlobalOptions& global, const PrepArgs& a) {
     for (const auto& [col, c] : s["changed"].items()) {
       const int64_t cells = c["cells_changed"].get<int64_t>();
       std::vector<std::string> parts;
-      if (cells > 0) parts.push_back(HumanCount(cells) + " cells");
+      if (cells > 0) parts.push_back(HumanCount(cells) + (cells == 1 ? " cell" : " cells"));
       if (c["type_before"] != c["type_after"]) {
         parts.push_back(c["type_before"].get<std::string>() + " -> " +
                         c["type_after"].get<std::string>());

@@ -155,6 +155,16 @@ TEST_F(PrepCliTest, BadRecipesAreReportedBeforeAnythingRuns) {
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "no columns to store as dataset 'nocols'");
   EXPECT_EQ(Run("data show nocols").code, 1);  // not found: nothing was stored
+  // preview names the file and line of the step, as fit does, and the row of the input.
+  WriteFile(dir_ / "rn.csv", "id,v\n1,5\n2,6\n3,x\n");
+  WriteFile(dir_ / "rn.yaml",
+            "steps:\n  - filter: \"id > 1\"\n  - cast: {columns: [v], to: float64}\n");
+  for (const char* command :
+       {"prep preview rn.yaml --data rn.csv", "prep fit rn.yaml --data rn.csv -o rn.json"}) {
+    r = Run(command);
+    EXPECT_EQ(r.code, 1);
+    EXPECT_CONTAINS(r.err, "error: row 3, column 'v': rn.yaml:3: step 2 (cast): cannot cast 'x'");
+  }
 }
 
 TEST_F(PrepCliTest, TrainedModelAppliesItsRecipe) {

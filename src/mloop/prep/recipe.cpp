@@ -84,6 +84,15 @@ Recipe Recipe::FromJson(const json& source) {
   return r;
 }
 
+Recipe Recipe::FirstSteps(size_t n) const {
+  Recipe r(*this);
+  n = std::min(n, r.impl_->steps.size());
+  r.impl_->steps.resize(n);
+  json& steps = r.impl_->source["steps"];
+  if (steps.is_array() && steps.size() > n) steps.erase(steps.begin() + n, steps.end());
+  return r;
+}
+
 size_t Recipe::size() const {
   return impl_->steps.size();
 }

@@ -121,6 +121,8 @@ class Recipe {
                    Table* transformed = nullptr) const;
 
   size_t size() const;
+  // The recipe of its first `n` steps, which keep their numbers and file locations in messages.
+  Recipe FirstSteps(size_t n) const;
   // The recipe as JSON (what FittedRecipe::ToJson keeps as "source").
   nlohmann::json ToJson() const;
 
