@@ -664,6 +664,8 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
   r = Run("train bc --target targt");
   EXPECT_CONTAINS(r.err, "did you mean 'target'");
   EXPECT_CONTAINS(Run("runs list").out, "failed");  // a run that failed is recorded as failed
+  // ... with the task its target implies, found by --where.
+  EXPECT_CONTAINS(Run("runs list --where 'status = failed and task = binary'").out, "failed");
   EXPECT_EQ(Run("predict bc@staging --data bc").code, 1);
   // Malformed references are usage errors; unknown names are not an empty list.
   EXPECT_EQ(Run("models show bc@").code, 2);

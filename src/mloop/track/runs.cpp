@@ -12,6 +12,7 @@
 #include "mloop/core/error.h"
 #include "mloop/core/hash.h"
 #include "mloop/git_version.h"
+#include "mloop/train/target.h"
 #include "mloop/version.h"
 
 namespace mloop {
@@ -146,6 +147,16 @@ TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& cmd) {
     if (valid_version) {
       if (!cmd.valid_table) valid = LoadDataset(ws, *valid_version);
       req.valid = cmd.valid_table ? cmd.valid_table : &valid;
+    }
+    // The task the target implies, recorded now: a run that fails in training says what it was
+    // (`--where 'task = binary'` finds it) rather than "auto". Training records the final one.
+    if (!req.task && !req.target.empty()) {
+      try {
+        const Target target = InferTarget(cmd.data_table ? *cmd.data_table : data, req.target, {});
+        ws.metadata().SetRunTask(out.run_id, std::string(TaskName(target.task)));
+      } catch (const Error&) {
+        // A target that cannot be one: Train says why.
+      }
     }
     out.result = Train(cmd.data_table ? *cmd.data_table : data, req);
     if (!cmd.valid) lineage["split"] = out.result.split.ToString();
