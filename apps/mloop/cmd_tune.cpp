@@ -101,7 +101,7 @@ std::string ValueText(const nlohmann::json& v) {
 // The trials table, the summary line and the best trial, from a job's document.
 void PrintDocument(const nlohmann::json& doc) {
   const nlohmann::json& trials = doc["trials"];
-  const std::string metric = doc["objective"].value("metric", "value");
+  const std::string metric = tune::ObjectiveLabel(doc);
   std::vector<std::string> names;  // parameters: the space's order, else the trials'
   if (doc.contains("job") && doc["job"].contains("parameters")) {
     // A mapping of name -> spec, or a list of specs with their "name".
@@ -363,7 +363,7 @@ void RunList(const GlobalOptions& global, bool json) {
                    {"started", doc["started"]}});
     rows.push_back({std::to_string(r.id), r.name, doc["status"].get<std::string>(),
                     std::to_string(count),
-                    doc["objective"].value("metric", "") + " " +
+                    tune::ObjectiveLabel(doc) + " " +
                         (best.is_null() ? "-" : Num(best["value"].get<double>())),
                     r.stop_reason, doc["started"].get<std::string>()});
   }

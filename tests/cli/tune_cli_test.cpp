@@ -294,6 +294,12 @@ TEST(TuneCli, TunesABuiltInAlgorithmAndRegistersTheBestModel) {
                   ": roc_auc (mean of 3 CV folds) 0.");
   EXPECT_EQ(nlohmann::json::parse(r.out)["registry"]["tags"]["tune.job"],
             std::to_string(job["id"].get<int64_t>()));
+  // The trials' values are labelled the folds' mean on screen and in the report too.
+  r = RunMloop(dir.path(), "tune show 1 --html t.html");
+  EXPECT_CONTAINS(r.out, "Best: trial ");
+  EXPECT_CONTAINS(r.out, ", roc_auc (mean of 3 CV folds) = 0.");
+  EXPECT_CONTAINS(RunMloop(dir.path(), "tune list").out, "roc_auc (mean of 3 CV folds) 0.");
+  EXPECT_CONTAINS(testing::ReadFile(dir / "t.html"), "roc_auc (mean of 3 CV folds)");
   // The registered model predicts.
   r = RunMloop(dir.path(), "predict bc_model/1 --data bc.csv -o p.csv");
   ASSERT_EQ(r.code, 0) << r.err;

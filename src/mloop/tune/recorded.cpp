@@ -770,6 +770,23 @@ int RecoverStaleTuningJobs(Workspace& ws) {
   return marked;
 }
 
+std::string ObjectiveLabel(const nlohmann::json& document) {
+  const nlohmann::json empty = nlohmann::json::object();
+  const nlohmann::json& objective =
+      document.contains("objective") && document["objective"].is_object() ? document["objective"]
+                                                                          : empty;
+  std::string label = objective.value("metric", "");
+  if (label.empty()) label = "value";
+  const nlohmann::json* job = document.contains("job") ? &document["job"] : nullptr;
+  if (job && job->is_object() && job->contains("train") && (*job)["train"].is_object()) {
+    const nlohmann::json& cv = (*job)["train"].value("cv", nlohmann::json());
+    if (cv.is_number_integer() && cv.get<int64_t>() > 1) {
+      label += " (mean of " + std::to_string(cv.get<int64_t>()) + " CV folds)";
+    }
+  }
+  return label;
+}
+
 nlohmann::json TuningJobDocument(const TuningJobRecord& record) {
   const nlohmann::json spec = nlohmann::json::parse(record.spec_json, nullptr, false);
   const nlohmann::json trials = nlohmann::json::parse(record.trials_json, nullptr, false);

@@ -75,6 +75,10 @@ int RecoverStaleTuningJobs(Workspace& ws);
 // ended, job (the specification), and the summary's keys.
 nlohmann::json TuningJobDocument(const TuningJobRecord& record);
 
+// How a job document's objective is named on screen and in reports: its metric, followed by
+// " (mean of K CV folds)" when each trial's value is the mean of a K-fold cross-validation.
+std::string ObjectiveLabel(const nlohmann::json& document);
+
 // A trial of a saved document (TrialToJson's form; run_id ignored).
 Trial TrialFromJson(const nlohmann::json& trial);
 

@@ -13,6 +13,7 @@
 #include "mloop/core/error.h"
 #include "mloop/report/html.h"
 #include "mloop/report/svg.h"
+#include "mloop/tune/recorded.h"
 #include "mloop/tune/tune.h"
 
 namespace mloop::tune {
@@ -245,8 +246,7 @@ Doc ParseDoc(const json& r) {
   if (d.name.empty()) d.name = Str(job, "name");
   const json& objective =
       Member(r, "objective").is_object() ? Member(r, "objective") : Member(job, "objective");
-  d.metric = Str(objective, "metric");
-  if (d.metric.empty()) d.metric = "objective";
+  d.metric = Str(objective, "metric").empty() ? "objective" : ObjectiveLabel(r);
   d.maximize = Str(objective, "goal") == "maximize";
   d.strategy = Str(r, "strategy");
   if (d.strategy.empty()) d.strategy = Str(job, "strategy");
