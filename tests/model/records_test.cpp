@@ -198,6 +198,24 @@ TEST(RecordsTest, JsonProblems) {
                 RecordFormat::kJson);
   EXPECT_EQ(p.field, "agee");
   EXPECT_EQ(p.message, "not an input of the model (did you mean 'age'?)");
+  // Batch files leave other members out (an id, the label); a misspelt input is still named.
+  {
+    RecordBatch batch(kInputs);
+    batch.IgnoreUnknownMembers(true);
+    EXPECT_FALSE(batch.AppendJson(
+        R"({"id": 7, "age": 34, "income": 5.5, "plan": "basic", "active": true, "y": 1})", 1));
+    EXPECT_EQ(batch.size(), 1);
+    auto problem = batch.AppendJson(
+        R"({"id": 8, "agee": 34, "income": 5.5, "plan": "basic", "active": true})", 2);
+    ASSERT_TRUE(problem);
+    EXPECT_EQ(problem->field, "agee");
+    EXPECT_EQ(problem->message, "not an input of the model (did you mean 'age'?)");
+    problem = batch.AppendJson(R"({"id": 8, "income": 5.5, "plan": "basic", "active": true})", 3);
+    ASSERT_TRUE(problem);
+    EXPECT_EQ(problem->field, "age");
+    EXPECT_CONTAINS(problem->message, "missing");
+    EXPECT_EQ(batch.Finish().column("age").i64()[0], 34);
+  }
   // A line of JSON Lines holding a document of records, or part of a pretty-printed one, says so.
   RecordBatch lines(kInputs);
   auto line_problem = lines.AppendJson(

@@ -157,6 +157,7 @@ struct RecordBatch::Impl {
   std::vector<std::string> scratch;
   std::vector<char> quoted;
   MissingTokens missing;
+  bool ignore_unknown_members = false;  // IgnoreUnknownMembers
   dom::parser parser;
 
   // Adds the record held in `values`.
@@ -363,6 +364,10 @@ std::optional<RecordProblem> AppendJsonElement(const std::vector<Field>& inputs,
 
 }  // namespace internal
 
+void RecordBatch::IgnoreUnknownMembers(bool ignore) {
+  impl_->ignore_unknown_members = ignore;
+}
+
 std::optional<RecordProblem> RecordBatch::AppendJson(std::string_view json, int64_t record) {
   dom::element e;
   if (auto err = impl_->parser.parse(json.data(), json.size()).get(e)) {
@@ -421,13 +426,18 @@ std::optional<RecordProblem> internal::AppendJsonElement(const std::vector<Field
     const auto& index = m.Index(inputs);
     dom::object object;
     if (e.get_object().get(object)) return RecordProblem{record, "", "unreadable object"};
+    std::vector<std::string> unknown;  // members left out (IgnoreUnknownMembers)
+    auto not_an_input = [&](const std::string& key) {
+      std::vector<std::string> names;
+      for (const Field& f : inputs) names.push_back(f.name);
+      return RecordProblem{record, key, "not an input of the model" + DidYouMean(key, names)};
+    };
     for (auto [key, value] : object) {
       auto it = index.find(key);
       if (it == index.end()) {
-        std::vector<std::string> names;
-        for (const Field& f : inputs) names.push_back(f.name);
-        return RecordProblem{record, std::string(key),
-                             "not an input of the model" + DidYouMean(std::string(key), names)};
+        if (!m.ignore_unknown_members) return not_an_input(std::string(key));
+        unknown.emplace_back(key);
+        continue;
       }
       const size_t i = static_cast<size_t>(it->second);
       if (m.seen[i]) return RecordProblem{record, inputs[i].name, "given twice"};
@@ -438,6 +448,9 @@ std::optional<RecordProblem> internal::AppendJsonElement(const std::vector<Field
     }
     for (size_t i = 0; i < n; ++i) {
       if (!m.seen[i]) {
+        // A misspelt input: the member nearest to the missing name says what was meant.
+        const std::string nearest = NearestName(inputs[i].name, unknown);
+        if (!nearest.empty()) return not_an_input(nearest);
         return RecordProblem{record, inputs[i].name, "missing (send null for a missing value)"};
       }
     }

@@ -77,6 +77,11 @@ class RecordBatch {
   const std::vector<Field>& inputs() const { return inputs_; }
   int64_t size() const { return rows_; }
 
+  // Batch files (`mloop transform`): a JSON object's members that are not inputs are left out,
+  // as a CSV file's other columns are (an id, the label). When an input is then missing, the
+  // record's problem names the unknown member nearest to it. The default (serving) refuses them.
+  void IgnoreUnknownMembers(bool ignore);
+
   // One record from its values as text, in input order (a CSV line already split; batch
   // transform maps a CSV file's header onto the inputs and passes the values it selects).
   // `quoted`, for CSV fields, says which values were quoted: as in `mloop data import`, an
