@@ -96,6 +96,20 @@ void KeepOnlyTarget(PrepInput& in, const std::string& target) {
   }
 }
 
+// Checks the recipe against the data; without a target, notes that type selectors take every
+// column of their type: a label the data does not declare would be transformed too.
+void CheckRecipe(const Recipe& recipe, const Schema& schema, const RecipeFitOptions& o) {
+  std::vector<std::string> untargeted;
+  recipe.Check(schema, o, &untargeted);
+  if (untargeted.empty()) return;
+  const bool one = untargeted.size() == 1;
+  std::cerr << "note: no target column, so the type selector" << (one ? " of " : "s of ")
+            << Join(untargeted, ", ")
+            << (one ? " takes every column of its type" : " take every column of their type")
+            << ", a label among them; give --target COL (or declare the target at import) to "
+               "pass it through untouched\n";
+}
+
 // Fits (or takes the fitted) recipe and transforms the input as a dataset (row filters apply).
 Table FitAndApply(const RecipeFile& rf, const Table& input, const RecipeFitOptions& o,
                   std::optional<FittedRecipe>* fitted) {
@@ -113,7 +127,7 @@ Table FitAndApply(const RecipeFile& rf, const Table& input, const RecipeFitOptio
     *fitted = *rf.fitted;
     return rf.fitted->Transform(input, ApplyMode::kDataset);
   }
-  rf.recipe->Check(input.schema(), o);
+  CheckRecipe(*rf.recipe, input.schema(), o);
   Table out;
   *fitted = rf.recipe->Fit(input, o, &out);
   return out;
@@ -133,7 +147,7 @@ void PrepFit(const GlobalOptions& global, const PrepArgs& a) {
   PrepInput in = LoadInput(*ws, a.data);
   RecipeFitOptions o = FitOptions(*ws, a, in.table.schema().DeclaredTarget());
   KeepOnlyTarget(in, o.target);
-  rf.recipe->Check(in.table.schema(), o);
+  CheckRecipe(*rf.recipe, in.table.schema(), o);
   FittedRecipe fitted = rf.recipe->Fit(in.table, o);
   nlohmann::json j = fitted.ToJson();
   j["fitted_on"] = in.source;
@@ -313,7 +327,7 @@ void PrepPreview(const GlobalOptions& global, const PrepArgs& a) {
   PrepInput in = LoadInput(*ws, a.data);
   RecipeFitOptions o = FitOptions(*ws, a, in.table.schema().DeclaredTarget());
   KeepOnlyTarget(in, o.target);
-  rf.recipe->Check(in.table.schema(), o);
+  CheckRecipe(*rf.recipe, in.table.schema(), o);
   // Step by step: the recipe's first k steps fitted and applied, for k = 1..n.
   nlohmann::json source = rf.recipe->ToJson();
   nlohmann::json steps = nlohmann::json::array();

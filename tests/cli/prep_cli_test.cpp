@@ -155,6 +155,17 @@ TEST_F(PrepCliTest, BadRecipesAreReportedBeforeAnythingRuns) {
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "no columns to store as dataset 'nocols'");
   EXPECT_EQ(Run("data show nocols").code, 1);  // not found: nothing was stored
+  // Without a target, a type selector takes the label too: said, and not with a target.
+  WriteFile(dir_ / "num.yaml", "steps:\n  - scale: {columns: numeric, method: robust}\n");
+  WriteFile(dir_ / "lab.csv", "x,label\n1,0\n2,1\n3,2\n");
+  r = Run("prep fit num.yaml --data lab.csv -o num.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err,
+                  "note: no target column, so the type selector of num.yaml:2: step 1 "
+                  "(scale) takes every column of its type, a label among them");
+  r = Run("prep fit num.yaml --data lab.csv --target label -o num.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("note:"), std::string::npos);
   // preview names the file and line of the step, as fit does, and the row of the input.
   WriteFile(dir_ / "rn.csv", "id,v\n1,5\n2,6\n3,x\n");
   WriteFile(dir_ / "rn.yaml",

@@ -100,7 +100,8 @@ json Recipe::ToJson() const {
   return impl_->source;
 }
 
-Schema Recipe::Check(const Schema& input, const RecipeFitOptions& options) const {
+Schema Recipe::Check(const Schema& input, const RecipeFitOptions& options,
+                     std::vector<std::string>* untargeted_selections) const {
   if (!options.target.empty() && input.IndexOf(options.target) < 0) {
     throw NotFound("the target column '" + Printable(options.target) + "' is not in the data" +
                    DidYouMean(options.target, input.names()));
@@ -108,6 +109,7 @@ Schema Recipe::Check(const Schema& input, const RecipeFitOptions& options) const
   prep::CheckContext ctx;
   ctx.target = options.target;
   ctx.preflight = true;
+  ctx.untargeted_selections = untargeted_selections;
   Schema schema = input;
   for (const auto& step : impl_->steps) {
     Schema out = step->Check(schema, ctx);

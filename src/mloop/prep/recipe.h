@@ -112,7 +112,10 @@ class Recipe {
   // Columns that depend on the data are not in it: one_hot's columns ("plan=basic"; later steps
   // may still name them) and, when add_indicator is set, impute's "<col>_missing" columns are
   // assumed for every imputed column.
-  Schema Check(const Schema& input, const RecipeFitOptions& options = {}) const;
+  // Without a target, `untargeted_selections` (when given) receives the steps ("step 2 (scale)")
+  // whose type selector took columns, the label among them if the data has one.
+  Schema Check(const Schema& input, const RecipeFitOptions& options = {},
+               std::vector<std::string>* untargeted_selections = nullptr) const;
 
   // Learns every step's state on `train`. When `transformed` is given it receives `train`
   // transformed for training (ApplyMode::kDataset), which for target encoding uses out-of-fold

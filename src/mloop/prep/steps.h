@@ -55,6 +55,9 @@ struct CheckContext {
   std::vector<std::string> pending_prefixes;
   // Columns an earlier step removed or renamed away, and what did: "step 2 (drop) removed it".
   std::map<std::string, std::string> gone;
+  // When given and there is no target: the steps whose type selector (numeric, all, ...) took
+  // columns, any of which may be the label (Recipe::Check reports them).
+  std::vector<std::string>* untargeted_selections = nullptr;
 };
 
 // "no column 'x'" and why: what an earlier step did to it (ctx.gone), else the nearest name.
