@@ -122,6 +122,8 @@ DatasetRef DatasetRefArg(const std::string& text) {
 
 Table LoadTableArg(Workspace& ws, const std::string& data, const std::vector<Field>& expected,
                    bool others_as_text) {
+  // `-`: standard input (CSV, or JSON Lines when its first byte opens an object), as data import.
+  if (data == "-") return ReadDataFile(ws, "/dev/stdin", expected, others_as_text);
   if (std::filesystem::exists(data)) return ReadDataFile(ws, data, expected, others_as_text);
   DatasetRef ref;
   try {

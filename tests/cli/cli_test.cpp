@@ -233,10 +233,27 @@ TEST_F(CliTest, EvalCatchesColumnMixUpsAndPrintsEveryMissedGate) {
 // `data import -` reads standard input, as `-o -` writes standard output.
 TEST_F(CliTest, ImportReadsStandardInput) {
   ASSERT_EQ(Run("init").code, 0);
-  const std::string cmd = "cd '" + dir_.path().string() + "' && printf 'a,b\\n1,2\\n3,4\\n' | " +
-                          MLOOP_BINARY + " data import - --name piped > out.txt 2>&1";
+  std::string cmd = "cd '" + dir_.path().string() + "' && printf 'a,b\\n1,2\\n3,4\\n' | " +
+                    MLOOP_BINARY + " data import - --name piped > out.txt 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir_ / "out.txt");
   EXPECT_CONTAINS(ReadFile(dir_ / "out.txt"), "Imported piped@1: 2 rows x 2 columns");
+  // JSON Lines on standard input are known by their first '{'; predict, eval and friends read
+  // `--data -` too, piped or redirected.
+  WriteFile(dir_ / "t.csv", "x,y\n1,0\n2,1\n3,0\n4,1\n5,0\n6,1\n7,0\n8,1\n");
+  ASSERT_EQ(Run("train t.csv -t y -a logistic --split none -q").code, 0);
+  const std::string bin = MLOOP_BINARY;
+  const std::string cd = "cd '" + dir_.path().string() + "' && ";
+  cmd = cd + "printf '{\"x\": 1}\\n{\"x\": 8}\\n' | " + bin +
+        " data import - --name pj > out.txt 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir_ / "out.txt");
+  EXPECT_CONTAINS(ReadFile(dir_ / "out.txt"), "Imported pj@1: 2 rows x 1 columns");
+  cmd = cd + "printf '{\"x\": 1}\\n{\"x\": 8}\\n' | " + bin + " predict 1 -d - > out.txt 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir_ / "out.txt");
+  EXPECT_CONTAINS(ReadFile(dir_ / "out.txt"), "prediction,probability\n");
+  cmd = cd + bin + " predict 1 -d - < t.csv > out.txt 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir_ / "out.txt");
+  const std::string predicted = ReadFile(dir_ / "out.txt");
+  EXPECT_EQ(std::count(predicted.begin(), predicted.end(), '\n'), 9);  // a header and 8 rows
 }
 
 // --na adds a token to the missing values, as pandas' na_values adds to its defaults: an empty

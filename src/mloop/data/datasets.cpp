@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "mloop/core/error.h"
@@ -191,6 +192,21 @@ ReadOptions WorkspaceReadOptions(const Workspace& ws) {
   return o;
 }
 
+namespace {
+
+// The format of `file`, read through `input`: by its name, or, for a pipe (standard input),
+// which has none, by its first byte: JSON Lines opens with '{'.
+SourceFormat FormatOf(const SpooledInput& input, const std::filesystem::path& file) {
+  if (input.path() == file && file != "/dev/stdin") return DetectFormat(file);
+  std::ifstream in(input.path(), std::ios::binary);
+  char c = 0;
+  while (in.get(c) && (c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
+  }
+  return in && c == '{' ? SourceFormat::kJsonLines : SourceFormat::kCsv;
+}
+
+}  // namespace
+
 Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file,
                    const std::vector<Field>& expected, bool others_as_text) {
   ReadOptions o = WorkspaceReadOptions(ws);
@@ -203,9 +219,8 @@ Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file,
   // Rows that would be skipped go nowhere here: fail on them instead, naming the row.
   o.on_bad_rows = BadRowPolicy::kFail;
   const SpooledInput input(file);
-  return DetectFormat(input.path()) == SourceFormat::kJsonLines
-             ? ReadJsonLines(input.path(), o).table
-             : ReadCsv(input.path(), o).table;
+  return FormatOf(input, file) == SourceFormat::kJsonLines ? ReadJsonLines(input.path(), o).table
+                                                           : ReadCsv(input.path(), o).table;
 }
 
 ImportRequest FileImportRequest(const Workspace& ws, const std::filesystem::path& file) {
@@ -281,7 +296,7 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
       stamped = input.path();
       stamp = StampOf(stamped);
     }
-    if (format == SourceFormat::kAuto) format = DetectFormat(input.path());
+    if (format == SourceFormat::kAuto) format = FormatOf(input, request.file);
     import_key = ImportKey(input.path(), request, format);
     if (auto reused = ReuseImport(ws, request, import_key)) {
       reused->read_seconds = SecondsSince(start);
