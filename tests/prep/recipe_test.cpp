@@ -223,6 +223,12 @@ TEST(RecipeParseTest, WrongValueTypes) {
 TEST(RecipeParseTest, MissingAndInconsistentOptions) {
   EXPECT_EQ(ParseError("steps:\n  - cast: {columns: [a]}\n").first,
             "step 1 (cast): missing key 'to'");
+  // The aliases a schema file takes are types too.
+  EXPECT_EQ(Recipe::Parse("steps:\n  - cast: {columns: [num_c], to: float}\n")
+                .Check(TrainData().schema())
+                .field(TrainData().schema().IndexOf("num_c"))
+                .type,
+            DataType::kFloat64);
   EXPECT_EQ(ParseError("steps:\n  - scale: {method: minmax}\n").first,
             "step 1 (scale): missing key 'columns'");
   EXPECT_EQ(ParseError("steps:\n  - clip: {columns: [a]}\n").first,

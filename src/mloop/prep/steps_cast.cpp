@@ -55,7 +55,12 @@ class CastStep : public StepBase<CastStep> {
     selector_ = ColumnSelector::Read(o, "columns", true);
     if (!o.Has("to"))
       throw o.Fail("missing key 'to'", "to: float64, int64, string, bool or timestamp");
-    to_ = *ParseDataType(o.Enum("to", {"float64", "int64", "string", "bool", "timestamp"}, ""));
+    // The type names schema files and --type take, aliases included (float, int, datetime, ...).
+    to_ =
+        *ParseDataType(o.Enum("to",
+                              {"float64", "int64", "string", "bool", "timestamp", "float", "double",
+                               "int", "integer", "boolean", "str", "category", "datetime"},
+                              ""));
   }
   Schema Check(const Schema& in, CheckContext& ctx) const override {
     auto cols = selector_.Resolve(in, ctx, Where());
