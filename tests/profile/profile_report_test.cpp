@@ -354,6 +354,40 @@ TEST(ProfileReportTest, ManyColumnsStayBounded) {
   EXPECT_TRUE(Has(html, "The heat maps show the first 30 of 60 numeric columns"));
   EXPECT_TRUE(Has(html, "10 more columns are listed in the overview only."));
   EXPECT_EQ(Count(html, "equal-width bins)</title>"), 50u);
+  // A target beyond the first 30 takes the last place: the column most worth seeing.
+  const std::string before = html;
+  p.target = TargetProfile{};
+  p.target->column = "feature_with_a_long_name_45";
+  p.target->task = "regression";
+  html = RenderProfileReport(p, o);
+  EXPECT_TRUE(Has(html,
+                  "The heat maps show the first 29 of 60 numeric columns and the target, "
+                  "feature_with_a_long_name_45"));
+}
+
+// The heat maps' labels: the target in the last place, column 29 left out.
+TEST(ProfileReportTest, HeatMapsKeepTheTarget) {
+  Profile p;
+  p.rows = 10;
+  for (int i = 0; i < 40; ++i) {
+    p.column_profiles.push_back(
+        Numeric("c" + std::to_string(i), DataType::kFloat64, 0, 1, 0.5, {1, 2, 3, 4}));
+    p.correlations.numeric.push_back(p.column_profiles.back().name);
+  }
+  p.correlations.pearson.assign(40, std::vector<double>(40, 0.5));
+  p.columns = 40;
+  auto labels = [](const std::string& html, const std::string& name) {
+    return Count(html, "<title>" + name + ", ");  // a cell's tooltip: "row, column: value"
+  };
+  const std::string before = RenderProfileReport(p, {});
+  EXPECT_GT(labels(before, "c29"), 0u);
+  EXPECT_EQ(labels(before, "c35"), 0u);
+  p.target = TargetProfile{};
+  p.target->column = "c35";
+  p.target->task = "regression";
+  const std::string html = RenderProfileReport(p, {});
+  EXPECT_EQ(labels(html, "c29"), 0u);
+  EXPECT_EQ(labels(html, "c35"), labels(before, "c29"));
 }
 
 TEST(SvgHeatmapTest, DivergingScaleAndSequentialUnchanged) {

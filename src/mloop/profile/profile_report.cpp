@@ -384,32 +384,40 @@ void TargetSection(const Profile& p, HtmlPage& page) {
   }
 }
 
-// The square `m` restricted to its first `k` rows and columns.
-std::vector<std::vector<double>> Corner(const std::vector<std::vector<double>>& m, size_t k) {
-  std::vector<std::vector<double>> out;
-  for (size_t i = 0; i < k && i < m.size(); ++i) {
-    out.emplace_back(m[i].begin(), m[i].begin() + static_cast<long>(std::min(k, m[i].size())));
-  }
+// The columns a heat map of `names` shows: the first `max_columns`, the last of them given up
+// for `keep` (the target) when it would be left out.
+std::vector<size_t> Shown(const std::vector<std::string>& names, size_t max_columns,
+                          const std::string& keep) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < names.size() && i < max_columns; ++i) out.push_back(i);
+  const auto at = std::find(names.begin(), names.end(), keep);
+  const size_t k = static_cast<size_t>(at - names.begin());
+  if (!keep.empty() && at != names.end() && k >= out.size() && !out.empty()) out.back() = k;
   return out;
 }
 
 Heatmap CorrelationMap(const std::string& title, const std::vector<std::string>& names,
-                       const std::vector<std::vector<double>>& values, size_t max_columns,
-                       bool diverging, bool side_by_side) {
-  size_t k = std::min({names.size(), values.size(), max_columns});
+                       const std::vector<std::vector<double>>& values,
+                       const std::vector<size_t>& shown, bool diverging, bool side_by_side) {
   Heatmap h;
   h.title = title;
   h.row_axis = "";
   h.col_axis = "";
-  h.row_labels.assign(names.begin(), names.begin() + static_cast<long>(k));
+  for (size_t i : shown) {
+    if (i >= names.size() || i >= values.size()) continue;
+    h.row_labels.push_back(names[i]);
+    std::vector<double> row;
+    for (size_t j : shown) row.push_back(j < values[i].size() ? values[i][j] : std::nan(""));
+    h.values.push_back(std::move(row));
+  }
   h.col_labels = h.row_labels;
-  h.values = Corner(values, k);
   h.row_percent = false;
   h.diverging = diverging;
   h.scale_max = 1.0;
   h.decimals = 2;
   h.rotate_col_labels = true;
   // Cells of at least ~24 units; the SVG scales down to the page.
+  const size_t k = h.row_labels.size();
   h.width = side_by_side ? 560 : std::max(kChartWidth, static_cast<int>(220 + 24 * k));
   return h;
 }
@@ -420,15 +428,17 @@ void CorrelationsSection(const Profile& p, const ProfileReportOptions& o, HtmlPa
   bool categorical = c.categorical.size() >= 2 && !c.cramers_v.empty();
   if (!numeric && !categorical) return;
   page.BeginSection("Correlations", "correlations");
+  const std::string target = p.target ? p.target->column : "";
   if (numeric) {
-    size_t k = std::min(c.numeric.size(), o.max_heatmap_columns);
+    const std::vector<size_t> shown = Shown(c.numeric, o.max_heatmap_columns, target);
+    const size_t k = shown.size();
     bool side = k <= kSideBySideColumns && !c.spearman.empty();
     std::vector<std::string> maps;
-    maps.push_back(RenderSvg(CorrelationMap("Pearson correlation", c.numeric, c.pearson,
-                                            o.max_heatmap_columns, true, side)));
+    maps.push_back(
+        RenderSvg(CorrelationMap("Pearson correlation", c.numeric, c.pearson, shown, true, side)));
     if (!c.spearman.empty()) {
-      maps.push_back(RenderSvg(CorrelationMap("Spearman rank correlation", c.numeric, c.spearman,
-                                              o.max_heatmap_columns, true, side)));
+      maps.push_back(RenderSvg(
+          CorrelationMap("Spearman rank correlation", c.numeric, c.spearman, shown, true, side)));
     }
     if (side) {
       page.AddCharts(maps);
@@ -436,9 +446,11 @@ void CorrelationsSection(const Profile& p, const ProfileReportOptions& o, HtmlPa
       for (const auto& m : maps) page.AddChart(m);
     }
     if (k < c.numeric.size()) {
-      page.AddNote("The heat maps show the first " + std::to_string(k) + " of " +
-                   std::to_string(c.numeric.size()) +
-                   " numeric columns; the table below covers all of them.");
+      const bool with_target = !shown.empty() && shown.back() + 1 > k;
+      page.AddNote("The heat maps show the first " + std::to_string(with_target ? k - 1 : k) +
+                   " of " + std::to_string(c.numeric.size()) + " numeric columns" +
+                   (with_target ? " and the target, " + target : std::string()) +
+                   "; the table below covers all of them.");
     }
     page.AddNote(
         "Blue: negative, white: none, red: positive. Over the rows where both columns "
@@ -471,7 +483,8 @@ void CorrelationsSection(const Profile& p, const ProfileReportOptions& o, HtmlPa
     }
   }
   if (categorical) {
-    size_t k = std::min(c.categorical.size(), o.max_heatmap_columns);
+    const std::vector<size_t> shown = Shown(c.categorical, o.max_heatmap_columns, target);
+    const size_t k = shown.size();
     page.AddSubheading("Categorical columns");
     // The heat map beside the strongest pairs.
     BarChart pairs;
@@ -487,9 +500,8 @@ void CorrelationsSection(const Profile& p, const ProfileReportOptions& o, HtmlPa
         }
       }
     }
-    std::vector<std::string> charts = {
-        RenderSvg(CorrelationMap("Cram\xC3\xA9r's V", c.categorical, c.cramers_v,
-                                 o.max_heatmap_columns, false, k <= kSideBySideColumns))};
+    std::vector<std::string> charts = {RenderSvg(CorrelationMap(
+        "Cram\xC3\xA9r's V", c.categorical, c.cramers_v, shown, false, k <= kSideBySideColumns))};
     if (!pairs.bars.empty()) charts.push_back(RenderSvg(pairs));
     if (charts.size() == 2 && k <= kSideBySideColumns) {
       page.AddCharts(charts);
