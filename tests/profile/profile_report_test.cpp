@@ -365,6 +365,23 @@ TEST(ProfileReportTest, ManyColumnsStayBounded) {
                   "feature_with_a_long_name_45"));
 }
 
+// An integer column's histogram bins are labelled by the whole numbers they hold (a value 0..4
+// in 8 bins of width 0.5), not by their centres; the report says how its figures are defined.
+TEST(ProfileReportTest, IntegerHistogramsNameTheirValues) {
+  Profile p;
+  p.rows = 10;
+  p.column_profiles.push_back(Numeric("k", DataType::kInt64, 0, 4, 2, {3, 0, 2, 0, 1, 0, 2, 2}));
+  p.columns = 1;
+  const std::string html = RenderProfileReport(p, {});
+  for (const char* bar : {"<title>0: 3</title>", "<title>1: 2</title>", "<title>2: 1</title>",
+                          "<title>3: 2</title>", "<title>4: 2</title>", "<title>: 0</title>"}) {
+    EXPECT_TRUE(Has(html, bar)) << bar;
+  }
+  EXPECT_FALSE(Has(html, "<title>0.25: 3</title>"));
+  EXPECT_TRUE(Has(html, "std is the sample standard deviation (ddof=1)"));
+  EXPECT_TRUE(Has(html, "kurtosis is excess kurtosis"));
+}
+
 // The heat maps' labels: the target in the last place, column 29 left out.
 TEST(ProfileReportTest, HeatMapsKeepTheTarget) {
   Profile p;

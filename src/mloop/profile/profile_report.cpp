@@ -136,8 +136,20 @@ std::string Fixed2(std::optional<double> v) {
   return std::string(buf) == "-0.00" ? "0.00" : buf;
 }
 
-// Bin labels of a histogram: the bin centres (numbers) or the bin starts (timestamps, micros).
-std::vector<std::pair<std::string, double>> HistogramBars(const Histogram& h, bool timestamps) {
+// The whole numbers in bin [lo, hi) (the last bin: [lo, hi]) as a label: "3", "3-5", or "" for
+// none (an integer column's values sit in a few of the bins).
+std::string IntegersIn(double lo, double hi, bool last) {
+  const double first = std::ceil(lo);
+  const double end = last ? std::floor(hi) : std::ceil(hi) - 1;
+  if (end < first) return "";
+  if (end == first) return FormatNumber(first, 0);
+  return FormatNumber(first, 0) + "\xE2\x80\x93" + FormatNumber(end, 0);
+}
+
+// Bin labels of a histogram: the bin centres (numbers), the whole numbers in the bin (an integer
+// column), or the bin starts (timestamps, micros).
+std::vector<std::pair<std::string, double>> HistogramBars(const Histogram& h, bool timestamps,
+                                                          bool integers = false) {
   std::vector<std::pair<std::string, double>> bars;
   double span = h.edges.size() >= 2 ? h.edges.back() - h.edges.front() : 0.0;
   for (size_t i = 0; i < h.counts.size() && i + 1 < h.edges.size(); ++i) {
@@ -146,6 +158,8 @@ std::vector<std::pair<std::string, double>> HistogramBars(const Histogram& h, bo
       std::string t = FormatTimestamp(static_cast<int64_t>(h.edges[i]));
       // Dates only when the range covers more than a few days.
       label = span > 3.0 * 86400e6 ? t.substr(0, 10) : t.substr(0, std::min<size_t>(16, t.size()));
+    } else if (integers) {
+      label = IntegersIn(h.edges[i], h.edges[i + 1], i + 2 == h.edges.size());
     } else {
       label = FormatNumber((h.edges[i] + h.edges[i + 1]) / 2, 3);
     }
@@ -155,13 +169,13 @@ std::vector<std::pair<std::string, double>> HistogramBars(const Histogram& h, bo
 }
 
 std::string HistogramSvg(const Histogram& h, const std::string& title, const std::string& x_label,
-                         bool timestamps) {
+                         bool timestamps, bool integers) {
   BarChart ch;
   ch.title = title;
   ch.vertical = true;
   ch.value_label = "rows";
   ch.category_label = x_label;
-  ch.bars = HistogramBars(h, timestamps);
+  ch.bars = HistogramBars(h, timestamps, integers);
   ch.width = kChartWidth;
   ch.height = 300;
   return RenderSvg(ch);
@@ -247,7 +261,12 @@ void Overview(const Profile& p, HtmlPage& page) {
 // One line per column, in table order.
 void ColumnsTable(const Profile& p, HtmlPage& page) {
   page.BeginSection("Columns", "columns");
-  page.AddNote("One line per column here; each column's figures and chart follow below.");
+  page.AddNote(
+      "One line per column here; each column's figures and chart follow below. As pandas "
+      "computes them: std is the sample standard deviation (ddof=1); skewness and kurtosis are "
+      "bias-corrected, and kurtosis is excess kurtosis (0 for a normal distribution; "
+      "scipy.stats.kurtosis(x, bias=False)); quantiles interpolate linearly; outliers lie over "
+      "1.5 IQR beyond the quartiles.");
   Table t;
   t.header = {"column", "type", "missing", "distinct",  "mean",
               "std",    "min",  "max",     "top value", "alerts"};
@@ -587,7 +606,7 @@ void ColumnSection(const Profile& p, const ColumnProfile& c, size_t index, HtmlP
     page.AddChart(HistogramSvg(
         *c.histogram,
         "Histogram (" + std::to_string(c.histogram->counts.size()) + " equal-width bins)", c.name,
-        datetime));
+        datetime, c.type == DataType::kInt64));
   } else if (c.semantic == SemanticType::kText && !c.top_values.empty()) {
     // Long, mostly distinct values read better as a table than as bars.
     Table t;
