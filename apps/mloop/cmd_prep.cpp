@@ -243,11 +243,12 @@ bool IsNumeric(DataType t) {
 
 int64_t CountChanged(const Column& a, const Column& b) {
   if (a.type() != b.type()) {
-    if (!IsNumeric(a.type()) || !IsNumeric(b.type())) return a.size();
+    // A value of another type is a change; a cell missing before and after is not.
+    const bool numbers = IsNumeric(a.type()) && IsNumeric(b.type());
     int64_t changed = 0;
     for (int64_t i = 0; i < a.size(); ++i) {
       const bool va = a.IsValid(i), vb = b.IsValid(i);
-      changed += va != vb || (va && NumericAt(a, i) != NumericAt(b, i));
+      changed += va != vb || (va && (!numbers || NumericAt(a, i) != NumericAt(b, i)));
     }
     return changed;
   }

@@ -166,6 +166,12 @@ TEST_F(PrepCliTest, BadRecipesAreReportedBeforeAnythingRuns) {
   r = Run("prep fit num.yaml --data lab.csv --target label -o num.json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err.find("note:"), std::string::npos);
+  // preview counts the cells a cast changed: not those missing before and after.
+  WriteFile(dir_ / "cs.csv", "b,x\ntrue,1\nfalse,2\n,3\ntrue,4\n,5\n");
+  WriteFile(dir_ / "cs.yaml", "steps:\n  - cast: {columns: [b], to: string}\n");
+  r = Run("prep preview cs.yaml --data cs.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "b (3 cells, bool -> string)");
   // preview names the file and line of the step, as fit does, and the row of the input.
   WriteFile(dir_ / "rn.csv", "id,v\n1,5\n2,6\n3,x\n");
   WriteFile(dir_ / "rn.yaml",
