@@ -274,7 +274,8 @@ nlohmann::json RunJson(const RunRecord& r) {
 }
 
 void RunsList(const GlobalOptions& global, const std::string& experiment, const std::string& where,
-              const std::string& sort, bool json) {
+              const std::string& sort, int64_t limit, bool json) {
+  if (limit < 0) throw UsageError("--limit must be 0 or more, not " + std::to_string(limit));
   std::optional<RunFilter> filter;
   try {
     if (!where.empty()) filter = RunFilter::Parse(where);
@@ -302,6 +303,8 @@ void RunsList(const GlobalOptions& global, const std::string& experiment, const 
                    "fields\n";
     }
   }
+  const size_t matching = runs.size();
+  if (limit > 0 && runs.size() > static_cast<size_t>(limit)) runs.resize(limit);
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : runs) out.push_back(RunJson(r));
@@ -336,17 +339,24 @@ void RunsList(const GlobalOptions& global, const std::string& experiment, const 
                                  std::to_string(lineage["dataset"]["version"].get<int64_t>())
                            : "";
     std::string key_metric;
-    for (const char* k : {"roc_auc", "roc_auc_ovr_macro", "accuracy", "rmse", "r2"}) {
+    for (const char* k : {"roc_auc", "roc_auc_ovr_macro", "accuracy", "rmse", "r2", "silhouette"}) {
       auto it = r.metrics.find(k);
       if (it != r.metrics.end()) {
         key_metric = std::string(k) + " " + MetricText(it->second);
         break;
       }
     }
+    // Another metric (a tuning command's own `loss`): the first one, rather than none.
+    if (key_metric.empty() && !r.metrics.empty()) {
+      key_metric = r.metrics.begin()->first + " " + MetricText(r.metrics.begin()->second);
+    }
     rows.push_back({std::to_string(r.id), r.experiment, std::string(RunStatusName(r.status)),
                     r.algorithm, data, key_metric, FormatTimestamp(r.started_at_us)});
   }
   PrintTable({"ID", "EXPERIMENT", "STATUS", "ALGORITHM", "DATASET", "METRIC", "STARTED"}, rows);
+  if (runs.size() < matching) {
+    std::cout << "(" << runs.size() << " of " << matching << " runs; --limit 0 lists all)\n";
+  }
 }
 
 void RunsShow(const GlobalOptions& global, int64_t id, bool json) {
@@ -620,9 +630,11 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global) {
   list->add_option("--where", *list_where,
                    "Conditions, e.g. 'metrics.roc_auc > 0.8 and params.max_depth = 6'");
   list->add_option("--sort", *list_sort, "FIELD[:asc|:desc], e.g. metrics.roc_auc");
+  auto list_limit = std::make_shared<int64_t>(0);
+  list->add_option("--limit", *list_limit, "At most N runs, after --where and --sort (0: all)");
   list->add_flag("--json", *list_json, "Print as JSON");
-  list->callback([&global, list_exp, list_where, list_sort, list_json] {
-    RunsList(global, *list_exp, *list_where, *list_sort, *list_json);
+  list->callback([&global, list_exp, list_where, list_sort, list_limit, list_json] {
+    RunsList(global, *list_exp, *list_where, *list_sort, *list_limit, *list_json);
   });
   auto cmp_ids = std::make_shared<std::vector<int64_t>>();
   auto cmp_json = std::make_shared<bool>(false);

@@ -754,6 +754,11 @@ TEST_F(CliTest, RunsCompareShowsWhatEachRunLearnedFrom) {
   EXPECT_CONTAINS(r.out, std::string("  ") + six + " ");
   EXPECT_EQ(Run("runs compare 1").code, 2);
   EXPECT_EQ(Run("runs compare 1 99").code, 1);
+  // --limit keeps the first N after --sort, and says how many there were.
+  r = Run("runs list --sort id:asc --limit 1");
+  EXPECT_CONTAINS(r.out, "(1 of 2 runs; --limit 0 lists all)");
+  EXPECT_EQ(nlohmann::json::parse(Run("runs list --sort id:asc --limit 1 --json").out)[0]["id"], 1);
+  EXPECT_EQ(Run("runs list --limit -1").code, 2);
   EXPECT_CONTAINS(Run("runs show 2").out, "  tags:      team=ml\n");
   // A tag given twice is an error, not the last one kept; so is an "and" with nothing after it.
   EXPECT_EQ(Run("train d.csv --target y --algo logistic -q --tag a=1 --tag a=2").code, 2);
