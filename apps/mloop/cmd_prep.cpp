@@ -38,6 +38,12 @@ struct PrepInput {
 PrepInput LoadInput(Workspace& ws, const std::string& data,
                     const std::vector<Field>& expected = {}) {
   PrepInput in;
+  if (data == "-") {  // standard input: read once, so no hash of it is recorded
+    in.table = ReadDataFile(ws, "/dev/stdin", expected);
+    in.label = "standard input";
+    in.source = {{"file", "-"}};
+    return in;
+  }
   if (std::filesystem::is_regular_file(data)) {
     in.table = ReadDataFile(ws, data, expected);
     in.label = data;
@@ -106,8 +112,8 @@ void CheckRecipe(const Recipe& recipe, const Schema& schema, const RecipeFitOpti
   std::cerr << "note: no target column, so the type selector" << (one ? " of " : "s of ")
             << Join(untargeted, ", ")
             << (one ? " takes every column of its type" : " take every column of their type")
-            << ", a label among them; give --target COL (or declare the target at import) to "
-               "pass it through untouched\n";
+            << ": a label among them would be transformed too; give --target COL (or declare "
+               "the target at import) to pass it through untouched\n";
 }
 
 // Fits (or takes the fitted) recipe and transforms the input as a dataset (row filters apply).

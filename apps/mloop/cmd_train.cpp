@@ -469,8 +469,8 @@ void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, b
                                [&](const std::string& v) { return v != values[0]; });
     std::vector<std::string> row{key[0] == ' ' ? key.substr(1) : key};
     const bool metric = key.rfind("metrics.", 0) == 0;
-    // Metrics to 6 significant digits, or every digit when that would show different values
-    // alike.
+    // Metrics to 6 significant digits, or every digit when that would show two different
+    // values alike.
     auto shown = [&](bool every_digit) {
       std::vector<std::string> cells;
       for (const auto& v : values) {
@@ -482,10 +482,13 @@ void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, b
       return cells;
     };
     std::vector<std::string> cells = shown(false);
-    if (differs && std::all_of(cells.begin(), cells.end(),
-                               [&](const std::string& c) { return c == cells[0]; })) {
-      cells = shown(true);
+    bool alike = false;  // two different values that would read the same
+    for (size_t i = 0; i < values.size() && !alike; ++i) {
+      for (size_t j = i + 1; j < values.size() && !alike; ++j) {
+        alike = values[i] != values[j] && cells[i] == cells[j];
+      }
     }
+    if (alike) cells = shown(true);
     row.insert(row.end(), cells.begin(), cells.end());
     // Differences are marked: a '*' at the end, and in bold on a terminal.
     row.push_back(differs ? "*" : "");

@@ -162,10 +162,20 @@ TEST_F(PrepCliTest, BadRecipesAreReportedBeforeAnythingRuns) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.err,
                   "note: no target column, so the type selector of num.yaml:2: step 1 "
-                  "(scale) takes every column of its type, a label among them");
+                  "(scale) takes every column of its type: a label among them would be "
+                  "transformed too");
   r = Run("prep fit num.yaml --data lab.csv --target label -o num.json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err.find("note:"), std::string::npos);
+  // --data - reads standard input.
+  {
+    const std::string cmd = "cd '" + dir_.path().string() + "' && " + MLOOP_BINARY +
+                            " prep preview cs.yaml --data - < cs.csv > out.txt 2>&1";
+    WriteFile(dir_ / "cs.csv", "b,x\ntrue,1\nfalse,2\n,3\ntrue,4\n,5\n");
+    WriteFile(dir_ / "cs.yaml", "steps:\n  - cast: {columns: [b], to: string}\n");
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir_ / "out.txt");
+    EXPECT_CONTAINS(ReadFile(dir_ / "out.txt"), "Before (standard input, 5 rows)");
+  }
   // preview counts the cells a cast changed: not those missing before and after.
   WriteFile(dir_ / "cs.csv", "b,x\ntrue,1\nfalse,2\n,3\ntrue,4\n,5\n");
   WriteFile(dir_ / "cs.yaml", "steps:\n  - cast: {columns: [b], to: string}\n");

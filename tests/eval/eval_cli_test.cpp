@@ -357,6 +357,36 @@ TEST(EvalCliTest, PredictedClassesAndProbabilityColumns) {
   EXPECT_CONTAINS(r.err, "give a pattern: --score 'p_*'");
   r = run("eval --predictions b.csv --label y --score 'p_*' --task binary --weight p_no");
   EXPECT_CONTAINS(r.err, "matches the --weight column 'p_no'");
+  // Whole numbers that are all classes of a binary label are predicted classes, not scores
+  // (labels 1 and 2: every row would be "positive" as a score > 0.5).
+  WriteFile(dir / "n.csv", "y,pred\n1,1\n2,2\n2,1\n1,1\n");
+  r = run("eval --predictions n.csv --label y --score pred --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  out = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(out["predicted_classes"].get<bool>());
+  EXPECT_DOUBLE_EQ(out["metrics"]["accuracy"].get<double>(), 0.75);
+  EXPECT_FALSE(out.contains("best_thresholds"));
+  // Class numbers beside class names are refused, as scikit-learn refuses a mix.
+  WriteFile(dir / "mix.csv", "y,pred\na,0\nb,1\nc,2\n");
+  r = run("eval --predictions mix.csv --label y --score pred");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "no value of score column 'pred' is a class of label column 'y'");
+  // Labels of one class: the one other predicted value is the other class.
+  WriteFile(dir / "one.csv", "y,pred\nyes,yes\nyes,no\nyes,yes\n");
+  r = run("eval --predictions one.csv --label y --score pred --task binary --positive yes --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NEAR(nlohmann::json::parse(r.out)["metrics"]["recall"].get<double>(), 2.0 / 3.0, 1e-15);
+  // Business value of predicted classes: of the decisions as made; no other threshold.
+  WriteFile(dir / "biz.yaml",
+            "outcomes:\n  true_positive: 10\n  false_positive: -2\n  true_negative: 0\n"
+            "  false_negative: -5\n");
+  r = run("eval --predictions b.csv --label y --score pred --business biz.yaml --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  out = nlohmann::json::parse(r.out);
+  EXPECT_EQ(out["business"]["best_threshold"], out["business"]["threshold"]);
+  r = run("eval --predictions b.csv --label y --score pred --business biz.yaml --threshold 0.3");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "--threshold applies to scores, and these predictions are classes");
   WriteFile(dir / "x.csv", "y,pred\nyes,yes\nno,maybe\n");
   r = run("eval --predictions x.csv --label y --score pred");
   EXPECT_CONTAINS(r.err,

@@ -199,6 +199,12 @@ namespace {
 SourceFormat FormatOf(const SpooledInput& input, const std::filesystem::path& file) {
   if (input.path() == file && file != "/dev/stdin") return DetectFormat(file);
   std::ifstream in(input.path(), std::ios::binary);
+  char bom[3] = {};
+  in.read(bom, 3);  // a UTF-8 byte order mark, which the readers skip too
+  if (!(in && bom[0] == '\xEF' && bom[1] == '\xBB' && bom[2] == '\xBF')) {
+    in.clear();
+    in.seekg(0);
+  }
   char c = 0;
   while (in.get(c) && (c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
   }

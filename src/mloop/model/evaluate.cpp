@@ -106,8 +106,14 @@ Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
       throw InvalidArgument("business value needs a binary classifier, this task is " +
                             std::string(TaskName(task)));
     }
+    if (predicted_classes && options.threshold != 0.5) {
+      throw InvalidArgument("--threshold applies to scores, and these predictions are classes",
+                            "the business value is that of the predicted classes as they are");
+    }
     std::vector<int32_t> labels(y.begin(), y.end());
     ev.business = EvaluateBusiness(labels, score, weight, *options.business, options.threshold);
+    // Classes have no other threshold to act at: the value is that of the decisions made.
+    if (predicted_classes) ev.business->best = ev.business->at_threshold;
   }
   if (task == Task::kBinary && !predicted_classes) {
     const std::vector<int32_t> labels(y.begin(), y.end());

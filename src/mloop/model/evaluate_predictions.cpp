@@ -214,6 +214,24 @@ Evaluation FromScores(const Table& data, const Target& target, const std::string
   return Evaluate(data, target, std::move(y), std::move(scores), unscored, options, false);
 }
 
+// Whether a column of numbers holds classes of a binary label only (1 and 2 for labels 1 and 2;
+// 0 and 1 for 0/1 labels): predicted classes, not scores (scores such as -2..2 hold others).
+bool OnlyClasses(const Table& data, const Target& target, const std::string& score) {
+  const Column& s = data.column(score);
+  if (s.type() != DataType::kInt64 && s.type() != DataType::kFloat64) return false;
+  Target predicted = target;
+  predicted.column = score;
+  const std::vector<double> p = predicted.Encode(data);
+  bool any = false;
+  for (int64_t i = 0; i < s.size(); ++i) {
+    const double v = NumberAt(s, i);
+    if (std::isnan(v)) continue;
+    if (std::isnan(p[i])) return false;
+    any = true;
+  }
+  return any;
+}
+
 // A predicted class per row. A multiclass evaluation takes the predicted classes the labels do
 // not hold as classes too (as scikit-learn's unique_labels); a binary one refuses them.
 Evaluation FromPredictedClasses(const Table& data, Target target, const std::string& score,
@@ -229,8 +247,9 @@ Evaluation FromPredictedClasses(const Table& data, Target target, const std::str
                 std::to_string(target.classes.size()) +
                 " classes: a fraction is neither a class "
                 "nor the probabilities of every class",
-            "give a column of predicted classes, or a probability column per class with a "
-            "pattern: --score 'probability_*'");
+            "give a column of predicted classes, a probability column per class with a "
+            "pattern (--score 'probability_*'), or --task regression when the labels are "
+            "numbers to regress");
       }
     }
   }
@@ -239,6 +258,31 @@ Evaluation FromPredictedClasses(const Table& data, Target target, const std::str
   std::vector<double> p = predicted.Encode(data);
   int64_t unknown_rows = 0;
   std::vector<std::string> unknown = predicted.UnknownLabels(data, p, &unknown_rows, 1000);
+  // Labels of one class, the other named by --positive alone ("not yes"): a single other
+  // predicted value is that class.
+  if (unknown_rows > 0 && target.task == Task::kBinary && unknown.size() == 1 &&
+      target.classes[0] == "not " + target.classes[1]) {
+    target.classes[0] = unknown[0];
+    predicted.classes = target.classes;
+    p = predicted.Encode(data);
+    unknown_rows = 0;
+  }
+  // Predictions of which not one is a class of the labels are of another kind (class numbers
+  // beside class names, an id column): as scikit-learn's "Mix of label input types", refused.
+  const bool any_known = std::any_of(p.begin(), p.end(), [](double v) { return !std::isnan(v); });
+  if (unknown_rows > 0 && !any_known && target.task == Task::kMulticlass) {
+    throw InvalidArgument(
+        "no value of score column '" + score + "' is a class of label column '" + target.column +
+            "' (it holds '" + unknown[0] + "'" +
+            (unknown.size() > 1 ? ", '" + unknown[1] + "'" : "") +
+            (unknown.size() > 2 ? ", ..." : "") + "; the labels are " +
+            Join(std::vector<std::string>(
+                     target.classes.begin(),
+                     target.classes.begin() + std::min<size_t>(5, target.classes.size())),
+                 ", ") +
+            (target.classes.size() > 5 ? ", ..." : "") + ")",
+        "the score column holds the predicted class of each row, written as the labels are");
+  }
   if (unknown_rows > 0) {
     if (target.task == Task::kBinary) {
       if (HoldsNumbers(s)) RequireNumeric(s, score);  // scores with a cell that is not a number
@@ -427,7 +471,8 @@ Evaluation EvaluatePredictions(const Table& data, const std::string& label,
   const Target target = LabelTarget(data, label, task, positive);
   const bool classes = target.task == Task::kMulticlass ||
                        (target.task == Task::kBinary &&
-                        (s.type() == DataType::kString || s.type() == DataType::kBool));
+                        (s.type() == DataType::kString || s.type() == DataType::kBool ||
+                         OnlyClasses(data, target, score)));
   if (classes) return FromPredictedClasses(data, target, score, options);
   return FromScores(data, target, score, options);
 }

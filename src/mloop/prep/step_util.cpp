@@ -257,7 +257,7 @@ std::vector<std::string> ColumnSelector::Resolve(const Schema& schema, const Che
                  (kind == Kind::kTimestamp && f.type == DataType::kTimestamp);
     if (match) out.push_back(f.name);
   }
-  if (ctx.target.empty() && !out.empty() && ctx.untargeted_selections &&
+  if (ctx.target.empty() && !allow_target && !out.empty() && ctx.untargeted_selections &&
       std::find(ctx.untargeted_selections->begin(), ctx.untargeted_selections->end(), where) ==
           ctx.untargeted_selections->end()) {
     ctx.untargeted_selections->push_back(where);
