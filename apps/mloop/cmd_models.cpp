@@ -118,6 +118,15 @@ void Register(const GlobalOptions& global, const std::string& run_ref, const std
   }
   // The bundle must be whole before it is registered.
   const ModelBundle bundle = LoadBundle(ws->artifacts(), m.model_hash);
+  // Given as another version (churn/2) or by its address: the run that trained it all the same.
+  if (run_id == 0 && m.version) run_id = m.version->run_id;
+  if (run_id == 0) {
+    const nlohmann::json lineage = bundle.manifest.value("lineage", nlohmann::json::object());
+    const nlohmann::json trained_by = lineage.value("run_id", nlohmann::json());
+    if (trained_by.is_number_integer() && ws->metadata().GetRun(trained_by.get<int64_t>())) {
+      run_id = trained_by.get<int64_t>();
+    }
+  }
   const auto earlier = ws->metadata().ListModelVersions(name);
   const std::string difference =
       earlier.empty() ? "" : DifferenceFrom(*ws, bundle.manifest, earlier.back().model_hash);

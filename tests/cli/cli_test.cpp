@@ -559,6 +559,18 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
 
   ASSERT_EQ(Run("models register 1 --name bc").code, 0);
   ASSERT_EQ(Run("models alias bc/1 production").code, 0);
+  // Registered by its address or as another version, a model keeps the run that trained it.
+  const std::string trained =
+      nlohmann::json::parse(Run("runs show 1 --json").out)["model"].get<std::string>();
+  for (const std::string ref : {trained.substr(0, 12), std::string("bc/1")}) {
+    ASSERT_EQ(Run("models register " + ref + " --name bc_copy").code, 0);
+  }
+  for (const char* v : {"bc_copy/1", "bc_copy/2"}) {
+    EXPECT_EQ(nlohmann::json::parse(
+                  Run(std::string("models show ") + v + " --json").out)["registry"]["run_id"],
+              1)
+        << v;
+  }
   r = Run("models list nosuch");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "no registered model 'nosuch'");
