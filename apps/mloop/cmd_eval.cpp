@@ -257,16 +257,24 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
                                          "are classes");
         continue;
       }
-      undefined_gate =
-          InvalidArgument("metric '" + g.metric + "' is not defined for this " +
-                              std::string(TaskName(ev.task)) + " evaluation" +
-                              (ev.task == Task::kBinary &&
-                                       (g.metric == "roc_auc" || g.metric == "average_precision")
-                                   ? std::string(" (with one class in the labels, ") +
-                                         (g.metric == "roc_auc" ? "ROC AUC" : "average precision") +
-                                         " is not defined)"
-                                   : ""),
-                          "the evaluation's metrics are listed above");
+      const std::vector<std::string> of_task = MetricNames(ev.task);
+      const auto why = ev.undefined.find(g.metric);
+      if (std::find(of_task.begin(), of_task.end(), g.metric) == of_task.end()) {
+        // rmse of a binary model, roc_auc of a multiclass one (roc_auc_ovr_macro).
+        const auto longer = std::find_if(of_task.begin(), of_task.end(), [&](const auto& m) {
+          return m.starts_with(g.metric + "_");  // roc_auc -> roc_auc_ovr_macro
+        });
+        undefined_gate =
+            InvalidArgument("metric '" + g.metric + "' is not one of a " +
+                                std::string(TaskName(ev.task)) + " evaluation" +
+                                (longer != of_task.end() ? " (did you mean '" + *longer + "'?)"
+                                                         : DidYouMean(g.metric, of_task)),
+                            "its metrics: " + Join(of_task, ", "));
+      } else {
+        undefined_gate =
+            InvalidArgument("metric '" + g.metric + "' is not defined on this data" +
+                            (why != ev.undefined.end() ? ": " + why->second : std::string()));
+      }
       continue;
     }
     bool fail = g.under ? it->second < g.bound : it->second > g.bound;
@@ -287,6 +295,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
         {"unscored_rows", ev.unscored_rows},
         {"weight", a.weight.empty() ? nlohmann::json() : nlohmann::json(a.weight)},
         {"metrics", ev.metrics},
+        {"undefined_metrics", ev.undefined},
         {"quality_gates_missed", missed},
         {"warnings", warning.empty() ? nlohmann::json::array() : nlohmann::json::array({warning})}};
     if (ev.business) {
@@ -332,6 +341,15 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     }
     if (!undefined.empty()) {
       std::cout << "  (not defined on this data: " << Join(undefined, ", ") << ")\n";
+      // Why, once per reason (three one-vs-rest AUCs share one).
+      std::map<std::string, std::vector<std::string>> by_reason;
+      for (const std::string& m : undefined) {
+        auto it = ev.undefined.find(m);
+        if (it != ev.undefined.end()) by_reason[it->second].push_back(m);
+      }
+      for (const auto& [reason, metrics] : by_reason) {
+        std::cout << "  (" << Join(metrics, ", ") << ": " << reason << ")\n";
+      }
     }
     if (!need_scores.empty()) {
       std::cout << "  (the predictions are classes; these need scores or probabilities: "

@@ -227,7 +227,8 @@ TEST_F(CliTest, EvalCatchesColumnMixUpsAndPrintsEveryMissedGate) {
   r = Run("eval 1 --data " + data + " --fail-under f1=0.5 --fail-over log_loss=0.01");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "quality gate missed: log_loss = ");
-  EXPECT_CONTAINS(r.err, "metric 'f1' is not defined for this multiclass evaluation");
+  EXPECT_CONTAINS(r.err,
+                  "metric 'f1' is not one of a multiclass evaluation (did you mean 'f1_micro'?)");
 }
 
 // `data import -` reads standard input, as `-o -` writes standard output.
@@ -1254,14 +1255,20 @@ TEST_F(CliTest, EvalPredictionsEdgeCases) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "\"recall\": 0.5,");
   EXPECT_CONTAINS(r.out, "\"log_loss\": 0.746941025976203");
-  EXPECT_EQ(r.out.find("roc_auc"), std::string::npos);  // undefined with one class
+  {  // undefined with one class, and said why
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_FALSE(j["metrics"].contains("roc_auc"));
+    EXPECT_CONTAINS(j["undefined_metrics"]["roc_auc"].get<std::string>(),
+                    "Only one class present in y_true");
+  }
   // A gate on it fails the command, after the results are printed.
   r =
       Run("eval --predictions one.csv --label y --score s --task binary --json "
           "--fail-under auc=0.5");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.out, "\"recall\": 0.5,");
-  EXPECT_CONTAINS(r.err, "metric 'roc_auc' is not defined for this binary evaluation");
+  EXPECT_CONTAINS(r.err,
+                  "metric 'roc_auc' is not defined on this data: Only one class present in y_true");
   WriteFile(dir_ / "onestr.csv", "y,s\nyes,0.9\nyes,0.4\n");
   EXPECT_EQ(Run("eval --predictions onestr.csv --label y --score s --task binary").code, 1);
   EXPECT_EQ(

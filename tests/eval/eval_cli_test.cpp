@@ -387,6 +387,17 @@ TEST(EvalCliTest, PredictedClassesAndProbabilityColumns) {
   r = run("eval --predictions b.csv --label y --score pred --business biz.yaml --threshold 0.3");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "--threshold applies to scores, and these predictions are classes");
+  // Probabilities rounded in a file: the one-vs-rest AUCs are left out with scikit-learn's
+  // reason and the row, and a gate on them says so.
+  WriteFile(dir / "rr.csv", "y,p_a,p_b,p_c\na,0.6,0.3,0.1001\nb,0.2,0.5,0.3\nc,0.1,0.1,0.8\n");
+  r = run("eval --predictions rr.csv --label y --score 'p_*' --fail-under roc_auc_ovr_macro=0.5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.out, "should sum up to 1.0 over classes (row 1 sums to 1.0001))");
+  EXPECT_CONTAINS(r.err, "metric 'roc_auc_ovr_macro' is not defined on this data: Target scores");
+  r = run("eval --predictions rr.csv --label y --score 'p_*' --fail-under roc_auc=0.5");
+  EXPECT_CONTAINS(r.err,
+                  "metric 'roc_auc' is not one of a multiclass evaluation (did you mean "
+                  "'roc_auc_ovr_macro'?)");
   WriteFile(dir / "x.csv", "y,pred\nyes,yes\nno,maybe\n");
   r = run("eval --predictions x.csv --label y --score pred");
   EXPECT_CONTAINS(r.err,

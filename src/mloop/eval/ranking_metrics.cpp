@@ -3,7 +3,9 @@
 #include <cmath>
 #include <string>
 
+#include "mloop/core/column.h"
 #include "mloop/core/error.h"
+#include "mloop/core/strings.h"
 #include "mloop/eval/curves.h"
 #include "mloop/eval/metrics.h"
 #include "mloop/eval/numeric.h"
@@ -73,7 +75,8 @@ double RocAucOvr(LabelSpan y_true, const DenseMatrix& proba, Average average, Va
     if (!(std::fabs(1.0 - s) <= 1e-8 + 1e-5 * std::fabs(s))) {  // np.allclose(1, s)
       throw InvalidArgument(
           "Target scores need to be probabilities for multiclass roc_auc, i.e. they should sum "
-          "up to 1.0 over classes");
+          "up to 1.0 over classes (row " +
+          std::to_string(i + 1) + " sums to " + FormatDouble(s) + ")");
     }
   }
   std::vector<char> seen(k, 0);

@@ -95,9 +95,10 @@ Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
   DropUnlabelled(y, scores, weight, &ev.dropped_rows);
   ev.rows = static_cast<int64_t>(y.size());
   if (ev.rows == 0) throw InvalidArgument("no row has a known label to evaluate against");
-  ev.metrics = StandardMetrics(task, y, scores, weight);
+  ev.metrics = StandardMetrics(task, y, scores, weight, &ev.undefined);
   if (predicted_classes) {
     std::erase_if(ev.metrics, [](const auto& m) { return NeedsScores(m.first); });
+    std::erase_if(ev.undefined, [](const auto& m) { return NeedsScores(m.first); });
   }
   std::vector<double> score;
   if (task != Task::kMulticlass) score.assign(scores.data.begin(), scores.data.end());

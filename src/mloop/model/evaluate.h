@@ -37,6 +37,9 @@ struct Evaluation {
   // eval/metrics.h) are left out.
   bool predicted_classes = false;
   std::map<std::string, double> metrics;
+  // The task's metrics this data leaves undefined, and why (scikit-learn's reason, when it has
+  // one: "Only one class present in y_true", rows of probabilities not summing to 1, ...).
+  std::map<std::string, std::string> undefined;
   std::optional<BusinessResult> business;
   // Binary scores with both classes present: per metric (f1, accuracy, balanced_accuracy,
   // youden), the threshold t maximising it when predicting the positive class for score >= t.

@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <optional>
 
+#include "mloop/core/column.h"
 #include "mloop/core/error.h"
+#include "mloop/core/strings.h"
 #include "mloop/eval/metrics.h"
 #include "mloop/prep/steps.h"
 #include "mloop/train/registry.h"
@@ -153,7 +155,8 @@ Fitted FitOnce(const Table& train_in, const Table* valid_in, const Target& targe
 
 std::map<std::string, double> StandardMetrics(Task task, const std::vector<double>& y,
                                               const DenseMatrix& scores,
-                                              std::span<const double> weight) {
+                                              std::span<const double> weight,
+                                              std::map<std::string, std::string>* undefined) {
   std::map<std::string, double> out;
   EvalInputs in;
   in.y_true = y;
@@ -168,9 +171,14 @@ std::map<std::string, double> StandardMetrics(Task task, const std::vector<doubl
   for (const auto& name : MetricNames(task)) {
     try {
       double v = ComputeMetric(name, in);
-      if (std::isfinite(v)) out[name] = v;  // NaN (R2 of one row) is not a measurement
-    } catch (const Error&) {
+      if (std::isfinite(v)) {
+        out[name] = v;
+      } else if (undefined) {  // NaN (R2 of one row) is not a measurement
+        (*undefined)[name] = "it is " + FormatDouble(v) + " on this data";
+      }
+    } catch (const Error& e) {
       // A metric undefined on this data (AUC with one class present) is left out.
+      if (undefined) (*undefined)[name] = e.what();
     }
   }
   return out;

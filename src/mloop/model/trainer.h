@@ -63,9 +63,10 @@ struct TrainResult {
 TrainResult Train(const Table& data, const TrainRequest& request);
 
 // The standard metrics of `task` computed from a model's scores on `y` (labels or values), each
-// row weighted by `weight` (empty: all 1), as scikit-learn's sample_weight.
-std::map<std::string, double> StandardMetrics(Task task, const std::vector<double>& y,
-                                              const DenseMatrix& scores,
-                                              std::span<const double> weight = {});
+// row weighted by `weight` (empty: all 1), as scikit-learn's sample_weight. A metric the data
+// leaves undefined is left out; `undefined` (when given) receives why, by metric name.
+std::map<std::string, double> StandardMetrics(
+    Task task, const std::vector<double>& y, const DenseMatrix& scores,
+    std::span<const double> weight = {}, std::map<std::string, std::string>* undefined = nullptr);
 
 }  // namespace mloop
