@@ -314,7 +314,9 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     if (!ev.best_thresholds.empty()) {
       nlohmann::json& bt = j["best_thresholds"];
       for (const auto& [metric, choice] : ev.best_thresholds) {
-        bt[metric] = {{"threshold", choice.threshold}, {"value", choice.value}};
+        bt[metric] = {{"threshold", choice.threshold},
+                      {"value", choice.value},
+                      {"above_every_score", choice.above_every_score}};
       }
     }
     if (!a.html.empty()) j["report"] = a.html;
@@ -358,10 +360,15 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     const auto best = ev.best_thresholds.find(a.best_threshold);
     if (best != ev.best_thresholds.end()) {
       const auto at_half = ev.metrics.find(a.best_threshold);
-      std::cout << "Best threshold for " << a.best_threshold << ": "
-                << FormatDouble(best->second.threshold) << " (predict '" << ev.positive
-                << "' when the score is >= it; " << a.best_threshold << " "
-                << MetricText(best->second.value, 6);
+      if (best->second.above_every_score) {  // predicting no row positive does best
+        std::cout << "Best threshold for " << a.best_threshold << ": above every score (predict '"
+                  << ev.positive << "' for no row; ";
+      } else {
+        std::cout << "Best threshold for " << a.best_threshold << ": "
+                  << SignificantText(best->second.threshold, 6) << " (predict '" << ev.positive
+                  << "' when the score is >= it; ";
+      }
+      std::cout << a.best_threshold << " " << MetricText(best->second.value, 6);
       if (at_half != ev.metrics.end()) {
         std::cout << ", against " << MetricText(at_half->second, 6) << " at 0.5";
       }

@@ -387,6 +387,16 @@ TEST(EvalCliTest, PredictedClassesAndProbabilityColumns) {
   r = run("eval --predictions b.csv --label y --score pred --business biz.yaml --threshold 0.3");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "--threshold applies to scores, and these predictions are classes");
+  // A best threshold above every score (predicting no row positive is most accurate) says so.
+  WriteFile(dir / "rare.csv", "y,s\n0,0.9\n0,0.8\n1,0.3\n0,0.2\n0,0.1\n");
+  r = run("eval --predictions rare.csv --label y --score s --best-threshold accuracy");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out,
+                  "Best threshold for accuracy: above every score (predict '1' for no row; "
+                  "accuracy 0.800000, against 0.400000 at 0.5)");
+  r = run("eval --predictions rare.csv --label y --score s --json");
+  EXPECT_TRUE(
+      nlohmann::json::parse(r.out)["best_thresholds"]["accuracy"]["above_every_score"].get<bool>());
   // Probabilities rounded in a file: the one-vs-rest AUCs are left out with scikit-learn's
   // reason and the row, and a gate on them says so.
   WriteFile(dir / "rr.csv", "y,p_a,p_b,p_c\na,0.6,0.3,0.1001\nb,0.2,0.5,0.3\nc,0.1,0.1,0.8\n");

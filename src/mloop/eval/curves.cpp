@@ -203,11 +203,13 @@ ThresholdChoice BestThreshold(ThresholdMetric metric, std::span<const int32_t> y
     }
     return 0.0;
   };
-  ThresholdChoice best{c.thresholds[0] + 1, value(0.0, 0.0)};
+  ThresholdChoice best{c.thresholds[0] + 1, value(0.0, 0.0), true};
   for (size_t i = 0; i < c.tps.size(); ++i) {
     double v = value(c.tps[i], c.fps[i]);
     // Values equal up to rounding (tpr - fpr reached along two paths) count as ties.
-    if (v > best.value + 1e-12 * std::max(1.0, std::fabs(best.value))) best = {c.thresholds[i], v};
+    if (v > best.value + 1e-12 * std::max(1.0, std::fabs(best.value))) {
+      best = {c.thresholds[i], v, false};
+    }
   }
   return best;
 }

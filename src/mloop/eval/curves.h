@@ -80,6 +80,8 @@ enum class ThresholdMetric {
 struct ThresholdChoice {
   double threshold = 0.0;  // predict 1 when score >= threshold
   double value = 0.0;      // the metric at that threshold
+  // The threshold is max(score) + 1, above every score: no row is predicted 1.
+  bool above_every_score = false;
 };
 
 // The threshold among roc_curve(..., drop_intermediate=False)'s thresholds (every distinct
