@@ -241,6 +241,7 @@ void PrintTable(const std::vector<std::string>& header,
       line += i == 0 && bold ? "\033[1m" + row[i] + "\033[0m" : row[i];
       if (i + 1 < row.size()) line += std::string(widths[i] - Width(row[i]) + 2, ' ');
     }
+    while (!line.empty() && line.back() == ' ') line.pop_back();  // no padding at the end
     std::cout << line << "\n";
   };
   print_row(header, false);

@@ -73,6 +73,14 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
     throw UsageError("--format must be auto, csv or jsonl, not '" + a.format + "'");
   }
   req.read = WorkspaceReadOptions(*ws);  // the flags below override the ingest settings
+  if ((!a.na.empty() || a.no_default_na) &&
+      (req.format == SourceFormat::kJsonLines ||
+       (req.format == SourceFormat::kAuto && !a.file.empty() &&
+        DetectFormat(a.file) == SourceFormat::kJsonLines))) {
+    throw UsageError(std::string(a.na.empty() ? "--no-default-na" : "--na") +
+                         " applies to CSV files, and " + a.file + " is JSON Lines",
+                     "in JSON Lines a missing value is null");
+  }
   // --na adds tokens to the workspace's list (ingest.missing_values), as pandas' na_values adds
   // to its defaults; --no-default-na starts from none (pandas' keep_default_na=False).
   if (!a.na.empty() || a.no_default_na) {

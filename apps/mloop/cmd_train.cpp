@@ -404,6 +404,13 @@ void RunsShow(const GlobalOptions& global, int64_t id, bool json) {
 
 void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, bool json) {
   if (ids.size() < 2) throw UsageError("runs compare needs at least two run ids");
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (std::find(ids.begin(), ids.begin() + static_cast<long>(i), ids[i]) !=
+        ids.begin() + static_cast<long>(i)) {
+      throw UsageError("run " + std::to_string(ids[i]) + " is named twice",
+                       "compare different runs");
+    }
+  }
   auto ws = OpenWorkspace(global);
   RecoverStaleRuns(*ws);  // a run whose process died is failed here too, as in list and show
   std::vector<RunRecord> runs;

@@ -269,6 +269,8 @@ TEST_F(CliTest, ImportNaTokensAddToTheDefaults) {
   EXPECT_EQ(schema[1]["type"], "int64");
   EXPECT_EQ(schema[0]["missing"], 1);
   EXPECT_EQ(schema[1]["missing"], 2);
+  WriteFile(dir_ / "na.jsonl", "{\"a\": -999}\n");  // JSON Lines have null: refused, not ignored
+  EXPECT_EQ(Run("data import na.jsonl --name j --na -999").code, 2);
   ASSERT_EQ(Run("data import na.csv --name y --na '?' --no-default-na").code, 0);
   schema = nlohmann::json::parse(Run("data show y --json").out)["schema"];
   EXPECT_EQ(schema[0]["type"], "int64");
@@ -772,6 +774,8 @@ TEST_F(CliTest, RunsCompareShowsWhatEachRunLearnedFrom) {
   EXPECT_CONTAINS(r.out, "(1 of 2 runs; --limit 0 lists all)");
   EXPECT_EQ(nlohmann::json::parse(Run("runs list --sort id:asc --limit 1 --json").out)[0]["id"], 1);
   EXPECT_EQ(Run("runs list --limit -1").code, 2);
+  EXPECT_EQ(Run("runs compare 2 2").code, 2);                             // one run twice
+  EXPECT_EQ(Run("runs compare 1 2").out.find(" \n"), std::string::npos);  // no trailing spaces
   EXPECT_CONTAINS(Run("runs show 2").out, "  tags:      team=ml\n");
   // A tag given twice is an error, not the last one kept; so is an "and" with nothing after it.
   EXPECT_EQ(Run("train d.csv --target y --algo logistic -q --tag a=1 --tag a=2").code, 2);
