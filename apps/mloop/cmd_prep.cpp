@@ -116,6 +116,16 @@ void CheckRecipe(const Recipe& recipe, const Schema& schema, const RecipeFitOpti
                "the target at import) to pass it through untouched\n";
 }
 
+// Fits `recipe` on `data`, then prints on stderr what fitting did that scikit-learn warns about.
+FittedRecipe FitWithNotes(const Recipe& recipe, const Table& data, RecipeFitOptions o,
+                          Table* transformed = nullptr) {
+  std::vector<std::string> notes;
+  o.notes = &notes;
+  FittedRecipe fitted = recipe.Fit(data, o, transformed);
+  for (const std::string& note : notes) std::cerr << "note: " << note << "\n";
+  return fitted;
+}
+
 // Fits (or takes the fitted) recipe and transforms the input as a dataset (row filters apply).
 Table FitAndApply(const RecipeFile& rf, const Table& input, const RecipeFitOptions& o,
                   std::optional<FittedRecipe>* fitted) {
@@ -135,7 +145,7 @@ Table FitAndApply(const RecipeFile& rf, const Table& input, const RecipeFitOptio
   }
   CheckRecipe(*rf.recipe, input.schema(), o);
   Table out;
-  *fitted = rf.recipe->Fit(input, o, &out);
+  *fitted = FitWithNotes(*rf.recipe, input, o, &out);
   return out;
 }
 
@@ -154,7 +164,7 @@ void PrepFit(const GlobalOptions& global, const PrepArgs& a) {
   RecipeFitOptions o = FitOptions(*ws, a, in.table.schema().DeclaredTarget());
   KeepOnlyTarget(in, o.target);
   CheckRecipe(*rf.recipe, in.table.schema(), o);
-  FittedRecipe fitted = rf.recipe->Fit(in.table, o);
+  FittedRecipe fitted = FitWithNotes(*rf.recipe, in.table, o);
   nlohmann::json j = fitted.ToJson();
   j["fitted_on"] = in.source;
   j["recipe_sha256"] = rf.sha256;
@@ -342,7 +352,11 @@ void PrepPreview(const GlobalOptions& global, const PrepArgs& a) {
   const size_t n = rf.recipe->size();
   for (size_t k = 1; k <= n; ++k) {
     Table after;
-    rf.recipe->FirstSteps(k).Fit(in.table, o, &after);
+    if (k == n) {  // the notes once, from the whole recipe
+      FitWithNotes(*rf.recipe, in.table, o, &after);
+    } else {
+      rf.recipe->FirstSteps(k).Fit(in.table, o, &after);
+    }
     nlohmann::json change = StepChanges(before, after);
     change["step"] = k;
     change["spec"] = source["steps"][k - 1];

@@ -176,6 +176,22 @@ TEST_F(PrepCliTest, BadRecipesAreReportedBeforeAnythingRuns) {
     ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir_ / "out.txt");
     EXPECT_CONTAINS(ReadFile(dir_ / "out.txt"), "Before (standard input, 5 rows)");
   }
+  // What scikit-learn would warn about is noted: fewer quantile bins (KBinsDiscretizer made 8
+  // of 10 on this column), values without a logarithm.
+  WriteFile(dir_ / "bk.csv", "x,y\n1,0\n1,1\n1,0\n1,1\n2,0\n3,1\n-1,0\n0,1\n5,0\n9,1\n");
+  WriteFile(dir_ / "bk.yaml", "steps:\n  - bucketize: {columns: [x], bins: 10}\n  - log: [y]\n");
+  r = Run("prep fit bk.yaml --data bk.csv -o bk.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err,
+                  "note: bk.yaml:2: step 1 (bucketize): column 'x': 8 quantile bins, not "
+                  "10: equal quantiles (repeated values) were merged");
+  EXPECT_CONTAINS(r.err,
+                  "note: bk.yaml:3: step 2 (log): column 'y': 5 values <= 0 have no finite "
+                  "logarithm");
+  r = Run("prep preview bk.yaml --data bk.csv");
+  // once, not once per step previewed
+  EXPECT_EQ(r.err.find("quantile bins, not 10"), r.err.rfind("quantile bins, not 10"));
+  EXPECT_NE(r.err.find("quantile bins, not 10"), std::string::npos);
   // preview counts the cells a cast changed: not those missing before and after.
   WriteFile(dir_ / "cs.csv", "b,x\ntrue,1\nfalse,2\n,3\ntrue,4\n,5\n");
   WriteFile(dir_ / "cs.yaml", "steps:\n  - cast: {columns: [b], to: string}\n");

@@ -177,6 +177,7 @@ FittedRecipe Recipe::Fit(const Table& train, const RecipeFitOptions& options,
   fctx.target_classes = options.target_classes;
   fctx.seed = options.seed;
   fctx.threads = options.threads > 0 ? options.threads : DefaultThreads();
+  fctx.notes = options.notes;
   prep::CheckContext cctx;
   cctx.target = options.target;
 

@@ -40,6 +40,9 @@ struct RecipeFitOptions {
   bool target_classes = false;
   uint64_t seed = 42;  // out-of-fold target encoding
   int threads = 0;     // 0: all cores
+  // When given, receives notes on what fitting did that scikit-learn would warn about: "step 3
+  // (bucketize): column 'tenure': 9 quantile bins, not 10 (equal quantiles merged)".
+  std::vector<std::string>* notes = nullptr;
 };
 
 // Where a table is being transformed. Steps that remove rows (filter, drop_duplicates) apply to

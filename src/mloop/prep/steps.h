@@ -74,6 +74,9 @@ struct FitContext {
   uint64_t seed = 42;
   int threads = 1;
   std::optional<std::vector<int64_t>>* kept_rows = nullptr;  // as ApplyContext's, for Fit's output
+  // When given: what a step did that scikit-learn would warn about (fewer quantile bins than
+  // asked, values without a logarithm), one text per case, starting with the step's Where().
+  std::vector<std::string>* notes = nullptr;
 };
 
 // The CheckContext that resolves column selectors while fitting.

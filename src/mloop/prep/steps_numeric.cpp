@@ -49,12 +49,20 @@ class PerColumnStep : public StepBase<T> {
   void Learn(const Table& in, const FitContext& ctx) override {
     columns_ = selector_.Resolve(in.schema(), CheckContextFor(ctx), this->Where());
     params_.assign(columns_.size(), {});
+    std::vector<std::string> notes(columns_.size());
     ForEachColumn(static_cast<int>(columns_.size()), ctx.threads, [&](int k) {
       Column x = ToDoubles(in.column(columns_[k]));
       if (self().NeedsFinite()) RequireFinite(this->Where(), columns_[k], x);
       params_[k] = self().LearnColumn(x);
       if (self().ChecksState()) RequireFiniteState(this->Where(), columns_[k], x, params_[k]);
+      if (ctx.notes) notes[k] = self().NoteColumn(x, params_[k]);
     });
+    for (size_t k = 0; k < notes.size() && ctx.notes; ++k) {
+      if (!notes[k].empty()) {
+        ctx.notes->push_back(this->Where() + ": column '" + Printable(columns_[k]) +
+                             "': " + notes[k]);
+      }
+    }
   }
   Table Transform(const Table& in, const ApplyContext& ctx) const override {
     std::vector<int> idx;
@@ -102,6 +110,8 @@ class PerColumnStep : public StepBase<T> {
   bool NeedsFinite() const { return false; }
   // Whether a non-finite learnt value means overflow (see RequireFiniteState).
   bool ChecksState() const { return false; }
+  // What fitting on `x` did that scikit-learn would warn about (FitContext::notes); "" for none.
+  std::string NoteColumn(const Column&, const std::vector<double>&) const { return ""; }
 
  protected:
   const T& self() const { return static_cast<const T&>(*this); }
@@ -265,6 +275,18 @@ class LogStep : public PerColumnStep<LogStep> {
     if (plus_one_) return MapDoubles(x, [](double v) { return std::log1p(v); });
     return MapDoubles(x, [](double v) { return std::log(v); });
   }
+  // Values without a (finite) logarithm: numpy warns "divide by zero" / "invalid value".
+  std::string NoteColumn(const Column& x, const std::vector<double>&) const {
+    const double floor = plus_one_ ? -1.0 : 0.0;
+    int64_t n = 0;
+    for (int64_t i = 0; i < x.size(); ++i) n += x.IsValid(i) && x.f64()[i] <= floor;
+    if (n == 0) return "";
+    return std::to_string(n) + " value" + (n == 1 ? "" : "s") +
+           " <= " + std::string(plus_one_ ? "-1" : "0") + (n == 1 ? " has" : " have") +
+           " no finite logarithm: " +
+           (plus_one_ ? "-1 gives -inf, below it missing" : "0 gives -inf, below it missing") +
+           "; clip them first, or use log1p";
+  }
 
  private:
   bool plus_one_ = false;
@@ -349,6 +371,14 @@ class BucketizeStep : public PerColumnStep<BucketizeStep> {
     // and maps everything to bin 0).
     if (kept.size() < 2) return {-inf, inf};
     return kept;
+  }
+  // Fewer quantile bins than asked (KBinsDiscretizer warns and removes the narrow ones).
+  std::string NoteColumn(const Column&, const std::vector<double>& edges) const {
+    if (!edges_.empty() || strategy_ != "quantile") return "";
+    const int got = static_cast<int>(edges.size()) - 1;
+    if (got >= bins_) return "";
+    return std::to_string(got) + " quantile bin" + (got == 1 ? "" : "s") + ", not " +
+           std::to_string(bins_) + ": equal quantiles (repeated values) were merged";
   }
   Column Apply(const Column& x, const std::vector<double>& edges) const {
     // np.searchsorted(edges[1:-1], x, side="right"): the number of inner edges <= x.
