@@ -245,13 +245,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     if (it == ev.metrics.end()) {
       if (undefined_gate) continue;
       // roc_auc of labels of one class, a multiclass metric of a binary task, ...
-      bool scores_metric = false;
-      try {
-        scores_metric = NeedsScores(g.metric);
-      } catch (const Error&) {
-        // Not a metric name: ParseGates has said so already.
-      }
-      if (ev.predicted_classes && scores_metric) {
+      if (ev.predicted_classes && NeedsScores(g.metric)) {  // (ParseGates took known names only)
         undefined_gate = InvalidArgument("metric '" + g.metric +
                                          "' needs scores or probabilities, and the predictions "
                                          "are classes");

@@ -222,14 +222,9 @@ bool OnlyClasses(const Table& data, const Target& target, const std::string& sco
   Target predicted = target;
   predicted.column = score;
   const std::vector<double> p = predicted.Encode(data);
-  bool any = false;
-  for (int64_t i = 0; i < s.size(); ++i) {
-    const double v = NumberAt(s, i);
-    if (std::isnan(v)) continue;
-    if (std::isnan(p[i])) return false;
-    any = true;
-  }
-  return any;
+  int64_t unknown = 0;
+  predicted.UnknownLabels(data, p, &unknown, 0);
+  return unknown == 0 && std::any_of(p.begin(), p.end(), [](double v) { return !std::isnan(v); });
 }
 
 // A predicted class per row. A multiclass evaluation takes the predicted classes the labels do

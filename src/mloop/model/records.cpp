@@ -426,7 +426,9 @@ std::optional<RecordProblem> internal::AppendJsonElement(const std::vector<Field
     const auto& index = m.Index(inputs);
     dom::object object;
     if (e.get_object().get(object)) return RecordProblem{record, "", "unreadable object"};
-    std::vector<std::string> unknown;  // members left out (IgnoreUnknownMembers)
+    // Members left out (IgnoreUnknownMembers): views into the parsed record, copied only when
+    // an input is missing, so a batch file's id and label cost no allocation per record.
+    std::vector<std::string_view> unknown;
     auto not_an_input = [&](const std::string& key) {
       std::vector<std::string> names;
       for (const Field& f : inputs) names.push_back(f.name);
@@ -449,7 +451,8 @@ std::optional<RecordProblem> internal::AppendJsonElement(const std::vector<Field
     for (size_t i = 0; i < n; ++i) {
       if (!m.seen[i]) {
         // A misspelt input: the member nearest to the missing name says what was meant.
-        const std::string nearest = NearestName(inputs[i].name, unknown);
+        const std::string nearest =
+            NearestName(inputs[i].name, std::vector<std::string>(unknown.begin(), unknown.end()));
         if (!nearest.empty()) return not_an_input(nearest);
         return RecordProblem{record, inputs[i].name, "missing (send null for a missing value)"};
       }
