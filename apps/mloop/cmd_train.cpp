@@ -146,6 +146,8 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
     recipe = Recipe::Load(a.recipe);
     req.recipe = &*recipe;
     cmd.recipe_file = a.recipe;
+    // Said even with --quiet / --json, as `prep fit` says them.
+    req.on_recipe_note = [](const std::string& note) { std::cerr << "note: " << note << "\n"; };
     // A recipe that does not fit the data is reported before a run is recorded.
     const Schema schema = cmd.data_table
                               ? cmd.data_table->schema()

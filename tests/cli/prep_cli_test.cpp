@@ -188,6 +188,28 @@ TEST_F(PrepCliTest, BadRecipesAreReportedBeforeAnythingRuns) {
   EXPECT_CONTAINS(r.err,
                   "note: bk.yaml:3: step 2 (log): column 'y': 5 values <= 0 have no finite "
                   "logarithm");
+  // train --recipe says them too, once (from the final model's fit), even with -q.
+  WriteFile(dir_ / "bkl.csv",
+            "x,y,label\n1,0,a\n1,1,b\n1,0,a\n1,1,b\n2,0,a\n3,1,b\n-1,0,a\n0,1,b\n5,0,a\n"
+            "9,1,b\n");
+  WriteFile(dir_ / "bk1.yaml", "steps:\n  - bucketize: {columns: [x], bins: 10}\n");
+  r =
+      Run("train bkl.csv --target label --algo xgboost --recipe bk1.yaml --split none -q "
+          "-p num_boost_round=2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "note: bk1.yaml:2: step 1 (bucketize): column 'x': 8 quantile bins");
+  EXPECT_EQ(r.err.find("quantile bins, not 10"), r.err.rfind("quantile bins, not 10"));
+  r =
+      Run("train bkl.csv --target label --algo xgboost --recipe bk1.yaml --cv 2 -q "
+          "-p num_boost_round=2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("quantile bins, not 10"), r.err.rfind("quantile bins, not 10"));
+  EXPECT_NE(r.err.find("quantile bins, not 10"), std::string::npos);
+  // ... and before a failure they may explain.
+  r = Run("train bkl.csv --target label --algo logistic --recipe bk.yaml --split none -q");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "note: bk.yaml:3: step 2 (log): column 'y': 5 values <= 0");
+  EXPECT_CONTAINS(r.err, "error: logistic: the training data has an infinite value (-inf)");
   r = Run("prep preview bk.yaml --data bk.csv");
   // once, not once per step previewed
   EXPECT_EQ(r.err.find("quantile bins, not 10"), r.err.rfind("quantile bins, not 10"));

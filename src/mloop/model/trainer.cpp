@@ -87,7 +87,8 @@ Table AfterRecipe(const Table& t, const Target& target) {
 // which may drop rows (filter, drop_duplicates).
 Fitted FitOnce(const Table& train_in, const Table* valid_in, const Target& target,
                const TrainRequest& req,
-               const std::function<void(const IterationLog&)>& on_iteration) {
+               const std::function<void(const IterationLog&)>& on_iteration,
+               bool final_model = true) {
   Fitted f;
   Table train = train_in, valid;
   if (req.recipe) {
@@ -96,8 +97,13 @@ Fitted FitOnce(const Table& train_in, const Table* valid_in, const Target& targe
     ro.target_classes = target.task == Task::kBinary || target.task == Task::kMulticlass;
     ro.seed = req.seed;
     ro.threads = req.threads;
+    std::vector<std::string> notes;
+    ro.notes = &notes;
     Table transformed;
     f.recipe = req.recipe->Fit(train_in, ro, &transformed);
+    if (final_model && req.on_recipe_note) {
+      for (const std::string& note : notes) req.on_recipe_note(note);
+    }
     train = AfterRecipe(transformed, target);
     if (train.num_rows() == 0) {
       throw InvalidArgument("the recipe left no training rows", "check its filter steps");
@@ -314,7 +320,7 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
       Table tr = table.Take(fold.train), va = table.Take(fold.valid);
       // The fold's own validation part also serves early stopping, when it is asked for. The
       // recipe is fitted on the fold's training part only.
-      Fitted f = FitOnce(tr, &va, target, req, req.on_fold_iteration);
+      Fitted f = FitOnce(tr, &va, target, req, req.on_fold_iteration, /*final_model=*/false);
       if (f.valid_y.empty()) continue;
       auto m = StandardMetrics(target.task, f.valid_y, f.estimator->Predict(f.valid_x));
       for (const auto& [k, v] : m) per_metric[k].push_back(v);

@@ -35,6 +35,11 @@ struct TrainRequest {
   // Called at each iteration of the cross-validation folds' models (which on_iteration does
   // not see): a place to stop training (throw TrainingStopped) on an interrupt or a timeout.
   std::function<void(const IterationLog&)> on_fold_iteration;
+  // Called with each note of the final model's recipe fit (RecipeFitOptions::notes: what
+  // scikit-learn would warn about, "step 3 (bucketize): ..."), as soon as the recipe is fitted:
+  // a note may explain why training then fails (log of 0 -> -inf). Cross-validation folds'
+  // fits are not reported. May be null.
+  std::function<void(const std::string&)> on_recipe_note;
   // When set and true, training stops at the next iteration or stage: TrainingStopped
   // ("interrupted"), which a tracked run records as killed. May be null.
   const std::atomic<bool>* cancel = nullptr;
