@@ -2,6 +2,7 @@
 // delete | import | export
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 
@@ -223,8 +224,12 @@ void Show(const GlobalOptions& global, const std::string& ref, bool json) {
             << "  inputs:    " << man["input_schema"].size() << " columns\n";
   if (man.contains("lineage") && man["lineage"].contains("dataset")) {
     const auto& d = man["lineage"]["dataset"];
+    // A version registered without a run of this workspace (imported from another one's
+    // export) was trained elsewhere: its run id is that workspace's.
+    const bool elsewhere = m.version && m.version->run_id == 0;
     std::cout << "  trained on " << d.value("name", "") << "@" << d.value("version", 0) << " (run "
-              << man["lineage"].value("run_id", 0) << ")\n";
+              << man["lineage"].value("run_id", 0)
+              << (elsewhere ? " of the workspace it was trained in" : "") << ")\n";
   }
   if (man.contains("metrics") && !man["metrics"].empty()) {  // an imported model has none
     std::vector<std::vector<std::string>> rows;
@@ -442,11 +447,74 @@ struct ImportArgs {
   std::vector<std::string> tags;
 };
 
-void Import(const GlobalOptions& global, const ImportArgs& a) {
+// Registers `bundle` (stored first) as a new version of `name`, warning when it differs from
+// the previous version in what clients see (task, inputs, classes), as `models register` does.
+ModelVersionRecord RegisterImported(Workspace& ws, const std::string& name,
+                                    const ModelBundle& bundle, const std::string& description,
+                                    const std::map<std::string, std::string>& tags) {
+  const std::string hash = SaveBundle(bundle, ws.artifacts());
+  const auto earlier = ws.metadata().ListModelVersions(name);
+  const std::string difference =
+      earlier.empty() ? "" : DifferenceFrom(ws, bundle.manifest, earlier.back().model_hash);
+  ModelVersionRecord v = ws.metadata().RegisterModelVersion(name, hash, 0, description, tags,
+                                                            CurrentActor(), ws.clock().NowMicros());
+  if (!difference.empty()) {
+    std::cerr << "warning: " << name << "/" << v.version << " is " << difference << " (" << name
+              << "/" << earlier.back().version << "); clients of " << name
+              << " must change with it\n";
+  }
+  return v;
+}
+
+// The directory of an mloop model export named by `path` (the directory itself or its
+// manifest.json), or nullopt for any other file.
+std::optional<std::filesystem::path> ExportDirectory(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return path;
+  if (path.filename() == "manifest.json") {
+    return path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  }
+  return std::nullopt;
+}
+
+// `dir`/manifest.json when `file` sits in an mloop model export (its model.json, say).
+bool InsideExport(const std::filesystem::path& file) {
+  std::error_code ec;
+  const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : ".";
+  return std::filesystem::exists(dir / "manifest.json", ec) &&
+         std::filesystem::exists(dir / "encoding.json", ec);
+}
+
+void Import(const GlobalOptions& global, const ImportArgs& a,
+            const std::vector<std::string>& xgboost_flags) {
   const std::string& file = a.file;
   const std::string& name = a.name;
   ValidateModelName(name);
   const auto tags = TagsArg(a.tags);
+  std::error_code ec;
+  const std::string where =
+      std::filesystem::absolute(file, ec).lexically_normal().string();  // as it will be shown
+  if (auto dir = ExportDirectory(file)) {
+    // Another workspace's model (`models export`): the bundle whole, its manifest unchanged, so
+    // that the model keeps its address, classes, target, recipe, metrics and lineage.
+    if (!xgboost_flags.empty()) {
+      throw UsageError(Join(xgboost_flags, ", ") +
+                           (xgboost_flags.size() == 1 ? " describes" : " describe") +
+                           " an XGBoost model file; an mloop export carries its own inputs, "
+                           "target and classes",
+                       "leave " + Join(xgboost_flags, ", ") + " out");
+    }
+    const ModelBundle bundle = ReadExportedBundle(*dir);
+    auto ws = OpenWorkspace(global);
+    RefuseNameDifferingInCase(*ws, name);
+    ModelVersionRecord v =
+        RegisterImported(*ws, name, bundle, a.description.value_or("imported from " + where), tags);
+    std::cout << "Imported " << file << " as " << name << "/" << v.version << " ("
+              << bundle.manifest.value("algorithm", "") << ", " << bundle.manifest.value("task", "")
+              << ", " << bundle.manifest.value("input_schema", nlohmann::json::array()).size()
+              << " input columns; address " << v.model_hash.substr(0, 12) << ")\n";
+    return;
+  }
   ModelImportOptions options;
   options.target = a.target;
   options.all_rounds = a.all_rounds;
@@ -455,7 +523,22 @@ void Import(const GlobalOptions& global, const ImportArgs& a) {
   auto ws = OpenWorkspace(global);
   RefuseNameDifferingInCase(*ws, name);
   ModelImportReport report;
-  ModelBundle bundle = ImportXGBoostModel(ReadWholeFile(file), options, &report);
+  const bool inside_export = InsideExport(file);
+  const std::string export_hint =
+      "it is a part of an mloop model export: import the whole directory, which keeps the "
+      "model's classes, target, encoding and recipe: mloop models import " +
+      (std::filesystem::path(file).has_parent_path()
+           ? std::filesystem::path(file).parent_path().string()
+           : std::string(".")) +
+      " -n " + name;
+  ModelBundle bundle;
+  try {
+    bundle = ImportXGBoostModel(ReadWholeFile(file), options, &report);
+  } catch (const Error& e) {
+    if (!inside_export) throw;
+    throw Error(e.code(), e.what(), export_hint);
+  }
+  if (inside_export) std::cerr << "note: " << export_hint << "\n";
   if (report.kept_rounds < report.rounds) {
     std::cerr << "kept rounds 1-" << report.kept_rounds << " of " << report.rounds
               << " (the model's best_iteration, as scikit-learn's predict uses it; "
@@ -470,10 +553,8 @@ void Import(const GlobalOptions& global, const ImportArgs& a) {
     std::cerr << "warning: --features renames the model's features (stored in the file: "
               << Join(report.renamed, ", ") << "); the model reads its inputs by position\n";
   }
-  std::string hash = SaveBundle(bundle, ws->artifacts());
-  ModelVersionRecord v = ws->metadata().RegisterModelVersion(
-      name, hash, 0, a.description.value_or("imported from " + file), tags, CurrentActor(),
-      ws->clock().NowMicros());
+  ModelVersionRecord v =
+      RegisterImported(*ws, name, bundle, a.description.value_or("imported from " + where), tags);
   std::cout << "Imported " << file << " as " << name << "/" << v.version << " ("
             << bundle.manifest["task"].get<std::string>() << ", "
             << bundle.manifest["feature_names"].size() << " input columns)\n";
@@ -570,9 +651,11 @@ void RegisterModels(CLI::App& app, GlobalOptions& global) {
 
   auto ia = std::make_shared<ImportArgs>();
   auto* imp = models->add_subcommand("import",
-                                     "Register an XGBoost JSON model trained elsewhere "
-                                     "(e.g. in Python)");
-  imp->add_option("FILE", ia->file, "XGBoost JSON model (booster.save_model(\"m.json\"))")
+                                     "Register a model made elsewhere: an XGBoost JSON model "
+                                     "(e.g. from Python) or another workspace's export");
+  imp->add_option("FILE", ia->file,
+                  "XGBoost JSON model (booster.save_model(\"m.json\")), or a directory "
+                  "written by `mloop models export`")
       ->required();
   imp->add_option("-n,--name", ia->name, "Registered model name")->required();
   imp->add_option("--features", ia->features,
@@ -595,7 +678,11 @@ void RegisterModels(CLI::App& app, GlobalOptions& global) {
     if (imp->get_option("--classes")->count() > 0 && ia->classes.empty()) {
       throw UsageError("--classes is empty", "name the classes, or leave --classes out");
     }
-    Import(global, *ia);
+    std::vector<std::string> xgboost_flags;
+    for (const char* flag : {"--features", "--target", "--classes", "--all-rounds"}) {
+      if (imp->get_option(flag)->count() > 0) xgboost_flags.push_back(flag);
+    }
+    Import(global, *ia, xgboost_flags);
   });
 
   auto exp_ref = std::make_shared<std::string>();

@@ -930,6 +930,89 @@ TEST_F(CliTest, TrainOnAFileImportsItFirst) {
   EXPECT_CONTAINS(r.err, "no file 'missing.csv' (nor a dataset of that name)");
 }
 
+// A model moves to another workspace whole: `models export` there, `models import DIR` here
+// keeps its address, classes, target, recipe and metrics, and predicts the same, for every
+// algorithm (not only XGBoost, whose model.json alone XGBoost reads).
+TEST_F(CliTest, ExportedModelsMoveBetweenWorkspaces) {
+  ASSERT_EQ(Run("init").code, 0);
+  std::string csv = "size,colour,label\n";
+  for (int i = 0; i < 60; ++i) {
+    csv += std::to_string(i % 13) + "," + (i % 3 == 0 ? "red" : "blue") + "," +
+           (i % 13 > 6 ? "yes" : "no") + "\n";
+  }
+  WriteFile(dir_ / "d.csv", csv);
+  WriteFile(dir_ / "r.yaml", "steps:\n  - derive: size2 = size * size\n");
+  for (const char* algo : {"xgboost -p num_boost_round=3", "logistic --recipe r.yaml"}) {
+    ASSERT_EQ(Run(std::string("train d.csv -t label -q --split none --algo ") + algo).code, 0);
+  }
+  ASSERT_EQ(Run("train d.csv -q --algo kmeans -p k=2").code, 0);
+  ASSERT_EQ(Run("init other").code, 0);
+  int run = 0;
+  for (const char* name : {"gb", "lr", "km"}) {
+    ++run;
+    const std::string dir = std::string("exp_") + name;
+    ASSERT_EQ(Run("models register " + std::to_string(run) + " -n " + name).code, 0);
+    ASSERT_EQ(Run("models export " + std::string(name) + "/1 -o " + dir).code, 0);
+    auto r = Run("-w other models import " + dir + " -n moved_" + name);
+    ASSERT_EQ(r.code, 0) << r.err;
+    const std::string here =
+        nlohmann::json::parse(Run("models list " + std::string(name) + " --json").out)[0]["model"];
+    EXPECT_CONTAINS(r.out, "as moved_" + std::string(name) + "/1 (");
+    EXPECT_CONTAINS(r.out, "address " + here.substr(0, 12) + ")");
+    ASSERT_EQ(Run("predict " + std::string(name) + "/1 -d d.csv -o here.csv").code, 0);
+    ASSERT_EQ(Run("-w other predict moved_" + std::string(name) + "/1 -d d.csv -o there.csv").code,
+              0);
+    EXPECT_EQ(ReadFile(dir_ / "here.csv"), ReadFile(dir_ / "there.csv")) << name;
+    r = Run("-w other models show moved_" + std::string(name) + "/1");
+    EXPECT_CONTAINS(r.out, "about:     imported from " + (dir_ / dir).string());
+    EXPECT_CONTAINS(r.out, "(run " + std::to_string(run) + " of the workspace it was trained in)");
+  }
+  EXPECT_CONTAINS(ReadFile(dir_ / "here.csv"), "cluster");
+  auto r = Run("-w other eval moved_lr/1 --data d.csv --json");  // the target came along
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "\"roc_auc\"");
+  // The export's manifest.json names the directory too; a linear model's model.json alone is
+  // no XGBoost model, and the hint says to import the directory.
+  r = Run("-w other models import exp_lr/manifest.json -n moved_lr");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "as moved_lr/2 (");
+  r = Run("-w other models import exp_lr/model.json -n raw");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err,
+                  "hint: it is a part of an mloop model export: import the whole "
+                  "directory");
+  r = Run("-w other models import exp_gb/model.json -n raw");  // XGBoost's file alone: a note
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "note: it is a part of an mloop model export");
+  // Another model under the same name says what changed for its clients.
+  r = Run("-w other models import exp_km -n moved_lr");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "warning: moved_lr/3 is ");
+  // What an XGBoost file needs, an export carries; a directory that is no export is refused.
+  r = Run("-w other models import exp_gb -n x --classes a,b");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--classes describes an XGBoost model file");
+  std::filesystem::create_directory(dir_ / "empty");
+  r = Run("-w other models import empty -n x");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "'empty' has no manifest.json: it is not a model export");
+  std::filesystem::remove(dir_ / "exp_gb" / "config.json");
+  r = Run("-w other models import exp_gb -n x");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "'exp_gb' has no config.json");
+  WriteFile(dir_ / "exp_lr" / "model.json", "{}");
+  r = Run("-w other models import exp_lr -n x");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "'exp_lr' does not load as a model: ");
+  std::string manifest = ReadFile(dir_ / "exp_km" / "manifest.json");
+  manifest.replace(manifest.find("\"format_version\": 2"), 19, "\"format_version\": 9");
+  WriteFile(dir_ / "exp_km" / "manifest.json", manifest);
+  r = Run("-w other models import exp_km -n x");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "holds a model of bundle format 9; this mloop reads up to 2");
+  EXPECT_CONTAINS(Run("-w other models list x").err, "no registered model 'x'");
+}
+
 // An XGBoost model trained in Python is imported, registered, and predicts what Python predicts.
 TEST_F(CliTest, ImportPythonXGBoostModel) {
   ASSERT_EQ(Run("init").code, 0);

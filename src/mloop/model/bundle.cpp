@@ -141,6 +141,49 @@ void ExportBundle(const ModelBundle& bundle, const std::filesystem::path& dir) {
     std::filesystem::remove(dir / "recipe.json", ec);
 }
 
+ModelBundle ReadExportedBundle(const std::filesystem::path& dir) {
+  std::error_code ec;
+  const std::string shown = dir.string();
+  if (!std::filesystem::exists(dir / "manifest.json", ec)) {
+    throw InvalidArgument("'" + shown + "' has no manifest.json: it is not a model export",
+                          "give the directory `mloop models export MODEL -o DIR` wrote");
+  }
+  ModelBundle b;
+  auto read = [&](const std::string& part) {
+    if (!std::filesystem::exists(dir / part, ec)) {
+      throw InvalidArgument("'" + shown + "' has no " + part + "; a model export has " +
+                                "manifest.json, target.json, encoding.json, model.json and " +
+                                "config.json",
+                            "export the model again: mloop models export MODEL -o DIR");
+    }
+    return ReadWholeFile(dir / part);
+  };
+  b.manifest = nlohmann::json::parse(read("manifest.json"), nullptr, false);
+  if (!b.manifest.is_object() || !b.manifest.contains("format_version") ||
+      !b.manifest["format_version"].is_number_integer() || !b.manifest.contains("algorithm") ||
+      !b.manifest.contains("task")) {
+    throw InvalidArgument("'" + shown + "/manifest.json' is not an mloop model manifest",
+                          "give the directory `mloop models export MODEL -o DIR` wrote");
+  }
+  const int version = b.manifest["format_version"].get<int>();
+  if (version > kBundleFormatVersion) {
+    throw FailedPrecondition("'" + shown + "' holds a model of bundle format " +
+                                 std::to_string(version) + "; this mloop reads up to " +
+                                 std::to_string(kBundleFormatVersion),
+                             "upgrade mloop");
+  }
+  b.manifest.erase("files");
+  for (const char* part : kParts) *PartOf(b, part) = read(part);
+  if (std::filesystem::exists(dir / "recipe.json", ec)) b.recipe_json = read("recipe.json");
+  try {
+    Predictor check(b);  // every part parses and the estimator loads its model
+  } catch (const std::exception& e) {
+    throw InvalidArgument("'" + shown + "' does not load as a model: " + e.what(),
+                          "export the model again: mloop models export MODEL -o DIR");
+  }
+  return b;
+}
+
 Predictor::Predictor(const ModelBundle& bundle)
     : target_(Target::FromJson(bundle.target_json)),
       encoding_(Encoding::FromJson(bundle.encoding_json)) {

@@ -52,6 +52,10 @@ std::string SaveBundle(const ModelBundle& bundle, ArtifactStore& store);
 ModelBundle LoadBundle(ArtifactStore& store, const std::string& manifest_hash);
 
 void ExportBundle(const ModelBundle& bundle, const std::filesystem::path& dir);
+// Reads what ExportBundle wrote (in this workspace or another): the manifest, as exported
+// (without "files"), and the parts. InvalidArgument when `dir` is not an export or a part is
+// missing or does not load as a model; FailedPrecondition for a newer format version.
+ModelBundle ReadExportedBundle(const std::filesystem::path& dir);
 
 // A loaded model, ready to predict on Tables. Const after construction: safe to share between
 // threads.
