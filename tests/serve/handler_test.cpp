@@ -72,9 +72,10 @@ std::vector<nlohmann::json> CapturedLines(const std::filesystem::path& root,
 // Models by hash and references to hashes, as the registry would resolve them.
 struct FakeRegistry {
   std::map<std::string, std::shared_ptr<const Predictor>> models;
-  std::map<std::string, std::string> refs;   // ref -> hash
-  std::set<std::string> rejected;            // hashes
-  std::map<std::string, std::string> named;  // ref -> description, else "m/HASH"
+  std::map<std::string, std::string> refs;      // ref -> hash
+  std::set<std::string> rejected;               // hashes
+  std::map<std::string, std::string> named;     // ref -> description, else "m/HASH"
+  std::map<std::string, std::string> versions;  // ref -> version, else the hash
   std::mutex mu;
 
   ModelSource Source() {
@@ -84,8 +85,10 @@ struct FakeRegistry {
       auto it = refs.find(ref);
       if (it == refs.end()) throw NotFound("no model " + ref);
       auto name = named.find(ref);
+      auto version = versions.find(ref);
       return ModelSource::Resolved{
-          it->second, name != named.end() ? name->second : "m/" + it->second, it->second,
+          it->second, name != named.end() ? name->second : "m/" + it->second,
+          version != versions.end() ? version->second : it->second,
           rejected.count(it->second) ? "m/" + it->second + " is Rejected in the registry" : ""};
     };
     s.load = [this](const std::string& hash) {
@@ -453,6 +456,44 @@ TEST_F(HandlerTest, AliasMovedToTheSameBundleReportsTheNewVersion) {
   EXPECT_CONTAINS(metrics.Render(),
                   "mloop_model_info{model=\"churn\",variant=\"production\",version=\"churn/7\"");
   EXPECT_TRUE(host->Refresh().empty());
+}
+
+// Two references to one bundle (a run registered twice: churn/2 and churn/4) load it once but
+// each reports its own version, in headers, /metrics and KServe V2's version routes.
+TEST_F(HandlerTest, VariantsOfOneBundleKeepTheirOwnVersions) {
+  reg.refs["churn/2"] = "1";
+  reg.refs["churn/4"] = "1";
+  reg.named = {{"churn/2", "churn/2"}, {"churn/4", "churn/4"}};
+  reg.versions = {{"churn/2", "2"}, {"churn/4", "4"}};
+  EndpointConfig c;
+  ModelEndpointConfig m;
+  m.name = "churn";
+  m.variants = {{"A", "churn/2", 0.5}, {"B", "churn/4", 0.5}};
+  c.models.push_back(m);
+  Start(c);
+  for (const char* variant : {"A", "B"}) {
+    HttpResponse res =
+        Call("POST", "/invocations", "1,2,red", {{"X-Amzn-SageMaker-Target-Variant", variant}});
+    ASSERT_EQ(res.status, 200) << res.body;
+    EXPECT_EQ(Header(res, "X-Mloop-Model-Version"),
+              std::string(variant) == "A" ? "churn/2" : "churn/4");
+  }
+  EXPECT_EQ(host->Find("churn")->variants()[0]->model()->predictor,
+            host->Find("churn")->variants()[1]->model()->predictor);
+  EXPECT_CONTAINS(metrics.Render(),
+                  "mloop_model_info{model=\"churn\",variant=\"B\",version=\"churn/4\"");
+  EXPECT_EQ(Call("GET", "/v2/models/churn/versions/4/ready").status, 200);
+  EXPECT_EQ(Call("GET", "/v2/models/churn/versions/2/ready").status, 200);
+  // A refresh that finds B's reference on another bundle, and A's unchanged, keeps A's name.
+  {
+    std::lock_guard lock(reg.mu);
+    reg.refs["churn/4"] = "2";
+  }
+  host->Refresh();
+  EXPECT_EQ(
+      Header(Call("POST", "/invocations", "1,2,red", {{"X-Amzn-SageMaker-Target-Variant", "A"}}),
+             "X-Mloop-Model-Version"),
+      "churn/2");
 }
 
 TEST_F(HandlerTest, MultiModelServerRoutesByHeader) {

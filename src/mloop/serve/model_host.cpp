@@ -92,7 +92,7 @@ ModelHost::ModelHost(const EndpointConfig& config, ModelSource source, ServerMet
       r = source_.resolve(v.ref());
       auto it = loaded.find(r.hash);
       if (it == loaded.end()) it = loaded.emplace(r.hash, Load(r)).first;
-      v.Swap(it->second);
+      v.Swap(AsResolved(it->second, r));
       v.warning = r.warning;
     } catch (const Error& e) {
       throw Error(e.code(),
@@ -175,6 +175,16 @@ ServedModel* ModelHost::Find(std::string_view name) const {
   return nullptr;
 }
 
+std::shared_ptr<const LoadedModel> ModelHost::AsResolved(
+    const std::shared_ptr<const LoadedModel>& model, const ModelSource::Resolved& r) {
+  const std::string version = r.version.empty() ? r.hash.substr(0, 12) : r.version;
+  if (model->description == r.description && model->version == version) return model;
+  auto renamed = std::make_shared<LoadedModel>(*model);  // the predictor shared, not loaded again
+  renamed->description = r.description;
+  renamed->version = version;
+  return renamed;
+}
+
 std::shared_ptr<const LoadedModel> ModelHost::Load(const ModelSource::Resolved& r) {
   auto m = std::make_shared<LoadedModel>();
   m->hash = r.hash;
@@ -201,10 +211,7 @@ std::vector<std::string> ModelHost::Refresh(bool repeat_failures) {
         if (r.description != current->description) {
           // Another version of the same bundle (a run registered twice): nothing to load, but
           // the version reported in headers and metrics moves with the alias.
-          auto renamed = std::make_shared<LoadedModel>(*current);
-          renamed->description = r.description;
-          renamed->version = r.version.empty() ? r.hash.substr(0, 12) : r.version;
-          v.Swap(std::move(renamed));
+          v.Swap(AsResolved(current, r));
           v.stats().swaps.fetch_add(1, std::memory_order_relaxed);
           out.push_back(who + ": " + current->description + " -> " + r.description +
                         " (the same model)" +
@@ -217,38 +224,39 @@ std::vector<std::string> ModelHost::Refresh(bool repeat_failures) {
       }
       auto it = loaded.find(r.hash);
       if (it == loaded.end()) it = loaded.emplace(r.hash, Load(r)).first;
+      const std::shared_ptr<const LoadedModel> next = AsResolved(it->second, r);
       // The endpoint keeps taking the records it took: a version with other inputs (other
       // columns, another order) would read every request's values as the wrong features.
       const std::vector<Field>& want = current->predictor->inputs();
-      const std::vector<Field>& got = it->second->predictor->inputs();
+      const std::vector<Field>& got = next->predictor->inputs();
       if (!SameInputs(want, got)) {
-        throw InvalidArgument(it->second->description + " takes other inputs (" + InputsText(got) +
+        throw InvalidArgument(next->description + " takes other inputs (" + InputsText(got) +
                               ") than the endpoint serves (" + InputsText(want) +
                               "); serve it under another name");
       }
       // ... and its clients keep reading the answers they read (a variant's; a shadow may
       // change as it likes: its answers are only compared).
-      const std::string difference = OutputDifference(*it->second->predictor, *current->predictor);
+      const std::string difference = OutputDifference(*next->predictor, *current->predictor);
       if (!difference.empty() && &v != m.shadow()) {
-        throw InvalidArgument(it->second->description + " answers otherwise than the endpoint (" +
+        throw InvalidArgument(next->description + " answers otherwise than the endpoint (" +
                               difference + "); serve it under another name");
       }
       // Variants of a clustering model stay one model (see the constructor): a variant moves
       // only to where every other variant's reference now resolves too (an alias they share).
-      if (&v != m.shadow() && it->second->predictor->task() == Task::kClustering) {
+      if (&v != m.shadow() && next->predictor->task() == Task::kClustering) {
         for (const auto& w : m.variants()) {
           if (w.get() == &v || source_.resolve(w->ref()).hash == r.hash) continue;
-          throw InvalidArgument(it->second->description + " and variant '" + w->name() + "' (" +
+          throw InvalidArgument(next->description + " and variant '" + w->name() + "' (" +
                                 w->ref() +
                                 ") would be two clustering models, whose cluster numbers do not "
                                 "correspond; serve it under another name");
         }
       }
-      v.Swap(it->second);
+      v.Swap(next);
       v.last_refresh_error.clear();
       v.stats().swaps.fetch_add(1, std::memory_order_relaxed);
       v.warning = r.warning;
-      out.push_back(who + ": " + current->description + " -> " + it->second->description +
+      out.push_back(who + ": " + current->description + " -> " + next->description +
                     (r.warning.empty() ? "" : " (warning: " + r.warning + ")"));
     } catch (const std::exception& e) {
       const bool repeated = v.last_refresh_error == e.what();  // as at the last poll

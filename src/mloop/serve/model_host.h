@@ -104,6 +104,10 @@ class ModelHost {
 
  private:
   std::shared_ptr<const LoadedModel> Load(const ModelSource::Resolved& r);
+  // `model` (loaded for r.hash) as `r` names it: two references to one bundle (churn/2 and
+  // churn/4, a run registered twice) share its predictor but keep their own version.
+  static std::shared_ptr<const LoadedModel> AsResolved(
+      const std::shared_ptr<const LoadedModel>& model, const ModelSource::Resolved& r);
 
   ModelSource source_;
   std::vector<std::unique_ptr<ServedModel>> models_;
