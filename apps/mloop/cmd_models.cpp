@@ -273,11 +273,12 @@ void Alias(const GlobalOptions& global, const std::string& ref, const std::strin
   std::cout << "\n";
   if (!difference.empty()) {
     // Moved all the same (the owner may mean it), but a running `mloop serve` of the alias
-    // refuses the new version and keeps the old one: say so now, not in a reload response.
+    // refuses a version unlike the one it serves (which may not be the alias's previous one:
+    // it may have refused that too) and keeps it: say so now, not in a reload response.
     std::cerr << "warning: " << name << "/" << version << " is " << difference << " (" << name
               << "/" << before->version << "); a running `mloop serve` of " << name << "@" << alias
-              << " keeps serving " << name << "/" << before->version
-              << " until it is restarted, and clients must change with it\n";
+              << " swaps only to a version with the inputs and answers of the one it serves "
+                 "(else it keeps that one until restarted), and clients must change with it\n";
   }
   // Allowed (a rollback may need it), but never unnoticed: whatever serves the alias serves it.
   if (auto v = ws->metadata().FindModelVersion(name, version); v && v->status == kStatusRejected) {

@@ -185,7 +185,9 @@ TEST_F(CliTest, RegistryNamesTheNearestAndWarnsOfOtherInputs) {
   EXPECT_CONTAINS(r.err, "warning: iris/2 is a regression model where it was multiclass (iris/1)");
   r = Run("models alias iris/2 production");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_CONTAINS(r.err, "a running `mloop serve` of iris@production keeps serving iris/1");
+  EXPECT_CONTAINS(r.err,
+                  "a running `mloop serve` of iris@production swaps only to a version with the "
+                  "inputs and answers of the one it serves");
   ASSERT_EQ(Run("train " + data + "iris.csv --target species --algo logistic -q -p C=0.5").code, 0);
   r = Run("models register 3 --name iris");
   EXPECT_CONTAINS(r.err, "warning: iris/3 is a multiclass model where it was regression");
