@@ -178,7 +178,7 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
   for (const std::string& w : r.warnings) std::cerr << "warning: " << w << "\n";
   if (a.json) {
     nlohmann::json cv = nlohmann::json::object();
-    for (const auto& [k, s] : r.cv) cv[k] = {{"mean", s.mean}, {"std", s.std}};
+    for (const auto& [k, s] : r.cv) cv[k] = {{"mean", s.mean}, {"std", s.std}, {"folds", s.folds}};
     PrintJson({{"run_id", out.run_id},
                {"model", out.model_hash},
                {"algorithm", a.algo},
@@ -238,8 +238,15 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
     std::vector<std::string> row{k};
     if (value_column) row.push_back(MetricText(it->second));
     if (!r.cv.empty()) {
-      row.push_back(
-          cv == r.cv.end() ? "" : MetricText(cv->second.mean) + " ± " + MetricText(cv->second.std));
+      // A mean over fewer folds than asked says so: the others left the metric undefined.
+      const int k_folds = a.cv.value_or(0);
+      row.push_back(cv == r.cv.end()
+                        ? ""
+                        : MetricText(cv->second.mean) + " ± " + MetricText(cv->second.std) +
+                              (cv->second.folds < k_folds
+                                   ? " (" + std::to_string(cv->second.folds) + " of " +
+                                         std::to_string(k_folds) + " folds)"
+                                   : ""));
     }
     rows.push_back(std::move(row));
   }

@@ -801,6 +801,18 @@ TEST_F(CliTest, CrossValidationWithoutSplitPrintsItsMetrics) {
   EXPECT_CONTAINS(r.out, "Cross-validation on the training data:");
   EXPECT_CONTAINS(r.out, "3-FOLD CV (MEAN ± STD)");
   EXPECT_CONTAINS(r.out, "roc_auc");
+  // 2 negatives among 30 rows: 3 of 5 folds validate on positives alone, where ROC AUC is
+  // undefined; the mean says over how many folds it is.
+  csv = "x,y\n";
+  for (int i = 0; i < 30; ++i) csv += std::to_string(i) + "," + (i < 2 ? "0" : "1") + "\n";
+  WriteFile(dir_ / "rare.csv", csv);
+  r = Run("train rare.csv --target y --algo logistic --cv 5 --split none --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["cv"]["roc_auc"]["folds"], 2);
+  EXPECT_EQ(j["cv"]["accuracy"]["folds"], 5);
+  r = Run("train rare.csv --target y --algo logistic --cv 5 --split none");
+  EXPECT_CONTAINS(r.out, " (2 of 5 folds)");
 }
 
 // A data file given to train is imported as a dataset named after it, and the run's lineage
@@ -889,6 +901,39 @@ TEST_F(CliTest, TrainRefusesWhatCannotMakeAModel) {
   r = Run("train dt -a kmeans -p n_clusters=2");  // clustering leaves the target out
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.err, "(clustering)");
+}
+
+// A split that leaves a class out of the training rows, or a time split whose ties moved the
+// cut far from the share asked, trains with a warning (on stderr, in --json and the manifest).
+TEST_F(CliTest, SplitsThatMisleadAreWarnedOf) {
+  ASSERT_EQ(Run("init").code, 0);
+  std::string csv = "day,x,y\n";
+  for (int i = 0; i < 40; ++i) {
+    csv += std::to_string(i < 10   ? 0
+                          : i < 30 ? 1
+                                   : 2) +
+           "," + std::to_string(i % 7) + "," + (i < 30 ? "0" : "1") + "\n";
+  }
+  WriteFile(dir_ / "d.csv", csv);
+  auto r = Run("train d.csv -t y --split time:day -q -p num_boost_round=2 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  // day 2 holds the last 10 rows (25%, near the 20% asked), and every row of class 1
+  EXPECT_CONTAINS(r.err,
+                  "warning: no training row of the split time:day:0.2 has class '1' of 'y' (only "
+                  "the validation part has): the model can never predict it; split another way");
+  EXPECT_EQ(r.err.find("in the validation part, not"), std::string::npos);
+  EXPECT_CONTAINS(r.out, "no training row of the split");
+  EXPECT_CONTAINS(Run("models show 1 --json").out, "no training row of the split");
+  // 30% is 12 rows: the cut falls inside day 1 (20 rows), which stays whole on the later side
+  r = Run("train d.csv -t y --split time:day:0.3 -q -p num_boost_round=2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err,
+                  "warning: the time split put 30 of 40 rows (75%) in the validation part, not "
+                  "30%: rows of one time of 'day' stay on one side of the cut");
+  // A stratified split keeps every class on both sides: no warning.
+  r = Run("train d.csv -t y -q -p num_boost_round=2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
 }
 
 TEST_F(CliTest, TrainOnAFileImportsItFirst) {

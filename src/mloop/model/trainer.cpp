@@ -331,12 +331,14 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
       mean /= static_cast<double>(values.size());
       double var = 0;
       for (double v : values) var += (v - mean) * (v - mean);
-      result.cv[k] = {mean, std::sqrt(var / static_cast<double>(values.size()))};
+      result.cv[k] = {mean, std::sqrt(var / static_cast<double>(values.size())),
+                      static_cast<int>(values.size())};
     }
   }
 
   // The model: train/validation split (or the given validation table).
   Table train_table, valid_table;
+  std::vector<std::string> split_warnings;  // what the split made that the user did not ask
   if (req.valid) {
     train_table = table;
     valid_table = req.valid->WithRole(req.target, Role::kTarget);
@@ -365,6 +367,35 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
                 "the same time (or too few times): split another way, or --split none"
               : "use more data, a smaller validation share, or --split none");
     }
+    const size_t rows = s.train.size() + s.valid.size();
+    const double share = static_cast<double>(s.valid.size()) / static_cast<double>(rows);
+    if (result.split.kind == SplitSpec::Kind::kTime && !s.valid.empty() &&
+        std::fabs(share - result.split.valid_fraction) > 0.1) {
+      char text[160];
+      std::snprintf(text, sizeof text,
+                    "the time split put %zu of %zu rows (%.0f%%) in the validation part, not "
+                    "%.0f%%: rows of one time of '%s' stay on one side of the cut",
+                    s.valid.size(), rows, 100 * share, 100 * result.split.valid_fraction,
+                    result.split.time_column.c_str());
+      split_warnings.push_back(text);
+    }
+    // Classes that no training row holds: the model can never predict them (a time split
+    // whose past holds one class; a class of one row in a random split).
+    if (classification && !s.valid.empty()) {
+      std::vector<bool> trained(target.classes.size(), false);
+      for (int64_t r : s.train) trained[static_cast<size_t>(y_all[r])] = true;
+      std::vector<std::string> missing;
+      for (size_t c = 0; c < trained.size(); ++c) {
+        if (!trained[c]) missing.push_back("'" + target.classes[c] + "'");
+      }
+      if (!missing.empty()) {
+        split_warnings.push_back("no training row of the split " + result.split.ToString() +
+                                 " has class" + (missing.size() == 1 ? " " : "es ") +
+                                 Join(missing, ", ") + " of '" + req.target +
+                                 "' (only the validation part has): the model can never predict " +
+                                 (missing.size() == 1 ? "it" : "them") + "; split another way");
+      }
+    }
   }
   const bool has_valid = valid_table.num_rows() > 0;
   auto on_iteration = [&](const IterationLog& log) {
@@ -378,7 +409,8 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
   Fitted f = FitOnce(train_table, has_valid ? &valid_table : nullptr, target, req, watch);
   result.train_rows = f.train_rows;
   result.valid_rows = f.valid_x.rows;
-  result.warnings = f.estimator->Warnings();
+  result.warnings = split_warnings;
+  for (std::string& w : f.estimator->Warnings()) result.warnings.push_back(std::move(w));
   // Metrics come from validation data only: scores on the training rows flatter the model, and
   // computing them costs a full prediction pass (seconds on a million rows). Without validation
   // data (--split none) the run has no metrics; `mloop eval` measures the model on other data.

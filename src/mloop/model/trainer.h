@@ -48,6 +48,9 @@ struct TrainRequest {
 struct MetricSummary {
   double mean = 0;
   double std = 0;  // population standard deviation over the folds
+  // The folds the metric is defined on (and mean and std are over): fewer than K when a fold's
+  // validation part leaves it undefined (ROC AUC of a fold holding one class).
+  int folds = 0;
 };
 
 struct TrainResult {
@@ -61,8 +64,10 @@ struct TrainResult {
   int64_t valid_rows = 0;
   int64_t dropped_rows = 0;  // rows without a target value
   SplitSpec split;           // the split actually made (when no validation table was given)
-  std::vector<std::string> warnings;  // the final model's (Estimator::Warnings), also in the
-                                      // manifest
+  // What the split made that was not asked for (a time split's validation share far from the
+  // one asked; classes no training row holds), then the final model's (Estimator::Warnings);
+  // also in the manifest.
+  std::vector<std::string> warnings;
 };
 
 TrainResult Train(const Table& data, const TrainRequest& request);
