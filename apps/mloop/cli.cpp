@@ -37,11 +37,16 @@ InterruptGuard::InterruptGuard() {
   sigemptyset(&on.sa_mask);
   sigaction(SIGINT, &on, &old_int_);
   sigaction(SIGTERM, &on, &old_term_);
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGPIPE, &ignore, &old_pipe_);
 }
 
 InterruptGuard::~InterruptGuard() {
   sigaction(SIGINT, &old_int_, nullptr);
   sigaction(SIGTERM, &old_term_, nullptr);
+  sigaction(SIGPIPE, &old_pipe_, nullptr);
 }
 
 const std::atomic<bool>* InterruptGuard::flag() const {

@@ -975,6 +975,14 @@ TEST_F(CliTest, TrainOnAFileImportsItFirst) {
   r = Run("train missing.csv --target y");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "no file 'missing.csv' (nor a dataset of that name)");
+  // A reader that goes away (`| head -1`) does not kill the training: the run finishes.
+  const std::string piped = "cd '" + dir_.path().string() + "' && " + MLOOP_BINARY +
+                            " train 'train set.csv' --target y --algo xgboost 2>&1 | head -c 1 "
+                            "> /dev/null";
+  ASSERT_EQ(std::system(piped.c_str()), 0);
+  const auto runs = nlohmann::json::parse(Run("runs list --json").out);
+  EXPECT_EQ(runs[0]["algorithm"], "xgboost");
+  EXPECT_EQ(runs[0]["status"], "finished");
 }
 
 // A model moves to another workspace whole: `models export` there, `models import DIR` here
