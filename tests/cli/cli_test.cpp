@@ -776,7 +776,12 @@ TEST_F(CliTest, RunsCompareShowsWhatEachRunLearnedFrom) {
   EXPECT_CONTAINS(r.out, "(1 of 2 runs; --limit 0 lists all)");
   EXPECT_EQ(nlohmann::json::parse(Run("runs list --sort id:asc --limit 1 --json").out)[0]["id"], 1);
   EXPECT_EQ(Run("runs list --limit -1").code, 2);
-  EXPECT_EQ(Run("runs compare 2 2").code, 2);                             // one run twice
+  EXPECT_EQ(Run("runs compare 2 2").code, 2);  // one run twice
+  // --valid by name and by file of the same version record the same split: valid:NAME@V.
+  ASSERT_EQ(Run("train d.csv --target y --algo logistic -q --valid d").code, 0);
+  ASSERT_EQ(Run("train d.csv --target y --algo logistic -q --valid d.csv").code, 0);
+  EXPECT_EQ(nlohmann::json::parse(Run("runs compare 3 4 --json").out)["fields"]["split"],
+            nlohmann::json({"valid:d@1", "valid:d@1"}));
   EXPECT_EQ(Run("runs compare 1 2").out.find(" \n"), std::string::npos);  // no trailing spaces
   EXPECT_CONTAINS(Run("runs show 2").out, "  tags:      team=ml\n");
   // A tag given twice is an error, not the last one kept; so is an "and" with nothing after it.
@@ -1023,6 +1028,8 @@ TEST_F(CliTest, ExportedModelsMoveBetweenWorkspaces) {
     EXPECT_CONTAINS(r.out, "(run " + std::to_string(run) + " of the workspace it was trained in)");
   }
   EXPECT_CONTAINS(ReadFile(dir_ / "here.csv"), "cluster");
+  // Clustering fits every row: its lineage records no split.
+  EXPECT_EQ(nlohmann::json::parse(Run("runs show 3 --json").out)["lineage"]["split"], "none");
   auto r = Run("-w other eval moved_lr/1 --data d.csv --json");  // the target came along
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "\"roc_auc\"");

@@ -216,6 +216,7 @@ void FillBundleParts(const Fitted& f, const Target& target, ModelBundle* b) {
 TrainResult TrainClustering(const Table& data, const TrainRequest& req) {
   TrainResult result;
   result.task = Task::kClustering;
+  result.split.kind = SplitSpec::Kind::kNone;  // every row fits the model
   Target target;
   target.task = Task::kClustering;
   Fitted f = FitOnce(data, nullptr, target, req, [&](const IterationLog& log) {

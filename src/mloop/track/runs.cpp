@@ -114,7 +114,13 @@ TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& cmd) {
         {"version", out.dataset.version},
         {"hash", out.dataset.content_hash}}},
       {"target", cmd.request.target},
-      {"split", cmd.valid ? "valid:" + cmd.valid->ToString() : cmd.request.split.ToString()},
+      // The validation dataset's resolved version (valid:NAME@V), not the reference as typed:
+      // `--valid NAME` and `--valid FILE` of one version read alike in `runs compare`.
+      // Clustering (no target) fits every row: no split.
+      {"split", valid_version
+                    ? "valid:" + valid_version->name + "@" + std::to_string(valid_version->version)
+                : cmd.request.target.empty() ? "none"
+                                             : cmd.request.split.ToString()},
       {"cv_folds", cmd.request.cv_folds},
       {"seed", cmd.request.seed},
       {"mloop_version", kVersion},
