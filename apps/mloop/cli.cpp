@@ -84,6 +84,21 @@ CLI::Validator CountValidator() {
   return WholeNumberValidator<int64_t>("a count is a whole number, 0 or more", 0, "");
 }
 
+CLI::Validator RunIdValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (text.rfind("run:", 0) == 0) text.erase(0, 4);
+        int64_t v = 0;
+        const char* end = text.data() + text.size();
+        auto [ptr, ec] = std::from_chars(text.data(), end, v);
+        if (text.empty() || ec != std::errc() || ptr != end || v < 1) {
+          return "a run id is a whole number from 1 (or run:N), not '" + text + "'";
+        }
+        return {};
+      },
+      "");
+}
+
 std::map<std::string, std::string> ParseKeyValues(const std::string& option,
                                                   const std::vector<std::string>& texts) {
   std::map<std::string, std::string> out;
@@ -134,6 +149,9 @@ Table LoadTableArg(Workspace& ws, const std::string& data, const std::vector<Fie
   try {
     ref = ParseDatasetRef(data);
   } catch (const Error& e) {
+    if (data.find('/') != std::string::npos) {  // a path, not a name: the file is missing
+      throw NotFound("no file '" + data + "' (nor could it be a dataset name)", "check the path");
+    }
     throw UsageError("'" + data + "' is neither a file nor a dataset name", e.hint());
   }
   return LoadDataset(ws, ResolveDataset(ws, ref));

@@ -76,6 +76,9 @@ class InterruptGuard {
 CLI::Validator SeedValidator();
 // A count option (--rows): a whole number, 0 or more.
 CLI::Validator CountValidator();
+// A run id argument (runs show, runs compare): a whole number from 1, also written `run:N` as
+// model references take it; a transform, so `run:` is gone before CLI11 converts the number.
+CLI::Validator RunIdValidator();
 
 // The KEY=VALUE texts of a repeatable option (`--param`, `--tag`) as a map. kUsage, naming
 // `option`, for text without '=' or with nothing before it, and for a KEY given twice.

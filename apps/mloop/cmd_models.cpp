@@ -153,6 +153,10 @@ void List(const GlobalOptions& global, const std::string& name,
   auto ws = OpenWorkspace(global);
   auto versions = ws->metadata().ListModelVersions(name);
   if (versions.empty() && !name.empty()) {  // in JSON too: not an empty list
+    if (DeletionOf(*ws, name, 0)) {
+      throw NotFound("every version of '" + name + "' was deleted",
+                     "`mloop models history " + name + "` shows them");
+    }
     throw NotFound("no registered model '" + name + "'", NoModelHint(*ws, name));
   }
   std::erase_if(versions, [&](const ModelVersionRecord& v) {

@@ -658,13 +658,13 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global) {
   auto cmp_ids = std::make_shared<std::vector<int64_t>>();
   auto cmp_json = std::make_shared<bool>(false);
   auto* cmp = runs->add_subcommand("compare", "Parameters and metrics of runs side by side");
-  cmp->add_option("IDS", *cmp_ids, "Two or more run ids")->required();
+  cmp->add_option("IDS", *cmp_ids, "Two or more run ids")->required()->transform(RunIdValidator());
   cmp->add_flag("--json", *cmp_json, "Print as JSON");
   cmp->callback([&global, cmp_ids, cmp_json] { RunsCompare(global, *cmp_ids, *cmp_json); });
   auto show_id = std::make_shared<int64_t>(0);
   auto show_json = std::make_shared<bool>(false);
   auto* show = runs->add_subcommand("show", "One run: parameters, metrics, lineage, model");
-  show->add_option("ID", *show_id, "Run id")->required();
+  show->add_option("ID", *show_id, "Run id")->required()->transform(RunIdValidator());
   show->add_flag("--json", *show_json, "Print as JSON");
   show->callback([&global, show_id, show_json] { RunsShow(global, *show_id, *show_json); });
 

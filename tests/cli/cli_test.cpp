@@ -174,6 +174,22 @@ TEST_F(CliTest, RegistryNamesTheNearestAndWarnsOfOtherInputs) {
   EXPECT_CONTAINS(Run("models history irsi").err, "did you mean 'iris'?");
   EXPECT_CONTAINS(Run("models approve irs/1").err, "did you mean 'iris'?");
   EXPECT_CONTAINS(Run("models alias iris/7 staging").err, "hint: versions of iris: 1");
+  // References mixed up with datasets' (NAME@N) or given as a bare name get the right form.
+  r = Run("predict iris@1 --data x.csv");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "hint: a model's version is NAME/VERSION: iris/1");
+  r = Run("predict iris --data x.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err,
+                  "error: 'iris' is a registered model; name one of its versions\n"
+                  "hint: give iris/1, iris@production, or iris@latest");
+  r = Run("predict 1 --data ../nowhere/x.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "no file '../nowhere/x.csv'");
+  EXPECT_CONTAINS(Run("runs show run:1").out, "run 1 (default)");
+  r = Run("runs show one");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "a run id is a whole number from 1 (or run:N), not 'one'");
   // A name that differs from a registered one in case only is refused.
   r = Run("models register 1 --name IRIS");
   EXPECT_EQ(r.code, 2);
@@ -208,6 +224,16 @@ TEST_F(CliTest, RegistryNamesTheNearestAndWarnsOfOtherInputs) {
   r = Run("models register 1 --name iris");  // after the damaged iris/3
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "Registered iris/4");
+  // A deleted version is said to be deleted, not unknown.
+  ASSERT_EQ(Run("models delete iris/4").code, 0);
+  r = Run("models show iris/4");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "error: iris/4 was deleted (");
+  ASSERT_EQ(Run("models register 2 --name gone").code, 0);
+  ASSERT_EQ(Run("models delete gone/1").code, 0);
+  EXPECT_CONTAINS(Run("models list gone").err, "error: every version of 'gone' was deleted");
+  EXPECT_CONTAINS(Run("models show gone/1").err,
+                  "hint: every version of gone was deleted; `mloop models history gone` shows");
 }
 
 TEST_F(CliTest, EvalCatchesColumnMixUpsAndPrintsEveryMissedGate) {

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 #include "mloop/core/error.h"
 #include "mloop/core/hash.h"
 #include "mloop/core/strings.h"
+#include "mloop/core/time.h"
 
 namespace mloop {
 
@@ -123,6 +125,13 @@ std::string NoModelHint(Workspace& ws, const std::string& name) {
   return "registered models: " + ShortList(names);
 }
 
+std::optional<ModelEvent> DeletionOf(Workspace& ws, const std::string& name, int64_t version) {
+  for (const ModelEvent& e : ws.metadata().ModelHistory(name)) {
+    if (e.kind == "deleted" && (version == 0 || e.version == version)) return e;
+  }
+  return std::nullopt;
+}
+
 std::string NoAliasHint(Workspace& ws, const std::string& name, const std::string& alias,
                         bool to_set) {
   std::vector<std::string> aliases;
@@ -180,9 +189,18 @@ ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref) {
         live.erase(live.begin() + 5, live.end() - 5);
         live.insert(live.begin() + 5, "...");
       }
-      throw NotFound("no model version " + ref,
-                     all.empty() ? "no registered model '" + name + "'; " + NoModelHint(ws, name)
-                                 : "versions of " + name + ": " + Join(live, ", "));
+      const std::string versions_hint =
+          all.empty() ? DeletionOf(ws, name, 0)
+                            ? "every version of " + name + " was deleted; `mloop models history " +
+                                  name + "` shows them"
+                            : "no registered model '" + name + "'; " + NoModelHint(ws, name)
+                      : "versions of " + name + ": " + Join(live, ", ");
+      if (auto deleted = DeletionOf(ws, name, version)) {
+        throw NotFound(ref + " was deleted (" + FormatTimestamp(deleted->at_us) + " by " +
+                           deleted->actor + ")",
+                       versions_hint);
+      }
+      throw NotFound("no model version " + ref, versions_hint);
     }
     out.model_hash = v->model_hash;
     out.description = ref;
@@ -194,6 +212,11 @@ ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref) {
   if (at != std::string::npos) {
     std::string name = ref.substr(0, at), alias = ref.substr(at + 1);
     ValidateModelName(name);
+    if (!alias.empty() && alias.find_first_not_of("0123456789") == std::string::npos) {
+      throw UsageError("'" + ref + "' names an alias, and aliases begin with a letter",
+                       "a model's version is NAME/VERSION: " + name + "/" + alias +
+                           " (datasets take NAME@VERSION)");
+    }
     if (alias != "latest") ValidateAliasName(alias);  // t@ or t@1prod: a usage error (exit 2)
     std::optional<ModelVersionRecord> v;
     if (alias == "latest") {
@@ -239,6 +262,20 @@ ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref) {
       out.model_hash = *matches.begin();
       out.description = ref;
       return out;
+    }
+  }
+  // A registered model's name alone: which of its versions?
+  if (IsPlainName(ref)) {
+    const auto versions = ws.metadata().ListModelVersions(ref);
+    if (!versions.empty()) {
+      std::vector<std::string> aliases;
+      for (const auto& v : versions) {
+        for (const auto& a : v.aliases) aliases.push_back(ref + "@" + a);
+      }
+      throw NotFound("'" + ref + "' is a registered model; name one of its versions",
+                     "give " + ref + "/" + std::to_string(versions.back().version) + ", " +
+                         (aliases.empty() ? "" : Join(aliases, ", ") + ", ") + "or " + ref +
+                         "@latest");
     }
   }
   throw NotFound("no model '" + ref + "'",

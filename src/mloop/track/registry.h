@@ -8,6 +8,7 @@
 //   a hash prefix     a model bundle by its address (at least 8 hex characters)
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "mloop/store/workspace.h"
@@ -30,6 +31,8 @@ std::string RejectedWarning(const ResolvedModel& m);
 // Hints for a model name or alias that is not there: the nearest registered one (case aside
 // first), else the ones there are, else how to make one.
 std::string NoModelHint(Workspace& ws, const std::string& name);
+// The history's deletion of `name`/`version` (version 0: of any version), if there was one.
+std::optional<ModelEvent> DeletionOf(Workspace& ws, const std::string& name, int64_t version);
 // `to_set`: add how to set the alias (a reference to it), not when removing it.
 std::string NoAliasHint(Workspace& ws, const std::string& name, const std::string& alias,
                         bool to_set = true);
