@@ -181,11 +181,10 @@ void NoteLatestAgain(const std::optional<DatasetVersion>& before, const DatasetV
   }
 }
 
-ImportResult ImportDataFile(Workspace& ws, const std::string& file, bool announce) {
-  ImportRequest request = FileImportRequest(ws, file);
-  const auto before = ws.metadata().FindDatasetVersion(request.name, 0);
-  ImportResult r = ImportDataset(ws, request);
-  if (!announce) return r;
+namespace {
+// "imported FILE as NAME@V (N rows)" or "already stored: ..." on stderr.
+void AnnounceImport(const std::string& file, const ImportResult& r,
+                    const std::optional<DatasetVersion>& before) {
   const DatasetVersion& v = r.version;
   std::cerr << (r.created ? "imported " : "already stored: ") << file << " as " << v.name << "@"
             << v.version << " (" << HumanCount(v.num_rows) << " rows)";
@@ -194,6 +193,48 @@ ImportResult ImportDataFile(Workspace& ws, const std::string& file, bool announc
               << v.name << "@" << before->version << ")";
   }
   std::cerr << "\n";
+}
+}  // namespace
+
+ImportResult ImportDataFile(Workspace& ws, const std::string& file, bool announce) {
+  ImportRequest request = FileImportRequest(ws, file);
+  const auto before = ws.metadata().FindDatasetVersion(request.name, 0);
+  ImportResult r = ImportDataset(ws, request);
+  if (announce) AnnounceImport(file, r, before);
+
+  // A file named like an earlier one (another directory's iris.csv) is a new version of that
+  // dataset: said when its columns are others, which is seldom what a new version means.
+  const DatasetVersion& v = r.version;
+  if (r.created && before) {
+    auto names = [](const std::string& schema_json) {
+      std::vector<std::string> out;
+      const auto j = nlohmann::json::parse(schema_json, nullptr, false);
+      if (j.is_array()) {
+        for (const auto& f : j) out.push_back(f.value("name", ""));
+      }
+      return out;
+    };
+    const std::vector<std::string> was = names(before->schema_json), now = names(v.schema_json);
+    std::vector<std::string> added, gone;
+    for (const auto& n : now) {
+      if (std::find(was.begin(), was.end(), n) == was.end()) added.push_back(n);
+    }
+    for (const auto& n : was) {
+      if (std::find(now.begin(), now.end(), n) == now.end()) gone.push_back(n);
+    }
+    if (!added.empty() || !gone.empty()) {
+      std::cerr << "warning: " << v.name << "@" << v.version << " has other columns than " << v.name
+                << "@" << before->version << " (from " << before->source_uri << "):";
+      auto few = [](const std::vector<std::string>& names) {  // at most 5, then the count
+        if (names.size() <= 5) return Join(names, ", ");
+        return Join(std::vector<std::string>(names.begin(), names.begin() + 4), ", ") + ", ... (" +
+               std::to_string(names.size()) + " in all)";
+      };
+      if (!added.empty()) std::cerr << " new " << few(added) << ";";
+      if (!gone.empty()) std::cerr << " gone " << few(gone) << ";";
+      std::cerr << " `mloop data import FILE --name OTHER` keeps another file's data apart\n";
+    }
+  }
   return r;
 }
 

@@ -1006,6 +1006,14 @@ TEST_F(CliTest, TrainOnAFileImportsItFirst) {
   r = Run("train missing.csv --target y");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "no file 'missing.csv' (nor a dataset of that name)");
+  // Another directory's file of the same name is a new version of that dataset: said when its
+  // columns are others, even with -q.
+  std::filesystem::create_directory(dir_ / "other");
+  WriteFile(dir_ / "other" / "train set.csv", "a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n");
+  r = Run("train 'other/train set.csv' --target y --algo logistic --split none -q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "warning: train_set@2 has other columns than train_set@1 (from ");
+  EXPECT_CONTAINS(r.err, "): new a, b; gone x; `mloop data import FILE --name OTHER` keeps");
   // A reader that goes away (`| head -1`) does not kill the training: the run finishes.
   const std::string piped = "cd '" + dir_.path().string() + "' && " + MLOOP_BINARY +
                             " train 'train set.csv' --target y --algo xgboost 2>&1 | head -c 1 "
