@@ -36,6 +36,7 @@ TEST(RecordsTest, ContentTypes) {
   EXPECT_EQ(RecordFormatFromContentType("application/json"), RecordFormat::kJson);
   EXPECT_EQ(RecordFormatFromContentType("application/jsonlines"), RecordFormat::kJsonLines);
   EXPECT_EQ(RecordFormatFromContentType("application/x-jsonlines"), RecordFormat::kJsonLines);
+  EXPECT_EQ(RecordFormatFromContentType("application/x-ndjson"), RecordFormat::kJsonLines);
   EXPECT_EQ(RecordFormatFromContentType("application/x-npy"), std::nullopt);
   EXPECT_EQ(ContentTypeOf(RecordFormat::kJsonLines), "application/jsonlines");
   EXPECT_EQ(RecordFormatFromName("jsonl"), RecordFormat::kJsonLines);

@@ -990,18 +990,26 @@ TEST_F(HandlerTest, CaptureWritesOneLinePerRecord) {
   HandlerOptions o;
   o.capture = &capture;
   Start(OneModel("churn@production"), o);
-  ASSERT_EQ(Call("POST", "/invocations", "1,2,red\n-1,,blue\n",
-                 {{"X-Amzn-SageMaker-Inference-Id", "inf-1"}})
-                .status,
-            200);
+  HttpResponse res = Call("POST", "/invocations", "1,2,red\n-1,,blue\n",
+                          {{"X-Amzn-SageMaker-Inference-Id", "inf-1"}});
+  ASSERT_EQ(res.status, 200);
+  EXPECT_EQ(Header(res, "X-Mloop-Inference-Id"), "inf-1");
+  // Without the client's id, the one made here comes back, as the capture line holds it.
+  res = Call("POST", "/invocations", "1,2,red\n");
+  const std::string made = Header(res, "X-Mloop-Inference-Id");
+  EXPECT_EQ(made.size(), 36u) << made;
   capture.Flush();
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "capture")) {
     if (!e.is_regular_file()) continue;
     EXPECT_EQ(e.path().extension(), ".jsonl");
     EXPECT_CONTAINS(e.path().string(), "/churn/production/");
   }
-  const auto lines = CapturedLines(dir / "capture");
-  ASSERT_EQ(lines.size(), 2u);
+  auto lines = CapturedLines(dir / "capture");
+  ASSERT_EQ(lines.size(), 3u);
+  std::stable_sort(
+      lines.begin(), lines.end(),
+      [](const nlohmann::json& a, const nlohmann::json& b) { return a["time"] < b["time"]; });
+  EXPECT_EQ(lines[2]["inference_id"], made);
   EXPECT_EQ(lines[0]["capture_version"], 1);
   EXPECT_EQ(lines[0]["inference_id"], "inf-1");
   EXPECT_EQ(lines[1]["record"], 2);
@@ -1010,7 +1018,7 @@ TEST_F(HandlerTest, CaptureWritesOneLinePerRecord) {
   EXPECT_TRUE(lines[1]["input"]["x2"].is_null());
   EXPECT_TRUE(lines[0]["output"].contains("probability"));
   EXPECT_NE(lines[0]["event_id"], lines[1]["event_id"]);
-  EXPECT_CONTAINS(metrics.Render(), "mloop_capture_records_total 2");
+  EXPECT_CONTAINS(metrics.Render(), "mloop_capture_records_total 3");
 }
 
 // The capture directory removed while the server runs: the next records go to a new file (the

@@ -52,7 +52,8 @@ std::optional<RecordFormat> RecordFormatFromContentType(std::string_view content
   while (!t.empty() && t.front() == ' ') t.erase(t.begin());
   if (t == "text/csv") return RecordFormat::kCsv;
   if (t == "application/json") return RecordFormat::kJson;
-  if (t == "application/jsonlines" || t == "application/x-jsonlines" || t == "application/jsonl") {
+  if (t == "application/jsonlines" || t == "application/x-jsonlines" || t == "application/jsonl" ||
+      t == "application/x-ndjson") {
     return RecordFormat::kJsonLines;
   }
   return std::nullopt;

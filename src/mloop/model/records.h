@@ -29,8 +29,8 @@ namespace mloop {
 enum class RecordFormat { kCsv, kJson, kJsonLines };
 
 // "text/csv" -> kCsv; "application/json" -> kJson; "application/jsonlines",
-// "application/x-jsonlines", "application/jsonl" -> kJsonLines. Parameters after ';' (charset)
-// and case are ignored. nullopt for anything else.
+// "application/x-jsonlines", "application/jsonl", "application/x-ndjson" -> kJsonLines. Parameters
+// after ';' (charset) and case are ignored. nullopt for anything else.
 std::optional<RecordFormat> RecordFormatFromContentType(std::string_view content_type);
 // The content type written for `format` ("text/csv", "application/json", "application/jsonlines").
 std::string_view ContentTypeOf(RecordFormat format);

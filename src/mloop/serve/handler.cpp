@@ -489,6 +489,9 @@ bool Handler::Predict(const ServedModel& model, Variant& variant, const LoadedMo
   CountPredictions(*pred, loaded, variant.stats());
   const std::string inference_id = extras.capture ? InferenceIdOf(req) : std::string();
   if (extras.capture) {
+    // The id the capture files it under, which POST /ground-truth takes: the client's own
+    // (X-Amzn-SageMaker-Inference-Id) or the one made here, which it could not know otherwise.
+    res->headers.emplace_back("X-Mloop-Inference-Id", inference_id);
     options_.capture->Write(model.name(), variant.name(),
                             CaptureLines(model.name(), variant.name(), loaded, input, *pred,
                                          inference_id, std::string(req.custom_attributes)),
