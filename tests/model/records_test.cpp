@@ -255,6 +255,17 @@ TEST(RecordsTest, JsonProblems) {
   p = ProblemOf("[1, 2, \"a\", true]\n\"text\"\n", RecordFormat::kJsonLines);
   EXPECT_EQ(p.record, 2);
   EXPECT_CONTAINS(p.message, "a record is an object or an array of values");
+  // Other servers' request shapes: TF Serving's / KServe V1's "inputs", and one level of
+  // nesting too many in a JSON body (whose advice is not JSON Lines').
+  p = ProblemOf(R"({"inputs": [[1, 2, "a", true]]})", RecordFormat::kJson);
+  EXPECT_EQ(p.record, 1);
+  EXPECT_CONTAINS(p.message, "the body has 'inputs' (TF Serving's or KServe V1's form");
+  EXPECT_CONTAINS(p.message, "{\"instances\": [records]}");
+  p = ProblemOf(R"([[[1, 2, "a", true], [1, 2, "a", true]]])", RecordFormat::kJson);
+  EXPECT_CONTAINS(p.message, "is an array of records where one record was expected: a JSON body");
+  EXPECT_EQ(p.message.find("jq"), std::string::npos);
+  RecordBatch instances(kInputs);  // "instances" still works
+  EXPECT_EQ(instances.ParseBody(R"({"instances": [[1, 2, "a", true]]})", RecordFormat::kJson), 1);
 }
 
 // A timestamp input takes Unix seconds as a JSON number, in range: milli-, micro- or

@@ -492,9 +492,18 @@ int64_t RecordBatch::ParseBody(std::string_view body, RecordFormat format) {
       fail({1, "", "malformed JSON: " + JsonErrorText(err, body)});
     }
     dom::element records = doc;
-    if (doc.type() == dom::element_type::OBJECT && !impl_->Index(inputs_).count("instances")) {
+    const auto& index = impl_->Index(inputs_);
+    if (doc.type() == dom::element_type::OBJECT && !index.count("instances")) {
       dom::element inner;
-      if (!doc["instances"].get(inner)) records = inner;
+      if (!doc["instances"].get(inner)) {
+        records = inner;
+      } else if (!index.count("inputs") && !doc["inputs"].get(inner)) {
+        // TF Serving's and KServe V1's columnar form, or a V2 request sent here.
+        fail({1, "",
+              "the body has 'inputs' (TF Serving's or KServe V1's form, or a V2 request): "
+              "this route takes a record, an array of records, or {\"instances\": [records]}; "
+              "KServe V2 tensors go to POST /v2/models/NAME/infer"});
+      }
     }
     bool many = false;
     dom::array a;
@@ -506,7 +515,16 @@ int64_t RecordBatch::ParseBody(std::string_view body, RecordFormat format) {
     }
     if (many) {
       for (dom::element r : a) {
-        if (auto p = internal::AppendJsonElement(inputs_, *impl_, r, ++record)) fail(*p);
+        if (auto p = internal::AppendJsonElement(inputs_, *impl_, r, ++record)) {
+          // A record that is itself an array of records: one level of nesting too many (the
+          // JSON Lines advice of a line's record does not apply to one JSON body).
+          if (p->message.find("where one record was expected") != std::string::npos) {
+            p->message =
+                "is an array of records where one record was expected: a JSON body is "
+                "a record, an array of records, or {\"instances\": [records]}";
+          }
+          fail(*p);
+        }
         ++rows_;
       }
     } else {
