@@ -156,6 +156,23 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
     check.target = a.target;
     recipe->Check(schema, check);
   }
+  {
+    // What the dataset already tells is wrong (a misspelt target or time column, more folds than
+    // rows) is said before a run is recorded: a failed run per typo is noise in `runs list`.
+    std::optional<DatasetVersion> version;
+    if (!cmd.data_table) version = ResolveDataset(*ws, cmd.data);
+    const Schema schema =
+        cmd.data_table ? cmd.data_table->schema() : SchemaFromJson(version->schema_json);
+    const int64_t rows = cmd.data_table ? cmd.data_table->num_rows() : version->num_rows;
+    if (!req.target.empty() && !recipe) schema.Require(req.target);  // a recipe may derive it
+    if (!cmd.valid && req.split.kind == SplitSpec::Kind::kTime) {
+      schema.Require(req.split.time_column);
+    }
+    if (req.cv_folds > rows) {
+      throw InvalidArgument("cross-validation needs 2 to " + std::to_string(rows) + " folds, not " +
+                            std::to_string(req.cv_folds));
+    }
+  }
   InterruptGuard interrupt_guard;
   cmd.request.cancel = interrupt_guard.flag();
   int64_t run_id = 0;

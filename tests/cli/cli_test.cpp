@@ -869,6 +869,13 @@ TEST_F(CliTest, TrainRefusesWhatCannotMakeAModel) {
   EXPECT_EQ(r.code, 2);
   EXPECT_CONTAINS(r.err, "eta and learning_rate are one XGBoost parameter");
   EXPECT_EQ(Run("train d -t y --experiment ''").code, 2);
+  // What the dataset tells is wrong exits 1 before a run is recorded too.
+  r = Run("train d -t why");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "error: no column 'why'");
+  EXPECT_CONTAINS(Run("train d -t y --split time:dya").err, "error: no column 'dya'");
+  EXPECT_CONTAINS(Run("train d -t y --cv 21").err,
+                  "error: cross-validation needs 2 to 20 folds, not 21");
   EXPECT_CONTAINS(Run("runs list").out, "No runs yet");  // none of these made a run
   // Every row at one time: a time split has nothing before the validation period.
   r = Run("train d -t y --split time:day");
