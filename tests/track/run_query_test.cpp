@@ -82,6 +82,20 @@ TEST(RunQueryTest, TrailingOrLeadingAndIsAnError) {
   EXPECT_NO_THROW(RunFilter::Parse("tags.word = 'and'"));
 }
 
+// Metrics and ids compare with numbers only: text would compare as text and match nothing meant.
+TEST(RunQueryTest, MetricsAndIdsTakeNumbers) {
+  for (const char* bad : {"metrics.roc_auc > abc", "metrics.auc > 0,8", "id = one"}) {
+    try {
+      RunFilter::Parse(bad);
+      FAIL() << bad;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("is a number;"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_NO_THROW(RunFilter::Parse("metrics.rmse < 1e3 and id >= 2"));
+  EXPECT_NO_THROW(RunFilter::Parse("params.max_depth = six"));  // params are text as given
+}
+
 // A field holding numbers and text sorts in one consistent order: numbers by value first, then
 // text, in either direction; runs without the field last.
 TEST(RunQueryTest, SortsMixedNumbersAndText) {

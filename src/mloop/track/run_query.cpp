@@ -137,6 +137,13 @@ RunFilter RunFilter::Parse(const std::string& text) {
                             "operators: <, <=, >, >=, =, !=");
     }
     CheckField(c.field);
+    // Metrics and ids are numbers: against text they would compare as text, never matching
+    // what was meant (metrics.roc_auc > abc, metrics.auc > 0,8).
+    double number;
+    if ((c.field.rfind("metrics.", 0) == 0 || c.field == "id") && !ParseFloat64(c.value, &number)) {
+      throw InvalidArgument(c.field + " is a number; '" + c.value + "' in --where is not one",
+                            "compare with a number, e.g. metrics.roc_auc > 0.8");
+    }
     f.conditions_.push_back(std::move(c));
   }
   return f;
