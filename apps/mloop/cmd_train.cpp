@@ -103,6 +103,26 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
   if (a.target.empty() && needs_target && IsFile(a.dataset)) throw no_target();
 
   auto ws = OpenWorkspace(global);
+  {
+    // A new experiment's name follows the rule of model and dataset names, and one differing
+    // from an existing experiment in case only is refused (two would read as one). Experiments
+    // made before the rule keep working.
+    std::set<std::string> experiments;
+    for (const RunRecord& r : ws->metadata().ListRuns("")) experiments.insert(r.experiment);
+    if (!experiments.count(a.experiment)) {
+      if (!IsPlainName(a.experiment)) {
+        throw UsageError("invalid experiment name '" + Printable(a.experiment, 80) + "'",
+                         kPlainNameRule);
+      }
+      for (const std::string& e : experiments) {
+        if (AsciiLower(e) == AsciiLower(a.experiment)) {
+          throw UsageError("experiment '" + a.experiment + "' differs from the existing '" + e +
+                               "' only in case",
+                           "use '" + e + "', or a distinct name");
+        }
+      }
+    }
+  }
   const bool declared_target = a.target.empty() && needs_target;
   if (declared_target) {
     // The target declared when the dataset was imported (--target, --role COL=target).

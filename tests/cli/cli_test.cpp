@@ -816,6 +816,9 @@ TEST_F(CliTest, RunsCompareShowsWhatEachRunLearnedFrom) {
   // A --sort field no run has, and a misspelt experiment, are pointed out.
   EXPECT_CONTAINS(Run("runs list --sort metrics.nothing:asc").err,
                   "note: no run listed has metrics.nothing, so --sort left the order as it was");
+  r = Run("train d.csv --target y --algo logistic -q --experiment Default");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "experiment 'Default' differs from the existing 'default' only in case");
   EXPECT_CONTAINS(Run("runs list --experiment defalt").err,
                   "note: no experiment 'defalt' (did you mean 'default'?)");
 }
@@ -869,6 +872,9 @@ TEST_F(CliTest, TrainRefusesWhatCannotMakeAModel) {
   EXPECT_EQ(r.code, 2);
   EXPECT_CONTAINS(r.err, "eta and learning_rate are one XGBoost parameter");
   EXPECT_EQ(Run("train d -t y --experiment ''").code, 2);
+  r = Run("train d -t y --experiment 'a b/c'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "invalid experiment name 'a b/c'");
   // What the dataset tells is wrong exits 1 before a run is recorded too.
   r = Run("train d -t why");
   EXPECT_EQ(r.code, 1);
