@@ -104,8 +104,13 @@ class CastStep : public StepBase<CastStep> {
               "without an offset); numbers cast as Unix seconds (cast text of seconds to int64 "
               "first)"
         : to_ == DataType::kString ? ""
-                                   : "the value is not a " + std::string(DataTypeName(to_)) +
-                                         " (formats: docs/formats.md, \"Reading input\")");
+        : to_ == DataType::kInt64
+            ? "int64 takes whole numbers from -9223372036854775808 to 9223372036854775807 "
+              "(fractions: round them first, derive x = round(x); larger numbers: cast to "
+              "float64)"
+        : to_ == DataType::kBool ? "bool takes true/false (any case) and 1/0"
+                                 : "float64 takes numbers (formats: docs/formats.md, \"Reading "
+                                   "input\")");
   }
 
   Column Cast(const Column& c, const std::string& name) const {
