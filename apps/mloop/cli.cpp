@@ -37,16 +37,18 @@ InterruptGuard::InterruptGuard() {
   sigemptyset(&on.sa_mask);
   sigaction(SIGINT, &on, &old_int_);
   sigaction(SIGTERM, &on, &old_term_);
+}
+
+void IgnoreBrokenPipe() {
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
-  sigaction(SIGPIPE, &ignore, &old_pipe_);
+  sigaction(SIGPIPE, &ignore, nullptr);
 }
 
 InterruptGuard::~InterruptGuard() {
   sigaction(SIGINT, &old_int_, nullptr);
   sigaction(SIGTERM, &old_term_, nullptr);
-  sigaction(SIGPIPE, &old_pipe_, nullptr);
 }
 
 const std::atomic<bool>* InterruptGuard::flag() const {
@@ -87,12 +89,13 @@ CLI::Validator CountValidator() {
 CLI::Validator RunIdValidator() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
+        const std::string given = text;  // for the message
         if (text.rfind("run:", 0) == 0) text.erase(0, 4);
         int64_t v = 0;
         const char* end = text.data() + text.size();
         auto [ptr, ec] = std::from_chars(text.data(), end, v);
         if (text.empty() || ec != std::errc() || ptr != end || v < 1) {
-          return "a run id is a whole number from 1 (or run:N), not '" + text + "'";
+          return "a run id is a whole number from 1 (or run:N), not '" + given + "'";
         }
         return {};
       },
@@ -145,16 +148,7 @@ Table LoadTableArg(Workspace& ws, const std::string& data, const std::vector<Fie
   // `-`: standard input (CSV, or JSON Lines when its first byte opens an object), as data import.
   if (data == "-") return ReadDataFile(ws, "/dev/stdin", expected, others_as_text);
   if (std::filesystem::exists(data)) return ReadDataFile(ws, data, expected, others_as_text);
-  DatasetRef ref;
-  try {
-    ref = ParseDatasetRef(data);
-  } catch (const Error& e) {
-    if (data.find('/') != std::string::npos) {  // a path, not a name: the file is missing
-      throw NotFound("no file '" + data + "' (nor could it be a dataset name)", "check the path");
-    }
-    throw UsageError("'" + data + "' is neither a file nor a dataset name", e.hint());
-  }
-  return LoadDataset(ws, ResolveDataset(ws, ref));
+  return LoadDataset(ws, ResolveDataset(ws, DatasetRefArg(data)));
 }
 
 void RefuseCompressedOutput(const std::string& path) {
@@ -223,8 +217,13 @@ ImportResult ImportDataFile(Workspace& ws, const std::string& file, bool announc
       if (std::find(now.begin(), now.end(), n) == now.end()) gone.push_back(n);
     }
     if (!added.empty() || !gone.empty()) {
+      // Another file named alike, or this file with its columns changed since.
+      std::error_code ec;
+      const bool same_file =
+          before->source_uri == std::filesystem::absolute(file, ec).lexically_normal().string();
       std::cerr << "warning: " << v.name << "@" << v.version << " has other columns than " << v.name
-                << "@" << before->version << " (from " << before->source_uri << "):";
+                << "@" << before->version << " (from "
+                << (same_file ? std::string("this file, before") : before->source_uri) << "):";
       auto few = [](const std::vector<std::string>& names) {  // at most 5, then the count
         if (names.size() <= 5) return Join(names, ", ");
         return Join(std::vector<std::string>(names.begin(), names.begin() + 4), ", ") + ", ... (" +
@@ -232,7 +231,9 @@ ImportResult ImportDataFile(Workspace& ws, const std::string& file, bool announc
       };
       if (!added.empty()) std::cerr << " new " << few(added) << ";";
       if (!gone.empty()) std::cerr << " gone " << few(gone) << ";";
-      std::cerr << " `mloop data import FILE --name OTHER` keeps another file's data apart\n";
+      std::cerr << (same_file ? " the model trains on what the file holds now\n"
+                              : " `mloop data import FILE --name OTHER` keeps another file's "
+                                "data apart\n");
     }
   }
   return r;

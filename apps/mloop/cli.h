@@ -52,11 +52,14 @@ void NoteLatestAgain(const std::optional<DatasetVersion>& before, const DatasetV
 // version the latest again, that NAME now means it).
 ImportResult ImportDataFile(Workspace& ws, const std::string& file, bool announce);
 
+// For the rest of the process, a reader that went away (`mloop train ... | head -1`) fails
+// writes to it instead of killing mloop (SIGPIPE): a long command that records what it does
+// (train, tune) loses the rest of its output but finishes, rather than dying halfway.
+void IgnoreBrokenPipe();
+
 // While alive, Ctrl-C (SIGINT) and SIGTERM set flag() instead of ending mloop, so that a long
 // command (train, tune) stops at its next step and records what it did; a second signal ends
-// mloop at once. SIGPIPE is ignored meanwhile: a reader that went away (`mloop train ... | head
-// -1`) loses the rest of the output, but the job finishes and is recorded, not killed halfway.
-// The previous handlers come back on destruction. One at a time.
+// mloop at once. The previous handlers come back on destruction. One at a time.
 class InterruptGuard {
  public:
   InterruptGuard();
@@ -68,7 +71,6 @@ class InterruptGuard {
  private:
   struct sigaction old_int_ {};
   struct sigaction old_term_ {};
-  struct sigaction old_pipe_ {};
 };
 
 // Checks a --seed: a whole number from 0 to 2^64 - 1 (CLI11 alone wraps -1 and clamps larger

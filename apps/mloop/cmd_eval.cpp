@@ -98,7 +98,8 @@ std::vector<Gate> ParseGates(const EvalArgs& a) {
 // When `data` names the dataset version the model was trained on (the same content), metrics on
 // it mostly measure rows the model learned from: a warning says so. Empty otherwise (a data
 // file, or other data).
-std::string TrainingDataWarning(Workspace& ws, const ModelBundle& bundle, const std::string& data) {
+std::string TrainingDataWarning(Workspace& ws, const ModelBundle& bundle,
+                                const std::string& model_hash, const std::string& data) {
   if (std::filesystem::exists(data)) return "";
   const nlohmann::json lineage = bundle.manifest.value("lineage", nlohmann::json::object());
   const std::string trained_on = lineage.value("/dataset/hash"_json_pointer, std::string());
@@ -111,8 +112,13 @@ std::string TrainingDataWarning(Workspace& ws, const ModelBundle& bundle, const 
   }
   if (v.content_hash != trained_on) return "";
   const std::string split = lineage.value("split", std::string());
-  const std::string run =
-      lineage.contains("run_id") ? " (`mloop runs show " + lineage["run_id"].dump() + "`)" : "";
+  // The run that trained it, if it is this workspace's (an imported model's lineage names a
+  // run of the workspace it came from).
+  std::string run;
+  if (const auto id = lineage.value("run_id", nlohmann::json()); id.is_number_integer()) {
+    const auto r = ws.metadata().GetRun(id.get<int64_t>());
+    if (r && r->model_hash == model_hash) run = " (`mloop runs show " + id.dump() + "`)";
+  }
   return v.name + "@" + std::to_string(v.version) + " is the data the model was trained on: " +
          (split == "none" ? "every row" : "most rows (split " + split + ")") +
          " trained it, so these metrics overstate its quality on new data; evaluate on data it "
@@ -227,7 +233,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     options.facts = {{"model", m.description},
                      {"algorithm", bundle.manifest.value("algorithm", "")},
                      {"data", a.data}};
-    warning = TrainingDataWarning(*ws, bundle, a.data);
+    warning = TrainingDataWarning(*ws, bundle, m.model_hash, a.data);
     if (!warning.empty()) {
       options.facts.push_back({"warning", warning});
       std::cerr << "warning: " << warning << "\n";

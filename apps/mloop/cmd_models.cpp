@@ -124,8 +124,11 @@ void Register(const GlobalOptions& global, const std::string& run_ref, const std
   if (run_id == 0) {
     const nlohmann::json lineage = bundle.manifest.value("lineage", nlohmann::json::object());
     const nlohmann::json trained_by = lineage.value("run_id", nlohmann::json());
-    if (trained_by.is_number_integer() && ws->metadata().GetRun(trained_by.get<int64_t>())) {
-      run_id = trained_by.get<int64_t>();
+    // Only this workspace's run that made this very bundle: an imported model's lineage names
+    // a run of the workspace it came from, and a run of that number here is another one.
+    if (trained_by.is_number_integer()) {
+      const auto r = ws->metadata().GetRun(trained_by.get<int64_t>());
+      if (r && r->model_hash == m.model_hash) run_id = trained_by.get<int64_t>();
     }
   }
   const auto earlier = ws->metadata().ListModelVersions(name);
@@ -482,7 +485,8 @@ std::optional<std::filesystem::path> ExportDirectory(const std::filesystem::path
   return std::nullopt;
 }
 
-// `dir`/manifest.json when `file` sits in an mloop model export (its model.json, say).
+// Whether `file` sits in an mloop model export (its model.json, say): manifest.json and
+// encoding.json beside it.
 bool InsideExport(const std::filesystem::path& file) {
   std::error_code ec;
   const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : ".";
@@ -497,9 +501,12 @@ void Import(const GlobalOptions& global, const ImportArgs& a,
   ValidateModelName(name);
   const auto tags = TagsArg(a.tags);
   std::error_code ec;
+  // `exp/` and `exp` alike: messages and the description name the directory without a slash.
+  std::filesystem::path path = file;
+  if (!path.has_filename() && path.has_parent_path()) path = path.parent_path();
   const std::string where =
-      std::filesystem::absolute(file, ec).lexically_normal().string();  // as it will be shown
-  if (auto dir = ExportDirectory(file)) {
+      std::filesystem::absolute(path, ec).lexically_normal().string();  // as it will be shown
+  if (auto dir = ExportDirectory(path)) {
     // Another workspace's model (`models export`): the bundle whole, its manifest unchanged, so
     // that the model keeps its address, classes, target, recipe, metrics and lineage.
     if (!xgboost_flags.empty()) {

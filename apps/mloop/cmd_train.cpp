@@ -53,6 +53,7 @@ bool IsFile(const std::string& arg) {
 }
 
 void RunTrain(const GlobalOptions& global, TrainArgs a) {
+  IgnoreBrokenPipe();
   TrainCommand cmd;
   if (!IsFile(a.dataset)) cmd.data = DatasetRefArg(a.dataset);
   if (!a.valid.empty()) {

@@ -195,6 +195,7 @@ void WriteHtml(const std::string& path, const nlohmann::json& doc, bool announce
 // Runs `job` (new, or resuming job `resume`), recorded when a workspace exists.
 void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
             std::optional<int64_t> resume) {
+  IgnoreBrokenPipe();
   if (!a.html.empty()) CheckOutputPath(a.html, "--html");  // before hours of trials
   if (a.parallel > 0) job.parallel = a.parallel;
   if (a.max_trials > 0) job.stop.max_trials = a.max_trials;

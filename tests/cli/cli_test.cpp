@@ -1028,10 +1028,11 @@ TEST_F(CliTest, TrainOnAFileImportsItFirst) {
   EXPECT_CONTAINS(r.err, "warning: train_set@2 has other columns than train_set@1 (from ");
   EXPECT_CONTAINS(r.err, "): new a, b; gone x; `mloop data import FILE --name OTHER` keeps");
   // A reader that goes away (`| head -1`) does not kill the training: the run finishes.
-  const std::string piped = "cd '" + dir_.path().string() + "' && " + MLOOP_BINARY +
-                            " train 'train set.csv' --target y --algo xgboost 2>&1 | head -c 1 "
-                            "> /dev/null";
-  ASSERT_EQ(std::system(piped.c_str()), 0);
+  // (`true` reads nothing and is gone at once; pipefail makes the status mloop's.)
+  const std::string piped = "bash -c \"set -o pipefail; cd '" + dir_.path().string() + "' && " +
+                            MLOOP_BINARY +
+                            " train 'train set.csv' --target y --algo xgboost 2>&1 | true\"";
+  ASSERT_EQ(std::system(piped.c_str()), 0);  // not killed by SIGPIPE (141), at exit either
   const auto runs = nlohmann::json::parse(Run("runs list --json").out);
   EXPECT_EQ(runs[0]["algorithm"], "xgboost");
   EXPECT_EQ(runs[0]["status"], "finished");
@@ -1075,6 +1076,11 @@ TEST_F(CliTest, ExportedModelsMoveBetweenWorkspaces) {
     EXPECT_CONTAINS(r.out, "(run " + std::to_string(run) + " of the workspace it was trained in)");
   }
   EXPECT_CONTAINS(ReadFile(dir_ / "here.csv"), "cluster");
+  // A run of this workspace with the number of the imported model's run is another run: a
+  // registration of the imported version is not linked to it.
+  ASSERT_EQ(Run("-w other train d.csv -t label -q -a logistic --split none").code, 0);
+  ASSERT_EQ(Run("-w other models register moved_gb/1 -n again").code, 0);
+  EXPECT_EQ(nlohmann::json::parse(Run("-w other models list again --json").out)[0]["run_id"], 0);
   // Clustering fits every row: its lineage records no split.
   EXPECT_EQ(nlohmann::json::parse(Run("runs show 3 --json").out)["lineage"]["split"], "none");
   auto r = Run("-w other eval moved_lr/1 --data d.csv --json");  // the target came along

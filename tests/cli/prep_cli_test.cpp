@@ -210,6 +210,10 @@ TEST_F(PrepCliTest, BadRecipesAreReportedBeforeAnythingRuns) {
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "note: bk.yaml:3: step 2 (log): column 'y': 5 values <= 0");
   EXPECT_CONTAINS(r.err, "error: logistic: the training data has an infinite value (-inf)");
+  r = Run("train bkl.csv --target label --algo logistic --recipe bk.yaml --cv 2 -q");
+  EXPECT_EQ(r.code, 1);  // a fold fails first: its notes explain it
+  EXPECT_CONTAINS(r.err, "note: bk.yaml:3: step 2 (log): column 'y': ");
+  EXPECT_CONTAINS(r.err, "has an infinite value (-inf)");
   r = Run("prep preview bk.yaml --data bk.csv");
   // once, not once per step previewed
   EXPECT_EQ(r.err.find("quantile bins, not 10"), r.err.rfind("quantile bins, not 10"));

@@ -484,16 +484,24 @@ TEST_F(HandlerTest, VariantsOfOneBundleKeepTheirOwnVersions) {
                   "mloop_model_info{model=\"churn\",variant=\"B\",version=\"churn/4\"");
   EXPECT_EQ(Call("GET", "/v2/models/churn/versions/4/ready").status, 200);
   EXPECT_EQ(Call("GET", "/v2/models/churn/versions/2/ready").status, 200);
-  // A refresh that finds B's reference on another bundle, and A's unchanged, keeps A's name.
+  // Both references moved to one new bundle in one refresh: it loads once, and each variant
+  // still reports its own version.
   {
     std::lock_guard lock(reg.mu);
+    reg.refs["churn/2"] = "2";
     reg.refs["churn/4"] = "2";
+    reg.named = {{"churn/2", "churn/5"}, {"churn/4", "churn/6"}};
+    reg.versions = {{"churn/2", "5"}, {"churn/4", "6"}};
   }
-  host->Refresh();
-  EXPECT_EQ(
-      Header(Call("POST", "/invocations", "1,2,red", {{"X-Amzn-SageMaker-Target-Variant", "A"}}),
-             "X-Mloop-Model-Version"),
-      "churn/2");
+  EXPECT_EQ(host->Refresh().size(), 2u);
+  for (const char* variant : {"A", "B"}) {
+    EXPECT_EQ(Header(Call("POST", "/invocations", "1,2,red",
+                          {{"X-Amzn-SageMaker-Target-Variant", variant}}),
+                     "X-Mloop-Model-Version"),
+              std::string(variant) == "A" ? "churn/5" : "churn/6");
+  }
+  EXPECT_EQ(host->Find("churn")->variants()[0]->model()->predictor,
+            host->Find("churn")->variants()[1]->model()->predictor);
 }
 
 TEST_F(HandlerTest, MultiModelServerRoutesByHeader) {

@@ -82,13 +82,24 @@ Table AfterRecipe(const Table& t, const Target& target) {
   return t.WithRole(target.column, Role::kTarget);
 }
 
+// The recipe's notes (RecipeFitOptions::notes) of one FitOnce, and whether they were reported.
+struct RecipeNotes {
+  std::vector<std::string> notes;
+  bool reported = false;
+  void Report(const TrainRequest& req) {
+    if (reported || !req.on_recipe_note) return;
+    reported = true;
+    for (const std::string& note : notes) req.on_recipe_note(note);
+  }
+};
+
 // Fits the request's recipe (when there is one) on `train_in`, then the encoding and the
 // estimator; `valid_in` goes through the same fitted recipe. Labels are taken after the recipe,
 // which may drop rows (filter, drop_duplicates).
-Fitted FitOnce(const Table& train_in, const Table* valid_in, const Target& target,
-               const TrainRequest& req,
-               const std::function<void(const IterationLog&)>& on_iteration,
-               bool final_model = true) {
+Fitted FitRecipeAndModel(const Table& train_in, const Table* valid_in, const Target& target,
+                         const TrainRequest& req,
+                         const std::function<void(const IterationLog&)>& on_iteration,
+                         bool final_model, RecipeNotes& notes) {
   Fitted f;
   Table train = train_in, valid;
   if (req.recipe) {
@@ -97,13 +108,10 @@ Fitted FitOnce(const Table& train_in, const Table* valid_in, const Target& targe
     ro.target_classes = target.task == Task::kBinary || target.task == Task::kMulticlass;
     ro.seed = req.seed;
     ro.threads = req.threads;
-    std::vector<std::string> notes;
-    ro.notes = &notes;
+    ro.notes = &notes.notes;
     Table transformed;
     f.recipe = req.recipe->Fit(train_in, ro, &transformed);
-    if (final_model && req.on_recipe_note) {
-      for (const std::string& note : notes) req.on_recipe_note(note);
-    }
+    if (final_model) notes.Report(req);  // now, not after the training
     train = AfterRecipe(transformed, target);
     if (train.num_rows() == 0) {
       throw InvalidArgument("the recipe left no training rows", "check its filter steps");
@@ -155,6 +163,22 @@ Fitted FitOnce(const Table& train_in, const Table* valid_in, const Target& targe
   }
   f.estimator->Fit(in);
   return f;
+}
+
+// Fits the recipe, the encoding and the estimator (FitRecipeAndModel). The recipe's notes are
+// reported for the final model, and for any fit that fails (a cross-validation fold's too):
+// they may explain the failure (a logarithm of 0 gives -inf).
+Fitted FitOnce(const Table& train_in, const Table* valid_in, const Target& target,
+               const TrainRequest& req,
+               const std::function<void(const IterationLog&)>& on_iteration,
+               bool final_model = true) {
+  RecipeNotes notes;
+  try {
+    return FitRecipeAndModel(train_in, valid_in, target, req, on_iteration, final_model, notes);
+  } catch (...) {
+    notes.Report(req);
+    throw;
+  }
 }
 
 }  // namespace

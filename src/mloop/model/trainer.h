@@ -37,8 +37,8 @@ struct TrainRequest {
   std::function<void(const IterationLog&)> on_fold_iteration;
   // Called with each note of the final model's recipe fit (RecipeFitOptions::notes: what
   // scikit-learn would warn about, "step 3 (bucketize): ..."), as soon as the recipe is fitted:
-  // a note may explain why training then fails (log of 0 -> -inf). Cross-validation folds'
-  // fits are not reported. May be null.
+  // a note may explain why training then fails (log of 0 -> -inf). A cross-validation fold's
+  // notes are reported only when its fit fails. May be null.
   std::function<void(const std::string&)> on_recipe_note;
   // When set and true, training stops at the next iteration or stage: TrainingStopped
   // ("interrupted"), which a tracked run records as killed. May be null.

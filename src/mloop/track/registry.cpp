@@ -267,6 +267,10 @@ ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref) {
   // A registered model's name alone: which of its versions?
   if (IsPlainName(ref)) {
     const auto versions = ws.metadata().ListModelVersions(ref);
+    if (versions.empty() && DeletionOf(ws, ref, 0)) {
+      throw NotFound("every version of '" + ref + "' was deleted",
+                     "`mloop models history " + ref + "` shows them");
+    }
     if (!versions.empty()) {
       std::vector<std::string> aliases;
       for (const auto& v : versions) {
