@@ -365,6 +365,12 @@ TEST(RecipeCheckTest, WrongTypes) {
                 .first,
             "step 1 (impute): column 'city' is string; impute with strategy median takes "
             "numeric columns (float64, int64, bool)");
+  // A timestamp filled with scikit-learn's default 0 would be 1970-01-01: the date is asked for.
+  EXPECT_EQ(CheckError("steps:\n  - impute: {columns: ts, strategy: constant}\n",
+                       ErrorCode::kInvalidArgument)
+                .first,
+            "step 1 (impute): strategy constant on the timestamp column 'ts' needs 'fill_value', "
+            "a date such as '2024-01-01'");
   EXPECT_NE(CheckError("steps:\n  - date_parts: {columns: plan}\n", ErrorCode::kInvalidArgument)
                 .first.find("column 'plan' is string; date_parts takes timestamp columns"),
             std::string::npos);

@@ -51,6 +51,11 @@ class ImputeStep : public StepBase<ImputeStep> {
                   strategy_ == "mean" || strategy_ == "median"
                       ? kNumericColumns
                       : "numeric, string or timestamp columns");
+      if (strategy_ == "constant" && fill_.is_null() && f.type == DataType::kTimestamp) {
+        // scikit-learn's default fill of 0 would be 1970-01-01, a date no one means.
+        throw Fail("strategy constant on the timestamp column '" + name +
+                   "' needs 'fill_value', a date such as '2024-01-01'");
+      }
       if (strategy_ == "constant" && !fill_.is_null()) {
         if (numeric && !fill_.is_number()) {
           throw Fail("'fill_value' " + fill_.dump() + " is not a number, but column '" + name +
@@ -149,7 +154,7 @@ class ImputeStep : public StepBase<ImputeStep> {
       for (int64_t i = 0; i < n && !*had_missing; ++i) *had_missing = !c.IsValid(i);
       if (strategy_ == "constant") {
         if (!fill_.is_null()) return fill_;
-        return text ? json("missing_value") : json(FormatTimestamp(0));
+        return json("missing_value");  // Check requires fill_value for timestamp columns
       }
       // most_frequent: ties go to the smallest value, as in scikit-learn.
       if (text) {
