@@ -360,6 +360,22 @@ void PrepPreview(const GlobalOptions& global, const PrepArgs& a) {
     nlohmann::json change = StepChanges(before, after);
     change["step"] = k;
     change["spec"] = source["steps"][k - 1];
+    // A rename moves a column: shown as renamed, not as one removed and another added.
+    change["renamed"] = nlohmann::json::object();
+    if (const auto& spec = change["spec"]; spec.contains("rename") && spec["rename"].is_object() &&
+                                           spec["rename"].contains("mapping")) {
+      for (const auto& [from, to] : spec["rename"]["mapping"].items()) {
+        if (!to.is_string()) continue;
+        auto& added = change["added"];
+        auto& removed = change["removed"];
+        auto a = std::find(added.begin(), added.end(), to);
+        auto r = std::find(removed.begin(), removed.end(), from);
+        if (a == added.end() || r == removed.end()) continue;
+        added.erase(a);
+        removed.erase(r);
+        change["renamed"][from] = to;
+      }
+    }
     steps.push_back(change);
     before = std::move(after);
   }
@@ -387,6 +403,9 @@ void PrepPreview(const GlobalOptions& global, const PrepArgs& a) {
     if (s["rows_after"] != s["rows_before"]) {
       what += "rows " + HumanCount(s["rows_before"].get<int64_t>()) + " -> " +
               HumanCount(s["rows_after"].get<int64_t>()) + "; ";
+    }
+    for (const auto& [from, to] : s["renamed"].items()) {
+      what += "renamed " + from + " -> " + to.get<std::string>() + "; ";
     }
     if (!s["added"].empty()) what += "added " + list(s["added"]) + "; ";
     if (!s["removed"].empty()) what += "removed " + list(s["removed"]) + "; ";

@@ -224,6 +224,12 @@ TEST_F(PrepCliTest, BadRecipesAreReportedBeforeAnythingRuns) {
   r = Run("prep preview cs.yaml --data cs.csv");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "b (3 cells, bool -> string)");
+  // A rename shows as one, not as a column removed and another added.
+  WriteFile(dir_ / "ren.yaml", "steps:\n  - rename: {mapping: {x: size}}\n");
+  r = Run("prep preview ren.yaml --data cs.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "renamed x -> size");
+  EXPECT_EQ(r.out.find("added size"), std::string::npos);
   // preview names the file and line of the step, as fit does, and the row of the input.
   WriteFile(dir_ / "rn.csv", "id,v\n1,5\n2,6\n3,x\n");
   WriteFile(dir_ / "rn.yaml",
