@@ -611,6 +611,47 @@ TEST(ProfileTest, LeakageNeedsRowsPerCategory) {
   EXPECT_EQ(p.target->ranking[0].first, "leak");
 }
 
+// Columns declared as no feature (id, event_time, ignored) are not scored against the target:
+// a row id of rows sorted by label "predicted" it perfectly, and a declared id needs no id_like
+// alert. A classification target's skewness is its class balance: no skewed alert beside the
+// imbalance one.
+TEST(ProfileTest, DeclaredRolesAreNotFeatures) {
+  ColumnBuilder id(DataType::kInt64), when(DataType::kInt64), x(DataType::kFloat64),
+      y(DataType::kInt64);
+  for (int i = 0; i < 200; ++i) {
+    id.AppendInt(i);
+    when.AppendInt(1000 + i);
+    x.AppendDouble((i * 37) % 101);
+    y.AppendInt(i >= 190);  // sorted by label; 5% positive
+  }
+  Table t(Schema({{"row_id", DataType::kInt64, Role::kId},
+                  {"when", DataType::kInt64, Role::kEventTime},
+                  {"x", DataType::kFloat64},
+                  {"y", DataType::kInt64, Role::kTarget}}),
+          {id.Finish(), when.Finish(), x.Finish(), y.Finish()});
+  ProfileOptions options;
+  options.target = "y";
+  const Profile p = ComputeProfile(t, options);
+  EXPECT_FALSE(p.Find("row_id")->target_association);
+  EXPECT_FALSE(p.Find("when")->target_association);
+  EXPECT_TRUE(p.Find("x")->target_association);
+  ASSERT_EQ(p.target->ranking.size(), 1u);
+  EXPECT_EQ(p.target->ranking[0].first, "x");
+  for (const Alert& a : p.alerts) {
+    EXPECT_NE(a.kind, "possible_leakage") << a.message;
+    EXPECT_FALSE(a.kind == "id_like" && a.column == "row_id") << a.message;
+    EXPECT_FALSE(a.kind == "skewed" && a.column == "y") << a.message;
+  }
+  EXPECT_NE(FindAlert(p, "imbalance", "y"), nullptr);
+  // Undeclared, the same id column is scored (and leaks), as before.
+  Table plain(Schema({{"row_id", DataType::kInt64},
+                      {"when", DataType::kInt64},
+                      {"x", DataType::kFloat64},
+                      {"y", DataType::kInt64}}),
+              t.columns());
+  EXPECT_TRUE(ComputeProfile(plain, options).Find("row_id")->target_association);
+}
+
 TEST(ProfileTest, EmptyTable) {
   Table t(Schema({{"x", DataType::kFloat64}, {"s", DataType::kString}}),
           {BuildColumn(DataType::kFloat64, 0, false), BuildColumn(DataType::kString, 0, false)});

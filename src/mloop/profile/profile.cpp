@@ -496,7 +496,7 @@ void NumericAssociation(const Column& c, const SortedColumn& s, const TargetData
 }
 
 void ProfileSortable(const Column& c, const ProfileOptions& options, const TargetData& target,
-                     bool is_target, SortedColumn& s, ColumnProfile& out, NumericWork* work,
+                     bool not_scored, SortedColumn& s, ColumnProfile& out, NumericWork* work,
                      ColumnExtras& extras) {
   const PowerSums sums = SortAndWalk(c, options.top_k, s, out, work);
   const size_t n = s.finite();
@@ -522,7 +522,7 @@ void ProfileSortable(const Column& c, const ProfileOptions& options, const Targe
     work->shift = sums.shift();
     work->offset = sums.offset();
   }
-  if (target.kind != TargetKind::kNone && !is_target) {
+  if (target.kind != TargetKind::kNone && !not_scored) {
     NumericAssociation(c, s, target, out, extras);
   }
 }
@@ -548,7 +548,8 @@ void StringAssociation(const Column& c, const std::vector<int32_t>& canonical,
     // Score = the category's positive rate (binary) or mean target (regression), taken out of
     // fold: row i is in fold i % 5 and scored by the other folds' rows, a category they do not
     // hold by their overall rate. In-sample rates made many small categories look predictive
-    // (100 random codes over 300 rows: AUC 0.81 for noise).
+    // (100 random codes over 300 rows: AUC 0.81 for noise). Out of fold, their direction is
+    // kept (see below).
     const bool binary = target.kind == TargetKind::kBinary;
     // Sums and counts of the target per fold and category, per fold, per category, and in all.
     std::array<std::vector<double>, kAssociationFolds> sum, count;
@@ -596,11 +597,16 @@ void StringAssociation(const Column& c, const std::vector<int32_t>& canonical,
         if (i == 0 || scored[i].first != scored[i - 1].first) groups.emplace_back();
         (scored[i].second == 1 ? groups.back().positives : groups.back().negatives) += 1;
       }
+      // The score's direction is its own (a higher rate means more positives), so it is not
+      // flipped: out-of-fold rates of noise run against the label (a row's own fold holds the
+      // positives its score lacks), and max(AUC, 1 - AUC) made noise score 0.58 and rank first.
+      // Below 0.5 is no association: 0.5.
       value = RocAucOfGroups(groups);
-      if (!std::isnan(value)) value = std::max(value, 1 - value);
+      if (!std::isnan(value)) value = std::max(value, 0.5);
     } else if (defined) {
-      value = std::fabs(PearsonComplete(score.data(), target.value.data(), score.size()));
-      if (!std::isnan(value)) value = std::min(value, 1.0);
+      // The same for the mean target: a negative r is no association (0), not a strong one.
+      value = PearsonComplete(score.data(), target.value.data(), score.size());
+      if (!std::isnan(value)) value = std::clamp(value, 0.0, 1.0);
     }
   } else if (target.kind == TargetKind::kMulticlass) {
     const int classes = static_cast<int>(target.class_names.size());
@@ -620,7 +626,7 @@ void StringAssociation(const Column& c, const std::vector<int32_t>& canonical,
 }
 
 void ProfileString(const Column& c, const ProfileOptions& options, const TargetData& target,
-                   bool is_target, ColumnProfile& out, ColumnExtras& extras) {
+                   bool not_scored, ColumnProfile& out, ColumnExtras& extras) {
   const Dictionary& dict = c.dictionary();
   const std::vector<int32_t> canonical = CanonicalCodes(dict);
   std::vector<int64_t> counts(dict.size(), 0);
@@ -655,7 +661,7 @@ void ProfileString(const Column& c, const ProfileOptions& options, const TargetD
   out.semantic = Classify(out);
   const bool scorable =
       out.semantic != SemanticType::kIdLike && out.semantic != SemanticType::kText;
-  if (target.kind != TargetKind::kNone && !is_target && scorable) {
+  if (target.kind != TargetKind::kNone && !not_scored && scorable) {
     StringAssociation(c, canonical, target, out, extras);
   }
 }
@@ -692,8 +698,10 @@ Alert MakeAlert(std::string kind, std::string column, std::string message,
   return Alert{std::move(kind), std::move(column), std::move(message), std::move(evidence)};
 }
 
+// `role`: the column's declared role; `class_target`: the column is a classification target
+// (whose skewness is its class balance, which the imbalance alert covers).
 void ColumnAlerts(const ColumnProfile& c, const ProfileOptions& o, int64_t rows, bool is_target,
-                  std::vector<Alert>& alerts) {
+                  Role role, bool class_target, std::vector<Alert>& alerts) {
   const std::string q = "'" + c.name + "'";
   if (c.semantic == SemanticType::kConstant) {
     const std::string value = c.top_values.empty() ? "" : c.top_values[0].value;
@@ -702,7 +710,7 @@ void ColumnAlerts(const ColumnProfile& c, const ProfileOptions& o, int64_t rows,
                   q + " has the same value (" + Printable(value, 40) + ") in every present row",
                   {{"value", value}, {"count", c.count}}));
   }
-  if (c.semantic == SemanticType::kIdLike && !is_target) {
+  if (c.semantic == SemanticType::kIdLike && !is_target && role != Role::kId) {
     alerts.push_back(MakeAlert(
         "id_like", c.name, q + " has a different value in every row: an identifier, not a feature",
         {{"distinct", c.distinct}, {"count", c.count}}));
@@ -729,7 +737,7 @@ void ColumnAlerts(const ColumnProfile& c, const ProfileOptions& o, int64_t rows,
         {{"infinite", c.infinite}, {"count", c.count}}));
   }
   if (c.semantic == SemanticType::kNumeric && c.skewness && std::isfinite(*c.skewness) &&
-      std::fabs(*c.skewness) > o.skewness) {
+      std::fabs(*c.skewness) > o.skewness && !(is_target && class_target)) {
     alerts.push_back(MakeAlert("skewed", c.name,
                                q + " is highly skewed (skewness " + Short(*c.skewness) + ")",
                                {{"skewness", *c.skewness}, {"threshold", o.skewness}}));
@@ -894,8 +902,11 @@ std::vector<Alert> BuildAlerts(const Table& table, const Profile& p, const Profi
         {{"duplicate_rows", p.duplicate_rows}, {"rows", p.rows}, {"percent", percent}}));
   }
   const std::string target = p.target ? p.target->column : "";
-  for (const ColumnProfile& c : p.column_profiles) {
-    ColumnAlerts(c, o, p.rows, c.name == target, alerts);
+  const bool class_target = p.target && p.target->task != "regression";
+  for (size_t i = 0; i < p.column_profiles.size(); ++i) {
+    const ColumnProfile& c = p.column_profiles[i];
+    ColumnAlerts(c, o, p.rows, c.name == target, table.schema().field(static_cast<int>(i)).role,
+                 class_target, alerts);
   }
   const Correlations& corr = p.correlations;
   PairAlerts(table, p, corr.numeric, corr.pearson, "pearson", "Pearson r", target,
@@ -968,12 +979,15 @@ Profile ComputeProfile(const Table& table, const ProfileOptions& options) {
       ColumnProfile& out = p.column_profiles[c];
       out.name = field.name;
       out.type = field.type;
-      const bool is_target = c == target.column;
+      // Columns declared as no feature (an id, the event time, ignored) are not scored against
+      // the target: a row id of rows sorted by label would "predict" it perfectly.
+      const bool not_scored = c == target.column || field.role == Role::kId ||
+                              field.role == Role::kEventTime || field.role == Role::kIgnored;
       if (field.type == DataType::kString) {
-        ProfileString(column, options, target, is_target, out, extras[c]);
+        ProfileString(column, options, target, not_scored, out, extras[c]);
       } else {
         NumericWork* work = numeric_index[c] >= 0 ? &numeric[numeric_index[c]] : nullptr;
-        ProfileSortable(column, options, target, is_target, sorted, out, work, extras[c]);
+        ProfileSortable(column, options, target, not_scored, sorted, out, work, extras[c]);
         out.semantic = Classify(out);
       }
       out.missing = rows - out.count;

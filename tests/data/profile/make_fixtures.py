@@ -313,7 +313,10 @@ def association(info, kind, values, profile):
         else:
             xs = x[mask]
         r = pd.Series(xs).corr(pd.Series(y[mask]))
-        return (None, None) if math.isnan(r) else (min(abs(r), 1.0), None)
+        if math.isnan(r):
+            return None, None
+        # An out-of-fold category mean keeps its direction: a negative r is no association.
+        return (min(max(r, 0.0), 1.0) if kind == "string" else min(abs(r), 1.0)), None
     labels = info["labels"]
     mask = present & (labels >= 0)
     if mask.sum() == 0:
@@ -330,7 +333,8 @@ def association(info, kind, values, profile):
         else:
             score = x[mask]
         auc = roc_auc_score(yl, score)
-        return max(auc, 1 - auc), None
+        # An out-of-fold category rate keeps its direction: below 0.5 is no association.
+        return (max(auc, 0.5) if kind == "string" else max(auc, 1 - auc)), None
     if kind == "string":
         groups = feature[mask].to_numpy()
     else:
