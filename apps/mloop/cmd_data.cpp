@@ -1,4 +1,5 @@
 // mloop data import | list | show | export (data diff: cmd_profile.cpp)
+#include <cmath>
 #include <cstring>
 #include <iostream>
 
@@ -200,6 +201,16 @@ void RunList(const GlobalOptions& global, bool json) {
 
 // --- show -------------------------------------------------------------------------------------
 
+// Missing values as pandas' isna() counts them (and `profile` does): empty cells, and NaN in a
+// float64 column ("nan" in a CSV reads as that number).
+int64_t MissingCount(const Column& c) {
+  int64_t missing = c.null_count();
+  if (c.type() == DataType::kFloat64) {
+    for (int64_t i = 0; i < c.size(); ++i) missing += c.IsValid(i) && std::isnan(c.f64()[i]);
+  }
+  return missing;
+}
+
 void RunShow(const GlobalOptions& global, const std::string& ref_text, int64_t head, bool json) {
   auto ws = OpenWorkspace(global);
   DatasetVersion v = ResolveDataset(*ws, DatasetRefArg(ref_text));
@@ -208,7 +219,7 @@ void RunShow(const GlobalOptions& global, const std::string& ref_text, int64_t h
   if (json) {
     nlohmann::json j = VersionJson(v);
     for (int c = 0; c < t.num_columns(); ++c) {
-      j["schema"][c]["missing"] = t.column(c).null_count();
+      j["schema"][c]["missing"] = MissingCount(t.column(c));
     }
     // The first rows as {"columns": [...], "rows": [[...], ...]}: values in column order, as
     // text (missing: null), the same text `data export` writes.
@@ -248,7 +259,7 @@ void RunShow(const GlobalOptions& global, const std::string& ref_text, int64_t h
   std::vector<std::vector<std::string>> rows;
   for (int c = 0; c < t.num_columns(); ++c) {
     const Field& f = t.schema().field(c);
-    int64_t missing = t.column(c).null_count();
+    const int64_t missing = MissingCount(t.column(c));
     char pct[32];
     std::snprintf(pct, sizeof pct, "%.1f%%",
                   t.num_rows() ? 100.0 * static_cast<double>(missing) / t.num_rows() : 0.0);

@@ -451,6 +451,10 @@ TEST_F(CliTest, ImportListShowExportRoundTrip) {
   EXPECT_CONTAINS(r.out, "d@2");  // roles differ, so the content differs
   r = Run("data import d.csv --name d");
   EXPECT_CONTAINS(r.out, "Unchanged: this file was imported as d@2 with the same options");
+  // NaN in a float64 column counts as missing, as pandas' isna() and `profile` count it.
+  WriteFile(dir_ / "nan.csv", "a,b\n1,nan\n2,NAN\n3,4\n");
+  ASSERT_EQ(Run("data import nan.csv --name nan").code, 0);
+  EXPECT_EQ(nlohmann::json::parse(Run("data show nan --json").out)["schema"][1]["missing"], 2);
   r = Run("data import d.csv --name d --json");
   EXPECT_CONTAINS(r.out, "\"reused\": true");
   // Other bytes, the same table: read, then found stored.
