@@ -1255,7 +1255,8 @@ with open(sys.argv[1] + "/p.txt", "w") as f:
   EXPECT_EQ(Run("predict pyb/1 --data one.jsonl -o -").out.find(p[4].substr(p[4].find(','))),
             std::string::npos);
   WriteFile(dir_ / "bad.csv", "a,b\n0.5,0.5\n");
-  EXPECT_CONTAINS(Run("predict pyb/1 --data bad.csv").err, "column 'b' is declared bool");
+  EXPECT_CONTAINS(Run("predict pyb/1 --data bad.csv").err,
+                  "column 'b' was bool in the data the model or recipe was fitted on");
 }
 
 // A scikit-learn model trained with missing=-999.0 reads -999 as missing: imported, it predicts

@@ -254,6 +254,8 @@ struct Plan {
   std::vector<ColumnPlan> columns;
   const MissingTokens* missing;
   int64_t avg_row_bytes;
+  // The declared types are a model's or a fitted recipe's (ReadOptions::types_if_present).
+  bool types_from_model = false;
 };
 
 struct ChunkOut {
@@ -353,10 +355,13 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
         }
         if (!parsed) {
           if (cp.declared) {
-            reject(row, f.begin,
-                   Quoted(text) + " is not a valid " + std::string(DataTypeName(cp.type)) +
-                       " (column '" + cp.name + "' is declared " +
-                       std::string(DataTypeName(cp.type)) + ")");
+            reject(
+                row, f.begin,
+                Quoted(text) + " is not a valid " + std::string(DataTypeName(cp.type)) +
+                    " (column '" + cp.name + (plan.types_from_model ? "' was " : "' is declared ") +
+                    std::string(DataTypeName(cp.type)) +
+                    (plan.types_from_model ? " in the data the model or recipe was fitted on)"
+                                               : ")"));
             ok = false;
           } else {
             DataType current = out.widen[j].value_or(cp.type);
@@ -611,6 +616,7 @@ bool CsvReader::Run(ReadResult* result) {
   plan_.delim = options_.delimiter ? options_.delimiter
                                    : DetectDelimiter(buf_.data() + pos_, buf_.data() + end_, eof_);
   plan_.missing = &options_.missing;
+  plan_.types_from_model = options_.types_if_present;
   ReadHeader();
   InferTypes();
 

@@ -430,10 +430,13 @@ void JsonLinesReader::Scan(const Line& line) {
     }
     if (declared && !ToCell(value, *declared, true, &cell_)) {
       const std::string type(DataTypeName(*declared));
-      return Reject(line, LocateField(line, key, 0, true),
-                    "value for '" + Printable(key, 60) + "' (" +
-                        Printable(simdjson::minify(value), 60) + ") is not a valid " + type +
-                        " (the column is declared " + type + ")");
+      return Reject(
+          line, LocateField(line, key, 0, true),
+          "value for '" + Printable(key, 60) + "' (" + Printable(simdjson::minify(value), 60) +
+              ") is not a valid " + type +
+              (options_.types_if_present
+                   ? " (it was " + type + " in the data the model or recipe was fitted on)"
+                   : " (the column is declared " + type + ")"));
     }
   }
   size_t k = 0;

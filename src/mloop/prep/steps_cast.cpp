@@ -108,7 +108,7 @@ class CastStep : public StepBase<CastStep> {
             ? "int64 takes whole numbers from -9223372036854775808 to 9223372036854775807 "
               "(fractions: round them first, derive x = round(x); larger numbers: cast to "
               "float64)"
-        : to_ == DataType::kBool ? "bool takes true/false (any case) and 1/0"
+        : to_ == DataType::kBool ? "bool takes true/false, t/f, yes/no, y/n (any case) and 1/0"
                                  : "float64 takes numbers (formats: docs/formats.md, \"Reading "
                                    "input\")");
   }

@@ -284,7 +284,7 @@ class LogStep : public PerColumnStep<LogStep> {
     return std::to_string(n) + " value" + (n == 1 ? "" : "s") +
            " <= " + std::string(plus_one_ ? "-1" : "0") + (n == 1 ? " has" : " have") +
            " no finite logarithm: " +
-           (plus_one_ ? "-1 gives -inf, below it missing" : "0 gives -inf, below it missing") +
+           (plus_one_ ? "-1 gives -inf, below it NaN" : "0 gives -inf, below it NaN") +
            "; clip them first, or use log1p";
   }
 
