@@ -451,6 +451,11 @@ TEST_F(CliTest, ImportListShowExportRoundTrip) {
   EXPECT_CONTAINS(r.out, "d@2");  // roles differ, so the content differs
   r = Run("data import d.csv --name d");
   EXPECT_CONTAINS(r.out, "Unchanged: this file was imported as d@2 with the same options");
+  // pandas' to_csv with its index: the unnamed first column gets a hint.
+  WriteFile(dir_ / "pd.csv", ",a,b\n0,1,2\n");
+  r = Run("data import pd.csv --name pd");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "hint: pandas' to_csv writes its index as a first column without a name");
   // NaN in a float64 column counts as missing, as pandas' isna() and `profile` count it.
   WriteFile(dir_ / "nan.csv", "a,b\n1,nan\n2,NAN\n3,4\n");
   ASSERT_EQ(Run("data import nan.csv --name nan").code, 0);

@@ -355,13 +355,13 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
         }
         if (!parsed) {
           if (cp.declared) {
-            reject(
-                row, f.begin,
-                Quoted(text) + " is not a valid " + std::string(DataTypeName(cp.type)) +
-                    " (column '" + cp.name + (plan.types_from_model ? "' was " : "' is declared ") +
-                    std::string(DataTypeName(cp.type)) +
-                    (plan.types_from_model ? " in the data the model or recipe was fitted on)"
-                                               : ")"));
+            reject(row, f.begin,
+                   Quoted(text) + " is not a valid " + std::string(DataTypeName(cp.type)) +
+                       " (column '" + cp.name +
+                       (plan.types_from_model ? "' was " : "' is declared ") +
+                       std::string(DataTypeName(cp.type)) +
+                       (plan.types_from_model ? " in the data the model or recipe was fitted on)"
+                                              : ")"));
             ok = false;
           } else {
             DataType current = out.widen[j].value_or(cp.type);
@@ -405,7 +405,7 @@ class CsvReader {
   void ReadHeader();
   void InferTypes();
   [[noreturn]] void FailAt(int64_t line, const char* row_begin, const char* row_end, const char* at,
-                           const std::string& reason);
+                           const std::string& reason, const std::string& hint = "");
 
   std::filesystem::path path_;
   const ReadOptions& options_;
@@ -439,12 +439,12 @@ void CsvReader::Fill(size_t want) {
 }
 
 void CsvReader::FailAt(int64_t line, const char* row_begin, const char* row_end, const char* at,
-                       const std::string& reason) {
+                       const std::string& reason, const std::string& hint) {
   RejectedRow r;
   Locate(row_begin, at, line, &r.line, &r.column);
   r.reason = reason;
   r.text.assign(row_begin, row_end);
-  throw DataError(FormatRowError(path_.string(), r));
+  throw DataError(FormatRowError(path_.string(), r), hint);
 }
 
 void CsvReader::ReadHeader() {
@@ -482,7 +482,10 @@ void CsvReader::ReadHeader() {
     }
     if (name.empty()) {
       FailAt(line_, row.begin, row.end, fields[j].begin,
-             "header: column " + std::to_string(j + 1) + " has an empty name");
+             "header: column " + std::to_string(j + 1) + " has an empty name",
+             j == 0 ? "pandas' to_csv writes its index as a first column without a name: save "
+                      "with to_csv(..., index=False), or name the column in the header"
+                    : "give every column a name in the header");
     }
     for (size_t k = 0; k < names.size(); ++k) {
       if (names[k] == name) {
