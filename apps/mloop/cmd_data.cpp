@@ -74,13 +74,19 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
     throw UsageError("--format must be auto, csv or jsonl, not '" + a.format + "'");
   }
   req.read = WorkspaceReadOptions(*ws);  // the flags below override the ingest settings
-  if ((!a.na.empty() || a.no_default_na) &&
-      (req.format == SourceFormat::kJsonLines ||
-       (req.format == SourceFormat::kAuto && !a.file.empty() &&
-        DetectFormat(a.file) == SourceFormat::kJsonLines))) {
+  const bool json_lines = req.format == SourceFormat::kJsonLines ||
+                          (req.format == SourceFormat::kAuto && !a.file.empty() &&
+                           DetectFormat(a.file) == SourceFormat::kJsonLines);
+  if ((!a.na.empty() || a.no_default_na) && json_lines) {
     throw UsageError(std::string(a.na.empty() ? "--no-default-na" : "--na") +
                          " applies to CSV files, and " + a.file + " is JSON Lines",
                      "in JSON Lines a missing value is null");
+  }
+  // The other CSV-only options, refused rather than ignored.
+  if ((a.no_header || !a.delimiter.empty() || a.delimiter_given) && json_lines) {
+    throw UsageError(std::string(a.no_header ? "--no-header" : "--delimiter") +
+                         " applies to CSV files, and " + a.file + " is JSON Lines",
+                     "JSON Lines records name their fields");
   }
   // --na adds tokens to the workspace's list (ingest.missing_values), as pandas' na_values adds
   // to its defaults; --no-default-na starts from none (pandas' keep_default_na=False).

@@ -451,6 +451,11 @@ TEST_F(CliTest, ImportListShowExportRoundTrip) {
   EXPECT_CONTAINS(r.out, "d@2");  // roles differ, so the content differs
   r = Run("data import d.csv --name d");
   EXPECT_CONTAINS(r.out, "Unchanged: this file was imported as d@2 with the same options");
+  // CSV-only options with a JSON Lines file are refused, not ignored.
+  WriteFile(dir_ / "j.jsonl", "{\"a\": 1}\n");
+  EXPECT_CONTAINS(Run("data import j.jsonl --name j --no-header").err,
+                  "--no-header applies to CSV files, and j.jsonl is JSON Lines");
+  EXPECT_EQ(Run("data import j.jsonl --name j --delimiter ';'").code, 2);
   // pandas' to_csv with its index: the unnamed first column gets a hint.
   WriteFile(dir_ / "pd.csv", ",a,b\n0,1,2\n");
   r = Run("data import pd.csv --name pd");
