@@ -267,8 +267,11 @@ void RunShow(const GlobalOptions& global, const std::string& ref_text, int64_t h
     const Field& f = t.schema().field(c);
     const int64_t missing = MissingCount(t.column(c));
     char pct[32];
-    std::snprintf(pct, sizeof pct, "%.1f%%",
-                  t.num_rows() ? 100.0 * static_cast<double>(missing) / t.num_rows() : 0.0);
+    double percent = t.num_rows() ? 100.0 * static_cast<double>(missing) / t.num_rows() : 0.0;
+    // Not 100.0% (nor 0.0%) unless every (no) value is missing: 12,001 of 12,002 is 99.9%.
+    if (missing < t.num_rows()) percent = std::min(percent, 99.9);
+    if (missing > 0) percent = std::max(percent, 0.1);
+    std::snprintf(pct, sizeof pct, "%.1f%%", percent);
     rows.push_back({f.name, std::string(DataTypeName(f.type)), std::string(RoleName(f.role)),
                     HumanCount(missing), pct});
   }
@@ -304,6 +307,20 @@ void RunExport(const GlobalOptions& global, const std::string& ref_text, const s
   if (fmt.empty()) fmt = jsonl_name ? "jsonl" : "csv";
   if (fmt != "csv" && fmt != "jsonl") {
     throw UsageError("--format must be csv or jsonl, not '" + fmt + "'");
+  }
+  if (fmt == "jsonl") {
+    // JSON has no infinity: such values are written as null, which reads back as missing.
+    int64_t infinite = 0;
+    for (const Column& c : t.columns()) {
+      if (c.type() != DataType::kFloat64) continue;
+      for (int64_t i = 0; i < c.size(); ++i) infinite += c.IsValid(i) && std::isinf(c.f64()[i]);
+    }
+    if (infinite > 0) {
+      std::cerr << "note: " << infinite
+                << (infinite == 1 ? " infinite value is" : " infinite values are")
+                << " written as null (JSON has no infinity; it reads back as missing); CSV keeps "
+                   "inf\n";
+    }
   }
   if (output == "-") {
     if (json) throw UsageError("--json cannot go with --output - (the data goes to stdout)");

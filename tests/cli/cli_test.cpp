@@ -451,6 +451,12 @@ TEST_F(CliTest, ImportListShowExportRoundTrip) {
   EXPECT_CONTAINS(r.out, "d@2");  // roles differ, so the content differs
   r = Run("data import d.csv --name d");
   EXPECT_CONTAINS(r.out, "Unchanged: this file was imported as d@2 with the same options");
+  // JSON Lines has no infinity: an export says how many infinite values became null.
+  WriteFile(dir_ / "inf.csv", "a,b\n1,inf\n2,-inf\n3,4\n");
+  ASSERT_EQ(Run("data import inf.csv --name inf").code, 0);
+  EXPECT_CONTAINS(Run("data export inf -o inf.jsonl").err,
+                  "note: 2 infinite values are written as null (JSON has no infinity");
+  EXPECT_EQ(Run("data export inf -o inf_out.csv").err, "");
   // CSV-only options with a JSON Lines file are refused, not ignored.
   WriteFile(dir_ / "j.jsonl", "{\"a\": 1}\n");
   EXPECT_CONTAINS(Run("data import j.jsonl --name j --no-header").err,
