@@ -274,6 +274,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadCase{"ragged_short", "n,s\n1,a\n2\n", "in.csv:3:2: expected 2 fields, found 1\n  3 | 2"},
         BadCase{"ragged_long", "n,s\n1,a\n2,b,c\n", "in.csv:3:4: expected 2 fields, found 3"},
+        BadCase{"one_column_header", "n\n1\n2,3\n",
+                "in.csv:3:2: expected 1 field, found 2 (the header reads as one column: is the "
+                "delimiter another? give --delimiter)"},
         BadCase{"unterminated", "n,s\n1,\"abc\n2,x\n", "in.csv:2:3: unterminated quoted field"},
         BadCase{"text_after_quote", "n,s\n1,\"ab\"c\n", "in.csv:2:7: unexpected text after"},
         BadCase{"invalid_utf8", "n,s\n1,ok\n2,a\xFF\xFE\n", "in.csv:3:3: invalid UTF-8"},

@@ -318,9 +318,12 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
       // that way), wherever it is.
     } else if (fields.size() != ncols) {
       const char* at = fields.size() > ncols ? fields[ncols].begin - 1 : row.end;
-      reject(
-          row, at,
-          "expected " + std::to_string(ncols) + " fields, found " + std::to_string(fields.size()));
+      auto count = [](size_t n) { return std::to_string(n) + (n == 1 ? " field" : " fields"); };
+      reject(row, at,
+             "expected " + count(ncols) + ", found " + std::to_string(fields.size()) +
+                 (ncols == 1 ? " (the header reads as one column: is the delimiter another? "
+                               "give --delimiter)"
+                             : ""));
     } else {
       bool ok = true;
       for (size_t j = 0; j < ncols && ok; ++j) {
