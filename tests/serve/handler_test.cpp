@@ -833,6 +833,19 @@ TEST_F(HandlerTest, KServeV2) {
   // The headers /invocations answers with.
   EXPECT_EQ(Header(res, "X-Amzn-Invoked-Production-Variant"), "production");
   EXPECT_EQ(Header(res, "X-Mloop-Model-Version"), "m/1");
+  // A CSV body (meant for /invocations) is a 415 saying where it goes; JSON with a charset and
+  // curl's default form type are read as JSON.
+  res = Call("POST", "/v2/models/churn/infer", "1,2,red", {{"Content-Type", "text/csv"}});
+  EXPECT_EQ(res.status, 415);
+  EXPECT_CONTAINS(res.body, "CSV and JSON Lines go to POST /invocations");
+  EXPECT_EQ(Call("POST", "/v2/models/churn/infer", by_column,
+                 {{"Content-Type", "application/json; charset=utf-8"}})
+                .status,
+            200);
+  EXPECT_EQ(Call("POST", "/v2/models/churn/infer", by_column,
+                 {{"Content-Type", "application/x-www-form-urlencoded"}})
+                .status,
+            200);
   std::string typo = by_column;
   typo.replace(typo.find("\"color\""), 7, "\"colour\"");
   res = Call("POST", "/v2/models/churn/infer", typo);

@@ -642,6 +642,15 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
   const std::vector<Field>& inputs = loaded->predictor->inputs();
   // As /invocations names them: which variant answered (errors included), and its version.
   res->headers.emplace_back("X-Amzn-Invoked-Production-Variant", variant.name());
+  // The V2 body is JSON: a CSV or JSON Lines body (a request meant for /invocations) is told so,
+  // not parsed as malformed JSON. Other types pass (curl -d sends form-urlencoded).
+  if (const auto format = RecordFormatFromContentType(req.content_type);
+      format && *format != RecordFormat::kJson) {
+    return Fail(res, 415,
+                "unsupported Content-Type '" + std::string(req.content_type) +
+                    "': V2 inference takes a JSON body (application/json); CSV and JSON Lines go "
+                    "to POST /invocations");
+  }
   thread_local dom::parser parser;
   dom::element doc;
   if (auto err = parser.parse(req.body.data(), req.body.size()).get(doc)) {
