@@ -200,15 +200,8 @@ ImportResult ImportDataFile(Workspace& ws, const std::string& file, bool announc
   // dataset: said when its columns are others, which is seldom what a new version means.
   const DatasetVersion& v = r.version;
   if (r.created && before) {
-    auto names = [](const std::string& schema_json) {
-      std::vector<std::string> out;
-      const auto j = nlohmann::json::parse(schema_json, nullptr, false);
-      if (j.is_array()) {
-        for (const auto& f : j) out.push_back(f.value("name", ""));
-      }
-      return out;
-    };
-    const std::vector<std::string> was = names(before->schema_json), now = names(v.schema_json);
+    const std::vector<std::string> was = SchemaFromJson(before->schema_json).names(),
+                                   now = SchemaFromJson(v.schema_json).names();
     std::vector<std::string> added, gone;
     for (const auto& n : now) {
       if (std::find(was.begin(), was.end(), n) == was.end()) added.push_back(n);
@@ -224,13 +217,8 @@ ImportResult ImportDataFile(Workspace& ws, const std::string& file, bool announc
       std::cerr << "warning: " << v.name << "@" << v.version << " has other columns than " << v.name
                 << "@" << before->version << " (from "
                 << (same_file ? std::string("this file, before") : before->source_uri) << "):";
-      auto few = [](const std::vector<std::string>& names) {  // at most 5, then the count
-        if (names.size() <= 5) return Join(names, ", ");
-        return Join(std::vector<std::string>(names.begin(), names.begin() + 4), ", ") + ", ... (" +
-               std::to_string(names.size()) + " in all)";
-      };
-      if (!added.empty()) std::cerr << " new " << few(added) << ";";
-      if (!gone.empty()) std::cerr << " gone " << few(gone) << ";";
+      if (!added.empty()) std::cerr << " new " << ShortList(added, 5) << ";";
+      if (!gone.empty()) std::cerr << " gone " << ShortList(gone, 5) << ";";
       std::cerr << (same_file ? " the model trains on what the file holds now\n"
                               : " `mloop data import FILE --name OTHER` keeps another file's "
                                 "data apart\n");

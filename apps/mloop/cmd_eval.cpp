@@ -114,11 +114,9 @@ std::string TrainingDataWarning(Workspace& ws, const ModelBundle& bundle,
   const std::string split = lineage.value("split", std::string());
   // The run that trained it, if it is this workspace's (an imported model's lineage names a
   // run of the workspace it came from).
-  std::string run;
-  if (const auto id = lineage.value("run_id", nlohmann::json()); id.is_number_integer()) {
-    const auto r = ws.metadata().GetRun(id.get<int64_t>());
-    if (r && r->model_hash == model_hash) run = " (`mloop runs show " + id.dump() + "`)";
-  }
+  const int64_t run_id = TrainingRunOf(ws, bundle.manifest, model_hash);
+  const std::string run =
+      run_id ? " (`mloop runs show " + std::to_string(run_id) + "`)" : std::string();
   return v.name + "@" + std::to_string(v.version) + " is the data the model was trained on: " +
          (split == "none" ? "every row" : "most rows (split " + split + ")") +
          " trained it, so these metrics overstate its quality on new data; evaluate on data it "

@@ -104,6 +104,26 @@ nlohmann::json VersionJson(const ModelVersionRecord& v) {
           {"created", FormatTimestamp(v.created_at_us)}};
 }
 
+// Registers the bundle at `model_hash` (its `manifest`) as a new version of `name`, warning on
+// stderr (--json's document stays one document) when it differs from the previous version in
+// what clients see (task, inputs, classes).
+ModelVersionRecord RegisterVersion(Workspace& ws, const std::string& name,
+                                   const std::string& model_hash, int64_t run_id,
+                                   const nlohmann::json& manifest, const std::string& description,
+                                   const std::map<std::string, std::string>& tags) {
+  const auto earlier = ws.metadata().ListModelVersions(name);
+  const std::string difference =
+      earlier.empty() ? "" : DifferenceFrom(ws, manifest, earlier.back().model_hash);
+  ModelVersionRecord v = ws.metadata().RegisterModelVersion(
+      name, model_hash, run_id, description, tags, CurrentActor(), ws.clock().NowMicros());
+  if (!difference.empty()) {
+    std::cerr << "warning: " << name << "/" << v.version << " is " << difference << " (" << name
+              << "/" << earlier.back().version << "); clients of " << name
+              << " must change with it\n";
+  }
+  return v;
+}
+
 void Register(const GlobalOptions& global, const std::string& run_ref, const std::string& name,
               const std::string& description, const std::vector<std::string>& tag_texts,
               bool json) {
@@ -121,26 +141,9 @@ void Register(const GlobalOptions& global, const std::string& run_ref, const std
   const ModelBundle bundle = LoadBundle(ws->artifacts(), m.model_hash);
   // Given as another version (churn/2) or by its address: the run that trained it all the same.
   if (run_id == 0 && m.version) run_id = m.version->run_id;
-  if (run_id == 0) {
-    const nlohmann::json lineage = bundle.manifest.value("lineage", nlohmann::json::object());
-    const nlohmann::json trained_by = lineage.value("run_id", nlohmann::json());
-    // Only this workspace's run that made this very bundle: an imported model's lineage names
-    // a run of the workspace it came from, and a run of that number here is another one.
-    if (trained_by.is_number_integer()) {
-      const auto r = ws->metadata().GetRun(trained_by.get<int64_t>());
-      if (r && r->model_hash == m.model_hash) run_id = trained_by.get<int64_t>();
-    }
-  }
-  const auto earlier = ws->metadata().ListModelVersions(name);
-  const std::string difference =
-      earlier.empty() ? "" : DifferenceFrom(*ws, bundle.manifest, earlier.back().model_hash);
-  ModelVersionRecord v = ws->metadata().RegisterModelVersion(
-      name, m.model_hash, run_id, description, tags, CurrentActor(), ws->clock().NowMicros());
-  if (!difference.empty()) {  // on stderr: --json's document stays one document
-    std::cerr << "warning: " << name << "/" << v.version << " is " << difference << " (" << name
-              << "/" << earlier.back().version << "); clients of " << name
-              << " must change with it\n";
-  }
+  if (run_id == 0) run_id = TrainingRunOf(*ws, bundle.manifest, m.model_hash);
+  const ModelVersionRecord v =
+      RegisterVersion(*ws, name, m.model_hash, run_id, bundle.manifest, description, tags);
   if (json) {
     PrintJson(VersionJson(v));
     return;
@@ -455,23 +458,12 @@ struct ImportArgs {
   std::vector<std::string> tags;
 };
 
-// Registers `bundle` (stored first) as a new version of `name`, warning when it differs from
-// the previous version in what clients see (task, inputs, classes), as `models register` does.
+// Stores `bundle` and registers it as a new version of `name`, with no run of this workspace.
 ModelVersionRecord RegisterImported(Workspace& ws, const std::string& name,
                                     const ModelBundle& bundle, const std::string& description,
                                     const std::map<std::string, std::string>& tags) {
-  const std::string hash = SaveBundle(bundle, ws.artifacts());
-  const auto earlier = ws.metadata().ListModelVersions(name);
-  const std::string difference =
-      earlier.empty() ? "" : DifferenceFrom(ws, bundle.manifest, earlier.back().model_hash);
-  ModelVersionRecord v = ws.metadata().RegisterModelVersion(name, hash, 0, description, tags,
-                                                            CurrentActor(), ws.clock().NowMicros());
-  if (!difference.empty()) {
-    std::cerr << "warning: " << name << "/" << v.version << " is " << difference << " (" << name
-              << "/" << earlier.back().version << "); clients of " << name
-              << " must change with it\n";
-  }
-  return v;
+  return RegisterVersion(ws, name, SaveBundle(bundle, ws.artifacts()), 0, bundle.manifest,
+                         description, tags);
 }
 
 // The directory of an mloop model export named by `path` (the directory itself or its

@@ -7,7 +7,6 @@
 #include <iostream>
 #include <map>
 #include <optional>
-#include <set>
 
 #include "cli.h"
 #include "mloop/core/error.h"
@@ -108,9 +107,8 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
     // A new experiment's name follows the rule of model and dataset names, and one differing
     // from an existing experiment in case only is refused (two would read as one). Experiments
     // made before the rule keep working.
-    std::set<std::string> experiments;
-    for (const RunRecord& r : ws->metadata().ListRuns("")) experiments.insert(r.experiment);
-    if (!experiments.count(a.experiment)) {
+    const std::vector<std::string> experiments = ws->metadata().ListExperiments();
+    if (std::find(experiments.begin(), experiments.end(), a.experiment) == experiments.end()) {
       if (!IsPlainName(a.experiment)) {
         throw UsageError("invalid experiment name '" + Printable(a.experiment, 80) + "'",
                          kPlainNameRule);
@@ -124,10 +122,17 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
       }
     }
   }
+  // The stored dataset version's catalogue entry, looked up once (not for a file imported below,
+  // whose table is at hand): its schema and size answer the checks before a run is recorded.
+  std::optional<DatasetVersion> stored;
+  auto stored_version = [&]() -> const DatasetVersion& {
+    if (!stored) stored = ResolveDataset(*ws, cmd.data);
+    return *stored;
+  };
   const bool declared_target = a.target.empty() && needs_target;
   if (declared_target) {
     // The target declared when the dataset was imported (--target, --role COL=target).
-    a.target = SchemaFromJson(ResolveDataset(*ws, cmd.data).schema_json).DeclaredTarget();
+    a.target = SchemaFromJson(stored_version().schema_json).DeclaredTarget();
     if (a.target.empty()) throw no_target();
     req.target = a.target;
   }
@@ -162,6 +167,9 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
       for (const auto& [k, v] : log.metrics) std::cerr << "  " << k << " " << MetricText(v);
       std::cerr << "\n";
     };
+  const Schema schema =
+      cmd.data_table ? cmd.data_table->schema() : SchemaFromJson(stored_version().schema_json);
+  const int64_t data_rows = cmd.data_table ? cmd.data_table->num_rows() : stored_version().num_rows;
   std::optional<Recipe> recipe;
   if (!a.recipe.empty()) {
     recipe = Recipe::Load(a.recipe);
@@ -170,29 +178,17 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
     // Said even with --quiet / --json, as `prep fit` says them.
     req.on_recipe_note = [](const std::string& note) { std::cerr << "note: " << note << "\n"; };
     // A recipe that does not fit the data is reported before a run is recorded.
-    const Schema schema = cmd.data_table
-                              ? cmd.data_table->schema()
-                              : SchemaFromJson(ResolveDataset(*ws, cmd.data).schema_json);
     RecipeFitOptions check;
     check.target = a.target;
     recipe->Check(schema, check);
   }
-  {
-    // What the dataset already tells is wrong (a misspelt target or time column, more folds than
-    // rows) is said before a run is recorded: a failed run per typo is noise in `runs list`.
-    std::optional<DatasetVersion> version;
-    if (!cmd.data_table) version = ResolveDataset(*ws, cmd.data);
-    const Schema schema =
-        cmd.data_table ? cmd.data_table->schema() : SchemaFromJson(version->schema_json);
-    const int64_t rows = cmd.data_table ? cmd.data_table->num_rows() : version->num_rows;
-    if (!req.target.empty() && !recipe) schema.Require(req.target);  // a recipe may derive it
-    if (!cmd.valid && req.split.kind == SplitSpec::Kind::kTime) {
-      schema.Require(req.split.time_column);
-    }
-    if (req.cv_folds > rows) {
-      throw InvalidArgument("cross-validation needs 2 to " + std::to_string(rows) + " folds, not " +
-                            std::to_string(req.cv_folds));
-    }
+  // What the dataset already tells is wrong (a misspelt target or time column, more folds than
+  // rows) is said before a run is recorded: a failed run per typo is noise in `runs list`.
+  if (!req.target.empty() && !recipe) schema.Require(req.target);  // a recipe may derive it
+  if (!cmd.valid && req.split.kind == SplitSpec::Kind::kTime) schema.Require(req.split.time_column);
+  if (req.cv_folds > data_rows) {
+    throw InvalidArgument("cross-validation needs 2 to " + std::to_string(data_rows) +
+                          " folds, not " + std::to_string(req.cv_folds));
   }
   InterruptGuard interrupt_guard;
   cmd.request.cancel = interrupt_guard.flag();
@@ -364,10 +360,7 @@ void RunsList(const GlobalOptions& global, const std::string& experiment, const 
                       ? "No runs in experiment '" + experiment + "'.\n"
                       : "No runs yet. Train one: mloop train DATASET --target COL\n");
     if (!filter && !experiment.empty()) {  // a misspelt experiment name
-      std::set<std::string> names;
-      for (const RunRecord& r : ws->metadata().ListRuns("")) names.insert(r.experiment);
-      const std::string near =
-          DidYouMean(experiment, std::vector<std::string>(names.begin(), names.end()));
+      const std::string near = DidYouMean(experiment, ws->metadata().ListExperiments());
       if (!near.empty()) std::cerr << "note: no experiment '" << experiment << "'" << near << "\n";
     }
     // A field no run has is most likely a misspelt name ("metrics.auc" for metrics.roc_auc).

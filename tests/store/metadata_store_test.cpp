@@ -347,6 +347,7 @@ TEST_F(MetadataStoreContract, ThreadsShareOneStore) {
   for (auto& t : threads) t.join();
   auto runs = store_->ListRuns("");
   ASSERT_EQ(runs.size(), static_cast<size_t>(kThreads * kRuns));
+  EXPECT_EQ(store_->ListExperiments(), (std::vector<std::string>{"e0", "e1"}));
   for (const auto& r : runs) {
     EXPECT_EQ(r.status, RunStatus::kFinished);
     EXPECT_EQ(r.metrics.count("auc"), 1u);

@@ -71,6 +71,12 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
   return out;
 }
 
+std::string ShortList(const std::vector<std::string>& names, size_t limit) {
+  if (names.size() <= limit) return Join(names, ", ");
+  return Join(std::vector<std::string>(names.begin(), names.begin() + limit), ", ") + ", ... (" +
+         std::to_string(names.size()) + " in all)";
+}
+
 namespace {
 // Length of the valid UTF-8 sequence starting at s[i], or 0 if it is invalid.
 size_t Utf8SequenceLength(std::string_view s, size_t i) {

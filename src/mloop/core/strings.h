@@ -18,6 +18,9 @@ std::string NearestName(std::string_view name, const std::vector<std::string>& c
 std::string DidYouMean(std::string_view name, const std::vector<std::string>& candidates);
 
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+// "a, b, c" when there are at most `limit` names, else the first `limit` and
+// ", ... (N in all)".
+std::string ShortList(const std::vector<std::string>& names, size_t limit);
 
 // The rule for names of datasets, models, endpoints and API keys (they appear in paths, URLs
 // and metric labels): 1-128 ASCII letters, digits, '_', '-' or '.', starting with a letter or

@@ -390,6 +390,18 @@ std::optional<RecordProblem> RecordBatch::AppendJson(std::string_view json, int6
   return problem;
 }
 
+namespace {
+// Whether `e` is an array of arrays or objects where one record of `n` values was expected:
+// records nested one level too deep.
+bool IsArrayOfRecords(dom::element e, size_t n) {
+  dom::array a;
+  dom::element first;
+  return e.type() == dom::element_type::ARRAY && !e.get_array().get(a) && a.size() != n &&
+         a.size() > 0 && !a.at(0).get(first) &&
+         (first.type() == dom::element_type::OBJECT || first.type() == dom::element_type::ARRAY);
+}
+}  // namespace
+
 std::optional<RecordProblem> internal::AppendJsonElement(const std::vector<Field>& inputs,
                                                          RecordBatch::Impl& m, dom::element e,
                                                          int64_t record) {
@@ -404,9 +416,7 @@ std::optional<RecordProblem> internal::AppendJsonElement(const std::vector<Field
     dom::array a;
     if (e.get_array().get(a)) return RecordProblem{record, "", "unreadable array"};
     if (a.size() != n) {
-      dom::element first;
-      if (a.size() > 0 && !a.at(0).get(first) &&
-          (first.type() == dom::element_type::OBJECT || first.type() == dom::element_type::ARRAY)) {
+      if (IsArrayOfRecords(e, n)) {
         // [{...}, {...}] where one record was expected: a document of records.
         return RecordProblem{record, "",
                              "is a JSON array of " + std::to_string(a.size()) +
@@ -515,16 +525,15 @@ int64_t RecordBatch::ParseBody(std::string_view body, RecordFormat format) {
     }
     if (many) {
       for (dom::element r : a) {
-        if (auto p = internal::AppendJsonElement(inputs_, *impl_, r, ++record)) {
-          // A record that is itself an array of records: one level of nesting too many (the
-          // JSON Lines advice of a line's record does not apply to one JSON body).
-          if (p->message.find("where one record was expected") != std::string::npos) {
-            p->message =
-                "is an array of records where one record was expected: a JSON body is "
-                "a record, an array of records, or {\"instances\": [records]}";
-          }
-          fail(*p);
+        ++record;
+        // A record that is itself an array of records: one level of nesting too many (the
+        // JSON Lines advice AppendJsonElement gives a line does not apply to one JSON body).
+        if (IsArrayOfRecords(r, inputs_.size())) {
+          fail({record, "",
+                "is an array of records where one record was expected: a JSON body is a "
+                "record, an array of records, or {\"instances\": [records]}"});
         }
+        if (auto p = internal::AppendJsonElement(inputs_, *impl_, r, record)) fail(*p);
         ++rows_;
       }
     } else {

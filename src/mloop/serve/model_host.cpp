@@ -175,9 +175,16 @@ ServedModel* ModelHost::Find(std::string_view name) const {
   return nullptr;
 }
 
+namespace {
+// The version a resolved reference reports: the registered one, else the address's prefix.
+std::string VersionOf(const ModelSource::Resolved& r) {
+  return r.version.empty() ? r.hash.substr(0, 12) : r.version;
+}
+}  // namespace
+
 std::shared_ptr<const LoadedModel> ModelHost::AsResolved(
     const std::shared_ptr<const LoadedModel>& model, const ModelSource::Resolved& r) {
-  const std::string version = r.version.empty() ? r.hash.substr(0, 12) : r.version;
+  const std::string version = VersionOf(r);
   if (model->description == r.description && model->version == version) return model;
   auto renamed = std::make_shared<LoadedModel>(*model);  // the predictor shared, not loaded again
   renamed->description = r.description;
@@ -189,7 +196,7 @@ std::shared_ptr<const LoadedModel> ModelHost::Load(const ModelSource::Resolved& 
   auto m = std::make_shared<LoadedModel>();
   m->hash = r.hash;
   m->description = r.description;
-  m->version = r.version.empty() ? r.hash.substr(0, 12) : r.version;
+  m->version = VersionOf(r);
   m->predictor = source_.load(r.hash);
   if (m->predictor->task() == Task::kBinary || m->predictor->task() == Task::kMulticlass) {
     m->write_options.label_type = m->predictor->target().type;

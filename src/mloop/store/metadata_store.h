@@ -174,6 +174,8 @@ class MetadataStore {
   virtual std::optional<RunRecord> GetRun(int64_t id) = 0;
   // Runs newest first; all experiments when `experiment` is empty.
   virtual std::vector<RunRecord> ListRuns(const std::string& experiment) = 0;
+  // The experiments' names (each made by its first run), in name order.
+  virtual std::vector<std::string> ListExperiments() = 0;
   // One metric's values per step (step >= 0), in step order.
   virtual std::vector<std::pair<int64_t, double>> MetricHistory(int64_t run,
                                                                 const std::string& key) = 0;

@@ -104,13 +104,6 @@ std::string Nearest(const std::string& name, const std::vector<std::string>& can
   return NearestName(name, candidates);
 }
 
-// "a, b, c" or "a, b, c, ... (N in all)".
-std::string ShortList(const std::vector<std::string>& names) {
-  if (names.size() <= 8) return Join(names, ", ");
-  return Join(std::vector<std::string>(names.begin(), names.begin() + 8), ", ") + ", ... (" +
-         std::to_string(names.size()) + " in all)";
-}
-
 }  // namespace
 
 std::string NoModelHint(Workspace& ws, const std::string& name) {
@@ -120,9 +113,18 @@ std::string NoModelHint(Workspace& ws, const std::string& name) {
            name + "`";
   }
   if (std::string near = Nearest(name, names); !near.empty()) {
-    return "did you mean '" + near + "'? (registered models: " + ShortList(names) + ")";
+    return "did you mean '" + near + "'? (registered models: " + ShortList(names, 8) + ")";
   }
-  return "registered models: " + ShortList(names);
+  return "registered models: " + ShortList(names, 8);
+}
+
+int64_t TrainingRunOf(Workspace& ws, const nlohmann::json& manifest,
+                      const std::string& model_hash) {
+  const nlohmann::json lineage = manifest.value("lineage", nlohmann::json::object());
+  const nlohmann::json id = lineage.value("run_id", nlohmann::json());
+  if (!id.is_number_integer()) return 0;
+  const auto run = ws.metadata().GetRun(id.get<int64_t>());
+  return run && run->model_hash == model_hash ? id.get<int64_t>() : 0;
 }
 
 std::optional<ModelEvent> DeletionOf(Workspace& ws, const std::string& name, int64_t version) {
@@ -145,9 +147,9 @@ std::string NoAliasHint(Workspace& ws, const std::string& name, const std::strin
   }
   if (std::string near = Nearest(alias, aliases); !near.empty()) {
     return "did you mean " + name + "@" + near + "? (aliases of " + name + ": " +
-           ShortList(aliases) + ")";
+           ShortList(aliases, 8) + ")";
   }
-  return "aliases of " + name + ": " + ShortList(aliases) +
+  return "aliases of " + name + ": " + ShortList(aliases, 8) +
          (to_set ? "; set one with `mloop models alias " + name + "/VERSION " + alias + "`" : "");
 }
 

@@ -8,6 +8,7 @@
 //   a hash prefix     a model bundle by its address (at least 8 hex characters)
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -36,6 +37,11 @@ std::optional<ModelEvent> DeletionOf(Workspace& ws, const std::string& name, int
 // `to_set`: add how to set the alias (a reference to it), not when removing it.
 std::string NoAliasHint(Workspace& ws, const std::string& name, const std::string& alias,
                         bool to_set = true);
+
+// The run of this workspace that trained the bundle at `model_hash`, as its manifest's lineage
+// names it; 0 when there is none here (a model imported from another workspace's export names a
+// run of that workspace, and a run of that number here made another model).
+int64_t TrainingRunOf(Workspace& ws, const nlohmann::json& manifest, const std::string& model_hash);
 
 // A new model name that differs from a registered one in case only (Cancer beside cancer) is
 // refused (kUsage): references would read them as one.

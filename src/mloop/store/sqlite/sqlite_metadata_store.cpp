@@ -234,6 +234,14 @@ std::optional<RunRecord> SqliteMetadataStore::GetRun(int64_t id) {
   return RunFromRow(s);
 }
 
+std::vector<std::string> SqliteMetadataStore::ListExperiments() {
+  auto lock = db_->Lock();
+  std::vector<std::string> out;
+  auto s = db_->Prepare("SELECT name FROM experiments ORDER BY name");
+  while (s.Step()) out.push_back(s.Text(0));
+  return out;
+}
+
 std::vector<RunRecord> SqliteMetadataStore::ListRuns(const std::string& experiment) {
   auto lock = db_->Lock();
   std::string sql = std::string("SELECT ") + kRunColumns +

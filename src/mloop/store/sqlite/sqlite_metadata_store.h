@@ -31,6 +31,7 @@ class SqliteMetadataStore : public MetadataStore {
   void SetRunTask(int64_t run, const std::string& task) override;
   std::optional<RunRecord> GetRun(int64_t id) override;
   std::vector<RunRecord> ListRuns(const std::string& experiment) override;
+  std::vector<std::string> ListExperiments() override;
   std::vector<std::pair<int64_t, double>> MetricHistory(int64_t run,
                                                         const std::string& key) override;
   ModelVersionRecord RegisterModelVersion(const std::string& name, const std::string& model_hash,
