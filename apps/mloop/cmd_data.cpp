@@ -174,6 +174,16 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
               << "Rows read: " << HumanCount(r.rows_imported + r.rows_rejected) << " = "
               << HumanCount(r.rows_imported) << " imported + " << HumanCount(r.rows_rejected)
               << " rejected\n";
+  } else {
+    // A rejects file of an earlier import would read as this import's rejects.
+    const std::filesystem::path rejects = a.rejects.empty()
+                                              ? std::filesystem::path(req.name + ".rejects.jsonl")
+                                              : std::filesystem::path(a.rejects);
+    std::error_code ec;
+    if (std::filesystem::exists(rejects, ec)) {
+      std::cerr << "note: " << rejects.string()
+                << " is from an earlier import: no row was rejected this time\n";
+    }
   }
 }
 

@@ -538,6 +538,12 @@ TEST_F(CliTest, BadRowsFailByDefaultAndNothingIsStored) {
   EXPECT_CONTAINS(r.out, "Rejected 1 rows");
   EXPECT_CONTAINS(r.out, "Rows read: 3 = 2 imported + 1 rejected");
   EXPECT_CONTAINS(ReadFile(dir_ / "bad.rejects.jsonl"), "\"text\":\"3\"");
+
+  // The file fixed and imported again: the rejects file left behind is not this import's.
+  WriteFile(dir_ / "bad.csv", "a,b\n1,2\n3,4\n4,5\n");
+  r = Run("data import bad.csv --name bad --on-bad-rows skip");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "note: bad.rejects.jsonl is from an earlier import");
 }
 
 TEST_F(CliTest, ConfigErrorsNameTheKey) {
@@ -613,7 +619,7 @@ TEST_F(CliTest, TrainRegisterAliasPredict) {
   // Registered by its address or as another version, a model keeps the run that trained it.
   const std::string trained =
       nlohmann::json::parse(Run("runs show 1 --json").out)["model"].get<std::string>();
-  for (const std::string ref : {trained.substr(0, 12), std::string("bc/1")}) {
+  for (const std::string& ref : {trained.substr(0, 12), std::string("bc/1")}) {
     ASSERT_EQ(Run("models register " + ref + " --name bc_copy").code, 0);
   }
   for (const char* v : {"bc_copy/1", "bc_copy/2"}) {
