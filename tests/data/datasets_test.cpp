@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "mloop/core/error.h"
+#include "mloop/data/dataset_ref.h"
 #include "test_util.h"
 
 namespace mloop {
@@ -251,6 +252,22 @@ TEST_F(DatasetsTest, UnknownDatasetsSuggestNames) {
   EXPECT_THROW(ParseDatasetRef("x@0"), Error);
   EXPECT_THROW(ParseDatasetRef("x@-1"), Error);
   EXPECT_EQ(ParseDatasetRef("x@latest").version, 0);
+}
+
+TEST(DatasetNameFromFileTest, AFileNameBecomesAPlainName) {
+  EXPECT_EQ(DatasetNameFromFile("data/churn.csv.gz"), "churn");
+  EXPECT_EQ(DatasetNameFromFile("/tmp/my data (2).csv"), "my_data__2_");
+  // Accented Latin letters lose their accents; any other character is one '_', whatever the
+  // length of its UTF-8 sequence.
+  EXPECT_EQ(DatasetNameFromFile("données.csv"), "donnees");
+  EXPECT_EQ(DatasetNameFromFile("Straße_Übersicht.jsonl"), "Strasse_Ubersicht");
+  EXPECT_EQ(DatasetNameFromFile("ventes_€.csv"), "ventes__");
+  EXPECT_EQ(DatasetNameFromFile("日本.csv"), "d__");
+  EXPECT_EQ(DatasetNameFromFile("x\xff\xfe.csv"), "x__");
+  EXPECT_EQ(DatasetNameFromFile(".csv"), "d.csv");
+  for (const char* file : {"données.csv", "日本.csv", "x\xff.csv", "_a.csv"}) {
+    EXPECT_NO_THROW(ValidateDatasetName(DatasetNameFromFile(file))) << file;
+  }
 }
 
 TEST_F(DatasetsTest, CorruptedSnapshotIsReportedNotRead) {

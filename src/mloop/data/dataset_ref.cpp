@@ -15,6 +15,43 @@ void ValidateDatasetName(const std::string& name) {
   }
 }
 
+namespace {
+
+// ASCII letters for the Latin-1 letters U+00C0..U+00FF ("" for the two signs among them).
+constexpr const char* kLatin1Letters[64] = {
+    "A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E", "I", "I", "I",  "I",
+    "D", "N", "O", "O", "O", "O", "O",  "",  "O", "U", "U", "U", "U", "Y", "Th", "ss",
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i",  "i",
+    "d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u", "u", "u", "y", "th", "y"};
+
+// A file name's characters that a plain name takes (letters, digits, _ - .) as they are, the
+// accented Latin letters without their accents (donnees for données), any other character
+// (one UTF-8 sequence, whatever its length) as '_'.
+std::string AsciiFileStem(const std::string& stem) {
+  std::string out;
+  for (size_t i = 0; i < stem.size();) {
+    const auto c = static_cast<unsigned char>(stem[i]);
+    if (c < 0x80) {
+      out += std::isalnum(c) || c == '_' || c == '-' || c == '.' ? static_cast<char>(c) : '_';
+      ++i;
+      continue;
+    }
+    size_t len = 1;  // the bytes of one UTF-8 sequence (a stray byte alone)
+    while (i + len < stem.size() && len < 4 &&
+           (static_cast<unsigned char>(stem[i + len]) & 0xC0) == 0x80) {
+      ++len;
+    }
+    const auto c1 = len == 2 ? static_cast<unsigned char>(stem[i + 1]) : 0;
+    const int code = (c & 0xE0) == 0xC0 && len == 2 ? ((c & 0x1F) << 6) | (c1 & 0x3F) : -1;
+    const char* letters = code >= 0xC0 && code <= 0xFF ? kLatin1Letters[code - 0xC0] : "";
+    out += *letters != 0 ? letters : "_";
+    i += len;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string DatasetNameFromFile(const std::string& path) {
   std::string name = path.substr(path.find_last_of('/') + 1);
   for (const char* ext : {".gz", ".zst", ".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json"}) {
@@ -23,9 +60,7 @@ std::string DatasetNameFromFile(const std::string& path) {
       name.resize(name.size() - e.size());
     }
   }
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') c = '_';
-  }
+  name = AsciiFileStem(name);
   if (name.empty() || !std::isalnum(static_cast<unsigned char>(name[0]))) name = "d" + name;
   if (name.size() > 128) name.resize(128);
   return name;
