@@ -147,6 +147,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   if (!a.html.empty()) {
     CheckOutputPath(a.html, "--html");
     RefuseOverwritingInput(a.html, from_predictions ? a.predictions : a.data, "--html");
+    RefuseOverwritingInput(a.html, a.business, "--html");
   }
   if (!from_predictions && (a.model.empty() || a.data.empty())) {
     throw UsageError(

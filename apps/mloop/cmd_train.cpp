@@ -103,25 +103,7 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
   if (a.target.empty() && needs_target && IsFile(a.dataset)) throw no_target();
 
   auto ws = OpenWorkspace(global);
-  {
-    // A new experiment's name follows the rule of model and dataset names, and one differing
-    // from an existing experiment in case only is refused (two would read as one). Experiments
-    // made before the rule keep working.
-    const std::vector<std::string> experiments = ws->metadata().ListExperiments();
-    if (std::find(experiments.begin(), experiments.end(), a.experiment) == experiments.end()) {
-      if (!IsPlainName(a.experiment)) {
-        throw UsageError("invalid experiment name '" + Printable(a.experiment, 80) + "'",
-                         kPlainNameRule);
-      }
-      for (const std::string& e : experiments) {
-        if (AsciiLower(e) == AsciiLower(a.experiment)) {
-          throw UsageError("experiment '" + a.experiment + "' differs from the existing '" + e +
-                               "' only in case",
-                           "use '" + e + "', or a distinct name");
-        }
-      }
-    }
-  }
+  CheckExperimentName(*ws, a.experiment);
   // The stored dataset version's catalogue entry, looked up once (not for a file imported below,
   // whose table is at hand): its schema and size answer the checks before a run is recorded.
   std::optional<DatasetVersion> stored;

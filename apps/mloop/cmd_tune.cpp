@@ -18,6 +18,7 @@
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
 #include "mloop/io/atomic_file.h"
+#include "mloop/track/runs.h"
 #include "mloop/tune/job.h"
 #include "mloop/tune/objective.h"
 #include "mloop/tune/recorded.h"
@@ -192,11 +193,22 @@ void WriteHtml(const std::string& path, const nlohmann::json& doc, bool announce
   if (announce) std::cerr << "wrote " << path << "\n";
 }
 
+// --html is none of the job's own files: the job file, its data, validation data or recipe.
+void RefuseOverwritingJobFiles(const std::string& html, const tune::TuningJob& job) {
+  if (html.empty()) return;
+  RefuseOverwritingInput(html, job.origin, "--html");
+  if (!job.train) return;
+  for (const std::string* file : {&job.train->data, &job.train->valid, &job.train->recipe}) {
+    if (!file->empty()) RefuseOverwritingInput(html, job.working_dir / *file, "--html");
+  }
+}
+
 // Runs `job` (new, or resuming job `resume`), recorded when a workspace exists.
 void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
             std::optional<int64_t> resume) {
   IgnoreBrokenPipe();
   if (!a.html.empty()) CheckOutputPath(a.html, "--html");  // before hours of trials
+  RefuseOverwritingJobFiles(a.html, job);
   if (a.parallel > 0) job.parallel = a.parallel;
   if (a.max_trials > 0) job.stop.max_trials = a.max_trials;
   if (a.patience) job.stop.patience = *a.patience;
@@ -208,6 +220,7 @@ void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
   // Again, now that the workspace's own files are known: --html into .mloop/ is refused now,
   // not after the trials.
   if (!a.html.empty()) CheckOutputPath(a.html, "--html");
+  if (ws && !resume) CheckExperimentName(*ws, tune::JobExperiment(job));
   std::unique_ptr<tune::Study> study = tune::MakeStudy(job);
   const bool quiet = a.json;
 

@@ -68,6 +68,26 @@ void ResetInheritedFooters(CLI::App& app) {
   walk(app);
 }
 
+// "--fail-under auc=0.9 f1=0.8": a second KEY=VALUE after a flag that takes one per use. The
+// hint shows the flag repeated; "" when the unexpected argument is not such a value.
+std::string RepeatTheFlagHint(const CLI::ParseError& e, int argc, char** argv) {
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) == nullptr) return {};
+  for (int i = 2; i < argc; ++i) {
+    const std::string extra = argv[i];
+    if (extra.empty() || extra[0] == '-' || extra.find('=') == std::string::npos) continue;
+    if (std::string(e.what()).find(extra) == std::string::npos) continue;
+    int flag = i - 1;
+    while (flag > 0 && argv[flag][0] != '-') --flag;
+    if (flag < 1 || flag != i - 2 || std::string(argv[flag]).find('=') != std::string::npos) {
+      continue;  // one value between the flag and this one
+    }
+    const std::string name = argv[flag];
+    return name + " takes one value each time: repeat it (" + name + " " + argv[i - 1] + " " +
+           name + " " + extra + ")";
+  }
+  return {};
+}
+
 int Run(int argc, char** argv) {
   CLI::App app{"mloop: the machine-learning lifecycle in one program", "mloop"};
   app.require_subcommand(1);
@@ -119,8 +139,9 @@ int Run(int argc, char** argv) {
       message = message.substr(0, at) + " is given " + message.substr(at + twice.size()) +
                 " times; it takes one value (give it once)";
     }
-    std::fprintf(stderr, "error: %s\nhint: run `mloop --help` or `mloop COMMAND --help`\n",
-                 message.c_str());
+    std::string hint = RepeatTheFlagHint(e, argc, argv);
+    if (hint.empty()) hint = "run `mloop --help` or `mloop COMMAND --help`";
+    std::fprintf(stderr, "error: %s\nhint: %s\n", message.c_str(), hint.c_str());
     return 2;
   }
   return exit_code;

@@ -385,6 +385,26 @@ TEST(TuneCli, TrainingJobErrorsComeBeforeAnyTrial) {
   EXPECT_CONTAINS(e, "the validation data has no column 'mean_texture'");
   e = error_of(BreastCancerJob("  split: 'time:mean_radios:0.2'\n"));
   EXPECT_CONTAINS(e, "the data has no column 'mean_radios' (did you mean 'mean_radius'?)");
+  // --html is never the job file or its data (both were overwritten by the report).
+  testing::WriteFile(dir / "good.yaml", yaml);
+  const std::string data_before = testing::ReadFile(dir / "bc.csv");
+  for (const char* html : {"good.yaml", "bc.csv", "./bc.csv"}) {
+    auto r = RunMloop(dir.path(), std::string("tune good.yaml --html ") + html);
+    EXPECT_EQ(r.code, 2) << html;
+    EXPECT_CONTAINS(r.err, "is the input file");
+  }
+  EXPECT_EQ(testing::ReadFile(dir / "good.yaml"), yaml);
+  EXPECT_EQ(testing::ReadFile(dir / "bc.csv"), data_before);
+  // An experiment name follows the name rule, and does not differ from another in case only.
+  e = error_of(yaml + "experiment: 'bad name!'\n");
+  EXPECT_CONTAINS(e, "invalid experiment name 'bad name!'");
+  ASSERT_EQ(RunMloop(dir.path(),
+                     "train bc.csv --target target --experiment Tune-bc -q "
+                     "--param num_boost_round=2")
+                .code,
+            0);
+  e = error_of(yaml);
+  EXPECT_CONTAINS(e, "experiment 'tune-bc' differs from the existing 'Tune-bc' only in case");
   // Nothing was recorded by the failed attempts.
   auto r = RunMloop(dir.path(), "tune list --json");
   ASSERT_EQ(r.code, 0) << r.err;

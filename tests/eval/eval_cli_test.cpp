@@ -387,6 +387,22 @@ TEST(EvalCliTest, PredictedClassesAndProbabilityColumns) {
   r = run("eval --predictions b.csv --label y --score pred --business biz.yaml --threshold 0.3");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "--threshold applies to scores, and these predictions are classes");
+  // --html is never the business file (it was overwritten by the report).
+  const std::string biz = testing::ReadFile(dir / "biz.yaml");
+  r = run("eval --predictions b.csv --label y --score pred --business biz.yaml --html biz.yaml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--html biz.yaml is the input file");
+  EXPECT_EQ(testing::ReadFile(dir / "biz.yaml"), biz);
+  // Gates are one per --fail-under: a second value after one says to repeat the flag.
+  r = run("eval --predictions b.csv --label y --score pred --fail-under accuracy=0.1 f1=0.1");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "a quality gate takes one METRIC=VALUE per flag");
+  // So does any other flag taking one KEY=VALUE per use.
+  r = run("train b.csv --target y --param eta=0.1 max_depth=3");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err,
+                  "hint: --param takes one value each time: repeat it (--param eta=0.1 --param "
+                  "max_depth=3)");
   // A best threshold above every score (predicting no row positive is most accurate) says so.
   WriteFile(dir / "rare.csv", "y,s\n0,0.9\n0,0.8\n1,0.3\n0,0.2\n0,0.1\n");
   r = run("eval --predictions rare.csv --label y --score s --best-threshold accuracy");

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -11,6 +12,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/hash.h"
+#include "mloop/core/strings.h"
 #include "mloop/git_version.h"
 #include "mloop/train/target.h"
 #include "mloop/version.h"
@@ -38,6 +40,21 @@ std::string ProcessDiedError(int64_t pid, const std::string& what) {
 
 bool IsProcessDiedError(const std::string& error) {
   return error.starts_with(kDiedPrefix) && error.find(kDiedMiddle) != std::string::npos;
+}
+
+void CheckExperimentName(Workspace& ws, const std::string& name) {
+  const std::vector<std::string> experiments = ws.metadata().ListExperiments();
+  if (std::find(experiments.begin(), experiments.end(), name) != experiments.end()) return;
+  if (!IsPlainName(name)) {
+    throw UsageError("invalid experiment name '" + Printable(name, 80) + "'", kPlainNameRule);
+  }
+  for (const std::string& e : experiments) {
+    if (AsciiLower(e) == AsciiLower(name)) {
+      throw UsageError(
+          "experiment '" + name + "' differs from the existing '" + e + "' only in case",
+          "use '" + e + "', or a distinct name");
+    }
+  }
 }
 
 int RecoverStaleRuns(Workspace& ws) {

@@ -47,6 +47,11 @@ struct TrainOutcome {
 // the error names the saved model so that the training is not lost.
 TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& command);
 
+// Refuses (UsageError) a name for a new experiment that breaks the rule of model and dataset
+// names, or that differs from an existing experiment's in case only (two would read as one).
+// An existing experiment's name is accepted as it is (made before the rule).
+void CheckExperimentName(Workspace& ws, const std::string& name);
+
 // Marks as failed every `running` run whose process, on this host, no longer exists (a run
 // killed midway). Returns how many were marked. Called before runs are started or listed.
 int RecoverStaleRuns(Workspace& ws);
