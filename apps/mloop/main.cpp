@@ -95,7 +95,12 @@ int Run(int argc, char** argv) {
   mloop::cli::GlobalOptions global;
   app.add_option("-w,--workspace", global.workspace,
                  "Workspace directory (default: nearest above the current directory, or "
-                 "$MLOOP_WORKSPACE)");
+                 "$MLOOP_WORKSPACE)")
+      // `-w "$WS"` with WS unset must not fall back to another workspace.
+      ->check([](const std::string& dir) {
+        return dir.empty() ? std::string("the workspace directory is empty (an unset variable?)")
+                           : std::string();
+      });
   app.add_option("--threads", global.threads, "Worker threads (0: one per core)")
       ->check(CLI::Range(0, 1024));
   app.footer("Run `mloop COMMAND --help` for a command's options. Docs: docs/cli.md");

@@ -569,6 +569,10 @@ TEST_F(CliTest, WorkspaceFlagAndSqlSource) {
   r = Run("data show q --threads 1 -w ws");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "sqlite:");
+  // `-w "$WS"` with WS unset is refused, not run on the workspace found otherwise.
+  r = Run("-w '' data list");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "the workspace directory is empty");
 }
 
 // A killed import leaves the workspace consistent: the dataset is either complete or absent.

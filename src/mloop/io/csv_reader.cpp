@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <unordered_map>
 
 #include "mloop/core/error.h"
 #include "mloop/core/parallel.h"
@@ -472,6 +473,7 @@ void CsvReader::ReadHeader() {
     FailAt(line_, row.begin, row.end, row.error_at, "unexpected text after a closing quote");
   }
   std::vector<std::string> names;
+  std::unordered_map<std::string, size_t> columns;  // name -> index, for duplicates
   std::string scratch;
   for (size_t j = 0; j < fields.size(); ++j) {
     if (!options_.header) {
@@ -490,12 +492,11 @@ void CsvReader::ReadHeader() {
                       "with to_csv(..., index=False), or name the column in the header"
                     : "give every column a name in the header");
     }
-    for (size_t k = 0; k < names.size(); ++k) {
-      if (names[k] == name) {
-        FailAt(line_, row.begin, row.end, fields[j].begin,
-               "header: duplicate column name '" + name + "' (columns " + std::to_string(k + 1) +
-                   " and " + std::to_string(j + 1) + ")");
-      }
+    if (const auto [at, added] = columns.emplace(name, j); !added) {
+      FailAt(line_, row.begin, row.end, fields[j].begin,
+             "header: duplicate column name '" + name + "' (columns " +
+                 std::to_string(at->second + 1) + " and " + std::to_string(j + 1) + ")",
+             "rename one of them in the header");
     }
     names.push_back(std::move(name));
   }
