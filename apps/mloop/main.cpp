@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "mloop/core/error.h"
+#include "mloop/core/signal_cleanup.h"
 #include "mloop/core/strings.h"
 #include "mloop/version.h"
 
@@ -89,6 +90,7 @@ std::string RepeatTheFlagHint(const CLI::ParseError& e, int argc, char** argv) {
 }
 
 int Run(int argc, char** argv) {
+  mloop::InstallSignalCleanup();
   CLI::App app{"mloop: the machine-learning lifecycle in one program", "mloop"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("mloop ") + mloop::kVersion);

@@ -603,6 +603,25 @@ TEST_F(CliTest, KilledImportLeavesNoPartialDataset) {
   EXPECT_CONTAINS(Run("data show big --rows 0").out, "rows:      400,000");
 }
 
+// Ctrl-C or SIGTERM during an import removes the temporary copy of a piped input and the
+// artifact being stored, and says so; nothing is recorded.
+TEST_F(CliTest, InterruptedImportLeavesNoTemporaryFiles) {
+  ASSERT_EQ(Run("init").code, 0);
+  std::filesystem::create_directories(dir_ / "tmp");
+  // The input pauses after its first rows: the copy of the pipe is being written when the
+  // signal comes.
+  std::string cmd =
+      "cd '" + dir_.path().string() + "' && ( (printf 'a,b\\n1,2\\n'; sleep 5) | TMPDIR=tmp " +
+      MLOOP_BINARY +
+      " data import - --name p > out.txt 2> err.txt & pid=$!; sleep 1; kill -TERM $pid; "
+      "wait $pid)";
+  std::system(cmd.c_str());
+  EXPECT_CONTAINS(ReadFile(dir_ / "err.txt"), "interrupted");
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ / "tmp"));
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ / ".mloop" / "artifacts" / "tmp"));
+  EXPECT_CONTAINS(Run("data list").out, "No datasets yet");
+}
+
 TEST_F(CliTest, TrainRegisterAliasPredict) {
   ASSERT_EQ(Run("init").code, 0);
   ASSERT_EQ(Run(std::string("data import ") + MLOOP_SOURCE_DIR +

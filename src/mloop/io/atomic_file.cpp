@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mloop/core/error.h"
+#include "mloop/core/signal_cleanup.h"
 
 namespace mloop {
 
@@ -193,9 +194,11 @@ std::filesystem::path WriteTemporary(const std::filesystem::path& path,
                                      const std::function<void(std::ostream&)>& write) {
   std::filesystem::path tmp;
   int fd = CreateTempFile(path, &tmp);
+  RemoveOnSignal(tmp);  // until the set renames or removes it
   auto fail = [&](const Error& error) -> Error {
     if (fd >= 0) ::close(fd);
     ::unlink(tmp.c_str());
+    ForgetOnSignal(tmp);
     return error;
   };
   FdStreamBuf buf(fd);
@@ -277,7 +280,10 @@ void WriteStateFileAtomically(const std::filesystem::path& path,
 }
 
 AtomicFileSet::~AtomicFileSet() {
-  for (const auto& [tmp, path] : staged_) ::unlink(tmp.c_str());
+  for (const auto& [tmp, path] : staged_) {
+    ::unlink(tmp.c_str());
+    ForgetOnSignal(tmp);
+  }
 }
 
 void AtomicFileSet::Write(const std::filesystem::path& named,
@@ -302,6 +308,7 @@ void AtomicFileSet::Commit() {
       errno = error;
       throw IoErrorFromErrno("cannot replace", path.string());
     }
+    ForgetOnSignal(tmp);
   }
   std::vector<std::filesystem::path> synced;  // one file per directory
   for (const auto& [tmp, path] : staged_) {

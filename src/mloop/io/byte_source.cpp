@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mloop/core/error.h"
+#include "mloop/core/signal_cleanup.h"
 
 namespace mloop {
 
@@ -226,6 +227,7 @@ SpooledInput::SpooledInput(const std::filesystem::path& path) : read_from_(path)
   }
   read_from_ = tmpl;
   temporary_ = true;
+  RemoveOnSignal(read_from_);
   std::vector<char> buf(size_t{1} << 20);
   for (;;) {
     const ssize_t n = ::read(in, buf.data(), buf.size());
@@ -255,7 +257,9 @@ SpooledInput::SpooledInput(const std::filesystem::path& path) : read_from_(path)
 }
 
 SpooledInput::~SpooledInput() {
-  if (temporary_) ::unlink(read_from_.c_str());
+  if (!temporary_) return;
+  ::unlink(read_from_.c_str());
+  ForgetOnSignal(read_from_);
 }
 
 void RefuseKnownBinaryFormat(const std::filesystem::path& path, std::string_view head) {

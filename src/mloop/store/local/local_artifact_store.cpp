@@ -13,6 +13,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/hash.h"
+#include "mloop/core/signal_cleanup.h"
 
 namespace mloop {
 
@@ -33,6 +34,7 @@ class LocalWriter : public ArtifactWriter {
     // Stored blobs are read-only: nothing should ever change bytes under their address.
     fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
     if (fd_ < 0) throw IoErrorFromErrno("cannot create temporary artifact", tmp_.string());
+    RemoveOnSignal(tmp_);
   }
   ~LocalWriter() override {
     if (fd_ >= 0) ::close(fd_);
@@ -40,6 +42,7 @@ class LocalWriter : public ArtifactWriter {
       std::error_code ec;
       std::filesystem::remove(tmp_, ec);
     }
+    ForgetOnSignal(tmp_);
   }
 
   void Write(const void* data, size_t size) override {
