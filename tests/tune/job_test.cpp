@@ -198,6 +198,15 @@ TEST(TuneJob, ErrorsNameTheKeyAndTheNearest) {
   EXPECT_NE(e.find("needs 'train' (one of mloop's algorithms on a dataset) or 'command'"),
             std::string::npos)
       << e;
+  std::string branin = kBranin;
+  e = ErrorOf(branin.replace(branin.find("strategy: bayesian"), 18, "strategy: bayes"));
+  EXPECT_NE(e.find("job.yaml:3:11: unknown strategy 'bayes' (did you mean 'bayesian'?)"),
+            std::string::npos)
+      << e;
+  e = ErrorOf("");
+  EXPECT_NE(e.find("it needs 'objective', 'parameters', and 'train' or 'command'"),
+            std::string::npos)
+      << e;
   e = ErrorOf(std::string(kBranin) + "parallel: 0\n");
   EXPECT_NE(e.find("'parallel' must be >= 1"), std::string::npos) << e;
   e = ErrorOf(std::string(kBranin) + "timeout_seconds: soon\n");

@@ -250,7 +250,7 @@ TuningJob ParseTuningJob(const std::string& yaml_text, const std::string& origin
   if (!root.IsDefined() || root.IsNull()) {
     throw InvalidArgument(origin +
                           ": the tuning job is empty; it needs 'objective', "
-                          "'parameters' and 'command'");
+                          "'parameters', and 'train' or 'command'");
   }
   if (!root.IsMap()) {
     throw InvalidArgument(Where(origin, root) +
@@ -303,6 +303,19 @@ TuningJob ParseTuningJob(const std::string& yaml_text, const std::string& origin
       has_objective = true;
     } else if (key == "strategy") {
       job.strategy = String(origin, v, key);
+      const std::vector<std::string> names = SamplerNames();
+      if (std::find(names.begin(), names.end(), job.strategy) == names.end()) {
+        // "bayes" is too far from "bayesian" for an edit distance; a prefix is a clear intent.
+        std::string suggestion = DidYouMean(job.strategy, names);
+        for (const std::string& name : names) {
+          if (suggestion.empty() && !job.strategy.empty() && name.rfind(job.strategy, 0) == 0) {
+            suggestion = " (did you mean '" + name + "'?)";
+          }
+        }
+        throw InvalidArgument(
+            Where(origin, v) + ": unknown strategy '" + Printable(job.strategy) + "'" + suggestion,
+            "strategies: " + Join(names, ", "));
+      }
     } else if (key == "strategy_options") {
       job.strategy_options = Options(origin, v, key);
     } else if (key == "pruner") {
