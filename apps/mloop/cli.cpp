@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "mloop/core/error.h"
+#include "mloop/core/signal_cleanup.h"
 #include "mloop/core/strings.h"
 #include "mloop/io/atomic_file.h"
 #include "mloop/io/csv_reader.h"
@@ -21,11 +22,8 @@ std::atomic<bool> g_interrupted{false};
 
 void OnInterrupt(int) {
   g_interrupted.store(true);
-  // A second Ctrl-C ends mloop at once.
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  sigaction(SIGINT, &dfl, nullptr);
-  sigaction(SIGTERM, &dfl, nullptr);
+  // A second Ctrl-C ends mloop at once, removing its temporary files.
+  InstallSignalCleanup();
 }
 
 }  // namespace

@@ -66,7 +66,8 @@ std::vector<Gate> ParseGates(const EvalArgs& a) {
       try {
         size_t used = 0;
         v = std::stod(spec.substr(eq + 1), &used);
-        ok = used == spec.size() - eq - 1 && !std::isnan(v);  // a NaN bound never fails
+        // A NaN or infinite bound would always or never fail.
+        ok = used == spec.size() - eq - 1 && std::isfinite(v);
       } catch (const std::exception&) {
         ok = false;
       }

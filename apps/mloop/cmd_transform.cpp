@@ -14,6 +14,7 @@
 #include "mloop/batch/transform.h"
 #include "mloop/core/error.h"
 #include "mloop/core/parallel.h"
+#include "mloop/core/signal_cleanup.h"
 #include "mloop/core/strings.h"
 #include "mloop/io/atomic_file.h"
 #include "mloop/model/bundle.h"
@@ -30,6 +31,7 @@ extern "C" void SayHowToResume(int sig) {
       "\ninterrupted: the output so far and its checkpoint are kept; run the same command with "
       "--resume to go on\n";
   [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  RemoveRegisteredFiles();  // files being written in place of others, not the output so far
   std::signal(sig, SIG_DFL);
   std::raise(sig);
 }

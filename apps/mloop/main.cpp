@@ -79,8 +79,11 @@ std::string RepeatTheFlagHint(const CLI::ParseError& e, int argc, char** argv) {
     if (std::string(e.what()).find(extra) == std::string::npos) continue;
     int flag = i - 1;
     while (flag > 0 && argv[flag][0] != '-') --flag;
-    if (flag < 1 || flag != i - 2 || std::string(argv[flag]).find('=') != std::string::npos) {
-      continue;  // one value between the flag and this one
+    // One KEY=VALUE between the flag and this one (`--target y eta=0.1` is a forgotten flag, not
+    // a second value).
+    if (flag < 1 || flag != i - 2 || std::string(argv[flag]).find('=') != std::string::npos ||
+        std::string(argv[i - 1]).find('=') == std::string::npos) {
+      continue;
     }
     const std::string name = argv[flag];
     return name + " takes one value each time: repeat it (" + name + " " + argv[i - 1] + " " +

@@ -608,17 +608,18 @@ TEST_F(CliTest, KilledImportLeavesNoPartialDataset) {
 TEST_F(CliTest, InterruptedImportLeavesNoTemporaryFiles) {
   ASSERT_EQ(Run("init").code, 0);
   std::filesystem::create_directories(dir_ / "tmp");
-  // The input pauses after its first rows: the copy of the pipe is being written when the
-  // signal comes.
-  std::string cmd =
-      "cd '" + dir_.path().string() + "' && ( (printf 'a,b\\n1,2\\n'; sleep 5) | TMPDIR=tmp " +
-      MLOOP_BINARY +
-      " data import - --name p > out.txt 2> err.txt & pid=$!; sleep 1; kill -TERM $pid; "
-      "wait $pid)";
+  // The input pauses after its first rows: the signal comes once the copy of the pipe exists
+  // (seen.txt names it), while it is being written.
+  std::string cmd = "cd '" + dir_.path().string() +
+                    "' && ( (printf 'a,b\\n1,2\\n'; sleep 5) | TMPDIR=tmp " + MLOOP_BINARY +
+                    " data import - --name p > out.txt 2> err.txt & pid=$!; for i in $(seq 200); "
+                    "do [ -n \"$(ls tmp)\" ] && break; sleep 0.05; done; ls tmp > seen.txt; "
+                    "kill -TERM $pid; wait $pid; echo $? > rc.txt)";
   std::system(cmd.c_str());
-  EXPECT_CONTAINS(ReadFile(dir_ / "err.txt"), "interrupted");
+  EXPECT_CONTAINS(ReadFile(dir_ / "seen.txt"), "mloop-input-");
+  EXPECT_EQ(ReadFile(dir_ / "rc.txt"), "143\n");  // ended by SIGTERM
+  EXPECT_CONTAINS(ReadFile(dir_ / "err.txt"), "interrupted: nothing more was stored");
   EXPECT_TRUE(std::filesystem::is_empty(dir_ / "tmp"));
-  EXPECT_TRUE(std::filesystem::is_empty(dir_ / ".mloop" / "artifacts" / "tmp"));
   EXPECT_CONTAINS(Run("data list").out, "No datasets yet");
 }
 

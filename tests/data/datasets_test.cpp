@@ -260,6 +260,9 @@ TEST(DatasetNameFromFileTest, AFileNameBecomesAPlainName) {
   // Accented Latin letters lose their accents; any other character is one '_', whatever the
   // length of its UTF-8 sequence.
   EXPECT_EQ(DatasetNameFromFile("données.csv"), "donnees");
+  EXPECT_EQ(DatasetNameFromFile("donne\xcc\x81"
+                                "es.csv"),
+            "donnees");  // e + combining acute
   EXPECT_EQ(DatasetNameFromFile("Straße_Übersicht.jsonl"), "Strasse_Ubersicht");
   EXPECT_EQ(DatasetNameFromFile("ventes_€.csv"), "ventes__");
   EXPECT_EQ(DatasetNameFromFile("日本.csv"), "d__");

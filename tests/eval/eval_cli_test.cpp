@@ -403,6 +403,14 @@ TEST(EvalCliTest, PredictedClassesAndProbabilityColumns) {
   EXPECT_CONTAINS(r.err,
                   "hint: --param takes one value each time: repeat it (--param eta=0.1 --param "
                   "max_depth=3)");
+  // A bound must be a finite number: an infinite one would always or never fail.
+  r = run("eval --predictions b.csv --label y --score pred --fail-under accuracy=inf");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--fail-under expects METRIC=NUMBER, got 'accuracy=inf'");
+  // A forgotten flag is not a second value of the one before.
+  r = run("train b.csv --target y eta=0.1");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "hint: run `mloop --help` or `mloop COMMAND --help`");
   // A best threshold above every score (predicting no row positive is most accurate) says so.
   WriteFile(dir / "rare.csv", "y,s\n0,0.9\n0,0.8\n1,0.3\n0,0.2\n0,0.1\n");
   r = run("eval --predictions rare.csv --label y --score s --best-threshold accuracy");

@@ -111,7 +111,9 @@ TEST(RecordedTune, AWarmStartTakesOnlyTrialsWithAValue) {
   RecordedTuneResult s = RunRecordedTuningJob(*ws, second, *seeded, options);
   EXPECT_EQ(s.warm_start_trials, with_value);
   for (const Trial& t : seeded->trials()) {
-    if (t.warm_start) EXPECT_NE(t.state, TrialState::kFailed);
+    if (t.warm_start) {
+      EXPECT_NE(t.state, TrialState::kFailed);
+    }
   }
 }
 

@@ -19,4 +19,8 @@ void InstallSignalCleanup();
 void RemoveOnSignal(const std::filesystem::path& path);
 void ForgetOnSignal(const std::filesystem::path& path);
 
+// Removes every registered file; async-signal-safe. For the handlers of commands that stop
+// cooperatively, before a second Ctrl-C ends the process.
+void RemoveRegisteredFiles();
+
 }  // namespace mloop

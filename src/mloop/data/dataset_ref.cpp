@@ -25,8 +25,8 @@ constexpr const char* kLatin1Letters[64] = {
     "d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u", "u", "u", "y", "th", "y"};
 
 // A file name's characters that a plain name takes (letters, digits, _ - .) as they are, the
-// accented Latin letters without their accents (donnees for données), any other character
-// (one UTF-8 sequence, whatever its length) as '_'.
+// accented Latin letters without their accents (donnees for données, composed or decomposed),
+// any other character (one UTF-8 sequence, whatever its length) as '_'.
 std::string AsciiFileStem(const std::string& stem) {
   std::string out;
   for (size_t i = 0; i < stem.size();) {
@@ -43,6 +43,10 @@ std::string AsciiFileStem(const std::string& stem) {
     }
     const auto c1 = len == 2 ? static_cast<unsigned char>(stem[i + 1]) : 0;
     const int code = (c & 0xE0) == 0xC0 && len == 2 ? ((c & 0x1F) << 6) | (c1 & 0x3F) : -1;
+    if (code >= 0x300 && code <= 0x36F) {  // a combining accent (decomposed names, as macOS')
+      i += len;
+      continue;
+    }
     const char* letters = code >= 0xC0 && code <= 0xFF ? kLatin1Letters[code - 0xC0] : "";
     out += *letters != 0 ? letters : "_";
     i += len;

@@ -237,6 +237,7 @@ SpooledInput::SpooledInput(const std::filesystem::path& path) : read_from_(path)
       const int err = errno;
       ::close(in);
       ::close(out);
+      Discard();
       errno = err;
       throw IoErrorFromErrno("cannot read", path.string());
     }
@@ -244,10 +245,13 @@ SpooledInput::SpooledInput(const std::filesystem::path& path) : read_from_(path)
       const ssize_t w = ::write(out, buf.data() + done, static_cast<size_t>(n - done));
       if (w < 0 && errno == EINTR) continue;
       if (w < 0) {
+        const int err = errno;
         ::close(in);
         ::close(out);
-        throw IoErrorFromErrno("cannot write a temporary copy of " + path.string() + " to",
-                               read_from_.string());
+        const std::string copy = read_from_.string();
+        Discard();
+        errno = err;
+        throw IoErrorFromErrno("cannot write a temporary copy of " + path.string() + " to", copy);
       }
       done += w;
     }
@@ -257,9 +261,14 @@ SpooledInput::SpooledInput(const std::filesystem::path& path) : read_from_(path)
 }
 
 SpooledInput::~SpooledInput() {
+  Discard();
+}
+
+void SpooledInput::Discard() {
   if (!temporary_) return;
   ::unlink(read_from_.c_str());
   ForgetOnSignal(read_from_);
+  temporary_ = false;
 }
 
 void RefuseKnownBinaryFormat(const std::filesystem::path& path, std::string_view head) {

@@ -54,6 +54,8 @@ class SpooledInput {
   const std::filesystem::path& path() const { return read_from_; }
 
  private:
+  void Discard();  // removes the temporary copy (a failed copy, or the end)
+
   std::filesystem::path read_from_;
   bool temporary_ = false;
 };
