@@ -283,6 +283,14 @@ TEST_F(CliTest, ImportReadsStandardInput) {
   ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir_ / "out.txt");
   const std::string predicted = ReadFile(dir_ / "out.txt");
   EXPECT_EQ(std::count(predicted.begin(), predicted.end(), '\n'), 9);  // a header and 8 rows
+  // Errors name standard input or the file given, never the temporary copy of a pipe.
+  cmd = cd + "printf 'a,b\\n1,2\\n3\\n' | " + bin + " data import - --name bad > out.txt 2>&1";
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  EXPECT_CONTAINS(ReadFile(dir_ / "out.txt"), "error: <stdin>:3:2: expected 2 fields, found 1");
+  auto r = Run("data import /dev/null --name x");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "error: /dev/null: ");
+  EXPECT_EQ(r.err.find("mloop-input-"), std::string::npos) << r.err;
 }
 
 // --na adds a token to the missing values, as pandas' na_values adds to its defaults: an empty

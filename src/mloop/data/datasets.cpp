@@ -194,6 +194,28 @@ ReadOptions WorkspaceReadOptions(const Workspace& ws) {
 
 namespace {
 
+// Reads `file` through `input` (its copy when it is a pipe); an error about the copy names what
+// the user gave instead ("<stdin>" for standard input), not a temporary file.
+ReadResult ReadSpooled(const SpooledInput& input, const std::filesystem::path& file,
+                       SourceFormat format, const ReadOptions& options) {
+  try {
+    return format == SourceFormat::kJsonLines ? ReadJsonLines(input.path(), options)
+                                              : ReadCsv(input.path(), options);
+  } catch (const Error& e) {
+    if (input.path() == file) throw;
+    const std::string copy = input.path().string();
+    const std::string given = file == "/dev/stdin" ? "<stdin>" : file.string();
+    auto named = [&](std::string text) {
+      for (size_t at = text.find(copy); at != std::string::npos; at = text.find(copy, at)) {
+        text.replace(at, copy.size(), given);
+        at += given.size();
+      }
+      return text;
+    };
+    throw Error(e.code(), named(e.what()), named(e.hint()));
+  }
+}
+
 // The format of `file`, read through `input`: by its name, or, for a pipe (standard input),
 // which has none, by its first byte: JSON Lines opens with '{'.
 SourceFormat FormatOf(const SpooledInput& input, const std::filesystem::path& file) {
@@ -225,8 +247,7 @@ Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file,
   // Rows that would be skipped go nowhere here: fail on them instead, naming the row.
   o.on_bad_rows = BadRowPolicy::kFail;
   const SpooledInput input(file);
-  return FormatOf(input, file) == SourceFormat::kJsonLines ? ReadJsonLines(input.path(), o).table
-                                                           : ReadCsv(input.path(), o).table;
+  return ReadSpooled(input, file, FormatOf(input, file), o).table;
 }
 
 ImportRequest FileImportRequest(const Workspace& ws, const std::filesystem::path& file) {
@@ -309,8 +330,7 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
       return std::move(*reused);
     }
     try {
-      read = format == SourceFormat::kJsonLines ? ReadJsonLines(input.path(), request.read)
-                                                : ReadCsv(input.path(), request.read);
+      read = ReadSpooled(input, request.file, format, request.read);
     } catch (const Error&) {
       // A row cut short by a writer is no fault of the file's content: say what happened.
       if (!stamped.empty()) RefuseChangedFile(stamped, stamp);
