@@ -611,11 +611,20 @@ TEST_F(TransformCliTest, OutputsNeverReplaceTheInputOrAnotherFile) {
   r = Run("transform -m 1 -i bc.csv -o nodir/o.csv");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "the directory nodir does not exist");
-  // No record fails: an errors file of an earlier run goes, a file of the user's stays.
+  // A file of the user's is never an errors file (failed records would replace it), whether
+  // named by --errors or found where the default one goes.
   WriteFile(dir_ / "notes.txt", "my notes\n");
   r = Run("transform -m 1 -i bc.csv -o o.csv --errors notes.txt -q");
-  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--errors notes.txt exists and is not an errors file of a transform");
   EXPECT_EQ(Read("notes.txt"), "my notes\n");
+  WriteFile(dir_ / "p.csv.errors.jsonl", "kept\n");
+  r = Run("transform -m 1 -i bc.csv -o p.csv -q");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "the errors file p.csv.errors.jsonl exists and is not an errors file");
+  EXPECT_EQ(Read("p.csv.errors.jsonl"), "kept\n");
+  EXPECT_FALSE(Exists("p.csv"));
+  // No record fails: an errors file of an earlier run goes.
   WriteFile(dir_ / "old.jsonl", "{\"line\":2,\"reason\":\"x\"}\n");
   r = Run("transform -m 1 -i bc.csv -o o.csv --errors old.jsonl -q");
   ASSERT_EQ(r.code, 0) << r.err;

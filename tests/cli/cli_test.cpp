@@ -552,6 +552,16 @@ TEST_F(CliTest, BadRowsFailByDefaultAndNothingIsStored) {
   r = Run("data import bad.csv --name bad --on-bad-rows skip");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.err, "note: bad.rejects.jsonl is from an earlier import");
+  // A file of the user's is never a rejects file: refused before anything is read.
+  WriteFile(dir_ / "bad.csv", "a,b\n1,2\n3\n");
+  WriteFile(dir_ / "notes.txt", "my notes\n");
+  r = Run("data import bad.csv --name bad --on-bad-rows skip --rejects notes.txt");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--rejects notes.txt exists and is not a rejects file");
+  EXPECT_EQ(ReadFile(dir_ / "notes.txt"), "my notes\n");
+  r = Run("data import bad.csv --name bad --on-bad-rows skip");  // an earlier rejects file
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(ReadFile(dir_ / "bad.rejects.jsonl"), "\"text\":\"3\"");
 }
 
 TEST_F(CliTest, ConfigErrorsNameTheKey) {

@@ -369,6 +369,15 @@ class TableUnits : public UnitSource {
   const TransformOptions& options_;
 };
 
+// True when `path` holds what an errors file of a transform holds (JSON Lines of failed records,
+// {"line": N, ...}) or nothing: a file a user named by mistake is never deleted.
+bool LooksLikeErrorsFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[8] = {};
+  in.read(head, sizeof head);
+  return in.gcount() == 0 || std::string_view(head, in.gcount()) == "{\"line\":";
+}
+
 void CheckOptions(const TransformJob& job) {
   const TransformOptions& o = job.options;
   if (!job.predictor) throw Internal("RunTransform without a model");
@@ -407,15 +416,17 @@ void CheckOptions(const TransformJob& job) {
           OutputTarget(std::filesystem::absolute(job.output)).lexically_normal()) {
     throw UsageError("--errors and --output name the same file", "name two files");
   }
-}
-
-// True when `path` holds what an errors file of a transform holds (JSON Lines of failed records,
-// {"line": N, ...}) or nothing: a file a user named by mistake is never deleted.
-bool LooksLikeErrorsFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  char head[8] = {};
-  in.read(head, sizeof head);
-  return in.gcount() == 0 || std::string_view(head, in.gcount()) == "{\"line\":";
+  // Failed records would replace it: a file that is not an errors file is never replaced.
+  const std::filesystem::path errors =
+      job.errors.empty() ? std::filesystem::path(job.output.string() + ".errors.jsonl")
+                         : job.errors;
+  if (!LooksLikeErrorsFile(errors)) {
+    throw UsageError((job.errors.empty() ? "the errors file " : "--errors ") + errors.string() +
+                         " exists and is not an errors file of a transform (which starts with "
+                         "{\"line\":); failed records would replace it",
+                     job.errors.empty() ? "name another file with --errors, or move this one"
+                                        : "name another file, or move this one");
+  }
 }
 
 }  // namespace

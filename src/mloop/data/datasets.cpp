@@ -311,6 +311,16 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
   if (!request.rejects_path.empty() || request.read.on_bad_rows == BadRowPolicy::kSkip) {
     RefuseOverwritingInput(rejects_path, request.sql.empty() ? request.file : request.sqlite_db,
                            rejects_flag);
+    // Rejected rows would replace it: only a rejects file of an earlier import is replaced.
+    std::ifstream existing(rejects_path, std::ios::binary);
+    char head[10] = {};
+    existing.read(head, sizeof head);
+    if (existing.gcount() > 0 && std::string_view(head, existing.gcount()) != "{\"column\":") {
+      throw UsageError(rejects_flag + " " + rejects_path.string() +
+                           " exists and is not a rejects file (which starts with {\"column\":); "
+                           "rejected rows would replace it",
+                       "name another file with --rejects, or move this one");
+    }
   }
   if (!request.sql.empty()) {
     read = ReadSqlQuery(request.sqlite_db, request.sql, request.read);
