@@ -156,11 +156,16 @@ void PrintDocument(const nlohmann::json& doc) {
   if (warm > 0) std::cout << "; " << warm << " earlier trials as a warm start";
   if (doc.contains("noticed_dead")) {  // its process died unseen: no duration is known
     std::cout << "), its process ended before " << doc["noticed_dead"].get<std::string>();
+  } else if (doc.value("status", "") == "running") {
+    std::cout << "), running for " << HumanSeconds(doc.value("seconds", 0.0));
   } else {
     std::cout << ") in " << HumanSeconds(doc.value("seconds", 0.0));
   }
-  std::cout << ", strategy " << doc.value("strategy", "")
-            << "; stopped: " << doc.value("stop_reason", "") << "\n";
+  std::cout << ", strategy " << doc.value("strategy", "");
+  if (doc.value("status", "") != "running") {
+    std::cout << "; stopped: " << doc.value("stop_reason", "");
+  }
+  std::cout << "\n";
   if (doc.contains("resumed_from")) {
     std::cout << "Resumed job " << doc["resumed_from"].get<int64_t>() << "\n";
   }

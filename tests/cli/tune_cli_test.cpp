@@ -489,6 +489,33 @@ TEST(TuneCli, APatientJobResumesWithMorePatience) {
   EXPECT_EQ(job["stop_reason"], "patience");
 }
 
+// `tune show` on a job still running says so, with the time so far (it read "in 0.00 s; stopped:").
+TEST(TuneCli, AJobStillRunningIsShownAsRunning) {
+  TempDir dir;
+  ASSERT_EQ(RunMloop(dir.path(), "init .").code, 0);
+  testing::WriteFile(dir / "slow.yaml",
+                     "objective: {metric: v, goal: minimize}\nmax_trials: 1\nstrategy: random\n"
+                     "parameters: {x: {type: continuous, min: 0, max: 1}}\n"
+                     "command: sleep 4; echo v={x}\nmetric_regex: 'v=(\\S+)'\n");
+  const std::string start =
+      "cd '" + dir.path().string() + "' && (" + MLOOP_BINARY + " tune slow.yaml > out.txt 2>&1 &)";
+  ASSERT_EQ(std::system(start.c_str()), 0);
+  testing::CliResult r;
+  for (int i = 0; i < 60; ++i) {  // until the job is recorded
+    r = RunMloop(dir.path(), "tune show slow");
+    if (r.code == 0) break;
+    usleep(100000);
+  }
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "0 failed), running for ");
+  EXPECT_EQ(r.out.find("stopped:"), std::string::npos) << r.out;
+  for (int i = 0; i < 100 && r.out.find("stopped:") == std::string::npos; ++i) {
+    usleep(100000);
+    r = RunMloop(dir.path(), "tune show slow");
+  }
+  EXPECT_CONTAINS(r.out, "stopped: max_trials");
+}
+
 TEST(TuneCli, ErrorsAreClear) {
   TempDir dir;
   SetUpBranin(dir);

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "mloop/core/clock.h"
 #include "mloop/core/error.h"
 #include "mloop/core/hash.h"
 #include "mloop/core/strings.h"
@@ -822,7 +823,11 @@ nlohmann::json TuningJobDocument(const TuningJobRecord& record) {
     d["ended"] = nullptr;
     d["noticed_dead"] = FormatTimestamp(end);
   } else {
-    d["seconds"] = end > 0 ? static_cast<double>(end - record.started_at_us) / 1e6 : 0.0;
+    // A running job: the time so far.
+    const int64_t until = end > 0                                ? end
+                          : record.status == RunStatus::kRunning ? SystemClock().NowMicros()
+                                                                 : record.started_at_us;
+    d["seconds"] = static_cast<double>(until - record.started_at_us) / 1e6;
     d["ended"] = end > 0 ? nlohmann::json(FormatTimestamp(end)) : nlohmann::json(nullptr);
   }
   for (const auto& [k, v] : summary.items()) d[k] = v;
