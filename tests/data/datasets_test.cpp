@@ -303,6 +303,28 @@ TEST(WorkspaceTest, FoundByWalkingUpAndInitTwiceFails) {
     EXPECT_EQ(e.code(), ErrorCode::kNotFound);
     EXPECT_NE(e.hint().find("mloop init"), std::string::npos);
   }
+  // A --workspace inside a workspace (a folder of it, its .mloop or mloop.yaml) points to it;
+  // a file that is not in one is named as a file; only a directory elsewhere is told to init.
+  const std::string root = std::filesystem::canonical(dir / "w").string();
+  for (const char* inside : {"a/b", ".mloop", "mloop.yaml", "a/new"}) {
+    try {
+      Workspace::Open(dir / "w" / inside, dir.path(), {});
+      ADD_FAILURE() << inside;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("is inside the workspace " + root), std::string::npos)
+          << e.what();
+      EXPECT_EQ(e.hint(),
+                "pass --workspace " + root + " (or leave it out anywhere inside that workspace)");
+    }
+  }
+  testing::WriteFile(dir / "afile", "x");
+  try {
+    Workspace::Open(dir / "afile", dir.path(), {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is a file, not a workspace directory"), std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

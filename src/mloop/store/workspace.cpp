@@ -113,6 +113,22 @@ std::unique_ptr<Workspace> Workspace::Open(const std::filesystem::path& dir,
             "restore " + (dir / absent).string() +
                 " from a backup, or move the rest aside and run `mloop init " + dir.string() + "`");
       }
+      // Inside a workspace (a folder of it, its .mloop or mloop.yaml): that one was meant.
+      std::error_code ec;
+      const std::filesystem::path full = std::filesystem::weakly_canonical(dir, ec);
+      for (std::filesystem::path p = full.parent_path(); !ec && !p.empty(); p = p.parent_path()) {
+        if (IsWorkspace(p)) {
+          throw NotFound("'" + dir.string() + "' is inside the workspace " + p.string() +
+                             ", not a workspace itself",
+                         "pass --workspace " + p.string() +
+                             " (or leave it out anywhere inside that workspace)");
+        }
+        if (p == p.root_path()) break;
+      }
+      if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec)) {
+        throw NotFound("'" + dir.string() + "' is a file, not a workspace directory",
+                       "pass the directory that `mloop init DIR` made");
+      }
       throw NotFound("'" + dir.string() + "' is not an mloop workspace",
                      "create one with `mloop init " + dir.string() + "`");
     }
