@@ -391,7 +391,15 @@ TEST_F(TransformCliTest, StrayQuoteCountsTheLinesItJoins) {
   r = Run("transform -m 1 -i none.csv -o n.csv");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "every record failed (2)");
+  EXPECT_CONTAINS(r.err, "when every record fails, the input and the model do not fit");
+  EXPECT_EQ(r.err.find("--max-errors"), std::string::npos) << r.err;  // more would not help
   EXPECT_FALSE(Exists("n.csv"));
+  // An output of an earlier run is left as it was, and said to be.
+  WriteFile(dir_ / "n.csv", "old\n");
+  r = Run("transform -m 1 -i none.csv -o n.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "no output written (n.csv is left from an earlier run)");
+  EXPECT_EQ(Read("n.csv"), "old\n");
 }
 
 // A job killed with SIGKILL is resumed from its checkpoint and writes the same bytes as a job

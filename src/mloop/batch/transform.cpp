@@ -765,6 +765,7 @@ TransformSummary RunTransform(const TransformJob& job) {
   } else if (state.predicted == 0 && state.errors > 0) {
     budget_message = "every record failed (" + std::to_string(state.errors) + ")";
   }
+  const bool all_failed = state.predicted == 0 && state.errors > 0;
   if (!budget_message.empty()) {
     // The job failed: no output; the errors file says why.
     err.Sync();
@@ -773,9 +774,17 @@ TransformSummary RunTransform(const TransformJob& job) {
     RemoveIfThere(checkpoint_path);
     RemoveIfThere(out_partial);
     RenameFile(err_partial, errors_path);
-    throw DataError(budget_message + "; the first: " + state.first_error + "; no output written",
-                    "the failed records are in " + errors_path.string() +
-                        "; --max-errors / --max-error-rate allow more");
+    // An output of an earlier run stays where it was: said, so that it is not taken for this one.
+    std::error_code ec;
+    const std::string earlier = std::filesystem::exists(output, ec)
+                                    ? " (" + output.string() + " is left from an earlier run)"
+                                    : "";
+    throw DataError(
+        budget_message + "; the first: " + state.first_error + "; no output written" + earlier,
+        "the failed records are in " + errors_path.string() +
+            (all_failed ? "; when every record fails, the input and the model do not fit (its "
+                          "columns and types)"
+                        : "; --max-errors / --max-error-rate allow more"));
   }
 
   out.Sync();
