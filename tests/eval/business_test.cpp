@@ -363,7 +363,13 @@ TEST(BusinessSpecTest, WrongShapesAreErrorsWithLines) {
   EXPECT_THAT(ErrorOf("outcomes: {true_positive: '1', false_positive: -1, true_negative: 0, "
                       "false_negative: -2}\n"),
               HasSubstr("must be a number, not the quoted text"));
-  EXPECT_THAT(ErrorOf(base + "currency: 5\n"), HasSubstr("'currency' is a symbol or code"));
+  EXPECT_THAT(ErrorOf(base + "currency: 5\n"),
+              HasSubstr("'currency' is a symbol or code shown with amounts ($ or EUR), not '5'"));
+  // A period is read "per month": a number would be "per 5".
+  EXPECT_THAT(ErrorOf(base + "period: 5\n"),
+              HasSubstr("b.yaml:2:9: 'period' is the time the amounts are per, a word such as "
+                        "month or year, not '5'"));
+  EXPECT_EQ(ParseBusinessSpec(base + "period: quarter\n", "b.yaml").period, "quarter");
 }
 
 TEST(BusinessSpecTest, LoadsFilesAndReportsMissingOnes) {
@@ -377,6 +383,13 @@ TEST(BusinessSpecTest, LoadsFilesAndReportsMissingOnes) {
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+    EXPECT_THAT(std::string(e.what()), HasSubstr("no business file '"));
+  }
+  try {
+    LoadBusinessSpec(dir.path());  // a directory read as a file read as "empty"
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_THAT(std::string(e.what()), HasSubstr("is a directory, not a business file"));
   }
   auto bad = testing::WriteFile(dir / "bad.yaml", "outcome:\n  true_positive: 1\n");
   try {

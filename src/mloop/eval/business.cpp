@@ -114,12 +114,21 @@ BusinessSpec ParseNodes(const std::string& yaml_text, const std::string& origin)
       if (std::any_of(spec.currency.begin(), spec.currency.end(),
                       [](char c) { return c >= '0' && c <= '9'; })) {
         throw InvalidArgument(Where(origin, v) +
-                              ": 'currency' is a symbol or code written "
-                              "before amounts ($, EUR ), not '" +
+                              ": 'currency' is a symbol or code shown with amounts "
+                              "($ or EUR), not '" +
                               Printable(spec.currency) + "'");
       }
     } else if (key == "period") {
       spec.period = String(origin, v, key);
+      // Read as "per month": a number would be "per 5".
+      if (spec.period.empty() || std::all_of(spec.period.begin(), spec.period.end(), [](char c) {
+            return (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+';
+          })) {
+        throw InvalidArgument(Where(origin, v) +
+                              ": 'period' is the time the amounts are per, a "
+                              "word such as month or year, not '" +
+                              Printable(spec.period) + "'");
+      }
     } else if (key == "population") {
       double p = Number(origin, v, key);
       if (p <= 0 || p != std::floor(p)) {
@@ -201,8 +210,16 @@ BusinessSpec ParseBusinessSpec(const std::string& yaml_text, const std::string& 
 }
 
 BusinessSpec LoadBusinessSpec(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw InvalidArgument("'" + path.string() + "' is a directory, not a business file",
+                          "give the business YAML file (docs/formats.md)");
+  }
+  if (!std::filesystem::exists(path, ec)) {
+    throw NotFound("no business file '" + path.string() + "'");
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw NotFound("cannot read business spec '" + path.string() + "'");
+  if (!in) throw IoErrorFromErrno("cannot read business file", path.string());
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw IoErrorFromErrno("reading", path.string());
