@@ -314,7 +314,18 @@ void RunExport(const GlobalOptions& global, const std::string& ref_text, const s
   Table t = LoadDataset(*ws, v);
   const bool jsonl_name = OutputIsJsonLines(output);
   std::string fmt = format;
-  if (fmt.empty()) fmt = jsonl_name ? "jsonl" : "csv";
+  const std::string extension = AsciiLower(std::filesystem::path(output).extension().string());
+  if (fmt.empty()) {
+    // CSV in a file named for another format would fail in the tool that opens it.
+    for (const char* other : {".parquet", ".pq", ".feather", ".arrow", ".orc", ".avro", ".xlsx",
+                              ".xls", ".pkl", ".pickle", ".h5", ".hdf5", ".npy"}) {
+      if (extension != other) continue;
+      throw UsageError("data export writes CSV or JSON Lines; " + output + " is named " + other,
+                       "name the file .csv or .jsonl, or give --format csv|jsonl to write that "
+                       "format under this name");
+    }
+    fmt = jsonl_name ? "jsonl" : "csv";
+  }
   if (fmt != "csv" && fmt != "jsonl") {
     throw UsageError("--format must be csv or jsonl, not '" + fmt + "'");
   }

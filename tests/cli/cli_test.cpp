@@ -521,6 +521,12 @@ TEST_F(CliTest, ImportListShowExportRoundTrip) {
   r = Run("data export d@1 --format jsonl --output -");
   EXPECT_CONTAINS(r.out, "\"label\":\"yes\"");
   // A .tsv name is tab-separated, and reads back the same.
+  // A name of a format mloop does not write is refused, unless the format is given.
+  r = Run("data export d@1 --output out.parquet");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "data export writes CSV or JSON Lines; out.parquet is named .parquet");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "out.parquet"));
+  ASSERT_EQ(Run("data export d@1 --output out.parquet --format csv").code, 0);
   ASSERT_EQ(Run("data export d@1 --output out.tsv").code, 0);
   EXPECT_EQ(ReadFile(dir_ / "out.tsv"),
             "id\tscore\tlabel\twhen\n1\t0.5\tyes\t2024-01-01T00:00:00Z\n"
