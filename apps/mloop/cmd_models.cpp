@@ -152,6 +152,14 @@ void Register(const GlobalOptions& global, const std::string& run_ref, const std
             << "), status " << v.status << "\n";
 }
 
+// The target's name; a model imported without --target, or a clustering, has none.
+std::string TargetLine(const nlohmann::json& manifest) {
+  const std::string name = manifest.value("target", nlohmann::json::object()).value("name", "");
+  if (!name.empty()) return name;
+  return manifest.value("task", "") == "clustering" ? "- (clustering)"
+                                                    : "- (not named: imported without --target)";
+}
+
 void List(const GlobalOptions& global, const std::string& name,
           const std::vector<std::string>& tag_texts, bool json) {
   if (!name.empty()) ValidateModelName(name);  // an invalid name is a usage error (exit 2)
@@ -230,7 +238,7 @@ void Show(const GlobalOptions& global, const std::string& ref, bool json) {
   }
   std::cout << "  algorithm: " << man.value("algorithm", "") << " (" << man.value("task", "")
             << ")\n"
-            << "  target:    " << man["target"].value("name", "") << "\n"
+            << "  target:    " << TargetLine(man) << "\n"
             << "  inputs:    " << man["input_schema"].size() << " columns\n";
   if (man.contains("lineage") && man["lineage"].contains("dataset")) {
     const auto& d = man["lineage"]["dataset"];
@@ -298,14 +306,25 @@ void Alias(const GlobalOptions& global, const std::string& ref, const std::strin
 }
 
 void Unalias(const GlobalOptions& global, const std::string& name, const std::string& alias) {
+  // `alias` takes NAME/VERSION; an alias belongs to the model, whichever version it points at.
+  if (const size_t cut = name.find_first_of("/@"); cut != std::string::npos && cut > 0) {
+    const std::string model = name.substr(0, cut);
+    throw UsageError("unalias takes the model's name and the alias, not '" + name + "'",
+                     "mloop models unalias " + model + " " +
+                         (name[cut] == '@' ? name.substr(cut + 1)
+                          : alias.empty()  ? "ALIAS"
+                                           : alias));
+  }
+  if (alias.empty()) {
+    throw UsageError("ALIAS is required", "mloop models unalias " + name + " ALIAS");
+  }
   ValidateModelName(name);
   ValidateAliasName(alias);
   auto ws = OpenWorkspace(global);
   if (!ws->metadata().FindModelAlias(name, alias)) {
-    throw NotFound("no alias " + name + "@" + alias,
-                   ws->metadata().ListModelVersions(name).empty()
-                       ? "no registered model '" + name + "'; " + NoModelHint(*ws, name)
-                       : NoAliasHint(*ws, name, alias, false));
+    throw NotFound("no alias " + name + "@" + alias, ws->metadata().ListModelVersions(name).empty()
+                                                         ? NoVersionHint(*ws, name)
+                                                         : NoAliasHint(*ws, name, alias, false));
   }
   ws->metadata().RemoveModelAlias(name, alias, CurrentActor(), ws->clock().NowMicros());
   std::cout << "Removed " << name << "@" << alias << "\n";
@@ -627,7 +646,8 @@ void RegisterModels(CLI::App& app, GlobalOptions& global) {
   auto un_alias = std::make_shared<std::string>();
   auto* unalias = models->add_subcommand("unalias", "Remove an alias");
   unalias->add_option("NAME", *un_name, "Registered model name")->required();
-  unalias->add_option("ALIAS", *un_alias, "Alias name")->required();
+  // Not ->required(): `unalias NAME@ALIAS` gets the right form as a hint.
+  unalias->add_option("ALIAS", *un_alias, "Alias name (required)");
   unalias->callback([&global, un_name, un_alias] { Unalias(global, *un_name, *un_alias); });
 
   for (auto [cmd, status, help] : {std::tuple{"approve", kStatusApproved, "Approve a version"},

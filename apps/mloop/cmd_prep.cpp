@@ -158,6 +158,11 @@ std::string SchemaLine(const Schema& s) {
 
 void PrepFit(const GlobalOptions& global, const PrepArgs& a) {
   auto ws = OpenWorkspace(global);
+  if (!a.fitted_out.empty() && a.fitted_out != "-") {
+    CheckOutputPath(a.fitted_out, "--output");
+    RefuseOverwritingInput(a.fitted_out, a.recipe, "--output");
+    RefuseOverwritingInput(a.fitted_out, a.data, "--output");  // --data may be a file (or -)
+  }
   RecipeFile rf = LoadRecipeFile(a.recipe);
   if (!rf.recipe) throw UsageError(a.recipe + " is already a fitted recipe");
   PrepInput in = LoadInput(*ws, a.data);

@@ -172,7 +172,10 @@ void PrintSummary(const Profile& p, const DatasetVersion& v, const StoredProfile
 }
 
 void RunProfile(const GlobalOptions& global, const ProfileArgs& a) {
-  if (!a.html.empty()) CheckOutputPath(a.html, "--html");
+  if (!a.html.empty()) {
+    CheckOutputPath(a.html, "--html");
+    RefuseOverwritingInput(a.html, a.dataset, "--html");  // DATASET may be a file (or -)
+  }
   auto ws = OpenWorkspace(global);
   Table table;
   DatasetVersion v = ResolveInput(*ws, a.dataset, &table);

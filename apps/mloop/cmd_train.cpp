@@ -568,7 +568,10 @@ Table WithTypedLabels(const Table& pred, const Target& target) {
 
 void RunPredict(const GlobalOptions& global, const std::string& model, const std::string& data,
                 const std::string& output, bool keep_input, bool explain) {
-  if (output != "-") RefuseOverwritingInput(output, data, "--output");
+  if (output != "-") {
+    CheckOutputPath(output, "--output");  // a directory, a missing one, an empty name
+    RefuseOverwritingInput(output, data, "--output");
+  }
   OutputIsJsonLines(output);  // a compressed name is refused before any work
   auto ws = OpenWorkspace(global);
   const ResolvedModel resolved = ResolveModelRef(*ws, model);

@@ -140,7 +140,7 @@ void PrintDocument(const nlohmann::json& doc) {
     std::vector<std::string> row = {
         std::to_string(t.value("number", 0)), state,
         t.contains("value") && t["value"].is_number() ? Num(t["value"].get<double>()) : "-",
-        Seconds(t.value("seconds", 0.0))};
+        state == "running" ? "-" : Seconds(t.value("seconds", 0.0))};  // not known until it ends
     if (runs) row.push_back(t.contains("run_id") ? std::to_string(t["run_id"].get<int64_t>()) : "");
     const nlohmann::json params = t.value("params", nlohmann::json::object());
     for (const auto& n : names) {
@@ -225,7 +225,16 @@ void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
   // Again, now that the workspace's own files are known: --html into .mloop/ is refused now,
   // not after the trials.
   if (!a.html.empty()) CheckOutputPath(a.html, "--html");
-  if (ws && !resume) CheckExperimentName(*ws, tune::JobExperiment(job));
+  if (ws && !resume) {
+    // The default experiment is named after the job: a name that fits alone may not fit there.
+    if (job.experiment.empty() && tune::JobExperiment(job).size() > 128) {
+      throw UsageError("the job name is " + std::to_string(job.name.size()) +
+                           " characters long; its trials' experiment, tune-NAME, may be at "
+                           "most 128",
+                       "shorten 'name:', or set 'experiment:' in the job");
+    }
+    CheckExperimentName(*ws, tune::JobExperiment(job));
+  }
   std::unique_ptr<tune::Study> study = tune::MakeStudy(job);
   const bool quiet = a.json;
 

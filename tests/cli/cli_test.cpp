@@ -171,6 +171,25 @@ TEST_F(CliTest, RegistryNamesTheNearestAndWarnsOfOtherInputs) {
   EXPECT_CONTAINS(Run("predict iris@PRODUCTION --data x.csv").err,
                   "hint: did you mean iris@production?");
   EXPECT_CONTAINS(Run("models unalias iris prod").err, "hint: aliases of iris: production\n");
+  r = Run("models unalias iris/1 production");  // as `alias` takes it
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "hint: mloop models unalias iris production\n");
+  EXPECT_CONTAINS(Run("models unalias iris@production").err,
+                  "hint: mloop models unalias iris production\n");
+  // Outputs are checked before any work: an empty name, a directory, another tool's file.
+  r = Run("predict iris/1 --data " + data + "iris.csv -o ''");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "--output: the file name is empty");
+  std::filesystem::create_directory(dir_ / "outdir");
+  r = Run("predict iris/1 --data " + data + "iris.csv -o outdir/");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "--output outdir/ is a directory");
+  WriteFile(dir_ / "outdir" / "model.json", "mine");
+  r = Run("models export iris/1 -o outdir");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "'outdir' already holds a model.json that is not part of a model export");
+  EXPECT_EQ(ReadFile(dir_ / "outdir" / "model.json"), "mine");
+  EXPECT_EQ(Run("models export iris/1 -o ''").code, 2);
   EXPECT_CONTAINS(Run("models history irsi").err, "did you mean 'iris'?");
   EXPECT_CONTAINS(Run("models approve irs/1").err, "did you mean 'iris'?");
   EXPECT_CONTAINS(Run("models alias iris/7 staging").err, "hint: versions of iris: 1");
@@ -233,6 +252,8 @@ TEST_F(CliTest, RegistryNamesTheNearestAndWarnsOfOtherInputs) {
   ASSERT_EQ(Run("models delete gone/1").code, 0);
   EXPECT_CONTAINS(Run("models list gone").err, "error: every version of 'gone' was deleted");
   EXPECT_CONTAINS(Run("models show gone/1").err,
+                  "hint: every version of gone was deleted; `mloop models history gone` shows");
+  EXPECT_CONTAINS(Run("models show gone@latest").err,  // not "did you mean" another model
                   "hint: every version of gone was deleted; `mloop models history gone` shows");
 }
 
@@ -1185,6 +1206,23 @@ TEST_F(CliTest, ExportedModelsMoveBetweenWorkspaces) {
   r = Run("-w other models import empty -n x");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "'empty' has no manifest.json: it is not a model export");
+  // Parts of different exports do not make a model: refused at import, not at predict.
+  std::string manifest;
+  std::filesystem::copy(dir_ / "exp_gb", dir_ / "mixed");
+  std::filesystem::copy_file(dir_ / "exp_km" / "target.json", dir_ / "mixed" / "target.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  r = Run("-w other models import mixed -n x");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "'mixed' does not load as a model: ");
+  std::filesystem::copy_file(dir_ / "exp_gb" / "target.json", dir_ / "mixed" / "target.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  manifest = ReadFile(dir_ / "mixed" / "manifest.json");
+  ASSERT_NE(manifest.find("\"yes\""), std::string::npos) << manifest;
+  manifest.replace(manifest.find("\"yes\""), 5, "\"oui\"");
+  WriteFile(dir_ / "mixed" / "manifest.json", manifest);
+  r = Run("-w other models import mixed -n x");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "the manifest's classes [\"no\",\"oui\"] are not target.json's");
   std::filesystem::remove(dir_ / "exp_gb" / "config.json");
   r = Run("-w other models import exp_gb -n x");
   EXPECT_EQ(r.code, 1);
@@ -1193,7 +1231,7 @@ TEST_F(CliTest, ExportedModelsMoveBetweenWorkspaces) {
   r = Run("-w other models import exp_lr -n x");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "'exp_lr' does not load as a model: ");
-  std::string manifest = ReadFile(dir_ / "exp_km" / "manifest.json");
+  manifest = ReadFile(dir_ / "exp_km" / "manifest.json");
   manifest.replace(manifest.find("\"format_version\": 2"), 19, "\"format_version\": 9");
   WriteFile(dir_ / "exp_km" / "manifest.json", manifest);
   r = Run("-w other models import exp_km -n x");
@@ -1267,12 +1305,43 @@ with open(sys.argv[2] + "/sk_pred.txt", "w") as f:
   r = Run("models import sk_model.json --name sk_all --all-rounds");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err.find("kept rounds"), std::string::npos);
+  // Its export predicts every round in Python too: no best_iteration left to stop at.
+  ASSERT_EQ(Run("models export sk_all/1 -o sk_all_export").code, 0);
+  EXPECT_EQ(ReadFile(dir_ / "sk_all_export" / "model.json").find("best_iteration"),
+            std::string::npos);
   // A wrong feature list is refused with the count the model needs.
   r = Run("models import py_model.json --name bad --features a,b");
   EXPECT_CONTAINS(r.err, "the model takes 30 features, 2 were named");
   r = Run("models import py_model.json --name bad --features a,b,a");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "feature 'a' is named twice in --features");
+}
+
+// Models mloop could only mispredict are refused at import: several targets at once (the
+// first target's leaves were read as the only one), and categorical features (codes known
+// only to the pandas frame of the training).
+TEST_F(CliTest, ModelsImportRefusesMultiOutputAndCategoricalModels) {
+  ASSERT_EQ(Run("init").code, 0);
+  ASSERT_EQ(RunPython(R"(
+import sys, numpy as np, pandas as pd, xgboost as xgb
+r = np.random.default_rng(0)
+X = r.normal(size=(200, 3))
+y = X[:, 0] + X[:, 1]
+xgb.XGBRegressor(n_estimators=3, max_depth=2, tree_method="hist").fit(
+    X, np.stack([y, 2 * y], 1)).save_model(sys.argv[1] + "/multi.json")
+d = pd.DataFrame({"a": X[:, 0], "cat": pd.Categorical(r.choice(["x", "y"], 200))})
+xgb.XGBClassifier(n_estimators=3, max_depth=2, tree_method="hist", enable_categorical=True).fit(
+    d, (y > 0).astype(int)).save_model(sys.argv[1] + "/cat.json")
+)",
+                      {dir_.path().string()}),
+            0);
+  auto r = Run("models import multi.json --name multi --target y");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "the model predicts 2 targets at once (num_target)");
+  r = Run("models import cat.json --name cat --target y");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "feature 'cat' is categorical in the model (enable_categorical)");
+  EXPECT_CONTAINS(Run("models list").out + Run("models list").err, "No registered models");
 }
 
 // A pandas bool column is XGBoost's indicator feature (type "i"): imported, the model takes

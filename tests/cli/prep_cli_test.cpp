@@ -167,6 +167,14 @@ TEST_F(PrepCliTest, BadRecipesAreReportedBeforeAnythingRuns) {
   r = Run("prep fit num.yaml --data lab.csv --target label -o num.json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err.find("note:"), std::string::npos);
+  // The fitted recipe never replaces the recipe or the data it was fitted from.
+  for (const char* input : {"num.yaml", "lab.csv"}) {
+    r = Run("prep fit num.yaml --data lab.csv --target label -o " + std::string(input));
+    EXPECT_EQ(r.code, 2) << input;
+    EXPECT_CONTAINS(r.err, std::string("--output ") + input + " is the input file");
+  }
+  EXPECT_EQ(ReadFile(dir_ / "lab.csv"), "x,label\n1,0\n2,1\n3,2\n");
+  EXPECT_CONTAINS(ReadFile(dir_ / "num.yaml"), "steps:");
   // --data - reads standard input.
   {
     const std::string cmd = "cd '" + dir_.path().string() + "' && " + MLOOP_BINARY +

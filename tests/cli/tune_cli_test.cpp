@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 
 #include "mloop/store/workspace.h"
@@ -509,6 +510,12 @@ TEST(TuneCli, AJobStillRunningIsShownAsRunning) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "0 failed), running for ");
   EXPECT_EQ(r.out.find("stopped:"), std::string::npos) << r.out;
+  for (int i = 0; i < 30 && r.out.find("\n0 ") == std::string::npos; ++i) {  // trial 0 asked
+    usleep(100000);
+    r = RunMloop(dir.path(), "tune show slow");
+  }
+  // A running trial has no value and no duration yet (it read 0.000 s).
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\n0 +running +- +- "))) << r.out;
   for (int i = 0; i < 100 && r.out.find("stopped:") == std::string::npos; ++i) {
     usleep(100000);
     r = RunMloop(dir.path(), "tune show slow");
@@ -541,6 +548,18 @@ TEST(TuneCli, ErrorsAreClear) {
   EXPECT_CONTAINS(r.err, "--max-trials: Value 0 not in range");
   r = RunMloop(dir.path(), "tune branin.yaml --seed -1");
   EXPECT_CONTAINS(r.err, "--seed: a seed is a whole number");
+  // A name that fits alone but not in its default experiment, tune-NAME.
+  {
+    std::string yaml = testing::ReadFile(dir / "branin.yaml");
+    yaml.replace(yaml.find("name: branin"), 12, "name: " + std::string(124, 'b'));
+    std::filesystem::create_directory(dir / "w");  // in a workspace, where trials are runs
+    testing::WriteFile(dir / "w" / "long.yaml", yaml);
+  }
+  ASSERT_EQ(RunMloop(dir / "w", "init .").code, 0);
+  r = RunMloop(dir / "w", "tune long.yaml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "the job name is 124 characters long; its trials' experiment");
+  EXPECT_CONTAINS(r.err, "set 'experiment:'");
   // Every trial failing is an error after the table.
   std::filesystem::remove(dir / "branin");
   r = RunMloop(dir.path(), "tune branin.yaml --max-trials 2");

@@ -209,6 +209,8 @@ TEST(TuneJob, ErrorsNameTheKeyAndTheNearest) {
       << e;
   e = ErrorOf(std::string(kBranin) + "parallel: 0\n");
   EXPECT_NE(e.find("'parallel' must be >= 1"), std::string::npos) << e;
+  e = ErrorOf(std::string(kBranin) + "parallel: 2000\n");  // refused, as --parallel 2000
+  EXPECT_NE(e.find("'parallel' must be <= 1024, got 2000"), std::string::npos) << e;
   e = ErrorOf(std::string(kBranin) + "timeout_seconds: soon\n");
   EXPECT_NE(e.find("'timeout_seconds' must be a finite number"), std::string::npos) << e;
   e = ErrorOf("name: [a\n");

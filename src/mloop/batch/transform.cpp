@@ -372,10 +372,7 @@ class TableUnits : public UnitSource {
 // True when `path` holds what an errors file of a transform holds (JSON Lines of failed records,
 // {"line": N, ...}) or nothing: a file a user named by mistake is never deleted.
 bool LooksLikeErrorsFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  char head[8] = {};
-  in.read(head, sizeof head);
-  return in.gcount() == 0 || std::string_view(head, in.gcount()) == "{\"line\":";
+  return IsMissingEmptyOrStartsWith(path, "{\"line\":");
 }
 
 void CheckOptions(const TransformJob& job) {

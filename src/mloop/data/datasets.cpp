@@ -312,10 +312,7 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
     RefuseOverwritingInput(rejects_path, request.sql.empty() ? request.file : request.sqlite_db,
                            rejects_flag);
     // Rejected rows would replace it: only a rejects file of an earlier import is replaced.
-    std::ifstream existing(rejects_path, std::ios::binary);
-    char head[10] = {};
-    existing.read(head, sizeof head);
-    if (existing.gcount() > 0 && std::string_view(head, existing.gcount()) != "{\"column\":") {
+    if (!IsMissingEmptyOrStartsWith(rejects_path, "{\"column\":")) {
       throw UsageError(rejects_flag + " " + rejects_path.string() +
                            " exists and is not a rejects file (which starts with {\"column\":); "
                            "rejected rows would replace it",

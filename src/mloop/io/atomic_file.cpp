@@ -1,10 +1,12 @@
 #include "mloop/io/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <fstream>
 #include <iterator>
 #include <mutex>
 #include <random>
@@ -158,7 +160,18 @@ bool IsSpecialFile(const std::filesystem::path& path) {
          !std::filesystem::is_directory(st);
 }
 
+bool IsMissingEmptyOrStartsWith(const std::filesystem::path& path, std::string_view prefix) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(prefix.size(), '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  return head.empty() || head == prefix;
+}
+
 void CheckOutputPath(const std::filesystem::path& named, const std::string& flag) {
+  if (named.empty()) {  // --output "$UNSET"
+    throw UsageError(flag + ": the file name is empty", "name a file");
+  }
   RefuseProtectedOutput(named, flag);
   const std::filesystem::path path = OutputTarget(named);
   std::error_code ec;
@@ -178,10 +191,19 @@ void CheckOutputPath(const std::filesystem::path& named, const std::string& flag
 
 void RefuseOverwritingInput(const std::filesystem::path& output, const std::filesystem::path& input,
                             const std::string& flag) {
+  if (output.empty() || input.empty()) return;
   std::error_code ec;
-  if (!output.empty() && !input.empty() && std::filesystem::equivalent(output, input, ec)) {
-    throw UsageError(flag + " " + output.string() +
-                         " is the input file; writing it would destroy " + "the input",
+  bool same = std::filesystem::equivalent(output, input, ec);
+  if (!same && input == "-") {  // stdin redirected from the file: `-d - -o f.csv < f.csv`
+    struct stat in_stat, out_stat;
+    same = ::fstat(STDIN_FILENO, &in_stat) == 0 && S_ISREG(in_stat.st_mode) &&
+           ::stat(output.c_str(), &out_stat) == 0 && in_stat.st_dev == out_stat.st_dev &&
+           in_stat.st_ino == out_stat.st_ino;
+  }
+  if (same) {
+    throw UsageError(flag + " " + output.string() + " is the input file" +
+                         (input == "-" ? " (read from stdin)" : "") +
+                         "; writing it would destroy the input",
                      "name another file");
   }
 }

@@ -5,6 +5,7 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -73,6 +74,11 @@ bool IsSpecialFile(const std::filesystem::path& path);
 // Checks, before long work, that an output could be written at `path`: its directory exists
 // and is writable, and `path` is not a directory. IoError naming `flag` ("--html") otherwise.
 void CheckOutputPath(const std::filesystem::path& path, const std::string& flag);
+
+// True when the file at `path` is missing, empty, or starts with `prefix`: what a file mloop
+// writes and may replace (an errors or rejects file) starts with, so that a file a user named
+// by mistake is never replaced.
+bool IsMissingEmptyOrStartsWith(const std::filesystem::path& path, std::string_view prefix);
 
 // UsageError when `output` is the same file as `input` (following links): writing it would
 // destroy the input. `flag` names the option, as "--output".

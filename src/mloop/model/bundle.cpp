@@ -114,11 +114,25 @@ ModelBundle LoadBundle(ArtifactStore& store, const std::string& manifest_hash) {
 
 void ExportBundle(const ModelBundle& bundle, const std::filesystem::path& dir) {
   std::error_code ec;
+  if (dir.empty()) throw UsageError("-o: the directory name is empty", "name a directory");
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec)) {
     throw InvalidArgument("'" + dir.string() + "' is a file; a model exports into a directory",
                           "give a directory (new or existing) with -o");
   }
   RefuseProtectedOutput(dir, "-o");  // before creating anything inside the workspace's state
+  // Only an earlier export's files are replaced: a directory holding a model.json (say) of its
+  // own, without an export's manifest, keeps it.
+  if (!std::filesystem::exists(dir / "manifest.json", ec)) {
+    for (const char* part :
+         {"model.json", "config.json", "target.json", "encoding.json", "recipe.json"}) {
+      if (std::filesystem::exists(dir / part, ec)) {
+        throw InvalidArgument("'" + dir.string() + "' already holds a " + part +
+                                  " that is not part of a model export (no manifest.json); "
+                                  "exporting would replace it",
+                              "export into a new directory, or move that file");
+      }
+    }
+  }
   std::filesystem::create_directories(dir, ec);
   if (ec) throw IoError("cannot create '" + dir.string() + "': " + ec.message());
   ModelBundle copy = bundle;
@@ -177,6 +191,20 @@ ModelBundle ReadExportedBundle(const std::filesystem::path& dir) {
   if (std::filesystem::exists(dir / "recipe.json", ec)) b.recipe_json = read("recipe.json");
   try {
     Predictor check(b);  // every part parses and the estimator loads its model
+    // The parts belong together: the estimator takes what the encoding makes, and gives a
+    // score per class of the target; the manifest describes that target.
+    check.PredictEncoded(
+        DenseMatrix(1, static_cast<int64_t>(check.encoding().feature_names().size())));
+    if (b.manifest.value("task", "") != TaskName(check.task())) {
+      throw InvalidArgument("the manifest's task is '" + b.manifest.value("task", "") +
+                            "', target.json's '" + std::string(TaskName(check.task())) + "'");
+    }
+    if (b.manifest.contains("classes") &&
+        b.manifest["classes"] != nlohmann::json(check.target().classes)) {
+      throw InvalidArgument("the manifest's classes " + b.manifest["classes"].dump() +
+                            " are not target.json's " +
+                            nlohmann::json(check.target().classes).dump());
+    }
   } catch (const std::exception& e) {
     throw InvalidArgument("'" + shown + "' does not load as a model: " + e.what(),
                           "export the model again: mloop models export MODEL -o DIR");
@@ -253,6 +281,13 @@ Table Predictor::PredictEncoded(const DenseMatrix& x) const {
 }
 
 Table Predictor::Decide(const DenseMatrix& s) const {
+  const int64_t k = static_cast<int64_t>(target_.classes.size());
+  const int64_t expected = target_.task == Task::kMulticlass ? k : 1;
+  if (s.cols != expected) {
+    throw Corruption("the model gives " + std::to_string(s.cols) + " scores per row, and its " +
+                     std::string(TaskName(target_.task)) + " target takes " +
+                     std::to_string(expected));
+  }
   std::vector<Field> fields;
   std::vector<Column> cols;
   if (target_.task == Task::kClustering) {
@@ -270,7 +305,6 @@ Table Predictor::Decide(const DenseMatrix& s) const {
     return Table(Schema(std::move(fields)), std::move(cols));
   }
   ColumnBuilder label(DataType::kString);
-  const int64_t k = static_cast<int64_t>(target_.classes.size());
   for (int64_t i = 0; i < s.rows; ++i) {
     int64_t best = 0;
     if (target_.task == Task::kBinary) {

@@ -103,6 +103,7 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
   std::string objective;
   int64_t num_features = 0;
   int num_class = 0;
+  int num_target = 1;  // XGBoost >= 1.6 writes it; more than one: a multi-output model
   std::vector<std::string> stored_names, stored_types;
   try {
     const auto& learner = model.at("learner");
@@ -110,6 +111,8 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
     const auto& lmp = learner.at("learner_model_param");
     num_features = std::stoll(lmp.at("num_feature").get<std::string>());
     num_class = std::stoi(lmp.at("num_class").get<std::string>());
+    num_target =
+        lmp.contains("num_target") ? std::stoi(lmp.at("num_target").get<std::string>()) : 1;
     if (learner.contains("feature_names")) {
       stored_names = learner.at("feature_names").get<std::vector<std::string>>();
     }
@@ -119,6 +122,12 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
   } catch (const std::exception& e) {
     throw InvalidArgument(std::string("not an XGBoost JSON model (") + e.what() + ")",
                           "save it from Python with booster.save_model(\"model.json\")");
+  }
+  if (num_target > 1) {
+    throw InvalidArgument("the model predicts " + std::to_string(num_target) +
+                              " targets at once (num_target); mloop imports models of one "
+                              "target",
+                          "train one model per target, and import each");
   }
   Target target;
   target.column = options.target;
@@ -188,6 +197,19 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
     throw InvalidArgument("the model takes " + std::to_string(num_features) + " features, " +
                           std::to_string(features.size()) + " were named");
   }
+  // A categorical feature (enable_categorical) takes category codes that only the pandas
+  // frame it was trained on knows: its texts would not be numbers here, even when no split
+  // happens to be categorical.
+  for (size_t i = 0; i < stored_types.size() && i < features.size(); ++i) {
+    if (stored_types[i] == "c") {
+      throw InvalidArgument(
+          "feature '" + features[i] +
+              "' is categorical in the model (enable_categorical): mloop imports numeric "
+              "features only",
+          "encode the categories (one-hot or ordinal) before training, or train in mloop, whose "
+          "recipes encode them");
+    }
+  }
   // The model reads its inputs by position: the file's own names in another order would feed
   // every column to another feature, and predict nonsense without a word.
   std::vector<std::string> renamed;
@@ -232,7 +254,15 @@ ModelBundle ImportXGBoostModel(const std::string& model_json_in, const ModelImpo
   }
   rep.missing_value = SklearnMissingValue(model);
   rep.renamed = renamed;
-  if (rep.kept_rounds < rep.rounds) model_json = model.dump();
+  bool changed = rep.kept_rounds < rep.rounds;
+  if (options.all_rounds && best >= 0) {
+    // Every round predicts here; so must Python's, which stops at best_iteration when the
+    // attribute is there (XGBClassifier.predict_proba of an export).
+    model["learner"]["attributes"].erase("best_iteration");
+    model["learner"]["attributes"].erase("best_ntree_limit");
+    changed = true;
+  }
+  if (changed) model_json = model.dump();
   if (report) *report = rep;
   // Load it once through the estimator: a file XGBoost cannot read is refused here.
   auto estimator = CreateEstimator("xgboost");

@@ -134,6 +134,14 @@ std::optional<ModelEvent> DeletionOf(Workspace& ws, const std::string& name, int
   return std::nullopt;
 }
 
+// For a model with no live version: each was deleted, or it was never registered.
+std::string NoVersionHint(Workspace& ws, const std::string& name) {
+  return DeletionOf(ws, name, 0)
+             ? "every version of " + name + " was deleted; `mloop models history " + name +
+                   "` shows them"
+             : "no registered model '" + name + "'; " + NoModelHint(ws, name);
+}
+
 std::string NoAliasHint(Workspace& ws, const std::string& name, const std::string& alias,
                         bool to_set) {
   std::vector<std::string> aliases;
@@ -192,11 +200,7 @@ ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref) {
         live.insert(live.begin() + 5, "...");
       }
       const std::string versions_hint =
-          all.empty() ? DeletionOf(ws, name, 0)
-                            ? "every version of " + name + " was deleted; `mloop models history " +
-                                  name + "` shows them"
-                            : "no registered model '" + name + "'; " + NoModelHint(ws, name)
-                      : "versions of " + name + ": " + Join(live, ", ");
+          all.empty() ? NoVersionHint(ws, name) : "versions of " + name + ": " + Join(live, ", ");
       if (auto deleted = DeletionOf(ws, name, version)) {
         throw NotFound(ref + " was deleted (" + FormatTimestamp(deleted->at_us) + " by " +
                            deleted->actor + ")",
@@ -228,10 +232,9 @@ ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref) {
       v = ws.metadata().FindModelAlias(name, alias);
     }
     if (!v) {
-      throw NotFound("no model " + ref,
-                     ws.metadata().ListModelVersions(name).empty()
-                         ? "no registered model '" + name + "'; " + NoModelHint(ws, name)
-                         : NoAliasHint(ws, name, alias));
+      throw NotFound("no model " + ref, ws.metadata().ListModelVersions(name).empty()
+                                            ? NoVersionHint(ws, name)
+                                            : NoAliasHint(ws, name, alias));
     }
     out.model_hash = v->model_hash;
     out.description = name + "/" + std::to_string(v->version);

@@ -34,6 +34,8 @@ std::string RejectedWarning(const ResolvedModel& m);
 std::string NoModelHint(Workspace& ws, const std::string& name);
 // The history's deletion of `name`/`version` (version 0: of any version), if there was one.
 std::optional<ModelEvent> DeletionOf(Workspace& ws, const std::string& name, int64_t version);
+// For a name with no live version: that each was deleted, or NoModelHint's.
+std::string NoVersionHint(Workspace& ws, const std::string& name);
 // `to_set`: add how to set the alias (a reference to it), not when removing it.
 std::string NoAliasHint(Workspace& ws, const std::string& name, const std::string& alias,
                         bool to_set = true);

@@ -105,7 +105,7 @@ TrainObjective ParseTrain(const std::string& origin, const YAML::Node& node) {
     } else if (key == "recipe") {
       t.recipe = String(origin, v, key);
     } else if (key == "cv") {
-      t.cv_folds = static_cast<int>(std::min<int64_t>(Integer(origin, v, key, 2), 1000));
+      t.cv_folds = static_cast<int>(Integer(origin, v, key, 2, 1000));
     } else if (key == "params") {
       if (!v.IsMap()) {
         throw InvalidArgument(Where(origin, v) +
@@ -346,7 +346,7 @@ TuningJob ParseTuningJob(const std::string& yaml_text, const std::string& origin
     } else if (key == "seed") {
       job.seed = static_cast<uint64_t>(Integer(origin, v, key, 0));
     } else if (key == "parallel") {
-      job.parallel = static_cast<int>(std::min<int64_t>(Integer(origin, v, key, 1), 1024));
+      job.parallel = static_cast<int>(Integer(origin, v, key, 1, 1024));  // as --parallel
     } else if (key == "parameters") {
       if (!(v.IsMap() || v.IsSequence()) || v.size() == 0) {
         throw InvalidArgument(Where(origin, v) +

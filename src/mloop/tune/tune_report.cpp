@@ -1022,7 +1022,7 @@ void TrialsSection(const Doc& d, HtmlPage& page) {
     if (d.best_number && tr.number == *d.best_number && tr.Complete()) state += " \xE2\x98\x85";
     std::vector<std::string> row = {std::to_string(tr.number), state,
                                     tr.value ? FormatNumber(*tr.value, 6) : kDash,
-                                    FormatNumber(tr.seconds, 3)};
+                                    tr.state == "running" ? kDash : FormatNumber(tr.seconds, 3)};
     if (any_run) row.push_back(tr.run_id ? std::to_string(*tr.run_id) : kDash);
     if (columns) {
       for (const auto& p : d.params) {
