@@ -134,6 +134,10 @@ DatasetRef DatasetRefArg(const std::string& text) {
     if (std::filesystem::is_directory(text, ec)) {
       throw UsageError("'" + text + "' is a directory", "give a data file or a dataset name");
     }
+    if (std::filesystem::is_regular_file(text, ec)) {  // `data show ./d.csv`
+      throw InvalidArgument("'" + text + "' is a file, and this command takes a stored dataset",
+                            "import it first: mloop data import " + text + " --name NAME");
+    }
     if (text.find('/') != std::string::npos || std::filesystem::path(text).has_extension()) {
       throw NotFound("no file '" + text + "' (nor could it be a dataset name)", "check the path");
     }

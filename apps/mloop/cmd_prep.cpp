@@ -336,7 +336,9 @@ std::vector<std::vector<std::string>> HeadRows(const Table& t, int n) {
   std::vector<std::vector<std::string>> rows;
   for (int64_t i = 0; i < std::min<int64_t>(n, t.num_rows()); ++i) {
     std::vector<std::string> row;
-    for (const Column& c : t.columns()) row.push_back(Printable(CellToString(c, i), 20));
+    for (const Column& c : t.columns()) {  // missing as `data show` prints it, apart from ""
+      row.push_back(c.IsValid(i) ? Printable(CellToString(c, i), 20) : "<NA>");
+    }
     rows.push_back(std::move(row));
   }
   return rows;

@@ -383,6 +383,10 @@ struct ColumnDiff {
   std::optional<double> smd;   // standardised mean difference (B - A) / pooled std
   std::string status;          // added, removed, type_changed, compared, id
   std::string role_a, role_b;  // the column's role in each version ("" where it is absent)
+  // Values other than numbers: B's share of values A never held, and the most frequent of
+  // them among B's top values (a new category is often the whole change).
+  double new_share = 0;
+  std::vector<ValueCount> new_values;
   // Order: changed types and removed columns first (in A's order), added ones after them, then
   // the others by PSI, largest first; id columns last.
   double Rank() const {
@@ -424,7 +428,14 @@ std::vector<ColumnDiff> DiffColumns(const Side& a, const Side& b) {
     // Every column in both versions gets a score, a changed type too: a column that held no
     // value (float64 by inference) and now holds integers changed completely.
     Buckets buckets = MakeBuckets(ca, col_a, col_b.type());
-    d.psi = Psi(Shares(col_a, buckets), Shares(col_b, buckets));
+    const std::vector<double> shares_b = Shares(col_b, buckets);
+    d.psi = Psi(Shares(col_a, buckets), shares_b);
+    if (!buckets.numeric) {
+      d.new_share = shares_b[shares_b.size() - 2];  // the bucket of values A never held
+      for (const ValueCount& v : d.b->top_values) {
+        if (d.new_values.size() < 3 && !buckets.in_a.count(v.value)) d.new_values.push_back(v);
+      }
+    }
     if (ca.mean && d.b->mean && ca.std && d.b->std && std::isfinite(*ca.mean) &&
         std::isfinite(*d.b->mean)) {
       double pooled = std::sqrt((*ca.std * *ca.std + *d.b->std * *d.b->std) / 2);
@@ -520,6 +531,12 @@ void RunDiff(const GlobalOptions& global, const std::string& a_ref, const std::s
           {"b", SideJson(d.b)}};
       if (!d.role_a.empty()) j["a"]["role"] = d.role_a;
       if (!d.role_b.empty()) j["b"]["role"] = d.role_b;
+      if (d.new_share > 0) {
+        j["b"]["new_values_percent"] = 100 * d.new_share;
+        nlohmann::json top = nlohmann::json::array();
+        for (const auto& v : d.new_values) top.push_back({{"value", v.value}, {"count", v.count}});
+        j["b"]["new_values"] = top;
+      }
       cols.push_back(std::move(j));
     }
     PrintJson({{"a", DatasetJson(a)},
@@ -599,10 +616,14 @@ void RunDiff(const GlobalOptions& global, const std::string& a_ref, const std::s
     if (shown++ == 0) std::cout << "\nLargest changes:\n";
     std::cout << "  " << Cell(d.name, 40) << " (PSI " << PsiText(*d.psi) << ", " << Level(*d.psi)
               << (d.smd ? ", mean shift " + FormatNumber(*d.smd, 3) + " std" : "") << ")\n";
-    // Quantiles for numbers and times (when both sides have them), the most frequent values
-    // for the rest; the count of infinite values when it changed.
+    // Quantiles for numbers (when both sides have them), the most frequent values for the rest
+    // and for numbers of a few distinct values (a constant, codes), the range of times, the
+    // count of infinite values when it changed, and values A never held.
     const bool times = d.a->type == DataType::kTimestamp && d.b->type == DataType::kTimestamp;
-    const bool numeric = d.a->semantic == SemanticType::kNumeric;
+    auto number = [](DataType t) { return t == DataType::kInt64 || t == DataType::kFloat64; };
+    const bool numeric = number(d.a->type) && number(d.b->type);
+    constexpr int64_t kFewValues = 20;
+    const bool few = d.a->distinct <= kFewValues && d.b->distinct <= kFewValues;
     std::string q;
     for (const char* k : kQuantiles) {
       if (!numeric) break;
@@ -621,9 +642,19 @@ void RunDiff(const GlobalOptions& global, const std::string& a_ref, const std::s
       std::cout << "    infinite values: "
                 << Pair(HumanCount(d.a->infinite), HumanCount(d.b->infinite)) << "\n";
     }
-    if (q.empty() && !times && (!d.a->top_values.empty() || !d.b->top_values.empty())) {
+    if ((q.empty() || few) && !times && (!d.a->top_values.empty() || !d.b->top_values.empty())) {
       std::cout << "    top values A: " << TopValues(*d.a) << "\n"
                 << "    top values B: " << TopValues(*d.b) << "\n";
+    }
+    if (d.new_share > 0) {
+      const int64_t rows = d.b->count + d.b->missing;
+      std::string named;
+      for (const auto& v : d.new_values) {
+        named += (named.empty() ? ": " : ", ") + Cell(v.value.empty() ? "(empty)" : v.value, 20) +
+                 " " + Share(v.count, rows);
+      }
+      std::cout << "    values A never held: " << Pct(100 * d.new_share) << " of B" << named
+                << "\n";
     }
   }
 }

@@ -85,6 +85,8 @@ TEST_F(PrepCliTest, FitApplyPreview) {
   EXPECT_CONTAINS(r.out, "removed id");
   EXPECT_CONTAINS(r.out, "added s");
   EXPECT_CONTAINS(r.out, "rows 61 -> 55");
+  // Row 0's missing city reads as `data show` prints it, not as an empty string.
+  EXPECT_CONTAINS(r.out.substr(0, r.out.find("After")), "<NA>");
 }
 
 // The target declared at import is the recipe's target, as for `train`: passed through

@@ -153,6 +153,13 @@ TEST_F(ProfileCliTest, DiffRanksTheLargestChangesFirst) {
   EXPECT_CONTAINS(r.out, "Columns added: extra");
   EXPECT_CONTAINS(r.out, "Largest changes:");
   EXPECT_CONTAINS(r.out, "top values B:");
+  EXPECT_CONTAINS(r.out, "values A never held: 20.0% of B: Oslo 20.0%\n");  // the new city
+  // A file where a dataset belongs is named as a file (it said "no file").
+  r = Run("data diff d@1 b.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "'b.csv' is a file, and this command takes a stored dataset");
+  EXPECT_CONTAINS(r.err, "hint: import it first: mloop data import b.csv --name NAME");
+  r = Run("data diff d@1 d@2");
   // The table: added column first, then by PSI: amount (shifted) before city (a new value)
   // before label (unchanged).
   size_t extra = r.out.find("\nextra "), amount = r.out.find("\namount "),
@@ -183,6 +190,11 @@ TEST_F(ProfileCliTest, DiffRanksTheLargestChangesFirst) {
     if (c.at("name") == "label" || c.at("name") == "id") {
       EXPECT_EQ(c.at("level"), "stable") << c.dump();
       EXPECT_LT(c.at("psi").get<double>(), 1e-9);
+    }
+    if (c.at("name") == "city") {
+      EXPECT_NEAR(c.at("b").at("new_values_percent").get<double>(), 20.0, 1e-9);
+      EXPECT_EQ(c.at("b").at("new_values"),
+                nlohmann::json::parse(R"([{"value": "Oslo", "count": 100}])"));
     }
   }
 
