@@ -97,6 +97,12 @@ TEST_F(PrepCliTest, TheDeclaredTargetIsTheRecipesTarget) {
   WriteFile(dir_ / "scale.yaml", "steps:\n  - drop: {columns: [id, city]}\n  - scale: numeric\n");
   auto r = Run("prep apply scale.yaml --data dt --output scaled");
   ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("note:"), std::string::npos) << r.err;
+  // Stored under the input's own name, the output becomes its latest version: said.
+  ASSERT_EQ(Run("data import d.csv --name self --target y").code, 0);
+  r = Run("prep apply scale.yaml --data self --output self");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "note: self@2 is the recipe's output and now self's latest version");
   r = Run("data export scaled --output scaled.csv");
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string out = ReadFile(dir_ / "scaled.csv");
@@ -148,6 +154,11 @@ TEST_F(PrepCliTest, BadRecipesAreReportedBeforeAnythingRuns) {
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "no column 'zz'");
   EXPECT_CONTAINS(Run("runs list").out, "No runs");  // nothing was recorded
+  // A fitted recipe where the recipe belongs is named as such (it read as an unknown key).
+  ASSERT_EQ(Run("prep fit recipe.yaml --data d --target y -o fitted.json").code, 0);
+  r = Run("train d --target y --recipe fitted.json");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "fitted.json: this is a fitted recipe (`prep fit -o`), not a recipe");
   EXPECT_EQ(Run("prep apply recipe.yaml --data d --output 'bad name'").code, 2);
   EXPECT_EQ(Run("prep apply recipe.yaml --data nope --output x").code, 1);
   EXPECT_EQ(Run("prep frobnicate").code, 2);

@@ -15,6 +15,16 @@ TEST(StringsTest, NearestNameSeesThroughCase) {
   EXPECT_EQ(DidYouMean("Numeric", {"numeric", "string", "all"}), " (did you mean 'numeric'?)");
 }
 
+// Two swapped neighbours are one edit: "nmu" is nearer "num" than "emp" (both 2 apart before).
+TEST(StringsTest, ASwapIsOneEdit) {
+  EXPECT_EQ(EditDistance("nmu", "num"), 1u);
+  EXPECT_EQ(EditDistance("nmu", "emp"), 2u);
+  EXPECT_EQ(EditDistance("abcd", "badc"), 2u);
+  EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
+  EXPECT_EQ(EditDistance("", "abc"), 3u);
+  EXPECT_EQ(NearestName("nmu", {"emp", "num"}), "num");
+}
+
 TEST(StringsTest, CutMiddleKeepsBothEnds) {
   EXPECT_EQ(CutMiddleUtf8("short", 10), "short");
   const std::string a = "customer_lifetime_value_estimate_feature_number_01";

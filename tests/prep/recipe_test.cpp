@@ -336,6 +336,9 @@ TEST(RecipeCheckTest, MissingColumnNamesNearest) {
                                 ErrorCode::kNotFound);
   EXPECT_EQ(msg, "step 2 (scale): no column 'nm_b' (did you mean 'num_b'?)");
   EXPECT_NE(hint.find("num_a, num_b"), std::string::npos) << hint;
+  // A type selector with a typo reads as a column name: the selector is suggested.
+  EXPECT_EQ(CheckError("steps:\n  - scale: {columns: numerc}\n", ErrorCode::kNotFound).first,
+            "step 1 (scale): no column 'numerc' (did you mean the selector 'numeric'?)");
   // A column an earlier step removed or renamed: that step, not an unrelated near name.
   EXPECT_EQ(CheckError("steps:\n  - drop: num_a\n  - log: num_a\n", ErrorCode::kNotFound).first,
             "step 2 (log): no column 'num_a': step 1 (drop) removed it");

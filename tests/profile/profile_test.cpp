@@ -520,6 +520,17 @@ TEST(ProfileTest, CancellingAndOverflowingValues) {
   EXPECT_EQ(c.count, 2);
 }
 
+// int64 values beyond 2^53 are summed as the float64 values pandas converts them to, but without
+// pandas' loss of digits: the std is the float64 values' own (pandas says 392.52). Reference:
+// float(statistics.stdev([Fraction(float(2**60 + i)) for i in range(1001)])) in Python.
+TEST(ProfileTest, HugeIntegersKeepTheirSpread) {
+  ColumnBuilder b(DataType::kInt64);
+  for (int64_t i = 0; i <= 1000; ++i) b.AppendInt((int64_t{1} << 60) + i);
+  Table t(Schema({{"v", DataType::kInt64}}), {b.Finish()});
+  const ColumnProfile c = ComputeProfile(t).column_profiles[0];
+  EXPECT_NEAR(*c.std, 307.59423255337526, 1e-9);
+}
+
 // A wide table of one signal has a strong pair for every two columns: the strongest 100 are
 // listed and one alert counts the rest (once 500,000 alerts, 2 GB and 14 s for 1,000 columns).
 // Past 1,000 numeric columns, the rest are left out of the matrices, and counted.

@@ -8,7 +8,8 @@
 
 namespace mloop {
 
-// Levenshtein distance; used to suggest the nearest valid name for a typo.
+// Edit distance (Levenshtein's, with two swapped neighbours counting as one edit); used to
+// suggest the nearest valid name for a typo.
 size_t EditDistance(std::string_view a, std::string_view b);
 
 // The candidate closest to `name`, or "" when none is reasonably close (distance > max(2, n/3)).

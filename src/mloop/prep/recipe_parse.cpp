@@ -197,6 +197,12 @@ ParsedRecipe BuildRecipe(const json& doc, const std::vector<std::string>& lines,
   if (doc.is_array()) {
     steps_json = doc;
   } else if (doc.is_object()) {
+    if (doc.contains("format") && doc["format"] == "mloop.recipe.fitted") {  // `prep fit -o`'s
+      throw InvalidArgument(
+          prefix(SIZE_MAX) + "this is a fitted recipe (`prep fit -o`), not a recipe",
+          "give the recipe YAML it was fitted from: it is fitted here, on "
+          "this data");
+    }
     for (const auto& item : doc.items()) {
       if (item.key() != "steps") {
         throw InvalidArgument(prefix(SIZE_MAX) + "unknown top-level key '" + Printable(item.key()) +

@@ -234,8 +234,19 @@ std::vector<std::string> ColumnSelector::Resolve(const Schema& schema, const Che
             all.size() <= 20
                 ? Join(all, ", ")
                 : Join(std::vector<std::string>(all.begin(), all.begin() + 20), ", ") + ", ...";
-        throw NotFound(where + ": " + NoColumn(name, schema, ctx),
-                       "columns at this step: " + listed);
+        std::string text = NoColumn(name, schema, ctx);
+        // `columns: numerc`: a selector with a typo reads as a column name; suggested when it
+        // is nearer than any column.
+        if (names.size() == 1 && !ctx.gone.count(name)) {
+          const std::string selector = NearestName(name, {"numeric", "string", "timestamp", "all"});
+          const std::string column = NearestName(name, schema.names());
+          if (!selector.empty() &&
+              (column.empty() || EditDistance(name, selector) < EditDistance(name, column))) {
+            text = "no column '" + Printable(name) + "' (did you mean the selector '" + selector +
+                   "'?)";
+          }
+        }
+        throw NotFound(where + ": " + text, "columns at this step: " + listed);
       }
       if (!allow_target && !ctx.target.empty() && name == ctx.target) {
         throw InvalidArgument(where + ": '" + name +
