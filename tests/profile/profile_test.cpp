@@ -531,6 +531,22 @@ TEST(ProfileTest, HugeIntegersKeepTheirSpread) {
   EXPECT_NEAR(*c.std, 307.59423255337526, 1e-9);
 }
 
+// A 0/1 indicator of a rare event has a large skewness that only restates its balance: no
+// `skewed` alert; three values as lopsided are skewed.
+TEST(ProfileTest, IndicatorsAreNotSkewed) {
+  ColumnBuilder flag(DataType::kFloat64), three(DataType::kFloat64);
+  for (int i = 0; i < 200; ++i) {
+    flag.AppendDouble(i < 5 ? 1.0 : 0.0);
+    three.AppendDouble(i < 4 ? 9.0 : i < 8 ? 1.0 : 0.0);
+  }
+  Table t(Schema({{"flag", DataType::kFloat64}, {"three", DataType::kFloat64}}),
+          {flag.Finish(), three.Finish()});
+  const Profile p = ComputeProfile(t);
+  EXPECT_GT(*p.Find("flag")->skewness, 2.0);
+  EXPECT_EQ(FindAlert(p, "skewed", "flag"), nullptr);
+  EXPECT_NE(FindAlert(p, "skewed", "three"), nullptr);
+}
+
 // A wide table of one signal has a strong pair for every two columns: the strongest 100 are
 // listed and one alert counts the rest (once 500,000 alerts, 2 GB and 14 s for 1,000 columns).
 // Past 1,000 numeric columns, the rest are left out of the matrices, and counted.

@@ -736,8 +736,10 @@ void ColumnAlerts(const ColumnProfile& c, const ProfileOptions& o, int64_t rows,
         q + " has " + std::to_string(c.infinite) + " infinite values (left out of its statistics)",
         {{"infinite", c.infinite}, {"count", c.count}}));
   }
-  if (c.semantic == SemanticType::kNumeric && c.skewness && std::isfinite(*c.skewness) &&
-      std::fabs(*c.skewness) > o.skewness && !(is_target && class_target)) {
+  // Two values (a 0/1 indicator, a one-hot column): the skewness only restates their balance.
+  if (c.semantic == SemanticType::kNumeric && c.distinct > 2 && c.skewness &&
+      std::isfinite(*c.skewness) && std::fabs(*c.skewness) > o.skewness &&
+      !(is_target && class_target)) {
     alerts.push_back(MakeAlert("skewed", c.name,
                                q + " is highly skewed (skewness " + Short(*c.skewness) + ")",
                                {{"skewness", *c.skewness}, {"threshold", o.skewness}}));
