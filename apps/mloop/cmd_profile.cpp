@@ -150,13 +150,14 @@ void PrintSummary(const Profile& p, const DatasetVersion& v, const StoredProfile
       top = Cell(c.top_values[0].value.empty() ? "(empty)" : c.top_values[0].value, 20) + " " +
             Share(c.top_values[0].count, c.count);
     }
-    std::string min = Num(c.min), max = Num(c.max);
+    const int digits = ValueDigits(c);  // 1e9 + 0.001 .. 0.002 does not read as 1e+09 throughout
+    std::string min = Num(c.min, digits), max = Num(c.max, digits);
     if (c.first_time) min = c.first_time->substr(0, 10);
     if (c.last_time) max = c.last_time->substr(0, 10);
     const bool dt = c.semantic == SemanticType::kDatetime;
     rows.push_back({Cell(c.name), std::string(SemanticTypeName(c.semantic)), Pct(c.missing_percent),
-                    HumanCount(c.distinct), dt ? kDash : Num(c.mean), dt ? kDash : Num(c.std), min,
-                    max, top});
+                    HumanCount(c.distinct), dt ? kDash : Num(c.mean, digits),
+                    dt ? kDash : Num(c.std), min, max, top});
   }
   PrintTable({"COLUMN", "TYPE", "MISSING", "DISTINCT", "MEAN", "STD", "MIN", "MAX", "TOP VALUE"},
              rows, "  ");

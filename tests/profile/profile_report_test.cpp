@@ -382,6 +382,25 @@ TEST(ProfileReportTest, IntegerHistogramsNameTheirValues) {
   EXPECT_TRUE(Has(html, "kurtosis is excess kurtosis"));
 }
 
+// Values far from zero compared with their spread keep the digits that tell them apart (all
+// read 1e+09 with 4 significant digits), in the figures and the histogram's labels.
+TEST(ProfileReportTest, ValuesFarFromZeroKeepTheirDifferences) {
+  ColumnProfile c =
+      Numeric("t", DataType::kFloat64, 1e9 + 0.001, 1e9 + 0.002, 1e9 + 0.0015, {1, 2, 3, 2, 1});
+  EXPECT_EQ(ValueDigits(c), 16);  // (1e9 + 0.002) / 0.001 = 1e12 (and a bit): 3 + 13
+  c.max = 1e9 + 1000;
+  EXPECT_EQ(ValueDigits(c), 10);  // 1e9 / 1000 = 1e6 (and a bit): 3 + 7
+  c.max = 1e9 + 0.002;
+  EXPECT_EQ(ValueDigits(Numeric("n", DataType::kFloat64, -3, 5, 1, {1})), 4);
+  Profile p;
+  p.rows = 9;
+  p.column_profiles.push_back(c);
+  p.columns = 1;
+  const std::string html = RenderProfileReport(p, {});
+  EXPECT_TRUE(Has(html, "1.0000000000015e+09")) << "the mean";
+  EXPECT_FALSE(Has(html, "<title>1e+09: 1</title>"));
+}
+
 // The heat maps' labels: the target in the last place, column 29 left out.
 TEST(ProfileReportTest, HeatMapsKeepTheTarget) {
   Profile p;

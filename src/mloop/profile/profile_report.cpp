@@ -152,6 +152,13 @@ std::vector<std::pair<std::string, double>> HistogramBars(const Histogram& h, bo
                                                           bool integers = false) {
   std::vector<std::pair<std::string, double>> bars;
   double span = h.edges.size() >= 2 ? h.edges.back() - h.edges.front() : 0.0;
+  // Enough digits to tell neighbouring bins apart (3 for most data; more far from zero).
+  int digits = 3;
+  if (span > 0 && std::isfinite(span) && !h.counts.empty()) {
+    const double magnitude = std::max(std::fabs(h.edges.front()), std::fabs(h.edges.back()));
+    const double width = span / static_cast<double>(h.counts.size());
+    digits = std::clamp(1 + static_cast<int>(std::ceil(std::log10(magnitude / width))), 3, 16);
+  }
   for (size_t i = 0; i < h.counts.size() && i + 1 < h.edges.size(); ++i) {
     std::string label;
     if (timestamps) {
@@ -161,7 +168,7 @@ std::vector<std::pair<std::string, double>> HistogramBars(const Histogram& h, bo
     } else if (integers) {
       label = IntegersIn(h.edges[i], h.edges[i + 1], i + 2 == h.edges.size());
     } else {
-      label = FormatNumber((h.edges[i] + h.edges[i + 1]) / 2, 3);
+      label = FormatNumber((h.edges[i] + h.edges[i + 1]) / 2, digits);
     }
     bars.emplace_back(std::move(label), static_cast<double>(h.counts[i]));
   }
@@ -278,7 +285,8 @@ void ColumnsTable(const Profile& p, HtmlPage& page) {
       top = CutUtf8(ValueLabel(c.top_values[0].value), 28);
       top += " (" + Share(c.top_values[0].count, c.count) + ")";
     }
-    std::string min = Num(c.min), max = Num(c.max);
+    const int digits = ValueDigits(c);
+    std::string min = Num(c.min, digits), max = Num(c.max, digits);
     if (c.first_time) min = c.first_time->substr(0, 10);  // the date; the time is in the section
     if (c.last_time) max = c.last_time->substr(0, 10);
     std::vector<std::string> alert_kinds;
@@ -291,10 +299,10 @@ void ColumnsTable(const Profile& p, HtmlPage& page) {
     std::string alerts;
     for (const auto& k : alert_kinds) alerts += (alerts.empty() ? "" : ", ") + k;
     bool numeric = c.semantic != SemanticType::kDatetime;
-    t.rows.push_back({c.name,
-                      SemanticLabel(c.semantic) + " (" + std::string(DataTypeName(c.type)) + ")",
-                      Pct(c.missing_percent), Int(c.distinct), numeric ? Num(c.mean) : kDash,
-                      numeric ? Num(c.std) : kDash, min, max, top, alerts});
+    t.rows.push_back(
+        {c.name, SemanticLabel(c.semantic) + " (" + std::string(DataTypeName(c.type)) + ")",
+         Pct(c.missing_percent), Int(c.distinct), numeric ? Num(c.mean, digits) : kDash,
+         numeric ? Num(c.std) : kDash, min, max, top, alerts});
   }
   page.AddTable(t);
 }
@@ -561,15 +569,15 @@ void ColumnSection(const Profile& p, const ColumnProfile& c, size_t index, HtmlP
       f.emplace_back("span", FormatNumber((*c.max - *c.min) / 86400e6, 4) + " days");
     }
   } else if (c.semantic != SemanticType::kEmpty && (c.mean || c.min || !c.quantiles.empty())) {
-    f.emplace_back("mean", Num(c.mean));
+    f.emplace_back("mean", Num(c.mean, ValueDigits(c)));
     f.emplace_back("std", Num(c.std));
-    f.emplace_back("min", Num(c.min));
+    f.emplace_back("min", Num(c.min, ValueDigits(c)));
     for (const char* key : {"p5", "p25", "p50", "p75", "p95"}) {
       if (auto v = q(key)) {
-        f.emplace_back(std::string(key) == "p50" ? "median" : key, Num(v));
+        f.emplace_back(std::string(key) == "p50" ? "median" : key, Num(v, ValueDigits(c)));
       }
     }
-    f.emplace_back("max", Num(c.max));
+    f.emplace_back("max", Num(c.max, ValueDigits(c)));
     f.emplace_back("sum", Num(c.sum));
     f.emplace_back("skewness", Num(c.skewness, 3));
     f.emplace_back("kurtosis", Num(c.kurtosis, 3));
@@ -623,6 +631,19 @@ void ColumnSection(const Profile& p, const ColumnProfile& c, size_t index, HtmlP
 }
 
 }  // namespace
+
+int ValueDigits(const ColumnProfile& c) {
+  constexpr int kDigits = 4;
+  if (!c.min || !c.max || !std::isfinite(*c.min) || !std::isfinite(*c.max) || *c.max <= *c.min) {
+    return kDigits;
+  }
+  const double magnitude = std::max(std::fabs(*c.min), std::fabs(*c.max));
+  const double spread = *c.max - *c.min;
+  if (!std::isfinite(spread) || magnitude <= spread) return kDigits;
+  // The first digit where min and max differ, and two more; 16 at most (a 17th shows only the
+  // double's rounding).
+  return std::clamp(3 + static_cast<int>(std::ceil(std::log10(magnitude / spread))), kDigits, 16);
+}
 
 std::string RenderProfileReport(const Profile& p, const ProfileReportOptions& o) {
   std::string title = o.title;

@@ -40,6 +40,10 @@ struct ProfileReportOptions {
   size_t max_column_sections = 300;
 };
 
+// Significant digits that show a numeric column's values apart: 4, more when the values sit far
+// from zero compared with their spread (1e9 + 0.001 .. 1e9 + 0.002 needs 16), at most 16.
+int ValueDigits(const ColumnProfile& c);
+
 // The complete HTML page.
 std::string RenderProfileReport(const Profile& profile, const ProfileReportOptions& options = {});
 
