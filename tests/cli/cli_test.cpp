@@ -170,6 +170,7 @@ TEST_F(CliTest, RegistryNamesTheNearestAndWarnsOfOtherInputs) {
   EXPECT_CONTAINS(Run("models show iris@prodution").err, "hint: did you mean iris@production?");
   EXPECT_CONTAINS(Run("predict iris@PRODUCTION --data x.csv").err,
                   "hint: did you mean iris@production?");
+  EXPECT_CONTAINS(Run("predict iris@Latest --data x.csv").err, "hint: did you mean iris@latest?");
   EXPECT_CONTAINS(Run("models unalias iris prod").err, "hint: aliases of iris: production\n");
   r = Run("models unalias iris/1 production");  // as `alias` takes it
   EXPECT_EQ(r.code, 2);

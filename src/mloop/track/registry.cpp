@@ -223,6 +223,10 @@ ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref) {
                        "a model's version is NAME/VERSION: " + name + "/" + alias +
                            " (datasets take NAME@VERSION)");
     }
+    if (alias != "latest" && AsciiLower(alias) == "latest") {  // a reference, not a new alias
+      throw UsageError("'" + ref + "': references are case-sensitive",
+                       "did you mean " + name + "@latest?");
+    }
     if (alias != "latest") ValidateAliasName(alias);  // t@ or t@1prod: a usage error (exit 2)
     std::optional<ModelVersionRecord> v;
     if (alias == "latest") {
