@@ -1,5 +1,6 @@
 // mloop eval MODEL --data DATASET|FILE | mloop eval --predictions FILE --label COL --score COL
 // Exit code 3 when a quality gate (--fail-under / --fail-over) misses.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -216,6 +217,20 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     subject = a.predictions;
     options.title = "Evaluation of " + a.predictions;
     options.facts = {{"predictions", a.predictions}, {"label", a.label}, {"score", a.score}};
+    // A column the file does not have is named with its flag and the file.
+    const std::vector<std::string> columns = t.schema().names();
+    for (const auto& [flag, column] :
+         {std::pair<const char*, const std::string&>{"--label", a.label}, {"--score", a.score}}) {
+      if (column.find('*') != std::string::npos || t.schema().IndexOf(column) >= 0) continue;
+      if (std::string(flag) == "--score" &&
+          std::any_of(columns.begin(), columns.end(),
+                      [&](const std::string& n) { return n.starts_with(column + "_"); })) {
+        continue;  // EvaluatePredictions hints at a pattern
+      }
+      throw NotFound(std::string(flag) + " " + column + ": " + a.predictions + " has no column '" +
+                         column + "'" + DidYouMean(column, columns),
+                     "its columns: " + Join(columns, ", "));
+    }
     ev = EvaluatePredictions(t, a.label, a.score, task, a.positive, options);
     if (!task && ev.task == Task::kRegression && LooksSwapped(t, a.label, a.score)) {
       std::cerr

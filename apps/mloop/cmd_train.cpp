@@ -167,7 +167,34 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
   // What the dataset already tells is wrong (a misspelt target or time column, more folds than
   // rows) is said before a run is recorded: a failed run per typo is noise in `runs list`.
   if (!req.target.empty() && !recipe) schema.Require(req.target);  // a recipe may derive it
-  if (!cmd.valid && req.split.kind == SplitSpec::Kind::kTime) schema.Require(req.split.time_column);
+  if (!cmd.valid && req.split.kind == SplitSpec::Kind::kTime) {
+    const DataType type = schema.field(schema.Require(req.split.time_column)).type;
+    if (type == DataType::kString || type == DataType::kBool) {
+      throw InvalidArgument("--split time:" + req.split.time_column + ": the column is " +
+                                std::string(DataTypeName(type)) +
+                                "; a time split orders rows by a timestamp or a number",
+                            "name a column of dates, times or numbers (epoch seconds)");
+    }
+  }
+  // The validation data: the target and every feature the training data has (without a recipe,
+  // which may make or drop columns); named as --valid's, not as the training data's.
+  if (cmd.valid && !recipe) {
+    const Schema valid_schema = cmd.valid_table
+                                    ? cmd.valid_table->schema()
+                                    : SchemaFromJson(ResolveDataset(*ws, *cmd.valid).schema_json);
+    auto require = [&](const std::string& column, const std::string& what) {
+      if (valid_schema.IndexOf(column) >= 0) return;
+      throw NotFound("--valid " + a.valid + " has no column '" + column + "', " + what +
+                         DidYouMean(column, valid_schema.names()),
+                     "columns of the validation data: " + Join(valid_schema.names(), ", "));
+    };
+    if (!req.target.empty()) require(req.target, "the target");
+    for (const Field& f : schema.fields()) {
+      if (f.role == Role::kFeature && f.name != req.target) {
+        require(f.name, "a feature of the training data");
+      }
+    }
+  }
   if (req.cv_folds > data_rows) {
     throw InvalidArgument("cross-validation needs 2 to " + std::to_string(data_rows) +
                           " folds, not " + std::to_string(req.cv_folds));

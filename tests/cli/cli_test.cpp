@@ -160,8 +160,15 @@ TEST_F(CliTest, ModelsUpdateDescriptionsAndTags) {
 TEST_F(CliTest, RegistryNamesTheNearestAndWarnsOfOtherInputs) {
   ASSERT_EQ(Run("init").code, 0);
   const std::string data = std::string(MLOOP_SOURCE_DIR) + "/examples/data/";
-  ASSERT_EQ(Run("train " + data + "iris.csv --target species --algo logistic -q").code, 0);
+  auto trained = Run("train " + data + "iris.csv --target species --algo logistic -q");
+  ASSERT_EQ(trained.code, 0);
+  // iris.csv has the class twice (species, and its number in `target`): said, even with -q.
+  EXPECT_CONTAINS(trained.err,
+                  "warning: feature 'target' names the class of 'species' one to one (the label "
+                  "under another name?)");
   ASSERT_EQ(Run("train " + data + "diabetes.csv --target progression --algo linear -q").code, 0);
+  // A regression's default split is random, and its run says so (it read stratified:0.2).
+  EXPECT_EQ(nlohmann::json::parse(Run("runs show 2 --json").out)["lineage"]["split"], "random:0.2");
   ASSERT_EQ(Run("models register 1 --name iris").code, 0);
   ASSERT_EQ(Run("models alias iris/1 production").code, 0);
   auto r = Run("models show irs@production");
@@ -256,6 +263,10 @@ TEST_F(CliTest, RegistryNamesTheNearestAndWarnsOfOtherInputs) {
                   "hint: every version of gone was deleted; `mloop models history gone` shows");
   EXPECT_CONTAINS(Run("models show gone@latest").err,  // not "did you mean" another model
                   "hint: every version of gone was deleted; `mloop models history gone` shows");
+  // An algorithm that cannot do the task names the ones that can.
+  EXPECT_EQ(Run("train " + data + "diabetes.csv --target progression --algo logistic -q").err,
+            "error: logistic cannot do regression (target 'progression')\n"
+            "hint: algorithms for regression: linear, random_forest, xgboost\n");
 }
 
 TEST_F(CliTest, EvalCatchesColumnMixUpsAndPrintsEveryMissedGate) {
@@ -271,6 +282,10 @@ TEST_F(CliTest, EvalCatchesColumnMixUpsAndPrintsEveryMissedGate) {
   EXPECT_CONTAINS(r.err, "are the two swapped?");
   EXPECT_EQ(Run("eval --predictions p.csv --label label --score score").err, "");
   EXPECT_EQ(Run("eval --predictions p.csv --label score --score label --task regression").err, "");
+  r = Run("eval --predictions p.csv --label churned --score score");  // the file is named
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "error: --label churned: p.csv has no column 'churned'");
+  EXPECT_CONTAINS(r.err, "hint: its columns: label, score, w");
   // A gate that cannot be checked (f1 of a multiclass evaluation) does not hide one missed.
   const std::string data = std::string(MLOOP_SOURCE_DIR) + "/examples/data/iris.csv";
   ASSERT_EQ(Run("train " + data + " --target species --algo logistic -q").code, 0);
@@ -976,9 +991,24 @@ TEST_F(CliTest, TrainRefusesWhatCannotMakeAModel) {
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "error: no column 'why'");
   EXPECT_CONTAINS(Run("train d -t y --split time:dya").err, "error: no column 'dya'");
+  r = Run("train d -t y --split time:cat");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "error: --split time:cat: the column is string; a time split orders");
   EXPECT_CONTAINS(Run("train d -t y --cv 21").err,
                   "error: cross-validation needs 2 to 20 folds, not 21");
+  // Validation data without the target or a feature: named as --valid's, before a run.
+  WriteFile(dir_ / "v_nolabel.csv", "day,cat,cat=b,x\n2024-05-02,a,1,3\n");
+  r = Run("train d -t y --valid v_nolabel.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "error: --valid v_nolabel.csv has no column 'y', the target");
+  WriteFile(dir_ / "v_nox.csv", "day,cat,cat=b,y\n2024-05-02,a,1,1\n");
+  r = Run("train d -t y --valid v_nox.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err,
+                  "error: --valid v_nox.csv has no column 'x', a feature of the training data");
   EXPECT_CONTAINS(Run("runs list").out, "No runs yet");  // none of these made a run
+  EXPECT_CONTAINS(Run("train d -t y --split rando").err,
+                  "unknown split 'rando' (did you mean 'random'?)");
   // Every row at one time: a time split has nothing before the validation period.
   r = Run("train d -t y --split time:day");
   EXPECT_EQ(r.code, 1);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <unordered_map>
 
 #include "mloop/core/column.h"
 #include "mloop/core/error.h"
@@ -18,6 +19,15 @@ namespace mloop {
 
 namespace {
 
+// The registered algorithms that train `task`, for a hint: "xgboost, random_forest, linear".
+std::string AlgorithmsFor(Task task) {
+  std::vector<std::string> names;
+  for (const std::string& name : EstimatorNames()) {
+    if (CreateEstimator(name)->Supports(task)) names.push_back(name);
+  }
+  return Join(names, ", ");
+}
+
 void StopIfCancelled(const TrainRequest& req) {
   if (req.cancel && req.cancel->load(std::memory_order_relaxed)) {
     throw TrainingStopped("interrupted");
@@ -27,6 +37,36 @@ void StopIfCancelled(const TrainRequest& req) {
 bool HandlesMissing(const std::string& algorithm) {
   // xgboost learns where missing values go; the others need them filled in.
   return algorithm == "xgboost" || algorithm == "random_forest";
+}
+
+// Features that name the class one to one (iris.csv's `target` beside `species`): the label under
+// another name, which the model learns and nothing else. Whole numbers, texts and booleans,
+// present on every row; the first row that breaks the match ends a column's check.
+std::vector<std::string> LabelCopies(const Table& table, const std::string& target,
+                                     const std::vector<double>& y, size_t classes) {
+  std::vector<std::string> copies;
+  if (classes < 2) return copies;
+  for (int c = 0; c < table.num_columns(); ++c) {
+    const Field& f = table.schema().field(c);
+    const Column& col = table.column(c);
+    if (f.name == target || f.role != Role::kFeature || col.has_nulls() ||
+        (col.type() != DataType::kInt64 && col.type() != DataType::kString &&
+         col.type() != DataType::kBool)) {
+      continue;
+    }
+    std::unordered_map<int64_t, int64_t> class_of, value_of;  // value -> class, class -> value
+    bool copy = true;
+    for (int64_t i = 0; i < col.size() && copy; ++i) {
+      const int64_t value = col.type() == DataType::kString ? col.codes()[i]
+                            : col.type() == DataType::kBool ? col.bools()[i]
+                                                            : col.i64()[i];
+      const int64_t cls = static_cast<int64_t>(y[static_cast<size_t>(i)]);
+      copy = class_of.emplace(value, cls).first->second == cls &&
+             value_of.emplace(cls, value).first->second == value;
+    }
+    if (copy && value_of.size() == classes) copies.push_back(f.name);
+  }
+  return copies;
 }
 
 // Rows whose target is known.
@@ -318,7 +358,8 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
                                     std::to_string(target.classes.size()) +
                                     " distinct values, read as classes; give --task regression to "
                                     "regress it"
-                              : "");
+                              : "algorithms for " + std::string(TaskName(target.task)) + ": " +
+                                    AlgorithmsFor(target.task));
   }
   probe->SetParams(req.params);  // reject bad parameters before any work
   Table table = data.WithRole(req.target, Role::kTarget);
@@ -334,6 +375,15 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
     y_all = Pick(y_all, labelled);
   }
   const bool classification = target.task != Task::kRegression;
+  std::vector<std::string> copy_warnings;
+  if (classification) {
+    for (const std::string& copy : LabelCopies(table, req.target, y_all, target.classes.size())) {
+      copy_warnings.push_back("feature '" + copy + "' names the class of '" + req.target +
+                              "' one to one (the label under another name?): the model learns "
+                              "it and nothing else; leave it out (import with --role " +
+                              copy + "=ignored, or a recipe's drop)");
+    }
+  }
 
   // Cross-validation first (reported beside the final model's metrics).
   if (req.cv_folds > 1) {
@@ -434,7 +484,8 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
   Fitted f = FitOnce(train_table, has_valid ? &valid_table : nullptr, target, req, watch);
   result.train_rows = f.train_rows;
   result.valid_rows = f.valid_x.rows;
-  result.warnings = split_warnings;
+  result.warnings = copy_warnings;
+  result.warnings.insert(result.warnings.end(), split_warnings.begin(), split_warnings.end());
   for (std::string& w : f.estimator->Warnings()) result.warnings.push_back(std::move(w));
   // Metrics come from validation data only: scores on the training rows flatter the model, and
   // computing them costs a full prediction pass (seconds on a million rows). Without validation

@@ -171,6 +171,8 @@ class MetadataStore {
                       const std::string& error) = 0;
   // Records the task once it is known (a run starts with the task as asked, possibly "auto").
   virtual void SetRunTask(int64_t run, const std::string& task) = 0;
+  // Replaces the lineage once training settled what it recorded (the split it really made).
+  virtual void SetRunLineage(int64_t run, const std::string& lineage_json) = 0;
   virtual std::optional<RunRecord> GetRun(int64_t id) = 0;
   // Runs newest first; all experiments when `experiment` is empty.
   virtual std::vector<RunRecord> ListRuns(const std::string& experiment) = 0;

@@ -186,7 +186,9 @@ SortedBy SortRuns(std::vector<RunRecord>& runs, const std::string& spec) {
   if (colon != std::string::npos) {
     std::string dir = spec.substr(colon + 1);
     if (dir != "asc" && dir != "desc") {
-      throw InvalidArgument("--sort takes FIELD[:asc|:desc], not '" + spec + "'");
+      throw InvalidArgument(
+          "--sort takes FIELD[:asc|:desc], not '" + spec + "'" + DidYouMean(dir, {"asc", "desc"}),
+          "e.g. --sort metrics.roc_auc:desc (largest first, the default)");
     }
     ascending = dir == "asc";
     field = spec.substr(0, colon);

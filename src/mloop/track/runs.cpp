@@ -194,6 +194,8 @@ TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& cmd) {
     // Every write below may be repeated: metrics are upserted, and the run ends last.
     RecordPatiently(cmd, out, [&] {
       ws.metadata().SetRunTask(out.run_id, std::string(TaskName(out.result.task)));
+      // The split as made: a regression's default "stratified" is random.
+      ws.metadata().SetRunLineage(out.run_id, lineage.dump());
       // Per-iteration metrics, then the final ones (step -1) and the cross-validation summary.
       for (const IterationLog& log : out.result.history) {
         ws.metadata().LogMetrics(out.run_id, log.iteration, log.metrics);

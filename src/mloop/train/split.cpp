@@ -8,6 +8,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/shuffle.h"
+#include "mloop/core/strings.h"
 
 namespace mloop {
 
@@ -75,8 +76,9 @@ SplitSpec ParseSplit(const std::string& text) {
     }
     return s;
   }
-  throw InvalidArgument("unknown split '" + text + "'",
-                        "splits: random[:F], stratified[:F], time:COLUMN[:F], none");
+  throw InvalidArgument(
+      "unknown split '" + text + "'" + DidYouMean(kind, {"random", "stratified", "time", "none"}),
+      "splits: random[:F], stratified[:F], time:COLUMN[:F], none");
 }
 
 SplitIndices MakeSplit(const Table& table, const std::vector<double>& labels, const SplitSpec& spec,

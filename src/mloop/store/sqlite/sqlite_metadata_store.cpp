@@ -225,6 +225,14 @@ void SqliteMetadataStore::SetRunTask(int64_t run, const std::string& task) {
   db_->Prepare("UPDATE runs SET task = ? WHERE id = ?").Bind(1, task).Bind(2, run).Step();
 }
 
+void SqliteMetadataStore::SetRunLineage(int64_t run, const std::string& lineage_json) {
+  auto lock = db_->Lock();
+  db_->Prepare("UPDATE runs SET lineage_json = ? WHERE id = ?")
+      .Bind(1, lineage_json)
+      .Bind(2, run)
+      .Step();
+}
+
 std::optional<RunRecord> SqliteMetadataStore::GetRun(int64_t id) {
   auto lock = db_->Lock();
   auto s = db_->Prepare(std::string("SELECT ") + kRunColumns +

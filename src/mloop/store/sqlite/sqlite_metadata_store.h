@@ -29,6 +29,7 @@ class SqliteMetadataStore : public MetadataStore {
   void EndRun(int64_t run, RunStatus to, int64_t ended_at_us, const std::string& model_hash,
               const std::string& error) override;
   void SetRunTask(int64_t run, const std::string& task) override;
+  void SetRunLineage(int64_t run, const std::string& lineage_json) override;
   std::optional<RunRecord> GetRun(int64_t id) override;
   std::vector<RunRecord> ListRuns(const std::string& experiment) override;
   std::vector<std::string> ListExperiments() override;
