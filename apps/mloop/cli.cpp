@@ -145,6 +145,18 @@ DatasetRef DatasetRefArg(const std::string& text) {
   }
 }
 
+DatasetVersion StoredDatasetArg(Workspace& ws, const std::string& text) {
+  const DatasetRef ref = DatasetRefArg(text);
+  try {
+    return ResolveDataset(ws, ref);
+  } catch (const Error& e) {
+    std::error_code ec;
+    if (e.code() != ErrorCode::kNotFound || !std::filesystem::is_regular_file(text, ec)) throw;
+    throw InvalidArgument("'" + text + "' is a file, and this command takes a stored dataset",
+                          "import it first: mloop data import " + text + " --name NAME");
+  }
+}
+
 Table LoadTableArg(Workspace& ws, const std::string& data, const std::vector<Field>& expected,
                    bool others_as_text) {
   // `-`: standard input (CSV, or JSON Lines when its first byte opens an object), as data import.

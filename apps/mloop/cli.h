@@ -29,6 +29,9 @@ std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global);
 
 // A dataset reference typed on the command line; a malformed one is a usage error (exit 2).
 DatasetRef DatasetRefArg(const std::string& text);
+// A stored dataset version named on the command line, for commands that take no file: a file
+// given instead is named as such, with the import command as hint.
+DatasetVersion StoredDatasetArg(Workspace& ws, const std::string& text);
 // --data of predict and eval: a data file (CSV or JSON Lines) when one of that name exists, read
 // with the workspace's ingest settings (ReadDataFile), otherwise a dataset NAME[@VERSION].
 // `others_as_text`: a CSV file's columns not in `expected` are read as strings, as written.

@@ -229,7 +229,7 @@ int64_t MissingCount(const Column& c) {
 
 void RunShow(const GlobalOptions& global, const std::string& ref_text, int64_t head, bool json) {
   auto ws = OpenWorkspace(global);
-  DatasetVersion v = ResolveDataset(*ws, DatasetRefArg(ref_text));
+  DatasetVersion v = StoredDatasetArg(*ws, ref_text);
   Table t = LoadDataset(*ws, v);
   const int64_t n = std::min<int64_t>(std::max<int64_t>(head, 0), t.num_rows());
   if (json) {
@@ -310,8 +310,7 @@ void RunShow(const GlobalOptions& global, const std::string& ref_text, int64_t h
 void RunExport(const GlobalOptions& global, const std::string& ref_text, const std::string& format,
                const std::string& output, bool json) {
   auto ws = OpenWorkspace(global);
-  DatasetVersion v = ResolveDataset(*ws, DatasetRefArg(ref_text));
-  Table t = LoadDataset(*ws, v);
+  DatasetVersion v = StoredDatasetArg(*ws, ref_text);
   const bool jsonl_name = OutputIsJsonLines(output);
   std::string fmt = format;
   const std::string extension = AsciiLower(std::filesystem::path(output).extension().string());
@@ -329,6 +328,12 @@ void RunExport(const GlobalOptions& global, const std::string& ref_text, const s
   if (fmt != "csv" && fmt != "jsonl") {
     throw UsageError("--format must be csv or jsonl, not '" + fmt + "'");
   }
+  if (output == "-" && json) {
+    throw UsageError("--json cannot go with --output - (the data goes to stdout)");
+  }
+  // The output is checked before the data is loaded (a large snapshot takes seconds).
+  if (output != "-") CheckOutputPath(output, "--output");
+  Table t = LoadDataset(*ws, v);
   if (fmt == "jsonl") {
     // JSON has no infinity: such values are written as null, which reads back as missing.
     int64_t infinite = 0;
@@ -344,7 +349,6 @@ void RunExport(const GlobalOptions& global, const std::string& ref_text, const s
     }
   }
   if (output == "-") {
-    if (json) throw UsageError("--json cannot go with --output - (the data goes to stdout)");
     if (fmt == "csv") {
       WriteCsv(t, std::cout);
     } else {

@@ -309,11 +309,10 @@ void Unalias(const GlobalOptions& global, const std::string& name, const std::st
   // `alias` takes NAME/VERSION; an alias belongs to the model, whichever version it points at.
   if (const size_t cut = name.find_first_of("/@"); cut != std::string::npos && cut > 0) {
     const std::string model = name.substr(0, cut);
+    std::string wanted = name[cut] == '@' ? name.substr(cut + 1) : alias;
+    if (wanted.empty()) wanted = "ALIAS";
     throw UsageError("unalias takes the model's name and the alias, not '" + name + "'",
-                     "mloop models unalias " + model + " " +
-                         (name[cut] == '@' ? name.substr(cut + 1)
-                          : alias.empty()  ? "ALIAS"
-                                           : alias));
+                     "mloop models unalias " + model + " " + wanted);
   }
   if (alias.empty()) {
     throw UsageError("ALIAS is required", "mloop models unalias " + name + " ALIAS");

@@ -226,6 +226,14 @@ void PrepApply(const GlobalOptions& global, const PrepArgs& a) {
   const std::optional<DatasetVersion> before = ws->metadata().FindDatasetVersion(a.output, 0);
   ImportResult r = StoreDerivedDataset(*ws, a.output, out, source, ws->config().threads);
   const DatasetVersion& v = r.version;
+  // The input's own name: its latest version is now the transformed data, which the next
+  // `prep apply ... --data NAME` would transform again. Said with --json too (on stderr).
+  if (r.created && in.source.value("dataset", "") == v.name) {
+    std::cerr << "note: " << v.name << "@" << v.version << " is the recipe's output and now "
+              << v.name << "'s latest version: `--data " << v.name << "` names it, not " << in.label
+              << "; store outputs under another name (--output " << v.name
+              << "_prepared) to keep them apart\n";
+  }
   if (a.json) {
     PrintJson({{"ref", v.name + "@" + std::to_string(v.version)},
                {"created", r.created},
@@ -241,14 +249,6 @@ void PrepApply(const GlobalOptions& global, const PrepArgs& a) {
             << in.label << " (" << HumanCount(in.table.num_rows()) << " rows) through " << a.recipe
             << "\n";
   if (!r.created) NoteLatestAgain(before, v);
-  // The input's own name: its latest version is now the transformed data, which the next
-  // `prep apply ... --data NAME` would transform again.
-  if (r.created && in.source.value("dataset", "") == v.name) {
-    std::cerr << "note: " << v.name << "@" << v.version << " is the recipe's output and now "
-              << v.name << "'s latest version: `--data " << v.name << "` names it, not " << in.label
-              << "; store outputs under another name (--output " << v.name
-              << "_prepared) to keep them apart\n";
-  }
 }
 
 // Cells of `b` that differ from `a` (same length and type; NaN equals NaN).

@@ -226,7 +226,7 @@ struct Side {
 
 Side LoadSide(Workspace& ws, const std::string& arg) {
   Side s;
-  s.version = ResolveDataset(ws, DatasetRefArg(arg));
+  s.version = StoredDatasetArg(ws, arg);
   s.table = LoadDataset(ws, s.version);
   // A stored profile is the baseline only when made with the default bins and top values: PSI
   // over 1 bin or 1 top value would call any change "stable".

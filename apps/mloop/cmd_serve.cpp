@@ -14,6 +14,7 @@
 #include "mloop/core/error.h"
 #include "mloop/core/parallel.h"
 #include "mloop/core/time.h"
+#include "mloop/io/atomic_file.h"
 #include "mloop/serve/api_keys.h"
 #include "mloop/serve/capture.h"
 #include "mloop/serve/endpoint_config.h"
@@ -98,6 +99,12 @@ EndpointConfig BuildConfig(const ServeArgs& a, const GlobalOptions& global, Work
     c.capture.dir = std::filesystem::absolute(a.capture_dir).lexically_normal().string();
   }
   if (c.capture.dir.empty()) c.capture.dir = (ws.root() / "capture").string();
+  // Captured records never go into the workspace's own state (.mloop/, mloop.yaml).
+  if (a.capture_dir.empty()) {
+    RefuseProtectedOutput(c.capture.dir, "capture.dir");
+  } else {
+    RefuseProtectedOutput(a.capture_dir, "--capture-dir");  // as typed, relative to here
+  }
   ValidateEndpointConfig(c);
   return c;
 }

@@ -595,11 +595,11 @@ Table WithTypedLabels(const Table& pred, const Target& target) {
 
 void RunPredict(const GlobalOptions& global, const std::string& model, const std::string& data,
                 const std::string& output, bool keep_input, bool explain) {
+  OutputIsJsonLines(output);  // a compressed name is refused (exit 2) before any work
   if (output != "-") {
     CheckOutputPath(output, "--output");  // a directory, a missing one, an empty name
     RefuseOverwritingInput(output, data, "--output");
   }
-  OutputIsJsonLines(output);  // a compressed name is refused before any work
   auto ws = OpenWorkspace(global);
   const ResolvedModel resolved = ResolveModelRef(*ws, model);
   if (const std::string w = RejectedWarning(resolved); !w.empty()) {

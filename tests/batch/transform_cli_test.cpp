@@ -357,6 +357,9 @@ TEST_F(TransformCliTest, ErrorsFileAndBudget) {
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "with --split-type None the whole input is one batch");
   EXPECT_CONTAINS(r.err, "larger than --max-payload (0.25 MB)");  // as given
+  // Failed before its first checkpoint: nothing to resume, so no partial files are left.
+  EXPECT_FALSE(Exists("b.csv.partial"));
+  EXPECT_FALSE(Exists("b.csv.errors.jsonl.partial"));
   // A value the model refuses (XGBoost takes finite float32) fails its record alone; the reason
   // names the feature, and the line is the errors file's (not the row within a batch).
   std::string inf = lines_[2];
@@ -367,6 +370,25 @@ TEST_F(TransformCliTest, ErrorsFileAndBudget) {
   EXPECT_CONTAINS(r.out, "1 predicted, 1 failed");
   EXPECT_CONTAINS(Read("i.csv.errors.jsonl"),
                   "{\"line\":3,\"reason\":\"feature 'mean_radius': inf is infinite");
+  // In a batch of 40, the halves that hold no bad record are predicted whole: the output is
+  // the clean file's without the failed record, in order.
+  std::string clean = lines_[0] + "\n", bad = clean;
+  for (int i = 1; i <= 40; ++i) {
+    clean += lines_[i] + "\n";
+    std::string line = lines_[i];
+    if (i == 20) line.replace(0, line.find(','), "inf");
+    bad += line + "\n";
+  }
+  WriteFile(dir_ / "clean40.csv", clean);
+  WriteFile(dir_ / "bad40.csv", bad);
+  ASSERT_EQ(Run("transform -m 1 -i clean40.csv -o c40.csv").code, 0);
+  r = Run("transform -m 1 -i bad40.csv -o b40.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "39 predicted, 1 failed");
+  EXPECT_CONTAINS(Read("b40.csv.errors.jsonl"), "{\"line\":21,");
+  std::vector<std::string> want = Lines(Read("c40.csv"));
+  want.erase(want.begin() + 20);  // the header, then record 20 (line 21 of the input)
+  EXPECT_EQ(Lines(Read("b40.csv")), want);
 }
 
 // A stray quote joins the lines after it into one malformed record: one errors-file entry (its

@@ -195,9 +195,21 @@ TEST_F(CliTest, RegistryNamesTheNearestAndWarnsOfOtherInputs) {
   WriteFile(dir_ / "outdir" / "model.json", "mine");
   r = Run("models export iris/1 -o outdir");
   EXPECT_EQ(r.code, 1);
-  EXPECT_CONTAINS(r.err, "'outdir' already holds a model.json that is not part of a model export");
+  EXPECT_CONTAINS(r.err,
+                  "'outdir' already holds a model.json that is not part of an mloop model export");
   EXPECT_EQ(ReadFile(dir_ / "outdir" / "model.json"), "mine");
+  WriteFile(dir_ / "outdir" / "manifest.json", "{\"name\": \"a web app\"}");  // not mloop's
+  r = Run("models export iris/1 -o outdir");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "'outdir' already holds a manifest.json that is not part of an mloop");
   EXPECT_EQ(Run("models export iris/1 -o ''").code, 2);
+  // The input read from stdin is the input too: `-d - -o s.csv < s.csv` would empty it.
+  std::filesystem::copy_file(data + "iris.csv", dir_ / "s.csv");
+  const std::string redirected = "cd '" + dir_.path().string() + "' && " + MLOOP_BINARY +
+                                 " predict iris/1 -d - -o s.csv < s.csv 2> err.txt";
+  EXPECT_EQ(WEXITSTATUS(std::system(redirected.c_str())), 2);
+  EXPECT_CONTAINS(ReadFile(dir_ / "err.txt"), "--output s.csv is the input file (read from stdin)");
+  EXPECT_EQ(ReadFile(dir_ / "s.csv"), ReadFile(data + "iris.csv"));
   EXPECT_CONTAINS(Run("models history irsi").err, "did you mean 'iris'?");
   EXPECT_CONTAINS(Run("models approve irs/1").err, "did you mean 'iris'?");
   EXPECT_CONTAINS(Run("models alias iris/7 staging").err, "hint: versions of iris: 1");
@@ -435,6 +447,11 @@ TEST_F(CliTest, OutputsNeverReplaceTheWorkspacesOwnFiles) {
   EXPECT_EQ(Run("data export d -o link.csv").code, 2);  // through a link too
   EXPECT_EQ(Run("profile d --html .mloop/report.html").code, 2);
   EXPECT_EQ(Run("data import d.csv --name e --rejects .mloop/r.jsonl").code, 2);
+  // Captured records too: refused before the server starts (nothing to serve is needed).
+  auto capture = Run("serve --model d --port 0 --capture-percent 5 --capture-dir .mloop/cap");
+  EXPECT_EQ(capture.code, 2);
+  EXPECT_CONTAINS(capture.err, "--capture-dir .mloop/cap is part of the workspace's own state");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / ".mloop" / "cap"));
   auto r = Run("data list");
   ASSERT_EQ(r.code, 0) << r.err;  // the store is intact
   EXPECT_CONTAINS(r.out, "d ");

@@ -444,7 +444,8 @@ TEST(ValueParseTest, TimestampsStayWithinYearsZeroTo9999) {
 }
 
 // A declared timestamp of eight digits that make a date is that date (ISO 8601's basic form, as
-// pandas' to_datetime reads it), not seconds of 1970-1973; other integers are seconds.
+// pandas' to_datetime reads it), not seconds of 1970-1973; other integers are seconds, except
+// eight digits shaped like a date that is none.
 TEST(ValueParseTest, DeclaredTimestampsReadCompactDates) {
   int64_t t = 0, iso = 0;
   ASSERT_TRUE(ParseTimestamp("2024-01-02", false, &iso));
@@ -453,8 +454,12 @@ TEST(ValueParseTest, DeclaredTimestampsReadCompactDates) {
   EXPECT_FALSE(ParseTimestamp("20240102", false, &t));  // inferred types: an int64 column
   ASSERT_TRUE(ParseTimestamp("20241302", true, &t));    // no month 13: seconds
   EXPECT_EQ(t, int64_t{20241302} * 1000000);
-  ASSERT_TRUE(ParseTimestamp("20230229", true, &t));  // no 29 February in 2023: seconds
-  EXPECT_EQ(t, int64_t{20230229} * 1000000);
+  // Shaped like a date but none (no 29 February in 2023): a typo, refused rather than read as
+  // a day of 1970 (it silently scored as one).
+  EXPECT_FALSE(ParseTimestamp("20230229", true, &t));
+  EXPECT_FALSE(ParseTimestamp("20240230", true, &t));
+  ASSERT_TRUE(ParseTimestamp("12345678", true, &t));  // no year 1234 of this shape: seconds
+  EXPECT_EQ(t, int64_t{12345678} * 1000000);
   ASSERT_TRUE(ParseTimestamp("1620172800", true, &t));
   EXPECT_EQ(t, int64_t{1620172800} * 1000000);
 }

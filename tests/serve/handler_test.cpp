@@ -405,6 +405,11 @@ TEST_F(HandlerTest, V2CellsFollowTheJsonRulesOfInvocations) {
   res = Call("POST", "/v2/models/count/infer",
              R"({"inputs": [{"name": "n", "shape": [1], "datatype": "INT64", "data": [70.5]}]})");
   EXPECT_EQ(res.status, 400) << res.body;
+  // A UTF-8 byte order mark is skipped, as /invocations skips it.
+  res = Call("POST", "/v2/models/count/infer",
+             "\xEF\xBB\xBF{\"inputs\": [{\"name\": \"n\", \"shape\": [1], \"datatype\": \"INT64\", "
+             "\"data\": [7]}]}");
+  EXPECT_EQ(res.status, 200) << res.body;
   res = Call("POST", "/v2/models/churn/infer",
              R"({"inputs": [{"name": "input-0", "shape": [2, 3], "datatype": "BYTES",
                  "data": [[0.5, -1.25, "NA"], [-2, 0.5, ""]]}]})");
@@ -1188,12 +1193,12 @@ server: {port: 9000, threads: 4, max_body_mb: 1, auth: true}
   EXPECT_EQ(ModelFromRef("run:3").name, "run-3");
   EXPECT_EQ(ModelFromRef("3").name, "run-3");
   EXPECT_EQ(ModelFromRef("churn/3").name, "churn");
-  EXPECT_CONTAINS(error("models: []\n"), "nothing to serve");
+  EXPECT_CONTAINS(error("models: []\n"), "e.yaml:1:9: 'models' is empty: nothing to serve");
   EXPECT_CONTAINS(error("models:\n  - model: a@x\n    shadow: {model: a/2, share: 2}\n"),
                   "'share' must be in (0, 1]");
   // Names end up in URL paths and capture directories: no '/', no climbing out with "..".
   EXPECT_CONTAINS(error("models:\n  - {name: a/b, model: iris@production}\n"),
-                  "invalid model name 'a/b'");
+                  "e.yaml:2:12: invalid model name 'a/b'");  // at its line
   EXPECT_CONTAINS(error("models:\n  - {name: ../../x, model: iris@production}\n"),
                   "invalid model name '../../x'");
   EXPECT_CONTAINS(error("models:\n  - name: a\n    variants:\n      - {name: ../v, model: a/1}\n"),

@@ -155,6 +155,12 @@ class AppendFile {
     }
     Close();
   }
+  // Removes the file when this job created it, whatever it holds: a job that failed before its
+  // first checkpoint has nothing to resume from.
+  void DiscardIfCreated() {
+    if (fd_ >= 0 && created_) ::unlink(path_.c_str());
+    Close();
+  }
   // Cuts the file to `size` bytes and appends from there.
   void Truncate(int64_t size) {
     if (::ftruncate(fd_, size) != 0 || ::lseek(fd_, size, SEEK_SET) < 0) {
@@ -728,6 +734,12 @@ TransformSummary RunTransform(const TransformJob& job) {
   }
   join_all();
   if (failure) {
+    // Before the first checkpoint (a record beyond --max-payload, an unreadable input): nothing
+    // to resume, so no partial files are left (a later --resume said "nothing to resume").
+    if (std::error_code ec; !std::filesystem::exists(checkpoint_path, ec)) {
+      out.DiscardIfCreated();
+      err.DiscardIfCreated();
+    }
     try {
       std::rethrow_exception(failure);
     } catch (const Error& e) {

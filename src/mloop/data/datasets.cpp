@@ -416,11 +416,6 @@ DatasetVersion ResolveDataset(Workspace& ws, const DatasetRef& ref) {
   const bool looks_like_file = ref.name.find('/') != std::string::npos ||
                                std::any_of(std::begin(kFileEndings), std::end(kFileEndings),
                                            [&](const char* e) { return ref.name.ends_with(e); });
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(ref.name, ec)) {  // reached by a command of datasets only
-    throw InvalidArgument("'" + ref.name + "' is a file, and this command takes a stored dataset",
-                          "import it first: mloop data import " + ref.name + " --name NAME");
-  }
   if (looks_like_file) {
     throw NotFound(
         "no file '" + ref.name + "' (nor a dataset of that name)",

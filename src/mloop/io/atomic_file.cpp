@@ -162,6 +162,10 @@ bool IsSpecialFile(const std::filesystem::path& path) {
 
 bool IsMissingEmptyOrStartsWith(const std::filesystem::path& path, std::string_view prefix) {
   std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) {  // missing, or there but unreadable (then not to be replaced)
+    std::error_code ec;
+    return !std::filesystem::exists(path, ec);
+  }
   std::string head(prefix.size(), '\0');
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<size_t>(in.gcount()));

@@ -121,14 +121,21 @@ void ExportBundle(const ModelBundle& bundle, const std::filesystem::path& dir) {
   }
   RefuseProtectedOutput(dir, "-o");  // before creating anything inside the workspace's state
   // Only an earlier export's files are replaced: a directory holding a model.json (say) of its
-  // own, without an export's manifest, keeps it.
-  if (!std::filesystem::exists(dir / "manifest.json", ec)) {
-    for (const char* part :
-         {"model.json", "config.json", "target.json", "encoding.json", "recipe.json"}) {
+  // own, without an mloop export's manifest, keeps it.
+  bool earlier_export_here = false;
+  if (std::filesystem::exists(dir / "manifest.json", ec)) {
+    const nlohmann::json m =
+        nlohmann::json::parse(ReadWholeFile(dir / "manifest.json"), nullptr, false);
+    earlier_export_here = m.is_object() && m.contains("format_version") &&
+                          m.contains("algorithm") && m.contains("task");
+  }
+  if (!earlier_export_here) {
+    for (const char* part : {"manifest.json", "model.json", "config.json", "target.json",
+                             "encoding.json", "recipe.json"}) {
       if (std::filesystem::exists(dir / part, ec)) {
         throw InvalidArgument("'" + dir.string() + "' already holds a " + part +
-                                  " that is not part of a model export (no manifest.json); "
-                                  "exporting would replace it",
+                                  " that is not part of an mloop model export; exporting "
+                                  "would replace it",
                               "export into a new directory, or move that file");
       }
     }

@@ -375,15 +375,23 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
     y_all = Pick(y_all, labelled);
   }
   const bool classification = target.task != Task::kRegression;
+  std::vector<std::string> copies;  // warned of once the model's inputs are known
+  if (classification) copies = LabelCopies(table, req.target, y_all, target.classes.size());
   std::vector<std::string> copy_warnings;
-  if (classification) {
-    for (const std::string& copy : LabelCopies(table, req.target, y_all, target.classes.size())) {
+  auto warn_of_copies = [&](const Encoding& encoding) {
+    for (const std::string& copy : copies) {
+      // A recipe that drops or transforms the column already left it out.
+      const auto& inputs = encoding.inputs();
+      if (std::none_of(inputs.begin(), inputs.end(),
+                       [&](const Field& f) { return f.name == copy; })) {
+        continue;
+      }
       copy_warnings.push_back("feature '" + copy + "' names the class of '" + req.target +
                               "' one to one (the label under another name?): the model learns "
                               "it and nothing else; leave it out (import with --role " +
                               copy + "=ignored, or a recipe's drop)");
     }
-  }
+  };
 
   // Cross-validation first (reported beside the final model's metrics).
   if (req.cv_folds > 1) {
@@ -484,6 +492,7 @@ TrainResult Train(const Table& data, const TrainRequest& req) {
   Fitted f = FitOnce(train_table, has_valid ? &valid_table : nullptr, target, req, watch);
   result.train_rows = f.train_rows;
   result.valid_rows = f.valid_x.rows;
+  warn_of_copies(f.encoding);
   result.warnings = copy_warnings;
   result.warnings.insert(result.warnings.end(), split_warnings.begin(), split_warnings.end());
   for (std::string& w : f.estimator->Warnings()) result.warnings.push_back(std::move(w));

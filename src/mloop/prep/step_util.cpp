@@ -182,6 +182,7 @@ ColumnSelector ColumnSelector::Read(const Options& options, const std::string& k
       s.kind = Kind::kAll;
     } else {
       s.names = {text};
+      s.scalar = true;
     }
     return s;
   }
@@ -237,11 +238,12 @@ std::vector<std::string> ColumnSelector::Resolve(const Schema& schema, const Che
         std::string text = NoColumn(name, schema, ctx);
         // `columns: numerc`: a selector with a typo reads as a column name; suggested when it
         // is nearer than any column.
-        if (names.size() == 1 && !ctx.gone.count(name)) {
+        if (scalar && !ctx.gone.count(name)) {
           const std::string selector = NearestName(name, {"numeric", "string", "timestamp", "all"});
           const std::string column = NearestName(name, schema.names());
           if (!selector.empty() &&
-              (column.empty() || EditDistance(name, selector) < EditDistance(name, column))) {
+              (column.empty() || EditDistance(AsciiLower(name), selector) <
+                                     EditDistance(AsciiLower(name), AsciiLower(column)))) {
             text = "no column '" + Printable(name) + "' (did you mean the selector '" + selector +
                    "'?)";
           }

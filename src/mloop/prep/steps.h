@@ -136,6 +136,7 @@ struct ColumnSelector {
   enum class Kind { kNames, kNumeric, kString, kTimestamp, kAll };
   Kind kind = Kind::kNames;
   std::vector<std::string> names;
+  bool scalar = false;  // one name, not a list: where a mistyped type selector would be
 
   // Reads options[key]: a name, a list of names, or numeric | string | timestamp | all.
   static ColumnSelector Read(const Options& options, const std::string& key, bool required);

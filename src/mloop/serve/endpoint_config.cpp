@@ -96,6 +96,11 @@ ModelEndpointConfig ParseModel(const std::string& origin, const YAML::Node& node
   }
   if (node["name"]) {
     m.name = String(origin, node["name"], "name");
+    if (!IsPlainName(m.name)) {  // at its line here; ValidateEndpointConfig checks --model's
+      throw InvalidArgument(
+          Where(origin, node["name"]) + ": invalid model name '" + Printable(m.name) + "'",
+          kPlainNameRule);
+    }
   } else if (m.name.empty()) {
     m.name = ModelNameOf(m.variants[0].model_ref);
     if (m.name.empty()) {
@@ -160,6 +165,10 @@ EndpointConfig ParseEndpointConfig(const std::string& text, const std::string& o
   EndpointConfig c;
   if (const YAML::Node& ms = root["models"]) {
     if (!ms.IsSequence()) throw InvalidArgument(Where(origin, ms) + ": 'models' must be a list");
+    if (ms.size() == 0) {
+      throw InvalidArgument(Where(origin, ms) + ": 'models' is empty: nothing to serve",
+                            "list a model: models: [{name: churn, model: churn@production}]");
+    }
     for (const auto& m : ms) {
       c.models.push_back(ParseModel(origin, m));
       for (size_t i = 0; i + 1 < c.models.size(); ++i) {

@@ -653,8 +653,11 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
   }
   thread_local dom::parser parser;
   dom::element doc;
-  if (auto err = parser.parse(req.body.data(), req.body.size()).get(doc)) {
-    return Fail(res, 400, "malformed JSON: " + JsonErrorText(err, req.body));
+  // A UTF-8 byte order mark is skipped, as /invocations and transform skip it.
+  std::string_view body = req.body;
+  if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
+  if (auto err = parser.parse(body.data(), body.size()).get(doc)) {
+    return Fail(res, 400, "malformed JSON: " + JsonErrorText(err, body));
   }
   dom::array tensors;
   if (doc["inputs"].get(tensors)) return Fail(res, 400, "the request needs an 'inputs' array");

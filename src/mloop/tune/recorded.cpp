@@ -200,6 +200,16 @@ void Recorder::PrepareTraining() {
                                 (nearest.empty() ? "" : " (did you mean '" + nearest + "'?)"),
                             "columns: " + Join(d.table.schema().names(), ", "));
     }
+    if (split.kind == SplitSpec::Kind::kTime) {  // as `train` checks it, before any trial
+      const DataType type =
+          d.table.schema().field(d.table.schema().IndexOf(split.time_column)).type;
+      if (type == DataType::kString || type == DataType::kBool) {
+        throw InvalidArgument(job_.origin + ": train.split '" + t.split + "': the column is " +
+                                  std::string(DataTypeName(type)) +
+                                  "; a time split orders rows by a timestamp or a number",
+                              "name a column of dates, times or numbers (epoch seconds)");
+      }
+    }
   }
   // Validation data without a column the model reads fails every trial after its training.
   if (d.valid && t.recipe.empty()) {
