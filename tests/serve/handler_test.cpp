@@ -405,6 +405,12 @@ TEST_F(HandlerTest, V2CellsFollowTheJsonRulesOfInvocations) {
   res = Call("POST", "/v2/models/count/infer",
              R"({"inputs": [{"name": "n", "shape": [1], "datatype": "INT64", "data": [70.5]}]})");
   EXPECT_EQ(res.status, 400) << res.body;
+  // One tensor that fits no layout, named nearly like an input: that input is suggested.
+  res = Call("POST", "/v2/models/churn/infer",
+             R"({"inputs": [{"name": "colr", "shape": [2], "datatype": "BYTES",
+                 "data": ["red", "blue"]}]})");
+  EXPECT_EQ(res.status, 400) << res.body;
+  EXPECT_CONTAINS(res.body, "no input is named 'colr' (did you mean 'color'?)");
   // A UTF-8 byte order mark is skipped, as /invocations skips it.
   res = Call("POST", "/v2/models/count/infer",
              "\xEF\xBB\xBF{\"inputs\": [{\"name\": \"n\", \"shape\": [1], \"datatype\": \"INT64\", "

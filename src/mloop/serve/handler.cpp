@@ -814,9 +814,16 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
                       (t.shape.size() == 1 && t.shape[0] == static_cast<int64_t>(k)) ||
                       (k == 1 && t.shape.size() == 1);
     if (!fits) {
+      // Most likely a tensor per input with a typo in its name: named, with the nearest input.
+      std::vector<std::string> names;
+      for (const Field& f : inputs) names.push_back(f.name);
+      const std::string near = NearestName(t.name, names);
       return Fail(res, 400,
                   "one input tensor must have shape [rows, " + std::to_string(k) +
-                      "] (the model's inputs in order), or send one tensor per input");
+                      "] (the model's inputs in order), or send one tensor per input" +
+                      (near.empty() ? std::string()
+                                    : "; no input is named '" + Printable(t.name, 60) +
+                                          "' (did you mean '" + near + "'?)"));
     }
     const int64_t rows = static_cast<int64_t>(t.cells.size() / k);
     for (int64_t r = 0; r < rows; ++r) {
