@@ -125,6 +125,16 @@ std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global) {
   return ws;
 }
 
+namespace {
+
+// A data file named where only a stored dataset is taken (`data show d.csv`).
+Error FileForDataset(const std::string& text) {
+  return InvalidArgument("'" + text + "' is a file, and this command takes a stored dataset",
+                         "import it first: mloop data import " + text + " --name NAME");
+}
+
+}  // namespace
+
 DatasetRef DatasetRefArg(const std::string& text) {
   try {
     return ParseDatasetRef(text);
@@ -134,10 +144,7 @@ DatasetRef DatasetRefArg(const std::string& text) {
     if (std::filesystem::is_directory(text, ec)) {
       throw UsageError("'" + text + "' is a directory", "give a data file or a dataset name");
     }
-    if (std::filesystem::is_regular_file(text, ec)) {  // `data show ./d.csv`
-      throw InvalidArgument("'" + text + "' is a file, and this command takes a stored dataset",
-                            "import it first: mloop data import " + text + " --name NAME");
-    }
+    if (std::filesystem::is_regular_file(text, ec)) throw FileForDataset(text);  // ./d.csv
     if (text.find('/') != std::string::npos || std::filesystem::path(text).has_extension()) {
       throw NotFound("no file '" + text + "' (nor could it be a dataset name)", "check the path");
     }
@@ -152,8 +159,7 @@ DatasetVersion StoredDatasetArg(Workspace& ws, const std::string& text) {
   } catch (const Error& e) {
     std::error_code ec;
     if (e.code() != ErrorCode::kNotFound || !std::filesystem::is_regular_file(text, ec)) throw;
-    throw InvalidArgument("'" + text + "' is a file, and this command takes a stored dataset",
-                          "import it first: mloop data import " + text + " --name NAME");
+    throw FileForDataset(text);
   }
 }
 

@@ -168,13 +168,8 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
   // rows) is said before a run is recorded: a failed run per typo is noise in `runs list`.
   if (!req.target.empty() && !recipe) schema.Require(req.target);  // a recipe may derive it
   if (!cmd.valid && req.split.kind == SplitSpec::Kind::kTime) {
-    const DataType type = schema.field(schema.Require(req.split.time_column)).type;
-    if (type == DataType::kString || type == DataType::kBool) {
-      throw InvalidArgument("--split time:" + req.split.time_column + ": the column is " +
-                                std::string(DataTypeName(type)) +
-                                "; a time split orders rows by a timestamp or a number",
-                            "name a column of dates, times or numbers (epoch seconds)");
-    }
+    CheckTimeSplitColumn(schema.field(schema.Require(req.split.time_column)).type,
+                         "--split time:" + req.split.time_column);
   }
   // The validation data: the target and every feature the training data has (without a recipe,
   // which may make or drop columns); named as --valid's, not as the training data's.
@@ -189,10 +184,9 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
                      "columns of the validation data: " + Join(valid_schema.names(), ", "));
     };
     if (!req.target.empty()) require(req.target, "the target");
-    for (const Field& f : schema.fields()) {
-      if (f.role == Role::kFeature && f.name != req.target) {
-        require(f.name, "a feature of the training data");
-      }
+    if (const std::string missing = FeatureMissingFrom(schema, valid_schema, req.target);
+        !missing.empty()) {
+      require(missing, "a feature of the training data");
     }
   }
   if (req.cv_folds > data_rows) {

@@ -758,6 +758,7 @@ TransformSummary RunTransform(const TransformJob& job) {
   const double rate = state.records > 0
                           ? static_cast<double>(state.errors) / static_cast<double>(state.records)
                           : 0.0;
+  const bool all_failed = state.predicted == 0 && state.errors > 0;
   std::string budget_message;
   if (over_budget) {
     budget_message = "more than --max-errors " + std::to_string(opt.max_errors) +
@@ -771,10 +772,9 @@ TransformSummary RunTransform(const TransformJob& job) {
                   100 * rate, static_cast<long long>(state.errors),
                   static_cast<long long>(state.records), *opt.max_error_rate);
     budget_message = buf;
-  } else if (state.predicted == 0 && state.errors > 0) {
+  } else if (all_failed) {
     budget_message = "every record failed (" + std::to_string(state.errors) + ")";
   }
-  const bool all_failed = state.predicted == 0 && state.errors > 0;
   if (!budget_message.empty()) {
     // The job failed: no output; the errors file says why.
     err.Sync();

@@ -112,6 +112,16 @@ ModelBundle LoadBundle(ArtifactStore& store, const std::string& manifest_hash) {
   return b;
 }
 
+namespace {
+
+// What `models export` writes as manifest.json (and not, say, a web app's manifest).
+bool IsExportManifest(const nlohmann::json& m) {
+  return m.is_object() && m.contains("format_version") && m["format_version"].is_number_integer() &&
+         m.contains("algorithm") && m.contains("task");
+}
+
+}  // namespace
+
 void ExportBundle(const ModelBundle& bundle, const std::filesystem::path& dir) {
   std::error_code ec;
   if (dir.empty()) throw UsageError("-o: the directory name is empty", "name a directory");
@@ -124,10 +134,8 @@ void ExportBundle(const ModelBundle& bundle, const std::filesystem::path& dir) {
   // own, without an mloop export's manifest, keeps it.
   bool earlier_export_here = false;
   if (std::filesystem::exists(dir / "manifest.json", ec)) {
-    const nlohmann::json m =
-        nlohmann::json::parse(ReadWholeFile(dir / "manifest.json"), nullptr, false);
-    earlier_export_here = m.is_object() && m.contains("format_version") &&
-                          m.contains("algorithm") && m.contains("task");
+    earlier_export_here = IsExportManifest(
+        nlohmann::json::parse(ReadWholeFile(dir / "manifest.json"), nullptr, false));
   }
   if (!earlier_export_here) {
     for (const char* part : {"manifest.json", "model.json", "config.json", "target.json",
@@ -180,9 +188,7 @@ ModelBundle ReadExportedBundle(const std::filesystem::path& dir) {
     return ReadWholeFile(dir / part);
   };
   b.manifest = nlohmann::json::parse(read("manifest.json"), nullptr, false);
-  if (!b.manifest.is_object() || !b.manifest.contains("format_version") ||
-      !b.manifest["format_version"].is_number_integer() || !b.manifest.contains("algorithm") ||
-      !b.manifest.contains("task")) {
+  if (!IsExportManifest(b.manifest)) {
     throw InvalidArgument("'" + shown + "/manifest.json' is not an mloop model manifest",
                           "give the directory `mloop models export MODEL -o DIR` wrote");
   }

@@ -335,6 +335,14 @@ TrainResult TrainClustering(const Table& data, const TrainRequest& req) {
 
 }  // namespace
 
+std::string FeatureMissingFrom(const Schema& train, const Schema& valid,
+                               const std::string& target) {
+  for (const Field& f : train.fields()) {
+    if (f.role == Role::kFeature && f.name != target && valid.IndexOf(f.name) < 0) return f.name;
+  }
+  return "";
+}
+
 TrainResult Train(const Table& data, const TrainRequest& req) {
   if (req.target.empty()) {
     auto probe = CreateEstimator(req.algorithm);

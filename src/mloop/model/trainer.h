@@ -72,6 +72,11 @@ struct TrainResult {
 
 TrainResult Train(const Table& data, const TrainRequest& request);
 
+// The first feature of `train` (role feature, not `target`) that validation data of schema
+// `valid` lacks, or "": without it, training fails once the model is fitted. Checked by
+// commands before any work (without a recipe, which may make or drop columns).
+std::string FeatureMissingFrom(const Schema& train, const Schema& valid, const std::string& target);
+
 // The standard metrics of `task` computed from a model's scores on `y` (labels or values), each
 // row weighted by `weight` (empty: all 1), as scikit-learn's sample_weight. A metric the data
 // leaves undefined is left out; `undefined` (when given) receives why, by metric name.

@@ -81,6 +81,14 @@ SplitSpec ParseSplit(const std::string& text) {
       "splits: random[:F], stratified[:F], time:COLUMN[:F], none");
 }
 
+void CheckTimeSplitColumn(DataType type, const std::string& where) {
+  if (type == DataType::kString || type == DataType::kBool) {
+    throw InvalidArgument(where + ": the column is " + std::string(DataTypeName(type)) +
+                              "; a time split orders rows by a timestamp or a number",
+                          "name a column of dates, times or numbers (epoch seconds)");
+  }
+}
+
 SplitIndices MakeSplit(const Table& table, const std::vector<double>& labels, const SplitSpec& spec,
                        uint64_t seed) {
   const int64_t n = table.num_rows();
@@ -92,12 +100,7 @@ SplitIndices MakeSplit(const Table& table, const std::vector<double>& labels, co
   }
   if (spec.kind == SplitSpec::Kind::kTime) {
     const Column& t = table.column(spec.time_column);
-    if (t.type() == DataType::kString || t.type() == DataType::kBool) {
-      throw InvalidArgument("time split column '" + spec.time_column +
-                            "' must be a timestamp or "
-                            "a number, not " +
-                            std::string(DataTypeName(t.type())));
-    }
+    CheckTimeSplitColumn(t.type(), "time split column '" + spec.time_column + "'");
     auto key = [&](int64_t i) -> double {
       if (!t.IsValid(i)) return -INFINITY;  // unknown times count as the oldest
       return t.type() == DataType::kFloat64 ? t.f64()[i] : static_cast<double>(t.i64()[i]);

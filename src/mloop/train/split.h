@@ -27,6 +27,10 @@ struct SplitSpec {
 // Parses the forms above. kUsage-style InvalidArgument on anything else.
 SplitSpec ParseSplit(const std::string& text);
 
+// InvalidArgument, beginning with `where`, when a column of `type` cannot order a time split
+// (text, booleans): MakeSplit's check, which commands make before any work.
+void CheckTimeSplitColumn(DataType type, const std::string& where);
+
 struct SplitIndices {
   std::vector<int64_t> train;
   std::vector<int64_t> valid;

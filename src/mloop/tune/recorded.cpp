@@ -201,22 +201,16 @@ void Recorder::PrepareTraining() {
                             "columns: " + Join(d.table.schema().names(), ", "));
     }
     if (split.kind == SplitSpec::Kind::kTime) {  // as `train` checks it, before any trial
-      const DataType type =
-          d.table.schema().field(d.table.schema().IndexOf(split.time_column)).type;
-      if (type == DataType::kString || type == DataType::kBool) {
-        throw InvalidArgument(job_.origin + ": train.split '" + t.split + "': the column is " +
-                                  std::string(DataTypeName(type)) +
-                                  "; a time split orders rows by a timestamp or a number",
-                              "name a column of dates, times or numbers (epoch seconds)");
-      }
+      CheckTimeSplitColumn(d.table.schema().field(d.table.schema().IndexOf(split.time_column)).type,
+                           job_.origin + ": train.split '" + t.split + "'");
     }
   }
   // Validation data without a column the model reads fails every trial after its training.
   if (d.valid && t.recipe.empty()) {
-    for (const Field& f : d.table.schema().fields()) {
-      if (f.role != Role::kFeature || f.name == t.target) continue;
-      if (d.valid_table.schema().IndexOf(f.name) >= 0) continue;
-      throw InvalidArgument(job_.origin + ": the validation data has no column '" + f.name +
+    const std::string missing =
+        FeatureMissingFrom(d.table.schema(), d.valid_table.schema(), t.target);
+    if (!missing.empty()) {
+      throw InvalidArgument(job_.origin + ": the validation data has no column '" + missing +
                                 "', which the training data has and the model reads",
                             "give validation data with the training data's columns");
     }
