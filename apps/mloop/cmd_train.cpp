@@ -445,7 +445,8 @@ void RunsShow(const GlobalOptions& global, int64_t id, bool json) {
   }
 }
 
-void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, bool json) {
+void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, bool only_differ,
+                 bool json) {
   if (ids.size() < 2) throw UsageError("runs compare needs at least two run ids");
   for (size_t i = 0; i < ids.size(); ++i) {
     if (std::find(ids.begin(), ids.begin() + static_cast<long>(i), ids[i]) !=
@@ -502,6 +503,11 @@ void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, b
     // Every digit: the JSON has the exact value, and runs differing in the 7th digit differ.
     for (const auto& [k, v] : r.metrics) add("metrics." + k, i, FormatDouble(v));
   }
+  auto differs = [](const std::vector<std::string>& values) {
+    return std::any_of(values.begin(), values.end(),
+                       [&](const std::string& v) { return v != values[0]; });
+  };
+  if (only_differ) std::erase_if(table, [&](const auto& field) { return !differs(field.second); });
   if (json) {
     nlohmann::json out = nlohmann::json::object();
     for (const auto& [k, row] : table) out[k.substr(k[0] == ' ' ? 1 : 0)] = row;
@@ -514,9 +520,12 @@ void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, b
   header.push_back("");
   std::vector<std::vector<std::string>> rows;
   std::vector<bool> bold;
+  if (table.empty()) {
+    std::cout << "The runs agree in every field (without --diff: the fields and values).\n";
+    return;
+  }
   for (const auto& [key, values] : table) {
-    bool differs = std::any_of(values.begin(), values.end(),
-                               [&](const std::string& v) { return v != values[0]; });
+    const bool differ = differs(values);
     std::vector<std::string> row{key[0] == ' ' ? key.substr(1) : key};
     const bool metric = key.rfind("metrics.", 0) == 0;
     // Metrics to 6 significant digits, or every digit when that would show two different
@@ -541,8 +550,8 @@ void RunsCompare(const GlobalOptions& global, const std::vector<int64_t>& ids, b
     if (alike) cells = shown(true);
     row.insert(row.end(), cells.begin(), cells.end());
     // Differences are marked: a '*' at the end, and in bold on a terminal.
-    row.push_back(differs ? "*" : "");
-    bold.push_back(differs && tty);
+    row.push_back(differ ? "*" : "");
+    bold.push_back(differ && tty);
     rows.push_back(std::move(row));
   }
   PrintTable(header, rows, "", bold);
@@ -693,11 +702,15 @@ void RegisterTrain(CLI::App& app, GlobalOptions& global) {
     RunsList(global, *list_exp, *list_where, *list_sort, *list_limit, *list_json);
   });
   auto cmp_ids = std::make_shared<std::vector<int64_t>>();
+  auto cmp_diff = std::make_shared<bool>(false);
   auto cmp_json = std::make_shared<bool>(false);
   auto* cmp = runs->add_subcommand("compare", "Parameters and metrics of runs side by side");
   cmp->add_option("IDS", *cmp_ids, "Two or more run ids")->required()->transform(RunIdValidator());
+  cmp->add_flag("--diff", *cmp_diff, "Only the fields whose values differ between the runs");
   cmp->add_flag("--json", *cmp_json, "Print as JSON");
-  cmp->callback([&global, cmp_ids, cmp_json] { RunsCompare(global, *cmp_ids, *cmp_json); });
+  cmp->callback([&global, cmp_ids, cmp_diff, cmp_json] {
+    RunsCompare(global, *cmp_ids, *cmp_diff, *cmp_json);
+  });
   auto show_id = std::make_shared<int64_t>(0);
   auto show_json = std::make_shared<bool>(false);
   auto* show = runs->add_subcommand("show", "One run: parameters, metrics, lineage, model");

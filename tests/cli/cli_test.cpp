@@ -925,6 +925,16 @@ TEST_F(CliTest, RunsCompareShowsWhatEachRunLearnedFrom) {
   EXPECT_CONTAINS(r.out, std::string("  ") + six + " ");
   EXPECT_EQ(Run("runs compare 1").code, 2);
   EXPECT_EQ(Run("runs compare 1 99").code, 1);
+  // --diff: only the fields that differ; none when the runs agree in all.
+  r = Run("runs compare 1 2 --diff");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "cv folds");
+  EXPECT_CONTAINS(r.out, "params.C");
+  EXPECT_EQ(r.out.find("target"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("dataset"), std::string::npos) << r.out;
+  const auto differing = nlohmann::json::parse(Run("runs compare 1 2 --diff --json").out)["fields"];
+  EXPECT_FALSE(differing.contains("target"));
+  EXPECT_EQ(differing.at("cv folds"), nlohmann::json({"", "2"}));
   // --limit keeps the first N after --sort, and says how many there were.
   r = Run("runs list --sort id:asc --limit 1");
   EXPECT_CONTAINS(r.out, "(1 of 2 runs; --limit 0 lists all)");
@@ -936,6 +946,7 @@ TEST_F(CliTest, RunsCompareShowsWhatEachRunLearnedFrom) {
   ASSERT_EQ(Run("train d.csv --target y --algo logistic -q --valid d.csv").code, 0);
   EXPECT_EQ(nlohmann::json::parse(Run("runs compare 3 4 --json").out)["fields"]["split"],
             nlohmann::json({"valid:d@1", "valid:d@1"}));
+  EXPECT_CONTAINS(Run("runs compare 3 4 --diff").out, "The runs agree in every field");
   EXPECT_EQ(Run("runs compare 1 2").out.find(" \n"), std::string::npos);  // no trailing spaces
   EXPECT_CONTAINS(Run("runs show 2").out, "  tags:      team=ml\n");
   // A tag given twice is an error, not the last one kept; so is an "and" with nothing after it.

@@ -931,6 +931,29 @@ TEST_F(HandlerTest, KServeV2) {
                   "tensor 'x1' has shape [2, 2]; an input's tensor has shape [rows] or [rows, 1]");
 }
 
+// A model with one input takes a single tensor of one value per row whatever its name (the
+// [rows, k] layout with k = 1); two values per row are neither layout.
+TEST_F(HandlerTest, KServeV2OneInputModelTakesAnyTensorName) {
+  AddNarrowModel();
+  reg.refs["narrow@production"] = "4";
+  Start(OneModel("narrow@production"));
+  const std::string named = R"({"inputs": [{"name": "x1", "shape": [2], "data": [0.5, -2]}]})";
+  HttpResponse res = Call("POST", "/v2/models/narrow/infer", named);
+  ASSERT_EQ(res.status, 200) << res.body;
+  const auto want = nlohmann::json::parse(res.body)["outputs"];
+  for (const char* body :
+       {R"({"inputs": [{"name": "input-0", "shape": [2], "data": [0.5, -2]}]})",
+        R"({"inputs": [{"name": "x", "shape": [2, 1], "data": [[0.5], [-2]]}]})"}) {
+    res = Call("POST", "/v2/models/narrow/infer", body);
+    ASSERT_EQ(res.status, 200) << body << res.body;
+    EXPECT_EQ(nlohmann::json::parse(res.body)["outputs"], want) << body;
+  }
+  res = Call("POST", "/v2/models/narrow/infer",
+             R"({"inputs": [{"name": "x", "shape": [1, 2], "data": [0.5, -2]}]})");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_CONTAINS(res.body, "one input tensor must have shape [rows, 1]");
+}
+
 TEST_F(HandlerTest, ApiKeysAndDraining) {
   TempDir dir;
   ApiKeys file;

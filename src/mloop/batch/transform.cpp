@@ -10,8 +10,10 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <exception>
 #include <fstream>
@@ -113,11 +115,16 @@ std::filesystem::path CheckpointPath(const std::filesystem::path& output) {
 
 namespace {
 
-// --max-payload as the user gave it: megabytes of 2^20 bytes, as SageMaker's MaxPayloadInMB.
+// --max-payload as the user gave it: megabytes of 2^20 bytes, as SageMaker's MaxPayloadInMB,
+// in the fewest digits that give back the same bytes (0.01 rather than 0.0100002).
 std::string FormatMegabytes(int64_t bytes) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g MB", static_cast<double>(bytes) / (1 << 20));
-  return text;
+  const double mb = static_cast<double>(bytes) / (1 << 20);
+  char text[40];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, mb);
+    if (std::llround(std::strtod(text, nullptr) * (1 << 20)) == bytes) break;
+  }
+  return std::string(text) + " MB";
 }
 
 // Records per unit and input bytes per unit, at least (batches are never split across units):
