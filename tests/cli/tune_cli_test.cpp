@@ -386,6 +386,19 @@ TEST(TuneCli, TrainingJobErrorsComeBeforeAnyTrial) {
   EXPECT_CONTAINS(e, "the validation data has no column 'mean_texture'");
   e = error_of(BreastCancerJob("  split: 'time:mean_radios:0.2'\n"));
   EXPECT_CONTAINS(e, "the data has no column 'mean_radios' (did you mean 'mean_radius'?)");
+  // A time split on a text column is refused as `train` refuses it.
+  {
+    std::string text = "mean_radius,mean_texture,day,target\n";
+    for (int i = 0; i < 40; ++i) {
+      text += std::to_string(i) + "," + std::to_string(i % 7) + ",d" + std::to_string(i) + "," +
+              std::to_string(i % 2) + "\n";
+    }
+    testing::WriteFile(dir / "text.csv", text);
+    std::string job = BreastCancerJob("  split: 'time:day:0.25'\n");
+    job.replace(job.find("data: bc.csv"), 12, "data: text.csv");
+    e = error_of(job);
+    EXPECT_CONTAINS(e, "train.split 'time:day:0.25': the column is string");
+  }
   // --html is never the job file or its data (both were overwritten by the report).
   testing::WriteFile(dir / "good.yaml", yaml);
   const std::string data_before = testing::ReadFile(dir / "bc.csv");
