@@ -452,12 +452,14 @@ TEST(ValueParseTest, DeclaredTimestampsReadCompactDates) {
   EXPECT_TRUE(ParseTimestamp("20240102", true, &t));
   EXPECT_EQ(t, iso);
   EXPECT_FALSE(ParseTimestamp("20240102", false, &t));  // inferred types: an int64 column
-  ASSERT_TRUE(ParseTimestamp("20241302", true, &t));    // no month 13: seconds
-  EXPECT_EQ(t, int64_t{20241302} * 1000000);
-  // Shaped like a date but none (no 29 February in 2023): a typo, refused rather than read as
-  // a day of 1970 (it silently scored as one).
-  EXPECT_FALSE(ParseTimestamp("20230229", true, &t));
-  EXPECT_FALSE(ParseTimestamp("20240230", true, &t));
+  // A year of 1900-2199 and no date (no 29 February in 2023, no month 13 or 0, no day 32 or
+  // 0): a typo, refused rather than read as a day of 1970 (it silently scored as one).
+  for (const char* typo : {"20230229", "20240230", "20241302", "20240001", "20240132", "20240100",
+                           "19000229", "21991232"}) {
+    EXPECT_FALSE(ParseTimestamp(typo, true, &t)) << typo;
+  }
+  ASSERT_TRUE(ParseTimestamp("22001301", true, &t));  // year 2200 is beyond the rule: seconds
+  EXPECT_EQ(t, int64_t{22001301} * 1000000);
   ASSERT_TRUE(ParseTimestamp("12345678", true, &t));  // no year 1234 of this shape: seconds
   EXPECT_EQ(t, int64_t{12345678} * 1000000);
   ASSERT_TRUE(ParseTimestamp("1620172800", true, &t));

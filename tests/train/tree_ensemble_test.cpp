@@ -187,6 +187,31 @@ TEST(TreeEnsembleTest, Regression) {
   ExpectSameAsXGBoost(*e, test.x);
 }
 
+// A linear booster trains and predicts; its importance is the size of its coefficients
+// (XGBoost has no gain without splits), summed over classes.
+TEST(TreeEnsembleTest, LinearBoosterImportanceIsItsCoefficients) {
+  for (int classes : {0, 3}) {
+    SCOPED_TRACE(classes);
+    Data train = MakeData(1000, 5, classes, 0.0, 31), test = MakeData(200, 5, classes, 0.0, 32);
+    auto e = Fit("xgboost", train, classes ? Task::kMulticlass : Task::kRegression, classes,
+                 {{"booster", "gblinear"}, {"num_boost_round", "20"}});
+    EXPECT_EQ(e->Predict(test.x).rows, 200);
+    const json weights =
+        json::parse(e->SaveModel())["learner"]["gradient_booster"]["model"]["weights"];
+    const size_t groups = classes ? 3 : 1;
+    ASSERT_EQ(weights.size(), (5 + 1) * groups);  // a row per feature, then the bias
+    const std::vector<double> importance = e->FeatureImportance();
+    ASSERT_EQ(importance.size(), 5u);
+    for (size_t f = 0; f < 5; ++f) {
+      double want = 0;
+      for (size_t g = 0; g < groups; ++g) {
+        want += std::fabs(static_cast<float>(weights[f * groups + g].get<double>()));
+      }
+      EXPECT_NEAR(importance[f], want, 1e-6 * (1 + want)) << f;
+    }
+  }
+}
+
 TEST(TreeEnsembleTest, RandomForest) {
   Data train = MakeData(3000, 10, 2, 0.1, 7), test = MakeData(2000, 10, 2, 0.1, 8);
   auto binary = Fit("random_forest", train, Task::kBinary, 2, {{"max_depth", "8"}});

@@ -53,14 +53,10 @@ bool ParseTimestamp(std::string_view text, bool allow_epoch, int64_t* micros) {
                                  std::string(text.substr(4, 2)) + "-" +
                                  std::string(text.substr(6, 2));
     if (text[0] != '0' && ParseIsoTimestamp(extended, micros)) return true;
-    // Shaped like a date of 1900-2199 but none (20240230, a typo): refused, not read as a day
-    // of 1970.
+    // A year of 1900-2199 and no date (20240230, 20241301, 20240001: typos): refused, not read
+    // as a day of 1970.
     const int year = std::stoi(std::string(text.substr(0, 4)));
-    const int month = std::stoi(std::string(text.substr(4, 2)));
-    const int day = std::stoi(std::string(text.substr(6, 2)));
-    if (year >= 1900 && year < 2200 && month >= 1 && month <= 12 && day >= 1 && day <= 31) {
-      return false;
-    }
+    if (year >= 1900 && year < 2200) return false;
   }
   // Seconds within years 0000-9999 (milliseconds sent as seconds are refused).
   int64_t seconds;

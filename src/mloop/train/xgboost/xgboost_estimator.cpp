@@ -568,9 +568,18 @@ class XGBoostEstimator : public Estimator {
     const char** features = nullptr;
     const bst_ulong* shape = nullptr;
     const float* scores = nullptr;
-    Check(XGBoosterFeatureScore(booster, R"({"importance_type": "gain"})", &n_features, &features,
-                                &out_dim, &shape, &scores),
+    // Trees: the average gain of a feature's splits. A linear booster has no splits: the size
+    // of its coefficients (XGBoost's "weight" for gblinear), summed over classes.
+    const auto& params = resolved_params_.empty() ? params_ : resolved_params_;
+    const auto booster_param = params.find("booster");
+    const bool linear = booster_param != params.end() && booster_param->second == "gblinear";
+    Check(XGBoosterFeatureScore(booster,
+                                linear ? R"({"importance_type": "weight"})"
+                                       : R"({"importance_type": "gain"})",
+                                &n_features, &features, &out_dim, &shape, &scores),
           "computing feature importance");
+    // Scores per feature, or per feature and class ([features, classes]) for a linear booster.
+    const bst_ulong per_feature = out_dim == 2 ? shape[1] : 1;
     std::vector<double> out(static_cast<size_t>(num_features_), 0.0);
     for (bst_ulong i = 0; i < n_features; ++i) {
       std::string f = features[i];
@@ -583,7 +592,12 @@ class XGBoostEstimator : public Estimator {
       } else {
         continue;
       }
-      if (idx < out.size()) out[idx] = scores[i];
+      if (idx >= out.size()) continue;
+      double score = 0;
+      for (bst_ulong c = 0; c < per_feature; ++c) {
+        score += linear ? std::fabs(scores[i * per_feature + c]) : scores[i * per_feature + c];
+      }
+      out[idx] = score;
     }
     return out;
   }
