@@ -324,6 +324,17 @@ TEST(EvalCliTest, PredictedClassesAndProbabilityColumns) {
   // scikit-learn: log_loss(['a', 'b', 'c'], [[.6, .3, .1], [.2, .5, .3], [.1, .1, .8]])
   EXPECT_NEAR(out["metrics"]["log_loss"].get<double>(), 0.47570545188004854, 1e-12);
 
+  // A tie goes to the first class in the labels' order, whatever the columns' order (text by
+  // text, numbers by value), as scikit-learn's argmax over its sorted classes: every row right.
+  WriteFile(dir / "tie.csv", "y,p_c,p_b,p_a\na,.4,.2,.4\nb,.1,.8,.1\nc,.5,.2,.3\na,.2,.2,.6\n");
+  WriteFile(dir / "tie_n.csv", "y,p_10,p_9,p_2\n2,.4,.2,.4\n9,.1,.8,.1\n10,.5,.2,.3\n9,.4,.4,.2\n");
+  for (const char* file : {"tie.csv", "tie_n.csv"}) {
+    r = run(std::string("eval --predictions ") + file + " --label y --score 'p_*' --json");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_DOUBLE_EQ(nlohmann::json::parse(r.out)["metrics"]["accuracy"].get<double>(), 1.0)
+        << file;
+  }
+
   // Refused, with the reason.
   WriteFile(dir / "d.csv",
             "y,pred,p_a,p_b,p_c\na,a,0.6,0.3,0.1\nd,b,0.2,0.5,0.3\nb,b,0.3,0.4,0.3\n");

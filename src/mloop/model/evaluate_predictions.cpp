@@ -320,9 +320,9 @@ Evaluation FromPredictedClasses(const Table& data, Target target, const std::str
   return Evaluate(data, target, std::move(y), std::move(scores), unscored, options, true);
 }
 
-// Two class names in the order InferTarget gives labels: numbers by value, false before true,
-// text by text.
-void SortLikeLabels(std::vector<std::string>& classes) {
+// Class names in the order InferTarget gives labels of `type`, scikit-learn's (np.unique):
+// numbers by value, false before true, text by text.
+void SortLikeLabels(std::vector<std::string>& classes, DataType type) {
   auto number = [](const std::string& text) -> std::optional<double> {
     double v;
     const char* end = text.data() + text.size();
@@ -330,7 +330,8 @@ void SortLikeLabels(std::vector<std::string>& classes) {
     if (ec != std::errc() || ptr != end || !std::isfinite(v)) return std::nullopt;
     return v;
   };
-  const bool numbers = std::all_of(classes.begin(), classes.end(),
+  const bool numbers = type != DataType::kString &&
+                       std::all_of(classes.begin(), classes.end(),
                                    [&](const std::string& c) { return number(c).has_value(); });
   if (numbers) {
     std::sort(classes.begin(), classes.end(),
@@ -391,7 +392,7 @@ Evaluation FromClassColumns(const Table& data, const std::string& label, const s
   if (columns.size() == 2 && task != Task::kMulticlass) {
     target.task = Task::kBinary;
     target.classes = classes;
-    SortLikeLabels(target.classes);
+    SortLikeLabels(target.classes, target.type);
     PutPositiveSecond(target.classes, positive, "a class of --score '" + pattern + "'");
     for (int c = 0; c < 2; ++c) {
       const size_t at =
@@ -409,8 +410,15 @@ Evaluation FromClassColumns(const Table& data, const std::string& label, const s
                             pattern + "' matches " + std::to_string(columns.size()) +
                             " probability columns");
     }
+    // In the labels' order, whatever the columns' order: the first class wins a tie for the
+    // most probable one, as in scikit-learn's argmax over its sorted classes.
     target.task = Task::kMulticlass;
     target.classes = classes;
+    SortLikeLabels(target.classes, target.type);
+    for (size_t c = 0; c < classes.size(); ++c) {
+      ordered[c] =
+          columns[std::find(classes.begin(), classes.end(), target.classes[c]) - classes.begin()];
+    }
   }
   std::vector<double> y = target.Encode(data);
   int64_t unknown_rows = 0;
