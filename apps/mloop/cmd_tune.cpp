@@ -187,8 +187,12 @@ void PrintDocument(const nlohmann::json& doc) {
     }
   }
   if (doc.contains("registered")) {
-    std::cout << "Registered " << doc["registered"]["name"].get<std::string>() << "/"
-              << doc["registered"]["version"].get<int64_t>() << "\n";
+    // A resumed job whose best is still a model registered before registers nothing new.
+    std::cout << (doc["registered"].value("earlier", false) ? "The best model is registered as "
+                                                            : "Registered ")
+              << doc["registered"]["name"].get<std::string>() << "/"
+              << doc["registered"]["version"].get<int64_t>()
+              << (doc["registered"].value("earlier", false) ? " already" : "") << "\n";
   }
 }
 

@@ -307,13 +307,19 @@ TEST(TuneCli, TunesABuiltInAlgorithmAndRegistersTheBestModel) {
   // Resumed for two more trials: a model is registered once, whichever trial is best.
   r = RunMloop(dir.path(), "tune resume bc --max-trials 6 --json");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(r.out)["trials"].size(), 6u);
+  const auto resumed = nlohmann::json::parse(r.out);
+  EXPECT_EQ(resumed["trials"].size(), 6u);
   r = RunMloop(dir.path(), "models list bc_model --json");
   ASSERT_EQ(r.code, 0) << r.err;
   std::set<std::string> models;
   for (const auto& v : nlohmann::json::parse(r.out)) {
     EXPECT_TRUE(models.insert(v["model"].get<std::string>()).second) << r.out;
   }
+  // The text says whether the resume registered a model or found the best one registered.
+  r = RunMloop(dir.path(), "tune show bc");
+  EXPECT_CONTAINS(r.out, resumed["registered"].value("earlier", false)
+                             ? "The best model is registered as bc_model/1 already"
+                             : "Registered bc_model/2");
 }
 
 TEST(TuneCli, PrunedTrainingTrialsAreKilledRunsNotFailures) {
@@ -423,6 +429,45 @@ TEST(TuneCli, TrainingJobErrorsComeBeforeAnyTrial) {
   auto r = RunMloop(dir.path(), "tune list --json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out).size(), 0u);
+}
+
+// A trial whose objective has no value (one class in the validation rows) fails, and so does
+// its run; a cross-validated value over fewer folds than K says so.
+TEST(TuneCli, TrialsWithoutAValueFailTheirRuns) {
+  TempDir dir;
+  ASSERT_EQ(RunMloop(dir.path(), "init .").code, 0);
+  std::string csv = "x,y\n";
+  for (int i = 0; i < 30; ++i) {
+    csv += std::to_string((i * 37) % 101) + "," + (i == 3 || i == 11 || i == 25 ? "1" : "0") + "\n";
+  }
+  testing::WriteFile(dir / "tiny.csv", csv);
+  const std::string job =
+      "name: tiny\nobjective: {metric: roc_auc}\nstrategy: random\nmax_trials: 2\n"
+      "train:\n  data: tiny.csv\n  target: y\n  split: 'random:0.1'\n"
+      "  params: {num_boost_round: 3}\n"
+      "parameters:\n  max_depth: {type: integer, min: 2, max: 4}\n";
+  testing::WriteFile(dir / "tiny.yaml", job);
+  auto r = RunMloop(dir.path(), "tune tiny.yaml");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.out, "no value of roc_auc on the validation data");
+  r = RunMloop(dir.path(), "runs list --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto runs = nlohmann::json::parse(r.out);
+  ASSERT_EQ(runs.size(), 2u);
+  for (const auto& run : runs) {
+    EXPECT_EQ(run["status"], "failed");
+    EXPECT_CONTAINS(run["error"].get<std::string>(), "no value of roc_auc");
+  }
+  std::string cv = job;
+  cv.replace(cv.find("name: tiny"), 10, "name: tcv");
+  cv.replace(cv.find("split: 'random:0.1'"), 19, "cv: 4");
+  testing::WriteFile(dir / "cv.yaml", cv);
+  r = RunMloop(dir.path(), "tune cv.yaml");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "roc_auc (mean of 3 of 4 CV folds)");
+  r = RunMloop(dir.path(), "tune show tcv --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["cv_folds_defined"], 3);
 }
 
 // Values measured on other data are not comparable: resuming after the data file changed is

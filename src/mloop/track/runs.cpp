@@ -182,6 +182,11 @@ TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& cmd) {
       }
     }
     out.result = Train(cmd.data_table ? *cmd.data_table : data, req);
+    if (cmd.check_result) {
+      if (const std::string why = cmd.check_result(out.result); !why.empty()) {
+        throw DataError(why);
+      }
+    }
     if (!cmd.valid) lineage["split"] = out.result.split.ToString();
     out.result.bundle.manifest["lineage"] = lineage;
     out.result.bundle.manifest["lineage"]["run_id"] = out.run_id;

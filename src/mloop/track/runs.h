@@ -27,6 +27,9 @@ struct TrainCommand {
   std::string recipe_file;
   // Called once the run exists (its id), before training starts.
   std::function<void(int64_t)> on_start;
+  // Called with the trained result before the model is saved: a non-empty answer fails the run
+  // with it as the error (a tuning trial whose objective has no value).
+  std::function<std::string(const TrainResult&)> check_result;
   // Once training is done, how long recording the run keeps retrying while another process
   // holds the metadata store (each attempt waits the store's lock timeout), and who is told
   // that it waits.

@@ -107,6 +107,10 @@ class Recorder {
   mutable std::map<int, std::string> ended_text_;  // TrialsText's (under the same lock)
   std::mutex run_ids_mu_;
   std::map<std::string, int64_t> earlier_;  // what seeded the study: "resumed_from", ...
+  // The fewest cross-validation folds a trial's value was the mean of, when fewer than the
+  // job's K (a fold whose validation part leaves the metric undefined); 0: all K. Every trial
+  // has the same folds (the job's seed), so this is one number for the job.
+  std::atomic<int> cv_folds_defined_{0};
   std::vector<int64_t> warm_ids_;
   int threads_per_trial_ = 0;
   std::optional<Recipe> recipe_;
@@ -416,6 +420,7 @@ std::string Recorder::TrialsText() const {
 nlohmann::json Recorder::Summary() const {
   nlohmann::json s = nlohmann::json::object();
   for (const auto& [k, v] : earlier_) s[k] = v;
+  if (const int folds = cv_folds_defined_.load(); folds > 0) s["cv_folds_defined"] = folds;
   if (!warm_ids_.empty()) s["warm_start"] = warm_ids_;
   return s;
 }
@@ -483,28 +488,36 @@ TrialResult Recorder::TrainTrial(int number, const ParamValues& params,
                             job_.pruner + " pruner)");
     }
   };
-  try {
-    TrainOutcome out = TrainAndRecord(ws_, cmd);
-    const auto cv = out.result.cv.find(job_.metric);
-    const auto m = out.result.metrics.find(job_.metric);
-    if (t.cv_folds > 1 && cv != out.result.cv.end()) {
+  // A trial without the objective's value fails, and so does its run (it is no model to pick).
+  cmd.check_result = [&](const TrainResult& result) -> std::string {
+    const auto cv = result.cv.find(job_.metric);
+    const auto m = result.metrics.find(job_.metric);
+    if (t.cv_folds > 1 && cv != result.cv.end()) {
       r.value = cv->second.mean;
-    } else if (t.cv_folds <= 1 && m != out.result.metrics.end()) {
+      if (cv->second.folds < t.cv_folds) {
+        int seen = cv_folds_defined_.load();
+        while ((seen == 0 || cv->second.folds < seen) &&
+               !cv_folds_defined_.compare_exchange_weak(seen, cv->second.folds)) {
+        }
+      }
+    } else if (t.cv_folds <= 1 && m != result.metrics.end()) {
       r.value = m->second;
     }
-    if (r.value) {
-      r.state = TrialState::kComplete;
-    } else {
-      r.error = "no value of " + job_.metric +
-                (t.cv_folds > 1 ? " from cross-validation" : " on the validation data") +
-                " (a single class in the validation data?)";
-    }
+    if (r.value) return "";
+    return "no value of " + job_.metric +
+           (t.cv_folds > 1 ? " from cross-validation" : " on the validation data") +
+           " (a single class in the validation data?)";
+  };
+  try {
+    TrainAndRecord(ws_, cmd);
+    r.state = TrialState::kComplete;
   } catch (const TrainingStopped& e) {
     r.state = pruned ? TrialState::kPruned : TrialState::kFailed;
     r.error = pruned ? "" : e.what();
   } catch (const std::exception& e) {
     r.state = TrialState::kFailed;
     r.error = e.what();
+    r.value.reset();  // (a value found before the run failed to be recorded)
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   r.run_id = run_id;
@@ -640,7 +653,8 @@ RecordedTuneResult Recorder::Run() {
       }
       if (existing) {
         result.registered = existing;
-        summary["registered"] = {{"name", existing->name}, {"version", existing->version}};
+        summary["registered"] = {
+            {"name", existing->name}, {"version", existing->version}, {"earlier", true}};
       } else if (run && !run->model_hash.empty()) {
         char value[64];
         std::snprintf(value, sizeof value, "%.6g", (*best)["value"].get<double>());
@@ -649,7 +663,11 @@ RecordedTuneResult Recorder::Run() {
             "tuning job " + std::to_string(job_id_) + " (" + job_.name + "), trial " +
                 std::to_string((*best)["number"].get<int>()) + ": " + job_.metric +
                 (job_.train && job_.train->cv_folds > 1
-                     ? " (mean of " + std::to_string(job_.train->cv_folds) + " CV folds)"
+                     ? " (mean of " +
+                           (cv_folds_defined_.load() > 0
+                                ? std::to_string(cv_folds_defined_.load()) + " of "
+                                : std::string()) +
+                           std::to_string(job_.train->cv_folds) + " CV folds)"
                      : std::string()) +
                 " " + value,
             {{"tune.job", std::to_string(job_id_)}}, CurrentActor(), ws_.clock().NowMicros());
@@ -786,7 +804,12 @@ std::string ObjectiveLabel(const nlohmann::json& document) {
   if (job && job->is_object() && job->contains("train") && (*job)["train"].is_object()) {
     const nlohmann::json& cv = (*job)["train"].value("cv", nlohmann::json());
     if (cv.is_number_integer() && cv.get<int64_t>() > 1) {
-      label += " (mean of " + std::to_string(cv.get<int64_t>()) + " CV folds)";
+      // "3 of 4" when a fold leaves the metric undefined (as `train --cv` says it).
+      const int64_t defined = document.value("cv_folds_defined", int64_t{0});
+      label += " (mean of " +
+               (defined > 0 && defined < cv.get<int64_t>() ? std::to_string(defined) + " of "
+                                                           : std::string()) +
+               std::to_string(cv.get<int64_t>()) + " CV folds)";
     }
   }
   return label;
