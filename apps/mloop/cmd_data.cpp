@@ -76,7 +76,7 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
   req.read = WorkspaceReadOptions(*ws);  // the flags below override the ingest settings
   const bool json_lines = req.format == SourceFormat::kJsonLines ||
                           (req.format == SourceFormat::kAuto && !a.file.empty() &&
-                           DetectFormat(a.file) == SourceFormat::kJsonLines);
+                           DetectInputFormat(a.file) == SourceFormat::kJsonLines);
   if ((!a.na.empty() || a.no_default_na) && json_lines) {
     throw UsageError(std::string(a.na.empty() ? "--no-default-na" : "--na") +
                          " applies to CSV files, and " + a.file + " is JSON Lines",
@@ -156,8 +156,9 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
     return;
   }
   if (r.created) {
-    std::cout << "Imported " << ref << ": " << HumanCount(r.rows_imported) << " rows x "
-              << v.num_columns << " columns";
+    std::cout << "Imported " << ref << ": " << HumanCount(r.rows_imported)
+              << (r.rows_imported == 1 ? " row x " : " rows x ") << v.num_columns
+              << (v.num_columns == 1 ? " column" : " columns");
   } else if (r.reused) {
     std::cout << "Unchanged: this file was imported as " << ref << " with the same options ("
               << HumanCount(v.num_rows) << " rows); not read again, no new version";

@@ -208,7 +208,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     ReadOptions ro;
     ro.threads = ws->config().threads;
     // CSV or JSON Lines (.jsonl, .ndjson, .json), as predict and transform write them.
-    Table t = DetectFormat(a.predictions) == SourceFormat::kJsonLines
+    Table t = DetectInputFormat(a.predictions) == SourceFormat::kJsonLines
                   ? ReadJsonLines(a.predictions, ro).table
                   : ReadCsv(a.predictions, ro).table;
     if (t.num_rows() == 0) {

@@ -324,7 +324,15 @@ TEST_F(CliTest, ImportReadsStandardInput) {
   cmd = cd + "printf '{\"x\": 1}\\n{\"x\": 8}\\n' | " + bin +
         " data import - --name pj > out.txt 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir_ / "out.txt");
-  EXPECT_CONTAINS(ReadFile(dir_ / "out.txt"), "Imported pj@1: 2 rows x 1 columns");
+  EXPECT_CONTAINS(ReadFile(dir_ / "out.txt"), "Imported pj@1: 2 rows x 1 column");
+  // ... once decompressed, and in a file whose name does not tell (data.txt, events.gz).
+  cmd = cd + "printf '{\"x\": 1}\\n{\"x\": 8}\\n' | gzip | " + bin +
+        " data import - --name pjz > out.txt 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir_ / "out.txt");
+  EXPECT_CONTAINS(ReadFile(dir_ / "out.txt"), "Imported pjz@1: 2 rows x 1 column");
+  WriteFile(dir_ / "events.txt", "{\"x\": 1}\n{\"x\": 8}\n");
+  EXPECT_CONTAINS(Run("data import events.txt --name events").out,
+                  "Imported events@1: 2 rows x 1 column");
   cmd = cd + "printf '{\"x\": 1}\\n{\"x\": 8}\\n' | " + bin + " predict 1 -d - > out.txt 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir_ / "out.txt");
   EXPECT_CONTAINS(ReadFile(dir_ / "out.txt"), "prediction,probability\n");
@@ -1613,6 +1621,17 @@ TEST_F(CliTest, ImportExplainsUnusualInputs) {
   r = Run("data import mac.csv --name mac");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "lines end in a carriage return alone");
+  // Some lines ending so among \n ones: refused too (the header swallowed the rows after it);
+  // a carriage return inside quotes is a value.
+  WriteFile(dir_ / "mixed.csv", "a\r1\r2\n3\n4\n");
+  r = Run("data import mixed.csv --name mixed");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "mixed.csv:1: a line ends in a carriage return alone");
+  WriteFile(dir_ / "mixed2.csv", "a,b\n1,2\n3,4\r5,6\n");
+  EXPECT_CONTAINS(Run("data import mixed2.csv --name mixed2").err, "mixed2.csv:3: a line ends");
+  WriteFile(dir_ / "quoted_cr.csv", "a,b\r\n1,\"x\ry\"\r\n");
+  r = Run("data import quoted_cr.csv --name quoted_cr");
+  EXPECT_EQ(r.code, 0) << r.err;
   WriteFile(dir_ / "s.csv", "a,b\n1,2\n");
   WriteFile(dir_ / "dup.yaml", "columns:\n  a: int64\n  a: string\n");
   EXPECT_CONTAINS(Run("data import s.csv --name s --schema dup.yaml").err,

@@ -108,13 +108,53 @@ std::string ImportKey(const std::filesystem::path& file, const ImportRequest& r,
 
 }  // namespace
 
-SourceFormat DetectFormat(const std::filesystem::path& file) {
-  std::filesystem::path p = file;
-  std::string ext = p.extension().string();
-  if (ext == ".gz" || ext == ".zst" || ext == ".zstd") ext = p.stem().extension().string();
+namespace {
+
+// The extension that names a file's format: "data.jsonl.gz" -> ".jsonl", lower case.
+std::string FormatExtension(const std::filesystem::path& file) {
+  std::string ext = file.extension().string();
   for (auto& c : ext) c = static_cast<char>(std::tolower(c));
+  if (ext == ".gz" || ext == ".zst" || ext == ".zstd") ext = file.stem().extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(c));
+  return ext;
+}
+
+// JSON Lines opens with '{' (after a UTF-8 byte order mark and blank space), once
+// decompressed; a CSV file's header does not.
+SourceFormat SniffFormat(const std::filesystem::path& file) {
+  try {
+    FileInfo info;
+    auto source = OpenByteSource(file, &info);
+    char head[4096];
+    size_t n = 0;
+    while (n < sizeof head) {
+      const size_t got = source->Read(head + n, sizeof head - n);
+      if (got == 0) break;
+      n += got;
+    }
+    size_t i = n >= 3 && head[0] == '\xEF' && head[1] == '\xBB' && head[2] == '\xBF' ? 3 : 0;
+    while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n')) ++i;
+    return i < n && head[i] == '{' ? SourceFormat::kJsonLines : SourceFormat::kCsv;
+  } catch (const Error&) {
+    return SourceFormat::kCsv;  // the reader says what is wrong with the file
+  }
+}
+
+}  // namespace
+
+SourceFormat DetectFormat(const std::filesystem::path& file) {
+  const std::string ext = FormatExtension(file);
   if (ext == ".jsonl" || ext == ".ndjson" || ext == ".json") return SourceFormat::kJsonLines;
   return SourceFormat::kCsv;
+}
+
+SourceFormat DetectInputFormat(const std::filesystem::path& file) {
+  const std::string ext = FormatExtension(file);
+  if (ext == ".jsonl" || ext == ".ndjson" || ext == ".json") return SourceFormat::kJsonLines;
+  if (ext == ".csv" || ext == ".tsv") return SourceFormat::kCsv;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return SourceFormat::kCsv;  // read once only
+  return SniffFormat(file);
 }
 
 std::string SchemaToJson(const Schema& schema) {
@@ -216,21 +256,12 @@ ReadResult ReadSpooled(const SpooledInput& input, const std::filesystem::path& f
   }
 }
 
-// The format of `file`, read through `input`: by its name, or, for a pipe (standard input),
-// which has none, by its first byte: JSON Lines opens with '{'.
+// The format of `file`, read through `input`: by its name, or by its first byte once
+// decompressed (JSON Lines opens with '{') for a pipe (standard input), which has no name, and
+// a name that does not tell (data.txt, events.gz).
 SourceFormat FormatOf(const SpooledInput& input, const std::filesystem::path& file) {
-  if (input.path() == file && file != "/dev/stdin") return DetectFormat(file);
-  std::ifstream in(input.path(), std::ios::binary);
-  char bom[3] = {};
-  in.read(bom, 3);  // a UTF-8 byte order mark, which the readers skip too
-  if (!(in && bom[0] == '\xEF' && bom[1] == '\xBB' && bom[2] == '\xBF')) {
-    in.clear();
-    in.seekg(0);
-  }
-  char c = 0;
-  while (in.get(c) && (c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
-  }
-  return in && c == '{' ? SourceFormat::kJsonLines : SourceFormat::kCsv;
+  if (input.path() == file && file != "/dev/stdin") return DetectInputFormat(file);
+  return SniffFormat(input.path());
 }
 
 }  // namespace

@@ -76,7 +76,13 @@ Table LoadDataset(Workspace& ws, const DatasetVersion& version);
 std::string SchemaToJson(const Schema& schema);
 Schema SchemaFromJson(const std::string& json);
 
+// The format a file name says: JSON Lines for .jsonl, .ndjson and .json (compressed too:
+// .jsonl.gz), otherwise CSV. For output files.
 SourceFormat DetectFormat(const std::filesystem::path& file);
+// The format of an input file: by its name when it says (.csv, .tsv, .jsonl, ...), otherwise,
+// for a regular file (data.txt, events.gz), by its first byte once decompressed: JSON Lines
+// opens with '{'.
+SourceFormat DetectInputFormat(const std::filesystem::path& file);
 
 // Read options from the workspace's ingest settings (missing-value tokens, bad-row policy,
 // threads): what `data import` uses when no flag overrides them.

@@ -602,11 +602,29 @@ bool CsvReader::Run(ReadResult* result) {
   }
   {
     // Lines that end in a carriage return alone (classic Mac OS): the whole file is one line.
+    // Some lines ending so among \n ones (files pasted together) would join rows silently (a
+    // header swallowing the rows after it): a carriage return alone outside quotes is refused.
     const size_t probe = std::min<size_t>(end_ - pos_, 1 << 16);
     const char* b = buf_.data() + pos_;
     const void* cr = std::memchr(b, '\r', probe);
     if (cr && !std::memchr(b, '\n', probe) && static_cast<const char*>(cr) + 1 < b + probe) {
       throw CarriageReturnLinesError(path_);
+    }
+    if (cr) {
+      bool quoted = false;
+      int64_t line = 1;
+      for (size_t i = 0; i + 1 < probe; ++i) {
+        if (b[i] == '"') quoted = !quoted;
+        line += b[i] == '\n';
+        if (b[i] == '\r' && !quoted && b[i + 1] != '\n') {
+          throw DataError(path_.string() + ":" + std::to_string(line) +
+                              ": a line ends in a carriage return alone (\\r) where the others "
+                              "end in \\n; mloop reads \\n or \\r\\n (pandas would split the "
+                              "line there)",
+                          "convert them: sed 's/\\r$//' " + path_.string() +
+                              " | tr '\\r' '\\n' > converted.csv");
+        }
+      }
     }
   }
   {
