@@ -755,6 +755,9 @@ TEST_F(HandlerTest, ShadowAnswersAreComparedNeverReturned) {
   const std::string text = metrics.Render();
   EXPECT_CONTAINS(text, "mloop_shadow_requests_total{model=\"churn\",variant=\"challenger\"} 10");
   EXPECT_CONTAINS(text, "mloop_shadow_records_total{model=\"churn\",variant=\"challenger\"} 20");
+  // The shadow's latency: its predictions' times.
+  EXPECT_CONTAINS(
+      text, "mloop_request_duration_seconds_count{model=\"churn\",variant=\"challenger\"} 10");
   EXPECT_CONTAINS(text, "mloop_shadow_disagreements_total{model=\"churn\",variant=\"challenger\"}");
   EXPECT_CONTAINS(text, "mloop_shadow_abs_diff_total{model=\"churn\",variant=\"challenger\"}");
   // As Prometheus' own lint (promtool check metrics) wants: every counter ends in _total, and
@@ -929,6 +932,16 @@ TEST_F(HandlerTest, KServeV2) {
   EXPECT_EQ(res.status, 400);
   EXPECT_CONTAINS(res.body,
                   "tensor 'x1' has shape [2, 2]; an input's tensor has shape [rows] or [rows, 1]");
+  // An output asked for twice; a shape with a 0 holds no values (not "does not hold").
+  res =
+      Call("POST", "/v2/models/churn/infer",
+           "{\"outputs\": [{\"name\": \"prediction\"}, {\"name\": \"prediction\"}], " + one + "}");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_CONTAINS(res.body, "output 'prediction' is requested twice");
+  res = Call("POST", "/v2/models/churn/infer",
+             R"({"inputs": [{"name": "in", "shape": [9, 0, 4294967296], "data": []}]})");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(res.body.find("does not hold"), std::string::npos) << res.body;
 }
 
 // A model with one input takes a single tensor of one value per row whatever its name (the
@@ -1146,16 +1159,24 @@ TEST_F(HandlerTest, GroundTruthByInferenceId) {
   Start(OneModel("churn@production"), o);
   HttpResponse res = Call("POST", "/ground-truth",
                           "{\"inference_id\": \"inf-1\", \"label\": 1}\n"
-                          "{\"inference_id\": \"inf-2\", \"record\": 3, \"label\": \"no\"}\n");
+                          "{\"inference_id\": \"inf-2\", \"record\": 3.0, \"label\": \"no\"}\n");
   ASSERT_EQ(res.status, 200) << res.body;
   EXPECT_EQ(res.body, R"({"accepted":2})");
   EXPECT_EQ(Call("POST", "/ground-truth", R"([{"inference_id": "inf-3", "label": 0.5}])").status,
             200);
   res = Call("POST", "/ground-truth", R"([{"inference_id": "x", "label": 1}, {"label": 1}])");
   EXPECT_EQ(res.status, 400);
-  EXPECT_EQ(nlohmann::json::parse(res.body)["record"], 2);
+  EXPECT_EQ(nlohmann::json::parse(res.body)["entry"], 2);  // its position; "record" is a key
+  EXPECT_FALSE(nlohmann::json::parse(res.body).contains("record"));
   EXPECT_EQ(
       Call("POST", "/ground-truth", R"({"inference_id": "x", "record": 0, "label": 1})").status,
+      400);
+  // A key given twice is refused (the first would join the label to another prediction).
+  res = Call("POST", "/ground-truth", R"({"inference_id": "a", "label": 1, "inference_id": "b"})");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_CONTAINS(res.body, R"(\"inference_id\" is given twice)");
+  EXPECT_EQ(
+      Call("POST", "/ground-truth", R"({"inference_id": "x", "record": 2.5, "label": 1})").status,
       400);
   res = Call("POST", "/ground-truth", R"({"inference_id": "x", "label": null})");
   EXPECT_EQ(res.status, 400);

@@ -375,7 +375,25 @@ void Handler::Handle(const HttpRequest& req, HttpResponse* res) const {
   }
 }
 
+void Handler::CountTransportAnswer(int status) const {
+  metrics_.unrouted.Add(status);
+}
+
 void Handler::Invocations(const HttpRequest& req, HttpResponse* res, VariantStats** stats) const {
+  // The body's format and the answer's first: a client's format error is no variant's error.
+  const std::string_view content_type = req.content_type.empty() ? "text/csv" : req.content_type;
+  const auto in = RecordFormatFromContentType(content_type);
+  if (!in) {
+    return Fail(res, 415,
+                "unsupported Content-Type '" + std::string(content_type) +
+                    "' (text/csv, application/json, application/jsonlines)");
+  }
+  const auto out = AcceptFormat(req.accept, *in);
+  if (!out) {
+    return Fail(res, 406,
+                "cannot answer in '" + std::string(req.accept) +
+                    "' (text/csv, application/json, application/jsonlines)");
+  }
   const ServedModel* model = nullptr;
   if (!req.target_model.empty()) {
     model = host_.Find(req.target_model);
@@ -412,19 +430,6 @@ void Handler::Invocations(const HttpRequest& req, HttpResponse* res, VariantStat
   *stats = &variant->stats();
   // Named on every answer from here on, errors included: a client sees which variant refused it.
   res->headers.emplace_back("X-Amzn-Invoked-Production-Variant", variant->name());
-  const std::string_view content_type = req.content_type.empty() ? "text/csv" : req.content_type;
-  const auto in = RecordFormatFromContentType(content_type);
-  if (!in) {
-    return Fail(res, 415,
-                "unsupported Content-Type '" + std::string(content_type) +
-                    "' (text/csv, application/json, application/jsonlines)");
-  }
-  const auto out = AcceptFormat(req.accept, *in);
-  if (!out) {
-    return Fail(res, 406,
-                "cannot answer in '" + std::string(req.accept) +
-                    "' (text/csv, application/json, application/jsonlines)");
-  }
   const std::shared_ptr<const LoadedModel> loaded = variant->model();
   const Predictor& predictor = *loaded->predictor;
   const Extras extras = Draw(*model);
@@ -510,12 +515,17 @@ void Handler::Shadow(const ServedModel& model, const Table& input, const Table& 
                attributes = std::string(req.custom_attributes)] {
     const auto loaded = shadow->model();
     Table pred;
+    const auto start = std::chrono::steady_clock::now();
     try {
       pred = loaded->predictor->Predict(input);
     } catch (const std::exception&) {
       stats.shadow_failures.fetch_add(1, std::memory_order_relaxed);
       return;
     }
+    // The shadow's latency: its prediction alone (the answer's parsing is shared, its queue
+    // wait is not a client's).
+    stats.latency.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     const int64_t n = pred.num_rows();
     stats.shadow_requests.fetch_add(1, std::memory_order_relaxed);
     stats.shadow_records.fetch_add(n, std::memory_order_relaxed);
@@ -736,8 +746,13 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
     const int64_t cells = static_cast<int64_t>(t.cells.size());
     int64_t count = 1;
     bool more = false;
+    const bool empty = std::find(t.shape.begin(), t.shape.end(), 0) != t.shape.end();
     for (int64_t d : t.shape) {
-      if (d != 0 && count > cells / d) more = true;
+      if (empty) {
+        count = 0;
+        break;
+      }
+      if (count > cells / d) more = true;
       count = more ? count : count * d;
     }
     if (more || count != cells) {
@@ -766,6 +781,9 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
       if (std::find(outputs.begin(), outputs.end(), name) == outputs.end()) {
         return Fail(res, 400,
                     "no output '" + std::string(name) + "' (" + Join(outputs, ", ") + ")");
+      }
+      if (std::find(wanted.begin(), wanted.end(), name) != wanted.end()) {
+        return Fail(res, 400, "output '" + std::string(name) + "' is requested twice");
       }
       wanted.emplace_back(name);
     }
@@ -933,32 +951,55 @@ void Handler::GroundTruth(const HttpRequest& req, HttpResponse* res) const {
   std::string lines;
   const std::string time = NowIso();
   int64_t count = 0;
+  // An error names the entry by its position ("entry": N; "record" is an entry's own key).
+  auto refuse = [&](const std::string& message, int64_t entry) {
+    res->status = 400;
+    res->content_type = "application/json";
+    std::string body = ErrorJson(message);
+    body.pop_back();  // the closing brace
+    body += ",\"entry\":" + std::to_string(entry) + "}";
+    res->body = std::move(body);
+  };
   auto take = [&](dom::element e) -> bool {
     std::string_view id;
     dom::element label;
     if (e.type() != dom::element_type::OBJECT || e["inference_id"].get(id) || id.empty() ||
         e["label"].get(label)) {
-      Fail(res, 400, "each entry needs \"inference_id\" (a string) and \"label\"", count + 1);
+      refuse("each entry needs \"inference_id\" (a string) and \"label\"", count + 1);
       return false;
     }
     if (label.is_null()) {
-      Fail(res, 400, "\"label\" is null: send the value observed for the record", count + 1);
+      refuse("\"label\" is null: send the value observed for the record", count + 1);
       return false;
     }
+    int seen[3] = {0, 0, 0};  // inference_id, record, label
     for (auto field : dom::object(e)) {
-      if (field.key != "inference_id" && field.key != "record" && field.key != "label") {
-        Fail(res, 400,
-             "unknown key \"" + std::string(field.key) +
-                 "\": an entry has \"inference_id\", \"label\" and optionally \"record\"",
-             count + 1);
+      const int k = field.key == "inference_id" ? 0
+                    : field.key == "record"     ? 1
+                    : field.key == "label"      ? 2
+                                                : -1;
+      if (k < 0) {
+        refuse("unknown key \"" + std::string(field.key) +
+                   "\": an entry has \"inference_id\", \"label\" and optionally \"record\"",
+               count + 1);
+        return false;
+      }
+      if (++seen[k] > 1) {  // which one would be meant? (the first would be kept silently)
+        refuse("\"" + std::string(field.key) + "\" is given twice", count + 1);
         return false;
       }
     }
     int64_t record = 1;
     dom::element r;
-    if (!e["record"].get(r) && (r.get_int64().get(record) || record < 1)) {
-      Fail(res, 400, "\"record\" must be an integer >= 1", count + 1);
-      return false;
+    if (!e["record"].get(r)) {
+      double d = 0;
+      const bool whole =
+          !r.get_int64().get(record) || (!r.get_double().get(d) && WholeDoubleToInt64(d, &record));
+      if (!whole || record < 1) {
+        refuse("\"record\" must be an integer >= 1 (the record's position in its request)",
+               count + 1);
+        return false;
+      }
     }
     lines += "{\"ground_truth_version\":1,\"inference_id\":";
     AppendJsonString(lines, id);
@@ -988,7 +1029,7 @@ void Handler::GroundTruth(const HttpRequest& req, HttpResponse* res) const {
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
       dom::element e;
       if (parser.parse(line.data(), line.size()).get(e)) {
-        return Fail(res, 400, "malformed JSON", count + 1);
+        return refuse("malformed JSON", count + 1);
       }
       if (!take(e)) return;
     }

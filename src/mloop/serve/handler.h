@@ -72,6 +72,9 @@ class Handler {
 
   // Thread-safe: called by every server thread at once.
   void Handle(const HttpRequest& request, HttpResponse* response) const;
+  // A request the transport answered itself (413, a malformed request, a duplicate header):
+  // counted with the requests that reached no variant.
+  void CountTransportAnswer(int status) const;
 
   // While draining, health routes answer 503 so that load balancers stop sending traffic.
   void SetDraining(bool draining) { draining_.store(draining); }

@@ -222,6 +222,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Respond(int status, std::string body, bool close) {
+    server_.handler.CountTransportAnswer(status);
     res_ = {};
     res_.version(11);
     res_.result(static_cast<unsigned>(status));
@@ -232,6 +233,21 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.keep_alive(false);
     res_.prepare_payload();
     Write(close);
+  }
+
+  // The first header that must appear once and appears more often, or null.
+  static const char* RepeatedHeader(const http::request<http::string_body>& req) {
+    static const char* const kOnce[] = {"Authorization",
+                                        "Content-Type",
+                                        "Accept",
+                                        "X-Amzn-SageMaker-Target-Model",
+                                        "X-Amzn-SageMaker-Target-Variant",
+                                        "X-Amzn-SageMaker-Custom-Attributes",
+                                        "X-Amzn-SageMaker-Inference-Id"};
+    for (const char* name : kOnce) {
+      if (req.count(name) > 1) return name;
+    }
+    return nullptr;
   }
 
   void Process() {
@@ -249,6 +265,7 @@ class Session : public std::enable_shared_from_this<Session> {
     in.custom_attributes = View(req["X-Amzn-SageMaker-Custom-Attributes"]);
     in.inference_id = View(req["X-Amzn-SageMaker-Inference-Id"]);
     HttpResponse out;
+    bool handled = false;
     try {
       // A compressed body is not read as if it were plain text (RFC 9110 8.4: 415 for a content
       // coding the server does not take; RFC 9112 6.1: 501 for a transfer coding other than
@@ -264,18 +281,22 @@ class Session : public std::enable_shared_from_this<Session> {
         out.status = 501;
         out.body = ErrorJson("Transfer-Encoding '" + std::string(transfer) +
                              "' is not supported: only chunked");
-      } else if (req.count(http::field::authorization) > 1) {
-        // One credential per request (RFC 9110 11.6.2): which of two would be meant?
+      } else if (const char* twice = RepeatedHeader(req)) {
+        // One credential, one route, one format per request (RFC 9110 5.3: these fields are
+        // not lists): which of two would be meant? A proxy appending its own would misroute.
         out.status = 400;
-        out.body = ErrorJson("the Authorization header is given more than once: send one");
+        out.body =
+            ErrorJson(std::string("the ") + twice + " header is given more than once: send one");
       } else {
         server_.handler.Handle(in, &out);
+        handled = true;
       }
     } catch (const std::exception& e) {
       out = {};
       out.status = 500;
       out.body = ErrorJson(std::string("internal error: ") + e.what());
     }
+    if (!handled) server_.handler.CountTransportAnswer(out.status);
     const bool close = !req.keep_alive() || closing_.load() || server_.draining.load();
     res_ = {};
     res_.version(req.version());
