@@ -1252,9 +1252,14 @@ server: {port: 9000, threads: 4, max_body_mb: 1, auth: true}
   EXPECT_CONTAINS(error("models:\n  - {name: ../../x, model: iris@production}\n"),
                   "invalid model name '../../x'");
   EXPECT_CONTAINS(error("models:\n  - name: a\n    variants:\n      - {name: ../v, model: a/1}\n"),
-                  "invalid variant name '../v'");
+                  "e.yaml:4:16: invalid variant name '../v'");
   EXPECT_CONTAINS(error("models:\n  - model: a@x\n    shadow: {name: 'b c', model: a/2}\n"),
-                  "invalid shadow name 'b c'");
+                  "e.yaml:3:20: invalid shadow name 'b c'");
+  // An empty value is named as such (it was 'a sequence').
+  EXPECT_CONTAINS(error("models:\n  - name: a\n    variants:\n      - {model: a/1, weight: }\n"),
+                  "'weight' must be a finite number, got nothing (an empty value)");
+  EXPECT_CONTAINS(error("models:\n  - model: a@x\nserver: {port: ~}\n"),
+                  "'port' must be an integer, got nothing");
   // Numbers take the ranges of the command line's flags; none wraps around.
   const std::string m = "models:\n  - model: a@x\n";
   EXPECT_CONTAINS(error(m + "server: {threads: 1000000}\n"),

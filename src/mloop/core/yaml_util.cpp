@@ -153,9 +153,23 @@ void CheckKeys(const std::string& origin, const YAML::Node& map,
   }
 }
 
+namespace {
+
+// What a value that is not the scalar expected is, for an error: 'text', nothing (an empty or
+// null value: `weight:`, `weight: ~`), a mapping or a sequence.
+std::string Shown(const YAML::Node& node) {
+  if (node.IsScalar()) return "'" + Printable(node.Scalar()) + "'";
+  if (node.IsMap()) return "a mapping";
+  if (node.IsSequence()) return "a sequence";
+  return "nothing (an empty value)";
+}
+
+}  // namespace
+
 std::string String(const std::string& origin, const YAML::Node& node, const std::string& key) {
   if (!node.IsScalar() || node.Scalar().empty()) {
-    throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be a non-empty string");
+    throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be a non-empty string, got " +
+                          (node.IsScalar() ? std::string("''") : Shown(node)));
   }
   return node.Scalar();
 }
@@ -163,11 +177,8 @@ std::string String(const std::string& origin, const YAML::Node& node, const std:
 double Number(const std::string& origin, const YAML::Node& node, const std::string& key) {
   nlohmann::json j;
   if (!node.IsScalar() || !PlainNumber(node.Scalar(), &j) || !std::isfinite(j.get<double>())) {
-    throw InvalidArgument(
-        Where(origin, node) + ": '" + key + "' must be a finite number, got '" +
-        Printable(node.IsScalar() ? node.Scalar()
-                                  : std::string("a ") + (node.IsMap() ? "mapping" : "sequence")) +
-        "'");
+    throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be a finite number, got " +
+                          Shown(node));
   }
   return j.get<double>();
 }
@@ -176,8 +187,8 @@ int64_t Integer(const std::string& origin, const YAML::Node& node, const std::st
                 int64_t min, int64_t max) {
   nlohmann::json j;
   if (!node.IsScalar() || !PlainNumber(node.Scalar(), &j) || !j.is_number_integer()) {
-    throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be an integer, got '" +
-                          Printable(node.IsScalar() ? node.Scalar() : "a collection") + "'");
+    throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be an integer, got " +
+                          Shown(node));
   }
   const int64_t v = j.get<int64_t>();
   if (v < min) {

@@ -74,6 +74,11 @@ ModelEndpointConfig ParseModel(const std::string& origin, const YAML::Node& node
       vc.model_ref = String(origin, v["model"], "model");
       vc.name = v["name"] ? String(origin, v["name"], "name")
                           : ModelFromRef(vc.model_ref).variants[0].name;
+      if (v["name"] && !IsPlainName(vc.name)) {  // at its line, as a model's name
+        throw InvalidArgument(
+            Where(origin, v["name"]) + ": invalid variant name '" + Printable(vc.name) + "'",
+            kPlainNameRule);
+      }
       if (v["weight"]) vc.weight = Number(origin, v["weight"], "weight");
       if (!(vc.weight > 0)) {
         throw InvalidArgument(Where(origin, v["weight"]) + ": 'weight' must be > 0");
@@ -115,6 +120,11 @@ ModelEndpointConfig ParseModel(const std::string& origin, const YAML::Node& node
     if (!s["model"]) throw InvalidArgument(Where(origin, s) + ": 'shadow' needs 'model'");
     sc.model_ref = String(origin, s["model"], "model");
     sc.name = s["name"] ? String(origin, s["name"], "name") : "shadow";
+    if (!IsPlainName(sc.name)) {
+      throw InvalidArgument(
+          Where(origin, s["name"]) + ": invalid shadow name '" + Printable(sc.name) + "'",
+          kPlainNameRule);
+    }
     if (s["share"]) sc.share = Number(origin, s["share"], "share");
     if (sc.share <= 0 || sc.share > 1) {
       throw InvalidArgument(Where(origin, s["share"]) + ": 'share' must be in (0, 1]");
