@@ -140,6 +140,11 @@ TEST(EvalCliTest, NanLabelsAreMissing) {
     EXPECT_EQ(out["rows"], 4);
     EXPECT_DOUBLE_EQ(out["metrics"]["accuracy"].get<double>(), 0.5);
     EXPECT_DOUBLE_EQ(out["metrics"]["roc_auc"].get<double>(), 0.75);
+    // --positive 1 names the label written 1.0 (as scikit-learn's pos_label=1 does).
+    const auto named = testing::RunMloop(
+        dir.path(), "eval --predictions p.csv --label label --score score --positive 1 --json");
+    ASSERT_EQ(named.code, 0) << named.err;
+    EXPECT_EQ(nlohmann::json::parse(named.out)["metrics"], out["metrics"]);
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
+#include "mloop/io/value_parse.h"
 #include "mloop/model/evaluate.h"
 #include "mloop/model/evaluate_internal.h"
 #include "mloop/train/target.h"
@@ -110,7 +111,18 @@ std::vector<std::string> OneClassBinary(const Table& data, const std::string& la
 void PutPositiveSecond(std::vector<std::string>& classes, const std::string& positive,
                        const std::string& what) {
   if (positive.empty()) return;
+  // By text, or as a number: --positive 1 names the label 1.0 (pandas writes a column of 0/1
+  // with a missing value as 0.0/1.0).
+  auto number = [](const std::string& text) -> std::optional<double> {
+    double v = 0;
+    if (!ParseFloat64(text, &v) || !std::isfinite(v)) return std::nullopt;
+    return v;
+  };
   auto it = std::find(classes.begin(), classes.end(), positive);
+  if (it == classes.end() && number(positive)) {
+    it = std::find_if(classes.begin(), classes.end(),
+                      [&](const std::string& c) { return number(c) == number(positive); });
+  }
   if (it == classes.end()) {
     throw InvalidArgument("--positive '" + positive + "' is not " + what,
                           "values: " + Join(classes, ", "));
