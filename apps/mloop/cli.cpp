@@ -125,6 +125,19 @@ std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global) {
   return ws;
 }
 
+std::unique_ptr<Workspace> OptionalWorkspace(const GlobalOptions& global) {
+  try {
+    return OpenWorkspace(global);
+  } catch (const Error& e) {
+    // None here or above is fine; a workspace named by --workspace or MLOOP_WORKSPACE must exist.
+    if (e.code() != ErrorCode::kNotFound || !global.workspace.empty() ||
+        MloopEnvironment().count("MLOOP_WORKSPACE")) {
+      throw;
+    }
+    return nullptr;
+  }
+}
+
 namespace {
 
 // A data file named where only a stored dataset is taken (`data show d.csv`).

@@ -26,6 +26,9 @@ struct GlobalOptions {
 // Opens the workspace named by --workspace / MLOOP_WORKSPACE, or the nearest one above the
 // current directory, with flags applied over the configuration.
 std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global);
+// OpenWorkspace's, or null when no workspace is here or above and none was named: for commands
+// that record nothing (tuning an external command, evaluating a predictions file).
+std::unique_ptr<Workspace> OptionalWorkspace(const GlobalOptions& global);
 
 // A dataset reference typed on the command line; a malformed one is a usage error (exit 2).
 DatasetRef DatasetRefArg(const std::string& text);

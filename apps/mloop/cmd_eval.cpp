@@ -200,13 +200,14 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   if (!from_predictions) options.positive = a.positive;
   if (!a.business.empty()) options.business = LoadBusinessSpec(a.business);
 
-  auto ws = OpenWorkspace(global);
+  // Predictions made anywhere need no workspace (nothing is recorded); a model does.
+  auto ws = from_predictions ? OptionalWorkspace(global) : OpenWorkspace(global);
   Evaluation ev;
   std::string subject;
   std::string warning;  // the data is the model's training data
   if (from_predictions) {
     ReadOptions ro;
-    ro.threads = ws->config().threads;
+    ro.threads = ws ? ws->config().threads : (global.threads >= 0 ? global.threads : 0);
     // CSV or JSON Lines (.jsonl, .ndjson, .json), as predict and transform write them.
     Table t = DetectInputFormat(a.predictions) == SourceFormat::kJsonLines
                   ? ReadJsonLines(a.predictions, ro).table

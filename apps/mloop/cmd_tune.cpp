@@ -53,19 +53,6 @@ std::string Seconds(double v) {
   return buf;
 }
 
-std::unique_ptr<Workspace> OptionalWorkspace(const GlobalOptions& global) {
-  try {
-    return OpenWorkspace(global);
-  } catch (const Error& e) {
-    // Tuning an external command needs no workspace; a named one must exist.
-    if (e.code() != ErrorCode::kNotFound || !global.workspace.empty() ||
-        std::getenv("MLOOP_WORKSPACE")) {
-      throw;
-    }
-    return nullptr;
-  }
-}
-
 // The document of a job tuned without a workspace (nothing recorded): TuningJobDocument's
 // shape, without ids and runs.
 nlohmann::json UnrecordedDocument(const tune::TuningJob& job, const tune::Study& study,

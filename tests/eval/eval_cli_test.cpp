@@ -148,6 +148,21 @@ TEST(EvalCliTest, NanLabelsAreMissing) {
   }
 }
 
+// Predictions made anywhere are evaluated without a workspace (nothing is recorded); a model
+// needs one.
+TEST(EvalCliTest, PredictionsNeedNoWorkspace) {
+  TempDir dir;
+  WriteFile(dir / "p.csv", "label,score\n0,0.1\n1,0.9\n1,0.4\n0,0.6\n");
+  auto r =
+      testing::RunMloop(dir.path(), "eval --predictions p.csv --label label --score score --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(r.out)["metrics"]["roc_auc"].get<double>(), 0.75);
+  EXPECT_FALSE(std::filesystem::exists(dir / ".mloop"));
+  r = testing::RunMloop(dir.path(), "eval 1 --data p.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "no mloop workspace");
+}
+
 // Predictions in JSON Lines (as predict -o p.jsonl writes them) evaluate as the CSV does; a file
 // of a header only says it has no rows.
 TEST(EvalCliTest, JsonLinesPredictionsAndEmptyFiles) {
