@@ -209,6 +209,11 @@ TEST(EvalCliTest, LabelsTheModelDoesNotKnowAreRefused) {
   EXPECT_CONTAINS(r.err,
                   "the data has 3 rows whose 'y' is not a class of the training data "
                   "('c', 'd'); the classes are a, b");
+  // Data of another problem: its missing inputs are the error, before its labels.
+  WriteFile(dir / "other.csv", "z,y\n1,a\n2,c\n");
+  r = testing::RunMloop(dir.path(), "eval 1 -d other.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "the data has no column 'x', which the model takes as input");
 }
 
 // The multiclass cases of the fixtures, as a tool writes them: a label column of class names, a

@@ -184,9 +184,11 @@ Evaluation EvaluateModel(const ModelBundle& bundle, const Predictor& predictor, 
     throw InvalidArgument("the data has no column '" + target.column +
                           "', the model's target, to evaluate against");
   }
+  // The model's inputs first: data of another problem lacks them, and its labels' mismatch
+  // would say less.
+  DenseMatrix scores = predictor.Scores(data);
   std::vector<double> y = target.Encode(data);
   target.RequireKnownLabels(data, y, "the data");
-  DenseMatrix scores = predictor.Scores(data);
   std::vector<std::pair<std::string, double>> importance;
   if (bundle.manifest.contains("feature_importance")) {
     for (const auto& [k, v] : bundle.manifest["feature_importance"].items()) {
