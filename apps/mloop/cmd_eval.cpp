@@ -386,7 +386,8 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
       }
       std::cout << a.best_threshold << " " << MetricText(best->second.value, 6);
       if (at_half != ev.metrics.end()) {
-        std::cout << ", against " << MetricText(at_half->second, 6) << " at 0.5";
+        std::cout << ", against " << MetricText(at_half->second, 6)
+                  << " by the default rule, score > 0.5";
       }
       std::cout << ")\n";
     }

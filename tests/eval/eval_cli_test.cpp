@@ -453,7 +453,7 @@ TEST(EvalCliTest, PredictedClassesAndProbabilityColumns) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.out,
                   "Best threshold for accuracy: above every score (predict '1' for no row; "
-                  "accuracy 0.800000, against 0.400000 at 0.5)");
+                  "accuracy 0.800000, against 0.400000 by the default rule, score > 0.5)");
   r = run("eval --predictions rare.csv --label y --score s --json");
   EXPECT_TRUE(
       nlohmann::json::parse(r.out)["best_thresholds"]["accuracy"]["above_every_score"].get<bool>());

@@ -253,13 +253,17 @@ void BinarySections(const EvalReport& r, std::span<const double> s, HtmlPage& pa
       hist.value_label = "rows";
       hist.category_label = "predicted probability of " + ClassName(r, 1);
       page.AddCharts({RenderSvg(ch), RenderSvg(hist)});
-      page.AddNote("Calibration bins are unweighted, as in scikit-learn's calibration_curve.");
+      if (!r.weights.empty()) {
+        page.AddNote(
+            "Calibration bins and the score histogram are unweighted, as in scikit-learn's "
+            "calibration_curve.");
+      }
     });
   }
 
   page.BeginSection("Decision thresholds", "thresholds");
   std::vector<std::string> matrices;
-  matrices.push_back(ConfusionSvg(r, "Confusion matrix at 0.5 (class 1 when score > 0.5)",
+  matrices.push_back(ConfusionSvg(r, "The default rule: class 1 when score > 0.5",
                                   CountAt(y, s, w, 0.5, true)));
   if (r.business) {
     // The operating threshold the business value was computed at, and the profit-maximising one
