@@ -230,18 +230,24 @@ TEST(BusinessTest, PopulationScalesTotalsAndCostApplesToTheModelOnly) {
   r = EvaluateBusiness(kY, kS, {}, spec, 0.85);
   EXPECT_EQ(BusinessSummary(r, spec),
             "At threshold 0.85 the model loses $120 compared with acting on everybody (5 "
-            "evaluated rows); at the best threshold, 0.6, it would be worth $20.00.");
+            "evaluated rows); at the best threshold, 0.6, it would be worth $20.");
 
   // Every outcome worth nothing: no threshold is better than another, and none is said to be.
   r = EvaluateBusiness(kY, kS, {}, Spec(0, 0, 0, 0), 0.5);
   EXPECT_EQ(BusinessSummary(r, Spec(0, 0, 0, 0)),
-            "At threshold 0.5 the model is worth 0.00 over acting on nobody (5 evaluated rows).");
+            "At threshold 0.5 the model is worth 0 over acting on nobody (5 evaluated rows).");
   // With sample weights, W is their sum, not a number of rows.
   const std::vector<double> w = {2, 0.5, 1, 1, 1};
   r = EvaluateBusiness(kY, kS, w, Spec(0, 0, 0, 0), 0.5);
   EXPECT_EQ(BusinessSummary(r, Spec(0, 0, 0, 0)),
-            "At threshold 0.5 the model is worth 0.00 over acting on nobody (evaluated rows of "
+            "At threshold 0.5 the model is worth 0 over acting on nobody (evaluated rows of "
             "total weight 5.5).");
+  // When acting on everybody does best, that is said (not "at the best threshold, 0.1, it would
+  // be worth 0": no better than having no model).
+  r = EvaluateBusiness(kY, kS, {}, Spec(10, 1, 0, -100), 0.85);
+  EXPECT_EQ(BusinessSummary(r, Spec(10, 1, 0, -100)),
+            "At threshold 0.85 the model loses 113 compared with acting on everybody (5 evaluated "
+            "rows); acting on everybody would be better.");
 }
 
 TEST(BusinessTest, FormatMoney) {
@@ -249,6 +255,8 @@ TEST(BusinessTest, FormatMoney) {
   spec.currency = "$";
   EXPECT_EQ(FormatMoney(41200, spec), "$41,200");
   EXPECT_EQ(FormatMoney(-20.5, spec), "-$20.50");
+  EXPECT_EQ(FormatMoney(20, spec), "$20");  // whole amounts without decimals, small or large
+  EXPECT_EQ(FormatMoney(0, spec), "$0");
   EXPECT_EQ(FormatMoney(1234567.4, spec), "$1,234,567");
   spec.currency = "EUR";
   EXPECT_EQ(FormatMoney(1200, spec), "1,200 EUR");

@@ -420,6 +420,8 @@ TEST(EvalCliTest, PredictedClassesAndProbabilityColumns) {
   ASSERT_EQ(r.code, 0) << r.err;
   out = nlohmann::json::parse(r.out);
   EXPECT_EQ(out["business"]["best_threshold"], out["business"]["threshold"]);
+  EXPECT_EQ(out["business"]["summary"].get<std::string>().rfind("As predicted, the model ", 0), 0u)
+      << out["business"];
   r = run("eval --predictions b.csv --label y --score pred --business biz.yaml --threshold 0.3");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "--threshold applies to scores, and these predictions are classes");

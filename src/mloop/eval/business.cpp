@@ -321,7 +321,9 @@ BusinessResult EvaluateBusiness(std::span<const int32_t> y_true, std::span<const
 }
 
 std::string FormatMoney(double amount, const BusinessSpec& spec) {
-  std::string digits = report::FormatGrouped(std::fabs(amount), std::fabs(amount) < 100 ? 2 : 0);
+  const double magnitude = std::fabs(amount);
+  std::string digits = report::FormatGrouped(
+      magnitude, magnitude < 100 && magnitude != std::round(magnitude) ? 2 : 0);
   bool negative = amount < 0 && digits.find_first_not_of("0.,") != std::string::npos;
   const std::string& cur = spec.currency;
   bool code = !cur.empty() && std::all_of(cur.begin(), cur.end(), [](char ch) {
@@ -355,13 +357,18 @@ std::string BusinessSummary(const BusinessResult& r, const BusinessSpec& spec) {
                        : "loses " + FormatMoney(-uplift, spec) + per + " compared with ";
   };
   const OperatingPoint& at = r.at_threshold;
-  std::string s = "At threshold " + report::FormatNumber(at.threshold, 3) + " the model " +
+  std::string s = (r.predicted_classes
+                       ? std::string("As predicted, the model ")
+                       : "At threshold " + report::FormatNumber(at.threshold, 3) + " the model ") +
                   worth(at.uplift_vs_no_model.total) + NoModelName(r.no_model_choice) + " (" +
                   scope + ")";
   const OperatingPoint& b = r.best;
+  const bool acts_on_everybody = b.counts.tn == 0 && b.counts.fn == 0;
   if (BestBeatsOperatingPoint(r)) {
     if (b.acts_on_nobody) {
       s += "; acting on nobody would be better";
+    } else if (acts_on_everybody) {
+      s += "; acting on everybody would be better";
     } else {
       double u = b.uplift_vs_no_model.total;
       s += "; at the best threshold, " + report::FormatNumber(b.threshold, 3) + ", it would " +

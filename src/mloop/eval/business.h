@@ -117,6 +117,8 @@ struct BusinessResult {
   Amount act_on_everybody;
   NoModelChoice no_model_choice = NoModelChoice::kActOnNobody;
   Amount no_model;  // the better of the two
+  // The scores were predicted classes (0/1): the decisions as predicted, no threshold to choose.
+  bool predicted_classes = false;
   // Profit versus threshold from acting on nobody (share 0) to everybody (share 1), decreasing
   // thresholds, thinned to at most ~500 points (the best point and both ends always kept).
   std::vector<ProfitPoint> curve;
@@ -130,7 +132,7 @@ BusinessResult EvaluateBusiness(std::span<const int32_t> y_true, std::span<const
                                 double threshold = 0.5);
 
 // Money with the spec's currency and thousands separators: "$41,200", "-$20.50", "1,200 EUR".
-// Amounts below 100 in magnitude keep two decimals.
+// Amounts below 100 in magnitude keep two decimals, unless whole ("$0", "$240").
 std::string FormatMoney(double amount, const BusinessSpec& spec);
 
 // "acting on nobody" / "acting on everybody".

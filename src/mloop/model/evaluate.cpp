@@ -114,7 +114,10 @@ Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
     std::vector<int32_t> labels(y.begin(), y.end());
     ev.business = EvaluateBusiness(labels, score, weight, *options.business, options.threshold);
     // Classes have no other threshold to act at: the value is that of the decisions made.
-    if (predicted_classes) ev.business->best = ev.business->at_threshold;
+    if (predicted_classes) {
+      ev.business->best = ev.business->at_threshold;
+      ev.business->predicted_classes = true;
+    }
   }
   if (task == Task::kBinary && !predicted_classes) {
     const std::vector<int32_t> labels(y.begin(), y.end());
