@@ -238,13 +238,15 @@ void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
       options.warm_start.push_back(tune::FindTuningJob(*ws, w).id);
     }
     if (job.train) {
-      train_data =
-          tune::LoadTrainData(*ws, job, [&](const std::string& file, const ImportResult& r) {
+      train_data = tune::LoadTrainData(
+          *ws, job,
+          [&](const std::string& file, const ImportResult& r) {
             if (quiet) return;
             std::cerr << (r.created ? "imported " : "already stored: ") << file << " as "
                       << r.version.name << "@" << r.version.version << " ("
                       << HumanCount(r.version.num_rows) << " rows)\n";
-          });
+          },
+          resume);
       options.train_data = &train_data;
     }
   }

@@ -509,6 +509,29 @@ TEST(TuneCli, ResumeRefusesChangedData) {
   r = RunMloop(two.path(), "tune resume bc --max-trials 2");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "rec.yaml changed since its trials ran");
+
+  // A job on a stored dataset named without a version resumes on the version its trials used,
+  // though another import moved the latest since.
+  TempDir three;
+  ASSERT_EQ(RunMloop(three.path(), "init .").code, 0);
+  testing::WriteFile(three / "bc.csv", csv);
+  testing::WriteFile(three / "half.csv", csv.substr(0, half));
+  ASSERT_EQ(RunMloop(three.path(), "data import bc.csv --name bcd").code, 0);
+  std::string by_name = BreastCancerJob("");
+  by_name.replace(by_name.find("data: bc.csv"), 12, "data: bcd");
+  testing::WriteFile(three / "bc.yaml", by_name);
+  r = RunMloop(three.path(), "tune bc.yaml --max-trials 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(RunMloop(three.path(), "data import half.csv --name bcd").code, 0);  // bcd@2
+  r = RunMloop(three.path(), "tune resume bc --max-trials 2 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto trials = nlohmann::json::parse(r.out)["trials"];
+  ASSERT_EQ(trials.size(), 2u);
+  const auto run = nlohmann::json::parse(
+      RunMloop(three.path(),
+               "runs show " + std::to_string(trials[1]["run_id"].get<int64_t>()) + " --json")
+          .out);
+  EXPECT_EQ(run["lineage"]["dataset"]["version"], 1);
 }
 
 // Parameters given as a list of {name, ...} show as named columns (not the list's indices).

@@ -691,12 +691,37 @@ RecordedTuneResult Recorder::Run() {
 
 }  // namespace
 
+namespace {
+
+// The dataset version (lineage key "dataset" or "valid_dataset") the trials of tuning job
+// `job_id` ran on: the first of its runs that recorded one.
+std::optional<DatasetRef> TrialsData(Workspace& ws, int64_t job_id, const char* key) {
+  const auto record = ws.metadata().GetTuningJob(job_id);
+  if (!record) return std::nullopt;
+  const nlohmann::json trials = nlohmann::json::parse(record->trials_json, nullptr, false);
+  if (!trials.is_array()) return std::nullopt;
+  for (const nlohmann::json& t : trials) {
+    const int64_t run_id = t.is_object() ? t.value("run_id", int64_t{0}) : 0;
+    const auto run = run_id > 0 ? ws.metadata().GetRun(run_id) : std::nullopt;
+    if (!run) continue;
+    const nlohmann::json lineage = nlohmann::json::parse(run->lineage_json, nullptr, false);
+    if (!lineage.is_object() || !lineage.contains(key) || !lineage[key].is_object()) continue;
+    const nlohmann::json& d = lineage[key];
+    if (!d.contains("name") || !d.contains("version")) continue;
+    return DatasetRef{d.value("name", std::string()), d.value("version", int64_t{0})};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 TrainData LoadTrainData(
     Workspace& ws, const TuningJob& job,
-    const std::function<void(const std::string&, const ImportResult&)>& on_import) {
+    const std::function<void(const std::string&, const ImportResult&)>& on_import,
+    std::optional<int64_t> resume) {
   if (!job.train) throw Internal("LoadTrainData: not a training job");
   TrainData d;
-  auto load = [&](const std::string& text, DatasetRef* ref, Table* table) {
+  auto load = [&](const std::string& text, DatasetRef* ref, Table* table, const char* key) {
     const std::filesystem::path file = InJobDir(job, text);
     if (IsFile(file)) {
       ImportResult imported = ImportDataset(ws, FileImportRequest(ws, file));
@@ -711,15 +736,19 @@ TrainData LoadTrainData(
       throw NotFound(job.origin + ": train data '" + text + "' is neither a file (in " +
                      job.working_dir.string() + ") nor a dataset");
     }
+    if (ref->version == 0 && resume) {  // the version the trials ran on
+      const std::optional<DatasetRef> ran = TrialsData(ws, *resume, key);
+      if (ran && ran->name == ref->name && ran->version > 0) ref->version = ran->version;
+    }
     const DatasetVersion v = ResolveDataset(ws, *ref);
     *ref = {v.name, v.version};
     *table = LoadDataset(ws, v);
     return false;
   };
-  d.imported = load(job.train->data, &d.data, &d.table);
+  d.imported = load(job.train->data, &d.data, &d.table, "dataset");
   if (!job.train->valid.empty()) {
     d.valid.emplace();
-    load(job.train->valid, &*d.valid, &d.valid_table);
+    load(job.train->valid, &*d.valid, &d.valid_table, "valid_dataset");
   }
   return d;
 }

@@ -34,10 +34,13 @@ struct TrainData {
 
 // Reads the job's `train.data` (and `train.valid`): a data file (relative to the job's
 // directory) is imported as a dataset named after the file; otherwise it is a dataset reference.
-// `on_import` is told about each imported file.
+// `on_import` is told about each imported file. Resuming job `resume`, a dataset named without
+// a version is the version its trials ran on, not the latest (which another import may have
+// moved since).
 TrainData LoadTrainData(
     Workspace& ws, const TuningJob& job,
-    const std::function<void(const std::string& file, const ImportResult&)>& on_import = {});
+    const std::function<void(const std::string& file, const ImportResult&)>& on_import = {},
+    std::optional<int64_t> resume = std::nullopt);
 
 struct RecordedTuneOptions {
   int parallel = 1;
