@@ -26,6 +26,11 @@ struct GlobalOptions {
 // Opens the workspace named by --workspace / MLOOP_WORKSPACE, or the nearest one above the
 // current directory, with flags applied over the configuration.
 std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global);
+// Whether a DATASET argument of train or profile names a data file to import: a regular file,
+// unless the argument is a plain name (no '/' or '.') of a stored dataset: `train iris` means the
+// dataset iris even beside a stray file 'iris' (importing it would move iris's latest version).
+bool IsDataFileArg(Workspace& ws, const std::string& arg);
+
 // OpenWorkspace's, or null when no workspace is here or above and none was named: for commands
 // that record nothing (tuning an external command, evaluating a predictions file).
 std::unique_ptr<Workspace> OptionalWorkspace(const GlobalOptions& global);

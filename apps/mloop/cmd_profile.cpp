@@ -60,11 +60,6 @@ std::string Ref(const DatasetVersion& v) {
   return v.name + "@" + std::to_string(v.version);
 }
 
-bool IsFile(const std::string& arg) {
-  std::error_code ec;
-  return std::filesystem::is_regular_file(arg, ec);
-}
-
 // --- profile ----------------------------------------------------------------------------------
 
 constexpr size_t kMaxAlertLines = 15;  // in the summary; --json and --html have every alert
@@ -78,7 +73,7 @@ struct ProfileArgs {
 // The dataset version DATASET names, with its table. A data file is imported first (as a dataset
 // named after the file, default import options), as `mloop train FILE` does.
 DatasetVersion ResolveInput(Workspace& ws, const std::string& arg, Table* table) {
-  if (IsFile(arg)) {
+  if (IsDataFileArg(ws, arg)) {
     ImportResult r = ImportDataFile(ws, arg, /*announce=*/true);
     *table = std::move(r.table);
     return r.version;

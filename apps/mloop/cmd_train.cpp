@@ -100,9 +100,14 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
     return UsageError(a.algo + " needs a target: --target COL",
                       "without a target only clustering (--algo kmeans) trains");
   };
-  if (a.target.empty() && needs_target && IsFile(a.dataset)) throw no_target();
-
   auto ws = OpenWorkspace(global);
+  // A plain name of a stored dataset is that dataset even beside a file of that name.
+  const bool data_file = IsDataFileArg(*ws, a.dataset);
+  const bool valid_file = !a.valid.empty() && IsDataFileArg(*ws, a.valid);
+  if (!data_file && IsFile(a.dataset)) cmd.data = DatasetRefArg(a.dataset);
+  if (!a.valid.empty() && !valid_file && IsFile(a.valid)) cmd.valid = DatasetRefArg(a.valid);
+  if (a.target.empty() && needs_target && data_file) throw no_target();
+
   CheckExperimentName(*ws, a.experiment);
   // The stored dataset version's catalogue entry, looked up once (not for a file imported below,
   // whose table is at hand): its schema and size answer the checks before a run is recorded.
@@ -121,11 +126,11 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
   req.threads = ws->config().threads;
   const bool show_progress = !a.json && !a.quiet;
   ImportResult data_import, valid_import;
-  if (IsFile(a.dataset)) {
+  if (data_file) {
     cmd.data = ImportForTraining(*ws, a.dataset, show_progress, &data_import);
     cmd.data_table = &data_import.table;
   }
-  if (!a.valid.empty() && IsFile(a.valid)) {
+  if (valid_file) {
     cmd.valid = ImportForTraining(*ws, a.valid, show_progress, &valid_import);
     cmd.valid_table = &valid_import.table;
   }

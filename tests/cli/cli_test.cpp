@@ -1153,6 +1153,19 @@ TEST_F(CliTest, TrainOnAFileImportsItFirst) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "\"dataset\": \"train_set@1\"");
   EXPECT_CONTAINS(Run("runs show 2 --json").out, "\"name\": \"train_set\"");
+  // A plain name of a stored dataset is the dataset even beside a stray file of that name
+  // (importing the file made it the dataset's latest version); a plain name of no dataset is the
+  // file.
+  WriteFile(dir_ / "train_set", "a,b\n1,2\n");
+  r = Run("train train_set --target y --algo logistic --split none --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "\"dataset\": \"train_set@1\"");
+  EXPECT_EQ(Run("profile train_set --json").code, 0);
+  EXPECT_CONTAINS(Run("data list").out, "train_set  1       1 ");
+  WriteFile(dir_ / "plainfile", "x,y\n1,0\n2,1\n3,0\n4,1\n");
+  r = Run("train plainfile --target y --algo logistic --split none --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "\"dataset\": \"plainfile@1\"");
   // A validation file is imported the same way; a missing file is a dataset name and not found.
   r = Run("train 'train set.csv' --target y --algo logistic --valid 'train set.csv' --json");
   ASSERT_EQ(r.code, 0) << r.err;

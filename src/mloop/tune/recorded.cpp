@@ -723,7 +723,11 @@ TrainData LoadTrainData(
   TrainData d;
   auto load = [&](const std::string& text, DatasetRef* ref, Table* table, const char* key) {
     const std::filesystem::path file = InJobDir(job, text);
-    if (IsFile(file)) {
+    // A plain name of a stored dataset is that dataset even beside a file of that name (as
+    // `train NAME`).
+    const bool stored_name = text.find_first_of("/.") == std::string::npos &&
+                             ws.metadata().FindDatasetVersion(text, 0).has_value();
+    if (IsFile(file) && !stored_name) {
       ImportResult imported = ImportDataset(ws, FileImportRequest(ws, file));
       if (on_import) on_import(text, imported);
       *ref = {imported.version.name, imported.version.version};
