@@ -615,6 +615,16 @@ TEST(TuneCli, ErrorsAreClear) {
   r = RunMloop(dir.path(), "tune missing.yaml");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "no tuning job file 'missing.yaml'");
+  EXPECT_EQ(r.err.find("tune show missing.yaml"), std::string::npos) << r.err;  // a path
+  // An option of the wrong type is named (not a JSON library's message).
+  testing::WriteFile(dir / "opt.yaml", testing::ReadFile(dir / "branin.yaml") +
+                                           "strategy_options: {n_startup_trials: abc}\n");
+  std::string opt = testing::ReadFile(dir / "opt.yaml");
+  opt.replace(opt.find("strategy: random"), 16, "strategy: bayesian");
+  testing::WriteFile(dir / "opt.yaml", opt);
+  r = RunMloop(dir.path(), "tune opt.yaml");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "n_startup_trials must be a whole number, got \"abc\"");
   // A recorded job's name where its file belongs, and a directory, are told apart.
   r = RunMloop(dir.path(), "tune nightly");
   EXPECT_EQ(r.code, 1);

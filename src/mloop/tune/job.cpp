@@ -479,12 +479,15 @@ TuningJob LoadTuningJob(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (!std::filesystem::exists(path, ec)) {
-      // Often the name of a recorded job, given where its file belongs.
+      // Often the name of a recorded job, given where its file belongs; a name ending in .yaml
+      // is a missing file (a job's name has no dot).
+      const bool job_name = path.string().find_first_of("/.") == std::string::npos;
       throw NotFound("no tuning job file '" + path.string() + "'",
-                     "`mloop tune FILE` runs a job's YAML file; a recorded job is shown with "
-                     "`mloop tune show " +
-                         path.string() + "` and continued with `mloop tune resume " +
-                         path.string() + "`");
+                     job_name ? "`mloop tune FILE` runs a job's YAML file; a recorded job is "
+                                "shown with `mloop tune show " +
+                                    path.string() + "` and continued with `mloop tune resume " +
+                                    path.string() + "`"
+                              : "check the path (`mloop tune list` lists the recorded jobs)");
     }
     throw IoErrorFromErrno("cannot read", path.string());
   }

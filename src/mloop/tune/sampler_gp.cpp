@@ -342,6 +342,12 @@ Options ParseOptions(const nlohmann::json& options) {
   Options o;
   if (options.is_null()) return o;
   CheckOptions(options, {"n_startup_trials", "n_candidates"}, "sampler 'bayesian'");
+  for (const char* key : {"n_startup_trials", "n_candidates"}) {
+    if (options.contains(key) && !options.at(key).is_number_integer()) {
+      throw InvalidArgument(std::string("sampler 'bayesian': ") + key +
+                            " must be a whole number, got " + options.at(key).dump());
+    }
+  }
   try {
     if (options.contains("n_startup_trials")) {
       o.n_startup_trials = options.at("n_startup_trials").get<int>();
