@@ -84,7 +84,8 @@ TEST(RunQueryTest, TrailingOrLeadingAndIsAnError) {
 
 // Metrics and ids compare with numbers only: text would compare as text and match nothing meant.
 TEST(RunQueryTest, MetricsAndIdsTakeNumbers) {
-  for (const char* bad : {"metrics.roc_auc > abc", "metrics.auc > 0,8", "id = one"}) {
+  for (const char* bad :
+       {"metrics.roc_auc > abc", "metrics.auc > 0,8", "id = one", "metrics.roc_auc > nan"}) {
     try {
       RunFilter::Parse(bad);
       FAIL() << bad;
@@ -94,6 +95,23 @@ TEST(RunQueryTest, MetricsAndIdsTakeNumbers) {
   }
   EXPECT_NO_THROW(RunFilter::Parse("metrics.rmse < 1e3 and id >= 2"));
   EXPECT_NO_THROW(RunFilter::Parse("params.max_depth = six"));  // params are text as given
+}
+
+// Statuses, tasks and algorithms match in any case; `started` is the ISO 8601 start time.
+TEST(RunQueryTest, CaseOfNamesAndTheStartTime) {
+  RunRecord a = MakeRun(1, 0.8, "4", RunStatus::kFinished);
+  a.started_at_us = int64_t{1764374400} * 1000000;  // 2025-11-29T00:00:00Z
+  RunRecord b = MakeRun(2, 0.9, "4", RunStatus::kFailed);
+  b.started_at_us = int64_t{1764460800} * 1000000;  // 2025-11-30T00:00:00Z
+  EXPECT_TRUE(RunFilter::Parse("status = FINISHED and algorithm = XGBoost").Matches(a));
+  EXPECT_FALSE(RunFilter::Parse("status = FINISHED").Matches(b));
+  EXPECT_FALSE(RunFilter::Parse("started > 2025-11-29T12:00").Matches(a));
+  EXPECT_TRUE(RunFilter::Parse("started > 2025-11-29T12:00").Matches(b));
+  std::vector<RunRecord> runs = {a, b};
+  SortRuns(runs, "started:asc");
+  EXPECT_EQ(runs[0].id, 1);
+  SortRuns(runs, "started");
+  EXPECT_EQ(runs[0].id, 2);
 }
 
 // A field holding numbers and text sorts in one consistent order: numbers by value first, then

@@ -8,6 +8,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
+#include "mloop/core/time.h"
 #include "mloop/io/value_parse.h"
 
 namespace mloop {
@@ -30,7 +31,8 @@ std::optional<std::string> JsonField(const std::string& json, const std::string&
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
-const std::vector<std::string> kPlainFields = {"status", "algorithm", "experiment", "task", "id"};
+const std::vector<std::string> kPlainFields = {"status", "algorithm", "experiment",
+                                               "task",   "id",        "started"};
 
 void CheckField(const std::string& field) {
   for (const char* prefix : {"metrics.", "params.", "tags."}) {
@@ -58,6 +60,7 @@ std::optional<std::string> RunField(const RunRecord& run, const std::string& fie
   if (field == "experiment") return run.experiment;
   if (field == "task") return run.task;
   if (field == "id") return std::to_string(run.id);
+  if (field == "started") return FormatTimestamp(run.started_at_us);  // ISO 8601: sorts as text
   return std::nullopt;
 }
 
@@ -140,9 +143,15 @@ RunFilter RunFilter::Parse(const std::string& text) {
     // Metrics and ids are numbers: against text they would compare as text, never matching
     // what was meant (metrics.roc_auc > abc, metrics.auc > 0,8).
     double number;
-    if ((c.field.rfind("metrics.", 0) == 0 || c.field == "id") && !ParseFloat64(c.value, &number)) {
-      throw InvalidArgument(c.field + " is a number; '" + c.value + "' in --where is not one",
+    if ((c.field.rfind("metrics.", 0) == 0 || c.field == "id") &&
+        (!ParseFloat64(c.value, &number) || std::isnan(number))) {
+      throw InvalidArgument(c.field + " is a number; '" + c.value + "' in --where is not one" +
+                                (std::isnan(number) ? " (NaN compares false with everything)" : ""),
                             "compare with a number, e.g. metrics.roc_auc > 0.8");
+    }
+    // Statuses, tasks and algorithm names are lower case: FINISHED means finished.
+    if (c.field == "status" || c.field == "task" || c.field == "algorithm") {
+      c.value = AsciiLower(c.value);
     }
     f.conditions_.push_back(std::move(c));
   }
