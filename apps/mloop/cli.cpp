@@ -127,9 +127,7 @@ std::unique_ptr<Workspace> OpenWorkspace(const GlobalOptions& global) {
 
 bool IsDataFileArg(Workspace& ws, const std::string& arg) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(arg, ec)) return false;
-  if (arg.find_first_of("/.") != std::string::npos) return true;
-  return !ws.metadata().FindDatasetVersion(arg, 0);
+  return std::filesystem::is_regular_file(arg, ec) && !IsStoredDatasetName(ws, arg);
 }
 
 std::unique_ptr<Workspace> OptionalWorkspace(const GlobalOptions& global) {

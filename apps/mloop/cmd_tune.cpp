@@ -316,7 +316,7 @@ void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
         "no trial of tuning job '" + job.name + "' completed" +
             (first_error.empty() ? "" : "; " + first_error),
         job.train ? "train once by hand (mloop train) with the same data and parameters"
-        : first_error.find("no value of") != std::string::npos
+        : first_error.find(": no value of ") == first_error.find(": ")
             ? "run the command by hand in " + job.working_dir.string() +
                   " and check that its output matches the metric pattern"
             : "run the command by hand in " + job.working_dir.string() + " and see why it failed");

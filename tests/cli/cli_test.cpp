@@ -1645,6 +1645,15 @@ TEST_F(CliTest, ImportExplainsUnusualInputs) {
   WriteFile(dir_ / "quoted_cr.csv", "a,b\r\n1,\"x\ry\"\r\n");
   r = Run("data import quoted_cr.csv --name quoted_cr");
   EXPECT_EQ(r.code, 0) << r.err;
+  // A quote inside an unquoted field is a character (5'10"), not the start of a quoted one.
+  WriteFile(dir_ / "inches.csv", "h,note\n5'10\",\"a\rb\"\n6'1\",\"\"\"c\"\"\r\"\n");
+  r = Run("data import inches.csv --name inches");
+  EXPECT_EQ(r.code, 0) << r.err;
+  // A binary file with carriage returns is named as what it is.
+  WriteFile(dir_ / "book.xlsx", std::string("PK\x03\x04\x14\0\r\x06\0\0", 10) + "\r\rxl/");
+  r = Run("data import book.xlsx --name book");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.find("carriage return"), std::string::npos) << r.err;
   WriteFile(dir_ / "s.csv", "a,b\n1,2\n");
   WriteFile(dir_ / "dup.yaml", "columns:\n  a: int64\n  a: string\n");
   EXPECT_CONTAINS(Run("data import s.csv --name s --schema dup.yaml").err,

@@ -624,7 +624,7 @@ TEST(TuneCli, ErrorsAreClear) {
   testing::WriteFile(dir / "opt.yaml", opt);
   r = RunMloop(dir.path(), "tune opt.yaml");
   EXPECT_EQ(r.code, 1);
-  EXPECT_CONTAINS(r.err, "n_startup_trials must be a whole number, got \"abc\"");
+  EXPECT_CONTAINS(r.err, "n_startup_trials must be a whole number from 0 to 1000000, got \"abc\"");
   // A recorded job's name where its file belongs, and a directory, are told apart.
   r = RunMloop(dir.path(), "tune nightly");
   EXPECT_EQ(r.code, 1);

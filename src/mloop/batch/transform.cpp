@@ -120,8 +120,8 @@ namespace {
 std::string FormatMegabytes(int64_t bytes) {
   const double mb = static_cast<double>(bytes) / (1 << 20);
   char text[40];
-  for (int digits = 1; digits <= 17; ++digits) {
-    std::snprintf(text, sizeof text, "%.*g", digits, mb);
+  for (int digits = 0; digits <= 17; ++digits) {  // decimals: 10, 6.5, 0.01
+    std::snprintf(text, sizeof text, "%.*f", digits, mb);
     if (std::llround(std::strtod(text, nullptr) * (1 << 20)) == bytes) break;
   }
   return std::string(text) + " MB";

@@ -142,6 +142,11 @@ SourceFormat SniffFormat(const std::filesystem::path& file) {
 
 }  // namespace
 
+bool IsStoredDatasetName(Workspace& ws, const std::string& text) {
+  return !text.empty() && text.find_first_of("/.") == std::string::npos &&
+         ws.metadata().FindDatasetVersion(text, 0).has_value();
+}
+
 SourceFormat DetectFormat(const std::filesystem::path& file) {
   const std::string ext = FormatExtension(file);
   if (ext == ".jsonl" || ext == ".ndjson" || ext == ".json") return SourceFormat::kJsonLines;

@@ -76,6 +76,11 @@ Table LoadDataset(Workspace& ws, const DatasetVersion& version);
 std::string SchemaToJson(const Schema& schema);
 Schema SchemaFromJson(const std::string& json);
 
+// Whether `text` is a plain name (no '/' or '.') of a stored dataset: such an argument names the
+// dataset even beside a file of that name (`train iris` with a stray file 'iris' here), since
+// importing the file would move the dataset's latest version.
+bool IsStoredDatasetName(Workspace& ws, const std::string& text);
+
 // The format a file name says: JSON Lines for .jsonl, .ndjson and .json (compressed too:
 // .jsonl.gz), otherwise CSV. For output files.
 SourceFormat DetectFormat(const std::filesystem::path& file);

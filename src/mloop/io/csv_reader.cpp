@@ -601,33 +601,6 @@ bool CsvReader::Run(ReadResult* result) {
         "convert it to UTF-8: iconv -f UTF-16 -t UTF-8 " + path_.string() + " > converted.csv");
   }
   {
-    // Lines that end in a carriage return alone (classic Mac OS): the whole file is one line.
-    // Some lines ending so among \n ones (files pasted together) would join rows silently (a
-    // header swallowing the rows after it): a carriage return alone outside quotes is refused.
-    const size_t probe = std::min<size_t>(end_ - pos_, 1 << 16);
-    const char* b = buf_.data() + pos_;
-    const void* cr = std::memchr(b, '\r', probe);
-    if (cr && !std::memchr(b, '\n', probe) && static_cast<const char*>(cr) + 1 < b + probe) {
-      throw CarriageReturnLinesError(path_);
-    }
-    if (cr) {
-      bool quoted = false;
-      int64_t line = 1;
-      for (size_t i = 0; i + 1 < probe; ++i) {
-        if (b[i] == '"') quoted = !quoted;
-        line += b[i] == '\n';
-        if (b[i] == '\r' && !quoted && b[i + 1] != '\n') {
-          throw DataError(path_.string() + ":" + std::to_string(line) +
-                              ": a line ends in a carriage return alone (\\r) where the others "
-                              "end in \\n; mloop reads \\n or \\r\\n (pandas would split the "
-                              "line there)",
-                          "convert them: sed 's/\\r$//' " + path_.string() +
-                              " | tr '\\r' '\\n' > converted.csv");
-        }
-      }
-    }
-  }
-  {
     size_t probe = std::min<size_t>(end_ - pos_, 1 << 16);
     const void* nul = std::memchr(buf_.data() + pos_, '\0', probe);
     if (nul) {
@@ -638,8 +611,59 @@ bool CsvReader::Run(ReadResult* result) {
                       "mloop reads CSV, JSON Lines (.jsonl) and SQLite queries (--sql)");
     }
   }
+  {
+    // Lines that end in a carriage return alone (classic Mac OS): the whole file is one line.
+    const size_t probe = std::min<size_t>(end_ - pos_, 1 << 16);
+    const char* b = buf_.data() + pos_;
+    const void* cr = std::memchr(b, '\r', probe);
+    if (cr && !std::memchr(b, '\n', probe) && static_cast<const char*>(cr) + 1 < b + probe) {
+      throw CarriageReturnLinesError(path_);
+    }
+  }
   plan_.delim = options_.delimiter ? options_.delimiter
                                    : DetectDelimiter(buf_.data() + pos_, buf_.data() + end_, eof_);
+  {
+    // Some lines ending in a carriage return alone among \n ones (files pasted together) would
+    // join rows silently (a header swallowing the rows after it): a carriage return alone
+    // outside quotes, in the first 64 KiB, is refused. Quotes as the tokenizer reads them: one
+    // opens a field only at its start, and "" inside is an escaped quote.
+    const size_t probe = std::min<size_t>(end_ - pos_, 1 << 16);
+    const char* b = buf_.data() + pos_;
+    if (std::memchr(b, '\r', probe)) {
+      bool quoted = false;
+      bool field_start = true;
+      int64_t line = 1;
+      for (size_t i = 0; i + 1 < probe; ++i) {
+        const char c = b[i];
+        if (quoted) {
+          if (c == '"') {
+            if (b[i + 1] == '"') {
+              ++i;
+            } else {
+              quoted = false;
+            }
+          }
+          line += c == '\n';
+          continue;
+        }
+        if (c == '"' && field_start) {
+          quoted = true;
+          field_start = false;
+          continue;
+        }
+        line += c == '\n';
+        if (c == '\r' && b[i + 1] != '\n') {
+          throw DataError(path_.string() + ":" + std::to_string(line) +
+                              ": a line ends in a carriage return alone (\\r) where the others "
+                              "end in \\n; mloop reads \\n or \\r\\n (pandas would split the "
+                              "line there)",
+                          "convert them: sed 's/\\r$//' " + path_.string() +
+                              " | tr '\\r' '\\n' > converted.csv");
+        }
+        field_start = c == '\n' || c == plan_.delim;
+      }
+    }
+  }
   plan_.missing = &options_.missing;
   plan_.types_from_model = options_.types_if_present;
   ReadHeader();

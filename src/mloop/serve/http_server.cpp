@@ -239,7 +239,6 @@ class Session : public std::enable_shared_from_this<Session> {
   static const char* RepeatedHeader(const http::request<http::string_body>& req) {
     static const char* const kOnce[] = {"Authorization",
                                         "Content-Type",
-                                        "Accept",
                                         "X-Amzn-SageMaker-Target-Model",
                                         "X-Amzn-SageMaker-Target-Variant",
                                         "X-Amzn-SageMaker-Custom-Attributes",
@@ -258,7 +257,16 @@ class Session : public std::enable_shared_from_this<Session> {
     in.target = OriginForm(View(req.target()));
     in.body = req.body();
     in.content_type = View(req[http::field::content_type]);
+    // Accept is a list (RFC 9110 12.5.1): several lines are one list, joined.
+    std::string accept_lines;
     in.accept = View(req[http::field::accept]);
+    if (req.count(http::field::accept) > 1) {
+      for (auto it = req.find(http::field::accept);
+           it != req.end() && it->name() == http::field::accept; ++it) {
+        accept_lines += (accept_lines.empty() ? "" : ", ") + std::string(View(it->value()));
+      }
+      in.accept = accept_lines;
+    }
     in.authorization = View(req[http::field::authorization]);
     in.target_model = View(req["X-Amzn-SageMaker-Target-Model"]);
     in.target_variant = View(req["X-Amzn-SageMaker-Target-Variant"]);
@@ -282,8 +290,8 @@ class Session : public std::enable_shared_from_this<Session> {
         out.body = ErrorJson("Transfer-Encoding '" + std::string(transfer) +
                              "' is not supported: only chunked");
       } else if (const char* twice = RepeatedHeader(req)) {
-        // One credential, one route, one format per request (RFC 9110 5.3: these fields are
-        // not lists): which of two would be meant? A proxy appending its own would misroute.
+        // One credential, one route, one body format per request (no list fields, RFC 9110
+        // 5.3): which of two would be meant? A proxy appending its own would misroute.
         out.status = 400;
         out.body =
             ErrorJson(std::string("the ") + twice + " header is given more than once: send one");

@@ -479,9 +479,11 @@ TuningJob LoadTuningJob(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (!std::filesystem::exists(path, ec)) {
-      // Often the name of a recorded job, given where its file belongs; a name ending in .yaml
-      // is a missing file (a job's name has no dot).
-      const bool job_name = path.string().find_first_of("/.") == std::string::npos;
+      // Often the name of a recorded job, given where its file belongs; a path or a name
+      // ending in .yaml is a missing file.
+      const std::string text = AsciiLower(path.string());
+      const bool job_name = text.find('/') == std::string::npos && !text.ends_with(".yaml") &&
+                            !text.ends_with(".yml");
       throw NotFound("no tuning job file '" + path.string() + "'",
                      job_name ? "`mloop tune FILE` runs a job's YAML file; a recorded job is "
                                 "shown with `mloop tune show " +

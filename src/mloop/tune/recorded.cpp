@@ -38,6 +38,14 @@ bool IsFile(const std::filesystem::path& p) {
   return std::filesystem::is_regular_file(p, ec);
 }
 
+// " (mean of K CV folds)", or " (mean of 3 of 4 CV folds)" when `defined` (> 0) of the K folds
+// give the metric a value (as `train --cv` says it).
+std::string CvMeanLabel(int64_t defined, int64_t k) {
+  return " (mean of " +
+         (defined > 0 && defined < k ? std::to_string(defined) + " of " : std::string()) +
+         std::to_string(k) + " CV folds)";
+}
+
 // XGBoost's name for the per-round value of an mloop metric (for pruning on it).
 std::string XgboostEvalMetric(const std::string& metric, Task task) {
   if (metric == "roc_auc") return "auc";
@@ -347,6 +355,11 @@ void Recorder::AddEarlierTrials(RecordedTuneResult* result) {
     add(std::move(seeds), seed_runs, false);
     add(std::move(own), own_runs, true);
     earlier_["resumed_from"] = *options_.resume;
+    // Its trials' values were means over the folds it counted (the same folds again now).
+    const nlohmann::json summary = nlohmann::json::parse(record.summary_json, nullptr, false);
+    if (summary.is_object() && summary.value("cv_folds_defined", 0) > 0) {
+      cv_folds_defined_.store(summary.value("cv_folds_defined", 0));
+    }
   }
   // Warm starts: the finished trials of earlier jobs (their seeds too) that are points of this
   // search space.
@@ -663,11 +676,7 @@ RecordedTuneResult Recorder::Run() {
             "tuning job " + std::to_string(job_id_) + " (" + job_.name + "), trial " +
                 std::to_string((*best)["number"].get<int>()) + ": " + job_.metric +
                 (job_.train && job_.train->cv_folds > 1
-                     ? " (mean of " +
-                           (cv_folds_defined_.load() > 0
-                                ? std::to_string(cv_folds_defined_.load()) + " of "
-                                : std::string()) +
-                           std::to_string(job_.train->cv_folds) + " CV folds)"
+                     ? CvMeanLabel(cv_folds_defined_.load(), job_.train->cv_folds)
                      : std::string()) +
                 " " + value,
             {{"tune.job", std::to_string(job_id_)}}, CurrentActor(), ws_.clock().NowMicros());
@@ -725,9 +734,7 @@ TrainData LoadTrainData(
     const std::filesystem::path file = InJobDir(job, text);
     // A plain name of a stored dataset is that dataset even beside a file of that name (as
     // `train NAME`).
-    const bool stored_name = text.find_first_of("/.") == std::string::npos &&
-                             ws.metadata().FindDatasetVersion(text, 0).has_value();
-    if (IsFile(file) && !stored_name) {
+    if (IsFile(file) && !IsStoredDatasetName(ws, text)) {
       ImportResult imported = ImportDataset(ws, FileImportRequest(ws, file));
       if (on_import) on_import(text, imported);
       *ref = {imported.version.name, imported.version.version};
@@ -838,11 +845,7 @@ std::string ObjectiveLabel(const nlohmann::json& document) {
     const nlohmann::json& cv = (*job)["train"].value("cv", nlohmann::json());
     if (cv.is_number_integer() && cv.get<int64_t>() > 1) {
       // "3 of 4" when a fold leaves the metric undefined (as `train --cv` says it).
-      const int64_t defined = document.value("cv_folds_defined", int64_t{0});
-      label += " (mean of " +
-               (defined > 0 && defined < cv.get<int64_t>() ? std::to_string(defined) + " of "
-                                                           : std::string()) +
-               std::to_string(cv.get<int64_t>()) + " CV folds)";
+      label += CvMeanLabel(document.value("cv_folds_defined", int64_t{0}), cv.get<int64_t>());
     }
   }
   return label;

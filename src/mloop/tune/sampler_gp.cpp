@@ -343,9 +343,12 @@ Options ParseOptions(const nlohmann::json& options) {
   if (options.is_null()) return o;
   CheckOptions(options, {"n_startup_trials", "n_candidates"}, "sampler 'bayesian'");
   for (const char* key : {"n_startup_trials", "n_candidates"}) {
-    if (options.contains(key) && !options.at(key).is_number_integer()) {
+    if (options.contains(key) &&
+        (!options.at(key).is_number_integer() || options.at(key).get<int64_t>() > 1000000 ||
+         options.at(key).get<int64_t>() < 0)) {
       throw InvalidArgument(std::string("sampler 'bayesian': ") + key +
-                            " must be a whole number, got " + options.at(key).dump());
+                            " must be a whole number from 0 to 1000000, got " +
+                            options.at(key).dump());
     }
   }
   try {
