@@ -484,7 +484,11 @@ TEST(TuneCli, ResumeRefusesChangedData) {
   testing::WriteFile(dir / "bc.csv", csv.substr(0, csv.find('\n', csv.size() / 2) + 1));
   r = RunMloop(dir.path(), "tune resume bc --max-trials 3");
   EXPECT_EQ(r.code, 1);
-  EXPECT_CONTAINS(r.err, "its trials trained on bc@1, and the data is now bc@2");
+  EXPECT_CONTAINS(r.err,
+                  "its trials trained on bc@1, imported from bc.csv, and bc.csv is not that "
+                  "file any more");
+  // Refused before the file was imported: no bc@2 left behind to move bc's latest.
+  EXPECT_CONTAINS(RunMloop(dir.path(), "data list").out, "bc    1       1 ");
   testing::WriteFile(dir / "bc.csv", csv);
   r = RunMloop(dir.path(), "tune resume bc --max-trials 3");
   EXPECT_EQ(r.code, 0) << r.err;
@@ -503,7 +507,7 @@ TEST(TuneCli, ResumeRefusesChangedData) {
   testing::WriteFile(two / "va.csv", header + csv.substr(half, 3000));
   r = RunMloop(two.path(), "tune resume bc --max-trials 2");
   EXPECT_EQ(r.code, 1);
-  EXPECT_CONTAINS(r.err, "its trials were validated on va@1, and the data is now va@2");
+  EXPECT_CONTAINS(r.err, "its trials were validated on va@1, imported from va.csv");
   testing::WriteFile(two / "va.csv", header + csv.substr(half));
   testing::WriteFile(two / "rec.yaml", "steps:\n  - drop: [mean_radius]\n");
   r = RunMloop(two.path(), "tune resume bc --max-trials 2");

@@ -142,6 +142,14 @@ SourceFormat SniffFormat(const std::filesystem::path& file) {
 
 }  // namespace
 
+std::string FileImportKey(const ImportRequest& request) {
+  std::error_code ec;
+  if (!request.sql.empty() || !std::filesystem::is_regular_file(request.file, ec)) return {};
+  const SourceFormat format =
+      request.format == SourceFormat::kAuto ? DetectInputFormat(request.file) : request.format;
+  return ImportKey(request.file, request, format);
+}
+
 bool IsStoredDatasetName(Workspace& ws, const std::string& text) {
   return !text.empty() && text.find_first_of("/.") == std::string::npos &&
          ws.metadata().FindDatasetVersion(text, 0).has_value();

@@ -76,6 +76,11 @@ Table LoadDataset(Workspace& ws, const DatasetVersion& version);
 std::string SchemaToJson(const Schema& schema);
 Schema SchemaFromJson(const std::string& json);
 
+// The import key (DatasetVersion::import_key) an import of `request`'s file would have: the
+// same key means the same bytes read with the same options. Empty unless the file is a regular
+// one.
+std::string FileImportKey(const ImportRequest& request);
+
 // Whether `text` is a plain name (no '/' or '.') of a stored dataset: such an argument names the
 // dataset even beside a file of that name (`train iris` with a stray file 'iris' here), since
 // importing the file would move the dataset's latest version.

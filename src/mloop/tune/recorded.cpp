@@ -735,7 +735,24 @@ TrainData LoadTrainData(
     // A plain name of a stored dataset is that dataset even beside a file of that name (as
     // `train NAME`).
     if (IsFile(file) && !IsStoredDatasetName(ws, text)) {
-      ImportResult imported = ImportDataset(ws, FileImportRequest(ws, file));
+      const ImportRequest request = FileImportRequest(ws, file);
+      if (resume) {
+        // A file that changed since the trials ran is refused before it is imported (a new
+        // version of its dataset, left behind by a refused resume, would move its latest).
+        const std::optional<DatasetRef> ran = TrialsData(ws, *resume, key);
+        const std::optional<DatasetVersion> was =
+            ran ? ws.metadata().FindDatasetVersion(ran->name, ran->version) : std::nullopt;
+        if (was && was->name == request.name && !was->import_key.empty() &&
+            FileImportKey(request) != was->import_key) {
+          throw FailedPrecondition(
+              "cannot resume tuning job " + std::to_string(*resume) + ": its trials " +
+                  (std::string(key) == "dataset" ? "trained on " : "were validated on ") +
+                  was->name + "@" + std::to_string(was->version) + ", imported from " + text +
+                  ", and " + text + " is not that file any more (other content or ingest settings)",
+              "values on other data are not comparable: restore it, or start a new job");
+        }
+      }
+      ImportResult imported = ImportDataset(ws, request);
       if (on_import) on_import(text, imported);
       *ref = {imported.version.name, imported.version.version};
       *table = std::move(imported.table);
