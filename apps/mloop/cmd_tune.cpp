@@ -224,7 +224,11 @@ void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
                            "most 128",
                        "shorten 'name:', or set 'experiment:' in the job");
     }
-    CheckExperimentName(*ws, tune::JobExperiment(job));
+    try {
+      CheckExperimentName(*ws, tune::JobExperiment(job));
+    } catch (const Error& e) {  // a mistake in the job file: named with it, exit 1
+      throw InvalidArgument(job.origin + ": " + e.what(), e.hint());
+    }
   }
   std::unique_ptr<tune::Study> study = tune::MakeStudy(job);
   const bool quiet = a.json;
