@@ -132,11 +132,8 @@ void Register(const GlobalOptions& global, const std::string& run_ref, const std
   auto ws = OpenWorkspace(global);
   RefuseNameDifferingInCase(*ws, name);
   ResolvedModel m = ResolveModelRef(*ws, run_ref);
-  int64_t run_id = 0;
-  std::string id = run_ref.rfind("run:", 0) == 0 ? run_ref.substr(4) : run_ref;
-  if (!id.empty() && id.find_first_not_of("0123456789") == std::string::npos) {
-    run_id = std::stoll(id);
-  }
+  // Given as a run: its id (a model address of digits only, 361683350860..., is no run).
+  int64_t run_id = m.run_id;
   // The bundle must be whole before it is registered.
   const ModelBundle bundle = LoadBundle(ws->artifacts(), m.model_hash);
   // Given as another version (churn/2) or by its address: the run that trained it all the same.

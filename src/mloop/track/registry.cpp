@@ -184,6 +184,7 @@ ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref) {
     }
     out.model_hash = run->model_hash;
     out.description = "run " + id;
+    out.run_id = run->id;
     return out;
   }
   // NAME/3

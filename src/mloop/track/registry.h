@@ -20,6 +20,7 @@ struct ResolvedModel {
   std::string model_hash;
   std::string description;  // "churn/3", "run 7", ...
   std::optional<ModelVersionRecord> version;
+  int64_t run_id = 0;  // given as a run (7, run:7): its id
 };
 
 ResolvedModel ResolveModelRef(Workspace& ws, const std::string& ref);
