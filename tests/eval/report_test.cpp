@@ -116,8 +116,8 @@ TEST(EvalReportTest, BinaryHasEverySectionAndEscapesNames) {
   }
   for (const char* title :
        {"ROC curve", "Precision-recall curve", "Calibration (10 bins)", "Cumulative gain", "Lift",
-        "The default rule: class 1 when score &gt; 0.5", "At the operating threshold 0.5", "Youden", "Top 20 features",
-        "Profit by share of population acted on", "per month"}) {
+        "The default rule: class 1 when score &gt; 0.5", "At the operating threshold 0.5", "Youden",
+        "Top 20 features", "Profit by share of population acted on", "per month"}) {
     EXPECT_TRUE(Has(html, title));
   }
   EXPECT_TRUE(Has(html, "model (AUC = "));

@@ -263,8 +263,8 @@ void BinarySections(const EvalReport& r, std::span<const double> s, HtmlPage& pa
 
   page.BeginSection("Decision thresholds", "thresholds");
   std::vector<std::string> matrices;
-  matrices.push_back(ConfusionSvg(r, "The default rule: class 1 when score > 0.5",
-                                  CountAt(y, s, w, 0.5, true)));
+  matrices.push_back(
+      ConfusionSvg(r, "The default rule: class 1 when score > 0.5", CountAt(y, s, w, 0.5, true)));
   if (r.business) {
     // The operating threshold the business value was computed at, and the profit-maximising one
     // when it earns more.

@@ -573,11 +573,11 @@ class XGBoostEstimator : public Estimator {
     const auto& params = resolved_params_.empty() ? params_ : resolved_params_;
     const auto booster_param = params.find("booster");
     const bool linear = booster_param != params.end() && booster_param->second == "gblinear";
-    Check(XGBoosterFeatureScore(booster,
-                                linear ? R"({"importance_type": "weight"})"
-                                       : R"({"importance_type": "gain"})",
-                                &n_features, &features, &out_dim, &shape, &scores),
-          "computing feature importance");
+    Check(
+        XGBoosterFeatureScore(
+            booster, linear ? R"({"importance_type": "weight"})" : R"({"importance_type": "gain"})",
+            &n_features, &features, &out_dim, &shape, &scores),
+        "computing feature importance");
     // Scores per feature, or per feature and class ([features, classes]) for a linear booster.
     const bst_ulong per_feature = out_dim == 2 ? shape[1] : 1;
     std::vector<double> out(static_cast<size_t>(num_features_), 0.0);
