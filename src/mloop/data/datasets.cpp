@@ -112,11 +112,15 @@ namespace {
 
 // The extension that names a file's format: "data.jsonl.gz" -> ".jsonl", lower case.
 std::string FormatExtension(const std::filesystem::path& file) {
-  std::string ext = file.extension().string();
-  for (auto& c : ext) c = static_cast<char>(std::tolower(c));
-  if (ext == ".gz" || ext == ".zst" || ext == ".zstd") ext = file.stem().extension().string();
-  for (auto& c : ext) c = static_cast<char>(std::tolower(c));
+  std::string ext = AsciiLower(file.extension().string());
+  if (ext == ".gz" || ext == ".zst" || ext == ".zstd") {
+    ext = AsciiLower(file.stem().extension().string());
+  }
   return ext;
+}
+
+bool JsonLinesExtension(const std::string& ext) {
+  return ext == ".jsonl" || ext == ".ndjson" || ext == ".json";
 }
 
 // JSON Lines opens with '{' (after a UTF-8 byte order mark and blank space), once
@@ -156,14 +160,12 @@ bool IsStoredDatasetName(Workspace& ws, const std::string& text) {
 }
 
 SourceFormat DetectFormat(const std::filesystem::path& file) {
-  const std::string ext = FormatExtension(file);
-  if (ext == ".jsonl" || ext == ".ndjson" || ext == ".json") return SourceFormat::kJsonLines;
-  return SourceFormat::kCsv;
+  return JsonLinesExtension(FormatExtension(file)) ? SourceFormat::kJsonLines : SourceFormat::kCsv;
 }
 
 SourceFormat DetectInputFormat(const std::filesystem::path& file) {
   const std::string ext = FormatExtension(file);
-  if (ext == ".jsonl" || ext == ".ndjson" || ext == ".json") return SourceFormat::kJsonLines;
+  if (JsonLinesExtension(ext)) return SourceFormat::kJsonLines;
   if (ext == ".csv" || ext == ".tsv") return SourceFormat::kCsv;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) return SourceFormat::kCsv;  // read once only
