@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   // The parts of the fast path (a model without a recipe: records encoded without a table).
   mloop::DenseMatrix x;
   const double parse = MicrosPer(n, [&] {
-    mloop::RecordBatch batch(&predictor->encoding());
+    mloop::RecordBatch batch(&predictor->encoding(), predictor->missing_tokens());
     batch.ParseBody(body, mloop::RecordFormat::kCsv);
     x = batch.FinishEncoded();
   });
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   const double predict = MicrosPer(n, [&] { pred = predictor->PredictEncoded(x); });
   // The table path (models with a recipe, and requests that are captured or shadowed).
   const double table_path = MicrosPer(n, [&] {
-    mloop::RecordBatch batch(predictor->inputs());
+    mloop::RecordBatch batch(predictor->inputs(), predictor->missing_tokens());
     batch.ParseBody(body, mloop::RecordFormat::kCsv);
     pred = predictor->Predict(batch.Finish());
   });

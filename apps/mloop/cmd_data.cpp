@@ -410,8 +410,9 @@ void RegisterData(CLI::App& app, GlobalOptions& global) {
   imp->add_option("--delimiter", a->delimiter, "CSV delimiter (default: detect , ; tab |)");
   imp->add_flag("--no-header", a->no_header, "The CSV has no header row");
   imp->add_option("--na", a->na,
-                  "Also read this token as a missing value (repeatable; added to the defaults: "
-                  "empty, NA, NaN, null)")
+                  "Also read this token as a missing value (repeatable; added to "
+                  "ingest.missing_values, by default pandas' tokens: empty, NA, NULL, N/A, None, "
+                  "nan, ...)")
       ->allow_extra_args(false);
   imp->add_flag("--no-default-na", a->no_default_na,
                 "Read only the --na tokens as missing values, not the defaults (an empty cell is "

@@ -558,6 +558,8 @@ void Import(const GlobalOptions& global, const ImportArgs& a,
     throw Error(e.code(), e.what(), export_hint);
   }
   if (inside_export) std::cerr << "note: " << export_hint << "\n";
+  // CSV records for it are read as this workspace reads files.
+  bundle.manifest["missing_values"] = ws->config().missing_values;
   if (report.kept_rounds < report.rounds) {
     std::cerr << "kept rounds 1-" << report.kept_rounds << " of " << report.rounds
               << " (the model's best_iteration, as scikit-learn's predict uses it; "

@@ -124,6 +124,39 @@ TEST_F(TransformCliTest, CsvWithHeaderEqualsPredict) {
   EXPECT_EQ(Read("mixed_out.csv"), Read("mixed_predicted.csv"));
 }
 
+// pandas' missing-value tokens (NULL, N/A, None, #N/A, ...) are missing in the training file and
+// in a batch file alike: the model keeps the tokens its data was read with. A model exported
+// before bundle format 3 (no "missing_values") reads records with the old four tokens.
+TEST_F(TransformCliTest, MissingValueTokensAreTheModels) {
+  WriteFile(dir_ / "t.csv", "x,plan,y\n1,a,0\n2,NULL,0\nNULL,b,1\n4,None,1\n5,a,1\nN/A,b,0\n");
+  auto r = Run("train t.csv --target y --algo logistic --split none -q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto schema = nlohmann::json::parse(Run("data show t --json").out)["schema"];
+  EXPECT_EQ(schema[0]["type"], "int64");
+  EXPECT_EQ(schema[0]["missing"], 2);
+  EXPECT_EQ(schema[1]["type"], "string");
+  EXPECT_EQ(schema[1]["missing"], 2);
+  WriteFile(dir_ / "b.csv", "x,plan\nNULL,None\n3,\"None\"\n#N/A,a\n");
+  r = Run("transform -m 2 -i b.csv -o out.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "3 predicted, 0 failed");
+  ASSERT_EQ(Run("predict 2 --data b.csv -o predicted.csv").code, 0);
+  EXPECT_EQ(Read("out.csv"), Read("predicted.csv"));
+
+  ASSERT_EQ(Run("models register 2 --name m").code, 0);
+  ASSERT_EQ(Run("models export m/1 --output ex").code, 0);
+  auto manifest = nlohmann::json::parse(Read("ex/manifest.json"));
+  EXPECT_EQ(manifest["missing_values"].size(), 19u);
+  manifest.erase("missing_values");
+  WriteFile(dir_ / "ex" / "manifest.json", manifest.dump(2));
+  r = Run("models import ex --name old");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Run("transform -m old/1 -i b.csv -o old.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "1 predicted, 2 failed");
+  EXPECT_CONTAINS(Read("old.csv.errors.jsonl"), "got \\\"NULL\\\"");
+}
+
 // A one-column CSV file: an empty line is a record with a missing value, as predict reads it
 // (pandas writes NaN so); with a header, and headerless for a model of one input.
 TEST_F(TransformCliTest, EmptyLinesOfAOneColumnFileAreMissingValues) {

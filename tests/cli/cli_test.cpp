@@ -1312,11 +1312,11 @@ TEST_F(CliTest, ExportedModelsMoveBetweenWorkspaces) {
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "'exp_lr' does not load as a model: ");
   manifest = ReadFile(dir_ / "exp_km" / "manifest.json");
-  manifest.replace(manifest.find("\"format_version\": 2"), 19, "\"format_version\": 9");
+  manifest.replace(manifest.find("\"format_version\": 3"), 19, "\"format_version\": 9");
   WriteFile(dir_ / "exp_km" / "manifest.json", manifest);
   r = Run("-w other models import exp_km -n x");
   EXPECT_EQ(r.code, 1);
-  EXPECT_CONTAINS(r.err, "holds a model of bundle format 9; this mloop reads up to 2");
+  EXPECT_CONTAINS(r.err, "holds a model of bundle format 9; this mloop reads up to 3");
   EXPECT_CONTAINS(Run("-w other models list x").err, "no registered model 'x'");
 }
 

@@ -300,7 +300,7 @@ TEST_F(PrepCliTest, TrainedModelAppliesItsRecipe) {
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "'a_file' is a file; a model exports into a directory");
   EXPECT_CONTAINS(ReadFile(dir_ / "exported" / "recipe.json"), "mloop.recipe.fitted");
-  EXPECT_CONTAINS(ReadFile(dir_ / "exported" / "manifest.json"), "\"format_version\": 2");
+  EXPECT_CONTAINS(ReadFile(dir_ / "exported" / "manifest.json"), "\"format_version\": 3");
   // A model without a recipe exported over it: the earlier model's recipe does not stay behind
   // to be read as this one's, and no temporary file is left.
   ASSERT_EQ(Run("train d --target y --algo logistic --split none").code, 0);

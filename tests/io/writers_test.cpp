@@ -214,22 +214,26 @@ TEST(CsvWriterTest, RoundTripsWithDeclaredTypes) {
 }
 
 TEST(CsvWriterTest, RoundTripsByInference) {
-  // Values whose text infers back to their own type: floats keep a ".0", NaN and infinities are
-  // valid float64 values, timestamps are ISO 8601.
+  // Values whose text infers back to their own type: floats keep a ".0", infinities are valid
+  // float64 values, timestamps are ISO 8601. NaN is written "nan", which reads back missing (a
+  // missing-value token, as in pandas); strings equal to a token are quoted, so they stay text.
   TempDir dir;
-  Table t = TableOf(
-      {{"f", FloatColumn({3.0, -0.0, 1e300, 5e-324, std::nan(""),
-                          -std::numeric_limits<double>::infinity(), std::nullopt, 0.1})},
-       {"i", IntColumn({std::numeric_limits<int64_t>::min(), 0, std::nullopt, 1, 2, 3, 4,
-                        std::numeric_limits<int64_t>::max()})},
-       {"b", BoolColumn({true, false, true, std::nullopt, false, false, true, true})},
-       {"t", IntColumn({Ts(2024, 2, 29, 1), Ts(1900, 1, 1), Ts(2038, 1, 19, 11647, 999999), 0,
-                        std::nullopt, 1, 2, 3},
-                       DataType::kTimestamp)},
-       {"s", StringColumn({"a", "b,c", "d\ne", " f", "caf\xC3\xA9", std::nullopt, "\"", "x"})}});
-  WriteCsvFile(t, dir / "out.csv");
+  auto table = [](std::optional<double> nan) {
+    return TableOf(
+        {{"f", FloatColumn({3.0, -0.0, 1e300, 5e-324, nan, -std::numeric_limits<double>::infinity(),
+                            std::nullopt, 0.1})},
+         {"i", IntColumn({std::numeric_limits<int64_t>::min(), 0, std::nullopt, 1, 2, 3, 4,
+                          std::numeric_limits<int64_t>::max()})},
+         {"b", BoolColumn({true, false, true, std::nullopt, false, false, true, true})},
+         {"t", IntColumn({Ts(2024, 2, 29, 1), Ts(1900, 1, 1), Ts(2038, 1, 19, 11647, 999999), 0,
+                          std::nullopt, 1, 2, 3},
+                         DataType::kTimestamp)},
+         {"s", StringColumn({"a", "b,c", "d\ne", " f", "caf\xC3\xA9", std::nullopt, "\"", "x"})},
+         {"tokens", StringColumn({"NULL", "None", "N/A", "nan", "#N/A", "", "NA", "<NA>"})}});
+  };
+  WriteCsvFile(table(std::nan("")), dir / "out.csv");
   ReadResult r = ReadCsv(dir / "out.csv", {});
-  EXPECT_TRUE(r.table.Equals(t)) << ReadFile(dir / "out.csv");
+  EXPECT_TRUE(r.table.Equals(table(std::nullopt))) << ReadFile(dir / "out.csv");
   EXPECT_TRUE(std::signbit(r.table.column("f").f64()[1]));
 }
 

@@ -179,7 +179,7 @@ TEST_F(HandlerTest, CsvAndJsonInvocationsEqualThePredictor) {
   EXPECT_EQ(Header(res, "X-Amzn-Invoked-Production-Variant"), "production");
   EXPECT_EQ(Header(res, "X-Mloop-Model-Version"), "m/1");
 
-  RecordBatch batch(reg.models["1"]->inputs());
+  RecordBatch batch(reg.models["1"]->inputs(), MissingTokens());
   batch.ParseBody(csv, RecordFormat::kCsv);
   Table expected = reg.models["1"]->Predict(batch.Finish());
   std::string want;

@@ -26,7 +26,8 @@ constexpr std::string_view kMalformedCsv = "malformed CSV (an unterminated or mi
 // As WriteCsv quotes: a delimiter, quote or line break inside, a space or tab at either end, or
 // text a reader would take for a missing value.
 bool NeedsQuotes(std::string_view s) {
-  if (s.empty() || s == "NA" || s == "NaN" || s == "null") return true;
+  static const MissingTokens tokens;
+  if (tokens.Contains(s)) return true;
   if (s.find_first_of(",\"\r\n") != std::string_view::npos) return true;
   auto blank = [](char c) { return c == ' ' || c == '\t'; };
   return blank(s.front()) || blank(s.back());
@@ -348,8 +349,9 @@ TransformPlan MakePlan(const Predictor& predictor, const TransformOptions& optio
     }
   }
 
-  // The fast way for CSV records of numbers.
+  // The fast way for CSV records of numbers (an empty field is missing there).
   if (input == InputKind::kCsv && (p.header || p.input_filter.is_root()) &&
+      predictor.missing_tokens().Contains("") &&
       std::all_of(p.inputs.begin(), p.inputs.end(),
                   [](const Field& f) { return f.type == DataType::kFloat64; })) {
     p.fast_csv = true;
@@ -443,7 +445,7 @@ TransformPlan MakePlan(const Predictor& predictor, const TransformOptions& optio
 // --- The worker ---------------------------------------------------------------------------------
 
 struct Worker::State {
-  explicit State(const TransformPlan& p) : plan(p), batch(p.inputs) {
+  explicit State(const TransformPlan& p) : plan(p), batch(p.inputs, p.predictor->missing_tokens()) {
     batch.IgnoreUnknownMembers(true);  // an id or the label beside the inputs, as in a CSV file
     if (plan.fast_csv) {
       for (size_t i = 0; i < plan.inputs.size(); ++i) builders.emplace_back(DataType::kFloat64);

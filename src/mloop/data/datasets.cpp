@@ -247,6 +247,19 @@ ReadOptions WorkspaceReadOptions(const Workspace& ws) {
   return o;
 }
 
+std::vector<std::string> MissingTokensOf(const Workspace& ws, const DatasetVersion& version) {
+  const nlohmann::json options = nlohmann::json::parse(version.options_json, nullptr, false);
+  if (options.is_object() && options.contains("missing_values") &&
+      options["missing_values"].is_array()) {
+    std::vector<std::string> tokens;
+    for (const auto& t : options["missing_values"]) {
+      if (t.is_string()) tokens.push_back(t.get<std::string>());
+    }
+    return tokens;
+  }
+  return ws.config().missing_values;
+}
+
 namespace {
 
 // Reads `file` through `input` (its copy when it is a pipe); an error about the copy names what

@@ -98,6 +98,10 @@ SourceFormat DetectInputFormat(const std::filesystem::path& file);
 // threads): what `data import` uses when no flag overrides them.
 ReadOptions WorkspaceReadOptions(const Workspace& ws);
 
+// The missing-value tokens `version` was read with: its CSV import's, else the workspace's (a
+// JSON Lines or SQL import, a recipe's output). A model trained on it reads CSV records with them.
+std::vector<std::string> MissingTokensOf(const Workspace& ws, const DatasetVersion& version);
+
 // A data file (CSV or JSON Lines, by its name and bytes, as `data import` detects them) read
 // with the workspace's ingest settings, without storing it. Columns named in `expected` (a
 // model's inputs) are read as those types when the file has them.

@@ -11,12 +11,29 @@
 
 namespace mloop {
 
-MissingTokens::MissingTokens() : MissingTokens(std::vector<std::string>{"", "NA", "NaN", "null"}) {}
+const std::vector<std::string>& DefaultMissingTokens() {
+  static const std::vector<std::string> tokens = {
+      "",     "#N/A",   "#N/A N/A", "#NA",  "-1.#IND", "-1.#QNAN", "-NaN",
+      "-nan", "1.#IND", "1.#QNAN",  "<NA>", "N/A",     "NA",       "NULL",
+      "NaN",  "None",   "n/a",      "nan",  "null"};
+  return tokens;
+}
+
+const std::vector<std::string>& LegacyMissingTokens() {
+  static const std::vector<std::string> tokens = {"", "NA", "NaN", "null"};
+  return tokens;
+}
+
+MissingTokens::MissingTokens() : MissingTokens(DefaultMissingTokens()) {}
 
 MissingTokens::MissingTokens(std::vector<std::string> tokens) : tokens_(std::move(tokens)) {
   for (const auto& t : tokens_) {
     max_len_ = std::max(max_len_, t.size());
-    if (t.empty()) has_empty_ = true;
+    if (t.empty()) {
+      has_empty_ = true;
+    } else {
+      first_[static_cast<unsigned char>(t[0])] = true;
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 #include <fast_float/fast_float.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -16,15 +17,27 @@
 
 namespace mloop {
 
+// The missing-value tokens of pandas' read_csv (its default na_values, pandas 2: "" , "#N/A",
+// "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
+// "NA", "NULL", "NaN", "None", "n/a", "nan", "null"): the default of `data import` and of the
+// models trained on what it reads.
+const std::vector<std::string>& DefaultMissingTokens();
+// The default until bundle format 3: "", "NA", "NaN", "null". Models whose manifest does not
+// name their tokens were trained on data read with these, and are served with them.
+const std::vector<std::string>& LegacyMissingTokens();
+
 // Tokens read as a missing value (compared exactly, case-sensitive). Readers decide where they
 // apply: the CSV reader keeps quoted fields of string columns literal.
 class MissingTokens {
  public:
-  MissingTokens();  // "", "NA", "NaN", "null"
+  MissingTokens();  // DefaultMissingTokens()
   explicit MissingTokens(std::vector<std::string> tokens);
+  // Called for every field read: most fields are longer than every token or start with a
+  // character none does, and are answered without a comparison.
   bool Contains(std::string_view text) const {
     if (text.size() > max_len_) return false;
     if (text.empty()) return has_empty_;
+    if (!first_[static_cast<unsigned char>(text[0])]) return false;
     for (const auto& t : tokens_) {
       if (t == text) return true;
     }
@@ -36,6 +49,7 @@ class MissingTokens {
   std::vector<std::string> tokens_;
   size_t max_len_ = 0;
   bool has_empty_ = false;
+  std::array<bool, 256> first_{};  // the first characters of the tokens
 };
 
 // Whole-text parses; surrounding ASCII spaces are allowed. Each returns false when `text` is not

@@ -247,9 +247,13 @@ Predictor::Predictor(const ModelBundle& bundle)
       prediction_buckets_ = bundle.manifest["prediction_buckets"].get<std::vector<double>>();
     }
     clusters_ = bundle.manifest.value("clusters", 0);
+    missing_tokens_ =
+        MissingTokens(bundle.manifest.contains("missing_values")
+                          ? bundle.manifest["missing_values"].get<std::vector<std::string>>()
+                          : LegacyMissingTokens());
   } catch (const nlohmann::json::exception& e) {
-    throw Corruption(std::string("the model's manifest has malformed prediction_buckets or "
-                                 "clusters: ") +
+    throw Corruption(std::string("the model's manifest has malformed prediction_buckets, "
+                                 "clusters or missing_values: ") +
                      e.what());
   }
   if (!std::is_sorted(prediction_buckets_.begin(), prediction_buckets_.end()) || clusters_ < 0) {

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "mloop/core/table.h"
+#include "mloop/io/value_parse.h"
 #include "mloop/prep/recipe.h"
 #include "mloop/store/artifact_store.h"
 #include "mloop/train/encoding.h"
@@ -30,7 +31,9 @@
 namespace mloop {
 
 // 2: the optional recipe.json part. Version 1 bundles (no recipe) are read unchanged.
-inline constexpr int kBundleFormatVersion = 2;
+// 3: the manifest's "missing_values", the tokens the training data was read with: CSV records
+//    are read with them. A manifest without them (versions 1 and 2) means LegacyMissingTokens().
+inline constexpr int kBundleFormatVersion = 3;
 
 struct ModelBundle {
   nlohmann::json manifest;  // without the "files" entry, which SaveBundle fills
@@ -79,6 +82,10 @@ class Predictor {
   const std::vector<double>& prediction_buckets() const { return prediction_buckets_; }
   // Clustering: how many clusters the model assigns (0 when unknown).
   int clusters() const { return clusters_; }
+  // What a CSV record's field is read as missing for: the tokens the training data was read
+  // with (the manifest's "missing_values"; LegacyMissingTokens() for a model made before they
+  // were recorded), so that a record reads as the training rows did.
+  const MissingTokens& missing_tokens() const { return missing_tokens_; }
   // The raw scores of each row (see Estimator::Predict).
   DenseMatrix Scores(const Table& table) const;
   // Scores as a table: classification -> `prediction` (the class label, in the target's type as
@@ -110,6 +117,7 @@ class Predictor {
   std::unique_ptr<Estimator> estimator_;
   std::vector<double> prediction_buckets_;
   int clusters_ = 0;
+  MissingTokens missing_tokens_;
 };
 
 }  // namespace mloop

@@ -179,14 +179,16 @@ struct RecordBatch::Impl {
   }
 };
 
-RecordBatch::RecordBatch(std::vector<Field> inputs)
+RecordBatch::RecordBatch(std::vector<Field> inputs, MissingTokens missing)
     : inputs_(std::move(inputs)), impl_(std::make_unique<Impl>()) {
   for (const Field& f : inputs_) impl_->builders.emplace_back(f.type);
   impl_->values.resize(inputs_.size());
+  impl_->missing = std::move(missing);
 }
 
-RecordBatch::RecordBatch(const Encoding* encoding)
+RecordBatch::RecordBatch(const Encoding* encoding, MissingTokens missing)
     : inputs_(encoding->inputs()), impl_(std::make_unique<Impl>()) {
+  impl_->missing = std::move(missing);
   impl_->encoding = encoding;
   impl_->width = encoding->feature_names().size();
   impl_->values.resize(inputs_.size());

@@ -65,11 +65,12 @@ class RecordError : public Error {
 class RecordBatch {
  public:
   // `inputs`: the model's input columns, in the order CSV records and arrays list them.
-  explicit RecordBatch(std::vector<Field> inputs);
+  // `missing`: the tokens a CSV field is missing for (the model's, Predictor::missing_tokens).
+  RecordBatch(std::vector<Field> inputs, MissingTokens missing);
   // Encode mode: the inputs are encoding->inputs(), and each record, checked as usual, is encoded
   // straight into a feature row (Encoding::EncodeRow) instead of a table: FinishEncoded returns
   // the rows. What the server does for models without a recipe (Predictor::encodes_records).
-  explicit RecordBatch(const Encoding* encoding);
+  RecordBatch(const Encoding* encoding, MissingTokens missing);
   ~RecordBatch();
   RecordBatch(RecordBatch&&) noexcept;
   RecordBatch& operator=(RecordBatch&&) noexcept;
@@ -85,8 +86,8 @@ class RecordBatch {
   // One record from its values as text, in input order (a CSV line already split; batch
   // transform maps a CSV file's header onto the inputs and passes the values it selects).
   // `quoted`, for CSV fields, says which values were quoted: as in `mloop data import`, an
-  // unquoted missing-value token (NA, NaN, null, the empty field) is missing for every input,
-  // and a quoted one is the text itself for a string input. Without it (values from JSON
+  // unquoted missing-value token (the model's: NA, NULL, the empty field, ...) is missing for every
+  // input, and a quoted one is the text itself for a string input. Without it (values from JSON
   // tensors) a string input is missing only when empty.
   std::optional<RecordProblem> AppendValues(const std::vector<std::string_view>& values,
                                             int64_t record,

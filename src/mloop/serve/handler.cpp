@@ -449,7 +449,7 @@ void Handler::Invocations(const HttpRequest& req, HttpResponse* res, VariantStat
   Table pred;
   if (predictor.encodes_records() && !extras.capture && !extras.shadow) {
     // The fast path: records encoded straight into feature rows, no input table.
-    RecordBatch batch(&predictor.encoding());
+    RecordBatch batch(&predictor.encoding(), predictor.missing_tokens());
     if (!parse(batch)) return;
     try {
       pred = predictor.PredictEncoded(batch.FinishEncoded());
@@ -458,7 +458,7 @@ void Handler::Invocations(const HttpRequest& req, HttpResponse* res, VariantStat
     }
     CountPredictions(pred, *loaded, variant->stats());
   } else {
-    RecordBatch batch(predictor.inputs());
+    RecordBatch batch(predictor.inputs(), predictor.missing_tokens());
     if (!parse(batch)) return;
     if (!Predict(*model, *variant, *loaded, batch.Finish(), req, extras, &pred, res)) return;
   }
@@ -801,7 +801,7 @@ void Handler::V2Infer(const HttpRequest& req, const ServedModel& model, Variant&
          row, inputs[j].name);
     return true;
   };
-  RecordBatch batch(inputs);
+  RecordBatch batch(inputs, loaded->predictor->missing_tokens());
   std::vector<std::string_view> values(inputs.size());
   const size_t k = inputs.size();
   // Cells follow the JSON rules of /invocations: a JSON string is text ("" and "NA" included,

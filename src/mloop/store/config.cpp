@@ -223,7 +223,9 @@ stores:
   lock_timeout_seconds: 10  # how long a write waits while another mloop holds the metadata store
 
 ingest:
-  missing_values: ["", "NA", "NaN", "null"]
+  # read as missing (pandas' read_csv defaults); quoted, a string column's field is its text
+  missing_values: ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+                   "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
   on_bad_rows: fail      # fail: stop at the first bad row; skip: import the rest, write rejects
 
 threads: 0               # 0: one per core

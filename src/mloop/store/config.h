@@ -6,9 +6,8 @@
 //   stores.metadata          "default" (.mloop/metadata.db) or sqlite:///path
 //   stores.artifacts         "default" (.mloop/artifacts) or file:///path
 //   stores.lock_timeout_seconds  10: how long a command waits while another holds the store
-//   ingest.missing_values    ["", "NA", "NaN", "null"]
-//   ingest.on_bad_rows       fail | skip
-//   threads                  0 (one per core)
+//   ingest.missing_values    pandas' read_csv defaults (DefaultMissingTokens: "", NA, NULL, N/A,
+//   ...) ingest.on_bad_rows       fail | skip threads                  0 (one per core)
 // An unknown key, in the file or in the environment, is an error naming the nearest valid key.
 #pragma once
 
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "mloop/io/read_options.h"
+#include "mloop/io/value_parse.h"
 
 namespace mloop {
 
@@ -28,7 +28,7 @@ struct Config {
   std::string artifacts_uri = "default";
   // How long one write waits for another process that holds the metadata store.
   double lock_timeout_seconds = 10;
-  std::vector<std::string> missing_values = {"", "NA", "NaN", "null"};
+  std::vector<std::string> missing_values = DefaultMissingTokens();
   BadRowPolicy on_bad_rows = BadRowPolicy::kFail;
   int threads = 0;
 };

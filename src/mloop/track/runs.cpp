@@ -190,6 +190,7 @@ TrainOutcome TrainAndRecord(Workspace& ws, const TrainCommand& cmd) {
     if (!cmd.valid) lineage["split"] = out.result.split.ToString();
     out.result.bundle.manifest["lineage"] = lineage;
     out.result.bundle.manifest["lineage"]["run_id"] = out.run_id;
+    out.result.bundle.manifest["missing_values"] = MissingTokensOf(ws, out.dataset);
     out.model_hash = SaveBundle(out.result.bundle, ws.artifacts());
     std::map<std::string, double> final_metrics = out.result.metrics;
     for (const auto& [k, s] : out.result.cv) {
