@@ -182,10 +182,12 @@ DatasetVersion StoredDatasetArg(Workspace& ws, const std::string& text) {
 }
 
 Table LoadTableArg(Workspace& ws, const std::string& data, const std::vector<Field>& expected,
-                   bool others_as_text) {
+                   bool others_as_text, const MissingTokens* missing) {
   // `-`: standard input (CSV, or JSON Lines when its first byte opens an object), as data import.
-  if (data == "-") return ReadDataFile(ws, "/dev/stdin", expected, others_as_text);
-  if (std::filesystem::exists(data)) return ReadDataFile(ws, data, expected, others_as_text);
+  if (data == "-") return ReadDataFile(ws, "/dev/stdin", expected, others_as_text, missing);
+  if (std::filesystem::exists(data)) {
+    return ReadDataFile(ws, data, expected, others_as_text, missing);
+  }
   return LoadDataset(ws, ResolveDataset(ws, DatasetRefArg(data)));
 }
 

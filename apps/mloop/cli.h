@@ -41,10 +41,11 @@ DatasetRef DatasetRefArg(const std::string& text);
 // given instead is named as such, with the import command as hint.
 DatasetVersion StoredDatasetArg(Workspace& ws, const std::string& text);
 // --data of predict and eval: a data file (CSV or JSON Lines) when one of that name exists, read
-// with the workspace's ingest settings (ReadDataFile), otherwise a dataset NAME[@VERSION].
+// with the workspace's ingest settings (ReadDataFile) and the model's missing-value tokens
+// (`missing`, when given), otherwise a dataset NAME[@VERSION].
 // `others_as_text`: a CSV file's columns not in `expected` are read as strings, as written.
 Table LoadTableArg(Workspace& ws, const std::string& data, const std::vector<Field>& expected = {},
-                   bool others_as_text = false);
+                   bool others_as_text = false, const MissingTokens* missing = nullptr);
 
 // A compressed output name (.gz, .zst, .zstd, any case) is a usage error: outputs are written
 // uncompressed.

@@ -243,7 +243,7 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
     ResolvedModel m = ResolveModelRef(*ws, a.model);
     ModelBundle bundle = LoadBundle(ws->artifacts(), m.model_hash);
     const Predictor predictor(bundle);
-    Table t = LoadTableArg(*ws, a.data, predictor.inputs());
+    Table t = LoadTableArg(*ws, a.data, predictor.inputs(), false, &predictor.missing_tokens());
     subject = m.description;
     options.title = "Evaluation of " + m.description;
     options.facts = {{"model", m.description},

@@ -622,7 +622,8 @@ void RunPredict(const GlobalOptions& global, const std::string& model, const std
   Predictor predictor(LoadBundle(ws->artifacts(), resolved.model_hash));
   // Kept input columns the model does not read come back as their text (an id "007" stays
   // "007"), not as a type inferred from them.
-  Table input = LoadTableArg(*ws, data, predictor.inputs(), keep_input);
+  Table input =
+      LoadTableArg(*ws, data, predictor.inputs(), keep_input, &predictor.missing_tokens());
   Table pred = WithTypedLabels(predictor.Predict(input), predictor.target());
   if (explain) {
     Table contributions = predictor.Explain(input);

@@ -154,6 +154,9 @@ TEST_F(TransformCliTest, MissingValueTokensAreTheModels) {
   r = Run("transform -m old/1 -i b.csv -o old.csv");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "1 predicted, 2 failed");
+  r = Run("predict old/1 --data b.csv -o old_predicted.csv");  // predict reads as transform does
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "'NULL' is not a valid int64");
   EXPECT_CONTAINS(Read("old.csv.errors.jsonl"), "got \\\"NULL\\\"");
 }
 

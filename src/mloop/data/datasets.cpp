@@ -295,8 +295,10 @@ SourceFormat FormatOf(const SpooledInput& input, const std::filesystem::path& fi
 }  // namespace
 
 Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file,
-                   const std::vector<Field>& expected, bool others_as_text) {
+                   const std::vector<Field>& expected, bool others_as_text,
+                   const MissingTokens* missing) {
   ReadOptions o = WorkspaceReadOptions(ws);
+  if (missing) o.missing = *missing;
   if (others_as_text) o.undeclared_type = DataType::kString;
   // The columns a model reads are read as the types it was trained on, not inferred from this
   // file alone: a category that looks like a number ("7"), or a column empty in every row of a

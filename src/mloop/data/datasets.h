@@ -104,9 +104,11 @@ std::vector<std::string> MissingTokensOf(const Workspace& ws, const DatasetVersi
 
 // A data file (CSV or JSON Lines, by its name and bytes, as `data import` detects them) read
 // with the workspace's ingest settings, without storing it. Columns named in `expected` (a
-// model's inputs) are read as those types when the file has them.
+// model's inputs) are read as those types when the file has them; `missing`, when given (a
+// model's, Predictor::missing_tokens), replaces the workspace's missing-value tokens.
 Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file,
-                   const std::vector<Field>& expected = {}, bool others_as_text = false);
+                   const std::vector<Field>& expected = {}, bool others_as_text = false,
+                   const MissingTokens* missing = nullptr);
 
 // The request `data import FILE` makes with default flags: named after the file, the
 // workspace's ingest settings, the table kept.
