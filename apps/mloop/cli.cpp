@@ -216,12 +216,17 @@ void NoteLatestAgain(const std::optional<DatasetVersion>& before, const DatasetV
 }
 
 namespace {
-// "imported FILE as NAME@V (N rows)" or "already stored: ..." on stderr.
+// "imported FILE as NAME@V (N rows)" or "already stored: ..." on stderr; `options_of`: the
+// version whose import options were used again (0: none).
 void AnnounceImport(const std::string& file, const ImportResult& r,
-                    const std::optional<DatasetVersion>& before) {
+                    const std::optional<DatasetVersion>& before, int64_t options_of) {
   const DatasetVersion& v = r.version;
   std::cerr << (r.created ? "imported " : "already stored: ") << file << " as " << v.name << "@"
-            << v.version << " (" << HumanCount(v.num_rows) << " rows)";
+            << v.version << " (" << HumanCount(v.num_rows) << " rows"
+            << (r.created && options_of ? "; roles, types and missing values as in " + v.name +
+                                              "@" + std::to_string(options_of)
+                                        : std::string())
+            << ")";
   if (!r.created && before && before->version != v.version) {
     std::cerr << "; " << v.name << " means " << v.name << "@" << v.version << " again (it was "
               << v.name << "@" << before->version << ")";
@@ -233,8 +238,10 @@ void AnnounceImport(const std::string& file, const ImportResult& r,
 ImportResult ImportDataFile(Workspace& ws, const std::string& file, bool announce) {
   ImportRequest request = FileImportRequest(ws, file);
   const auto before = ws.metadata().FindDatasetVersion(request.name, 0);
-  ImportResult r = ImportDataset(ws, request);
-  if (announce) AnnounceImport(file, r, before);
+  std::string note;
+  ImportResult r = ImportFileRequest(ws, request, &note);
+  if (!note.empty()) std::cerr << "warning: " << note << "\n";
+  if (announce) AnnounceImport(file, r, before, note.empty() ? request.options_of_version : 0);
 
   // A file named like an earlier one (another directory's iris.csv) is a new version of that
   // dataset: said when its columns are others, which is seldom what a new version means.

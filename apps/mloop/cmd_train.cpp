@@ -103,7 +103,7 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
   // (A file named with a '/' or '.' is a file whatever is stored: said before a workspace is
   // needed.)
   if (a.target.empty() && needs_target && IsFile(a.dataset) &&
-      a.dataset.find_first_of("/.") != std::string::npos) {
+      a.dataset.find_first_of("/.") != std::string::npos && !OptionalWorkspace(global)) {
     throw no_target();
   }
   auto ws = OpenWorkspace(global);
@@ -112,7 +112,15 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
   const bool valid_file = !a.valid.empty() && IsDataFileArg(*ws, a.valid);
   if (!data_file && IsFile(a.dataset)) cmd.data = DatasetRefArg(a.dataset);
   if (!a.valid.empty() && !valid_file && IsFile(a.valid)) cmd.valid = DatasetRefArg(a.valid);
-  if (a.target.empty() && needs_target && data_file) throw no_target();
+  if (a.target.empty() && needs_target && data_file) {
+    // The target declared when this file was imported before (data import --target), which
+    // its import here keeps (FileImportRequest).
+    for (const auto& [column, role] : FileImportRequest(*ws, a.dataset).read.roles) {
+      if (role == Role::kTarget) a.target = column;
+    }
+    if (a.target.empty()) throw no_target();
+    req.target = a.target;
+  }
 
   CheckExperimentName(*ws, a.experiment);
   // The stored dataset version's catalogue entry, looked up once (not for a file imported below,

@@ -353,6 +353,48 @@ TEST_F(CliTest, ImportReadsStandardInput) {
 // --na adds a token to the missing values, as pandas' na_values adds to its defaults: an empty
 // cell stays missing beside it. --no-default-na reads only the given tokens
 // (keep_default_na=False).
+// `train FILE` of a file imported before with roles of its own (an id, the target) reads it
+// again with them: a changed file's new version keeps its id out of the features and its
+// target. A declared column the file no longer has falls back to the workspace's settings.
+TEST_F(CliTest, TrainFileKeepsTheOptionsItWasImportedWith) {
+  ASSERT_EQ(Run("init").code, 0);
+  std::string csv = "id,x,y\n";
+  for (int i = 0; i < 40; ++i) {
+    csv +=
+        std::to_string(1000 + i) + "," + std::to_string(i % 7) + "," + std::to_string(i % 2) + "\n";
+  }
+  WriteFile(dir_ / "c.csv", csv);
+  ASSERT_EQ(Run("data import c.csv --name c --target y --role id=id --na '?'").code, 0);
+  auto r = Run("train c.csv --algo logistic --split none");  // the target declared before
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "already stored: c.csv as c@1");
+  WriteFile(dir_ / "c.csv", csv + "1040,?,1\n");
+  r = Run("train c.csv --algo logistic --split none");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err,
+                  "imported c.csv as c@2 (41 rows; roles, types and missing values as in c@1)");
+  auto schema = nlohmann::json::parse(Run("data show c@2 --json").out)["schema"];
+  EXPECT_EQ(schema[0]["role"], "id");
+  EXPECT_EQ(schema[1]["type"], "int64");  // '?' is missing, as --na said
+  EXPECT_EQ(schema[2]["role"], "target");
+  auto run = nlohmann::json::parse(Run("runs show 2 --json").out);
+  EXPECT_EQ(run["lineage"]["target"], "y");
+  EXPECT_EQ(run["lineage"]["dataset"]["version"], 2);
+
+  WriteFile(dir_ / "c.csv", "key,x,y\n1,2,0\n2,3,1\n3,4,0\n4,5,1\n");
+  r = Run("train c.csv --target y --algo logistic --split none -q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "warning: a role is given for column 'id', which c.csv does not have");
+  EXPECT_CONTAINS(r.err, "imported with the workspace's settings instead of c@2's options");
+  schema = nlohmann::json::parse(Run("data show c@3 --json").out)["schema"];
+  EXPECT_EQ(schema[0]["role"], "feature");
+  // Without a target declared anywhere, a file still needs --target.
+  WriteFile(dir_ / "d.csv", "x,y\n1,0\n2,1\n");
+  r = Run("train d.csv --algo logistic");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.err, "needs a target");
+}
+
 TEST_F(CliTest, ImportNaTokensAddToTheDefaults) {
   ASSERT_EQ(Run("init").code, 0);
   WriteFile(dir_ / "na.csv", "a,b\n1,\n2,3\n?,NA\n");

@@ -84,13 +84,19 @@ TEST_F(ProfileCliTest, AFileIsImportedFirst) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.err, "already stored: sales.csv as sales@1");
   EXPECT_CONTAINS(Run("data list").out, "sales");
-  // When that makes an older version the latest again, it says so (`sales` now means it).
+  // A file imported with options of its own is read with them again: that version.
   ASSERT_EQ(Run("data import sales.csv --name sales --role id=id").code, 0);  // sales@2
   r = Run("profile sales.csv");
   ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "already stored: sales.csv as sales@2 (50 rows)\n");
+  // When that makes an older version the latest again, it says so (`sales` now means it).
+  WriteFile(dir_ / "more.csv", Csv(30, 2));
+  ASSERT_EQ(Run("data import more.csv --name sales").code, 0);  // sales@3
+  r = Run("profile sales.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_CONTAINS(r.err,
-                  "already stored: sales.csv as sales@1 (50 rows); sales means sales@1 again (it "
-                  "was sales@2)\n");
+                  "already stored: sales.csv as sales@2 (50 rows); sales means sales@2 again (it "
+                  "was sales@3)\n");
 }
 
 TEST_F(ProfileCliTest, BadInput) {

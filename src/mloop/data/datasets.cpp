@@ -311,13 +311,82 @@ Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file,
   return ReadSpooled(input, file, FormatOf(input, file), o).table;
 }
 
-ImportRequest FileImportRequest(const Workspace& ws, const std::filesystem::path& file) {
+namespace {
+
+// `read` with the options `v` was imported with that a default import does not give: declared
+// types and roles, missing-value tokens, no header row. False when there are none.
+bool CarryDeclaredOptions(const DatasetVersion& v, ReadOptions* read) {
+  const nlohmann::json o = nlohmann::json::parse(v.options_json, nullptr, false);
+  if (!o.is_object()) return false;
+  ReadOptions carried = *read;
+  if (o.contains("types") && o["types"].is_object()) {
+    for (const auto& [column, name] : o["types"].items()) {
+      const auto type = name.is_string() ? ParseDataType(name.get<std::string>()) : std::nullopt;
+      if (type) carried.types[column] = *type;
+    }
+  }
+  if (o.contains("roles") && o["roles"].is_object()) {
+    for (const auto& [column, name] : o["roles"].items()) {
+      const auto role = name.is_string() ? ParseRole(name.get<std::string>()) : std::nullopt;
+      if (role) carried.roles[column] = *role;
+    }
+  }
+  if (o.contains("missing_values") && o["missing_values"].is_array()) {
+    std::vector<std::string> tokens;
+    for (const auto& t : o["missing_values"]) {
+      if (t.is_string()) tokens.push_back(t.get<std::string>());
+    }
+    carried.missing = MissingTokens(std::move(tokens));
+  }
+  if (o.contains("header") && o["header"].is_boolean()) carried.header = o["header"].get<bool>();
+  if (carried.types.empty() && carried.roles.empty() && carried.header == read->header &&
+      carried.missing.tokens() == read->missing.tokens()) {
+    return false;
+  }
+  *read = std::move(carried);
+  return true;
+}
+
+std::string AbsolutePath(const std::filesystem::path& file) {
+  std::error_code ec;
+  return std::filesystem::absolute(file, ec).lexically_normal().string();
+}
+
+}  // namespace
+
+ImportRequest FileImportRequest(Workspace& ws, const std::filesystem::path& file) {
   ImportRequest req;
   req.file = file;
   req.name = DatasetNameFromFile(file.string());
   req.read = WorkspaceReadOptions(ws);
   req.keep_table = true;
+  // The options of the file's latest import into this dataset.
+  const std::string source = AbsolutePath(file);
+  std::optional<DatasetVersion> last;
+  for (const DatasetVersion& v : ws.metadata().ListDatasetVersions(req.name)) {
+    if (v.source_uri == source && (!last || v.version > last->version)) last = v;
+  }
+  if (last && CarryDeclaredOptions(*last, &req.read)) req.options_of_version = last->version;
   return req;
+}
+
+ImportResult ImportFileRequest(Workspace& ws, const ImportRequest& request, std::string* note) {
+  if (request.options_of_version == 0) return ImportDataset(ws, request);
+  try {
+    return ImportDataset(ws, request);
+  } catch (const Error& e) {
+    // A declared column the file no longer has: its options belong to the file as it was.
+    if (e.code() != ErrorCode::kInvalidArgument) throw;
+    ImportRequest plain = request;
+    plain.read = WorkspaceReadOptions(ws);
+    plain.options_of_version = 0;
+    ImportResult r = ImportDataset(ws, plain);
+    if (note) {
+      *note = std::string(e.what()) + "; imported with the workspace's settings instead of " +
+              request.name + "@" + std::to_string(request.options_of_version) + "'s options";
+    }
+    return r;
+  }
 }
 
 namespace {

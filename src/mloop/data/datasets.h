@@ -32,6 +32,9 @@ struct ImportRequest {
   std::filesystem::path rejects_path;
   // Keep the imported table in ImportResult::table (a caller about to use it skips re-reading).
   bool keep_table = false;
+  // FileImportRequest: the version of this dataset whose declared options the request carries
+  // (0: none).
+  int64_t options_of_version = 0;
 };
 
 struct ImportResult {
@@ -111,7 +114,16 @@ Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file,
                    const MissingTokens* missing = nullptr);
 
 // The request `data import FILE` makes with default flags: named after the file, the
-// workspace's ingest settings, the table kept.
-ImportRequest FileImportRequest(const Workspace& ws, const std::filesystem::path& file);
+// workspace's ingest settings, the table kept (what `train FILE` and a tune job's `data: FILE`
+// import). When this file's latest import into the dataset had options of its own (`data import
+// --role`, `--target`, `--type`, `--na`, `--no-header`), those are kept
+// (ImportRequest::options_of_version): a new version of the file keeps its id and target roles.
+ImportRequest FileImportRequest(Workspace& ws, const std::filesystem::path& file);
+
+// ImportDataset of FileImportRequest's `request`; when the options it carries name a column the
+// file no longer has, the file is imported with the workspace's settings instead, and `note`
+// (when given) says why.
+ImportResult ImportFileRequest(Workspace& ws, const ImportRequest& request,
+                               std::string* note = nullptr);
 
 }  // namespace mloop

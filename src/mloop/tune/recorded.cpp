@@ -752,7 +752,7 @@ TrainData LoadTrainData(
               "values on other data are not comparable: restore it, or start a new job");
         }
       }
-      ImportResult imported = ImportDataset(ws, request);
+      ImportResult imported = ImportFileRequest(ws, request);
       if (on_import) on_import(text, imported);
       *ref = {imported.version.name, imported.version.version};
       *table = std::move(imported.table);
