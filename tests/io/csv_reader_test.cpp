@@ -310,6 +310,23 @@ TEST_F(CsvReaderTest, SkipPolicyKeepsGoodRowsAndReturnsEveryBadOne) {
   EXPECT_EQ(r.rejected[2].text, "5,\"e\n");
 }
 
+// A skipped row's other values do not decide their columns' types: its text in `x` leaves `x`
+// int64, in the inference sample and after it (where a value outside the type restarts the read).
+TEST_F(CsvReaderTest, ASkippedRowDoesNotWidenAColumn) {
+  ReadOptions o;
+  o.on_bad_rows = BadRowPolicy::kSkip;
+  o.types = {{"y", DataType::kInt64}};
+  o.sample_rows = 3;
+  for (const std::string& csv : {std::string("x,y\n1,2\nabc,bad\n4,5\n"),
+                                 std::string("x,y\n1,2\n2,3\n3,4\n4,5\nabc,bad\n2.5,NA\n")}) {
+    auto r = Read(csv, o);
+    ASSERT_EQ(r.rejected.size(), 1u) << csv;
+    EXPECT_EQ(r.rejected[0].text, "abc,bad");
+    EXPECT_EQ(r.table.column("x").type(), csv.size() < 30 ? DataType::kInt64 : DataType::kFloat64)
+        << csv;
+  }
+}
+
 // A line of spaces is blank, as pandas, batch transform and the server read it.
 TEST_F(CsvReaderTest, LinesOfSpacesAreBlank) {
   auto r = Read("a,b\n1,2\n   \n\t\n3,4\n");

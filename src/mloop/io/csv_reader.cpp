@@ -289,6 +289,9 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
   fields.reserve(ncols + 1);
   std::vector<TypedValue> cells(ncols);
   std::vector<std::string> scratch(ncols);
+  // The row's values outside their column's type: they widen it only when the row is kept (a
+  // row rejected under --on-bad-rows skip must not turn its column into text).
+  std::vector<std::pair<size_t, DataType>> widen_row;
   int64_t line = 0;  // relative line of the current row
 
   auto reject = [&](const Row& row, const char* at, std::string reason) {
@@ -327,6 +330,7 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
                              : ""));
     } else {
       bool ok = true;
+      widen_row.clear();
       for (size_t j = 0; j < ncols && ok; ++j) {
         const FieldRef& f = fields[j];
         std::string_view text = FieldText(f, scratch[j]);
@@ -341,7 +345,7 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
         }
         if (cp.unseen) {  // the column's first value: its own type, not float64's join
           const DataType seen = InferValueType(text);
-          out.widen[j] = out.widen[j] ? JoinTypes(*out.widen[j], seen) : seen;
+          widen_row.emplace_back(j, out.widen[j] ? JoinTypes(*out.widen[j], seen) : seen);
           cell.valid = false;
           continue;
         }
@@ -377,12 +381,13 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
                 IsIntegerLiteral(text)) {
               seen = DataType::kString;
             }
-            out.widen[j] = JoinTypes(current, seen);
+            widen_row.emplace_back(j, JoinTypes(current, seen));
             cell.valid = false;
           }
         }
       }
       if (ok) {
+        for (const auto& [j, type] : widen_row) out.widen[j] = type;
         for (size_t j = 0; j < ncols; ++j) AppendTyped(out.builders[j], cells[j]);
       }
     }
@@ -548,6 +553,19 @@ void CsvReader::InferTypes() {
     if (row.next == end && !eof_) break;  // may be incomplete
     p = row.next;
     if (row.status != RowStatus::kOk || fields.size() != ncols) continue;
+    // A row whose declared column holds no value of its type is a bad row: its other values do
+    // not take part (under --on-bad-rows skip, text there would make a number column text).
+    bool bad = false;
+    for (size_t j = 0; j < ncols && !bad; ++j) {
+      const ColumnPlan& c = plan_.columns[j];
+      if (!c.declared) continue;
+      std::string_view text = FieldText(fields[j], scratch);
+      TypedValue cell;
+      bad = !(options_.missing.Contains(text) &&
+              (!fields[j].quoted || c.type != DataType::kString)) &&
+            !ParseTyped(text, c.type, true, &cell);
+    }
+    if (bad) continue;
     ++rows;
     for (size_t j = 0; j < ncols; ++j) {
       if (plan_.columns[j].declared) continue;
