@@ -241,7 +241,7 @@ ImportResult ImportDataFile(Workspace& ws, const std::string& file, bool announc
   std::string note;
   ImportResult r = ImportFileRequest(ws, request, &note);
   if (!note.empty()) std::cerr << "warning: " << note << "\n";
-  if (announce) AnnounceImport(file, r, before, note.empty() ? request.options_of_version : 0);
+  if (announce) AnnounceImport(file, r, before, request.options_of_version);
 
   // A file named like an earlier one (another directory's iris.csv) is a new version of that
   // dataset: said when its columns are others, which is seldom what a new version means.

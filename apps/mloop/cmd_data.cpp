@@ -97,6 +97,8 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
       if (std::find(tokens.begin(), tokens.end(), t) == tokens.end()) tokens.push_back(t);
     }
     req.read.missing = MissingTokens(tokens);
+    req.na_added = a.na;
+    req.no_default_na = a.no_default_na;
   }
   if (!a.on_bad_rows.empty() && a.on_bad_rows != "fail" && a.on_bad_rows != "skip") {
     throw UsageError("--on-bad-rows must be 'fail' or 'skip', not '" + a.on_bad_rows + "'");

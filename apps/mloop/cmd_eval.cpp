@@ -206,8 +206,10 @@ int RunEval(const GlobalOptions& global, const EvalArgs& a) {
   std::string subject;
   std::string warning;  // the data is the model's training data
   if (from_predictions) {
-    ReadOptions ro;
-    ro.threads = ws ? ws->config().threads : (global.threads >= 0 ? global.threads : 0);
+    // Read as the workspace reads files (its missing-value tokens), or with the defaults.
+    ReadOptions ro = ws ? WorkspaceReadOptions(*ws) : ReadOptions();
+    ro.on_bad_rows = BadRowPolicy::kFail;
+    if (!ws) ro.threads = global.threads >= 0 ? global.threads : 0;
     // CSV or JSON Lines (.jsonl, .ndjson, .json), as predict and transform write them.
     Table t = DetectInputFormat(a.predictions) == SourceFormat::kJsonLines
                   ? ReadJsonLines(a.predictions, ro).table

@@ -30,6 +30,11 @@ NUM_FEATURES = booster.num_features()
 app = FastAPI()
 
 
+# pandas' read_csv default missing-value tokens (mloop's default since bundle format 3).
+MISSING_TOKENS = {b"", b"#N/A", b"#N/A N/A", b"#NA", b"-1.#IND", b"-1.#QNAN", b"-NaN", b"-nan",
+                  b"1.#IND", b"1.#QNAN", b"<NA>", b"N/A", b"NA", b"NULL", b"NaN", b"None", b"n/a",
+                  b"nan", b"null"}
+
 def parse_csv(body: bytes) -> np.ndarray:
     """Headerless CSV records -> float32 matrix (records x features); raises ValueError."""
     lines = [line for line in body.replace(b"\r", b"").split(b"\n") if line.strip()]
@@ -40,7 +45,8 @@ def parse_csv(body: bytes) -> np.ndarray:
     if flat.size == len(lines) * NUM_FEATURES and all(
             line.count(b",") == NUM_FEATURES - 1 for line in lines):
         return flat.reshape(len(lines), NUM_FEATURES)
-    # General path: empty fields (and NA/NaN/null) are missing values.
+    # General path: empty fields (and pandas' other missing-value tokens, as mloop reads them)
+    # are missing values.
     rows = []
     for i, line in enumerate(lines, 1):
         fields = line.split(b",")
@@ -49,7 +55,7 @@ def parse_csv(body: bytes) -> np.ndarray:
         row = []
         for field in fields:
             field = field.strip()
-            row.append(math.nan if field in (b"", b"NA", b"NaN", b"null") else float(field))
+            row.append(math.nan if field in MISSING_TOKENS else float(field))
         rows.append(row)
     return np.asarray(rows, dtype=np.float32)
 

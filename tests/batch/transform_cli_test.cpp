@@ -157,6 +157,21 @@ TEST_F(TransformCliTest, MissingValueTokensAreTheModels) {
   r = Run("predict old/1 --data b.csv -o old_predicted.csv");  // predict reads as transform does
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err, "'NULL' is not a valid int64");
+  // Stored again, such a model says which tokens it reads: the old four.
+  ASSERT_EQ(Run("models export old/1 --output ex_old").code, 0);
+  EXPECT_EQ(nlohmann::json::parse(Read("ex_old/manifest.json"))["missing_values"],
+            nlohmann::json::parse(R"(["", "NA", "NaN", "null"])"));
+
+  // A number as a token (--na -999): missing in records of numbers too, which transform parses
+  // its own fast way.
+  WriteFile(dir_ / "n.csv", "a,b,y\n1.5,2.5,1\n-999,3.5,2\n2.5,-999,3\n3.5,4.5,4\n4.5,1.5,5\n");
+  ASSERT_EQ(Run("data import n.csv --name n --na -999").code, 0);
+  r = Run("train n --target y --algo linear --task regression --split none -q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  WriteFile(dir_ / "nb.csv", "a,b\n-999,0.5\n1.0,2.0\n");
+  ASSERT_EQ(Run("transform -m 3 -i nb.csv -o n_out.csv").code, 0);
+  ASSERT_EQ(Run("predict 3 --data nb.csv -o n_predicted.csv").code, 0);
+  EXPECT_EQ(Read("n_out.csv"), Read("n_predicted.csv"));
   EXPECT_CONTAINS(Read("old.csv.errors.jsonl"), "got \\\"NULL\\\"");
 }
 

@@ -350,12 +350,9 @@ TEST_F(CliTest, ImportReadsStandardInput) {
   EXPECT_EQ(r.err.find("mloop-input-"), std::string::npos) << r.err;
 }
 
-// --na adds a token to the missing values, as pandas' na_values adds to its defaults: an empty
-// cell stays missing beside it. --no-default-na reads only the given tokens
-// (keep_default_na=False).
 // `train FILE` of a file imported before with roles of its own (an id, the target) reads it
 // again with them: a changed file's new version keeps its id out of the features and its
-// target. A declared column the file no longer has falls back to the workspace's settings.
+// target. A declared column the file no longer has loses its role; the other options stay.
 TEST_F(CliTest, TrainFileKeepsTheOptionsItWasImportedWith) {
   ASSERT_EQ(Run("init").code, 0);
   std::string csv = "id,x,y\n";
@@ -381,13 +378,29 @@ TEST_F(CliTest, TrainFileKeepsTheOptionsItWasImportedWith) {
   EXPECT_EQ(run["lineage"]["target"], "y");
   EXPECT_EQ(run["lineage"]["dataset"]["version"], 2);
 
-  WriteFile(dir_ / "c.csv", "key,x,y\n1,2,0\n2,3,1\n3,4,0\n4,5,1\n");
-  r = Run("train c.csv --target y --algo logistic --split none -q");
+  // The id column renamed: its role is left out, the target and the --na token kept.
+  WriteFile(dir_ / "c.csv", "key,x,y\n1,2,0\n2,?,1\n3,4,0\n4,5,1\n");
+  r = Run("train c.csv --algo logistic --split none -q");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_CONTAINS(r.err, "warning: a role is given for column 'id', which c.csv does not have");
-  EXPECT_CONTAINS(r.err, "imported with the workspace's settings instead of c@2's options");
+  EXPECT_CONTAINS(r.err,
+                  "warning: c.csv no longer has column id, whose type or role c@2 declared; the "
+                  "file's other import options are kept");
   schema = nlohmann::json::parse(Run("data show c@3 --json").out)["schema"];
   EXPECT_EQ(schema[0]["role"], "feature");
+  EXPECT_EQ(schema[1]["type"], "int64");
+  EXPECT_EQ(schema[1]["missing"], 1);
+  EXPECT_EQ(schema[2]["role"], "target");
+  // The workspace's tokens of now, with the file's own --na on top: MISSING, a token the
+  // workspace added since, is missing too.
+  std::string config = ReadFile(dir_ / "mloop.yaml");
+  config.replace(config.find("\"null\"]"), 7, "\"null\", \"MISSING\"]");
+  WriteFile(dir_ / "mloop.yaml", config);
+  WriteFile(dir_ / "c.csv", "key,x,y\n1,2,0\n2,?,1\n3,MISSING,0\n4,5,1\n");
+  r = Run("train c.csv --algo logistic --split none -q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  schema = nlohmann::json::parse(Run("data show c@4 --json").out)["schema"];
+  EXPECT_EQ(schema[1]["type"], "int64");
+  EXPECT_EQ(schema[1]["missing"], 2);
   // Without a target declared anywhere, a file still needs --target.
   WriteFile(dir_ / "d.csv", "x,y\n1,0\n2,1\n");
   r = Run("train d.csv --algo logistic");
@@ -395,6 +408,9 @@ TEST_F(CliTest, TrainFileKeepsTheOptionsItWasImportedWith) {
   EXPECT_CONTAINS(r.err, "needs a target");
 }
 
+// --na adds a token to the missing values, as pandas' na_values adds to its defaults: an empty
+// cell stays missing beside it. --no-default-na reads only the given tokens
+// (keep_default_na=False).
 TEST_F(CliTest, ImportNaTokensAddToTheDefaults) {
   ASSERT_EQ(Run("init").code, 0);
   WriteFile(dir_ / "na.csv", "a,b\n1,\n2,3\n?,NA\n");

@@ -13,13 +13,15 @@
 namespace mloop {
 namespace {
 
+const MissingTokens kTokens;  // the default (pandas') missing-value tokens
+
 const std::vector<Field> kInputs = {{"age", DataType::kInt64},
                                     {"income", DataType::kFloat64},
                                     {"plan", DataType::kString},
                                     {"active", DataType::kBool}};
 
 RecordProblem ProblemOf(std::string_view body, RecordFormat format) {
-  RecordBatch batch(kInputs, MissingTokens());
+  RecordBatch batch(kInputs, kTokens);
   try {
     batch.ParseBody(body, format);
   } catch (const RecordError& e) {
@@ -43,7 +45,7 @@ TEST(RecordsTest, ContentTypes) {
 }
 
 TEST(RecordsTest, CsvRecordsInInputOrder) {
-  RecordBatch batch(kInputs, MissingTokens());
+  RecordBatch batch(kInputs, kTokens);
   EXPECT_EQ(
       batch.ParseBody("34,5.5,basic,true\r\n\n51,,\"pro, yearly\",false\n", RecordFormat::kCsv), 2);
   Table t = batch.Finish();
@@ -66,7 +68,7 @@ TEST(RecordsTest, CsvRecordsInInputOrder) {
 // of a one-column frame writes NaN so); skipped, every later answer would belong to another
 // record. A line of spaces is still blank, and JSON Lines skip empty lines.
 TEST(RecordsTest, AnEmptyLineIsAMissingValueForOneInput) {
-  RecordBatch batch({{"bmi", DataType::kFloat64}}, MissingTokens());
+  RecordBatch batch({{"bmi", DataType::kFloat64}}, kTokens);
   EXPECT_EQ(batch.ParseBody("32.1\n\n21.6\r\n\r\n  \n", RecordFormat::kCsv), 4);
   const Table t = batch.Finish();
   ASSERT_EQ(t.num_rows(), 4);
@@ -80,7 +82,7 @@ TEST(RecordsTest, AnEmptyLineIsAMissingValueForOneInput) {
 // A quote opens a quoted field only at the field's start, as `mloop data import` reads a file:
 // inch marks in product text neither join records nor lose one.
 TEST(RecordsTest, CsvQuotesInsideAFieldAreCharacters) {
-  RecordBatch batch(kInputs, MissingTokens());
+  RecordBatch batch(kInputs, kTokens);
   EXPECT_EQ(batch.ParseBody("1,2,12\" pipe,true\n3,4,14\" pipe,false\n5,6,\"two\nlines\",true\n",
                             RecordFormat::kCsv),
             3);
@@ -105,7 +107,7 @@ TEST(RecordsTest, CsvQuotedFieldsAndStringsKeepTokens) {
   EXPECT_FALSE(SplitCsvLine("a,\"b", ',', &fields, &scratch));
   // As `mloop data import` reads a CSV file (and so the model's training data): a missing-value
   // token is missing for every input, string ones included, unless quoted for a string input.
-  RecordBatch batch(kInputs, MissingTokens());
+  RecordBatch batch(kInputs, kTokens);
   batch.ParseBody("1,NA,NA,\n2,3,\"NA\",true\n3,4,\"\",false\n4,5,,true\n5,NaN,null,0\n",
                   RecordFormat::kCsv);
   Table t = batch.Finish();
@@ -141,7 +143,7 @@ TEST(RecordsTest, CsvProblemsNameRecordAndField) {
 // CSV fields are missing for the model's tokens: pandas' by default (NULL, N/A, None, nan, ...),
 // unquoted for a string input; a model made before bundle format 3 reads only the old four.
 TEST(RecordsTest, CsvMissingTokensAreTheModels) {
-  RecordBatch batch(kInputs, MissingTokens());
+  RecordBatch batch(kInputs, kTokens);
   EXPECT_EQ(batch.ParseBody("NULL,N/A,None,nan\n-nan,#N/A,\"None\",<NA>\n", RecordFormat::kCsv), 2);
   Table t = batch.Finish();
   for (const char* input : {"age", "income", "active"}) {
@@ -151,7 +153,8 @@ TEST(RecordsTest, CsvMissingTokensAreTheModels) {
   EXPECT_FALSE(t.column("plan").IsValid(0));
   EXPECT_EQ(t.column("plan").StringAt(1), "None");
 
-  RecordBatch legacy(kInputs, MissingTokens(LegacyMissingTokens()));
+  const MissingTokens legacy_tokens(LegacyMissingTokens());
+  RecordBatch legacy(kInputs, legacy_tokens);
   EXPECT_EQ(legacy.ParseBody("NA,,None,null\n", RecordFormat::kCsv), 1);
   t = legacy.Finish();
   EXPECT_FALSE(t.column("age").IsValid(0));
@@ -169,7 +172,7 @@ TEST(RecordsTest, CsvMissingTokensAreTheModels) {
 // data.
 TEST(RecordsTest, AHeaderLineIsRefusedEvenWhenEveryInputIsText) {
   const std::vector<Field> text = {{"plan", DataType::kString}, {"region", DataType::kString}};
-  RecordBatch batch(text, MissingTokens());
+  RecordBatch batch(text, kTokens);
   try {
     batch.ParseBody("plan,region\npro,north\n", RecordFormat::kCsv);
     ADD_FAILURE() << "no error";
@@ -179,7 +182,7 @@ TEST(RecordsTest, AHeaderLineIsRefusedEvenWhenEveryInputIsText) {
   }
   RecordProblem p = ProblemOf("age,income,plan,active\n", RecordFormat::kCsv);
   EXPECT_CONTAINS(p.message, "header line");
-  RecordBatch later(text, MissingTokens());
+  RecordBatch later(text, kTokens);
   EXPECT_EQ(later.ParseBody("pro,north\nplan,region\n", RecordFormat::kCsv), 2);
 }
 
@@ -188,13 +191,13 @@ TEST(RecordsTest, JsonShapes) {
                            R"([34, 5.5, "basic", true])",
                            R"([{"age": 34, "income": 5.5, "plan": "basic", "active": true}])",
                            R"({"instances": [[34, 5.5, "basic", true]]})"}) {
-    RecordBatch batch(kInputs, MissingTokens());
+    RecordBatch batch(kInputs, kTokens);
     EXPECT_EQ(batch.ParseBody(body, RecordFormat::kJson), 1) << body;
     Table t = batch.Finish();
     EXPECT_EQ(t.column("age").i64()[0], 34) << body;
     EXPECT_EQ(t.column("plan").StringAt(0), "basic") << body;
   }
-  RecordBatch batch(kInputs, MissingTokens());
+  RecordBatch batch(kInputs, kTokens);
   EXPECT_EQ(batch.ParseBody(R"([[1, null, "a", false], [2, 3, "b", null]])", RecordFormat::kJson),
             2);
   Table t = batch.Finish();
@@ -210,7 +213,7 @@ TEST(RecordsTest, AByteOrderMarkIsNotPartOfTheFirstRecord) {
                               {"\xEF\xBB\xBF"
                                R"([34, 5.5, "basic", true])",
                                RecordFormat::kJson}}) {
-    RecordBatch batch(kInputs, MissingTokens());
+    RecordBatch batch(kInputs, kTokens);
     EXPECT_EQ(batch.ParseBody(body, format), 1);
     EXPECT_EQ(batch.Finish().column("age").i64()[0], 34);
   }
@@ -227,7 +230,7 @@ TEST(RecordsTest, JsonProblems) {
   EXPECT_EQ(p.message, "not an input of the model (did you mean 'age'?)");
   // Batch files leave other members out (an id, the label); a misspelt input is still named.
   {
-    RecordBatch batch(kInputs, MissingTokens());
+    RecordBatch batch(kInputs, kTokens);
     batch.IgnoreUnknownMembers(true);
     EXPECT_FALSE(batch.AppendJson(
         R"({"id": 7, "age": 34, "income": 5.5, "plan": "basic", "active": true, "y": 1})", 1));
@@ -244,7 +247,7 @@ TEST(RecordsTest, JsonProblems) {
     EXPECT_EQ(batch.Finish().column("age").i64()[0], 34);
   }
   // A line of JSON Lines holding a document of records, or part of a pretty-printed one, says so.
-  RecordBatch lines(kInputs, MissingTokens());
+  RecordBatch lines(kInputs, kTokens);
   auto line_problem = lines.AppendJson(
       R"([{"age": 1, "income": 1, "plan": "a", "active": true}, {"age": 2}, {"age": 3}])", 4);
   ASSERT_TRUE(line_problem);
@@ -254,7 +257,7 @@ TEST(RecordsTest, JsonProblems) {
   ASSERT_TRUE(line_problem);
   EXPECT_CONTAINS(line_problem->message, "a pretty-printed document spans many");
   // An integral number written as a double is an integer; 34.5 is not.
-  RecordBatch ints(kInputs, MissingTokens());
+  RecordBatch ints(kInputs, kTokens);
   EXPECT_EQ(ints.ParseBody(R"([{"age": 34.0, "income": 5.5, "plan": "basic", "active": true},
                               {"age": 1e3, "income": 5.5, "plan": "basic", "active": true}])",
                            RecordFormat::kJson),
@@ -290,7 +293,7 @@ TEST(RecordsTest, JsonProblems) {
   p = ProblemOf(R"([[[1, 2, "a", true], [1, 2, "a", true]]])", RecordFormat::kJson);
   EXPECT_CONTAINS(p.message, "is an array of records where one record was expected: a JSON body");
   EXPECT_EQ(p.message.find("jq"), std::string::npos);
-  RecordBatch instances(kInputs, MissingTokens());  // "instances" still works
+  RecordBatch instances(kInputs, kTokens);  // "instances" still works
   EXPECT_EQ(instances.ParseBody(R"({"instances": [[1, 2, "a", true]]})", RecordFormat::kJson), 1);
 }
 
@@ -298,7 +301,7 @@ TEST(RecordsTest, JsonProblems) {
 // nanoseconds sent as seconds overflowed into year -290308 and were predicted on.
 TEST(RecordsTest, EpochSecondsOutOfRangeAreProblems) {
   const std::vector<Field> inputs = {{"ts", DataType::kTimestamp}, {"x", DataType::kFloat64}};
-  RecordBatch ok(inputs, MissingTokens());
+  RecordBatch ok(inputs, kTokens);
   EXPECT_EQ(ok.ParseBody(R"([[1622599200, 1], [1622599200.5, 2], [-1, 3]])", RecordFormat::kJson),
             3);
   Table t = ok.Finish();
@@ -308,7 +311,7 @@ TEST(RecordsTest, EpochSecondsOutOfRangeAreProblems) {
   // Milliseconds sent as seconds (1622599200000: the year 53387) are beyond years 0000-9999.
   for (const char* v : {"1622599200000000000", "1.6e18", "1e20", "16225992000000", "-1e300",
                         "1622599200000", "1622599200000.5", "253402300800", "-62167219201"}) {
-    RecordBatch batch(inputs, MissingTokens());
+    RecordBatch batch(inputs, kTokens);
     try {
       batch.ParseBody(std::string("[[") + v + ", 1]]", RecordFormat::kJson);
       ADD_FAILURE() << "no error for " << v;
@@ -332,7 +335,7 @@ TEST(RecordsTest, TextThatIsNotUtf8IsAProblem) {
 }
 
 TEST(RecordsTest, AFailedBodyLeavesEarlierRecords) {
-  RecordBatch batch(kInputs, MissingTokens());
+  RecordBatch batch(kInputs, kTokens);
   EXPECT_EQ(batch.ParseBody("1,2,a,true\n", RecordFormat::kCsv), 1);
   EXPECT_THROW(batch.ParseBody("3,4,b,true\n5,x,c,true\n", RecordFormat::kCsv), RecordError);
   EXPECT_EQ(batch.size(), 1);
@@ -344,14 +347,14 @@ TEST(RecordsTest, AFailedBodyLeavesEarlierRecords) {
 
 TEST(RecordsTest, EncodeModeEqualsTheTableThroughTheEncoding) {
   const std::string body = "34,5.5,basic,true\n,,pro,\n7,1e3,other,false\n";
-  RecordBatch table_batch(kInputs, MissingTokens());
+  RecordBatch table_batch(kInputs, kTokens);
   table_batch.ParseBody(body, RecordFormat::kCsv);
   const Table t = table_batch.Finish();
   for (bool impute : {false, true}) {
     EncodingOptions options;
     options.impute = impute;
     const Encoding encoding = Encoding::Fit(t, options);
-    RecordBatch batch(&encoding, MissingTokens());
+    RecordBatch batch(&encoding, kTokens);
     EXPECT_EQ(batch.ParseBody(body, RecordFormat::kCsv), 3);
     EXPECT_THROW(batch.ParseBody("1,x,basic,true\n", RecordFormat::kCsv), RecordError);
     const DenseMatrix mine = batch.FinishEncoded();

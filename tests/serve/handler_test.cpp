@@ -17,6 +17,8 @@
 namespace mloop {
 namespace {
 
+const MissingTokens kTokens;  // the default (pandas') missing-value tokens
+
 using testing::TempDir;
 
 // 300 rows: x1, x2 (numbers), color (string); y binary (classes = 2) or 3 classes.
@@ -179,7 +181,7 @@ TEST_F(HandlerTest, CsvAndJsonInvocationsEqualThePredictor) {
   EXPECT_EQ(Header(res, "X-Amzn-Invoked-Production-Variant"), "production");
   EXPECT_EQ(Header(res, "X-Mloop-Model-Version"), "m/1");
 
-  RecordBatch batch(reg.models["1"]->inputs(), MissingTokens());
+  RecordBatch batch(reg.models["1"]->inputs(), kTokens);
   batch.ParseBody(csv, RecordFormat::kCsv);
   Table expected = reg.models["1"]->Predict(batch.Finish());
   std::string want;

@@ -349,9 +349,15 @@ TransformPlan MakePlan(const Predictor& predictor, const TransformOptions& optio
     }
   }
 
-  // The fast way for CSV records of numbers (an empty field is missing there).
+  // The fast way for CSV records of numbers: an empty field is missing there, and any number is
+  // a value, so not for a model whose missing-value tokens say otherwise (--na -999).
+  const auto& tokens = predictor.missing_tokens().tokens();
+  const bool numbers_are_values = std::none_of(tokens.begin(), tokens.end(), [](const auto& t) {
+    double v;
+    return ParseFloat64(t, &v) && std::isfinite(v);
+  });
   if (input == InputKind::kCsv && (p.header || p.input_filter.is_root()) &&
-      predictor.missing_tokens().Contains("") &&
+      predictor.missing_tokens().Contains("") && numbers_are_values &&
       std::all_of(p.inputs.begin(), p.inputs.end(),
                   [](const Field& f) { return f.type == DataType::kFloat64; })) {
     p.fast_csv = true;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "mloop/core/error.h"
 #include "mloop/core/hash.h"
@@ -42,6 +43,10 @@ std::string OptionsJson(const ImportRequest& r, const ReadResult& result, Source
   nlohmann::json j = CommonOptionsJson(r.read);
   if (format == SourceFormat::kCsv && r.sql.empty()) {
     j["missing_values"] = r.read.missing.tokens();
+    if (!r.na_added.empty() || r.no_default_na) {
+      j["na_added"] = r.na_added;
+      j["no_default_na"] = r.no_default_na;
+    }
     j["delimiter"] = std::string(1, result.delimiter);
     j["header"] = r.read.header;
   }
@@ -313,11 +318,13 @@ Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file,
 
 namespace {
 
-// `read` with the options `v` was imported with that a default import does not give: declared
-// types and roles, missing-value tokens, no header row. False when there are none.
-bool CarryDeclaredOptions(const DatasetVersion& v, ReadOptions* read) {
+// `request` with the options `v` was imported with that a default import does not give:
+// declared types and roles, `--na` / `--no-default-na` (on top of the workspace's tokens of now),
+// no header row, the bad-row policy. False when there are none.
+bool CarryDeclaredOptions(const DatasetVersion& v, ImportRequest* request) {
   const nlohmann::json o = nlohmann::json::parse(v.options_json, nullptr, false);
   if (!o.is_object()) return false;
+  ReadOptions* read = &request->read;
   ReadOptions carried = *read;
   if (o.contains("types") && o["types"].is_object()) {
     for (const auto& [column, name] : o["types"].items()) {
@@ -331,19 +338,31 @@ bool CarryDeclaredOptions(const DatasetVersion& v, ReadOptions* read) {
       if (role) carried.roles[column] = *role;
     }
   }
-  if (o.contains("missing_values") && o["missing_values"].is_array()) {
+  std::vector<std::string> na_added;
+  const bool no_default_na = o.value("no_default_na", false) == true;
+  if (o.contains("na_added") && o["na_added"].is_array()) {
+    for (const auto& t : o["na_added"]) {
+      if (t.is_string()) na_added.push_back(t.get<std::string>());
+    }
+  }
+  if (no_default_na || !na_added.empty()) {
     std::vector<std::string> tokens;
-    for (const auto& t : o["missing_values"]) {
-      if (t.is_string()) tokens.push_back(t.get<std::string>());
+    if (!no_default_na) tokens = read->missing.tokens();
+    for (const std::string& t : na_added) {
+      if (std::find(tokens.begin(), tokens.end(), t) == tokens.end()) tokens.push_back(t);
     }
     carried.missing = MissingTokens(std::move(tokens));
   }
   if (o.contains("header") && o["header"].is_boolean()) carried.header = o["header"].get<bool>();
+  if (o.value("on_bad_rows", "") == "skip") carried.on_bad_rows = BadRowPolicy::kSkip;
   if (carried.types.empty() && carried.roles.empty() && carried.header == read->header &&
-      carried.missing.tokens() == read->missing.tokens()) {
+      carried.missing.tokens() == read->missing.tokens() &&
+      carried.on_bad_rows == read->on_bad_rows) {
     return false;
   }
   *read = std::move(carried);
+  request->na_added = std::move(na_added);
+  request->no_default_na = no_default_na;
   return true;
 }
 
@@ -360,33 +379,40 @@ ImportRequest FileImportRequest(Workspace& ws, const std::filesystem::path& file
   req.name = DatasetNameFromFile(file.string());
   req.read = WorkspaceReadOptions(ws);
   req.keep_table = true;
-  // The options of the file's latest import into this dataset.
+  // The options of the file's latest import into this dataset (not of a pipe, whose earlier
+  // input was other data).
   const std::string source = AbsolutePath(file);
+  if (source.rfind("/dev/", 0) == 0 || source.rfind("/proc/", 0) == 0) return req;
   std::optional<DatasetVersion> last;
   for (const DatasetVersion& v : ws.metadata().ListDatasetVersions(req.name)) {
     if (v.source_uri == source && (!last || v.version > last->version)) last = v;
   }
-  if (last && CarryDeclaredOptions(*last, &req.read)) req.options_of_version = last->version;
+  if (last && CarryDeclaredOptions(*last, &req)) req.options_of_version = last->version;
   return req;
 }
 
 ImportResult ImportFileRequest(Workspace& ws, const ImportRequest& request, std::string* note) {
   if (request.options_of_version == 0) return ImportDataset(ws, request);
-  try {
-    return ImportDataset(ws, request);
-  } catch (const Error& e) {
-    // A declared column the file no longer has: its options belong to the file as it was.
-    if (e.code() != ErrorCode::kInvalidArgument) throw;
-    ImportRequest plain = request;
-    plain.read = WorkspaceReadOptions(ws);
-    plain.options_of_version = 0;
-    ImportResult r = ImportDataset(ws, plain);
-    if (note) {
-      *note = std::string(e.what()) + "; imported with the workspace's settings instead of " +
-              request.name + "@" + std::to_string(request.options_of_version) + "'s options";
-    }
-    return r;
+  // The carried options of a column the file no longer has are left out, the others kept.
+  ImportRequest lenient = request;
+  lenient.read.declared_if_present = true;
+  ImportResult r = ImportDataset(ws, lenient);
+  const std::vector<std::string> names = SchemaFromJson(r.version.schema_json).names();
+  std::set<std::string> gone;
+  for (const auto& [column, type] : request.read.types) {
+    if (std::find(names.begin(), names.end(), column) == names.end()) gone.insert(column);
   }
+  for (const auto& [column, role] : request.read.roles) {
+    if (std::find(names.begin(), names.end(), column) == names.end()) gone.insert(column);
+  }
+  if (note && !gone.empty()) {
+    *note = request.file.string() + " no longer has " +
+            (gone.size() == 1 ? "column " : "columns ") + Join({gone.begin(), gone.end()}, ", ") +
+            ", whose type or role " + request.name + "@" +
+            std::to_string(request.options_of_version) +
+            " declared; the file's other import options are kept";
+  }
+  return r;
 }
 
 namespace {

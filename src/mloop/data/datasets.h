@@ -35,6 +35,10 @@ struct ImportRequest {
   // FileImportRequest: the version of this dataset whose declared options the request carries
   // (0: none).
   int64_t options_of_version = 0;
+  // What `--na` and `--no-default-na` made of `read.missing`, recorded with the version so that
+  // a later import of the file declares the same on top of the workspace's tokens of then.
+  std::vector<std::string> na_added;
+  bool no_default_na = false;
 };
 
 struct ImportResult {
@@ -120,9 +124,8 @@ Table ReadDataFile(const Workspace& ws, const std::filesystem::path& file,
 // (ImportRequest::options_of_version): a new version of the file keeps its id and target roles.
 ImportRequest FileImportRequest(Workspace& ws, const std::filesystem::path& file);
 
-// ImportDataset of FileImportRequest's `request`; when the options it carries name a column the
-// file no longer has, the file is imported with the workspace's settings instead, and `note`
-// (when given) says why.
+// ImportDataset of FileImportRequest's `request`; the types and roles it carries for a column the
+// file no longer has are left out, and `note` (when given) names those columns.
 ImportResult ImportFileRequest(Workspace& ws, const ImportRequest& request,
                                std::string* note = nullptr);
 

@@ -512,7 +512,7 @@ void CsvReader::ReadHeader() {
     pos_ = p - data;
   }
   for (const auto& [name, type] : options_.types) {
-    if (options_.types_if_present) break;
+    if (options_.types_if_present || options_.declared_if_present) break;
     if (std::find(names.begin(), names.end(), name) == names.end()) {
       throw InvalidArgument("a type is declared for column '" + name + "', which " +
                                 path_.string() + " does not have" + DidYouMean(name, names),
@@ -520,6 +520,7 @@ void CsvReader::ReadHeader() {
     }
   }
   for (const auto& [name, role] : options_.roles) {
+    if (options_.declared_if_present) break;
     if (std::find(names.begin(), names.end(), name) == names.end()) {
       throw InvalidArgument("a role is given for column '" + name + "', which " + path_.string() +
                                 " does not have" + DidYouMean(name, names),

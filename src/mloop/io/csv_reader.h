@@ -8,8 +8,7 @@
 //   read again, so inference never rejects a row. Declared types are never widened: a value that
 //   does not fit is a bad row.
 // - Missing-value tokens (default: pandas', DefaultMissingTokens) become missing values, except
-// quoted
-//   fields of string columns, which keep their literal text ("NA" quoted is the string NA).
+//   quoted fields of string columns, which keep their literal text ("NA" quoted is the string NA).
 // - gzip and zstd input; large inputs are parsed by several threads in blocks.
 // - Bad rows stop the read with "file:line:column: reason" and the offending text
 //   (BadRowPolicy::kFail), or are returned verbatim with their reason (kSkip).

@@ -469,7 +469,7 @@ void JsonLinesReader::CheckNames() const {
   std::vector<std::string> names;
   for (const auto& c : columns_) names.push_back(c.name);
   for (const auto& [name, type] : options_.types) {
-    if (options_.types_if_present) break;
+    if (options_.types_if_present || options_.declared_if_present) break;
     if (!index_.count(name)) {
       throw InvalidArgument("a type is declared for column '" + name + "', which " +
                                 path_.string() + " does not have" + DidYouMean(name, names),
@@ -477,6 +477,7 @@ void JsonLinesReader::CheckNames() const {
     }
   }
   for (const auto& [name, role] : options_.roles) {
+    if (options_.declared_if_present) break;
     if (!index_.count(name)) {
       throw InvalidArgument("a role is given for column '" + name + "', which " + path_.string() +
                                 " does not have" + DidYouMean(name, names),

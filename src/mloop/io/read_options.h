@@ -33,6 +33,10 @@ struct ReadOptions {
   std::optional<DataType> undeclared_type;
   // Column roles recorded in the schema (target, id, event_time, ignored).
   std::map<std::string, Role> roles;
+  // Types and roles naming a column the input does not have are ignored instead of refused (an
+  // earlier import's options read again: `train FILE` of a file that lost a column). The table
+  // read is the same either way, so the import key leaves it out.
+  bool declared_if_present = false;
   MissingTokens missing;
   BadRowPolicy on_bad_rows = BadRowPolicy::kFail;
   int threads = 0;  // 0: one per hardware thread

@@ -32,7 +32,9 @@ MissingTokens::MissingTokens(std::vector<std::string> tokens) : tokens_(std::mov
     if (t.empty()) {
       has_empty_ = true;
     } else {
-      first_[static_cast<unsigned char>(t[0])] = true;
+      first_[static_cast<unsigned char>(t.front())] = true;
+      last_[static_cast<unsigned char>(t.back())] = true;
+      lengths_ |= t.size() < 64 ? uint64_t{1} << t.size() : ~uint64_t{0} << 63;
     }
   }
 }

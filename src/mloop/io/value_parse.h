@@ -32,12 +32,16 @@ class MissingTokens {
  public:
   MissingTokens();  // DefaultMissingTokens()
   explicit MissingTokens(std::vector<std::string> tokens);
-  // Called for every field read: most fields are longer than every token or start with a
-  // character none does, and are answered without a comparison.
+  // Called for every field read: a field whose length, first or last character no token has
+  // (every number, for the default tokens: none ends in a digit) is answered without comparing.
   bool Contains(std::string_view text) const {
-    if (text.size() > max_len_) return false;
     if (text.empty()) return has_empty_;
-    if (!first_[static_cast<unsigned char>(text[0])]) return false;
+    if (text.size() > max_len_) return false;
+    if (text.size() < 64 && !(lengths_ >> text.size() & 1)) return false;
+    if (!first_[static_cast<unsigned char>(text.front())] ||
+        !last_[static_cast<unsigned char>(text.back())]) {
+      return false;
+    }
     for (const auto& t : tokens_) {
       if (t == text) return true;
     }
@@ -49,7 +53,9 @@ class MissingTokens {
   std::vector<std::string> tokens_;
   size_t max_len_ = 0;
   bool has_empty_ = false;
+  uint64_t lengths_ = 0;           // bit L: a token of L characters (all bits from 63 on)
   std::array<bool, 256> first_{};  // the first characters of the tokens
+  std::array<bool, 256> last_{};   // their last characters
 };
 
 // Whole-text parses; surrounding ASCII spaces are allowed. Each returns false when `text` is not

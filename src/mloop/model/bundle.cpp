@@ -48,9 +48,18 @@ nlohmann::json OutputSchema(const Target& target) {
   return out;
 }
 
+namespace {
+// `manifest` as this version writes it: a bundle made before format 3 (no "missing_values")
+// read CSV records with the legacy tokens, and says so now that its format says 3.
+void StampFormat(nlohmann::json& manifest) {
+  manifest["format_version"] = kBundleFormatVersion;
+  if (!manifest.contains("missing_values")) manifest["missing_values"] = LegacyMissingTokens();
+}
+}  // namespace
+
 std::string SaveBundle(const ModelBundle& bundle, ArtifactStore& store) {
   nlohmann::json manifest = bundle.manifest;
-  manifest["format_version"] = kBundleFormatVersion;
+  StampFormat(manifest);
   nlohmann::json files = nlohmann::json::object();
   ModelBundle copy = bundle;
   for (const char* part : kParts) files[part] = store.Put(*PartOf(copy, part));
@@ -161,7 +170,7 @@ void ExportBundle(const ModelBundle& bundle, const std::filesystem::path& dir) {
   if (!bundle.recipe_json.empty()) write("recipe.json", bundle.recipe_json);
   nlohmann::json manifest = bundle.manifest;
   manifest.erase("files");
-  manifest["format_version"] = kBundleFormatVersion;
+  StampFormat(manifest);
   write("manifest.json", manifest.dump(2));
   const bool earlier_export = std::filesystem::exists(dir / "manifest.json", ec);
   files.Commit();

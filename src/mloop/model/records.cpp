@@ -157,7 +157,7 @@ struct RecordBatch::Impl {
   std::vector<std::string_view> fields;
   std::vector<std::string> scratch;
   std::vector<char> quoted;
-  MissingTokens missing;
+  const MissingTokens* missing = nullptr;
   bool ignore_unknown_members = false;  // IgnoreUnknownMembers
   dom::parser parser;
 
@@ -179,16 +179,16 @@ struct RecordBatch::Impl {
   }
 };
 
-RecordBatch::RecordBatch(std::vector<Field> inputs, MissingTokens missing)
+RecordBatch::RecordBatch(std::vector<Field> inputs, const MissingTokens& missing)
     : inputs_(std::move(inputs)), impl_(std::make_unique<Impl>()) {
   for (const Field& f : inputs_) impl_->builders.emplace_back(f.type);
   impl_->values.resize(inputs_.size());
-  impl_->missing = std::move(missing);
+  impl_->missing = &missing;
 }
 
-RecordBatch::RecordBatch(const Encoding* encoding, MissingTokens missing)
+RecordBatch::RecordBatch(const Encoding* encoding, const MissingTokens& missing)
     : inputs_(encoding->inputs()), impl_(std::make_unique<Impl>()) {
-  impl_->missing = std::move(missing);
+  impl_->missing = &missing;
   impl_->encoding = encoding;
   impl_->width = encoding->feature_names().size();
   impl_->values.resize(inputs_.size());
@@ -224,8 +224,8 @@ std::optional<RecordProblem> RecordBatch::AppendValues(const std::vector<std::st
     const DataType type = inputs_[i].type;
     // As the CSV reader: a missing-value token is missing, except quoted for a string input
     // (training read "NA" as missing; reading it as text here would predict another branch).
-    const bool missing = type != DataType::kString ? m.missing.Contains(values[i])
-                         : quoted                  ? !(*quoted)[i] && m.missing.Contains(values[i])
+    const bool missing = type != DataType::kString ? m.missing->Contains(values[i])
+                         : quoted                  ? !(*quoted)[i] && m.missing->Contains(values[i])
                                                    : values[i].empty();
     if (missing) {
       v.valid = false;

@@ -3,7 +3,8 @@
 //
 // Formats (as SageMaker's inference containers take them):
 //   CSV         one record per line, no header, one value per input column in the model's order
-//               (RFC 4180 quoting; an empty field or NA/NaN/null is a missing value)
+//               (RFC 4180 quoting; the model's missing-value tokens, an empty field, NA,
+//               NULL, ..., are missing values)
 //   JSON        one record, or an array of records, or {"instances": [records]}; a record is an
 //               object keyed by column name, or an array of values in the model's order
 //   JSON Lines  one record per line
@@ -65,12 +66,13 @@ class RecordError : public Error {
 class RecordBatch {
  public:
   // `inputs`: the model's input columns, in the order CSV records and arrays list them.
-  // `missing`: the tokens a CSV field is missing for (the model's, Predictor::missing_tokens).
-  RecordBatch(std::vector<Field> inputs, MissingTokens missing);
+  // `missing`: the tokens a CSV field is missing for (the model's, Predictor::missing_tokens),
+  // which must outlive the batch.
+  RecordBatch(std::vector<Field> inputs, const MissingTokens& missing);
   // Encode mode: the inputs are encoding->inputs(), and each record, checked as usual, is encoded
   // straight into a feature row (Encoding::EncodeRow) instead of a table: FinishEncoded returns
   // the rows. What the server does for models without a recipe (Predictor::encodes_records).
-  RecordBatch(const Encoding* encoding, MissingTokens missing);
+  RecordBatch(const Encoding* encoding, const MissingTokens& missing);
   ~RecordBatch();
   RecordBatch(RecordBatch&&) noexcept;
   RecordBatch& operator=(RecordBatch&&) noexcept;

@@ -6,8 +6,9 @@
 //   stores.metadata          "default" (.mloop/metadata.db) or sqlite:///path
 //   stores.artifacts         "default" (.mloop/artifacts) or file:///path
 //   stores.lock_timeout_seconds  10: how long a command waits while another holds the store
-//   ingest.missing_values    pandas' read_csv defaults (DefaultMissingTokens: "", NA, NULL, N/A,
-//   ...) ingest.on_bad_rows       fail | skip threads                  0 (one per core)
+//   ingest.missing_values    pandas' read_csv tokens (DefaultMissingTokens: "", NA, NULL, ...)
+//   ingest.on_bad_rows       fail | skip
+//   threads                  0 (one per core)
 // An unknown key, in the file or in the environment, is an error naming the nearest valid key.
 #pragma once
 
