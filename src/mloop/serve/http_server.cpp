@@ -117,9 +117,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // next request read) within a second or two.
   // A connection that looks idle may have part of a request header in the kernel's buffer, not
   // yet read: it gets a second to finish it (the sweeper then ends it) rather than being cut now.
+  // (Sequentially consistent with ArmDeadline: see there.)
   void Drain() {
     closing_.store(true);
-    if (idle_.load()) deadline_ms_.store(NowMs() + 1000, std::memory_order_relaxed);
+    if (idle_.load()) deadline_ms_.store(NowMs() + 1000);
   }
 
   // The sweeper (any thread): ends a connection whose read or write is past its deadline.
@@ -348,11 +349,15 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!closed_) ::shutdown(fd_, SHUT_RDWR);
   }
 
+  // Draining, a read gets a second at most (see Drain). `closing_` is checked after the store:
+  // a drain that began meanwhile may have set its deadline just before this store replaced it
+  // with the long one, which then held an idle keep-alive connection (and the server's exit)
+  // for the whole timeout. Either this load sees the drain, or the drain's store comes later.
   void ArmDeadline() {
     const int64_t now = NowMs();
-    int64_t deadline = now + int64_t{1000} * server_.options.timeout_seconds;
-    if (closing_.load()) deadline = std::min(deadline, now + 1000);  // draining: see Drain
-    deadline_ms_.store(deadline, std::memory_order_relaxed);
+    const int64_t deadline = now + int64_t{1000} * server_.options.timeout_seconds;
+    deadline_ms_.store(deadline);
+    if (closing_.load()) deadline_ms_.store(std::min(deadline, now + 1000));
   }
 
   // No timer per read or write (they cost as much as the rest of a small request): a deadline
