@@ -90,16 +90,7 @@ void RunImport(const GlobalOptions& global, const ImportArgs& a) {
   }
   // --na adds tokens to the workspace's list (ingest.missing_values), as pandas' na_values adds
   // to its defaults; --no-default-na starts from none (pandas' keep_default_na=False).
-  if (!a.na.empty() || a.no_default_na) {
-    std::vector<std::string> tokens;
-    if (!a.no_default_na) tokens = req.read.missing.tokens();
-    for (const std::string& t : a.na) {
-      if (std::find(tokens.begin(), tokens.end(), t) == tokens.end()) tokens.push_back(t);
-    }
-    req.read.missing = MissingTokens(tokens);
-    req.na_added = a.na;
-    req.no_default_na = a.no_default_na;
-  }
+  DeclareMissingTokens(&req, a.na, a.no_default_na);
   if (!a.on_bad_rows.empty() && a.on_bad_rows != "fail" && a.on_bad_rows != "skip") {
     throw UsageError("--on-bad-rows must be 'fail' or 'skip', not '" + a.on_bad_rows + "'");
   }

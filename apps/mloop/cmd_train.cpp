@@ -100,13 +100,16 @@ void RunTrain(const GlobalOptions& global, TrainArgs a) {
     return UsageError(a.algo + " needs a target: --target COL",
                       "without a target only clustering (--algo kmeans) trains");
   };
-  // (A file named with a '/' or '.' is a file whatever is stored: said before a workspace is
-  // needed.)
-  if (a.target.empty() && needs_target && IsFile(a.dataset) &&
-      a.dataset.find_first_of("/.") != std::string::npos && !OptionalWorkspace(global)) {
-    throw no_target();
+  // (A file named with a '/' or '.' is a file whatever is stored: without a workspace, said
+  // before the workspace is asked for.)
+  auto ws = OptionalWorkspace(global);
+  if (!ws) {
+    if (a.target.empty() && needs_target && IsFile(a.dataset) &&
+        a.dataset.find_first_of("/.") != std::string::npos) {
+      throw no_target();
+    }
+    ws = OpenWorkspace(global);  // says that there is none
   }
-  auto ws = OpenWorkspace(global);
   // A plain name of a stored dataset is that dataset even beside a file of that name.
   const bool data_file = IsDataFileArg(*ws, a.dataset);
   const bool valid_file = !a.valid.empty() && IsDataFileArg(*ws, a.valid);

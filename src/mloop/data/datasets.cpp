@@ -252,17 +252,41 @@ ReadOptions WorkspaceReadOptions(const Workspace& ws) {
   return o;
 }
 
+namespace {
+
+// The strings of `o[key]`, a list in a version's options_json; nullopt when it has none.
+std::optional<std::vector<std::string>> StringList(const nlohmann::json& o, const char* key) {
+  if (!o.is_object() || !o.contains(key) || !o[key].is_array()) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& s : o[key]) {
+    if (s.is_string()) out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+std::string AbsolutePath(const std::filesystem::path& file) {
+  std::error_code ec;
+  return std::filesystem::absolute(file, ec).lexically_normal().string();
+}
+
+}  // namespace
+
 std::vector<std::string> MissingTokensOf(const Workspace& ws, const DatasetVersion& version) {
   const nlohmann::json options = nlohmann::json::parse(version.options_json, nullptr, false);
-  if (options.is_object() && options.contains("missing_values") &&
-      options["missing_values"].is_array()) {
-    std::vector<std::string> tokens;
-    for (const auto& t : options["missing_values"]) {
-      if (t.is_string()) tokens.push_back(t.get<std::string>());
-    }
-    return tokens;
+  return StringList(options, "missing_values").value_or(ws.config().missing_values);
+}
+
+void DeclareMissingTokens(ImportRequest* request, std::vector<std::string> na_added,
+                          bool no_default_na) {
+  if (na_added.empty() && !no_default_na) return;
+  std::vector<std::string> tokens;
+  if (!no_default_na) tokens = request->read.missing.tokens();
+  for (const std::string& t : na_added) {
+    if (std::find(tokens.begin(), tokens.end(), t) == tokens.end()) tokens.push_back(t);
   }
-  return ws.config().missing_values;
+  request->read.missing = MissingTokens(std::move(tokens));
+  request->na_added = std::move(na_added);
+  request->no_default_na = no_default_na;
 }
 
 namespace {
@@ -324,8 +348,12 @@ namespace {
 bool CarryDeclaredOptions(const DatasetVersion& v, ImportRequest* request) {
   const nlohmann::json o = nlohmann::json::parse(v.options_json, nullptr, false);
   if (!o.is_object()) return false;
-  ReadOptions* read = &request->read;
-  ReadOptions carried = *read;
+  ImportRequest carried_request = *request;
+  DeclareMissingTokens(&carried_request,
+                       StringList(o, "na_added").value_or(std::vector<std::string>{}),
+                       o.value("no_default_na", false) == true);
+  const ReadOptions& read = request->read;
+  ReadOptions& carried = carried_request.read;
   if (o.contains("types") && o["types"].is_object()) {
     for (const auto& [column, name] : o["types"].items()) {
       const auto type = name.is_string() ? ParseDataType(name.get<std::string>()) : std::nullopt;
@@ -338,37 +366,15 @@ bool CarryDeclaredOptions(const DatasetVersion& v, ImportRequest* request) {
       if (role) carried.roles[column] = *role;
     }
   }
-  std::vector<std::string> na_added;
-  const bool no_default_na = o.value("no_default_na", false) == true;
-  if (o.contains("na_added") && o["na_added"].is_array()) {
-    for (const auto& t : o["na_added"]) {
-      if (t.is_string()) na_added.push_back(t.get<std::string>());
-    }
-  }
-  if (no_default_na || !na_added.empty()) {
-    std::vector<std::string> tokens;
-    if (!no_default_na) tokens = read->missing.tokens();
-    for (const std::string& t : na_added) {
-      if (std::find(tokens.begin(), tokens.end(), t) == tokens.end()) tokens.push_back(t);
-    }
-    carried.missing = MissingTokens(std::move(tokens));
-  }
   if (o.contains("header") && o["header"].is_boolean()) carried.header = o["header"].get<bool>();
   if (o.value("on_bad_rows", "") == "skip") carried.on_bad_rows = BadRowPolicy::kSkip;
-  if (carried.types.empty() && carried.roles.empty() && carried.header == read->header &&
-      carried.missing.tokens() == read->missing.tokens() &&
-      carried.on_bad_rows == read->on_bad_rows) {
+  if (carried.types.empty() && carried.roles.empty() && carried.header == read.header &&
+      carried.missing.tokens() == read.missing.tokens() &&
+      carried.on_bad_rows == read.on_bad_rows) {
     return false;
   }
-  *read = std::move(carried);
-  request->na_added = std::move(na_added);
-  request->no_default_na = no_default_na;
+  *request = std::move(carried_request);
   return true;
-}
-
-std::string AbsolutePath(const std::filesystem::path& file) {
-  std::error_code ec;
-  return std::filesystem::absolute(file, ec).lexically_normal().string();
 }
 
 }  // namespace
@@ -499,7 +505,7 @@ ImportResult ImportDataset(Workspace& ws, const ImportRequest& request,
       if (!stamped.empty()) RefuseChangedFile(stamped, stamp);
       throw;
     }
-    source_uri = std::filesystem::absolute(request.file).lexically_normal().string();
+    source_uri = AbsolutePath(request.file);
   }
   // Skipping bad rows must not skip the file: a quote that is never closed makes every line
   // after it one rejected "row" (a file of 100,001 lines imported as 2 rows and 1 rejected).

@@ -35,11 +35,18 @@ struct ImportRequest {
   // FileImportRequest: the version of this dataset whose declared options the request carries
   // (0: none).
   int64_t options_of_version = 0;
-  // What `--na` and `--no-default-na` made of `read.missing`, recorded with the version so that
-  // a later import of the file declares the same on top of the workspace's tokens of then.
+  // What `--na` and `--no-default-na` made of `read.missing` (DeclareMissingTokens), recorded
+  // with the version so that a later import of the file declares the same on top of the
+  // workspace's tokens of then.
   std::vector<std::string> na_added;
   bool no_default_na = false;
 };
+
+// `data import --na TOKEN ... [--no-default-na]`: `na_added` read as missing on top of
+// `request->read.missing` (pandas' na_values), or alone with `no_default_na`
+// (keep_default_na=False). Nothing changes when neither is given.
+void DeclareMissingTokens(ImportRequest* request, std::vector<std::string> na_added,
+                          bool no_default_na);
 
 struct ImportResult {
   DatasetVersion version;

@@ -339,7 +339,7 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
         const ColumnPlan& cp = plan.columns[j];
         // A quoted field in a string column is always its literal text, so the string "NA"
         // survives a round trip; elsewhere a missing-value token means missing, quoted or not.
-        if (plan.missing->Contains(text) && (!f.quoted || cp.type != DataType::kString)) {
+        if (plan.missing->IsMissingField(text, f.quoted, cp.type)) {
           cell.valid = false;
           continue;
         }
@@ -562,8 +562,7 @@ void CsvReader::InferTypes() {
       if (!c.declared) continue;
       std::string_view text = FieldText(fields[j], scratch);
       TypedValue cell;
-      bad = !(options_.missing.Contains(text) &&
-              (!fields[j].quoted || c.type != DataType::kString)) &&
+      bad = !options_.missing.IsMissingField(text, fields[j].quoted, c.type) &&
             !ParseTyped(text, c.type, true, &cell);
     }
     if (bad) continue;

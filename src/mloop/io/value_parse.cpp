@@ -34,7 +34,7 @@ MissingTokens::MissingTokens(std::vector<std::string> tokens) : tokens_(std::mov
     } else {
       first_[static_cast<unsigned char>(t.front())] = true;
       last_[static_cast<unsigned char>(t.back())] = true;
-      lengths_ |= t.size() < 64 ? uint64_t{1} << t.size() : ~uint64_t{0} << 63;
+      lengths_ |= uint64_t{1} << std::min<size_t>(t.size(), 63);
     }
   }
 }

@@ -37,7 +37,7 @@ class MissingTokens {
   bool Contains(std::string_view text) const {
     if (text.empty()) return has_empty_;
     if (text.size() > max_len_) return false;
-    if (text.size() < 64 && !(lengths_ >> text.size() & 1)) return false;
+    if (!(lengths_ >> std::min<size_t>(text.size(), 63) & 1)) return false;
     if (!first_[static_cast<unsigned char>(text.front())] ||
         !last_[static_cast<unsigned char>(text.back())]) {
       return false;
@@ -47,13 +47,18 @@ class MissingTokens {
     }
     return false;
   }
+  // A CSV field of a column of `type` is missing: a token, unless it is quoted in a string
+  // column (then it is that text, so that the string "NA" survives a round trip).
+  bool IsMissingField(std::string_view text, bool quoted, DataType type) const {
+    return (!quoted || type != DataType::kString) && Contains(text);
+  }
   const std::vector<std::string>& tokens() const { return tokens_; }
 
  private:
   std::vector<std::string> tokens_;
   size_t max_len_ = 0;
   bool has_empty_ = false;
-  uint64_t lengths_ = 0;           // bit L: a token of L characters (all bits from 63 on)
+  uint64_t lengths_ = 0;           // bit L: a token of L characters (bit 63: 63 or more)
   std::array<bool, 256> first_{};  // the first characters of the tokens
   std::array<bool, 256> last_{};   // their last characters
 };

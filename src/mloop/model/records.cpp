@@ -224,9 +224,9 @@ std::optional<RecordProblem> RecordBatch::AppendValues(const std::vector<std::st
     const DataType type = inputs_[i].type;
     // As the CSV reader: a missing-value token is missing, except quoted for a string input
     // (training read "NA" as missing; reading it as text here would predict another branch).
-    const bool missing = type != DataType::kString ? m.missing->Contains(values[i])
-                         : quoted                  ? !(*quoted)[i] && m.missing->Contains(values[i])
-                                                   : values[i].empty();
+    const bool missing = quoted ? m.missing->IsMissingField(values[i], (*quoted)[i], type)
+                         : type != DataType::kString ? m.missing->Contains(values[i])
+                                                     : values[i].empty();
     if (missing) {
       v.valid = false;
       continue;
