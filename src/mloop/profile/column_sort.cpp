@@ -27,6 +27,7 @@ constexpr size_t kInsertionSortMax = 24;
 constexpr size_t kRememberedBuckets = 8192;  // bucket ids kept on the stack (16 KB)
 static_assert(kMaxInnerBuckets <= 65536);    // ids fit uint16_t
 constexpr int kMaxDepth = 8;
+constexpr size_t kScatterAhead = 64;  // pairs (12 cache lines) ahead of a bucket's write position
 
 // Monotone maps from keys to doubles that place keys in buckets. `injective`: equal doubles
 // mean equal keys (a bucket whose values are all equal is sorted).
@@ -165,7 +166,14 @@ void BucketSortFrom(const K& value, const Each& each, size_t count, double lo, d
   for (size_t b = 0; b < buckets; ++b)
     largest = std::max<size_t>(largest, offsets[b + 1] - offsets[b]);
   if (scratch.size() < largest) scratch.resize(largest);
-  each([&](uint64_t key, uint32_t row, double v) { items[offsets[bucket(v)]++] = {key, row}; });
+  // Each bucket is a stream of writes; a thousand streams are more than the hardware
+  // prefetchers follow, so every new cache line would stall. The line a bucket's writes reach
+  // next is fetched ahead (measured in bench/RESULTS.md, session 23).
+  each([&](uint64_t key, uint32_t row, double v) {
+    const size_t at = offsets[bucket(v)]++;
+    items[at] = {key, row};
+    __builtin_prefetch(items + at + kScatterAhead, 1, 0);
+  });
   size_t start = 0;
   for (size_t b = 0; b < buckets; ++b) {
     const size_t end = offsets[b];

@@ -329,7 +329,13 @@ void WalkRuns(const KeyRow* items, size_t begin, size_t end, size_t rank_base, c
         static_cast<uint32_t>((tie_start - rank_base) + 1 + (tie_end - rank_base));
     for (size_t k = tie_start; k < tie_end; ++k) twice_rank[items[k].row] = rank;
   };
+  // The ranks go to random rows of a vector far larger than the cache: each store misses.
+  // Fetching the line of the value kRankAhead places on keeps many misses in flight.
+  constexpr size_t kRankAhead = 64;
   for (size_t i = begin; i < end;) {
+    if (twice_rank && i + kRankAhead < end) {
+      __builtin_prefetch(twice_rank + items[i + kRankAhead].row, 1, 0);
+    }
     const uint64_t key = items[i].key;
     size_t j = i + 1;
     while (j < end && items[j].key == key) ++j;
