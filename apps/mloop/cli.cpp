@@ -242,6 +242,17 @@ ImportResult ImportDataFile(Workspace& ws, const std::string& file, bool announc
   ImportResult r = ImportFileRequest(ws, request, &note);
   if (!note.empty()) std::cerr << "warning: " << note << "\n";
   if (announce) AnnounceImport(file, r, before, request.options_of_version);
+  if (r.rows_rejected > 0) {  // skipped under a carried --on-bad-rows or the workspace's: said
+                              // even under -q
+    const bool carried =
+        request.options_of_version > 0 && ws.config().on_bad_rows != BadRowPolicy::kSkip;
+    std::cerr << "warning: " << HumanCount(r.rows_rejected) << " of " << file << "'s rows "
+              << (r.rows_rejected == 1 ? "was" : "were") << " rejected ("
+              << (carried ? "--on-bad-rows skip, as " + r.version.name + "@" +
+                                std::to_string(request.options_of_version) + " was imported"
+                          : std::string("the workspace's ingest.on_bad_rows: skip"))
+              << "), written with reasons to " << r.rejects_path.string() << "\n";
+  }
 
   // A file named like an earlier one (another directory's iris.csv) is a new version of that
   // dataset: said when its columns are others, which is seldom what a new version means.

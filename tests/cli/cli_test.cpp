@@ -408,6 +408,36 @@ TEST_F(CliTest, TrainFileKeepsTheOptionsItWasImportedWith) {
   EXPECT_CONTAINS(r.err, "needs a target");
 }
 
+// A file imported with --on-bad-rows skip is read so again by `train FILE`, which says what it
+// rejected; a pipe (/dev/stdin) never takes the options of an earlier input through it.
+TEST_F(CliTest, TrainFileCarriesSkippedRowsButNotForAPipe) {
+  ASSERT_EQ(Run("init").code, 0);
+  WriteFile(dir_ / "b.csv", "x,y\n1,0\n2,1,5\n3,0\n4,1\n5,0\n6,1\n");
+  ASSERT_EQ(Run("data import b.csv --name b --on-bad-rows skip --target y").code, 0);
+  WriteFile(dir_ / "b.csv", "x,y\n1,0\n2,1,5\n3,0\n4,1\n5,0\n6,1\n7,0\n8,1\n");
+  auto r = Run("train b.csv --algo logistic --split none -q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err,
+                  "warning: 1 of b.csv's rows was rejected (--on-bad-rows skip, as b@1 was "
+                  "imported), written with reasons to b.rejects.jsonl");
+  EXPECT_CONTAINS(ReadFile(dir_ / "b.rejects.jsonl"), "\"line\":3");
+
+  WriteFile(dir_ / "a.csv", "x,y\n1,0\n?,1\n3,0\n4,1\n5,0\n6,1\n");
+  const std::string cd = "cd '" + dir_.path().string() + "' && ";
+  const std::string bin = MLOOP_BINARY;
+  std::string cmd = cd + bin + " data import /dev/stdin --name stdin --na '?' --target y < a.csv";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  // Without --target: the pipe's earlier import declared one, but that was other data.
+  cmd = cd + bin + " train /dev/stdin --algo logistic --split none -q < a.csv > out.txt 2>&1";
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  EXPECT_CONTAINS(ReadFile(dir_ / "out.txt"), "logistic needs a target");
+  cmd = cd + bin + " train /dev/stdin --target y --algo logistic --split none -q < a.csv";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const auto schema = nlohmann::json::parse(Run("data show stdin@2 --json").out)["schema"];
+  EXPECT_EQ(schema[0]["type"], "string");  // '?' is text: --na was not carried
+  EXPECT_EQ(schema[0]["missing"], 0);
+}
+
 // --na adds a token to the missing values, as pandas' na_values adds to its defaults: an empty
 // cell stays missing beside it. --no-default-na reads only the given tokens
 // (keep_default_na=False).
