@@ -236,7 +236,11 @@ void AnnounceImport(const std::string& file, const ImportResult& r,
 }  // namespace
 
 ImportResult ImportDataFile(Workspace& ws, const std::string& file, bool announce) {
-  ImportRequest request = FileImportRequest(ws, file);
+  return ImportDataFile(ws, file, FileImportRequest(ws, file), announce);
+}
+
+ImportResult ImportDataFile(Workspace& ws, const std::string& file, const ImportRequest& request,
+                            bool announce) {
   const auto before = ws.metadata().FindDatasetVersion(request.name, 0);
   std::string note;
   ImportResult r = ImportFileRequest(ws, request, &note);
@@ -271,7 +275,8 @@ ImportResult ImportDataFile(Workspace& ws, const std::string& file, bool announc
       // Another file named alike, or this file with its columns changed since.
       std::error_code ec;
       const bool same_file =
-          before->source_uri == std::filesystem::absolute(file, ec).lexically_normal().string();
+          before->source_uri ==
+          std::filesystem::absolute(request.file, ec).lexically_normal().string();
       std::cerr << "warning: " << v.name << "@" << v.version << " has other columns than " << v.name
                 << "@" << before->version << " (from "
                 << (same_file ? std::string("this file, before") : before->source_uri) << "):";

@@ -63,6 +63,10 @@ void NoteLatestAgain(const std::optional<DatasetVersion>& before, const DatasetV
 // ("imported FILE as NAME@V (N rows)", or "already stored: ..." and, when that made an older
 // version the latest again, that NAME now means it).
 ImportResult ImportDataFile(Workspace& ws, const std::string& file, bool announce);
+// The same for a request made by FileImportRequest (a tuning job's data file); `file` as the
+// user gave it.
+ImportResult ImportDataFile(Workspace& ws, const std::string& file, const ImportRequest& request,
+                            bool announce);
 
 // For the rest of the process, a reader that went away (`mloop train ... | head -1`) fails
 // writes to it instead of killing mloop (SIGPIPE): a long command that records what it does

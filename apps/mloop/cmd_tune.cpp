@@ -244,11 +244,8 @@ void RunJob(const GlobalOptions& global, const TuneArgs& a, tune::TuningJob job,
     if (job.train) {
       train_data = tune::LoadTrainData(
           *ws, job,
-          [&](const std::string& file, const ImportResult& r) {
-            if (quiet) return;
-            std::cerr << (r.created ? "imported " : "already stored: ") << file << " as "
-                      << r.version.name << "@" << r.version.version << " ("
-                      << HumanCount(r.version.num_rows) << " rows)\n";
+          [&](const std::string& file, const ImportRequest& request) {
+            return ImportDataFile(*ws, file, request, !quiet);
           },
           resume);
       options.train_data = &train_data;

@@ -724,10 +724,8 @@ std::optional<DatasetRef> TrialsData(Workspace& ws, int64_t job_id, const char* 
 
 }  // namespace
 
-TrainData LoadTrainData(
-    Workspace& ws, const TuningJob& job,
-    const std::function<void(const std::string&, const ImportResult&)>& on_import,
-    std::optional<int64_t> resume) {
+TrainData LoadTrainData(Workspace& ws, const TuningJob& job, const ImportFile& import,
+                        std::optional<int64_t> resume) {
   if (!job.train) throw Internal("LoadTrainData: not a training job");
   TrainData d;
   auto load = [&](const std::string& text, DatasetRef* ref, Table* table, const char* key) {
@@ -752,8 +750,7 @@ TrainData LoadTrainData(
               "values on other data are not comparable: restore it, or start a new job");
         }
       }
-      ImportResult imported = ImportFileRequest(ws, request);
-      if (on_import) on_import(text, imported);
+      ImportResult imported = import ? import(text, request) : ImportFileRequest(ws, request);
       *ref = {imported.version.name, imported.version.version};
       *table = std::move(imported.table);
       return true;

@@ -34,13 +34,14 @@ struct TrainData {
 
 // Reads the job's `train.data` (and `train.valid`): a data file (relative to the job's
 // directory) is imported as a dataset named after the file; otherwise it is a dataset reference.
-// `on_import` is told about each imported file. Resuming job `resume`, a dataset named without
-// a version is the version its trials ran on, not the latest (which another import may have
-// moved since).
-TrainData LoadTrainData(
-    Workspace& ws, const TuningJob& job,
-    const std::function<void(const std::string& file, const ImportResult&)>& on_import = {},
-    std::optional<int64_t> resume = std::nullopt);
+// `import` imports a file (`text` as the job gives it) under FileImportRequest's request, and may
+// report it (the CLI's announcement and warnings); ImportFileRequest when empty. Resuming job
+// `resume`, a dataset named without a version is the version its trials ran on, not the latest
+// (which another import may have moved since).
+using ImportFile =
+    std::function<ImportResult(const std::string& text, const ImportRequest& request)>;
+TrainData LoadTrainData(Workspace& ws, const TuningJob& job, const ImportFile& import = {},
+                        std::optional<int64_t> resume = std::nullopt);
 
 struct RecordedTuneOptions {
   int parallel = 1;
