@@ -355,7 +355,8 @@ TEST(BusinessSpecTest, WrongShapesAreErrorsWithLines) {
   std::string base =
       "outcomes: {true_positive: 1, false_positive: -1, true_negative: 0, false_negative: -2}\n";
   EXPECT_THAT(ErrorOf(base + "population: [1, 2]\n"), HasSubstr("b.yaml:2:13"));
-  EXPECT_THAT(ErrorOf(base + "population: many\n"), HasSubstr("'population' must be a number"));
+  EXPECT_THAT(ErrorOf(base + "population: many\n"),
+              HasSubstr("'population' must be a finite number, got 'many'"));
   EXPECT_THAT(ErrorOf(base + "population: -5\n"), HasSubstr("a whole number > 0, got -5"));
   EXPECT_THAT(ErrorOf(base + "population: 1.5\n"), HasSubstr("a whole number > 0, got 1.5"));
   EXPECT_THAT(ErrorOf(base + "cost_per_prediction: -1\n"), HasSubstr("must be >= 0"));

@@ -218,7 +218,29 @@ TEST(TuneJob, ErrorsNameTheKeyAndTheNearest) {
   e = ErrorOf(
       "objective: {goal: minimize}\nparameters: {x: {type: continuos, min: 0, max: 1}}\n"
       "command: ./f {x}\nmetric_regex: 'v=(.*)'\n");
-  EXPECT_NE(e.find("job.yaml:2:13: in 'parameters'"), std::string::npos) << e;
+  // The position is the parameter's key that is wrong (its value), not the whole map's.
+  EXPECT_NE(e.find("job.yaml:2:24: in 'parameters': parameter 'x': 'type'"), std::string::npos)
+      << e;
+  e = ErrorOf(
+      "objective: {goal: minimize}\nparameters:\n  a: {min: 0, max: 1}\n  b: {min: 5, max: 2}\n"
+      "command: ./f {a} {b}\nmetric_regex: 'v=(.*)'\n");
+  EXPECT_NE(e.find("job.yaml:4:12: in 'parameters': parameter 'b': 'min' (5) is above 'max'"),
+            std::string::npos)
+      << e;
+  e = ErrorOf(
+      "objective: {goal: minimize}\nparameters:\n  - {name: a, min: 0, max: 1}\n"
+      "  - {name: b, min: 0, max: 1, bogus: 1}\n"
+      "command: ./f {a} {b}\nmetric_regex: 'v=(.*)'\n");
+  EXPECT_NE(e.find("job.yaml:4:5: in 'parameters': parameter 'b': unknown key 'bogus'"),
+            std::string::npos)
+      << e;
+  // Numbers are written without quotes; a quoted one is text, here as in the space's bounds.
+  e = ErrorOf(std::string(kBranin) + "parallel: '3'\n");
+  EXPECT_NE(e.find("'parallel' must be an integer, not the quoted text \"3\""), std::string::npos)
+      << e;
+  e = ErrorOf(std::string(kBranin) + "target: \"0.5\"\n");
+  EXPECT_NE(e.find("'target' must be a number, not the quoted text \"0.5\""), std::string::npos)
+      << e;
 }
 
 TEST(TuneJob, TrainingJobs) {

@@ -174,7 +174,22 @@ std::string String(const std::string& origin, const YAML::Node& node, const std:
   return node.Scalar();
 }
 
+namespace {
+
+// A quoted "10" is text in YAML (ToJson keeps it a string): a number is written without quotes.
+void RefuseQuoted(const std::string& origin, const YAML::Node& node, const std::string& key,
+                  const char* what) {
+  if (node.IsScalar() && node.Tag() == "!") {
+    throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be " + what +
+                              ", not the quoted text \"" + Printable(node.Scalar()) + "\"",
+                          "write numbers without quotes; quotes keep a value text");
+  }
+}
+
+}  // namespace
+
 double Number(const std::string& origin, const YAML::Node& node, const std::string& key) {
+  RefuseQuoted(origin, node, key, "a number");
   nlohmann::json j;
   if (!node.IsScalar() || !PlainNumber(node.Scalar(), &j) || !std::isfinite(j.get<double>())) {
     throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be a finite number, got " +
@@ -185,6 +200,7 @@ double Number(const std::string& origin, const YAML::Node& node, const std::stri
 
 int64_t Integer(const std::string& origin, const YAML::Node& node, const std::string& key,
                 int64_t min, int64_t max) {
+  RefuseQuoted(origin, node, key, "an integer");
   nlohmann::json j;
   if (!node.IsScalar() || !PlainNumber(node.Scalar(), &j) || !j.is_number_integer()) {
     throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be an integer, got " +

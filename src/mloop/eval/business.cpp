@@ -37,27 +37,6 @@ std::string Where(const std::string& origin, const YAML::Node& n) {
   return Where(origin, n.Mark());
 }
 
-double Number(const std::string& origin, const YAML::Node& node, const std::string& key) {
-  // A quoted "10" is text in YAML: a number is written without quotes.
-  if (!node.IsScalar() || node.Tag() == "!") {
-    throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be a number" +
-                          (node.IsScalar()
-                               ? ", not the quoted text \"" + Printable(node.Scalar()) + "\""
-                               : std::string()));
-  }
-  double v = 0.0;
-  try {
-    v = node.as<double>();
-  } catch (const YAML::Exception&) {
-    throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be a number, got '" +
-                          Printable(node.Scalar()) + "'");
-  }
-  if (!std::isfinite(v)) {
-    throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be finite");
-  }
-  return v;
-}
-
 std::string String(const std::string& origin, const YAML::Node& node, const std::string& key) {
   if (!node.IsScalar()) {
     throw InvalidArgument(Where(origin, node) + ": '" + key + "' must be a string");
@@ -130,7 +109,7 @@ BusinessSpec ParseNodes(const std::string& yaml_text, const std::string& origin)
                               Printable(spec.period) + "'");
       }
     } else if (key == "population") {
-      double p = Number(origin, v, key);
+      double p = yaml::Number(origin, v, key);
       if (p <= 0 || p != std::floor(p)) {
         throw InvalidArgument(Where(origin, v) +
                               ": 'population' is a count: a whole number > 0, got " +
@@ -138,7 +117,7 @@ BusinessSpec ParseNodes(const std::string& yaml_text, const std::string& origin)
       }
       spec.population = p;
     } else if (key == "cost_per_prediction") {
-      double c = Number(origin, v, key);
+      double c = yaml::Number(origin, v, key);
       if (c < 0) {
         throw InvalidArgument(Where(origin, v) + ": 'cost_per_prediction' must be >= 0, got " +
                               report::FormatNumber(c, 10));
@@ -161,7 +140,7 @@ BusinessSpec ParseNodes(const std::string& yaml_text, const std::string& origin)
   for (const auto& kv : outcomes) {
     CheckKey(origin, kv.first, kOutcomeKeys, seen_outcomes, "in 'outcomes'");
     const std::string key = kv.first.Scalar();
-    double v = Number(origin, kv.second, key);
+    double v = yaml::Number(origin, kv.second, key);
     if (key == "true_positive") spec.true_positive = v;
     if (key == "false_positive") spec.false_positive = v;
     if (key == "true_negative") spec.true_negative = v;

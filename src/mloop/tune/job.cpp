@@ -191,6 +191,45 @@ void CheckTrainJob(const std::string& origin, TuningJob& job, const YAML::Node& 
   }
 }
 
+// Where the search space's error `message` ("parameter 'c': 'min' (5) is above ...") points:
+// the named parameter's key in `parameters` (a map, or a list of {name: ...}), or its value of
+// the key the message names next; the whole `parameters` otherwise.
+YAML::Mark ParameterMark(const YAML::Node& parameters, const std::string& message) {
+  static const std::string kPrefix = "parameter '";
+  const size_t at = message.find(kPrefix);
+  const size_t end = at == std::string::npos ? at : message.find('\'', at + kPrefix.size());
+  if (end == std::string::npos) return parameters.Mark();
+  const std::string name = message.substr(at + kPrefix.size(), end - at - kPrefix.size());
+  YAML::Mark mark = parameters.Mark();
+  YAML::Node spec;
+  if (parameters.IsMap()) {
+    for (const auto& kv : parameters) {
+      if (kv.first.IsScalar() && kv.first.Scalar() == name) {
+        mark = kv.first.Mark();
+        spec = kv.second;
+      }
+    }
+  } else if (parameters.IsSequence()) {
+    for (const YAML::Node item : parameters) {
+      const YAML::Node item_name = item.IsMap() ? item["name"] : YAML::Node();
+      if (item_name && item_name.IsScalar() && item_name.Scalar() == name) {
+        mark = item.Mark();
+        spec = item;
+      }
+    }
+  }
+  // "parameter 'c': 'min' ...": the value of that key.
+  const std::string rest = message.substr(end + 1);
+  if (spec.IsMap() && rest.rfind(": '", 0) == 0) {
+    const size_t close = rest.find('\'', 3);
+    const std::string key = close == std::string::npos ? "" : rest.substr(3, close - 3);
+    for (const auto& kv : spec) {
+      if (kv.first.IsScalar() && kv.first.Scalar() == key) return kv.second.Mark();
+    }
+  }
+  return mark;
+}
+
 }  // namespace
 
 std::string JobExperiment(const TuningJob& job) {
@@ -430,8 +469,10 @@ TuningJob ParseTuningJob(const std::string& yaml_text, const std::string& origin
   try {
     job.space = SearchSpace::FromJson(job.parameters);
   } catch (const Error& e) {
-    throw Error(e.code(), Where(origin, parameters_node) + ": in 'parameters': " + e.what(),
-                e.hint());
+    throw Error(
+        e.code(),
+        Where(origin, ParameterMark(parameters_node, e.what())) + ": in 'parameters': " + e.what(),
+        e.hint());
   }
   if (job.train) {
     CheckTrainJob(origin, job, objective_node, train_node, register_node, has_goal);
