@@ -277,6 +277,12 @@ register: {name: churn_model}
   EXPECT_EQ(TuningJobToJson(again).dump(), TuningJobToJson(job).dump());
 
   EXPECT_EQ(JobExperiment(ParseTuningJob(kBranin, "b.yaml", "/")), "tune-branin");
+  // XGBoost's names of metrics, as quality gates take them.
+  std::string auc = yaml;
+  auc.replace(auc.find("{metric: log_loss}"), 18, "{metric: auc}");
+  job = ParseTuningJob(auc, "job.yaml", "/jobs");
+  EXPECT_EQ(job.metric, "roc_auc");
+  EXPECT_EQ(job.direction, Direction::kMaximize);
   auto error_of = [&](const std::string& from, const std::string& to) {
     std::string text = yaml;
     text.replace(text.find(from), from.size(), to);

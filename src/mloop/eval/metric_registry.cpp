@@ -213,6 +213,12 @@ std::vector<std::string> AllMetricNames() {
   return names;
 }
 
+std::string CanonicalMetricName(const std::string& name) {
+  if (name == "auc") return "roc_auc";
+  if (name == "logloss") return "log_loss";
+  return name;
+}
+
 bool GreaterIsBetter(const std::string& name) {
   return Find(name).greater_is_better;
 }

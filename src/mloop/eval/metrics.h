@@ -180,6 +180,10 @@ std::vector<std::string> MetricNames(Task task);
 // Every metric name ComputeMetric knows, sorted.
 std::vector<std::string> AllMetricNames();
 
+// "auc" -> "roc_auc", "logloss" -> "log_loss" (XGBoost's names, which people type in quality
+// gates and tuning objectives); other names unchanged.
+std::string CanonicalMetricName(const std::string& name);
+
 // Whether a larger value of the metric is better (false for losses and errors).
 bool GreaterIsBetter(const std::string& name);
 

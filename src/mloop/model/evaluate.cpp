@@ -163,12 +163,6 @@ Evaluation Finish(Task task, std::vector<double> y, DenseMatrix scores,
 using evaluate_internal::Finish;
 using evaluate_internal::WeightsOf;
 
-std::string CanonicalMetricName(const std::string& name) {
-  if (name == "auc") return "roc_auc";
-  if (name == "logloss") return "log_loss";
-  return name;
-}
-
 Evaluation EvaluateModel(const ModelBundle& bundle, const Predictor& predictor, const Table& data,
                          const EvaluationOptions& options) {
   const Target& target = predictor.target();

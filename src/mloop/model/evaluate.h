@@ -67,7 +67,5 @@ Evaluation EvaluatePredictions(const Table& data, const std::string& label,
                                const std::string& score, std::optional<Task> task,
                                const std::string& positive, const EvaluationOptions& options);
 
-// "auc" -> "roc_auc", other names unchanged (the short names people type in quality gates).
-std::string CanonicalMetricName(const std::string& name);
 
 }  // namespace mloop

@@ -141,6 +141,7 @@ void CheckTrainJob(const std::string& origin, TuningJob& job, const YAML::Node& 
                           ": a job has 'train' or 'command' (with metric_regex or "
                           "metric_json), not both");
   }
+  job.metric = CanonicalMetricName(job.metric);  // auc, logloss: the names quality gates take
   const std::vector<std::string> metrics = AllMetricNames();
   if (std::find(metrics.begin(), metrics.end(), job.metric) == metrics.end()) {
     throw InvalidArgument(Where(origin, objective_node) + ": the objective's metric '" +
