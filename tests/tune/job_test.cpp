@@ -388,6 +388,13 @@ TEST(Objective, ScrapesTheLastJsonLine) {
   MetricScraper nested("", "metrics.val_loss");
   EXPECT_EQ(nested.Scrape(R"({"metrics": {"val_loss": 0.5}})"), std::vector<double>{0.5});
   EXPECT_TRUE(nested.Scrape("loss=1").empty());
+  // Values read as a float64 field: no hex, no magnitude beyond a double; spaces and a \r
+  // around are fine.
+  MetricScraper regex("value=(\\S+)", "");
+  EXPECT_EQ(regex.Scrape("value=2.5e-3\r"), std::vector<double>{2.5e-3});
+  EXPECT_TRUE(regex.Scrape("value=0x1A").empty());
+  EXPECT_NE(regex.bad().find("'0x1A' is not a number"), std::string::npos) << regex.bad();
+  EXPECT_TRUE(regex.Scrape("value=1e400").empty());
 }
 
 TEST(Objective, FailsWithoutAValue) {

@@ -23,6 +23,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/strings.h"
+#include "mloop/io/value_parse.h"
 
 namespace mloop::tune {
 
@@ -41,15 +42,10 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
+// A value as a float64 field reads (ParseFloat64: no hex, no 1e400), around any white space
+// (a line end of \r\n included).
 bool ParseDouble(const std::string& text, double* out) {
-  const std::string t = Trim(text);
-  if (t.empty()) return false;
-  errno = 0;
-  char* end = nullptr;
-  double v = std::strtod(t.c_str(), &end);
-  if (end != t.c_str() + t.size()) return false;
-  *out = v;
-  return true;
+  return ParseFloat64(Trim(text), out);
 }
 
 // The guard of a command's process group (see RunShellCommand): when mloop dies, however it
