@@ -353,6 +353,44 @@ TEST_F(TransformCliTest, JsonLinesFiltersAndJoin) {
   EXPECT_EQ(Lines(Read("p.jsonl"))[0], p.substr(p.find(',') + 1));
 }
 
+// A JSON string holding a number is that number for a number input, as `mloop predict` reads
+// the file (serving refuses it: its JSON rules are the typed ones). Text that is no number still
+// fails its record.
+TEST_F(TransformCliTest, JsonStringsOfNumbersReadAsPredictReadsThem) {
+  const auto names = Lines(csv_)[0];
+  std::vector<std::string> header;
+  for (size_t i = 0, j; i <= names.size(); i = j + 1) {
+    j = names.find(',', i);
+    if (j == std::string::npos) j = names.size();
+    header.push_back(names.substr(i, j - i));
+  }
+  std::string jsonl;
+  for (size_t r = 1; r <= 20; ++r) {
+    std::string object = "{";
+    size_t i = 0;
+    for (size_t c = 0; c + 1 < header.size(); ++c) {
+      const size_t j = lines_[r].find(',', i);
+      const std::string v = lines_[r].substr(i, j - i);
+      const bool quote = (c + r) % 2 == 0;  // every other value a string
+      object += (c ? ",\"" : "\"") + header[c] + "\":" + (quote ? "\"" + v + "\"" : v);
+      i = j + 1;
+    }
+    jsonl += object + "}\n";
+  }
+  WriteFile(dir_ / "q.jsonl", jsonl);
+  ASSERT_EQ(Run("predict 1 --data q.jsonl -o predicted.csv").code, 0);
+  auto r = Run("transform -m 1 -i q.jsonl -o out.csv --accept text/csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "20 predicted, 0 failed");
+  auto predicted = Lines(Read("predicted.csv"));
+  predicted.erase(predicted.begin());  // transform's CSV has no header
+  EXPECT_EQ(Lines(Read("out.csv")), predicted);
+  WriteFile(dir_ / "bad.jsonl", jsonl + "{\"" + header[0] + "\": \"big\"}\n");
+  r = Run("transform -m 1 -i bad.jsonl -o bad.csv --accept text/csv");
+  EXPECT_CONTAINS(r.out, "20 predicted, 1 failed");
+  EXPECT_CONTAINS(Read("bad.csv.errors.jsonl"), "expected a number, got the string \\\"big\\\"");
+}
+
 // Failed records go to the errors file with their line and reason, verbatim; the job goes on
 // until the budget is exceeded, and then writes no output.
 TEST_F(TransformCliTest, ErrorsFileAndBudget) {

@@ -452,7 +452,8 @@ TransformPlan MakePlan(const Predictor& predictor, const TransformOptions& optio
 
 struct Worker::State {
   explicit State(const TransformPlan& p) : plan(p), batch(p.inputs, p.predictor->missing_tokens()) {
-    batch.IgnoreUnknownMembers(true);  // an id or the label beside the inputs, as in a CSV file
+    batch.IgnoreUnknownMembers(true);   // an id or the label beside the inputs, as in a CSV file
+    batch.ReadStringsAsDeclared(true);  // "5.1" for a number, as predict reads JSON Lines
     if (plan.fast_csv) {
       for (size_t i = 0; i < plan.inputs.size(); ++i) builders.emplace_back(DataType::kFloat64);
       staged.resize(plan.inputs.size());

@@ -159,6 +159,7 @@ struct RecordBatch::Impl {
   std::vector<char> quoted;
   const MissingTokens* missing = nullptr;
   bool ignore_unknown_members = false;  // IgnoreUnknownMembers
+  bool strings_as_declared = false;     // ReadStringsAsDeclared
   dom::parser parser;
 
   // Adds the record held in `values`.
@@ -265,7 +266,8 @@ std::optional<RecordProblem> RecordBatch::AppendCsvLine(std::string_view line, i
 namespace {
 
 // A JSON value as a value of `type`; false when it is of another kind.
-bool FromJson(dom::element e, DataType type, TypedValue* v, std::string* text) {
+bool FromJson(dom::element e, DataType type, bool strings_as_declared, TypedValue* v,
+              std::string* text) {
   v->valid = true;
   switch (e.type()) {
     case dom::element_type::NULL_VALUE:
@@ -328,6 +330,7 @@ bool FromJson(dom::element e, DataType type, TypedValue* v, std::string* text) {
         v->s = s;
         return true;
       }
+      if (strings_as_declared) return ParseTyped(s, type, /*declared=*/true, v);
       if (type == DataType::kTimestamp) return ParseTimestamp(s, false, &v->i);
       return false;
     }
@@ -369,6 +372,10 @@ std::optional<RecordProblem> AppendJsonElement(const std::vector<Field>& inputs,
 
 void RecordBatch::IgnoreUnknownMembers(bool ignore) {
   impl_->ignore_unknown_members = ignore;
+}
+
+void RecordBatch::ReadStringsAsDeclared(bool on) {
+  impl_->strings_as_declared = on;
 }
 
 std::optional<RecordProblem> RecordBatch::AppendJson(std::string_view json, int64_t record) {
@@ -429,7 +436,7 @@ std::optional<RecordProblem> internal::AppendJsonElement(const std::vector<Field
     }
     size_t i = 0;
     for (dom::element value : a) {
-      if (!FromJson(value, inputs[i].type, &m.values[i], &m.json_text[i])) {
+      if (!FromJson(value, inputs[i].type, m.strings_as_declared, &m.values[i], &m.json_text[i])) {
         return mistyped(i, value);
       }
       ++i;
@@ -457,7 +464,7 @@ std::optional<RecordProblem> internal::AppendJsonElement(const std::vector<Field
       const size_t i = static_cast<size_t>(it->second);
       if (m.seen[i]) return RecordProblem{record, inputs[i].name, "given twice"};
       m.seen[i] = 1;
-      if (!FromJson(value, inputs[i].type, &m.values[i], &m.json_text[i])) {
+      if (!FromJson(value, inputs[i].type, m.strings_as_declared, &m.values[i], &m.json_text[i])) {
         return mistyped(i, value);
       }
     }

@@ -84,6 +84,11 @@ class RecordBatch {
   // as a CSV file's other columns are (an id, the label). When an input is then missing, the
   // record's problem names the unknown member nearest to it. The default (serving) refuses them.
   void IgnoreUnknownMembers(bool ignore);
+  // Batch files: a JSON string for a number, bool or timestamp input is read as a CSV field of
+  // that declared type ("5.1" is 5.1, "46" 46, "true" true), as `mloop predict` reads a JSON
+  // Lines file with the model's types. The default (serving's JSON rules) refuses a string for
+  // a number or bool input.
+  void ReadStringsAsDeclared(bool on);
 
   // One record from its values as text, in input order (a CSV line already split; batch
   // transform maps a CSV file's header onto the inputs and passes the values it selects).
