@@ -102,6 +102,20 @@ TEST(EvalCliTest, WeightedPredictionsEqualScikitLearn) {
   EXPECT_GT(thresholds, 20);
 }
 
+// Scores written as JSON strings ("0.4") are text: the message says so and where.
+TEST(EvalCliTest, ScoresAsJsonStringsAreNamed) {
+  TempDir dir;
+  ASSERT_EQ(testing::RunMloop(dir.path(), "init").code, 0);
+  WriteFile(dir / "p.jsonl",
+            "{\"y\": 1, \"s\": \"0.4\"}\n{\"y\": 0, \"s\": \"0.2\"}\n{\"y\": 1, \"s\": \"0.9\"}\n");
+  auto r = testing::RunMloop(dir.path(), "eval --predictions p.jsonl --label y --score s");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err,
+                  "score column 's' must be numeric, not string (its values are strings that "
+                  "read as numbers, '0.4' in row 1: in JSON Lines, write the scores as JSON "
+                  "numbers, without quotes)");
+}
+
 TEST(EvalCliTest, BadWeightsAreRefusedWithTheRow) {
   TempDir dir;
   ASSERT_EQ(testing::RunMloop(dir.path(), "init").code, 0);

@@ -26,9 +26,11 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Why a column read as text is not numbers: its first value that is not a number, and whether
-// that value is a number too large for a double (1e400).
+// that value is a number too large for a double (1e400); or, when every value reads as a number,
+// that they were strings (JSON Lines: "0.4" in quotes).
 std::string NotANumberExample(const Column& c) {
   if (c.type() != DataType::kString) return "";
+  int64_t first = -1;
   for (int64_t i = 0; i < c.size(); ++i) {
     if (!c.IsValid(i)) continue;
     const std::string text(c.StringAt(i));
@@ -41,8 +43,12 @@ std::string NotANumberExample(const Column& c) {
              " is a number beyond the range of a double)";
     }
     if (!number) return " (row " + std::to_string(i + 1) + " holds '" + text + "')";
+    if (first < 0) first = i;
   }
-  return "";
+  if (first < 0) return "";
+  return " (its values are strings that read as numbers, '" + std::string(c.StringAt(first)) +
+         "' in row " + std::to_string(first + 1) +
+         ": in JSON Lines, write the scores as JSON numbers, without quotes)";
 }
 
 // Whether a text column holds a number somewhere: then it is scores with a bad cell, not classes.
