@@ -157,6 +157,48 @@ TEST(SamplerTest, EverySamplerRespectsConditionsAndTypes) {
   }
 }
 
+// A `step` keeps every sampler on its grid (Optuna's step): values low + k * step, written as
+// briefly as the bounds (0.3, not 0.30000000000000004); model-based samplers included, after
+// their start-up trials.
+TEST(SamplerTest, EverySamplerKeepsToAStep) {
+  SearchSpace space = SearchSpace::FromJson(json::parse(R"({
+    "frac": {"min": 0.1, "max": 0.9, "step": 0.1},
+    "trees": {"type": "integer", "min": 100, "max": 1000, "step": 150},
+    "lr": {"min": 0.001, "max": 1, "scale": "log"}
+  })"));
+  for (const auto& name : SamplerNames()) {
+    SCOPED_TRACE(name);
+    auto sampler = MakeSampler(name, 5);
+    const std::vector<Trial> trials = AskMany(*sampler, space, name == "grid" ? 125 : 40);
+    std::set<double> fracs;
+    std::set<int64_t> trees;
+    for (const auto& t : trials) {
+      ExpectValid(space, t.params);
+      const double frac = std::get<double>(t.params.at("frac"));
+      const double tenths = std::round(frac * 10);
+      EXPECT_EQ(frac, tenths / 10) << frac;  // exactly the double of the decimal
+      fracs.insert(frac);
+      const int64_t n = std::get<int64_t>(t.params.at("trees"));
+      EXPECT_EQ((n - 100) % 150, 0) << n;
+      trees.insert(n);
+    }
+    EXPECT_GE(fracs.size(), 5u);
+    EXPECT_GE(trees.size(), 4u);
+    if (name == "grid") {  // 9 x 7 points exceed 5 per axis: 5 spread points each, snapped
+      EXPECT_EQ(fracs, (std::set<double>{0.1, 0.3, 0.5, 0.7, 0.9}));
+      EXPECT_EQ(trees, (std::set<int64_t>{100, 400, 550, 850, 1000}));  // 325 -> 400, 775 -> 850
+    }
+  }
+  // A grid of at most `points` values is enumerated whole.
+  SearchSpace small =
+      SearchSpace::FromJson(json::parse(R"({"q": {"min": 0, "max": 1, "step": 0.25}})"));
+  std::vector<double> got;
+  for (const auto& t : AskMany(*MakeSampler("grid", 0), small, 5)) {
+    got.push_back(std::get<double>(t.params.at("q")));
+  }
+  EXPECT_EQ(got, (std::vector<double>{0, 0.25, 0.5, 0.75, 1}));
+}
+
 TEST(SamplerTest, RandomIsDeterministicPerSeedAndUniformPerScale) {
   SearchSpace space({Cont("x", 0, 1), Cont("lr", 1e-4, 1, Scale::kLog), Int("n", 1, 4),
                      Cat("k", {"a", "b", "c"})});

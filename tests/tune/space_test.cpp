@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <map>
+#include <set>
+#include <string>
 
 #include "mloop/core/error.h"
 #include "mloop/tune/tune.h"
@@ -183,6 +185,69 @@ TEST(SearchSpaceTest, IntegerUnitMappingGivesEveryValueAnEqualShare) {
   SearchSpace one({Spec(ParamType::kInteger, Scale::kLinear, 3, 3)});
   EXPECT_EQ(std::get<int64_t>(one.FromUnit(one.params()[0], 0.7)), 3);
   EXPECT_EQ(one.ToUnit(one.params()[0], int64_t{3}), 0.5);
+}
+
+// A step: every point of the grid owns an equal share of the cube, values come back snapped
+// and clean; bad steps are refused with what to write instead.
+TEST(SearchSpaceTest, StepGridsAndTheirErrors) {
+  SearchSpace s = SearchSpace::FromJson(json::parse(
+      R"({"x": {"min": -0.5, "max": 0.7, "step": 0.1}, "n": {"type": "integer", "min": 2, "max": 14, "step": 4}})"));
+  const ParamSpec& x = *s.Find("x");
+  const ParamSpec& n = *s.Find("n");
+  EXPECT_EQ(GridPoints(x), 13);
+  EXPECT_EQ(GridPoints(n), 4);
+  std::map<double, int> count;
+  for (int i = 0; i < 13000; ++i) ++count[std::get<double>(s.FromUnit(x, (i + 0.5) / 13000))];
+  ASSERT_EQ(count.size(), 13u);
+  int k = 0;
+  for (const auto& [v, c] : count) {
+    EXPECT_EQ(v, std::strtod(std::to_string(-0.5 + 0.1 * k).c_str(), nullptr));
+    EXPECT_EQ(c, 1000) << v;
+    EXPECT_EQ(std::get<double>(s.FromUnit(x, s.ToUnit(x, v))), v);
+    ++k;
+  }
+  EXPECT_EQ(std::get<double>(s.FromUnit(x, 0.0)), -0.5);
+  EXPECT_EQ(std::get<double>(s.FromUnit(x, 1.0)), 0.7);
+  EXPECT_EQ(SnapToGrid(x, 0.26), 0.3);
+  EXPECT_EQ(SnapToGrid(x, 5.0), 0.7);
+  std::set<int64_t> ns;
+  for (int i = 0; i < 100; ++i) ns.insert(std::get<int64_t>(s.FromUnit(n, i / 99.0)));
+  EXPECT_EQ(ns, (std::set<int64_t>{2, 6, 10, 14}));
+  // The step survives the JSON form (how a recorded job is read back).
+  const json out = s.ToJson();
+  EXPECT_EQ(out["x"]["step"], 0.1);
+  EXPECT_EQ(out["n"]["step"], 4);
+  EXPECT_EQ(SearchSpace::FromJson(out).ToJson(), out);
+
+  auto error = [](const char* text) {
+    return ErrorOf([&] { SearchSpace::FromJson(json::parse(text)); });
+  };
+  EXPECT_NE(error(R"({"x": {"min": 0, "max": 1, "step": 0.3}})")
+                .find("'max' (1) is not 'min' (0) plus a whole number of steps of 0.3"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"x": {"min": 0, "max": 1, "step": 0}})")
+                .find("'step' must be a finite number above 0"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"x": {"min": 0.1, "max": 1, "step": 0.1, "scale": "log"}})")
+                .find("'step' is for scale linear only"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"n": {"type": "integer", "min": 0, "max": 10, "step": 2.5}})")
+                .find("an integer parameter's 'step' is a whole number"),
+            std::string::npos);
+  EXPECT_NE(
+      error(R"({"c": {"values": ["a"], "step": 1}})").find("'step' is not a key of a categorical"),
+      std::string::npos);
+  EXPECT_NE(
+      error(
+          R"({"n": {"type": "integer", "min": 0, "max": 10, "step": 5}, "y": {"min": 0, "max": 1, "when": {"n": 3}}})")
+          .find("'when': '3' is not on the grid of 'n' (0, 5, ...)"),
+      std::string::npos);
+  // Optuna's names of keys are named as such.
+  EXPECT_NE(error(R"({"x": {"low": 0, "high": 1}})")
+                .find("unknown key 'high' (Optuna's name; here it is 'max')"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"x": {"min": 0.1, "max": 1, "log": true}})").find("here it is 'scale: log'"),
+            std::string::npos);
 }
 
 TEST(SearchSpaceTest, CategoricalUnitMapping) {

@@ -952,6 +952,7 @@ bool FitToSpace(const SearchSpace& space, ParamValues* params) {
       case ParamType::kInteger: {
         const int64_t* i = std::get_if<int64_t>(&v);
         if (!i || *i < p.low || *i > p.high) return false;
+        if (SnapToGrid(p, static_cast<double>(*i)) != static_cast<double>(*i)) return false;
         break;
       }
       case ParamType::kContinuous: {
@@ -959,6 +960,8 @@ bool FitToSpace(const SearchSpace& space, ParamValues* params) {
         const int64_t* i = std::get_if<int64_t>(&v);
         const double x = d ? *d : i ? static_cast<double>(*i) : NAN;
         if (!(x >= p.low && x <= p.high)) return false;
+        // Off the grid of a step: by up to rounding (values are stored as JSON text).
+        if (p.step > 0 && std::fabs(SnapToGrid(p, x) - x) > 1e-9 * p.step) return false;
         v = x;
         break;
       }

@@ -571,7 +571,7 @@ class GpSampler final : public Sampler {
     const auto& params = space.params();
     for (size_t i = 0; i < params.size(); ++i) {
       const ParamSpec& p = params[i];
-      if (p.type == ParamType::kContinuous) continue;
+      if (GridStep(p) == 0 && p.type != ParamType::kCategorical) continue;  // continuous
       std::vector<double> units;  // the cube coordinates to try
       if (p.type == ParamType::kCategorical) {
         const size_t k = p.choices.size();
@@ -579,10 +579,18 @@ class GpSampler final : public Sampler {
           units.push_back(k <= 1 ? 0.0 : static_cast<double>(c) / static_cast<double>(k - 1));
         }
       } else {
-        const int64_t iv = std::get<int64_t>(space.FromUnit(p, raw[i]));
-        for (int64_t nv : {iv - 1, iv + 1}) {
-          if (nv < static_cast<int64_t>(p.low) || nv > static_cast<int64_t>(p.high)) continue;
-          units.push_back(space.ToUnit(p, ParamValue(std::in_place_type<int64_t>, nv)));
+        // The grid's neighbours (integers, or values with a step).
+        const ParamValue at = space.FromUnit(p, raw[i]);
+        const double x = std::holds_alternative<int64_t>(at)
+                             ? static_cast<double>(std::get<int64_t>(at))
+                             : std::get<double>(at);
+        for (double nx : {x - GridStep(p), x + GridStep(p)}) {
+          if (nx < p.low || nx > p.high) continue;
+          const double snapped = SnapToGrid(p, nx);
+          units.push_back(space.ToUnit(
+              p, p.type == ParamType::kInteger
+                     ? ParamValue(std::in_place_type<int64_t>, static_cast<int64_t>(snapped))
+                     : ParamValue(snapped)));
         }
       }
       for (double unit : units) {
@@ -602,7 +610,8 @@ class GpSampler final : public Sampler {
     ParamValues decoded = Decode(space, raw);
     std::vector<int> free;
     for (size_t i = 0; i < params.size(); ++i) {
-      if (params[i].type == ParamType::kContinuous && decoded.contains(params[i].name)) {
+      if (params[i].type == ParamType::kContinuous && params[i].step == 0 &&
+          decoded.contains(params[i].name)) {
         free.push_back(static_cast<int>(i));
       }
     }

@@ -6,7 +6,8 @@
 // of smoothed one-hot distributions) is fitted to each group, n_ei_candidates are drawn from the
 // "below" estimator and the one maximising log l(x) - log g(x) is returned. Continuous values
 // live in the unit cube (which is Optuna's log space up to an affine map for log parameters);
-// integers live in their own (or log) space, widened by half a step at each end. Running
+// integers and stepped values live in their own (or log) space, widened by half a step at each
+// end, their samples snapped to the grid. Running
 // trials are ignored, as Optuna does without constant_liar.
 #include <algorithm>
 #include <cmath>
@@ -120,21 +121,23 @@ Options ParseOptions(const nlohmann::json& options) {
   return o;
 }
 
-// A parameter's working space: continuous parameters in the unit cube; integers as the value
-// (or its log) with bounds widened by half a step.
+// A parameter's working space: continuous parameters in the unit cube; a grid (integers, or a
+// `step`) as the value (or its log, for log integers) with bounds widened by half a step, as
+// Optuna's stepped distributions.
 struct Domain {
   double low = 0, high = 1;
-  bool integer = false;
+  double step = 0;  // > 0: a grid
   bool log = false;
+  bool stepped() const { return step > 0; }
 };
 
 Domain DomainOf(const ParamSpec& p) {
   Domain d;
-  if (p.type == ParamType::kInteger) {
-    d.integer = true;
-    d.log = p.scale == Scale::kLog;
-    d.low = p.low - 0.5;
-    d.high = p.high + 0.5;
+  d.step = GridStep(p);
+  if (d.stepped()) {
+    d.log = p.scale == Scale::kLog;  // integers only: a step is linear
+    d.low = p.low - d.step / 2;
+    d.high = p.high + d.step / 2;
     if (d.log) {
       d.low = std::log(std::max(d.low, 1e-12));
       d.high = std::log(d.high);
@@ -143,21 +146,23 @@ Domain DomainOf(const ParamSpec& p) {
   return d;
 }
 
+double NumberOf(const ParamValue& v) {
+  return std::holds_alternative<int64_t>(v)  ? static_cast<double>(std::get<int64_t>(v))
+         : std::holds_alternative<double>(v) ? std::get<double>(v)
+                                             : 0.0;
+}
+
 double ToWork(const SearchSpace& space, const ParamSpec& p, const Domain& d, const ParamValue& v) {
-  if (!d.integer) return space.ToUnit(p, v);
-  double x = std::holds_alternative<int64_t>(v)  ? static_cast<double>(std::get<int64_t>(v))
-             : std::holds_alternative<double>(v) ? std::get<double>(v)
-                                                 : 0.0;
+  if (!d.stepped()) return space.ToUnit(p, v);
+  const double x = NumberOf(v);
   return d.log ? std::log(x) : x;
 }
 
 ParamValue FromWork(const SearchSpace& space, const ParamSpec& p, const Domain& d, double x) {
-  if (!d.integer) return space.FromUnit(p, std::clamp(x, 0.0, 1.0));
-  double v = d.log ? std::exp(x) : x;
-  int64_t i = static_cast<int64_t>(std::llround(v));
-  i = std::clamp<int64_t>(i, static_cast<int64_t>(std::llround(p.low)),
-                          static_cast<int64_t>(std::llround(p.high)));
-  return i;
+  if (!d.stepped()) return space.FromUnit(p, std::clamp(x, 0.0, 1.0));
+  const double v = SnapToGrid(p, d.log ? std::exp(x) : x);
+  if (p.type == ParamType::kInteger) return static_cast<int64_t>(v);
+  return v;
 }
 
 // A truncated-normal mixture on [low, high] (Optuna's _ParzenEstimator for one numerical
@@ -218,18 +223,19 @@ struct NumericalParzen {
     return std::clamp(mus[k], d.low, d.high);
   }
 
-  // log density at x (a continuous value), or for integers the log probability mass of the
-  // integer x (in the working space, the bin of half a step either side).
-  double LogPdf(double x, double v_integer) const {
+  // log density at x (a continuous value), or for a grid the log probability mass of the
+  // point x (in the working space, the bin of half a step either side).
+  double LogPdf(double x, double v_point) const {
     std::vector<double> terms(mus.size());
     for (size_t k = 0; k < mus.size(); ++k) {
       double mu = mus[k], s = sigmas[k];
       double z = NormalCdf((d.high - mu) / s) - NormalCdf((d.low - mu) / s);
       z = std::max(z, kEps);
       double log_p;
-      if (d.integer && !d.log) {
+      if (d.stepped() && !d.log) {
         // Optuna's stepped distributions: the mass of the bin, clipped to the bounds.
-        double lo = std::max(v_integer - 0.5, d.low), hi = std::min(v_integer + 0.5, d.high);
+        double lo = std::max(v_point - d.step / 2, d.low),
+               hi = std::min(v_point + d.step / 2, d.high);
         double mass = NormalCdf((hi - mu) / s) - NormalCdf((lo - mu) / s);
         log_p = std::log(mass + kEps);
       } else {
@@ -345,7 +351,7 @@ class TpeSampler final : public Sampler {
       return p.choices[i];
     }
     Domain d = DomainOf(p);
-    if (d.integer) return FromWork(space, p, d, d.low + rng.Uniform() * (d.high - d.low));
+    if (d.stepped()) return FromWork(space, p, d, d.low + rng.Uniform() * (d.high - d.low));
     return space.FromUnit(p, rng.Uniform());
   }
 
@@ -406,13 +412,13 @@ class TpeSampler final : public Sampler {
     bool have = false;
     for (int j = 0; j < o_.n_ei_candidates; ++j) {
       double x = l.Sample(rng);
-      double vi = 0;
-      if (d.integer) {
-        // Snap to the integer grid, as Optuna rounds samples of stepped distributions.
-        vi = static_cast<double>(std::get<int64_t>(FromWork(space, p, d, x)));
-        x = d.log ? std::log(vi) : vi;
+      double point = 0;
+      if (d.stepped()) {
+        // Snap to the grid, as Optuna rounds samples of stepped distributions.
+        point = NumberOf(FromWork(space, p, d, x));
+        x = d.log ? std::log(point) : point;
       }
-      double score = l.LogPdf(x, vi) - g.LogPdf(x, vi);
+      double score = l.LogPdf(x, point) - g.LogPdf(x, point);
       if (!have || score > best_score) best_x = x, best_score = score, have = true;
     }
     return FromWork(space, p, d, best_x);

@@ -132,21 +132,26 @@ class GridSampler : public Sampler {
       for (const auto& c : p.choices) out.emplace_back(c);
       return out;
     }
-    if (p.type == ParamType::kInteger) {
-      double count = p.high - p.low + 1;
+    if (GridStep(p) > 0) {  // integers, and values with a step
+      auto value = [&](double x) -> ParamValue {
+        if (p.type == ParamType::kInteger) return static_cast<int64_t>(x);
+        return x;
+      };
+      const int64_t count = GridPoints(p);
       if (count <= points_) {
-        for (int64_t v = static_cast<int64_t>(p.low); v <= static_cast<int64_t>(p.high); ++v) {
-          out.emplace_back(v);
+        for (int64_t k = 0; k < count; ++k) {
+          out.push_back(value(SnapToGrid(p, p.low + static_cast<double>(k) * GridStep(p))));
         }
         return out;
       }
-      // `points` values evenly spaced on the scale, rounded.
+      // `points` values evenly spaced on the scale, snapped to the grid.
       ParamSpec cont = p;
       cont.type = ParamType::kContinuous;
+      cont.step = 0;
       for (int i = 0; i < points_; ++i) {
         double u = points_ == 1 ? 0.5 : static_cast<double>(i) / (points_ - 1);
-        auto v = static_cast<int64_t>(std::round(std::get<double>(space.FromUnit(cont, u))));
-        if (out.empty() || std::get<int64_t>(out.back()) != v) out.emplace_back(v);
+        const ParamValue v = value(SnapToGrid(p, std::get<double>(space.FromUnit(cont, u))));
+        if (out.empty() || out.back() != v) out.push_back(v);
       }
       return out;
     }

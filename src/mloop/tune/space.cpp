@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "mloop/core/error.h"
@@ -64,15 +66,22 @@ double EffectiveHigh(const ParamSpec& p) {
   return p.high;
 }
 
-// The numeric range actually mapped onto [0, 1]: integers widen by half a step each side so
-// every integer owns an equal share of the cube.
+// The numeric range actually mapped onto [0, 1]: a grid (integers, or a step) widens by half a
+// step each side so every point owns an equal share of the cube.
 std::pair<double, double> NumericRange(const ParamSpec& p) {
   double lo = p.low, hi = EffectiveHigh(p);
-  if (p.type == ParamType::kInteger) {
-    lo -= 0.5;
-    hi += 0.5;
-  }
+  const double step = GridStep(p);
+  lo -= step / 2;
+  hi += step / 2;
   return {lo, hi};
+}
+
+// (high - low) / step, when it is a whole number (within rounding): the grid's last index.
+std::optional<double> StepsInRange(double low, double high, double step) {
+  const double k = (high - low) / step;
+  const double whole = std::round(k);
+  if (std::fabs(k - whole) > 1e-9 * std::max(1.0, whole)) return std::nullopt;
+  return whole;
 }
 
 double Forward(Scale s, double v) {
@@ -142,6 +151,28 @@ void CheckParam(const ParamSpec& p, const std::vector<ParamSpec>& before) {
             fmt::format("{}: scale reverse_log is for continuous parameters only", where));
       }
     }
+    if (p.step != 0) {
+      if (!(p.step > 0) || !std::isfinite(p.step)) {
+        throw InvalidArgument(
+            fmt::format("{}: 'step' must be a finite number above 0 (got {})", where, p.step));
+      }
+      if (p.type == ParamType::kInteger && p.step != std::floor(p.step)) {
+        throw InvalidArgument(fmt::format(
+            "{}: an integer parameter's 'step' is a whole number (got {})", where, p.step));
+      }
+      if (p.scale != Scale::kLinear) {
+        throw InvalidArgument(
+            fmt::format("{}: 'step' is for scale linear only (a grid of equal steps)", where),
+            "drop 'step', or 'scale' (as Optuna, which takes step or log, not both)");
+      }
+      if (!StepsInRange(p.low, p.high, p.step)) {
+        const double below = p.low + std::floor((p.high - p.low) / p.step) * p.step;
+        throw InvalidArgument(
+            fmt::format("{}: 'max' ({}) is not 'min' ({}) plus a whole number of steps of {}",
+                        where, p.high, p.low, p.step),
+            fmt::format("use max: {:.15g} (the grid's last point below it)", below));
+      }
+    }
     if (p.scale == Scale::kLog && p.low <= 0) {
       throw InvalidArgument(
           fmt::format("{}: scale log needs 'min' above 0 (got {})", where, p.low));
@@ -193,6 +224,11 @@ void CheckParam(const ParamSpec& p, const std::vector<ParamSpec>& before) {
               fmt::format("{}: 'when': '{}' is not an integer in [{}, {}] of '{}'", where, v,
                           parent->low, parent->high, c.parent));
         }
+        if (SnapToGrid(*parent, x) != x) {
+          throw InvalidArgument(
+              fmt::format("{}: 'when': '{}' is not on the grid of '{}' ({}, {}, ...)", where, v,
+                          c.parent, parent->low, parent->low + GridStep(*parent)));
+        }
       }
     }
   }
@@ -204,11 +240,19 @@ ParamSpec ParseParam(const std::string& name, const nlohmann::json& j) {
     throw InvalidArgument(fmt::format(
         "{}: expected a map like {{type: continuous, min: 0, max: 1}}, got {}", where, j.dump()));
   }
-  static const std::vector<std::string> kKeys = {"type", "min", "max", "scale", "values", "when"};
+  static const std::vector<std::string> kKeys = {"type", "min",    "max", "scale",
+                                                 "step", "values", "when"};
+  // Optuna's names for the same things.
+  static const std::map<std::string, std::string> kOptunaKeys = {
+      {"low", "min"}, {"high", "max"}, {"log", "scale: log"}, {"choices", "values"}};
   for (const auto& [key, value] : j.items()) {
     if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
+      const auto optuna = kOptunaKeys.find(key);
       throw InvalidArgument(
-          fmt::format("{}: unknown key '{}'{}", where, key, DidYouMean(key, kKeys)),
+          fmt::format("{}: unknown key '{}'{}", where, key,
+                      optuna != kOptunaKeys.end()
+                          ? fmt::format(" (Optuna's name; here it is '{}')", optuna->second)
+                          : DidYouMean(key, kKeys)),
           "valid keys: " + Join(kKeys, ", "));
     }
   }
@@ -235,7 +279,7 @@ ParamSpec ParseParam(const std::string& name, const nlohmann::json& j) {
     p.type = j.contains("values") ? ParamType::kCategorical : ParamType::kContinuous;
   }
   if (p.type == ParamType::kCategorical) {
-    for (const char* k : {"min", "max", "scale"}) {
+    for (const char* k : {"min", "max", "scale", "step"}) {
       if (j.contains(k)) {
         throw InvalidArgument(fmt::format(
             "{}: '{}' is not a key of a categorical parameter (it has 'values')", where, k));
@@ -261,6 +305,13 @@ ParamSpec ParseParam(const std::string& name, const nlohmann::json& j) {
     }
     p.low = JsonNumber(j["min"], where + ": 'min'");
     p.high = JsonNumber(j["max"], where + ": 'max'");
+    if (j.contains("step")) {
+      p.step = JsonNumber(j["step"], where + ": 'step'");
+      if (!(p.step > 0)) {  // 0 would mean no step
+        throw InvalidArgument(
+            fmt::format("{}: 'step' must be a finite number above 0 (got {})", where, p.step));
+      }
+    }
     if (j.contains("scale")) {
       if (!j["scale"].is_string()) {
         throw InvalidArgument(fmt::format("{}: 'scale' must be a string", where));
@@ -301,6 +352,30 @@ ParamSpec ParseParam(const std::string& name, const nlohmann::json& j) {
 }
 
 }  // namespace
+
+double GridStep(const ParamSpec& p) {
+  if (p.type == ParamType::kInteger) return std::max(p.step, 1.0);
+  return p.type == ParamType::kContinuous ? p.step : 0.0;
+}
+
+int64_t GridPoints(const ParamSpec& p) {
+  const double step = GridStep(p);
+  if (step <= 0) return 0;
+  return static_cast<int64_t>(StepsInRange(p.low, p.high, step).value_or(0)) + 1;
+}
+
+double SnapToGrid(const ParamSpec& p, double x) {
+  const double step = GridStep(p);
+  if (step <= 0 || !std::isfinite(x)) return x;
+  const double last = static_cast<double>(GridPoints(p) - 1);
+  const double k = std::clamp(std::round((x - p.low) / step), 0.0, last);
+  if (k == last) return p.high;  // exactly the max given
+  const double v = p.low + k * step;
+  if (p.type == ParamType::kInteger) return v;
+  // Rounding to 15 significant digits drops the error of the sum (0.30000000000000004) and
+  // keeps every digit of a grid of numbers written with fewer.
+  return std::strtod(fmt::format("{:.15g}", v).c_str(), nullptr);
+}
 
 std::string ParamValueText(const ParamValue& v) {
   if (const auto* d = std::get_if<double>(&v)) {
@@ -488,10 +563,8 @@ ParamValue SearchSpace::FromUnit(const ParamSpec& p, double u) const {
     double a = Forward(p.scale, lo), b = Forward(p.scale, hi);
     x = Backward(p.scale, a + u * (b - a));
   }
-  if (p.type == ParamType::kInteger) {
-    double r = std::clamp(std::round(x), p.low, p.high);
-    return static_cast<int64_t>(r);
-  }
+  if (p.type == ParamType::kInteger) return static_cast<int64_t>(SnapToGrid(p, x));
+  if (p.step > 0) return SnapToGrid(p, x);
   return std::clamp(x, p.low, EffectiveHigh(p));
 }
 
@@ -506,9 +579,11 @@ nlohmann::json SearchSpace::ToJson() const {
       if (p.type == ParamType::kInteger) {
         j["min"] = static_cast<int64_t>(p.low);
         j["max"] = static_cast<int64_t>(p.high);
+        if (p.step > 1) j["step"] = static_cast<int64_t>(p.step);
       } else {
         j["min"] = p.low;
         j["max"] = p.high;
+        if (p.step > 0) j["step"] = p.step;
       }
       j["scale"] = std::string(ScaleName(p.scale));
     }

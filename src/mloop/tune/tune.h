@@ -40,9 +40,20 @@ struct ParamSpec {
   ParamType type = ParamType::kContinuous;
   Scale scale = Scale::kLinear;
   double low = 0, high = 1;          // continuous and integer (inclusive)
+  double step = 0;                   // the grid low, low + step, ..., high (0: none; linear scale)
   std::vector<std::string> choices;  // categorical
   std::optional<Condition> condition;
 };
+
+// The step of a parameter's grid: `step` for a continuous parameter that has one, at least 1
+// for an integer; 0 for a continuous parameter without one, and for a categorical.
+double GridStep(const ParamSpec& p);
+// The number of points of a stepped parameter's grid (GridStep(p) > 0).
+int64_t GridPoints(const ParamSpec& p);
+// x moved to the nearest point of p's grid within [low, high], written as briefly as the
+// numbers the user gave (0.1 + 2 * 0.1 is 0.3, not 0.30000000000000004); x itself without a
+// grid.
+double SnapToGrid(const ParamSpec& p, double x);
 
 using ParamValue = std::variant<double, int64_t, std::string>;
 using ParamValues = std::map<std::string, ParamValue>;  // active parameters only
@@ -61,6 +72,7 @@ class SearchSpace {
   //   depth:  {type: integer, min: 2, max: 10}
   //   kernel: {type: categorical, values: [linear, rbf]}
   //   gamma:  {type: continuous, min: 1e-3, max: 10, scale: log, when: {kernel: rbf}}
+  //   trees:  {type: integer, min: 100, max: 1000, step: 100}   (Optuna's step; linear only)
   // Errors name the parameter and key, with the nearest valid key.
   static SearchSpace FromJson(const nlohmann::json& parameters);
 
@@ -70,10 +82,10 @@ class SearchSpace {
   bool Active(const ParamSpec& p, const ParamValues& values) const;
 
   // Unit-cube mapping of one parameter, by its scale (categorical: index / (k - 1) on a grid of
-  // k points, FromUnit rounding to the nearest; integer: the range widened to
-  // [low - 0.5, high + 0.5] so each integer owns an equal share of the cube, rounded on the way
-  // back; reverse log: -log(1 - v), with a `max` of 1 treated as 1 - 1e-6). Values outside the
-  // range are clamped; FromUnit(ToUnit(v)) == v for every valid v.
+  // k points, FromUnit rounding to the nearest; integer, or continuous with a step: the range
+  // widened by half a step each side so each point of the grid owns an equal share of the
+  // cube, snapped to the grid on the way back; reverse log: -log(1 - v), with a `max` of 1 treated
+  // as 1 - 1e-6). Values outside the range are clamped; FromUnit(ToUnit(v)) == v for every valid v.
   double ToUnit(const ParamSpec& p, const ParamValue& v) const;
   ParamValue FromUnit(const ParamSpec& p, double u) const;
 
