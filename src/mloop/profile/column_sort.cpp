@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "mloop/core/prefetch.h"
 #include "mloop/profile/internal.h"
 
 namespace mloop::profile_internal {
@@ -172,7 +173,7 @@ void BucketSortFrom(const K& value, const Each& each, size_t count, double lo, d
   each([&](uint64_t key, uint32_t row, double v) {
     const size_t at = offsets[bucket(v)]++;
     items[at] = {key, row};
-    __builtin_prefetch(items + at + kScatterAhead, 1, 0);
+    PrefetchForWrite(reinterpret_cast<uintptr_t>(items + at) + kScatterAhead * sizeof(KeyRow));
   });
   size_t start = 0;
   for (size_t b = 0; b < buckets; ++b) {

@@ -14,6 +14,7 @@
 
 #include "mloop/core/error.h"
 #include "mloop/core/parallel.h"
+#include "mloop/core/prefetch.h"
 #include "mloop/core/strings.h"
 #include "mloop/core/time.h"
 #include "mloop/profile/internal.h"
@@ -334,7 +335,7 @@ void WalkRuns(const KeyRow* items, size_t begin, size_t end, size_t rank_base, c
   constexpr size_t kRankAhead = 64;
   for (size_t i = begin; i < end;) {
     if (twice_rank && i + kRankAhead < end) {
-      __builtin_prefetch(twice_rank + items[i + kRankAhead].row, 1, 0);
+      PrefetchForWrite(reinterpret_cast<uintptr_t>(twice_rank + items[i + kRankAhead].row));
     }
     const uint64_t key = items[i].key;
     size_t j = i + 1;
@@ -464,13 +465,23 @@ void NumericAssociation(const Column& c, const SortedColumn& s, const TargetData
                         ColumnProfile& out, ColumnExtras& extras) {
   if (s.finite() == 0) return;
   double value = kNaN;
+  // The labels are read at random rows (the values' order): each read misses the cache, so
+  // the label kLabelAhead values on is fetched early, as the walk's rank stores are.
+  constexpr size_t kLabelAhead = 64;
+  const int32_t* labels = target.label.data();
+  auto fetch_ahead = [&](size_t j) {
+    if (j + kLabelAhead < s.end) {
+      PrefetchForRead(reinterpret_cast<uintptr_t>(labels + s.items[j + kLabelAhead].row));
+    }
+  };
   if (target.kind == TargetKind::kBinary) {
     std::vector<TieGroup> groups;
     for (size_t i = s.begin; i < s.end;) {
       TieGroup g;
       size_t j = i;
       for (; j < s.end && s.items[j].key == s.items[i].key; ++j) {
-        const int32_t l = target.label[s.items[j].row];
+        fetch_ahead(j);
+        const int32_t l = labels[s.items[j].row];
         if (l == 1) ++g.positives;
         if (l == 0) ++g.negatives;
       }
@@ -488,7 +499,8 @@ void NumericAssociation(const Column& c, const SortedColumn& s, const TargetData
     size_t i = s.begin;
     for (int b = 0; b < bins; ++b) {  // the values are sorted: each bin is one stretch
       for (int64_t k = 0; k < h.counts[b]; ++k, ++i) {
-        const int32_t l = target.label[s.items[i].row];
+        fetch_ahead(i);
+        const int32_t l = labels[s.items[i].row];
         if (l >= 0) ++table[static_cast<size_t>(l) * bins + b];
       }
     }
