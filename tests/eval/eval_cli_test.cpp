@@ -111,9 +111,13 @@ TEST(EvalCliTest, ScoresAsJsonStringsAreNamed) {
   auto r = testing::RunMloop(dir.path(), "eval --predictions p.jsonl --label y --score s");
   EXPECT_EQ(r.code, 1);
   EXPECT_CONTAINS(r.err,
-                  "score column 's' must be numeric, not string (its values are strings that "
-                  "read as numbers, '0.4' in row 1: in JSON Lines, write the scores as JSON "
-                  "numbers, without quotes)");
+                  "score column 's' must be numeric, not string (row 1 holds '0.4', read as "
+                  "text: a JSON string, or an integer beyond 64 bits; scores are JSON numbers, "
+                  "without quotes)");
+  // Hex is no number to the readers, nor here.
+  WriteFile(dir / "h.csv", "y,s\n1,0x1p-1\n0,0.2\n");
+  r = testing::RunMloop(dir.path(), "eval --predictions h.csv --label y --score s");
+  EXPECT_CONTAINS(r.err, "row 1 holds '0x1p-1'");
 }
 
 TEST(EvalCliTest, BadWeightsAreRefusedWithTheRow) {

@@ -242,12 +242,49 @@ TEST(SearchSpaceTest, StepGridsAndTheirErrors) {
           R"({"n": {"type": "integer", "min": 0, "max": 10, "step": 5}, "y": {"min": 0, "max": 1, "when": {"n": 3}}})")
           .find("'when': '3' is not on the grid of 'n' (0, 5, ...)"),
       std::string::npos);
+  EXPECT_NE(error(R"({"x": {"min": 0, "max": 1, "step": 1e-20}})")
+                .find("'step' (1e-20) makes a grid of more than 1000000000 points"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"n": {"type": "integer", "min": 0, "max": 10, "step": 100000000000}})")
+                .find("'step' (100000000000) is larger than the range"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"x": {"min": 0, "max": 1, "step": 3e-9}})").find("whole number of steps"),
+            std::string::npos);
   // Optuna's names of keys are named as such.
   EXPECT_NE(error(R"({"x": {"low": 0, "high": 1}})")
                 .find("unknown key 'high' (Optuna's name; here it is 'max')"),
             std::string::npos);
   EXPECT_NE(error(R"({"x": {"min": 0.1, "max": 1, "log": true}})").find("here it is 'scale: log'"),
             std::string::npos);
+}
+
+// Grids that cross zero, bounds written with every digit of a double (as Python prints them),
+// large magnitudes and a single point: the values are the grid's, inside the bounds, each a
+// fixed point of SnapToGrid, and none lost to rounding.
+TEST(SearchSpaceTest, StepGridEdgeCases) {
+  auto values = [](const char* text) {
+    SearchSpace s = SearchSpace::FromJson(json::parse(text));
+    const ParamSpec& p = s.params()[0];
+    std::set<double> out;
+    for (int i = 0; i <= 1000; ++i) {
+      const double v = std::get<double>(s.FromUnit(p, i / 1000.0));
+      EXPECT_GE(v, p.low);
+      EXPECT_LE(v, p.high);
+      EXPECT_EQ(SnapToGrid(p, v), v);
+      out.insert(v);
+    }
+    return out;
+  };
+  EXPECT_EQ(values(R"({"x": {"min": -0.3, "max": 0.3, "step": 0.1}})"),
+            (std::set<double>{-0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3}));
+  EXPECT_EQ(values(R"({"x": {"min": -0.7, "max": 0.5, "step": 0.1}})").count(-0.1), 1u);
+  const auto python =
+      values(R"({"x": {"min": 0.30000000000000004, "max": 0.7000000000000001, "step": 0.1}})");
+  EXPECT_EQ(python.size(), 5u);
+  EXPECT_EQ(*python.begin(), 0.30000000000000004);
+  EXPECT_EQ(values(R"({"x": {"min": 1e15, "max": 1000000000000002.0, "step": 0.5}})").size(), 5u);
+  EXPECT_EQ(values(R"({"x": {"min": 2, "max": 2, "step": 0.5}})"), (std::set<double>{2.0}));
+  EXPECT_EQ(values(R"({"x": {"min": 0, "max": 1e-6, "step": 1e-7}})").size(), 11u);
 }
 
 TEST(SearchSpaceTest, CategoricalUnitMapping) {

@@ -25,41 +25,40 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Why a column read as text is not numbers: its first value that is not a number, and whether
-// that value is a number too large for a double (1e400); or, when every value reads as a number,
-// that they were strings (JSON Lines: "0.4" in quotes).
+// Why a column read as text is not numbers: its first value that is not a float64 as the
+// readers take one (no hex; 1e400 is beyond a double); or, when every value reads as one, that
+// they were read as text all the same (JSON strings such as "0.4"; integers beyond 64 bits).
 std::string NotANumberExample(const Column& c) {
   if (c.type() != DataType::kString) return "";
   int64_t first = -1;
   for (int64_t i = 0; i < c.size(); ++i) {
     if (!c.IsValid(i)) continue;
-    const std::string text(c.StringAt(i));
-    errno = 0;
-    char* end = nullptr;
-    std::strtod(text.c_str(), &end);
-    const bool number = !text.empty() && end == text.c_str() + text.size();
-    if (number && errno == ERANGE) {
-      return " ('" + text + "' in row " + std::to_string(i + 1) +
-             " is a number beyond the range of a double)";
+    const std::string_view text = c.StringAt(i);
+    double d = 0;
+    if (!ParseFloat64(text, &d)) {
+      const std::string owned(text);
+      char* end = nullptr;
+      const double v = std::strtod(owned.c_str(), &end);
+      if (*end == '\0' && std::isinf(v) && owned.find_first_of("iI") == std::string::npos) {
+        return " ('" + std::string(text) + "' in row " + std::to_string(i + 1) +
+               " is a number beyond the range of a double)";
+      }
+      return " (row " + std::to_string(i + 1) + " holds '" + std::string(text) + "')";
     }
-    if (!number) return " (row " + std::to_string(i + 1) + " holds '" + text + "')";
     if (first < 0) first = i;
   }
   if (first < 0) return "";
-  return " (its values are strings that read as numbers, '" + std::string(c.StringAt(first)) +
-         "' in row " + std::to_string(first + 1) +
-         ": in JSON Lines, write the scores as JSON numbers, without quotes)";
+  return " (row " + std::to_string(first + 1) + " holds '" + std::string(c.StringAt(first)) +
+         "', read as text: a JSON string, or an integer beyond 64 bits; scores are JSON numbers, "
+         "without quotes)";
 }
 
 // Whether a text column holds a number somewhere: then it is scores with a bad cell, not classes.
 bool HoldsNumbers(const Column& c) {
   if (c.type() != DataType::kString) return false;
   for (int64_t i = 0; i < c.size(); ++i) {
-    if (!c.IsValid(i)) continue;
-    const std::string text(c.StringAt(i));
-    char* end = nullptr;
-    std::strtod(text.c_str(), &end);
-    if (!text.empty() && end == text.c_str() + text.size()) return true;
+    double d = 0;
+    if (c.IsValid(i) && ParseFloat64(c.StringAt(i), &d)) return true;
   }
   return false;
 }

@@ -962,7 +962,7 @@ bool FitToSpace(const SearchSpace& space, ParamValues* params) {
         if (!(x >= p.low && x <= p.high)) return false;
         // Off the grid of a step: by up to rounding (values are stored as JSON text).
         if (p.step > 0 && std::fabs(SnapToGrid(p, x) - x) > 1e-9 * p.step) return false;
-        v = x;
+        v = p.step > 0 ? SnapToGrid(p, x) : x;  // the grid's own double, as samplers give it
         break;
       }
     }

@@ -13,9 +13,10 @@
 // - Acquisition: log expected improvement over the best observed value, computed stably in the
 //   tail (Ament et al. 2023: erfcx for moderate z, the asymptotic series for z << 0).
 // - Optimiser: random candidates in the cube plus perturbations of the best trials, every one
-//   evaluated at its decoded point (integers rounded, categories snapped, inactive parameters
-//   imputed); the best three are improved by trying every category of each categorical and +-1
-//   of each integer, then refined over the continuous coordinates by NLopt's BOBYQA (COBYLA
+//   evaluated at its decoded point (integers and `step` grids snapped, categories snapped,
+//   inactive parameters imputed); the best three are improved by trying every category of each
+//   categorical and one step either way of each integer or grid, then refined over the
+//   continuous coordinates without a step by NLopt's BOBYQA (COBYLA
 //   for one coordinate).
 // - Startup: the first n_startup_trials (default max(5, 2 * parameters + 1)) are a scrambled
 //   (randomly shifted) Halton sequence.
@@ -579,18 +580,22 @@ class GpSampler final : public Sampler {
           units.push_back(k <= 1 ? 0.0 : static_cast<double>(c) / static_cast<double>(k - 1));
         }
       } else {
-        // The grid's neighbours (integers, or values with a step).
+        // The grid's neighbours (integers, or values with a step), by index: low + k * step
+        // may round past max where the point itself is max.
         const ParamValue at = space.FromUnit(p, raw[i]);
         const double x = std::holds_alternative<int64_t>(at)
                              ? static_cast<double>(std::get<int64_t>(at))
                              : std::get<double>(at);
-        for (double nx : {x - GridStep(p), x + GridStep(p)}) {
-          if (nx < p.low || nx > p.high) continue;
-          const double snapped = SnapToGrid(p, nx);
+        const double step = GridStep(p);
+        const double k = std::round((x - p.low) / step);
+        const double last = static_cast<double>(GridPoints(p) - 1);
+        for (double nk : {k - 1, k + 1}) {
+          if (nk < 0 || nk > last) continue;
+          const double nx = SnapToGrid(p, p.low + nk * step);
           units.push_back(space.ToUnit(
               p, p.type == ParamType::kInteger
-                     ? ParamValue(std::in_place_type<int64_t>, static_cast<int64_t>(snapped))
-                     : ParamValue(snapped)));
+                     ? ParamValue(std::in_place_type<int64_t>, static_cast<int64_t>(nx))
+                     : ParamValue(nx)));
         }
       }
       for (double unit : units) {

@@ -76,12 +76,40 @@ std::pair<double, double> NumericRange(const ParamSpec& p) {
   return {lo, hi};
 }
 
-// (high - low) / step, when it is a whole number (within rounding): the grid's last index.
+// A continuous grid of more points than this is refused: it is a continuous parameter (and the
+// test of a whole number of steps below loses its meaning long before 2^53).
+constexpr double kMaxStepPoints = 1e9;
+
+// (high - low) / step, when it is a whole number (within the rounding of the division, which
+// grows with the count): the grid's last index.
 std::optional<double> StepsInRange(double low, double high, double step) {
   const double k = (high - low) / step;
+  if (!std::isfinite(k)) return std::nullopt;
   const double whole = std::round(k);
-  if (std::fabs(k - whole) > 1e-9 * std::max(1.0, whole)) return std::nullopt;
+  if (std::fabs(k - whole) > 1e-9 + 1e-12 * whole) return std::nullopt;
   return whole;
+}
+
+// Digits after the decimal point in the shortest text of x (0.25 -> 2, 1e-05 -> 5, 3 -> 0).
+int Decimals(double x) {
+  const std::string t = fmt::format("{}", std::fabs(x));
+  const size_t e = t.find('e');
+  const size_t dot = t.find('.');
+  const int fraction = dot == std::string::npos
+                           ? 0
+                           : static_cast<int>((e == std::string::npos ? t.size() : e) - dot - 1);
+  const int exponent = e == std::string::npos ? 0 : std::atoi(t.c_str() + e + 1);
+  return std::max(0, fraction - exponent);
+}
+
+// low + k * step, written with no more decimals than low and step have (-0.3 + 3 * 0.1 is 0,
+// not 5.55e-17; 0.1 + 2 * 0.1 is 0.3) when that moves it by rounding only.
+double GridValue(double low, double step, double k) {
+  const double v = low + k * step;
+  const int decimals = std::max(Decimals(low), Decimals(step));
+  if (decimals > 20) return v;
+  const double clean = std::strtod(fmt::format("{:.{}f}", v, decimals).c_str(), nullptr) + 0.0;
+  return std::fabs(clean - v) <= 1e-9 * step ? clean : v;
 }
 
 double Forward(Scale s, double v) {
@@ -165,12 +193,23 @@ void CheckParam(const ParamSpec& p, const std::vector<ParamSpec>& before) {
             fmt::format("{}: 'step' is for scale linear only (a grid of equal steps)", where),
             "drop 'step', or 'scale' (as Optuna, which takes step or log, not both)");
       }
+      if (p.high > p.low && p.step > p.high - p.low) {
+        throw InvalidArgument(
+            fmt::format("{}: 'step' ({}) is larger than the range from 'min' to 'max' ({} to {})",
+                        where, p.step, p.low, p.high));
+      }
+      if (p.type == ParamType::kContinuous && (p.high - p.low) / p.step > kMaxStepPoints) {
+        throw InvalidArgument(fmt::format("{}: 'step' ({}) makes a grid of more than {:.0f} points",
+                                          where, p.step, kMaxStepPoints),
+                              "a grid that fine is a continuous range: drop 'step'");
+      }
       if (!StepsInRange(p.low, p.high, p.step)) {
-        const double below = p.low + std::floor((p.high - p.low) / p.step) * p.step;
+        const double below = GridValue(p.low, p.step, std::floor((p.high - p.low) / p.step));
         throw InvalidArgument(
             fmt::format("{}: 'max' ({}) is not 'min' ({}) plus a whole number of steps of {}",
                         where, p.high, p.low, p.step),
-            fmt::format("use max: {:.15g} (the grid's last point below it)", below));
+            below < p.high ? fmt::format("use max: {} (the grid's last point below it)", below)
+                           : std::string());
       }
     }
     if (p.scale == Scale::kLog && p.low <= 0) {
@@ -367,14 +406,12 @@ int64_t GridPoints(const ParamSpec& p) {
 double SnapToGrid(const ParamSpec& p, double x) {
   const double step = GridStep(p);
   if (step <= 0 || !std::isfinite(x)) return x;
-  const double last = static_cast<double>(GridPoints(p) - 1);
+  const double last = static_cast<double>(std::max<int64_t>(GridPoints(p), 1) - 1);
   const double k = std::clamp(std::round((x - p.low) / step), 0.0, last);
-  if (k == last) return p.high;  // exactly the max given
-  const double v = p.low + k * step;
-  if (p.type == ParamType::kInteger) return v;
-  // Rounding to 15 significant digits drops the error of the sum (0.30000000000000004) and
-  // keeps every digit of a grid of numbers written with fewer.
-  return std::strtod(fmt::format("{:.15g}", v).c_str(), nullptr);
+  if (k == 0) return p.low;  // exactly the bounds given
+  if (k == last) return p.high;
+  if (p.type == ParamType::kInteger) return p.low + k * step;
+  return std::clamp(GridValue(p.low, step, k), p.low, p.high);
 }
 
 std::string ParamValueText(const ParamValue& v) {

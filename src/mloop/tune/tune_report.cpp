@@ -127,6 +127,7 @@ struct ParamInfo {
   Scale scale = Scale::kLinear;
   bool inferred = false;  // from the trials' values: no usable search space entry
   std::optional<double> low, high;
+  double step = 0;                   // a `step` grid (integers: above 1 only)
   std::vector<std::string> choices;  // categorical, in the space's order
   std::string condition;             // "kernel = rbf"; empty = always active
 };
@@ -189,6 +190,7 @@ ParamInfo FromSpec(const ParamSpec& p) {
   if (!info.categorical) {
     info.low = p.low;
     info.high = p.high;
+    info.step = p.type == ParamType::kInteger && p.step <= 1 ? 0 : p.step;
   }
   info.choices = p.choices;
   if (p.condition) {
@@ -540,6 +542,7 @@ std::string SpaceText(const ParamInfo& p) {
       s += (p.inferred ? ", values seen " : " ") + FormatNumber(*p.low, 4) + " \xE2\x80\x93 " +
            FormatNumber(*p.high, 4);
     }
+    if (p.step > 0) s += ", step " + FormatNumber(p.step, 4);
     if (p.scale == Scale::kLog) s += p.inferred ? ", shown on a log axis" : ", log scale";
     if (p.scale == Scale::kReverseLog) s += ", reverse log scale";
   }
