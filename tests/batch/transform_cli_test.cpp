@@ -47,6 +47,17 @@ class TransformCliTest : public ::testing::Test {
   }
 
   testing::CliResult Run(const std::string& args) { return testing::RunMloop(dir_.path(), args); }
+  // The names of the breast cancer file's columns.
+  std::vector<std::string> Header() const {
+    const std::string names = lines_[0];
+    std::vector<std::string> header;
+    for (size_t i = 0, j; i <= names.size(); i = j + 1) {
+      j = names.find(',', i);
+      if (j == std::string::npos) j = names.size();
+      header.push_back(names.substr(i, j - i));
+    }
+    return header;
+  }
   std::string Read(const std::string& name) { return ReadFile(dir_ / name); }
   bool Exists(const std::string& name) { return std::filesystem::exists(dir_ / name); }
 
@@ -282,13 +293,7 @@ TEST_F(TransformCliTest, CsvHeaderJoinAndOutputFilter) {
 TEST_F(TransformCliTest, JsonLinesFiltersAndJoin) {
   ASSERT_EQ(Run("predict 1 --data bc.csv -o predicted.csv").code, 0);
   const auto predicted = Lines(Read("predicted.csv"));
-  const auto names = Lines(csv_)[0];
-  std::vector<std::string> header;
-  for (size_t i = 0, j; i <= names.size(); i = j + 1) {
-    j = names.find(',', i);
-    if (j == std::string::npos) j = names.size();
-    header.push_back(names.substr(i, j - i));
-  }
+  const std::vector<std::string> header = Header();
   std::string jsonl, arrays;
   for (size_t r = 1; r < lines_.size(); ++r) {
     std::string object = "{", array = "[";
@@ -357,13 +362,7 @@ TEST_F(TransformCliTest, JsonLinesFiltersAndJoin) {
 // the file (serving refuses it: its JSON rules are the typed ones). Text that is no number still
 // fails its record.
 TEST_F(TransformCliTest, JsonStringsOfNumbersReadAsPredictReadsThem) {
-  const auto names = Lines(csv_)[0];
-  std::vector<std::string> header;
-  for (size_t i = 0, j; i <= names.size(); i = j + 1) {
-    j = names.find(',', i);
-    if (j == std::string::npos) j = names.size();
-    header.push_back(names.substr(i, j - i));
-  }
+  const std::vector<std::string> header = Header();
   std::string jsonl;
   for (size_t r = 1; r <= 20; ++r) {
     std::string object = "{";
