@@ -477,6 +477,19 @@ TEST_F(TransformCliTest, ErrorsFileAndBudget) {
   std::vector<std::string> want = Lines(Read("c40.csv"));
   want.erase(want.begin() + 20);  // the header, then record 20 (line 21 of the input)
   EXPECT_EQ(Lines(Read("b40.csv")), want);
+  // A batch whose every record fails stops once it alone has failed more than the job may:
+  // the job fails anyway, and the rest would cost two model calls per record.
+  std::string all_bad = lines_[0] + "\n";
+  for (int i = 0; i < 3000; ++i) {
+    std::string line = lines_[1 + i % 569];
+    line.replace(0, line.find(','), "inf");
+    all_bad += line + "\n";
+  }
+  WriteFile(dir_ / "all_bad.csv", all_bad);
+  r = Run("transform -m 1 -i all_bad.csv -o ab.csv --max-errors 10");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_CONTAINS(r.err, "more than --max-errors 10 records failed (11 of the first 3000");
+  EXPECT_EQ(Lines(Read("ab.csv.errors.jsonl")).size(), 11u);
 }
 
 // A stray quote joins the lines after it into one malformed record: one errors-file entry (its
