@@ -1733,6 +1733,21 @@ TEST_F(CliTest, ImportExplainsUnusualInputs) {
   WriteFile(dir_ / "quoted_cr.csv", "a,b\r\n1,\"x\ry\"\r\n");
   r = Run("data import quoted_cr.csv --name quoted_cr");
   EXPECT_EQ(r.code, 0) << r.err;
+  // Past the first 64 KiB too, in a \r\n file: a row holding one is refused (or skipped),
+  // where its field count alone would not tell (a text column), and takes no part in the
+  // types (the number column stays int64).
+  std::string late = "name,n\r\n";
+  for (int i = 0; i < 5000; ++i)
+    late += "customer" + std::to_string(i) + "," + std::to_string(i) + "\r\n";
+  WriteFile(dir_ / "late_cr.csv", late + "ann\rbob,7\r\nzoe,8\r\n");
+  r = Run("data import late_cr.csv --name late_cr");
+  EXPECT_NE(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "late_cr.csv:5002:4: a line ends in a carriage return alone");
+  r = Run("data import late_cr.csv --name late_cr --on-bad-rows skip");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "Rows read: 5,002 = 5,001 imported + 1 rejected");
+  const auto late_schema = nlohmann::json::parse(Run("data show late_cr --json").out)["schema"];
+  EXPECT_EQ(late_schema[1]["type"], "int64");
   // A quote inside an unquoted field is a character (5'10"), not the start of a quoted one.
   WriteFile(dir_ / "inches.csv", "h,note\n5'10\",\"a\rb\"\n6'1\",\"\"\"c\"\"\r\"\n");
   r = Run("data import inches.csv --name inches");

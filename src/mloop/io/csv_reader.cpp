@@ -58,6 +58,21 @@ inline const char* FindFieldEnd(const char* p, const char* end, char delim) {
   return p;
 }
 
+// Where a tokenised row holds a carriage return alone outside quotes (a \r that does not end
+// the row), or null. One memchr over the row first: a \r\n file has a \r in every block.
+const char* BareCarriageReturn(const Row& row, const std::vector<FieldRef>& fields) {
+  if (row.status != RowStatus::kOk || !std::memchr(row.begin, '\r', row.end - row.begin)) {
+    return nullptr;
+  }
+  for (const FieldRef& f : fields) {
+    if (f.quoted) continue;
+    if (const void* cr = std::memchr(f.begin, '\r', f.end - f.begin)) {
+      return static_cast<const char*>(cr);
+    }
+  }
+  return nullptr;
+}
+
 // Tokenises the row starting at `p`; `end` is a row boundary or the end of the input.
 Row TokenizeRow(const char* p, const char* end, char delim, std::vector<FieldRef>& fields) {
   fields.clear();
@@ -305,16 +320,25 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
     out.failed = true;
   };
 
+  // A carriage return alone outside quotes joins two lines into one row (files pasted
+  // together; the first 64 KiB are checked before anything is read): looked for in a row only
+  // when its block has a '\r' at all (a file with \r\n line ends: one memchr per row).
+  const bool has_cr = std::memchr(begin, '\r', end - begin) != nullptr;
   const char* p = begin;
   while (p < end) {
     Row row = TokenizeRow(p, end, plan.delim, fields);
     p = row.next;
+    const char* cr = has_cr ? BareCarriageReturn(row, fields) : nullptr;
     if (row.status == RowStatus::kUnterminatedQuote) {
       reject(row, row.error_at, kUnterminatedQuoteReason);
     } else if (row.status == RowStatus::kBadQuote) {
       reject(row, row.error_at,
              "unexpected text after a closing quote (a quote inside a quoted field must be "
              "doubled: \"\")");
+    } else if (cr) {
+      reject(row, cr,
+             "a line ends in a carriage return alone (\\r) where the others end in \\n; mloop "
+             "reads \\n or \\r\\n (pandas would split the line there)");
     } else if (fields.size() == 1 && ncols > 1 && !fields[0].quoted &&
                std::all_of(row.begin, row.end, [](char c) { return c == ' ' || c == '\t'; })) {
       // Blank line (or spaces only, as batch transform and the server read it): skipped. With
@@ -554,6 +578,7 @@ void CsvReader::InferTypes() {
     if (row.next == end && !eof_) break;  // may be incomplete
     p = row.next;
     if (row.status != RowStatus::kOk || fields.size() != ncols) continue;
+    if (BareCarriageReturn(row, fields)) continue;  // rejected when read: it takes no part
     // A row whose declared column holds no value of its type is a bad row: its other values do
     // not take part (under --on-bad-rows skip, text there would make a number column text).
     bool bad = false;
@@ -643,7 +668,8 @@ bool CsvReader::Run(ReadResult* result) {
   {
     // Some lines ending in a carriage return alone among \n ones (files pasted together) would
     // join rows silently (a header swallowing the rows after it): a carriage return alone
-    // outside quotes, in the first 64 KiB, is refused. Quotes as the tokenizer reads them: one
+    // outside quotes, in the first 64 KiB, is refused before the header is read (ParseChunk
+    // rejects the rows after that that hold one). Quotes as the tokenizer reads them: one
     // opens a field only at its start, and "" inside is an escaped quote.
     const size_t probe = std::min<size_t>(end_ - pos_, 1 << 16);
     const char* b = buf_.data() + pos_;
