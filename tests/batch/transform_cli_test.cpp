@@ -488,8 +488,12 @@ TEST_F(TransformCliTest, ErrorsFileAndBudget) {
   WriteFile(dir_ / "all_bad.csv", all_bad);
   r = Run("transform -m 1 -i all_bad.csv -o ab.csv --max-errors 10");
   EXPECT_EQ(r.code, 1);
-  EXPECT_CONTAINS(r.err, "more than --max-errors 10 records failed (11 of the first 3000");
+  EXPECT_CONTAINS(r.err,
+                  "more than --max-errors 10 records failed (11 of the first 3000 records; 2989 "
+                  "other records of the last batch were not tried)");
   EXPECT_EQ(Lines(Read("ab.csv.errors.jsonl")).size(), 11u);
+  // Not "every record failed" for a file whose other records were not tried.
+  EXPECT_CONTAINS(r.err, "--max-errors / --max-error-rate allow more");
 }
 
 // A stray quote joins the lines after it into one malformed record: one errors-file entry (its

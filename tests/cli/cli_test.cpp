@@ -1748,6 +1748,9 @@ TEST_F(CliTest, ImportExplainsUnusualInputs) {
   EXPECT_CONTAINS(r.out, "Rows read: 5,002 = 5,001 imported + 1 rejected");
   const auto late_schema = nlohmann::json::parse(Run("data show late_cr --json").out)["schema"];
   EXPECT_EQ(late_schema[1]["type"], "int64");
+  WriteFile(dir_ / "late_cr2.csv", late + "\"ann\"\rbob,7\r\n");  // after a closing quote
+  EXPECT_CONTAINS(Run("data import late_cr2.csv --name late_cr2").err,
+                  "late_cr2.csv:5002:6: a line ends in a carriage return alone");
   // A quote inside an unquoted field is a character (5'10"), not the start of a quoted one.
   WriteFile(dir_ / "inches.csv", "h,note\n5'10\",\"a\rb\"\n6'1\",\"\"\"c\"\"\r\"\n");
   r = Run("data import inches.csv --name inches");

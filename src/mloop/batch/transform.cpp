@@ -690,6 +690,7 @@ TransformSummary RunTransform(const TransformJob& job) {
   };
 
   bool over_budget = false;
+  int64_t untried = 0;  // records of the last unit left untried (UnitResult::untried)
   int64_t written_here = 0;
   try {
     for (int64_t next = 0;; ++next) {
@@ -710,6 +711,7 @@ TransformSummary RunTransform(const TransformJob& job) {
       state.records += r.records;
       state.predicted += r.predicted;
       state.errors += r.failed;
+      untried += r.untried;
       state.input_offset = r.end_offset;
       state.next_line = r.end_line;
       state.output_bytes += static_cast<int64_t>(r.output.size());
@@ -765,12 +767,16 @@ TransformSummary RunTransform(const TransformJob& job) {
   const double rate = state.records > 0
                           ? static_cast<double>(state.errors) / static_cast<double>(state.records)
                           : 0.0;
-  const bool all_failed = state.predicted == 0 && state.errors > 0;
+  const bool all_failed = state.predicted == 0 && state.errors > 0 && untried == 0;
   std::string budget_message;
   if (over_budget) {
     budget_message = "more than --max-errors " + std::to_string(opt.max_errors) +
                      " records failed (" + std::to_string(state.errors) + " of the first " +
-                     std::to_string(state.records) + " records)";
+                     std::to_string(state.records) + " records" +
+                     (untried > 0 ? "; " + std::to_string(untried) +
+                                        " other records of the last batch were not tried"
+                                  : std::string()) +
+                     ")";
   } else if (opt.max_error_rate && rate > *opt.max_error_rate) {
     char buf[128];
     std::snprintf(buf, sizeof buf,

@@ -776,7 +776,10 @@ struct Worker::State {
     std::function<void(size_t, size_t)> solve = [&](size_t begin, size_t end) {
       // This unit alone has failed more records than the job may: the job fails whatever the
       // rest does, so the rest costs no more calls (an all-failing batch of n would take 2n).
-      if (failures.size() > static_cast<size_t>(plan.options.max_errors)) return;
+      if (failures.size() > static_cast<size_t>(plan.options.max_errors)) {
+        result->untried += static_cast<int64_t>(end - begin);
+        return;
+      }
       try {
         const Table pred = predict(begin, end - begin);
         const CsvCells cells(pred);

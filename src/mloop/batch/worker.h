@@ -78,6 +78,9 @@ struct UnitResult {
   std::string output;  // output lines, in record order
   std::string errors;  // errors file lines, in record order
   int64_t records = 0, predicted = 0, failed = 0;
+  // Records not tried: their batch alone had failed more records than --max-errors (the job
+  // fails; see PredictAndEmit).
+  int64_t untried = 0;
   std::string first_error;  // "line N: reason"
   int64_t end_offset = 0, end_line = 0;
 };

@@ -331,12 +331,12 @@ void ParseChunk(const char* begin, const char* end, const Plan& plan, bool stop_
     const char* cr = has_cr ? BareCarriageReturn(row, fields) : nullptr;
     if (row.status == RowStatus::kUnterminatedQuote) {
       reject(row, row.error_at, kUnterminatedQuoteReason);
-    } else if (row.status == RowStatus::kBadQuote) {
+    } else if (row.status == RowStatus::kBadQuote && *row.error_at != '\r') {
       reject(row, row.error_at,
              "unexpected text after a closing quote (a quote inside a quoted field must be "
              "doubled: \"\")");
-    } else if (cr) {
-      reject(row, cr,
+    } else if (cr || row.status == RowStatus::kBadQuote) {  // a \r alone after a closing quote
+      reject(row, cr ? cr : row.error_at,
              "a line ends in a carriage return alone (\\r) where the others end in \\n; mloop "
              "reads \\n or \\r\\n (pandas would split the line there)");
     } else if (fields.size() == 1 && ncols > 1 && !fields[0].quoted &&
