@@ -67,5 +67,4 @@ Evaluation EvaluatePredictions(const Table& data, const std::string& label,
                                const std::string& score, std::optional<Task> task,
                                const std::string& positive, const EvaluationOptions& options);
 
-
 }  // namespace mloop
