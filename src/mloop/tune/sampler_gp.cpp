@@ -582,20 +582,13 @@ class GpSampler final : public Sampler {
       } else {
         // The grid's neighbours (integers, or values with a step), by index: low + k * step
         // may round past max where the point itself is max.
-        const ParamValue at = space.FromUnit(p, raw[i]);
-        const double x = std::holds_alternative<int64_t>(at)
-                             ? static_cast<double>(std::get<int64_t>(at))
-                             : std::get<double>(at);
+        const double x = NumberOf(space.FromUnit(p, raw[i]));
         const double step = GridStep(p);
         const double k = std::round((x - p.low) / step);
         const double last = static_cast<double>(GridPoints(p) - 1);
         for (double nk : {k - 1, k + 1}) {
           if (nk < 0 || nk > last) continue;
-          const double nx = SnapToGrid(p, p.low + nk * step);
-          units.push_back(space.ToUnit(
-              p, p.type == ParamType::kInteger
-                     ? ParamValue(std::in_place_type<int64_t>, static_cast<int64_t>(nx))
-                     : ParamValue(nx)));
+          units.push_back(space.ToUnit(p, GridValue(p, p.low + nk * step)));
         }
       }
       for (double unit : units) {

@@ -146,12 +146,6 @@ Domain DomainOf(const ParamSpec& p) {
   return d;
 }
 
-double NumberOf(const ParamValue& v) {
-  return std::holds_alternative<int64_t>(v)  ? static_cast<double>(std::get<int64_t>(v))
-         : std::holds_alternative<double>(v) ? std::get<double>(v)
-                                             : 0.0;
-}
-
 double ToWork(const SearchSpace& space, const ParamSpec& p, const Domain& d, const ParamValue& v) {
   if (!d.stepped()) return space.ToUnit(p, v);
   const double x = NumberOf(v);
@@ -160,9 +154,7 @@ double ToWork(const SearchSpace& space, const ParamSpec& p, const Domain& d, con
 
 ParamValue FromWork(const SearchSpace& space, const ParamSpec& p, const Domain& d, double x) {
   if (!d.stepped()) return space.FromUnit(p, std::clamp(x, 0.0, 1.0));
-  const double v = SnapToGrid(p, d.log ? std::exp(x) : x);
-  if (p.type == ParamType::kInteger) return static_cast<int64_t>(v);
-  return v;
+  return GridValue(p, d.log ? std::exp(x) : x);
 }
 
 // A truncated-normal mixture on [low, high] (Optuna's _ParzenEstimator for one numerical

@@ -133,14 +133,10 @@ class GridSampler : public Sampler {
       return out;
     }
     if (GridStep(p) > 0) {  // integers, and values with a step
-      auto value = [&](double x) -> ParamValue {
-        if (p.type == ParamType::kInteger) return static_cast<int64_t>(x);
-        return x;
-      };
       const int64_t count = GridPoints(p);
       if (count <= points_) {
         for (int64_t k = 0; k < count; ++k) {
-          out.push_back(value(SnapToGrid(p, p.low + static_cast<double>(k) * GridStep(p))));
+          out.push_back(GridValue(p, p.low + static_cast<double>(k) * GridStep(p)));
         }
         return out;
       }
@@ -150,7 +146,7 @@ class GridSampler : public Sampler {
       cont.step = 0;
       for (int i = 0; i < points_; ++i) {
         double u = points_ == 1 ? 0.5 : static_cast<double>(i) / (points_ - 1);
-        const ParamValue v = value(SnapToGrid(p, std::get<double>(space.FromUnit(cont, u))));
+        const ParamValue v = GridValue(p, std::get<double>(space.FromUnit(cont, u)));
         if (out.empty() || out.back() != v) out.push_back(v);
       }
       return out;

@@ -104,7 +104,7 @@ int Decimals(double x) {
 
 // low + k * step, written with no more decimals than low and step have (-0.3 + 3 * 0.1 is 0,
 // not 5.55e-17; 0.1 + 2 * 0.1 is 0.3) when that moves it by rounding only.
-double GridValue(double low, double step, double k) {
+double CleanGridPoint(double low, double step, double k) {
   const double v = low + k * step;
   const int decimals = std::max(Decimals(low), Decimals(step));
   if (decimals > 20) return v;
@@ -204,7 +204,7 @@ void CheckParam(const ParamSpec& p, const std::vector<ParamSpec>& before) {
                               "a grid that fine is a continuous range: drop 'step'");
       }
       if (!StepsInRange(p.low, p.high, p.step)) {
-        const double below = GridValue(p.low, p.step, std::floor((p.high - p.low) / p.step));
+        const double below = CleanGridPoint(p.low, p.step, std::floor((p.high - p.low) / p.step));
         throw InvalidArgument(
             fmt::format("{}: 'max' ({}) is not 'min' ({}) plus a whole number of steps of {}",
                         where, p.high, p.low, p.step),
@@ -411,7 +411,19 @@ double SnapToGrid(const ParamSpec& p, double x) {
   if (k == 0) return p.low;  // exactly the bounds given
   if (k == last) return p.high;
   if (p.type == ParamType::kInteger) return p.low + k * step;
-  return std::clamp(GridValue(p.low, step, k), p.low, p.high);
+  return std::clamp(CleanGridPoint(p.low, step, k), p.low, p.high);
+}
+
+ParamValue GridValue(const ParamSpec& p, double x) {
+  const double snapped = SnapToGrid(p, x);
+  if (p.type == ParamType::kInteger) return static_cast<int64_t>(snapped);
+  return snapped;
+}
+
+double NumberOf(const ParamValue& v) {
+  if (const auto* d = std::get_if<double>(&v)) return *d;
+  if (const auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
+  return std::numeric_limits<double>::quiet_NaN();
 }
 
 std::string ParamValueText(const ParamValue& v) {
@@ -600,8 +612,7 @@ ParamValue SearchSpace::FromUnit(const ParamSpec& p, double u) const {
     double a = Forward(p.scale, lo), b = Forward(p.scale, hi);
     x = Backward(p.scale, a + u * (b - a));
   }
-  if (p.type == ParamType::kInteger) return static_cast<int64_t>(SnapToGrid(p, x));
-  if (p.step > 0) return SnapToGrid(p, x);
+  if (GridStep(p) > 0) return GridValue(p, x);
   return std::clamp(x, p.low, EffectiveHigh(p));
 }
 

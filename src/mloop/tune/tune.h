@@ -58,6 +58,10 @@ double SnapToGrid(const ParamSpec& p, double x);
 using ParamValue = std::variant<double, int64_t, std::string>;
 using ParamValues = std::map<std::string, ParamValue>;  // active parameters only
 
+// The grid point nearest x as p's value: an int64 for an integer, else a double.
+ParamValue GridValue(const ParamSpec& p, double x);
+// A number's value as a double (a category: NaN).
+double NumberOf(const ParamValue& v);
 std::string ParamValueText(const ParamValue& v);  // 0.1, 7, "rbf" -> "0.1", "7", "rbf"
 nlohmann::json ParamValuesToJson(const ParamValues& values);
 ParamValues ParamValuesFromJson(const nlohmann::json& json);
